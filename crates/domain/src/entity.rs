@@ -1,0 +1,227 @@
+//! What the store keeps. Secrets appear here only sealed (encrypted) or hashed.
+
+use std::collections::BTreeMap;
+
+use castellan_types::{AuthenticationContextSettings, AuthenticationMethod, Jwk, Jwks};
+use serde::{Deserialize, Serialize};
+
+use crate::{ClientId, GoDuration, ServerId, TenantId, UnixTime};
+
+/// Ids of the servers every tenant is born with.
+pub const ADMIN_SERVER: &str = "admin";
+pub const DEVELOPER_SERVER: &str = "developer";
+pub const DEFAULT_SERVER: &str = "default";
+pub const DEFAULT_TENANT: &str = "default";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub name: String,
+    pub authentication_context_settings: AuthenticationContextSettings,
+    /// Public keys the tenant publishes (seed 003 `Tenant.jwks`).
+    pub jwks: Jwks,
+    pub created_at: UnixTime,
+}
+
+/// The key family a server signs with (seed 003 `key_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyType {
+    Rsa,
+    Ecdsa,
+    Ps,
+}
+
+impl KeyType {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "rsa" => Some(Self::Rsa),
+            "ecdsa" => Some(Self::Ecdsa),
+            "ps" => Some(Self::Ps),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Rsa => "rsa",
+            Self::Ecdsa => "ecdsa",
+            Self::Ps => "ps",
+        }
+    }
+    pub fn alg(self) -> SigningAlg {
+        match self {
+            Self::Rsa => SigningAlg::RS256,
+            Self::Ecdsa => SigningAlg::ES256,
+            Self::Ps => SigningAlg::PS256,
+        }
+    }
+}
+
+/// JWS algorithms Castellan signs with (RFC 7518 §3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SigningAlg {
+    RS256,
+    PS256,
+    ES256,
+}
+
+impl SigningAlg {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RS256 => "RS256",
+            Self::PS256 => "PS256",
+            Self::ES256 => "ES256",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "RS256" => Some(Self::RS256),
+            "PS256" => Some(Self::PS256),
+            "ES256" => Some(Self::ES256),
+            _ => None,
+        }
+    }
+}
+
+/// Where a key is in its life: `current` signs, `next` is published ahead of rotation,
+/// `rotated` is published until tokens it signed expire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyStatus {
+    Current,
+    Next,
+    Rotated,
+}
+
+impl KeyStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Current => "current",
+            Self::Next => "next",
+            Self::Rotated => "rotated",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "current" => Some(Self::Current),
+            "next" => Some(Self::Next),
+            "rotated" => Some(Self::Rotated),
+            _ => None,
+        }
+    }
+}
+
+/// A server's signing key. The private key (PKCS#8 DER) is sealed with the master key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SigningKey {
+    pub kid: String,
+    pub alg: SigningAlg,
+    pub status: KeyStatus,
+    pub public_jwk: Jwk,
+    pub private_sealed: Vec<u8>,
+    pub created_at: UnixTime,
+}
+
+/// Token lifetimes and protocol switches of a server; stored as one JSON document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerSettings {
+    pub key_type: KeyType,
+    pub grant_types: Vec<String>,
+    pub access_token_ttl: GoDuration,
+    pub authorization_code_ttl: GoDuration,
+    pub id_token_ttl: GoDuration,
+    pub refresh_token_ttl: GoDuration,
+    pub cookie_max_age: GoDuration,
+    pub enforce_pkce: bool,
+    pub enable_dynamic_client_registration: bool,
+    pub profiles: Vec<String>,
+    pub logo_uri: Option<String>,
+    pub developer_policy_id: Option<String>,
+    pub user_policy_id: Option<String>,
+}
+
+impl Default for ServerSettings {
+    /// The defaults seed 003 states for a new server.
+    fn default() -> Self {
+        Self {
+            key_type: KeyType::Rsa,
+            grant_types: DEFAULT_SERVER_GRANT_TYPES.iter().map(|s| s.to_string()).collect(),
+            access_token_ttl: GoDuration::from_secs(3600),
+            authorization_code_ttl: GoDuration::from_secs(600),
+            id_token_ttl: GoDuration::from_secs(3600),
+            refresh_token_ttl: GoDuration::from_secs(30 * 24 * 3600),
+            cookie_max_age: GoDuration::from_secs(30 * 24 * 3600),
+            enforce_pkce: false,
+            enable_dynamic_client_registration: false,
+            profiles: Vec::new(),
+            logo_uri: None,
+            developer_policy_id: None,
+            user_policy_id: None,
+        }
+    }
+}
+
+pub const DEFAULT_SERVER_GRANT_TYPES: [&str; 4] =
+    ["authorization_code", "implicit", "client_credentials", "refresh_token"];
+
+/// Grant types a server may enable.
+pub const SUPPORTED_GRANT_TYPES: [&str; 7] = [
+    "authorization_code",
+    "implicit",
+    "client_credentials",
+    "refresh_token",
+    "password",
+    "urn:ietf:params:oauth:grant-type:jwt-bearer",
+    "urn:ietf:params:oauth:grant-type:token-exchange",
+];
+
+/// A server's own secret and the ones it replaced, sealed together as one JSON document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerSecrets {
+    pub secret: String,
+    pub rotated_secrets: Vec<String>,
+}
+
+/// A login method as stored: the public description (write-only fields stripped) beside its
+/// secrets, which are kept hashed (static passwords, argon2id PHC strings) or sealed
+/// (upstream client secrets, base64 of the sealed bytes).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredAuthMethod {
+    pub method: AuthenticationMethod,
+    #[serde(default)]
+    pub password_hashes: BTreeMap<String, String>,
+    #[serde(default)]
+    pub sealed_client_secret: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthorizationServer {
+    pub tenant_id: TenantId,
+    pub id: ServerId,
+    pub name: String,
+    pub system: bool,
+    pub settings: ServerSettings,
+    pub authentications: Vec<StoredAuthMethod>,
+    /// [`ServerSecrets`] sealed with the master key.
+    pub secrets_sealed: Vec<u8>,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
+}
+
+/// An OAuth client. The secret is kept as a keyed hash for verification and, for clients created
+/// by an admin, sealed so the admin API can show it again (seed 003).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Client {
+    pub tenant_id: TenantId,
+    pub server_id: ServerId,
+    pub id: ClientId,
+    pub name: String,
+    pub system: bool,
+    pub grant_types: Vec<String>,
+    pub token_endpoint_auth_method: String,
+    pub secret_hash: Option<Vec<u8>>,
+    pub secret_sealed: Option<Vec<u8>>,
+    /// The remaining registration metadata (seed 003 `Client`), as JSON.
+    pub metadata: serde_json::Value,
+    pub created_at: UnixTime,
+}

@@ -1,0 +1,110 @@
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Why a string is not a valid identifier.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    #[error("must not be empty")]
+    Empty,
+    #[error("must be at most {0} characters")]
+    TooLong(usize),
+    #[error("may contain only letters, digits, '-', '_' and '.'")]
+    BadCharacter,
+}
+
+fn check(s: &str, max: usize) -> Result<(), IdError> {
+    if s.is_empty() {
+        return Err(IdError::Empty);
+    }
+    if s.len() > max {
+        return Err(IdError::TooLong(max));
+    }
+    // Ids appear in issuer URLs and paths; keep them to URL-safe characters and no dot-segments.
+    if s == "." || s == ".." || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
+        return Err(IdError::BadCharacter);
+    }
+    Ok(())
+}
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident, $max:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub const MAX_LEN: usize = $max;
+
+            pub fn parse(s: impl Into<String>) -> Result<Self, IdError> {
+                let s = s.into();
+                check(&s, $max)?;
+                Ok(Self(s))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = IdError;
+            fn try_from(s: String) -> Result<Self, IdError> {
+                Self::parse(s)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(v: $name) -> String {
+                v.0
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A tenant identifier (the `{tid}` path segment).
+    TenantId, 64
+);
+id_type!(
+    /// An authorization server identifier, unique within its tenant (the `{aid}` path segment).
+    ServerId, 64
+);
+id_type!(
+    /// An OAuth client identifier, unique within its tenant.
+    ClientId, 128
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_url_safe_ids() {
+        assert!(TenantId::parse("default").is_ok());
+        assert!(ServerId::parse("935ab21c-b20a-11e9-a2a3-2a2ae2dbcce4").is_ok());
+        assert!(ClientId::parse("my_app.v2").is_ok());
+    }
+
+    #[test]
+    fn refuses_bad_ids() {
+        assert_eq!(TenantId::parse(""), Err(IdError::Empty));
+        assert_eq!(TenantId::parse("a/b"), Err(IdError::BadCharacter));
+        assert_eq!(TenantId::parse(".."), Err(IdError::BadCharacter));
+        assert_eq!(TenantId::parse("ü"), Err(IdError::BadCharacter));
+        assert_eq!(TenantId::parse("x".repeat(65)), Err(IdError::TooLong(64)));
+    }
+}

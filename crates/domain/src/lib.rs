@@ -1,0 +1,14 @@
+//! Validated newtypes, entities and the clock: the vocabulary every other crate speaks.
+//!
+//! Nothing here does I/O. Values are built through `parse` so that an invalid id or duration cannot
+//! exist past the edge of the system.
+
+pub mod clock;
+pub mod duration;
+pub mod entity;
+pub mod id;
+
+pub use clock::{Clock, FixedClock, SystemClock, UnixTime};
+pub use duration::GoDuration;
+pub use entity::*;
+pub use id::{ClientId, IdError, ServerId, TenantId};

@@ -1,0 +1,321 @@
+//! Control-plane (seed 003) tenant and authorization-server types.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A JSON Web Key (RFC 7517). Responses carry public members only; requests that import signing
+/// keys carry the private members too (`d`, and for RSA `p`, `q`, `dp`, `dq`, `qi`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct Jwk {
+    pub kty: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
+    #[serde(default, rename = "use", skip_serializing_if = "Option::is_none")]
+    pub use_: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alg: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crv: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub d: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dp: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dq: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qi: Option<String>,
+}
+
+/// A JWK Set (RFC 7517 §5).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct Jwks {
+    pub keys: Vec<Jwk>,
+}
+
+/// One attribute of the authentication context a tenant or a login method provides.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct AuthenticationContextAttribute {
+    #[serde(default)]
+    pub description: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct AuthenticationContextSettings {
+    #[serde(default)]
+    pub attributes: Vec<AuthenticationContextAttribute>,
+}
+
+/// A tenant as `GET /api/admin/{tid}/tenant` returns it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+#[schema(example = json!({"id": "default", "name": "Default", "url": "http://127.0.0.1:8443/default",
+    "authentication_context_settings": {"attributes": []}, "jwks": {"keys": []}}))]
+pub struct Tenant {
+    pub id: String,
+    pub name: String,
+    /// `{public_url}/{tid}`; read-only.
+    pub url: String,
+    pub authentication_context_settings: AuthenticationContextSettings,
+    pub jwks: Jwks,
+}
+
+/// Body of `PUT /api/admin/{tid}/tenant`. Omitted fields keep their current value; `id` and
+/// `url` are read-only (an `id` other than the path's is refused).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct TenantRequest {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub authentication_context_settings: Option<AuthenticationContextSettings>,
+    #[serde(default)]
+    pub jwks: Option<Jwks>,
+}
+
+/// A user of the `static` login method. `password` is write-only: it is stored as an argon2id hash
+/// and never returned. A user sent without `password` keeps the password it already has.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct StaticUser {
+    pub username: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub authentication_context: serde_json::Map<String, serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct StaticSettings {
+    #[serde(default)]
+    pub hint: bool,
+    #[serde(default)]
+    pub users: Vec<StaticUser>,
+}
+
+/// Settings of an upstream OpenID Connect provider. `client_secret` is write-only (stored
+/// encrypted, never returned; omitted on update keeps the current one).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct OidcSettings {
+    #[serde(default)]
+    pub client_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    #[serde(default)]
+    pub get_user_info: bool,
+    #[serde(default)]
+    pub issuer_url: String,
+    #[serde(default)]
+    pub redirect_url: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct AzureSettings {
+    #[serde(default)]
+    pub client_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    #[serde(default)]
+    pub fetch_groups: bool,
+    #[serde(default)]
+    pub get_user: bool,
+    #[serde(default)]
+    pub group_name_format: String,
+    #[serde(default)]
+    pub only_security_groups: bool,
+    #[serde(default)]
+    pub redirect_url: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub tenant: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct CognitoSettings {
+    #[serde(default)]
+    pub client_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    #[serde(default)]
+    pub get_user_info: bool,
+    #[serde(default)]
+    pub pool_id: String,
+    #[serde(default)]
+    pub redirect_url: String,
+    #[serde(default)]
+    pub region: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct CustomSettings {
+    #[serde(default)]
+    pub login_url: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct AuthenticationMapping {
+    #[serde(default)]
+    pub source: String,
+    #[serde(default)]
+    pub target: String,
+}
+
+/// One login method of an authorization server.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct AuthenticationMethod {
+    /// Identifier of the method within the server; generated from `method` when absent.
+    #[serde(default)]
+    pub id: String,
+    /// One of `static`, `oidc`, `azure`, `cognito`, `custom`.
+    pub method: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub disabled: bool,
+    #[serde(default)]
+    pub attributes: Vec<AuthenticationContextAttribute>,
+    #[serde(default)]
+    pub mappings: Vec<AuthenticationMapping>,
+    #[serde(default, rename = "static", skip_serializing_if = "Option::is_none")]
+    pub static_: Option<StaticSettings>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc: Option<OidcSettings>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azure: Option<AzureSettings>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cognito: Option<CognitoSettings>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom: Option<CustomSettings>,
+}
+
+/// The login methods of an authorization server (`PUT /api/admin/{tid}/servers/{aid}/authentications`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
+#[schema(example = json!({"methods": [{"id": "static", "method": "static", "name": "Static users",
+    "static": {"hint": true, "users": [{"username": "peter", "password": "secret",
+    "authentication_context": {"email": "peter@example.com"}}]}}]}))]
+pub struct Authentications {
+    #[serde(default)]
+    pub methods: Vec<AuthenticationMethod>,
+}
+
+/// An authorization server as the admin API returns it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+#[schema(example = json!({"id": "default", "tenant_id": "default", "name": "Default",
+    "issuer_url": "http://127.0.0.1:8443/default/default", "system": false, "key_type": "rsa",
+    "grant_types": ["authorization_code", "implicit", "client_credentials", "refresh_token"],
+    "access_token_ttl": "1h0m0s", "authorization_code_ttl": "10m0s", "id_token_ttl": "1h0m0s",
+    "refresh_token_ttl": "720h0m0s", "cookie_max_age": "720h0m0s",
+    "secret": "hW5WhKX_7w7BLwUQ6mn7Cp70_OoKI_F1y1hLS5U8lIU", "rotated_secrets": [],
+    "enforce_pkce": false, "enable_dynamic_client_registration": false, "profiles": [],
+    "jwks": {"keys": []}, "authentications": {"methods": []}}))]
+pub struct Server {
+    pub id: String,
+    pub tenant_id: String,
+    pub name: String,
+    /// `{public_url}/{tid}/{aid}`; read-only.
+    pub issuer_url: String,
+    /// System servers (`admin`, `developer`) cannot be deleted.
+    pub system: bool,
+    /// `rsa` (RS256, the default), `ecdsa` (ES256) or `ps` (PS256).
+    pub key_type: String,
+    pub grant_types: Vec<String>,
+    pub access_token_ttl: String,
+    pub authorization_code_ttl: String,
+    pub id_token_ttl: String,
+    pub refresh_token_ttl: String,
+    pub cookie_max_age: String,
+    pub secret: String,
+    pub rotated_secrets: Vec<String>,
+    pub enforce_pkce: bool,
+    pub enable_dynamic_client_registration: bool,
+    pub profiles: Vec<String>,
+    /// Public signing keys; private parts are never returned.
+    pub jwks: Jwks,
+    pub authentications: Authentications,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub developer_policy_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_policy_id: Option<String>,
+}
+
+/// Body of `POST /api/admin/{tid}/servers` and `PUT /api/admin/{tid}/servers/{aid}`.
+///
+/// On create, omitted fields take the seed's defaults. On update, omitted fields keep their
+/// current value. `tenant_id`, `issuer_url` and `system` are read-only and ignored.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"id": "shop", "name": "Shop", "key_type": "ecdsa", "access_token_ttl": "15m0s"}))]
+pub struct ServerRequest {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+    #[serde(default)]
+    pub issuer_url: Option<String>,
+    #[serde(default)]
+    pub system: Option<bool>,
+    #[serde(default)]
+    pub key_type: Option<String>,
+    #[serde(default)]
+    pub grant_types: Option<Vec<String>>,
+    #[serde(default)]
+    pub access_token_ttl: Option<String>,
+    #[serde(default)]
+    pub authorization_code_ttl: Option<String>,
+    #[serde(default)]
+    pub id_token_ttl: Option<String>,
+    #[serde(default)]
+    pub refresh_token_ttl: Option<String>,
+    #[serde(default)]
+    pub cookie_max_age: Option<String>,
+    #[serde(default)]
+    pub secret: Option<String>,
+    #[serde(default)]
+    pub rotated_secrets: Option<Vec<String>>,
+    #[serde(default)]
+    pub enforce_pkce: Option<bool>,
+    #[serde(default)]
+    pub enable_dynamic_client_registration: Option<bool>,
+    #[serde(default)]
+    pub profiles: Option<Vec<String>>,
+    /// Signing keys with their private parts; when absent on create, a key is generated from
+    /// `key_type`. Keys already returned by the API (public only) may be sent back unchanged.
+    #[serde(default)]
+    pub jwks: Option<Jwks>,
+    #[serde(default)]
+    pub authentications: Option<Authentications>,
+    #[serde(default)]
+    pub logo_uri: Option<String>,
+    #[serde(default)]
+    pub developer_policy_id: Option<String>,
+    #[serde(default)]
+    pub user_policy_id: Option<String>,
+}
+
+/// `GET /api/admin/{tid}/servers`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Servers {
+    pub servers: Vec<Server>,
+}

@@ -1,0 +1,11 @@
+//! Wire types of Castellan's HTTP APIs: what goes over the network, and nothing else.
+//!
+//! The control-plane types follow seed 003 (Cloudentity Authorization Control Plane API v1.1.0)
+//! field for field. Request types keep every field optional so that the engine, not serde, decides
+//! defaults and produces errors that name the offending field.
+
+pub mod admin;
+pub mod error;
+
+pub use admin::*;
+pub use error::ApiErrorBody;
