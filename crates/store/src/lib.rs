@@ -1,1 +1,77 @@
+//! Storage traits, one per aggregate. Every method is scoped by a [`TenantId`]: there is no way to
+//! ask the store for another tenant's rows without naming that tenant.
+//!
+//! Adapters (`castellan-store-sqlite`, later PostgreSQL) implement [`Store`]; the binary picks one
+//! at start-up. [`conformance`] is the behaviour every adapter must show.
 
+pub mod conformance;
+
+use async_trait::async_trait;
+use castellan_domain::{AuthorizationServer, Client, ClientId, ServerId, SigningKey, Tenant, TenantId};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// A row with the same key exists (unique constraint).
+    #[error("{0} already exists")]
+    Conflict(String),
+    /// The row to change does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The database cannot be reached or refused to work; the request may succeed later.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    /// A stored value could not be decoded.
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[async_trait]
+pub trait TenantStore: Send + Sync {
+    async fn get_tenant(&self, id: &TenantId) -> StoreResult<Option<Tenant>>;
+    async fn list_tenant_ids(&self) -> StoreResult<Vec<TenantId>>;
+    /// Fails with `Conflict` when the id is taken.
+    async fn create_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
+    /// Fails with `NotFound` when the tenant does not exist.
+    async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait ServerStore: Send + Sync {
+    async fn list_servers(&self, tid: &TenantId) -> StoreResult<Vec<AuthorizationServer>>;
+    async fn get_server(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Option<AuthorizationServer>>;
+    /// Creates a server with its signing keys in one transaction. `Conflict` when the id is taken
+    /// in that tenant, `NotFound` when the tenant does not exist.
+    async fn create_server(&self, server: &AuthorizationServer, keys: &[SigningKey]) -> StoreResult<()>;
+    /// Replaces a server's stored fields, and its keys when `keys` is given, in one transaction.
+    async fn update_server(&self, server: &AuthorizationServer, keys: Option<&[SigningKey]>) -> StoreResult<()>;
+    /// Deletes a server and everything stored under it (keys, clients). `false` when absent.
+    async fn delete_server(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<bool>;
+    async fn list_keys(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<SigningKey>>;
+}
+
+#[async_trait]
+pub trait ClientStore: Send + Sync {
+    async fn get_client(&self, tid: &TenantId, cid: &ClientId) -> StoreResult<Option<Client>>;
+    async fn list_clients(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<Client>>;
+    /// `Conflict` when the client id is taken in the tenant, `NotFound` when the server is absent.
+    async fn create_client(&self, client: &Client) -> StoreResult<()>;
+}
+
+/// What a first start writes into an empty store.
+#[derive(Debug, Clone)]
+pub struct BootstrapSeed {
+    pub tenant: Tenant,
+    pub servers: Vec<(AuthorizationServer, Vec<SigningKey>)>,
+    pub clients: Vec<Client>,
+}
+
+#[async_trait]
+pub trait Store: TenantStore + ServerStore + ClientStore {
+    /// A cheap round trip proving the database answers (readiness).
+    async fn ping(&self) -> StoreResult<()>;
+    /// Writes `seed` in one transaction if, and only if, the store holds no tenant yet.
+    /// Returns whether it wrote anything. Safe to call from several processes at once.
+    async fn bootstrap(&self, seed: &BootstrapSeed) -> StoreResult<bool>;
+}

@@ -1,0 +1,128 @@
+//! Row shapes and their conversion to domain entities.
+
+use castellan_domain::*;
+use castellan_store::StoreError;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+pub(crate) fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+pub(crate) fn to_json<T: Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(corrupt)
+}
+
+fn from_json<T: DeserializeOwned>(s: &str) -> Result<T, StoreError> {
+    serde_json::from_str(s).map_err(corrupt)
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TenantRow {
+    id: String,
+    name: String,
+    authentication_context_settings: String,
+    jwks: String,
+    created_at: i64,
+}
+
+impl TryFrom<TenantRow> for Tenant {
+    type Error = StoreError;
+    fn try_from(r: TenantRow) -> Result<Self, StoreError> {
+        Ok(Tenant {
+            id: TenantId::parse(r.id).map_err(corrupt)?,
+            name: r.name,
+            authentication_context_settings: from_json(&r.authentication_context_settings)?,
+            jwks: from_json(&r.jwks)?,
+            created_at: r.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ServerRow {
+    tenant_id: String,
+    id: String,
+    name: String,
+    system: bool,
+    settings: String,
+    authentications: String,
+    secrets_sealed: Vec<u8>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl TryFrom<ServerRow> for AuthorizationServer {
+    type Error = StoreError;
+    fn try_from(r: ServerRow) -> Result<Self, StoreError> {
+        Ok(AuthorizationServer {
+            tenant_id: TenantId::parse(r.tenant_id).map_err(corrupt)?,
+            id: ServerId::parse(r.id).map_err(corrupt)?,
+            name: r.name,
+            system: r.system,
+            settings: from_json(&r.settings)?,
+            authentications: from_json(&r.authentications)?,
+            secrets_sealed: r.secrets_sealed,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct KeyRow {
+    kid: String,
+    alg: String,
+    status: String,
+    public_jwk: String,
+    private_sealed: Vec<u8>,
+    created_at: i64,
+}
+
+impl TryFrom<KeyRow> for SigningKey {
+    type Error = StoreError;
+    fn try_from(r: KeyRow) -> Result<Self, StoreError> {
+        Ok(SigningKey {
+            alg: SigningAlg::parse(&r.alg).ok_or_else(|| corrupt(format!("alg {}", r.alg)))?,
+            status: KeyStatus::parse(&r.status).ok_or_else(|| corrupt(format!("key status {}", r.status)))?,
+            kid: r.kid,
+            public_jwk: from_json(&r.public_jwk)?,
+            private_sealed: r.private_sealed,
+            created_at: r.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ClientRow {
+    tenant_id: String,
+    id: String,
+    server_id: String,
+    name: String,
+    system: bool,
+    grant_types: String,
+    token_endpoint_auth_method: String,
+    secret_hash: Option<Vec<u8>>,
+    secret_sealed: Option<Vec<u8>>,
+    metadata: String,
+    created_at: i64,
+}
+
+impl TryFrom<ClientRow> for Client {
+    type Error = StoreError;
+    fn try_from(r: ClientRow) -> Result<Self, StoreError> {
+        Ok(Client {
+            tenant_id: TenantId::parse(r.tenant_id).map_err(corrupt)?,
+            server_id: ServerId::parse(r.server_id).map_err(corrupt)?,
+            id: ClientId::parse(r.id).map_err(corrupt)?,
+            name: r.name,
+            system: r.system,
+            grant_types: from_json(&r.grant_types)?,
+            token_endpoint_auth_method: r.token_endpoint_auth_method,
+            secret_hash: r.secret_hash,
+            secret_sealed: r.secret_sealed,
+            metadata: from_json(&r.metadata)?,
+            created_at: r.created_at,
+        })
+    }
+}

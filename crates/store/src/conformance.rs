@@ -1,0 +1,193 @@
+//! The behaviour every [`Store`] adapter must show. Adapters call [`run_all`] from their tests with
+//! a factory that returns a fresh, migrated, empty store.
+// Test-support code: a failed expectation is meant to abort the test run.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::future::Future;
+use std::sync::Arc;
+
+use castellan_domain::*;
+use castellan_types::{AuthenticationContextSettings, Jwk, Jwks};
+
+use crate::{BootstrapSeed, Store, StoreError};
+
+fn tid(s: &str) -> TenantId {
+    TenantId::parse(s).unwrap()
+}
+fn aid(s: &str) -> ServerId {
+    ServerId::parse(s).unwrap()
+}
+
+pub fn tenant(id: &str) -> Tenant {
+    Tenant {
+        id: tid(id),
+        name: format!("Tenant {id}"),
+        authentication_context_settings: AuthenticationContextSettings::default(),
+        jwks: Jwks::default(),
+        created_at: 1_700_000_000,
+    }
+}
+
+pub fn server(t: &str, id: &str) -> AuthorizationServer {
+    AuthorizationServer {
+        tenant_id: tid(t),
+        id: aid(id),
+        name: format!("Server {id}"),
+        system: false,
+        settings: ServerSettings::default(),
+        authentications: Vec::new(),
+        secrets_sealed: vec![1, 2, 3],
+        created_at: 1_700_000_000,
+        updated_at: 1_700_000_000,
+    }
+}
+
+pub fn key(kid: &str) -> SigningKey {
+    SigningKey {
+        kid: kid.into(),
+        alg: SigningAlg::ES256,
+        status: KeyStatus::Current,
+        public_jwk: Jwk { kty: "EC".into(), kid: Some(kid.into()), ..Jwk::default() },
+        private_sealed: vec![9, 9, 9],
+        created_at: 1_700_000_000,
+    }
+}
+
+pub fn client(t: &str, a: &str, id: &str) -> Client {
+    Client {
+        tenant_id: tid(t),
+        server_id: aid(a),
+        id: ClientId::parse(id).unwrap(),
+        name: id.into(),
+        system: false,
+        grant_types: vec!["client_credentials".into()],
+        token_endpoint_auth_method: "client_secret_basic".into(),
+        secret_hash: Some(vec![7; 32]),
+        secret_sealed: Some(vec![8; 40]),
+        metadata: serde_json::json!({"audience": ["x"]}),
+        created_at: 1_700_000_000,
+    }
+}
+
+fn seed(t: &str) -> BootstrapSeed {
+    BootstrapSeed {
+        tenant: tenant(t),
+        servers: vec![(server(t, "admin"), vec![key("k-admin")]), (server(t, "default"), vec![key("k-default")])],
+        clients: vec![client(t, "admin", "bootstrap")],
+    }
+}
+
+/// Runs every check, each on a fresh store from `make`.
+pub async fn run_all<F, Fut>(make: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Arc<dyn Store>>,
+{
+    bootstrap_writes_once(make().await).await;
+    tenants_round_trip(make().await).await;
+    servers_round_trip(make().await).await;
+    server_update_replaces_keys_only_when_given(make().await).await;
+    deleting_a_server_deletes_what_is_under_it(make().await).await;
+    tenants_are_isolated(make().await).await;
+    clients_round_trip(make().await).await;
+}
+
+pub async fn bootstrap_writes_once(store: Arc<dyn Store>) {
+    store.ping().await.unwrap();
+    assert!(store.bootstrap(&seed("default")).await.unwrap(), "first bootstrap writes");
+    assert!(!store.bootstrap(&seed("other")).await.unwrap(), "second bootstrap writes nothing");
+    assert_eq!(store.list_tenant_ids().await.unwrap(), vec![tid("default")]);
+    let servers = store.list_servers(&tid("default")).await.unwrap();
+    assert_eq!(servers.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["admin", "default"]);
+    assert_eq!(store.list_keys(&tid("default"), &aid("admin")).await.unwrap(), vec![key("k-admin")]);
+    let c = store.get_client(&tid("default"), &ClientId::parse("bootstrap").unwrap()).await.unwrap();
+    assert_eq!(c, Some(client("default", "admin", "bootstrap")));
+}
+
+pub async fn tenants_round_trip(store: Arc<dyn Store>) {
+    store.create_tenant(&tenant("a")).await.unwrap();
+    assert_eq!(store.get_tenant(&tid("a")).await.unwrap(), Some(tenant("a")));
+    assert_eq!(store.get_tenant(&tid("nope")).await.unwrap(), None);
+    assert!(matches!(store.create_tenant(&tenant("a")).await, Err(StoreError::Conflict(_))));
+    let mut t = tenant("a");
+    t.name = "Renamed".into();
+    t.authentication_context_settings.attributes.push(castellan_types::AuthenticationContextAttribute {
+        name: "email".into(),
+        description: "E-mail".into(),
+    });
+    store.update_tenant(&t).await.unwrap();
+    assert_eq!(store.get_tenant(&tid("a")).await.unwrap(), Some(t));
+    assert!(matches!(store.update_tenant(&tenant("nope")).await, Err(StoreError::NotFound(_))));
+}
+
+pub async fn servers_round_trip(store: Arc<dyn Store>) {
+    store.create_tenant(&tenant("a")).await.unwrap();
+    let mut s = server("a", "s1");
+    s.settings.key_type = KeyType::Ecdsa;
+    s.settings.access_token_ttl = GoDuration::from_secs(90);
+    s.settings.profiles = vec!["fapi_rw".into()];
+    store.create_server(&s, &[key("k1")]).await.unwrap();
+    assert_eq!(store.get_server(&tid("a"), &aid("s1")).await.unwrap(), Some(s.clone()));
+    assert!(matches!(store.create_server(&s, &[key("k2")]).await, Err(StoreError::Conflict(_))));
+    assert_eq!(store.list_keys(&tid("a"), &aid("s1")).await.unwrap(), vec![key("k1")], "failed create wrote nothing");
+    assert!(matches!(store.create_server(&server("ghost", "s1"), &[]).await, Err(StoreError::NotFound(_))));
+    store.create_server(&server("a", "s0"), &[]).await.unwrap();
+    let ids: Vec<_> = store.list_servers(&tid("a")).await.unwrap().into_iter().map(|s| s.id).collect();
+    assert_eq!(ids, [aid("s0"), aid("s1")]);
+}
+
+pub async fn server_update_replaces_keys_only_when_given(store: Arc<dyn Store>) {
+    store.create_tenant(&tenant("a")).await.unwrap();
+    store.create_server(&server("a", "s1"), &[key("k1")]).await.unwrap();
+    let mut s = server("a", "s1");
+    s.name = "New name".into();
+    s.updated_at += 10;
+    store.update_server(&s, None).await.unwrap();
+    assert_eq!(store.get_server(&tid("a"), &aid("s1")).await.unwrap(), Some(s.clone()));
+    assert_eq!(store.list_keys(&tid("a"), &aid("s1")).await.unwrap(), vec![key("k1")]);
+    store.update_server(&s, Some(&[key("k2"), key("k3")])).await.unwrap();
+    let kids: Vec<_> = store.list_keys(&tid("a"), &aid("s1")).await.unwrap().into_iter().map(|k| k.kid).collect();
+    assert_eq!(kids, ["k2", "k3"]);
+    assert!(matches!(store.update_server(&server("a", "nope"), None).await, Err(StoreError::NotFound(_))));
+}
+
+pub async fn deleting_a_server_deletes_what_is_under_it(store: Arc<dyn Store>) {
+    store.create_tenant(&tenant("a")).await.unwrap();
+    store.create_server(&server("a", "s1"), &[key("k1")]).await.unwrap();
+    store.create_client(&client("a", "s1", "c1")).await.unwrap();
+    assert!(store.delete_server(&tid("a"), &aid("s1")).await.unwrap());
+    assert!(!store.delete_server(&tid("a"), &aid("s1")).await.unwrap());
+    assert_eq!(store.get_server(&tid("a"), &aid("s1")).await.unwrap(), None);
+    assert!(store.list_keys(&tid("a"), &aid("s1")).await.unwrap().is_empty());
+    assert_eq!(store.get_client(&tid("a"), &ClientId::parse("c1").unwrap()).await.unwrap(), None);
+    // A server re-created under the same id starts empty.
+    store.create_server(&server("a", "s1"), &[]).await.unwrap();
+    assert!(store.list_clients(&tid("a"), &aid("s1")).await.unwrap().is_empty());
+}
+
+pub async fn tenants_are_isolated(store: Arc<dyn Store>) {
+    store.create_tenant(&tenant("a")).await.unwrap();
+    store.create_tenant(&tenant("b")).await.unwrap();
+    store.create_server(&server("a", "s1"), &[key("ka")]).await.unwrap();
+    store.create_client(&client("a", "s1", "c1")).await.unwrap();
+    // The same ids may exist in another tenant, and stay apart.
+    store.create_server(&server("b", "s1"), &[key("kb")]).await.unwrap();
+    assert_eq!(store.list_keys(&tid("b"), &aid("s1")).await.unwrap(), vec![key("kb")]);
+    assert_eq!(store.get_client(&tid("b"), &ClientId::parse("c1").unwrap()).await.unwrap(), None);
+    assert!(store.delete_server(&tid("b"), &aid("s1")).await.unwrap());
+    assert!(store.get_server(&tid("a"), &aid("s1")).await.unwrap().is_some(), "tenant a untouched");
+    assert_eq!(store.list_keys(&tid("a"), &aid("s1")).await.unwrap(), vec![key("ka")]);
+    assert!(store.list_servers(&tid("b")).await.unwrap().is_empty());
+}
+
+pub async fn clients_round_trip(store: Arc<dyn Store>) {
+    store.create_tenant(&tenant("a")).await.unwrap();
+    store.create_server(&server("a", "s1"), &[]).await.unwrap();
+    store.create_server(&server("a", "s2"), &[]).await.unwrap();
+    store.create_client(&client("a", "s1", "c1")).await.unwrap();
+    store.create_client(&client("a", "s2", "c2")).await.unwrap();
+    assert!(matches!(store.create_client(&client("a", "s2", "c1")).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(store.create_client(&client("a", "ghost", "c3")).await, Err(StoreError::NotFound(_))));
+    let in_s1 = store.list_clients(&tid("a"), &aid("s1")).await.unwrap();
+    assert_eq!(in_s1, vec![client("a", "s1", "c1")]);
+}
