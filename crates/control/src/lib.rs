@@ -1,1 +1,56 @@
+//! The control plane: rules, defaults and validation behind the admin API families, composed from
+//! the domain, the crypto crate and the store. Handlers call these operations and map the outcome.
+//!
+//! Authorization cannot be forgotten: every admin operation takes an [`AdminAccess`], which only
+//! [`Control::authenticate_admin`] can make, and which carries the one tenant it may touch.
 
+mod access;
+mod authentications;
+mod bootstrap;
+mod error;
+mod servers;
+mod snapshot;
+mod tenants;
+
+use std::sync::Arc;
+
+use castellan_domain::Clock;
+use castellan_jose::MasterKey;
+use castellan_store::Store;
+
+pub use access::AdminAccess;
+pub use bootstrap::{BootstrapCredentials, BootstrapOptions};
+pub use error::{ControlError, ControlResult};
+pub use snapshot::TenantSnapshot;
+
+/// Shared state of the control plane. Cheap to clone behind an `Arc`.
+pub struct Control {
+    store: Arc<dyn Store>,
+    master: Arc<MasterKey>,
+    clock: Arc<dyn Clock>,
+    public_url: String,
+    snapshots: snapshot::Snapshots,
+}
+
+impl Control {
+    /// `public_url` is the externally visible base URL (`http://127.0.0.1:8443`); issuers are
+    /// `{public_url}/{tid}/{aid}`.
+    pub fn new(store: Arc<dyn Store>, master: Arc<MasterKey>, clock: Arc<dyn Clock>, public_url: &str) -> Self {
+        Self {
+            store,
+            master,
+            clock,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            snapshots: snapshot::Snapshots::default(),
+        }
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// Readiness: the store answers.
+    pub async fn ready(&self) -> ControlResult<()> {
+        self.store.ping().await.map_err(Into::into)
+    }
+}

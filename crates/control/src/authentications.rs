@@ -1,0 +1,196 @@
+//! Login methods of a server (`PUT /api/admin/{tid}/servers/{aid}/authentications`).
+//!
+//! Write-only members never reach storage or responses in the clear: static users' passwords are
+//! argon2id-hashed, upstream client secrets are sealed. A method or user sent without its secret
+//! keeps the one already stored, so a GET → edit → PUT round trip loses nothing.
+
+use std::collections::{BTreeMap, HashSet};
+
+use castellan_domain::{AuthorizationServer, ServerId, StoredAuthMethod, TenantId};
+use castellan_jose::{b64url, b64url_decode, password};
+use castellan_types as wire;
+
+use crate::{AdminAccess, Control, ControlError, ControlResult};
+
+pub(crate) const METHODS: [&str; 5] = ["static", "oidc", "azure", "cognito", "custom"];
+const MAX_METHODS: usize = 32;
+const MAX_STATIC_USERS: usize = 1000;
+const MAX_PASSWORD_LEN: usize = 1024;
+
+fn seal_context(tid: &TenantId, aid: &ServerId, method_id: &str) -> String {
+    format!("auth-method/{tid}/{aid}/{method_id}")
+}
+
+/// Takes the upstream client secret out of whichever provider block the method has.
+fn take_client_secret(m: &mut wire::AuthenticationMethod) -> Option<String> {
+    [
+        m.oidc.as_mut().and_then(|o| o.client_secret.take()),
+        m.azure.as_mut().and_then(|o| o.client_secret.take()),
+        m.cognito.as_mut().and_then(|o| o.client_secret.take()),
+    ]
+    .into_iter()
+    .flatten()
+    .next()
+}
+
+impl Control {
+    /// Validates `methods` and turns them into their stored form, reusing secrets of `existing`
+    /// methods (matched by id) where a request leaves them out. `field` prefixes error paths.
+    pub(crate) async fn prepare_methods(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        methods: Vec<wire::AuthenticationMethod>,
+        existing: &[StoredAuthMethod],
+        field: &str,
+    ) -> ControlResult<Vec<StoredAuthMethod>> {
+        if methods.len() > MAX_METHODS {
+            return Err(ControlError::invalid(field, format!("at most {MAX_METHODS} methods")));
+        }
+        let mut ids = HashSet::new();
+        let mut out = Vec::with_capacity(methods.len());
+        let mut to_hash: Vec<(usize, String, String)> = Vec::new();
+        for (i, mut m) in methods.into_iter().enumerate() {
+            let at = |name: &str| format!("{field}[{i}].{name}");
+            if !METHODS.contains(&m.method.as_str()) {
+                return Err(ControlError::invalid(at("method"), format!("must be one of {}", METHODS.join(", "))));
+            }
+            if m.id.is_empty() {
+                m.id = m.method.clone();
+            }
+            if m.id.len() > 64 || !m.id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
+                return Err(ControlError::invalid(at("id"), "at most 64 letters, digits, '-', '_' or '.'"));
+            }
+            if !ids.insert(m.id.clone()) {
+                return Err(ControlError::invalid(at("id"), format!("duplicate method id {:?}", m.id)));
+            }
+            if m.name.is_empty() {
+                m.name = m.id.clone();
+            }
+            let present = match m.method.as_str() {
+                "static" => {
+                    m.static_.get_or_insert_with(Default::default);
+                    true
+                }
+                "oidc" => m.oidc.is_some(),
+                "azure" => m.azure.is_some(),
+                "cognito" => m.cognito.is_some(),
+                _ => m.custom.is_some(),
+            };
+            if !present {
+                return Err(ControlError::invalid(at(&m.method), format!("required for method {:?}", m.method)));
+            }
+            let old = existing.iter().find(|e| e.method.id == m.id && e.method.method == m.method);
+
+            let sealed_client_secret = match take_client_secret(&mut m) {
+                Some(secret) => {
+                    let sealed = self
+                        .master
+                        .seal(&seal_context(tid, aid, &m.id), secret.as_bytes())
+                        .map_err(ControlError::internal)?;
+                    Some(b64url(&sealed))
+                }
+                None => old.and_then(|o| o.sealed_client_secret.clone()),
+            };
+
+            let mut password_hashes = BTreeMap::new();
+            if let Some(st) = m.static_.as_mut() {
+                if st.users.len() > MAX_STATIC_USERS {
+                    return Err(ControlError::invalid(at("static.users"), format!("at most {MAX_STATIC_USERS} users")));
+                }
+                for (j, u) in st.users.iter_mut().enumerate() {
+                    let uat = |name: &str| format!("{field}[{i}].static.users[{j}].{name}");
+                    if u.username.trim().is_empty() || u.username.len() > 256 {
+                        return Err(ControlError::invalid(uat("username"), "must be 1 to 256 characters"));
+                    }
+                    if password_hashes.contains_key(&u.username) || to_hash.iter().any(|(k, n, _)| *k == i && *n == u.username) {
+                        return Err(ControlError::invalid(uat("username"), format!("duplicate user {:?}", u.username)));
+                    }
+                    match u.password.take() {
+                        Some(p) if p.is_empty() || p.len() > MAX_PASSWORD_LEN => {
+                            return Err(ControlError::invalid(
+                                uat("password"),
+                                format!("must be 1 to {MAX_PASSWORD_LEN} characters"),
+                            ));
+                        }
+                        Some(p) => to_hash.push((i, u.username.clone(), p)),
+                        None => match old.and_then(|o| o.password_hashes.get(&u.username)) {
+                            Some(h) => {
+                                password_hashes.insert(u.username.clone(), h.clone());
+                            }
+                            None => return Err(ControlError::invalid(uat("password"), "required for a new user")),
+                        },
+                    }
+                }
+            }
+            out.push(StoredAuthMethod { method: m, password_hashes, sealed_client_secret });
+        }
+        // Hash only after everything validated, off the async threads: argon2id is slow on purpose.
+        if !to_hash.is_empty() {
+            let hashed = tokio::task::spawn_blocking(move || {
+                to_hash
+                    .into_iter()
+                    .map(|(i, user, pw)| password::hash(&pw).map(|h| (i, user, h)))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .await
+            .map_err(ControlError::internal)?
+            .map_err(ControlError::internal)?;
+            for (i, user, h) in hashed {
+                out[i].password_hashes.insert(user, h);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The public form of stored methods: write-only members are already gone.
+    pub(crate) fn methods_view(methods: &[StoredAuthMethod]) -> wire::Authentications {
+        wire::Authentications { methods: methods.iter().map(|m| m.method.clone()).collect() }
+    }
+
+    pub async fn update_authentications(
+        &self,
+        access: &AdminAccess,
+        aid: &str,
+        req: wire::Authentications,
+    ) -> ControlResult<wire::Authentications> {
+        let mut server: AuthorizationServer = self.load_server(access, aid).await?;
+        server.authentications =
+            self.prepare_methods(&server.tenant_id, &server.id, req.methods, &server.authentications, "methods").await?;
+        server.updated_at = self.clock.now();
+        self.store.update_server(&server, None).await.map_err(|e| crate::servers::not_found_as_server(e, aid))?;
+        self.snapshots.invalidate(&server.tenant_id);
+        Ok(Self::methods_view(&server.authentications))
+    }
+
+    /// Checks a static user's password (for the login page and the password grant): constant work
+    /// whether or not the user exists.
+    pub async fn verify_static_user(&self, server: &AuthorizationServer, username: &str, pw: &str) -> bool {
+        let hash = server
+            .authentications
+            .iter()
+            .filter(|m| m.method.method == "static" && !m.method.disabled)
+            .find_map(|m| m.password_hashes.get(username).cloned());
+        let pw = pw.to_owned();
+        tokio::task::spawn_blocking(move || match hash {
+            Some(h) => password::verify(&pw, &h),
+            None => {
+                password::verify_dummy(&pw);
+                false
+            }
+        })
+        .await
+        .unwrap_or(false)
+    }
+
+    /// Opens a method's sealed upstream client secret (for the upstream login flows).
+    pub fn open_method_secret(&self, server: &AuthorizationServer, method_id: &str) -> ControlResult<Option<String>> {
+        let Some(m) = server.authentications.iter().find(|m| m.method.id == method_id) else { return Ok(None) };
+        let Some(sealed) = m.sealed_client_secret.as_deref() else { return Ok(None) };
+        let bytes = b64url_decode(sealed).ok_or_else(|| ControlError::internal("sealed secret is not base64url"))?;
+        self.master
+            .open_string(&seal_context(&server.tenant_id, &server.id, method_id), &bytes)
+            .map(Some)
+            .map_err(ControlError::internal)
+    }
+}

@@ -1,0 +1,114 @@
+//! First start on an empty store (DESIGN.md §3): tenant `default`, its `admin`, `developer`
+//! (system) and `default` servers, and the bootstrap client of `default/admin`.
+
+use castellan_domain::{
+    ADMIN_SERVER, AuthorizationServer, Client, ClientId, DEFAULT_SERVER, DEFAULT_TENANT, DEVELOPER_SERVER, ServerId,
+    ServerSecrets, ServerSettings, Tenant, TenantId,
+};
+use castellan_jose::generate_secret;
+use castellan_store::BootstrapSeed;
+use castellan_types as wire;
+
+use crate::{Control, ControlError, ControlResult};
+
+pub const MIN_BOOTSTRAP_SECRET_LEN: usize = 16;
+
+#[derive(Debug, Clone)]
+pub struct BootstrapOptions {
+    pub client_id: String,
+    /// `None` generates a secret.
+    pub client_secret: Option<String>,
+}
+
+/// What a first start created; shown to the operator once.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BootstrapCredentials {
+    pub tenant_id: String,
+    pub server_id: String,
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+pub(crate) fn client_secret_context(tid: &TenantId, cid: &ClientId) -> String {
+    format!("client-secret/{tid}/{cid}")
+}
+
+impl Control {
+    /// Seeds an empty store. Returns the bootstrap credentials when it wrote anything, `None` when
+    /// the store already held a tenant (then nothing at all is changed).
+    pub async fn bootstrap(&self, opts: &BootstrapOptions) -> ControlResult<Option<BootstrapCredentials>> {
+        let field = "CASTELLAN_BOOTSTRAP_CLIENT_ID";
+        let cid = ClientId::parse(opts.client_id.as_str()).map_err(|e| ControlError::invalid(field, e.to_string()))?;
+        if let Some(s) = &opts.client_secret
+            && s.chars().count() < MIN_BOOTSTRAP_SECRET_LEN
+        {
+            return Err(ControlError::invalid(
+                "CASTELLAN_BOOTSTRAP_CLIENT_SECRET",
+                format!("must be at least {MIN_BOOTSTRAP_SECRET_LEN} characters"),
+            ));
+        }
+        if !self.store.list_tenant_ids().await?.is_empty() {
+            return Ok(None);
+        }
+        let tid = TenantId::parse(DEFAULT_TENANT).map_err(ControlError::internal)?;
+        let now = self.clock.now();
+        let mut servers = Vec::new();
+        for (id, name, system) in
+            [(ADMIN_SERVER, "Admin", true), (DEVELOPER_SERVER, "Developer", true), (DEFAULT_SERVER, "Default", false)]
+        {
+            let aid = ServerId::parse(id).map_err(ControlError::internal)?;
+            let settings = ServerSettings::default();
+            let key = self.new_key(&tid, &aid, settings.key_type.alg()).await?;
+            let secrets = ServerSecrets { secret: generate_secret(), rotated_secrets: Vec::new() };
+            let server = AuthorizationServer {
+                secrets_sealed: self.seal_server_secrets(&tid, &aid, &secrets)?,
+                tenant_id: tid.clone(),
+                id: aid,
+                name: name.into(),
+                system,
+                settings,
+                authentications: Vec::new(),
+                created_at: now,
+                updated_at: now,
+            };
+            servers.push((server, vec![key]));
+        }
+        let secret = opts.client_secret.clone().unwrap_or_else(generate_secret);
+        let client = Client {
+            tenant_id: tid.clone(),
+            server_id: ServerId::parse(ADMIN_SERVER).map_err(ControlError::internal)?,
+            id: cid.clone(),
+            name: "Bootstrap client".into(),
+            system: true,
+            grant_types: vec!["client_credentials".into()],
+            token_endpoint_auth_method: "client_secret_basic".into(),
+            secret_hash: Some(self.master.secret_hasher().hash(&secret)),
+            secret_sealed: Some(
+                self.master.seal(&client_secret_context(&tid, &cid), secret.as_bytes()).map_err(ControlError::internal)?,
+            ),
+            metadata: serde_json::json!({"description": "Created on first start; manages tenant default."}),
+            created_at: now,
+        };
+        let seed = BootstrapSeed {
+            tenant: Tenant {
+                id: tid.clone(),
+                name: "Default".into(),
+                authentication_context_settings: wire::AuthenticationContextSettings::default(),
+                jwks: wire::Jwks::default(),
+                created_at: now,
+            },
+            servers,
+            clients: vec![client],
+        };
+        if !self.store.bootstrap(&seed).await? {
+            return Ok(None);
+        }
+        self.snapshots.invalidate(&tid);
+        Ok(Some(BootstrapCredentials {
+            tenant_id: tid.to_string(),
+            server_id: ADMIN_SERVER.into(),
+            client_id: cid.to_string(),
+            client_secret: secret,
+        }))
+    }
+}

@@ -1,0 +1,55 @@
+use castellan_store::StoreError;
+
+/// Outcomes of control-plane operations that are not success. Each API family renders these in
+/// its own error shape; the variants map one-to-one to HTTP statuses.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ControlError {
+    /// 400: a field is invalid; `field` is its JSON path (e.g. `grant_types[1]`).
+    #[error("invalid {field}: {reason}")]
+    Invalid { field: String, reason: String },
+    /// 400: the request is well-formed but the operation is not allowed on this object.
+    #[error("{0}")]
+    Refused(String),
+    /// 401: no valid credentials.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: valid credentials without the right to do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404.
+    #[error("{what} {id} not found")]
+    NotFound { what: &'static str, id: String },
+    /// 409.
+    #[error("{what} {id} already exists")]
+    Conflict { what: &'static str, id: String },
+    /// 503: the store cannot be reached; retry later.
+    #[error("the store is unavailable")]
+    Unavailable(String),
+    /// 500: something that should not happen (corrupt data, crypto failure). Detail is for logs.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ControlError {
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Invalid { field: field.into(), reason: reason.into() }
+    }
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
+impl From<StoreError> for ControlError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(m) => Self::Unavailable(m),
+            // Callers map Conflict/NotFound to the object they were writing; reaching here is a bug
+            // or a race, reported without losing the store's message.
+            StoreError::Conflict(m) => Self::Conflict { what: "object", id: m },
+            StoreError::NotFound(m) => Self::NotFound { what: "object", id: m },
+            StoreError::Corrupt(m) => Self::Internal(m),
+        }
+    }
+}
+
+pub type ControlResult<T> = Result<T, ControlError>;

@@ -1,0 +1,423 @@
+//! Authorization servers (seed 003 `createAuthorizationServer` and friends).
+
+use castellan_domain::{
+    AuthorizationServer, GoDuration, KeyStatus, KeyType, SUPPORTED_GRANT_TYPES, ServerId, ServerSecrets,
+    ServerSettings, SigningAlg, SigningKey, TenantId,
+};
+use castellan_jose::{GeneratedKey, generate_secret, keys};
+use castellan_store::StoreError;
+use castellan_types as wire;
+
+use crate::tenants::check_name;
+use crate::{AdminAccess, Control, ControlError, ControlResult};
+
+const MIN_SECRET_LEN: usize = 32;
+const MAX_SECRET_LEN: usize = 512;
+const MAX_ROTATED_SECRETS: usize = 10;
+const MAX_KEYS: usize = 10;
+const PROFILES: [&str; 1] = ["fapi_rw"];
+
+pub(crate) fn not_found_as_server(e: StoreError, aid: &str) -> ControlError {
+    match e {
+        StoreError::NotFound(_) => ControlError::NotFound { what: "authorization server", id: aid.to_owned() },
+        e => e.into(),
+    }
+}
+
+fn secrets_context(tid: &TenantId, aid: &ServerId) -> String {
+    format!("server-secrets/{tid}/{aid}")
+}
+
+pub(crate) fn key_context(tid: &TenantId, aid: &ServerId, kid: &str) -> String {
+    format!("server-key/{tid}/{aid}/{kid}")
+}
+
+fn check_secret(field: &str, s: &str) -> ControlResult<()> {
+    let n = s.chars().count();
+    if n < MIN_SECRET_LEN {
+        return Err(ControlError::invalid(field, format!("must be at least {MIN_SECRET_LEN} characters")));
+    }
+    if n > MAX_SECRET_LEN {
+        return Err(ControlError::invalid(field, format!("must be at most {MAX_SECRET_LEN} characters")));
+    }
+    Ok(())
+}
+
+fn parse_ttl(field: &str, v: &str, allow_zero: bool) -> ControlResult<GoDuration> {
+    let d = GoDuration::parse(v).map_err(|e| ControlError::invalid(field, e.to_string()))?;
+    if d.as_nanos() == 0 && !allow_zero {
+        return Err(ControlError::invalid(field, "must be longer than 0s"));
+    }
+    if d.as_secs() > 10 * 365 * 24 * 3600 {
+        return Err(ControlError::invalid(field, "must be at most 10 years"));
+    }
+    Ok(d)
+}
+
+pub(crate) fn check_url(field: &str, v: &str) -> ControlResult<()> {
+    match url::Url::parse(v) {
+        Ok(u) if matches!(u.scheme(), "https" | "http") && u.host().is_some() => Ok(()),
+        _ => Err(ControlError::invalid(field, "must be an absolute http(s) URL")),
+    }
+}
+
+/// Applies the fields of `req` that are present onto `s`, validating each.
+fn apply_settings(s: &mut ServerSettings, req: &wire::ServerRequest) -> ControlResult<()> {
+    if let Some(kt) = &req.key_type {
+        s.key_type = KeyType::parse(kt).ok_or_else(|| ControlError::invalid("key_type", "must be rsa, ecdsa or ps"))?;
+    }
+    if let Some(gts) = &req.grant_types {
+        if gts.is_empty() {
+            return Err(ControlError::invalid("grant_types", "at least one grant type is required"));
+        }
+        let mut out: Vec<String> = Vec::new();
+        for (i, g) in gts.iter().enumerate() {
+            if !SUPPORTED_GRANT_TYPES.contains(&g.as_str()) {
+                return Err(ControlError::invalid(
+                    format!("grant_types[{i}]"),
+                    format!("unsupported grant type {g:?}; supported: {}", SUPPORTED_GRANT_TYPES.join(", ")),
+                ));
+            }
+            if !out.contains(g) {
+                out.push(g.clone());
+            }
+        }
+        s.grant_types = out;
+    }
+    let ttls = [
+        ("access_token_ttl", &req.access_token_ttl, &mut s.access_token_ttl),
+        ("authorization_code_ttl", &req.authorization_code_ttl, &mut s.authorization_code_ttl),
+        ("id_token_ttl", &req.id_token_ttl, &mut s.id_token_ttl),
+        ("refresh_token_ttl", &req.refresh_token_ttl, &mut s.refresh_token_ttl),
+    ];
+    for (field, v, slot) in ttls {
+        if let Some(v) = v {
+            *slot = parse_ttl(field, v, false)?;
+        }
+    }
+    if let Some(v) = &req.cookie_max_age {
+        s.cookie_max_age = parse_ttl("cookie_max_age", v, false)?;
+    }
+    if let Some(v) = req.enforce_pkce {
+        s.enforce_pkce = v;
+    }
+    if let Some(v) = req.enable_dynamic_client_registration {
+        s.enable_dynamic_client_registration = v;
+    }
+    if let Some(ps) = &req.profiles {
+        for (i, p) in ps.iter().enumerate() {
+            if !PROFILES.contains(&p.as_str()) {
+                return Err(ControlError::invalid(format!("profiles[{i}]"), format!("must be one of {}", PROFILES.join(", "))));
+            }
+        }
+        s.profiles = ps.clone();
+    }
+    if let Some(v) = &req.logo_uri {
+        if v.is_empty() {
+            s.logo_uri = None;
+        } else {
+            check_url("logo_uri", v)?;
+            s.logo_uri = Some(v.clone());
+        }
+    }
+    let ids = [
+        ("developer_policy_id", &req.developer_policy_id, &mut s.developer_policy_id),
+        ("user_policy_id", &req.user_policy_id, &mut s.user_policy_id),
+    ];
+    for (field, v, slot) in ids {
+        if let Some(v) = v {
+            if v.len() > 128 {
+                return Err(ControlError::invalid(field, "must be at most 128 characters"));
+            }
+            *slot = (!v.is_empty()).then(|| v.clone());
+        }
+    }
+    Ok(())
+}
+
+impl Control {
+    fn seal_key(&self, tid: &TenantId, aid: &ServerId, k: GeneratedKey, status: KeyStatus) -> ControlResult<SigningKey> {
+        let private_sealed = self.master.seal(&key_context(tid, aid, &k.kid), &k.pkcs8).map_err(ControlError::internal)?;
+        Ok(SigningKey { kid: k.kid, alg: k.alg, status, public_jwk: k.public_jwk, private_sealed, created_at: self.clock.now() })
+    }
+
+    /// A new signing key for `alg`, generated off the async threads (RSA generation takes a while).
+    pub(crate) async fn new_key(&self, tid: &TenantId, aid: &ServerId, alg: SigningAlg) -> ControlResult<SigningKey> {
+        let k = tokio::task::spawn_blocking(move || keys::generate(alg))
+            .await
+            .map_err(ControlError::internal)?
+            .map_err(ControlError::internal)?;
+        self.seal_key(tid, aid, k, KeyStatus::Current)
+    }
+
+    /// Turns a requested JWK Set into stored keys. Keys with private members are imported; a key
+    /// without them must be one the server already has (same `kid`), as the API returned it.
+    /// The first key signs (`current`); the others stay published for verification.
+    async fn keys_from_jwks(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        jwks: &wire::Jwks,
+        default_alg: SigningAlg,
+        existing: &[SigningKey],
+    ) -> ControlResult<Vec<SigningKey>> {
+        if jwks.keys.is_empty() {
+            return Err(ControlError::invalid("jwks.keys", "at least one signing key is required"));
+        }
+        if jwks.keys.len() > MAX_KEYS {
+            return Err(ControlError::invalid("jwks.keys", format!("at most {MAX_KEYS} keys")));
+        }
+        let mut out: Vec<SigningKey> = Vec::new();
+        for (i, jwk) in jwks.keys.iter().enumerate() {
+            let field = format!("jwks.keys[{i}]");
+            let status = if i == 0 { KeyStatus::Current } else { KeyStatus::Rotated };
+            let mut key = if jwk.d.is_some() {
+                let jwk = jwk.clone();
+                let g = tokio::task::spawn_blocking(move || keys::import_private_jwk(&jwk, default_alg))
+                    .await
+                    .map_err(ControlError::internal)?
+                    .map_err(|e| ControlError::invalid(field.clone(), e.to_string()))?;
+                self.seal_key(tid, aid, g, status)?
+            } else {
+                let kid = jwk.kid.as_deref().unwrap_or_default();
+                existing.iter().find(|k| k.kid == kid).cloned().ok_or_else(|| {
+                    ControlError::invalid(
+                        field.clone(),
+                        "a key without its private part must be one of the server's current keys (same kid)",
+                    )
+                })?
+            };
+            key.status = if i > 0 && key.status == KeyStatus::Next { KeyStatus::Next } else { status };
+            if out.iter().any(|k| k.kid == key.kid) {
+                return Err(ControlError::invalid(format!("{field}.kid"), format!("duplicate kid {:?}", key.kid)));
+            }
+            out.push(key);
+        }
+        Ok(out)
+    }
+
+    fn server_view(&self, s: &AuthorizationServer, keys: &[SigningKey]) -> ControlResult<wire::Server> {
+        let secrets: ServerSecrets = serde_json::from_slice(
+            &self.master.open(&secrets_context(&s.tenant_id, &s.id), &s.secrets_sealed).map_err(ControlError::internal)?,
+        )
+        .map_err(ControlError::internal)?;
+        let st = &s.settings;
+        Ok(wire::Server {
+            id: s.id.to_string(),
+            tenant_id: s.tenant_id.to_string(),
+            name: s.name.clone(),
+            issuer_url: format!("{}/{}/{}", self.public_url, s.tenant_id, s.id),
+            system: s.system,
+            key_type: st.key_type.as_str().into(),
+            grant_types: st.grant_types.clone(),
+            access_token_ttl: st.access_token_ttl.to_string(),
+            authorization_code_ttl: st.authorization_code_ttl.to_string(),
+            id_token_ttl: st.id_token_ttl.to_string(),
+            refresh_token_ttl: st.refresh_token_ttl.to_string(),
+            cookie_max_age: st.cookie_max_age.to_string(),
+            secret: secrets.secret,
+            rotated_secrets: secrets.rotated_secrets,
+            enforce_pkce: st.enforce_pkce,
+            enable_dynamic_client_registration: st.enable_dynamic_client_registration,
+            profiles: st.profiles.clone(),
+            jwks: wire::Jwks { keys: keys.iter().map(|k| k.public_jwk.clone()).collect() },
+            authentications: Self::methods_view(&s.authentications),
+            logo_uri: st.logo_uri.clone(),
+            developer_policy_id: st.developer_policy_id.clone(),
+            user_policy_id: st.user_policy_id.clone(),
+        })
+    }
+
+    pub(crate) fn seal_server_secrets(&self, tid: &TenantId, aid: &ServerId, secrets: &ServerSecrets) -> ControlResult<Vec<u8>> {
+        let json = serde_json::to_vec(secrets).map_err(ControlError::internal)?;
+        self.master.seal(&secrets_context(tid, aid), &json).map_err(ControlError::internal)
+    }
+
+    pub(crate) async fn load_server(&self, access: &AdminAccess, aid: &str) -> ControlResult<AuthorizationServer> {
+        let not_found = || ControlError::NotFound { what: "authorization server", id: aid.to_owned() };
+        let aid = ServerId::parse(aid).map_err(|_| not_found())?;
+        self.store.get_server(access.tenant(), &aid).await?.ok_or_else(not_found)
+    }
+
+    pub async fn list_servers(&self, access: &AdminAccess) -> ControlResult<wire::Servers> {
+        let mut servers = Vec::new();
+        for s in self.store.list_servers(access.tenant()).await? {
+            let keys = self.store.list_keys(&s.tenant_id, &s.id).await?;
+            servers.push(self.server_view(&s, &keys)?);
+        }
+        Ok(wire::Servers { servers })
+    }
+
+    pub async fn get_server(&self, access: &AdminAccess, aid: &str) -> ControlResult<wire::Server> {
+        let s = self.load_server(access, aid).await?;
+        let keys = self.store.list_keys(&s.tenant_id, &s.id).await?;
+        self.server_view(&s, &keys)
+    }
+
+    /// Creates a server with the seed's defaults for everything the request leaves out.
+    pub async fn create_server(&self, access: &AdminAccess, req: wire::ServerRequest) -> ControlResult<wire::Server> {
+        let tid = access.tenant().clone();
+        let id = match &req.id {
+            Some(id) => ServerId::parse(id.as_str()).map_err(|e| ControlError::invalid("id", e.to_string()))?,
+            None => ServerId::parse(uuid::Uuid::new_v4().to_string()).map_err(ControlError::internal)?,
+        };
+        let name = req.name.clone().unwrap_or_else(|| id.to_string());
+        check_name("name", &name)?;
+        let mut settings = ServerSettings::default();
+        apply_settings(&mut settings, &req)?;
+        let secret = match &req.secret {
+            Some(s) => {
+                check_secret("secret", s)?;
+                s.clone()
+            }
+            None => generate_secret(),
+        };
+        let rotated_secrets = req.rotated_secrets.clone().unwrap_or_default();
+        for (i, s) in rotated_secrets.iter().enumerate() {
+            check_secret(&format!("rotated_secrets[{i}]"), s)?;
+        }
+        if rotated_secrets.len() > MAX_ROTATED_SECRETS {
+            return Err(ControlError::invalid("rotated_secrets", format!("at most {MAX_ROTATED_SECRETS}")));
+        }
+        // Cheap conflict check before generating keys; the store's unique key remains the guard.
+        if self.store.get_server(&tid, &id).await?.is_some() {
+            return Err(ControlError::Conflict { what: "authorization server", id: id.to_string() });
+        }
+        let authentications = match req.authentications {
+            Some(a) => self.prepare_methods(&tid, &id, a.methods, &[], "authentications.methods").await?,
+            None => Vec::new(),
+        };
+        let keys = match &req.jwks {
+            Some(jwks) => {
+                let keys = self.keys_from_jwks(&tid, &id, jwks, settings.key_type.alg(), &[]).await?;
+                reconcile_key_type(&mut settings, &keys, req.key_type.is_some())?;
+                keys
+            }
+            None => vec![self.new_key(&tid, &id, settings.key_type.alg()).await?],
+        };
+        let now = self.clock.now();
+        let server = AuthorizationServer {
+            secrets_sealed: self.seal_server_secrets(&tid, &id, &ServerSecrets { secret, rotated_secrets })?,
+            tenant_id: tid.clone(),
+            id: id.clone(),
+            name,
+            system: false,
+            settings,
+            authentications,
+            created_at: now,
+            updated_at: now,
+        };
+        self.store.create_server(&server, &keys).await.map_err(|e| match e {
+            StoreError::Conflict(_) => ControlError::Conflict { what: "authorization server", id: id.to_string() },
+            e => e.into(),
+        })?;
+        self.snapshots.invalidate(&tid);
+        self.server_view(&server, &keys)
+    }
+
+    /// Updates the fields the request carries; omitted fields keep their value. A new `secret`
+    /// moves the old one to the front of `rotated_secrets` unless the request sets that list.
+    /// A new `key_type` without `jwks` generates a new current key and keeps the old one published.
+    pub async fn update_server(&self, access: &AdminAccess, aid: &str, req: wire::ServerRequest) -> ControlResult<wire::Server> {
+        let mut server = self.load_server(access, aid).await?;
+        if let Some(id) = &req.id
+            && id != server.id.as_str()
+        {
+            return Err(ControlError::invalid("id", "does not match the server in the path"));
+        }
+        let (tid, sid) = (server.tenant_id.clone(), server.id.clone());
+        if let Some(name) = &req.name {
+            check_name("name", name)?;
+            server.name = name.clone();
+        }
+        let old_key_type = server.settings.key_type;
+        apply_settings(&mut server.settings, &req)?;
+
+        let mut secrets: ServerSecrets = serde_json::from_slice(
+            &self.master.open(&secrets_context(&tid, &sid), &server.secrets_sealed).map_err(ControlError::internal)?,
+        )
+        .map_err(ControlError::internal)?;
+        if let Some(rotated) = &req.rotated_secrets {
+            for (i, s) in rotated.iter().enumerate() {
+                check_secret(&format!("rotated_secrets[{i}]"), s)?;
+            }
+            secrets.rotated_secrets = rotated.clone();
+        }
+        if let Some(new) = &req.secret
+            && *new != secrets.secret
+        {
+            check_secret("secret", new)?;
+            let old = std::mem::replace(&mut secrets.secret, new.clone());
+            if req.rotated_secrets.is_none() {
+                secrets.rotated_secrets.insert(0, old);
+            }
+        }
+        secrets.rotated_secrets.truncate(MAX_ROTATED_SECRETS);
+
+        let existing = self.store.list_keys(&tid, &sid).await?;
+        let new_keys = match &req.jwks {
+            Some(jwks) => {
+                let keys = self.keys_from_jwks(&tid, &sid, jwks, server.settings.key_type.alg(), &existing).await?;
+                reconcile_key_type(&mut server.settings, &keys, req.key_type.is_some())?;
+                Some(keys)
+            }
+            None if server.settings.key_type != old_key_type => {
+                let mut keys = vec![self.new_key(&tid, &sid, server.settings.key_type.alg()).await?];
+                keys.extend(existing.iter().cloned().map(|mut k| {
+                    if k.status == KeyStatus::Current {
+                        k.status = KeyStatus::Rotated;
+                    }
+                    k
+                }));
+                keys.truncate(MAX_KEYS);
+                Some(keys)
+            }
+            None => None,
+        };
+        if let Some(a) = req.authentications {
+            server.authentications =
+                self.prepare_methods(&tid, &sid, a.methods, &server.authentications, "authentications.methods").await?;
+        }
+        server.secrets_sealed = self.seal_server_secrets(&tid, &sid, &secrets)?;
+        server.updated_at = self.clock.now();
+        self.store.update_server(&server, new_keys.as_deref()).await.map_err(|e| not_found_as_server(e, aid))?;
+        self.snapshots.invalidate(&tid);
+        let keys = match new_keys {
+            Some(k) => k,
+            None => existing,
+        };
+        self.server_view(&server, &keys)
+    }
+
+    /// Deletes a server and everything under it. System servers cannot be deleted.
+    pub async fn delete_server(&self, access: &AdminAccess, aid: &str) -> ControlResult<()> {
+        let server = self.load_server(access, aid).await?;
+        if server.system {
+            return Err(ControlError::Refused(format!("authorization server {aid} is a system server and cannot be deleted")));
+        }
+        if !self.store.delete_server(&server.tenant_id, &server.id).await? {
+            return Err(ControlError::NotFound { what: "authorization server", id: aid.to_owned() });
+        }
+        self.snapshots.invalidate(&server.tenant_id);
+        Ok(())
+    }
+}
+
+/// The signing key decides the key type. A `key_type` the request states must agree with it;
+/// otherwise `key_type` follows the key.
+fn reconcile_key_type(s: &mut ServerSettings, keys: &[SigningKey], stated: bool) -> ControlResult<()> {
+    let Some(current) = keys.first() else { return Ok(()) };
+    let implied = match current.alg {
+        SigningAlg::RS256 => KeyType::Rsa,
+        SigningAlg::PS256 => KeyType::Ps,
+        SigningAlg::ES256 => KeyType::Ecdsa,
+    };
+    if stated && implied != s.key_type {
+        return Err(ControlError::invalid(
+            "key_type",
+            format!("is {:?} but the first key in jwks is {}", s.key_type.as_str(), current.alg.as_str()),
+        ));
+    }
+    s.key_type = implied;
+    Ok(())
+}
