@@ -1,1 +1,193 @@
+//! The `castellan` binary's library half: start-up wiring, the one place that picks the store.
+//! Integration tests start the real server through [`start`] on port 0.
 
+pub mod config;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use castellan_control::{BootstrapCredentials, BootstrapOptions, Control};
+use castellan_domain::SystemClock;
+use castellan_jose::MasterKey;
+use castellan_store::Store;
+use castellan_store_sqlite::SqliteStore;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use config::Config;
+
+/// Name of the file the first start writes the bootstrap credentials to (mode 0600).
+pub const BOOTSTRAP_FILE: &str = "bootstrap-credentials.json";
+const MASTER_KEY_FILE: &str = "master.key";
+const SQLITE_FILE: &str = "castellan.db";
+
+/// Opens the configured store and applies migrations.
+pub async fn open_store(cfg: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let store = match cfg.database_url.as_deref() {
+        None => {
+            create_private_dir(&cfg.data_dir)?;
+            SqliteStore::open(&cfg.data_dir.join(SQLITE_FILE)).await?
+        }
+        Some(url) if url.starts_with("sqlite:") => SqliteStore::connect(url).await?,
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            bail!(
+                "--database-url: PostgreSQL is not supported by this build yet; use sqlite: or leave it unset"
+            )
+        }
+        Some(_) => bail!(
+            "--database-url must start with sqlite: (or be left unset for the embedded store)"
+        ),
+    };
+    store.migrate().await.context("applying migrations")?;
+    Ok(Arc::new(store))
+}
+
+fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)
+        .with_context(|| format!("cannot create data dir {}", dir.display()))
+}
+
+/// Writes `contents` to a new file readable only by the owner; fails if it exists.
+fn write_private_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    let mut f = o
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    f.write_all(contents)?;
+    f.sync_all()?;
+    Ok(())
+}
+
+/// `CASTELLAN_MASTER_KEY`, else the key file in the data dir, generated on first start.
+fn master_key(cfg: &Config) -> anyhow::Result<MasterKey> {
+    if let Some(k) = &cfg.master_key {
+        return MasterKey::from_secret(k).context("CASTELLAN_MASTER_KEY");
+    }
+    create_private_dir(&cfg.data_dir)?;
+    let path = cfg.data_dir.join(MASTER_KEY_FILE);
+    if !path.exists() {
+        let secret = MasterKey::generate_secret()?;
+        write_private_file(&path, format!("{secret}\n").as_bytes())?;
+        tracing::info!(path = %path.display(), "generated a master key; keep this file safe and back it up");
+    }
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    MasterKey::from_secret(text.trim())
+        .with_context(|| format!("master key file {}", path.display()))
+}
+
+/// A running server.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub public_url: String,
+    /// Set when this start bootstrapped the store.
+    pub bootstrap: Option<BootstrapCredentials>,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Stops accepting connections, finishes in-flight requests, and waits.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.handle.await??;
+        Ok(())
+    }
+
+    /// Serves until Ctrl-C or SIGTERM.
+    pub async fn wait_for_signal(self) -> anyhow::Result<()> {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        self.stop().await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+/// Opens the store, migrates, bootstraps an empty store, binds and serves.
+pub async fn start(cfg: Config) -> anyhow::Result<Running> {
+    let master = Arc::new(master_key(&cfg)?);
+    let store = open_store(&cfg).await?;
+    let listener = TcpListener::bind(cfg.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (--listen)", cfg.listen))?;
+    let addr = listener.local_addr()?;
+    let public_url = cfg
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    let control = Arc::new(Control::new(
+        store,
+        master,
+        Arc::new(SystemClock),
+        &public_url,
+    ));
+
+    let opts = BootstrapOptions {
+        client_id: cfg.bootstrap_client_id.clone(),
+        client_secret: cfg.bootstrap_client_secret.clone(),
+    };
+    let bootstrap = control
+        .bootstrap(&opts)
+        .await
+        .map_err(|e| anyhow::anyhow!("bootstrap: {e}"))?;
+    if let Some(creds) = &bootstrap {
+        let path = cfg.data_dir.join(BOOTSTRAP_FILE);
+        create_private_dir(&cfg.data_dir)?;
+        write_private_file(&path, serde_json::to_string_pretty(creds)?.as_bytes())?;
+        // Printed once, on the terminal of the operator who started the first run; never logged.
+        println!(
+            "\nCastellan bootstrapped tenant {tid}.\n  admin client id:     {id}\n  admin client secret: {secret}\n\
+             These were written to {path} (mode 0600) and will not be shown again.\n",
+            tid = creds.tenant_id,
+            id = creds.client_id,
+            secret = creds.client_secret,
+            path = path.display(),
+        );
+    }
+
+    let app = castellan_web::router(castellan_web::AppState { control });
+    let (tx, rx) = oneshot::channel::<()>();
+    let handle = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await
+    });
+    tracing::info!(%addr, %public_url, "castellan is listening");
+    Ok(Running {
+        addr,
+        public_url,
+        bootstrap,
+        shutdown: Some(tx),
+        handle,
+    })
+}

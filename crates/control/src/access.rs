@@ -30,7 +30,12 @@ impl Control {
     /// Checks HTTP Basic credentials of a client of `{tid}/admin`. The secret is compared in
     /// constant time against its keyed hash; an unknown tenant or client costs the same work and
     /// gets the same answer as a wrong secret.
-    pub async fn authenticate_admin(&self, tid: &str, client_id: &str, secret: &str) -> ControlResult<AdminAccess> {
+    pub async fn authenticate_admin(
+        &self,
+        tid: &str,
+        client_id: &str,
+        secret: &str,
+    ) -> ControlResult<AdminAccess> {
         let hasher = self.master.secret_hasher();
         let (Ok(tid), Ok(cid)) = (TenantId::parse(tid), ClientId::parse(client_id)) else {
             hasher.verify_dummy(secret);
@@ -42,7 +47,10 @@ impl Control {
             .and_then(|s| s.admin_clients.get(&cid))
             .and_then(|c| c.secret_hash.clone());
         match hash {
-            Some(h) if hasher.verify(secret, &h) => Ok(AdminAccess { tenant: tid, client_id: cid }),
+            Some(h) if hasher.verify(secret, &h) => Ok(AdminAccess {
+                tenant: tid,
+                client_id: cid,
+            }),
             Some(_) => Err(unauthorized()),
             None => {
                 hasher.verify_dummy(secret);

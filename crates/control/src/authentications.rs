@@ -45,7 +45,10 @@ impl Control {
         field: &str,
     ) -> ControlResult<Vec<StoredAuthMethod>> {
         if methods.len() > MAX_METHODS {
-            return Err(ControlError::invalid(field, format!("at most {MAX_METHODS} methods")));
+            return Err(ControlError::invalid(
+                field,
+                format!("at most {MAX_METHODS} methods"),
+            ));
         }
         let mut ids = HashSet::new();
         let mut out = Vec::with_capacity(methods.len());
@@ -53,16 +56,30 @@ impl Control {
         for (i, mut m) in methods.into_iter().enumerate() {
             let at = |name: &str| format!("{field}[{i}].{name}");
             if !METHODS.contains(&m.method.as_str()) {
-                return Err(ControlError::invalid(at("method"), format!("must be one of {}", METHODS.join(", "))));
+                return Err(ControlError::invalid(
+                    at("method"),
+                    format!("must be one of {}", METHODS.join(", ")),
+                ));
             }
             if m.id.is_empty() {
                 m.id = m.method.clone();
             }
-            if m.id.len() > 64 || !m.id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
-                return Err(ControlError::invalid(at("id"), "at most 64 letters, digits, '-', '_' or '.'"));
+            if m.id.len() > 64
+                || !m
+                    .id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            {
+                return Err(ControlError::invalid(
+                    at("id"),
+                    "at most 64 letters, digits, '-', '_' or '.'",
+                ));
             }
             if !ids.insert(m.id.clone()) {
-                return Err(ControlError::invalid(at("id"), format!("duplicate method id {:?}", m.id)));
+                return Err(ControlError::invalid(
+                    at("id"),
+                    format!("duplicate method id {:?}", m.id),
+                ));
             }
             if m.name.is_empty() {
                 m.name = m.id.clone();
@@ -78,9 +95,14 @@ impl Control {
                 _ => m.custom.is_some(),
             };
             if !present {
-                return Err(ControlError::invalid(at(&m.method), format!("required for method {:?}", m.method)));
+                return Err(ControlError::invalid(
+                    at(&m.method),
+                    format!("required for method {:?}", m.method),
+                ));
             }
-            let old = existing.iter().find(|e| e.method.id == m.id && e.method.method == m.method);
+            let old = existing
+                .iter()
+                .find(|e| e.method.id == m.id && e.method.method == m.method);
 
             let sealed_client_secret = match take_client_secret(&mut m) {
                 Some(secret) => {
@@ -96,15 +118,26 @@ impl Control {
             let mut password_hashes = BTreeMap::new();
             if let Some(st) = m.static_.as_mut() {
                 if st.users.len() > MAX_STATIC_USERS {
-                    return Err(ControlError::invalid(at("static.users"), format!("at most {MAX_STATIC_USERS} users")));
+                    return Err(ControlError::invalid(
+                        at("static.users"),
+                        format!("at most {MAX_STATIC_USERS} users"),
+                    ));
                 }
                 for (j, u) in st.users.iter_mut().enumerate() {
                     let uat = |name: &str| format!("{field}[{i}].static.users[{j}].{name}");
                     if u.username.trim().is_empty() || u.username.len() > 256 {
-                        return Err(ControlError::invalid(uat("username"), "must be 1 to 256 characters"));
+                        return Err(ControlError::invalid(
+                            uat("username"),
+                            "must be 1 to 256 characters",
+                        ));
                     }
-                    if password_hashes.contains_key(&u.username) || to_hash.iter().any(|(k, n, _)| *k == i && *n == u.username) {
-                        return Err(ControlError::invalid(uat("username"), format!("duplicate user {:?}", u.username)));
+                    if password_hashes.contains_key(&u.username)
+                        || to_hash.iter().any(|(k, n, _)| *k == i && *n == u.username)
+                    {
+                        return Err(ControlError::invalid(
+                            uat("username"),
+                            format!("duplicate user {:?}", u.username),
+                        ));
                     }
                     match u.password.take() {
                         Some(p) if p.is_empty() || p.len() > MAX_PASSWORD_LEN => {
@@ -118,12 +151,21 @@ impl Control {
                             Some(h) => {
                                 password_hashes.insert(u.username.clone(), h.clone());
                             }
-                            None => return Err(ControlError::invalid(uat("password"), "required for a new user")),
+                            None => {
+                                return Err(ControlError::invalid(
+                                    uat("password"),
+                                    "required for a new user",
+                                ));
+                            }
                         },
                     }
                 }
             }
-            out.push(StoredAuthMethod { method: m, password_hashes, sealed_client_secret });
+            out.push(StoredAuthMethod {
+                method: m,
+                password_hashes,
+                sealed_client_secret,
+            });
         }
         // Hash only after everything validated, off the async threads: argon2id is slow on purpose.
         if !to_hash.is_empty() {
@@ -145,7 +187,9 @@ impl Control {
 
     /// The public form of stored methods: write-only members are already gone.
     pub(crate) fn methods_view(methods: &[StoredAuthMethod]) -> wire::Authentications {
-        wire::Authentications { methods: methods.iter().map(|m| m.method.clone()).collect() }
+        wire::Authentications {
+            methods: methods.iter().map(|m| m.method.clone()).collect(),
+        }
     }
 
     pub async fn update_authentications(
@@ -155,17 +199,32 @@ impl Control {
         req: wire::Authentications,
     ) -> ControlResult<wire::Authentications> {
         let mut server: AuthorizationServer = self.load_server(access, aid).await?;
-        server.authentications =
-            self.prepare_methods(&server.tenant_id, &server.id, req.methods, &server.authentications, "methods").await?;
+        server.authentications = self
+            .prepare_methods(
+                &server.tenant_id,
+                &server.id,
+                req.methods,
+                &server.authentications,
+                "methods",
+            )
+            .await?;
         server.updated_at = self.clock.now();
-        self.store.update_server(&server, None).await.map_err(|e| crate::servers::not_found_as_server(e, aid))?;
+        self.store
+            .update_server(&server, None)
+            .await
+            .map_err(|e| crate::servers::not_found_as_server(e, aid))?;
         self.snapshots.invalidate(&server.tenant_id);
         Ok(Self::methods_view(&server.authentications))
     }
 
     /// Checks a static user's password (for the login page and the password grant): constant work
     /// whether or not the user exists.
-    pub async fn verify_static_user(&self, server: &AuthorizationServer, username: &str, pw: &str) -> bool {
+    pub async fn verify_static_user(
+        &self,
+        server: &AuthorizationServer,
+        username: &str,
+        pw: &str,
+    ) -> bool {
         let hash = server
             .authentications
             .iter()
@@ -184,12 +243,28 @@ impl Control {
     }
 
     /// Opens a method's sealed upstream client secret (for the upstream login flows).
-    pub fn open_method_secret(&self, server: &AuthorizationServer, method_id: &str) -> ControlResult<Option<String>> {
-        let Some(m) = server.authentications.iter().find(|m| m.method.id == method_id) else { return Ok(None) };
-        let Some(sealed) = m.sealed_client_secret.as_deref() else { return Ok(None) };
-        let bytes = b64url_decode(sealed).ok_or_else(|| ControlError::internal("sealed secret is not base64url"))?;
+    pub fn open_method_secret(
+        &self,
+        server: &AuthorizationServer,
+        method_id: &str,
+    ) -> ControlResult<Option<String>> {
+        let Some(m) = server
+            .authentications
+            .iter()
+            .find(|m| m.method.id == method_id)
+        else {
+            return Ok(None);
+        };
+        let Some(sealed) = m.sealed_client_secret.as_deref() else {
+            return Ok(None);
+        };
+        let bytes = b64url_decode(sealed)
+            .ok_or_else(|| ControlError::internal("sealed secret is not base64url"))?;
         self.master
-            .open_string(&seal_context(&server.tenant_id, &server.id, method_id), &bytes)
+            .open_string(
+                &seal_context(&server.tenant_id, &server.id, method_id),
+                &bytes,
+            )
             .map(Some)
             .map_err(ControlError::internal)
     }

@@ -2,8 +2,8 @@
 //! (system) and `default` servers, and the bootstrap client of `default/admin`.
 
 use castellan_domain::{
-    ADMIN_SERVER, AuthorizationServer, Client, ClientId, DEFAULT_SERVER, DEFAULT_TENANT, DEVELOPER_SERVER, ServerId,
-    ServerSecrets, ServerSettings, Tenant, TenantId,
+    ADMIN_SERVER, AuthorizationServer, Client, ClientId, DEFAULT_SERVER, DEFAULT_TENANT,
+    DEVELOPER_SERVER, ServerId, ServerSecrets, ServerSettings, Tenant, TenantId,
 };
 use castellan_jose::generate_secret;
 use castellan_store::BootstrapSeed;
@@ -34,11 +34,78 @@ pub(crate) fn client_secret_context(tid: &TenantId, cid: &ClientId) -> String {
 }
 
 impl Control {
+    /// A tenant with its `admin` and `developer` (system) and `default` servers, each with a
+    /// freshly generated signing key and secret.
+    async fn tenant_seed(&self, tid: &TenantId, name: &str) -> ControlResult<BootstrapSeed> {
+        let now = self.clock.now();
+        let mut servers = Vec::new();
+        for (id, name, system) in [
+            (ADMIN_SERVER, "Admin", true),
+            (DEVELOPER_SERVER, "Developer", true),
+            (DEFAULT_SERVER, "Default", false),
+        ] {
+            let aid = ServerId::parse(id).map_err(ControlError::internal)?;
+            let settings = ServerSettings::default();
+            let key = self.new_key(tid, &aid, settings.key_type.alg()).await?;
+            let secrets = ServerSecrets {
+                secret: generate_secret(),
+                rotated_secrets: Vec::new(),
+            };
+            let server = AuthorizationServer {
+                secrets_sealed: self.seal_server_secrets(tid, &aid, &secrets)?,
+                tenant_id: tid.clone(),
+                id: aid,
+                name: name.into(),
+                system,
+                settings,
+                authentications: Vec::new(),
+                created_at: now,
+                updated_at: now,
+            };
+            servers.push((server, vec![key]));
+        }
+        Ok(BootstrapSeed {
+            tenant: Tenant {
+                id: tid.clone(),
+                name: name.into(),
+                authentication_context_settings: wire::AuthenticationContextSettings::default(),
+                jwks: wire::Jwks::default(),
+                created_at: now,
+            },
+            servers,
+            clients: Vec::new(),
+        })
+    }
+
+    /// Creates a tenant with the servers every tenant is born with, atomically. For the system
+    /// API and operator tooling; 409 when the id is taken.
+    pub async fn create_tenant(&self, id: &str, name: &str) -> ControlResult<wire::Tenant> {
+        let tid = TenantId::parse(id).map_err(|e| ControlError::invalid("id", e.to_string()))?;
+        crate::tenants::check_name("name", name)?;
+        let seed = self.tenant_seed(&tid, name).await?;
+        self.store
+            .create_tenant_seeded(&seed)
+            .await
+            .map_err(|e| match e {
+                castellan_store::StoreError::Conflict(_) => ControlError::Conflict {
+                    what: "tenant",
+                    id: id.to_owned(),
+                },
+                e => e.into(),
+            })?;
+        self.snapshots.invalidate(&tid);
+        Ok(self.tenant_view(seed.tenant))
+    }
+
     /// Seeds an empty store. Returns the bootstrap credentials when it wrote anything, `None` when
     /// the store already held a tenant (then nothing at all is changed).
-    pub async fn bootstrap(&self, opts: &BootstrapOptions) -> ControlResult<Option<BootstrapCredentials>> {
+    pub async fn bootstrap(
+        &self,
+        opts: &BootstrapOptions,
+    ) -> ControlResult<Option<BootstrapCredentials>> {
         let field = "CASTELLAN_BOOTSTRAP_CLIENT_ID";
-        let cid = ClientId::parse(opts.client_id.as_str()).map_err(|e| ControlError::invalid(field, e.to_string()))?;
+        let cid = ClientId::parse(opts.client_id.as_str())
+            .map_err(|e| ControlError::invalid(field, e.to_string()))?;
         if let Some(s) = &opts.client_secret
             && s.chars().count() < MIN_BOOTSTRAP_SECRET_LEN
         {
@@ -52,27 +119,7 @@ impl Control {
         }
         let tid = TenantId::parse(DEFAULT_TENANT).map_err(ControlError::internal)?;
         let now = self.clock.now();
-        let mut servers = Vec::new();
-        for (id, name, system) in
-            [(ADMIN_SERVER, "Admin", true), (DEVELOPER_SERVER, "Developer", true), (DEFAULT_SERVER, "Default", false)]
-        {
-            let aid = ServerId::parse(id).map_err(ControlError::internal)?;
-            let settings = ServerSettings::default();
-            let key = self.new_key(&tid, &aid, settings.key_type.alg()).await?;
-            let secrets = ServerSecrets { secret: generate_secret(), rotated_secrets: Vec::new() };
-            let server = AuthorizationServer {
-                secrets_sealed: self.seal_server_secrets(&tid, &aid, &secrets)?,
-                tenant_id: tid.clone(),
-                id: aid,
-                name: name.into(),
-                system,
-                settings,
-                authentications: Vec::new(),
-                created_at: now,
-                updated_at: now,
-            };
-            servers.push((server, vec![key]));
-        }
+        let mut seed = self.tenant_seed(&tid, "Default").await?;
         let secret = opts.client_secret.clone().unwrap_or_else(generate_secret);
         let client = Client {
             tenant_id: tid.clone(),
@@ -84,22 +131,14 @@ impl Control {
             token_endpoint_auth_method: "client_secret_basic".into(),
             secret_hash: Some(self.master.secret_hasher().hash(&secret)),
             secret_sealed: Some(
-                self.master.seal(&client_secret_context(&tid, &cid), secret.as_bytes()).map_err(ControlError::internal)?,
+                self.master
+                    .seal(&client_secret_context(&tid, &cid), secret.as_bytes())
+                    .map_err(ControlError::internal)?,
             ),
             metadata: serde_json::json!({"description": "Created on first start; manages tenant default."}),
             created_at: now,
         };
-        let seed = BootstrapSeed {
-            tenant: Tenant {
-                id: tid.clone(),
-                name: "Default".into(),
-                authentication_context_settings: wire::AuthenticationContextSettings::default(),
-                jwks: wire::Jwks::default(),
-                created_at: now,
-            },
-            servers,
-            clients: vec![client],
-        };
+        seed.clients.push(client);
         if !self.store.bootstrap(&seed).await? {
             return Ok(None);
         }

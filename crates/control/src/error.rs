@@ -32,7 +32,10 @@ pub enum ControlError {
 
 impl ControlError {
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self::Invalid { field: field.into(), reason: reason.into() }
+        Self::Invalid {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
     pub fn internal(e: impl std::fmt::Display) -> Self {
         Self::Internal(e.to_string())
@@ -45,8 +48,14 @@ impl From<StoreError> for ControlError {
             StoreError::Unavailable(m) => Self::Unavailable(m),
             // Callers map Conflict/NotFound to the object they were writing; reaching here is a bug
             // or a race, reported without losing the store's message.
-            StoreError::Conflict(m) => Self::Conflict { what: "object", id: m },
-            StoreError::NotFound(m) => Self::NotFound { what: "object", id: m },
+            StoreError::Conflict(m) => Self::Conflict {
+                what: "object",
+                id: m,
+            },
+            StoreError::NotFound(m) => Self::NotFound {
+                what: "object",
+                id: m,
+            },
             StoreError::Corrupt(m) => Self::Internal(m),
         }
     }

@@ -35,7 +35,12 @@ pub struct Control {
 impl Control {
     /// `public_url` is the externally visible base URL (`http://127.0.0.1:8443`); issuers are
     /// `{public_url}/{tid}/{aid}`.
-    pub fn new(store: Arc<dyn Store>, master: Arc<MasterKey>, clock: Arc<dyn Clock>, public_url: &str) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        master: Arc<MasterKey>,
+        clock: Arc<dyn Clock>,
+        public_url: &str,
+    ) -> Self {
         Self {
             store,
             master,

@@ -1,8 +1,8 @@
 //! Authorization servers (seed 003 `createAuthorizationServer` and friends).
 
 use castellan_domain::{
-    AuthorizationServer, GoDuration, KeyStatus, KeyType, SUPPORTED_GRANT_TYPES, ServerId, ServerSecrets,
-    ServerSettings, SigningAlg, SigningKey, TenantId,
+    AuthorizationServer, GoDuration, KeyStatus, KeyType, SUPPORTED_GRANT_TYPES, ServerId,
+    ServerSecrets, ServerSettings, SigningAlg, SigningKey, TenantId,
 };
 use castellan_jose::{GeneratedKey, generate_secret, keys};
 use castellan_store::StoreError;
@@ -19,7 +19,10 @@ const PROFILES: [&str; 1] = ["fapi_rw"];
 
 pub(crate) fn not_found_as_server(e: StoreError, aid: &str) -> ControlError {
     match e {
-        StoreError::NotFound(_) => ControlError::NotFound { what: "authorization server", id: aid.to_owned() },
+        StoreError::NotFound(_) => ControlError::NotFound {
+            what: "authorization server",
+            id: aid.to_owned(),
+        },
         e => e.into(),
     }
 }
@@ -35,10 +38,16 @@ pub(crate) fn key_context(tid: &TenantId, aid: &ServerId, kid: &str) -> String {
 fn check_secret(field: &str, s: &str) -> ControlResult<()> {
     let n = s.chars().count();
     if n < MIN_SECRET_LEN {
-        return Err(ControlError::invalid(field, format!("must be at least {MIN_SECRET_LEN} characters")));
+        return Err(ControlError::invalid(
+            field,
+            format!("must be at least {MIN_SECRET_LEN} characters"),
+        ));
     }
     if n > MAX_SECRET_LEN {
-        return Err(ControlError::invalid(field, format!("must be at most {MAX_SECRET_LEN} characters")));
+        return Err(ControlError::invalid(
+            field,
+            format!("must be at most {MAX_SECRET_LEN} characters"),
+        ));
     }
     Ok(())
 }
@@ -57,25 +66,35 @@ fn parse_ttl(field: &str, v: &str, allow_zero: bool) -> ControlResult<GoDuration
 pub(crate) fn check_url(field: &str, v: &str) -> ControlResult<()> {
     match url::Url::parse(v) {
         Ok(u) if matches!(u.scheme(), "https" | "http") && u.host().is_some() => Ok(()),
-        _ => Err(ControlError::invalid(field, "must be an absolute http(s) URL")),
+        _ => Err(ControlError::invalid(
+            field,
+            "must be an absolute http(s) URL",
+        )),
     }
 }
 
 /// Applies the fields of `req` that are present onto `s`, validating each.
 fn apply_settings(s: &mut ServerSettings, req: &wire::ServerRequest) -> ControlResult<()> {
     if let Some(kt) = &req.key_type {
-        s.key_type = KeyType::parse(kt).ok_or_else(|| ControlError::invalid("key_type", "must be rsa, ecdsa or ps"))?;
+        s.key_type = KeyType::parse(kt)
+            .ok_or_else(|| ControlError::invalid("key_type", "must be rsa, ecdsa or ps"))?;
     }
     if let Some(gts) = &req.grant_types {
         if gts.is_empty() {
-            return Err(ControlError::invalid("grant_types", "at least one grant type is required"));
+            return Err(ControlError::invalid(
+                "grant_types",
+                "at least one grant type is required",
+            ));
         }
         let mut out: Vec<String> = Vec::new();
         for (i, g) in gts.iter().enumerate() {
             if !SUPPORTED_GRANT_TYPES.contains(&g.as_str()) {
                 return Err(ControlError::invalid(
                     format!("grant_types[{i}]"),
-                    format!("unsupported grant type {g:?}; supported: {}", SUPPORTED_GRANT_TYPES.join(", ")),
+                    format!(
+                        "unsupported grant type {g:?}; supported: {}",
+                        SUPPORTED_GRANT_TYPES.join(", ")
+                    ),
                 ));
             }
             if !out.contains(g) {
@@ -85,10 +104,22 @@ fn apply_settings(s: &mut ServerSettings, req: &wire::ServerRequest) -> ControlR
         s.grant_types = out;
     }
     let ttls = [
-        ("access_token_ttl", &req.access_token_ttl, &mut s.access_token_ttl),
-        ("authorization_code_ttl", &req.authorization_code_ttl, &mut s.authorization_code_ttl),
+        (
+            "access_token_ttl",
+            &req.access_token_ttl,
+            &mut s.access_token_ttl,
+        ),
+        (
+            "authorization_code_ttl",
+            &req.authorization_code_ttl,
+            &mut s.authorization_code_ttl,
+        ),
         ("id_token_ttl", &req.id_token_ttl, &mut s.id_token_ttl),
-        ("refresh_token_ttl", &req.refresh_token_ttl, &mut s.refresh_token_ttl),
+        (
+            "refresh_token_ttl",
+            &req.refresh_token_ttl,
+            &mut s.refresh_token_ttl,
+        ),
     ];
     for (field, v, slot) in ttls {
         if let Some(v) = v {
@@ -107,7 +138,10 @@ fn apply_settings(s: &mut ServerSettings, req: &wire::ServerRequest) -> ControlR
     if let Some(ps) = &req.profiles {
         for (i, p) in ps.iter().enumerate() {
             if !PROFILES.contains(&p.as_str()) {
-                return Err(ControlError::invalid(format!("profiles[{i}]"), format!("must be one of {}", PROFILES.join(", "))));
+                return Err(ControlError::invalid(
+                    format!("profiles[{i}]"),
+                    format!("must be one of {}", PROFILES.join(", ")),
+                ));
             }
         }
         s.profiles = ps.clone();
@@ -121,13 +155,20 @@ fn apply_settings(s: &mut ServerSettings, req: &wire::ServerRequest) -> ControlR
         }
     }
     let ids = [
-        ("developer_policy_id", &req.developer_policy_id, &mut s.developer_policy_id),
+        (
+            "developer_policy_id",
+            &req.developer_policy_id,
+            &mut s.developer_policy_id,
+        ),
         ("user_policy_id", &req.user_policy_id, &mut s.user_policy_id),
     ];
     for (field, v, slot) in ids {
         if let Some(v) = v {
             if v.len() > 128 {
-                return Err(ControlError::invalid(field, "must be at most 128 characters"));
+                return Err(ControlError::invalid(
+                    field,
+                    "must be at most 128 characters",
+                ));
             }
             *slot = (!v.is_empty()).then(|| v.clone());
         }
@@ -136,13 +177,34 @@ fn apply_settings(s: &mut ServerSettings, req: &wire::ServerRequest) -> ControlR
 }
 
 impl Control {
-    fn seal_key(&self, tid: &TenantId, aid: &ServerId, k: GeneratedKey, status: KeyStatus) -> ControlResult<SigningKey> {
-        let private_sealed = self.master.seal(&key_context(tid, aid, &k.kid), &k.pkcs8).map_err(ControlError::internal)?;
-        Ok(SigningKey { kid: k.kid, alg: k.alg, status, public_jwk: k.public_jwk, private_sealed, created_at: self.clock.now() })
+    fn seal_key(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        k: GeneratedKey,
+        status: KeyStatus,
+    ) -> ControlResult<SigningKey> {
+        let private_sealed = self
+            .master
+            .seal(&key_context(tid, aid, &k.kid), &k.pkcs8)
+            .map_err(ControlError::internal)?;
+        Ok(SigningKey {
+            kid: k.kid,
+            alg: k.alg,
+            status,
+            public_jwk: k.public_jwk,
+            private_sealed,
+            created_at: self.clock.now(),
+        })
     }
 
     /// A new signing key for `alg`, generated off the async threads (RSA generation takes a while).
-    pub(crate) async fn new_key(&self, tid: &TenantId, aid: &ServerId, alg: SigningAlg) -> ControlResult<SigningKey> {
+    pub(crate) async fn new_key(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        alg: SigningAlg,
+    ) -> ControlResult<SigningKey> {
         let k = tokio::task::spawn_blocking(move || keys::generate(alg))
             .await
             .map_err(ControlError::internal)?
@@ -162,21 +224,33 @@ impl Control {
         existing: &[SigningKey],
     ) -> ControlResult<Vec<SigningKey>> {
         if jwks.keys.is_empty() {
-            return Err(ControlError::invalid("jwks.keys", "at least one signing key is required"));
+            return Err(ControlError::invalid(
+                "jwks.keys",
+                "at least one signing key is required",
+            ));
         }
         if jwks.keys.len() > MAX_KEYS {
-            return Err(ControlError::invalid("jwks.keys", format!("at most {MAX_KEYS} keys")));
+            return Err(ControlError::invalid(
+                "jwks.keys",
+                format!("at most {MAX_KEYS} keys"),
+            ));
         }
         let mut out: Vec<SigningKey> = Vec::new();
         for (i, jwk) in jwks.keys.iter().enumerate() {
             let field = format!("jwks.keys[{i}]");
-            let status = if i == 0 { KeyStatus::Current } else { KeyStatus::Rotated };
+            let status = if i == 0 {
+                KeyStatus::Current
+            } else {
+                KeyStatus::Rotated
+            };
             let mut key = if jwk.d.is_some() {
                 let jwk = jwk.clone();
-                let g = tokio::task::spawn_blocking(move || keys::import_private_jwk(&jwk, default_alg))
-                    .await
-                    .map_err(ControlError::internal)?
-                    .map_err(|e| ControlError::invalid(field.clone(), e.to_string()))?;
+                let g = tokio::task::spawn_blocking(move || {
+                    keys::import_private_jwk(&jwk, default_alg)
+                })
+                .await
+                .map_err(ControlError::internal)?
+                .map_err(|e| ControlError::invalid(field.clone(), e.to_string()))?;
                 self.seal_key(tid, aid, g, status)?
             } else {
                 let kid = jwk.kid.as_deref().unwrap_or_default();
@@ -187,18 +261,32 @@ impl Control {
                     )
                 })?
             };
-            key.status = if i > 0 && key.status == KeyStatus::Next { KeyStatus::Next } else { status };
+            key.status = if i > 0 && key.status == KeyStatus::Next {
+                KeyStatus::Next
+            } else {
+                status
+            };
             if out.iter().any(|k| k.kid == key.kid) {
-                return Err(ControlError::invalid(format!("{field}.kid"), format!("duplicate kid {:?}", key.kid)));
+                return Err(ControlError::invalid(
+                    format!("{field}.kid"),
+                    format!("duplicate kid {:?}", key.kid),
+                ));
             }
             out.push(key);
         }
         Ok(out)
     }
 
-    fn server_view(&self, s: &AuthorizationServer, keys: &[SigningKey]) -> ControlResult<wire::Server> {
+    fn server_view(
+        &self,
+        s: &AuthorizationServer,
+        keys: &[SigningKey],
+    ) -> ControlResult<wire::Server> {
         let secrets: ServerSecrets = serde_json::from_slice(
-            &self.master.open(&secrets_context(&s.tenant_id, &s.id), &s.secrets_sealed).map_err(ControlError::internal)?,
+            &self
+                .master
+                .open(&secrets_context(&s.tenant_id, &s.id), &s.secrets_sealed)
+                .map_err(ControlError::internal)?,
         )
         .map_err(ControlError::internal)?;
         let st = &s.settings;
@@ -220,7 +308,9 @@ impl Control {
             enforce_pkce: st.enforce_pkce,
             enable_dynamic_client_registration: st.enable_dynamic_client_registration,
             profiles: st.profiles.clone(),
-            jwks: wire::Jwks { keys: keys.iter().map(|k| k.public_jwk.clone()).collect() },
+            jwks: wire::Jwks {
+                keys: keys.iter().map(|k| k.public_jwk.clone()).collect(),
+            },
             authentications: Self::methods_view(&s.authentications),
             logo_uri: st.logo_uri.clone(),
             developer_policy_id: st.developer_policy_id.clone(),
@@ -228,15 +318,32 @@ impl Control {
         })
     }
 
-    pub(crate) fn seal_server_secrets(&self, tid: &TenantId, aid: &ServerId, secrets: &ServerSecrets) -> ControlResult<Vec<u8>> {
+    pub(crate) fn seal_server_secrets(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        secrets: &ServerSecrets,
+    ) -> ControlResult<Vec<u8>> {
         let json = serde_json::to_vec(secrets).map_err(ControlError::internal)?;
-        self.master.seal(&secrets_context(tid, aid), &json).map_err(ControlError::internal)
+        self.master
+            .seal(&secrets_context(tid, aid), &json)
+            .map_err(ControlError::internal)
     }
 
-    pub(crate) async fn load_server(&self, access: &AdminAccess, aid: &str) -> ControlResult<AuthorizationServer> {
-        let not_found = || ControlError::NotFound { what: "authorization server", id: aid.to_owned() };
+    pub(crate) async fn load_server(
+        &self,
+        access: &AdminAccess,
+        aid: &str,
+    ) -> ControlResult<AuthorizationServer> {
+        let not_found = || ControlError::NotFound {
+            what: "authorization server",
+            id: aid.to_owned(),
+        };
         let aid = ServerId::parse(aid).map_err(|_| not_found())?;
-        self.store.get_server(access.tenant(), &aid).await?.ok_or_else(not_found)
+        self.store
+            .get_server(access.tenant(), &aid)
+            .await?
+            .ok_or_else(not_found)
     }
 
     pub async fn list_servers(&self, access: &AdminAccess) -> ControlResult<wire::Servers> {
@@ -255,11 +362,18 @@ impl Control {
     }
 
     /// Creates a server with the seed's defaults for everything the request leaves out.
-    pub async fn create_server(&self, access: &AdminAccess, req: wire::ServerRequest) -> ControlResult<wire::Server> {
+    pub async fn create_server(
+        &self,
+        access: &AdminAccess,
+        req: wire::ServerRequest,
+    ) -> ControlResult<wire::Server> {
         let tid = access.tenant().clone();
         let id = match &req.id {
-            Some(id) => ServerId::parse(id.as_str()).map_err(|e| ControlError::invalid("id", e.to_string()))?,
-            None => ServerId::parse(uuid::Uuid::new_v4().to_string()).map_err(ControlError::internal)?,
+            Some(id) => ServerId::parse(id.as_str())
+                .map_err(|e| ControlError::invalid("id", e.to_string()))?,
+            None => {
+                ServerId::parse(uuid::Uuid::new_v4().to_string()).map_err(ControlError::internal)?
+            }
         };
         let name = req.name.clone().unwrap_or_else(|| id.to_string());
         check_name("name", &name)?;
@@ -277,19 +391,30 @@ impl Control {
             check_secret(&format!("rotated_secrets[{i}]"), s)?;
         }
         if rotated_secrets.len() > MAX_ROTATED_SECRETS {
-            return Err(ControlError::invalid("rotated_secrets", format!("at most {MAX_ROTATED_SECRETS}")));
+            return Err(ControlError::invalid(
+                "rotated_secrets",
+                format!("at most {MAX_ROTATED_SECRETS}"),
+            ));
         }
         // Cheap conflict check before generating keys; the store's unique key remains the guard.
         if self.store.get_server(&tid, &id).await?.is_some() {
-            return Err(ControlError::Conflict { what: "authorization server", id: id.to_string() });
+            return Err(ControlError::Conflict {
+                what: "authorization server",
+                id: id.to_string(),
+            });
         }
         let authentications = match req.authentications {
-            Some(a) => self.prepare_methods(&tid, &id, a.methods, &[], "authentications.methods").await?,
+            Some(a) => {
+                self.prepare_methods(&tid, &id, a.methods, &[], "authentications.methods")
+                    .await?
+            }
             None => Vec::new(),
         };
         let keys = match &req.jwks {
             Some(jwks) => {
-                let keys = self.keys_from_jwks(&tid, &id, jwks, settings.key_type.alg(), &[]).await?;
+                let keys = self
+                    .keys_from_jwks(&tid, &id, jwks, settings.key_type.alg(), &[])
+                    .await?;
                 reconcile_key_type(&mut settings, &keys, req.key_type.is_some())?;
                 keys
             }
@@ -297,7 +422,14 @@ impl Control {
         };
         let now = self.clock.now();
         let server = AuthorizationServer {
-            secrets_sealed: self.seal_server_secrets(&tid, &id, &ServerSecrets { secret, rotated_secrets })?,
+            secrets_sealed: self.seal_server_secrets(
+                &tid,
+                &id,
+                &ServerSecrets {
+                    secret,
+                    rotated_secrets,
+                },
+            )?,
             tenant_id: tid.clone(),
             id: id.clone(),
             name,
@@ -307,10 +439,16 @@ impl Control {
             created_at: now,
             updated_at: now,
         };
-        self.store.create_server(&server, &keys).await.map_err(|e| match e {
-            StoreError::Conflict(_) => ControlError::Conflict { what: "authorization server", id: id.to_string() },
-            e => e.into(),
-        })?;
+        self.store
+            .create_server(&server, &keys)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => ControlError::Conflict {
+                    what: "authorization server",
+                    id: id.to_string(),
+                },
+                e => e.into(),
+            })?;
         self.snapshots.invalidate(&tid);
         self.server_view(&server, &keys)
     }
@@ -318,12 +456,20 @@ impl Control {
     /// Updates the fields the request carries; omitted fields keep their value. A new `secret`
     /// moves the old one to the front of `rotated_secrets` unless the request sets that list.
     /// A new `key_type` without `jwks` generates a new current key and keeps the old one published.
-    pub async fn update_server(&self, access: &AdminAccess, aid: &str, req: wire::ServerRequest) -> ControlResult<wire::Server> {
+    pub async fn update_server(
+        &self,
+        access: &AdminAccess,
+        aid: &str,
+        req: wire::ServerRequest,
+    ) -> ControlResult<wire::Server> {
         let mut server = self.load_server(access, aid).await?;
         if let Some(id) = &req.id
             && id != server.id.as_str()
         {
-            return Err(ControlError::invalid("id", "does not match the server in the path"));
+            return Err(ControlError::invalid(
+                "id",
+                "does not match the server in the path",
+            ));
         }
         let (tid, sid) = (server.tenant_id.clone(), server.id.clone());
         if let Some(name) = &req.name {
@@ -334,7 +480,10 @@ impl Control {
         apply_settings(&mut server.settings, &req)?;
 
         let mut secrets: ServerSecrets = serde_json::from_slice(
-            &self.master.open(&secrets_context(&tid, &sid), &server.secrets_sealed).map_err(ControlError::internal)?,
+            &self
+                .master
+                .open(&secrets_context(&tid, &sid), &server.secrets_sealed)
+                .map_err(ControlError::internal)?,
         )
         .map_err(ControlError::internal)?;
         if let Some(rotated) = &req.rotated_secrets {
@@ -357,12 +506,17 @@ impl Control {
         let existing = self.store.list_keys(&tid, &sid).await?;
         let new_keys = match &req.jwks {
             Some(jwks) => {
-                let keys = self.keys_from_jwks(&tid, &sid, jwks, server.settings.key_type.alg(), &existing).await?;
+                let keys = self
+                    .keys_from_jwks(&tid, &sid, jwks, server.settings.key_type.alg(), &existing)
+                    .await?;
                 reconcile_key_type(&mut server.settings, &keys, req.key_type.is_some())?;
                 Some(keys)
             }
             None if server.settings.key_type != old_key_type => {
-                let mut keys = vec![self.new_key(&tid, &sid, server.settings.key_type.alg()).await?];
+                let mut keys = vec![
+                    self.new_key(&tid, &sid, server.settings.key_type.alg())
+                        .await?,
+                ];
                 keys.extend(existing.iter().cloned().map(|mut k| {
                     if k.status == KeyStatus::Current {
                         k.status = KeyStatus::Rotated;
@@ -375,12 +529,22 @@ impl Control {
             None => None,
         };
         if let Some(a) = req.authentications {
-            server.authentications =
-                self.prepare_methods(&tid, &sid, a.methods, &server.authentications, "authentications.methods").await?;
+            server.authentications = self
+                .prepare_methods(
+                    &tid,
+                    &sid,
+                    a.methods,
+                    &server.authentications,
+                    "authentications.methods",
+                )
+                .await?;
         }
         server.secrets_sealed = self.seal_server_secrets(&tid, &sid, &secrets)?;
         server.updated_at = self.clock.now();
-        self.store.update_server(&server, new_keys.as_deref()).await.map_err(|e| not_found_as_server(e, aid))?;
+        self.store
+            .update_server(&server, new_keys.as_deref())
+            .await
+            .map_err(|e| not_found_as_server(e, aid))?;
         self.snapshots.invalidate(&tid);
         let keys = match new_keys {
             Some(k) => k,
@@ -393,10 +557,19 @@ impl Control {
     pub async fn delete_server(&self, access: &AdminAccess, aid: &str) -> ControlResult<()> {
         let server = self.load_server(access, aid).await?;
         if server.system {
-            return Err(ControlError::Refused(format!("authorization server {aid} is a system server and cannot be deleted")));
+            return Err(ControlError::Refused(format!(
+                "authorization server {aid} is a system server and cannot be deleted"
+            )));
         }
-        if !self.store.delete_server(&server.tenant_id, &server.id).await? {
-            return Err(ControlError::NotFound { what: "authorization server", id: aid.to_owned() });
+        if !self
+            .store
+            .delete_server(&server.tenant_id, &server.id)
+            .await?
+        {
+            return Err(ControlError::NotFound {
+                what: "authorization server",
+                id: aid.to_owned(),
+            });
         }
         self.snapshots.invalidate(&server.tenant_id);
         Ok(())
@@ -405,8 +578,14 @@ impl Control {
 
 /// The signing key decides the key type. A `key_type` the request states must agree with it;
 /// otherwise `key_type` follows the key.
-fn reconcile_key_type(s: &mut ServerSettings, keys: &[SigningKey], stated: bool) -> ControlResult<()> {
-    let Some(current) = keys.first() else { return Ok(()) };
+fn reconcile_key_type(
+    s: &mut ServerSettings,
+    keys: &[SigningKey],
+    stated: bool,
+) -> ControlResult<()> {
+    let Some(current) = keys.first() else {
+        return Ok(());
+    };
     let implied = match current.alg {
         SigningAlg::RS256 => KeyType::Rsa,
         SigningAlg::PS256 => KeyType::Ps,
@@ -415,7 +594,11 @@ fn reconcile_key_type(s: &mut ServerSettings, keys: &[SigningKey], stated: bool)
     if stated && implied != s.key_type {
         return Err(ControlError::invalid(
             "key_type",
-            format!("is {:?} but the first key in jwks is {}", s.key_type.as_str(), current.alg.as_str()),
+            format!(
+                "is {:?} but the first key in jwks is {}",
+                s.key_type.as_str(),
+                current.alg.as_str()
+            ),
         ));
     }
     s.key_type = implied;

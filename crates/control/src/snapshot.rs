@@ -25,8 +25,17 @@ pub(crate) struct Snapshots {
 impl Snapshots {
     /// The tenant's snapshot, loaded from the store on a miss. `None` when the tenant does not
     /// exist (not cached, so unknown ids cannot fill memory).
-    pub(crate) async fn get(&self, store: &dyn Store, tid: &TenantId) -> ControlResult<Option<Arc<TenantSnapshot>>> {
-        if let Some(s) = self.tenants.read().unwrap_or_else(|p| p.into_inner()).get(tid) {
+    pub(crate) async fn get(
+        &self,
+        store: &dyn Store,
+        tid: &TenantId,
+    ) -> ControlResult<Option<Arc<TenantSnapshot>>> {
+        if let Some(s) = self
+            .tenants
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(tid)
+        {
             return Ok(Some(s.clone()));
         }
         if store.get_tenant(tid).await?.is_none() {
@@ -39,13 +48,22 @@ impl Snapshots {
             .into_iter()
             .map(|c| (c.id.clone(), Arc::new(c)))
             .collect();
-        let snap = Arc::new(TenantSnapshot { tenant_id: tid.clone(), admin_clients });
-        self.tenants.write().unwrap_or_else(|p| p.into_inner()).insert(tid.clone(), snap.clone());
+        let snap = Arc::new(TenantSnapshot {
+            tenant_id: tid.clone(),
+            admin_clients,
+        });
+        self.tenants
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(tid.clone(), snap.clone());
         Ok(Some(snap))
     }
 
     /// Drops the tenant's snapshot after a committed change; the next reader rebuilds it.
     pub(crate) fn invalidate(&self, tid: &TenantId) {
-        self.tenants.write().unwrap_or_else(|p| p.into_inner()).remove(tid);
+        self.tenants
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(tid);
     }
 }

@@ -12,7 +12,10 @@ pub(crate) fn check_name(field: &str, name: &str) -> ControlResult<()> {
         return Err(ControlError::invalid(field, "must not be empty"));
     }
     if name.chars().count() > MAX_NAME_LEN {
-        return Err(ControlError::invalid(field, format!("must be at most {MAX_NAME_LEN} characters")));
+        return Err(ControlError::invalid(
+            field,
+            format!("must be at most {MAX_NAME_LEN} characters"),
+        ));
     }
     Ok(())
 }
@@ -22,17 +25,23 @@ fn check_public_jwks(jwks: &wire::Jwks) -> ControlResult<()> {
     for (i, k) in jwks.keys.iter().enumerate() {
         let field = format!("jwks.keys[{i}]");
         if !["RSA", "EC", "OKP"].contains(&k.kty.as_str()) {
-            return Err(ControlError::invalid(format!("{field}.kty"), "must be RSA, EC or OKP"));
+            return Err(ControlError::invalid(
+                format!("{field}.kty"),
+                "must be RSA, EC or OKP",
+            ));
         }
         if k.d.is_some() || k.p.is_some() || k.q.is_some() {
-            return Err(ControlError::invalid(field, "must be a public key (private members are refused)"));
+            return Err(ControlError::invalid(
+                field,
+                "must be a public key (private members are refused)",
+            ));
         }
     }
     Ok(())
 }
 
 impl Control {
-    fn tenant_view(&self, t: Tenant) -> wire::Tenant {
+    pub(crate) fn tenant_view(&self, t: Tenant) -> wire::Tenant {
         wire::Tenant {
             url: format!("{}/{}", self.public_url, t.id),
             id: t.id.into(),
@@ -46,7 +55,10 @@ impl Control {
         self.store
             .get_tenant(access.tenant())
             .await?
-            .ok_or_else(|| ControlError::NotFound { what: "tenant", id: access.tenant().to_string() })
+            .ok_or_else(|| ControlError::NotFound {
+                what: "tenant",
+                id: access.tenant().to_string(),
+            })
     }
 
     pub async fn get_tenant(&self, access: &AdminAccess) -> ControlResult<wire::Tenant> {
@@ -54,12 +66,19 @@ impl Control {
     }
 
     /// Omitted fields keep their value; `id` must be absent or the tenant's own; `url` is derived.
-    pub async fn update_tenant(&self, access: &AdminAccess, req: wire::TenantRequest) -> ControlResult<wire::Tenant> {
+    pub async fn update_tenant(
+        &self,
+        access: &AdminAccess,
+        req: wire::TenantRequest,
+    ) -> ControlResult<wire::Tenant> {
         let mut t = self.load_tenant(access).await?;
         if let Some(id) = &req.id
             && id != t.id.as_str()
         {
-            return Err(ControlError::invalid("id", "does not match the tenant in the path"));
+            return Err(ControlError::invalid(
+                "id",
+                "does not match the tenant in the path",
+            ));
         }
         if let Some(name) = req.name {
             check_name("name", &name)?;

@@ -4,8 +4,8 @@
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeySize, PublicKeyComponents};
 use aws_lc_rs::signature::{
-    self, ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair, RsaKeyPair,
-    UnparsedPublicKey,
+    self, ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair,
+    RsaKeyPair, UnparsedPublicKey,
 };
 use aws_lc_rs::{digest, rand};
 use castellan_domain::SigningAlg;
@@ -40,26 +40,38 @@ pub fn generate(alg: SigningAlg) -> Result<GeneratedKey, KeyError> {
     let pkcs8 = match alg {
         SigningAlg::RS256 | SigningAlg::PS256 => {
             let kp = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| KeyError::Generate)?;
-            let der = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&kp).map_err(|_| KeyError::Generate)?;
+            let der = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&kp)
+                .map_err(|_| KeyError::Generate)?;
             Zeroizing::new(der.as_ref().to_vec())
         }
         SigningAlg::ES256 => {
-            let doc = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rand::SystemRandom::new())
-                .map_err(|_| KeyError::Generate)?;
+            let doc = EcdsaKeyPair::generate_pkcs8(
+                &ECDSA_P256_SHA256_FIXED_SIGNING,
+                &rand::SystemRandom::new(),
+            )
+            .map_err(|_| KeyError::Generate)?;
             Zeroizing::new(doc.as_ref().to_vec())
         }
     };
     let loaded = LoadedKey::from_pkcs8(alg, &pkcs8)?;
     let public_jwk = loaded.public_jwk();
-    Ok(GeneratedKey { kid: public_jwk.kid.clone().unwrap_or_default(), alg, public_jwk, pkcs8 })
+    Ok(GeneratedKey {
+        kid: public_jwk.kid.clone().unwrap_or_default(),
+        alg,
+        public_jwk,
+        pkcs8,
+    })
 }
 
 /// Imports a private JWK (RSA with all CRT members, or EC P-256). `alg` comes from the JWK, else
 /// from `default_alg` when the key family matches it.
 pub fn import_private_jwk(jwk: &Jwk, default_alg: SigningAlg) -> Result<GeneratedKey, KeyError> {
     let member = |name: &str, v: &Option<String>| -> Result<Vec<u8>, KeyError> {
-        let s = v.as_deref().ok_or_else(|| KeyError::Invalid(format!("missing member \"{name}\"")))?;
-        b64url_decode(s).ok_or_else(|| KeyError::Invalid(format!("member \"{name}\" is not base64url")))
+        let s = v
+            .as_deref()
+            .ok_or_else(|| KeyError::Invalid(format!("missing member \"{name}\"")))?;
+        b64url_decode(s)
+            .ok_or_else(|| KeyError::Invalid(format!("member \"{name}\" is not base64url")))
     };
     let alg = match jwk.alg.as_deref() {
         Some(a) => SigningAlg::parse(a).ok_or_else(|| KeyError::Unsupported(format!("alg {a}")))?,
@@ -84,9 +96,12 @@ pub fn import_private_jwk(jwk: &Jwk, default_alg: SigningAlg) -> Result<Generate
             let der = Zeroizing::new(rsa_private_key_der(&parts));
             let kp = RsaKeyPair::from_der(&der).map_err(|e| KeyError::Invalid(e.to_string()))?;
             if kp.public_modulus_len() < 256 {
-                return Err(KeyError::Unsupported("RSA keys shorter than 2048 bits".into()));
+                return Err(KeyError::Unsupported(
+                    "RSA keys shorter than 2048 bits".into(),
+                ));
             }
-            let pk = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&kp).map_err(|_| KeyError::Generate)?;
+            let pk = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&kp)
+                .map_err(|_| KeyError::Generate)?;
             Zeroizing::new(pk.as_ref().to_vec())
         }
         ("EC", SigningAlg::ES256) => {
@@ -97,13 +112,20 @@ pub fn import_private_jwk(jwk: &Jwk, default_alg: SigningAlg) -> Result<Generate
             let mut point = vec![4u8];
             point.extend(member("x", &jwk.x)?);
             point.extend(member("y", &jwk.y)?);
-            let kp = EcdsaKeyPair::from_private_key_and_public_key(&ECDSA_P256_SHA256_FIXED_SIGNING, &d, &point)
-                .map_err(|e| KeyError::Invalid(e.to_string()))?;
+            let kp = EcdsaKeyPair::from_private_key_and_public_key(
+                &ECDSA_P256_SHA256_FIXED_SIGNING,
+                &d,
+                &point,
+            )
+            .map_err(|e| KeyError::Invalid(e.to_string()))?;
             let doc = kp.to_pkcs8v1().map_err(|_| KeyError::Generate)?;
             Zeroizing::new(doc.as_ref().to_vec())
         }
         (kty, alg) => {
-            return Err(KeyError::Unsupported(format!("kty {kty} with alg {}", alg.as_str())));
+            return Err(KeyError::Unsupported(format!(
+                "kty {kty} with alg {}",
+                alg.as_str()
+            )));
         }
     };
     let loaded = LoadedKey::from_pkcs8(alg, &pkcs8)?;
@@ -111,7 +133,12 @@ pub fn import_private_jwk(jwk: &Jwk, default_alg: SigningAlg) -> Result<Generate
     if let Some(kid) = &jwk.kid {
         public_jwk.kid = Some(kid.clone());
     }
-    Ok(GeneratedKey { kid: public_jwk.kid.clone().unwrap_or_default(), alg, public_jwk, pkcs8 })
+    Ok(GeneratedKey {
+        kid: public_jwk.kid.clone().unwrap_or_default(),
+        alg,
+        public_jwk,
+        pkcs8,
+    })
 }
 
 /// A private key parsed and ready to sign.
@@ -179,10 +206,14 @@ impl LoadedKey {
                     _ => &signature::RSA_PKCS1_SHA256,
                 };
                 let mut sig = vec![0u8; kp.public_modulus_len()];
-                kp.sign(padding, &rng, message, &mut sig).map_err(|_| KeyError::Sign)?;
+                kp.sign(padding, &rng, message, &mut sig)
+                    .map_err(|_| KeyError::Sign)?;
                 Ok(sig)
             }
-            Self::Ec { kp } => kp.sign(&rng, message).map(|s| s.as_ref().to_vec()).map_err(|_| KeyError::Sign),
+            Self::Ec { kp } => kp
+                .sign(&rng, message)
+                .map(|s| s.as_ref().to_vec())
+                .map_err(|_| KeyError::Sign),
         }
     }
 }
@@ -192,19 +223,30 @@ pub fn verify(jwk: &Jwk, alg: SigningAlg, message: &[u8], sig: &[u8]) -> bool {
     let dec = |v: &Option<String>| v.as_deref().and_then(b64url_decode);
     match (jwk.kty.as_str(), alg) {
         ("RSA", SigningAlg::RS256 | SigningAlg::PS256) => {
-            let (Some(n), Some(e)) = (dec(&jwk.n), dec(&jwk.e)) else { return false };
+            let (Some(n), Some(e)) = (dec(&jwk.n), dec(&jwk.e)) else {
+                return false;
+            };
             let params: &'static signature::RsaParameters = match alg {
                 SigningAlg::PS256 => &signature::RSA_PSS_2048_8192_SHA256,
                 _ => &signature::RSA_PKCS1_2048_8192_SHA256,
             };
-            PublicKeyComponents { n: n.as_slice(), e: e.as_slice() }.verify(params, message, sig).is_ok()
+            PublicKeyComponents {
+                n: n.as_slice(),
+                e: e.as_slice(),
+            }
+            .verify(params, message, sig)
+            .is_ok()
         }
         ("EC", SigningAlg::ES256) => {
-            let (Some(x), Some(y)) = (dec(&jwk.x), dec(&jwk.y)) else { return false };
+            let (Some(x), Some(y)) = (dec(&jwk.x), dec(&jwk.y)) else {
+                return false;
+            };
             let mut point = vec![4u8];
             point.extend(x);
             point.extend(y);
-            UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point).verify(message, sig).is_ok()
+            UnparsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point)
+                .verify(message, sig)
+                .is_ok()
         }
         _ => false,
     }
@@ -215,7 +257,12 @@ pub fn thumbprint(jwk: &Jwk) -> String {
     let s = |v: &Option<String>| v.clone().unwrap_or_default();
     let canonical = match jwk.kty.as_str() {
         "RSA" => format!(r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#, s(&jwk.e), s(&jwk.n)),
-        "EC" => format!(r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#, s(&jwk.crv), s(&jwk.x), s(&jwk.y)),
+        "EC" => format!(
+            r#"{{"crv":"{}","kty":"EC","x":"{}","y":"{}"}}"#,
+            s(&jwk.crv),
+            s(&jwk.x),
+            s(&jwk.y)
+        ),
         other => format!(r#"{{"kty":"{other}"}}"#),
     };
     b64url(digest::digest(&digest::SHA256, canonical.as_bytes()).as_ref())
@@ -227,7 +274,11 @@ fn rsa_private_key_der(parts: &[Vec<u8>; 8]) -> Vec<u8> {
         if n < 0x80 {
             out.push(n as u8);
         } else {
-            let bytes: Vec<u8> = n.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
+            let bytes: Vec<u8> = n
+                .to_be_bytes()
+                .into_iter()
+                .skip_while(|b| *b == 0)
+                .collect();
             out.push(0x80 | bytes.len() as u8);
             out.extend(bytes);
         }
@@ -264,7 +315,10 @@ mod tests {
         let key = generate(alg).unwrap();
         assert_eq!(key.public_jwk.alg.as_deref(), Some(alg.as_str()));
         assert_eq!(key.public_jwk.use_.as_deref(), Some("sig"));
-        assert!(key.public_jwk.d.is_none(), "public JWK must not carry private parts");
+        assert!(
+            key.public_jwk.d.is_none(),
+            "public JWK must not carry private parts"
+        );
         assert_eq!(key.kid, thumbprint(&key.public_jwk));
         let loaded = LoadedKey::from_pkcs8(alg, &key.pkcs8).unwrap();
         let sig = loaded.sign(b"header.payload").unwrap();
@@ -298,6 +352,9 @@ mod tests {
             n: Some("0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw".into()),
             ..Jwk::default()
         };
-        assert_eq!(thumbprint(&jwk), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
+        assert_eq!(
+            thumbprint(&jwk),
+            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        );
     }
 }

@@ -54,11 +54,16 @@ impl MasterKey {
         if secret.trim().len() < 32 {
             return Err(SealError::MasterKeyTooShort);
         }
-        let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"castellan master key v1").extract(secret.trim().as_bytes());
+        let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"castellan master key v1")
+            .extract(secret.trim().as_bytes());
         let seal_key = derive(&prk, b"seal")?;
         let hash_key = derive(&prk, b"client-secret-hash")?;
-        let unbound = UnboundKey::new(&AES_256_GCM, seal_key.as_ref()).map_err(|_| SealError::Seal)?;
-        Ok(Self { aead: LessSafeKey::new(unbound), hasher: SecretHasher::new(&hash_key) })
+        let unbound =
+            UnboundKey::new(&AES_256_GCM, seal_key.as_ref()).map_err(|_| SealError::Seal)?;
+        Ok(Self {
+            aead: LessSafeKey::new(unbound),
+            hasher: SecretHasher::new(&hash_key),
+        })
     }
 
     /// A new random master secret, for the key file written on first start.
@@ -79,7 +84,11 @@ impl MasterKey {
         rand::fill(&mut nonce).map_err(|_| SealError::Seal)?;
         let mut buf = plaintext.to_vec();
         self.aead
-            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(context.as_bytes()), &mut buf)
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(context.as_bytes()),
+                &mut buf,
+            )
             .map_err(|_| SealError::Seal)?;
         let mut out = Vec::with_capacity(1 + NONCE_LEN + buf.len());
         out.push(VERSION);
@@ -97,7 +106,11 @@ impl MasterKey {
         let mut buf = Zeroizing::new(sealed[1 + NONCE_LEN..].to_vec());
         let len = self
             .aead
-            .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(context.as_bytes()), buf.as_mut())
+            .open_in_place(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(context.as_bytes()),
+                buf.as_mut(),
+            )
             .map_err(|_| SealError::Open)?
             .len();
         buf.truncate(len);
@@ -123,7 +136,10 @@ mod tests {
         let k = key("0123456789abcdef0123456789abcdef");
         let sealed = k.seal("ctx", b"private key bytes").unwrap();
         assert!(!sealed.windows(7).any(|w| w == b"private"));
-        assert_eq!(k.open("ctx", &sealed).unwrap().as_slice(), b"private key bytes");
+        assert_eq!(
+            k.open("ctx", &sealed).unwrap().as_slice(),
+            b"private key bytes"
+        );
     }
 
     #[test]
@@ -131,7 +147,10 @@ mod tests {
         let k = key("0123456789abcdef0123456789abcdef");
         let sealed = k.seal("ctx-a", b"x").unwrap();
         assert_eq!(k.open("ctx-b", &sealed), Err(SealError::Open));
-        assert_eq!(key("another-master-key-of-32-characters").open("ctx-a", &sealed), Err(SealError::Open));
+        assert_eq!(
+            key("another-master-key-of-32-characters").open("ctx-a", &sealed),
+            Err(SealError::Open)
+        );
         let mut bad = sealed.clone();
         let last = bad.len() - 1;
         bad[last] ^= 1;
@@ -141,7 +160,10 @@ mod tests {
 
     #[test]
     fn short_master_key_is_refused() {
-        assert_eq!(MasterKey::from_secret("short").err(), Some(SealError::MasterKeyTooShort));
+        assert_eq!(
+            MasterKey::from_secret("short").err(),
+            Some(SealError::MasterKeyTooShort)
+        );
         assert_eq!(MasterKey::generate_secret().unwrap().len(), 43);
     }
 }

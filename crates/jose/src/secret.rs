@@ -30,7 +30,9 @@ impl std::fmt::Debug for SecretHasher {
 
 impl SecretHasher {
     pub(crate) fn new(key_bytes: &[u8; 32]) -> Self {
-        Self { key: hmac::Key::new(hmac::HMAC_SHA256, key_bytes) }
+        Self {
+            key: hmac::Key::new(hmac::HMAC_SHA256, key_bytes),
+        }
     }
 
     pub fn hash(&self, secret: &str) -> Vec<u8> {

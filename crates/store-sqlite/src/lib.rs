@@ -7,8 +7,12 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use castellan_domain::{AuthorizationServer, Client, ClientId, ServerId, SigningKey, Tenant, TenantId};
-use castellan_store::{BootstrapSeed, ClientStore, ServerStore, Store, StoreError, StoreResult, TenantStore};
+use castellan_domain::{
+    AuthorizationServer, Client, ClientId, ServerId, SigningKey, Tenant, TenantId,
+};
+use castellan_store::{
+    BootstrapSeed, ClientStore, ServerStore, Store, StoreError, StoreResult, TenantStore,
+};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
@@ -53,22 +57,32 @@ impl SqliteStore {
 
     /// Applies pending migrations.
     pub async fn migrate(&self) -> StoreResult<()> {
-        MIGRATOR.run(&self.pool).await.map_err(|e| StoreError::Unavailable(e.to_string()))
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))
     }
 
     async fn write_tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
         // IMMEDIATE takes the write lock up front, so read-then-write transactions never deadlock.
-        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)
     }
 }
 
 fn map_err(e: sqlx::Error) -> StoreError {
     match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict(db.message().to_owned())
+        }
         sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
             StoreError::NotFound("the parent object".to_owned())
         }
-        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => StoreError::Corrupt(e.to_string()),
+        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
+            StoreError::Corrupt(e.to_string())
+        }
         _ => StoreError::Unavailable(e.to_string()),
     }
 }
@@ -85,9 +99,13 @@ impl TenantStore for SqliteStore {
     }
 
     async fn list_tenant_ids(&self) -> StoreResult<Vec<TenantId>> {
-        let ids: Vec<(String,)> =
-            sqlx::query_as("SELECT id FROM tenants ORDER BY id").fetch_all(&self.pool).await.map_err(map_err)?;
-        ids.into_iter().map(|(id,)| TenantId::parse(id).map_err(corrupt)).collect()
+        let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM tenants ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        ids.into_iter()
+            .map(|(id,)| TenantId::parse(id).map_err(corrupt))
+            .collect()
     }
 
     async fn create_tenant(&self, t: &Tenant) -> StoreResult<()> {
@@ -117,21 +135,27 @@ impl TenantStore for SqliteStore {
 #[async_trait]
 impl ServerStore for SqliteStore {
     async fn list_servers(&self, tid: &TenantId) -> StoreResult<Vec<AuthorizationServer>> {
-        let rows: Vec<ServerRow> = sqlx::query_as("SELECT * FROM servers WHERE tenant_id = ? ORDER BY id")
-            .bind(tid.as_str())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_err)?;
+        let rows: Vec<ServerRow> =
+            sqlx::query_as("SELECT * FROM servers WHERE tenant_id = ? ORDER BY id")
+                .bind(tid.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
-    async fn get_server(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Option<AuthorizationServer>> {
-        let row: Option<ServerRow> = sqlx::query_as("SELECT * FROM servers WHERE tenant_id = ? AND id = ?")
-            .bind(tid.as_str())
-            .bind(aid.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err)?;
+    async fn get_server(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+    ) -> StoreResult<Option<AuthorizationServer>> {
+        let row: Option<ServerRow> =
+            sqlx::query_as("SELECT * FROM servers WHERE tenant_id = ? AND id = ?")
+                .bind(tid.as_str())
+                .bind(aid.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
         row.map(TryInto::try_into).transpose()
     }
 
@@ -141,7 +165,11 @@ impl ServerStore for SqliteStore {
         tx.commit().await.map_err(map_err)
     }
 
-    async fn update_server(&self, s: &AuthorizationServer, keys: Option<&[SigningKey]>) -> StoreResult<()> {
+    async fn update_server(
+        &self,
+        s: &AuthorizationServer,
+        keys: Option<&[SigningKey]>,
+    ) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
         let r = sqlx::query(
             "UPDATE servers SET name = ?, system = ?, settings = ?, authentications = ?, secrets_sealed = ?, \
@@ -159,7 +187,10 @@ impl ServerStore for SqliteStore {
         .await
         .map_err(map_err)?;
         if r.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("authorization server {}", s.id)));
+            return Err(StoreError::NotFound(format!(
+                "authorization server {}",
+                s.id
+            )));
         }
         if let Some(keys) = keys {
             sqlx::query("DELETE FROM signing_keys WHERE tenant_id = ? AND server_id = ?")
@@ -184,13 +215,14 @@ impl ServerStore for SqliteStore {
     }
 
     async fn list_keys(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<SigningKey>> {
-        let rows: Vec<KeyRow> =
-            sqlx::query_as("SELECT * FROM signing_keys WHERE tenant_id = ? AND server_id = ? ORDER BY position")
-                .bind(tid.as_str())
-                .bind(aid.as_str())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(map_err)?;
+        let rows: Vec<KeyRow> = sqlx::query_as(
+            "SELECT * FROM signing_keys WHERE tenant_id = ? AND server_id = ? ORDER BY position",
+        )
+        .bind(tid.as_str())
+        .bind(aid.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
 }
@@ -198,23 +230,25 @@ impl ServerStore for SqliteStore {
 #[async_trait]
 impl ClientStore for SqliteStore {
     async fn get_client(&self, tid: &TenantId, cid: &ClientId) -> StoreResult<Option<Client>> {
-        let row: Option<ClientRow> = sqlx::query_as("SELECT * FROM clients WHERE tenant_id = ? AND id = ?")
-            .bind(tid.as_str())
-            .bind(cid.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err)?;
+        let row: Option<ClientRow> =
+            sqlx::query_as("SELECT * FROM clients WHERE tenant_id = ? AND id = ?")
+                .bind(tid.as_str())
+                .bind(cid.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
         row.map(TryInto::try_into).transpose()
     }
 
     async fn list_clients(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<Client>> {
-        let rows: Vec<ClientRow> =
-            sqlx::query_as("SELECT * FROM clients WHERE tenant_id = ? AND server_id = ? ORDER BY id")
-                .bind(tid.as_str())
-                .bind(aid.as_str())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(map_err)?;
+        let rows: Vec<ClientRow> = sqlx::query_as(
+            "SELECT * FROM clients WHERE tenant_id = ? AND server_id = ? ORDER BY id",
+        )
+        .bind(tid.as_str())
+        .bind(aid.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
@@ -228,26 +262,46 @@ impl ClientStore for SqliteStore {
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(map_err).map(|_| ())
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)
+            .map(|_| ())
+    }
+
+    async fn create_tenant_seeded(&self, seed: &BootstrapSeed) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        insert_seed(&mut tx, seed).await?;
+        tx.commit().await.map_err(map_err)
     }
 
     async fn bootstrap(&self, seed: &BootstrapSeed) -> StoreResult<bool> {
         let mut tx = self.write_tx().await?;
-        let (count,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM tenants").fetch_one(&mut *tx).await.map_err(map_err)?;
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tenants")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?;
         if count > 0 {
             return Ok(false);
         }
-        insert_tenant(&mut tx, &seed.tenant).await?;
-        for (server, keys) in &seed.servers {
-            insert_server(&mut tx, server, keys).await?;
-        }
-        for client in &seed.clients {
-            insert_client(&mut tx, client).await?;
-        }
+        insert_seed(&mut tx, seed).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(true)
     }
+}
+
+async fn insert_seed(
+    tx: &mut Transaction<'static, Sqlite>,
+    seed: &BootstrapSeed,
+) -> StoreResult<()> {
+    insert_tenant(tx, &seed.tenant).await?;
+    for (server, keys) in &seed.servers {
+        insert_server(tx, server, keys).await?;
+    }
+    for client in &seed.clients {
+        insert_client(tx, client).await?;
+    }
+    Ok(())
 }
 
 async fn insert_tenant(tx: &mut Transaction<'static, Sqlite>, t: &Tenant) -> StoreResult<()> {

@@ -8,7 +8,10 @@ async fn sqlite_passes_the_store_conformance_suite() {
     let dir = tempfile::tempdir().unwrap();
     let counter = std::sync::atomic::AtomicUsize::new(0);
     castellan_store::conformance::run_all(|| {
-        let path = dir.path().join(format!("db-{}.sqlite", counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst)));
+        let path = dir.path().join(format!(
+            "db-{}.sqlite",
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        ));
         async move {
             let store = SqliteStore::open(&path).await.unwrap();
             store.migrate().await.unwrap();
@@ -25,10 +28,16 @@ async fn data_survives_reopening_the_file() {
     {
         let store = SqliteStore::open(&path).await.unwrap();
         store.migrate().await.unwrap();
-        store.create_tenant(&castellan_store::conformance::tenant("kept")).await.unwrap();
+        store
+            .create_tenant(&castellan_store::conformance::tenant("kept"))
+            .await
+            .unwrap();
     }
     let store = SqliteStore::open(&path).await.unwrap();
     store.migrate().await.unwrap();
     let t = castellan_domain::TenantId::parse("kept").unwrap();
-    assert_eq!(store.get_tenant(&t).await.unwrap(), Some(castellan_store::conformance::tenant("kept")));
+    assert_eq!(
+        store.get_tenant(&t).await.unwrap(),
+        Some(castellan_store::conformance::tenant("kept"))
+    );
 }

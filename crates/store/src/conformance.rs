@@ -47,7 +47,11 @@ pub fn key(kid: &str) -> SigningKey {
         kid: kid.into(),
         alg: SigningAlg::ES256,
         status: KeyStatus::Current,
-        public_jwk: Jwk { kty: "EC".into(), kid: Some(kid.into()), ..Jwk::default() },
+        public_jwk: Jwk {
+            kty: "EC".into(),
+            kid: Some(kid.into()),
+            ..Jwk::default()
+        },
         private_sealed: vec![9, 9, 9],
         created_at: 1_700_000_000,
     }
@@ -72,7 +76,10 @@ pub fn client(t: &str, a: &str, id: &str) -> Client {
 fn seed(t: &str) -> BootstrapSeed {
     BootstrapSeed {
         tenant: tenant(t),
-        servers: vec![(server(t, "admin"), vec![key("k-admin")]), (server(t, "default"), vec![key("k-default")])],
+        servers: vec![
+            (server(t, "admin"), vec![key("k-admin")]),
+            (server(t, "default"), vec![key("k-default")]),
+        ],
         clients: vec![client(t, "admin", "bootstrap")],
     }
 }
@@ -84,6 +91,7 @@ where
     Fut: Future<Output = Arc<dyn Store>>,
 {
     bootstrap_writes_once(make().await).await;
+    seeded_tenant_creation_is_all_or_nothing(make().await).await;
     tenants_round_trip(make().await).await;
     servers_round_trip(make().await).await;
     server_update_replaces_keys_only_when_given(make().await).await;
@@ -94,30 +102,74 @@ where
 
 pub async fn bootstrap_writes_once(store: Arc<dyn Store>) {
     store.ping().await.unwrap();
-    assert!(store.bootstrap(&seed("default")).await.unwrap(), "first bootstrap writes");
-    assert!(!store.bootstrap(&seed("other")).await.unwrap(), "second bootstrap writes nothing");
+    assert!(
+        store.bootstrap(&seed("default")).await.unwrap(),
+        "first bootstrap writes"
+    );
+    assert!(
+        !store.bootstrap(&seed("other")).await.unwrap(),
+        "second bootstrap writes nothing"
+    );
     assert_eq!(store.list_tenant_ids().await.unwrap(), vec![tid("default")]);
     let servers = store.list_servers(&tid("default")).await.unwrap();
-    assert_eq!(servers.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["admin", "default"]);
-    assert_eq!(store.list_keys(&tid("default"), &aid("admin")).await.unwrap(), vec![key("k-admin")]);
-    let c = store.get_client(&tid("default"), &ClientId::parse("bootstrap").unwrap()).await.unwrap();
+    assert_eq!(
+        servers.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+        ["admin", "default"]
+    );
+    assert_eq!(
+        store
+            .list_keys(&tid("default"), &aid("admin"))
+            .await
+            .unwrap(),
+        vec![key("k-admin")]
+    );
+    let c = store
+        .get_client(&tid("default"), &ClientId::parse("bootstrap").unwrap())
+        .await
+        .unwrap();
     assert_eq!(c, Some(client("default", "admin", "bootstrap")));
+}
+
+pub async fn seeded_tenant_creation_is_all_or_nothing(store: Arc<dyn Store>) {
+    store.create_tenant_seeded(&seed("a")).await.unwrap();
+    assert_eq!(store.list_servers(&tid("a")).await.unwrap().len(), 2);
+    assert!(matches!(
+        store.create_tenant_seeded(&seed("a")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    // A seed whose client points at a missing server fails whole: no tenant is left behind.
+    let mut broken = seed("b");
+    broken.clients.push(client("b", "ghost", "c"));
+    assert!(store.create_tenant_seeded(&broken).await.is_err());
+    assert_eq!(store.get_tenant(&tid("b")).await.unwrap(), None);
+    assert!(store.list_servers(&tid("b")).await.unwrap().is_empty());
 }
 
 pub async fn tenants_round_trip(store: Arc<dyn Store>) {
     store.create_tenant(&tenant("a")).await.unwrap();
-    assert_eq!(store.get_tenant(&tid("a")).await.unwrap(), Some(tenant("a")));
+    assert_eq!(
+        store.get_tenant(&tid("a")).await.unwrap(),
+        Some(tenant("a"))
+    );
     assert_eq!(store.get_tenant(&tid("nope")).await.unwrap(), None);
-    assert!(matches!(store.create_tenant(&tenant("a")).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        store.create_tenant(&tenant("a")).await,
+        Err(StoreError::Conflict(_))
+    ));
     let mut t = tenant("a");
     t.name = "Renamed".into();
-    t.authentication_context_settings.attributes.push(castellan_types::AuthenticationContextAttribute {
-        name: "email".into(),
-        description: "E-mail".into(),
-    });
+    t.authentication_context_settings.attributes.push(
+        castellan_types::AuthenticationContextAttribute {
+            name: "email".into(),
+            description: "E-mail".into(),
+        },
+    );
     store.update_tenant(&t).await.unwrap();
     assert_eq!(store.get_tenant(&tid("a")).await.unwrap(), Some(t));
-    assert!(matches!(store.update_tenant(&tenant("nope")).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        store.update_tenant(&tenant("nope")).await,
+        Err(StoreError::NotFound(_))
+    ));
 }
 
 pub async fn servers_round_trip(store: Arc<dyn Store>) {
@@ -127,56 +179,142 @@ pub async fn servers_round_trip(store: Arc<dyn Store>) {
     s.settings.access_token_ttl = GoDuration::from_secs(90);
     s.settings.profiles = vec!["fapi_rw".into()];
     store.create_server(&s, &[key("k1")]).await.unwrap();
-    assert_eq!(store.get_server(&tid("a"), &aid("s1")).await.unwrap(), Some(s.clone()));
-    assert!(matches!(store.create_server(&s, &[key("k2")]).await, Err(StoreError::Conflict(_))));
-    assert_eq!(store.list_keys(&tid("a"), &aid("s1")).await.unwrap(), vec![key("k1")], "failed create wrote nothing");
-    assert!(matches!(store.create_server(&server("ghost", "s1"), &[]).await, Err(StoreError::NotFound(_))));
+    assert_eq!(
+        store.get_server(&tid("a"), &aid("s1")).await.unwrap(),
+        Some(s.clone())
+    );
+    assert!(matches!(
+        store.create_server(&s, &[key("k2")]).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.list_keys(&tid("a"), &aid("s1")).await.unwrap(),
+        vec![key("k1")],
+        "failed create wrote nothing"
+    );
+    assert!(matches!(
+        store.create_server(&server("ghost", "s1"), &[]).await,
+        Err(StoreError::NotFound(_))
+    ));
     store.create_server(&server("a", "s0"), &[]).await.unwrap();
-    let ids: Vec<_> = store.list_servers(&tid("a")).await.unwrap().into_iter().map(|s| s.id).collect();
+    let ids: Vec<_> = store
+        .list_servers(&tid("a"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
     assert_eq!(ids, [aid("s0"), aid("s1")]);
 }
 
 pub async fn server_update_replaces_keys_only_when_given(store: Arc<dyn Store>) {
     store.create_tenant(&tenant("a")).await.unwrap();
-    store.create_server(&server("a", "s1"), &[key("k1")]).await.unwrap();
+    store
+        .create_server(&server("a", "s1"), &[key("k1")])
+        .await
+        .unwrap();
     let mut s = server("a", "s1");
     s.name = "New name".into();
     s.updated_at += 10;
     store.update_server(&s, None).await.unwrap();
-    assert_eq!(store.get_server(&tid("a"), &aid("s1")).await.unwrap(), Some(s.clone()));
-    assert_eq!(store.list_keys(&tid("a"), &aid("s1")).await.unwrap(), vec![key("k1")]);
-    store.update_server(&s, Some(&[key("k2"), key("k3")])).await.unwrap();
-    let kids: Vec<_> = store.list_keys(&tid("a"), &aid("s1")).await.unwrap().into_iter().map(|k| k.kid).collect();
+    assert_eq!(
+        store.get_server(&tid("a"), &aid("s1")).await.unwrap(),
+        Some(s.clone())
+    );
+    assert_eq!(
+        store.list_keys(&tid("a"), &aid("s1")).await.unwrap(),
+        vec![key("k1")]
+    );
+    store
+        .update_server(&s, Some(&[key("k2"), key("k3")]))
+        .await
+        .unwrap();
+    let kids: Vec<_> = store
+        .list_keys(&tid("a"), &aid("s1"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.kid)
+        .collect();
     assert_eq!(kids, ["k2", "k3"]);
-    assert!(matches!(store.update_server(&server("a", "nope"), None).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        store.update_server(&server("a", "nope"), None).await,
+        Err(StoreError::NotFound(_))
+    ));
 }
 
 pub async fn deleting_a_server_deletes_what_is_under_it(store: Arc<dyn Store>) {
     store.create_tenant(&tenant("a")).await.unwrap();
-    store.create_server(&server("a", "s1"), &[key("k1")]).await.unwrap();
+    store
+        .create_server(&server("a", "s1"), &[key("k1")])
+        .await
+        .unwrap();
     store.create_client(&client("a", "s1", "c1")).await.unwrap();
     assert!(store.delete_server(&tid("a"), &aid("s1")).await.unwrap());
     assert!(!store.delete_server(&tid("a"), &aid("s1")).await.unwrap());
     assert_eq!(store.get_server(&tid("a"), &aid("s1")).await.unwrap(), None);
-    assert!(store.list_keys(&tid("a"), &aid("s1")).await.unwrap().is_empty());
-    assert_eq!(store.get_client(&tid("a"), &ClientId::parse("c1").unwrap()).await.unwrap(), None);
+    assert!(
+        store
+            .list_keys(&tid("a"), &aid("s1"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .get_client(&tid("a"), &ClientId::parse("c1").unwrap())
+            .await
+            .unwrap(),
+        None
+    );
     // A server re-created under the same id starts empty.
     store.create_server(&server("a", "s1"), &[]).await.unwrap();
-    assert!(store.list_clients(&tid("a"), &aid("s1")).await.unwrap().is_empty());
+    assert!(
+        store
+            .list_clients(&tid("a"), &aid("s1"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub async fn tenants_are_isolated(store: Arc<dyn Store>) {
     store.create_tenant(&tenant("a")).await.unwrap();
     store.create_tenant(&tenant("b")).await.unwrap();
-    store.create_server(&server("a", "s1"), &[key("ka")]).await.unwrap();
+    store
+        .create_server(&server("a", "s1"), &[key("ka")])
+        .await
+        .unwrap();
     store.create_client(&client("a", "s1", "c1")).await.unwrap();
     // The same ids may exist in another tenant, and stay apart.
-    store.create_server(&server("b", "s1"), &[key("kb")]).await.unwrap();
-    assert_eq!(store.list_keys(&tid("b"), &aid("s1")).await.unwrap(), vec![key("kb")]);
-    assert_eq!(store.get_client(&tid("b"), &ClientId::parse("c1").unwrap()).await.unwrap(), None);
+    store
+        .create_server(&server("b", "s1"), &[key("kb")])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.list_keys(&tid("b"), &aid("s1")).await.unwrap(),
+        vec![key("kb")]
+    );
+    assert_eq!(
+        store
+            .get_client(&tid("b"), &ClientId::parse("c1").unwrap())
+            .await
+            .unwrap(),
+        None
+    );
     assert!(store.delete_server(&tid("b"), &aid("s1")).await.unwrap());
-    assert!(store.get_server(&tid("a"), &aid("s1")).await.unwrap().is_some(), "tenant a untouched");
-    assert_eq!(store.list_keys(&tid("a"), &aid("s1")).await.unwrap(), vec![key("ka")]);
+    assert!(
+        store
+            .get_server(&tid("a"), &aid("s1"))
+            .await
+            .unwrap()
+            .is_some(),
+        "tenant a untouched"
+    );
+    assert_eq!(
+        store.list_keys(&tid("a"), &aid("s1")).await.unwrap(),
+        vec![key("ka")]
+    );
     assert!(store.list_servers(&tid("b")).await.unwrap().is_empty());
 }
 
@@ -186,8 +324,14 @@ pub async fn clients_round_trip(store: Arc<dyn Store>) {
     store.create_server(&server("a", "s2"), &[]).await.unwrap();
     store.create_client(&client("a", "s1", "c1")).await.unwrap();
     store.create_client(&client("a", "s2", "c2")).await.unwrap();
-    assert!(matches!(store.create_client(&client("a", "s2", "c1")).await, Err(StoreError::Conflict(_))));
-    assert!(matches!(store.create_client(&client("a", "ghost", "c3")).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        store.create_client(&client("a", "s2", "c1")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.create_client(&client("a", "ghost", "c3")).await,
+        Err(StoreError::NotFound(_))
+    ));
     let in_s1 = store.list_clients(&tid("a"), &aid("s1")).await.unwrap();
     assert_eq!(in_s1, vec![client("a", "s1", "c1")]);
 }

@@ -7,7 +7,9 @@
 pub mod conformance;
 
 use async_trait::async_trait;
-use castellan_domain::{AuthorizationServer, Client, ClientId, ServerId, SigningKey, Tenant, TenantId};
+use castellan_domain::{
+    AuthorizationServer, Client, ClientId, ServerId, SigningKey, Tenant, TenantId,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -40,12 +42,24 @@ pub trait TenantStore: Send + Sync {
 #[async_trait]
 pub trait ServerStore: Send + Sync {
     async fn list_servers(&self, tid: &TenantId) -> StoreResult<Vec<AuthorizationServer>>;
-    async fn get_server(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Option<AuthorizationServer>>;
+    async fn get_server(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+    ) -> StoreResult<Option<AuthorizationServer>>;
     /// Creates a server with its signing keys in one transaction. `Conflict` when the id is taken
     /// in that tenant, `NotFound` when the tenant does not exist.
-    async fn create_server(&self, server: &AuthorizationServer, keys: &[SigningKey]) -> StoreResult<()>;
+    async fn create_server(
+        &self,
+        server: &AuthorizationServer,
+        keys: &[SigningKey],
+    ) -> StoreResult<()>;
     /// Replaces a server's stored fields, and its keys when `keys` is given, in one transaction.
-    async fn update_server(&self, server: &AuthorizationServer, keys: Option<&[SigningKey]>) -> StoreResult<()>;
+    async fn update_server(
+        &self,
+        server: &AuthorizationServer,
+        keys: Option<&[SigningKey]>,
+    ) -> StoreResult<()>;
     /// Deletes a server and everything stored under it (keys, clients). `false` when absent.
     async fn delete_server(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<bool>;
     async fn list_keys(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<SigningKey>>;
@@ -59,7 +73,7 @@ pub trait ClientStore: Send + Sync {
     async fn create_client(&self, client: &Client) -> StoreResult<()>;
 }
 
-/// What a first start writes into an empty store.
+/// A tenant with everything it is born with: what a first start or a tenant creation writes.
 #[derive(Debug, Clone)]
 pub struct BootstrapSeed {
     pub tenant: Tenant,
@@ -71,6 +85,9 @@ pub struct BootstrapSeed {
 pub trait Store: TenantStore + ServerStore + ClientStore {
     /// A cheap round trip proving the database answers (readiness).
     async fn ping(&self) -> StoreResult<()>;
+    /// Creates a tenant with its servers, keys and clients in one transaction; `Conflict` when
+    /// the tenant id is taken (then nothing is written).
+    async fn create_tenant_seeded(&self, seed: &BootstrapSeed) -> StoreResult<()>;
     /// Writes `seed` in one transaction if, and only if, the store holds no tenant yet.
     /// Returns whether it wrote anything. Safe to call from several processes at once.
     async fn bootstrap(&self, seed: &BootstrapSeed) -> StoreResult<bool>;

@@ -1,1 +1,124 @@
+//! HTTP: axum routers per API family, extractors, error mapping, the OpenAPI document, health.
 
+mod admin;
+mod error;
+mod extract;
+mod logging;
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use castellan_control::Control;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use error::ApiError;
+
+/// Largest request body accepted anywhere (1 MiB).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub control: Arc<Control>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Castellan API",
+        description = "Management APIs of Castellan, a multi-tenant OAuth 2.0 / OpenID Connect \
+authorization server. The control-plane family (`/api/admin/{tid}/…`) follows the Cloudentity \
+Authorization Control Plane API v1.1.0; its errors are `{\"error\", \"status_code\", \"details\"}`.",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&SecuritySchemes),
+    tags((name = "admin", description = "Tenant administration: authenticate with HTTP Basic as a client of the tenant's `admin` server."))
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some(
+                        "client_id and client_secret of a client of `{tid}/admin`",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(admin::router())
+        .split_for_parts()
+}
+
+/// The OpenAPI 3.1 document of every management endpoint, generated from the handlers.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_router().1
+}
+
+/// The whole HTTP surface.
+pub fn router(state: AppState) -> Router {
+    let (api, doc) = api_router();
+    Router::new()
+        .merge(api)
+        .route(
+            "/health/live",
+            get(|| async { Json(serde_json::json!({"status": "ok"})) }),
+        )
+        .route("/health/ready", get(ready))
+        .merge(SwaggerUi::new("/docs").url("/api/openapi.json", doc))
+        .fallback(fallback)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(logging::log_request))
+        .with_state(state)
+}
+
+async fn ready(State(st): State<AppState>) -> Response {
+    match st.control.ready().await {
+        Ok(()) => Json(serde_json::json!({"status": "ok"})).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({"status": "unavailable", "store": "unreachable"})),
+            )
+                .into_response()
+        }
+    }
+}
+
+async fn fallback(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") || uri.path() == "/api" {
+        ApiError::not_found_route()
+            .detail("path", uri.path().to_owned())
+            .into_response()
+    } else {
+        (StatusCode::NOT_FOUND, "not found\n").into_response()
+    }
+}
+
+async fn method_not_allowed(uri: Uri) -> Response {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method not allowed for this path",
+    )
+    .detail("path", uri.path().to_owned())
+    .into_response()
+}

@@ -1,0 +1,229 @@
+//! Configuration: built-in defaults, then an optional TOML file (`--config`), then `CASTELLAN_*`
+//! environment variables, then command-line flags; each later layer wins.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use serde::Deserialize;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "castellan",
+    version,
+    about = "Multi-tenant OAuth 2.0 / OpenID Connect authorization server"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply migrations, bootstrap an empty store, and serve HTTP.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+}
+
+/// Flags shared by every sub-command. Each also reads its `CASTELLAN_*` environment variable.
+#[derive(Debug, Default, Clone, Args)]
+pub struct GlobalArgs {
+    /// TOML configuration file; its keys are the long flag names with `_` for `-`.
+    #[arg(long, global = true, env = "CASTELLAN_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Address to listen on [default: 127.0.0.1:8443].
+    #[arg(long, global = true, env = "CASTELLAN_LISTEN", value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// URL clients use to reach this server; issuers are `{public_url}/{tid}/{aid}`
+    /// [default: http://{listen}].
+    #[arg(long, global = true, env = "CASTELLAN_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Directory for the embedded database and key files [default: ./castellan-data].
+    #[arg(long, global = true, env = "CASTELLAN_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: `sqlite:…` [default: the file castellan.db in the data dir].
+    #[arg(
+        long,
+        global = true,
+        env = "CASTELLAN_DATABASE_URL",
+        value_name = "URL"
+    )]
+    pub database_url: Option<String>,
+    /// Log filter, e.g. `info` or `castellan=debug` [default: info].
+    #[arg(long, global = true, env = "CASTELLAN_LOG", value_name = "FILTER")]
+    pub log: Option<String>,
+    /// Id of the bootstrap client created on first start [default: bootstrap].
+    #[arg(
+        long,
+        global = true,
+        env = "CASTELLAN_BOOTSTRAP_CLIENT_ID",
+        value_name = "ID"
+    )]
+    pub bootstrap_client_id: Option<String>,
+}
+
+/// Keys allowed in the TOML file. Secrets (master key, bootstrap secret) are read only from the
+/// environment, never from a file that might be committed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<SocketAddr>,
+    public_url: Option<String>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    log: Option<String>,
+    bootstrap_client_id: Option<String>,
+}
+
+/// The effective configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub public_url: Option<String>,
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+    pub log: String,
+    pub bootstrap_client_id: String,
+    pub bootstrap_client_secret: Option<String>,
+    pub master_key: Option<String>,
+}
+
+impl Config {
+    /// Defaults suitable for tests: listen on a free loopback port, data in `data_dir`.
+    pub fn for_tests(data_dir: &Path) -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            public_url: None,
+            data_dir: data_dir.to_owned(),
+            database_url: None,
+            log: "warn".into(),
+            bootstrap_client_id: "bootstrap".into(),
+            bootstrap_client_secret: None,
+            master_key: None,
+        }
+    }
+
+    /// Merges flags/env (already merged by clap, flags first) over the file over defaults.
+    pub fn load(args: &GlobalArgs) -> anyhow::Result<Self> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read config file {}", path.display()))?;
+                toml::from_str::<FileConfig>(&text).map_err(|e| {
+                    anyhow::anyhow!("config file {}: {}", path.display(), e.message())
+                })?
+            }
+            None => FileConfig::default(),
+        };
+        let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        let public_url = args.public_url.clone().or(file.public_url);
+        if let Some(u) = &public_url {
+            let parsed = url_ok(u);
+            if !parsed {
+                bail!(
+                    "--public-url {u:?} must be an absolute http(s) URL without query or fragment"
+                );
+            }
+        }
+        Ok(Self {
+            listen: args
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8443))),
+            public_url,
+            data_dir: args
+                .data_dir
+                .clone()
+                .or(file.data_dir)
+                .unwrap_or_else(|| PathBuf::from("castellan-data")),
+            database_url: args.database_url.clone().or(file.database_url),
+            log: args
+                .log
+                .clone()
+                .or(file.log)
+                .unwrap_or_else(|| "info".into()),
+            bootstrap_client_id: args
+                .bootstrap_client_id
+                .clone()
+                .or(file.bootstrap_client_id)
+                .unwrap_or_else(|| "bootstrap".into()),
+            bootstrap_client_secret: env("CASTELLAN_BOOTSTRAP_CLIENT_SECRET"),
+            master_key: env("CASTELLAN_MASTER_KEY"),
+        })
+    }
+}
+
+fn url_ok(u: &str) -> bool {
+    let Some(rest) = u
+        .strip_prefix("http://")
+        .or_else(|| u.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    !rest.is_empty() && !rest.starts_with('/') && !u.contains('?') && !u.contains('#')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(text: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("castellan.toml");
+        std::fs::write(&p, text).unwrap();
+        (dir, p)
+    }
+
+    #[test]
+    fn file_values_apply_and_flags_win() {
+        let (_d, p) =
+            write("listen = \"127.0.0.1:9000\"\ndata_dir = \"/srv/castellan\"\nlog = \"debug\"\n");
+        let mut args = GlobalArgs {
+            config: Some(p),
+            ..Default::default()
+        };
+        let c = Config::load(&args).unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.data_dir, PathBuf::from("/srv/castellan"));
+        assert_eq!(c.log, "debug");
+        args.listen = Some("127.0.0.1:9100".parse().unwrap());
+        assert_eq!(Config::load(&args).unwrap().listen.port(), 9100);
+    }
+
+    #[test]
+    fn unknown_key_in_file_is_an_error_naming_it() {
+        let (_d, p) = write("listen = \"127.0.0.1:9000\"\nlisten_port = 3\n");
+        let err = Config::load(&GlobalArgs {
+            config: Some(p),
+            ..Default::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("listen_port"), "{err}");
+    }
+
+    #[test]
+    fn defaults_without_file() {
+        let c = Config::load(&GlobalArgs::default()).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8443");
+        assert_eq!(c.data_dir, PathBuf::from("castellan-data"));
+    }
+
+    #[test]
+    fn bad_public_url_is_refused() {
+        let args = GlobalArgs {
+            public_url: Some("ftp://x".into()),
+            ..Default::default()
+        };
+        assert!(
+            Config::load(&args)
+                .unwrap_err()
+                .to_string()
+                .contains("--public-url")
+        );
+    }
+}

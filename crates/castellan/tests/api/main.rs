@@ -1,0 +1,10 @@
+//! One integration test binary: each test starts the real server on port 0 with a fresh data dir.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod helpers;
+
+mod auth;
+mod bootstrap;
+mod errors;
+mod servers;
+mod tenant;

@@ -1,0 +1,209 @@
+//! `/api/admin/{tid}/…`: tenant and authorization servers (seed 003). Thin handlers: extract,
+//! call the control plane, map the outcome.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use castellan_types::{
+    ApiErrorBody, Authentications, Server, ServerRequest, Servers, Tenant, TenantRequest,
+};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::{Admin, ApiJson};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_tenant, update_tenant))
+        .routes(routes!(list_servers, create_server))
+        .routes(routes!(get_server, update_server, delete_server))
+        .routes(routes!(update_authentications))
+}
+
+/// Get admin tenant
+#[utoipa::path(get, path = "/api/admin/{tid}/tenant", tag = "admin", operation_id = "getAdminTenant",
+    params(("tid" = String, Path, description = "Tenant id")),
+    security(("basic" = [])),
+    responses(
+        (status = 200, description = "Tenant", body = Tenant),
+        (status = 401, description = "Unauthorized", body = ApiErrorBody),
+        (status = 403, description = "Forbidden", body = ApiErrorBody),
+        (status = 404, description = "Not found", body = ApiErrorBody),
+    ))]
+async fn get_tenant(State(st): State<AppState>, Admin(a): Admin) -> ApiResult<Json<Tenant>> {
+    Ok(Json(st.control.get_tenant(&a).await?))
+}
+
+/// Update admin tenant
+///
+/// Fields left out keep their current value. `id` must be absent or equal the path's; `url` is
+/// derived from the public URL and cannot be set.
+#[utoipa::path(put, path = "/api/admin/{tid}/tenant", tag = "admin", operation_id = "updateAdminTenant",
+    params(("tid" = String, Path, description = "Tenant id")),
+    request_body = TenantRequest,
+    security(("basic" = [])),
+    responses(
+        (status = 200, description = "Tenant", body = Tenant),
+        (status = 400, description = "Bad request", body = ApiErrorBody),
+        (status = 401, description = "Unauthorized", body = ApiErrorBody),
+        (status = 403, description = "Forbidden", body = ApiErrorBody),
+        (status = 404, description = "Not found", body = ApiErrorBody),
+        (status = 413, description = "Body over 1 MiB", body = ApiErrorBody),
+        (status = 415, description = "Body is not JSON", body = ApiErrorBody),
+    ))]
+async fn update_tenant(
+    State(st): State<AppState>,
+    Admin(a): Admin,
+    ApiJson(req): ApiJson<TenantRequest>,
+) -> ApiResult<Json<Tenant>> {
+    Ok(Json(st.control.update_tenant(&a, req).await?))
+}
+
+/// List authorization servers
+#[utoipa::path(get, path = "/api/admin/{tid}/servers", tag = "admin", operation_id = "listAuthorizationServers",
+    params(("tid" = String, Path, description = "Tenant id")),
+    security(("basic" = [])),
+    responses(
+        (status = 200, description = "Servers", body = Servers),
+        (status = 401, description = "Unauthorized", body = ApiErrorBody),
+        (status = 403, description = "Forbidden", body = ApiErrorBody),
+        (status = 404, description = "Not found", body = ApiErrorBody),
+    ))]
+async fn list_servers(State(st): State<AppState>, Admin(a): Admin) -> ApiResult<Json<Servers>> {
+    Ok(Json(st.control.list_servers(&a).await?))
+}
+
+/// Create authorization server
+///
+/// If `id` and `secret` are not provided they are generated; a given secret must have at least 32
+/// characters. Default grant types: `authorization_code`, `implicit`, `client_credentials`,
+/// `refresh_token`. Without `jwks`, a signing key is generated from `key_type` (`rsa` → RS256
+/// 2048-bit, the default; `ecdsa` → ES256 P-256; `ps` → PS256). Default TTLs: authorization code
+/// 10m, access token 1h, id token 1h, refresh token 30 days (Go durations such as `1h10m30s`).
+#[utoipa::path(post, path = "/api/admin/{tid}/servers", tag = "admin", operation_id = "createAuthorizationServer",
+    params(("tid" = String, Path, description = "Tenant id")),
+    request_body = ServerRequest,
+    security(("basic" = [])),
+    responses(
+        (status = 201, description = "Server", body = Server),
+        (status = 400, description = "Bad request", body = ApiErrorBody),
+        (status = 401, description = "Unauthorized", body = ApiErrorBody),
+        (status = 403, description = "Forbidden", body = ApiErrorBody),
+        (status = 404, description = "Not found", body = ApiErrorBody),
+        (status = 409, description = "A server with this id exists", body = ApiErrorBody),
+        (status = 413, description = "Body over 1 MiB", body = ApiErrorBody),
+        (status = 415, description = "Body is not JSON", body = ApiErrorBody),
+    ))]
+async fn create_server(
+    State(st): State<AppState>,
+    Admin(a): Admin,
+    ApiJson(req): ApiJson<ServerRequest>,
+) -> ApiResult<(StatusCode, Json<Server>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(st.control.create_server(&a, req).await?),
+    ))
+}
+
+/// Get authorization server
+#[utoipa::path(get, path = "/api/admin/{tid}/servers/{aid}", tag = "admin", operation_id = "getAuthorizationServer",
+    params(("tid" = String, Path, description = "Tenant id"), ("aid" = String, Path, description = "Authorization server id")),
+    security(("basic" = [])),
+    responses(
+        (status = 200, description = "Server", body = Server),
+        (status = 401, description = "Unauthorized", body = ApiErrorBody),
+        (status = 403, description = "Forbidden", body = ApiErrorBody),
+        (status = 404, description = "Not found", body = ApiErrorBody),
+    ))]
+async fn get_server(
+    State(st): State<AppState>,
+    Admin(a): Admin,
+    Path((_tid, aid)): Path<(String, String)>,
+) -> ApiResult<Json<Server>> {
+    Ok(Json(st.control.get_server(&a, &aid).await?))
+}
+
+/// Update authorization server
+///
+/// Fields left out keep their current value. A new `secret` moves the previous one into
+/// `rotated_secrets`. A new `key_type` without `jwks` generates a new signing key and keeps the
+/// previous public key published. `jwks` may list keys the API returned (public part, same `kid`)
+/// and new keys with their private members; the first key signs.
+#[utoipa::path(put, path = "/api/admin/{tid}/servers/{aid}", tag = "admin", operation_id = "updateAuthorizationServer",
+    params(("tid" = String, Path, description = "Tenant id"), ("aid" = String, Path, description = "Authorization server id")),
+    request_body = ServerRequest,
+    security(("basic" = [])),
+    responses(
+        (status = 200, description = "Server", body = Server),
+        (status = 400, description = "Bad request", body = ApiErrorBody),
+        (status = 401, description = "Unauthorized", body = ApiErrorBody),
+        (status = 403, description = "Forbidden", body = ApiErrorBody),
+        (status = 404, description = "Not found", body = ApiErrorBody),
+        (status = 413, description = "Body over 1 MiB", body = ApiErrorBody),
+        (status = 415, description = "Body is not JSON", body = ApiErrorBody),
+    ))]
+async fn update_server(
+    State(st): State<AppState>,
+    Admin(a): Admin,
+    Path((_tid, aid)): Path<(String, String)>,
+    ApiJson(req): ApiJson<ServerRequest>,
+) -> ApiResult<Json<Server>> {
+    Ok(Json(st.control.update_server(&a, &aid, req).await?))
+}
+
+/// Delete authorization server
+///
+/// Deletes the server and everything stored under it. System servers (`admin`, `developer`)
+/// cannot be deleted (400).
+#[utoipa::path(delete, path = "/api/admin/{tid}/servers/{aid}", tag = "admin", operation_id = "deleteAuthorizationServer",
+    params(("tid" = String, Path, description = "Tenant id"), ("aid" = String, Path, description = "Authorization server id")),
+    security(("basic" = [])),
+    responses(
+        (status = 204, description = "Authorization server has been deleted"),
+        (status = 400, description = "System server", body = ApiErrorBody),
+        (status = 401, description = "Unauthorized", body = ApiErrorBody),
+        (status = 403, description = "Forbidden", body = ApiErrorBody),
+        (status = 404, description = "Not found", body = ApiErrorBody),
+    ))]
+async fn delete_server(
+    State(st): State<AppState>,
+    Admin(a): Admin,
+    Path((_tid, aid)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    st.control.delete_server(&a, &aid).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Update authentications
+///
+/// Sets the login methods of a server. With more than one method the user chooses; with one the
+/// login page goes straight to it. Passwords of `static` users are stored as argon2id hashes and
+/// never returned; a user sent without `password` keeps the current one. Upstream
+/// `client_secret`s are stored encrypted and never returned; left out, they are kept.
+#[utoipa::path(put, path = "/api/admin/{tid}/servers/{aid}/authentications", tag = "admin", operation_id = "updateAuthentications",
+    params(("tid" = String, Path, description = "Tenant id"), ("aid" = String, Path, description = "Authorization server id")),
+    request_body = Authentications,
+    security(("basic" = [])),
+    responses(
+        (status = 200, description = "Authentications", body = Authentications),
+        (status = 400, description = "Bad request", body = ApiErrorBody),
+        (status = 401, description = "Unauthorized", body = ApiErrorBody),
+        (status = 403, description = "Forbidden", body = ApiErrorBody),
+        (status = 404, description = "Not found", body = ApiErrorBody),
+        (status = 413, description = "Body over 1 MiB", body = ApiErrorBody),
+        (status = 415, description = "Body is not JSON", body = ApiErrorBody),
+    ))]
+async fn update_authentications(
+    State(st): State<AppState>,
+    Admin(a): Admin,
+    Path((_tid, aid)): Path<(String, String)>,
+    ApiJson(req): ApiJson<Authentications>,
+) -> ApiResult<Json<Authentications>> {
+    Ok(Json(
+        st.control.update_authentications(&a, &aid, req).await?,
+    ))
+}
