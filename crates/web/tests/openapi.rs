@@ -1,0 +1,72 @@
+//! The OpenAPI document is generated from the handlers; these tests pin it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+
+fn spec() -> serde_json::Value {
+    serde_json::to_value(castellan_web::openapi()).unwrap()
+}
+
+#[test]
+fn openapi_document_snapshot() {
+    insta::assert_json_snapshot!("openapi", spec());
+}
+
+/// `openapi/castellan.json` is what users and tools read; it must match the code.
+/// Regenerate with `CASTELLAN_UPDATE_OPENAPI=1 cargo test -p castellan-web --test openapi`.
+#[test]
+fn checked_in_openapi_document_is_current() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../openapi/castellan.json");
+    let generated = serde_json::to_string_pretty(&spec()).unwrap() + "\n";
+    if std::env::var_os("CASTELLAN_UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        on_disk == generated,
+        "openapi/castellan.json is stale; run CASTELLAN_UPDATE_OPENAPI=1 cargo test -p castellan-web --test openapi"
+    );
+}
+
+#[test]
+fn every_operation_documents_its_errors_in_the_seed_shape() {
+    let spec = spec();
+    let mut count = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            count += 1;
+            let responses = op["responses"].as_object().unwrap();
+            for status in ["401", "403", "404"] {
+                let r = responses
+                    .get(status)
+                    .unwrap_or_else(|| panic!("{method} {path} lacks {status}"));
+                let schema = &r["content"]["application/json"]["schema"]["$ref"];
+                assert_eq!(
+                    schema, "#/components/schemas/Error",
+                    "{method} {path} {status}"
+                );
+            }
+            assert!(
+                op["operationId"].is_string(),
+                "{method} {path} has an operationId"
+            );
+            assert_eq!(
+                op["security"],
+                serde_json::json!([{"basic": []}]),
+                "{method} {path} needs credentials"
+            );
+            if method == "post" || method == "put" {
+                assert!(
+                    responses.contains_key("400"),
+                    "{method} {path} documents 400"
+                );
+            }
+        }
+    }
+    assert_eq!(count, 8, "tenant (2), servers (5), authentications (1)");
+    let error = &spec["components"]["schemas"]["Error"];
+    assert_eq!(
+        error["required"],
+        serde_json::json!(["error", "status_code", "details"])
+    );
+}
