@@ -12,6 +12,7 @@ use castellan_control::{BootstrapCredentials, BootstrapOptions, Control};
 use castellan_domain::SystemClock;
 use castellan_jose::MasterKey;
 use castellan_store::Store;
+use castellan_store_postgres::PostgresStore;
 use castellan_store_sqlite::SqliteStore;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -24,25 +25,28 @@ pub const BOOTSTRAP_FILE: &str = "bootstrap-credentials.json";
 const MASTER_KEY_FILE: &str = "master.key";
 const SQLITE_FILE: &str = "castellan.db";
 
-/// Opens the configured store and applies migrations.
+/// Opens the configured store and applies migrations. The one place that picks the adapter:
+/// `postgres://` URLs select PostgreSQL, `sqlite:` URLs or no URL the embedded SQLite store.
 pub async fn open_store(cfg: &Config) -> anyhow::Result<Arc<dyn Store>> {
-    let store = match cfg.database_url.as_deref() {
+    match cfg.database_url.as_deref() {
         None => {
             create_private_dir(&cfg.data_dir)?;
-            SqliteStore::open(&cfg.data_dir.join(SQLITE_FILE)).await?
+            let store = SqliteStore::open(&cfg.data_dir.join(SQLITE_FILE)).await?;
+            store.migrate().await.context("applying migrations")?;
+            Ok(Arc::new(store))
         }
-        Some(url) if url.starts_with("sqlite:") => SqliteStore::connect(url).await?,
+        Some(url) if url.starts_with("sqlite:") => {
+            let store = SqliteStore::connect(url).await.context("--database-url")?;
+            store.migrate().await.context("applying migrations")?;
+            Ok(Arc::new(store))
+        }
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            bail!(
-                "--database-url: PostgreSQL is not supported by this build yet; use sqlite: or leave it unset"
-            )
+            let store = PostgresStore::connect(url).await.context("--database-url")?;
+            store.migrate().await.context("applying PostgreSQL migrations (is the database reachable?)")?;
+            Ok(Arc::new(store))
         }
-        Some(_) => bail!(
-            "--database-url must start with sqlite: (or be left unset for the embedded store)"
-        ),
-    };
-    store.migrate().await.context("applying migrations")?;
-    Ok(Arc::new(store))
+        Some(_) => bail!("--database-url must start with postgres://, postgresql:// or sqlite:"),
+    }
 }
 
 fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
@@ -173,14 +177,18 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
         );
     }
 
+    // Other nodes' changes (PostgreSQL) keep this node's configuration snapshots current.
+    let follower = tokio::spawn(control.clone().follow_changes());
     let app = castellan_web::router(castellan_web::AppState { control });
     let (tx, rx) = oneshot::channel::<()>();
     let handle = tokio::spawn(async move {
-        axum::serve(listener, app)
+        let served = axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 let _ = rx.await;
             })
-            .await
+            .await;
+        follower.abort();
+        served
     });
     tracing::info!(%addr, %public_url, "castellan is listening");
     Ok(Running {

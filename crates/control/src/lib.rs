@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use castellan_domain::Clock;
 use castellan_jose::MasterKey;
-use castellan_store::Store;
+use castellan_store::{ConfigChange, Store};
 
 pub use access::AdminAccess;
 pub use bootstrap::{BootstrapCredentials, BootstrapOptions};
@@ -52,6 +52,25 @@ impl Control {
 
     pub fn public_url(&self) -> &str {
         &self.public_url
+    }
+
+    /// Applies a change another node committed: the affected snapshots are rebuilt on next use.
+    pub fn apply_change(&self, change: &ConfigChange) {
+        match change {
+            ConfigChange::Tenant(tid) => self.snapshots.invalidate(tid),
+            ConfigChange::Everything => self.snapshots.invalidate_all(),
+        }
+    }
+
+    /// Follows the store's change feed until it ends, keeping this node's snapshots current.
+    /// Returns at once for stores no other process writes.
+    pub async fn follow_changes(self: Arc<Self>) -> ControlResult<()> {
+        let Some(mut rx) = self.store.changes().await? else { return Ok(()) };
+        while let Some(change) = rx.recv().await {
+            tracing::debug!(?change, "configuration changed elsewhere");
+            self.apply_change(&change);
+        }
+        Ok(())
     }
 
     /// Readiness: the store answers.

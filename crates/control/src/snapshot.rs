@@ -59,6 +59,10 @@ impl Snapshots {
         Ok(Some(snap))
     }
 
+    pub(crate) fn invalidate_all(&self) {
+        self.tenants.write().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
     /// Drops the tenant's snapshot after a committed change; the next reader rebuilds it.
     pub(crate) fn invalidate(&self, tid: &TenantId) {
         self.tenants

@@ -1,7 +1,5 @@
 //! The embedded store: SQLite through sqlx, one file under the data dir, WAL, foreign keys on.
 
-mod rows;
-
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -16,7 +14,7 @@ use castellan_store::{
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
-use rows::*;
+use castellan_store_sql::*;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

@@ -81,6 +81,15 @@ pub struct BootstrapSeed {
     pub clients: Vec<Client>,
 }
 
+/// A configuration change another process committed (DESIGN.md §4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigChange {
+    /// Something in this tenant changed.
+    Tenant(TenantId),
+    /// Changes may have been missed (a listener reconnected) or a periodic reload is due.
+    Everything,
+}
+
 #[async_trait]
 pub trait Store: TenantStore + ServerStore + ClientStore {
     /// A cheap round trip proving the database answers (readiness).
@@ -91,4 +100,9 @@ pub trait Store: TenantStore + ServerStore + ClientStore {
     /// Writes `seed` in one transaction if, and only if, the store holds no tenant yet.
     /// Returns whether it wrote anything. Safe to call from several processes at once.
     async fn bootstrap(&self, seed: &BootstrapSeed) -> StoreResult<bool>;
+    /// Changes committed by any process sharing this store, for stores that several processes
+    /// share. `None` (the default) for a store only this process writes.
+    async fn changes(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<ConfigChange>>> {
+        Ok(None)
+    }
 }

@@ -1,24 +1,26 @@
-//! Row shapes and their conversion to domain entities.
+//! Row shapes shared by the SQL adapters and their conversion to domain entities. Each adapter
+//! selects columns as these Rust types (JSON as text, times as Unix seconds), so one mapping serves
+//! SQLite and PostgreSQL alike.
 
 use castellan_domain::*;
 use castellan_store::StoreError;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-pub(crate) fn corrupt(e: impl std::fmt::Display) -> StoreError {
+pub fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
 }
 
-pub(crate) fn to_json<T: Serialize>(v: &T) -> Result<String, StoreError> {
+pub fn to_json<T: Serialize>(v: &T) -> Result<String, StoreError> {
     serde_json::to_string(v).map_err(corrupt)
 }
 
-fn from_json<T: DeserializeOwned>(s: &str) -> Result<T, StoreError> {
+pub fn from_json<T: DeserializeOwned>(s: &str) -> Result<T, StoreError> {
     serde_json::from_str(s).map_err(corrupt)
 }
 
 #[derive(sqlx::FromRow)]
-pub(crate) struct TenantRow {
+pub struct TenantRow {
     id: String,
     name: String,
     authentication_context_settings: String,
@@ -40,7 +42,7 @@ impl TryFrom<TenantRow> for Tenant {
 }
 
 #[derive(sqlx::FromRow)]
-pub(crate) struct ServerRow {
+pub struct ServerRow {
     tenant_id: String,
     id: String,
     name: String,
@@ -70,7 +72,7 @@ impl TryFrom<ServerRow> for AuthorizationServer {
 }
 
 #[derive(sqlx::FromRow)]
-pub(crate) struct KeyRow {
+pub struct KeyRow {
     kid: String,
     alg: String,
     status: String,
@@ -95,7 +97,7 @@ impl TryFrom<KeyRow> for SigningKey {
 }
 
 #[derive(sqlx::FromRow)]
-pub(crate) struct ClientRow {
+pub struct ClientRow {
     tenant_id: String,
     id: String,
     server_id: String,

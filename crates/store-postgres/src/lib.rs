@@ -1,0 +1,460 @@
+//! The PostgreSQL store: the scale-out deployment, several castellan nodes on one database.
+//!
+//! Every write transaction also sends `NOTIFY castellan_config, '<tenant id>'`; PostgreSQL delivers
+//! it on commit, so [`PostgresStore::changes`] lets every node drop exactly the configuration
+//! snapshots that changed. Migrations and bootstrap take advisory locks, so nodes may start at once.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use castellan_domain::{AuthorizationServer, Client, ClientId, ServerId, SigningKey, Tenant, TenantId};
+use castellan_store::{
+    BootstrapSeed, ClientStore, ConfigChange, ServerStore, Store, StoreError, StoreResult, TenantStore,
+};
+use castellan_store_sql::*;
+use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
+use sqlx::{PgPool, Postgres, Transaction};
+use tokio::sync::mpsc;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The channel configuration changes are announced on.
+pub const CHANNEL: &str = "castellan_config";
+/// Serialises first-start bootstrap across nodes (`pg_advisory_xact_lock`).
+const BOOTSTRAP_LOCK: i64 = 0x6361_7374_656c_6c61; // "castella"
+/// How often a node drops every snapshot even without notifications: the safety net for a
+/// notification lost while its listener was reconnecting.
+pub const FULL_RELOAD_EVERY: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+// Column lists: JSON as text, times as Unix seconds, so the shared row types decode them.
+const TENANT_COLS: &str = "id, name, authentication_context_settings::text AS authentication_context_settings, \
+     jwks::text AS jwks, EXTRACT(EPOCH FROM created_at)::bigint AS created_at";
+const SERVER_COLS: &str = "tenant_id, id, name, system, settings::text AS settings, \
+     authentications::text AS authentications, secrets_sealed, \
+     EXTRACT(EPOCH FROM created_at)::bigint AS created_at, EXTRACT(EPOCH FROM updated_at)::bigint AS updated_at";
+const KEY_COLS: &str = "kid, alg, status, public_jwk::text AS public_jwk, private_sealed, \
+     EXTRACT(EPOCH FROM created_at)::bigint AS created_at";
+const CLIENT_COLS: &str = "tenant_id, id, server_id, name, system, grant_types::text AS grant_types, \
+     token_endpoint_auth_method, secret_hash, secret_sealed, metadata::text AS metadata, \
+     EXTRACT(EPOCH FROM created_at)::bigint AS created_at";
+
+impl PostgresStore {
+    /// Connects to a `postgres://` URL. Connections are made lazily, so a node starts (and
+    /// reports not-ready) while the database is down, and recovers when it returns.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let opts = PgConnectOptions::from_str(url).map_err(map_err)?.application_name("castellan");
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            // Fail fast when the database is gone: callers get a clean 503, not a hung request.
+            .acquire_timeout(Duration::from_secs(3))
+            .connect_lazy_with(opts);
+        Ok(Self { pool })
+    }
+
+    /// Applies pending migrations; sqlx holds an advisory lock meanwhile, so concurrent nodes
+    /// run them exactly once.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        MIGRATOR.run(&self.pool).await.map_err(|e| StoreError::Unavailable(e.to_string()))
+    }
+
+    async fn tx(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        self.pool.begin().await.map_err(map_err)
+    }
+}
+
+fn map_err(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            StoreError::NotFound("the parent object".to_owned())
+        }
+        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => StoreError::Corrupt(e.to_string()),
+        _ => StoreError::Unavailable(e.to_string()),
+    }
+}
+
+/// Announces a change of `tid`'s configuration; delivered when the transaction commits.
+async fn notify(tx: &mut Transaction<'static, Postgres>, tid: &TenantId) -> StoreResult<()> {
+    sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(tid.as_str()).execute(&mut **tx).await.map_err(map_err)?;
+    Ok(())
+}
+
+#[async_trait]
+impl TenantStore for PostgresStore {
+    async fn get_tenant(&self, id: &TenantId) -> StoreResult<Option<Tenant>> {
+        let row: Option<TenantRow> = sqlx::query_as(&format!("SELECT {TENANT_COLS} FROM tenants WHERE id = $1"))
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    async fn list_tenant_ids(&self) -> StoreResult<Vec<TenantId>> {
+        let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM tenants ORDER BY id COLLATE \"C\"")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
+        ids.into_iter().map(|(id,)| TenantId::parse(id).map_err(corrupt)).collect()
+    }
+
+    async fn create_tenant(&self, t: &Tenant) -> StoreResult<()> {
+        let mut tx = self.tx().await?;
+        insert_tenant(&mut tx, t).await?;
+        notify(&mut tx, &t.id).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn update_tenant(&self, t: &Tenant) -> StoreResult<()> {
+        let mut tx = self.tx().await?;
+        let r = sqlx::query(
+            "UPDATE tenants SET name = $1, authentication_context_settings = $2::jsonb, jwks = $3::jsonb WHERE id = $4",
+        )
+        .bind(&t.name)
+        .bind(to_json(&t.authentication_context_settings)?)
+        .bind(to_json(&t.jwks)?)
+        .bind(t.id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("tenant {}", t.id)));
+        }
+        notify(&mut tx, &t.id).await?;
+        tx.commit().await.map_err(map_err)
+    }
+}
+
+#[async_trait]
+impl ServerStore for PostgresStore {
+    async fn list_servers(&self, tid: &TenantId) -> StoreResult<Vec<AuthorizationServer>> {
+        let rows: Vec<ServerRow> =
+            sqlx::query_as(&format!("SELECT {SERVER_COLS} FROM servers WHERE tenant_id = $1 ORDER BY id COLLATE \"C\""))
+                .bind(tid.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn get_server(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Option<AuthorizationServer>> {
+        let row: Option<ServerRow> =
+            sqlx::query_as(&format!("SELECT {SERVER_COLS} FROM servers WHERE tenant_id = $1 AND id = $2"))
+                .bind(tid.as_str())
+                .bind(aid.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    async fn create_server(&self, s: &AuthorizationServer, keys: &[SigningKey]) -> StoreResult<()> {
+        let mut tx = self.tx().await?;
+        insert_server(&mut tx, s, keys).await?;
+        notify(&mut tx, &s.tenant_id).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn update_server(&self, s: &AuthorizationServer, keys: Option<&[SigningKey]>) -> StoreResult<()> {
+        let mut tx = self.tx().await?;
+        let r = sqlx::query(
+            "UPDATE servers SET name = $1, system = $2, settings = $3::jsonb, authentications = $4::jsonb, \
+             secrets_sealed = $5, updated_at = to_timestamp($6) WHERE tenant_id = $7 AND id = $8",
+        )
+        .bind(&s.name)
+        .bind(s.system)
+        .bind(to_json(&s.settings)?)
+        .bind(to_json(&s.authentications)?)
+        .bind(&s.secrets_sealed)
+        .bind(s.updated_at as f64)
+        .bind(s.tenant_id.as_str())
+        .bind(s.id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("authorization server {}", s.id)));
+        }
+        if let Some(keys) = keys {
+            sqlx::query("DELETE FROM signing_keys WHERE tenant_id = $1 AND server_id = $2")
+                .bind(s.tenant_id.as_str())
+                .bind(s.id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            insert_keys(&mut tx, &s.tenant_id, &s.id, keys).await?;
+        }
+        notify(&mut tx, &s.tenant_id).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn delete_server(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<bool> {
+        let mut tx = self.tx().await?;
+        let r = sqlx::query("DELETE FROM servers WHERE tenant_id = $1 AND id = $2")
+            .bind(tid.as_str())
+            .bind(aid.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        notify(&mut tx, tid).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    async fn list_keys(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<SigningKey>> {
+        let rows: Vec<KeyRow> = sqlx::query_as(&format!(
+            "SELECT {KEY_COLS} FROM signing_keys WHERE tenant_id = $1 AND server_id = $2 ORDER BY position"
+        ))
+        .bind(tid.as_str())
+        .bind(aid.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+}
+
+#[async_trait]
+impl ClientStore for PostgresStore {
+    async fn get_client(&self, tid: &TenantId, cid: &ClientId) -> StoreResult<Option<Client>> {
+        let row: Option<ClientRow> =
+            sqlx::query_as(&format!("SELECT {CLIENT_COLS} FROM clients WHERE tenant_id = $1 AND id = $2"))
+                .bind(tid.as_str())
+                .bind(cid.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    async fn list_clients(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<Client>> {
+        let rows: Vec<ClientRow> = sqlx::query_as(&format!(
+            "SELECT {CLIENT_COLS} FROM clients WHERE tenant_id = $1 AND server_id = $2 ORDER BY id COLLATE \"C\""
+        ))
+        .bind(tid.as_str())
+        .bind(aid.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn create_client(&self, c: &Client) -> StoreResult<()> {
+        let mut tx = self.tx().await?;
+        insert_client(&mut tx, c).await?;
+        notify(&mut tx, &c.tenant_id).await?;
+        tx.commit().await.map_err(map_err)
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(map_err).map(|_| ())
+    }
+
+    async fn create_tenant_seeded(&self, seed: &BootstrapSeed) -> StoreResult<()> {
+        let mut tx = self.tx().await?;
+        insert_seed(&mut tx, seed).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn bootstrap(&self, seed: &BootstrapSeed) -> StoreResult<bool> {
+        let mut tx = self.tx().await?;
+        // Nodes starting together queue here; the first writes, the others then see a tenant.
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(BOOTSTRAP_LOCK).execute(&mut *tx).await.map_err(map_err)?;
+        let (count,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM tenants").fetch_one(&mut *tx).await.map_err(map_err)?;
+        if count > 0 {
+            return Ok(false);
+        }
+        insert_seed(&mut tx, seed).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(true)
+    }
+
+    async fn changes(&self) -> StoreResult<Option<mpsc::Receiver<ConfigChange>>> {
+        let (tx, rx) = mpsc::channel(256);
+        let pool = self.pool.clone();
+        tokio::spawn(listen(pool, tx));
+        Ok(Some(rx))
+    }
+}
+
+/// Forwards notifications until the receiver is dropped. Whenever the listener (re)connects, and
+/// every [`FULL_RELOAD_EVERY`], it sends `Everything`: notifications sent while it was away are lost.
+async fn listen(pool: PgPool, out: mpsc::Sender<ConfigChange>) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        let mut listener = match PgListener::connect_with(&pool).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::debug!(error = %e, "configuration listener cannot connect; retrying");
+                if out.is_closed() {
+                    return;
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+                continue;
+            }
+        };
+        if let Err(e) = listener.listen(CHANNEL).await {
+            tracing::debug!(error = %e, "LISTEN failed; retrying");
+            tokio::time::sleep(backoff).await;
+            continue;
+        }
+        backoff = Duration::from_millis(100);
+        if out.send(ConfigChange::Everything).await.is_err() {
+            return;
+        }
+        let mut reload = tokio::time::interval(FULL_RELOAD_EVERY);
+        reload.tick().await;
+        loop {
+            tokio::select! {
+                n = listener.try_recv() => match n {
+                    Ok(Some(n)) => {
+                        let change = match TenantId::parse(n.payload()) {
+                            Ok(t) => ConfigChange::Tenant(t),
+                            Err(_) => ConfigChange::Everything,
+                        };
+                        if out.send(change).await.is_err() {
+                            return;
+                        }
+                    }
+                    // The connection dropped; reconnect and start over with a full reload.
+                    Ok(None) | Err(_) => {
+                        tracing::warn!("lost the configuration listener connection; reconnecting");
+                        break;
+                    }
+                },
+                _ = reload.tick() => {
+                    if out.send(ConfigChange::Everything).await.is_err() {
+                        return;
+                    }
+                }
+                _ = out.closed() => return,
+            }
+        }
+    }
+}
+
+async fn insert_seed(tx: &mut Transaction<'static, Postgres>, seed: &BootstrapSeed) -> StoreResult<()> {
+    insert_tenant(tx, &seed.tenant).await?;
+    for (server, keys) in &seed.servers {
+        insert_server(tx, server, keys).await?;
+    }
+    for client in &seed.clients {
+        insert_client(tx, client).await?;
+    }
+    notify(tx, &seed.tenant.id).await
+}
+
+async fn insert_tenant(tx: &mut Transaction<'static, Postgres>, t: &Tenant) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO tenants (id, name, authentication_context_settings, jwks, created_at) \
+         VALUES ($1, $2, $3::jsonb, $4::jsonb, to_timestamp($5))",
+    )
+    .bind(t.id.as_str())
+    .bind(&t.name)
+    .bind(to_json(&t.authentication_context_settings)?)
+    .bind(to_json(&t.jwks)?)
+    .bind(t.created_at as f64)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| match map_err(e) {
+        StoreError::Conflict(_) => StoreError::Conflict(format!("tenant {}", t.id)),
+        e => e,
+    })?;
+    Ok(())
+}
+
+async fn insert_server(
+    tx: &mut Transaction<'static, Postgres>,
+    s: &AuthorizationServer,
+    keys: &[SigningKey],
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO servers (tenant_id, id, name, system, settings, authentications, secrets_sealed, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, to_timestamp($8), to_timestamp($9))",
+    )
+    .bind(s.tenant_id.as_str())
+    .bind(s.id.as_str())
+    .bind(&s.name)
+    .bind(s.system)
+    .bind(to_json(&s.settings)?)
+    .bind(to_json(&s.authentications)?)
+    .bind(&s.secrets_sealed)
+    .bind(s.created_at as f64)
+    .bind(s.updated_at as f64)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| match map_err(e) {
+        StoreError::Conflict(_) => StoreError::Conflict(format!("authorization server {}", s.id)),
+        StoreError::NotFound(_) => StoreError::NotFound(format!("tenant {}", s.tenant_id)),
+        e => e,
+    })?;
+    insert_keys(tx, &s.tenant_id, &s.id, keys).await
+}
+
+async fn insert_keys(
+    tx: &mut Transaction<'static, Postgres>,
+    tid: &TenantId,
+    aid: &ServerId,
+    keys: &[SigningKey],
+) -> StoreResult<()> {
+    for (position, k) in keys.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO signing_keys (tenant_id, server_id, kid, alg, status, public_jwk, private_sealed, \
+             created_at, position) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, to_timestamp($8), $9)",
+        )
+        .bind(tid.as_str())
+        .bind(aid.as_str())
+        .bind(&k.kid)
+        .bind(k.alg.as_str())
+        .bind(k.status.as_str())
+        .bind(to_json(&k.public_jwk)?)
+        .bind(&k.private_sealed)
+        .bind(k.created_at as f64)
+        .bind(position as i32)
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| match map_err(e) {
+            StoreError::Conflict(_) => StoreError::Conflict(format!("key {}", k.kid)),
+            e => e,
+        })?;
+    }
+    Ok(())
+}
+
+async fn insert_client(tx: &mut Transaction<'static, Postgres>, c: &Client) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO clients (tenant_id, id, server_id, name, system, grant_types, token_endpoint_auth_method, \
+         secret_hash, secret_sealed, metadata, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10::jsonb, to_timestamp($11))",
+    )
+    .bind(c.tenant_id.as_str())
+    .bind(c.id.as_str())
+    .bind(c.server_id.as_str())
+    .bind(&c.name)
+    .bind(c.system)
+    .bind(to_json(&c.grant_types)?)
+    .bind(&c.token_endpoint_auth_method)
+    .bind(&c.secret_hash)
+    .bind(&c.secret_sealed)
+    .bind(to_json(&c.metadata)?)
+    .bind(c.created_at as f64)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| match map_err(e) {
+        StoreError::Conflict(_) => StoreError::Conflict(format!("client {}", c.id)),
+        StoreError::NotFound(_) => StoreError::NotFound(format!("authorization server {}", c.server_id)),
+        e => e,
+    })?;
+    Ok(())
+}
