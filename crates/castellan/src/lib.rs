@@ -41,8 +41,13 @@ pub async fn open_store(cfg: &Config) -> anyhow::Result<Arc<dyn Store>> {
             Ok(Arc::new(store))
         }
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            let store = PostgresStore::connect(url).await.context("--database-url")?;
-            store.migrate().await.context("applying PostgreSQL migrations (is the database reachable?)")?;
+            let store = PostgresStore::connect(url)
+                .await
+                .context("--database-url")?;
+            store
+                .migrate()
+                .await
+                .context("applying PostgreSQL migrations (is the database reachable?)")?;
             Ok(Arc::new(store))
         }
         Some(_) => bail!("--database-url must start with postgres://, postgresql:// or sqlite:"),

@@ -65,7 +65,9 @@ impl Control {
     /// Follows the store's change feed until it ends, keeping this node's snapshots current.
     /// Returns at once for stores no other process writes.
     pub async fn follow_changes(self: Arc<Self>) -> ControlResult<()> {
-        let Some(mut rx) = self.store.changes().await? else { return Ok(()) };
+        let Some(mut rx) = self.store.changes().await? else {
+            return Ok(());
+        };
         while let Some(change) = rx.recv().await {
             tracing::debug!(?change, "configuration changed elsewhere");
             self.apply_change(&change);

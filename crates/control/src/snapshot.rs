@@ -60,7 +60,10 @@ impl Snapshots {
     }
 
     pub(crate) fn invalidate_all(&self) {
-        self.tenants.write().unwrap_or_else(|p| p.into_inner()).clear();
+        self.tenants
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
     }
 
     /// Drops the tenant's snapshot after a committed change; the next reader rebuilds it.

@@ -8,9 +8,12 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use castellan_domain::{AuthorizationServer, Client, ClientId, ServerId, SigningKey, Tenant, TenantId};
+use castellan_domain::{
+    AuthorizationServer, Client, ClientId, ServerId, SigningKey, Tenant, TenantId,
+};
 use castellan_store::{
-    BootstrapSeed, ClientStore, ConfigChange, ServerStore, Store, StoreError, StoreResult, TenantStore,
+    BootstrapSeed, ClientStore, ConfigChange, ServerStore, Store, StoreError, StoreResult,
+    TenantStore,
 };
 use castellan_store_sql::*;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
@@ -48,7 +51,9 @@ impl PostgresStore {
     /// Connects to a `postgres://` URL. Connections are made lazily, so a node starts (and
     /// reports not-ready) while the database is down, and recovers when it returns.
     pub async fn connect(url: &str) -> StoreResult<Self> {
-        let opts = PgConnectOptions::from_str(url).map_err(map_err)?.application_name("castellan");
+        let opts = PgConnectOptions::from_str(url)
+            .map_err(map_err)?
+            .application_name("castellan");
         let pool = PgPoolOptions::new()
             .max_connections(16)
             // Fail fast when the database is gone: callers get a clean 503, not a hung request.
@@ -60,7 +65,10 @@ impl PostgresStore {
     /// Applies pending migrations; sqlx holds an advisory lock meanwhile, so concurrent nodes
     /// run them exactly once.
     pub async fn migrate(&self) -> StoreResult<()> {
-        MIGRATOR.run(&self.pool).await.map_err(|e| StoreError::Unavailable(e.to_string()))
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))
     }
 
     async fn tx(&self) -> StoreResult<Transaction<'static, Postgres>> {
@@ -68,40 +76,96 @@ impl PostgresStore {
     }
 }
 
+/// Fresh databases for tests, on the server named by `CASTELLAN_TEST_POSTGRES_URL`.
+pub mod testing {
+    use sqlx::Connection;
+
+    /// The URL of the test server, when PostgreSQL tests are enabled.
+    pub fn server_url() -> Option<String> {
+        std::env::var("CASTELLAN_TEST_POSTGRES_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+    }
+
+    /// Creates an empty database with a unique name and returns its URL.
+    pub async fn fresh_database(server_url: &str) -> Result<String, sqlx::Error> {
+        let name = format!("castellan_test_{}", uuid_like());
+        let mut conn = sqlx::PgConnection::connect(server_url).await?;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await?;
+        conn.close().await?;
+        let (base, query) = match server_url.split_once('?') {
+            Some((b, q)) => (b, format!("?{q}")),
+            None => (server_url, String::new()),
+        };
+        let root = base.rsplit_once('/').map_or(base, |(r, _)| r);
+        Ok(format!("{root}/{name}{query}"))
+    }
+
+    fn uuid_like() -> String {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static N: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        format!(
+            "{}_{}_{}",
+            std::process::id(),
+            nanos,
+            N.fetch_add(1, Ordering::Relaxed)
+        )
+    }
+}
+
 fn map_err(e: sqlx::Error) -> StoreError {
     match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict(db.message().to_owned())
+        }
         sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
             StoreError::NotFound("the parent object".to_owned())
         }
-        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => StoreError::Corrupt(e.to_string()),
+        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
+            StoreError::Corrupt(e.to_string())
+        }
         _ => StoreError::Unavailable(e.to_string()),
     }
 }
 
 /// Announces a change of `tid`'s configuration; delivered when the transaction commits.
 async fn notify(tx: &mut Transaction<'static, Postgres>, tid: &TenantId) -> StoreResult<()> {
-    sqlx::query("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(tid.as_str()).execute(&mut **tx).await.map_err(map_err)?;
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(tid.as_str())
+        .execute(&mut **tx)
+        .await
+        .map_err(map_err)?;
     Ok(())
 }
 
 #[async_trait]
 impl TenantStore for PostgresStore {
     async fn get_tenant(&self, id: &TenantId) -> StoreResult<Option<Tenant>> {
-        let row: Option<TenantRow> = sqlx::query_as(&format!("SELECT {TENANT_COLS} FROM tenants WHERE id = $1"))
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err)?;
+        let row: Option<TenantRow> =
+            sqlx::query_as(&format!("SELECT {TENANT_COLS} FROM tenants WHERE id = $1"))
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
         row.map(TryInto::try_into).transpose()
     }
 
     async fn list_tenant_ids(&self) -> StoreResult<Vec<TenantId>> {
-        let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM tenants ORDER BY id COLLATE \"C\"")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_err)?;
-        ids.into_iter().map(|(id,)| TenantId::parse(id).map_err(corrupt)).collect()
+        let ids: Vec<(String,)> =
+            sqlx::query_as("SELECT id FROM tenants ORDER BY id COLLATE \"C\"")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+        ids.into_iter()
+            .map(|(id,)| TenantId::parse(id).map_err(corrupt))
+            .collect()
     }
 
     async fn create_tenant(&self, t: &Tenant) -> StoreResult<()> {
@@ -134,23 +198,29 @@ impl TenantStore for PostgresStore {
 #[async_trait]
 impl ServerStore for PostgresStore {
     async fn list_servers(&self, tid: &TenantId) -> StoreResult<Vec<AuthorizationServer>> {
-        let rows: Vec<ServerRow> =
-            sqlx::query_as(&format!("SELECT {SERVER_COLS} FROM servers WHERE tenant_id = $1 ORDER BY id COLLATE \"C\""))
-                .bind(tid.as_str())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(map_err)?;
+        let rows: Vec<ServerRow> = sqlx::query_as(&format!(
+            "SELECT {SERVER_COLS} FROM servers WHERE tenant_id = $1 ORDER BY id COLLATE \"C\""
+        ))
+        .bind(tid.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
-    async fn get_server(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Option<AuthorizationServer>> {
-        let row: Option<ServerRow> =
-            sqlx::query_as(&format!("SELECT {SERVER_COLS} FROM servers WHERE tenant_id = $1 AND id = $2"))
-                .bind(tid.as_str())
-                .bind(aid.as_str())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(map_err)?;
+    async fn get_server(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+    ) -> StoreResult<Option<AuthorizationServer>> {
+        let row: Option<ServerRow> = sqlx::query_as(&format!(
+            "SELECT {SERVER_COLS} FROM servers WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tid.as_str())
+        .bind(aid.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
         row.map(TryInto::try_into).transpose()
     }
 
@@ -161,7 +231,11 @@ impl ServerStore for PostgresStore {
         tx.commit().await.map_err(map_err)
     }
 
-    async fn update_server(&self, s: &AuthorizationServer, keys: Option<&[SigningKey]>) -> StoreResult<()> {
+    async fn update_server(
+        &self,
+        s: &AuthorizationServer,
+        keys: Option<&[SigningKey]>,
+    ) -> StoreResult<()> {
         let mut tx = self.tx().await?;
         let r = sqlx::query(
             "UPDATE servers SET name = $1, system = $2, settings = $3::jsonb, authentications = $4::jsonb, \
@@ -179,7 +253,10 @@ impl ServerStore for PostgresStore {
         .await
         .map_err(map_err)?;
         if r.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("authorization server {}", s.id)));
+            return Err(StoreError::NotFound(format!(
+                "authorization server {}",
+                s.id
+            )));
         }
         if let Some(keys) = keys {
             sqlx::query("DELETE FROM signing_keys WHERE tenant_id = $1 AND server_id = $2")
@@ -223,13 +300,14 @@ impl ServerStore for PostgresStore {
 #[async_trait]
 impl ClientStore for PostgresStore {
     async fn get_client(&self, tid: &TenantId, cid: &ClientId) -> StoreResult<Option<Client>> {
-        let row: Option<ClientRow> =
-            sqlx::query_as(&format!("SELECT {CLIENT_COLS} FROM clients WHERE tenant_id = $1 AND id = $2"))
-                .bind(tid.as_str())
-                .bind(cid.as_str())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(map_err)?;
+        let row: Option<ClientRow> = sqlx::query_as(&format!(
+            "SELECT {CLIENT_COLS} FROM clients WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tid.as_str())
+        .bind(cid.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
         row.map(TryInto::try_into).transpose()
     }
 
@@ -256,7 +334,11 @@ impl ClientStore for PostgresStore {
 #[async_trait]
 impl Store for PostgresStore {
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(map_err).map(|_| ())
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)
+            .map(|_| ())
     }
 
     async fn create_tenant_seeded(&self, seed: &BootstrapSeed) -> StoreResult<()> {
@@ -268,9 +350,15 @@ impl Store for PostgresStore {
     async fn bootstrap(&self, seed: &BootstrapSeed) -> StoreResult<bool> {
         let mut tx = self.tx().await?;
         // Nodes starting together queue here; the first writes, the others then see a tenant.
-        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(BOOTSTRAP_LOCK).execute(&mut *tx).await.map_err(map_err)?;
-        let (count,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM tenants").fetch_one(&mut *tx).await.map_err(map_err)?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(BOOTSTRAP_LOCK)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tenants")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?;
         if count > 0 {
             return Ok(false);
         }
@@ -344,7 +432,10 @@ async fn listen(pool: PgPool, out: mpsc::Sender<ConfigChange>) {
     }
 }
 
-async fn insert_seed(tx: &mut Transaction<'static, Postgres>, seed: &BootstrapSeed) -> StoreResult<()> {
+async fn insert_seed(
+    tx: &mut Transaction<'static, Postgres>,
+    seed: &BootstrapSeed,
+) -> StoreResult<()> {
     insert_tenant(tx, &seed.tenant).await?;
     for (server, keys) in &seed.servers {
         insert_server(tx, server, keys).await?;

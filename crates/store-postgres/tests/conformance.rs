@@ -1,0 +1,135 @@
+//! The store conformance suite on PostgreSQL, and the change feed. Runs when
+//! `CASTELLAN_TEST_POSTGRES_URL` names a server (`.ci/run` starts one); skipped otherwise.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use castellan_domain::TenantId;
+use castellan_store::conformance;
+use castellan_store::{ConfigChange, ServerStore, Store, TenantStore};
+use castellan_store_postgres::{PostgresStore, testing};
+
+async fn fresh(server: &str) -> PostgresStore {
+    let url = testing::fresh_database(server).await.unwrap();
+    let store = PostgresStore::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    store
+}
+
+#[tokio::test]
+async fn postgres_passes_the_store_conformance_suite() {
+    let Some(server) = testing::server_url() else {
+        eprintln!("skipped: CASTELLAN_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    conformance::run_all(|| {
+        let server = server.clone();
+        async move { Arc::new(fresh(&server).await) as Arc<dyn Store> }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn migrations_run_once_when_nodes_start_together() {
+    let Some(server) = testing::server_url() else {
+        return;
+    };
+    let url = testing::fresh_database(&server).await.unwrap();
+    let mut nodes = Vec::new();
+    for _ in 0..4 {
+        let url = url.clone();
+        nodes.push(tokio::spawn(async move {
+            let s = PostgresStore::connect(&url).await.unwrap();
+            s.migrate().await.unwrap();
+            s
+        }));
+    }
+    let mut stores = Vec::new();
+    for n in nodes {
+        stores.push(n.await.unwrap());
+    }
+    // Bootstraps racing each other: exactly one writes.
+    let mut racing = Vec::new();
+    for (i, s) in stores.into_iter().enumerate() {
+        racing.push(tokio::spawn(async move {
+            let mut seed = castellan_store::BootstrapSeed {
+                tenant: conformance::tenant(&format!("t{i}")),
+                servers: vec![],
+                clients: vec![],
+            };
+            seed.servers
+                .push((conformance::server(&format!("t{i}"), "admin"), vec![]));
+            s.bootstrap(&seed).await.unwrap()
+        }));
+    }
+    let mut wrote = 0;
+    for r in racing {
+        wrote += usize::from(r.await.unwrap());
+    }
+    assert_eq!(wrote, 1, "exactly one bootstrap wrote");
+    let s = PostgresStore::connect(&url).await.unwrap();
+    assert_eq!(s.list_tenant_ids().await.unwrap().len(), 1);
+}
+
+async fn next(rx: &mut tokio::sync::mpsc::Receiver<ConfigChange>) -> ConfigChange {
+    tokio::time::timeout(Duration::from_secs(1), rx.recv())
+        .await
+        .expect("a change within 1 s")
+        .unwrap()
+}
+
+#[tokio::test]
+async fn every_write_is_announced_to_other_nodes() {
+    let Some(server) = testing::server_url() else {
+        return;
+    };
+    let url = testing::fresh_database(&server).await.unwrap();
+    let writer = PostgresStore::connect(&url).await.unwrap();
+    writer.migrate().await.unwrap();
+    let reader = PostgresStore::connect(&url).await.unwrap();
+    let mut changes = reader
+        .changes()
+        .await
+        .unwrap()
+        .expect("PostgreSQL has a change feed");
+    assert_eq!(
+        next(&mut changes).await,
+        ConfigChange::Everything,
+        "a (re)connected listener reloads everything"
+    );
+
+    let t = TenantId::parse("a").unwrap();
+    writer
+        .create_tenant(&conformance::tenant("a"))
+        .await
+        .unwrap();
+    assert_eq!(next(&mut changes).await, ConfigChange::Tenant(t.clone()));
+    writer
+        .create_server(&conformance::server("a", "s"), &[])
+        .await
+        .unwrap();
+    assert_eq!(next(&mut changes).await, ConfigChange::Tenant(t.clone()));
+    writer
+        .update_server(&conformance::server("a", "s"), None)
+        .await
+        .unwrap();
+    assert_eq!(next(&mut changes).await, ConfigChange::Tenant(t.clone()));
+    writer
+        .delete_server(&t, &castellan_domain::ServerId::parse("s").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(next(&mut changes).await, ConfigChange::Tenant(t.clone()));
+    // A failed write announces nothing.
+    assert!(
+        writer
+            .create_tenant(&conformance::tenant("a"))
+            .await
+            .is_err()
+    );
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), changes.recv())
+            .await
+            .is_err()
+    );
+}
