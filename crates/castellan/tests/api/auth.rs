@@ -4,8 +4,7 @@ use castellan_control::{Control, ControlError};
 use castellan_domain::SystemClock;
 use castellan_domain::{Client, ClientId, ServerId, TenantId};
 use castellan_jose::MasterKey;
-use castellan_store::{ClientStore, Store};
-use castellan_store_sqlite::SqliteStore;
+
 use reqwest::Method;
 
 use crate::helpers::*;
@@ -13,11 +12,7 @@ use crate::helpers::*;
 /// Adds tenant `acme` (with its admin, developer and default servers) and an admin client
 /// `acme-admin`, through a second control plane on the running server's database.
 async fn add_tenant_acme(app: &TestApp) -> &'static str {
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&app.data_dir().join("castellan.db"))
-            .await
-            .unwrap(),
-    );
+    let store = app.store().await;
     let master = Arc::new(MasterKey::from_secret(MASTER_KEY).unwrap());
     let control = Control::new(
         store.clone(),
@@ -153,9 +148,7 @@ async fn form_encoded_basic_credentials_are_accepted() {
 #[tokio::test]
 async fn a_client_of_a_non_admin_server_is_not_an_admin() {
     let app = spawn_app().await;
-    let store = SqliteStore::open(&app.data_dir().join("castellan.db"))
-        .await
-        .unwrap();
+    let store = app.store().await;
     let master = MasterKey::from_secret(MASTER_KEY).unwrap();
     let mut c = castellan_store::conformance::client("default", "default", "app");
     c.secret_hash = Some(master.secret_hasher().hash("app-secret-0123456789abcdef"));

@@ -61,13 +61,10 @@ async fn credentials_file_is_written_once_with_mode_0600() {
 #[tokio::test]
 async fn generated_secret_is_used_when_none_is_configured() {
     let dir = tempfile::tempdir().unwrap();
-    let app = spawn_in(dir, |d| {
-        let mut c = config(d);
-        c.bootstrap_client_secret = None;
-        c.bootstrap_client_id = "ops".into();
-        c
-    })
-    .await;
+    let mut cfg = config(dir.path()).await;
+    cfg.bootstrap_client_secret = None;
+    cfg.bootstrap_client_id = "ops".into();
+    let app = spawn_with(dir, cfg).await;
     let creds = app.running.as_ref().unwrap().bootstrap.clone().unwrap();
     assert_eq!(creds.client_id, "ops");
     assert!(
@@ -101,15 +98,11 @@ async fn restart_keeps_data_and_creates_nothing() {
     let before = app.admin(Method::GET, "/servers", None).await.body;
     let cred_path = app.data_dir().join(castellan::BOOTSTRAP_FILE);
     let cred_file = std::fs::read(&cred_path).unwrap();
-    let dir = app.stop().await;
+    let (dir, mut cfg) = app.stop().await;
 
     // Second start: another secret in the environment must not change the stored client.
-    let app = spawn_in(dir, |d| {
-        let mut c = config(d);
-        c.bootstrap_client_secret = Some("a-different-secret-0123456789".into());
-        c
-    })
-    .await;
+    cfg.bootstrap_client_secret = Some("a-different-secret-0123456789".into());
+    let app = spawn_with(dir, cfg).await;
     assert!(
         app.running.as_ref().unwrap().bootstrap.is_none(),
         "second start bootstraps nothing"
@@ -139,17 +132,14 @@ async fn restart_keeps_data_and_creates_nothing() {
 #[tokio::test]
 async fn master_key_file_is_generated_and_reused() {
     let dir = tempfile::tempdir().unwrap();
-    let no_env_key = |d: &std::path::Path| {
-        let mut c = config(d);
-        c.master_key = None;
-        c
-    };
-    let app = spawn_in(dir, no_env_key).await;
+    let mut cfg = config(dir.path()).await;
+    cfg.master_key = None;
+    let app = spawn_with(dir, cfg).await;
     let key_path = app.data_dir().join("master.key");
     let key = std::fs::read_to_string(&key_path).unwrap();
     let before = app.admin(Method::GET, "/servers/default", None).await.body;
-    let dir = app.stop().await;
-    let app = spawn_in(dir, no_env_key).await;
+    let (dir, cfg) = app.stop().await;
+    let app = spawn_with(dir, cfg).await;
     assert_eq!(std::fs::read_to_string(&key_path).unwrap(), key);
     let after = app.admin(Method::GET, "/servers/default", None).await;
     assert_eq!(
@@ -177,18 +167,7 @@ async fn secrets_never_reach_the_database_in_plain_text() {
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
-    let dir = app.stop().await;
-    let mut bytes = Vec::new();
-    for entry in std::fs::read_dir(dir.path()).unwrap() {
-        let p = entry.unwrap().path();
-        if p.file_name()
-            .unwrap()
-            .to_string_lossy()
-            .starts_with("castellan.db")
-        {
-            bytes.extend(std::fs::read(p).unwrap());
-        }
-    }
+    let bytes = stored_bytes(app).await;
     assert!(bytes.len() > 4096, "read the database files");
     for secret in [server_secret, password, upstream, BOOTSTRAP_SECRET] {
         assert!(
@@ -200,4 +179,39 @@ async fn secrets_never_reach_the_database_in_plain_text() {
         !bytes.windows(5).any(|w| w == b"\"d\":\""),
         "no private JWK member stored in plain text"
     );
+}
+
+/// Everything the store holds, as bytes: the SQLite files, or every PostgreSQL row as text.
+async fn stored_bytes(app: TestApp) -> Vec<u8> {
+    let (dir, cfg) = app.stop().await;
+    let mut bytes = Vec::new();
+    if let Some(url) = cfg
+        .database_url
+        .as_deref()
+        .filter(|u| u.starts_with("postgres"))
+    {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+        for table in ["tenants", "servers", "signing_keys", "clients"] {
+            let rows: Vec<(String,)> = sqlx::query_as(&format!("SELECT t::text FROM {table} t"))
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
+            for (row,) in rows {
+                bytes.extend(row.into_bytes());
+            }
+        }
+        return bytes;
+    }
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let p = entry.unwrap().path();
+        if p.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("castellan.db")
+        {
+            bytes.extend(std::fs::read(p).unwrap());
+        }
+    }
+    bytes
 }

@@ -9,6 +9,7 @@ pub const BOOTSTRAP_SECRET: &str = "bootstrap-secret-for-tests-0123456789";
 
 pub struct TestApp {
     pub running: Option<Running>,
+    pub cfg: Config,
     pub dir: tempfile::TempDir,
     pub base: String,
     pub http: reqwest::Client,
@@ -16,20 +17,38 @@ pub struct TestApp {
     pub secret: String,
 }
 
-pub fn config(dir: &std::path::Path) -> Config {
+/// The store the API suite runs on: SQLite, or PostgreSQL with `CASTELLAN_TEST_STORE=postgres`
+/// (a fresh database on the server `CASTELLAN_TEST_POSTGRES_URL` names, per app).
+pub fn on_postgres() -> bool {
+    std::env::var("CASTELLAN_TEST_STORE").is_ok_and(|v| v == "postgres")
+}
+
+/// A fresh configuration: new data dir contents, new database.
+pub async fn config(dir: &std::path::Path) -> Config {
     let mut cfg = Config::for_tests(dir);
     cfg.master_key = Some(MASTER_KEY.into());
     cfg.bootstrap_client_secret = Some(BOOTSTRAP_SECRET.into());
+    if on_postgres() {
+        let server = castellan_store_postgres::testing::server_url()
+            .expect("CASTELLAN_TEST_STORE=postgres needs CASTELLAN_TEST_POSTGRES_URL");
+        cfg.database_url = Some(
+            castellan_store_postgres::testing::fresh_database(&server)
+                .await
+                .unwrap(),
+        );
+    }
     cfg
 }
 
 pub async fn spawn_app() -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    spawn_in(dir, config).await
+    let cfg = config(dir.path()).await;
+    spawn_with(dir, cfg).await
 }
 
-pub async fn spawn_in(dir: tempfile::TempDir, cfg: impl Fn(&std::path::Path) -> Config) -> TestApp {
-    let running = castellan::start(cfg(dir.path())).await.unwrap();
+/// Starts the server with `cfg` (whose data dir is inside `dir`).
+pub async fn spawn_with(dir: tempfile::TempDir, cfg: Config) -> TestApp {
+    let running = castellan::start(cfg.clone()).await.unwrap();
     let secret = match &running.bootstrap {
         Some(c) => c.client_secret.clone(),
         None => BOOTSTRAP_SECRET.into(),
@@ -37,6 +56,7 @@ pub async fn spawn_in(dir: tempfile::TempDir, cfg: impl Fn(&std::path::Path) -> 
     TestApp {
         base: format!("http://{}", running.addr),
         running: Some(running),
+        cfg,
         dir,
         http: reqwest::Client::new(),
         id: "bootstrap".into(),
@@ -55,9 +75,14 @@ impl TestApp {
         self.dir.path().to_owned()
     }
 
-    pub async fn stop(mut self) -> tempfile::TempDir {
+    pub async fn stop(mut self) -> (tempfile::TempDir, Config) {
         self.running.take().unwrap().stop().await.unwrap();
-        self.dir
+        (self.dir, self.cfg)
+    }
+
+    /// A second handle on the running server's store (as another node or an operator tool).
+    pub async fn store(&self) -> std::sync::Arc<dyn castellan_store::Store> {
+        castellan::open_store(&self.cfg).await.unwrap()
     }
 
     /// An admin call authenticated as the bootstrap client.

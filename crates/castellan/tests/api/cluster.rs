@@ -1,0 +1,273 @@
+//! Several castellan nodes on one PostgreSQL (DESIGN.md §4). Runs when CASTELLAN_TEST_POSTGRES_URL
+//! is set; skipped otherwise.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use castellan::Config;
+use castellan_store_postgres::testing;
+use reqwest::Method;
+use serde_json::json;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::{JoinHandle, JoinSet};
+
+use crate::helpers::*;
+
+fn node_config(dir: &std::path::Path, url: &str) -> Config {
+    let mut c = Config::for_tests(dir);
+    c.master_key = Some(MASTER_KEY.into());
+    c.bootstrap_client_secret = Some(BOOTSTRAP_SECRET.into());
+    c.database_url = Some(url.into());
+    // Behind one load balancer every node has the same public URL.
+    c.public_url = Some("https://castellan.example.com".into());
+    c
+}
+
+async fn node(url: &str, start: castellan::Running, dir: tempfile::TempDir) -> TestApp {
+    let cfg = node_config(dir.path(), url);
+    TestApp {
+        base: format!("http://{}", start.addr),
+        running: Some(start),
+        cfg,
+        dir,
+        http: reqwest::Client::new(),
+        id: "bootstrap".into(),
+        secret: BOOTSTRAP_SECRET.into(),
+    }
+}
+
+/// Polls `check` until it holds or `within` passes; returns how long it took.
+async fn eventually<F, Fut>(within: Duration, mut check: F) -> Option<Duration>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while start.elapsed() < within {
+        if check().await {
+            return Some(start.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    None
+}
+
+#[tokio::test]
+async fn two_nodes_started_together_share_one_database() {
+    let Some(server) = testing::server_url() else {
+        eprintln!("skipped: CASTELLAN_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let url = testing::fresh_database(&server).await.unwrap();
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (s1, s2) = tokio::join!(
+        castellan::start(node_config(d1.path(), &url)),
+        castellan::start(node_config(d2.path(), &url))
+    );
+    let (s1, s2) = (s1.unwrap(), s2.unwrap());
+    assert_eq!(
+        usize::from(s1.bootstrap.is_some()) + usize::from(s2.bootstrap.is_some()),
+        1,
+        "exactly one node bootstraps"
+    );
+    let a = node(&url, s1, d1).await;
+    let b = node(&url, s2, d2).await;
+
+    // Create through A, read through B.
+    let created = a
+        .admin(
+            Method::POST,
+            "/servers",
+            Some(json!({"id": "shared", "key_type": "ecdsa"})),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let seen = b.admin(Method::GET, "/servers/shared", None).await;
+    assert_eq!(
+        seen.body, created.body,
+        "B sees exactly what A created (keys and sealed secret included)"
+    );
+
+    // Update through B, read through A.
+    let updated = b
+        .admin(
+            Method::PUT,
+            "/servers/shared",
+            Some(json!({"name": "Renamed", "access_token_ttl": "5m"})),
+        )
+        .await;
+    assert_eq!(updated.status, 200);
+    assert_eq!(
+        a.admin(Method::GET, "/servers/shared", None).await.body,
+        updated.body
+    );
+    let t = a
+        .admin(
+            Method::PUT,
+            "/tenant",
+            Some(json!({"name": "Shared tenant"})),
+        )
+        .await;
+    assert_eq!(b.admin(Method::GET, "/tenant", None).await.body, t.body);
+
+    // Delete through A; gone at B.
+    assert_eq!(
+        a.admin(Method::DELETE, "/servers/shared", None)
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        b.admin(Method::GET, "/servers/shared", None).await.status,
+        404
+    );
+
+    // B's in-memory snapshot (admin credentials) follows a change committed elsewhere within 1 s.
+    let store = a.store().await;
+    let master = castellan_jose::MasterKey::from_secret(MASTER_KEY).unwrap();
+    let mut c = castellan_store::conformance::client("default", "admin", "second-admin");
+    c.secret_hash = Some(
+        master
+            .secret_hasher()
+            .hash("second-admin-secret-0123456789"),
+    );
+    store.create_client(&c).await.unwrap();
+    let took = eventually(Duration::from_secs(1), || async {
+        b.call(
+            Method::GET,
+            "/api/admin/default/tenant",
+            None,
+            Some(("second-admin", "second-admin-secret-0123456789")),
+        )
+        .await
+        .status
+            == 200
+    })
+    .await;
+    assert!(
+        took.is_some(),
+        "node B accepts the new admin client within 1 s"
+    );
+}
+
+/// A TCP proxy standing in for the database's network: `stop` cuts every connection and refuses
+/// new ones, `restart` serves again on the same port.
+struct Proxy {
+    addr: SocketAddr,
+    target: SocketAddr,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Proxy {
+    async fn start(target: SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        Self {
+            addr,
+            target,
+            task: Some(tokio::spawn(Self::serve(listener, target))),
+        }
+    }
+
+    async fn serve(listener: TcpListener, target: SocketAddr) {
+        // Dropping the set (when this task is aborted) aborts every connection.
+        let mut conns = JoinSet::new();
+        loop {
+            let Ok((mut inbound, _)) = listener.accept().await else {
+                continue;
+            };
+            conns.spawn(async move {
+                if let Ok(mut outbound) = TcpStream::connect(target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+    }
+
+    async fn restart(&mut self) {
+        let listener = TcpListener::bind(self.addr).await.unwrap();
+        self.task = Some(tokio::spawn(Self::serve(listener, self.target)));
+    }
+}
+
+#[tokio::test]
+async fn a_node_reports_a_lost_database_and_recovers_by_itself() {
+    let Some(server) = testing::server_url() else {
+        eprintln!("skipped: CASTELLAN_TEST_POSTGRES_URL is not set");
+        return;
+    };
+    let url = testing::fresh_database(&server).await.unwrap();
+    let host_port = url.split('@').nth(1).unwrap().split('/').next().unwrap();
+    let mut proxy = Proxy::start(host_port.parse().unwrap()).await;
+    let via_proxy = url.replace(host_port, &proxy.addr.to_string());
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = node_config(dir.path(), &via_proxy);
+    let app = spawn_with(dir, cfg).await;
+    let ready = || async {
+        app.call(Method::GET, "/health/ready", None, None)
+            .await
+            .status
+            .as_u16()
+    };
+    assert_eq!(ready().await, 200);
+    assert_eq!(app.admin(Method::GET, "/servers", None).await.status, 200);
+
+    proxy.stop();
+    assert!(
+        eventually(Duration::from_secs(15), || async { ready().await == 503 })
+            .await
+            .is_some(),
+        "readiness goes to 503"
+    );
+    let r = app.admin(Method::GET, "/servers", None).await;
+    let e = assert_api_error(&r, 503);
+    assert!(
+        !e.to_string().contains("postgres"),
+        "no internals leak: {e}"
+    );
+    let r = app
+        .admin(
+            Method::POST,
+            "/servers",
+            Some(json!({"id": "during-outage"})),
+        )
+        .await;
+    assert_api_error(&r, 503);
+
+    proxy.restart().await;
+    assert!(
+        eventually(Duration::from_secs(15), || async { ready().await == 200 })
+            .await
+            .is_some(),
+        "recovers by itself"
+    );
+    let r = app.admin(Method::GET, "/servers", None).await;
+    assert_eq!(r.status, 200);
+    let ids: Vec<_> = r.body["servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].clone())
+        .collect();
+    assert_eq!(
+        ids,
+        [json!("admin"), json!("default"), json!("developer")],
+        "nothing half-written during the outage"
+    );
+    assert_eq!(
+        app.admin(
+            Method::POST,
+            "/servers",
+            Some(json!({"id": "after-outage"}))
+        )
+        .await
+        .status,
+        201
+    );
+}
