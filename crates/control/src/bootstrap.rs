@@ -2,8 +2,8 @@
 //! (system) and `default` servers, and the bootstrap client of `default/admin`.
 
 use castellan_domain::{
-    ADMIN_SERVER, AuthorizationServer, Client, ClientId, DEFAULT_SERVER, DEFAULT_TENANT,
-    DEVELOPER_SERVER, ServerId, ServerSecrets, ServerSettings, Tenant, TenantId,
+    ADMIN_SERVER, AuthorizationServer, Client, ClientId, ClientSettings, DEFAULT_SERVER,
+    DEFAULT_TENANT, DEVELOPER_SERVER, ServerId, ServerSecrets, ServerSettings, Tenant, TenantId,
 };
 use castellan_jose::generate_secret;
 use castellan_store::BootstrapSeed;
@@ -135,7 +135,10 @@ impl Control {
                     .seal(&client_secret_context(&tid, &cid), secret.as_bytes())
                     .map_err(ControlError::internal)?,
             ),
-            metadata: serde_json::json!({"description": "Created on first start; manages tenant default."}),
+            settings: ClientSettings {
+                description: Some("Created on first start; manages tenant default.".into()),
+                ..ClientSettings::default()
+            },
             created_at: now,
         };
         seed.clients.push(client);

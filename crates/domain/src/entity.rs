@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use castellan_types::{AuthenticationContextSettings, AuthenticationMethod, Jwk, Jwks};
 use serde::{Deserialize, Serialize};
 
-use crate::{ClientId, GoDuration, ServerId, TenantId, UnixTime};
+use crate::{ClientId, GoDuration, ScopeId, ServerId, TenantId, UnixTime};
 
 /// Ids of the servers every tenant is born with.
 pub const ADMIN_SERVER: &str = "admin";
@@ -215,6 +215,31 @@ pub struct AuthorizationServer {
     pub updated_at: UnixTime,
 }
 
+/// Registration metadata of a client beyond its identity and credentials (seed 003 `Client`);
+/// stored as one JSON document.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ClientSettings {
+    pub response_types: Vec<String>,
+    pub redirect_uris: Vec<String>,
+    /// Names of scopes of the client's server.
+    pub scopes: Vec<String>,
+    pub audience: Vec<String>,
+    pub public: bool,
+    pub trusted: bool,
+    pub jwks: Option<Jwks>,
+    pub jwks_uri: Option<String>,
+    pub description: Option<String>,
+    pub client_uri: Option<String>,
+    pub logo_uri: Option<String>,
+    pub policy_uri: Option<String>,
+    pub tos_uri: Option<String>,
+    pub developer_id: Option<String>,
+    pub token_endpoint_signing_alg: Option<String>,
+    pub privacy: Option<serde_json::Value>,
+    pub client_secret_expires_at: i64,
+}
+
 /// An OAuth client. The secret is kept as a keyed hash for verification and, for clients created
 /// by an admin, sealed so the admin API can show it again (seed 003).
 #[derive(Debug, Clone, PartialEq)]
@@ -228,7 +253,21 @@ pub struct Client {
     pub token_endpoint_auth_method: String,
     pub secret_hash: Option<Vec<u8>>,
     pub secret_sealed: Option<Vec<u8>>,
-    /// The remaining registration metadata (seed 003 `Client`), as JSON.
-    pub metadata: serde_json::Value,
+    pub settings: ClientSettings,
+    pub created_at: UnixTime,
+}
+
+/// A scope of an authorization server; its name is unique within the server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scope {
+    pub tenant_id: TenantId,
+    pub server_id: ServerId,
+    pub id: ScopeId,
+    pub name: String,
+    pub display_name: String,
+    pub description: String,
+    pub developer_policy_id: Option<String>,
+    pub user_policy_id: Option<String>,
+    pub service_id: Option<String>,
     pub created_at: UnixTime,
 }

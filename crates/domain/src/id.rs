@@ -93,6 +93,11 @@ id_type!(
     ClientId, 128
 );
 
+id_type!(
+    /// A scope identifier, unique within its tenant.
+    ScopeId, 64
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

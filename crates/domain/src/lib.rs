@@ -11,4 +11,4 @@ pub mod id;
 pub use clock::{Clock, FixedClock, SystemClock, UnixTime};
 pub use duration::GoDuration;
 pub use entity::*;
-pub use id::{ClientId, IdError, ServerId, TenantId};
+pub use id::{ClientId, IdError, ScopeId, ServerId, TenantId};

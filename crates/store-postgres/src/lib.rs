@@ -9,11 +9,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use castellan_domain::{
-    AuthorizationServer, Client, ClientId, ServerId, SigningKey, Tenant, TenantId,
+    AuthorizationServer, Client, ClientId, Scope, ScopeId, ServerId, SigningKey, Tenant, TenantId,
+    UnixTime,
 };
 use castellan_store::{
-    BootstrapSeed, ClientStore, ConfigChange, ServerStore, Store, StoreError, StoreResult,
-    TenantStore,
+    BootstrapSeed, ClientStore, ConfigChange, ScopeStore, ServerStore, Store, StoreError,
+    StoreResult, TenantStore, TokenStore,
 };
 use castellan_store_sql::*;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
@@ -43,6 +44,8 @@ const SERVER_COLS: &str = "tenant_id, id, name, system, settings::text AS settin
      EXTRACT(EPOCH FROM created_at)::bigint AS created_at, EXTRACT(EPOCH FROM updated_at)::bigint AS updated_at";
 const KEY_COLS: &str = "kid, alg, status, public_jwk::text AS public_jwk, private_sealed, \
      EXTRACT(EPOCH FROM created_at)::bigint AS created_at";
+const SCOPE_COLS: &str = "tenant_id, id, server_id, name, display_name, description, developer_policy_id, \
+     user_policy_id, service_id, EXTRACT(EPOCH FROM created_at)::bigint AS created_at";
 const CLIENT_COLS: &str = "tenant_id, id, server_id, name, system, grant_types::text AS grant_types, \
      token_endpoint_auth_method, secret_hash, secret_sealed, metadata::text AS metadata, \
      EXTRACT(EPOCH FROM created_at)::bigint AS created_at";
@@ -329,6 +332,228 @@ impl ClientStore for PostgresStore {
         notify(&mut tx, &c.tenant_id).await?;
         tx.commit().await.map_err(map_err)
     }
+
+    async fn update_client(&self, c: &Client) -> StoreResult<()> {
+        let mut tx = self.tx().await?;
+        let r = sqlx::query(
+            "UPDATE clients SET name = $1, system = $2, grant_types = $3::jsonb, token_endpoint_auth_method = $4, \
+             secret_hash = $5, secret_sealed = $6, metadata = $7::jsonb WHERE tenant_id = $8 AND id = $9",
+        )
+        .bind(&c.name)
+        .bind(c.system)
+        .bind(to_json(&c.grant_types)?)
+        .bind(&c.token_endpoint_auth_method)
+        .bind(&c.secret_hash)
+        .bind(&c.secret_sealed)
+        .bind(to_json(&c.settings)?)
+        .bind(c.tenant_id.as_str())
+        .bind(c.id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("client {}", c.id)));
+        }
+        notify(&mut tx, &c.tenant_id).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn delete_client(&self, tid: &TenantId, cid: &ClientId) -> StoreResult<bool> {
+        let mut tx = self.tx().await?;
+        let r = sqlx::query("DELETE FROM clients WHERE tenant_id = $1 AND id = $2")
+            .bind(tid.as_str())
+            .bind(cid.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        notify(&mut tx, tid).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    async fn list_tenant_clients(&self, tid: &TenantId) -> StoreResult<Vec<Client>> {
+        let rows: Vec<ClientRow> = sqlx::query_as(&format!(
+            "SELECT {CLIENT_COLS} FROM clients WHERE tenant_id = $1 ORDER BY id COLLATE \"C\""
+        ))
+        .bind(tid.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+}
+
+#[async_trait]
+impl ScopeStore for PostgresStore {
+    async fn get_scope(&self, tid: &TenantId, id: &ScopeId) -> StoreResult<Option<Scope>> {
+        let row: Option<ScopeRow> = sqlx::query_as(&format!(
+            "SELECT {SCOPE_COLS} FROM scopes WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tid.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    async fn list_scopes(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<Scope>> {
+        let rows: Vec<ScopeRow> = sqlx::query_as(&format!(
+            "SELECT {SCOPE_COLS} FROM scopes WHERE tenant_id = $1 AND server_id = $2 ORDER BY name COLLATE \"C\""
+        ))
+        .bind(tid.as_str())
+        .bind(aid.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn list_tenant_scopes(&self, tid: &TenantId) -> StoreResult<Vec<Scope>> {
+        let rows: Vec<ScopeRow> = sqlx::query_as(&format!(
+            "SELECT {SCOPE_COLS} FROM scopes WHERE tenant_id = $1 ORDER BY server_id COLLATE \"C\", name COLLATE \"C\""
+        ))
+        .bind(tid.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn create_scope(&self, sc: &Scope) -> StoreResult<()> {
+        let mut tx = self.tx().await?;
+        sqlx::query(
+            "INSERT INTO scopes (tenant_id, id, server_id, name, display_name, description, developer_policy_id, \
+             user_policy_id, service_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, to_timestamp($10))",
+        )
+        .bind(sc.tenant_id.as_str())
+        .bind(sc.id.as_str())
+        .bind(sc.server_id.as_str())
+        .bind(&sc.name)
+        .bind(&sc.display_name)
+        .bind(&sc.description)
+        .bind(&sc.developer_policy_id)
+        .bind(&sc.user_policy_id)
+        .bind(&sc.service_id)
+        .bind(sc.created_at as f64)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match map_err(e) {
+            StoreError::NotFound(_) => StoreError::NotFound(format!("authorization server {}", sc.server_id)),
+            e => e,
+        })?;
+        notify(&mut tx, &sc.tenant_id).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn update_scope(&self, sc: &Scope) -> StoreResult<()> {
+        let mut tx = self.tx().await?;
+        let r = sqlx::query(
+            "UPDATE scopes SET name = $1, display_name = $2, description = $3, developer_policy_id = $4, \
+             user_policy_id = $5, service_id = $6 WHERE tenant_id = $7 AND id = $8",
+        )
+        .bind(&sc.name)
+        .bind(&sc.display_name)
+        .bind(&sc.description)
+        .bind(&sc.developer_policy_id)
+        .bind(&sc.user_policy_id)
+        .bind(&sc.service_id)
+        .bind(sc.tenant_id.as_str())
+        .bind(sc.id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("scope {}", sc.id)));
+        }
+        notify(&mut tx, &sc.tenant_id).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn delete_scope(&self, tid: &TenantId, id: &ScopeId) -> StoreResult<bool> {
+        let mut tx = self.tx().await?;
+        let r = sqlx::query("DELETE FROM scopes WHERE tenant_id = $1 AND id = $2")
+            .bind(tid.as_str())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        notify(&mut tx, tid).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(r.rows_affected() > 0)
+    }
+}
+
+#[async_trait]
+impl TokenStore for PostgresStore {
+    async fn revoke_token(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        jti: &str,
+        expires_at: UnixTime,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO revoked_tokens (tenant_id, server_id, jti, expires_at) VALUES ($1, $2, $3, to_timestamp($4)) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(tid.as_str())
+        .bind(aid.as_str())
+        .bind(jti)
+        .bind(expires_at as f64)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn is_revoked(&self, tid: &TenantId, aid: &ServerId, jti: &str) -> StoreResult<bool> {
+        let row: Option<(i32,)> = sqlx::query_as(
+            "SELECT 1 FROM revoked_tokens WHERE tenant_id = $1 AND server_id = $2 AND jti = $3",
+        )
+        .bind(tid.as_str())
+        .bind(aid.as_str())
+        .bind(jti)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(row.is_some())
+    }
+
+    async fn use_assertion_id(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        jti: &str,
+        expires_at: UnixTime,
+    ) -> StoreResult<bool> {
+        let r = sqlx::query(
+            "INSERT INTO used_assertions (tenant_id, server_id, jti, expires_at) VALUES ($1, $2, $3, to_timestamp($4)) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(tid.as_str())
+        .bind(aid.as_str())
+        .bind(jti)
+        .bind(expires_at as f64)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn purge_expired(&self, now: UnixTime) -> StoreResult<u64> {
+        let a = sqlx::query("DELETE FROM revoked_tokens WHERE expires_at < to_timestamp($1)")
+            .bind(now as f64)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        let b = sqlx::query("DELETE FROM used_assertions WHERE expires_at < to_timestamp($1)")
+            .bind(now as f64)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(a.rows_affected() + b.rows_affected())
+    }
 }
 
 #[async_trait]
@@ -538,7 +763,7 @@ async fn insert_client(tx: &mut Transaction<'static, Postgres>, c: &Client) -> S
     .bind(&c.token_endpoint_auth_method)
     .bind(&c.secret_hash)
     .bind(&c.secret_sealed)
-    .bind(to_json(&c.metadata)?)
+    .bind(to_json(&c.settings)?)
     .bind(c.created_at as f64)
     .execute(&mut **tx)
     .await

@@ -124,7 +124,39 @@ impl TryFrom<ClientRow> for Client {
             token_endpoint_auth_method: r.token_endpoint_auth_method,
             secret_hash: r.secret_hash,
             secret_sealed: r.secret_sealed,
-            metadata: from_json(&r.metadata)?,
+            settings: from_json(&r.metadata)?,
+            created_at: r.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ScopeRow {
+    tenant_id: String,
+    id: String,
+    server_id: String,
+    name: String,
+    display_name: String,
+    description: String,
+    developer_policy_id: Option<String>,
+    user_policy_id: Option<String>,
+    service_id: Option<String>,
+    created_at: i64,
+}
+
+impl TryFrom<ScopeRow> for Scope {
+    type Error = StoreError;
+    fn try_from(r: ScopeRow) -> Result<Self, StoreError> {
+        Ok(Scope {
+            tenant_id: TenantId::parse(r.tenant_id).map_err(corrupt)?,
+            server_id: ServerId::parse(r.server_id).map_err(corrupt)?,
+            id: ScopeId::parse(r.id).map_err(corrupt)?,
+            name: r.name,
+            display_name: r.display_name,
+            description: r.description,
+            developer_policy_id: r.developer_policy_id,
+            user_policy_id: r.user_policy_id,
+            service_id: r.service_id,
             created_at: r.created_at,
         })
     }

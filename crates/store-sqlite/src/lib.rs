@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use castellan_domain::{
-    AuthorizationServer, Client, ClientId, ServerId, SigningKey, Tenant, TenantId,
+    AuthorizationServer, Client, ClientId, Scope, ScopeId, ServerId, SigningKey, Tenant, TenantId,
+    UnixTime,
 };
 use castellan_store::{
-    BootstrapSeed, ClientStore, ServerStore, Store, StoreError, StoreResult, TenantStore,
+    BootstrapSeed, ClientStore, ScopeStore, ServerStore, Store, StoreError, StoreResult,
+    TenantStore, TokenStore,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
@@ -255,6 +257,213 @@ impl ClientStore for SqliteStore {
         insert_client(&mut tx, c).await?;
         tx.commit().await.map_err(map_err)
     }
+
+    async fn update_client(&self, c: &Client) -> StoreResult<()> {
+        let r = sqlx::query(
+            "UPDATE clients SET name = ?, system = ?, grant_types = ?, token_endpoint_auth_method = ?, \
+             secret_hash = ?, secret_sealed = ?, metadata = ? WHERE tenant_id = ? AND id = ?",
+        )
+        .bind(&c.name)
+        .bind(c.system)
+        .bind(to_json(&c.grant_types)?)
+        .bind(&c.token_endpoint_auth_method)
+        .bind(&c.secret_hash)
+        .bind(&c.secret_sealed)
+        .bind(to_json(&c.settings)?)
+        .bind(c.tenant_id.as_str())
+        .bind(c.id.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("client {}", c.id)));
+        }
+        Ok(())
+    }
+
+    async fn delete_client(&self, tid: &TenantId, cid: &ClientId) -> StoreResult<bool> {
+        let r = sqlx::query("DELETE FROM clients WHERE tenant_id = ? AND id = ?")
+            .bind(tid.as_str())
+            .bind(cid.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(r.rows_affected() > 0)
+    }
+
+    async fn list_tenant_clients(&self, tid: &TenantId) -> StoreResult<Vec<Client>> {
+        let rows: Vec<ClientRow> =
+            sqlx::query_as("SELECT * FROM clients WHERE tenant_id = ? ORDER BY id")
+                .bind(tid.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+}
+
+#[async_trait]
+impl ScopeStore for SqliteStore {
+    async fn get_scope(&self, tid: &TenantId, id: &ScopeId) -> StoreResult<Option<Scope>> {
+        let row: Option<ScopeRow> =
+            sqlx::query_as("SELECT * FROM scopes WHERE tenant_id = ? AND id = ?")
+                .bind(tid.as_str())
+                .bind(id.as_str())
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    async fn list_scopes(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<Scope>> {
+        let rows: Vec<ScopeRow> = sqlx::query_as(
+            "SELECT * FROM scopes WHERE tenant_id = ? AND server_id = ? ORDER BY name",
+        )
+        .bind(tid.as_str())
+        .bind(aid.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn list_tenant_scopes(&self, tid: &TenantId) -> StoreResult<Vec<Scope>> {
+        let rows: Vec<ScopeRow> =
+            sqlx::query_as("SELECT * FROM scopes WHERE tenant_id = ? ORDER BY server_id, name")
+                .bind(tid.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn create_scope(&self, sc: &Scope) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO scopes (tenant_id, id, server_id, name, display_name, description, developer_policy_id, \
+             user_policy_id, service_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(sc.tenant_id.as_str())
+        .bind(sc.id.as_str())
+        .bind(sc.server_id.as_str())
+        .bind(&sc.name)
+        .bind(&sc.display_name)
+        .bind(&sc.description)
+        .bind(&sc.developer_policy_id)
+        .bind(&sc.user_policy_id)
+        .bind(&sc.service_id)
+        .bind(sc.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| match map_err(e) {
+            StoreError::NotFound(_) => StoreError::NotFound(format!("authorization server {}", sc.server_id)),
+            e => e,
+        })?;
+        Ok(())
+    }
+
+    async fn update_scope(&self, sc: &Scope) -> StoreResult<()> {
+        let r = sqlx::query(
+            "UPDATE scopes SET name = ?, display_name = ?, description = ?, developer_policy_id = ?, \
+             user_policy_id = ?, service_id = ? WHERE tenant_id = ? AND id = ?",
+        )
+        .bind(&sc.name)
+        .bind(&sc.display_name)
+        .bind(&sc.description)
+        .bind(&sc.developer_policy_id)
+        .bind(&sc.user_policy_id)
+        .bind(&sc.service_id)
+        .bind(sc.tenant_id.as_str())
+        .bind(sc.id.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("scope {}", sc.id)));
+        }
+        Ok(())
+    }
+
+    async fn delete_scope(&self, tid: &TenantId, id: &ScopeId) -> StoreResult<bool> {
+        let r = sqlx::query("DELETE FROM scopes WHERE tenant_id = ? AND id = ?")
+            .bind(tid.as_str())
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(r.rows_affected() > 0)
+    }
+}
+
+#[async_trait]
+impl TokenStore for SqliteStore {
+    async fn revoke_token(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        jti: &str,
+        expires_at: UnixTime,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO revoked_tokens (tenant_id, server_id, jti, expires_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(tid.as_str())
+        .bind(aid.as_str())
+        .bind(jti)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn is_revoked(&self, tid: &TenantId, aid: &ServerId, jti: &str) -> StoreResult<bool> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT 1 FROM revoked_tokens WHERE tenant_id = ? AND server_id = ? AND jti = ?",
+        )
+        .bind(tid.as_str())
+        .bind(aid.as_str())
+        .bind(jti)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(row.is_some())
+    }
+
+    async fn use_assertion_id(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        jti: &str,
+        expires_at: UnixTime,
+    ) -> StoreResult<bool> {
+        let r = sqlx::query(
+            "INSERT INTO used_assertions (tenant_id, server_id, jti, expires_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(tid.as_str())
+        .bind(aid.as_str())
+        .bind(jti)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn purge_expired(&self, now: UnixTime) -> StoreResult<u64> {
+        let a = sqlx::query("DELETE FROM revoked_tokens WHERE expires_at < ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        let b = sqlx::query("DELETE FROM used_assertions WHERE expires_at < ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(a.rows_affected() + b.rows_affected())
+    }
 }
 
 #[async_trait]
@@ -393,7 +602,7 @@ async fn insert_client(tx: &mut Transaction<'static, Sqlite>, c: &Client) -> Sto
     .bind(&c.token_endpoint_auth_method)
     .bind(&c.secret_hash)
     .bind(&c.secret_sealed)
-    .bind(to_json(&c.metadata)?)
+    .bind(to_json(&c.settings)?)
     .bind(c.created_at)
     .execute(&mut **tx)
     .await

@@ -68,7 +68,12 @@ pub fn client(t: &str, a: &str, id: &str) -> Client {
         token_endpoint_auth_method: "client_secret_basic".into(),
         secret_hash: Some(vec![7; 32]),
         secret_sealed: Some(vec![8; 40]),
-        metadata: serde_json::json!({"audience": ["x"]}),
+        settings: ClientSettings {
+            audience: vec!["x".into()],
+            scopes: vec!["read".into()],
+            privacy: Some(serde_json::json!({"scopes": {"read": {"purpose": "testing"}}})),
+            ..ClientSettings::default()
+        },
         created_at: 1_700_000_000,
     }
 }
@@ -98,6 +103,8 @@ where
     deleting_a_server_deletes_what_is_under_it(make().await).await;
     tenants_are_isolated(make().await).await;
     clients_round_trip(make().await).await;
+    scopes_round_trip(make().await).await;
+    revocations_and_assertion_ids(make().await).await;
 }
 
 pub async fn bootstrap_writes_once(store: Arc<dyn Store>) {
@@ -334,4 +341,173 @@ pub async fn clients_round_trip(store: Arc<dyn Store>) {
     ));
     let in_s1 = store.list_clients(&tid("a"), &aid("s1")).await.unwrap();
     assert_eq!(in_s1, vec![client("a", "s1", "c1")]);
+    let all: Vec<_> = store
+        .list_tenant_clients(&tid("a"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(
+        all,
+        [
+            ClientId::parse("c1").unwrap(),
+            ClientId::parse("c2").unwrap()
+        ]
+    );
+
+    let mut c1 = client("a", "s1", "c1");
+    c1.name = "renamed".into();
+    c1.secret_hash = None;
+    c1.settings.redirect_uris = vec!["https://app.example.com/cb".into()];
+    store.update_client(&c1).await.unwrap();
+    assert_eq!(
+        store.get_client(&tid("a"), &c1.id).await.unwrap(),
+        Some(c1.clone())
+    );
+    assert!(matches!(
+        store.update_client(&client("a", "s1", "ghost")).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(store.delete_client(&tid("a"), &c1.id).await.unwrap());
+    assert!(!store.delete_client(&tid("a"), &c1.id).await.unwrap());
+    assert_eq!(store.get_client(&tid("a"), &c1.id).await.unwrap(), None);
+}
+
+pub fn scope(t: &str, a: &str, id: &str, name: &str) -> Scope {
+    Scope {
+        tenant_id: tid(t),
+        server_id: aid(a),
+        id: ScopeId::parse(id).unwrap(),
+        name: name.into(),
+        display_name: format!("Display {name}"),
+        description: String::new(),
+        developer_policy_id: None,
+        user_policy_id: Some("block".into()),
+        service_id: None,
+        created_at: 1_700_000_000,
+    }
+}
+
+pub async fn scopes_round_trip(store: Arc<dyn Store>) {
+    store.create_tenant(&tenant("a")).await.unwrap();
+    store.create_tenant(&tenant("b")).await.unwrap();
+    store.create_server(&server("a", "s1"), &[]).await.unwrap();
+    store.create_server(&server("a", "s2"), &[]).await.unwrap();
+    store.create_server(&server("b", "s1"), &[]).await.unwrap();
+    store
+        .create_scope(&scope("a", "s1", "1", "read"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .get_scope(&tid("a"), &ScopeId::parse("1").unwrap())
+            .await
+            .unwrap(),
+        Some(scope("a", "s1", "1", "read"))
+    );
+    // Names are unique per server, ids per tenant.
+    assert!(matches!(
+        store.create_scope(&scope("a", "s1", "2", "read")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.create_scope(&scope("a", "s2", "1", "write")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    store
+        .create_scope(&scope("a", "s2", "2", "read"))
+        .await
+        .unwrap();
+    store
+        .create_scope(&scope("b", "s1", "1", "read"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.create_scope(&scope("a", "ghost", "3", "x")).await,
+        Err(StoreError::NotFound(_))
+    ));
+    store
+        .create_scope(&scope("a", "s1", "3", "admin"))
+        .await
+        .unwrap();
+    let names: Vec<_> = store
+        .list_scopes(&tid("a"), &aid("s1"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(names, ["admin", "read"]);
+    assert_eq!(store.list_tenant_scopes(&tid("a")).await.unwrap().len(), 3);
+    let mut sc = scope("a", "s1", "1", "read");
+    sc.description = "Read things".into();
+    store.update_scope(&sc).await.unwrap();
+    assert_eq!(
+        store.get_scope(&tid("a"), &sc.id).await.unwrap(),
+        Some(sc.clone())
+    );
+    assert!(store.delete_scope(&tid("a"), &sc.id).await.unwrap());
+    assert!(!store.delete_scope(&tid("a"), &sc.id).await.unwrap());
+    assert!(
+        store.get_scope(&tid("b"), &sc.id).await.unwrap().is_some(),
+        "tenant b keeps its scope 1"
+    );
+    // Deleting a server deletes its scopes.
+    assert!(store.delete_server(&tid("a"), &aid("s2")).await.unwrap());
+    assert_eq!(
+        store
+            .get_scope(&tid("a"), &ScopeId::parse("2").unwrap())
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+pub async fn revocations_and_assertion_ids(store: Arc<dyn Store>) {
+    store.create_tenant(&tenant("a")).await.unwrap();
+    store.create_server(&server("a", "s1"), &[]).await.unwrap();
+    store.create_server(&server("a", "s2"), &[]).await.unwrap();
+    assert!(!store.is_revoked(&tid("a"), &aid("s1"), "j1").await.unwrap());
+    store
+        .revoke_token(&tid("a"), &aid("s1"), "j1", 100)
+        .await
+        .unwrap();
+    store
+        .revoke_token(&tid("a"), &aid("s1"), "j1", 100)
+        .await
+        .unwrap();
+    assert!(store.is_revoked(&tid("a"), &aid("s1"), "j1").await.unwrap());
+    assert!(
+        !store.is_revoked(&tid("a"), &aid("s2"), "j1").await.unwrap(),
+        "per server"
+    );
+    assert!(
+        store
+            .use_assertion_id(&tid("a"), &aid("s1"), "x", 100)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .use_assertion_id(&tid("a"), &aid("s1"), "x", 100)
+            .await
+            .unwrap(),
+        "a replay"
+    );
+    assert!(
+        store
+            .use_assertion_id(&tid("a"), &aid("s2"), "x", 300)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.purge_expired(200).await.unwrap(), 2);
+    assert!(!store.is_revoked(&tid("a"), &aid("s1"), "j1").await.unwrap());
+    assert!(
+        !store
+            .use_assertion_id(&tid("a"), &aid("s2"), "x", 300)
+            .await
+            .unwrap(),
+        "not yet expired"
+    );
 }

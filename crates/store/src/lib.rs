@@ -8,7 +8,8 @@ pub mod conformance;
 
 use async_trait::async_trait;
 use castellan_domain::{
-    AuthorizationServer, Client, ClientId, ServerId, SigningKey, Tenant, TenantId,
+    AuthorizationServer, Client, ClientId, Scope, ScopeId, ServerId, SigningKey, Tenant, TenantId,
+    UnixTime,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -71,6 +72,49 @@ pub trait ClientStore: Send + Sync {
     async fn list_clients(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<Client>>;
     /// `Conflict` when the client id is taken in the tenant, `NotFound` when the server is absent.
     async fn create_client(&self, client: &Client) -> StoreResult<()>;
+    /// Replaces a client's stored fields (not its id or server). `NotFound` when absent.
+    async fn update_client(&self, client: &Client) -> StoreResult<()>;
+    /// `false` when absent.
+    async fn delete_client(&self, tid: &TenantId, cid: &ClientId) -> StoreResult<bool>;
+    /// Every client of every server of the tenant (for the configuration snapshot).
+    async fn list_tenant_clients(&self, tid: &TenantId) -> StoreResult<Vec<Client>>;
+}
+
+#[async_trait]
+pub trait ScopeStore: Send + Sync {
+    async fn get_scope(&self, tid: &TenantId, id: &ScopeId) -> StoreResult<Option<Scope>>;
+    async fn list_scopes(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<Scope>>;
+    /// Every scope of every server of the tenant (for the configuration snapshot).
+    async fn list_tenant_scopes(&self, tid: &TenantId) -> StoreResult<Vec<Scope>>;
+    /// `Conflict` when the id is taken in the tenant or the name in the server; `NotFound` when the
+    /// server is absent.
+    async fn create_scope(&self, scope: &Scope) -> StoreResult<()>;
+    async fn update_scope(&self, scope: &Scope) -> StoreResult<()>;
+    async fn delete_scope(&self, tid: &TenantId, id: &ScopeId) -> StoreResult<bool>;
+}
+
+/// RFC 7009 revocations and once-only assertion ids (RFC 7523 §3 `jti`), each kept until the
+/// token or assertion would have expired anyway.
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    async fn revoke_token(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        jti: &str,
+        expires_at: UnixTime,
+    ) -> StoreResult<()>;
+    async fn is_revoked(&self, tid: &TenantId, aid: &ServerId, jti: &str) -> StoreResult<bool>;
+    /// Records an assertion id; `false` when it was already used (a replay).
+    async fn use_assertion_id(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        jti: &str,
+        expires_at: UnixTime,
+    ) -> StoreResult<bool>;
+    /// Forgets revocations and assertion ids that expired before `now`.
+    async fn purge_expired(&self, now: UnixTime) -> StoreResult<u64>;
 }
 
 /// A tenant with everything it is born with: what a first start or a tenant creation writes.
@@ -91,7 +135,7 @@ pub enum ConfigChange {
 }
 
 #[async_trait]
-pub trait Store: TenantStore + ServerStore + ClientStore {
+pub trait Store: TenantStore + ServerStore + ClientStore + ScopeStore + TokenStore {
     /// A cheap round trip proving the database answers (readiness).
     async fn ping(&self) -> StoreResult<()>;
     /// Creates a tenant with its servers, keys and clients in one transaction; `Conflict` when

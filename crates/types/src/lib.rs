@@ -5,7 +5,9 @@
 //! defaults and produces errors that name the offending field.
 
 pub mod admin;
+pub mod clients;
 pub mod error;
 
 pub use admin::*;
+pub use clients::*;
 pub use error::ApiErrorBody;

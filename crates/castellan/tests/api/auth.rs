@@ -38,7 +38,7 @@ async fn add_tenant_acme(app: &TestApp) -> &'static str {
             token_endpoint_auth_method: "client_secret_basic".into(),
             secret_hash: Some(master.secret_hasher().hash(secret)),
             secret_sealed: None,
-            metadata: serde_json::json!({}),
+            settings: Default::default(),
             created_at: 0,
         })
         .await

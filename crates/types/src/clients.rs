@@ -1,0 +1,179 @@
+//! Control-plane (seed 003) client and scope types.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::Jwks;
+
+/// An OAuth client as the admin API returns it (seed 003 `Client`). `client_secret` is shown for
+/// clients an admin created and empty for clients a developer created (shown to them once).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
+#[schema(example = json!({"client_id": "shop-backend", "client_name": "Shop backend", "authorization_server_id": "default",
+    "tenant_id": "default", "client_secret": "hW5WhKX_7w7BLwUQ6mn7Cp70_OoKI_F1y1hLS5U8lIU",
+    "grant_types": ["client_credentials"], "response_types": [], "token_endpoint_auth_method": "client_secret_basic",
+    "scopes": ["orders.read"], "scope": "orders.read", "audience": ["https://api.example.com"], "redirect_uris": [],
+    "public": false, "trusted": false, "system": false, "client_id_issued_at": 1700000000, "client_secret_expires_at": 0}))]
+pub struct Client {
+    pub client_id: String,
+    pub client_name: String,
+    pub authorization_server_id: String,
+    pub tenant_id: String,
+    pub client_secret: String,
+    pub client_id_issued_at: i64,
+    /// 0: the secret does not expire.
+    pub client_secret_expires_at: i64,
+    pub grant_types: Vec<String>,
+    pub response_types: Vec<String>,
+    pub token_endpoint_auth_method: String,
+    pub redirect_uris: Vec<String>,
+    pub scopes: Vec<String>,
+    /// `scopes` joined with spaces (RFC 7591 `scope`).
+    pub scope: String,
+    pub audience: Vec<String>,
+    pub public: bool,
+    pub trusted: bool,
+    pub system: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<Jwks>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tos_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub developer_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_signing_alg: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Object)]
+    pub privacy: Option<serde_json::Value>,
+}
+
+/// Body of `POST /api/admin/{tid}/clients` and `PUT /api/admin/{tid}/clients/{cid}`. On create,
+/// omitted fields take the seed's defaults; on update they keep their value. `tenant_id`,
+/// `system`, `client_id_issued_at` and `client_hashed_secret` are read-only and ignored.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"client_name": "Shop backend", "authorization_server_id": "default",
+    "grant_types": ["client_credentials"], "scopes": ["orders.read"], "audience": ["https://api.example.com"]}))]
+pub struct ClientRequest {
+    #[serde(default)]
+    pub client_id: Option<String>,
+    #[serde(default)]
+    pub client_name: Option<String>,
+    #[serde(default)]
+    pub authorization_server_id: Option<String>,
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    #[serde(default)]
+    pub client_hashed_secret: Option<String>,
+    #[serde(default)]
+    pub client_id_issued_at: Option<i64>,
+    #[serde(default)]
+    pub client_secret_expires_at: Option<i64>,
+    #[serde(default)]
+    pub grant_types: Option<Vec<String>>,
+    #[serde(default)]
+    pub response_types: Option<Vec<String>>,
+    #[serde(default)]
+    pub token_endpoint_auth_method: Option<String>,
+    #[serde(default)]
+    pub redirect_uris: Option<Vec<String>>,
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
+    /// Space-separated alternative to `scopes`; `scopes` wins when both are given.
+    #[serde(default)]
+    pub scope: Option<String>,
+    #[serde(default)]
+    pub audience: Option<Vec<String>>,
+    #[serde(default)]
+    pub public: Option<bool>,
+    #[serde(default)]
+    pub trusted: Option<bool>,
+    #[serde(default)]
+    pub system: Option<bool>,
+    #[serde(default)]
+    pub jwks: Option<Jwks>,
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub client_uri: Option<String>,
+    #[serde(default)]
+    pub logo_uri: Option<String>,
+    #[serde(default)]
+    pub policy_uri: Option<String>,
+    #[serde(default)]
+    pub tos_uri: Option<String>,
+    #[serde(default)]
+    pub developer_id: Option<String>,
+    #[serde(default)]
+    pub token_endpoint_signing_alg: Option<String>,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub privacy: Option<serde_json::Value>,
+}
+
+/// `GET /api/admin/{tid}/servers/{aid}/clients`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Clients {
+    pub clients: Vec<Client>,
+}
+
+/// A scope of an authorization server (seed 003 `Scope`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+#[schema(example = json!({"id": "1", "name": "offline_access", "authorization_server_id": "default", "tenant_id": "default",
+    "display_name": "Offline Access", "description": "This scope value requests offline access using refresh token"}))]
+pub struct Scope {
+    pub id: String,
+    pub name: String,
+    pub authorization_server_id: String,
+    pub tenant_id: String,
+    pub display_name: String,
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub developer_policy_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_policy_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_id: Option<String>,
+}
+
+/// Body of `POST /api/admin/{tid}/scopes` (seed 003 `ScopeWithServiceID`) and `PUT …/scopes/{scp}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"name": "orders.read", "authorization_server_id": "default", "display_name": "Read orders"}))]
+pub struct ScopeRequest {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub authorization_server_id: Option<String>,
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub developer_policy_id: Option<String>,
+    #[serde(default)]
+    pub user_policy_id: Option<String>,
+    #[serde(default)]
+    pub service_id: Option<String>,
+}
+
+/// `GET /api/admin/{tid}/servers/{aid}/scopes`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Scopes {
+    pub scopes: Vec<Scope>,
+}
