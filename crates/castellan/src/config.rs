@@ -46,23 +46,13 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "CASTELLAN_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Database URL: `sqlite:…` [default: the file castellan.db in the data dir].
-    #[arg(
-        long,
-        global = true,
-        env = "CASTELLAN_DATABASE_URL",
-        value_name = "URL"
-    )]
+    #[arg(long, global = true, env = "CASTELLAN_DATABASE_URL", value_name = "URL")]
     pub database_url: Option<String>,
     /// Log filter, e.g. `info` or `castellan=debug` [default: info].
     #[arg(long, global = true, env = "CASTELLAN_LOG", value_name = "FILTER")]
     pub log: Option<String>,
     /// Id of the bootstrap client created on first start [default: bootstrap].
-    #[arg(
-        long,
-        global = true,
-        env = "CASTELLAN_BOOTSTRAP_CLIENT_ID",
-        value_name = "ID"
-    )]
+    #[arg(long, global = true, env = "CASTELLAN_BOOTSTRAP_CLIENT_ID", value_name = "ID")]
     pub bootstrap_client_id: Option<String>,
 }
 
@@ -113,9 +103,8 @@ impl Config {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .with_context(|| format!("cannot read config file {}", path.display()))?;
-                toml::from_str::<FileConfig>(&text).map_err(|e| {
-                    anyhow::anyhow!("config file {}: {}", path.display(), e.message())
-                })?
+                toml::from_str::<FileConfig>(&text)
+                    .map_err(|e| anyhow::anyhow!("config file {}: {}", path.display(), e.message()))?
             }
             None => FileConfig::default(),
         };
@@ -124,9 +113,7 @@ impl Config {
         if let Some(u) = &public_url {
             let parsed = url_ok(u);
             if !parsed {
-                bail!(
-                    "--public-url {u:?} must be an absolute http(s) URL without query or fragment"
-                );
+                bail!("--public-url {u:?} must be an absolute http(s) URL without query or fragment");
             }
         }
         Ok(Self {
@@ -141,11 +128,7 @@ impl Config {
                 .or(file.data_dir)
                 .unwrap_or_else(|| PathBuf::from("castellan-data")),
             database_url: args.database_url.clone().or(file.database_url),
-            log: args
-                .log
-                .clone()
-                .or(file.log)
-                .unwrap_or_else(|| "info".into()),
+            log: args.log.clone().or(file.log).unwrap_or_else(|| "info".into()),
             bootstrap_client_id: args
                 .bootstrap_client_id
                 .clone()
@@ -158,10 +141,7 @@ impl Config {
 }
 
 fn url_ok(u: &str) -> bool {
-    let Some(rest) = u
-        .strip_prefix("http://")
-        .or_else(|| u.strip_prefix("https://"))
-    else {
+    let Some(rest) = u.strip_prefix("http://").or_else(|| u.strip_prefix("https://")) else {
         return false;
     };
     !rest.is_empty() && !rest.starts_with('/') && !u.contains('?') && !u.contains('#')
@@ -180,8 +160,7 @@ mod tests {
 
     #[test]
     fn file_values_apply_and_flags_win() {
-        let (_d, p) =
-            write("listen = \"127.0.0.1:9000\"\ndata_dir = \"/srv/castellan\"\nlog = \"debug\"\n");
+        let (_d, p) = write("listen = \"127.0.0.1:9000\"\ndata_dir = \"/srv/castellan\"\nlog = \"debug\"\n");
         let mut args = GlobalArgs {
             config: Some(p),
             ..Default::default()
@@ -219,11 +198,6 @@ mod tests {
             public_url: Some("ftp://x".into()),
             ..Default::default()
         };
-        assert!(
-            Config::load(&args)
-                .unwrap_err()
-                .to_string()
-                .contains("--public-url")
-        );
+        assert!(Config::load(&args).unwrap_err().to_string().contains("--public-url"));
     }
 }

@@ -41,9 +41,7 @@ pub async fn open_store(cfg: &Config) -> anyhow::Result<Arc<dyn Store>> {
             Ok(Arc::new(store))
         }
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
-            let store = PostgresStore::connect(url)
-                .await
-                .context("--database-url")?;
+            let store = PostgresStore::connect(url).await.context("--database-url")?;
             store
                 .migrate()
                 .await
@@ -90,10 +88,8 @@ fn master_key(cfg: &Config) -> anyhow::Result<MasterKey> {
         write_private_file(&path, format!("{secret}\n").as_bytes())?;
         tracing::info!(path = %path.display(), "generated a master key; keep this file safe and back it up");
     }
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    MasterKey::from_secret(text.trim())
-        .with_context(|| format!("master key file {}", path.display()))
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    MasterKey::from_secret(text.trim()).with_context(|| format!("master key file {}", path.display()))
 }
 
 /// A running server.
@@ -130,8 +126,7 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };
@@ -148,16 +143,8 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
         .await
         .with_context(|| format!("cannot listen on {} (--listen)", cfg.listen))?;
     let addr = listener.local_addr()?;
-    let public_url = cfg
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{addr}"));
-    let control = Arc::new(Control::new(
-        store,
-        master,
-        Arc::new(SystemClock),
-        &public_url,
-    ));
+    let public_url = cfg.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let control = Arc::new(Control::new(store, master, Arc::new(SystemClock), &public_url));
 
     let opts = BootstrapOptions {
         client_id: cfg.bootstrap_client_id.clone(),

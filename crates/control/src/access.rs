@@ -30,12 +30,7 @@ impl Control {
     /// Checks HTTP Basic credentials of a client of `{tid}/admin`. The secret is compared in
     /// constant time against its keyed hash; an unknown tenant or client costs the same work and
     /// gets the same answer as a wrong secret.
-    pub async fn authenticate_admin(
-        &self,
-        tid: &str,
-        client_id: &str,
-        secret: &str,
-    ) -> ControlResult<AdminAccess> {
+    pub async fn authenticate_admin(&self, tid: &str, client_id: &str, secret: &str) -> ControlResult<AdminAccess> {
         let hasher = self.master.secret_hasher();
         let (Ok(tid), Ok(cid)) = (TenantId::parse(tid), ClientId::parse(client_id)) else {
             hasher.verify_dummy(secret);
@@ -47,7 +42,7 @@ impl Control {
             .and_then(|s| s.admin_clients.get(&cid))
             .and_then(|c| c.secret_hash.clone());
         match hash {
-            Some(h) if hasher.verify(secret, &h) => Ok(AdminAccess {
+            Some(h) if self.verified_secrets.verify(&self.master, secret, &h).await => Ok(AdminAccess {
                 tenant: tid,
                 client_id: cid,
             }),

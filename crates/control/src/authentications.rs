@@ -45,10 +45,7 @@ impl Control {
         field: &str,
     ) -> ControlResult<Vec<StoredAuthMethod>> {
         if methods.len() > MAX_METHODS {
-            return Err(ControlError::invalid(
-                field,
-                format!("at most {MAX_METHODS} methods"),
-            ));
+            return Err(ControlError::invalid(field, format!("at most {MAX_METHODS} methods")));
         }
         let mut ids = HashSet::new();
         let mut out = Vec::with_capacity(methods.len());
@@ -64,12 +61,7 @@ impl Control {
             if m.id.is_empty() {
                 m.id = m.method.clone();
             }
-            if m.id.len() > 64
-                || !m
-                    .id
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-            {
+            if m.id.len() > 64 || !m.id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
                 return Err(ControlError::invalid(
                     at("id"),
                     "at most 64 letters, digits, '-', '_' or '.'",
@@ -126,10 +118,7 @@ impl Control {
                 for (j, u) in st.users.iter_mut().enumerate() {
                     let uat = |name: &str| format!("{field}[{i}].static.users[{j}].{name}");
                     if u.username.trim().is_empty() || u.username.len() > 256 {
-                        return Err(ControlError::invalid(
-                            uat("username"),
-                            "must be 1 to 256 characters",
-                        ));
+                        return Err(ControlError::invalid(uat("username"), "must be 1 to 256 characters"));
                     }
                     if password_hashes.contains_key(&u.username)
                         || to_hash.iter().any(|(k, n, _)| *k == i && *n == u.username)
@@ -152,10 +141,7 @@ impl Control {
                                 password_hashes.insert(u.username.clone(), h.clone());
                             }
                             None => {
-                                return Err(ControlError::invalid(
-                                    uat("password"),
-                                    "required for a new user",
-                                ));
+                                return Err(ControlError::invalid(uat("password"), "required for a new user"));
                             }
                         },
                     }
@@ -219,12 +205,7 @@ impl Control {
 
     /// Checks a static user's password (for the login page and the password grant): constant work
     /// whether or not the user exists.
-    pub async fn verify_static_user(
-        &self,
-        server: &AuthorizationServer,
-        username: &str,
-        pw: &str,
-    ) -> bool {
+    pub async fn verify_static_user(&self, server: &AuthorizationServer, username: &str, pw: &str) -> bool {
         let hash = server
             .authentications
             .iter()
@@ -243,28 +224,16 @@ impl Control {
     }
 
     /// Opens a method's sealed upstream client secret (for the upstream login flows).
-    pub fn open_method_secret(
-        &self,
-        server: &AuthorizationServer,
-        method_id: &str,
-    ) -> ControlResult<Option<String>> {
-        let Some(m) = server
-            .authentications
-            .iter()
-            .find(|m| m.method.id == method_id)
-        else {
+    pub fn open_method_secret(&self, server: &AuthorizationServer, method_id: &str) -> ControlResult<Option<String>> {
+        let Some(m) = server.authentications.iter().find(|m| m.method.id == method_id) else {
             return Ok(None);
         };
         let Some(sealed) = m.sealed_client_secret.as_deref() else {
             return Ok(None);
         };
-        let bytes = b64url_decode(sealed)
-            .ok_or_else(|| ControlError::internal("sealed secret is not base64url"))?;
+        let bytes = b64url_decode(sealed).ok_or_else(|| ControlError::internal("sealed secret is not base64url"))?;
         self.master
-            .open_string(
-                &seal_context(&server.tenant_id, &server.id, method_id),
-                &bytes,
-            )
+            .open_string(&seal_context(&server.tenant_id, &server.id, method_id), &bytes)
             .map(Some)
             .map_err(ControlError::internal)
     }

@@ -2,8 +2,8 @@
 //! (system) and `default` servers, and the bootstrap client of `default/admin`.
 
 use castellan_domain::{
-    ADMIN_SERVER, AuthorizationServer, Client, ClientId, ClientSettings, DEFAULT_SERVER,
-    DEFAULT_TENANT, DEVELOPER_SERVER, ServerId, ServerSecrets, ServerSettings, Tenant, TenantId,
+    ADMIN_SERVER, AuthorizationServer, Client, ClientId, ClientSettings, DEFAULT_SERVER, DEFAULT_TENANT,
+    DEVELOPER_SERVER, ServerId, ServerSecrets, ServerSettings, Tenant, TenantId,
 };
 use castellan_jose::generate_secret;
 use castellan_store::BootstrapSeed;
@@ -83,29 +83,22 @@ impl Control {
         let tid = TenantId::parse(id).map_err(|e| ControlError::invalid("id", e.to_string()))?;
         crate::tenants::check_name("name", name)?;
         let seed = self.tenant_seed(&tid, name).await?;
-        self.store
-            .create_tenant_seeded(&seed)
-            .await
-            .map_err(|e| match e {
-                castellan_store::StoreError::Conflict(_) => ControlError::Conflict {
-                    what: "tenant",
-                    id: id.to_owned(),
-                },
-                e => e.into(),
-            })?;
+        self.store.create_tenant_seeded(&seed).await.map_err(|e| match e {
+            castellan_store::StoreError::Conflict(_) => ControlError::Conflict {
+                what: "tenant",
+                id: id.to_owned(),
+            },
+            e => e.into(),
+        })?;
         self.snapshots.invalidate(&tid);
         Ok(self.tenant_view(seed.tenant))
     }
 
     /// Seeds an empty store. Returns the bootstrap credentials when it wrote anything, `None` when
     /// the store already held a tenant (then nothing at all is changed).
-    pub async fn bootstrap(
-        &self,
-        opts: &BootstrapOptions,
-    ) -> ControlResult<Option<BootstrapCredentials>> {
+    pub async fn bootstrap(&self, opts: &BootstrapOptions) -> ControlResult<Option<BootstrapCredentials>> {
         let field = "CASTELLAN_BOOTSTRAP_CLIENT_ID";
-        let cid = ClientId::parse(opts.client_id.as_str())
-            .map_err(|e| ControlError::invalid(field, e.to_string()))?;
+        let cid = ClientId::parse(opts.client_id.as_str()).map_err(|e| ControlError::invalid(field, e.to_string()))?;
         if let Some(s) = &opts.client_secret
             && s.chars().count() < MIN_BOOTSTRAP_SECRET_LEN
         {
@@ -120,6 +113,7 @@ impl Control {
         let tid = TenantId::parse(DEFAULT_TENANT).map_err(ControlError::internal)?;
         let now = self.clock.now();
         let mut seed = self.tenant_seed(&tid, "Default").await?;
+        let generated = opts.client_secret.is_none();
         let secret = opts.client_secret.clone().unwrap_or_else(generate_secret);
         let client = Client {
             tenant_id: tid.clone(),
@@ -129,7 +123,7 @@ impl Control {
             system: true,
             grant_types: vec!["client_credentials".into()],
             token_endpoint_auth_method: "client_secret_basic".into(),
-            secret_hash: Some(self.master.secret_hasher().hash(&secret)),
+            secret_hash: Some(crate::secrets::hash_secret(&self.master, &secret, generated).await?),
             secret_sealed: Some(
                 self.master
                     .seal(&client_secret_context(&tid, &cid), secret.as_bytes())

@@ -48,14 +48,8 @@ impl From<StoreError> for ControlError {
             StoreError::Unavailable(m) => Self::Unavailable(m),
             // Callers map Conflict/NotFound to the object they were writing; reaching here is a bug
             // or a race, reported without losing the store's message.
-            StoreError::Conflict(m) => Self::Conflict {
-                what: "object",
-                id: m,
-            },
-            StoreError::NotFound(m) => Self::NotFound {
-                what: "object",
-                id: m,
-            },
+            StoreError::Conflict(m) => Self::Conflict { what: "object", id: m },
+            StoreError::NotFound(m) => Self::NotFound { what: "object", id: m },
             StoreError::Corrupt(m) => Self::Internal(m),
         }
     }

@@ -7,7 +7,10 @@
 mod access;
 mod authentications;
 mod bootstrap;
+mod clients;
 mod error;
+mod scopes;
+mod secrets;
 mod servers;
 mod snapshot;
 mod tenants;
@@ -20,6 +23,7 @@ use castellan_store::{ConfigChange, Store};
 
 pub use access::AdminAccess;
 pub use bootstrap::{BootstrapCredentials, BootstrapOptions};
+pub use clients::{AUTH_METHODS, RESPONSE_TYPES, check_redirect_uri};
 pub use error::{ControlError, ControlResult};
 pub use snapshot::TenantSnapshot;
 
@@ -30,23 +34,20 @@ pub struct Control {
     clock: Arc<dyn Clock>,
     public_url: String,
     snapshots: snapshot::Snapshots,
+    verified_secrets: secrets::VerifiedSecrets,
 }
 
 impl Control {
     /// `public_url` is the externally visible base URL (`http://127.0.0.1:8443`); issuers are
     /// `{public_url}/{tid}/{aid}`.
-    pub fn new(
-        store: Arc<dyn Store>,
-        master: Arc<MasterKey>,
-        clock: Arc<dyn Clock>,
-        public_url: &str,
-    ) -> Self {
+    pub fn new(store: Arc<dyn Store>, master: Arc<MasterKey>, clock: Arc<dyn Clock>, public_url: &str) -> Self {
         Self {
             store,
             master,
             clock,
             public_url: public_url.trim_end_matches('/').to_owned(),
             snapshots: snapshot::Snapshots::default(),
+            verified_secrets: secrets::VerifiedSecrets::default(),
         }
     }
 

@@ -1,8 +1,8 @@
 //! Authorization servers (seed 003 `createAuthorizationServer` and friends).
 
 use castellan_domain::{
-    AuthorizationServer, GoDuration, KeyStatus, KeyType, SUPPORTED_GRANT_TYPES, ServerId,
-    ServerSecrets, ServerSettings, SigningAlg, SigningKey, TenantId,
+    AuthorizationServer, GoDuration, KeyStatus, KeyType, SUPPORTED_GRANT_TYPES, ServerId, ServerSecrets,
+    ServerSettings, SigningAlg, SigningKey, TenantId,
 };
 use castellan_jose::{GeneratedKey, generate_secret, keys};
 use castellan_store::StoreError;
@@ -66,18 +66,14 @@ fn parse_ttl(field: &str, v: &str, allow_zero: bool) -> ControlResult<GoDuration
 pub(crate) fn check_url(field: &str, v: &str) -> ControlResult<()> {
     match url::Url::parse(v) {
         Ok(u) if matches!(u.scheme(), "https" | "http") && u.host().is_some() => Ok(()),
-        _ => Err(ControlError::invalid(
-            field,
-            "must be an absolute http(s) URL",
-        )),
+        _ => Err(ControlError::invalid(field, "must be an absolute http(s) URL")),
     }
 }
 
 /// Applies the fields of `req` that are present onto `s`, validating each.
 fn apply_settings(s: &mut ServerSettings, req: &wire::ServerRequest) -> ControlResult<()> {
     if let Some(kt) = &req.key_type {
-        s.key_type = KeyType::parse(kt)
-            .ok_or_else(|| ControlError::invalid("key_type", "must be rsa, ecdsa or ps"))?;
+        s.key_type = KeyType::parse(kt).ok_or_else(|| ControlError::invalid("key_type", "must be rsa, ecdsa or ps"))?;
     }
     if let Some(gts) = &req.grant_types {
         if gts.is_empty() {
@@ -104,22 +100,14 @@ fn apply_settings(s: &mut ServerSettings, req: &wire::ServerRequest) -> ControlR
         s.grant_types = out;
     }
     let ttls = [
-        (
-            "access_token_ttl",
-            &req.access_token_ttl,
-            &mut s.access_token_ttl,
-        ),
+        ("access_token_ttl", &req.access_token_ttl, &mut s.access_token_ttl),
         (
             "authorization_code_ttl",
             &req.authorization_code_ttl,
             &mut s.authorization_code_ttl,
         ),
         ("id_token_ttl", &req.id_token_ttl, &mut s.id_token_ttl),
-        (
-            "refresh_token_ttl",
-            &req.refresh_token_ttl,
-            &mut s.refresh_token_ttl,
-        ),
+        ("refresh_token_ttl", &req.refresh_token_ttl, &mut s.refresh_token_ttl),
     ];
     for (field, v, slot) in ttls {
         if let Some(v) = v {
@@ -165,10 +153,7 @@ fn apply_settings(s: &mut ServerSettings, req: &wire::ServerRequest) -> ControlR
     for (field, v, slot) in ids {
         if let Some(v) = v {
             if v.len() > 128 {
-                return Err(ControlError::invalid(
-                    field,
-                    "must be at most 128 characters",
-                ));
+                return Err(ControlError::invalid(field, "must be at most 128 characters"));
             }
             *slot = (!v.is_empty()).then(|| v.clone());
         }
@@ -199,12 +184,7 @@ impl Control {
     }
 
     /// A new signing key for `alg`, generated off the async threads (RSA generation takes a while).
-    pub(crate) async fn new_key(
-        &self,
-        tid: &TenantId,
-        aid: &ServerId,
-        alg: SigningAlg,
-    ) -> ControlResult<SigningKey> {
+    pub(crate) async fn new_key(&self, tid: &TenantId, aid: &ServerId, alg: SigningAlg) -> ControlResult<SigningKey> {
         let k = tokio::task::spawn_blocking(move || keys::generate(alg))
             .await
             .map_err(ControlError::internal)?
@@ -230,27 +210,18 @@ impl Control {
             ));
         }
         if jwks.keys.len() > MAX_KEYS {
-            return Err(ControlError::invalid(
-                "jwks.keys",
-                format!("at most {MAX_KEYS} keys"),
-            ));
+            return Err(ControlError::invalid("jwks.keys", format!("at most {MAX_KEYS} keys")));
         }
         let mut out: Vec<SigningKey> = Vec::new();
         for (i, jwk) in jwks.keys.iter().enumerate() {
             let field = format!("jwks.keys[{i}]");
-            let status = if i == 0 {
-                KeyStatus::Current
-            } else {
-                KeyStatus::Rotated
-            };
+            let status = if i == 0 { KeyStatus::Current } else { KeyStatus::Rotated };
             let mut key = if jwk.d.is_some() {
                 let jwk = jwk.clone();
-                let g = tokio::task::spawn_blocking(move || {
-                    keys::import_private_jwk(&jwk, default_alg)
-                })
-                .await
-                .map_err(ControlError::internal)?
-                .map_err(|e| ControlError::invalid(field.clone(), e.to_string()))?;
+                let g = tokio::task::spawn_blocking(move || keys::import_private_jwk(&jwk, default_alg))
+                    .await
+                    .map_err(ControlError::internal)?
+                    .map_err(|e| ControlError::invalid(field.clone(), e.to_string()))?;
                 self.seal_key(tid, aid, g, status)?
             } else {
                 let kid = jwk.kid.as_deref().unwrap_or_default();
@@ -277,11 +248,7 @@ impl Control {
         Ok(out)
     }
 
-    fn server_view(
-        &self,
-        s: &AuthorizationServer,
-        keys: &[SigningKey],
-    ) -> ControlResult<wire::Server> {
+    fn server_view(&self, s: &AuthorizationServer, keys: &[SigningKey]) -> ControlResult<wire::Server> {
         let secrets: ServerSecrets = serde_json::from_slice(
             &self
                 .master
@@ -330,11 +297,7 @@ impl Control {
             .map_err(ControlError::internal)
     }
 
-    pub(crate) async fn load_server(
-        &self,
-        access: &AdminAccess,
-        aid: &str,
-    ) -> ControlResult<AuthorizationServer> {
+    pub(crate) async fn load_server(&self, access: &AdminAccess, aid: &str) -> ControlResult<AuthorizationServer> {
         let not_found = || ControlError::NotFound {
             what: "authorization server",
             id: aid.to_owned(),
@@ -362,18 +325,11 @@ impl Control {
     }
 
     /// Creates a server with the seed's defaults for everything the request leaves out.
-    pub async fn create_server(
-        &self,
-        access: &AdminAccess,
-        req: wire::ServerRequest,
-    ) -> ControlResult<wire::Server> {
+    pub async fn create_server(&self, access: &AdminAccess, req: wire::ServerRequest) -> ControlResult<wire::Server> {
         let tid = access.tenant().clone();
         let id = match &req.id {
-            Some(id) => ServerId::parse(id.as_str())
-                .map_err(|e| ControlError::invalid("id", e.to_string()))?,
-            None => {
-                ServerId::parse(uuid::Uuid::new_v4().to_string()).map_err(ControlError::internal)?
-            }
+            Some(id) => ServerId::parse(id.as_str()).map_err(|e| ControlError::invalid("id", e.to_string()))?,
+            None => ServerId::parse(uuid::Uuid::new_v4().to_string()).map_err(ControlError::internal)?,
         };
         let name = req.name.clone().unwrap_or_else(|| id.to_string());
         check_name("name", &name)?;
@@ -439,16 +395,13 @@ impl Control {
             created_at: now,
             updated_at: now,
         };
-        self.store
-            .create_server(&server, &keys)
-            .await
-            .map_err(|e| match e {
-                StoreError::Conflict(_) => ControlError::Conflict {
-                    what: "authorization server",
-                    id: id.to_string(),
-                },
-                e => e.into(),
-            })?;
+        self.store.create_server(&server, &keys).await.map_err(|e| match e {
+            StoreError::Conflict(_) => ControlError::Conflict {
+                what: "authorization server",
+                id: id.to_string(),
+            },
+            e => e.into(),
+        })?;
         self.snapshots.invalidate(&tid);
         self.server_view(&server, &keys)
     }
@@ -466,10 +419,7 @@ impl Control {
         if let Some(id) = &req.id
             && id != server.id.as_str()
         {
-            return Err(ControlError::invalid(
-                "id",
-                "does not match the server in the path",
-            ));
+            return Err(ControlError::invalid("id", "does not match the server in the path"));
         }
         let (tid, sid) = (server.tenant_id.clone(), server.id.clone());
         if let Some(name) = &req.name {
@@ -513,10 +463,7 @@ impl Control {
                 Some(keys)
             }
             None if server.settings.key_type != old_key_type => {
-                let mut keys = vec![
-                    self.new_key(&tid, &sid, server.settings.key_type.alg())
-                        .await?,
-                ];
+                let mut keys = vec![self.new_key(&tid, &sid, server.settings.key_type.alg()).await?];
                 keys.extend(existing.iter().cloned().map(|mut k| {
                     if k.status == KeyStatus::Current {
                         k.status = KeyStatus::Rotated;
@@ -561,11 +508,7 @@ impl Control {
                 "authorization server {aid} is a system server and cannot be deleted"
             )));
         }
-        if !self
-            .store
-            .delete_server(&server.tenant_id, &server.id)
-            .await?
-        {
+        if !self.store.delete_server(&server.tenant_id, &server.id).await? {
             return Err(ControlError::NotFound {
                 what: "authorization server",
                 id: aid.to_owned(),
@@ -578,11 +521,7 @@ impl Control {
 
 /// The signing key decides the key type. A `key_type` the request states must agree with it;
 /// otherwise `key_type` follows the key.
-fn reconcile_key_type(
-    s: &mut ServerSettings,
-    keys: &[SigningKey],
-    stated: bool,
-) -> ControlResult<()> {
+fn reconcile_key_type(s: &mut ServerSettings, keys: &[SigningKey], stated: bool) -> ControlResult<()> {
     let Some(current) = keys.first() else {
         return Ok(());
     };

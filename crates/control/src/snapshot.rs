@@ -25,17 +25,8 @@ pub(crate) struct Snapshots {
 impl Snapshots {
     /// The tenant's snapshot, loaded from the store on a miss. `None` when the tenant does not
     /// exist (not cached, so unknown ids cannot fill memory).
-    pub(crate) async fn get(
-        &self,
-        store: &dyn Store,
-        tid: &TenantId,
-    ) -> ControlResult<Option<Arc<TenantSnapshot>>> {
-        if let Some(s) = self
-            .tenants
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(tid)
-        {
+    pub(crate) async fn get(&self, store: &dyn Store, tid: &TenantId) -> ControlResult<Option<Arc<TenantSnapshot>>> {
+        if let Some(s) = self.tenants.read().unwrap_or_else(|p| p.into_inner()).get(tid) {
             return Ok(Some(s.clone()));
         }
         if store.get_tenant(tid).await?.is_none() {
@@ -60,17 +51,11 @@ impl Snapshots {
     }
 
     pub(crate) fn invalidate_all(&self) {
-        self.tenants
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .clear();
+        self.tenants.write().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
     /// Drops the tenant's snapshot after a committed change; the next reader rebuilds it.
     pub(crate) fn invalidate(&self, tid: &TenantId) {
-        self.tenants
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(tid);
+        self.tenants.write().unwrap_or_else(|p| p.into_inner()).remove(tid);
     }
 }

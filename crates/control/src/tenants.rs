@@ -25,10 +25,7 @@ fn check_public_jwks(jwks: &wire::Jwks) -> ControlResult<()> {
     for (i, k) in jwks.keys.iter().enumerate() {
         let field = format!("jwks.keys[{i}]");
         if !["RSA", "EC", "OKP"].contains(&k.kty.as_str()) {
-            return Err(ControlError::invalid(
-                format!("{field}.kty"),
-                "must be RSA, EC or OKP",
-            ));
+            return Err(ControlError::invalid(format!("{field}.kty"), "must be RSA, EC or OKP"));
         }
         if k.d.is_some() || k.p.is_some() || k.q.is_some() {
             return Err(ControlError::invalid(
@@ -66,19 +63,12 @@ impl Control {
     }
 
     /// Omitted fields keep their value; `id` must be absent or the tenant's own; `url` is derived.
-    pub async fn update_tenant(
-        &self,
-        access: &AdminAccess,
-        req: wire::TenantRequest,
-    ) -> ControlResult<wire::Tenant> {
+    pub async fn update_tenant(&self, access: &AdminAccess, req: wire::TenantRequest) -> ControlResult<wire::Tenant> {
         let mut t = self.load_tenant(access).await?;
         if let Some(id) = &req.id
             && id != t.id.as_str()
         {
-            return Err(ControlError::invalid(
-                "id",
-                "does not match the tenant in the path",
-            ));
+            return Err(ControlError::invalid("id", "does not match the tenant in the path"));
         }
         if let Some(name) = req.name {
             check_name("name", &name)?;

@@ -88,9 +88,7 @@ impl GoDuration {
             } else {
                 int_part.parse().map_err(|_| err("number too large"))?
             };
-            let mut value = int
-                .checked_mul(u128::from(scale))
-                .ok_or_else(|| err("too large"))?;
+            let mut value = int.checked_mul(u128::from(scale)).ok_or_else(|| err("too large"))?;
             // Fractions are exact down to the nanosecond; further digits are dropped, as Go does.
             let mut place = u128::from(scale);
             for d in frac_part.bytes() {
@@ -171,10 +169,7 @@ mod tests {
     fn formats_like_go() {
         assert_eq!(GoDuration::from_secs(600).to_string(), "10m0s");
         assert_eq!(GoDuration::from_secs(3600).to_string(), "1h0m0s");
-        assert_eq!(
-            GoDuration::from_secs(30 * 24 * 3600).to_string(),
-            "720h0m0s"
-        );
+        assert_eq!(GoDuration::from_secs(30 * 24 * 3600).to_string(), "720h0m0s");
         assert_eq!(GoDuration::from_secs(4230).to_string(), "1h10m30s");
         assert_eq!(GoDuration::from_secs(45).to_string(), "45s");
         assert_eq!(GoDuration::from_secs(0).to_string(), "0s");
@@ -197,16 +192,7 @@ mod tests {
 
     #[test]
     fn refuses_nonsense() {
-        for bad in [
-            "",
-            "10",
-            "-1h",
-            "1x",
-            "h",
-            "1h-5m",
-            "1.h5",
-            "99999999999999999999h",
-        ] {
+        for bad in ["", "10", "-1h", "1x", "h", "1h-5m", "1.h5", "99999999999999999999h"] {
             assert!(GoDuration::parse(bad).is_err(), "{bad} should be refused");
         }
     }

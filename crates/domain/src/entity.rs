@@ -145,10 +145,7 @@ impl Default for ServerSettings {
     fn default() -> Self {
         Self {
             key_type: KeyType::Rsa,
-            grant_types: DEFAULT_SERVER_GRANT_TYPES
-                .iter()
-                .map(|s| s.to_string())
-                .collect(),
+            grant_types: DEFAULT_SERVER_GRANT_TYPES.iter().map(|s| s.to_string()).collect(),
             access_token_ttl: GoDuration::from_secs(3600),
             authorization_code_ttl: GoDuration::from_secs(600),
             id_token_ttl: GoDuration::from_secs(3600),
@@ -164,12 +161,8 @@ impl Default for ServerSettings {
     }
 }
 
-pub const DEFAULT_SERVER_GRANT_TYPES: [&str; 4] = [
-    "authorization_code",
-    "implicit",
-    "client_credentials",
-    "refresh_token",
-];
+pub const DEFAULT_SERVER_GRANT_TYPES: [&str; 4] =
+    ["authorization_code", "implicit", "client_credentials", "refresh_token"];
 
 /// Grant types a server may enable.
 pub const SUPPORTED_GRANT_TYPES: [&str; 7] = [

@@ -21,12 +21,7 @@ fn check(s: &str, max: usize) -> Result<(), IdError> {
         return Err(IdError::TooLong(max));
     }
     // Ids appear in issuer URLs and paths; keep them to URL-safe characters and no dot-segments.
-    if s == "."
-        || s == ".."
-        || !s
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-    {
+    if s == "." || s == ".." || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
         return Err(IdError::BadCharacter);
     }
     Ok(())

@@ -4,8 +4,8 @@
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::rsa::{KeySize, PublicKeyComponents};
 use aws_lc_rs::signature::{
-    self, ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair,
-    RsaKeyPair, UnparsedPublicKey,
+    self, ECDSA_P256_SHA256_FIXED, ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair, RsaKeyPair,
+    UnparsedPublicKey,
 };
 use aws_lc_rs::{digest, rand};
 use castellan_domain::SigningAlg;
@@ -40,16 +40,12 @@ pub fn generate(alg: SigningAlg) -> Result<GeneratedKey, KeyError> {
     let pkcs8 = match alg {
         SigningAlg::RS256 | SigningAlg::PS256 => {
             let kp = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| KeyError::Generate)?;
-            let der = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&kp)
-                .map_err(|_| KeyError::Generate)?;
+            let der = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&kp).map_err(|_| KeyError::Generate)?;
             Zeroizing::new(der.as_ref().to_vec())
         }
         SigningAlg::ES256 => {
-            let doc = EcdsaKeyPair::generate_pkcs8(
-                &ECDSA_P256_SHA256_FIXED_SIGNING,
-                &rand::SystemRandom::new(),
-            )
-            .map_err(|_| KeyError::Generate)?;
+            let doc = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rand::SystemRandom::new())
+                .map_err(|_| KeyError::Generate)?;
             Zeroizing::new(doc.as_ref().to_vec())
         }
     };
@@ -70,8 +66,7 @@ pub fn import_private_jwk(jwk: &Jwk, default_alg: SigningAlg) -> Result<Generate
         let s = v
             .as_deref()
             .ok_or_else(|| KeyError::Invalid(format!("missing member \"{name}\"")))?;
-        b64url_decode(s)
-            .ok_or_else(|| KeyError::Invalid(format!("member \"{name}\" is not base64url")))
+        b64url_decode(s).ok_or_else(|| KeyError::Invalid(format!("member \"{name}\" is not base64url")))
     };
     let alg = match jwk.alg.as_deref() {
         Some(a) => SigningAlg::parse(a).ok_or_else(|| KeyError::Unsupported(format!("alg {a}")))?,
@@ -96,12 +91,9 @@ pub fn import_private_jwk(jwk: &Jwk, default_alg: SigningAlg) -> Result<Generate
             let der = Zeroizing::new(rsa_private_key_der(&parts));
             let kp = RsaKeyPair::from_der(&der).map_err(|e| KeyError::Invalid(e.to_string()))?;
             if kp.public_modulus_len() < 256 {
-                return Err(KeyError::Unsupported(
-                    "RSA keys shorter than 2048 bits".into(),
-                ));
+                return Err(KeyError::Unsupported("RSA keys shorter than 2048 bits".into()));
             }
-            let pk = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&kp)
-                .map_err(|_| KeyError::Generate)?;
+            let pk = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&kp).map_err(|_| KeyError::Generate)?;
             Zeroizing::new(pk.as_ref().to_vec())
         }
         ("EC", SigningAlg::ES256) => {
@@ -112,20 +104,13 @@ pub fn import_private_jwk(jwk: &Jwk, default_alg: SigningAlg) -> Result<Generate
             let mut point = vec![4u8];
             point.extend(member("x", &jwk.x)?);
             point.extend(member("y", &jwk.y)?);
-            let kp = EcdsaKeyPair::from_private_key_and_public_key(
-                &ECDSA_P256_SHA256_FIXED_SIGNING,
-                &d,
-                &point,
-            )
-            .map_err(|e| KeyError::Invalid(e.to_string()))?;
+            let kp = EcdsaKeyPair::from_private_key_and_public_key(&ECDSA_P256_SHA256_FIXED_SIGNING, &d, &point)
+                .map_err(|e| KeyError::Invalid(e.to_string()))?;
             let doc = kp.to_pkcs8v1().map_err(|_| KeyError::Generate)?;
             Zeroizing::new(doc.as_ref().to_vec())
         }
         (kty, alg) => {
-            return Err(KeyError::Unsupported(format!(
-                "kty {kty} with alg {}",
-                alg.as_str()
-            )));
+            return Err(KeyError::Unsupported(format!("kty {kty} with alg {}", alg.as_str())));
         }
     };
     let loaded = LoadedKey::from_pkcs8(alg, &pkcs8)?;
@@ -206,8 +191,7 @@ impl LoadedKey {
                     _ => &signature::RSA_PKCS1_SHA256,
                 };
                 let mut sig = vec![0u8; kp.public_modulus_len()];
-                kp.sign(padding, &rng, message, &mut sig)
-                    .map_err(|_| KeyError::Sign)?;
+                kp.sign(padding, &rng, message, &mut sig).map_err(|_| KeyError::Sign)?;
                 Ok(sig)
             }
             Self::Ec { kp } => kp
@@ -274,11 +258,7 @@ fn rsa_private_key_der(parts: &[Vec<u8>; 8]) -> Vec<u8> {
         if n < 0x80 {
             out.push(n as u8);
         } else {
-            let bytes: Vec<u8> = n
-                .to_be_bytes()
-                .into_iter()
-                .skip_while(|b| *b == 0)
-                .collect();
+            let bytes: Vec<u8> = n.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
             out.push(0x80 | bytes.len() as u8);
             out.extend(bytes);
         }
@@ -315,10 +295,7 @@ mod tests {
         let key = generate(alg).unwrap();
         assert_eq!(key.public_jwk.alg.as_deref(), Some(alg.as_str()));
         assert_eq!(key.public_jwk.use_.as_deref(), Some("sig"));
-        assert!(
-            key.public_jwk.d.is_none(),
-            "public JWK must not carry private parts"
-        );
+        assert!(key.public_jwk.d.is_none(), "public JWK must not carry private parts");
         assert_eq!(key.kid, thumbprint(&key.public_jwk));
         let loaded = LoadedKey::from_pkcs8(alg, &key.pkcs8).unwrap();
         let sig = loaded.sign(b"header.payload").unwrap();
@@ -352,9 +329,6 @@ mod tests {
             n: Some("0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw".into()),
             ..Jwk::default()
         };
-        assert_eq!(
-            thumbprint(&jwk),
-            "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
-        );
+        assert_eq!(thumbprint(&jwk), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
     }
 }

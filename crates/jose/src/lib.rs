@@ -21,7 +21,5 @@ pub fn b64url(bytes: &[u8]) -> String {
 
 /// Decodes base64url without padding.
 pub fn b64url_decode(s: &str) -> Option<Vec<u8>> {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(s)
-        .ok()
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).ok()
 }

@@ -29,16 +29,15 @@ pub fn hash(password: &str) -> Result<String, PasswordError> {
 /// Checks a password against a PHC string; a malformed hash never matches.
 pub fn verify(password: &str, phc: &str) -> bool {
     match PasswordHash::new(phc) {
-        Ok(parsed) => argon2()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok(),
+        Ok(parsed) => argon2().verify_password(password.as_bytes(), &parsed).is_ok(),
         Err(_) => false,
     }
 }
 
 /// Spends the time of one verification, for unknown users.
 pub fn verify_dummy(password: &str) {
-    const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$ItJ3vaNNr5ZgPgx0Y9ruAfGyhXwHUFN+Qaw3GGlBuyw";
+    const DUMMY: &str =
+        "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$ItJ3vaNNr5ZgPgx0Y9ruAfGyhXwHUFN+Qaw3GGlBuyw";
     let _ = verify(password, DUMMY);
 }
 

@@ -54,12 +54,10 @@ impl MasterKey {
         if secret.trim().len() < 32 {
             return Err(SealError::MasterKeyTooShort);
         }
-        let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"castellan master key v1")
-            .extract(secret.trim().as_bytes());
+        let prk = hkdf::Salt::new(hkdf::HKDF_SHA256, b"castellan master key v1").extract(secret.trim().as_bytes());
         let seal_key = derive(&prk, b"seal")?;
         let hash_key = derive(&prk, b"client-secret-hash")?;
-        let unbound =
-            UnboundKey::new(&AES_256_GCM, seal_key.as_ref()).map_err(|_| SealError::Seal)?;
+        let unbound = UnboundKey::new(&AES_256_GCM, seal_key.as_ref()).map_err(|_| SealError::Seal)?;
         Ok(Self {
             aead: LessSafeKey::new(unbound),
             hasher: SecretHasher::new(&hash_key),
@@ -136,10 +134,7 @@ mod tests {
         let k = key("0123456789abcdef0123456789abcdef");
         let sealed = k.seal("ctx", b"private key bytes").unwrap();
         assert!(!sealed.windows(7).any(|w| w == b"private"));
-        assert_eq!(
-            k.open("ctx", &sealed).unwrap().as_slice(),
-            b"private key bytes"
-        );
+        assert_eq!(k.open("ctx", &sealed).unwrap().as_slice(), b"private key bytes");
     }
 
     #[test]

@@ -9,12 +9,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use castellan_domain::{
-    AuthorizationServer, Client, ClientId, Scope, ScopeId, ServerId, SigningKey, Tenant, TenantId,
-    UnixTime,
+    AuthorizationServer, Client, ClientId, Scope, ScopeId, ServerId, SigningKey, Tenant, TenantId, UnixTime,
 };
 use castellan_store::{
-    BootstrapSeed, ClientStore, ConfigChange, ScopeStore, ServerStore, Store, StoreError,
-    StoreResult, TenantStore, TokenStore,
+    BootstrapSeed, ClientStore, ConfigChange, ScopeStore, ServerStore, Store, StoreError, StoreResult, TenantStore,
+    TokenStore,
 };
 use castellan_store_sql::*;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
@@ -113,26 +112,17 @@ pub mod testing {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or(0);
-        format!(
-            "{}_{}_{}",
-            std::process::id(),
-            nanos,
-            N.fetch_add(1, Ordering::Relaxed)
-        )
+        format!("{}_{}_{}", std::process::id(), nanos, N.fetch_add(1, Ordering::Relaxed))
     }
 }
 
 fn map_err(e: sqlx::Error) -> StoreError {
     match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            StoreError::Conflict(db.message().to_owned())
-        }
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
         sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
             StoreError::NotFound("the parent object".to_owned())
         }
-        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
-            StoreError::Corrupt(e.to_string())
-        }
+        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => StoreError::Corrupt(e.to_string()),
         _ => StoreError::Unavailable(e.to_string()),
     }
 }
@@ -151,21 +141,19 @@ async fn notify(tx: &mut Transaction<'static, Postgres>, tid: &TenantId) -> Stor
 #[async_trait]
 impl TenantStore for PostgresStore {
     async fn get_tenant(&self, id: &TenantId) -> StoreResult<Option<Tenant>> {
-        let row: Option<TenantRow> =
-            sqlx::query_as(&format!("SELECT {TENANT_COLS} FROM tenants WHERE id = $1"))
-                .bind(id.as_str())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(map_err)?;
+        let row: Option<TenantRow> = sqlx::query_as(&format!("SELECT {TENANT_COLS} FROM tenants WHERE id = $1"))
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
         row.map(TryInto::try_into).transpose()
     }
 
     async fn list_tenant_ids(&self) -> StoreResult<Vec<TenantId>> {
-        let ids: Vec<(String,)> =
-            sqlx::query_as("SELECT id FROM tenants ORDER BY id COLLATE \"C\"")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(map_err)?;
+        let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM tenants ORDER BY id COLLATE \"C\"")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
         ids.into_iter()
             .map(|(id,)| TenantId::parse(id).map_err(corrupt))
             .collect()
@@ -211,11 +199,7 @@ impl ServerStore for PostgresStore {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
-    async fn get_server(
-        &self,
-        tid: &TenantId,
-        aid: &ServerId,
-    ) -> StoreResult<Option<AuthorizationServer>> {
+    async fn get_server(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Option<AuthorizationServer>> {
         let row: Option<ServerRow> = sqlx::query_as(&format!(
             "SELECT {SERVER_COLS} FROM servers WHERE tenant_id = $1 AND id = $2"
         ))
@@ -234,11 +218,7 @@ impl ServerStore for PostgresStore {
         tx.commit().await.map_err(map_err)
     }
 
-    async fn update_server(
-        &self,
-        s: &AuthorizationServer,
-        keys: Option<&[SigningKey]>,
-    ) -> StoreResult<()> {
+    async fn update_server(&self, s: &AuthorizationServer, keys: Option<&[SigningKey]>) -> StoreResult<()> {
         let mut tx = self.tx().await?;
         let r = sqlx::query(
             "UPDATE servers SET name = $1, system = $2, settings = $3::jsonb, authentications = $4::jsonb, \
@@ -256,10 +236,7 @@ impl ServerStore for PostgresStore {
         .await
         .map_err(map_err)?;
         if r.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!(
-                "authorization server {}",
-                s.id
-            )));
+            return Err(StoreError::NotFound(format!("authorization server {}", s.id)));
         }
         if let Some(keys) = keys {
             sqlx::query("DELETE FROM signing_keys WHERE tenant_id = $1 AND server_id = $2")
@@ -486,13 +463,7 @@ impl ScopeStore for PostgresStore {
 
 #[async_trait]
 impl TokenStore for PostgresStore {
-    async fn revoke_token(
-        &self,
-        tid: &TenantId,
-        aid: &ServerId,
-        jti: &str,
-        expires_at: UnixTime,
-    ) -> StoreResult<()> {
+    async fn revoke_token(&self, tid: &TenantId, aid: &ServerId, jti: &str, expires_at: UnixTime) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO revoked_tokens (tenant_id, server_id, jti, expires_at) VALUES ($1, $2, $3, to_timestamp($4)) \
              ON CONFLICT DO NOTHING",
@@ -508,15 +479,14 @@ impl TokenStore for PostgresStore {
     }
 
     async fn is_revoked(&self, tid: &TenantId, aid: &ServerId, jti: &str) -> StoreResult<bool> {
-        let row: Option<(i32,)> = sqlx::query_as(
-            "SELECT 1 FROM revoked_tokens WHERE tenant_id = $1 AND server_id = $2 AND jti = $3",
-        )
-        .bind(tid.as_str())
-        .bind(aid.as_str())
-        .bind(jti)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let row: Option<(i32,)> =
+            sqlx::query_as("SELECT 1 FROM revoked_tokens WHERE tenant_id = $1 AND server_id = $2 AND jti = $3")
+                .bind(tid.as_str())
+                .bind(aid.as_str())
+                .bind(jti)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
         Ok(row.is_some())
     }
 
@@ -657,10 +627,7 @@ async fn listen(pool: PgPool, out: mpsc::Sender<ConfigChange>) {
     }
 }
 
-async fn insert_seed(
-    tx: &mut Transaction<'static, Postgres>,
-    seed: &BootstrapSeed,
-) -> StoreResult<()> {
+async fn insert_seed(tx: &mut Transaction<'static, Postgres>, seed: &BootstrapSeed) -> StoreResult<()> {
     insert_tenant(tx, &seed.tenant).await?;
     for (server, keys) in &seed.servers {
         insert_server(tx, server, keys).await?;

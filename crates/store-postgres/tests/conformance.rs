@@ -88,11 +88,7 @@ async fn every_write_is_announced_to_other_nodes() {
     let writer = PostgresStore::connect(&url).await.unwrap();
     writer.migrate().await.unwrap();
     let reader = PostgresStore::connect(&url).await.unwrap();
-    let mut changes = reader
-        .changes()
-        .await
-        .unwrap()
-        .expect("PostgreSQL has a change feed");
+    let mut changes = reader.changes().await.unwrap().expect("PostgreSQL has a change feed");
     assert_eq!(
         next(&mut changes).await,
         ConfigChange::Everything,
@@ -100,15 +96,9 @@ async fn every_write_is_announced_to_other_nodes() {
     );
 
     let t = TenantId::parse("a").unwrap();
-    writer
-        .create_tenant(&conformance::tenant("a"))
-        .await
-        .unwrap();
+    writer.create_tenant(&conformance::tenant("a")).await.unwrap();
     assert_eq!(next(&mut changes).await, ConfigChange::Tenant(t.clone()));
-    writer
-        .create_server(&conformance::server("a", "s"), &[])
-        .await
-        .unwrap();
+    writer.create_server(&conformance::server("a", "s"), &[]).await.unwrap();
     assert_eq!(next(&mut changes).await, ConfigChange::Tenant(t.clone()));
     writer
         .update_server(&conformance::server("a", "s"), None)
@@ -121,12 +111,7 @@ async fn every_write_is_announced_to_other_nodes() {
         .unwrap();
     assert_eq!(next(&mut changes).await, ConfigChange::Tenant(t.clone()));
     // A failed write announces nothing.
-    assert!(
-        writer
-            .create_tenant(&conformance::tenant("a"))
-            .await
-            .is_err()
-    );
+    assert!(writer.create_tenant(&conformance::tenant("a")).await.is_err());
     assert!(
         tokio::time::timeout(Duration::from_millis(300), changes.recv())
             .await

@@ -86,8 +86,7 @@ impl TryFrom<KeyRow> for SigningKey {
     fn try_from(r: KeyRow) -> Result<Self, StoreError> {
         Ok(SigningKey {
             alg: SigningAlg::parse(&r.alg).ok_or_else(|| corrupt(format!("alg {}", r.alg)))?,
-            status: KeyStatus::parse(&r.status)
-                .ok_or_else(|| corrupt(format!("key status {}", r.status)))?,
+            status: KeyStatus::parse(&r.status).ok_or_else(|| corrupt(format!("key status {}", r.status)))?,
             kid: r.kid,
             public_jwk: from_json(&r.public_jwk)?,
             private_sealed: r.private_sealed,

@@ -6,12 +6,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use castellan_domain::{
-    AuthorizationServer, Client, ClientId, Scope, ScopeId, ServerId, SigningKey, Tenant, TenantId,
-    UnixTime,
+    AuthorizationServer, Client, ClientId, Scope, ScopeId, ServerId, SigningKey, Tenant, TenantId, UnixTime,
 };
 use castellan_store::{
-    BootstrapSeed, ClientStore, ScopeStore, ServerStore, Store, StoreError, StoreResult,
-    TenantStore, TokenStore,
+    BootstrapSeed, ClientStore, ScopeStore, ServerStore, Store, StoreError, StoreResult, TenantStore, TokenStore,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
@@ -65,24 +63,17 @@ impl SqliteStore {
 
     async fn write_tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
         // IMMEDIATE takes the write lock up front, so read-then-write transactions never deadlock.
-        self.pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(map_err)
+        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)
     }
 }
 
 fn map_err(e: sqlx::Error) -> StoreError {
     match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            StoreError::Conflict(db.message().to_owned())
-        }
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
         sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
             StoreError::NotFound("the parent object".to_owned())
         }
-        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => {
-            StoreError::Corrupt(e.to_string())
-        }
+        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => StoreError::Corrupt(e.to_string()),
         _ => StoreError::Unavailable(e.to_string()),
     }
 }
@@ -115,16 +106,14 @@ impl TenantStore for SqliteStore {
     }
 
     async fn update_tenant(&self, t: &Tenant) -> StoreResult<()> {
-        let r = sqlx::query(
-            "UPDATE tenants SET name = ?, authentication_context_settings = ?, jwks = ? WHERE id = ?",
-        )
-        .bind(&t.name)
-        .bind(to_json(&t.authentication_context_settings)?)
-        .bind(to_json(&t.jwks)?)
-        .bind(t.id.as_str())
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let r = sqlx::query("UPDATE tenants SET name = ?, authentication_context_settings = ?, jwks = ? WHERE id = ?")
+            .bind(&t.name)
+            .bind(to_json(&t.authentication_context_settings)?)
+            .bind(to_json(&t.jwks)?)
+            .bind(t.id.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
         if r.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("tenant {}", t.id)));
         }
@@ -135,27 +124,21 @@ impl TenantStore for SqliteStore {
 #[async_trait]
 impl ServerStore for SqliteStore {
     async fn list_servers(&self, tid: &TenantId) -> StoreResult<Vec<AuthorizationServer>> {
-        let rows: Vec<ServerRow> =
-            sqlx::query_as("SELECT * FROM servers WHERE tenant_id = ? ORDER BY id")
-                .bind(tid.as_str())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(map_err)?;
+        let rows: Vec<ServerRow> = sqlx::query_as("SELECT * FROM servers WHERE tenant_id = ? ORDER BY id")
+            .bind(tid.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
-    async fn get_server(
-        &self,
-        tid: &TenantId,
-        aid: &ServerId,
-    ) -> StoreResult<Option<AuthorizationServer>> {
-        let row: Option<ServerRow> =
-            sqlx::query_as("SELECT * FROM servers WHERE tenant_id = ? AND id = ?")
-                .bind(tid.as_str())
-                .bind(aid.as_str())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(map_err)?;
+    async fn get_server(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Option<AuthorizationServer>> {
+        let row: Option<ServerRow> = sqlx::query_as("SELECT * FROM servers WHERE tenant_id = ? AND id = ?")
+            .bind(tid.as_str())
+            .bind(aid.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
         row.map(TryInto::try_into).transpose()
     }
 
@@ -165,11 +148,7 @@ impl ServerStore for SqliteStore {
         tx.commit().await.map_err(map_err)
     }
 
-    async fn update_server(
-        &self,
-        s: &AuthorizationServer,
-        keys: Option<&[SigningKey]>,
-    ) -> StoreResult<()> {
+    async fn update_server(&self, s: &AuthorizationServer, keys: Option<&[SigningKey]>) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
         let r = sqlx::query(
             "UPDATE servers SET name = ?, system = ?, settings = ?, authentications = ?, secrets_sealed = ?, \
@@ -187,10 +166,7 @@ impl ServerStore for SqliteStore {
         .await
         .map_err(map_err)?;
         if r.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!(
-                "authorization server {}",
-                s.id
-            )));
+            return Err(StoreError::NotFound(format!("authorization server {}", s.id)));
         }
         if let Some(keys) = keys {
             sqlx::query("DELETE FROM signing_keys WHERE tenant_id = ? AND server_id = ?")
@@ -215,14 +191,13 @@ impl ServerStore for SqliteStore {
     }
 
     async fn list_keys(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<SigningKey>> {
-        let rows: Vec<KeyRow> = sqlx::query_as(
-            "SELECT * FROM signing_keys WHERE tenant_id = ? AND server_id = ? ORDER BY position",
-        )
-        .bind(tid.as_str())
-        .bind(aid.as_str())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let rows: Vec<KeyRow> =
+            sqlx::query_as("SELECT * FROM signing_keys WHERE tenant_id = ? AND server_id = ? ORDER BY position")
+                .bind(tid.as_str())
+                .bind(aid.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
 }
@@ -230,25 +205,23 @@ impl ServerStore for SqliteStore {
 #[async_trait]
 impl ClientStore for SqliteStore {
     async fn get_client(&self, tid: &TenantId, cid: &ClientId) -> StoreResult<Option<Client>> {
-        let row: Option<ClientRow> =
-            sqlx::query_as("SELECT * FROM clients WHERE tenant_id = ? AND id = ?")
-                .bind(tid.as_str())
-                .bind(cid.as_str())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(map_err)?;
+        let row: Option<ClientRow> = sqlx::query_as("SELECT * FROM clients WHERE tenant_id = ? AND id = ?")
+            .bind(tid.as_str())
+            .bind(cid.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
         row.map(TryInto::try_into).transpose()
     }
 
     async fn list_clients(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<Client>> {
-        let rows: Vec<ClientRow> = sqlx::query_as(
-            "SELECT * FROM clients WHERE tenant_id = ? AND server_id = ? ORDER BY id",
-        )
-        .bind(tid.as_str())
-        .bind(aid.as_str())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let rows: Vec<ClientRow> =
+            sqlx::query_as("SELECT * FROM clients WHERE tenant_id = ? AND server_id = ? ORDER BY id")
+                .bind(tid.as_str())
+                .bind(aid.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
@@ -292,12 +265,11 @@ impl ClientStore for SqliteStore {
     }
 
     async fn list_tenant_clients(&self, tid: &TenantId) -> StoreResult<Vec<Client>> {
-        let rows: Vec<ClientRow> =
-            sqlx::query_as("SELECT * FROM clients WHERE tenant_id = ? ORDER BY id")
-                .bind(tid.as_str())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(map_err)?;
+        let rows: Vec<ClientRow> = sqlx::query_as("SELECT * FROM clients WHERE tenant_id = ? ORDER BY id")
+            .bind(tid.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
 }
@@ -305,35 +277,32 @@ impl ClientStore for SqliteStore {
 #[async_trait]
 impl ScopeStore for SqliteStore {
     async fn get_scope(&self, tid: &TenantId, id: &ScopeId) -> StoreResult<Option<Scope>> {
-        let row: Option<ScopeRow> =
-            sqlx::query_as("SELECT * FROM scopes WHERE tenant_id = ? AND id = ?")
-                .bind(tid.as_str())
-                .bind(id.as_str())
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(map_err)?;
+        let row: Option<ScopeRow> = sqlx::query_as("SELECT * FROM scopes WHERE tenant_id = ? AND id = ?")
+            .bind(tid.as_str())
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
         row.map(TryInto::try_into).transpose()
     }
 
     async fn list_scopes(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<Scope>> {
-        let rows: Vec<ScopeRow> = sqlx::query_as(
-            "SELECT * FROM scopes WHERE tenant_id = ? AND server_id = ? ORDER BY name",
-        )
-        .bind(tid.as_str())
-        .bind(aid.as_str())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let rows: Vec<ScopeRow> =
+            sqlx::query_as("SELECT * FROM scopes WHERE tenant_id = ? AND server_id = ? ORDER BY name")
+                .bind(tid.as_str())
+                .bind(aid.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
     async fn list_tenant_scopes(&self, tid: &TenantId) -> StoreResult<Vec<Scope>> {
-        let rows: Vec<ScopeRow> =
-            sqlx::query_as("SELECT * FROM scopes WHERE tenant_id = ? ORDER BY server_id, name")
-                .bind(tid.as_str())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(map_err)?;
+        let rows: Vec<ScopeRow> = sqlx::query_as("SELECT * FROM scopes WHERE tenant_id = ? ORDER BY server_id, name")
+            .bind(tid.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?;
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
@@ -396,13 +365,7 @@ impl ScopeStore for SqliteStore {
 
 #[async_trait]
 impl TokenStore for SqliteStore {
-    async fn revoke_token(
-        &self,
-        tid: &TenantId,
-        aid: &ServerId,
-        jti: &str,
-        expires_at: UnixTime,
-    ) -> StoreResult<()> {
+    async fn revoke_token(&self, tid: &TenantId, aid: &ServerId, jti: &str, expires_at: UnixTime) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO revoked_tokens (tenant_id, server_id, jti, expires_at) VALUES (?, ?, ?, ?) \
              ON CONFLICT DO NOTHING",
@@ -418,15 +381,14 @@ impl TokenStore for SqliteStore {
     }
 
     async fn is_revoked(&self, tid: &TenantId, aid: &ServerId, jti: &str) -> StoreResult<bool> {
-        let row: Option<(i64,)> = sqlx::query_as(
-            "SELECT 1 FROM revoked_tokens WHERE tenant_id = ? AND server_id = ? AND jti = ?",
-        )
-        .bind(tid.as_str())
-        .bind(aid.as_str())
-        .bind(jti)
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT 1 FROM revoked_tokens WHERE tenant_id = ? AND server_id = ? AND jti = ?")
+                .bind(tid.as_str())
+                .bind(aid.as_str())
+                .bind(jti)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(map_err)?;
         Ok(row.is_some())
     }
 
@@ -497,10 +459,7 @@ impl Store for SqliteStore {
     }
 }
 
-async fn insert_seed(
-    tx: &mut Transaction<'static, Sqlite>,
-    seed: &BootstrapSeed,
-) -> StoreResult<()> {
+async fn insert_seed(tx: &mut Transaction<'static, Sqlite>, seed: &BootstrapSeed) -> StoreResult<()> {
     insert_tenant(tx, &seed.tenant).await?;
     for (server, keys) in &seed.servers {
         insert_server(tx, server, keys).await?;

@@ -124,10 +124,7 @@ pub async fn bootstrap_writes_once(store: Arc<dyn Store>) {
         ["admin", "default"]
     );
     assert_eq!(
-        store
-            .list_keys(&tid("default"), &aid("admin"))
-            .await
-            .unwrap(),
+        store.list_keys(&tid("default"), &aid("admin")).await.unwrap(),
         vec![key("k-admin")]
     );
     let c = store
@@ -154,10 +151,7 @@ pub async fn seeded_tenant_creation_is_all_or_nothing(store: Arc<dyn Store>) {
 
 pub async fn tenants_round_trip(store: Arc<dyn Store>) {
     store.create_tenant(&tenant("a")).await.unwrap();
-    assert_eq!(
-        store.get_tenant(&tid("a")).await.unwrap(),
-        Some(tenant("a"))
-    );
+    assert_eq!(store.get_tenant(&tid("a")).await.unwrap(), Some(tenant("a")));
     assert_eq!(store.get_tenant(&tid("nope")).await.unwrap(), None);
     assert!(matches!(
         store.create_tenant(&tenant("a")).await,
@@ -165,12 +159,12 @@ pub async fn tenants_round_trip(store: Arc<dyn Store>) {
     ));
     let mut t = tenant("a");
     t.name = "Renamed".into();
-    t.authentication_context_settings.attributes.push(
-        castellan_types::AuthenticationContextAttribute {
+    t.authentication_context_settings
+        .attributes
+        .push(castellan_types::AuthenticationContextAttribute {
             name: "email".into(),
             description: "E-mail".into(),
-        },
-    );
+        });
     store.update_tenant(&t).await.unwrap();
     assert_eq!(store.get_tenant(&tid("a")).await.unwrap(), Some(t));
     assert!(matches!(
@@ -186,10 +180,7 @@ pub async fn servers_round_trip(store: Arc<dyn Store>) {
     s.settings.access_token_ttl = GoDuration::from_secs(90);
     s.settings.profiles = vec!["fapi_rw".into()];
     store.create_server(&s, &[key("k1")]).await.unwrap();
-    assert_eq!(
-        store.get_server(&tid("a"), &aid("s1")).await.unwrap(),
-        Some(s.clone())
-    );
+    assert_eq!(store.get_server(&tid("a"), &aid("s1")).await.unwrap(), Some(s.clone()));
     assert!(matches!(
         store.create_server(&s, &[key("k2")]).await,
         Err(StoreError::Conflict(_))
@@ -216,26 +207,14 @@ pub async fn servers_round_trip(store: Arc<dyn Store>) {
 
 pub async fn server_update_replaces_keys_only_when_given(store: Arc<dyn Store>) {
     store.create_tenant(&tenant("a")).await.unwrap();
-    store
-        .create_server(&server("a", "s1"), &[key("k1")])
-        .await
-        .unwrap();
+    store.create_server(&server("a", "s1"), &[key("k1")]).await.unwrap();
     let mut s = server("a", "s1");
     s.name = "New name".into();
     s.updated_at += 10;
     store.update_server(&s, None).await.unwrap();
-    assert_eq!(
-        store.get_server(&tid("a"), &aid("s1")).await.unwrap(),
-        Some(s.clone())
-    );
-    assert_eq!(
-        store.list_keys(&tid("a"), &aid("s1")).await.unwrap(),
-        vec![key("k1")]
-    );
-    store
-        .update_server(&s, Some(&[key("k2"), key("k3")]))
-        .await
-        .unwrap();
+    assert_eq!(store.get_server(&tid("a"), &aid("s1")).await.unwrap(), Some(s.clone()));
+    assert_eq!(store.list_keys(&tid("a"), &aid("s1")).await.unwrap(), vec![key("k1")]);
+    store.update_server(&s, Some(&[key("k2"), key("k3")])).await.unwrap();
     let kids: Vec<_> = store
         .list_keys(&tid("a"), &aid("s1"))
         .await
@@ -252,21 +231,12 @@ pub async fn server_update_replaces_keys_only_when_given(store: Arc<dyn Store>) 
 
 pub async fn deleting_a_server_deletes_what_is_under_it(store: Arc<dyn Store>) {
     store.create_tenant(&tenant("a")).await.unwrap();
-    store
-        .create_server(&server("a", "s1"), &[key("k1")])
-        .await
-        .unwrap();
+    store.create_server(&server("a", "s1"), &[key("k1")]).await.unwrap();
     store.create_client(&client("a", "s1", "c1")).await.unwrap();
     assert!(store.delete_server(&tid("a"), &aid("s1")).await.unwrap());
     assert!(!store.delete_server(&tid("a"), &aid("s1")).await.unwrap());
     assert_eq!(store.get_server(&tid("a"), &aid("s1")).await.unwrap(), None);
-    assert!(
-        store
-            .list_keys(&tid("a"), &aid("s1"))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(store.list_keys(&tid("a"), &aid("s1")).await.unwrap().is_empty());
     assert_eq!(
         store
             .get_client(&tid("a"), &ClientId::parse("c1").unwrap())
@@ -276,32 +246,17 @@ pub async fn deleting_a_server_deletes_what_is_under_it(store: Arc<dyn Store>) {
     );
     // A server re-created under the same id starts empty.
     store.create_server(&server("a", "s1"), &[]).await.unwrap();
-    assert!(
-        store
-            .list_clients(&tid("a"), &aid("s1"))
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(store.list_clients(&tid("a"), &aid("s1")).await.unwrap().is_empty());
 }
 
 pub async fn tenants_are_isolated(store: Arc<dyn Store>) {
     store.create_tenant(&tenant("a")).await.unwrap();
     store.create_tenant(&tenant("b")).await.unwrap();
-    store
-        .create_server(&server("a", "s1"), &[key("ka")])
-        .await
-        .unwrap();
+    store.create_server(&server("a", "s1"), &[key("ka")]).await.unwrap();
     store.create_client(&client("a", "s1", "c1")).await.unwrap();
     // The same ids may exist in another tenant, and stay apart.
-    store
-        .create_server(&server("b", "s1"), &[key("kb")])
-        .await
-        .unwrap();
-    assert_eq!(
-        store.list_keys(&tid("b"), &aid("s1")).await.unwrap(),
-        vec![key("kb")]
-    );
+    store.create_server(&server("b", "s1"), &[key("kb")]).await.unwrap();
+    assert_eq!(store.list_keys(&tid("b"), &aid("s1")).await.unwrap(), vec![key("kb")]);
     assert_eq!(
         store
             .get_client(&tid("b"), &ClientId::parse("c1").unwrap())
@@ -311,17 +266,10 @@ pub async fn tenants_are_isolated(store: Arc<dyn Store>) {
     );
     assert!(store.delete_server(&tid("b"), &aid("s1")).await.unwrap());
     assert!(
-        store
-            .get_server(&tid("a"), &aid("s1"))
-            .await
-            .unwrap()
-            .is_some(),
+        store.get_server(&tid("a"), &aid("s1")).await.unwrap().is_some(),
         "tenant a untouched"
     );
-    assert_eq!(
-        store.list_keys(&tid("a"), &aid("s1")).await.unwrap(),
-        vec![key("ka")]
-    );
+    assert_eq!(store.list_keys(&tid("a"), &aid("s1")).await.unwrap(), vec![key("ka")]);
     assert!(store.list_servers(&tid("b")).await.unwrap().is_empty());
 }
 
@@ -348,23 +296,14 @@ pub async fn clients_round_trip(store: Arc<dyn Store>) {
         .into_iter()
         .map(|c| c.id)
         .collect();
-    assert_eq!(
-        all,
-        [
-            ClientId::parse("c1").unwrap(),
-            ClientId::parse("c2").unwrap()
-        ]
-    );
+    assert_eq!(all, [ClientId::parse("c1").unwrap(), ClientId::parse("c2").unwrap()]);
 
     let mut c1 = client("a", "s1", "c1");
     c1.name = "renamed".into();
     c1.secret_hash = None;
     c1.settings.redirect_uris = vec!["https://app.example.com/cb".into()];
     store.update_client(&c1).await.unwrap();
-    assert_eq!(
-        store.get_client(&tid("a"), &c1.id).await.unwrap(),
-        Some(c1.clone())
-    );
+    assert_eq!(store.get_client(&tid("a"), &c1.id).await.unwrap(), Some(c1.clone()));
     assert!(matches!(
         store.update_client(&client("a", "s1", "ghost")).await,
         Err(StoreError::NotFound(_))
@@ -395,15 +334,9 @@ pub async fn scopes_round_trip(store: Arc<dyn Store>) {
     store.create_server(&server("a", "s1"), &[]).await.unwrap();
     store.create_server(&server("a", "s2"), &[]).await.unwrap();
     store.create_server(&server("b", "s1"), &[]).await.unwrap();
-    store
-        .create_scope(&scope("a", "s1", "1", "read"))
-        .await
-        .unwrap();
+    store.create_scope(&scope("a", "s1", "1", "read")).await.unwrap();
     assert_eq!(
-        store
-            .get_scope(&tid("a"), &ScopeId::parse("1").unwrap())
-            .await
-            .unwrap(),
+        store.get_scope(&tid("a"), &ScopeId::parse("1").unwrap()).await.unwrap(),
         Some(scope("a", "s1", "1", "read"))
     );
     // Names are unique per server, ids per tenant.
@@ -415,22 +348,13 @@ pub async fn scopes_round_trip(store: Arc<dyn Store>) {
         store.create_scope(&scope("a", "s2", "1", "write")).await,
         Err(StoreError::Conflict(_))
     ));
-    store
-        .create_scope(&scope("a", "s2", "2", "read"))
-        .await
-        .unwrap();
-    store
-        .create_scope(&scope("b", "s1", "1", "read"))
-        .await
-        .unwrap();
+    store.create_scope(&scope("a", "s2", "2", "read")).await.unwrap();
+    store.create_scope(&scope("b", "s1", "1", "read")).await.unwrap();
     assert!(matches!(
         store.create_scope(&scope("a", "ghost", "3", "x")).await,
         Err(StoreError::NotFound(_))
     ));
-    store
-        .create_scope(&scope("a", "s1", "3", "admin"))
-        .await
-        .unwrap();
+    store.create_scope(&scope("a", "s1", "3", "admin")).await.unwrap();
     let names: Vec<_> = store
         .list_scopes(&tid("a"), &aid("s1"))
         .await
@@ -443,10 +367,7 @@ pub async fn scopes_round_trip(store: Arc<dyn Store>) {
     let mut sc = scope("a", "s1", "1", "read");
     sc.description = "Read things".into();
     store.update_scope(&sc).await.unwrap();
-    assert_eq!(
-        store.get_scope(&tid("a"), &sc.id).await.unwrap(),
-        Some(sc.clone())
-    );
+    assert_eq!(store.get_scope(&tid("a"), &sc.id).await.unwrap(), Some(sc.clone()));
     assert!(store.delete_scope(&tid("a"), &sc.id).await.unwrap());
     assert!(!store.delete_scope(&tid("a"), &sc.id).await.unwrap());
     assert!(
@@ -456,10 +377,7 @@ pub async fn scopes_round_trip(store: Arc<dyn Store>) {
     // Deleting a server deletes its scopes.
     assert!(store.delete_server(&tid("a"), &aid("s2")).await.unwrap());
     assert_eq!(
-        store
-            .get_scope(&tid("a"), &ScopeId::parse("2").unwrap())
-            .await
-            .unwrap(),
+        store.get_scope(&tid("a"), &ScopeId::parse("2").unwrap()).await.unwrap(),
         None
     );
 }
@@ -469,45 +387,23 @@ pub async fn revocations_and_assertion_ids(store: Arc<dyn Store>) {
     store.create_server(&server("a", "s1"), &[]).await.unwrap();
     store.create_server(&server("a", "s2"), &[]).await.unwrap();
     assert!(!store.is_revoked(&tid("a"), &aid("s1"), "j1").await.unwrap());
-    store
-        .revoke_token(&tid("a"), &aid("s1"), "j1", 100)
-        .await
-        .unwrap();
-    store
-        .revoke_token(&tid("a"), &aid("s1"), "j1", 100)
-        .await
-        .unwrap();
+    store.revoke_token(&tid("a"), &aid("s1"), "j1", 100).await.unwrap();
+    store.revoke_token(&tid("a"), &aid("s1"), "j1", 100).await.unwrap();
     assert!(store.is_revoked(&tid("a"), &aid("s1"), "j1").await.unwrap());
     assert!(
         !store.is_revoked(&tid("a"), &aid("s2"), "j1").await.unwrap(),
         "per server"
     );
+    assert!(store.use_assertion_id(&tid("a"), &aid("s1"), "x", 100).await.unwrap());
     assert!(
-        store
-            .use_assertion_id(&tid("a"), &aid("s1"), "x", 100)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !store
-            .use_assertion_id(&tid("a"), &aid("s1"), "x", 100)
-            .await
-            .unwrap(),
+        !store.use_assertion_id(&tid("a"), &aid("s1"), "x", 100).await.unwrap(),
         "a replay"
     );
-    assert!(
-        store
-            .use_assertion_id(&tid("a"), &aid("s2"), "x", 300)
-            .await
-            .unwrap()
-    );
+    assert!(store.use_assertion_id(&tid("a"), &aid("s2"), "x", 300).await.unwrap());
     assert_eq!(store.purge_expired(200).await.unwrap(), 2);
     assert!(!store.is_revoked(&tid("a"), &aid("s1"), "j1").await.unwrap());
     assert!(
-        !store
-            .use_assertion_id(&tid("a"), &aid("s2"), "x", 300)
-            .await
-            .unwrap(),
+        !store.use_assertion_id(&tid("a"), &aid("s2"), "x", 300).await.unwrap(),
         "not yet expired"
     );
 }

@@ -8,8 +8,7 @@ pub mod conformance;
 
 use async_trait::async_trait;
 use castellan_domain::{
-    AuthorizationServer, Client, ClientId, Scope, ScopeId, ServerId, SigningKey, Tenant, TenantId,
-    UnixTime,
+    AuthorizationServer, Client, ClientId, Scope, ScopeId, ServerId, SigningKey, Tenant, TenantId, UnixTime,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -43,24 +42,12 @@ pub trait TenantStore: Send + Sync {
 #[async_trait]
 pub trait ServerStore: Send + Sync {
     async fn list_servers(&self, tid: &TenantId) -> StoreResult<Vec<AuthorizationServer>>;
-    async fn get_server(
-        &self,
-        tid: &TenantId,
-        aid: &ServerId,
-    ) -> StoreResult<Option<AuthorizationServer>>;
+    async fn get_server(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Option<AuthorizationServer>>;
     /// Creates a server with its signing keys in one transaction. `Conflict` when the id is taken
     /// in that tenant, `NotFound` when the tenant does not exist.
-    async fn create_server(
-        &self,
-        server: &AuthorizationServer,
-        keys: &[SigningKey],
-    ) -> StoreResult<()>;
+    async fn create_server(&self, server: &AuthorizationServer, keys: &[SigningKey]) -> StoreResult<()>;
     /// Replaces a server's stored fields, and its keys when `keys` is given, in one transaction.
-    async fn update_server(
-        &self,
-        server: &AuthorizationServer,
-        keys: Option<&[SigningKey]>,
-    ) -> StoreResult<()>;
+    async fn update_server(&self, server: &AuthorizationServer, keys: Option<&[SigningKey]>) -> StoreResult<()>;
     /// Deletes a server and everything stored under it (keys, clients). `false` when absent.
     async fn delete_server(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<bool>;
     async fn list_keys(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<SigningKey>>;
@@ -97,13 +84,7 @@ pub trait ScopeStore: Send + Sync {
 /// token or assertion would have expired anyway.
 #[async_trait]
 pub trait TokenStore: Send + Sync {
-    async fn revoke_token(
-        &self,
-        tid: &TenantId,
-        aid: &ServerId,
-        jti: &str,
-        expires_at: UnixTime,
-    ) -> StoreResult<()>;
+    async fn revoke_token(&self, tid: &TenantId, aid: &ServerId, jti: &str, expires_at: UnixTime) -> StoreResult<()>;
     async fn is_revoked(&self, tid: &TenantId, aid: &ServerId, jti: &str) -> StoreResult<bool>;
     /// Records an assertion id; `false` when it was already used (a replay).
     async fn use_assertion_id(

@@ -4,9 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use castellan_types::{
-    ApiErrorBody, Authentications, Server, ServerRequest, Servers, Tenant, TenantRequest,
-};
+use castellan_types::{ApiErrorBody, Authentications, Server, ServerRequest, Servers, Tenant, TenantRequest};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -103,10 +101,7 @@ async fn create_server(
     Admin(a): Admin,
     ApiJson(req): ApiJson<ServerRequest>,
 ) -> ApiResult<(StatusCode, Json<Server>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(st.control.create_server(&a, req).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(st.control.create_server(&a, req).await?)))
 }
 
 /// Get authorization server
@@ -203,7 +198,5 @@ async fn update_authentications(
     Path((_tid, aid)): Path<(String, String)>,
     ApiJson(req): ApiJson<Authentications>,
 ) -> ApiResult<Json<Authentications>> {
-    Ok(Json(
-        st.control.update_authentications(&a, &aid, req).await?,
-    ))
+    Ok(Json(st.control.update_authentications(&a, &aid, req).await?))
 }

@@ -44,12 +44,11 @@ impl ApiError {
 impl From<ControlError> for ApiError {
     fn from(e: ControlError) -> Self {
         match e {
-            ControlError::Invalid { field, reason } => Self::new(
-                StatusCode::BAD_REQUEST,
-                format!("invalid {field}: {reason}"),
-            )
-            .detail("field", field)
-            .detail("reason", reason),
+            ControlError::Invalid { field, reason } => {
+                Self::new(StatusCode::BAD_REQUEST, format!("invalid {field}: {reason}"))
+                    .detail("field", field)
+                    .detail("reason", reason)
+            }
             ControlError::Refused(m) => Self::new(StatusCode::BAD_REQUEST, m),
             ControlError::Unauthorized(m) => Self::unauthorized(m),
             ControlError::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, m),

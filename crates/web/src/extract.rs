@@ -23,15 +23,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        let mime = ct
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_ascii_lowercase();
-        if mime != "application/json"
-            && !(mime.starts_with("application/") && mime.ends_with("+json"))
-        {
+        let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        if mime != "application/json" && !(mime.starts_with("application/") && mime.ends_with("+json")) {
             return Err(
                 ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "the body must be JSON")
                     .detail("reason", "expected Content-Type: application/json")
@@ -41,8 +34,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         let bytes = Bytes::from_request(req, state).await.map_err(|r| {
             let status = r.status();
             if status == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(status, "the body is too large")
-                    .detail("limit_bytes", crate::MAX_BODY_BYTES)
+                ApiError::new(status, "the body is too large").detail("limit_bytes", crate::MAX_BODY_BYTES)
             } else {
                 ApiError::new(status, "the body could not be read").detail("reason", r.body_text())
             }
@@ -64,11 +56,9 @@ pub(crate) fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErr
         .find(|b| !b.is_ascii_whitespace())
         .is_some_and(|b| *b != b'{')
     {
-        return Err(
-            ApiError::new(StatusCode::BAD_REQUEST, "the body must be a JSON object")
-                .detail("field", "")
-                .detail("reason", "expected a JSON object"),
-        );
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "the body must be a JSON object")
+            .detail("field", "")
+            .detail("reason", "expected a JSON object"));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
@@ -80,11 +70,7 @@ pub(crate) fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErr
         let field = if path == "." { String::new() } else { path };
         // serde's message ends with " at line L column C"; the field path says more.
         let reason = inner.to_string();
-        let reason = reason
-            .split(" at line ")
-            .next()
-            .unwrap_or(&reason)
-            .to_owned();
+        let reason = reason.split(" at line ").next().unwrap_or(&reason).to_owned();
         let msg = if field.is_empty() {
             format!("invalid body: {reason}")
         } else {
@@ -113,11 +99,7 @@ impl FromRequestParts<AppState> for Admin {
             .find(|(k, _)| *k == "tid")
             .map(|(_, v)| v.to_owned())
             .unwrap_or_default();
-        let Some(auth) = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-        else {
+        let Some(auth) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
             return Err(ApiError::unauthorized("authentication required").detail(
                 "reason",
                 "send HTTP Basic credentials of a client of the tenant's admin server",
@@ -133,9 +115,7 @@ impl FromRequestParts<AppState> for Admin {
             Ok(a) => a,
             // RFC 6749 §2.3.1: clients form-encode id and secret before Basic encoding them.
             Err(first) => match (form_decode(&id), form_decode(&secret)) {
-                (Some(i), Some(s)) if i != id || s != secret => {
-                    state.control.authenticate_admin(&tid, &i, &s).await?
-                }
+                (Some(i), Some(s)) if i != id || s != secret => state.control.authenticate_admin(&tid, &i, &s).await?,
                 _ => return Err(first.into()),
             },
         };
@@ -149,9 +129,7 @@ pub(crate) fn parse_basic(header: &str) -> Option<(String, String)> {
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(rest.trim())
-        .ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(rest.trim()).ok()?;
     let decoded = String::from_utf8(decoded).ok()?;
     let (id, secret) = decoded.split_once(':')?;
     Some((id.to_owned(), secret.to_owned()))
@@ -183,10 +161,7 @@ mod tests {
 
     #[test]
     fn basic_header_parses() {
-        assert_eq!(
-            parse_basic("Basic YTpiOmM="),
-            Some(("a".into(), "b:c".into()))
-        );
+        assert_eq!(parse_basic("Basic YTpiOmM="), Some(("a".into(), "b:c".into())));
         assert_eq!(parse_basic("basic YTpi"), Some(("a".into(), "b".into())));
         assert_eq!(parse_basic("Bearer xyz"), None);
         assert_eq!(parse_basic("Basic !!!"), None);

@@ -1,6 +1,7 @@
 //! HTTP: axum routers per API family, extractors, error mapping, the OpenAPI document, health.
 
 mod admin;
+mod clients;
 mod error;
 mod extract;
 mod logging;
@@ -52,9 +53,7 @@ impl Modify for SecuritySchemes {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Basic)
-                    .description(Some(
-                        "client_id and client_secret of a client of `{tid}/admin`",
-                    ))
+                    .description(Some("client_id and client_secret of a client of `{tid}/admin`"))
                     .build(),
             ),
         );
@@ -64,6 +63,7 @@ impl Modify for SecuritySchemes {
 fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(admin::router())
+        .merge(clients::router())
         .split_for_parts()
 }
 
@@ -115,10 +115,7 @@ async fn fallback(uri: Uri) -> Response {
 }
 
 async fn method_not_allowed(uri: Uri) -> Response {
-    ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method not allowed for this path",
-    )
-    .detail("path", uri.path().to_owned())
-    .into_response()
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed for this path")
+        .detail("path", uri.path().to_owned())
+        .into_response()
 }

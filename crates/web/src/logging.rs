@@ -44,15 +44,9 @@ mod tests {
 
     #[test]
     fn finds_tenant_and_server() {
-        assert_eq!(
-            tenant_and_server("/api/admin/acme/servers/shop"),
-            ("acme", "shop")
-        );
+        assert_eq!(tenant_and_server("/api/admin/acme/servers/shop"), ("acme", "shop"));
         assert_eq!(tenant_and_server("/api/admin/acme/tenant"), ("acme", ""));
-        assert_eq!(
-            tenant_and_server("/acme/shop/oauth2/token"),
-            ("acme", "shop")
-        );
+        assert_eq!(tenant_and_server("/acme/shop/oauth2/token"), ("acme", "shop"));
         assert_eq!(tenant_and_server("/health/live"), ("", ""));
     }
 }

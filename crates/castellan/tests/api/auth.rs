@@ -14,12 +14,7 @@ use crate::helpers::*;
 async fn add_tenant_acme(app: &TestApp) -> &'static str {
     let store = app.store().await;
     let master = Arc::new(MasterKey::from_secret(MASTER_KEY).unwrap());
-    let control = Control::new(
-        store.clone(),
-        master.clone(),
-        Arc::new(SystemClock),
-        &app.base,
-    );
+    let control = Control::new(store.clone(), master.clone(), Arc::new(SystemClock), &app.base);
     let t = control.create_tenant("acme", "Acme").await.unwrap();
     assert_eq!(t.url, format!("{}/acme", app.base));
     assert!(matches!(
@@ -57,28 +52,15 @@ async fn missing_credentials_get_401_with_a_basic_challenge() {
         (Method::GET, "/api/admin/default/servers/default"),
         (Method::PUT, "/api/admin/default/servers/default"),
         (Method::DELETE, "/api/admin/default/servers/default"),
-        (
-            Method::PUT,
-            "/api/admin/default/servers/default/authentications",
-        ),
+        (Method::PUT, "/api/admin/default/servers/default/authentications"),
     ] {
-        let r = app
-            .call(method.clone(), path, Some(serde_json::json!({})), None)
-            .await;
+        let r = app.call(method.clone(), path, Some(serde_json::json!({})), None).await;
         assert_api_error(&r, 401);
         let challenge = r.headers["www-authenticate"].to_str().unwrap();
-        assert!(
-            challenge.starts_with("Basic"),
-            "{method} {path}: {challenge}"
-        );
+        assert!(challenge.starts_with("Basic"), "{method} {path}: {challenge}");
     }
     // Nothing was deleted by the unauthenticated DELETE.
-    assert_eq!(
-        app.admin(Method::GET, "/servers/default", None)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(app.admin(Method::GET, "/servers/default", None).await.status, 200);
 }
 
 #[tokio::test]
@@ -169,9 +151,7 @@ async fn credentials_of_one_tenant_never_read_another() {
     let app = spawn_app().await;
     let acme_secret = add_tenant_acme(&app).await;
     let acme = Some(("acme-admin", acme_secret));
-    let own = app
-        .call(Method::GET, "/api/admin/acme/tenant", None, acme)
-        .await;
+    let own = app.call(Method::GET, "/api/admin/acme/tenant", None, acme).await;
     assert_eq!(own.status, 200, "{}", own.body);
     assert_eq!(own.body["name"], "Acme");
 
@@ -195,25 +175,13 @@ async fn credentials_of_one_tenant_never_read_another() {
         .await;
     assert_api_error(&r, 401);
     let r = app
-        .call(
-            Method::DELETE,
-            "/api/admin/default/servers/default",
-            None,
-            acme,
-        )
+        .call(Method::DELETE, "/api/admin/default/servers/default", None, acme)
         .await;
     assert_api_error(&r, 401);
-    assert_eq!(
-        app.admin(Method::GET, "/servers/default", None)
-            .await
-            .status,
-        200
-    );
+    assert_eq!(app.admin(Method::GET, "/servers/default", None).await.status, 200);
 
     // Each tenant lists only its own servers.
-    let acme_servers = app
-        .call(Method::GET, "/api/admin/acme/servers", None, acme)
-        .await;
+    let acme_servers = app.call(Method::GET, "/api/admin/acme/servers", None, acme).await;
     let ids: Vec<_> = acme_servers.body["servers"]
         .as_array()
         .unwrap()
@@ -237,10 +205,7 @@ async fn credentials_of_one_tenant_never_read_another() {
         acme_default["secret"], own_default["secret"],
         "same server id, different tenant, different object"
     );
-    assert_eq!(
-        acme_default["issuer_url"],
-        format!("{}/acme/default", app.base)
-    );
+    assert_eq!(acme_default["issuer_url"], format!("{}/acme/default", app.base));
 }
 
 #[tokio::test]

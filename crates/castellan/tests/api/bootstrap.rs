@@ -23,12 +23,7 @@ async fn first_start_creates_the_default_tenant_servers_and_bootstrap_client() {
     let servers = r.body["servers"].as_array().unwrap();
     let summary: Vec<(String, bool)> = servers
         .iter()
-        .map(|s| {
-            (
-                s["id"].as_str().unwrap().to_owned(),
-                s["system"].as_bool().unwrap(),
-            )
-        })
+        .map(|s| (s["id"].as_str().unwrap().to_owned(), s["system"].as_bool().unwrap()))
         .collect();
     assert_eq!(
         summary,
@@ -51,8 +46,7 @@ async fn credentials_file_is_written_once_with_mode_0600() {
     let path = app.data_dir().join(castellan::BOOTSTRAP_FILE);
     let meta = std::fs::metadata(&path).unwrap();
     assert_eq!(meta.permissions().mode() & 0o777, 0o600);
-    let file: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(file["client_id"], "bootstrap");
     assert_eq!(file["client_secret"], BOOTSTRAP_SECRET);
     assert_eq!(file["tenant_id"], "default");
@@ -67,10 +61,7 @@ async fn generated_secret_is_used_when_none_is_configured() {
     let app = spawn_with(dir, cfg).await;
     let creds = app.running.as_ref().unwrap().bootstrap.clone().unwrap();
     assert_eq!(creds.client_id, "ops");
-    assert!(
-        creds.client_secret.len() >= 43,
-        "a generated secret is long"
-    );
+    assert!(creds.client_secret.len() >= 43, "a generated secret is long");
     let r = app
         .call(
             Method::GET,
@@ -142,11 +133,7 @@ async fn master_key_file_is_generated_and_reused() {
     let app = spawn_with(dir, cfg).await;
     assert_eq!(std::fs::read_to_string(&key_path).unwrap(), key);
     let after = app.admin(Method::GET, "/servers/default", None).await;
-    assert_eq!(
-        after.status, 200,
-        "sealed data opens after restart: {}",
-        after.body
-    );
+    assert_eq!(after.status, 200, "sealed data opens after restart: {}", after.body);
     assert_eq!(after.body["secret"], before["secret"]);
 }
 
@@ -185,11 +172,7 @@ async fn secrets_never_reach_the_database_in_plain_text() {
 async fn stored_bytes(app: TestApp) -> Vec<u8> {
     let (dir, cfg) = app.stop().await;
     let mut bytes = Vec::new();
-    if let Some(url) = cfg
-        .database_url
-        .as_deref()
-        .filter(|u| u.starts_with("postgres"))
-    {
+    if let Some(url) = cfg.database_url.as_deref().filter(|u| u.starts_with("postgres")) {
         use sqlx::Connection;
         let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
         for table in ["tenants", "servers", "signing_keys", "clients"] {
@@ -205,11 +188,7 @@ async fn stored_bytes(app: TestApp) -> Vec<u8> {
     }
     for entry in std::fs::read_dir(dir.path()).unwrap() {
         let p = entry.unwrap().path();
-        if p.file_name()
-            .unwrap()
-            .to_string_lossy()
-            .starts_with("castellan.db")
-        {
+        if p.file_name().unwrap().to_string_lossy().starts_with("castellan.db") {
             bytes.extend(std::fs::read(p).unwrap());
         }
     }

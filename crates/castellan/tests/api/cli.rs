@@ -28,19 +28,12 @@ fn help_lists_the_sub_commands() {
         assert!(text.contains(word), "--help mentions {word}:\n{text}");
     }
     let v = castellan().arg("--version").output().unwrap();
-    assert!(
-        String::from_utf8(v.stdout)
-            .unwrap()
-            .starts_with("castellan ")
-    );
+    assert!(String::from_utf8(v.stdout).unwrap().starts_with("castellan "));
 }
 
 #[test]
 fn a_bad_flag_is_named_in_the_error() {
-    let out = castellan()
-        .args(["serve", "--listne", "x"])
-        .output()
-        .unwrap();
+    let out = castellan().args(["serve", "--listne", "x"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8(out.stderr).unwrap().contains("--listne"));
     let out = castellan()
@@ -57,11 +50,7 @@ fn an_unknown_key_in_the_config_file_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("castellan.toml");
     std::fs::write(&file, "data_dir = \"x\"\nlisten_addr = \"127.0.0.1:1\"\n").unwrap();
-    let out = castellan()
-        .args(["migrate", "--config"])
-        .arg(&file)
-        .output()
-        .unwrap();
+    let out = castellan().args(["migrate", "--config"]).arg(&file).output().unwrap();
     assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("listen_addr"), "{err}");
@@ -76,11 +65,7 @@ fn migrate_creates_the_database_and_env_is_honoured() {
         .env("CASTELLAN_DATA_DIR", &data)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(data.join("castellan.db").exists());
     assert!(
         !data.join(castellan::BOOTSTRAP_FILE).exists(),
@@ -106,9 +91,5 @@ fn an_unsupported_database_url_is_refused_naming_the_flag() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(
-        String::from_utf8(out.stderr)
-            .unwrap()
-            .contains("--database-url")
-    );
+    assert!(String::from_utf8(out.stderr).unwrap().contains("--database-url"));
 }

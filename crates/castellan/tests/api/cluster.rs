@@ -97,40 +97,21 @@ async fn two_nodes_started_together_share_one_database() {
         )
         .await;
     assert_eq!(updated.status, 200);
-    assert_eq!(
-        a.admin(Method::GET, "/servers/shared", None).await.body,
-        updated.body
-    );
+    assert_eq!(a.admin(Method::GET, "/servers/shared", None).await.body, updated.body);
     let t = a
-        .admin(
-            Method::PUT,
-            "/tenant",
-            Some(json!({"name": "Shared tenant"})),
-        )
+        .admin(Method::PUT, "/tenant", Some(json!({"name": "Shared tenant"})))
         .await;
     assert_eq!(b.admin(Method::GET, "/tenant", None).await.body, t.body);
 
     // Delete through A; gone at B.
-    assert_eq!(
-        a.admin(Method::DELETE, "/servers/shared", None)
-            .await
-            .status,
-        204
-    );
-    assert_eq!(
-        b.admin(Method::GET, "/servers/shared", None).await.status,
-        404
-    );
+    assert_eq!(a.admin(Method::DELETE, "/servers/shared", None).await.status, 204);
+    assert_eq!(b.admin(Method::GET, "/servers/shared", None).await.status, 404);
 
     // B's in-memory snapshot (admin credentials) follows a change committed elsewhere within 1 s.
     let store = a.store().await;
     let master = castellan_jose::MasterKey::from_secret(MASTER_KEY).unwrap();
     let mut c = castellan_store::conformance::client("default", "admin", "second-admin");
-    c.secret_hash = Some(
-        master
-            .secret_hasher()
-            .hash("second-admin-secret-0123456789"),
-    );
+    c.secret_hash = Some(master.secret_hasher().hash("second-admin-secret-0123456789"));
     store.create_client(&c).await.unwrap();
     let took = eventually(Duration::from_secs(1), || async {
         b.call(
@@ -144,10 +125,7 @@ async fn two_nodes_started_together_share_one_database() {
             == 200
     })
     .await;
-    assert!(
-        took.is_some(),
-        "node B accepts the new admin client within 1 s"
-    );
+    assert!(took.is_some(), "node B accepts the new admin client within 1 s");
 }
 
 /// A TCP proxy standing in for the database's network: `stop` cuts every connection and refuses
@@ -209,12 +187,7 @@ async fn a_node_reports_a_lost_database_and_recovers_by_itself() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = node_config(dir.path(), &via_proxy);
     let app = spawn_with(dir, cfg).await;
-    let ready = || async {
-        app.call(Method::GET, "/health/ready", None, None)
-            .await
-            .status
-            .as_u16()
-    };
+    let ready = || async { app.call(Method::GET, "/health/ready", None, None).await.status.as_u16() };
     assert_eq!(ready().await, 200);
     assert_eq!(app.admin(Method::GET, "/servers", None).await.status, 200);
 
@@ -227,16 +200,9 @@ async fn a_node_reports_a_lost_database_and_recovers_by_itself() {
     );
     let r = app.admin(Method::GET, "/servers", None).await;
     let e = assert_api_error(&r, 503);
-    assert!(
-        !e.to_string().contains("postgres"),
-        "no internals leak: {e}"
-    );
+    assert!(!e.to_string().contains("postgres"), "no internals leak: {e}");
     let r = app
-        .admin(
-            Method::POST,
-            "/servers",
-            Some(json!({"id": "during-outage"})),
-        )
+        .admin(Method::POST, "/servers", Some(json!({"id": "during-outage"})))
         .await;
     assert_api_error(&r, 503);
 
@@ -261,13 +227,9 @@ async fn a_node_reports_a_lost_database_and_recovers_by_itself() {
         "nothing half-written during the outage"
     );
     assert_eq!(
-        app.admin(
-            Method::POST,
-            "/servers",
-            Some(json!({"id": "after-outage"}))
-        )
-        .await
-        .status,
+        app.admin(Method::POST, "/servers", Some(json!({"id": "after-outage"})))
+            .await
+            .status,
         201
     );
 }

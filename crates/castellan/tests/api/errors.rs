@@ -14,10 +14,7 @@ async fn malformed_json_is_a_400_in_the_seed_shape() {
         .body("{\"id\": \"x\",");
     let r = app.raw(req).await;
     let e = assert_api_error(&r, 400);
-    assert!(
-        e["details"]["reason"].as_str().unwrap().contains("EOF"),
-        "{e}"
-    );
+    assert!(e["details"]["reason"].as_str().unwrap().contains("EOF"), "{e}");
     let req = app
         .http
         .post(format!("{}/api/admin/default/servers", app.base))
@@ -58,10 +55,7 @@ async fn a_field_of_the_wrong_type_is_named() {
     let cases = [
         (json!({"enforce_pkce": "yes"}), "enforce_pkce"),
         (json!({"grant_types": "client_credentials"}), "grant_types"),
-        (
-            json!({"grant_types": ["client_credentials", 7]}),
-            "grant_types[1]",
-        ),
+        (json!({"grant_types": ["client_credentials", 7]}), "grant_types[1]"),
         (
             json!({"authentications": {"methods": [{"method": "static", "static": {"users": [{"username": 1}]}}]}}),
             "authentications.methods[0].static.users[0].username",
@@ -70,9 +64,7 @@ async fn a_field_of_the_wrong_type_is_named() {
         (json!("text"), ""),
     ];
     for (body, field) in cases {
-        let r = app
-            .admin(Method::POST, "/servers", Some(body.clone()))
-            .await;
+        let r = app.admin(Method::POST, "/servers", Some(body.clone())).await;
         let e = assert_api_error(&r, 400);
         assert_eq!(e["details"]["field"], field, "{body}: {e}");
     }
@@ -91,10 +83,7 @@ async fn a_body_over_one_mebibyte_is_a_413() {
     let r = app.raw(req).await;
     let e = assert_api_error(&r, 413);
     assert_eq!(e["details"]["limit_bytes"], 1024 * 1024);
-    assert_eq!(
-        app.admin(Method::GET, "/tenant", None).await.body["name"],
-        "Default"
-    );
+    assert_eq!(app.admin(Method::GET, "/tenant", None).await.body["name"], "Default");
 }
 
 #[tokio::test]
@@ -106,9 +95,7 @@ async fn unknown_routes_and_methods_under_api_use_the_seed_shape() {
         "/api/admin/default/servers/default/nothing",
         "/api",
     ] {
-        let r = app
-            .call(Method::GET, path, None, Some((&app.id, &app.secret)))
-            .await;
+        let r = app.call(Method::GET, path, None, Some((&app.id, &app.secret))).await;
         assert_api_error(&r, 404);
     }
     let r = app
@@ -150,25 +137,13 @@ async fn health_and_docs_are_served() {
     let docs = app.raw(app.http.get(format!("{}/docs/", app.base))).await;
     assert_eq!(docs.status, 200);
     let html = docs.body.as_str().unwrap();
-    assert!(
-        html.contains("swagger-ui"),
-        "the docs page renders Swagger UI"
-    );
+    assert!(html.contains("swagger-ui"), "the docs page renders Swagger UI");
     assert!(
         !html.contains("://unpkg") && !html.contains("://cdn"),
         "no CDN: assets are served locally"
     );
-    for asset in [
-        "swagger-ui.css",
-        "swagger-ui-bundle.js",
-        "swagger-initializer.js",
-    ] {
-        let r = app
-            .http
-            .get(format!("{}/docs/{asset}", app.base))
-            .send()
-            .await
-            .unwrap();
+    for asset in ["swagger-ui.css", "swagger-ui-bundle.js", "swagger-initializer.js"] {
+        let r = app.http.get(format!("{}/docs/{asset}", app.base)).send().await.unwrap();
         assert_eq!(r.status(), 200, "{asset}");
     }
     let init = app
@@ -180,8 +155,5 @@ async fn health_and_docs_are_served() {
         .text()
         .await
         .unwrap();
-    assert!(
-        init.contains("/api/openapi.json"),
-        "the docs page loads our spec"
-    );
+    assert!(init.contains("/api/openapi.json"), "the docs page loads our spec");
 }

@@ -96,13 +96,7 @@ impl TestApp {
         .await
     }
 
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-        basic: Option<(&str, &str)>,
-    ) -> Resp {
+    pub async fn call(&self, method: Method, path: &str, body: Option<Value>, basic: Option<(&str, &str)>) -> Resp {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some((id, secret)) = basic {
             req = req.basic_auth(id, Some(secret));
@@ -127,26 +121,13 @@ async fn to_resp(r: reqwest::Response) -> Resp {
     } else {
         serde_json::from_str(&text).unwrap_or(Value::String(text))
     };
-    Resp {
-        status,
-        headers,
-        body,
-    }
+    Resp { status, headers, body }
 }
 
 /// Asserts the seed-003 error envelope and returns it.
 pub fn assert_api_error(r: &Resp, status: u16) -> &Value {
-    assert_eq!(
-        r.status.as_u16(),
-        status,
-        "unexpected status; body: {}",
-        r.body
-    );
-    assert_eq!(
-        r.body["status_code"], status,
-        "status_code in body: {}",
-        r.body
-    );
+    assert_eq!(r.status.as_u16(), status, "unexpected status; body: {}", r.body);
+    assert_eq!(r.body["status_code"], status, "status_code in body: {}", r.body);
     assert!(
         r.body["error"].as_str().is_some_and(|s| !s.is_empty()),
         "error message: {}",

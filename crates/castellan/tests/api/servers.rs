@@ -25,12 +25,7 @@ async fn create_applies_the_seed_defaults() {
     assert_eq!(s["system"], false);
     assert_eq!(
         s["grant_types"],
-        json!([
-            "authorization_code",
-            "implicit",
-            "client_credentials",
-            "refresh_token"
-        ])
+        json!(["authorization_code", "implicit", "client_credentials", "refresh_token"])
     );
     assert_eq!(s["authorization_code_ttl"], "10m0s");
     assert_eq!(s["access_token_ttl"], "1h0m0s");
@@ -41,10 +36,7 @@ async fn create_applies_the_seed_defaults() {
     assert_eq!(s["enable_dynamic_client_registration"], false);
     assert_eq!(s["profiles"], json!([]));
     assert_eq!(s["rotated_secrets"], json!([]));
-    assert!(
-        s["secret"].as_str().unwrap().len() >= 32,
-        "secret generated"
-    );
+    assert!(s["secret"].as_str().unwrap().len() >= 32, "secret generated");
     let keys = s["jwks"]["keys"].as_array().unwrap();
     assert_eq!(keys.len(), 1);
     let k = &keys[0];
@@ -61,9 +53,7 @@ async fn create_applies_the_seed_defaults() {
         );
     }
     assert_eq!(
-        app.admin(Method::GET, &format!("/servers/{id}"), None)
-            .await
-            .body,
+        app.admin(Method::GET, &format!("/servers/{id}"), None).await.body,
         s,
         "GET returns what POST did"
     );
@@ -89,10 +79,7 @@ async fn create_stores_and_returns_every_given_field() {
     assert_eq!(s["system"], false, "system cannot be set through the API");
     assert_eq!(s["issuer_url"], format!("{}/default/shop", app.base));
     assert_eq!(s["secret"], "0123456789abcdef0123456789abcdef");
-    assert_eq!(
-        s["rotated_secrets"],
-        json!(["fedcba9876543210fedcba9876543210"])
-    );
+    assert_eq!(s["rotated_secrets"], json!(["fedcba9876543210fedcba9876543210"]));
     assert_eq!(s["grant_types"], json!(["client_credentials", "password"]));
     assert_eq!(s["access_token_ttl"], "15m0s");
     assert_eq!(s["authorization_code_ttl"], "1m30s");
@@ -124,25 +111,15 @@ async fn key_type_ps_generates_a_ps256_rsa_key() {
     let app = spawn_app().await;
     let s = create(&app, json!({"id": "ps", "key_type": "ps"})).await;
     let k = &s["jwks"]["keys"][0];
-    assert_eq!(
-        (k["kty"].as_str(), k["alg"].as_str()),
-        (Some("RSA"), Some("PS256"))
-    );
+    assert_eq!((k["kty"].as_str(), k["alg"].as_str()), (Some("RSA"), Some("PS256")));
 }
 
 #[tokio::test]
 async fn given_private_jwks_are_imported_and_only_public_parts_returned() {
     let app = spawn_app().await;
     let keys = test_keys();
-    let s = create(
-        &app,
-        json!({"id": "imp", "jwks": {"keys": [keys["ec"], keys["rsa"]]}}),
-    )
-    .await;
-    assert_eq!(
-        s["key_type"], "ecdsa",
-        "key_type follows the first (signing) key"
-    );
+    let s = create(&app, json!({"id": "imp", "jwks": {"keys": [keys["ec"], keys["rsa"]]}})).await;
+    assert_eq!(s["key_type"], "ecdsa", "key_type follows the first (signing) key");
     let got = s["jwks"]["keys"].as_array().unwrap();
     assert_eq!(got.len(), 2);
     assert_eq!(got[0]["kid"], "imported-ec");
@@ -177,14 +154,8 @@ async fn create_refuses_bad_input_naming_the_field_and_creates_nothing() {
             "grant_types[1]",
         ),
         (json!({"id": "a", "grant_types": []}), "grant_types"),
-        (
-            json!({"id": "a", "access_token_ttl": "1 hour"}),
-            "access_token_ttl",
-        ),
-        (
-            json!({"id": "a", "refresh_token_ttl": "0s"}),
-            "refresh_token_ttl",
-        ),
+        (json!({"id": "a", "access_token_ttl": "1 hour"}), "access_token_ttl"),
+        (json!({"id": "a", "refresh_token_ttl": "0s"}), "refresh_token_ttl"),
         (
             json!({"id": "a", "authorization_code_ttl": "-5m"}),
             "authorization_code_ttl",
@@ -193,28 +164,20 @@ async fn create_refuses_bad_input_naming_the_field_and_creates_nothing() {
         (json!({"id": "a", "logo_uri": "not a url"}), "logo_uri"),
         (json!({"id": "a", "name": ""}), "name"),
         (json!({"id": "a/b"}), "id"),
-        (
-            json!({"id": "a", "rotated_secrets": ["short"]}),
-            "rotated_secrets[0]",
-        ),
+        (json!({"id": "a", "rotated_secrets": ["short"]}), "rotated_secrets[0]"),
         (json!({"id": "a", "jwks": {"keys": []}}), "jwks.keys"),
         (
             json!({"id": "a", "jwks": {"keys": [{"kty": "EC", "kid": "public-only"}]}}),
             "jwks.keys[0]",
         ),
-        (
-            json!({"id": "a", "jwks": {"keys": [broken_ec]}}),
-            "jwks.keys[0]",
-        ),
+        (json!({"id": "a", "jwks": {"keys": [broken_ec]}}), "jwks.keys[0]"),
         (
             json!({"id": "a", "authentications": {"methods": [{"method": "magic"}]}}),
             "authentications.methods[0].method",
         ),
     ];
     for (body, field) in cases {
-        let r = app
-            .admin(Method::POST, "/servers", Some(body.clone()))
-            .await;
+        let r = app.admin(Method::POST, "/servers", Some(body.clone())).await;
         let e = assert_api_error(&r, 400);
         assert_eq!(e["details"]["field"], field, "{body}: {e}");
     }
@@ -233,16 +196,10 @@ async fn duplicate_id_is_a_409() {
     let app = spawn_app().await;
     let first = create(&app, json!({"id": "dup", "name": "First"})).await;
     let r = app
-        .admin(
-            Method::POST,
-            "/servers",
-            Some(json!({"id": "dup", "name": "Second"})),
-        )
+        .admin(Method::POST, "/servers", Some(json!({"id": "dup", "name": "Second"})))
         .await;
     assert_eq!(assert_api_error(&r, 409)["details"]["id"], "dup");
-    let r = app
-        .admin(Method::POST, "/servers", Some(json!({"id": "admin"})))
-        .await;
+    let r = app.admin(Method::POST, "/servers", Some(json!({"id": "admin"}))).await;
     assert_api_error(&r, 409);
     assert_eq!(
         app.admin(Method::GET, "/servers/dup", None).await.body,
@@ -271,25 +228,16 @@ async fn update_changes_given_fields_and_keeps_the_rest() {
     expected["name"] = json!("After");
     expected["access_token_ttl"] = json!("5m0s");
     assert_eq!(r.body, expected);
-    assert_eq!(
-        app.admin(Method::GET, "/servers/u", None).await.body,
-        expected
-    );
+    assert_eq!(app.admin(Method::GET, "/servers/u", None).await.body, expected);
 
     // A full GET → PUT round trip changes nothing (public keys sent back are kept).
-    let r = app
-        .admin(Method::PUT, "/servers/u", Some(expected.clone()))
-        .await;
+    let r = app.admin(Method::PUT, "/servers/u", Some(expected.clone())).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body, expected);
 
     // Clearing optional fields.
     let r = app
-        .admin(
-            Method::PUT,
-            "/servers/u",
-            Some(json!({"profiles": [], "logo_uri": ""})),
-        )
+        .admin(Method::PUT, "/servers/u", Some(json!({"profiles": [], "logo_uri": ""})))
         .await;
     assert_eq!(r.body["profiles"], json!([]));
     assert!(r.body.get("logo_uri").is_none());
@@ -298,11 +246,7 @@ async fn update_changes_given_fields_and_keeps_the_rest() {
 #[tokio::test]
 async fn update_with_a_new_secret_rotates_the_old_one() {
     let app = spawn_app().await;
-    let s = create(
-        &app,
-        json!({"id": "r", "secret": "first-secret-0123456789abcdef0123"}),
-    )
-    .await;
+    let s = create(&app, json!({"id": "r", "secret": "first-secret-0123456789abcdef0123"})).await;
     assert_eq!(s["rotated_secrets"], json!([]));
     let r = app
         .admin(
@@ -312,10 +256,7 @@ async fn update_with_a_new_secret_rotates_the_old_one() {
         )
         .await;
     assert_eq!(r.body["secret"], "second-secret-0123456789abcdef012");
-    assert_eq!(
-        r.body["rotated_secrets"],
-        json!(["first-secret-0123456789abcdef0123"])
-    );
+    assert_eq!(r.body["rotated_secrets"], json!(["first-secret-0123456789abcdef0123"]));
     let r = app
         .admin(Method::PUT, "/servers/r", Some(json!({"secret": "short"})))
         .await;
@@ -328,20 +269,13 @@ async fn changing_key_type_adds_a_new_signing_key_and_keeps_the_old_one_publishe
     let s = create(&app, json!({"id": "k"})).await;
     let old_kid = s["jwks"]["keys"][0]["kid"].clone();
     let r = app
-        .admin(
-            Method::PUT,
-            "/servers/k",
-            Some(json!({"key_type": "ecdsa"})),
-        )
+        .admin(Method::PUT, "/servers/k", Some(json!({"key_type": "ecdsa"})))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let keys = r.body["jwks"]["keys"].as_array().unwrap();
     assert_eq!(keys.len(), 2);
     assert_eq!(keys[0]["alg"], "ES256", "the new key signs");
-    assert_eq!(
-        keys[1]["kid"], old_kid,
-        "the old key stays published for verification"
-    );
+    assert_eq!(keys[1]["kid"], old_kid, "the old key stays published for verification");
 }
 
 #[tokio::test]
@@ -375,10 +309,7 @@ async fn update_jwks_keeps_listed_public_keys_imports_private_ones_and_refuses_u
             Some(json!({"name": "changed", "jwks": {"keys": [unknown]}})),
         )
         .await;
-    assert_eq!(
-        assert_api_error(&r, 400)["details"]["field"],
-        "jwks.keys[0]"
-    );
+    assert_eq!(assert_api_error(&r, 400)["details"]["field"], "jwks.keys[0]");
     assert_eq!(
         app.admin(Method::GET, "/servers/j", None).await.body,
         before,
@@ -390,9 +321,7 @@ async fn update_jwks_keeps_listed_public_keys_imports_private_ones_and_refuses_u
 async fn update_refuses_a_mismatched_id_and_unknown_servers() {
     let app = spawn_app().await;
     create(&app, json!({"id": "m"})).await;
-    let r = app
-        .admin(Method::PUT, "/servers/m", Some(json!({"id": "other"})))
-        .await;
+    let r = app.admin(Method::PUT, "/servers/m", Some(json!({"id": "other"}))).await;
     assert_eq!(assert_api_error(&r, 400)["details"]["field"], "id");
     let r = app
         .admin(Method::PUT, "/servers/ghost", Some(json!({"name": "x"})))
@@ -405,14 +334,10 @@ async fn update_refuses_a_mismatched_id_and_unknown_servers() {
 async fn system_servers_can_be_updated_but_not_deleted() {
     let app = spawn_app().await;
     for id in ["admin", "developer"] {
-        let r = app
-            .admin(Method::DELETE, &format!("/servers/{id}"), None)
-            .await;
+        let r = app.admin(Method::DELETE, &format!("/servers/{id}"), None).await;
         assert_api_error(&r, 400);
         assert_eq!(
-            app.admin(Method::GET, &format!("/servers/{id}"), None)
-                .await
-                .status,
+            app.admin(Method::GET, &format!("/servers/{id}"), None).await.status,
             200
         );
     }
@@ -485,19 +410,12 @@ async fn authentications_store_methods_and_never_return_passwords() {
         "{text}"
     );
     let server = app.admin(Method::GET, "/servers/login", None).await.body;
-    assert_eq!(
-        server["authentications"], r.body,
-        "the server shows the same methods"
-    );
+    assert_eq!(server["authentications"], r.body, "the server shows the same methods");
     assert!(!server.to_string().contains("peter-password"));
 
     // Sending the methods back as returned keeps passwords; a new user needs one.
     let r = app
-        .admin(
-            Method::PUT,
-            "/servers/login/authentications",
-            Some(r.body.clone()),
-        )
+        .admin(Method::PUT, "/servers/login/authentications", Some(r.body.clone()))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let mut with_new_user = r.body.clone();
@@ -506,11 +424,7 @@ async fn authentications_store_methods_and_never_return_passwords() {
         .unwrap()
         .push(json!({"username": "new"}));
     let e = app
-        .admin(
-            Method::PUT,
-            "/servers/login/authentications",
-            Some(with_new_user),
-        )
+        .admin(Method::PUT, "/servers/login/authentications", Some(with_new_user))
         .await;
     assert_eq!(
         assert_api_error(&e, 400)["details"]["field"],
@@ -523,10 +437,7 @@ async fn authentications_refuse_bad_methods_and_change_nothing() {
     let app = spawn_app().await;
     let before = app.admin(Method::GET, "/servers/default", None).await.body;
     let cases = [
-        (
-            json!({"methods": [{"method": "kerberos"}]}),
-            "methods[0].method",
-        ),
+        (json!({"methods": [{"method": "kerberos"}]}), "methods[0].method"),
         (json!({"methods": [{"method": "oidc"}]}), "methods[0].oidc"),
         (
             json!({"methods": [{"method": "static"}, {"method": "static"}]}),
@@ -551,17 +462,9 @@ async fn authentications_refuse_bad_methods_and_change_nothing() {
     ];
     for (body, field) in cases {
         let r = app
-            .admin(
-                Method::PUT,
-                "/servers/default/authentications",
-                Some(body.clone()),
-            )
+            .admin(Method::PUT, "/servers/default/authentications", Some(body.clone()))
             .await;
-        assert_eq!(
-            assert_api_error(&r, 400)["details"]["field"],
-            field,
-            "{body}"
-        );
+        assert_eq!(assert_api_error(&r, 400)["details"]["field"], field, "{body}");
     }
     let r = app
         .admin(
@@ -571,8 +474,5 @@ async fn authentications_refuse_bad_methods_and_change_nothing() {
         )
         .await;
     assert_api_error(&r, 404);
-    assert_eq!(
-        app.admin(Method::GET, "/servers/default", None).await.body,
-        before
-    );
+    assert_eq!(app.admin(Method::GET, "/servers/default", None).await.body, before);
 }

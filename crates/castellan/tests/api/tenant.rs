@@ -32,25 +32,18 @@ async fn put_tenant_updates_given_fields_and_keeps_the_rest() {
 
     let jwks = json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": "k1", "x": "abc", "y": "def", "use": "sig"}]});
     let r = app
-        .admin(Method::PUT, "/tenant", Some(json!({"id": "default", "name": "Acme Corp", "url": "http://ignored", "jwks": jwks})))
+        .admin(
+            Method::PUT,
+            "/tenant",
+            Some(json!({"id": "default", "name": "Acme Corp", "url": "http://ignored", "jwks": jwks})),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["name"], "Acme Corp");
-    assert_eq!(
-        r.body["url"],
-        format!("{}/default", app.base),
-        "url is read-only"
-    );
+    assert_eq!(r.body["url"], format!("{}/default", app.base), "url is read-only");
     assert_eq!(r.body["jwks"], jwks);
-    assert_eq!(
-        r.body["authentication_context_settings"], attrs,
-        "settings kept"
-    );
-    assert_eq!(
-        app.admin(Method::GET, "/tenant", None).await.body,
-        r.body,
-        "persisted"
-    );
+    assert_eq!(r.body["authentication_context_settings"], attrs, "settings kept");
+    assert_eq!(app.admin(Method::GET, "/tenant", None).await.body, r.body, "persisted");
 }
 
 #[tokio::test]
@@ -66,10 +59,7 @@ async fn put_tenant_refuses_bad_input_and_changes_nothing() {
             json!({"jwks": {"keys": [{"kty": "EC", "d": "private"}]}}),
             "jwks.keys[0]",
         ),
-        (
-            json!({"jwks": {"keys": [{"kty": "oct"}]}}),
-            "jwks.keys[0].kty",
-        ),
+        (json!({"jwks": {"keys": [{"kty": "oct"}]}}), "jwks.keys[0].kty"),
         (
             json!({"authentication_context_settings": {"attributes": [{"name": ""}]}}),
             "authentication_context_settings.attributes[0].name",
@@ -79,11 +69,7 @@ async fn put_tenant_refuses_bad_input_and_changes_nothing() {
         let r = app.admin(Method::PUT, "/tenant", Some(body.clone())).await;
         let e = assert_api_error(&r, 400);
         assert_eq!(e["details"]["field"], field, "{body}: {e}");
-        assert!(
-            e["details"]["reason"]
-                .as_str()
-                .is_some_and(|s| !s.is_empty())
-        );
+        assert!(e["details"]["reason"].as_str().is_some_and(|s| !s.is_empty()));
     }
     assert_eq!(app.admin(Method::GET, "/tenant", None).await.body, before);
 }

@@ -1,0 +1,445 @@
+//! OAuth clients (seed 003 `createClient` and friends).
+
+use castellan_domain::{AuthorizationServer, Client, ClientId, ClientSettings, TenantId};
+use castellan_jose::generate_secret;
+use castellan_store::StoreError;
+use castellan_types as wire;
+
+use crate::bootstrap::client_secret_context;
+use crate::secrets::hash_secret;
+use crate::servers::check_url;
+use crate::tenants::check_name;
+use crate::{AdminAccess, Control, ControlError, ControlResult};
+
+/// Token endpoint authentication methods a client may register (RFC 7591 §2, OIDC Core §9).
+pub const AUTH_METHODS: [&str; 5] = [
+    "client_secret_basic",
+    "client_secret_post",
+    "client_secret_jwt",
+    "private_key_jwt",
+    "none",
+];
+pub const RESPONSE_TYPES: [&str; 7] = [
+    "code",
+    "token",
+    "id_token",
+    "code id_token",
+    "code token",
+    "id_token token",
+    "code id_token token",
+];
+const MIN_CLIENT_SECRET_LEN: usize = 16;
+const MAX_LIST: usize = 100;
+
+/// RFC 6749 §3.1.2 and RFC 9700 §4.1: absolute, no fragment; `https`, `http` only on loopback, or a
+/// private-use scheme of a native app (RFC 8252 §7.1, reverse domain name with a dot).
+pub fn check_redirect_uri(field: &str, v: &str) -> ControlResult<()> {
+    let bad = |reason: &str| Err(ControlError::invalid(field, reason.to_owned()));
+    let Ok(u) = url::Url::parse(v) else {
+        return bad("must be an absolute URI");
+    };
+    if u.fragment().is_some() {
+        return bad("must not contain a fragment");
+    }
+    match u.scheme() {
+        "https" if u.host().is_some() => Ok(()),
+        "http" => match u.host() {
+            Some(url::Host::Ipv4(ip)) if ip.is_loopback() => Ok(()),
+            Some(url::Host::Ipv6(ip)) if ip.is_loopback() => Ok(()),
+            Some(url::Host::Domain("localhost")) => Ok(()),
+            _ => bad("http is allowed only for loopback addresses; use https"),
+        },
+        s if s.contains('.') => Ok(()),
+        _ => bad("must use https, http on loopback, or a private-use scheme such as com.example.app"),
+    }
+}
+
+fn check_list(field: &str, v: &[String]) -> ControlResult<()> {
+    if v.len() > MAX_LIST {
+        return Err(ControlError::invalid(field, format!("at most {MAX_LIST} entries")));
+    }
+    Ok(())
+}
+
+impl Control {
+    pub(crate) async fn load_client(&self, access: &AdminAccess, cid: &str) -> ControlResult<Client> {
+        let not_found = || ControlError::NotFound {
+            what: "client",
+            id: cid.to_owned(),
+        };
+        let id = ClientId::parse(cid).map_err(|_| not_found())?;
+        self.store.get_client(access.tenant(), &id).await?.ok_or_else(not_found)
+    }
+
+    fn client_view(&self, c: &Client) -> ControlResult<wire::Client> {
+        let secret = match &c.secret_sealed {
+            Some(sealed) => self
+                .master
+                .open_string(&client_secret_context(&c.tenant_id, &c.id), sealed)
+                .map_err(ControlError::internal)?,
+            None => String::new(),
+        };
+        let s = &c.settings;
+        Ok(wire::Client {
+            client_id: c.id.to_string(),
+            client_name: c.name.clone(),
+            authorization_server_id: c.server_id.to_string(),
+            tenant_id: c.tenant_id.to_string(),
+            client_secret: secret,
+            client_id_issued_at: c.created_at,
+            client_secret_expires_at: s.client_secret_expires_at,
+            grant_types: c.grant_types.clone(),
+            response_types: s.response_types.clone(),
+            token_endpoint_auth_method: c.token_endpoint_auth_method.clone(),
+            redirect_uris: s.redirect_uris.clone(),
+            scope: s.scopes.join(" "),
+            scopes: s.scopes.clone(),
+            audience: s.audience.clone(),
+            public: s.public,
+            trusted: s.trusted,
+            system: c.system,
+            jwks: s.jwks.clone(),
+            jwks_uri: s.jwks_uri.clone(),
+            description: s.description.clone(),
+            client_uri: s.client_uri.clone(),
+            logo_uri: s.logo_uri.clone(),
+            policy_uri: s.policy_uri.clone(),
+            tos_uri: s.tos_uri.clone(),
+            developer_id: s.developer_id.clone(),
+            token_endpoint_signing_alg: s.token_endpoint_signing_alg.clone(),
+            privacy: s.privacy.clone(),
+        })
+    }
+
+    /// Applies and validates the fields of `req` onto `c`, checked against its server. Returns the
+    /// new secret when one must be (re)hashed: `(secret, generated)`.
+    async fn apply_client(
+        &self,
+        access: &AdminAccess,
+        server: &AuthorizationServer,
+        c: &mut Client,
+        req: wire::ClientRequest,
+        creating: bool,
+    ) -> ControlResult<Option<(String, bool)>> {
+        if let Some(name) = req.client_name {
+            check_name("client_name", &name)?;
+            c.name = name;
+        }
+        if let Some(gts) = req.grant_types {
+            check_list("grant_types", &gts)?;
+            for (i, g) in gts.iter().enumerate() {
+                if !server.settings.grant_types.contains(g) {
+                    return Err(ControlError::invalid(
+                        format!("grant_types[{i}]"),
+                        format!("{g:?} is not enabled on authorization server {}", server.id),
+                    ));
+                }
+            }
+            let mut out: Vec<String> = Vec::new();
+            for g in gts {
+                if !out.contains(&g) {
+                    out.push(g);
+                }
+            }
+            c.grant_types = out;
+        }
+        if let Some(rts) = req.response_types {
+            check_list("response_types", &rts)?;
+            for (i, r) in rts.iter().enumerate() {
+                if !RESPONSE_TYPES.contains(&r.as_str()) {
+                    return Err(ControlError::invalid(
+                        format!("response_types[{i}]"),
+                        format!("unsupported response type {r:?}"),
+                    ));
+                }
+            }
+            c.settings.response_types = rts;
+        } else if creating && c.grant_types.iter().any(|g| g == "authorization_code") {
+            c.settings.response_types = vec!["code".into()];
+        }
+        if let Some(public) = req.public {
+            c.settings.public = public;
+            if public && req.token_endpoint_auth_method.is_none() {
+                c.token_endpoint_auth_method = "none".into();
+            }
+        }
+        if let Some(m) = req.token_endpoint_auth_method {
+            if !AUTH_METHODS.contains(&m.as_str()) {
+                return Err(ControlError::invalid(
+                    "token_endpoint_auth_method",
+                    format!("must be one of {}", AUTH_METHODS.join(", ")),
+                ));
+            }
+            c.token_endpoint_auth_method = m;
+        }
+        c.settings.public = c.token_endpoint_auth_method == "none";
+        if let Some(uris) = req.redirect_uris {
+            check_list("redirect_uris", &uris)?;
+            for (i, u) in uris.iter().enumerate() {
+                check_redirect_uri(&format!("redirect_uris[{i}]"), u)?;
+            }
+            c.settings.redirect_uris = uris;
+        }
+        let scopes = req
+            .scopes
+            .or_else(|| req.scope.map(|s| s.split_whitespace().map(str::to_owned).collect()));
+        if let Some(scopes) = scopes {
+            check_list("scopes", &scopes)?;
+            self.check_scopes_exist(access, &server.id, &scopes).await?;
+            let mut out: Vec<String> = Vec::new();
+            for s in scopes {
+                if !out.contains(&s) {
+                    out.push(s);
+                }
+            }
+            c.settings.scopes = out;
+        }
+        if let Some(aud) = req.audience {
+            check_list("audience", &aud)?;
+            if let Some(i) = aud.iter().position(|a| a.trim().is_empty() || a.len() > 512) {
+                return Err(ControlError::invalid(
+                    format!("audience[{i}]"),
+                    "must be 1 to 512 characters",
+                ));
+            }
+            c.settings.audience = aud;
+        }
+        if let Some(v) = req.trusted {
+            c.settings.trusted = v;
+        }
+        if let Some(jwks) = req.jwks {
+            for (i, k) in jwks.keys.iter().enumerate() {
+                if k.d.is_some() {
+                    return Err(ControlError::invalid(format!("jwks.keys[{i}]"), "must be a public key"));
+                }
+                if !["RSA", "EC", "OKP"].contains(&k.kty.as_str()) {
+                    return Err(ControlError::invalid(
+                        format!("jwks.keys[{i}].kty"),
+                        "must be RSA, EC or OKP",
+                    ));
+                }
+            }
+            c.settings.jwks = (!jwks.keys.is_empty()).then_some(jwks);
+        }
+        for (field, v, slot) in [
+            ("jwks_uri", req.jwks_uri, &mut c.settings.jwks_uri),
+            ("client_uri", req.client_uri, &mut c.settings.client_uri),
+            ("logo_uri", req.logo_uri, &mut c.settings.logo_uri),
+            ("policy_uri", req.policy_uri, &mut c.settings.policy_uri),
+            ("tos_uri", req.tos_uri, &mut c.settings.tos_uri),
+        ] {
+            if let Some(v) = v {
+                if !v.is_empty() {
+                    check_url(field, &v)?;
+                }
+                *slot = (!v.is_empty()).then_some(v);
+            }
+        }
+        for (field, v, slot, max) in [
+            ("description", req.description, &mut c.settings.description, 1024),
+            ("developer_id", req.developer_id, &mut c.settings.developer_id, 128),
+            (
+                "token_endpoint_signing_alg",
+                req.token_endpoint_signing_alg,
+                &mut c.settings.token_endpoint_signing_alg,
+                16,
+            ),
+        ] {
+            if let Some(v) = v {
+                if v.chars().count() > max {
+                    return Err(ControlError::invalid(
+                        field,
+                        format!("must be at most {max} characters"),
+                    ));
+                }
+                *slot = (!v.is_empty()).then_some(v);
+            }
+        }
+        if let Some(p) = req.privacy {
+            c.settings.privacy = Some(p);
+        }
+        if let Some(v) = req.client_secret_expires_at {
+            if v < 0 {
+                return Err(ControlError::invalid(
+                    "client_secret_expires_at",
+                    "must be 0 (never) or a Unix time",
+                ));
+            }
+            c.settings.client_secret_expires_at = v;
+        }
+        if c.token_endpoint_auth_method == "private_key_jwt"
+            && c.settings.jwks.is_none()
+            && c.settings.jwks_uri.is_none()
+        {
+            return Err(ControlError::invalid(
+                "jwks",
+                "private_key_jwt needs the client's public keys in jwks or jwks_uri",
+            ));
+        }
+        if !c.settings.public && c.grant_types.is_empty() {
+            return Err(ControlError::invalid(
+                "grant_types",
+                "at least one grant type is required",
+            ));
+        }
+        if c.settings.public && c.grant_types.iter().any(|g| g == "client_credentials") {
+            return Err(ControlError::invalid(
+                "grant_types",
+                "a public client (token_endpoint_auth_method none) cannot use client_credentials",
+            ));
+        }
+
+        // Secrets: public clients have none; others keep theirs, take the given one, or get one.
+        if c.settings.public {
+            if req.client_secret.as_deref().is_some_and(|s| !s.is_empty()) {
+                return Err(ControlError::invalid("client_secret", "a public client has no secret"));
+            }
+            c.secret_hash = None;
+            c.secret_sealed = None;
+            return Ok(None);
+        }
+        match req.client_secret.filter(|s| !s.is_empty()) {
+            Some(s) => {
+                if s.chars().count() < MIN_CLIENT_SECRET_LEN || s.len() > 512 {
+                    return Err(ControlError::invalid(
+                        "client_secret",
+                        format!("must be {MIN_CLIENT_SECRET_LEN} to 512 characters"),
+                    ));
+                }
+                Ok(Some((s, false)))
+            }
+            None if c.secret_hash.is_none() => Ok(Some((generate_secret(), true))),
+            None => Ok(None),
+        }
+    }
+
+    async fn set_secret(&self, tid: &TenantId, c: &mut Client, secret: &str, generated: bool) -> ControlResult<()> {
+        c.secret_hash = Some(hash_secret(&self.master, secret, generated).await?);
+        c.secret_sealed = Some(
+            self.master
+                .seal(&client_secret_context(tid, &c.id), secret.as_bytes())
+                .map_err(ControlError::internal)?,
+        );
+        Ok(())
+    }
+
+    /// Creates a client under an existing server with the seed's defaults: generated id and
+    /// secret, grant `authorization_code` with response type `code`, `client_secret_basic`.
+    pub async fn create_client(
+        &self,
+        access: &AdminAccess,
+        mut req: wire::ClientRequest,
+    ) -> ControlResult<wire::Client> {
+        let aid = req
+            .authorization_server_id
+            .take()
+            .ok_or_else(|| ControlError::invalid("authorization_server_id", "is required"))?;
+        let server = self.load_server(access, &aid).await?;
+        let id = match req.client_id.take() {
+            Some(id) => ClientId::parse(id).map_err(|e| ControlError::invalid("client_id", e.to_string()))?,
+            None => ClientId::parse(uuid::Uuid::new_v4().simple().to_string()).map_err(ControlError::internal)?,
+        };
+        let mut c = Client {
+            tenant_id: access.tenant().clone(),
+            server_id: server.id.clone(),
+            id: id.clone(),
+            name: id.to_string(),
+            system: false,
+            grant_types: Vec::new(),
+            token_endpoint_auth_method: "client_secret_basic".into(),
+            secret_hash: None,
+            secret_sealed: None,
+            settings: ClientSettings::default(),
+            created_at: self.clock.now(),
+        };
+        if req.grant_types.is_none() {
+            req.grant_types = Some(vec!["authorization_code".into()]);
+        }
+        let secret = self.apply_client(access, &server, &mut c, req, true).await?;
+        if let Some((s, generated)) = secret {
+            self.set_secret(access.tenant(), &mut c, &s, generated).await?;
+        }
+        self.store.create_client(&c).await.map_err(|e| match e {
+            StoreError::Conflict(_) => ControlError::Conflict {
+                what: "client",
+                id: id.to_string(),
+            },
+            StoreError::NotFound(_) => ControlError::NotFound {
+                what: "authorization server",
+                id: aid.clone(),
+            },
+            e => e.into(),
+        })?;
+        self.snapshots.invalidate(access.tenant());
+        self.client_view(&c)
+    }
+
+    pub async fn get_client(&self, access: &AdminAccess, cid: &str) -> ControlResult<wire::Client> {
+        self.client_view(&self.load_client(access, cid).await?)
+    }
+
+    pub async fn list_clients(&self, access: &AdminAccess, aid: &str) -> ControlResult<wire::Clients> {
+        let server = self.load_server(access, aid).await?;
+        let clients = self.store.list_clients(&server.tenant_id, &server.id).await?;
+        Ok(wire::Clients {
+            clients: clients.iter().map(|c| self.client_view(c)).collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// Omitted fields keep their value; a given `client_secret` replaces the secret.
+    pub async fn update_client(
+        &self,
+        access: &AdminAccess,
+        cid: &str,
+        req: wire::ClientRequest,
+    ) -> ControlResult<wire::Client> {
+        let mut c = self.load_client(access, cid).await?;
+        if req.client_id.as_deref().is_some_and(|v| v != c.id.as_str()) {
+            return Err(ControlError::invalid(
+                "client_id",
+                "does not match the client in the path",
+            ));
+        }
+        if req
+            .authorization_server_id
+            .as_deref()
+            .is_some_and(|v| v != c.server_id.as_str())
+        {
+            return Err(ControlError::invalid(
+                "authorization_server_id",
+                "a client cannot move to another server",
+            ));
+        }
+        let server = self.load_server(access, c.server_id.as_str()).await?;
+        if let Some((s, generated)) = self.apply_client(access, &server, &mut c, req, false).await? {
+            self.set_secret(access.tenant(), &mut c, &s, generated).await?;
+        }
+        self.store.update_client(&c).await.map_err(|e| match e {
+            StoreError::NotFound(_) => ControlError::NotFound {
+                what: "client",
+                id: cid.to_owned(),
+            },
+            e => e.into(),
+        })?;
+        self.snapshots.invalidate(access.tenant());
+        self.client_view(&c)
+    }
+
+    /// Deletes a client. System clients (the bootstrap client) cannot be deleted.
+    pub async fn delete_client(&self, access: &AdminAccess, cid: &str) -> ControlResult<()> {
+        let c = self.load_client(access, cid).await?;
+        if c.system {
+            return Err(ControlError::Refused(format!(
+                "client {cid} is a system client and cannot be deleted"
+            )));
+        }
+        if !self.store.delete_client(&c.tenant_id, &c.id).await? {
+            return Err(ControlError::NotFound {
+                what: "client",
+                id: cid.to_owned(),
+            });
+        }
+        self.snapshots.invalidate(access.tenant());
+        Ok(())
+    }
+}

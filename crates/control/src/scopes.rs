@@ -1,0 +1,230 @@
+//! Scopes (seed 003 `createScope` and friends). A scope belongs to one server; its name is unique
+//! there and is what clients and tokens carry.
+
+use castellan_domain::{Scope, ScopeId, ServerId};
+use castellan_store::StoreError;
+use castellan_types as wire;
+
+use crate::{AdminAccess, Control, ControlError, ControlResult};
+
+/// RFC 6749 §3.3 `scope-token`: printable ASCII without space, `"` and `\`.
+pub(crate) fn check_scope_name(field: &str, name: &str) -> ControlResult<()> {
+    if name.is_empty() || name.len() > 128 {
+        return Err(ControlError::invalid(field, "must be 1 to 128 characters"));
+    }
+    if !name
+        .bytes()
+        .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b))
+    {
+        return Err(ControlError::invalid(
+            field,
+            "may contain only printable ASCII without spaces, '\"' or '\\'",
+        ));
+    }
+    Ok(())
+}
+
+fn optional_text(field: &str, v: &Option<String>, max: usize) -> ControlResult<()> {
+    match v {
+        Some(s) if s.chars().count() > max => Err(ControlError::invalid(
+            field,
+            format!("must be at most {max} characters"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn scope_view(s: Scope) -> wire::Scope {
+    wire::Scope {
+        id: s.id.into(),
+        name: s.name,
+        authorization_server_id: s.server_id.into(),
+        tenant_id: s.tenant_id.into(),
+        display_name: s.display_name,
+        description: s.description,
+        developer_policy_id: s.developer_policy_id,
+        user_policy_id: s.user_policy_id,
+        service_id: s.service_id,
+    }
+}
+
+impl Control {
+    async fn load_scope(&self, access: &AdminAccess, id: &str) -> ControlResult<Scope> {
+        let not_found = || ControlError::NotFound {
+            what: "scope",
+            id: id.to_owned(),
+        };
+        let sid = ScopeId::parse(id).map_err(|_| not_found())?;
+        self.store.get_scope(access.tenant(), &sid).await?.ok_or_else(not_found)
+    }
+
+    pub async fn create_scope(&self, access: &AdminAccess, req: wire::ScopeRequest) -> ControlResult<wire::Scope> {
+        let name = req
+            .name
+            .clone()
+            .ok_or_else(|| ControlError::invalid("name", "is required"))?;
+        check_scope_name("name", &name)?;
+        let aid = req
+            .authorization_server_id
+            .clone()
+            .ok_or_else(|| ControlError::invalid("authorization_server_id", "is required"))?;
+        let server = self.load_server(access, &aid).await?;
+        let id = match &req.id {
+            Some(id) => ScopeId::parse(id.as_str()).map_err(|e| ControlError::invalid("id", e.to_string()))?,
+            None => ScopeId::parse(uuid::Uuid::new_v4().simple().to_string()).map_err(ControlError::internal)?,
+        };
+        for (field, v, max) in [
+            ("display_name", &req.display_name, 256),
+            ("description", &req.description, 1024),
+            ("developer_policy_id", &req.developer_policy_id, 128),
+            ("user_policy_id", &req.user_policy_id, 128),
+            ("service_id", &req.service_id, 128),
+        ] {
+            optional_text(field, v, max)?;
+        }
+        let scope = Scope {
+            tenant_id: server.tenant_id.clone(),
+            server_id: server.id.clone(),
+            id: id.clone(),
+            display_name: req.display_name.unwrap_or_else(|| name.clone()),
+            name,
+            description: req.description.unwrap_or_default(),
+            developer_policy_id: req.developer_policy_id.filter(|s| !s.is_empty()),
+            user_policy_id: req.user_policy_id.filter(|s| !s.is_empty()),
+            service_id: req.service_id.filter(|s| !s.is_empty()),
+            created_at: self.clock.now(),
+        };
+        self.store.create_scope(&scope).await.map_err(|e| match e {
+            StoreError::Conflict(_) => ControlError::Conflict {
+                what: "scope",
+                id: format!(
+                    "{} (id {} or name {:?} on server {})",
+                    id, id, scope.name, scope.server_id
+                ),
+            },
+            StoreError::NotFound(_) => ControlError::NotFound {
+                what: "authorization server",
+                id: aid.clone(),
+            },
+            e => e.into(),
+        })?;
+        self.snapshots.invalidate(access.tenant());
+        Ok(scope_view(scope))
+    }
+
+    pub async fn get_scope(&self, access: &AdminAccess, id: &str) -> ControlResult<wire::Scope> {
+        Ok(scope_view(self.load_scope(access, id).await?))
+    }
+
+    pub async fn list_scopes(&self, access: &AdminAccess, aid: &str) -> ControlResult<wire::Scopes> {
+        let server = self.load_server(access, aid).await?;
+        let scopes = self.store.list_scopes(&server.tenant_id, &server.id).await?;
+        Ok(wire::Scopes {
+            scopes: scopes.into_iter().map(scope_view).collect(),
+        })
+    }
+
+    /// Omitted fields keep their value. The name and server cannot change: clients and issued
+    /// tokens refer to the scope by name.
+    pub async fn update_scope(
+        &self,
+        access: &AdminAccess,
+        id: &str,
+        req: wire::ScopeRequest,
+    ) -> ControlResult<wire::Scope> {
+        let mut scope = self.load_scope(access, id).await?;
+        if req.id.as_deref().is_some_and(|v| v != scope.id.as_str()) {
+            return Err(ControlError::invalid("id", "does not match the scope in the path"));
+        }
+        if req.name.as_deref().is_some_and(|v| v != scope.name) {
+            return Err(ControlError::invalid(
+                "name",
+                "cannot be changed; create a new scope instead",
+            ));
+        }
+        if req
+            .authorization_server_id
+            .as_deref()
+            .is_some_and(|v| v != scope.server_id.as_str())
+        {
+            return Err(ControlError::invalid(
+                "authorization_server_id",
+                "a scope cannot move to another server",
+            ));
+        }
+        for (field, v, max) in [
+            ("display_name", &req.display_name, 256),
+            ("description", &req.description, 1024),
+            ("developer_policy_id", &req.developer_policy_id, 128),
+            ("user_policy_id", &req.user_policy_id, 128),
+            ("service_id", &req.service_id, 128),
+        ] {
+            optional_text(field, v, max)?;
+        }
+        if let Some(v) = req.display_name {
+            scope.display_name = v;
+        }
+        if let Some(v) = req.description {
+            scope.description = v;
+        }
+        for (v, slot) in [
+            (req.developer_policy_id, &mut scope.developer_policy_id),
+            (req.user_policy_id, &mut scope.user_policy_id),
+            (req.service_id, &mut scope.service_id),
+        ] {
+            if let Some(v) = v {
+                *slot = (!v.is_empty()).then_some(v);
+            }
+        }
+        self.store.update_scope(&scope).await.map_err(|e| match e {
+            StoreError::NotFound(_) => ControlError::NotFound {
+                what: "scope",
+                id: id.to_owned(),
+            },
+            e => e.into(),
+        })?;
+        self.snapshots.invalidate(access.tenant());
+        Ok(scope_view(scope))
+    }
+
+    /// Deletes the scope and takes it off every client of its server.
+    pub async fn delete_scope(&self, access: &AdminAccess, id: &str) -> ControlResult<()> {
+        let scope = self.load_scope(access, id).await?;
+        if !self.store.delete_scope(&scope.tenant_id, &scope.id).await? {
+            return Err(ControlError::NotFound {
+                what: "scope",
+                id: id.to_owned(),
+            });
+        }
+        for mut c in self.store.list_clients(&scope.tenant_id, &scope.server_id).await? {
+            if c.settings.scopes.contains(&scope.name) {
+                c.settings.scopes.retain(|s| *s != scope.name);
+                self.store.update_client(&c).await?;
+            }
+        }
+        self.snapshots.invalidate(access.tenant());
+        Ok(())
+    }
+
+    /// Checks that every name is a scope of `aid`; the error names the first that is not.
+    pub(crate) async fn check_scopes_exist(
+        &self,
+        access: &AdminAccess,
+        aid: &ServerId,
+        names: &[String],
+    ) -> ControlResult<()> {
+        if names.is_empty() {
+            return Ok(());
+        }
+        let known = self.store.list_scopes(access.tenant(), aid).await?;
+        for (i, n) in names.iter().enumerate() {
+            if !known.iter().any(|s| s.name == *n) {
+                return Err(ControlError::invalid(
+                    format!("scopes[{i}]"),
+                    format!("no scope {n:?} on authorization server {aid}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}

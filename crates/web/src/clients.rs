@@ -1,0 +1,253 @@
+//! `/api/admin/{tid}/clients…` and `/api/admin/{tid}/scopes…` (seed 003).
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use castellan_types::{ApiErrorBody, Client, ClientRequest, Clients, Scope, ScopeRequest, Scopes};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::extract::{Admin, ApiJson};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_client))
+        .routes(routes!(get_client, update_client, delete_client))
+        .routes(routes!(list_clients))
+        .routes(routes!(create_scope))
+        .routes(routes!(get_scope, update_scope, delete_scope))
+        .routes(routes!(list_scopes))
+}
+
+/// Create client
+///
+/// The client is created under an existing authorization server named by
+/// `authorization_server_id`. Id and secret are generated when absent (a given secret needs at
+/// least 16 characters; secrets Castellan generates are stored as a keyed hash, chosen ones as
+/// argon2id). Without `grant_types` the client gets `authorization_code` with response type `code`;
+/// grant types must be enabled on the server. The default `token_endpoint_auth_method` is
+/// `client_secret_basic`; `none` makes a public client without a secret. Redirect URIs must be
+/// absolute without fragment: https, http on loopback, or a private-use scheme. Scopes must exist
+/// on the client's server.
+#[utoipa::path(post, path = "/api/admin/{tid}/clients", tag = "admin", operation_id = "createClient",
+    params(("tid" = String, Path, description = "Tenant id")),
+    request_body = ClientRequest,
+    security(("basic" = [])),
+    responses(
+        (status = 201, description = "Client", body = Client),
+        (status = 400, description = "Bad request", body = ApiErrorBody),
+        (status = 401, description = "Unauthorized", body = ApiErrorBody),
+        (status = 403, description = "Forbidden", body = ApiErrorBody),
+        (status = 404, description = "Authorization server not found", body = ApiErrorBody),
+        (status = 409, description = "A client with this id exists", body = ApiErrorBody),
+        (status = 413, description = "Body over 1 MiB", body = ApiErrorBody),
+        (status = 415, description = "Body is not JSON", body = ApiErrorBody),
+    ))]
+async fn create_client(
+    State(st): State<AppState>,
+    Admin(a): Admin,
+    ApiJson(req): ApiJson<ClientRequest>,
+) -> ApiResult<(StatusCode, Json<Client>)> {
+    Ok((StatusCode::CREATED, Json(st.control.create_client(&a, req).await?)))
+}
+
+/// Get client
+///
+/// The secret of a client created by a developer is empty.
+#[utoipa::path(get, path = "/api/admin/{tid}/clients/{cid}", tag = "admin", operation_id = "getClient",
+    params(("tid" = String, Path, description = "Tenant id"), ("cid" = String, Path, description = "Client id")),
+    security(("basic" = [])),
+    responses(
+        (status = 200, description = "Client", body = Client),
+        (status = 401, description = "Unauthorized", body = ApiErrorBody),
+        (status = 403, description = "Forbidden", body = ApiErrorBody),
+        (status = 404, description = "Not found", body = ApiErrorBody),
+    ))]
+async fn get_client(
+    State(st): State<AppState>,
+    Admin(a): Admin,
+    Path((_tid, cid)): Path<(String, String)>,
+) -> ApiResult<Json<Client>> {
+    Ok(Json(st.control.get_client(&a, &cid).await?))
+}
+
+/// Update client
+///
+/// Fields left out keep their value; a given `client_secret` replaces the secret. A client cannot
+/// move to another server.
+#[utoipa::path(put, path = "/api/admin/{tid}/clients/{cid}", tag = "admin", operation_id = "updateClient",
+    params(("tid" = String, Path, description = "Tenant id"), ("cid" = String, Path, description = "Client id")),
+    request_body = ClientRequest,
+    security(("basic" = [])),
+    responses(
+        (status = 200, description = "Client", body = Client),
+        (status = 400, description = "Bad request", body = ApiErrorBody),
+        (status = 401, description = "Unauthorized", body = ApiErrorBody),
+        (status = 403, description = "Forbidden", body = ApiErrorBody),
+        (status = 404, description = "Not found", body = ApiErrorBody),
+        (status = 413, description = "Body over 1 MiB", body = ApiErrorBody),
+        (status = 415, description = "Body is not JSON", body = ApiErrorBody),
+    ))]
+async fn update_client(
+    State(st): State<AppState>,
+    Admin(a): Admin,
+    Path((_tid, cid)): Path<(String, String)>,
+    ApiJson(req): ApiJson<ClientRequest>,
+) -> ApiResult<Json<Client>> {
+    Ok(Json(st.control.update_client(&a, &cid, req).await?))
+}
+
+/// Delete client
+///
+/// System clients (the bootstrap client) cannot be deleted (400).
+#[utoipa::path(delete, path = "/api/admin/{tid}/clients/{cid}", tag = "admin", operation_id = "deleteClient",
+    params(("tid" = String, Path, description = "Tenant id"), ("cid" = String, Path, description = "Client id")),
+    security(("basic" = [])),
+    responses(
+        (status = 204, description = "Client has been deleted"),
+        (status = 400, description = "System client", body = ApiErrorBody),
+        (status = 401, description = "Unauthorized", body = ApiErrorBody),
+        (status = 403, description = "Forbidden", body = ApiErrorBody),
+        (status = 404, description = "Not found", body = ApiErrorBody),
+    ))]
+async fn delete_client(
+    State(st): State<AppState>,
+    Admin(a): Admin,
+    Path((_tid, cid)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    st.control.delete_client(&a, &cid).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// List clients
+///
+/// Clients created by admins and developers; a developer-created client's secret is empty.
+#[utoipa::path(get, path = "/api/admin/{tid}/servers/{aid}/clients", tag = "admin", operation_id = "listClients",
+    params(("tid" = String, Path, description = "Tenant id"), ("aid" = String, Path, description = "Authorization server id")),
+    security(("basic" = [])),
+    responses(
+        (status = 200, description = "Clients", body = Clients),
+        (status = 401, description = "Unauthorized", body = ApiErrorBody),
+        (status = 403, description = "Forbidden", body = ApiErrorBody),
+        (status = 404, description = "Not found", body = ApiErrorBody),
+    ))]
+async fn list_clients(
+    State(st): State<AppState>,
+    Admin(a): Admin,
+    Path((_tid, aid)): Path<(String, String)>,
+) -> ApiResult<Json<Clients>> {
+    Ok(Json(st.control.list_clients(&a, &aid).await?))
+}
+
+/// Create scope
+///
+/// `name` and `authorization_server_id` are required; the id is generated when absent. A name is
+/// unique within its server (409) and is an RFC 6749 scope token.
+#[utoipa::path(post, path = "/api/admin/{tid}/scopes", tag = "admin", operation_id = "createScope",
+    params(("tid" = String, Path, description = "Tenant id")),
+    request_body = ScopeRequest,
+    security(("basic" = [])),
+    responses(
+        (status = 201, description = "Scope", body = Scope),
+        (status = 400, description = "Bad request", body = ApiErrorBody),
+        (status = 401, description = "Unauthorized", body = ApiErrorBody),
+        (status = 403, description = "Forbidden", body = ApiErrorBody),
+        (status = 404, description = "Authorization server not found", body = ApiErrorBody),
+        (status = 409, description = "Id or name taken", body = ApiErrorBody),
+        (status = 413, description = "Body over 1 MiB", body = ApiErrorBody),
+        (status = 415, description = "Body is not JSON", body = ApiErrorBody),
+    ))]
+async fn create_scope(
+    State(st): State<AppState>,
+    Admin(a): Admin,
+    ApiJson(req): ApiJson<ScopeRequest>,
+) -> ApiResult<(StatusCode, Json<Scope>)> {
+    Ok((StatusCode::CREATED, Json(st.control.create_scope(&a, req).await?)))
+}
+
+/// Get scope
+#[utoipa::path(get, path = "/api/admin/{tid}/scopes/{scp}", tag = "admin", operation_id = "getScope",
+    params(("tid" = String, Path, description = "Tenant id"), ("scp" = String, Path, description = "Scope id")),
+    security(("basic" = [])),
+    responses(
+        (status = 200, description = "Scope", body = Scope),
+        (status = 401, description = "Unauthorized", body = ApiErrorBody),
+        (status = 403, description = "Forbidden", body = ApiErrorBody),
+        (status = 404, description = "Not found", body = ApiErrorBody),
+    ))]
+async fn get_scope(
+    State(st): State<AppState>,
+    Admin(a): Admin,
+    Path((_tid, scp)): Path<(String, String)>,
+) -> ApiResult<Json<Scope>> {
+    Ok(Json(st.control.get_scope(&a, &scp).await?))
+}
+
+/// Update scope
+///
+/// Fields left out keep their value. The name and the server cannot change (400): clients and
+/// issued tokens refer to a scope by name.
+#[utoipa::path(put, path = "/api/admin/{tid}/scopes/{scp}", tag = "admin", operation_id = "updateScope",
+    params(("tid" = String, Path, description = "Tenant id"), ("scp" = String, Path, description = "Scope id")),
+    request_body = ScopeRequest,
+    security(("basic" = [])),
+    responses(
+        (status = 200, description = "Scope", body = Scope),
+        (status = 400, description = "Bad request", body = ApiErrorBody),
+        (status = 401, description = "Unauthorized", body = ApiErrorBody),
+        (status = 403, description = "Forbidden", body = ApiErrorBody),
+        (status = 404, description = "Not found", body = ApiErrorBody),
+        (status = 413, description = "Body over 1 MiB", body = ApiErrorBody),
+        (status = 415, description = "Body is not JSON", body = ApiErrorBody),
+    ))]
+async fn update_scope(
+    State(st): State<AppState>,
+    Admin(a): Admin,
+    Path((_tid, scp)): Path<(String, String)>,
+    ApiJson(req): ApiJson<ScopeRequest>,
+) -> ApiResult<Json<Scope>> {
+    Ok(Json(st.control.update_scope(&a, &scp, req).await?))
+}
+
+/// Delete scope
+///
+/// The scope is also taken off every client of its server.
+#[utoipa::path(delete, path = "/api/admin/{tid}/scopes/{scp}", tag = "admin", operation_id = "deleteScope",
+    params(("tid" = String, Path, description = "Tenant id"), ("scp" = String, Path, description = "Scope id")),
+    security(("basic" = [])),
+    responses(
+        (status = 204, description = "Scope has been deleted"),
+        (status = 401, description = "Unauthorized", body = ApiErrorBody),
+        (status = 403, description = "Forbidden", body = ApiErrorBody),
+        (status = 404, description = "Not found", body = ApiErrorBody),
+    ))]
+async fn delete_scope(
+    State(st): State<AppState>,
+    Admin(a): Admin,
+    Path((_tid, scp)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    st.control.delete_scope(&a, &scp).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// List scopes
+#[utoipa::path(get, path = "/api/admin/{tid}/servers/{aid}/scopes", tag = "admin", operation_id = "listScopes",
+    params(("tid" = String, Path, description = "Tenant id"), ("aid" = String, Path, description = "Authorization server id")),
+    security(("basic" = [])),
+    responses(
+        (status = 200, description = "Scopes", body = Scopes),
+        (status = 401, description = "Unauthorized", body = ApiErrorBody),
+        (status = 403, description = "Forbidden", body = ApiErrorBody),
+        (status = 404, description = "Not found", body = ApiErrorBody),
+    ))]
+async fn list_scopes(
+    State(st): State<AppState>,
+    Admin(a): Admin,
+    Path((_tid, aid)): Path<(String, String)>,
+) -> ApiResult<Json<Scopes>> {
+    Ok(Json(st.control.list_scopes(&a, &aid).await?))
+}
