@@ -171,7 +171,7 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
 
     // Other nodes' changes (PostgreSQL) keep this node's configuration snapshots current.
     let follower = tokio::spawn(control.clone().follow_changes());
-    let app = castellan_web::router(castellan_web::AppState { control });
+    let app = castellan_web::router(castellan_web::AppState::new(control));
     let (tx, rx) = oneshot::channel::<()>();
     let handle = tokio::spawn(async move {
         let served = axum::serve(listener, app)

@@ -1,6 +1,6 @@
 //! Who may call the admin API of a tenant (DESIGN.md §3).
 
-use castellan_domain::{ClientId, TenantId};
+use castellan_domain::{ADMIN_SERVER, ClientId, TenantId};
 
 use crate::{Control, ControlError, ControlResult};
 
@@ -28,7 +28,7 @@ fn unauthorized() -> ControlError {
 
 impl Control {
     /// Checks HTTP Basic credentials of a client of `{tid}/admin`. The secret is compared in
-    /// constant time against its keyed hash; an unknown tenant or client costs the same work and
+    /// constant time against its stored hash; an unknown tenant or client costs the same work and
     /// gets the same answer as a wrong secret.
     pub async fn authenticate_admin(&self, tid: &str, client_id: &str, secret: &str) -> ControlResult<AdminAccess> {
         let hasher = self.master.secret_hasher();
@@ -36,13 +36,17 @@ impl Control {
             hasher.verify_dummy(secret);
             return Err(unauthorized());
         };
-        let snapshot = self.snapshots.get(self.store.as_ref(), &tid).await?;
-        let hash = snapshot
+        let admin = self
+            .engine
+            .server(tid.as_str(), ADMIN_SERVER)
+            .await
+            .map_err(from_oauth)?;
+        let hash = admin
             .as_ref()
-            .and_then(|s| s.admin_clients.get(&cid))
+            .and_then(|s| s.clients.get(&cid))
             .and_then(|c| c.secret_hash.clone());
         match hash {
-            Some(h) if self.verified_secrets.verify(&self.master, secret, &h).await => Ok(AdminAccess {
+            Some(h) if self.engine.verify_secret(secret, &h).await => Ok(AdminAccess {
                 tenant: tid,
                 client_id: cid,
             }),
@@ -52,5 +56,40 @@ impl Control {
                 Err(unauthorized())
             }
         }
+    }
+
+    /// Checks a bearer access token issued by `{tid}/admin` (signature, expiry, revocation) to a
+    /// client that still exists there.
+    pub async fn authenticate_admin_bearer(&self, tid: &str, token: &str) -> ControlResult<AdminAccess> {
+        let Some(admin) = self.engine.server(tid, ADMIN_SERVER).await.map_err(from_oauth)? else {
+            return Err(unauthorized_token());
+        };
+        let claims = self
+            .engine
+            .verify_access_token(&admin, token)
+            .await
+            .map_err(from_oauth)?;
+        let Some(claims) = claims else {
+            return Err(unauthorized_token());
+        };
+        let cid = ClientId::parse(claims.client_id).map_err(|_| unauthorized_token())?;
+        if !admin.clients.contains_key(&cid) {
+            return Err(unauthorized_token());
+        }
+        Ok(AdminAccess {
+            tenant: admin.tenant_id().clone(),
+            client_id: cid,
+        })
+    }
+}
+
+fn unauthorized_token() -> ControlError {
+    ControlError::Unauthorized("invalid or expired access token".into())
+}
+
+fn from_oauth(e: castellan_oauth::OAuthError) -> ControlError {
+    match e.code {
+        castellan_oauth::ErrorCode::TemporarilyUnavailable => ControlError::Unavailable(e.description),
+        _ => ControlError::Internal(e.description),
     }
 }

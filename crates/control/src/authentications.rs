@@ -17,10 +17,6 @@ const MAX_METHODS: usize = 32;
 const MAX_STATIC_USERS: usize = 1000;
 const MAX_PASSWORD_LEN: usize = 1024;
 
-fn seal_context(tid: &TenantId, aid: &ServerId, method_id: &str) -> String {
-    format!("auth-method/{tid}/{aid}/{method_id}")
-}
-
 /// Takes the upstream client secret out of whichever provider block the method has.
 fn take_client_secret(m: &mut wire::AuthenticationMethod) -> Option<String> {
     [
@@ -100,7 +96,7 @@ impl Control {
                 Some(secret) => {
                     let sealed = self
                         .master
-                        .seal(&seal_context(tid, aid, &m.id), secret.as_bytes())
+                        .seal(&castellan_domain::seal::auth_method(tid, aid, &m.id), secret.as_bytes())
                         .map_err(ControlError::internal)?;
                     Some(b64url(&sealed))
                 }
@@ -199,7 +195,7 @@ impl Control {
             .update_server(&server, None)
             .await
             .map_err(|e| crate::servers::not_found_as_server(e, aid))?;
-        self.snapshots.invalidate(&server.tenant_id);
+        self.engine.invalidate(&server.tenant_id);
         Ok(Self::methods_view(&server.authentications))
     }
 
@@ -233,7 +229,10 @@ impl Control {
         };
         let bytes = b64url_decode(sealed).ok_or_else(|| ControlError::internal("sealed secret is not base64url"))?;
         self.master
-            .open_string(&seal_context(&server.tenant_id, &server.id, method_id), &bytes)
+            .open_string(
+                &castellan_domain::seal::auth_method(&server.tenant_id, &server.id, method_id),
+                &bytes,
+            )
             .map(Some)
             .map_err(ControlError::internal)
     }

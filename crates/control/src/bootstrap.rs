@@ -29,10 +29,6 @@ pub struct BootstrapCredentials {
     pub client_secret: String,
 }
 
-pub(crate) fn client_secret_context(tid: &TenantId, cid: &ClientId) -> String {
-    format!("client-secret/{tid}/{cid}")
-}
-
 impl Control {
     /// A tenant with its `admin` and `developer` (system) and `default` servers, each with a
     /// freshly generated signing key and secret.
@@ -90,7 +86,7 @@ impl Control {
             },
             e => e.into(),
         })?;
-        self.snapshots.invalidate(&tid);
+        self.engine.invalidate(&tid);
         Ok(self.tenant_view(seed.tenant))
     }
 
@@ -123,10 +119,14 @@ impl Control {
             system: true,
             grant_types: vec!["client_credentials".into()],
             token_endpoint_auth_method: "client_secret_basic".into(),
-            secret_hash: Some(crate::secrets::hash_secret(&self.master, &secret, generated).await?),
+            secret_hash: Some(
+                castellan_oauth::secrets::hash_secret(&self.master, &secret, generated)
+                    .await
+                    .map_err(ControlError::internal)?,
+            ),
             secret_sealed: Some(
                 self.master
-                    .seal(&client_secret_context(&tid, &cid), secret.as_bytes())
+                    .seal(&castellan_domain::seal::client_secret(&tid, &cid), secret.as_bytes())
                     .map_err(ControlError::internal)?,
             ),
             settings: ClientSettings {
@@ -139,7 +139,7 @@ impl Control {
         if !self.store.bootstrap(&seed).await? {
             return Ok(None);
         }
-        self.snapshots.invalidate(&tid);
+        self.engine.invalidate(&tid);
         Ok(Some(BootstrapCredentials {
             tenant_id: tid.to_string(),
             server_id: ADMIN_SERVER.into(),

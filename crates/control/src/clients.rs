@@ -5,11 +5,10 @@ use castellan_jose::generate_secret;
 use castellan_store::StoreError;
 use castellan_types as wire;
 
-use crate::bootstrap::client_secret_context;
-use crate::secrets::hash_secret;
 use crate::servers::check_url;
 use crate::tenants::check_name;
 use crate::{AdminAccess, Control, ControlError, ControlResult};
+use castellan_oauth::secrets::hash_secret;
 
 /// Token endpoint authentication methods a client may register (RFC 7591 §2, OIDC Core §9).
 pub const AUTH_METHODS: [&str; 5] = [
@@ -75,7 +74,7 @@ impl Control {
         let secret = match &c.secret_sealed {
             Some(sealed) => self
                 .master
-                .open_string(&client_secret_context(&c.tenant_id, &c.id), sealed)
+                .open_string(&castellan_domain::seal::client_secret(&c.tenant_id, &c.id), sealed)
                 .map_err(ControlError::internal)?,
             None => String::new(),
         };
@@ -314,10 +313,14 @@ impl Control {
     }
 
     async fn set_secret(&self, tid: &TenantId, c: &mut Client, secret: &str, generated: bool) -> ControlResult<()> {
-        c.secret_hash = Some(hash_secret(&self.master, secret, generated).await?);
+        c.secret_hash = Some(
+            hash_secret(&self.master, secret, generated)
+                .await
+                .map_err(ControlError::internal)?,
+        );
         c.secret_sealed = Some(
             self.master
-                .seal(&client_secret_context(tid, &c.id), secret.as_bytes())
+                .seal(&castellan_domain::seal::client_secret(tid, &c.id), secret.as_bytes())
                 .map_err(ControlError::internal)?,
         );
         Ok(())
@@ -370,7 +373,7 @@ impl Control {
             },
             e => e.into(),
         })?;
-        self.snapshots.invalidate(access.tenant());
+        self.engine.invalidate(access.tenant());
         self.client_view(&c)
     }
 
@@ -421,7 +424,7 @@ impl Control {
             },
             e => e.into(),
         })?;
-        self.snapshots.invalidate(access.tenant());
+        self.engine.invalidate(access.tenant());
         self.client_view(&c)
     }
 
@@ -439,7 +442,7 @@ impl Control {
                 id: cid.to_owned(),
             });
         }
-        self.snapshots.invalidate(access.tenant());
+        self.engine.invalidate(access.tenant());
         Ok(())
     }
 }

@@ -10,22 +10,20 @@ mod bootstrap;
 mod clients;
 mod error;
 mod scopes;
-mod secrets;
 mod servers;
-mod snapshot;
 mod tenants;
 
 use std::sync::Arc;
 
 use castellan_domain::Clock;
 use castellan_jose::MasterKey;
+use castellan_oauth::Engine;
 use castellan_store::{ConfigChange, Store};
 
 pub use access::AdminAccess;
 pub use bootstrap::{BootstrapCredentials, BootstrapOptions};
 pub use clients::{AUTH_METHODS, RESPONSE_TYPES, check_redirect_uri};
 pub use error::{ControlError, ControlResult};
-pub use snapshot::TenantSnapshot;
 
 /// Shared state of the control plane. Cheap to clone behind an `Arc`.
 pub struct Control {
@@ -33,8 +31,7 @@ pub struct Control {
     master: Arc<MasterKey>,
     clock: Arc<dyn Clock>,
     public_url: String,
-    snapshots: snapshot::Snapshots,
-    verified_secrets: secrets::VerifiedSecrets,
+    engine: Arc<Engine>,
 }
 
 impl Control {
@@ -42,13 +39,17 @@ impl Control {
     /// `{public_url}/{tid}/{aid}`.
     pub fn new(store: Arc<dyn Store>, master: Arc<MasterKey>, clock: Arc<dyn Clock>, public_url: &str) -> Self {
         Self {
+            engine: Arc::new(Engine::new(store.clone(), master.clone(), clock.clone(), public_url)),
             store,
             master,
             clock,
             public_url: public_url.trim_end_matches('/').to_owned(),
-            snapshots: snapshot::Snapshots::default(),
-            verified_secrets: secrets::VerifiedSecrets::default(),
         }
+    }
+
+    /// The protocol engine, sharing this control plane's store, keys and snapshots.
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
     }
 
     pub fn public_url(&self) -> &str {
@@ -58,8 +59,8 @@ impl Control {
     /// Applies a change another node committed: the affected snapshots are rebuilt on next use.
     pub fn apply_change(&self, change: &ConfigChange) {
         match change {
-            ConfigChange::Tenant(tid) => self.snapshots.invalidate(tid),
-            ConfigChange::Everything => self.snapshots.invalidate_all(),
+            ConfigChange::Tenant(tid) => self.engine.invalidate(tid),
+            ConfigChange::Everything => self.engine.invalidate_all(),
         }
     }
 

@@ -108,7 +108,7 @@ impl Control {
             },
             e => e.into(),
         })?;
-        self.snapshots.invalidate(access.tenant());
+        self.engine.invalidate(access.tenant());
         Ok(scope_view(scope))
     }
 
@@ -183,7 +183,7 @@ impl Control {
             },
             e => e.into(),
         })?;
-        self.snapshots.invalidate(access.tenant());
+        self.engine.invalidate(access.tenant());
         Ok(scope_view(scope))
     }
 
@@ -202,7 +202,7 @@ impl Control {
                 self.store.update_client(&c).await?;
             }
         }
-        self.snapshots.invalidate(access.tenant());
+        self.engine.invalidate(access.tenant());
         Ok(())
     }
 

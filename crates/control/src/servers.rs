@@ -27,14 +27,6 @@ pub(crate) fn not_found_as_server(e: StoreError, aid: &str) -> ControlError {
     }
 }
 
-fn secrets_context(tid: &TenantId, aid: &ServerId) -> String {
-    format!("server-secrets/{tid}/{aid}")
-}
-
-pub(crate) fn key_context(tid: &TenantId, aid: &ServerId, kid: &str) -> String {
-    format!("server-key/{tid}/{aid}/{kid}")
-}
-
 fn check_secret(field: &str, s: &str) -> ControlResult<()> {
     let n = s.chars().count();
     if n < MIN_SECRET_LEN {
@@ -171,7 +163,7 @@ impl Control {
     ) -> ControlResult<SigningKey> {
         let private_sealed = self
             .master
-            .seal(&key_context(tid, aid, &k.kid), &k.pkcs8)
+            .seal(&castellan_domain::seal::server_key(tid, aid, &k.kid), &k.pkcs8)
             .map_err(ControlError::internal)?;
         Ok(SigningKey {
             kid: k.kid,
@@ -252,7 +244,10 @@ impl Control {
         let secrets: ServerSecrets = serde_json::from_slice(
             &self
                 .master
-                .open(&secrets_context(&s.tenant_id, &s.id), &s.secrets_sealed)
+                .open(
+                    &castellan_domain::seal::server_secrets(&s.tenant_id, &s.id),
+                    &s.secrets_sealed,
+                )
                 .map_err(ControlError::internal)?,
         )
         .map_err(ControlError::internal)?;
@@ -293,7 +288,7 @@ impl Control {
     ) -> ControlResult<Vec<u8>> {
         let json = serde_json::to_vec(secrets).map_err(ControlError::internal)?;
         self.master
-            .seal(&secrets_context(tid, aid), &json)
+            .seal(&castellan_domain::seal::server_secrets(tid, aid), &json)
             .map_err(ControlError::internal)
     }
 
@@ -402,7 +397,7 @@ impl Control {
             },
             e => e.into(),
         })?;
-        self.snapshots.invalidate(&tid);
+        self.engine.invalidate(&tid);
         self.server_view(&server, &keys)
     }
 
@@ -432,7 +427,10 @@ impl Control {
         let mut secrets: ServerSecrets = serde_json::from_slice(
             &self
                 .master
-                .open(&secrets_context(&tid, &sid), &server.secrets_sealed)
+                .open(
+                    &castellan_domain::seal::server_secrets(&tid, &sid),
+                    &server.secrets_sealed,
+                )
                 .map_err(ControlError::internal)?,
         )
         .map_err(ControlError::internal)?;
@@ -492,7 +490,7 @@ impl Control {
             .update_server(&server, new_keys.as_deref())
             .await
             .map_err(|e| not_found_as_server(e, aid))?;
-        self.snapshots.invalidate(&tid);
+        self.engine.invalidate(&tid);
         let keys = match new_keys {
             Some(k) => k,
             None => existing,
@@ -514,7 +512,7 @@ impl Control {
                 id: aid.to_owned(),
             });
         }
-        self.snapshots.invalidate(&server.tenant_id);
+        self.engine.invalidate(&server.tenant_id);
         Ok(())
     }
 }

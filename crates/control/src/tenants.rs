@@ -90,7 +90,7 @@ impl Control {
             t.jwks = jwks;
         }
         self.store.update_tenant(&t).await?;
-        self.snapshots.invalidate(&t.id);
+        self.engine.invalidate(&t.id);
         Ok(self.tenant_view(t))
     }
 }

@@ -7,6 +7,7 @@ pub mod clock;
 pub mod duration;
 pub mod entity;
 pub mod id;
+pub mod seal;
 
 pub use clock::{Clock, FixedClock, SystemClock, UnixTime};
 pub use duration::GoDuration;

@@ -3,6 +3,7 @@
 //!
 //! Everything is built on aws-lc-rs (signing, AEAD, HMAC, HKDF, randomness) and the `argon2` crate.
 
+pub mod jwt;
 pub mod keys;
 pub mod password;
 pub mod seal;
@@ -13,6 +14,15 @@ pub use seal::{MasterKey, SealError};
 pub use secret::{SecretHasher, generate_secret};
 
 use base64::Engine;
+
+/// A random identifier: 16 bytes (128 bits), base64url. For `jti`s and similar.
+pub fn random_id() -> String {
+    let mut bytes = [0u8; 16];
+    if aws_lc_rs::rand::fill(&mut bytes).is_err() {
+        std::process::abort();
+    }
+    b64url(&bytes)
+}
 
 /// base64url without padding (RFC 7515 §2), the encoding of JWK members and JWS parts.
 pub fn b64url(bytes: &[u8]) -> String {

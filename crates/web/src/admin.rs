@@ -25,7 +25,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 /// Get admin tenant
 #[utoipa::path(get, path = "/api/admin/{tid}/tenant", tag = "admin", operation_id = "getAdminTenant",
     params(("tid" = String, Path, description = "Tenant id")),
-    security(("basic" = [])),
+    security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Tenant", body = Tenant),
         (status = 401, description = "Unauthorized", body = ApiErrorBody),
@@ -43,7 +43,7 @@ async fn get_tenant(State(st): State<AppState>, Admin(a): Admin) -> ApiResult<Js
 #[utoipa::path(put, path = "/api/admin/{tid}/tenant", tag = "admin", operation_id = "updateAdminTenant",
     params(("tid" = String, Path, description = "Tenant id")),
     request_body = TenantRequest,
-    security(("basic" = [])),
+    security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Tenant", body = Tenant),
         (status = 400, description = "Bad request", body = ApiErrorBody),
@@ -64,7 +64,7 @@ async fn update_tenant(
 /// List authorization servers
 #[utoipa::path(get, path = "/api/admin/{tid}/servers", tag = "admin", operation_id = "listAuthorizationServers",
     params(("tid" = String, Path, description = "Tenant id")),
-    security(("basic" = [])),
+    security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Servers", body = Servers),
         (status = 401, description = "Unauthorized", body = ApiErrorBody),
@@ -85,7 +85,7 @@ async fn list_servers(State(st): State<AppState>, Admin(a): Admin) -> ApiResult<
 #[utoipa::path(post, path = "/api/admin/{tid}/servers", tag = "admin", operation_id = "createAuthorizationServer",
     params(("tid" = String, Path, description = "Tenant id")),
     request_body = ServerRequest,
-    security(("basic" = [])),
+    security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 201, description = "Server", body = Server),
         (status = 400, description = "Bad request", body = ApiErrorBody),
@@ -107,7 +107,7 @@ async fn create_server(
 /// Get authorization server
 #[utoipa::path(get, path = "/api/admin/{tid}/servers/{aid}", tag = "admin", operation_id = "getAuthorizationServer",
     params(("tid" = String, Path, description = "Tenant id"), ("aid" = String, Path, description = "Authorization server id")),
-    security(("basic" = [])),
+    security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Server", body = Server),
         (status = 401, description = "Unauthorized", body = ApiErrorBody),
@@ -131,7 +131,7 @@ async fn get_server(
 #[utoipa::path(put, path = "/api/admin/{tid}/servers/{aid}", tag = "admin", operation_id = "updateAuthorizationServer",
     params(("tid" = String, Path, description = "Tenant id"), ("aid" = String, Path, description = "Authorization server id")),
     request_body = ServerRequest,
-    security(("basic" = [])),
+    security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Server", body = Server),
         (status = 400, description = "Bad request", body = ApiErrorBody),
@@ -156,7 +156,7 @@ async fn update_server(
 /// cannot be deleted (400).
 #[utoipa::path(delete, path = "/api/admin/{tid}/servers/{aid}", tag = "admin", operation_id = "deleteAuthorizationServer",
     params(("tid" = String, Path, description = "Tenant id"), ("aid" = String, Path, description = "Authorization server id")),
-    security(("basic" = [])),
+    security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 204, description = "Authorization server has been deleted"),
         (status = 400, description = "System server", body = ApiErrorBody),
@@ -182,7 +182,7 @@ async fn delete_server(
 #[utoipa::path(put, path = "/api/admin/{tid}/servers/{aid}/authentications", tag = "admin", operation_id = "updateAuthentications",
     params(("tid" = String, Path, description = "Tenant id"), ("aid" = String, Path, description = "Authorization server id")),
     request_body = Authentications,
-    security(("basic" = [])),
+    security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Authentications", body = Authentications),
         (status = 400, description = "Bad request", body = ApiErrorBody),

@@ -36,7 +36,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(post, path = "/api/admin/{tid}/clients", tag = "admin", operation_id = "createClient",
     params(("tid" = String, Path, description = "Tenant id")),
     request_body = ClientRequest,
-    security(("basic" = [])),
+    security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 201, description = "Client", body = Client),
         (status = 400, description = "Bad request", body = ApiErrorBody),
@@ -60,7 +60,7 @@ async fn create_client(
 /// The secret of a client created by a developer is empty.
 #[utoipa::path(get, path = "/api/admin/{tid}/clients/{cid}", tag = "admin", operation_id = "getClient",
     params(("tid" = String, Path, description = "Tenant id"), ("cid" = String, Path, description = "Client id")),
-    security(("basic" = [])),
+    security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Client", body = Client),
         (status = 401, description = "Unauthorized", body = ApiErrorBody),
@@ -82,7 +82,7 @@ async fn get_client(
 #[utoipa::path(put, path = "/api/admin/{tid}/clients/{cid}", tag = "admin", operation_id = "updateClient",
     params(("tid" = String, Path, description = "Tenant id"), ("cid" = String, Path, description = "Client id")),
     request_body = ClientRequest,
-    security(("basic" = [])),
+    security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Client", body = Client),
         (status = 400, description = "Bad request", body = ApiErrorBody),
@@ -106,7 +106,7 @@ async fn update_client(
 /// System clients (the bootstrap client) cannot be deleted (400).
 #[utoipa::path(delete, path = "/api/admin/{tid}/clients/{cid}", tag = "admin", operation_id = "deleteClient",
     params(("tid" = String, Path, description = "Tenant id"), ("cid" = String, Path, description = "Client id")),
-    security(("basic" = [])),
+    security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 204, description = "Client has been deleted"),
         (status = 400, description = "System client", body = ApiErrorBody),
@@ -128,7 +128,7 @@ async fn delete_client(
 /// Clients created by admins and developers; a developer-created client's secret is empty.
 #[utoipa::path(get, path = "/api/admin/{tid}/servers/{aid}/clients", tag = "admin", operation_id = "listClients",
     params(("tid" = String, Path, description = "Tenant id"), ("aid" = String, Path, description = "Authorization server id")),
-    security(("basic" = [])),
+    security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Clients", body = Clients),
         (status = 401, description = "Unauthorized", body = ApiErrorBody),
@@ -150,7 +150,7 @@ async fn list_clients(
 #[utoipa::path(post, path = "/api/admin/{tid}/scopes", tag = "admin", operation_id = "createScope",
     params(("tid" = String, Path, description = "Tenant id")),
     request_body = ScopeRequest,
-    security(("basic" = [])),
+    security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 201, description = "Scope", body = Scope),
         (status = 400, description = "Bad request", body = ApiErrorBody),
@@ -172,7 +172,7 @@ async fn create_scope(
 /// Get scope
 #[utoipa::path(get, path = "/api/admin/{tid}/scopes/{scp}", tag = "admin", operation_id = "getScope",
     params(("tid" = String, Path, description = "Tenant id"), ("scp" = String, Path, description = "Scope id")),
-    security(("basic" = [])),
+    security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Scope", body = Scope),
         (status = 401, description = "Unauthorized", body = ApiErrorBody),
@@ -194,7 +194,7 @@ async fn get_scope(
 #[utoipa::path(put, path = "/api/admin/{tid}/scopes/{scp}", tag = "admin", operation_id = "updateScope",
     params(("tid" = String, Path, description = "Tenant id"), ("scp" = String, Path, description = "Scope id")),
     request_body = ScopeRequest,
-    security(("basic" = [])),
+    security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Scope", body = Scope),
         (status = 400, description = "Bad request", body = ApiErrorBody),
@@ -218,7 +218,7 @@ async fn update_scope(
 /// The scope is also taken off every client of its server.
 #[utoipa::path(delete, path = "/api/admin/{tid}/scopes/{scp}", tag = "admin", operation_id = "deleteScope",
     params(("tid" = String, Path, description = "Tenant id"), ("scp" = String, Path, description = "Scope id")),
-    security(("basic" = [])),
+    security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 204, description = "Scope has been deleted"),
         (status = 401, description = "Unauthorized", body = ApiErrorBody),
@@ -237,7 +237,7 @@ async fn delete_scope(
 /// List scopes
 #[utoipa::path(get, path = "/api/admin/{tid}/servers/{aid}/scopes", tag = "admin", operation_id = "listScopes",
     params(("tid" = String, Path, description = "Tenant id"), ("aid" = String, Path, description = "Authorization server id")),
-    security(("basic" = [])),
+    security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Scopes", body = Scopes),
         (status = 401, description = "Unauthorized", body = ApiErrorBody),

@@ -105,6 +105,11 @@ impl FromRequestParts<AppState> for Admin {
                 "send HTTP Basic credentials of a client of the tenant's admin server",
             ));
         };
+        if let Some(token) = auth.strip_prefix("Bearer ").or_else(|| auth.strip_prefix("bearer ")) {
+            return Ok(Admin(
+                state.control.authenticate_admin_bearer(&tid, token.trim()).await?,
+            ));
+        }
         let Some((id, secret)) = parse_basic(auth) else {
             return Err(ApiError::unauthorized("invalid client credentials").detail(
                 "reason",
@@ -136,7 +141,7 @@ pub(crate) fn parse_basic(header: &str) -> Option<(String, String)> {
 }
 
 /// `application/x-www-form-urlencoded` decoding of one value.
-fn form_decode(s: &str) -> Option<String> {
+pub(crate) fn form_decode(s: &str) -> Option<String> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -5,6 +5,8 @@ mod clients;
 mod error;
 mod extract;
 mod logging;
+mod metrics;
+mod oauth;
 
 use std::sync::Arc;
 
@@ -27,6 +29,16 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub control: Arc<Control>,
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+impl AppState {
+    pub fn new(control: Arc<Control>) -> Self {
+        Self {
+            control,
+            metrics: Arc::new(metrics::Metrics::default()),
+        }
+    }
 }
 
 #[derive(OpenApi)]
@@ -39,7 +51,7 @@ Authorization Control Plane API v1.1.0; its errors are `{\"error\", \"status_cod
         license(name = "Apache-2.0")
     ),
     modifiers(&SecuritySchemes),
-    tags((name = "admin", description = "Tenant administration: authenticate with HTTP Basic as a client of the tenant's `admin` server."))
+    tags((name = "admin", description = "Tenant administration: authenticate with HTTP Basic as a client of the tenant's `admin` server, or with a Bearer access token that server issued."))
 )]
 struct ApiDoc;
 
@@ -54,6 +66,16 @@ impl Modify for SecuritySchemes {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Basic)
                     .description(Some("client_id and client_secret of a client of `{tid}/admin`"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("an access token issued by `{tid}/admin` (client_credentials)"))
                     .build(),
             ),
         );
@@ -82,6 +104,8 @@ pub fn router(state: AppState) -> Router {
             get(|| async { Json(serde_json::json!({"status": "ok"})) }),
         )
         .route("/health/ready", get(ready))
+        .route("/metrics", get(metrics_text))
+        .merge(oauth::router())
         .merge(SwaggerUi::new("/docs").url("/api/openapi.json", doc))
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
@@ -102,6 +126,17 @@ async fn ready(State(st): State<AppState>) -> Response {
                 .into_response()
         }
     }
+}
+
+async fn metrics_text(State(st): State<AppState>) -> Response {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        st.metrics.render(),
+    )
+        .into_response()
 }
 
 async fn fallback(uri: Uri) -> Response {

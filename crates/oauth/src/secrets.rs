@@ -10,34 +10,36 @@ use std::sync::Mutex;
 
 use castellan_jose::{MasterKey, password};
 
-use crate::{ControlError, ControlResult};
-
 const ARGON2_PREFIX: &[u8] = b"$argon2";
 const CACHE_LIMIT: usize = 10_000;
 
 /// Recently verified user-chosen secrets: stored argon2 hash → keyed hash of the secret that
 /// matched it. Keyed by the stored hash, so a changed secret can never hit a stale entry.
 #[derive(Default)]
-pub(crate) struct VerifiedSecrets {
+pub struct VerifiedSecrets {
     entries: Mutex<HashMap<Vec<u8>, Vec<u8>>>,
 }
 
-/// Hashes a client secret for storage.
-pub(crate) async fn hash_secret(master: &MasterKey, secret: &str, generated: bool) -> ControlResult<Vec<u8>> {
+/// Hashes a client secret for storage: a keyed hash when Castellan generated it, argon2id when a
+/// person chose it.
+pub async fn hash_secret(
+    master: &MasterKey,
+    secret: &str,
+    generated: bool,
+) -> Result<Vec<u8>, password::PasswordError> {
     if generated {
         return Ok(master.secret_hasher().hash(secret));
     }
     let secret = secret.to_owned();
     let phc = tokio::task::spawn_blocking(move || password::hash(&secret))
         .await
-        .map_err(ControlError::internal)?
-        .map_err(ControlError::internal)?;
+        .map_err(|_| password::PasswordError)??;
     Ok(phc.into_bytes())
 }
 
 impl VerifiedSecrets {
     /// Constant-time check of `secret` against a stored hash of either kind.
-    pub(crate) async fn verify(&self, master: &MasterKey, secret: &str, stored: &[u8]) -> bool {
+    pub async fn verify(&self, master: &MasterKey, secret: &str, stored: &[u8]) -> bool {
         let hasher = master.secret_hasher();
         if !stored.starts_with(ARGON2_PREFIX) {
             return hasher.verify(secret, stored);

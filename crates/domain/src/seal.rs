@@ -1,0 +1,20 @@
+//! The associated-data labels that bind each sealed value to its row (see `castellan-jose::seal`).
+//! One place, so every crate that seals or opens agrees.
+
+use crate::{ClientId, ServerId, TenantId};
+
+pub fn server_key(tid: &TenantId, aid: &ServerId, kid: &str) -> String {
+    format!("server-key/{tid}/{aid}/{kid}")
+}
+
+pub fn server_secrets(tid: &TenantId, aid: &ServerId) -> String {
+    format!("server-secrets/{tid}/{aid}")
+}
+
+pub fn client_secret(tid: &TenantId, cid: &ClientId) -> String {
+    format!("client-secret/{tid}/{cid}")
+}
+
+pub fn auth_method(tid: &TenantId, aid: &ServerId, method_id: &str) -> String {
+    format!("auth-method/{tid}/{aid}/{method_id}")
+}

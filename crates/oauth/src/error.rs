@@ -1,0 +1,86 @@
+//! Protocol errors (RFC 6749 §5.2, RFC 7009 §2.2.1, RFC 7662 §2.3): a closed set of codes. The
+//! description is for the client; `detail` only reaches the log.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    InvalidScope,
+    UnsupportedTokenType,
+    ServerError,
+    TemporarilyUnavailable,
+}
+
+impl ErrorCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant => "invalid_grant",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::InvalidScope => "invalid_scope",
+            Self::UnsupportedTokenType => "unsupported_token_type",
+            Self::ServerError => "server_error",
+            Self::TemporarilyUnavailable => "temporarily_unavailable",
+        }
+    }
+
+    /// The HTTP status RFC 6749 §5.2 prescribes.
+    pub fn status(self) -> u16 {
+        match self {
+            Self::InvalidClient => 401,
+            Self::ServerError => 500,
+            Self::TemporarilyUnavailable => 503,
+            _ => 400,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {description}", code.as_str())]
+pub struct OAuthError {
+    pub code: ErrorCode,
+    pub description: String,
+    /// The client authenticated (or tried to) with HTTP Basic: a 401 carries a Basic challenge.
+    pub basic_challenge: bool,
+}
+
+impl OAuthError {
+    pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
+        Self {
+            code,
+            description: description.into(),
+            basic_challenge: false,
+        }
+    }
+    pub fn invalid_request(d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, d)
+    }
+    pub fn invalid_client(d: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidClient, d)
+    }
+    pub fn server_error(detail: impl std::fmt::Display) -> Self {
+        tracing::error!(%detail, "server error on a protocol endpoint");
+        Self::new(ErrorCode::ServerError, "the server could not complete the request")
+    }
+    pub fn unavailable(detail: impl std::fmt::Display) -> Self {
+        tracing::warn!(%detail, "store unavailable on a protocol endpoint");
+        Self::new(
+            ErrorCode::TemporarilyUnavailable,
+            "the service is temporarily unavailable; retry later",
+        )
+    }
+}
+
+impl From<castellan_store::StoreError> for OAuthError {
+    fn from(e: castellan_store::StoreError) -> Self {
+        match e {
+            castellan_store::StoreError::Unavailable(m) => Self::unavailable(m),
+            e => Self::server_error(e),
+        }
+    }
+}

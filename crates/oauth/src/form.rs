@@ -1,0 +1,42 @@
+//! `application/x-www-form-urlencoded` parameters of protocol requests (RFC 6749 §3.2: a parameter
+//! must not appear more than once; empty values count as absent).
+
+use crate::OAuthError;
+
+/// Most parameters a protocol request may carry.
+const MAX_PARAMS: usize = 64;
+
+#[derive(Debug, Default, Clone)]
+pub struct Form {
+    pairs: Vec<(String, String)>,
+}
+
+impl Form {
+    pub fn new(pairs: Vec<(String, String)>) -> Result<Self, OAuthError> {
+        if pairs.len() > MAX_PARAMS {
+            return Err(OAuthError::invalid_request("too many parameters"));
+        }
+        Ok(Self { pairs })
+    }
+
+    /// The value of `name`, `None` when absent or empty; an error when repeated.
+    pub fn get(&self, name: &str) -> Result<Option<&str>, OAuthError> {
+        let mut found = None;
+        for (k, v) in &self.pairs {
+            if k == name && !v.is_empty() {
+                if found.is_some() {
+                    return Err(OAuthError::invalid_request(format!(
+                        "parameter {name} appears more than once"
+                    )));
+                }
+                found = Some(v.as_str());
+            }
+        }
+        Ok(found)
+    }
+
+    pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
+        self.get(name)?
+            .ok_or_else(|| OAuthError::invalid_request(format!("missing parameter {name}")))
+    }
+}

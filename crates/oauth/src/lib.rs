@@ -1,0 +1,83 @@
+//! The protocol engine: takes parsed requests, the configuration snapshot and the clock, and
+//! returns outcomes or an [`OAuthError`]; never an HTTP response. One module per concern:
+//! client authentication (RFC 6749 §2.3, RFC 7523), grants (RFC 6749 §4.4), access tokens as
+//! JWTs (RFC 9068), introspection (RFC 7662), revocation (RFC 7009), discovery (RFC 8414).
+
+mod client_auth;
+pub mod discovery;
+mod error;
+mod form;
+pub mod secrets;
+pub mod snapshot;
+mod token;
+
+use std::sync::Arc;
+
+use castellan_domain::{Clock, TenantId};
+use castellan_jose::MasterKey;
+use castellan_store::{Store, StoreError};
+
+pub use client_auth::{JWT_BEARER_ASSERTION, Presented};
+pub use error::{ErrorCode, OAuthError};
+pub use form::Form;
+pub use snapshot::{ServerRuntime, TenantSnapshot};
+pub use token::{AccessClaims, TokenResponse};
+
+/// Grant types the token endpoint serves today.
+pub const GRANT_TYPES_SERVED: [&str; 1] = ["client_credentials"];
+
+pub struct Engine {
+    store: Arc<dyn Store>,
+    master: Arc<MasterKey>,
+    clock: Arc<dyn Clock>,
+    public_url: String,
+    snapshots: snapshot::Snapshots,
+    verified: secrets::VerifiedSecrets,
+}
+
+impl Engine {
+    pub fn new(store: Arc<dyn Store>, master: Arc<MasterKey>, clock: Arc<dyn Clock>, public_url: &str) -> Self {
+        Self {
+            store,
+            master,
+            clock,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            snapshots: snapshot::Snapshots::default(),
+            verified: secrets::VerifiedSecrets::default(),
+        }
+    }
+
+    pub fn master(&self) -> &MasterKey {
+        &self.master
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// The tenant's configuration snapshot (`None`: no such tenant).
+    pub async fn snapshot(&self, tid: &TenantId) -> Result<Option<Arc<TenantSnapshot>>, StoreError> {
+        self.snapshots
+            .get(self.store.as_ref(), &self.master, &self.public_url, tid)
+            .await
+    }
+
+    /// The server `{tid}/{aid}` as protocol endpoints see it.
+    pub async fn server(&self, tid: &str, aid: &str) -> Result<Option<Arc<ServerRuntime>>, OAuthError> {
+        let Ok(tid) = TenantId::parse(tid) else { return Ok(None) };
+        Ok(self.snapshot(&tid).await?.and_then(|s| s.server(aid).cloned()))
+    }
+
+    pub fn invalidate(&self, tid: &TenantId) {
+        self.snapshots.invalidate(tid);
+    }
+
+    pub fn invalidate_all(&self) {
+        self.snapshots.invalidate_all();
+    }
+
+    /// Constant-time check of a client secret against its stored hash (either kind).
+    pub async fn verify_secret(&self, secret: &str, stored: &[u8]) -> bool {
+        self.verified.verify(&self.master, secret, stored).await
+    }
+}

@@ -1,0 +1,227 @@
+//! Access tokens (RFC 9068) and the grants that issue them; introspection (RFC 7662) and
+//! revocation (RFC 7009) of those tokens.
+
+use std::sync::Arc;
+
+use castellan_domain::Client;
+use castellan_jose::{jwt, random_id};
+use serde::{Deserialize, Serialize};
+
+use crate::snapshot::ServerRuntime;
+use crate::{Engine, ErrorCode, Form, OAuthError, Presented};
+
+/// The claims of an access token (RFC 9068 §2.2) plus Castellan's `tid`/`aid`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: Vec<String>,
+    pub client_id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub scope: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub nbf: i64,
+    pub jti: String,
+    pub tid: String,
+    pub aid: String,
+}
+
+/// RFC 6749 §5.1.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: String,
+    pub expires_in: u64,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub scope: String,
+}
+
+impl Engine {
+    /// `POST /oauth2/token`.
+    pub async fn token(
+        &self,
+        rt: &ServerRuntime,
+        p: &Presented<'_>,
+    ) -> Result<(Arc<Client>, TokenResponse), OAuthError> {
+        let grant = p.form.require("grant_type")?;
+        let client = self.authenticate_client(rt, p).await?;
+        match grant {
+            "client_credentials" => {
+                let resp = self.client_credentials(rt, &client, p.form)?;
+                Ok((client, resp))
+            }
+            g if rt.server.settings.grant_types.iter().any(|s| s == g) => Err(OAuthError::new(
+                ErrorCode::UnsupportedGrantType,
+                format!("grant type {g} is not served by this endpoint yet"),
+            )),
+            g => Err(OAuthError::new(
+                ErrorCode::UnsupportedGrantType,
+                format!("unsupported grant type {g}"),
+            )),
+        }
+    }
+
+    /// RFC 6749 §4.4. Requested scopes must be a subset of the client's; none requested means
+    /// all of them.
+    fn client_credentials(
+        &self,
+        rt: &ServerRuntime,
+        client: &Client,
+        form: &Form,
+    ) -> Result<TokenResponse, OAuthError> {
+        if !rt.server.settings.grant_types.iter().any(|g| g == "client_credentials") {
+            return Err(OAuthError::new(
+                ErrorCode::UnsupportedGrantType,
+                "client_credentials is disabled on this server",
+            ));
+        }
+        if client.settings.public || !client.grant_types.iter().any(|g| g == "client_credentials") {
+            return Err(OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                "the client may not use client_credentials",
+            ));
+        }
+        let granted: Vec<&str> = match form.get("scope")? {
+            Some(requested) => {
+                let mut out: Vec<&str> = Vec::new();
+                for s in requested.split(' ').filter(|s| !s.is_empty()) {
+                    if !client.settings.scopes.iter().any(|c| c == s) || !rt.scopes.contains_key(s) {
+                        return Err(OAuthError::new(
+                            ErrorCode::InvalidScope,
+                            format!("scope {s} is not allowed for this client"),
+                        ));
+                    }
+                    if !out.contains(&s) {
+                        out.push(s);
+                    }
+                }
+                out
+            }
+            None => client
+                .settings
+                .scopes
+                .iter()
+                .map(String::as_str)
+                .filter(|s| rt.scopes.contains_key(*s))
+                .collect(),
+        };
+        self.mint(rt, client, client.id.as_str(), &granted.join(" "))
+    }
+
+    fn mint(&self, rt: &ServerRuntime, client: &Client, sub: &str, scope: &str) -> Result<TokenResponse, OAuthError> {
+        let signer = rt
+            .signer
+            .as_ref()
+            .ok_or_else(|| OAuthError::server_error("the server has no usable signing key"))?;
+        let now = self.clock.now();
+        let ttl = rt.server.settings.access_token_ttl.as_secs();
+        let aud = if client.settings.audience.is_empty() {
+            vec![client.id.to_string()]
+        } else {
+            client.settings.audience.clone()
+        };
+        let claims = AccessClaims {
+            iss: rt.issuer.clone(),
+            sub: sub.to_owned(),
+            aud,
+            client_id: client.id.to_string(),
+            scope: scope.to_owned(),
+            exp: now + ttl as i64,
+            iat: now,
+            nbf: now,
+            jti: random_id(),
+            tid: rt.tenant_id().to_string(),
+            aid: rt.id().to_string(),
+        };
+        let access_token = jwt::sign(&signer.key, &signer.at_header, &claims).map_err(OAuthError::server_error)?;
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer".into(),
+            expires_in: ttl,
+            scope: scope.to_owned(),
+        })
+    }
+
+    /// Verifies an access token issued by `rt`: signature with one of its published keys, `typ`,
+    /// issuer, tenant and server, time, and that it has not been revoked.
+    pub async fn verify_access_token(
+        &self,
+        rt: &ServerRuntime,
+        token: &str,
+    ) -> Result<Option<AccessClaims>, OAuthError> {
+        let Some(parsed) = jwt::parse(token) else {
+            return Ok(None);
+        };
+        if parsed.header.typ.as_deref() != Some("at+jwt") {
+            return Ok(None);
+        }
+        let Some((jwk, alg)) = parsed.header.kid.as_deref().and_then(|kid| rt.verification_key(kid)) else {
+            return Ok(None);
+        };
+        if !parsed.verify_with(jwk, alg) {
+            return Ok(None);
+        }
+        let Some(claims) = parsed.claims::<AccessClaims>() else {
+            return Ok(None);
+        };
+        let now = self.clock.now();
+        if claims.iss != rt.issuer
+            || claims.tid != rt.tenant_id().as_str()
+            || claims.aid != rt.id().as_str()
+            || claims.exp <= now
+            || claims.nbf > now + 30
+        {
+            return Ok(None);
+        }
+        if self.store.is_revoked(rt.tenant_id(), rt.id(), &claims.jti).await? {
+            return Ok(None);
+        }
+        Ok(Some(claims))
+    }
+
+    /// `POST /oauth2/introspect` (RFC 7662): the caller authenticates as a client of this server.
+    /// Anything not a live token of this server is `{"active": false}`.
+    pub async fn introspect(&self, rt: &ServerRuntime, p: &Presented<'_>) -> Result<serde_json::Value, OAuthError> {
+        let token = p.form.require("token")?;
+        self.authenticate_client(rt, p).await?;
+        Ok(match self.verify_access_token(rt, token).await? {
+            Some(c) => {
+                let mut v = serde_json::to_value(&c).map_err(OAuthError::server_error)?;
+                v["active"] = true.into();
+                v["token_type"] = "Bearer".into();
+                v
+            }
+            None => serde_json::json!({"active": false}),
+        })
+    }
+
+    /// `POST /oauth2/revoke` (RFC 7009). Unknown or invalid tokens are not an error (§2.2); a token
+    /// of another client is refused (§2.1).
+    pub async fn revoke(&self, rt: &ServerRuntime, p: &Presented<'_>) -> Result<(), OAuthError> {
+        let token = p.form.require("token")?;
+        if let Some(hint) = p.form.get("token_type_hint")?
+            && hint != "access_token"
+            && hint != "refresh_token"
+        {
+            return Err(OAuthError::new(
+                ErrorCode::UnsupportedTokenType,
+                format!("unsupported token_type_hint {hint}"),
+            ));
+        }
+        let client = self.authenticate_client(rt, p).await?;
+        let Some(claims) = self.verify_access_token(rt, token).await? else {
+            return Ok(());
+        };
+        if claims.client_id != client.id.as_str() {
+            return Err(OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                "the token was issued to another client",
+            ));
+        }
+        self.store
+            .revoke_token(rt.tenant_id(), rt.id(), &claims.jti, claims.exp)
+            .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,203 @@
+//! Protocol endpoints under each issuer `{public_url}/{tid}/{aid}` (DESIGN.md §2). Errors are
+//! RFC 6749 §5.2 JSON with `Cache-Control: no-store`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use castellan_oauth::{Form, OAuthError, Presented, ServerRuntime, discovery};
+use serde_json::json;
+
+use crate::AppState;
+use crate::extract::{form_decode, parse_basic};
+
+/// Largest form body a protocol endpoint accepts.
+const MAX_FORM_BYTES: usize = 64 * 1024;
+
+pub(crate) fn router() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/{tid}/{aid}/.well-known/openid-configuration", get(metadata))
+        .route("/{tid}/{aid}/.well-known/oauth-authorization-server", get(metadata))
+        .route("/{tid}/{aid}/.well-known/jwks.json", get(jwks))
+        .route("/{tid}/{aid}/oauth2/token", post(token))
+        .route("/{tid}/{aid}/oauth2/introspect", post(introspect))
+        .route("/{tid}/{aid}/oauth2/revoke", post(revoke))
+}
+
+pub(crate) struct ProtocolError(OAuthError);
+
+impl From<OAuthError> for ProtocolError {
+    fn from(e: OAuthError) -> Self {
+        Self(e)
+    }
+}
+
+impl IntoResponse for ProtocolError {
+    fn into_response(self) -> Response {
+        let e = self.0;
+        let status = StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        let mut resp = (
+            status,
+            Json(json!({"error": e.code.as_str(), "error_description": e.description})),
+        )
+            .into_response();
+        let h = resp.headers_mut();
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+        if status == StatusCode::UNAUTHORIZED && e.basic_challenge {
+            h.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Basic realm="castellan", charset="UTF-8""#),
+            );
+        }
+        resp
+    }
+}
+
+type PResult<T> = Result<T, ProtocolError>;
+
+async fn runtime(st: &AppState, tid: &str, aid: &str) -> PResult<Arc<ServerRuntime>> {
+    st.control
+        .engine()
+        .server(tid, aid)
+        .await?
+        .ok_or_else(|| ProtocolError(OAuthError::invalid_request("no such authorization server")))
+}
+
+fn no_store(mut resp: Response) -> Response {
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    resp
+}
+
+/// Parses a form body and the Basic credentials (RFC 6749 §2.3.1: id and secret are
+/// form-encoded before Basic encoding).
+fn parse_request(headers: &HeaderMap, body: &Bytes) -> PResult<(Form, Option<(String, String)>)> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+    {
+        return Err(OAuthError::invalid_request("the body must be application/x-www-form-urlencoded").into());
+    }
+    if body.len() > MAX_FORM_BYTES {
+        return Err(OAuthError::invalid_request("the body is too large").into());
+    }
+    let pairs = form_urlencoded::parse(body).into_owned().collect();
+    let form = Form::new(pairs)?;
+    let basic = match headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        None => None,
+        Some(h) if h.len() > 6 && h[..6].eq_ignore_ascii_case("basic ") => {
+            let (id, secret) = parse_basic(h).ok_or_else(|| {
+                let mut e = OAuthError::invalid_client("malformed Basic credentials");
+                e.basic_challenge = true;
+                ProtocolError(e)
+            })?;
+            Some((form_decode(&id).unwrap_or(id), form_decode(&secret).unwrap_or(secret)))
+        }
+        Some(_) => return Err(OAuthError::invalid_request("unsupported Authorization scheme").into()),
+    };
+    Ok((form, basic))
+}
+
+async fn metadata(State(st): State<AppState>, Path((tid, aid)): Path<(String, String)>) -> Response {
+    match runtime(&st, &tid, &aid).await {
+        Ok(rt) => Json(discovery::metadata(&rt)).into_response(),
+        Err(e) => not_found(e),
+    }
+}
+
+async fn jwks(State(st): State<AppState>, Path((tid, aid)): Path<(String, String)>) -> Response {
+    match runtime(&st, &tid, &aid).await {
+        Ok(rt) => {
+            let mut r = Json(&rt.jwks).into_response();
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+            r
+        }
+        Err(e) => not_found(e),
+    }
+}
+
+fn not_found(e: ProtocolError) -> Response {
+    let mut r = e.into_response();
+    if r.status() == StatusCode::BAD_REQUEST {
+        *r.status_mut() = StatusCode::NOT_FOUND;
+    }
+    r
+}
+
+async fn token(
+    State(st): State<AppState>,
+    Path((tid, aid)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let started = Instant::now();
+    let result = async {
+        let rt = runtime(&st, &tid, &aid).await?;
+        let (form, basic) = parse_request(&headers, &body)?;
+        let grant = form.get("grant_type").ok().flatten().unwrap_or("").to_owned();
+        let outcome = st.control.engine().token(&rt, &Presented { basic, form: &form }).await;
+        Ok::<_, ProtocolError>((grant, outcome))
+    }
+    .await;
+    let (grant, resp) = match result {
+        Ok((grant, Ok((_client, tr)))) => (grant, Ok(no_store(Json(tr).into_response()))),
+        Ok((grant, Err(e))) => (grant, Err(ProtocolError(e))),
+        Err(e) => (String::new(), Err(e)),
+    };
+    let outcome = match &resp {
+        Ok(_) => "issued",
+        Err(e) => e.0.code.as_str(),
+    };
+    st.metrics.token_request(&grant, outcome, started.elapsed());
+    match resp {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn introspect(
+    State(st): State<AppState>,
+    Path((tid, aid)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PResult<Response> {
+    let rt = runtime(&st, &tid, &aid).await?;
+    let (form, basic) = parse_request(&headers, &body)?;
+    let v = st
+        .control
+        .engine()
+        .introspect(&rt, &Presented { basic, form: &form })
+        .await?;
+    st.metrics.introspection(v["active"] == true);
+    Ok(no_store(Json(v).into_response()))
+}
+
+async fn revoke(
+    State(st): State<AppState>,
+    Path((tid, aid)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PResult<Response> {
+    let rt = runtime(&st, &tid, &aid).await?;
+    let (form, basic) = parse_request(&headers, &body)?;
+    st.control
+        .engine()
+        .revoke(&rt, &Presented { basic, form: &form })
+        .await?;
+    Ok(no_store(StatusCode::OK.into_response()))
+}
