@@ -46,7 +46,7 @@ fn every_operation_documents_its_errors_in_the_seed_shape() {
             assert!(op["operationId"].is_string(), "{method} {path} has an operationId");
             assert_eq!(
                 op["security"],
-                serde_json::json!([{"basic": []}]),
+                serde_json::json!([{"basic": []}, {"bearer": []}]),
                 "{method} {path} needs credentials"
             );
             if method == "post" || method == "put" {
