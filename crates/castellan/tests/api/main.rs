@@ -11,3 +11,4 @@ mod cluster;
 mod errors;
 mod servers;
 mod tenant;
+mod tokens;
