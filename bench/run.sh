@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Token-service benchmark: builds a release server, registers an ES256 and an RS256 server with one
+# client each, and drives client_credentials (and introspection) with wrk at several concurrencies.
+# Prints requests/s and latency percentiles per run, and ratios against the targets.
+#   bench/run.sh                 # 10 s per run
+#   DURATION=30 bench/run.sh     # longer runs
+#   CONCURRENCY="64" bench/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${DURATION:-10}
+CONCURRENCY=${CONCURRENCY:-"8 32 64"}
+
+if ! command -v wrk >/dev/null; then
+  if [ "$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null; else echo "install wrk (Debian package wrk)" >&2; exit 1; fi
+fi
+cargo build --release -q
+
+dir=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port"
+secret="bench-bootstrap-secret-$(date +%s%N)"
+CASTELLAN_BOOTSTRAP_CLIENT_SECRET="$secret" CASTELLAN_LOG=warn \
+  target/release/castellan serve --listen "127.0.0.1:$port" --data-dir "$dir" >"$dir/server.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
+for _ in $(seq 100); do curl -sf "$base/health/ready" >/dev/null && break; sleep 0.1; done
+
+admin() { curl -sf -u "bootstrap:$secret" -H 'Content-Type: application/json' "$@"; }
+json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+
+declare -A BASIC
+for kind in ecdsa rsa; do
+  admin -d "{\"id\": \"bench-$kind\", \"key_type\": \"$kind\"}" "$base/api/admin/default/servers" >/dev/null
+  c=$(admin -d "{\"client_id\": \"bench-$kind\", \"authorization_server_id\": \"bench-$kind\", \"grant_types\": [\"client_credentials\"], \"audience\": [\"https://api.example.com\"]}" "$base/api/admin/default/clients")
+  BASIC[$kind]=$(printf '%s:%s' "bench-$kind" "$(echo "$c" | json "['client_secret']")" | base64 -w0)
+done
+
+printf '%-22s %5s %12s %9s %9s %9s %8s\n' run conc "req/s" p50 p90 p99 errors
+run() { # name concurrency url script
+  local out rps p50 p90 p99 errs
+  out=$(wrk -t2 -c"$2" -d"${DURATION}s" --latency -s "$4" "$3")
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p50=$(echo "$out" | awk '$1=="50%" {print $2}')
+  p90=$(echo "$out" | awk '$1=="90%" {print $2}')
+  p99=$(echo "$out" | awk '$1=="99%" {print $2}')
+  errs=$(echo "$out" | awk '/Non-2xx/ {print $5} /Socket errors/ {print "sock"}' | paste -sd' ')
+  printf '%-22s %5s %12s %9s %9s %9s %8s\n' "$1" "$2" "$rps" "$p50" "$p90" "$p99" "${errs:-0}"
+  RESULT["$1/$2"]=$rps
+}
+declare -A RESULT
+for kind in ecdsa rsa; do
+  for c in $CONCURRENCY; do
+    BASIC=${BASIC[$kind]} run "token-$kind" "$c" "$base/default/bench-$kind/oauth2/token" bench/token.lua
+  done
+done
+token=$(curl -sf -H "Authorization: Basic ${BASIC[ecdsa]}" -d grant_type=client_credentials "$base/default/bench-ecdsa/oauth2/token" | json "['access_token']")
+for c in $CONCURRENCY; do
+  BASIC=${BASIC[ecdsa]} TOKEN=$token run "introspect-ecdsa" "$c" "$base/default/bench-ecdsa/oauth2/introspect" bench/introspect.lua
+done
+
+echo
+echo "ratios (measured / target) at the highest concurrency run:"
+last=${CONCURRENCY##* }
+ratio() { python3 -c "print(f'  $1: {float(\"${RESULT[$2/$last]:-0}\")/$3:.2f} of {$3}/s')"; }
+ratio "ES256 tokens" token-ecdsa 30000
+ratio "RS256 tokens" token-rsa 5000
+ratio "introspection" introspect-ecdsa 15000
+python3 -c "print(f'  ES256 / RS256 throughput: {float(\"${RESULT[token-ecdsa/$last]:-0}\")/max(float(\"${RESULT[token-rsa/$last]:-1}\"),1):.1f}x')"
