@@ -1,0 +1,130 @@
+//! Time-dependent rules, checked by moving a FixedClock instead of sleeping.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use castellan_control::{BootstrapOptions, Control};
+use castellan_domain::{Clock, FixedClock};
+use castellan_jose::MasterKey;
+use castellan_oauth::{Form, Presented};
+use castellan_store::Store;
+use castellan_store_sqlite::SqliteStore;
+
+async fn control(clock: Arc<FixedClock>) -> (tempfile::TempDir, Control) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("db")).await.unwrap();
+    store.migrate().await.unwrap();
+    let store: Arc<dyn Store> = Arc::new(store);
+    let master = Arc::new(MasterKey::from_secret("clock test master key 0123456789abcdef").unwrap());
+    let control = Control::new(store, master, clock as Arc<dyn Clock>, "http://castellan.test");
+    let opts = BootstrapOptions {
+        client_id: "bootstrap".into(),
+        client_secret: None,
+    };
+    control.bootstrap(&opts).await.unwrap();
+    (dir, control)
+}
+
+#[tokio::test]
+async fn access_tokens_expire_after_the_servers_ttl() {
+    let clock = Arc::new(FixedClock::new(1_800_000_000));
+    let (_dir, control) = control(clock.clone()).await;
+    assert!(control.authenticate_admin("default", "nobody", "x").await.is_err());
+    let engine = control.engine();
+    let rt = engine.server("default", "admin").await.unwrap().unwrap();
+    let form = Form::new(vec![("grant_type".into(), "client_credentials".into())]).unwrap();
+    // Authenticate as the bootstrap client through its sealed secret, as an operator would read it.
+    let client = rt.clients.values().next().unwrap().clone();
+    let sealed = client.secret_sealed.clone().unwrap();
+    let secret = engine
+        .master()
+        .open_string(
+            &castellan_domain::seal::client_secret(&client.tenant_id, &client.id),
+            &sealed,
+        )
+        .unwrap();
+    let presented = Presented {
+        basic: Some(("bootstrap".into(), secret.clone())),
+        form: &form,
+    };
+    let (_, token) = engine.token(&rt, &presented).await.unwrap();
+    assert_eq!(token.expires_in, 3600);
+    assert!(
+        engine
+            .verify_access_token(&rt, &token.access_token)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        control
+            .authenticate_admin_bearer("default", &token.access_token)
+            .await
+            .is_ok()
+    );
+
+    clock.advance(3599);
+    assert!(
+        engine
+            .verify_access_token(&rt, &token.access_token)
+            .await
+            .unwrap()
+            .is_some(),
+        "valid until exp"
+    );
+    clock.advance(1);
+    assert!(
+        engine
+            .verify_access_token(&rt, &token.access_token)
+            .await
+            .unwrap()
+            .is_none(),
+        "expired at exp"
+    );
+    assert!(
+        control
+            .authenticate_admin_bearer("default", &token.access_token)
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn expired_client_secrets_are_refused() {
+    let clock = Arc::new(FixedClock::new(1_800_000_000));
+    let (_dir, control) = control(clock.clone()).await;
+    let engine = control.engine();
+    let rt = engine.server("default", "admin").await.unwrap().unwrap();
+    let bootstrap = rt.clients.values().next().unwrap().clone();
+    let secret = engine
+        .master()
+        .open_string(
+            &castellan_domain::seal::client_secret(&bootstrap.tenant_id, &bootstrap.id),
+            bootstrap.secret_sealed.as_ref().unwrap(),
+        )
+        .unwrap();
+    let admin = control
+        .authenticate_admin("default", "bootstrap", &secret)
+        .await
+        .unwrap();
+    let req = castellan_types::ClientRequest {
+        client_id: Some("short-lived".into()),
+        authorization_server_id: Some("default".into()),
+        grant_types: Some(vec!["client_credentials".into()]),
+        client_secret: Some("short-lived-secret-0123".into()),
+        client_secret_expires_at: Some(1_800_000_100),
+        ..Default::default()
+    };
+    control.create_client(&admin, req).await.unwrap();
+    let rt = engine.server("default", "default").await.unwrap().unwrap();
+    let form = Form::new(vec![("grant_type".into(), "client_credentials".into())]).unwrap();
+    let p = Presented {
+        basic: Some(("short-lived".into(), "short-lived-secret-0123".into())),
+        form: &form,
+    };
+    assert!(engine.token(&rt, &p).await.is_ok());
+    clock.advance(100);
+    let err = engine.token(&rt, &p).await.unwrap_err();
+    assert_eq!(err.code.as_str(), "invalid_client");
+    assert!(err.description.contains("expired"));
+}
