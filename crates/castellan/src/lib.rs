@@ -2,6 +2,7 @@
 //! Integration tests start the real server through [`start`] on port 0.
 
 pub mod config;
+mod jwks;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -145,6 +146,9 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
     let addr = listener.local_addr()?;
     let public_url = cfg.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
     let control = Arc::new(Control::new(store, master, Arc::new(SystemClock), &public_url));
+    control
+        .engine()
+        .set_jwks_fetcher(Arc::new(jwks::HttpJwksFetcher::new()?));
 
     let opts = BootstrapOptions {
         client_id: cfg.bootstrap_client_id.clone(),

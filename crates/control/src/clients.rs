@@ -53,6 +53,25 @@ pub fn check_redirect_uri(field: &str, v: &str) -> ControlResult<()> {
     }
 }
 
+/// A URL Castellan itself will fetch: https, or http on loopback only (keeps the server from being
+/// pointed at plain-text or internal hosts).
+fn check_fetch_url(field: &str, v: &str) -> ControlResult<()> {
+    let bad = || {
+        Err(ControlError::invalid(
+            field,
+            "must be an https URL (http only on loopback)",
+        ))
+    };
+    let Ok(u) = url::Url::parse(v) else { return bad() };
+    match (u.scheme(), u.host()) {
+        ("https", Some(_)) => Ok(()),
+        ("http", Some(url::Host::Ipv4(ip))) if ip.is_loopback() => Ok(()),
+        ("http", Some(url::Host::Ipv6(ip))) if ip.is_loopback() => Ok(()),
+        ("http", Some(url::Host::Domain("localhost"))) => Ok(()),
+        _ => bad(),
+    }
+}
+
 fn check_list(field: &str, v: &[String]) -> ControlResult<()> {
     if v.len() > MAX_LIST {
         return Err(ControlError::invalid(field, format!("at most {MAX_LIST} entries")));
@@ -220,8 +239,13 @@ impl Control {
             }
             c.settings.jwks = (!jwks.keys.is_empty()).then_some(jwks);
         }
+        if let Some(v) = req.jwks_uri {
+            if !v.is_empty() {
+                check_fetch_url("jwks_uri", &v)?;
+            }
+            c.settings.jwks_uri = (!v.is_empty()).then_some(v);
+        }
         for (field, v, slot) in [
-            ("jwks_uri", req.jwks_uri, &mut c.settings.jwks_uri),
             ("client_uri", req.client_uri, &mut c.settings.client_uri),
             ("logo_uri", req.logo_uri, &mut c.settings.logo_uri),
             ("policy_uri", req.policy_uri, &mut c.settings.policy_uri),

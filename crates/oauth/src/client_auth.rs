@@ -180,13 +180,25 @@ impl Engine {
                 .map_err(OAuthError::server_error)?;
             parsed.verify_hs256(&secret)
         } else {
-            let Some(jwks) = &client.settings.jwks else {
-                return fail("the client registered jwks_uri, which is not supported yet; register jwks");
-            };
             let Some(alg) = SigningAlg::parse(&parsed.header.alg) else {
                 return fail("unsupported alg");
             };
-            jwks.keys
+            let keys = match (&client.settings.jwks, &client.settings.jwks_uri) {
+                (Some(jwks), _) => Arc::new(jwks.clone()),
+                (None, Some(uri)) => match self
+                    .client_jwks
+                    .keys(uri, parsed.header.kid.as_deref(), self.clock.now())
+                    .await
+                {
+                    Ok(k) => k,
+                    Err(why) => {
+                        tracing::warn!(client = %client.id, %why, "cannot fetch the client's jwks_uri");
+                        return fail("the client's jwks_uri could not be fetched");
+                    }
+                },
+                (None, None) => return fail("the client has no registered keys"),
+            };
+            keys.keys
                 .iter()
                 .filter(|k| parsed.header.kid.is_none() || k.kid == parsed.header.kid)
                 .any(|k| {

@@ -7,6 +7,7 @@ mod client_auth;
 pub mod discovery;
 mod error;
 mod form;
+pub mod jwks_uri;
 pub mod secrets;
 pub mod snapshot;
 mod token;
@@ -33,6 +34,7 @@ pub struct Engine {
     public_url: String,
     snapshots: snapshot::Snapshots,
     verified: secrets::VerifiedSecrets,
+    client_jwks: jwks_uri::JwksCache,
 }
 
 impl Engine {
@@ -44,7 +46,14 @@ impl Engine {
             public_url: public_url.trim_end_matches('/').to_owned(),
             snapshots: snapshot::Snapshots::default(),
             verified: secrets::VerifiedSecrets::default(),
+            client_jwks: jwks_uri::JwksCache::default(),
         }
+    }
+
+    /// Lets `private_key_jwt` clients publish their keys at a `jwks_uri`; without a fetcher only
+    /// registered `jwks` are used.
+    pub fn set_jwks_fetcher(&self, fetcher: Arc<dyn jwks_uri::JwksFetcher>) {
+        self.client_jwks.set_fetcher(fetcher);
     }
 
     pub fn master(&self) -> &MasterKey {

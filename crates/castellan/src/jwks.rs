@@ -1,0 +1,49 @@
+//! Fetching clients' `jwks_uri` for `private_key_jwt`: bounded in time and size, no redirects.
+
+use std::time::Duration;
+
+use castellan_oauth::jwks_uri::JwksFetcher;
+use castellan_types::Jwks;
+
+const MAX_BYTES: usize = 64 * 1024;
+
+pub struct HttpJwksFetcher {
+    http: reqwest::Client,
+}
+
+impl HttpJwksFetcher {
+    pub fn new() -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .connect_timeout(Duration::from_secs(3))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("castellan/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self { http })
+    }
+}
+
+#[async_trait::async_trait]
+impl JwksFetcher for HttpJwksFetcher {
+    async fn fetch(&self, uri: &str) -> Result<Jwks, String> {
+        let mut resp = self.http.get(uri).send().await.map_err(|e| e.to_string())?;
+        if !resp.status().is_success() {
+            return Err(format!("status {}", resp.status()));
+        }
+        if resp.content_length().is_some_and(|n| n > MAX_BYTES as u64) {
+            return Err("the JWK Set is too large".into());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| e.to_string())? {
+            body.extend_from_slice(&chunk);
+            if body.len() > MAX_BYTES {
+                return Err("the JWK Set is too large".into());
+            }
+        }
+        let jwks: Jwks = serde_json::from_slice(&body).map_err(|e| format!("not a JWK Set: {e}"))?;
+        if jwks.keys.iter().any(|k| k.d.is_some()) {
+            return Err("the JWK Set contains private keys".into());
+        }
+        Ok(jwks)
+    }
+}
