@@ -4,11 +4,12 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use castellan_types::{ApiErrorBody, Authentications, Server, ServerRequest, Servers, Tenant, TenantRequest};
+use castellan_types::{Authentications, Server, ServerRequest, Servers, Tenant, TenantRequest};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::docs::{CreateErrors, DeleteErrors, ReadErrors, WriteErrors};
 use crate::error::ApiError;
 use crate::extract::{Admin, ApiJson};
 
@@ -28,9 +29,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Tenant", body = Tenant),
-        (status = 401, description = "Unauthorized", body = ApiErrorBody),
-        (status = 403, description = "Forbidden", body = ApiErrorBody),
-        (status = 404, description = "Not found", body = ApiErrorBody),
+        ReadErrors,
     ))]
 async fn get_tenant(State(st): State<AppState>, Admin(a): Admin) -> ApiResult<Json<Tenant>> {
     Ok(Json(st.control.get_tenant(&a).await?))
@@ -46,12 +45,7 @@ async fn get_tenant(State(st): State<AppState>, Admin(a): Admin) -> ApiResult<Js
     security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Tenant", body = Tenant),
-        (status = 400, description = "Bad request", body = ApiErrorBody),
-        (status = 401, description = "Unauthorized", body = ApiErrorBody),
-        (status = 403, description = "Forbidden", body = ApiErrorBody),
-        (status = 404, description = "Not found", body = ApiErrorBody),
-        (status = 413, description = "Body over 1 MiB", body = ApiErrorBody),
-        (status = 415, description = "Body is not JSON", body = ApiErrorBody),
+        WriteErrors,
     ))]
 async fn update_tenant(
     State(st): State<AppState>,
@@ -67,9 +61,7 @@ async fn update_tenant(
     security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Servers", body = Servers),
-        (status = 401, description = "Unauthorized", body = ApiErrorBody),
-        (status = 403, description = "Forbidden", body = ApiErrorBody),
-        (status = 404, description = "Not found", body = ApiErrorBody),
+        ReadErrors,
     ))]
 async fn list_servers(State(st): State<AppState>, Admin(a): Admin) -> ApiResult<Json<Servers>> {
     Ok(Json(st.control.list_servers(&a).await?))
@@ -88,13 +80,7 @@ async fn list_servers(State(st): State<AppState>, Admin(a): Admin) -> ApiResult<
     security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 201, description = "Server", body = Server),
-        (status = 400, description = "Bad request", body = ApiErrorBody),
-        (status = 401, description = "Unauthorized", body = ApiErrorBody),
-        (status = 403, description = "Forbidden", body = ApiErrorBody),
-        (status = 404, description = "Not found", body = ApiErrorBody),
-        (status = 409, description = "A server with this id exists", body = ApiErrorBody),
-        (status = 413, description = "Body over 1 MiB", body = ApiErrorBody),
-        (status = 415, description = "Body is not JSON", body = ApiErrorBody),
+        CreateErrors,
     ))]
 async fn create_server(
     State(st): State<AppState>,
@@ -110,9 +96,7 @@ async fn create_server(
     security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Server", body = Server),
-        (status = 401, description = "Unauthorized", body = ApiErrorBody),
-        (status = 403, description = "Forbidden", body = ApiErrorBody),
-        (status = 404, description = "Not found", body = ApiErrorBody),
+        ReadErrors,
     ))]
 async fn get_server(
     State(st): State<AppState>,
@@ -134,12 +118,7 @@ async fn get_server(
     security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Server", body = Server),
-        (status = 400, description = "Bad request", body = ApiErrorBody),
-        (status = 401, description = "Unauthorized", body = ApiErrorBody),
-        (status = 403, description = "Forbidden", body = ApiErrorBody),
-        (status = 404, description = "Not found", body = ApiErrorBody),
-        (status = 413, description = "Body over 1 MiB", body = ApiErrorBody),
-        (status = 415, description = "Body is not JSON", body = ApiErrorBody),
+        WriteErrors,
     ))]
 async fn update_server(
     State(st): State<AppState>,
@@ -159,10 +138,7 @@ async fn update_server(
     security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 204, description = "Authorization server has been deleted"),
-        (status = 400, description = "System server", body = ApiErrorBody),
-        (status = 401, description = "Unauthorized", body = ApiErrorBody),
-        (status = 403, description = "Forbidden", body = ApiErrorBody),
-        (status = 404, description = "Not found", body = ApiErrorBody),
+        DeleteErrors,
     ))]
 async fn delete_server(
     State(st): State<AppState>,
@@ -185,12 +161,7 @@ async fn delete_server(
     security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Authentications", body = Authentications),
-        (status = 400, description = "Bad request", body = ApiErrorBody),
-        (status = 401, description = "Unauthorized", body = ApiErrorBody),
-        (status = 403, description = "Forbidden", body = ApiErrorBody),
-        (status = 404, description = "Not found", body = ApiErrorBody),
-        (status = 413, description = "Body over 1 MiB", body = ApiErrorBody),
-        (status = 415, description = "Body is not JSON", body = ApiErrorBody),
+        WriteErrors,
     ))]
 async fn update_authentications(
     State(st): State<AppState>,

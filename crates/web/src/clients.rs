@@ -3,11 +3,12 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use castellan_types::{ApiErrorBody, Client, ClientRequest, Clients, Scope, ScopeRequest, Scopes};
+use castellan_types::{Client, ClientRequest, Clients, Scope, ScopeRequest, Scopes};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::docs::{CreateErrors, DeleteErrors, ReadErrors, WriteErrors};
 use crate::error::ApiError;
 use crate::extract::{Admin, ApiJson};
 
@@ -39,13 +40,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 201, description = "Client", body = Client),
-        (status = 400, description = "Bad request", body = ApiErrorBody),
-        (status = 401, description = "Unauthorized", body = ApiErrorBody),
-        (status = 403, description = "Forbidden", body = ApiErrorBody),
-        (status = 404, description = "Authorization server not found", body = ApiErrorBody),
-        (status = 409, description = "A client with this id exists", body = ApiErrorBody),
-        (status = 413, description = "Body over 1 MiB", body = ApiErrorBody),
-        (status = 415, description = "Body is not JSON", body = ApiErrorBody),
+        CreateErrors,
     ))]
 async fn create_client(
     State(st): State<AppState>,
@@ -63,9 +58,7 @@ async fn create_client(
     security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Client", body = Client),
-        (status = 401, description = "Unauthorized", body = ApiErrorBody),
-        (status = 403, description = "Forbidden", body = ApiErrorBody),
-        (status = 404, description = "Not found", body = ApiErrorBody),
+        ReadErrors,
     ))]
 async fn get_client(
     State(st): State<AppState>,
@@ -85,12 +78,7 @@ async fn get_client(
     security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Client", body = Client),
-        (status = 400, description = "Bad request", body = ApiErrorBody),
-        (status = 401, description = "Unauthorized", body = ApiErrorBody),
-        (status = 403, description = "Forbidden", body = ApiErrorBody),
-        (status = 404, description = "Not found", body = ApiErrorBody),
-        (status = 413, description = "Body over 1 MiB", body = ApiErrorBody),
-        (status = 415, description = "Body is not JSON", body = ApiErrorBody),
+        WriteErrors,
     ))]
 async fn update_client(
     State(st): State<AppState>,
@@ -109,10 +97,7 @@ async fn update_client(
     security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 204, description = "Client has been deleted"),
-        (status = 400, description = "System client", body = ApiErrorBody),
-        (status = 401, description = "Unauthorized", body = ApiErrorBody),
-        (status = 403, description = "Forbidden", body = ApiErrorBody),
-        (status = 404, description = "Not found", body = ApiErrorBody),
+        DeleteErrors,
     ))]
 async fn delete_client(
     State(st): State<AppState>,
@@ -131,9 +116,7 @@ async fn delete_client(
     security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Clients", body = Clients),
-        (status = 401, description = "Unauthorized", body = ApiErrorBody),
-        (status = 403, description = "Forbidden", body = ApiErrorBody),
-        (status = 404, description = "Not found", body = ApiErrorBody),
+        ReadErrors,
     ))]
 async fn list_clients(
     State(st): State<AppState>,
@@ -153,13 +136,7 @@ async fn list_clients(
     security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 201, description = "Scope", body = Scope),
-        (status = 400, description = "Bad request", body = ApiErrorBody),
-        (status = 401, description = "Unauthorized", body = ApiErrorBody),
-        (status = 403, description = "Forbidden", body = ApiErrorBody),
-        (status = 404, description = "Authorization server not found", body = ApiErrorBody),
-        (status = 409, description = "Id or name taken", body = ApiErrorBody),
-        (status = 413, description = "Body over 1 MiB", body = ApiErrorBody),
-        (status = 415, description = "Body is not JSON", body = ApiErrorBody),
+        CreateErrors,
     ))]
 async fn create_scope(
     State(st): State<AppState>,
@@ -175,9 +152,7 @@ async fn create_scope(
     security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Scope", body = Scope),
-        (status = 401, description = "Unauthorized", body = ApiErrorBody),
-        (status = 403, description = "Forbidden", body = ApiErrorBody),
-        (status = 404, description = "Not found", body = ApiErrorBody),
+        ReadErrors,
     ))]
 async fn get_scope(
     State(st): State<AppState>,
@@ -197,12 +172,7 @@ async fn get_scope(
     security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Scope", body = Scope),
-        (status = 400, description = "Bad request", body = ApiErrorBody),
-        (status = 401, description = "Unauthorized", body = ApiErrorBody),
-        (status = 403, description = "Forbidden", body = ApiErrorBody),
-        (status = 404, description = "Not found", body = ApiErrorBody),
-        (status = 413, description = "Body over 1 MiB", body = ApiErrorBody),
-        (status = 415, description = "Body is not JSON", body = ApiErrorBody),
+        WriteErrors,
     ))]
 async fn update_scope(
     State(st): State<AppState>,
@@ -221,9 +191,7 @@ async fn update_scope(
     security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 204, description = "Scope has been deleted"),
-        (status = 401, description = "Unauthorized", body = ApiErrorBody),
-        (status = 403, description = "Forbidden", body = ApiErrorBody),
-        (status = 404, description = "Not found", body = ApiErrorBody),
+        ReadErrors,
     ))]
 async fn delete_scope(
     State(st): State<AppState>,
@@ -240,9 +208,7 @@ async fn delete_scope(
     security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Scopes", body = Scopes),
-        (status = 401, description = "Unauthorized", body = ApiErrorBody),
-        (status = 403, description = "Forbidden", body = ApiErrorBody),
-        (status = 404, description = "Not found", body = ApiErrorBody),
+        ReadErrors,
     ))]
 async fn list_scopes(
     State(st): State<AppState>,

@@ -2,6 +2,7 @@
 
 mod admin;
 mod clients;
+mod docs;
 mod error;
 mod extract;
 mod logging;
@@ -51,6 +52,7 @@ Authorization Control Plane API v1.1.0; its errors are `{\"error\", \"status_cod
         license(name = "Apache-2.0")
     ),
     modifiers(&SecuritySchemes),
+    components(schemas(castellan_types::ApiErrorBody)),
     tags((name = "admin", description = "Tenant administration: authenticate with HTTP Basic as a client of the tenant's `admin` server, or with a Bearer access token that server issued."))
 )]
 struct ApiDoc;

@@ -1,0 +1,70 @@
+//! The error responses of the admin API, declared once and referenced by every operation's
+//! OpenAPI entry. All carry seed 003's envelope (`Error`).
+// The variants exist for the OpenAPI document; they are never constructed.
+#![allow(dead_code)]
+
+use castellan_types::ApiErrorBody;
+use utoipa::IntoResponses;
+
+/// Reading one object or a list.
+#[derive(IntoResponses)]
+pub(crate) enum ReadErrors {
+    #[response(status = 401, description = "Missing or invalid credentials")]
+    Unauthorized(ApiErrorBody),
+    #[response(status = 403, description = "Forbidden")]
+    Forbidden(ApiErrorBody),
+    #[response(status = 404, description = "Not found")]
+    NotFound(ApiErrorBody),
+}
+
+/// Changing an object with a JSON body.
+#[derive(IntoResponses)]
+pub(crate) enum WriteErrors {
+    #[response(status = 400, description = "Invalid input; `details.field` names the field")]
+    BadRequest(ApiErrorBody),
+    #[response(status = 401, description = "Missing or invalid credentials")]
+    Unauthorized(ApiErrorBody),
+    #[response(status = 403, description = "Forbidden")]
+    Forbidden(ApiErrorBody),
+    #[response(status = 404, description = "Not found")]
+    NotFound(ApiErrorBody),
+    #[response(status = 413, description = "Body over 1 MiB")]
+    TooLarge(ApiErrorBody),
+    #[response(status = 415, description = "Body is not JSON")]
+    NotJson(ApiErrorBody),
+}
+
+/// Creating an object: as [`WriteErrors`], plus a conflict on the id.
+#[derive(IntoResponses)]
+pub(crate) enum CreateErrors {
+    #[response(status = 400, description = "Invalid input; `details.field` names the field")]
+    BadRequest(ApiErrorBody),
+    #[response(status = 401, description = "Missing or invalid credentials")]
+    Unauthorized(ApiErrorBody),
+    #[response(status = 403, description = "Forbidden")]
+    Forbidden(ApiErrorBody),
+    #[response(
+        status = 404,
+        description = "A referenced object (tenant, authorization server) was not found"
+    )]
+    NotFound(ApiErrorBody),
+    #[response(status = 409, description = "An object with this id (or name) exists")]
+    Conflict(ApiErrorBody),
+    #[response(status = 413, description = "Body over 1 MiB")]
+    TooLarge(ApiErrorBody),
+    #[response(status = 415, description = "Body is not JSON")]
+    NotJson(ApiErrorBody),
+}
+
+/// Deleting an object.
+#[derive(IntoResponses)]
+pub(crate) enum DeleteErrors {
+    #[response(status = 400, description = "The object cannot be deleted (a system object)")]
+    BadRequest(ApiErrorBody),
+    #[response(status = 401, description = "Missing or invalid credentials")]
+    Unauthorized(ApiErrorBody),
+    #[response(status = 403, description = "Forbidden")]
+    Forbidden(ApiErrorBody),
+    #[response(status = 404, description = "Not found")]
+    NotFound(ApiErrorBody),
+}
