@@ -154,6 +154,7 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
         client_id: cfg.bootstrap_client_id.clone(),
         client_secret: cfg.bootstrap_client_secret.clone(),
     };
+    control.check_master_key().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let bootstrap = control
         .bootstrap(&opts)
         .await

@@ -77,6 +77,30 @@ impl Control {
         Ok(())
     }
 
+    /// Proves the master key opens what the store holds (one sealed server secret), so a node
+    /// started with the wrong key fails at start-up instead of on first use.
+    pub async fn check_master_key(&self) -> ControlResult<()> {
+        let Some(tid) = self.store.list_tenant_ids().await?.into_iter().next() else {
+            return Ok(());
+        };
+        let Some(server) = self.store.list_servers(&tid).await?.into_iter().next() else {
+            return Ok(());
+        };
+        self.master
+            .open(
+                &castellan_domain::seal::server_secrets(&tid, &server.id),
+                &server.secrets_sealed,
+            )
+            .map(|_| ())
+            .map_err(|_| {
+                ControlError::Refused(
+                    "the master key does not open this database's secrets: start with the same \
+                     CASTELLAN_MASTER_KEY (or <data-dir>/master.key) that created it"
+                        .into(),
+                )
+            })
+    }
+
     /// Readiness: the store answers.
     pub async fn ready(&self) -> ControlResult<()> {
         self.store.ping().await.map_err(Into::into)

@@ -194,3 +194,16 @@ async fn stored_bytes(app: TestApp) -> Vec<u8> {
     }
     bytes
 }
+
+#[tokio::test]
+async fn a_different_master_key_is_refused_at_start() {
+    let app = spawn_app().await;
+    let (dir, mut cfg) = app.stop().await;
+    cfg.master_key = Some("a completely different master key, 32+ characters".into());
+    let err = castellan::start(cfg.clone()).await.err().expect("start must fail");
+    assert!(err.to_string().contains("CASTELLAN_MASTER_KEY"), "{err}");
+    // With the right key the data is intact.
+    cfg.master_key = Some(MASTER_KEY.into());
+    let app = spawn_with(dir, cfg).await;
+    assert_eq!(app.admin(Method::GET, "/servers/default", None).await.status, 200);
+}
