@@ -67,7 +67,13 @@ impl Engine {
     /// The tenant's configuration snapshot (`None`: no such tenant).
     pub async fn snapshot(&self, tid: &TenantId) -> Result<Option<Arc<TenantSnapshot>>, StoreError> {
         self.snapshots
-            .get(self.store.as_ref(), &self.master, &self.public_url, tid)
+            .get(
+                self.store.as_ref(),
+                &self.master,
+                &self.public_url,
+                tid,
+                self.clock.now(),
+            )
             .await
     }
 

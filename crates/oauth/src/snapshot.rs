@@ -3,7 +3,7 @@
 //! store on first use and dropped when the tenant's configuration changes. The token endpoint
 //! reads no database.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -32,6 +32,9 @@ pub struct ServerRuntime {
     pub clients: HashMap<ClientId, Arc<Client>>,
     /// By name.
     pub scopes: HashMap<String, Scope>,
+    /// `jti`s of revoked, unexpired access tokens: loaded with the snapshot, added to in place by
+    /// a revocation on this node; other nodes learn of it through the store's change feed.
+    pub revoked: RwLock<HashSet<String>>,
 }
 
 impl ServerRuntime {
@@ -79,6 +82,7 @@ impl Snapshots {
         master: &MasterKey,
         public_url: &str,
         tid: &TenantId,
+        now: i64,
     ) -> Result<Option<Arc<TenantSnapshot>>, StoreError> {
         if let Some(s) = self.tenants.read().unwrap_or_else(|p| p.into_inner()).get(tid) {
             return Ok(Some(s.clone()));
@@ -97,6 +101,10 @@ impl Snapshots {
         let mut scopes: HashMap<ServerId, HashMap<String, Scope>> = HashMap::new();
         for s in store.list_tenant_scopes(tid).await? {
             scopes.entry(s.server_id.clone()).or_default().insert(s.name.clone(), s);
+        }
+        let mut revoked: HashMap<ServerId, HashSet<String>> = HashMap::new();
+        for (aid, jti) in store.list_revoked(tid, now).await? {
+            revoked.entry(aid).or_default().insert(jti);
         }
         let mut servers = HashMap::new();
         for server in store.list_servers(tid).await? {
@@ -125,6 +133,7 @@ impl Snapshots {
                 },
                 clients: clients.remove(&server.id).unwrap_or_default(),
                 scopes: scopes.remove(&server.id).unwrap_or_default(),
+                revoked: RwLock::new(revoked.remove(&server.id).unwrap_or_default()),
                 server,
             };
             servers.insert(runtime.server.id.clone(), Arc::new(runtime));

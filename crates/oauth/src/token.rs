@@ -174,7 +174,12 @@ impl Engine {
         {
             return Ok(None);
         }
-        if self.store.is_revoked(rt.tenant_id(), rt.id(), &claims.jti).await? {
+        if rt
+            .revoked
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&claims.jti)
+        {
             return Ok(None);
         }
         Ok(Some(claims))
@@ -222,6 +227,7 @@ impl Engine {
         self.store
             .revoke_token(rt.tenant_id(), rt.id(), &claims.jti, claims.exp)
             .await?;
+        rt.revoked.write().unwrap_or_else(|p| p.into_inner()).insert(claims.jti);
         Ok(())
     }
 }

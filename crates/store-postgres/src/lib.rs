@@ -464,6 +464,8 @@ impl ScopeStore for PostgresStore {
 #[async_trait]
 impl TokenStore for PostgresStore {
     async fn revoke_token(&self, tid: &TenantId, aid: &ServerId, jti: &str, expires_at: UnixTime) -> StoreResult<()> {
+        // Announced like a configuration change: every node keeps revocations in its snapshot.
+        let mut tx = self.tx().await?;
         sqlx::query(
             "INSERT INTO revoked_tokens (tenant_id, server_id, jti, expires_at) VALUES ($1, $2, $3, to_timestamp($4)) \
              ON CONFLICT DO NOTHING",
@@ -472,10 +474,25 @@ impl TokenStore for PostgresStore {
         .bind(aid.as_str())
         .bind(jti)
         .bind(expires_at as f64)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(map_err)?;
-        Ok(())
+        notify(&mut tx, tid).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn list_revoked(&self, tid: &TenantId, now: UnixTime) -> StoreResult<Vec<(ServerId, String)>> {
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT server_id, jti FROM revoked_tokens WHERE tenant_id = $1 AND expires_at >= to_timestamp($2)",
+        )
+        .bind(tid.as_str())
+        .bind(now as f64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.into_iter()
+            .map(|(a, j)| Ok((ServerId::parse(a).map_err(corrupt)?, j)))
+            .collect()
     }
 
     async fn is_revoked(&self, tid: &TenantId, aid: &ServerId, jti: &str) -> StoreResult<bool> {

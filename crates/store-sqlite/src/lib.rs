@@ -392,6 +392,19 @@ impl TokenStore for SqliteStore {
         Ok(row.is_some())
     }
 
+    async fn list_revoked(&self, tid: &TenantId, now: UnixTime) -> StoreResult<Vec<(ServerId, String)>> {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT server_id, jti FROM revoked_tokens WHERE tenant_id = ? AND expires_at >= ?")
+                .bind(tid.as_str())
+                .bind(now)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+        rows.into_iter()
+            .map(|(a, j)| Ok((ServerId::parse(a).map_err(corrupt)?, j)))
+            .collect()
+    }
+
     async fn use_assertion_id(
         &self,
         tid: &TenantId,

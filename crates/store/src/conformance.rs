@@ -394,6 +394,15 @@ pub async fn revocations_and_assertion_ids(store: Arc<dyn Store>) {
         !store.is_revoked(&tid("a"), &aid("s2"), "j1").await.unwrap(),
         "per server"
     );
+    store.revoke_token(&tid("a"), &aid("s2"), "j2", 300).await.unwrap();
+    let mut live = store.list_revoked(&tid("a"), 150).await.unwrap();
+    live.sort();
+    assert_eq!(
+        live,
+        vec![(aid("s2"), "j2".to_owned())],
+        "only unexpired revocations are listed"
+    );
+    assert_eq!(store.list_revoked(&tid("a"), 50).await.unwrap().len(), 2);
     assert!(store.use_assertion_id(&tid("a"), &aid("s1"), "x", 100).await.unwrap());
     assert!(
         !store.use_assertion_id(&tid("a"), &aid("s1"), "x", 100).await.unwrap(),
@@ -401,6 +410,10 @@ pub async fn revocations_and_assertion_ids(store: Arc<dyn Store>) {
     );
     assert!(store.use_assertion_id(&tid("a"), &aid("s2"), "x", 300).await.unwrap());
     assert_eq!(store.purge_expired(200).await.unwrap(), 2);
+    assert_eq!(
+        store.list_revoked(&tid("a"), 0).await.unwrap(),
+        vec![(aid("s2"), "j2".to_owned())]
+    );
     assert!(!store.is_revoked(&tid("a"), &aid("s1"), "j1").await.unwrap());
     assert!(
         !store.use_assertion_id(&tid("a"), &aid("s2"), "x", 300).await.unwrap(),

@@ -126,6 +126,31 @@ async fn two_nodes_started_together_share_one_database() {
     })
     .await;
     assert!(took.is_some(), "node B accepts the new admin client within 1 s");
+
+    // A token revoked through A is refused by B within 1 s (B keeps revocations in memory).
+    let form = |app: &TestApp, path: &str, body: String| {
+        app.http
+            .post(format!("{}/default/admin/oauth2/{path}", app.base))
+            .basic_auth("bootstrap", Some(BOOTSTRAP_SECRET))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+    };
+    let token = a
+        .raw(form(&a, "token", "grant_type=client_credentials".into()))
+        .await
+        .body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let b_active = || {
+        let req = form(&b, "introspect", format!("token={token}"));
+        let b = &b;
+        async move { b.raw(req).await.body["active"] == true }
+    };
+    assert!(b_active().await, "B sees the token as active");
+    assert_eq!(a.raw(form(&a, "revoke", format!("token={token}"))).await.status, 200);
+    let took = eventually(Duration::from_secs(1), || async { !b_active().await }).await;
+    assert!(took.is_some(), "node B sees the revocation within 1 s");
 }
 
 /// A TCP proxy standing in for the database's network: `stop` cuts every connection and refuses
