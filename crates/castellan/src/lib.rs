@@ -136,6 +136,20 @@ async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
+/// Every ten minutes, forgets revocations and assertion ids that expired (every node may run it;
+/// the deletes are idempotent).
+async fn purge_periodically(control: Arc<Control>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        match control.purge_expired().await {
+            Ok(n) if n > 0 => tracing::debug!(purged = n, "expired revocations and assertion ids purged"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "purging expired revocations failed"),
+        }
+    }
+}
+
 /// Opens the store, migrates, bootstraps an empty store, binds and serves.
 pub async fn start(cfg: Config) -> anyhow::Result<Running> {
     let master = Arc::new(master_key(&cfg)?);
@@ -176,6 +190,7 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
 
     // Other nodes' changes (PostgreSQL) keep this node's configuration snapshots current.
     let follower = tokio::spawn(control.clone().follow_changes());
+    let purger = tokio::spawn(purge_periodically(control.clone()));
     let app = castellan_web::router(castellan_web::AppState::new(control));
     let (tx, rx) = oneshot::channel::<()>();
     let handle = tokio::spawn(async move {
@@ -185,6 +200,7 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
             })
             .await;
         follower.abort();
+        purger.abort();
         served
     });
     tracing::info!(%addr, %public_url, "castellan is listening");

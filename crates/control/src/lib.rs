@@ -101,6 +101,11 @@ impl Control {
             })
     }
 
+    /// Forgets revocations and assertion ids whose tokens have expired; run periodically.
+    pub async fn purge_expired(&self) -> ControlResult<u64> {
+        Ok(self.store.purge_expired(self.clock.now()).await?)
+    }
+
     /// Readiness: the store answers.
     pub async fn ready(&self) -> ControlResult<()> {
         self.store.ping().await.map_err(Into::into)

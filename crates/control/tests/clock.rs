@@ -128,3 +128,27 @@ async fn expired_client_secrets_are_refused() {
     assert_eq!(err.code.as_str(), "invalid_client");
     assert!(err.description.contains("expired"));
 }
+
+#[tokio::test]
+async fn expired_revocations_are_purged() {
+    let clock = Arc::new(FixedClock::new(1_800_000_000));
+    let (_dir, control) = control(clock.clone()).await;
+    let engine = control.engine();
+    let rt = engine.server("default", "admin").await.unwrap().unwrap();
+    let bootstrap = rt.clients.values().next().unwrap().clone();
+    let secret = engine
+        .master()
+        .open_string(
+            &castellan_domain::seal::client_secret(&bootstrap.tenant_id, &bootstrap.id),
+            bootstrap.secret_sealed.as_ref().unwrap(),
+        )
+        .unwrap();
+    let form = Form::new(vec![("grant_type".into(), "client_credentials".into())]).unwrap();
+    let basic = Some(("bootstrap".to_owned(), secret));
+    let (_, token) = engine.token(&rt, &Presented { basic: basic.clone(), form: &form }).await.unwrap();
+    let revoke = Form::new(vec![("token".into(), token.access_token.clone())]).unwrap();
+    engine.revoke(&rt, &Presented { basic, form: &revoke }).await.unwrap();
+    assert_eq!(control.purge_expired().await.unwrap(), 0, "kept while the token could still be used");
+    clock.advance(3601);
+    assert_eq!(control.purge_expired().await.unwrap(), 1, "forgotten once the token expired");
+}

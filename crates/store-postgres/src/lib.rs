@@ -495,18 +495,6 @@ impl TokenStore for PostgresStore {
             .collect()
     }
 
-    async fn is_revoked(&self, tid: &TenantId, aid: &ServerId, jti: &str) -> StoreResult<bool> {
-        let row: Option<(i32,)> =
-            sqlx::query_as("SELECT 1 FROM revoked_tokens WHERE tenant_id = $1 AND server_id = $2 AND jti = $3")
-                .bind(tid.as_str())
-                .bind(aid.as_str())
-                .bind(jti)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(map_err)?;
-        Ok(row.is_some())
-    }
-
     async fn use_assertion_id(
         &self,
         tid: &TenantId,

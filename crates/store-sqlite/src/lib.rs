@@ -380,18 +380,6 @@ impl TokenStore for SqliteStore {
         Ok(())
     }
 
-    async fn is_revoked(&self, tid: &TenantId, aid: &ServerId, jti: &str) -> StoreResult<bool> {
-        let row: Option<(i64,)> =
-            sqlx::query_as("SELECT 1 FROM revoked_tokens WHERE tenant_id = ? AND server_id = ? AND jti = ?")
-                .bind(tid.as_str())
-                .bind(aid.as_str())
-                .bind(jti)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(map_err)?;
-        Ok(row.is_some())
-    }
-
     async fn list_revoked(&self, tid: &TenantId, now: UnixTime) -> StoreResult<Vec<(ServerId, String)>> {
         let rows: Vec<(String, String)> =
             sqlx::query_as("SELECT server_id, jti FROM revoked_tokens WHERE tenant_id = ? AND expires_at >= ?")

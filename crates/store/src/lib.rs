@@ -85,7 +85,6 @@ pub trait ScopeStore: Send + Sync {
 #[async_trait]
 pub trait TokenStore: Send + Sync {
     async fn revoke_token(&self, tid: &TenantId, aid: &ServerId, jti: &str, expires_at: UnixTime) -> StoreResult<()>;
-    async fn is_revoked(&self, tid: &TenantId, aid: &ServerId, jti: &str) -> StoreResult<bool>;
     /// Every revocation of the tenant that has not expired at `now`, as `(server, jti)`.
     async fn list_revoked(&self, tid: &TenantId, now: UnixTime) -> StoreResult<Vec<(ServerId, String)>>;
     /// Records an assertion id; `false` when it was already used (a replay).
