@@ -145,10 +145,27 @@ async fn expired_revocations_are_purged() {
         .unwrap();
     let form = Form::new(vec![("grant_type".into(), "client_credentials".into())]).unwrap();
     let basic = Some(("bootstrap".to_owned(), secret));
-    let (_, token) = engine.token(&rt, &Presented { basic: basic.clone(), form: &form }).await.unwrap();
+    let (_, token) = engine
+        .token(
+            &rt,
+            &Presented {
+                basic: basic.clone(),
+                form: &form,
+            },
+        )
+        .await
+        .unwrap();
     let revoke = Form::new(vec![("token".into(), token.access_token.clone())]).unwrap();
     engine.revoke(&rt, &Presented { basic, form: &revoke }).await.unwrap();
-    assert_eq!(control.purge_expired().await.unwrap(), 0, "kept while the token could still be used");
+    assert_eq!(
+        control.purge_expired().await.unwrap(),
+        0,
+        "kept while the token could still be used"
+    );
     clock.advance(3601);
-    assert_eq!(control.purge_expired().await.unwrap(), 1, "forgotten once the token expired");
+    assert_eq!(
+        control.purge_expired().await.unwrap(),
+        1,
+        "forgotten once the token expired"
+    );
 }
