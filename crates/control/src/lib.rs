@@ -7,6 +7,7 @@
 mod access;
 mod authentications;
 mod bootstrap;
+mod claims;
 mod clients;
 mod error;
 mod scopes;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use castellan_types::{AuthenticationContextSettings, AuthenticationMethod, Jwk, Jwks};
 use serde::{Deserialize, Serialize};
 
-use crate::{ClientId, GoDuration, ScopeId, ServerId, TenantId, UnixTime};
+use crate::{ClaimId, ClientId, GoDuration, ScopeId, ServerId, TenantId, UnixTime};
 
 /// Ids of the servers every tenant is born with.
 pub const ADMIN_SERVER: &str = "admin";
@@ -262,5 +262,43 @@ pub struct Scope {
     pub developer_policy_id: Option<String>,
     pub user_policy_id: Option<String>,
     pub service_id: Option<String>,
+    pub created_at: UnixTime,
+}
+
+/// Which token a claim goes into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimType {
+    AccessToken,
+    IdToken,
+}
+
+impl ClaimType {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "access_token" => Some(Self::AccessToken),
+            "id_token" => Some(Self::IdToken),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AccessToken => "access_token",
+            Self::IdToken => "id_token",
+        }
+    }
+}
+
+/// A custom claim of an authorization server: `mapping` (an authentication-context attribute)
+/// released as `name` in tokens of `claim_type` when one of `scopes` is granted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claim {
+    pub tenant_id: TenantId,
+    pub server_id: ServerId,
+    pub id: ClaimId,
+    pub name: String,
+    pub mapping: String,
+    pub claim_type: ClaimType,
+    pub scopes: Vec<String>,
     pub created_at: UnixTime,
 }

@@ -93,6 +93,11 @@ id_type!(
     ScopeId, 64
 );
 
+id_type!(
+    /// A claim identifier, unique within its tenant.
+    ClaimId, 64
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,4 +12,4 @@ pub mod seal;
 pub use clock::{Clock, FixedClock, SystemClock, UnixTime};
 pub use duration::GoDuration;
 pub use entity::*;
-pub use id::{ClientId, IdError, ScopeId, ServerId, TenantId};
+pub use id::{ClaimId, ClientId, IdError, ScopeId, ServerId, TenantId};

@@ -9,11 +9,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use castellan_domain::{
-    AuthorizationServer, Client, ClientId, Scope, ScopeId, ServerId, SigningKey, Tenant, TenantId, UnixTime,
+    AuthorizationServer, Claim, ClaimId, Client, ClientId, Scope, ScopeId, ServerId, SigningKey, Tenant, TenantId,
+    UnixTime,
 };
 use castellan_store::{
-    BootstrapSeed, ClientStore, ConfigChange, ScopeStore, ServerStore, Store, StoreError, StoreResult, TenantStore,
-    TokenStore,
+    BootstrapSeed, ClaimStore, ClientStore, ConfigChange, ScopeStore, ServerStore, Store, StoreError, StoreResult,
+    TenantStore, TokenStore,
 };
 use castellan_store_sql::*;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
@@ -45,6 +46,8 @@ const KEY_COLS: &str = "kid, alg, status, public_jwk::text AS public_jwk, privat
      EXTRACT(EPOCH FROM created_at)::bigint AS created_at";
 const SCOPE_COLS: &str = "tenant_id, id, server_id, name, display_name, description, developer_policy_id, \
      user_policy_id, service_id, EXTRACT(EPOCH FROM created_at)::bigint AS created_at";
+const CLAIM_COLS: &str = "tenant_id, id, server_id, name, mapping, claim_type, scopes::text AS scopes, \
+     EXTRACT(EPOCH FROM created_at)::bigint AS created_at";
 const CLIENT_COLS: &str = "tenant_id, id, server_id, name, system, grant_types::text AS grant_types, \
      token_endpoint_auth_method, secret_hash, secret_sealed, metadata::text AS metadata, \
      EXTRACT(EPOCH FROM created_at)::bigint AS created_at";
@@ -450,6 +453,93 @@ impl ScopeStore for PostgresStore {
     async fn delete_scope(&self, tid: &TenantId, id: &ScopeId) -> StoreResult<bool> {
         let mut tx = self.tx().await?;
         let r = sqlx::query("DELETE FROM scopes WHERE tenant_id = $1 AND id = $2")
+            .bind(tid.as_str())
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        notify(&mut tx, tid).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(r.rows_affected() > 0)
+    }
+}
+
+#[async_trait]
+impl ClaimStore for PostgresStore {
+    async fn get_claim(&self, tid: &TenantId, id: &ClaimId) -> StoreResult<Option<Claim>> {
+        let row: Option<ClaimRow> = sqlx::query_as(&format!(
+            "SELECT {CLAIM_COLS} FROM claims WHERE tenant_id = $1 AND id = $2"
+        ))
+        .bind(tid.as_str())
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    async fn list_claims(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<Claim>> {
+        let rows: Vec<ClaimRow> = sqlx::query_as(&format!(
+            "SELECT {CLAIM_COLS} FROM claims WHERE tenant_id = $1 AND server_id = $2 \
+             ORDER BY claim_type COLLATE \"C\", name COLLATE \"C\""
+        ))
+        .bind(tid.as_str())
+        .bind(aid.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn create_claim(&self, c: &Claim) -> StoreResult<()> {
+        let mut tx = self.tx().await?;
+        sqlx::query(
+            "INSERT INTO claims (tenant_id, id, server_id, name, mapping, claim_type, scopes, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, to_timestamp($8))",
+        )
+        .bind(c.tenant_id.as_str())
+        .bind(c.id.as_str())
+        .bind(c.server_id.as_str())
+        .bind(&c.name)
+        .bind(&c.mapping)
+        .bind(c.claim_type.as_str())
+        .bind(to_json(&c.scopes)?)
+        .bind(c.created_at as f64)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| match map_err(e) {
+            StoreError::NotFound(_) => StoreError::NotFound(format!("authorization server {}", c.server_id)),
+            e => e,
+        })?;
+        notify(&mut tx, &c.tenant_id).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn update_claim(&self, c: &Claim) -> StoreResult<()> {
+        let mut tx = self.tx().await?;
+        let r = sqlx::query(
+            "UPDATE claims SET name = $1, mapping = $2, claim_type = $3, scopes = $4::jsonb \
+             WHERE tenant_id = $5 AND id = $6",
+        )
+        .bind(&c.name)
+        .bind(&c.mapping)
+        .bind(c.claim_type.as_str())
+        .bind(to_json(&c.scopes)?)
+        .bind(c.tenant_id.as_str())
+        .bind(c.id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("claim {}", c.id)));
+        }
+        notify(&mut tx, &c.tenant_id).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn delete_claim(&self, tid: &TenantId, id: &ClaimId) -> StoreResult<bool> {
+        let mut tx = self.tx().await?;
+        let r = sqlx::query("DELETE FROM claims WHERE tenant_id = $1 AND id = $2")
             .bind(tid.as_str())
             .bind(id.as_str())
             .execute(&mut *tx)

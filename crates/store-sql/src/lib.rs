@@ -160,3 +160,32 @@ impl TryFrom<ScopeRow> for Scope {
         })
     }
 }
+
+#[derive(sqlx::FromRow)]
+pub struct ClaimRow {
+    tenant_id: String,
+    id: String,
+    server_id: String,
+    name: String,
+    mapping: String,
+    claim_type: String,
+    scopes: String,
+    created_at: i64,
+}
+
+impl TryFrom<ClaimRow> for Claim {
+    type Error = StoreError;
+    fn try_from(r: ClaimRow) -> Result<Self, StoreError> {
+        Ok(Claim {
+            tenant_id: TenantId::parse(r.tenant_id).map_err(corrupt)?,
+            server_id: ServerId::parse(r.server_id).map_err(corrupt)?,
+            id: ClaimId::parse(r.id).map_err(corrupt)?,
+            claim_type: ClaimType::parse(&r.claim_type)
+                .ok_or_else(|| corrupt(format!("claim type {}", r.claim_type)))?,
+            name: r.name,
+            mapping: r.mapping,
+            scopes: from_json(&r.scopes)?,
+            created_at: r.created_at,
+        })
+    }
+}

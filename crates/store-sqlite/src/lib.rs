@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use castellan_domain::{
-    AuthorizationServer, Client, ClientId, Scope, ScopeId, ServerId, SigningKey, Tenant, TenantId, UnixTime,
+    AuthorizationServer, Claim, ClaimId, Client, ClientId, Scope, ScopeId, ServerId, SigningKey, Tenant, TenantId,
+    UnixTime,
 };
 use castellan_store::{
-    BootstrapSeed, ClientStore, ScopeStore, ServerStore, Store, StoreError, StoreResult, TenantStore, TokenStore,
+    BootstrapSeed, ClaimStore, ClientStore, ScopeStore, ServerStore, Store, StoreError, StoreResult, TenantStore,
+    TokenStore,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
@@ -354,6 +356,81 @@ impl ScopeStore for SqliteStore {
 
     async fn delete_scope(&self, tid: &TenantId, id: &ScopeId) -> StoreResult<bool> {
         let r = sqlx::query("DELETE FROM scopes WHERE tenant_id = ? AND id = ?")
+            .bind(tid.as_str())
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(r.rows_affected() > 0)
+    }
+}
+
+#[async_trait]
+impl ClaimStore for SqliteStore {
+    async fn get_claim(&self, tid: &TenantId, id: &ClaimId) -> StoreResult<Option<Claim>> {
+        let row: Option<ClaimRow> = sqlx::query_as("SELECT * FROM claims WHERE tenant_id = ? AND id = ?")
+            .bind(tid.as_str())
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        row.map(TryInto::try_into).transpose()
+    }
+
+    async fn list_claims(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<Claim>> {
+        let rows: Vec<ClaimRow> =
+            sqlx::query_as("SELECT * FROM claims WHERE tenant_id = ? AND server_id = ? ORDER BY claim_type, name")
+                .bind(tid.as_str())
+                .bind(aid.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
+    async fn create_claim(&self, c: &Claim) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO claims (tenant_id, id, server_id, name, mapping, claim_type, scopes, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(c.tenant_id.as_str())
+        .bind(c.id.as_str())
+        .bind(c.server_id.as_str())
+        .bind(&c.name)
+        .bind(&c.mapping)
+        .bind(c.claim_type.as_str())
+        .bind(to_json(&c.scopes)?)
+        .bind(c.created_at)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| match map_err(e) {
+            StoreError::NotFound(_) => StoreError::NotFound(format!("authorization server {}", c.server_id)),
+            e => e,
+        })?;
+        Ok(())
+    }
+
+    async fn update_claim(&self, c: &Claim) -> StoreResult<()> {
+        let r = sqlx::query(
+            "UPDATE claims SET name = ?, mapping = ?, claim_type = ?, scopes = ? WHERE tenant_id = ? AND id = ?",
+        )
+        .bind(&c.name)
+        .bind(&c.mapping)
+        .bind(c.claim_type.as_str())
+        .bind(to_json(&c.scopes)?)
+        .bind(c.tenant_id.as_str())
+        .bind(c.id.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("claim {}", c.id)));
+        }
+        Ok(())
+    }
+
+    async fn delete_claim(&self, tid: &TenantId, id: &ClaimId) -> StoreResult<bool> {
+        let r = sqlx::query("DELETE FROM claims WHERE tenant_id = ? AND id = ?")
             .bind(tid.as_str())
             .bind(id.as_str())
             .execute(&self.pool)

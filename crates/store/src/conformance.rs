@@ -105,6 +105,91 @@ where
     clients_round_trip(make().await).await;
     scopes_round_trip(make().await).await;
     revocations_and_assertion_ids(make().await).await;
+    claims_round_trip(make().await).await;
+}
+
+pub fn claim(t: &str, a: &str, id: &str, name: &str, ty: ClaimType) -> Claim {
+    Claim {
+        tenant_id: tid(t),
+        server_id: aid(a),
+        id: ClaimId::parse(id).unwrap(),
+        name: name.into(),
+        mapping: format!("attr.{name}"),
+        claim_type: ty,
+        scopes: vec!["email".into(), "profile".into()],
+        created_at: 1_700_000_000,
+    }
+}
+
+pub async fn claims_round_trip(store: Arc<dyn Store>) {
+    store.create_tenant(&tenant("a")).await.unwrap();
+    store.create_tenant(&tenant("b")).await.unwrap();
+    store.create_server(&server("a", "s1"), &[]).await.unwrap();
+    store.create_server(&server("b", "s1"), &[]).await.unwrap();
+    let c1 = claim("a", "s1", "1", "email", ClaimType::IdToken);
+    store.create_claim(&c1).await.unwrap();
+    assert_eq!(store.get_claim(&tid("a"), &c1.id).await.unwrap(), Some(c1.clone()));
+    // The same name may exist once per token type; ids are unique per tenant.
+    store
+        .create_claim(&claim("a", "s1", "2", "email", ClaimType::AccessToken))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .create_claim(&claim("a", "s1", "3", "email", ClaimType::IdToken))
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store
+            .create_claim(&claim("a", "s1", "1", "other", ClaimType::IdToken))
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store
+            .create_claim(&claim("a", "ghost", "4", "x", ClaimType::IdToken))
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    store
+        .create_claim(&claim("b", "s1", "1", "email", ClaimType::IdToken))
+        .await
+        .unwrap();
+    let listed: Vec<_> = store
+        .list_claims(&tid("a"), &aid("s1"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(
+        listed,
+        [ClaimId::parse("2").unwrap(), ClaimId::parse("1").unwrap()],
+        "access_token before id_token"
+    );
+    let mut changed = c1.clone();
+    changed.mapping = "emails.0".into();
+    changed.scopes = vec![];
+    store.update_claim(&changed).await.unwrap();
+    assert_eq!(store.get_claim(&tid("a"), &c1.id).await.unwrap(), Some(changed));
+    assert!(matches!(
+        store
+            .update_claim(&claim("a", "s1", "9", "x", ClaimType::IdToken))
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(store.delete_claim(&tid("a"), &c1.id).await.unwrap());
+    assert!(!store.delete_claim(&tid("a"), &c1.id).await.unwrap());
+    assert!(
+        store.get_claim(&tid("b"), &c1.id).await.unwrap().is_some(),
+        "tenant b keeps its claim 1"
+    );
+    assert!(store.delete_server(&tid("a"), &aid("s1")).await.unwrap());
+    assert!(
+        store.list_claims(&tid("a"), &aid("s1")).await.unwrap().is_empty(),
+        "deleted with the server"
+    );
 }
 
 pub async fn bootstrap_writes_once(store: Arc<dyn Store>) {

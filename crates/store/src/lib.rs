@@ -8,7 +8,8 @@ pub mod conformance;
 
 use async_trait::async_trait;
 use castellan_domain::{
-    AuthorizationServer, Client, ClientId, Scope, ScopeId, ServerId, SigningKey, Tenant, TenantId, UnixTime,
+    AuthorizationServer, Claim, ClaimId, Client, ClientId, Scope, ScopeId, ServerId, SigningKey, Tenant, TenantId,
+    UnixTime,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -80,6 +81,17 @@ pub trait ScopeStore: Send + Sync {
     async fn delete_scope(&self, tid: &TenantId, id: &ScopeId) -> StoreResult<bool>;
 }
 
+#[async_trait]
+pub trait ClaimStore: Send + Sync {
+    async fn get_claim(&self, tid: &TenantId, id: &ClaimId) -> StoreResult<Option<Claim>>;
+    async fn list_claims(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<Claim>>;
+    /// `Conflict` when the id is taken in the tenant or the name for that token type on the
+    /// server; `NotFound` when the server is absent.
+    async fn create_claim(&self, claim: &Claim) -> StoreResult<()>;
+    async fn update_claim(&self, claim: &Claim) -> StoreResult<()>;
+    async fn delete_claim(&self, tid: &TenantId, id: &ClaimId) -> StoreResult<bool>;
+}
+
 /// RFC 7009 revocations and once-only assertion ids (RFC 7523 §3 `jti`), each kept until the
 /// token or assertion would have expired anyway.
 #[async_trait]
@@ -117,7 +129,7 @@ pub enum ConfigChange {
 }
 
 #[async_trait]
-pub trait Store: TenantStore + ServerStore + ClientStore + ScopeStore + TokenStore {
+pub trait Store: TenantStore + ServerStore + ClientStore + ScopeStore + ClaimStore + TokenStore {
     /// A cheap round trip proving the database answers (readiness).
     async fn ping(&self) -> StoreResult<()>;
     /// Creates a tenant with its servers, keys and clients in one transaction; `Conflict` when

@@ -177,3 +177,46 @@ pub struct ScopeRequest {
 pub struct Scopes {
     pub scopes: Vec<Scope>,
 }
+
+/// A claim of an authorization server (seed 003 `Claim`): the authentication-context attribute
+/// `mapping` is released as the token claim `name` in tokens of `type` (`access_token` or
+/// `id_token`) when one of `scopes` is granted (no scopes: always).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+#[schema(example = json!({"id": "1", "authorization_server_id": "default", "tenant_id": "default",
+    "name": "email", "mapping": "email", "type": "id_token", "scopes": ["email"]}))]
+pub struct Claim {
+    pub id: String,
+    pub authorization_server_id: String,
+    pub tenant_id: String,
+    pub name: String,
+    pub mapping: String,
+    #[serde(rename = "type")]
+    pub claim_type: String,
+    pub scopes: Vec<String>,
+}
+
+/// Body of `POST /api/admin/{tid}/claims` and `PUT /api/admin/{tid}/claims/{claim}`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"authorization_server_id": "default", "name": "email", "mapping": "email", "type": "id_token", "scopes": ["email"]}))]
+pub struct ClaimRequest {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub authorization_server_id: Option<String>,
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub mapping: Option<String>,
+    #[serde(default, rename = "type")]
+    pub claim_type: Option<String>,
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
+}
+
+/// `GET /api/admin/{tid}/servers/{aid}/claims`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Claims {
+    pub claims: Vec<Claim>,
+}

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use castellan_types::{Client, ClientRequest, Clients, Scope, ScopeRequest, Scopes};
+use castellan_types::{Claim, ClaimRequest, Claims, Client, ClientRequest, Clients, Scope, ScopeRequest, Scopes};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -216,4 +216,76 @@ async fn list_scopes(
     Path((_tid, aid)): Path<(String, String)>,
 ) -> ApiResult<Json<Scopes>> {
     Ok(Json(st.control.list_scopes(&a, &aid).await?))
+}
+
+pub(crate) fn claims_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_claim))
+        .routes(routes!(update_claim, delete_claim))
+        .routes(routes!(list_claims))
+}
+
+/// Create claim
+///
+/// Adds a custom attribute to outgoing ID or access tokens: the authentication-context attribute
+/// `mapping` is released as the claim `name` in tokens of `type` (`access_token` or `id_token`)
+/// when one of `scopes` is granted (none: always). `authorization_server_id`, `name`, `mapping` and
+/// `type` are required; the id is generated when absent. A name is unique per token type on a
+/// server (409). Claims are released in tokens issued for people (authorization code, password
+/// grants); `client_credentials` tokens carry no authentication context.
+#[utoipa::path(post, path = "/api/admin/{tid}/claims", tag = "admin", operation_id = "createClaim",
+    params(("tid" = String, Path, description = "Tenant id")),
+    request_body = ClaimRequest,
+    security(("basic" = []), ("bearer" = [])),
+    responses((status = 201, description = "Claim", body = Claim), CreateErrors))]
+async fn create_claim(
+    State(st): State<AppState>,
+    Admin(a): Admin,
+    ApiJson(req): ApiJson<ClaimRequest>,
+) -> ApiResult<(StatusCode, Json<Claim>)> {
+    Ok((StatusCode::CREATED, Json(st.control.create_claim(&a, req).await?)))
+}
+
+/// Update claim
+///
+/// Fields left out keep their value; a claim cannot move to another server.
+#[utoipa::path(put, path = "/api/admin/{tid}/claims/{claim}", tag = "admin", operation_id = "updateClaim",
+    params(("tid" = String, Path, description = "Tenant id"), ("claim" = String, Path, description = "Claim id")),
+    request_body = ClaimRequest,
+    security(("basic" = []), ("bearer" = [])),
+    responses((status = 200, description = "Claim", body = Claim), WriteErrors))]
+async fn update_claim(
+    State(st): State<AppState>,
+    Admin(a): Admin,
+    Path((_tid, claim)): Path<(String, String)>,
+    ApiJson(req): ApiJson<ClaimRequest>,
+) -> ApiResult<Json<Claim>> {
+    Ok(Json(st.control.update_claim(&a, &claim, req).await?))
+}
+
+/// Delete claim
+#[utoipa::path(delete, path = "/api/admin/{tid}/claims/{claim}", tag = "admin", operation_id = "deleteClaim",
+    params(("tid" = String, Path, description = "Tenant id"), ("claim" = String, Path, description = "Claim id")),
+    security(("basic" = []), ("bearer" = [])),
+    responses((status = 204, description = "Claim has been deleted"), ReadErrors))]
+async fn delete_claim(
+    State(st): State<AppState>,
+    Admin(a): Admin,
+    Path((_tid, claim)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    st.control.delete_claim(&a, &claim).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// List claims
+#[utoipa::path(get, path = "/api/admin/{tid}/servers/{aid}/claims", tag = "admin", operation_id = "listClaims",
+    params(("tid" = String, Path, description = "Tenant id"), ("aid" = String, Path, description = "Authorization server id")),
+    security(("basic" = []), ("bearer" = [])),
+    responses((status = 200, description = "Claims", body = Claims), ReadErrors))]
+async fn list_claims(
+    State(st): State<AppState>,
+    Admin(a): Admin,
+    Path((_tid, aid)): Path<(String, String)>,
+) -> ApiResult<Json<Claims>> {
+    Ok(Json(st.control.list_claims(&a, &aid).await?))
 }

@@ -88,6 +88,7 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(admin::router())
         .merge(clients::router())
+        .merge(clients::claims_router())
         .split_for_parts()
 }
 
