@@ -185,11 +185,16 @@ impl Engine {
         Ok(Some(claims))
     }
 
-    /// `POST /oauth2/introspect` (RFC 7662): the caller authenticates as a client of this server.
+    /// `POST /oauth2/introspect` (RFC 7662): the caller authenticates as a confidential client of
+    /// this server.
     /// Anything not a live token of this server is `{"active": false}`.
     pub async fn introspect(&self, rt: &ServerRuntime, p: &Presented<'_>) -> Result<serde_json::Value, OAuthError> {
         let token = p.form.require("token")?;
-        self.authenticate_client(rt, p).await?;
+        let caller = self.authenticate_client(rt, p).await?;
+        if caller.settings.public {
+            // Identified by its id alone, a public client proves nothing: anyone could read tokens.
+            return Err(OAuthError::invalid_client("public clients may not introspect tokens"));
+        }
         Ok(match self.verify_access_token(rt, token).await? {
             Some(c) => {
                 let mut v = serde_json::to_value(&c).map_err(OAuthError::server_error)?;

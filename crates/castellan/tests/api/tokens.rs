@@ -529,6 +529,17 @@ async fn introspection_and_revocation() {
     assert_eq!(r.body["client_id"], "a");
     assert_eq!(r.body["iss"], iss);
     assert_eq!(r.headers["cache-control"], "no-store");
+    // A public client (identified by its id alone) may not introspect.
+    let spa = client(&app, json!({"client_id": "spa", "token_endpoint_auth_method": "none", "redirect_uris": ["https://spa.example.com/cb"]})).await;
+    assert_eq!(spa["public"], true);
+    let r = form(
+        &app,
+        &format!("{iss}/oauth2/introspect"),
+        None,
+        &[("token", &token), ("client_id", "spa")],
+    )
+    .await;
+    assert_oauth_error(&r, 401, "invalid_client");
     // Without client authentication: refused.
     let r = form(&app, &format!("{iss}/oauth2/introspect"), None, &[("token", &token)]).await;
     assert_oauth_error(&r, 401, "invalid_client");
