@@ -5,6 +5,7 @@
 #   bench/run.sh                 # 10 s per run
 #   DURATION=30 bench/run.sh     # longer runs
 #   CONCURRENCY="64" bench/run.sh
+#   WRK_THREADS=1 bench/run.sh  # leave more CPU to the server (same figures on 2 cores: it is not starved)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
@@ -38,7 +39,7 @@ done
 printf '%-22s %5s %12s %9s %9s %9s %8s\n' run conc "req/s" p50 p90 p99 errors
 run() { # name concurrency url script
   local out rps p50 p90 p99 errs
-  out=$(wrk -t2 -c"$2" -d"${DURATION}s" --latency -s "$4" "$3")
+  out=$(wrk -t"${WRK_THREADS:-2}" -c"$2" -d"${DURATION}s" --latency -s "$4" "$3")
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p50=$(echo "$out" | awk '$1=="50%" {print $2}')
   p90=$(echo "$out" | awk '$1=="90%" {print $2}')
