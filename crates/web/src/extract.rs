@@ -8,6 +8,7 @@ use base64::Engine;
 use castellan_control::AdminAccess;
 use serde::de::DeserializeOwned;
 
+use crate::logging::ClientSlot;
 use crate::{AppState, error::ApiError};
 
 /// A JSON body: `Content-Type: application/json`, at most the router's body limit, decoded with
@@ -102,18 +103,19 @@ impl FromRequestParts<AppState> for Admin {
         let Some(auth) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
             return Err(ApiError::unauthorized("authentication required").detail(
                 "reason",
-                "send HTTP Basic credentials of a client of the tenant's admin server",
+                "send HTTP Basic credentials of a client of the tenant's admin server, or a Bearer token it issued",
             ));
         };
+        let slot = parts.extensions.get::<ClientSlot>().cloned().unwrap_or_default();
         if let Some(token) = auth.strip_prefix("Bearer ").or_else(|| auth.strip_prefix("bearer ")) {
-            return Ok(Admin(
-                state.control.authenticate_admin_bearer(&tid, token.trim()).await?,
-            ));
+            let access = state.control.authenticate_admin_bearer(&tid, token.trim()).await?;
+            slot.set(access.client_id().as_str());
+            return Ok(Admin(access));
         }
         let Some((id, secret)) = parse_basic(auth) else {
             return Err(ApiError::unauthorized("invalid client credentials").detail(
                 "reason",
-                "expected Authorization: Basic base64(client_id:client_secret)",
+                "expected Authorization: Basic base64(client_id:client_secret) or Bearer <token>",
             ));
         };
         let access = match state.control.authenticate_admin(&tid, &id, &secret).await {
@@ -124,6 +126,7 @@ impl FromRequestParts<AppState> for Admin {
                 _ => return Err(first.into()),
             },
         };
+        slot.set(access.client_id().as_str());
         Ok(Admin(access))
     }
 }

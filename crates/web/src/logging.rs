@@ -1,6 +1,7 @@
 //! One log line per request: method, path (never the query: it may carry codes or tokens),
 //! tenant, server, status and latency.
 
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use axum::extract::Request;
@@ -19,18 +20,31 @@ fn tenant_and_server(path: &str) -> (&str, &str) {
     }
 }
 
-pub(crate) async fn log_request(req: Request, next: Next) -> Response {
+/// Where the handling of a request records which client it authenticated, for the log line.
+#[derive(Clone, Default)]
+pub(crate) struct ClientSlot(Arc<OnceLock<String>>);
+
+impl ClientSlot {
+    pub(crate) fn set(&self, client_id: &str) {
+        let _ = self.0.set(client_id.to_owned());
+    }
+}
+
+pub(crate) async fn log_request(mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
+    let slot = ClientSlot::default();
+    req.extensions_mut().insert(slot.clone());
     let resp = next.run(req).await;
     let (tenant, server) = tenant_and_server(&path);
     tracing::info!(
         target: "castellan::http",
         %method,
         path = %path,
-        tenant,
-        server,
+        tenant = %tenant,
+        server = %server,
+        client = %slot.0.get().map_or("", String::as_str),
         status = resp.status().as_u16(),
         latency_ms = started.elapsed().as_secs_f64() * 1000.0,
         "request"

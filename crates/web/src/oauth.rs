@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use axum::Extension;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -15,6 +16,7 @@ use serde_json::json;
 
 use crate::AppState;
 use crate::extract::{form_decode, parse_basic};
+use crate::logging::ClientSlot;
 
 /// Largest form body a protocol endpoint accepts.
 const MAX_FORM_BYTES: usize = 64 * 1024;
@@ -142,6 +144,7 @@ fn not_found(e: ProtocolError) -> Response {
 async fn token(
     State(st): State<AppState>,
     Path((tid, aid)): Path<(String, String)>,
+    slot: Option<Extension<ClientSlot>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -155,7 +158,12 @@ async fn token(
     }
     .await;
     let (grant, resp) = match result {
-        Ok((grant, Ok((_client, tr)))) => (grant, Ok(no_store(Json(tr).into_response()))),
+        Ok((grant, Ok((client, tr)))) => {
+            if let Some(Extension(slot)) = &slot {
+                slot.set(client.id.as_str());
+            }
+            (grant, Ok(no_store(Json(tr).into_response())))
+        }
         Ok((grant, Err(e))) => (grant, Err(ProtocolError(e))),
         Err(e) => (String::new(), Err(e)),
     };

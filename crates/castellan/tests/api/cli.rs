@@ -93,3 +93,86 @@ fn an_unsupported_database_url_is_refused_naming_the_flag() {
     assert!(!out.status.success());
     assert!(String::from_utf8(out.stderr).unwrap().contains("--database-url"));
 }
+
+#[tokio::test]
+async fn request_logs_name_tenant_server_and_client_but_never_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let secret = "log-test-bootstrap-secret-0123456789";
+    let mut child = castellan()
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--log", "info"])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env("CASTELLAN_BOOTSTRAP_CLIENT_SECRET", secret)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..100 {
+        if http.get(format!("{base}/health/live")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(up, "server started");
+    let token: serde_json::Value = http
+        .post(format!("{base}/default/admin/oauth2/token?should_not_be_logged=1"))
+        .basic_auth("bootstrap", Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = token["access_token"].as_str().unwrap().to_owned();
+    let r = http
+        .get(format!("{base}/api/admin/default/servers/default"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let _ = http
+        .get(format!("{base}/api/admin/default/tenant"))
+        .basic_auth("bootstrap", Some("wrong"))
+        .send()
+        .await;
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let logs = String::from_utf8_lossy(&out.stderr);
+    let line = |needle: &str| {
+        logs.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no {needle} in:\n{logs}"))
+            .to_owned()
+    };
+    let token_line = line("path=/default/admin/oauth2/token");
+    for part in [
+        "tenant=default",
+        "server=admin",
+        "client=bootstrap",
+        "status=200",
+        "latency_ms=",
+    ] {
+        assert!(token_line.contains(part), "{part} missing: {token_line}");
+    }
+    let admin_line = line("path=/api/admin/default/servers/default");
+    assert!(
+        admin_line.contains("client=bootstrap") && admin_line.contains("server=default"),
+        "{admin_line}"
+    );
+    assert!(line("path=/api/admin/default/tenant").contains("status=401"));
+    for secret_text in [secret, token.as_str(), "should_not_be_logged", "wrong"] {
+        assert!(!logs.contains(secret_text), "{secret_text} appeared in the logs");
+    }
+}
