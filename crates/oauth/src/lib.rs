@@ -25,7 +25,7 @@ pub use snapshot::{ServerRuntime, TenantSnapshot};
 pub use token::{AccessClaims, TokenResponse};
 
 /// Grant types the token endpoint serves today.
-pub const GRANT_TYPES_SERVED: [&str; 1] = ["client_credentials"];
+pub const GRANT_TYPES_SERVED: [&str; 2] = ["client_credentials", "password"];
 
 pub struct Engine {
     store: Arc<dyn Store>,

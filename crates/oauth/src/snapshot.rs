@@ -7,7 +7,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use castellan_domain::{AuthorizationServer, Client, ClientId, KeyStatus, Scope, ServerId, SigningAlg, TenantId, seal};
+use castellan_domain::{
+    AuthorizationServer, Claim, Client, ClientId, KeyStatus, Scope, ServerId, SigningAlg, TenantId, seal,
+};
 use castellan_jose::jwt::encode_header;
 use castellan_jose::{LoadedKey, MasterKey};
 use castellan_store::{Store, StoreError};
@@ -32,6 +34,7 @@ pub struct ServerRuntime {
     pub clients: HashMap<ClientId, Arc<Client>>,
     /// By name.
     pub scopes: HashMap<String, Scope>,
+    pub claims: Vec<Claim>,
     /// `jti`s of revoked, unexpired access tokens: loaded with the snapshot, added to in place by
     /// a revocation on this node; other nodes learn of it through the store's change feed.
     pub revoked: RwLock<HashSet<String>>,
@@ -102,6 +105,10 @@ impl Snapshots {
         for s in store.list_tenant_scopes(tid).await? {
             scopes.entry(s.server_id.clone()).or_default().insert(s.name.clone(), s);
         }
+        let mut claims: HashMap<ServerId, Vec<Claim>> = HashMap::new();
+        for c in store.list_tenant_claims(tid).await? {
+            claims.entry(c.server_id.clone()).or_default().push(c);
+        }
         let mut revoked: HashMap<ServerId, HashSet<String>> = HashMap::new();
         for (aid, jti) in store.list_revoked(tid, now).await? {
             revoked.entry(aid).or_default().insert(jti);
@@ -133,6 +140,7 @@ impl Snapshots {
                 },
                 clients: clients.remove(&server.id).unwrap_or_default(),
                 scopes: scopes.remove(&server.id).unwrap_or_default(),
+                claims: claims.remove(&server.id).unwrap_or_default(),
                 revoked: RwLock::new(revoked.remove(&server.id).unwrap_or_default()),
                 server,
             };

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use castellan_domain::Client;
+use castellan_domain::{ClaimType, Client};
 use castellan_jose::{jwt, random_id};
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +25,35 @@ pub struct AccessClaims {
     pub jti: String,
     pub tid: String,
     pub aid: String,
+    /// Custom claims (seed 003 claims of type `access_token`).
+    #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Claim names a custom claim may not overwrite.
+const RESERVED: [&str; 12] = [
+    "iss",
+    "sub",
+    "aud",
+    "client_id",
+    "scope",
+    "exp",
+    "iat",
+    "nbf",
+    "jti",
+    "tid",
+    "aid",
+    "typ",
+];
+
+/// `a.b.c` inside an authentication context.
+fn lookup<'a>(ctx: &'a serde_json::Map<String, serde_json::Value>, path: &str) -> Option<&'a serde_json::Value> {
+    let mut parts = path.split('.');
+    let mut v = ctx.get(parts.next()?)?;
+    for p in parts {
+        v = v.get(p)?;
+    }
+    Some(v)
 }
 
 /// RFC 6749 §5.1.
@@ -35,6 +64,35 @@ pub struct TokenResponse {
     pub expires_in: u64,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub scope: String,
+}
+
+/// The scopes a token gets: the requested ones, each the client's and existing on the server
+/// (`invalid_scope` otherwise), or all of the client's when none are requested.
+fn granted_scopes<'a>(rt: &ServerRuntime, client: &'a Client, form: &'a Form) -> Result<Vec<&'a str>, OAuthError> {
+    Ok(match form.get("scope")? {
+        Some(requested) => {
+            let mut out: Vec<&str> = Vec::new();
+            for s in requested.split(' ').filter(|s| !s.is_empty()) {
+                if !client.settings.scopes.iter().any(|c| c == s) || !rt.scopes.contains_key(s) {
+                    return Err(OAuthError::new(
+                        ErrorCode::InvalidScope,
+                        format!("scope {s} is not allowed for this client"),
+                    ));
+                }
+                if !out.contains(&s) {
+                    out.push(s);
+                }
+            }
+            out
+        }
+        None => client
+            .settings
+            .scopes
+            .iter()
+            .map(String::as_str)
+            .filter(|s| rt.scopes.contains_key(*s))
+            .collect(),
+    })
 }
 
 impl Engine {
@@ -49,6 +107,10 @@ impl Engine {
         match grant {
             "client_credentials" => {
                 let resp = self.client_credentials(rt, &client, p.form)?;
+                Ok((client, resp))
+            }
+            "password" => {
+                let resp = self.password(rt, &client, p.form).await?;
                 Ok((client, resp))
             }
             g if rt.server.settings.grant_types.iter().any(|s| s == g) => Err(OAuthError::new(
@@ -82,34 +144,93 @@ impl Engine {
                 "the client may not use client_credentials",
             ));
         }
-        let granted: Vec<&str> = match form.get("scope")? {
-            Some(requested) => {
-                let mut out: Vec<&str> = Vec::new();
-                for s in requested.split(' ').filter(|s| !s.is_empty()) {
-                    if !client.settings.scopes.iter().any(|c| c == s) || !rt.scopes.contains_key(s) {
-                        return Err(OAuthError::new(
-                            ErrorCode::InvalidScope,
-                            format!("scope {s} is not allowed for this client"),
-                        ));
-                    }
-                    if !out.contains(&s) {
-                        out.push(s);
-                    }
-                }
-                out
-            }
-            None => client
-                .settings
-                .scopes
-                .iter()
-                .map(String::as_str)
-                .filter(|s| rt.scopes.contains_key(*s))
-                .collect(),
-        };
-        self.mint(rt, client, client.id.as_str(), &granted.join(" "))
+        let granted = granted_scopes(rt, client, form)?;
+        self.mint(
+            rt,
+            client,
+            client.id.as_str(),
+            &granted.join(" "),
+            serde_json::Map::new(),
+        )
     }
 
-    fn mint(&self, rt: &ServerRuntime, client: &Client, sub: &str, scope: &str) -> Result<TokenResponse, OAuthError> {
+    /// RFC 6749 §4.3 for the server's `static` users (seed 003 lists the grant; RFC 9700 §2.4
+    /// advises against it, so a server must enable it explicitly). The access token's subject is
+    /// the user; claims of type `access_token` are released from the user's authentication context.
+    async fn password(&self, rt: &ServerRuntime, client: &Client, form: &Form) -> Result<TokenResponse, OAuthError> {
+        if !rt.server.settings.grant_types.iter().any(|g| g == "password") {
+            return Err(OAuthError::new(
+                ErrorCode::UnsupportedGrantType,
+                "the password grant is disabled on this server",
+            ));
+        }
+        if !client.grant_types.iter().any(|g| g == "password") {
+            return Err(OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                "the client may not use the password grant",
+            ));
+        }
+        let username = form.require("username")?;
+        let password = form.require("password")?;
+        if username.len() > 256 || password.len() > 1024 {
+            return Err(OAuthError::new(ErrorCode::InvalidGrant, "invalid username or password"));
+        }
+        let granted = granted_scopes(rt, client, form)?;
+        let user = rt
+            .server
+            .authentications
+            .iter()
+            .filter(|m| m.method.method == "static" && !m.method.disabled)
+            .find_map(|m| {
+                let hash = m.password_hashes.get(username)?.clone();
+                let ctx = m
+                    .method
+                    .static_
+                    .as_ref()?
+                    .users
+                    .iter()
+                    .find(|u| u.username == username)?;
+                Some((hash, ctx.authentication_context.clone()))
+            });
+        let (hash, ctx) = match user {
+            Some((h, c)) => (Some(h), c),
+            None => (None, serde_json::Map::new()),
+        };
+        let pw = password.to_owned();
+        // Off the async threads, and the same work for unknown users.
+        let ok = tokio::task::spawn_blocking(move || match hash {
+            Some(h) => castellan_jose::password::verify(&pw, &h),
+            None => {
+                castellan_jose::password::verify_dummy(&pw);
+                false
+            }
+        })
+        .await
+        .unwrap_or(false);
+        if !ok {
+            return Err(OAuthError::new(ErrorCode::InvalidGrant, "invalid username or password"));
+        }
+        let mut extra = serde_json::Map::new();
+        for c in rt.claims.iter().filter(|c| c.claim_type == ClaimType::AccessToken) {
+            let released = c.scopes.is_empty() || c.scopes.iter().any(|s| granted.contains(&s.as_str()));
+            if released
+                && !RESERVED.contains(&c.name.as_str())
+                && let Some(v) = lookup(&ctx, &c.mapping)
+            {
+                extra.insert(c.name.clone(), v.clone());
+            }
+        }
+        self.mint(rt, client, username, &granted.join(" "), extra)
+    }
+
+    fn mint(
+        &self,
+        rt: &ServerRuntime,
+        client: &Client,
+        sub: &str,
+        scope: &str,
+        extra: serde_json::Map<String, serde_json::Value>,
+    ) -> Result<TokenResponse, OAuthError> {
         let signer = rt
             .signer
             .as_ref()
@@ -133,6 +254,7 @@ impl Engine {
             jti: random_id(),
             tid: rt.tenant_id().to_string(),
             aid: rt.id().to_string(),
+            extra,
         };
         let access_token = jwt::sign(&signer.key, &signer.at_header, &claims).map_err(OAuthError::server_error)?;
         Ok(TokenResponse {

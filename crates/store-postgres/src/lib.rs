@@ -491,6 +491,18 @@ impl ClaimStore for PostgresStore {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
+    async fn list_tenant_claims(&self, tid: &TenantId) -> StoreResult<Vec<Claim>> {
+        let rows: Vec<ClaimRow> = sqlx::query_as(&format!(
+            "SELECT {CLAIM_COLS} FROM claims WHERE tenant_id = $1 \
+             ORDER BY server_id COLLATE \"C\", claim_type COLLATE \"C\", name COLLATE \"C\""
+        ))
+        .bind(tid.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
     async fn create_claim(&self, c: &Claim) -> StoreResult<()> {
         let mut tx = self.tx().await?;
         sqlx::query(

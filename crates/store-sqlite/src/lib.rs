@@ -388,6 +388,16 @@ impl ClaimStore for SqliteStore {
         rows.into_iter().map(TryInto::try_into).collect()
     }
 
+    async fn list_tenant_claims(&self, tid: &TenantId) -> StoreResult<Vec<Claim>> {
+        let rows: Vec<ClaimRow> =
+            sqlx::query_as("SELECT * FROM claims WHERE tenant_id = ? ORDER BY server_id, claim_type, name")
+                .bind(tid.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
+        rows.into_iter().map(TryInto::try_into).collect()
+    }
+
     async fn create_claim(&self, c: &Claim) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO claims (tenant_id, id, server_id, name, mapping, claim_type, scopes, created_at) \

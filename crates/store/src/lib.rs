@@ -85,6 +85,8 @@ pub trait ScopeStore: Send + Sync {
 pub trait ClaimStore: Send + Sync {
     async fn get_claim(&self, tid: &TenantId, id: &ClaimId) -> StoreResult<Option<Claim>>;
     async fn list_claims(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<Claim>>;
+    /// Every claim of every server of the tenant (for the configuration snapshot).
+    async fn list_tenant_claims(&self, tid: &TenantId) -> StoreResult<Vec<Claim>>;
     /// `Conflict` when the id is taken in the tenant or the name for that token type on the
     /// server; `NotFound` when the server is absent.
     async fn create_claim(&self, claim: &Claim) -> StoreResult<()>;

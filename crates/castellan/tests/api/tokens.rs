@@ -76,7 +76,11 @@ async fn discovery_and_jwks_describe_the_server() {
             m["scopes_supported"],
             json!(["admin.all", "orders.read", "orders.write"])
         );
-        assert_eq!(m["grant_types_supported"], json!(["client_credentials"]));
+        assert_eq!(
+            m["grant_types_supported"],
+            json!(["client_credentials"]),
+            "password is not enabled by default"
+        );
         assert_eq!(
             m["token_endpoint_auth_methods_supported"],
             json!([
@@ -749,4 +753,145 @@ async fn private_key_jwt_with_a_jwks_uri_fetches_the_clients_keys() {
     let stranger = castellan_jose::keys::generate(es).unwrap();
     let r = post(assert_with(&stranger, "r3")).await;
     assert_oauth_error(&r, 401, "invalid_client");
+}
+
+#[tokio::test]
+async fn password_grant_for_static_users_with_access_token_claims() {
+    let app = spawn_app().await;
+    let r = app
+        .admin(
+            Method::POST,
+            "/servers",
+            Some(
+                json!({"id": "people", "grant_types": ["password", "client_credentials"],
+                "authentications": {"methods": [{"method": "static", "static": {"users": [
+                    {"username": "peter", "password": "peter-password-1",
+                     "authentication_context": {"email": "peter@example.com", "address": {"country": "NO"}}}]}}]}}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    for name in ["email", "profile"] {
+        app.admin(
+            Method::POST,
+            "/scopes",
+            Some(json!({"name": name, "authorization_server_id": "people"})),
+        )
+        .await;
+    }
+    for (id, name, mapping, ty, scopes) in [
+        ("c-email", "email", "email", "access_token", json!(["email"])),
+        (
+            "c-country",
+            "country",
+            "address.country",
+            "access_token",
+            json!(["profile"]),
+        ),
+        ("c-id-only", "nickname", "email", "id_token", json!([])),
+        ("c-reserved", "sub", "email", "access_token", json!([])),
+    ] {
+        let r = app
+            .admin(
+                Method::POST,
+                "/claims",
+                Some(json!({"id": id, "authorization_server_id": "people", "name": name, "mapping": mapping, "type": ty, "scopes": scopes})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let c = client(
+        &app,
+        json!({"client_id": "app", "authorization_server_id": "people", "grant_types": ["password"], "scopes": ["email", "profile"]}),
+    )
+    .await;
+    let secret = c["client_secret"].as_str().unwrap();
+    let url = format!("{}/oauth2/token", issuer(&app, "people"));
+    let grant = |user: &'static str, pw: &'static str, scope: &'static str| {
+        let url = url.clone();
+        let app = &app;
+        async move {
+            let mut params = vec![("grant_type", "password"), ("username", user), ("password", pw)];
+            if !scope.is_empty() {
+                params.push(("scope", scope));
+            }
+            form(app, &url, Some(("app", secret)), &params).await
+        }
+    };
+
+    let r = grant("peter", "peter-password-1", "email").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["scope"], "email");
+    let claims: Value = jwt::parse(r.body["access_token"].as_str().unwrap())
+        .unwrap()
+        .claims()
+        .unwrap();
+    assert_eq!(
+        claims["sub"], "peter",
+        "the user is the subject; a claim named sub cannot override it"
+    );
+    assert_eq!(claims["client_id"], "app");
+    assert_eq!(claims["email"], "peter@example.com", "released by the granted scope");
+    assert!(claims.get("country").is_none(), "its scope (profile) was not granted");
+    assert!(
+        claims.get("nickname").is_none(),
+        "id_token claims stay out of access tokens"
+    );
+    let all = grant("peter", "peter-password-1", "").await;
+    let claims: Value = jwt::parse(all.body["access_token"].as_str().unwrap())
+        .unwrap()
+        .claims()
+        .unwrap();
+    assert_eq!(claims["country"], "NO", "nested attribute through its mapping path");
+    // Introspection shows the custom claims too.
+    let r = form(
+        &app,
+        &format!("{}/oauth2/introspect", issuer(&app, "people")),
+        Some(("app", secret)),
+        &[("token", all.body["access_token"].as_str().unwrap())],
+    )
+    .await;
+    assert_eq!(
+        (r.body["active"].clone(), r.body["email"].clone()),
+        (json!(true), json!("peter@example.com"))
+    );
+
+    assert_oauth_error(&grant("peter", "wrong", "").await, 400, "invalid_grant");
+    assert_oauth_error(&grant("nobody", "peter-password-1", "").await, 400, "invalid_grant");
+    assert_oauth_error(&grant("peter", "peter-password-1", "admin").await, 400, "invalid_scope");
+    let r = form(
+        &app,
+        &url,
+        Some(("app", secret)),
+        &[("grant_type", "password"), ("username", "peter")],
+    )
+    .await;
+    assert_oauth_error(&r, 400, "invalid_request");
+    // A client without the grant, and a server without it.
+    let cc = client(
+        &app,
+        json!({"authorization_server_id": "people", "grant_types": ["client_credentials"]}),
+    )
+    .await;
+    let r = form(
+        &app,
+        &url,
+        Some((cc["client_id"].as_str().unwrap(), cc["client_secret"].as_str().unwrap())),
+        &[
+            ("grant_type", "password"),
+            ("username", "peter"),
+            ("password", "peter-password-1"),
+        ],
+    )
+    .await;
+    assert_oauth_error(&r, 400, "unauthorized_client");
+    let d = client(&app, json!({"grant_types": ["client_credentials"]})).await;
+    let r = form(
+        &app,
+        &format!("{}/oauth2/token", issuer(&app, "default")),
+        Some((d["client_id"].as_str().unwrap(), d["client_secret"].as_str().unwrap())),
+        &[("grant_type", "password"), ("username", "peter"), ("password", "x")],
+    )
+    .await;
+    assert_oauth_error(&r, 400, "unsupported_grant_type");
 }
