@@ -25,6 +25,19 @@ async fn control(clock: Arc<FixedClock>) -> (tempfile::TempDir, Control) {
     (dir, control)
 }
 
+/// The bootstrap client's secret, read back the way an operator tool would (sealed copy).
+fn bootstrap_secret(control: &Control, rt: &castellan_oauth::ServerRuntime) -> String {
+    let client = rt.clients.values().find(|c| c.id.as_str() == "bootstrap").unwrap();
+    control
+        .engine()
+        .master()
+        .open_string(
+            &castellan_domain::seal::client_secret(&client.tenant_id, &client.id),
+            client.secret_sealed.as_ref().unwrap(),
+        )
+        .unwrap()
+}
+
 #[tokio::test]
 async fn access_tokens_expire_after_the_servers_ttl() {
     let clock = Arc::new(FixedClock::new(1_800_000_000));
@@ -33,16 +46,7 @@ async fn access_tokens_expire_after_the_servers_ttl() {
     let engine = control.engine();
     let rt = engine.server("default", "admin").await.unwrap().unwrap();
     let form = Form::new(vec![("grant_type".into(), "client_credentials".into())]).unwrap();
-    // Authenticate as the bootstrap client through its sealed secret, as an operator would read it.
-    let client = rt.clients.values().next().unwrap().clone();
-    let sealed = client.secret_sealed.clone().unwrap();
-    let secret = engine
-        .master()
-        .open_string(
-            &castellan_domain::seal::client_secret(&client.tenant_id, &client.id),
-            &sealed,
-        )
-        .unwrap();
+    let secret = bootstrap_secret(&control, &rt);
     let presented = Presented {
         basic: Some(("bootstrap".into(), secret.clone())),
         form: &form,
@@ -95,14 +99,7 @@ async fn expired_client_secrets_are_refused() {
     let (_dir, control) = control(clock.clone()).await;
     let engine = control.engine();
     let rt = engine.server("default", "admin").await.unwrap().unwrap();
-    let bootstrap = rt.clients.values().next().unwrap().clone();
-    let secret = engine
-        .master()
-        .open_string(
-            &castellan_domain::seal::client_secret(&bootstrap.tenant_id, &bootstrap.id),
-            bootstrap.secret_sealed.as_ref().unwrap(),
-        )
-        .unwrap();
+    let secret = bootstrap_secret(&control, &rt);
     let admin = control
         .authenticate_admin("default", "bootstrap", &secret)
         .await
@@ -135,14 +132,7 @@ async fn expired_revocations_are_purged() {
     let (_dir, control) = control(clock.clone()).await;
     let engine = control.engine();
     let rt = engine.server("default", "admin").await.unwrap().unwrap();
-    let bootstrap = rt.clients.values().next().unwrap().clone();
-    let secret = engine
-        .master()
-        .open_string(
-            &castellan_domain::seal::client_secret(&bootstrap.tenant_id, &bootstrap.id),
-            bootstrap.secret_sealed.as_ref().unwrap(),
-        )
-        .unwrap();
+    let secret = bootstrap_secret(&control, &rt);
     let form = Form::new(vec![("grant_type".into(), "client_credentials".into())]).unwrap();
     let basic = Some(("bootstrap".to_owned(), secret));
     let (_, token) = engine
