@@ -119,6 +119,43 @@ pub mod testing {
     }
 }
 
+impl PostgresStore {
+    /// One row (or none) of a query whose placeholders take `binds` in order, as an entity.
+    async fn fetch_opt<R, T>(&self, sql: &str, binds: &[&str]) -> StoreResult<Option<T>>
+    where
+        R: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+        T: TryFrom<R, Error = StoreError>,
+    {
+        let mut q = sqlx::query_as::<_, R>(sql);
+        for b in binds {
+            q = q.bind(*b);
+        }
+        q.fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?
+            .map(T::try_from)
+            .transpose()
+    }
+
+    /// Every row of a query whose placeholders take `binds` in order, as entities.
+    async fn fetch_all<R, T>(&self, sql: &str, binds: &[&str]) -> StoreResult<Vec<T>>
+    where
+        R: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+        T: TryFrom<R, Error = StoreError>,
+    {
+        let mut q = sqlx::query_as::<_, R>(sql);
+        for b in binds {
+            q = q.bind(*b);
+        }
+        q.fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?
+            .into_iter()
+            .map(T::try_from)
+            .collect()
+    }
+}
+
 fn map_err(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
@@ -144,12 +181,11 @@ async fn notify(tx: &mut Transaction<'static, Postgres>, tid: &TenantId) -> Stor
 #[async_trait]
 impl TenantStore for PostgresStore {
     async fn get_tenant(&self, id: &TenantId) -> StoreResult<Option<Tenant>> {
-        let row: Option<TenantRow> = sqlx::query_as(&format!("SELECT {TENANT_COLS} FROM tenants WHERE id = $1"))
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err)?;
-        row.map(TryInto::try_into).transpose()
+        self.fetch_opt::<TenantRow, _>(
+            &format!("SELECT {TENANT_COLS} FROM tenants WHERE id = $1"),
+            &[id.as_str()],
+        )
+        .await
     }
 
     async fn list_tenant_ids(&self) -> StoreResult<Vec<TenantId>> {
@@ -192,26 +228,19 @@ impl TenantStore for PostgresStore {
 #[async_trait]
 impl ServerStore for PostgresStore {
     async fn list_servers(&self, tid: &TenantId) -> StoreResult<Vec<AuthorizationServer>> {
-        let rows: Vec<ServerRow> = sqlx::query_as(&format!(
-            "SELECT {SERVER_COLS} FROM servers WHERE tenant_id = $1 ORDER BY id COLLATE \"C\""
-        ))
-        .bind(tid.as_str())
-        .fetch_all(&self.pool)
+        self.fetch_all::<ServerRow, _>(
+            &format!("SELECT {SERVER_COLS} FROM servers WHERE tenant_id = $1 ORDER BY id COLLATE \"C\""),
+            &[tid.as_str()],
+        )
         .await
-        .map_err(map_err)?;
-        rows.into_iter().map(TryInto::try_into).collect()
     }
 
     async fn get_server(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Option<AuthorizationServer>> {
-        let row: Option<ServerRow> = sqlx::query_as(&format!(
-            "SELECT {SERVER_COLS} FROM servers WHERE tenant_id = $1 AND id = $2"
-        ))
-        .bind(tid.as_str())
-        .bind(aid.as_str())
-        .fetch_optional(&self.pool)
+        self.fetch_opt::<ServerRow, _>(
+            &format!("SELECT {SERVER_COLS} FROM servers WHERE tenant_id = $1 AND id = $2"),
+            &[tid.as_str(), aid.as_str()],
+        )
         .await
-        .map_err(map_err)?;
-        row.map(TryInto::try_into).transpose()
     }
 
     async fn create_server(&self, s: &AuthorizationServer, keys: &[SigningKey]) -> StoreResult<()> {
@@ -268,42 +297,32 @@ impl ServerStore for PostgresStore {
     }
 
     async fn list_keys(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<SigningKey>> {
-        let rows: Vec<KeyRow> = sqlx::query_as(&format!(
-            "SELECT {KEY_COLS} FROM signing_keys WHERE tenant_id = $1 AND server_id = $2 ORDER BY position"
-        ))
-        .bind(tid.as_str())
-        .bind(aid.as_str())
-        .fetch_all(&self.pool)
+        self.fetch_all::<KeyRow, _>(
+            &format!("SELECT {KEY_COLS} FROM signing_keys WHERE tenant_id = $1 AND server_id = $2 ORDER BY position"),
+            &[tid.as_str(), aid.as_str()],
+        )
         .await
-        .map_err(map_err)?;
-        rows.into_iter().map(TryInto::try_into).collect()
     }
 }
 
 #[async_trait]
 impl ClientStore for PostgresStore {
     async fn get_client(&self, tid: &TenantId, cid: &ClientId) -> StoreResult<Option<Client>> {
-        let row: Option<ClientRow> = sqlx::query_as(&format!(
-            "SELECT {CLIENT_COLS} FROM clients WHERE tenant_id = $1 AND id = $2"
-        ))
-        .bind(tid.as_str())
-        .bind(cid.as_str())
-        .fetch_optional(&self.pool)
+        self.fetch_opt::<ClientRow, _>(
+            &format!("SELECT {CLIENT_COLS} FROM clients WHERE tenant_id = $1 AND id = $2"),
+            &[tid.as_str(), cid.as_str()],
+        )
         .await
-        .map_err(map_err)?;
-        row.map(TryInto::try_into).transpose()
     }
 
     async fn list_clients(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<Client>> {
-        let rows: Vec<ClientRow> = sqlx::query_as(&format!(
-            "SELECT {CLIENT_COLS} FROM clients WHERE tenant_id = $1 AND server_id = $2 ORDER BY id COLLATE \"C\""
-        ))
-        .bind(tid.as_str())
-        .bind(aid.as_str())
-        .fetch_all(&self.pool)
+        self.fetch_all::<ClientRow, _>(
+            &format!(
+                "SELECT {CLIENT_COLS} FROM clients WHERE tenant_id = $1 AND server_id = $2 ORDER BY id COLLATE \"C\""
+            ),
+            &[tid.as_str(), aid.as_str()],
+        )
         .await
-        .map_err(map_err)?;
-        rows.into_iter().map(TryInto::try_into).collect()
     }
 
     async fn create_client(&self, c: &Client) -> StoreResult<()> {
@@ -352,52 +371,38 @@ impl ClientStore for PostgresStore {
     }
 
     async fn list_tenant_clients(&self, tid: &TenantId) -> StoreResult<Vec<Client>> {
-        let rows: Vec<ClientRow> = sqlx::query_as(&format!(
-            "SELECT {CLIENT_COLS} FROM clients WHERE tenant_id = $1 ORDER BY id COLLATE \"C\""
-        ))
-        .bind(tid.as_str())
-        .fetch_all(&self.pool)
+        self.fetch_all::<ClientRow, _>(
+            &format!("SELECT {CLIENT_COLS} FROM clients WHERE tenant_id = $1 ORDER BY id COLLATE \"C\""),
+            &[tid.as_str()],
+        )
         .await
-        .map_err(map_err)?;
-        rows.into_iter().map(TryInto::try_into).collect()
     }
 }
 
 #[async_trait]
 impl ScopeStore for PostgresStore {
     async fn get_scope(&self, tid: &TenantId, id: &ScopeId) -> StoreResult<Option<Scope>> {
-        let row: Option<ScopeRow> = sqlx::query_as(&format!(
-            "SELECT {SCOPE_COLS} FROM scopes WHERE tenant_id = $1 AND id = $2"
-        ))
-        .bind(tid.as_str())
-        .bind(id.as_str())
-        .fetch_optional(&self.pool)
+        self.fetch_opt::<ScopeRow, _>(
+            &format!("SELECT {SCOPE_COLS} FROM scopes WHERE tenant_id = $1 AND id = $2"),
+            &[tid.as_str(), id.as_str()],
+        )
         .await
-        .map_err(map_err)?;
-        row.map(TryInto::try_into).transpose()
     }
 
     async fn list_scopes(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<Scope>> {
-        let rows: Vec<ScopeRow> = sqlx::query_as(&format!(
-            "SELECT {SCOPE_COLS} FROM scopes WHERE tenant_id = $1 AND server_id = $2 ORDER BY name COLLATE \"C\""
-        ))
-        .bind(tid.as_str())
-        .bind(aid.as_str())
-        .fetch_all(&self.pool)
+        self.fetch_all::<ScopeRow, _>(
+            &format!(
+                "SELECT {SCOPE_COLS} FROM scopes WHERE tenant_id = $1 AND server_id = $2 ORDER BY name COLLATE \"C\""
+            ),
+            &[tid.as_str(), aid.as_str()],
+        )
         .await
-        .map_err(map_err)?;
-        rows.into_iter().map(TryInto::try_into).collect()
     }
 
     async fn list_tenant_scopes(&self, tid: &TenantId) -> StoreResult<Vec<Scope>> {
-        let rows: Vec<ScopeRow> = sqlx::query_as(&format!(
+        self.fetch_all::<ScopeRow, _>(&format!(
             "SELECT {SCOPE_COLS} FROM scopes WHERE tenant_id = $1 ORDER BY server_id COLLATE \"C\", name COLLATE \"C\""
-        ))
-        .bind(tid.as_str())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_err)?;
-        rows.into_iter().map(TryInto::try_into).collect()
+        ), &[tid.as_str()]).await
     }
 
     async fn create_scope(&self, sc: &Scope) -> StoreResult<()> {
@@ -467,40 +472,33 @@ impl ScopeStore for PostgresStore {
 #[async_trait]
 impl ClaimStore for PostgresStore {
     async fn get_claim(&self, tid: &TenantId, id: &ClaimId) -> StoreResult<Option<Claim>> {
-        let row: Option<ClaimRow> = sqlx::query_as(&format!(
-            "SELECT {CLAIM_COLS} FROM claims WHERE tenant_id = $1 AND id = $2"
-        ))
-        .bind(tid.as_str())
-        .bind(id.as_str())
-        .fetch_optional(&self.pool)
+        self.fetch_opt::<ClaimRow, _>(
+            &format!("SELECT {CLAIM_COLS} FROM claims WHERE tenant_id = $1 AND id = $2"),
+            &[tid.as_str(), id.as_str()],
+        )
         .await
-        .map_err(map_err)?;
-        row.map(TryInto::try_into).transpose()
     }
 
     async fn list_claims(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<Claim>> {
-        let rows: Vec<ClaimRow> = sqlx::query_as(&format!(
-            "SELECT {CLAIM_COLS} FROM claims WHERE tenant_id = $1 AND server_id = $2 \
+        self.fetch_all::<ClaimRow, _>(
+            &format!(
+                "SELECT {CLAIM_COLS} FROM claims WHERE tenant_id = $1 AND server_id = $2 \
              ORDER BY claim_type COLLATE \"C\", name COLLATE \"C\""
-        ))
-        .bind(tid.as_str())
-        .bind(aid.as_str())
-        .fetch_all(&self.pool)
+            ),
+            &[tid.as_str(), aid.as_str()],
+        )
         .await
-        .map_err(map_err)?;
-        rows.into_iter().map(TryInto::try_into).collect()
     }
 
     async fn list_tenant_claims(&self, tid: &TenantId) -> StoreResult<Vec<Claim>> {
-        let rows: Vec<ClaimRow> = sqlx::query_as(&format!(
-            "SELECT {CLAIM_COLS} FROM claims WHERE tenant_id = $1 \
+        self.fetch_all::<ClaimRow, _>(
+            &format!(
+                "SELECT {CLAIM_COLS} FROM claims WHERE tenant_id = $1 \
              ORDER BY server_id COLLATE \"C\", claim_type COLLATE \"C\", name COLLATE \"C\""
-        ))
-        .bind(tid.as_str())
-        .fetch_all(&self.pool)
+            ),
+            &[tid.as_str()],
+        )
         .await
-        .map_err(map_err)?;
-        rows.into_iter().map(TryInto::try_into).collect()
     }
 
     async fn create_claim(&self, c: &Claim) -> StoreResult<()> {

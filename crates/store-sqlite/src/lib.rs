@@ -69,6 +69,43 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// One row (or none) of a query whose placeholders take `binds` in order, as an entity.
+    async fn fetch_opt<R, T>(&self, sql: &str, binds: &[&str]) -> StoreResult<Option<T>>
+    where
+        R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin,
+        T: TryFrom<R, Error = StoreError>,
+    {
+        let mut q = sqlx::query_as::<_, R>(sql);
+        for b in binds {
+            q = q.bind(*b);
+        }
+        q.fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?
+            .map(T::try_from)
+            .transpose()
+    }
+
+    /// Every row of a query whose placeholders take `binds` in order, as entities.
+    async fn fetch_all<R, T>(&self, sql: &str, binds: &[&str]) -> StoreResult<Vec<T>>
+    where
+        R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> + Send + Unpin,
+        T: TryFrom<R, Error = StoreError>,
+    {
+        let mut q = sqlx::query_as::<_, R>(sql);
+        for b in binds {
+            q = q.bind(*b);
+        }
+        q.fetch_all(&self.pool)
+            .await
+            .map_err(map_err)?
+            .into_iter()
+            .map(T::try_from)
+            .collect()
+    }
+}
+
 fn map_err(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
@@ -83,12 +120,8 @@ fn map_err(e: sqlx::Error) -> StoreError {
 #[async_trait]
 impl TenantStore for SqliteStore {
     async fn get_tenant(&self, id: &TenantId) -> StoreResult<Option<Tenant>> {
-        let row: Option<TenantRow> = sqlx::query_as("SELECT * FROM tenants WHERE id = ?")
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
+        self.fetch_opt::<TenantRow, _>("SELECT * FROM tenants WHERE id = ?", &[id.as_str()])
             .await
-            .map_err(map_err)?;
-        row.map(TryInto::try_into).transpose()
     }
 
     async fn list_tenant_ids(&self) -> StoreResult<Vec<TenantId>> {
@@ -126,22 +159,16 @@ impl TenantStore for SqliteStore {
 #[async_trait]
 impl ServerStore for SqliteStore {
     async fn list_servers(&self, tid: &TenantId) -> StoreResult<Vec<AuthorizationServer>> {
-        let rows: Vec<ServerRow> = sqlx::query_as("SELECT * FROM servers WHERE tenant_id = ? ORDER BY id")
-            .bind(tid.as_str())
-            .fetch_all(&self.pool)
+        self.fetch_all::<ServerRow, _>("SELECT * FROM servers WHERE tenant_id = ? ORDER BY id", &[tid.as_str()])
             .await
-            .map_err(map_err)?;
-        rows.into_iter().map(TryInto::try_into).collect()
     }
 
     async fn get_server(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Option<AuthorizationServer>> {
-        let row: Option<ServerRow> = sqlx::query_as("SELECT * FROM servers WHERE tenant_id = ? AND id = ?")
-            .bind(tid.as_str())
-            .bind(aid.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err)?;
-        row.map(TryInto::try_into).transpose()
+        self.fetch_opt::<ServerRow, _>(
+            "SELECT * FROM servers WHERE tenant_id = ? AND id = ?",
+            &[tid.as_str(), aid.as_str()],
+        )
+        .await
     }
 
     async fn create_server(&self, s: &AuthorizationServer, keys: &[SigningKey]) -> StoreResult<()> {
@@ -193,38 +220,30 @@ impl ServerStore for SqliteStore {
     }
 
     async fn list_keys(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<SigningKey>> {
-        let rows: Vec<KeyRow> =
-            sqlx::query_as("SELECT * FROM signing_keys WHERE tenant_id = ? AND server_id = ? ORDER BY position")
-                .bind(tid.as_str())
-                .bind(aid.as_str())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(map_err)?;
-        rows.into_iter().map(TryInto::try_into).collect()
+        self.fetch_all::<KeyRow, _>(
+            "SELECT * FROM signing_keys WHERE tenant_id = ? AND server_id = ? ORDER BY position",
+            &[tid.as_str(), aid.as_str()],
+        )
+        .await
     }
 }
 
 #[async_trait]
 impl ClientStore for SqliteStore {
     async fn get_client(&self, tid: &TenantId, cid: &ClientId) -> StoreResult<Option<Client>> {
-        let row: Option<ClientRow> = sqlx::query_as("SELECT * FROM clients WHERE tenant_id = ? AND id = ?")
-            .bind(tid.as_str())
-            .bind(cid.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err)?;
-        row.map(TryInto::try_into).transpose()
+        self.fetch_opt::<ClientRow, _>(
+            "SELECT * FROM clients WHERE tenant_id = ? AND id = ?",
+            &[tid.as_str(), cid.as_str()],
+        )
+        .await
     }
 
     async fn list_clients(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<Client>> {
-        let rows: Vec<ClientRow> =
-            sqlx::query_as("SELECT * FROM clients WHERE tenant_id = ? AND server_id = ? ORDER BY id")
-                .bind(tid.as_str())
-                .bind(aid.as_str())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(map_err)?;
-        rows.into_iter().map(TryInto::try_into).collect()
+        self.fetch_all::<ClientRow, _>(
+            "SELECT * FROM clients WHERE tenant_id = ? AND server_id = ? ORDER BY id",
+            &[tid.as_str(), aid.as_str()],
+        )
+        .await
     }
 
     async fn create_client(&self, c: &Client) -> StoreResult<()> {
@@ -267,45 +286,35 @@ impl ClientStore for SqliteStore {
     }
 
     async fn list_tenant_clients(&self, tid: &TenantId) -> StoreResult<Vec<Client>> {
-        let rows: Vec<ClientRow> = sqlx::query_as("SELECT * FROM clients WHERE tenant_id = ? ORDER BY id")
-            .bind(tid.as_str())
-            .fetch_all(&self.pool)
+        self.fetch_all::<ClientRow, _>("SELECT * FROM clients WHERE tenant_id = ? ORDER BY id", &[tid.as_str()])
             .await
-            .map_err(map_err)?;
-        rows.into_iter().map(TryInto::try_into).collect()
     }
 }
 
 #[async_trait]
 impl ScopeStore for SqliteStore {
     async fn get_scope(&self, tid: &TenantId, id: &ScopeId) -> StoreResult<Option<Scope>> {
-        let row: Option<ScopeRow> = sqlx::query_as("SELECT * FROM scopes WHERE tenant_id = ? AND id = ?")
-            .bind(tid.as_str())
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err)?;
-        row.map(TryInto::try_into).transpose()
+        self.fetch_opt::<ScopeRow, _>(
+            "SELECT * FROM scopes WHERE tenant_id = ? AND id = ?",
+            &[tid.as_str(), id.as_str()],
+        )
+        .await
     }
 
     async fn list_scopes(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<Scope>> {
-        let rows: Vec<ScopeRow> =
-            sqlx::query_as("SELECT * FROM scopes WHERE tenant_id = ? AND server_id = ? ORDER BY name")
-                .bind(tid.as_str())
-                .bind(aid.as_str())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(map_err)?;
-        rows.into_iter().map(TryInto::try_into).collect()
+        self.fetch_all::<ScopeRow, _>(
+            "SELECT * FROM scopes WHERE tenant_id = ? AND server_id = ? ORDER BY name",
+            &[tid.as_str(), aid.as_str()],
+        )
+        .await
     }
 
     async fn list_tenant_scopes(&self, tid: &TenantId) -> StoreResult<Vec<Scope>> {
-        let rows: Vec<ScopeRow> = sqlx::query_as("SELECT * FROM scopes WHERE tenant_id = ? ORDER BY server_id, name")
-            .bind(tid.as_str())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_err)?;
-        rows.into_iter().map(TryInto::try_into).collect()
+        self.fetch_all::<ScopeRow, _>(
+            "SELECT * FROM scopes WHERE tenant_id = ? ORDER BY server_id, name",
+            &[tid.as_str()],
+        )
+        .await
     }
 
     async fn create_scope(&self, sc: &Scope) -> StoreResult<()> {
@@ -368,34 +377,27 @@ impl ScopeStore for SqliteStore {
 #[async_trait]
 impl ClaimStore for SqliteStore {
     async fn get_claim(&self, tid: &TenantId, id: &ClaimId) -> StoreResult<Option<Claim>> {
-        let row: Option<ClaimRow> = sqlx::query_as("SELECT * FROM claims WHERE tenant_id = ? AND id = ?")
-            .bind(tid.as_str())
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err)?;
-        row.map(TryInto::try_into).transpose()
+        self.fetch_opt::<ClaimRow, _>(
+            "SELECT * FROM claims WHERE tenant_id = ? AND id = ?",
+            &[tid.as_str(), id.as_str()],
+        )
+        .await
     }
 
     async fn list_claims(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<Claim>> {
-        let rows: Vec<ClaimRow> =
-            sqlx::query_as("SELECT * FROM claims WHERE tenant_id = ? AND server_id = ? ORDER BY claim_type, name")
-                .bind(tid.as_str())
-                .bind(aid.as_str())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(map_err)?;
-        rows.into_iter().map(TryInto::try_into).collect()
+        self.fetch_all::<ClaimRow, _>(
+            "SELECT * FROM claims WHERE tenant_id = ? AND server_id = ? ORDER BY claim_type, name",
+            &[tid.as_str(), aid.as_str()],
+        )
+        .await
     }
 
     async fn list_tenant_claims(&self, tid: &TenantId) -> StoreResult<Vec<Claim>> {
-        let rows: Vec<ClaimRow> =
-            sqlx::query_as("SELECT * FROM claims WHERE tenant_id = ? ORDER BY server_id, claim_type, name")
-                .bind(tid.as_str())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(map_err)?;
-        rows.into_iter().map(TryInto::try_into).collect()
+        self.fetch_all::<ClaimRow, _>(
+            "SELECT * FROM claims WHERE tenant_id = ? ORDER BY server_id, claim_type, name",
+            &[tid.as_str()],
+        )
+        .await
     }
 
     async fn create_claim(&self, c: &Claim) -> StoreResult<()> {
