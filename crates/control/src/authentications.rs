@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use castellan_domain::{AuthorizationServer, ServerId, StoredAuthMethod, TenantId};
-use castellan_jose::{b64url, b64url_decode, password};
+use castellan_jose::{b64url, password};
 use castellan_types as wire;
 
 use crate::{AdminAccess, Control, ControlError, ControlResult};
@@ -197,43 +197,5 @@ impl Control {
             .map_err(|e| crate::servers::not_found_as_server(e, aid))?;
         self.engine.invalidate(&server.tenant_id);
         Ok(Self::methods_view(&server.authentications))
-    }
-
-    /// Checks a static user's password (for the login page and the password grant): constant work
-    /// whether or not the user exists.
-    pub async fn verify_static_user(&self, server: &AuthorizationServer, username: &str, pw: &str) -> bool {
-        let hash = server
-            .authentications
-            .iter()
-            .filter(|m| m.method.method == "static" && !m.method.disabled)
-            .find_map(|m| m.password_hashes.get(username).cloned());
-        let pw = pw.to_owned();
-        tokio::task::spawn_blocking(move || match hash {
-            Some(h) => password::verify(&pw, &h),
-            None => {
-                password::verify_dummy(&pw);
-                false
-            }
-        })
-        .await
-        .unwrap_or(false)
-    }
-
-    /// Opens a method's sealed upstream client secret (for the upstream login flows).
-    pub fn open_method_secret(&self, server: &AuthorizationServer, method_id: &str) -> ControlResult<Option<String>> {
-        let Some(m) = server.authentications.iter().find(|m| m.method.id == method_id) else {
-            return Ok(None);
-        };
-        let Some(sealed) = m.sealed_client_secret.as_deref() else {
-            return Ok(None);
-        };
-        let bytes = b64url_decode(sealed).ok_or_else(|| ControlError::internal("sealed secret is not base64url"))?;
-        self.master
-            .open_string(
-                &castellan_domain::seal::auth_method(&server.tenant_id, &server.id, method_id),
-                &bytes,
-            )
-            .map(Some)
-            .map_err(ControlError::internal)
     }
 }

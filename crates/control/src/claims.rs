@@ -5,6 +5,7 @@ use castellan_domain::{Claim, ClaimId, ClaimType};
 use castellan_store::StoreError;
 use castellan_types as wire;
 
+use crate::error::unchanged;
 use crate::scopes::check_scope_name;
 use crate::{AdminAccess, Control, ControlError, ControlResult};
 
@@ -132,19 +133,18 @@ impl Control {
         req: wire::ClaimRequest,
     ) -> ControlResult<wire::Claim> {
         let mut claim = self.load_claim(access, id).await?;
-        if req.id.as_deref().is_some_and(|v| v != claim.id.as_str()) {
-            return Err(ControlError::invalid("id", "does not match the claim in the path"));
-        }
-        if req
-            .authorization_server_id
-            .as_deref()
-            .is_some_and(|v| v != claim.server_id.as_str())
-        {
-            return Err(ControlError::invalid(
-                "authorization_server_id",
-                "a claim cannot move to another server",
-            ));
-        }
+        unchanged(
+            "id",
+            req.id.as_deref(),
+            claim.id.as_str(),
+            "does not match the claim in the path",
+        )?;
+        unchanged(
+            "authorization_server_id",
+            req.authorization_server_id.as_deref(),
+            claim.server_id.as_str(),
+            "a claim cannot move to another server",
+        )?;
         if let Some(v) = req.name {
             check_claim_name("name", &v)?;
             claim.name = v;

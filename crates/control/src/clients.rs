@@ -5,6 +5,7 @@ use castellan_jose::generate_secret;
 use castellan_store::StoreError;
 use castellan_types as wire;
 
+use crate::error::unchanged;
 use crate::servers::check_url;
 use crate::tenants::check_name;
 use crate::{AdminAccess, Control, ControlError, ControlResult};
@@ -421,22 +422,18 @@ impl Control {
         req: wire::ClientRequest,
     ) -> ControlResult<wire::Client> {
         let mut c = self.load_client(access, cid).await?;
-        if req.client_id.as_deref().is_some_and(|v| v != c.id.as_str()) {
-            return Err(ControlError::invalid(
-                "client_id",
-                "does not match the client in the path",
-            ));
-        }
-        if req
-            .authorization_server_id
-            .as_deref()
-            .is_some_and(|v| v != c.server_id.as_str())
-        {
-            return Err(ControlError::invalid(
-                "authorization_server_id",
-                "a client cannot move to another server",
-            ));
-        }
+        unchanged(
+            "client_id",
+            req.client_id.as_deref(),
+            c.id.as_str(),
+            "does not match the client in the path",
+        )?;
+        unchanged(
+            "authorization_server_id",
+            req.authorization_server_id.as_deref(),
+            c.server_id.as_str(),
+            "a client cannot move to another server",
+        )?;
         let server = self.load_server(access, c.server_id.as_str()).await?;
         if let Some((s, generated)) = self.apply_client(access, &server, &mut c, req, false).await? {
             self.set_secret(access.tenant(), &mut c, &s, generated).await?;

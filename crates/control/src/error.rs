@@ -56,3 +56,11 @@ impl From<StoreError> for ControlError {
 }
 
 pub type ControlResult<T> = Result<T, ControlError>;
+
+/// A read-only field of an update body: absent, or equal to the stored value.
+pub(crate) fn unchanged(field: &str, given: Option<&str>, current: &str, reason: &str) -> ControlResult<()> {
+    match given {
+        Some(v) if v != current => Err(ControlError::invalid(field, reason)),
+        _ => Ok(()),
+    }
+}

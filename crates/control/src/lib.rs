@@ -87,19 +87,13 @@ impl Control {
         let Some(server) = self.store.list_servers(&tid).await?.into_iter().next() else {
             return Ok(());
         };
-        self.master
-            .open(
-                &castellan_domain::seal::server_secrets(&tid, &server.id),
-                &server.secrets_sealed,
+        self.open_server_secrets(&server).map(|_| ()).map_err(|_| {
+            ControlError::Refused(
+                "the master key does not open this database's secrets: start with the same \
+                 CASTELLAN_MASTER_KEY (or <data-dir>/master.key) that created it"
+                    .into(),
             )
-            .map(|_| ())
-            .map_err(|_| {
-                ControlError::Refused(
-                    "the master key does not open this database's secrets: start with the same \
-                     CASTELLAN_MASTER_KEY (or <data-dir>/master.key) that created it"
-                        .into(),
-                )
-            })
+        })
     }
 
     /// Forgets revocations and assertion ids whose tokens have expired; run periodically.

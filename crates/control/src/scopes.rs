@@ -5,6 +5,7 @@ use castellan_domain::{Scope, ScopeId, ServerId};
 use castellan_store::StoreError;
 use castellan_types as wire;
 
+use crate::error::unchanged;
 use crate::{AdminAccess, Control, ControlError, ControlResult};
 
 /// RFC 6749 §3.3 `scope-token`: printable ASCII without space, `"` and `\`.
@@ -24,14 +25,23 @@ pub(crate) fn check_scope_name(field: &str, name: &str) -> ControlResult<()> {
     Ok(())
 }
 
-fn optional_text(field: &str, v: &Option<String>, max: usize) -> ControlResult<()> {
-    match v {
-        Some(s) if s.chars().count() > max => Err(ControlError::invalid(
-            field,
-            format!("must be at most {max} characters"),
-        )),
-        _ => Ok(()),
+/// Length limits of a scope's free-text fields.
+fn check_texts(req: &wire::ScopeRequest) -> ControlResult<()> {
+    for (field, v, max) in [
+        ("display_name", &req.display_name, 256),
+        ("description", &req.description, 1024),
+        ("developer_policy_id", &req.developer_policy_id, 128),
+        ("user_policy_id", &req.user_policy_id, 128),
+        ("service_id", &req.service_id, 128),
+    ] {
+        if v.as_ref().is_some_and(|s| s.chars().count() > max) {
+            return Err(ControlError::invalid(
+                field,
+                format!("must be at most {max} characters"),
+            ));
+        }
     }
+    Ok(())
 }
 
 fn scope_view(s: Scope) -> wire::Scope {
@@ -73,15 +83,7 @@ impl Control {
             Some(id) => ScopeId::parse(id.as_str()).map_err(|e| ControlError::invalid("id", e.to_string()))?,
             None => ScopeId::parse(uuid::Uuid::new_v4().simple().to_string()).map_err(ControlError::internal)?,
         };
-        for (field, v, max) in [
-            ("display_name", &req.display_name, 256),
-            ("description", &req.description, 1024),
-            ("developer_policy_id", &req.developer_policy_id, 128),
-            ("user_policy_id", &req.user_policy_id, 128),
-            ("service_id", &req.service_id, 128),
-        ] {
-            optional_text(field, v, max)?;
-        }
+        check_texts(&req)?;
         let scope = Scope {
             tenant_id: server.tenant_id.clone(),
             server_id: server.id.clone(),
@@ -133,34 +135,25 @@ impl Control {
         req: wire::ScopeRequest,
     ) -> ControlResult<wire::Scope> {
         let mut scope = self.load_scope(access, id).await?;
-        if req.id.as_deref().is_some_and(|v| v != scope.id.as_str()) {
-            return Err(ControlError::invalid("id", "does not match the scope in the path"));
-        }
-        if req.name.as_deref().is_some_and(|v| v != scope.name) {
-            return Err(ControlError::invalid(
-                "name",
-                "cannot be changed; create a new scope instead",
-            ));
-        }
-        if req
-            .authorization_server_id
-            .as_deref()
-            .is_some_and(|v| v != scope.server_id.as_str())
-        {
-            return Err(ControlError::invalid(
-                "authorization_server_id",
-                "a scope cannot move to another server",
-            ));
-        }
-        for (field, v, max) in [
-            ("display_name", &req.display_name, 256),
-            ("description", &req.description, 1024),
-            ("developer_policy_id", &req.developer_policy_id, 128),
-            ("user_policy_id", &req.user_policy_id, 128),
-            ("service_id", &req.service_id, 128),
-        ] {
-            optional_text(field, v, max)?;
-        }
+        unchanged(
+            "id",
+            req.id.as_deref(),
+            scope.id.as_str(),
+            "does not match the scope in the path",
+        )?;
+        unchanged(
+            "name",
+            req.name.as_deref(),
+            &scope.name,
+            "cannot be changed; create a new scope instead",
+        )?;
+        unchanged(
+            "authorization_server_id",
+            req.authorization_server_id.as_deref(),
+            scope.server_id.as_str(),
+            "a scope cannot move to another server",
+        )?;
+        check_texts(&req)?;
         if let Some(v) = req.display_name {
             scope.display_name = v;
         }

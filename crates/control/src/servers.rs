@@ -8,6 +8,7 @@ use castellan_jose::{GeneratedKey, generate_secret, keys};
 use castellan_store::StoreError;
 use castellan_types as wire;
 
+use crate::error::unchanged;
 use crate::tenants::check_name;
 use crate::{AdminAccess, Control, ControlError, ControlResult};
 
@@ -240,17 +241,20 @@ impl Control {
         Ok(out)
     }
 
+    /// The server's own secret and rotated secrets, opened with the master key.
+    pub(crate) fn open_server_secrets(&self, s: &AuthorizationServer) -> ControlResult<ServerSecrets> {
+        let json = self
+            .master
+            .open(
+                &castellan_domain::seal::server_secrets(&s.tenant_id, &s.id),
+                &s.secrets_sealed,
+            )
+            .map_err(ControlError::internal)?;
+        serde_json::from_slice(&json).map_err(ControlError::internal)
+    }
+
     fn server_view(&self, s: &AuthorizationServer, keys: &[SigningKey]) -> ControlResult<wire::Server> {
-        let secrets: ServerSecrets = serde_json::from_slice(
-            &self
-                .master
-                .open(
-                    &castellan_domain::seal::server_secrets(&s.tenant_id, &s.id),
-                    &s.secrets_sealed,
-                )
-                .map_err(ControlError::internal)?,
-        )
-        .map_err(ControlError::internal)?;
+        let secrets = self.open_server_secrets(s)?;
         let st = &s.settings;
         Ok(wire::Server {
             id: s.id.to_string(),
@@ -411,11 +415,12 @@ impl Control {
         req: wire::ServerRequest,
     ) -> ControlResult<wire::Server> {
         let mut server = self.load_server(access, aid).await?;
-        if let Some(id) = &req.id
-            && id != server.id.as_str()
-        {
-            return Err(ControlError::invalid("id", "does not match the server in the path"));
-        }
+        unchanged(
+            "id",
+            req.id.as_deref(),
+            server.id.as_str(),
+            "does not match the server in the path",
+        )?;
         let (tid, sid) = (server.tenant_id.clone(), server.id.clone());
         if let Some(name) = &req.name {
             check_name("name", name)?;
@@ -424,16 +429,7 @@ impl Control {
         let old_key_type = server.settings.key_type;
         apply_settings(&mut server.settings, &req)?;
 
-        let mut secrets: ServerSecrets = serde_json::from_slice(
-            &self
-                .master
-                .open(
-                    &castellan_domain::seal::server_secrets(&tid, &sid),
-                    &server.secrets_sealed,
-                )
-                .map_err(ControlError::internal)?,
-        )
-        .map_err(ControlError::internal)?;
+        let mut secrets = self.open_server_secrets(&server)?;
         if let Some(rotated) = &req.rotated_secrets {
             for (i, s) in rotated.iter().enumerate() {
                 check_secret(&format!("rotated_secrets[{i}]"), s)?;

@@ -3,6 +3,7 @@
 use castellan_domain::Tenant;
 use castellan_types as wire;
 
+use crate::error::unchanged;
 use crate::{AdminAccess, Control, ControlError, ControlResult};
 
 pub(crate) const MAX_NAME_LEN: usize = 256;
@@ -65,11 +66,12 @@ impl Control {
     /// Omitted fields keep their value; `id` must be absent or the tenant's own; `url` is derived.
     pub async fn update_tenant(&self, access: &AdminAccess, req: wire::TenantRequest) -> ControlResult<wire::Tenant> {
         let mut t = self.load_tenant(access).await?;
-        if let Some(id) = &req.id
-            && id != t.id.as_str()
-        {
-            return Err(ControlError::invalid("id", "does not match the tenant in the path"));
-        }
+        unchanged(
+            "id",
+            req.id.as_deref(),
+            t.id.as_str(),
+            "does not match the tenant in the path",
+        )?;
         if let Some(name) = req.name {
             check_name("name", &name)?;
             t.name = name;

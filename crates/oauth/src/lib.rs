@@ -11,6 +11,7 @@ pub mod jwks_uri;
 pub mod secrets;
 pub mod snapshot;
 mod token;
+pub mod users;
 
 use std::sync::Arc;
 

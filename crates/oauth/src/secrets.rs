@@ -70,3 +70,41 @@ impl VerifiedSecrets {
         ok
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cached(v: &VerifiedSecrets) -> usize {
+        v.entries.lock().unwrap().len()
+    }
+
+    #[tokio::test]
+    async fn chosen_secrets_use_argon2id_and_are_cached_only_after_a_match() {
+        let master = MasterKey::from_secret("secrets test master key 0123456789abcdef").unwrap();
+        let stored = hash_secret(&master, "a chosen secret", false).await.unwrap();
+        assert!(stored.starts_with(b"$argon2id$"));
+        let v = VerifiedSecrets::default();
+        assert!(!v.verify(&master, "wrong", &stored).await);
+        assert_eq!(cached(&v), 0, "a failed check caches nothing");
+        assert!(v.verify(&master, "a chosen secret", &stored).await);
+        assert_eq!(cached(&v), 1);
+        // From the cache: the right secret passes, a wrong one still fails.
+        assert!(v.verify(&master, "a chosen secret", &stored).await);
+        assert!(!v.verify(&master, "a chosen secreT", &stored).await);
+        // A changed secret has another stored hash, so the old entry cannot match it.
+        let rotated = hash_secret(&master, "another secret", false).await.unwrap();
+        assert!(!v.verify(&master, "a chosen secret", &rotated).await);
+    }
+
+    #[tokio::test]
+    async fn generated_secrets_use_a_keyed_hash_without_caching() {
+        let master = MasterKey::from_secret("secrets test master key 0123456789abcdef").unwrap();
+        let stored = hash_secret(&master, "generated", true).await.unwrap();
+        assert_eq!(stored.len(), 32, "HMAC-SHA256");
+        let v = VerifiedSecrets::default();
+        assert!(v.verify(&master, "generated", &stored).await);
+        assert!(!v.verify(&master, "generateD", &stored).await);
+        assert_eq!(cached(&v), 0);
+    }
+}

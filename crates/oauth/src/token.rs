@@ -176,40 +176,9 @@ impl Engine {
             return Err(OAuthError::new(ErrorCode::InvalidGrant, "invalid username or password"));
         }
         let granted = granted_scopes(rt, client, form)?;
-        let user = rt
-            .server
-            .authentications
-            .iter()
-            .filter(|m| m.method.method == "static" && !m.method.disabled)
-            .find_map(|m| {
-                let hash = m.password_hashes.get(username)?.clone();
-                let ctx = m
-                    .method
-                    .static_
-                    .as_ref()?
-                    .users
-                    .iter()
-                    .find(|u| u.username == username)?;
-                Some((hash, ctx.authentication_context.clone()))
-            });
-        let (hash, ctx) = match user {
-            Some((h, c)) => (Some(h), c),
-            None => (None, serde_json::Map::new()),
-        };
-        let pw = password.to_owned();
-        // Off the async threads, and the same work for unknown users.
-        let ok = tokio::task::spawn_blocking(move || match hash {
-            Some(h) => castellan_jose::password::verify(&pw, &h),
-            None => {
-                castellan_jose::password::verify_dummy(&pw);
-                false
-            }
-        })
-        .await
-        .unwrap_or(false);
-        if !ok {
+        let Some(ctx) = crate::users::verify_static_user(&rt.server, username, password).await else {
             return Err(OAuthError::new(ErrorCode::InvalidGrant, "invalid username or password"));
-        }
+        };
         let mut extra = serde_json::Map::new();
         for c in rt.claims.iter().filter(|c| c.claim_type == ClaimType::AccessToken) {
             let released = c.scopes.is_empty() || c.scopes.iter().any(|s| granted.contains(&s.as_str()));

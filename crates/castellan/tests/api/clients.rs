@@ -253,7 +253,8 @@ async fn a_new_admin_client_can_use_the_admin_api_and_loses_access_when_deleted(
     let c = client(&app, json!({"client_id": "ops", "authorization_server_id": "admin", "grant_types": ["client_credentials"], "client_secret": "ops-secret-chosen-by-a-person"})).await;
     let creds = Some(("ops", c["client_secret"].as_str().unwrap()));
     for _ in 0..2 {
-        // The second call is served from the cache of verified argon2id secrets.
+        // A chosen secret: argon2id on the first call, the verified-secret cache after
+        // (asserted in castellan-oauth's secrets tests); both must succeed.
         assert_eq!(
             app.call(Method::GET, "/api/admin/default/tenant", None, creds)
                 .await

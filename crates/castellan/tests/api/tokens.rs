@@ -49,6 +49,21 @@ async fn form(app: &TestApp, url: &str, basic: Option<(&str, &str)>, params: &[(
     app.raw(req.body(body)).await
 }
 
+/// A client_credentials request authenticated by a client assertion (RFC 7523 §2.2).
+async fn with_assertion(app: &TestApp, url: &str, assertion: &str) -> Resp {
+    form(
+        app,
+        url,
+        None,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_assertion_type", castellan_oauth::JWT_BEARER_ASSERTION),
+            ("client_assertion", assertion),
+        ],
+    )
+    .await
+}
+
 fn assert_oauth_error(r: &Resp, status: u16, code: &str) {
     assert_eq!(r.status.as_u16(), status, "{}", r.body);
     assert_eq!(r.body["error"], code, "{}", r.body);
@@ -407,46 +422,21 @@ async fn client_secret_jwt_assertions_are_accepted_once() {
     let secret = c["client_secret"].as_str().unwrap();
     let url = format!("{}/oauth2/token", issuer(&app, "default"));
     let assertion = jwt::sign_hs256(secret, &assertion_claims(&app, "jwt-client", "one"));
-    let params = [
-        ("grant_type", "client_credentials"),
-        ("client_assertion_type", castellan_oauth::JWT_BEARER_ASSERTION),
-        ("client_assertion", assertion.as_str()),
-    ];
-    let r = form(&app, &url, None, &params).await;
+    let r = with_assertion(&app, &url, &assertion).await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let replay = form(&app, &url, None, &params).await;
+    let replay = with_assertion(&app, &url, &assertion).await;
     assert_oauth_error(&replay, 401, "invalid_client");
     assert!(replay.body["error_description"].as_str().unwrap().contains("jti"));
     let forged = jwt::sign_hs256("not-the-secret", &assertion_claims(&app, "jwt-client", "two"));
-    let r = form(&app, &url, None, &[params[0], params[1], ("client_assertion", &forged)]).await;
+    let r = with_assertion(&app, &url, &forged).await;
     assert_oauth_error(&r, 401, "invalid_client");
     let mut wrong_aud = assertion_claims(&app, "jwt-client", "three");
     wrong_aud["aud"] = json!("https://elsewhere.example.com");
-    let r = form(
-        &app,
-        &url,
-        None,
-        &[
-            params[0],
-            params[1],
-            ("client_assertion", &jwt::sign_hs256(secret, &wrong_aud)),
-        ],
-    )
-    .await;
+    let r = with_assertion(&app, &url, &jwt::sign_hs256(secret, &wrong_aud)).await;
     assert_oauth_error(&r, 401, "invalid_client");
     let mut expired = assertion_claims(&app, "jwt-client", "four");
     expired["exp"] = json!(1_000_000);
-    let r = form(
-        &app,
-        &url,
-        None,
-        &[
-            params[0],
-            params[1],
-            ("client_assertion", &jwt::sign_hs256(secret, &expired)),
-        ],
-    )
-    .await;
+    let r = with_assertion(&app, &url, &jwt::sign_hs256(secret, &expired)).await;
     assert_oauth_error(&r, 401, "invalid_client");
 }
 
@@ -465,34 +455,14 @@ async fn private_key_jwt_assertions_verify_against_the_clients_keys() {
     let header = jwt::encode_header(castellan_domain::SigningAlg::ES256, &key.kid, "JWT");
     let sign = |jti: &str| jwt::sign(&signer, &header, &assertion_claims(&app, "pkj", jti)).unwrap();
     let a1 = sign("a1");
-    let r = form(
-        &app,
-        &url,
-        None,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_assertion_type", castellan_oauth::JWT_BEARER_ASSERTION),
-            ("client_assertion", &a1),
-        ],
-    )
-    .await;
+    let r = with_assertion(&app, &url, &a1).await;
     assert_eq!(r.status, 200, "{}", r.body);
     // Signed by another key: refused.
     let other = castellan_jose::keys::generate(castellan_domain::SigningAlg::ES256).unwrap();
     let other_signer =
         castellan_jose::LoadedKey::from_pkcs8(castellan_domain::SigningAlg::ES256, &other.pkcs8).unwrap();
     let forged = jwt::sign(&other_signer, &header, &assertion_claims(&app, "pkj", "a2")).unwrap();
-    let r = form(
-        &app,
-        &url,
-        None,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_assertion_type", castellan_oauth::JWT_BEARER_ASSERTION),
-            ("client_assertion", &forged),
-        ],
-    )
-    .await;
+    let r = with_assertion(&app, &url, &forged).await;
     assert_oauth_error(&r, 401, "invalid_client");
 }
 
@@ -728,30 +698,13 @@ async fn private_key_jwt_with_a_jwks_uri_fetches_the_clients_keys() {
         )
         .unwrap()
     };
-    let post = |a: String| {
-        let url = url.clone();
-        let app = &app;
-        async move {
-            form(
-                app,
-                &url,
-                None,
-                &[
-                    ("grant_type", "client_credentials"),
-                    ("client_assertion_type", castellan_oauth::JWT_BEARER_ASSERTION),
-                    ("client_assertion", &a),
-                ],
-            )
-            .await
-        }
-    };
-    let r = post(assert_with(&k1, "r1")).await;
+    let r = with_assertion(&app, &url, &assert_with(&k1, "r1")).await;
     assert_eq!(r.status, 200, "{}", r.body);
 
     // A key the client never published is refused. (Rotation and the refetch rate limit are
     // covered with a fake fetcher and explicit times in castellan-oauth's jwks_uri tests.)
     let stranger = castellan_jose::keys::generate(es).unwrap();
-    let r = post(assert_with(&stranger, "r3")).await;
+    let r = with_assertion(&app, &url, &assert_with(&stranger, "r3")).await;
     assert_oauth_error(&r, 401, "invalid_client");
 }
 
