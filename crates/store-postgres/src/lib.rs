@@ -21,6 +21,8 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
 use tokio::sync::mpsc;
 
+mod flows;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// The channel configuration changes are announced on.
@@ -627,7 +629,17 @@ impl TokenStore for PostgresStore {
             .execute(&self.pool)
             .await
             .map_err(map_err)?;
-        Ok(a.rows_affected() + b.rows_affected())
+        let mut n = a.rows_affected() + b.rows_affected();
+        // Grants go with their refresh tokens and access-token records (ON DELETE CASCADE).
+        for table in ["auth_codes", "grants", "sessions"] {
+            n += sqlx::query(&format!("DELETE FROM {table} WHERE expires_at < to_timestamp($1)"))
+                .bind(now as f64)
+                .execute(&self.pool)
+                .await
+                .map_err(map_err)?
+                .rows_affected();
+        }
+        Ok(n)
     }
 }
 

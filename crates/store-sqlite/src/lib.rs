@@ -18,6 +18,8 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use castellan_store_sql::*;
 
+mod flows;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 #[derive(Debug, Clone)]
@@ -514,7 +516,17 @@ impl TokenStore for SqliteStore {
             .execute(&self.pool)
             .await
             .map_err(map_err)?;
-        Ok(a.rows_affected() + b.rows_affected())
+        let mut n = a.rows_affected() + b.rows_affected();
+        // Grants go with their refresh tokens and access-token records (ON DELETE CASCADE).
+        for table in ["auth_codes", "grants", "sessions"] {
+            n += sqlx::query(&format!("DELETE FROM {table} WHERE expires_at < ?"))
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err(map_err)?
+                .rows_affected();
+        }
+        Ok(n)
     }
 }
 

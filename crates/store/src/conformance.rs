@@ -9,7 +9,7 @@ use std::sync::Arc;
 use castellan_domain::*;
 use castellan_types::{AuthenticationContextSettings, Jwk, Jwks};
 
-use crate::{BootstrapSeed, Store, StoreError};
+use crate::{BootstrapSeed, CodeRecord, IssuedTokens, RefreshRecord, SessionRecord, Store, StoreError};
 
 fn tid(s: &str) -> TenantId {
     TenantId::parse(s).unwrap()
@@ -106,6 +106,9 @@ where
     scopes_round_trip(make().await).await;
     revocations_and_assertion_ids(make().await).await;
     claims_round_trip(make().await).await;
+    codes_are_redeemed_once(make().await).await;
+    refresh_tokens_rotate_once_and_grants_revoke_everything(make().await).await;
+    consents_and_sessions(make().await).await;
 }
 
 pub fn claim(t: &str, a: &str, id: &str, name: &str, ty: ClaimType) -> Claim {
@@ -511,4 +514,251 @@ pub async fn revocations_and_assertion_ids(store: Arc<dyn Store>) {
         !store.use_assertion_id(&tid("a"), &aid("s2"), "x", 300).await.unwrap(),
         "not yet expired"
     );
+}
+
+fn issued(grant: &str, jti: &str, refresh: Option<&str>) -> IssuedTokens {
+    IssuedTokens {
+        server_id: aid("default"),
+        grant_id: grant.into(),
+        client_id: ClientId::parse("web").unwrap(),
+        subject: "alice".into(),
+        access_jti: jti.into(),
+        access_expires_at: 1_000,
+        refresh: refresh.map(|h| RefreshRecord {
+            server_id: aid("default"),
+            hash: h.into(),
+            grant_id: grant.into(),
+            client_id: ClientId::parse("web").unwrap(),
+            data: format!("{{\"r\":\"{h}\"}}"),
+            expires_at: 5_000,
+            used: false,
+            grant_revoked: false,
+        }),
+        grant_expires_at: 5_000,
+    }
+}
+
+async fn codes_are_redeemed_once(store: Arc<dyn Store>) {
+    store.bootstrap(&seed("a")).await.unwrap();
+    store.create_tenant_seeded(&seed("b")).await.unwrap();
+    let code = CodeRecord {
+        server_id: aid("default"),
+        hash: "h1".into(),
+        grant_id: "g1".into(),
+        client_id: ClientId::parse("web").unwrap(),
+        data: "{\"x\":1}".into(),
+        expires_at: 600,
+        used: false,
+    };
+    store.save_code(&tid("a"), &code).await.unwrap();
+    assert_eq!(
+        store.get_code(&tid("a"), &aid("default"), "h1").await.unwrap(),
+        Some(code.clone())
+    );
+    assert_eq!(
+        store.get_code(&tid("b"), &aid("default"), "h1").await.unwrap(),
+        None,
+        "tenant isolation"
+    );
+    assert_eq!(
+        store.get_code(&tid("a"), &aid("admin"), "h1").await.unwrap(),
+        None,
+        "server isolation"
+    );
+    assert!(
+        !store
+            .redeem_code(&tid("b"), "h1", 100, &issued("g1", "j1", None))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .redeem_code(&tid("a"), "h1", 600, &issued("g1", "j1", None))
+            .await
+            .unwrap(),
+        "expired"
+    );
+    assert!(
+        store
+            .redeem_code(&tid("a"), "h1", 100, &issued("g1", "j1", Some("r1")))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .get_code(&tid("a"), &aid("default"), "h1")
+            .await
+            .unwrap()
+            .unwrap()
+            .used
+    );
+    assert!(
+        !store
+            .redeem_code(&tid("a"), "h1", 101, &issued("g1", "j2", None))
+            .await
+            .unwrap(),
+        "used once"
+    );
+    let r = store
+        .get_refresh(&tid("a"), &aid("default"), "r1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!r.used && !r.grant_revoked);
+    assert_eq!(r.data, "{\"r\":\"r1\"}");
+    // Replay: the grant is revoked with the access token it issued.
+    assert_eq!(
+        store.revoke_grant(&tid("a"), &aid("default"), "g1", 100).await.unwrap(),
+        vec!["j1".to_owned()]
+    );
+    assert!(
+        store
+            .get_refresh(&tid("a"), &aid("default"), "r1")
+            .await
+            .unwrap()
+            .unwrap()
+            .grant_revoked
+    );
+    assert_eq!(
+        store.list_revoked(&tid("a"), 100).await.unwrap(),
+        vec![(aid("default"), "j1".to_owned())]
+    );
+}
+
+async fn refresh_tokens_rotate_once_and_grants_revoke_everything(store: Arc<dyn Store>) {
+    store.bootstrap(&seed("a")).await.unwrap();
+    store
+        .record_grant(&tid("a"), &issued("g", "j1", Some("r1")))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .rotate_refresh(&tid("a"), "r1", 100, &issued("g", "j2", Some("r2")))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .rotate_refresh(&tid("a"), "r1", 101, &issued("g", "j3", Some("r3")))
+            .await
+            .unwrap(),
+        "once"
+    );
+    assert!(
+        store
+            .get_refresh(&tid("a"), &aid("default"), "r3")
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing written"
+    );
+    let r1 = store
+        .get_refresh(&tid("a"), &aid("default"), "r1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(r1.used);
+    assert!(
+        !store
+            .get_refresh(&tid("a"), &aid("default"), "r2")
+            .await
+            .unwrap()
+            .unwrap()
+            .used
+    );
+    assert!(
+        store
+            .get_refresh(&tid("b"), &aid("default"), "r2")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let mut revoked = store.revoke_grant(&tid("a"), &aid("default"), "g", 100).await.unwrap();
+    revoked.sort();
+    assert_eq!(revoked, vec!["j1".to_owned(), "j2".to_owned()]);
+    assert!(
+        store
+            .get_refresh(&tid("a"), &aid("default"), "r2")
+            .await
+            .unwrap()
+            .unwrap()
+            .grant_revoked
+    );
+    assert!(
+        !store
+            .rotate_refresh(&tid("a"), "r2", 102, &issued("g", "j4", Some("r4")))
+            .await
+            .unwrap(),
+        "a revoked grant cannot be refreshed"
+    );
+    assert_eq!(store.list_revoked(&tid("a"), 0).await.unwrap().len(), 2);
+    // Expired grants go with their refresh tokens.
+    store.purge_expired(6_000).await.unwrap();
+    assert!(
+        store
+            .get_refresh(&tid("a"), &aid("default"), "r2")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn consents_and_sessions(store: Arc<dyn Store>) {
+    store.bootstrap(&seed("a")).await.unwrap();
+    let web = ClientId::parse("web").unwrap();
+    assert_eq!(
+        store
+            .get_consent(&tid("a"), &aid("default"), &web, "alice")
+            .await
+            .unwrap(),
+        None
+    );
+    let scopes = vec!["openid".to_owned(), "email".to_owned()];
+    store
+        .save_consent(&tid("a"), &aid("default"), &web, "alice", &scopes, 10)
+        .await
+        .unwrap();
+    store
+        .save_consent(&tid("a"), &aid("default"), &web, "alice", &scopes[..1], 11)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .get_consent(&tid("a"), &aid("default"), &web, "alice")
+            .await
+            .unwrap(),
+        Some(vec!["openid".to_owned()]),
+        "replaced"
+    );
+    assert_eq!(
+        store
+            .get_consent(&tid("a"), &aid("default"), &web, "bob")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .get_consent(&tid("a"), &aid("admin"), &web, "alice")
+            .await
+            .unwrap(),
+        None
+    );
+    let s = SessionRecord {
+        server_id: aid("default"),
+        id_hash: "sh".into(),
+        subject: "alice".into(),
+        auth_time: 1_700_000_000,
+        data: "{}".into(),
+        expires_at: 1_800_000_000,
+    };
+    store.create_session(&tid("a"), &s).await.unwrap();
+    assert_eq!(
+        store.get_session(&tid("a"), &aid("default"), "sh").await.unwrap(),
+        Some(s)
+    );
+    assert_eq!(store.get_session(&tid("a"), &aid("admin"), "sh").await.unwrap(), None);
+    assert!(store.delete_session(&tid("a"), &aid("default"), "sh").await.unwrap());
+    assert!(!store.delete_session(&tid("a"), &aid("default"), "sh").await.unwrap());
+    assert_eq!(store.get_session(&tid("a"), &aid("default"), "sh").await.unwrap(), None);
 }

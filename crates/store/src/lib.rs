@@ -109,8 +109,118 @@ pub trait TokenStore: Send + Sync {
         jti: &str,
         expires_at: UnixTime,
     ) -> StoreResult<bool>;
-    /// Forgets revocations and assertion ids that expired before `now`.
+    /// Forgets revocations, assertion ids, codes, grants and sessions that expired before `now`.
     async fn purge_expired(&self, now: UnixTime) -> StoreResult<u64>;
+}
+
+/// An authorization code (RFC 6749 §4.1.2) as stored: by hash, with the authorization it stands
+/// for as an opaque JSON document the protocol engine owns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CodeRecord {
+    pub server_id: ServerId,
+    pub hash: String,
+    pub grant_id: String,
+    pub client_id: ClientId,
+    pub data: String,
+    pub expires_at: UnixTime,
+    /// Set once the code was exchanged.
+    pub used: bool,
+}
+
+/// A refresh token as stored: by hash, in the family (grant) it was issued under.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefreshRecord {
+    pub server_id: ServerId,
+    pub hash: String,
+    pub grant_id: String,
+    pub client_id: ClientId,
+    pub data: String,
+    pub expires_at: UnixTime,
+    /// Set once the token was rotated (exchanged for a new one).
+    pub used: bool,
+    /// The whole grant was revoked (reuse detected, code replayed, or revoked by the client).
+    pub grant_revoked: bool,
+}
+
+/// What one token response issued under a grant: its access token (by `jti`) and perhaps a
+/// refresh token. Recorded so that revoking the grant revokes every token it produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssuedTokens {
+    pub server_id: ServerId,
+    pub grant_id: String,
+    pub client_id: ClientId,
+    pub subject: String,
+    pub access_jti: String,
+    pub access_expires_at: UnixTime,
+    pub refresh: Option<RefreshRecord>,
+    /// When nothing issued under the grant can be used any more.
+    pub grant_expires_at: UnixTime,
+}
+
+/// A person's sign-in at one authorization server, found by the hash of the cookie's id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRecord {
+    pub server_id: ServerId,
+    pub id_hash: String,
+    pub subject: String,
+    pub auth_time: UnixTime,
+    /// The authentication context (JSON) captured at sign-in.
+    pub data: String,
+    pub expires_at: UnixTime,
+}
+
+/// Storage of the browser flows, with the atomic operations they need (as ory/fosite names
+/// them): a code is redeemed once, a refresh token rotated once, and a replay of either revokes
+/// the grant.
+#[async_trait]
+pub trait FlowStore: Send + Sync {
+    async fn save_code(&self, tid: &TenantId, code: &CodeRecord) -> StoreResult<()>;
+    async fn get_code(&self, tid: &TenantId, aid: &ServerId, hash: &str) -> StoreResult<Option<CodeRecord>>;
+    /// Marks the code used and records the grant and the tokens issued for it, in one
+    /// transaction; `false` (and nothing written) when the code was already used or has expired.
+    async fn redeem_code(&self, tid: &TenantId, hash: &str, now: UnixTime, issued: &IssuedTokens) -> StoreResult<bool>;
+    /// Records a grant and its first tokens (a grant without a code: the password grant).
+    async fn record_grant(&self, tid: &TenantId, issued: &IssuedTokens) -> StoreResult<()>;
+    async fn get_refresh(&self, tid: &TenantId, aid: &ServerId, hash: &str) -> StoreResult<Option<RefreshRecord>>;
+    /// Marks the refresh token used and records the tokens that replace it, in one transaction;
+    /// `false` (nothing written) when it was already used, or its grant revoked.
+    async fn rotate_refresh(
+        &self,
+        tid: &TenantId,
+        hash: &str,
+        now: UnixTime,
+        issued: &IssuedTokens,
+    ) -> StoreResult<bool>;
+    /// Revokes a grant: its refresh tokens stop working and its unexpired access tokens join the
+    /// revocation list. Returns those access tokens' `jti`s.
+    async fn revoke_grant(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        grant_id: &str,
+        now: UnixTime,
+    ) -> StoreResult<Vec<String>>;
+    /// The scopes `subject` has consented to for the client.
+    async fn get_consent(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        cid: &ClientId,
+        subject: &str,
+    ) -> StoreResult<Option<Vec<String>>>;
+    /// Replaces the remembered consent.
+    async fn save_consent(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        cid: &ClientId,
+        subject: &str,
+        scopes: &[String],
+        now: UnixTime,
+    ) -> StoreResult<()>;
+    async fn create_session(&self, tid: &TenantId, session: &SessionRecord) -> StoreResult<()>;
+    async fn get_session(&self, tid: &TenantId, aid: &ServerId, id_hash: &str) -> StoreResult<Option<SessionRecord>>;
+    async fn delete_session(&self, tid: &TenantId, aid: &ServerId, id_hash: &str) -> StoreResult<bool>;
 }
 
 /// A tenant with everything it is born with: what a first start or a tenant creation writes.
@@ -131,7 +241,7 @@ pub enum ConfigChange {
 }
 
 #[async_trait]
-pub trait Store: TenantStore + ServerStore + ClientStore + ScopeStore + ClaimStore + TokenStore {
+pub trait Store: TenantStore + ServerStore + ClientStore + ScopeStore + ClaimStore + TokenStore + FlowStore {
     /// A cheap round trip proving the database answers (readiness).
     async fn ping(&self) -> StoreResult<()>;
     /// Creates a tenant with its servers, keys and clients in one transaction; `Conflict` when

@@ -1,0 +1,333 @@
+//! [`FlowStore`] on SQLite: codes, grants, refresh tokens, consents, sessions.
+
+use async_trait::async_trait;
+use castellan_domain::{ClientId, ServerId, TenantId, UnixTime};
+use castellan_store::{CodeRecord, FlowStore, IssuedTokens, RefreshRecord, SessionRecord, StoreResult};
+use castellan_store_sql::corrupt;
+use sqlx::{Sqlite, Transaction};
+
+use crate::{SqliteStore, map_err};
+
+type CodeRow = (String, String, String, String, String, i64, bool);
+type RefreshRow = (String, String, String, String, String, i64, bool, bool);
+
+fn code_from(r: CodeRow) -> StoreResult<CodeRecord> {
+    Ok(CodeRecord {
+        server_id: ServerId::parse(r.0).map_err(corrupt)?,
+        hash: r.1,
+        grant_id: r.2,
+        client_id: ClientId::parse(r.3).map_err(corrupt)?,
+        data: r.4,
+        expires_at: r.5,
+        used: r.6,
+    })
+}
+
+fn refresh_from(r: RefreshRow) -> StoreResult<RefreshRecord> {
+    Ok(RefreshRecord {
+        server_id: ServerId::parse(r.0).map_err(corrupt)?,
+        hash: r.1,
+        grant_id: r.2,
+        client_id: ClientId::parse(r.3).map_err(corrupt)?,
+        data: r.4,
+        expires_at: r.5,
+        used: r.6,
+        grant_revoked: r.7,
+    })
+}
+
+/// Inserts the grant (if new) and the tokens one response issued under it.
+async fn insert_issued(tx: &mut Transaction<'static, Sqlite>, tid: &TenantId, i: &IssuedTokens) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO grants (tenant_id, server_id, id, client_id, subject, revoked, expires_at) \
+         VALUES (?, ?, ?, ?, ?, 0, ?) \
+         ON CONFLICT (tenant_id, server_id, id) DO UPDATE SET expires_at = MAX(grants.expires_at, excluded.expires_at)",
+    )
+    .bind(tid.as_str())
+    .bind(i.server_id.as_str())
+    .bind(&i.grant_id)
+    .bind(i.client_id.as_str())
+    .bind(&i.subject)
+    .bind(i.grant_expires_at)
+    .execute(&mut **tx)
+    .await
+    .map_err(map_err)?;
+    sqlx::query("INSERT INTO grant_tokens (tenant_id, server_id, grant_id, jti, expires_at) VALUES (?, ?, ?, ?, ?)")
+        .bind(tid.as_str())
+        .bind(i.server_id.as_str())
+        .bind(&i.grant_id)
+        .bind(&i.access_jti)
+        .bind(i.access_expires_at)
+        .execute(&mut **tx)
+        .await
+        .map_err(map_err)?;
+    if let Some(r) = &i.refresh {
+        sqlx::query(
+            "INSERT INTO refresh_tokens (tenant_id, server_id, token_hash, grant_id, client_id, data, expires_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(tid.as_str())
+        .bind(r.server_id.as_str())
+        .bind(&r.hash)
+        .bind(&r.grant_id)
+        .bind(r.client_id.as_str())
+        .bind(&r.data)
+        .bind(r.expires_at)
+        .execute(&mut **tx)
+        .await
+        .map_err(map_err)?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl FlowStore for SqliteStore {
+    async fn save_code(&self, tid: &TenantId, c: &CodeRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO auth_codes (tenant_id, server_id, code_hash, grant_id, client_id, data, expires_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(tid.as_str())
+        .bind(c.server_id.as_str())
+        .bind(&c.hash)
+        .bind(&c.grant_id)
+        .bind(c.client_id.as_str())
+        .bind(&c.data)
+        .bind(c.expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn get_code(&self, tid: &TenantId, aid: &ServerId, hash: &str) -> StoreResult<Option<CodeRecord>> {
+        let row: Option<CodeRow> = sqlx::query_as(
+            "SELECT server_id, code_hash, grant_id, client_id, data, expires_at, used_at IS NOT NULL \
+             FROM auth_codes WHERE tenant_id = ? AND server_id = ? AND code_hash = ?",
+        )
+        .bind(tid.as_str())
+        .bind(aid.as_str())
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        row.map(code_from).transpose()
+    }
+
+    async fn redeem_code(&self, tid: &TenantId, hash: &str, now: UnixTime, issued: &IssuedTokens) -> StoreResult<bool> {
+        let mut tx = self.write_tx().await?;
+        let r = sqlx::query(
+            "UPDATE auth_codes SET used_at = ? WHERE tenant_id = ? AND server_id = ? AND code_hash = ? \
+             AND used_at IS NULL AND expires_at > ?",
+        )
+        .bind(now)
+        .bind(tid.as_str())
+        .bind(issued.server_id.as_str())
+        .bind(hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if r.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_issued(&mut tx, tid, issued).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(true)
+    }
+
+    async fn record_grant(&self, tid: &TenantId, issued: &IssuedTokens) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        insert_issued(&mut tx, tid, issued).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn get_refresh(&self, tid: &TenantId, aid: &ServerId, hash: &str) -> StoreResult<Option<RefreshRecord>> {
+        let row: Option<RefreshRow> = sqlx::query_as(
+            "SELECT r.server_id, r.token_hash, r.grant_id, r.client_id, r.data, r.expires_at, \
+             r.used_at IS NOT NULL, g.revoked <> 0 \
+             FROM refresh_tokens r JOIN grants g \
+             ON g.tenant_id = r.tenant_id AND g.server_id = r.server_id AND g.id = r.grant_id \
+             WHERE r.tenant_id = ? AND r.server_id = ? AND r.token_hash = ?",
+        )
+        .bind(tid.as_str())
+        .bind(aid.as_str())
+        .bind(hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        row.map(refresh_from).transpose()
+    }
+
+    async fn rotate_refresh(
+        &self,
+        tid: &TenantId,
+        hash: &str,
+        now: UnixTime,
+        issued: &IssuedTokens,
+    ) -> StoreResult<bool> {
+        let mut tx = self.write_tx().await?;
+        let r = sqlx::query(
+            "UPDATE refresh_tokens SET used_at = ? WHERE tenant_id = ? AND server_id = ? AND token_hash = ? \
+             AND used_at IS NULL AND grant_id = ? AND EXISTS (SELECT 1 FROM grants g WHERE g.tenant_id = ? \
+             AND g.server_id = refresh_tokens.server_id AND g.id = refresh_tokens.grant_id AND g.revoked = 0)",
+        )
+        .bind(now)
+        .bind(tid.as_str())
+        .bind(issued.server_id.as_str())
+        .bind(hash)
+        .bind(&issued.grant_id)
+        .bind(tid.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if r.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_issued(&mut tx, tid, issued).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(true)
+    }
+
+    async fn revoke_grant(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        grant_id: &str,
+        now: UnixTime,
+    ) -> StoreResult<Vec<String>> {
+        let mut tx = self.write_tx().await?;
+        sqlx::query("UPDATE grants SET revoked = 1 WHERE tenant_id = ? AND server_id = ? AND id = ?")
+            .bind(tid.as_str())
+            .bind(aid.as_str())
+            .bind(grant_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        let live: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT jti, expires_at FROM grant_tokens WHERE tenant_id = ? AND server_id = ? AND grant_id = ? \
+             AND expires_at > ?",
+        )
+        .bind(tid.as_str())
+        .bind(aid.as_str())
+        .bind(grant_id)
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        for (jti, exp) in &live {
+            sqlx::query(
+                "INSERT INTO revoked_tokens (tenant_id, server_id, jti, expires_at) VALUES (?, ?, ?, ?) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(tid.as_str())
+            .bind(aid.as_str())
+            .bind(jti)
+            .bind(exp)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(live.into_iter().map(|(j, _)| j).collect())
+    }
+
+    async fn get_consent(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        cid: &ClientId,
+        subject: &str,
+    ) -> StoreResult<Option<Vec<String>>> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT scopes FROM consents WHERE tenant_id = ? AND server_id = ? AND client_id = ? AND subject = ?",
+        )
+        .bind(tid.as_str())
+        .bind(aid.as_str())
+        .bind(cid.as_str())
+        .bind(subject)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        row.map(|(s,)| serde_json::from_str(&s).map_err(corrupt)).transpose()
+    }
+
+    async fn save_consent(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        cid: &ClientId,
+        subject: &str,
+        scopes: &[String],
+        now: UnixTime,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO consents (tenant_id, server_id, client_id, subject, scopes, granted_at) \
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, server_id, client_id, subject) \
+             DO UPDATE SET scopes = excluded.scopes, granted_at = excluded.granted_at",
+        )
+        .bind(tid.as_str())
+        .bind(aid.as_str())
+        .bind(cid.as_str())
+        .bind(subject)
+        .bind(serde_json::to_string(scopes).map_err(corrupt)?)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn create_session(&self, tid: &TenantId, s: &SessionRecord) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sessions (tenant_id, server_id, id_hash, subject, auth_time, data, expires_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(tid.as_str())
+        .bind(s.server_id.as_str())
+        .bind(&s.id_hash)
+        .bind(&s.subject)
+        .bind(s.auth_time)
+        .bind(&s.data)
+        .bind(s.expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    async fn get_session(&self, tid: &TenantId, aid: &ServerId, id_hash: &str) -> StoreResult<Option<SessionRecord>> {
+        let row: Option<(String, String, String, i64, String, i64)> = sqlx::query_as(
+            "SELECT server_id, id_hash, subject, auth_time, data, expires_at FROM sessions \
+             WHERE tenant_id = ? AND server_id = ? AND id_hash = ?",
+        )
+        .bind(tid.as_str())
+        .bind(aid.as_str())
+        .bind(id_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err)?;
+        row.map(|r| {
+            Ok(SessionRecord {
+                server_id: ServerId::parse(r.0).map_err(corrupt)?,
+                id_hash: r.1,
+                subject: r.2,
+                auth_time: r.3,
+                data: r.4,
+                expires_at: r.5,
+            })
+        })
+        .transpose()
+    }
+
+    async fn delete_session(&self, tid: &TenantId, aid: &ServerId, id_hash: &str) -> StoreResult<bool> {
+        let r = sqlx::query("DELETE FROM sessions WHERE tenant_id = ? AND server_id = ? AND id_hash = ?")
+            .bind(tid.as_str())
+            .bind(aid.as_str())
+            .bind(id_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+}
