@@ -194,11 +194,14 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
     let app = castellan_web::router(castellan_web::AppState::new(control));
     let (tx, rx) = oneshot::channel::<()>();
     let handle = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = rx.await;
-            })
-            .await;
+        let served = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = rx.await;
+        })
+        .await;
         follower.abort();
         purger.abort();
         served

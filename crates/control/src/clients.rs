@@ -111,6 +111,7 @@ impl Control {
             response_types: s.response_types.clone(),
             token_endpoint_auth_method: c.token_endpoint_auth_method.clone(),
             redirect_uris: s.redirect_uris.clone(),
+            post_logout_redirect_uris: s.post_logout_redirect_uris.clone(),
             scope: s.scopes.join(" "),
             scopes: s.scopes.clone(),
             audience: s.audience.clone(),
@@ -198,6 +199,13 @@ impl Control {
                 check_redirect_uri(&format!("redirect_uris[{i}]"), u)?;
             }
             c.settings.redirect_uris = uris;
+        }
+        if let Some(uris) = req.post_logout_redirect_uris {
+            check_list("post_logout_redirect_uris", &uris)?;
+            for (i, u) in uris.iter().enumerate() {
+                check_redirect_uri(&format!("post_logout_redirect_uris[{i}]"), u)?;
+            }
+            c.settings.post_logout_redirect_uris = uris;
         }
         let scopes = req
             .scopes

@@ -215,6 +215,7 @@ pub struct AuthorizationServer {
 pub struct ClientSettings {
     pub response_types: Vec<String>,
     pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
     /// Names of scopes of the client's server.
     pub scopes: Vec<String>,
     pub audience: Vec<String>,

@@ -33,3 +33,28 @@ pub fn b64url(bytes: &[u8]) -> String {
 pub fn b64url_decode(s: &str) -> Option<Vec<u8>> {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).ok()
 }
+
+/// SHA-256 of `data`: how codes, refresh tokens and session ids are stored (they are 256-bit
+/// random values, so a fast hash suffices), and the hash of PKCE S256 (RFC 7636 §4.2) and of
+/// `at_hash`/`c_hash` (OIDC Core §3.3.2.11) for the `*256` algorithms Castellan signs with.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
+/// base64url of the SHA-256 of a token: its storage key.
+pub fn token_hash(token: &str) -> String {
+    b64url(&sha256(token.as_bytes()))
+}
+
+/// Constant-time equality of two byte strings (lengths are not secret).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && aws_lc_rs::constant_time::verify_slices_are_equal(a, b).is_ok()
+}
+
+/// 32 random bytes, base64url: authorization codes, refresh tokens, session ids, CSRF tokens.
+pub fn random_token() -> String {
+    secret::generate_secret()
+}

@@ -3,38 +3,79 @@
 use serde_json::{Value, json};
 
 use crate::GRANT_TYPES_SERVED;
+use crate::issue::STANDARD_CLAIMS;
 use crate::snapshot::ServerRuntime;
 
-pub const AUTH_METHODS: [&str; 4] = [
+pub const AUTH_METHODS: [&str; 5] = [
     "client_secret_basic",
     "client_secret_post",
     "client_secret_jwt",
     "private_key_jwt",
+    "none",
 ];
 const ASSERTION_ALGS: [&str; 4] = ["HS256", "RS256", "PS256", "ES256"];
 
-/// The metadata document; `openid` adds the OpenID Provider members.
+/// The metadata document (the same at both well-known paths).
 pub fn metadata(rt: &ServerRuntime) -> Value {
     let mut scopes: Vec<&str> = rt.scopes.keys().map(String::as_str).collect();
     scopes.sort_unstable();
-    let grants: Vec<&str> = rt
-        .server
-        .settings
+    let settings = &rt.server.settings;
+    let has = |g: &str| settings.grant_types.iter().any(|x| x == g);
+    let grants: Vec<&str> = settings
         .grant_types
         .iter()
         .map(String::as_str)
         .filter(|g| GRANT_TYPES_SERVED.contains(g))
         .collect();
+    let mut response_types: Vec<&str> = Vec::new();
+    if has("authorization_code") {
+        response_types.push("code");
+    }
+    if has("implicit") {
+        response_types.extend(["id_token", "token", "id_token token"]);
+        if has("authorization_code") {
+            response_types.extend(["code id_token", "code token", "code id_token token"]);
+        }
+    }
     let algs: Vec<&str> = rt.signer.iter().map(|s| s.alg.as_str()).collect();
+    let mut claims: Vec<&str> = vec![
+        "iss",
+        "sub",
+        "aud",
+        "exp",
+        "iat",
+        "auth_time",
+        "nonce",
+        "at_hash",
+        "c_hash",
+    ];
+    for (_, names) in STANDARD_CLAIMS {
+        claims.extend(names.iter().copied());
+    }
+    claims.extend(rt.claims.iter().map(|c| c.name.as_str()));
+    claims.sort_unstable();
+    claims.dedup();
     json!({
         "issuer": rt.issuer,
+        "authorization_endpoint": rt.endpoint("/oauth2/authorize"),
         "token_endpoint": rt.endpoint("/oauth2/token"),
+        "userinfo_endpoint": rt.endpoint("/userinfo"),
+        "end_session_endpoint": rt.endpoint("/logout"),
         "jwks_uri": rt.endpoint("/.well-known/jwks.json"),
         "introspection_endpoint": rt.endpoint("/oauth2/introspect"),
         "revocation_endpoint": rt.endpoint("/oauth2/revoke"),
         "scopes_supported": scopes,
         "grant_types_supported": grants,
-        "response_types_supported": [],
+        "response_types_supported": response_types,
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": algs,
+        "claims_supported": claims,
+        "claims_parameter_supported": false,
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "authorization_response_iss_parameter_supported": true,
         "token_endpoint_auth_methods_supported": AUTH_METHODS,
         "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
         "introspection_endpoint_auth_methods_supported": AUTH_METHODS,

@@ -1,16 +1,23 @@
 //! The protocol engine: takes parsed requests, the configuration snapshot and the clock, and
 //! returns outcomes or an [`OAuthError`]; never an HTTP response. One module per concern:
 //! client authentication (RFC 6749 §2.3, RFC 7523), grants (RFC 6749 §4.4), access tokens as
-//! JWTs (RFC 9068), introspection (RFC 7662), revocation (RFC 7009), discovery (RFC 8414).
+//! JWTs (RFC 9068), introspection (RFC 7662), revocation (RFC 7009), discovery (RFC 8414); the
+//! authorization endpoint with login sessions and consent (RFC 6749 §4.1, OIDC Core), the code and
+//! refresh grants, id_tokens, userinfo and logout.
 
+pub mod authorize;
 mod client_auth;
 pub mod discovery;
 mod error;
 mod form;
+mod grants;
+pub mod issue;
 pub mod jwks_uri;
 pub mod secrets;
+pub mod session;
 pub mod snapshot;
 mod token;
+pub mod userinfo;
 pub mod users;
 
 use std::sync::Arc;
@@ -19,14 +26,23 @@ use castellan_domain::{Clock, TenantId};
 use castellan_jose::MasterKey;
 use castellan_store::{Store, StoreError};
 
+pub use authorize::{AuthorizeError, AuthorizeRequest, Redirect, ResponseMode, Step};
 pub use client_auth::{JWT_BEARER_ASSERTION, Presented};
 pub use error::{ErrorCode, OAuthError};
 pub use form::Form;
+pub use session::{LoginError, Session};
 pub use snapshot::{ServerRuntime, TenantSnapshot};
 pub use token::{AccessClaims, TokenResponse};
+pub use userinfo::LogoutRequest;
 
-/// Grant types the token endpoint serves today.
-pub const GRANT_TYPES_SERVED: [&str; 2] = ["client_credentials", "password"];
+/// Grant types Castellan serves (`implicit` through the authorization endpoint).
+pub const GRANT_TYPES_SERVED: [&str; 5] = [
+    "authorization_code",
+    "implicit",
+    "refresh_token",
+    "client_credentials",
+    "password",
+];
 
 pub struct Engine {
     store: Arc<dyn Store>,
@@ -36,6 +52,7 @@ pub struct Engine {
     snapshots: snapshot::Snapshots,
     verified: secrets::VerifiedSecrets,
     client_jwks: jwks_uri::JwksCache,
+    throttle: session::Throttle,
 }
 
 impl Engine {
@@ -48,6 +65,7 @@ impl Engine {
             snapshots: snapshot::Snapshots::default(),
             verified: secrets::VerifiedSecrets::default(),
             client_jwks: jwks_uri::JwksCache::default(),
+            throttle: session::Throttle::default(),
         }
     }
 

@@ -22,6 +22,8 @@ pub struct Signer {
     pub key: LoadedKey,
     /// base64url of `{"alg","kid","typ":"at+jwt"}`, reused for every access token.
     pub at_header: String,
+    /// The same with `"typ":"JWT"`, for id_tokens.
+    pub id_header: String,
 }
 
 /// One authorization server as the protocol endpoints see it.
@@ -121,6 +123,7 @@ impl Snapshots {
                 match opened.ok().and_then(|der| LoadedKey::from_pkcs8(k.alg, &der).ok()) {
                     Some(key) => Some(Signer {
                         at_header: encode_header(k.alg, &k.kid, "at+jwt"),
+                        id_header: encode_header(k.alg, &k.kid, "JWT"),
                         kid: k.kid.clone(),
                         alg: k.alg,
                         key,

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use castellan_domain::{ClaimType, Client};
+use castellan_domain::Client;
 use castellan_jose::{jwt, random_id};
 use serde::{Deserialize, Serialize};
 
@@ -31,7 +31,7 @@ pub struct AccessClaims {
 }
 
 /// Claim names a custom claim may not overwrite.
-const RESERVED: [&str; 12] = [
+pub(crate) const RESERVED: [&str; 12] = [
     "iss",
     "sub",
     "aud",
@@ -47,13 +47,24 @@ const RESERVED: [&str; 12] = [
 ];
 
 /// `a.b.c` inside an authentication context.
-fn lookup<'a>(ctx: &'a serde_json::Map<String, serde_json::Value>, path: &str) -> Option<&'a serde_json::Value> {
+pub(crate) fn lookup<'a>(
+    ctx: &'a serde_json::Map<String, serde_json::Value>,
+    path: &str,
+) -> Option<&'a serde_json::Value> {
     let mut parts = path.split('.');
     let mut v = ctx.get(parts.next()?)?;
     for p in parts {
         v = v.get(p)?;
     }
     Some(v)
+}
+
+/// One signed access token and what must be remembered of it.
+pub(crate) struct Minted {
+    pub token: String,
+    pub jti: String,
+    pub exp: i64,
+    pub ttl: u64,
 }
 
 /// RFC 6749 §5.1.
@@ -64,11 +75,19 @@ pub struct TokenResponse {
     pub expires_in: u64,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub scope: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
 }
 
 /// The scopes a token gets: the requested ones, each the client's and existing on the server
 /// (`invalid_scope` otherwise), or all of the client's when none are requested.
-fn granted_scopes<'a>(rt: &ServerRuntime, client: &'a Client, form: &'a Form) -> Result<Vec<&'a str>, OAuthError> {
+pub(crate) fn granted_scopes<'a>(
+    rt: &ServerRuntime,
+    client: &'a Client,
+    form: &'a Form,
+) -> Result<Vec<&'a str>, OAuthError> {
     Ok(match form.get("scope")? {
         Some(requested) => {
             let mut out: Vec<&str> = Vec::new();
@@ -113,6 +132,14 @@ impl Engine {
                 let resp = self.password(rt, &client, p.form).await?;
                 Ok((client, resp))
             }
+            "authorization_code" => {
+                let resp = self.authorization_code(rt, &client, p.form).await?;
+                Ok((client, resp))
+            }
+            "refresh_token" => {
+                let resp = self.refresh_token(rt, &client, p.form).await?;
+                Ok((client, resp))
+            }
             g if rt.server.settings.grant_types.iter().any(|s| s == g) => Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,
                 format!("grant type {g} is not served by this endpoint yet"),
@@ -145,13 +172,16 @@ impl Engine {
             ));
         }
         let granted = granted_scopes(rt, client, form)?;
-        self.mint(
-            rt,
-            client,
-            client.id.as_str(),
-            &granted.join(" "),
-            serde_json::Map::new(),
-        )
+        let scope = granted.join(" ");
+        let minted = self.mint(rt, client, client.id.as_str(), &scope, serde_json::Map::new())?;
+        Ok(TokenResponse {
+            access_token: minted.token,
+            token_type: "Bearer".into(),
+            expires_in: minted.ttl,
+            scope,
+            refresh_token: None,
+            id_token: None,
+        })
     }
 
     /// RFC 6749 §4.3 for the server's `static` users (seed 003 lists the grant; RFC 9700 §2.4
@@ -179,27 +209,27 @@ impl Engine {
         let Some(ctx) = crate::users::verify_static_user(&rt.server, username, password).await else {
             return Err(OAuthError::new(ErrorCode::InvalidGrant, "invalid username or password"));
         };
-        let mut extra = serde_json::Map::new();
-        for c in rt.claims.iter().filter(|c| c.claim_type == ClaimType::AccessToken) {
-            let released = c.scopes.is_empty() || c.scopes.iter().any(|s| granted.contains(&s.as_str()));
-            if released
-                && !RESERVED.contains(&c.name.as_str())
-                && let Some(v) = lookup(&ctx, &c.mapping)
-            {
-                extra.insert(c.name.clone(), v.clone());
-            }
-        }
-        self.mint(rt, client, username, &granted.join(" "), extra)
+        let auth = crate::issue::Authorization {
+            sub: username.to_owned(),
+            scopes: granted.iter().map(|s| s.to_string()).collect(),
+            auth_time: self.clock.now(),
+            ctx,
+            nonce: None,
+            sid: None,
+        };
+        let (resp, issued) = self.issue(rt, client, &auth, &castellan_jose::random_id(), None)?;
+        self.store.record_grant(rt.tenant_id(), &issued).await?;
+        Ok(resp)
     }
 
-    fn mint(
+    pub(crate) fn mint(
         &self,
         rt: &ServerRuntime,
         client: &Client,
         sub: &str,
         scope: &str,
         extra: serde_json::Map<String, serde_json::Value>,
-    ) -> Result<TokenResponse, OAuthError> {
+    ) -> Result<Minted, OAuthError> {
         let signer = rt
             .signer
             .as_ref()
@@ -225,12 +255,12 @@ impl Engine {
             aid: rt.id().to_string(),
             extra,
         };
-        let access_token = jwt::sign(&signer.key, &signer.at_header, &claims).map_err(OAuthError::server_error)?;
-        Ok(TokenResponse {
-            access_token,
-            token_type: "Bearer".into(),
-            expires_in: ttl,
-            scope: scope.to_owned(),
+        let token = jwt::sign(&signer.key, &signer.at_header, &claims).map_err(OAuthError::server_error)?;
+        Ok(Minted {
+            token,
+            jti: claims.jti,
+            exp: claims.exp,
+            ttl,
         })
     }
 
@@ -311,6 +341,10 @@ impl Engine {
             ));
         }
         let client = self.authenticate_client(rt, p).await?;
+        if !token.contains('.') {
+            self.revoke_refresh(rt, &client, token).await?;
+            return Ok(());
+        }
         let Some(claims) = self.verify_access_token(rt, token).await? else {
             return Ok(());
         };

@@ -36,3 +36,20 @@ pub async fn verify_static_user(server: &AuthorizationServer, username: &str, pw
     .unwrap_or(false);
     if ok { user.map(|(_, ctx)| ctx) } else { None }
 }
+
+/// The authentication context of an enabled static user (for userinfo), without checking a password.
+pub fn static_user_context(server: &AuthorizationServer, username: &str) -> Option<Map<String, Value>> {
+    server
+        .authentications
+        .iter()
+        .filter(|m| m.method.method == "static" && !m.method.disabled)
+        .find_map(|m| {
+            m.method
+                .static_
+                .as_ref()?
+                .users
+                .iter()
+                .find(|u| u.username == username)
+                .map(|u| u.authentication_context.clone())
+        })
+}

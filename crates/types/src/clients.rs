@@ -26,6 +26,10 @@ pub struct Client {
     pub response_types: Vec<String>,
     pub token_endpoint_auth_method: String,
     pub redirect_uris: Vec<String>,
+    /// Where RP-initiated logout may send the person afterwards (OpenID Connect RP-Initiated
+    /// Logout §3.1; a Castellan extension to seed 003's client, matched exactly).
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
     pub scopes: Vec<String>,
     /// `scopes` joined with spaces (RFC 7591 `scope`).
     pub scope: String,
@@ -87,6 +91,9 @@ pub struct ClientRequest {
     pub token_endpoint_auth_method: Option<String>,
     #[serde(default)]
     pub redirect_uris: Option<Vec<String>>,
+    /// Where RP-initiated logout may send the person afterwards (Castellan extension).
+    #[serde(default)]
+    pub post_logout_redirect_uris: Option<Vec<String>>,
     #[serde(default)]
     pub scopes: Option<Vec<String>>,
     /// Space-separated alternative to `scopes`; `scopes` wins when both are given.

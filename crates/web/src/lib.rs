@@ -8,6 +8,7 @@ mod extract;
 mod logging;
 mod metrics;
 mod oauth;
+mod pages;
 
 use std::sync::Arc;
 
@@ -109,6 +110,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health/ready", get(ready))
         .route("/metrics", get(metrics_text))
         .merge(oauth::router())
+        .merge(pages::router())
         .merge(SwaggerUi::new("/docs").url("/api/openapi.json", doc))
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)

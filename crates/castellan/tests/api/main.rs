@@ -10,6 +10,7 @@ mod cli;
 mod clients;
 mod cluster;
 mod errors;
+mod flows;
 mod servers;
 mod tenant;
 mod tokens;

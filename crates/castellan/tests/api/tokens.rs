@@ -22,7 +22,7 @@ async fn setup(app: &TestApp) {
     }
 }
 
-async fn client(app: &TestApp, body: Value) -> Value {
+pub(crate) async fn client(app: &TestApp, body: Value) -> Value {
     let mut body = body;
     body["authorization_server_id"] = body.get("authorization_server_id").cloned().unwrap_or(json!("default"));
     let r = app.admin(Method::POST, "/clients", Some(body)).await;
@@ -30,12 +30,12 @@ async fn client(app: &TestApp, body: Value) -> Value {
     r.body
 }
 
-fn issuer(app: &TestApp, aid: &str) -> String {
+pub(crate) fn issuer(app: &TestApp, aid: &str) -> String {
     format!("{}/default/{aid}", app.base)
 }
 
 /// POSTs a form to a protocol endpoint.
-async fn form(app: &TestApp, url: &str, basic: Option<(&str, &str)>, params: &[(&str, &str)]) -> Resp {
+pub(crate) async fn form(app: &TestApp, url: &str, basic: Option<(&str, &str)>, params: &[(&str, &str)]) -> Resp {
     let mut req = app
         .http
         .post(url)
@@ -64,7 +64,7 @@ async fn with_assertion(app: &TestApp, url: &str, assertion: &str) -> Resp {
     .await
 }
 
-fn assert_oauth_error(r: &Resp, status: u16, code: &str) {
+pub(crate) fn assert_oauth_error(r: &Resp, status: u16, code: &str) {
     assert_eq!(r.status.as_u16(), status, "{}", r.body);
     assert_eq!(r.body["error"], code, "{}", r.body);
     assert!(r.body["error_description"].is_string());
@@ -93,16 +93,24 @@ async fn discovery_and_jwks_describe_the_server() {
         );
         assert_eq!(
             m["grant_types_supported"],
-            json!(["client_credentials"]),
-            "password is not enabled by default"
+            json!(["authorization_code", "implicit", "client_credentials", "refresh_token"]),
+            "the server's grants (password is not enabled by default)"
         );
+        assert_eq!(m["authorization_endpoint"], format!("{iss}/oauth2/authorize"));
+        assert_eq!(m["userinfo_endpoint"], format!("{iss}/userinfo"));
+        assert_eq!(m["end_session_endpoint"], format!("{iss}/logout"));
+        assert_eq!(m["response_types_supported"][0], "code");
+        assert_eq!(m["subject_types_supported"], json!(["public"]));
+        assert_eq!(m["id_token_signing_alg_values_supported"], json!(["RS256"]));
+        assert_eq!(m["code_challenge_methods_supported"], json!(["S256"]));
         assert_eq!(
             m["token_endpoint_auth_methods_supported"],
             json!([
                 "client_secret_basic",
                 "client_secret_post",
                 "client_secret_jwt",
-                "private_key_jwt"
+                "private_key_jwt",
+                "none"
             ])
         );
         assert_eq!(m["access_token_signing_alg_values_supported"], json!(["RS256"]));

@@ -1,0 +1,684 @@
+//! The authorization endpoint (RFC 6749 §3.1, §4.1, §4.2; OIDC Core §3), as a pipeline of
+//! one-purpose checks: the client and its redirect URI first (failures are shown to the person,
+//! never redirected), then everything else (failures go back to the client with `error` and
+//! `state`). A validated request travels between the endpoint and the login and consent pages as
+//! an *interaction*: the request sealed (AES-GCM) under the master key, bound to the server and
+//! valid for 15 minutes, so any node can continue it and nobody can alter it.
+
+use std::sync::Arc;
+
+use castellan_domain::Client;
+use castellan_jose::{b64url, b64url_decode, random_id, random_token, token_hash};
+use castellan_store::CodeRecord;
+use serde::{Deserialize, Serialize};
+
+use crate::grants::CodeData;
+use crate::issue::Authorization;
+use crate::session::Session;
+use crate::snapshot::ServerRuntime;
+use crate::{Engine, ErrorCode, Form, OAuthError};
+
+/// How long a person may take between the authorization request and their answer (seconds).
+pub const INTERACTION_TTL: i64 = 900;
+/// Limits on free-text parameters (input size limits; the interaction must fit in a URL).
+const MAX_STATE: usize = 1024;
+const MAX_NONCE: usize = 512;
+const MAX_HINT: usize = 256;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseMode {
+    Query,
+    Fragment,
+    FormPost,
+}
+
+/// A validated authorization request.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AuthorizeRequest {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub redirect_uri_given: bool,
+    /// Canonical order: `code`, `id_token`, `token`.
+    pub response_type: Vec<String>,
+    pub response_mode: ResponseMode,
+    pub scopes: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_challenge: Option<String>,
+    #[serde(default)]
+    pub prompt: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_hint: Option<String>,
+    pub started_at: i64,
+}
+
+impl AuthorizeRequest {
+    fn wants(&self, rt: &str) -> bool {
+        self.response_type.iter().any(|r| r == rt)
+    }
+    pub fn prompts(&self, p: &str) -> bool {
+        self.prompt.iter().any(|x| x == p)
+    }
+}
+
+/// Where a response (or an error) goes back to the client.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Redirect {
+    pub uri: String,
+    pub mode: ResponseMode,
+    pub params: Vec<(String, String)>,
+}
+
+impl Redirect {
+    /// The `Location` for query and fragment modes (RFC 6749 §4.1.2, §4.2.2).
+    pub fn location(&self) -> String {
+        let encoded = form_encode(&self.params);
+        match self.mode {
+            ResponseMode::Fragment => format!("{}#{encoded}", self.uri),
+            _ if self.uri.contains('?') => format!("{}&{encoded}", self.uri),
+            _ => format!("{}?{encoded}", self.uri),
+        }
+    }
+}
+
+fn form_encode(params: &[(String, String)]) -> String {
+    let mut out = String::new();
+    for (k, v) in params {
+        if !out.is_empty() {
+            out.push('&');
+        }
+        out.push_str(&urlencode(k));
+        out.push('=');
+        out.push_str(&urlencode(v));
+    }
+    out
+}
+
+pub(crate) fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A failed authorization request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuthorizeError {
+    /// The client or redirect URI cannot be trusted: shown to the person, never redirected.
+    Page(String),
+    /// Sent back to the client's redirect URI.
+    Redirect(Redirect),
+}
+
+/// What happens next in an authorization.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// Show the login page for this interaction.
+    Login(String),
+    /// Show the consent page for this interaction.
+    Consent(String),
+    /// Send the response (or an error) to the client.
+    Respond(Redirect),
+}
+
+/// Response types (RFC 6749 §3.1.1, OAuth 2.0 Multiple Response Types §5) in canonical order.
+fn parse_response_type(v: &str) -> Option<Vec<String>> {
+    let mut parts: Vec<&str> = v.split(' ').filter(|s| !s.is_empty()).collect();
+    parts.sort_unstable_by_key(|p| match *p {
+        "code" => 0,
+        "id_token" => 1,
+        "token" => 2,
+        _ => 3,
+    });
+    parts.dedup();
+    if parts.is_empty() || parts.iter().any(|p| !matches!(*p, "code" | "id_token" | "token")) {
+        return None;
+    }
+    Some(parts.into_iter().map(str::to_owned).collect())
+}
+
+/// A parameter, with a repeated one reported to the client.
+fn check<'a>(
+    r: Result<Option<&'a str>, OAuthError>,
+    fail: &dyn Fn(ErrorCode, &str) -> AuthorizeError,
+) -> Result<Option<&'a str>, AuthorizeError> {
+    r.map_err(|e| fail(e.code, &e.description))
+}
+
+fn is_s256_challenge(c: &str) -> bool {
+    c.len() == 43 && b64url_decode(c).is_some_and(|b| b.len() == 32)
+}
+
+impl Engine {
+    /// Validates an authorization request (query or form parameters).
+    pub fn authorize_request(&self, rt: &ServerRuntime, form: &Form) -> Result<AuthorizeRequest, AuthorizeError> {
+        let page = |e: OAuthError| AuthorizeError::Page(e.description);
+        // 1. The client and where to answer it; nothing can be redirected before these hold.
+        let client_id = form.get("client_id").map_err(page)?.ok_or_else(|| {
+            AuthorizeError::Page("The request does not say which application is asking (client_id is missing).".into())
+        })?;
+        let client = castellan_domain::ClientId::parse(client_id)
+            .ok()
+            .and_then(|id| rt.clients.get(&id).cloned())
+            .ok_or_else(|| {
+                AuthorizeError::Page("The application that sent you here is not known to this server.".into())
+            })?;
+        let registered = &client.settings.redirect_uris;
+        let (redirect_uri, given) = match form.get("redirect_uri").map_err(page)? {
+            Some(r) if registered.iter().any(|u| u == r) => (r.to_owned(), true),
+            Some(_) => {
+                return Err(AuthorizeError::Page(
+                    "The application asked to send you to an address it has not registered (redirect_uri).".into(),
+                ));
+            }
+            None if registered.len() == 1 => (registered[0].clone(), false),
+            None => {
+                return Err(AuthorizeError::Page(
+                    "The request does not say where to send you back (redirect_uri is missing).".into(),
+                ));
+            }
+        };
+        // 2. The rest; errors go back to the client.
+        let state = form
+            .get("state")
+            .ok()
+            .flatten()
+            .filter(|s| s.len() <= MAX_STATE)
+            .map(str::to_owned);
+        let response_type = form.get("response_type").ok().flatten().and_then(parse_response_type);
+        let default_mode = match &response_type {
+            Some(rt) if rt.len() == 1 && rt[0] == "code" => ResponseMode::Query,
+            Some(_) => ResponseMode::Fragment,
+            None => ResponseMode::Query,
+        };
+        let mode = match form.get("response_mode") {
+            Ok(Some("query")) => Some(ResponseMode::Query),
+            Ok(Some("fragment")) => Some(ResponseMode::Fragment),
+            Ok(Some("form_post")) => Some(ResponseMode::FormPost),
+            _ => None,
+        };
+        let fail = |code: ErrorCode, d: &str| {
+            AuthorizeError::Redirect(error_redirect(
+                &redirect_uri,
+                mode.unwrap_or(default_mode),
+                &rt.issuer,
+                state.as_deref(),
+                code,
+                d,
+            ))
+        };
+        if form.get("state").map_err(|e| fail(e.code, &e.description))?.is_some() && state.is_none() {
+            return Err(fail(ErrorCode::InvalidRequest, "state is too long"));
+        }
+        if check(form.get("request"), &fail)?.is_some() {
+            return Err(fail(
+                ErrorCode::RequestNotSupported,
+                "request objects are not supported",
+            ));
+        }
+        if check(form.get("request_uri"), &fail)?.is_some() {
+            return Err(fail(ErrorCode::RequestUriNotSupported, "request_uri is not supported"));
+        }
+        let Some(response_type) = response_type else {
+            return Err(match check(form.get("response_type"), &fail)? {
+                None => fail(ErrorCode::InvalidRequest, "response_type is missing"),
+                Some(_) => fail(ErrorCode::UnsupportedResponseType, "unsupported response_type"),
+            });
+        };
+        let mode = match check(form.get("response_mode"), &fail)? {
+            None => default_mode,
+            Some(_) if mode.is_none() => return Err(fail(ErrorCode::InvalidRequest, "unsupported response_mode")),
+            Some(_) => mode.unwrap_or(default_mode),
+        };
+        let implicit = response_type.iter().any(|r| r != "code");
+        if implicit && mode == ResponseMode::Query {
+            // OAuth 2.0 Multiple Response Types §2.1: tokens never travel in a query string.
+            return Err(fail(
+                ErrorCode::InvalidRequest,
+                "response_mode query is not allowed for this response_type",
+            ));
+        }
+        let settings = &rt.server.settings;
+        let server_has = |g: &str| settings.grant_types.iter().any(|x| x == g);
+        let client_has = |g: &str| client.grant_types.iter().any(|x| x == g);
+        let code = response_type.iter().any(|r| r == "code");
+        if (code && !server_has("authorization_code")) || (implicit && !server_has("implicit")) {
+            return Err(fail(
+                ErrorCode::UnsupportedResponseType,
+                "this response_type is disabled on this server",
+            ));
+        }
+        let joined = response_type.join(" ");
+        if (code && !client_has("authorization_code"))
+            || (implicit && !client_has("implicit"))
+            || !client
+                .settings
+                .response_types
+                .iter()
+                .any(|r| parse_response_type(r).is_some_and(|p| p.join(" ") == joined))
+        {
+            return Err(fail(
+                ErrorCode::UnauthorizedClient,
+                "the client may not use this response_type",
+            ));
+        }
+        // Scopes: each the client's and existing on the server; none means all the client's.
+        let scopes: Vec<String> = match check(form.get("scope"), &fail)? {
+            Some(requested) => {
+                let mut out: Vec<String> = Vec::new();
+                for s in requested.split(' ').filter(|s| !s.is_empty()) {
+                    if !client.settings.scopes.iter().any(|c| c == s) || !rt.scopes.contains_key(s) {
+                        return Err(fail(
+                            ErrorCode::InvalidScope,
+                            &format!("scope {s} is not allowed for this client"),
+                        ));
+                    }
+                    if !out.iter().any(|x| x == s) {
+                        out.push(s.to_owned());
+                    }
+                }
+                out
+            }
+            None => client
+                .settings
+                .scopes
+                .iter()
+                .filter(|s| rt.scopes.contains_key(*s))
+                .cloned()
+                .collect(),
+        };
+        let openid = scopes.iter().any(|s| s == "openid");
+        if response_type.iter().any(|r| r == "id_token") && !openid {
+            return Err(fail(
+                ErrorCode::InvalidScope,
+                "response_type id_token needs the openid scope",
+            ));
+        }
+        let nonce = check(form.get("nonce"), &fail)?;
+        if nonce.is_some_and(|n| n.len() > MAX_NONCE) {
+            return Err(fail(ErrorCode::InvalidRequest, "nonce is too long"));
+        }
+        if implicit && response_type.iter().any(|r| r == "id_token") && nonce.is_none() {
+            // OIDC Core §3.2.2.1, §3.3.2.11.
+            return Err(fail(
+                ErrorCode::InvalidRequest,
+                "nonce is required when an id_token is returned from this endpoint",
+            ));
+        }
+        // PKCE (RFC 7636): S256 only; required for public clients and where the server enforces it.
+        let challenge = check(form.get("code_challenge"), &fail)?;
+        let method = check(form.get("code_challenge_method"), &fail)?;
+        let code_challenge = match (challenge, method) {
+            (None, Some(_)) => {
+                return Err(fail(
+                    ErrorCode::InvalidRequest,
+                    "code_challenge_method without code_challenge",
+                ));
+            }
+            (Some(_), Some(m)) if m != "S256" => {
+                return Err(fail(
+                    ErrorCode::InvalidRequest,
+                    "code_challenge_method must be S256 (plain is not accepted)",
+                ));
+            }
+            (Some(_), None) => {
+                return Err(fail(
+                    ErrorCode::InvalidRequest,
+                    "code_challenge_method must be S256 (plain is not accepted)",
+                ));
+            }
+            (Some(c), Some(_)) if !is_s256_challenge(c) => {
+                return Err(fail(
+                    ErrorCode::InvalidRequest,
+                    "code_challenge must be 43 base64url characters (S256)",
+                ));
+            }
+            (c, _) => c.map(str::to_owned),
+        };
+        if code && code_challenge.is_none() && (client.settings.public || settings.enforce_pkce) {
+            return Err(fail(
+                ErrorCode::InvalidRequest,
+                "code_challenge (PKCE, S256) is required",
+            ));
+        }
+        let prompt: Vec<String> = check(form.get("prompt"), &fail)?
+            .unwrap_or("")
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if let Some(p) = prompt
+            .iter()
+            .find(|p| !matches!(p.as_str(), "none" | "login" | "consent" | "select_account"))
+        {
+            return Err(fail(
+                ErrorCode::InvalidRequest,
+                &format!("unsupported prompt value {p}"),
+            ));
+        }
+        if prompt.iter().any(|p| p == "none") && prompt.len() > 1 {
+            return Err(fail(
+                ErrorCode::InvalidRequest,
+                "prompt none cannot be combined with other values",
+            ));
+        }
+        let max_age = match check(form.get("max_age"), &fail)? {
+            None => None,
+            Some(v) => match v.parse::<i64>() {
+                Ok(n) if n >= 0 => Some(n),
+                _ => {
+                    return Err(fail(
+                        ErrorCode::InvalidRequest,
+                        "max_age must be a non-negative integer",
+                    ));
+                }
+            },
+        };
+        let login_hint = check(form.get("login_hint"), &fail)?
+            .filter(|h| h.len() <= MAX_HINT)
+            .map(str::to_owned);
+        Ok(AuthorizeRequest {
+            client_id: client.id.to_string(),
+            redirect_uri,
+            redirect_uri_given: given,
+            response_type,
+            response_mode: mode,
+            scopes,
+            state,
+            nonce: nonce.map(str::to_owned),
+            code_challenge,
+            prompt,
+            max_age,
+            login_hint,
+            started_at: self.clock.now(),
+        })
+    }
+
+    /// Seals a validated request for the login and consent pages.
+    pub fn seal_interaction(&self, rt: &ServerRuntime, req: &AuthorizeRequest) -> Result<String, OAuthError> {
+        let json = serde_json::to_vec(req).map_err(OAuthError::server_error)?;
+        let sealed = self
+            .master
+            .seal(&interaction_context(rt), &json)
+            .map_err(OAuthError::server_error)?;
+        Ok(b64url(&sealed))
+    }
+
+    /// Opens an interaction of this server that has not expired.
+    pub fn open_interaction(&self, rt: &ServerRuntime, token: &str) -> Option<AuthorizeRequest> {
+        if token.len() > 8192 {
+            return None;
+        }
+        let sealed = b64url_decode(token)?;
+        let json = self.master.open(&interaction_context(rt), &sealed).ok()?;
+        let req: AuthorizeRequest = serde_json::from_slice(&json).ok()?;
+        let now = self.clock.now();
+        (now - req.started_at <= INTERACTION_TTL && req.started_at <= now + 30).then_some(req)
+    }
+
+    /// The client an interaction is for (it may have been deleted since).
+    pub fn interaction_client(&self, rt: &ServerRuntime, req: &AuthorizeRequest) -> Option<Arc<Client>> {
+        castellan_domain::ClientId::parse(&req.client_id)
+            .ok()
+            .and_then(|id| rt.clients.get(&id).cloned())
+    }
+
+    /// Decides the next step for a validated request: sign in, consent, or answer the client.
+    /// `signed_in` is true right after the person signed in on the login page (that satisfies
+    /// `prompt=login`), `consented` right after they allowed the request on the consent page.
+    pub async fn authorize_step(
+        &self,
+        rt: &ServerRuntime,
+        req: &AuthorizeRequest,
+        session: Option<&Session>,
+        signed_in: bool,
+        consented: bool,
+    ) -> Result<Step, OAuthError> {
+        let fail = |code: ErrorCode, d: &str| {
+            Ok(Step::Respond(error_redirect(
+                &req.redirect_uri,
+                req.response_mode,
+                &rt.issuer,
+                req.state.as_deref(),
+                code,
+                d,
+            )))
+        };
+        let Some(client) = self.interaction_client(rt, req) else {
+            return fail(ErrorCode::UnauthorizedClient, "the client no longer exists");
+        };
+        let now = self.clock.now();
+        let fresh_enough = |s: &Session| {
+            let login_ok = !req.prompts("login") || signed_in;
+            let age_ok = req.max_age.is_none_or(|m| now - s.auth_time <= m);
+            login_ok && age_ok
+        };
+        let session = match session {
+            Some(s) if fresh_enough(s) => s,
+            _ if req.prompts("none") => return fail(ErrorCode::LoginRequired, "the user is not signed in"),
+            _ => return Ok(Step::Login(self.seal_interaction(rt, req)?)),
+        };
+        if !consented && !client.settings.trusted {
+            let remembered = self
+                .store
+                .get_consent(rt.tenant_id(), rt.id(), &client.id, &session.subject)
+                .await?
+                .unwrap_or_default();
+            let covered = req.scopes.iter().all(|s| remembered.contains(s));
+            if req.prompts("consent") || !covered {
+                if req.prompts("none") {
+                    return fail(ErrorCode::ConsentRequired, "the user has not consented to this request");
+                }
+                // The sign-in this request asked for has happened; the consent page must not
+                // send the person back to it.
+                let mut next = req.clone();
+                if signed_in {
+                    next.prompt.retain(|p| p != "login");
+                }
+                return Ok(Step::Consent(self.seal_interaction(rt, &next)?));
+            }
+        }
+        self.respond(rt, &client, req, session).await.map(Step::Respond)
+    }
+
+    /// Records the person's decision on the consent page and continues.
+    pub async fn decide_consent(
+        &self,
+        rt: &ServerRuntime,
+        req: &AuthorizeRequest,
+        session: &Session,
+        allow: bool,
+    ) -> Result<Step, OAuthError> {
+        if !allow {
+            return Ok(Step::Respond(error_redirect(
+                &req.redirect_uri,
+                req.response_mode,
+                &rt.issuer,
+                req.state.as_deref(),
+                ErrorCode::AccessDenied,
+                "the user denied the request",
+            )));
+        }
+        let Some(client) = self.interaction_client(rt, req) else {
+            return self.authorize_step(rt, req, Some(session), false, true).await;
+        };
+        let mut remembered = self
+            .store
+            .get_consent(rt.tenant_id(), rt.id(), &client.id, &session.subject)
+            .await?
+            .unwrap_or_default();
+        for s in &req.scopes {
+            if !remembered.contains(s) {
+                remembered.push(s.clone());
+            }
+        }
+        self.store
+            .save_consent(
+                rt.tenant_id(),
+                rt.id(),
+                &client.id,
+                &session.subject,
+                &remembered,
+                self.clock.now(),
+            )
+            .await?;
+        self.authorize_step(rt, req, Some(session), false, true).await
+    }
+
+    /// The successful authorization response (RFC 6749 §4.1.2, §4.2.2; OIDC Core §3.3.2.5), with
+    /// `iss` (RFC 9207).
+    async fn respond(
+        &self,
+        rt: &ServerRuntime,
+        client: &Client,
+        req: &AuthorizeRequest,
+        session: &Session,
+    ) -> Result<Redirect, OAuthError> {
+        let now = self.clock.now();
+        let auth = Authorization {
+            sub: session.subject.clone(),
+            scopes: req.scopes.clone(),
+            auth_time: session.auth_time,
+            ctx: session.ctx.clone(),
+            nonce: req.nonce.clone(),
+            sid: None,
+        };
+        let mut params: Vec<(String, String)> = Vec::new();
+        let mut code_value = None;
+        if req.wants("code") {
+            let code = random_token();
+            let data = CodeData {
+                auth: auth.clone(),
+                redirect_uri: req.redirect_uri.clone(),
+                redirect_uri_given: req.redirect_uri_given,
+                code_challenge: req.code_challenge.clone(),
+            };
+            self.store
+                .save_code(
+                    rt.tenant_id(),
+                    &CodeRecord {
+                        server_id: rt.id().clone(),
+                        hash: token_hash(&code),
+                        grant_id: random_id(),
+                        client_id: client.id.clone(),
+                        data: serde_json::to_string(&data).map_err(OAuthError::server_error)?,
+                        expires_at: now + rt.server.settings.authorization_code_ttl.as_secs() as i64,
+                        used: false,
+                    },
+                )
+                .await?;
+            params.push(("code".into(), code.clone()));
+            code_value = Some(code);
+        }
+        let mut access = None;
+        if req.wants("token") {
+            let scope = auth.scopes.join(" ");
+            let extra =
+                crate::issue::released_claims(rt, castellan_domain::ClaimType::AccessToken, &auth.scopes, &auth.ctx);
+            let minted = self.mint(rt, client, &auth.sub, &scope, extra)?;
+            params.push(("access_token".into(), minted.token.clone()));
+            params.push(("token_type".into(), "Bearer".into()));
+            params.push(("expires_in".into(), minted.ttl.to_string()));
+            params.push(("scope".into(), scope));
+            access = Some(minted.token);
+        }
+        if req.wants("id_token") {
+            let id = self.id_token(
+                rt,
+                client,
+                &auth,
+                req.nonce.as_deref(),
+                access.as_deref(),
+                code_value.as_deref(),
+            )?;
+            params.push(("id_token".into(), id));
+        }
+        if let Some(s) = &req.state {
+            params.push(("state".into(), s.clone()));
+        }
+        params.push(("iss".into(), rt.issuer.clone()));
+        Ok(Redirect {
+            uri: req.redirect_uri.clone(),
+            mode: req.response_mode,
+            params,
+        })
+    }
+}
+
+fn interaction_context(rt: &ServerRuntime) -> String {
+    format!("interaction/{}/{}", rt.tenant_id(), rt.id())
+}
+
+/// An error response to the client (RFC 6749 §4.1.2.1) with `state` and `iss`.
+pub fn error_redirect(
+    uri: &str,
+    mode: ResponseMode,
+    issuer: &str,
+    state: Option<&str>,
+    code: ErrorCode,
+    description: &str,
+) -> Redirect {
+    let mut params = vec![
+        ("error".to_owned(), code.as_str().to_owned()),
+        ("error_description".to_owned(), description.to_owned()),
+    ];
+    if let Some(s) = state {
+        params.push(("state".into(), s.to_owned()));
+    }
+    params.push(("iss".into(), issuer.to_owned()));
+    Redirect {
+        uri: uri.to_owned(),
+        mode,
+        params,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn response_types_are_put_in_canonical_order() {
+        assert_eq!(
+            parse_response_type("token id_token code").unwrap(),
+            ["code", "id_token", "token"]
+        );
+        assert_eq!(parse_response_type("code").unwrap(), ["code"]);
+        assert!(parse_response_type("code foo").is_none());
+        assert!(parse_response_type(" ").is_none());
+    }
+
+    #[test]
+    fn redirects_append_to_an_existing_query_and_encode_values() {
+        let r = Redirect {
+            uri: "https://app.example/cb?x=1".into(),
+            mode: ResponseMode::Query,
+            params: vec![("state".into(), "a b&c".into())],
+        };
+        assert_eq!(r.location(), "https://app.example/cb?x=1&state=a%20b%26c");
+        let f = Redirect {
+            mode: ResponseMode::Fragment,
+            ..r
+        };
+        assert_eq!(f.location(), "https://app.example/cb?x=1#state=a%20b%26c");
+    }
+
+    #[test]
+    fn only_s256_challenges_of_the_right_shape_are_accepted() {
+        let c = b64url(&castellan_jose::sha256(b"verifier"));
+        assert!(is_s256_challenge(&c));
+        assert!(!is_s256_challenge("short"));
+        assert!(!is_s256_challenge(&format!("{c}=")));
+    }
+}

@@ -1,0 +1,192 @@
+//! The authorization-code grant (RFC 6749 §4.1.3 with PKCE, RFC 7636 §4.6) and the refresh-token
+//! grant (RFC 6749 §6, rotation and reuse detection per RFC 9700 §4.14.2). A replayed code or a
+//! reused refresh token revokes the whole grant.
+
+use castellan_domain::Client;
+use castellan_jose::{b64url, constant_time_eq, sha256, token_hash};
+use serde::{Deserialize, Serialize};
+
+use crate::issue::Authorization;
+use crate::snapshot::ServerRuntime;
+use crate::{Engine, ErrorCode, Form, OAuthError, TokenResponse};
+
+/// What an authorization code stands for.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct CodeData {
+    pub auth: Authorization,
+    pub redirect_uri: String,
+    /// The authorization request named `redirect_uri` (then the token request must repeat it).
+    pub redirect_uri_given: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_challenge: Option<String>,
+}
+
+fn invalid_grant(d: &str) -> OAuthError {
+    OAuthError::new(ErrorCode::InvalidGrant, d)
+}
+
+/// The server and the client must both allow `grant`.
+pub(crate) fn check_grant_allowed(rt: &ServerRuntime, client: &Client, grant: &str) -> Result<(), OAuthError> {
+    if !rt.server.settings.grant_types.iter().any(|g| g == grant) {
+        return Err(OAuthError::new(
+            ErrorCode::UnsupportedGrantType,
+            format!("{grant} is disabled on this server"),
+        ));
+    }
+    if !client.grant_types.iter().any(|g| g == grant) {
+        return Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            format!("the client may not use {grant}"),
+        ));
+    }
+    Ok(())
+}
+
+/// RFC 7636 §4.6 with S256 (the only method accepted).
+fn pkce_matches(verifier: &str, challenge: &str) -> bool {
+    let well_formed = (43..=128).contains(&verifier.len())
+        && verifier
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+    well_formed && constant_time_eq(b64url(&sha256(verifier.as_bytes())).as_bytes(), challenge.as_bytes())
+}
+
+impl Engine {
+    pub(crate) async fn authorization_code(
+        &self,
+        rt: &ServerRuntime,
+        client: &Client,
+        form: &Form,
+    ) -> Result<TokenResponse, OAuthError> {
+        check_grant_allowed(rt, client, "authorization_code")?;
+        let code = form.require("code")?;
+        if code.len() > 128 {
+            return Err(invalid_grant("the code is invalid"));
+        }
+        let hash = token_hash(code);
+        let now = self.clock.now();
+        let Some(record) = self.store.get_code(rt.tenant_id(), rt.id(), &hash).await? else {
+            return Err(invalid_grant("the code is invalid, expired or already used"));
+        };
+        if record.used {
+            // RFC 6749 §4.1.2: a code used twice revokes what it produced.
+            tracing::warn!(tenant = %rt.tenant_id(), server = %rt.id(), client = %client.id,
+                "authorization code replayed; revoking its grant");
+            self.revoke_grant(rt, &record.grant_id).await?;
+            return Err(invalid_grant("the code is invalid, expired or already used"));
+        }
+        if record.expires_at <= now || record.client_id != client.id {
+            return Err(invalid_grant("the code is invalid, expired or already used"));
+        }
+        let data: CodeData = serde_json::from_str(&record.data).map_err(OAuthError::server_error)?;
+        match form.get("redirect_uri")? {
+            Some(r) if r != data.redirect_uri => {
+                return Err(invalid_grant("redirect_uri does not match the authorization request"));
+            }
+            None if data.redirect_uri_given => {
+                return Err(OAuthError::invalid_request(
+                    "redirect_uri is required: the authorization request included it",
+                ));
+            }
+            _ => {}
+        }
+        match (&data.code_challenge, form.get("code_verifier")?) {
+            (Some(challenge), Some(verifier)) if pkce_matches(verifier, challenge) => {}
+            (Some(_), Some(_)) => return Err(invalid_grant("code_verifier does not match the code_challenge")),
+            (Some(_), None) => return Err(invalid_grant("code_verifier is required")),
+            // RFC 9700 §2.1.1: a verifier without a challenge is a downgrade attempt.
+            (None, Some(_)) => return Err(invalid_grant("the authorization request had no code_challenge")),
+            (None, None) => {}
+        }
+        let nonce = data.auth.nonce.clone();
+        let (resp, issued) = self.issue(rt, client, &data.auth, &record.grant_id, nonce.as_deref())?;
+        if !self.store.redeem_code(rt.tenant_id(), &hash, now, &issued).await? {
+            // Another request redeemed it first: that is a replay too.
+            self.revoke_grant(rt, &record.grant_id).await?;
+            return Err(invalid_grant("the code is invalid, expired or already used"));
+        }
+        Ok(resp)
+    }
+
+    pub(crate) async fn refresh_token(
+        &self,
+        rt: &ServerRuntime,
+        client: &Client,
+        form: &Form,
+    ) -> Result<TokenResponse, OAuthError> {
+        check_grant_allowed(rt, client, "refresh_token")?;
+        let token = form.require("refresh_token")?;
+        if token.len() > 128 {
+            return Err(invalid_grant("the refresh token is invalid"));
+        }
+        let hash = token_hash(token);
+        let now = self.clock.now();
+        let Some(record) = self.store.get_refresh(rt.tenant_id(), rt.id(), &hash).await? else {
+            return Err(invalid_grant("the refresh token is invalid"));
+        };
+        if record.client_id != client.id {
+            return Err(invalid_grant("the refresh token is invalid"));
+        }
+        if record.used && !record.grant_revoked {
+            // RFC 9700 §4.14.2: a rotated token came back — one of the two parties holding it is
+            // not its owner; the whole grant goes.
+            tracing::warn!(tenant = %rt.tenant_id(), server = %rt.id(), client = %client.id,
+                "refresh token reused; revoking its grant");
+            self.revoke_grant(rt, &record.grant_id).await?;
+        }
+        if record.used || record.grant_revoked || record.expires_at <= now {
+            return Err(invalid_grant("the refresh token is invalid, expired or revoked"));
+        }
+        let mut auth: Authorization = serde_json::from_str(&record.data).map_err(OAuthError::server_error)?;
+        if let Some(requested) = form.get("scope")? {
+            // RFC 6749 §6: a subset of what was granted.
+            let mut narrowed = Vec::new();
+            for s in requested.split(' ').filter(|s| !s.is_empty()) {
+                if !auth.has_scope(s) {
+                    return Err(OAuthError::new(
+                        ErrorCode::InvalidScope,
+                        format!("scope {s} was not granted"),
+                    ));
+                }
+                if !narrowed.iter().any(|x: &String| x == s) {
+                    narrowed.push(s.to_owned());
+                }
+            }
+            auth.scopes = narrowed;
+        }
+        let (resp, issued) = self.issue(rt, client, &auth, &record.grant_id, None)?;
+        if !self.store.rotate_refresh(rt.tenant_id(), &hash, now, &issued).await? {
+            self.revoke_grant(rt, &record.grant_id).await?;
+            return Err(invalid_grant("the refresh token is invalid, expired or revoked"));
+        }
+        Ok(resp)
+    }
+
+    /// RFC 7009 §2.1 for refresh tokens: revoking one revokes its grant (and the access tokens
+    /// issued under it). `Ok(false)` when `token` is no refresh token of this server.
+    pub(crate) async fn revoke_refresh(
+        &self,
+        rt: &ServerRuntime,
+        client: &Client,
+        token: &str,
+    ) -> Result<bool, OAuthError> {
+        if token.len() > 128 {
+            return Ok(false);
+        }
+        let Some(record) = self
+            .store
+            .get_refresh(rt.tenant_id(), rt.id(), &token_hash(token))
+            .await?
+        else {
+            return Ok(false);
+        };
+        if record.client_id != client.id {
+            return Err(OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                "the token was issued to another client",
+            ));
+        }
+        self.revoke_grant(rt, &record.grant_id).await?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,255 @@
+//! What a person authorized, and the tokens issued for it: access token (RFC 9068), refresh token
+//! (RFC 6749 §6, rotated on use) and id_token (OIDC Core §2, §3.1.3.6), with the claims the
+//! granted scopes release from the person's authentication context.
+
+use castellan_domain::{ClaimType, Client};
+use castellan_jose::{b64url, jwt, random_token, sha256, token_hash};
+use castellan_store::{IssuedTokens, RefreshRecord};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::snapshot::ServerRuntime;
+use crate::token::{Minted, RESERVED, lookup};
+use crate::{Engine, OAuthError, TokenResponse};
+
+/// A person's authorization of a client, carried by a code and by each refresh token.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Authorization {
+    pub sub: String,
+    pub scopes: Vec<String>,
+    pub auth_time: i64,
+    /// The authentication context captured at sign-in (claims are released from it).
+    #[serde(default)]
+    pub ctx: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// The login session (its id's hash) the authorization was given in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+}
+
+impl Authorization {
+    pub fn has_scope(&self, s: &str) -> bool {
+        self.scopes.iter().any(|x| x == s)
+    }
+}
+
+/// Standard claims each OIDC scope releases (OIDC Core §5.4).
+pub const STANDARD_CLAIMS: [(&str, &[&str]); 4] = [
+    (
+        "profile",
+        &[
+            "name",
+            "family_name",
+            "given_name",
+            "middle_name",
+            "nickname",
+            "preferred_username",
+            "profile",
+            "picture",
+            "website",
+            "gender",
+            "birthdate",
+            "zoneinfo",
+            "locale",
+            "updated_at",
+        ],
+    ),
+    ("email", &["email", "email_verified"]),
+    ("address", &["address"]),
+    ("phone", &["phone_number", "phone_number_verified"]),
+];
+
+/// Claims an id_token may not have overwritten by a custom claim.
+const ID_RESERVED: [&str; 13] = [
+    "iss",
+    "sub",
+    "aud",
+    "azp",
+    "exp",
+    "iat",
+    "nbf",
+    "jti",
+    "auth_time",
+    "nonce",
+    "at_hash",
+    "c_hash",
+    "sid",
+];
+
+/// The custom claims (seed 003) of `ty` that the granted scopes release from `ctx`.
+pub(crate) fn released_claims(
+    rt: &ServerRuntime,
+    ty: ClaimType,
+    scopes: &[String],
+    ctx: &Map<String, Value>,
+) -> Map<String, Value> {
+    let reserved: &[&str] = match ty {
+        ClaimType::AccessToken => &RESERVED,
+        ClaimType::IdToken => &ID_RESERVED,
+    };
+    let mut out = Map::new();
+    for c in rt.claims.iter().filter(|c| c.claim_type == ty) {
+        let released = c.scopes.is_empty() || c.scopes.iter().any(|s| scopes.contains(s));
+        if released
+            && !reserved.contains(&c.name.as_str())
+            && let Some(v) = lookup(ctx, &c.mapping)
+        {
+            out.insert(c.name.clone(), v.clone());
+        }
+    }
+    out
+}
+
+/// The person's claims the granted scopes allow (userinfo, id_token): standard claims of
+/// `profile`, `email`, `address`, `phone` found in the context, then custom id_token claims.
+pub(crate) fn user_claims(rt: &ServerRuntime, auth: &Authorization) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (scope, names) in STANDARD_CLAIMS {
+        if auth.has_scope(scope) {
+            for n in names {
+                if let Some(v) = auth.ctx.get(*n) {
+                    out.insert((*n).to_owned(), v.clone());
+                }
+            }
+        }
+    }
+    out.extend(released_claims(rt, ClaimType::IdToken, &auth.scopes, &auth.ctx));
+    out
+}
+
+/// `at_hash` / `c_hash`: base64url of the left half of the SHA-256 of the value (OIDC Core
+/// §3.3.2.11; every algorithm Castellan signs with is a `*256` one).
+pub(crate) fn half_hash(value: &str) -> String {
+    b64url(&sha256(value.as_bytes())[..16])
+}
+
+/// Claims of an id_token (OIDC Core §2).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct IdClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: Vec<String>,
+    pub azp: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub auth_time: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_hash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub c_hash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    #[serde(flatten, default)]
+    pub extra: Map<String, Value>,
+}
+
+impl Engine {
+    /// Signs an id_token for `auth`; `nonce` only where the flow carries one.
+    pub(crate) fn id_token(
+        &self,
+        rt: &ServerRuntime,
+        client: &Client,
+        auth: &Authorization,
+        nonce: Option<&str>,
+        access_token: Option<&str>,
+        code: Option<&str>,
+    ) -> Result<String, OAuthError> {
+        let signer = rt
+            .signer
+            .as_ref()
+            .ok_or_else(|| OAuthError::server_error("the server has no usable signing key"))?;
+        let now = self.clock.now();
+        let claims = IdClaims {
+            iss: rt.issuer.clone(),
+            sub: auth.sub.clone(),
+            aud: vec![client.id.to_string()],
+            azp: client.id.to_string(),
+            exp: now + rt.server.settings.id_token_ttl.as_secs() as i64,
+            iat: now,
+            auth_time: auth.auth_time,
+            nonce: nonce.map(str::to_owned),
+            at_hash: access_token.map(half_hash),
+            c_hash: code.map(half_hash),
+            sid: auth.sid.clone(),
+            extra: user_claims(rt, auth),
+        };
+        jwt::sign(&signer.key, &signer.id_header, &claims).map_err(OAuthError::server_error)
+    }
+
+    /// The token response of the code, refresh and password grants: an access token, a refresh
+    /// token when `offline_access` is granted or the client has the `refresh_token` grant (and
+    /// the server allows it), an id_token when `openid` is granted. Returns what to record under
+    /// the grant.
+    pub(crate) fn issue(
+        &self,
+        rt: &ServerRuntime,
+        client: &Client,
+        auth: &Authorization,
+        grant_id: &str,
+        nonce: Option<&str>,
+    ) -> Result<(TokenResponse, IssuedTokens), OAuthError> {
+        let now = self.clock.now();
+        let scope = auth.scopes.join(" ");
+        let extra = released_claims(rt, ClaimType::AccessToken, &auth.scopes, &auth.ctx);
+        let Minted { token, jti, exp, ttl } = self.mint(rt, client, &auth.sub, &scope, extra)?;
+        let settings = &rt.server.settings;
+        let wants_refresh = auth.has_scope("offline_access") || client.grant_types.iter().any(|g| g == "refresh_token");
+        let may_refresh = settings.grant_types.iter().any(|g| g == "refresh_token");
+        let (refresh_token, refresh) = if wants_refresh && may_refresh {
+            let t = random_token();
+            let record = RefreshRecord {
+                server_id: rt.id().clone(),
+                hash: token_hash(&t),
+                grant_id: grant_id.to_owned(),
+                client_id: client.id.clone(),
+                data: serde_json::to_string(auth).map_err(OAuthError::server_error)?,
+                expires_at: now + settings.refresh_token_ttl.as_secs() as i64,
+                used: false,
+                grant_revoked: false,
+            };
+            (Some(t), Some(record))
+        } else {
+            (None, None)
+        };
+        let id_token = if auth.has_scope("openid") {
+            Some(self.id_token(rt, client, auth, nonce, Some(&token), None)?)
+        } else {
+            None
+        };
+        let grant_expires_at = refresh.as_ref().map_or(exp, |r| r.expires_at.max(exp));
+        let issued = IssuedTokens {
+            server_id: rt.id().clone(),
+            grant_id: grant_id.to_owned(),
+            client_id: client.id.clone(),
+            subject: auth.sub.clone(),
+            access_jti: jti,
+            access_expires_at: exp,
+            refresh,
+            grant_expires_at,
+        };
+        Ok((
+            TokenResponse {
+                access_token: token,
+                token_type: "Bearer".into(),
+                expires_in: ttl,
+                scope,
+                refresh_token,
+                id_token,
+            },
+            issued,
+        ))
+    }
+
+    /// Revokes a grant everywhere (store, and this node's revocation set at once).
+    pub(crate) async fn revoke_grant(&self, rt: &ServerRuntime, grant_id: &str) -> Result<(), OAuthError> {
+        let jtis = self
+            .store
+            .revoke_grant(rt.tenant_id(), rt.id(), grant_id, self.clock.now())
+            .await?;
+        rt.revoked.write().unwrap_or_else(|p| p.into_inner()).extend(jtis);
+        Ok(())
+    }
+}

@@ -1,0 +1,192 @@
+//! Login sessions at one authorization server: created by signing in on the login page, found by
+//! the session cookie (stored by hash only), ended by logout or after the server's
+//! `cookie_max_age`. Failed sign-ins are throttled per user and per address.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+
+use castellan_jose::{b64url, constant_time_eq, random_token, token_hash};
+use castellan_store::SessionRecord;
+use serde_json::{Map, Value};
+
+use crate::snapshot::ServerRuntime;
+use crate::{Engine, OAuthError};
+
+/// A signed-in person.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub id_hash: String,
+    pub subject: String,
+    pub auth_time: i64,
+    pub ctx: Map<String, Value>,
+    pub expires_at: i64,
+}
+
+/// Why a sign-in failed. The message never says whether the user exists.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoginError {
+    Invalid,
+    /// Too many failures; try again after this many seconds.
+    Throttled(i64),
+    Unavailable(OAuthError),
+}
+
+/// Failures allowed in [`WINDOW`] seconds before sign-in is refused without checking.
+const MAX_FAILURES_PER_USER: u32 = 5;
+const MAX_FAILURES_PER_ADDRESS: u32 = 20;
+const WINDOW: i64 = 900;
+/// Bound on remembered counters; the oldest windows are dropped first.
+const MAX_TRACKED: usize = 100_000;
+
+/// Counters of failed sign-ins, per node (each node throttles what it sees).
+#[derive(Default)]
+pub(crate) struct Throttle {
+    failures: Mutex<HashMap<String, (u32, i64)>>,
+}
+
+impl Throttle {
+    /// Seconds until `key` may try again, if it is over `limit`.
+    fn blocked(&self, key: &str, limit: u32, now: i64) -> Option<i64> {
+        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        match map.get(key) {
+            Some((n, start)) if *n >= limit && now - start < WINDOW => Some(WINDOW - (now - start)),
+            _ => None,
+        }
+    }
+
+    fn fail(&self, key: String, now: i64) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= MAX_TRACKED {
+            map.retain(|_, (_, start)| now - *start < WINDOW);
+        }
+        if map.len() >= MAX_TRACKED {
+            return;
+        }
+        let e = map.entry(key).or_insert((0, now));
+        if now - e.1 >= WINDOW {
+            *e = (0, now);
+        }
+        e.0 += 1;
+    }
+
+    fn clear(&self, key: &str) {
+        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+    }
+}
+
+impl Engine {
+    /// The live session a cookie names, if any.
+    pub async fn session(&self, rt: &ServerRuntime, cookie: &str) -> Result<Option<Session>, OAuthError> {
+        if cookie.is_empty() || cookie.len() > 128 {
+            return Ok(None);
+        }
+        let Some(r) = self
+            .store
+            .get_session(rt.tenant_id(), rt.id(), &token_hash(cookie))
+            .await?
+        else {
+            return Ok(None);
+        };
+        if r.expires_at <= self.clock.now() {
+            return Ok(None);
+        }
+        let ctx = serde_json::from_str(&r.data).unwrap_or_default();
+        Ok(Some(Session {
+            id_hash: r.id_hash,
+            subject: r.subject,
+            auth_time: r.auth_time,
+            ctx,
+            expires_at: r.expires_at,
+        }))
+    }
+
+    /// Signs a `static` user in: checks the password (argon2id, the same work for unknown users),
+    /// throttles failures, and creates a session. Returns the cookie value and the session.
+    pub async fn login(
+        &self,
+        rt: &ServerRuntime,
+        username: &str,
+        password: &str,
+        addr: Option<IpAddr>,
+    ) -> Result<(String, Session), LoginError> {
+        let now = self.clock.now();
+        let user_key = format!("u/{}/{}/{username}", rt.tenant_id(), rt.id());
+        let addr_key = addr.map(|a| format!("a/{a}"));
+        let blocked = self
+            .throttle
+            .blocked(&user_key, MAX_FAILURES_PER_USER, now)
+            .or_else(|| {
+                addr_key
+                    .as_deref()
+                    .and_then(|k| self.throttle.blocked(k, MAX_FAILURES_PER_ADDRESS, now))
+            });
+        if let Some(wait) = blocked {
+            return Err(LoginError::Throttled(wait));
+        }
+        let ok = if username.len() > 256 || password.len() > 1024 {
+            None
+        } else {
+            crate::users::verify_static_user(&rt.server, username, password).await
+        };
+        let Some(ctx) = ok else {
+            self.throttle.fail(user_key, now);
+            if let Some(k) = addr_key {
+                self.throttle.fail(k, now);
+            }
+            tracing::info!(tenant = %rt.tenant_id(), server = %rt.id(), "failed sign-in");
+            return Err(LoginError::Invalid);
+        };
+        self.throttle.clear(&user_key);
+        let cookie = random_token();
+        let session = Session {
+            id_hash: token_hash(&cookie),
+            subject: username.to_owned(),
+            auth_time: now,
+            ctx,
+            expires_at: now + rt.server.settings.cookie_max_age.as_secs() as i64,
+        };
+        let record = SessionRecord {
+            server_id: rt.id().clone(),
+            id_hash: session.id_hash.clone(),
+            subject: session.subject.clone(),
+            auth_time: now,
+            data: serde_json::to_string(&session.ctx).unwrap_or_else(|_| "{}".into()),
+            expires_at: session.expires_at,
+        };
+        self.store
+            .create_session(rt.tenant_id(), &record)
+            .await
+            .map_err(|e| LoginError::Unavailable(e.into()))?;
+        Ok((cookie, session))
+    }
+
+    /// Ends the session a cookie names (no error when there is none).
+    pub async fn end_session(&self, rt: &ServerRuntime, cookie: &str) -> Result<(), OAuthError> {
+        if !cookie.is_empty() && cookie.len() <= 128 {
+            self.store
+                .delete_session(rt.tenant_id(), rt.id(), &token_hash(cookie))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The anti-forgery token a page's forms carry: a keyed hash of the browser's CSRF cookie,
+    /// bound to the server (double-submit; the cookie is SameSite=Lax).
+    pub fn csrf_token(&self, rt: &ServerRuntime, cookie: &str) -> String {
+        let mac = self
+            .master
+            .secret_hasher()
+            .hash(&format!("csrf/{}/{}/{cookie}", rt.tenant_id(), rt.id()));
+        b64url(&mac)
+    }
+
+    pub fn check_csrf(&self, rt: &ServerRuntime, cookie: Option<&str>, field: Option<&str>) -> bool {
+        match (cookie, field) {
+            (Some(c), Some(f)) if !c.is_empty() && c.len() <= 128 => {
+                constant_time_eq(self.csrf_token(rt, c).as_bytes(), f.as_bytes())
+            }
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,886 @@
+//! What a person sees: the authorization endpoint and the login, consent and logout pages
+//! (server-rendered with askama, no external assets), plus userinfo. Every page is `no-store`,
+//! framed by nobody (`X-Frame-Options: DENY`, `frame-ancestors 'none'`) and under a strict
+//! Content-Security-Policy. Errors are explained in words; nothing internal is shown.
+
+// Helpers return a finished page as their error so handlers can return it as is.
+#![allow(clippy::result_large_err)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Extension;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::connect_info::ConnectInfo;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use castellan_oauth::{
+    AuthorizeError, AuthorizeRequest, ErrorCode, Form, LoginError, OAuthError, Redirect, ResponseMode, ServerRuntime,
+    Session, Step,
+};
+
+use crate::AppState;
+
+const SESSION_COOKIE: &str = "castellan_session";
+const CSRF_COOKIE: &str = "castellan_csrf";
+/// Largest form a page accepts.
+const MAX_PAGE_FORM: usize = 16 * 1024;
+
+pub(crate) fn router() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/{tid}/{aid}/oauth2/authorize", get(authorize).post(authorize))
+        .route("/{tid}/{aid}/login", get(login_page).post(login_submit))
+        .route("/{tid}/{aid}/consent", get(consent_page).post(consent_submit))
+        .route("/{tid}/{aid}/logout", get(logout).post(logout))
+        .route("/{tid}/{aid}/userinfo", get(userinfo).post(userinfo))
+        .route("/assets/castellan.css", get(stylesheet))
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../assets/castellan.css"),
+    )
+        .into_response()
+}
+
+/// The server's name and logo on every page.
+struct Brand {
+    server_name: String,
+    logo_uri: Option<String>,
+}
+
+impl Brand {
+    fn of(rt: Option<&ServerRuntime>) -> Self {
+        match rt {
+            Some(rt) => Self {
+                server_name: rt.server.name.clone(),
+                logo_uri: rt.server.settings.logo_uri.clone(),
+            },
+            None => Self {
+                server_name: "Castellan".into(),
+                logo_uri: None,
+            },
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    brand: Brand,
+    title: String,
+    message: String,
+    hint: Option<String>,
+    is_error: bool,
+}
+
+struct MethodChoice {
+    id: String,
+    name: String,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    brand: Brand,
+    action: String,
+    client_name: String,
+    interaction: String,
+    csrf: String,
+    error: Option<String>,
+    methods: Vec<MethodChoice>,
+    chosen: Option<String>,
+    static_form: bool,
+    username: String,
+}
+
+struct ScopeView {
+    title: String,
+    description: String,
+}
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+struct ConsentPage {
+    brand: Brand,
+    action: String,
+    client_name: String,
+    subject: String,
+    scopes: Vec<ScopeView>,
+    interaction: String,
+    csrf: String,
+}
+
+#[derive(Template)]
+#[template(path = "logout.html")]
+struct LogoutPage {
+    brand: Brand,
+    action: String,
+    client_name: Option<String>,
+    csrf: String,
+    params: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "form_post.html")]
+struct FormPostPage {
+    action: String,
+    params: Vec<(String, String)>,
+    nonce: String,
+}
+
+/// The CSP source of a redirect target: its origin, or its scheme for a native app's URI.
+fn csp_source(uri: &str) -> Option<String> {
+    let (scheme, rest) = uri.split_once(':')?;
+    if !scheme
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+    {
+        return None;
+    }
+    match scheme {
+        "http" | "https" => {
+            let authority = rest.strip_prefix("//")?.split(['/', '?', '#']).next()?;
+            if authority.is_empty() || authority.contains(['\'', ';', ' ', ',']) {
+                return None;
+            }
+            Some(format!("{scheme}://{authority}"))
+        }
+        _ => Some(format!("{scheme}:")),
+    }
+}
+
+/// Renders a page with the security headers every page carries. `form_targets` are the places
+/// a form on the page may lead to (browsers apply `form-action` to the redirects after a POST).
+fn page(
+    status: StatusCode,
+    html: String,
+    brand_logo: Option<&str>,
+    form_targets: &[&str],
+    script_nonce: Option<&str>,
+) -> Response {
+    let mut img = String::from("'self' data:");
+    if let Some(src) = brand_logo.and_then(csp_source) {
+        img.push(' ');
+        img.push_str(&src);
+    }
+    let mut form_action = String::from("'self'");
+    for t in form_targets.iter().filter_map(|t| csp_source(t)) {
+        form_action.push(' ');
+        form_action.push_str(&t);
+    }
+    let script = match script_nonce {
+        Some(n) => format!("script-src 'nonce-{n}'; "),
+        None => String::new(),
+    };
+    let csp = format!(
+        "default-src 'none'; {script}style-src 'self'; img-src {img}; form-action {form_action}; \
+         frame-ancestors 'none'; base-uri 'none'"
+    );
+    let mut resp = (status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+fn render<T: Template>(t: &T) -> String {
+    t.render().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "page template failed");
+        "<!doctype html><title>Error</title><p>Something went wrong. Please try again.</p>".into()
+    })
+}
+
+fn message(rt: Option<&ServerRuntime>, status: StatusCode, title: &str, message: &str, hint: Option<&str>) -> Response {
+    let brand = Brand::of(rt);
+    let logo = brand.logo_uri.clone();
+    let html = render(&MessagePage {
+        brand,
+        title: title.into(),
+        message: message.into(),
+        hint: hint.map(str::to_owned),
+        is_error: status.is_client_error() || status.is_server_error(),
+    });
+    page(status, html, logo.as_deref(), &[], None)
+}
+
+fn error_page(rt: Option<&ServerRuntime>, status: StatusCode, msg: &str) -> Response {
+    message(
+        rt,
+        status,
+        "Something is not right",
+        msg,
+        Some("Go back to the application you came from and try again."),
+    )
+}
+
+fn unavailable(rt: Option<&ServerRuntime>, e: &OAuthError) -> Response {
+    let status = if e.code == ErrorCode::TemporarilyUnavailable {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::INTERNAL_SERVER_ERROR
+    };
+    message(
+        rt,
+        status,
+        "We could not complete this",
+        "The sign-in service is having trouble right now.",
+        Some("Please wait a moment and try again."),
+    )
+}
+
+async fn runtime(st: &AppState, tid: &str, aid: &str) -> Result<Arc<ServerRuntime>, Response> {
+    match st.control.engine().server(tid, aid).await {
+        Ok(Some(rt)) => Ok(rt),
+        Ok(None) => Err(error_page(
+            None,
+            StatusCode::NOT_FOUND,
+            "This sign-in address does not exist.",
+        )),
+        Err(e) => Err(unavailable(None, &e)),
+    }
+}
+
+fn path_of(rt: &ServerRuntime, p: &str) -> String {
+    format!("/{}/{}{p}", rt.tenant_id(), rt.id())
+}
+
+fn cookie_path(rt: &ServerRuntime) -> String {
+    format!("/{}/{}", rt.tenant_id(), rt.id())
+}
+
+fn secure(rt: &ServerRuntime) -> bool {
+    rt.issuer.starts_with("https://")
+}
+
+fn session_cookie(rt: &ServerRuntime, value: String, max_age: i64) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, value))
+        .path(cookie_path(rt))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure(rt))
+        .max_age(time::Duration::seconds(max_age))
+        .build()
+}
+
+/// The browser's CSRF cookie (created when missing) and the token its forms carry.
+fn csrf(st: &AppState, rt: &ServerRuntime, jar: CookieJar) -> (CookieJar, String) {
+    if let Some(c) = jar
+        .get(CSRF_COOKIE)
+        .filter(|c| !c.value().is_empty() && c.value().len() <= 128)
+    {
+        let token = st.control.engine().csrf_token(rt, c.value());
+        return (jar, token);
+    }
+    let value = castellan_jose::random_token();
+    let token = st.control.engine().csrf_token(rt, &value);
+    let cookie = Cookie::build((CSRF_COOKIE, value))
+        .path(cookie_path(rt))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure(rt))
+        .build();
+    (jar.add(cookie), token)
+}
+
+fn csrf_ok(st: &AppState, rt: &ServerRuntime, jar: &CookieJar, form: &Form) -> bool {
+    st.control.engine().check_csrf(
+        rt,
+        jar.get(CSRF_COOKIE).map(|c| c.value()),
+        form.get("csrf_token").ok().flatten(),
+    )
+}
+
+/// Query string or form body as protocol parameters.
+fn params(method: &Method, query: Option<&str>, headers: &HeaderMap, body: &Bytes) -> Result<Form, String> {
+    let raw: &[u8] = if method == Method::POST {
+        let ct = headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !ct
+            .trim_start()
+            .to_ascii_lowercase()
+            .starts_with("application/x-www-form-urlencoded")
+        {
+            return Err("The request was not sent as a form.".into());
+        }
+        body
+    } else {
+        query.unwrap_or("").as_bytes()
+    };
+    if raw.len() > MAX_PAGE_FORM {
+        return Err("The request is too large.".into());
+    }
+    Form::new(form_urlencoded::parse(raw).into_owned().collect()).map_err(|e| e.description)
+}
+
+async fn current_session(st: &AppState, rt: &ServerRuntime, jar: &CookieJar) -> Result<Option<Session>, OAuthError> {
+    match jar.get(SESSION_COOKIE) {
+        Some(c) => st.control.engine().session(rt, c.value()).await,
+        None => Ok(None),
+    }
+}
+
+/// Sends the person to the next step of an authorization.
+fn step_response(rt: &ServerRuntime, step: Step) -> Response {
+    match step {
+        Step::Login(i) => see_other(&format!("{}?interaction={i}", path_of(rt, "/login"))),
+        Step::Consent(i) => see_other(&format!("{}?interaction={i}", path_of(rt, "/consent"))),
+        Step::Respond(r) => to_client(r),
+    }
+}
+
+fn see_other(location: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// The authorization response (or error) in the request's response mode.
+fn to_client(r: Redirect) -> Response {
+    match r.mode {
+        ResponseMode::FormPost => {
+            let nonce = castellan_jose::random_id();
+            let html = render(&FormPostPage {
+                action: r.uri.clone(),
+                params: r.params,
+                nonce: nonce.clone(),
+            });
+            page(StatusCode::OK, html, None, &[&r.uri], Some(&nonce))
+        }
+        _ => see_other(&r.location()),
+    }
+}
+
+/// `GET|POST /oauth2/authorize`.
+async fn authorize(
+    State(st): State<AppState>,
+    Path((tid, aid)): Path<(String, String)>,
+    method: Method,
+    RawQuery(query): RawQuery,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let rt = match runtime(&st, &tid, &aid).await {
+        Ok(rt) => rt,
+        Err(r) => return r,
+    };
+    let form = match params(&method, query.as_deref(), &headers, &body) {
+        Ok(f) => f,
+        Err(m) => return error_page(Some(&rt), StatusCode::BAD_REQUEST, &m),
+    };
+    let engine = st.control.engine();
+    let req = match engine.authorize_request(&rt, &form) {
+        Ok(r) => r,
+        Err(AuthorizeError::Page(m)) => return error_page(Some(&rt), StatusCode::BAD_REQUEST, &m),
+        Err(AuthorizeError::Redirect(r)) => return to_client(r),
+    };
+    let result = async {
+        let session = current_session(&st, &rt, &jar).await?;
+        engine.authorize_step(&rt, &req, session.as_ref(), false, false).await
+    }
+    .await;
+    match result {
+        Ok(step) => step_response(&rt, step),
+        Err(e) => unavailable(Some(&rt), &e),
+    }
+}
+
+/// An interaction from the page's query or form, or the page explaining it expired.
+fn interaction(st: &AppState, rt: &ServerRuntime, form: &Form) -> Result<(String, AuthorizeRequest), Response> {
+    let token = form.get("interaction").ok().flatten().unwrap_or("");
+    match st.control.engine().open_interaction(rt, token) {
+        Some(req) => Ok((token.to_owned(), req)),
+        None => Err(message(
+            Some(rt),
+            StatusCode::BAD_REQUEST,
+            "This sign-in link has expired",
+            "Sign-in requests are valid for 15 minutes and cannot be reused.",
+            Some("Go back to the application you came from and start again."),
+        )),
+    }
+}
+
+fn client_name(st: &AppState, rt: &ServerRuntime, req: &AuthorizeRequest) -> String {
+    st.control
+        .engine()
+        .interaction_client(rt, req)
+        .map(|c| {
+            if c.name.is_empty() {
+                c.id.to_string()
+            } else {
+                c.name.clone()
+            }
+        })
+        .unwrap_or_else(|| req.client_id.clone())
+}
+
+/// The enabled login methods, in order.
+fn methods(rt: &ServerRuntime) -> Vec<MethodChoice> {
+    rt.server
+        .authentications
+        .iter()
+        .filter(|m| !m.method.disabled)
+        .map(|m| MethodChoice {
+            id: m.method.id.clone(),
+            name: if m.method.name.is_empty() {
+                m.method.method.clone()
+            } else {
+                m.method.name.clone()
+            },
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn login_view(
+    st: &AppState,
+    rt: &ServerRuntime,
+    jar: CookieJar,
+    token: &str,
+    req: &AuthorizeRequest,
+    chosen: Option<String>,
+    error: Option<String>,
+    username: Option<&str>,
+    status: StatusCode,
+) -> Response {
+    let (jar, csrf) = csrf(st, rt, jar);
+    let methods = methods(rt);
+    // One method: straight to it.
+    let chosen = chosen.or_else(|| (methods.len() == 1).then(|| methods[0].id.clone()));
+    let chosen_kind = chosen.as_deref().and_then(|id| {
+        rt.server
+            .authentications
+            .iter()
+            .find(|m| m.method.id == id && !m.method.disabled)
+            .map(|m| m.method.method.clone())
+    });
+    let mut error = error;
+    if methods.is_empty() {
+        error = Some("No way to sign in has been set up for this service yet. Contact its administrator.".into());
+    } else if chosen.is_some() && chosen_kind.as_deref() != Some("static") && error.is_none() {
+        error = Some("This sign-in method is not available in this version of Castellan. Choose another one.".into());
+    }
+    let static_form = chosen_kind.as_deref() == Some("static");
+    let brand = Brand::of(Some(rt));
+    let logo = brand.logo_uri.clone();
+    let html = render(&LoginPage {
+        brand,
+        action: path_of(rt, "/login"),
+        client_name: client_name(st, rt, req),
+        interaction: token.to_owned(),
+        csrf,
+        error,
+        methods: if methods.len() > 1 && !static_form {
+            methods
+        } else {
+            Vec::new()
+        },
+        chosen: if static_form { chosen } else { None },
+        static_form,
+        username: username.or(req.login_hint.as_deref()).unwrap_or("").to_owned(),
+    });
+    (jar, page(status, html, logo.as_deref(), &[&req.redirect_uri], None)).into_response()
+}
+
+async fn login_page(
+    State(st): State<AppState>,
+    Path((tid, aid)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    jar: CookieJar,
+) -> Response {
+    let rt = match runtime(&st, &tid, &aid).await {
+        Ok(rt) => rt,
+        Err(r) => return r,
+    };
+    let form = match params(&Method::GET, query.as_deref(), &HeaderMap::new(), &Bytes::new()) {
+        Ok(f) => f,
+        Err(m) => return error_page(Some(&rt), StatusCode::BAD_REQUEST, &m),
+    };
+    let (token, req) = match interaction(&st, &rt, &form) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    login_view(&st, &rt, jar, &token, &req, None, None, None, StatusCode::OK)
+}
+
+async fn login_submit(
+    State(st): State<AppState>,
+    Path((tid, aid)): Path<(String, String)>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let rt = match runtime(&st, &tid, &aid).await {
+        Ok(rt) => rt,
+        Err(r) => return r,
+    };
+    let form = match params(&Method::POST, None, &headers, &body) {
+        Ok(f) => f,
+        Err(m) => return error_page(Some(&rt), StatusCode::BAD_REQUEST, &m),
+    };
+    let (token, req) = match interaction(&st, &rt, &form) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if !csrf_ok(&st, &rt, &jar, &form) {
+        return login_view(
+            &st,
+            &rt,
+            jar,
+            &token,
+            &req,
+            None,
+            Some("Your sign-in form expired. Please try again.".into()),
+            None,
+            StatusCode::FORBIDDEN,
+        );
+    }
+    let chosen = form.get("method").ok().flatten().map(str::to_owned);
+    let (Some(username), Some(password)) = (form.get("username").ok().flatten(), form.get("password").ok().flatten())
+    else {
+        // A method was chosen (or fields left empty): show the form for it.
+        return login_view(&st, &rt, jar, &token, &req, chosen, None, None, StatusCode::OK);
+    };
+    let engine = st.control.engine();
+    let addr = peer.map(|Extension(ConnectInfo(a))| a.ip());
+    match engine.login(&rt, username, password, addr).await {
+        Ok((cookie, session)) => {
+            let max_age = session.expires_at - session.auth_time;
+            let jar = jar.add(session_cookie(&rt, cookie, max_age));
+            match engine.authorize_step(&rt, &req, Some(&session), true, false).await {
+                Ok(step) => (jar, step_response(&rt, step)).into_response(),
+                Err(e) => (jar, unavailable(Some(&rt), &e)).into_response(),
+            }
+        }
+        Err(LoginError::Invalid) => login_view(
+            &st,
+            &rt,
+            jar,
+            &token,
+            &req,
+            chosen,
+            Some("The username or password is not correct.".into()),
+            Some(username),
+            StatusCode::OK,
+        ),
+        Err(LoginError::Throttled(wait)) => {
+            let minutes = (wait + 59) / 60;
+            let msg = format!(
+                "Too many failed attempts. For your security, try again in {minutes} minute{}.",
+                if minutes == 1 { "" } else { "s" }
+            );
+            login_view(
+                &st,
+                &rt,
+                jar,
+                &token,
+                &req,
+                chosen,
+                Some(msg),
+                Some(username),
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+        }
+        Err(LoginError::Unavailable(e)) => unavailable(Some(&rt), &e),
+    }
+}
+
+fn consent_view(
+    st: &AppState,
+    rt: &ServerRuntime,
+    jar: CookieJar,
+    token: &str,
+    req: &AuthorizeRequest,
+    session: &Session,
+) -> Response {
+    let (jar, csrf) = csrf(st, rt, jar);
+    let scopes = req
+        .scopes
+        .iter()
+        .map(|s| match rt.scopes.get(s) {
+            Some(sc) => ScopeView {
+                title: if sc.display_name.is_empty() {
+                    sc.name.clone()
+                } else {
+                    sc.display_name.clone()
+                },
+                description: sc.description.clone(),
+            },
+            None => ScopeView {
+                title: s.clone(),
+                description: String::new(),
+            },
+        })
+        .collect();
+    let brand = Brand::of(Some(rt));
+    let logo = brand.logo_uri.clone();
+    let html = render(&ConsentPage {
+        brand,
+        action: path_of(rt, "/consent"),
+        client_name: client_name(st, rt, req),
+        subject: session.subject.clone(),
+        scopes,
+        interaction: token.to_owned(),
+        csrf,
+    });
+    (
+        jar,
+        page(StatusCode::OK, html, logo.as_deref(), &[&req.redirect_uri], None),
+    )
+        .into_response()
+}
+
+async fn consent_page(
+    State(st): State<AppState>,
+    Path((tid, aid)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    jar: CookieJar,
+) -> Response {
+    let rt = match runtime(&st, &tid, &aid).await {
+        Ok(rt) => rt,
+        Err(r) => return r,
+    };
+    let form = match params(&Method::GET, query.as_deref(), &HeaderMap::new(), &Bytes::new()) {
+        Ok(f) => f,
+        Err(m) => return error_page(Some(&rt), StatusCode::BAD_REQUEST, &m),
+    };
+    let (token, req) = match interaction(&st, &rt, &form) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    match current_session(&st, &rt, &jar).await {
+        Ok(Some(session)) => consent_view(&st, &rt, jar, &token, &req, &session),
+        // Signed out in between: sign in first.
+        Ok(None) => see_other(&format!("{}?interaction={token}", path_of(&rt, "/login"))),
+        Err(e) => unavailable(Some(&rt), &e),
+    }
+}
+
+async fn consent_submit(
+    State(st): State<AppState>,
+    Path((tid, aid)): Path<(String, String)>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let rt = match runtime(&st, &tid, &aid).await {
+        Ok(rt) => rt,
+        Err(r) => return r,
+    };
+    let form = match params(&Method::POST, None, &headers, &body) {
+        Ok(f) => f,
+        Err(m) => return error_page(Some(&rt), StatusCode::BAD_REQUEST, &m),
+    };
+    let (token, req) = match interaction(&st, &rt, &form) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let session = match current_session(&st, &rt, &jar).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return see_other(&format!("{}?interaction={token}", path_of(&rt, "/login"))),
+        Err(e) => return unavailable(Some(&rt), &e),
+    };
+    if !csrf_ok(&st, &rt, &jar, &form) {
+        return error_page(
+            Some(&rt),
+            StatusCode::FORBIDDEN,
+            "This form expired or was not sent from this page, so nothing was changed.",
+        );
+    }
+    let allow = match form.get("decision").ok().flatten() {
+        Some("allow") => true,
+        Some("deny") => false,
+        _ => return consent_view(&st, &rt, jar, &token, &req, &session),
+    };
+    match st.control.engine().decide_consent(&rt, &req, &session, allow).await {
+        Ok(step) => step_response(&rt, step),
+        Err(e) => unavailable(Some(&rt), &e),
+    }
+}
+
+/// `GET|POST /logout` (OpenID Connect RP-Initiated Logout 1.0). With a valid `id_token_hint` the
+/// session ends at once; otherwise the person confirms first (a form with a CSRF token).
+async fn logout(
+    State(st): State<AppState>,
+    Path((tid, aid)): Path<(String, String)>,
+    method: Method,
+    RawQuery(query): RawQuery,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let rt = match runtime(&st, &tid, &aid).await {
+        Ok(rt) => rt,
+        Err(r) => return r,
+    };
+    let form = match params(&method, query.as_deref(), &headers, &body) {
+        Ok(f) => f,
+        Err(m) => return error_page(Some(&rt), StatusCode::BAD_REQUEST, &m),
+    };
+    let engine = st.control.engine();
+    let req = match engine.logout_request(&rt, &form) {
+        Ok(r) => r,
+        Err(m) => return error_page(Some(&rt), StatusCode::BAD_REQUEST, &m),
+    };
+    let confirmed =
+        method == Method::POST && form.get("confirm").ok().flatten() == Some("yes") && csrf_ok(&st, &rt, &jar, &form);
+    if !req.hinted && !confirmed {
+        let (jar, csrf) = csrf(&st, &rt, jar);
+        let mut kept = Vec::new();
+        for k in ["client_id", "post_logout_redirect_uri", "state"] {
+            if let Some(v) = form.get(k).ok().flatten() {
+                kept.push((k.to_owned(), v.to_owned()));
+            }
+        }
+        let brand = Brand::of(Some(&rt));
+        let logo = brand.logo_uri.clone();
+        let html = render(&LogoutPage {
+            brand,
+            action: path_of(&rt, "/logout"),
+            client_name: req.client.as_ref().map(|c| c.name.clone()),
+            csrf,
+            params: kept,
+        });
+        let targets: Vec<&str> = req.redirect.iter().map(String::as_str).collect();
+        return (jar, page(StatusCode::OK, html, logo.as_deref(), &targets, None)).into_response();
+    }
+    if let Some(c) = jar.get(SESSION_COOKIE)
+        && let Err(e) = engine.end_session(&rt, c.value()).await
+    {
+        return unavailable(Some(&rt), &e);
+    }
+    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path(cookie_path(&rt)).build());
+    match req.redirect {
+        Some(uri) => (jar, see_other(&uri)).into_response(),
+        None => (
+            jar,
+            message(
+                Some(&rt),
+                StatusCode::OK,
+                "You are signed out",
+                "You have been signed out. You can close this window.",
+                None,
+            ),
+        )
+            .into_response(),
+    }
+}
+
+/// `GET|POST /userinfo` (OIDC Core §5.3) with a bearer token (RFC 6750 §2.1, or §2.2 in a form).
+async fn userinfo(
+    State(st): State<AppState>,
+    Path((tid, aid)): Path<(String, String)>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let rt = match st.control.engine().server(&tid, &aid).await {
+        Ok(Some(rt)) => rt,
+        Ok(None) => {
+            return bearer_error(
+                OAuthError::new(ErrorCode::InvalidRequest, "no such authorization server"),
+                StatusCode::NOT_FOUND,
+            );
+        }
+        Err(e) => return bearer_error(e, StatusCode::SERVICE_UNAVAILABLE),
+    };
+    let from_header = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| (h.len() > 7 && h[..7].eq_ignore_ascii_case("bearer ")).then(|| h[7..].trim().to_owned()));
+    let from_form = if method == Method::POST && body.len() <= MAX_PAGE_FORM {
+        form_urlencoded::parse(&body)
+            .find(|(k, _)| k == "access_token")
+            .map(|(_, v)| v.into_owned())
+    } else {
+        None
+    };
+    let token = match (from_header, from_form) {
+        (Some(t), None) | (None, Some(t)) => t,
+        (Some(_), Some(_)) => {
+            return bearer_error(
+                OAuthError::invalid_request("the token was sent in more than one way"),
+                StatusCode::BAD_REQUEST,
+            );
+        }
+        (None, None) => {
+            // RFC 6750 §3.1: no error code when the request had no credentials at all.
+            let mut r = StatusCode::UNAUTHORIZED.into_response();
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Bearer realm="castellan""#),
+            );
+            return r;
+        }
+    };
+    match st.control.engine().userinfo(&rt, &token).await {
+        Ok(v) => {
+            let mut r = Json(v).into_response();
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r
+        }
+        Err(e) => {
+            let status = StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            bearer_error(e, status)
+        }
+    }
+}
+
+/// RFC 6750 §3: the error in `WWW-Authenticate` and as JSON.
+fn bearer_error(e: OAuthError, status: StatusCode) -> Response {
+    let challenge = format!(
+        r#"Bearer realm="castellan", error="{}", error_description="{}""#,
+        e.code.as_str(),
+        e.description.replace(['"', '\\'], "'")
+    );
+    let mut r = (
+        status,
+        Json(serde_json::json!({"error": e.code.as_str(), "error_description": e.description})),
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csp_sources_are_origins_or_schemes() {
+        assert_eq!(
+            csp_source("https://app.example:8443/cb?x=1").as_deref(),
+            Some("https://app.example:8443")
+        );
+        assert_eq!(csp_source("com.example.app:/cb").as_deref(), Some("com.example.app:"));
+        assert_eq!(csp_source("https://a.example;script-src *"), None);
+        assert_eq!(csp_source("no scheme"), None);
+    }
+}
