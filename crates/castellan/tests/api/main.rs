@@ -5,6 +5,7 @@ mod helpers;
 
 mod auth;
 mod bootstrap;
+mod browser;
 mod claims;
 mod cli;
 mod clients;

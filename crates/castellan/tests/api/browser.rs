@@ -1,0 +1,243 @@
+//! End to end in a real browser: headless Chromium (Debian `chromium` + `chromium-driver`, driven
+//! over WebDriver by `fantoccini`) signs in with a static user and consents; the `openidconnect`
+//! crate — an independent OpenID Connect client library — discovers the server, builds the
+//! request (PKCE S256, nonce, state), exchanges the code and validates the id_token against the
+//! JWKS, then calls userinfo.
+//!
+//! Skipped (with a message) when `chromedriver` is not installed, unless `CASTELLAN_E2E=1`, which
+//! `.ci/run` sets after installing the packages, makes it mandatory.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use fantoccini::{ClientBuilder, Locator};
+use openidconnect::core::{CoreClient, CoreProviderMetadata, CoreResponseType};
+use openidconnect::{
+    AccessTokenHash, AuthenticationFlow, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce,
+    OAuth2TokenResponse, PkceCodeChallenge, RedirectUrl, Scope, TokenResponse,
+};
+use reqwest::Method;
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use crate::helpers::*;
+use crate::tokens::client;
+
+/// Stops chromedriver however the test ends.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn chromedriver() -> Option<String> {
+    let path = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    let present = std::path::Path::new(&path).exists();
+    if !present && std::env::var("CASTELLAN_E2E").is_ok_and(|v| v == "1") {
+        panic!("CASTELLAN_E2E=1 but {path} is missing (apt-get install chromium chromium-driver)");
+    }
+    present.then_some(path)
+}
+
+/// A one-shot HTTP listener standing in for the application's redirect URI: reports the first
+/// request's path and query.
+async fn callback_listener() -> (String, tokio::sync::oneshot::Receiver<String>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/cb", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let mut tx = Some(tx);
+        loop {
+            let (mut sock, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 8192];
+            let n = sock.read(&mut buf).await.unwrap_or(0);
+            let head = String::from_utf8_lossy(&buf[..n]).to_string();
+            let target = head.split(' ').nth(1).unwrap_or("").to_owned();
+            let body = "signed in";
+            let _ = sock
+                .write_all(
+                    format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    )
+                    .as_bytes(),
+                )
+                .await;
+            if target.starts_with("/cb")
+                && let Some(tx) = tx.take()
+            {
+                let _ = tx.send(target);
+            }
+        }
+    });
+    (url, rx)
+}
+
+#[tokio::test]
+async fn a_person_signs_in_with_chromium_and_an_oidc_library_validates_the_id_token() {
+    let Some(driver_path) = chromedriver() else {
+        eprintln!("skipped: chromedriver not installed (set CASTELLAN_E2E=1 to require it)");
+        return;
+    };
+    let app = spawn_app().await;
+    let (redirect, code_rx) = callback_listener().await;
+
+    // The server: a static user, OIDC scopes, a confidential client.
+    let r = app
+        .admin(
+            Method::PUT,
+            "/servers/default/authentications",
+            Some(json!({"methods": [{"method": "static", "static": {"users": [
+                {"username": "alice", "password": "alice-password-1",
+                 "authentication_context": {"email": "alice@example.com", "name": "Alice Liddell"}}]}}]})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    for (name, display) in [
+        ("openid", "Sign you in"),
+        ("email", "Your email address"),
+        ("profile", "Your name"),
+    ] {
+        let r = app
+            .admin(
+                Method::POST,
+                "/scopes",
+                Some(json!({"name": name, "display_name": display, "authorization_server_id": "default"})),
+            )
+            .await;
+        assert_eq!(r.status, 201);
+    }
+    let c = client(
+        &app,
+        json!({"client_id": "rp", "client_name": "Relying Party", "redirect_uris": [redirect],
+            "grant_types": ["authorization_code"], "scopes": ["openid", "email", "profile"]}),
+    )
+    .await;
+    let secret = c["client_secret"].as_str().unwrap().to_owned();
+
+    // The relying party, with the openidconnect crate: discovery, PKCE, nonce, state.
+    let http = openidconnect::reqwest::ClientBuilder::new()
+        .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let issuer = IssuerUrl::new(format!("{}/default/default", app.base)).unwrap();
+    let metadata = CoreProviderMetadata::discover_async(issuer, &http).await.unwrap();
+    let rp = CoreClient::from_provider_metadata(metadata, ClientId::new("rp".into()), Some(ClientSecret::new(secret)))
+        .set_redirect_uri(RedirectUrl::new(redirect.clone()).unwrap());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (auth_url, state, nonce) = rp
+        .authorize_url(
+            AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("email".into()))
+        .add_scope(Scope::new("profile".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+
+    // The person, in Chromium.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let _driver = Killed(
+        std::process::Command::new(&driver_path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(json!({
+        "goog:chromeOptions": {
+            "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=390,844"]
+        }
+    }))
+    .unwrap();
+    let mut browser = None;
+    for _ in 0..50 {
+        // chromedriver speaks plain HTTP on loopback: no TLS stack needed.
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(b) => {
+                browser = Some(b);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    let b = browser.expect("chromedriver did not start");
+    let outcome = async {
+        b.goto(auth_url.as_str()).await?;
+        let title = b.title().await?;
+        assert!(title.starts_with("Sign in"), "login page title: {title}");
+        b.find(Locator::Css("#username")).await?.send_keys("alice").await?;
+        b.find(Locator::Css("#password"))
+            .await?
+            .send_keys("alice-password-1")
+            .await?;
+        b.find(Locator::Css("button[type=submit]")).await?.click().await?;
+        let allow = b.wait().for_element(Locator::Css("button[value=allow]")).await?;
+        let text = b.find(Locator::Css("main")).await?.text().await?;
+        assert!(
+            text.contains("Relying Party") && text.contains("Your email address"),
+            "consent: {text}"
+        );
+        allow.click().await?;
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let _ = b.close().await;
+    outcome.unwrap();
+
+    let target = tokio::time::timeout(Duration::from_secs(20), code_rx)
+        .await
+        .expect("the browser never reached the redirect URI")
+        .unwrap();
+    let params: std::collections::HashMap<String, String> =
+        form_urlencoded::parse(target.split_once('?').unwrap().1.as_bytes())
+            .into_owned()
+            .collect();
+    assert_eq!(&params["state"], state.secret());
+
+    // The library exchanges the code and validates the id_token (signature via JWKS, iss, aud,
+    // nonce, exp) and the at_hash.
+    let tokens = rp
+        .exchange_code(AuthorizationCode::new(params["code"].clone()))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
+    let id_token = tokens.id_token().expect("an id_token");
+    let verifier = rp.id_token_verifier();
+    let claims = id_token.claims(&verifier, &nonce).unwrap();
+    assert_eq!(claims.subject().as_str(), "alice");
+    assert_eq!(claims.email().unwrap().as_str(), "alice@example.com");
+    let expected = AccessTokenHash::from_token(
+        tokens.access_token(),
+        id_token.signing_alg().unwrap(),
+        id_token.signing_key(&verifier).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims.access_token_hash(), Some(&expected));
+
+    let info: openidconnect::core::CoreUserInfoClaims = rp
+        .user_info(tokens.access_token().clone(), None)
+        .unwrap()
+        .request_async(&http)
+        .await
+        .unwrap();
+    assert_eq!(info.subject().as_str(), "alice");
+    assert_eq!(info.email().unwrap().as_str(), "alice@example.com");
+}
