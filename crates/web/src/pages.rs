@@ -567,6 +567,12 @@ async fn login_submit(
     let addr = peer.map(|Extension(ConnectInfo(a))| a.ip());
     match engine.login(&rt, username, password, addr).await {
         Ok((cookie, session)) => {
+            // A new sign-in replaces the browser's previous session (no fixation, no leftovers).
+            if let Some(old) = jar.get(SESSION_COOKIE)
+                && let Err(e) = engine.end_session(&rt, old.value()).await
+            {
+                return unavailable(Some(&rt), &e);
+            }
             let max_age = session.expires_at - session.auth_time;
             let jar = jar.add(session_cookie(&rt, cookie, max_age));
             match engine.authorize_step(&rt, &req, Some(&session), true, false).await {

@@ -920,3 +920,180 @@ async fn userinfo_needs_a_bearer_token_granted_openid() {
     assert_eq!(r.status, 403);
     assert_eq!(r.body["error"], "insufficient_scope");
 }
+
+#[tokio::test]
+async fn several_login_methods_let_the_person_choose_and_pages_show_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path()).await;
+    // Behind a TLS-terminating proxy: the session cookie must be Secure.
+    cfg.public_url = Some("https://login.example.com".into());
+    let app = spawn_with(dir, cfg).await;
+    setup(&app).await;
+    let r = app
+        .admin(
+            Method::PUT,
+            "/servers/default",
+            Some(json!({"name": "Wonderland", "logo_uri": "https://cdn.example.com/logo.png"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app
+        .admin(
+            Method::PUT,
+            "/servers/default/authentications",
+            Some(json!({"methods": [
+                {"id": "people", "method": "static", "name": "Password", "static": {"users": [
+                    {"username": "alice", "password": "alice-password-1", "authentication_context": {}}]}},
+                {"id": "corp", "method": "oidc", "name": "Corporate SSO", "oidc": {"issuer_url": "https://idp.example.com",
+                    "client_id": "c", "client_secret": "s"}}]})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let b = Browser::new();
+    let login = b.get(&authorize_url(&app, &[])).await.location.unwrap();
+    let page = b.get(&format!("{}{login}", app.base)).await;
+    assert!(
+        page.html.contains("Corporate SSO") && page.html.contains("Password"),
+        "{}",
+        page.html
+    );
+    assert!(!page.html.contains("name=\"password\""), "a choice first, not a form");
+    assert!(page.html.contains("Wonderland") && page.html.contains("https://cdn.example.com/logo.png"));
+    let csp = page.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("img-src 'self' data: https://cdn.example.com"), "{csp}");
+    let csrf = field(&page.html, "csrf_token");
+    let interaction = field(&page.html, "interaction");
+    let url = format!("{}/default/default/login", app.base);
+    // A method not built yet says so.
+    let r = b
+        .post(
+            &url,
+            &[("interaction", &interaction), ("csrf_token", &csrf), ("method", "corp")],
+        )
+        .await;
+    assert!(r.html.contains("not available"), "{}", r.html);
+    // Choosing static users shows the form; signing in sets a Secure cookie.
+    let r = b
+        .post(
+            &url,
+            &[
+                ("interaction", &interaction),
+                ("csrf_token", &csrf),
+                ("method", "people"),
+            ],
+        )
+        .await;
+    assert!(r.html.contains("name=\"password\""));
+    let r = b
+        .post(
+            &url,
+            &[
+                ("interaction", &interaction),
+                ("csrf_token", &csrf),
+                ("method", "people"),
+                ("username", "alice"),
+                ("password", "alice-password-1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let cookie = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("castellan_session="))
+        .unwrap();
+    assert!(cookie.contains("Secure"), "{cookie}");
+}
+
+#[tokio::test]
+async fn consent_forms_need_their_csrf_token_and_a_session() {
+    let app = spawn_app().await;
+    setup(&app).await;
+    let b = Browser::new();
+    let login = b.get(&authorize_url(&app, &[])).await.location.unwrap();
+    let consent = sign_in(&app, &b, &login, "alice-password-1").await.location.unwrap();
+    let page = b.get(&format!("{}{consent}", app.base)).await;
+    let interaction = field(&page.html, "interaction");
+    let url = format!("{}/default/default/consent", app.base);
+    let r = b
+        .post(
+            &url,
+            &[
+                ("interaction", &interaction),
+                ("csrf_token", "forged"),
+                ("decision", "allow"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    assert!(r.location.is_none());
+    // Nothing was remembered by the refused form.
+    let again = b.get(&authorize_url(&app, &[])).await.location.unwrap();
+    assert!(again.contains("/consent?"));
+    // Another browser (no session) is sent to sign in.
+    let stranger = Browser::new();
+    let r = stranger
+        .post(
+            &url,
+            &[
+                ("interaction", &interaction),
+                ("csrf_token", "x"),
+                ("decision", "allow"),
+            ],
+        )
+        .await;
+    assert!(r.location.unwrap().contains("/login?"));
+}
+
+#[tokio::test]
+async fn the_password_grant_issues_refresh_and_id_tokens_for_openid_and_offline_access() {
+    let app = spawn_app().await;
+    let secret = setup(&app).await;
+    let r = app
+        .admin(
+            Method::PUT,
+            "/servers/default",
+            Some(json!({"grant_types": ["authorization_code", "refresh_token", "password"]})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app
+        .admin(
+            Method::PUT,
+            "/clients/web",
+            Some(json!({"grant_types": ["password", "refresh_token"]})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let url = format!("{}/oauth2/token", issuer(&app, "default"));
+    let t = form(
+        &app,
+        &url,
+        Some(("web", &secret)),
+        &[
+            ("grant_type", "password"),
+            ("username", "alice"),
+            ("password", "alice-password-1"),
+            ("scope", "openid email offline_access"),
+        ],
+    )
+    .await;
+    assert_eq!(t.status, 200, "{}", t.body);
+    assert_eq!(
+        jwt_claims(t.body["id_token"].as_str().unwrap())["email"],
+        "alice@example.com"
+    );
+    let r = form(
+        &app,
+        &url,
+        Some(("web", &secret)),
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", t.body["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
