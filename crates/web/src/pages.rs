@@ -329,6 +329,22 @@ fn params(method: &Method, query: Option<&str>, headers: &HeaderMap, body: &Byte
     Form::new(form_urlencoded::parse(raw).into_owned().collect()).map_err(|e| e.description)
 }
 
+/// The server and the parameters of a page request, or the page explaining what is wrong.
+async fn open_page(
+    st: &AppState,
+    (tid, aid): &(String, String),
+    method: &Method,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(Arc<ServerRuntime>, Form), Response> {
+    let rt = runtime(st, tid, aid).await?;
+    match params(method, query, headers, body) {
+        Ok(f) => Ok((rt, f)),
+        Err(m) => Err(error_page(Some(&rt), StatusCode::BAD_REQUEST, &m)),
+    }
+}
+
 async fn current_session(st: &AppState, rt: &ServerRuntime, jar: &CookieJar) -> Result<Option<Session>, OAuthError> {
     match jar.get(SESSION_COOKIE) {
         Some(c) => st.control.engine().session(rt, c.value()).await,
@@ -374,20 +390,16 @@ fn to_client(r: Redirect) -> Response {
 /// `GET|POST /oauth2/authorize`.
 async fn authorize(
     State(st): State<AppState>,
-    Path((tid, aid)): Path<(String, String)>,
+    Path(ids): Path<(String, String)>,
     method: Method,
     RawQuery(query): RawQuery,
     jar: CookieJar,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let rt = match runtime(&st, &tid, &aid).await {
-        Ok(rt) => rt,
+    let (rt, form) = match open_page(&st, &ids, &method, query.as_deref(), &headers, &body).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let form = match params(&method, query.as_deref(), &headers, &body) {
-        Ok(f) => f,
-        Err(m) => return error_page(Some(&rt), StatusCode::BAD_REQUEST, &m),
     };
     let engine = st.control.engine();
     let req = match engine.authorize_request(&rt, &form) {
@@ -505,17 +517,22 @@ fn login_view(
 
 async fn login_page(
     State(st): State<AppState>,
-    Path((tid, aid)): Path<(String, String)>,
+    Path(ids): Path<(String, String)>,
     RawQuery(query): RawQuery,
     jar: CookieJar,
 ) -> Response {
-    let rt = match runtime(&st, &tid, &aid).await {
-        Ok(rt) => rt,
+    let (rt, form) = match open_page(
+        &st,
+        &ids,
+        &Method::GET,
+        query.as_deref(),
+        &HeaderMap::new(),
+        &Bytes::new(),
+    )
+    .await
+    {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let form = match params(&Method::GET, query.as_deref(), &HeaderMap::new(), &Bytes::new()) {
-        Ok(f) => f,
-        Err(m) => return error_page(Some(&rt), StatusCode::BAD_REQUEST, &m),
     };
     let (token, req) = match interaction(&st, &rt, &form) {
         Ok(x) => x,
@@ -526,19 +543,15 @@ async fn login_page(
 
 async fn login_submit(
     State(st): State<AppState>,
-    Path((tid, aid)): Path<(String, String)>,
+    Path(ids): Path<(String, String)>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     jar: CookieJar,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let rt = match runtime(&st, &tid, &aid).await {
-        Ok(rt) => rt,
+    let (rt, form) = match open_page(&st, &ids, &Method::POST, None, &headers, &body).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let form = match params(&Method::POST, None, &headers, &body) {
-        Ok(f) => f,
-        Err(m) => return error_page(Some(&rt), StatusCode::BAD_REQUEST, &m),
     };
     let (token, req) = match interaction(&st, &rt, &form) {
         Ok(x) => x,
@@ -660,17 +673,22 @@ fn consent_view(
 
 async fn consent_page(
     State(st): State<AppState>,
-    Path((tid, aid)): Path<(String, String)>,
+    Path(ids): Path<(String, String)>,
     RawQuery(query): RawQuery,
     jar: CookieJar,
 ) -> Response {
-    let rt = match runtime(&st, &tid, &aid).await {
-        Ok(rt) => rt,
+    let (rt, form) = match open_page(
+        &st,
+        &ids,
+        &Method::GET,
+        query.as_deref(),
+        &HeaderMap::new(),
+        &Bytes::new(),
+    )
+    .await
+    {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let form = match params(&Method::GET, query.as_deref(), &HeaderMap::new(), &Bytes::new()) {
-        Ok(f) => f,
-        Err(m) => return error_page(Some(&rt), StatusCode::BAD_REQUEST, &m),
     };
     let (token, req) = match interaction(&st, &rt, &form) {
         Ok(x) => x,
@@ -686,18 +704,14 @@ async fn consent_page(
 
 async fn consent_submit(
     State(st): State<AppState>,
-    Path((tid, aid)): Path<(String, String)>,
+    Path(ids): Path<(String, String)>,
     jar: CookieJar,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let rt = match runtime(&st, &tid, &aid).await {
-        Ok(rt) => rt,
+    let (rt, form) = match open_page(&st, &ids, &Method::POST, None, &headers, &body).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let form = match params(&Method::POST, None, &headers, &body) {
-        Ok(f) => f,
-        Err(m) => return error_page(Some(&rt), StatusCode::BAD_REQUEST, &m),
     };
     let (token, req) = match interaction(&st, &rt, &form) {
         Ok(x) => x,
@@ -730,20 +744,16 @@ async fn consent_submit(
 /// session ends at once; otherwise the person confirms first (a form with a CSRF token).
 async fn logout(
     State(st): State<AppState>,
-    Path((tid, aid)): Path<(String, String)>,
+    Path(ids): Path<(String, String)>,
     method: Method,
     RawQuery(query): RawQuery,
     jar: CookieJar,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let rt = match runtime(&st, &tid, &aid).await {
-        Ok(rt) => rt,
+    let (rt, form) = match open_page(&st, &ids, &method, query.as_deref(), &headers, &body).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let form = match params(&method, query.as_deref(), &headers, &body) {
-        Ok(f) => f,
-        Err(m) => return error_page(Some(&rt), StatusCode::BAD_REQUEST, &m),
     };
     let engine = st.control.engine();
     let req = match engine.logout_request(&rt, &form) {
