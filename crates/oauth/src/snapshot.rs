@@ -40,6 +40,31 @@ pub struct ServerRuntime {
     /// `jti`s of revoked, unexpired access tokens: loaded with the snapshot, added to in place by
     /// a revocation on this node; other nodes learn of it through the store's change feed.
     pub revoked: RwLock<HashSet<String>>,
+    /// Access tokens whose signature this node has verified (by SHA-256 of the token): gateways
+    /// introspect the same token on every call, and an ECDSA/RSA verification costs far more than
+    /// the lookup. Expiry and revocation are still checked on every use. Dropped with the snapshot.
+    pub verified: VerifiedTokens,
+}
+
+/// A bounded map of verified access tokens; cleared when full (simple, and a miss only costs one
+/// signature check).
+#[derive(Default)]
+pub struct VerifiedTokens(RwLock<HashMap<[u8; 32], Arc<crate::AccessClaims>>>);
+
+const MAX_VERIFIED: usize = 8_192;
+
+impl VerifiedTokens {
+    pub fn get(&self, key: &[u8; 32]) -> Option<Arc<crate::AccessClaims>> {
+        self.0.read().unwrap_or_else(|p| p.into_inner()).get(key).cloned()
+    }
+
+    pub fn insert(&self, key: [u8; 32], claims: Arc<crate::AccessClaims>) {
+        let mut map = self.0.write().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= MAX_VERIFIED {
+            map.clear();
+        }
+        map.insert(key, claims);
+    }
 }
 
 impl ServerRuntime {
@@ -145,6 +170,7 @@ impl Snapshots {
                 scopes: scopes.remove(&server.id).unwrap_or_default(),
                 claims: claims.remove(&server.id).unwrap_or_default(),
                 revoked: RwLock::new(revoked.remove(&server.id).unwrap_or_default()),
+                verified: VerifiedTokens::default(),
                 server,
             };
             servers.insert(runtime.server.id.clone(), Arc::new(runtime));

@@ -271,28 +271,20 @@ impl Engine {
         rt: &ServerRuntime,
         token: &str,
     ) -> Result<Option<AccessClaims>, OAuthError> {
-        let Some(parsed) = jwt::parse(token) else {
-            return Ok(None);
-        };
-        if parsed.header.typ.as_deref() != Some("at+jwt") {
-            return Ok(None);
-        }
-        let Some((jwk, alg)) = parsed.header.kid.as_deref().and_then(|kid| rt.verification_key(kid)) else {
-            return Ok(None);
-        };
-        if !parsed.verify_with(jwk, alg) {
-            return Ok(None);
-        }
-        let Some(claims) = parsed.claims::<AccessClaims>() else {
-            return Ok(None);
+        let key = castellan_jose::sha256(token.as_bytes());
+        let claims = match rt.verified.get(&key) {
+            Some(c) => c,
+            None => {
+                let Some(c) = Self::verify_signed(rt, token) else {
+                    return Ok(None);
+                };
+                let c = Arc::new(c);
+                rt.verified.insert(key, c.clone());
+                c
+            }
         };
         let now = self.clock.now();
-        if claims.iss != rt.issuer
-            || claims.tid != rt.tenant_id().as_str()
-            || claims.aid != rt.id().as_str()
-            || claims.exp <= now
-            || claims.nbf > now + 30
-        {
+        if claims.exp <= now || claims.nbf > now + 30 {
             return Ok(None);
         }
         if rt
@@ -303,7 +295,22 @@ impl Engine {
         {
             return Ok(None);
         }
-        Ok(Some(claims))
+        Ok(Some(AccessClaims::clone(&claims)))
+    }
+
+    /// Signature (with one of the server's published keys), `typ`, issuer, tenant and server.
+    fn verify_signed(rt: &ServerRuntime, token: &str) -> Option<AccessClaims> {
+        let parsed = jwt::parse(token)?;
+        if parsed.header.typ.as_deref() != Some("at+jwt") {
+            return None;
+        }
+        let (jwk, alg) = parsed.header.kid.as_deref().and_then(|kid| rt.verification_key(kid))?;
+        if !parsed.verify_with(jwk, alg) {
+            return None;
+        }
+        let claims = parsed.claims::<AccessClaims>()?;
+        (claims.iss == rt.issuer && claims.tid == rt.tenant_id().as_str() && claims.aid == rt.id().as_str())
+            .then_some(claims)
     }
 
     /// `POST /oauth2/introspect` (RFC 7662): the caller authenticates as a confidential client of
