@@ -190,3 +190,38 @@ impl Engine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_block_at_the_limit_until_the_window_ends() {
+        let t = Throttle::default();
+        for i in 0..MAX_FAILURES_PER_USER {
+            assert_eq!(t.blocked("u", MAX_FAILURES_PER_USER, 100), None, "after {i} failures");
+            t.fail("u".into(), 100 + i as i64);
+        }
+        assert_eq!(t.blocked("u", MAX_FAILURES_PER_USER, 110), Some(WINDOW - 10));
+        assert_eq!(t.blocked("other", MAX_FAILURES_PER_USER, 110), None, "per key");
+        assert_eq!(t.blocked("u", MAX_FAILURES_PER_USER, 100 + WINDOW), None, "window over");
+        // A failure after the window starts a new count.
+        t.fail("u".into(), 100 + WINDOW);
+        assert_eq!(t.blocked("u", MAX_FAILURES_PER_USER, 101 + WINDOW), None);
+        t.clear("u");
+        assert_eq!(t.failures.lock().unwrap().len(), 0);
+    }
+
+    #[test]
+    fn addresses_have_their_own_higher_limit() {
+        let t = Throttle::default();
+        for _ in 0..MAX_FAILURES_PER_USER {
+            t.fail("a/127.0.0.1".into(), 0);
+        }
+        assert_eq!(t.blocked("a/127.0.0.1", MAX_FAILURES_PER_ADDRESS, 1), None);
+        for _ in MAX_FAILURES_PER_USER..MAX_FAILURES_PER_ADDRESS {
+            t.fail("a/127.0.0.1".into(), 0);
+        }
+        assert!(t.blocked("a/127.0.0.1", MAX_FAILURES_PER_ADDRESS, 1).is_some());
+    }
+}
