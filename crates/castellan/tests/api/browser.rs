@@ -197,13 +197,17 @@ async fn a_person_signs_in_with_chromium_and_an_oidc_library_validates_the_id_to
         Ok::<_, fantoccini::error::CmdError>(())
     }
     .await;
+    // The browser stays open until the redirect has reached the application (closing it first
+    // could cancel the navigation).
+    let target = match outcome {
+        Ok(()) => tokio::time::timeout(Duration::from_secs(30), code_rx).await,
+        Err(e) => {
+            let _ = b.close().await;
+            panic!("browser: {e}");
+        }
+    };
     let _ = b.close().await;
-    outcome.unwrap();
-
-    let target = tokio::time::timeout(Duration::from_secs(20), code_rx)
-        .await
-        .expect("the browser never reached the redirect URI")
-        .unwrap();
+    let target = target.expect("the browser never reached the redirect URI").unwrap();
     let params: std::collections::HashMap<String, String> =
         form_urlencoded::parse(target.split_once('?').unwrap().1.as_bytes())
             .into_owned()
