@@ -54,6 +54,12 @@ pub struct GlobalArgs {
     /// Id of the bootstrap client created on first start [default: bootstrap].
     #[arg(long, global = true, env = "CASTELLAN_BOOTSTRAP_CLIENT_ID", value_name = "ID")]
     pub bootstrap_client_id: Option<String>,
+    /// PEM certificate chain (leaf first): serve HTTPS instead of HTTP; needs --tls-key.
+    #[arg(long, global = true, env = "CASTELLAN_TLS_CERT", value_name = "FILE")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of --tls-cert.
+    #[arg(long, global = true, env = "CASTELLAN_TLS_KEY", value_name = "FILE")]
+    pub tls_key: Option<PathBuf>,
 }
 
 /// Keys allowed in the TOML file. Secrets (master key, bootstrap secret) are read only from the
@@ -67,6 +73,8 @@ struct FileConfig {
     database_url: Option<String>,
     log: Option<String>,
     bootstrap_client_id: Option<String>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
 }
 
 /// The effective configuration.
@@ -80,6 +88,15 @@ pub struct Config {
     pub bootstrap_client_id: String,
     pub bootstrap_client_secret: Option<String>,
     pub master_key: Option<String>,
+    /// Certificate chain and key files: HTTPS when set (both or neither).
+    pub tls: Option<TlsFiles>,
+}
+
+/// Where the TLS certificate chain and its private key are (PEM).
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
 }
 
 impl Config {
@@ -94,6 +111,7 @@ impl Config {
             bootstrap_client_id: "bootstrap".into(),
             bootstrap_client_secret: None,
             master_key: None,
+            tls: None,
         }
     }
 
@@ -116,6 +134,15 @@ impl Config {
                 bail!("--public-url {u:?} must be an absolute http(s) URL without query or fragment");
             }
         }
+        let tls = match (
+            args.tls_cert.clone().or(file.tls_cert),
+            args.tls_key.clone().or(file.tls_key),
+        ) {
+            (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+            (None, None) => None,
+            (Some(_), None) => bail!("--tls-cert needs --tls-key (the certificate's private key)"),
+            (None, Some(_)) => bail!("--tls-key needs --tls-cert (the certificate chain)"),
+        };
         Ok(Self {
             listen: args
                 .listen
@@ -136,6 +163,7 @@ impl Config {
                 .unwrap_or_else(|| "bootstrap".into()),
             bootstrap_client_secret: env("CASTELLAN_BOOTSTRAP_CLIENT_SECRET"),
             master_key: env("CASTELLAN_MASTER_KEY"),
+            tls,
         })
     }
 }
@@ -183,6 +211,28 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("listen_port"), "{err}");
+    }
+
+    #[test]
+    fn tls_files_come_in_pairs() {
+        let (_d, p) = write("tls_cert = \"/etc/castellan/cert.pem\"\n");
+        let mut args = GlobalArgs {
+            config: Some(p),
+            ..Default::default()
+        };
+        let err = Config::load(&args).unwrap_err().to_string();
+        assert!(err.contains("--tls-key"), "{err}");
+        args.tls_key = Some("/etc/castellan/key.pem".into());
+        let tls = Config::load(&args).unwrap().tls.unwrap();
+        assert_eq!(tls.cert, PathBuf::from("/etc/castellan/cert.pem"));
+        assert_eq!(tls.key, PathBuf::from("/etc/castellan/key.pem"));
+        let err = Config::load(&GlobalArgs {
+            tls_key: Some("k.pem".into()),
+            ..Default::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("--tls-cert"), "{err}");
     }
 
     #[test]

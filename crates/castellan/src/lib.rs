@@ -3,6 +3,7 @@
 
 pub mod config;
 mod jwks;
+mod tls;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -152,13 +153,15 @@ async fn purge_periodically(control: Arc<Control>) {
 
 /// Opens the store, migrates, bootstraps an empty store, binds and serves.
 pub async fn start(cfg: Config) -> anyhow::Result<Running> {
+    let tls = cfg.tls.as_ref().map(tls::server_config).transpose()?;
     let master = Arc::new(master_key(&cfg)?);
     let store = open_store(&cfg).await?;
     let listener = TcpListener::bind(cfg.listen)
         .await
         .with_context(|| format!("cannot listen on {} (--listen)", cfg.listen))?;
     let addr = listener.local_addr()?;
-    let public_url = cfg.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let public_url = cfg.public_url.clone().unwrap_or_else(|| format!("{scheme}://{addr}"));
     let control = Arc::new(Control::new(store, master, Arc::new(SystemClock), &public_url));
     control
         .engine()
@@ -193,15 +196,30 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
     let purger = tokio::spawn(purge_periodically(control.clone()));
     let app = castellan_web::router(castellan_web::AppState::new(control));
     let (tx, rx) = oneshot::channel::<()>();
+    let make_service = app.into_make_service_with_connect_info::<SocketAddr>();
     let handle = tokio::spawn(async move {
-        let served = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(async {
-            let _ = rx.await;
-        })
-        .await;
+        let served = match tls {
+            None => {
+                axum::serve(listener, make_service)
+                    .with_graceful_shutdown(async {
+                        let _ = rx.await;
+                    })
+                    .await
+            }
+            Some(tls) => {
+                let shutdown = axum_server::Handle::new();
+                let on_stop = shutdown.clone();
+                tokio::spawn(async move {
+                    let _ = rx.await;
+                    on_stop.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
+                });
+                let config = axum_server::tls_rustls::RustlsConfig::from_config(tls);
+                match axum_server::tls_rustls::from_tcp_rustls(listener.into_std()?, config) {
+                    Ok(server) => server.handle(shutdown).serve(make_service).await,
+                    Err(e) => Err(e),
+                }
+            }
+        };
         follower.abort();
         purger.abort();
         served

@@ -14,4 +14,5 @@ mod errors;
 mod flows;
 mod servers;
 mod tenant;
+mod tls;
 mod tokens;
