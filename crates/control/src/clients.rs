@@ -288,7 +288,7 @@ impl Control {
             }
         }
         if let Some(p) = req.privacy {
-            c.settings.privacy = Some(p);
+            c.settings.privacy = Some(serde_json::Value::Object(p));
         }
         if let Some(v) = req.client_secret_expires_at {
             if v < 0 {

@@ -125,9 +125,10 @@ pub struct ClientRequest {
     pub developer_id: Option<String>,
     #[serde(default)]
     pub token_endpoint_signing_alg: Option<String>,
+    /// An object (seed 003: privacy settings per scope); anything else is a 400.
     #[serde(default)]
-    #[schema(value_type = Object)]
-    pub privacy: Option<serde_json::Value>,
+    #[schema(value_type = Option<Object>)]
+    pub privacy: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// `GET /api/admin/{tid}/servers/{aid}/clients`.

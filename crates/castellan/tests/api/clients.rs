@@ -176,6 +176,11 @@ async fn create_client_refuses_bad_input_naming_the_field() {
             400,
             "logo_uri",
         ),
+        (
+            json!({"authorization_server_id": "default", "privacy": [null, null]}),
+            400,
+            "privacy",
+        ),
     ];
     for (body, status, field) in cases {
         let r = app.admin(Method::POST, "/clients", Some(body.clone())).await;
