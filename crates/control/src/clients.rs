@@ -128,6 +128,16 @@ impl Control {
             developer_id: s.developer_id.clone(),
             token_endpoint_signing_alg: s.token_endpoint_signing_alg.clone(),
             privacy: s.privacy.clone(),
+            request_object_signing_alg: s.request_object_signing_alg.clone(),
+            request_uris: s.request_uris.clone(),
+            sector_identifier_uri: s.sector_identifier_uri.clone(),
+            userinfo_signed_response_alg: s.userinfo_signed_response_alg.clone(),
+            tls_client_auth_subject_dn: s.tls_client_auth.subject_dn.clone(),
+            tls_client_auth_san_dns: s.tls_client_auth.san_dns.clone(),
+            tls_client_auth_san_uri: s.tls_client_auth.san_uri.clone(),
+            tls_client_auth_san_ip: s.tls_client_auth.san_ip.clone(),
+            tls_client_auth_san_email: s.tls_client_auth.san_email.clone(),
+            tls_client_certificate_bound_access_tokens: false,
         })
     }
 
@@ -141,6 +151,7 @@ impl Control {
         req: wire::ClientRequest,
         creating: bool,
     ) -> ControlResult<Option<(String, bool)>> {
+        apply_request_and_tls_fields(c, &req)?;
         if let Some(name) = req.client_name {
             check_name("client_name", &name)?;
             c.name = name;
@@ -474,4 +485,83 @@ impl Control {
         self.engine.invalidate(access.tenant());
         Ok(())
     }
+}
+
+/// Seed 003 client fields for features Castellan does not offer yet: each is validated and kept,
+/// or refused with a 400 when it would ask for behaviour that is not there (so nothing a caller
+/// sets is silently dropped or silently not applied).
+fn apply_request_and_tls_fields(c: &mut Client, req: &wire::ClientRequest) -> ControlResult<()> {
+    let s = &mut c.settings;
+    if let Some(alg) = &req.request_object_signing_alg {
+        if !alg.is_empty() && alg != "none" && castellan_domain::SigningAlg::parse(alg).is_none() {
+            return Err(ControlError::invalid(
+                "request_object_signing_alg",
+                "must be none, RS256, PS256 or ES256",
+            ));
+        }
+        s.request_object_signing_alg = (!alg.is_empty()).then(|| alg.clone());
+    }
+    if let Some(uris) = &req.request_uris {
+        check_list("request_uris", uris)?;
+        for (i, u) in uris.iter().enumerate() {
+            check_fetch_url(&format!("request_uris[{i}]"), u)?;
+        }
+        s.request_uris = uris.clone();
+    }
+    if let Some(u) = &req.sector_identifier_uri {
+        if !u.is_empty() {
+            check_fetch_url("sector_identifier_uri", u)?;
+        }
+        s.sector_identifier_uri = (!u.is_empty()).then(|| u.clone());
+    }
+    if let Some(alg) = &req.userinfo_signed_response_alg {
+        if !alg.is_empty() && alg != "none" {
+            return Err(ControlError::invalid(
+                "userinfo_signed_response_alg",
+                "signed userinfo responses are not offered; use none (plain JSON)",
+            ));
+        }
+        s.userinfo_signed_response_alg = (!alg.is_empty()).then(|| alg.clone());
+    }
+    if req.tls_client_certificate_bound_access_tokens == Some(true) {
+        return Err(ControlError::invalid(
+            "tls_client_certificate_bound_access_tokens",
+            "certificate-bound access tokens (RFC 8705) are not offered; use false",
+        ));
+    }
+    let names = &mut s.tls_client_auth;
+    for (field, v, slot) in [
+        (
+            "tls_client_auth_subject_dn",
+            &req.tls_client_auth_subject_dn,
+            &mut names.subject_dn,
+        ),
+        (
+            "tls_client_auth_san_dns",
+            &req.tls_client_auth_san_dns,
+            &mut names.san_dns,
+        ),
+        (
+            "tls_client_auth_san_uri",
+            &req.tls_client_auth_san_uri,
+            &mut names.san_uri,
+        ),
+        ("tls_client_auth_san_ip", &req.tls_client_auth_san_ip, &mut names.san_ip),
+        (
+            "tls_client_auth_san_email",
+            &req.tls_client_auth_san_email,
+            &mut names.san_email,
+        ),
+    ] {
+        if let Some(v) = v {
+            if v.chars().count() > 1024 || v.chars().any(char::is_control) {
+                return Err(ControlError::invalid(
+                    field,
+                    "must be at most 1024 characters without control characters",
+                ));
+            }
+            *slot = (!v.is_empty()).then(|| v.clone());
+        }
+    }
+    Ok(())
 }

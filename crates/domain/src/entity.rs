@@ -232,6 +232,27 @@ pub struct ClientSettings {
     pub token_endpoint_signing_alg: Option<String>,
     pub privacy: Option<serde_json::Value>,
     pub client_secret_expires_at: i64,
+    /// `none` or a JWS algorithm (seed 003); kept for when request objects are accepted.
+    pub request_object_signing_alg: Option<String>,
+    pub request_uris: Vec<String>,
+    pub sector_identifier_uri: Option<String>,
+    /// Only `none` (plain JSON userinfo) is accepted today.
+    pub userinfo_signed_response_alg: Option<String>,
+    /// RFC 8705 §2.1.2 identity of a `tls_client_auth` client's certificate; kept until mutual TLS
+    /// client authentication is offered.
+    pub tls_client_auth: TlsClientAuthNames,
+}
+
+/// The certificate subject or subject alternative name a `tls_client_auth` client presents
+/// (RFC 8705 §2.1.2; at most one is meant to be set).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TlsClientAuthNames {
+    pub subject_dn: Option<String>,
+    pub san_dns: Option<String>,
+    pub san_uri: Option<String>,
+    pub san_ip: Option<String>,
+    pub san_email: Option<String>,
 }
 
 /// An OAuth client. The secret is kept as a keyed hash for verification and, for clients created

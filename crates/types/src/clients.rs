@@ -58,6 +58,27 @@ pub struct Client {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Object)]
     pub privacy: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_object_signing_alg: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub request_uris: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sector_identifier_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub userinfo_signed_response_alg: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_auth_subject_dn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_auth_san_dns: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_auth_san_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_auth_san_ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_auth_san_email: Option<String>,
+    /// Always `false`: certificate-bound access tokens (RFC 8705 §3) are not issued yet.
+    #[serde(default)]
+    pub tls_client_certificate_bound_access_tokens: bool,
 }
 
 /// Body of `POST /api/admin/{tid}/clients` and `PUT /api/admin/{tid}/clients/{cid}`. On create,
@@ -129,6 +150,32 @@ pub struct ClientRequest {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub privacy: Option<serde_json::Map<String, serde_json::Value>>,
+    /// `none` or `RS256`, `PS256`, `ES256`. Request objects themselves are not accepted yet.
+    #[serde(default)]
+    pub request_object_signing_alg: Option<String>,
+    /// Absolute https URLs.
+    #[serde(default)]
+    pub request_uris: Option<Vec<String>>,
+    /// An https URL.
+    #[serde(default)]
+    pub sector_identifier_uri: Option<String>,
+    /// Only `none`: userinfo answers in plain JSON.
+    #[serde(default)]
+    pub userinfo_signed_response_alg: Option<String>,
+    #[serde(default)]
+    pub tls_client_auth_subject_dn: Option<String>,
+    #[serde(default)]
+    pub tls_client_auth_san_dns: Option<String>,
+    #[serde(default)]
+    pub tls_client_auth_san_uri: Option<String>,
+    #[serde(default)]
+    pub tls_client_auth_san_ip: Option<String>,
+    #[serde(default)]
+    pub tls_client_auth_san_email: Option<String>,
+    /// Only `false`: certificate-bound access tokens (RFC 8705 §3) are refused with a 400 rather
+    /// than silently not applied.
+    #[serde(default)]
+    pub tls_client_certificate_bound_access_tokens: Option<bool>,
 }
 
 /// `GET /api/admin/{tid}/servers/{aid}/clients`.

@@ -64,7 +64,11 @@ async fn create_client_with_every_field() {
         "token_endpoint_auth_method": "client_secret_post", "trusted": true,
         "description": "The shop", "client_uri": "https://shop.example.com", "logo_uri": "https://shop.example.com/logo.png",
         "privacy": {"scopes": {"orders.read": {"purpose": "show orders"}}}, "client_secret_expires_at": 0,
-        "system": true, "tenant_id": "ignored"
+        "system": true, "tenant_id": "ignored",
+        "request_object_signing_alg": "ES256", "request_uris": ["https://shop.example.com/request.jwt"],
+        "sector_identifier_uri": "https://shop.example.com/sector.json", "userinfo_signed_response_alg": "none",
+        "tls_client_auth_subject_dn": "CN=shop,O=Example", "tls_client_auth_san_dns": "shop.example.com",
+        "tls_client_certificate_bound_access_tokens": false
     });
     let c = client(&app, body).await;
     assert_eq!(c["client_id"], "shop");
@@ -75,6 +79,15 @@ async fn create_client_with_every_field() {
     assert_eq!(c["trusted"], true);
     assert_eq!(c["token_endpoint_auth_method"], "client_secret_post");
     assert_eq!(c["privacy"]["scopes"]["orders.read"]["purpose"], "show orders");
+    assert_eq!(c["request_object_signing_alg"], "ES256");
+    assert_eq!(c["request_uris"], json!(["https://shop.example.com/request.jwt"]));
+    assert_eq!(c["sector_identifier_uri"], "https://shop.example.com/sector.json");
+    assert_eq!(c["userinfo_signed_response_alg"], "none");
+    assert_eq!(c["tls_client_auth_subject_dn"], "CN=shop,O=Example");
+    assert_eq!(c["tls_client_auth_san_dns"], "shop.example.com");
+    assert_eq!(c["tls_client_certificate_bound_access_tokens"], false);
+    let got = app.admin(Method::GET, "/clients/shop", None).await;
+    assert_eq!(got.body, c, "every field is kept");
     let list = app.admin(Method::GET, "/servers/default/clients", None).await;
     assert_eq!(list.body["clients"], json!([c]));
     let r = app
@@ -180,6 +193,36 @@ async fn create_client_refuses_bad_input_naming_the_field() {
             json!({"authorization_server_id": "default", "privacy": [null, null]}),
             400,
             "privacy",
+        ),
+        (
+            json!({"authorization_server_id": "default", "request_object_signing_alg": "HS256"}),
+            400,
+            "request_object_signing_alg",
+        ),
+        (
+            json!({"authorization_server_id": "default", "request_uris": ["ftp://x"]}),
+            400,
+            "request_uris[0]",
+        ),
+        (
+            json!({"authorization_server_id": "default", "sector_identifier_uri": "not a url"}),
+            400,
+            "sector_identifier_uri",
+        ),
+        (
+            json!({"authorization_server_id": "default", "userinfo_signed_response_alg": "RS256"}),
+            400,
+            "userinfo_signed_response_alg",
+        ),
+        (
+            json!({"authorization_server_id": "default", "tls_client_certificate_bound_access_tokens": true}),
+            400,
+            "tls_client_certificate_bound_access_tokens",
+        ),
+        (
+            json!({"authorization_server_id": "default", "tls_client_auth_subject_dn": "CN=a\nb"}),
+            400,
+            "tls_client_auth_subject_dn",
         ),
     ];
     for (body, status, field) in cases {
