@@ -18,6 +18,10 @@ fn self_signed(dir: &std::path::Path, name: &str) -> (TlsFiles, String) {
     (files, pem)
 }
 
+async fn json_of(req: reqwest::RequestBuilder) -> serde_json::Value {
+    req.send().await.unwrap().json().await.unwrap()
+}
+
 #[tokio::test]
 async fn https_is_served_with_the_given_certificate() {
     let dir = tempfile::tempdir().unwrap();
@@ -34,28 +38,17 @@ async fn https_is_served_with_the_given_certificate() {
 
     let live = http.get(format!("{base}/health/live")).send().await.unwrap();
     assert_eq!(live.status(), 200);
-    let meta: serde_json::Value = http
-        .get(format!("{base}/default/admin/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let meta = json_of(http.get(format!("{base}/default/admin/.well-known/openid-configuration"))).await;
     assert_eq!(meta["issuer"], format!("{base}/default/admin"));
     assert_eq!(meta["token_endpoint"], format!("{base}/default/admin/oauth2/token"));
 
     // A token over TLS, then the admin API with it.
-    let tok: serde_json::Value = http
-        .post(format!("{base}/default/admin/oauth2/token"))
-        .basic_auth("bootstrap", Some(BOOTSTRAP_SECRET))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let tok = json_of(
+        http.post(format!("{base}/default/admin/oauth2/token"))
+            .basic_auth("bootstrap", Some(BOOTSTRAP_SECRET))
+            .form(&[("grant_type", "client_credentials")]),
+    )
+    .await;
     let access = tok["access_token"].as_str().expect("an access token");
     let tenant = http
         .get(format!("{base}/api/admin/default/tenant"))
