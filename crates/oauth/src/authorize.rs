@@ -460,7 +460,9 @@ impl Engine {
         };
         let now = self.clock.now();
         let fresh_enough = |s: &Session| {
-            let login_ok = !req.prompts("login") || signed_in;
+            // `select_account` (OIDC Core §3.1.2.1): the login page is where a person picks the
+            // account, so it is asked like `login`.
+            let login_ok = !(req.prompts("login") || req.prompts("select_account")) || signed_in;
             let age_ok = req.max_age.is_none_or(|m| now - s.auth_time <= m);
             login_ok && age_ok
         };
@@ -484,7 +486,7 @@ impl Engine {
                 // send the person back to it.
                 let mut next = req.clone();
                 if signed_in {
-                    next.prompt.retain(|p| p != "login");
+                    next.prompt.retain(|p| p != "login" && p != "select_account");
                 }
                 return Ok(Step::Consent(self.seal_interaction(rt, &next)?));
             }

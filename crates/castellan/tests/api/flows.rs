@@ -406,6 +406,9 @@ async fn code_flow_with_pkce_login_consent_id_token_and_userinfo() {
     assert!(r.location.unwrap().contains("/consent?"));
     let r = b.get(&authorize_url(&app, &[("prompt", "login")])).await;
     assert!(r.location.unwrap().contains("/login?"));
+    // prompt=select_account shows the login page, where another account can be chosen.
+    let r = b.get(&authorize_url(&app, &[("prompt", "select_account")])).await;
+    assert!(r.location.unwrap().contains("/login?"));
     // More scopes than remembered: consent again.
     let r = b.get(&authorize_url(&app, &[("scope", "openid orders.read")])).await;
     assert!(r.location.unwrap().contains("/consent?"));
