@@ -7,6 +7,7 @@ use castellan_domain::Client;
 use castellan_jose::{jwt, random_id};
 use serde::{Deserialize, Serialize};
 
+use crate::grants::check_grant_allowed;
 use crate::snapshot::ServerRuntime;
 use crate::{Engine, ErrorCode, Form, OAuthError, Presented};
 
@@ -159,16 +160,11 @@ impl Engine {
         client: &Client,
         form: &Form,
     ) -> Result<TokenResponse, OAuthError> {
-        if !rt.server.settings.grant_types.iter().any(|g| g == "client_credentials") {
-            return Err(OAuthError::new(
-                ErrorCode::UnsupportedGrantType,
-                "client_credentials is disabled on this server",
-            ));
-        }
-        if client.settings.public || !client.grant_types.iter().any(|g| g == "client_credentials") {
+        check_grant_allowed(rt, client, "client_credentials")?;
+        if client.settings.public {
             return Err(OAuthError::new(
                 ErrorCode::UnauthorizedClient,
-                "the client may not use client_credentials",
+                "a public client may not use client_credentials",
             ));
         }
         let granted = granted_scopes(rt, client, form)?;
@@ -188,18 +184,7 @@ impl Engine {
     /// advises against it, so a server must enable it explicitly). The access token's subject is
     /// the user; claims of type `access_token` are released from the user's authentication context.
     async fn password(&self, rt: &ServerRuntime, client: &Client, form: &Form) -> Result<TokenResponse, OAuthError> {
-        if !rt.server.settings.grant_types.iter().any(|g| g == "password") {
-            return Err(OAuthError::new(
-                ErrorCode::UnsupportedGrantType,
-                "the password grant is disabled on this server",
-            ));
-        }
-        if !client.grant_types.iter().any(|g| g == "password") {
-            return Err(OAuthError::new(
-                ErrorCode::UnauthorizedClient,
-                "the client may not use the password grant",
-            ));
-        }
+        check_grant_allowed(rt, client, "password")?;
         let username = form.require("username")?;
         let password = form.require("password")?;
         if username.len() > 256 || password.len() > 1024 {

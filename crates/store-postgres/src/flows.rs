@@ -3,38 +3,10 @@
 use async_trait::async_trait;
 use castellan_domain::{ClientId, ServerId, TenantId, UnixTime};
 use castellan_store::{CodeRecord, FlowStore, IssuedTokens, RefreshRecord, SessionRecord, StoreResult};
-use castellan_store_sql::corrupt;
+use castellan_store_sql::{CodeRow, RefreshRow, SessionRow, code_from, from_json, refresh_from, session_from, to_json};
 use sqlx::{Postgres, Transaction};
 
-use crate::{PostgresStore, map_err, notify};
-
-type CodeRow = (String, String, String, String, String, i64, bool);
-type RefreshRow = (String, String, String, String, String, i64, bool, bool);
-
-fn code_from(r: CodeRow) -> StoreResult<CodeRecord> {
-    Ok(CodeRecord {
-        server_id: ServerId::parse(r.0).map_err(corrupt)?,
-        hash: r.1,
-        grant_id: r.2,
-        client_id: ClientId::parse(r.3).map_err(corrupt)?,
-        data: r.4,
-        expires_at: r.5,
-        used: r.6,
-    })
-}
-
-fn refresh_from(r: RefreshRow) -> StoreResult<RefreshRecord> {
-    Ok(RefreshRecord {
-        server_id: ServerId::parse(r.0).map_err(corrupt)?,
-        hash: r.1,
-        grant_id: r.2,
-        client_id: ClientId::parse(r.3).map_err(corrupt)?,
-        data: r.4,
-        expires_at: r.5,
-        used: r.6,
-        grant_revoked: r.7,
-    })
-}
+use crate::{PostgresStore, insert_revocation, map_err, notify};
 
 /// Inserts the grant (if new) and the tokens one response issued under it.
 async fn insert_issued(tx: &mut Transaction<'static, Postgres>, tid: &TenantId, i: &IssuedTokens) -> StoreResult<()> {
@@ -216,17 +188,7 @@ impl FlowStore for PostgresStore {
         .await
         .map_err(map_err)?;
         for (jti, exp) in &live {
-            sqlx::query(
-                "INSERT INTO revoked_tokens (tenant_id, server_id, jti, expires_at) VALUES ($1, $2, $3, to_timestamp($4)) \
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(tid.as_str())
-            .bind(aid.as_str())
-            .bind(jti)
-            .bind(*exp as f64)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+            insert_revocation(&mut tx, tid, aid, jti, *exp).await?;
         }
         // Other nodes keep revocations in their snapshots.
         notify(&mut tx, tid).await?;
@@ -251,7 +213,7 @@ impl FlowStore for PostgresStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(map_err)?;
-        row.map(|(s,)| serde_json::from_str(&s).map_err(corrupt)).transpose()
+        row.map(|(s,)| from_json(&s)).transpose()
     }
 
     async fn save_consent(
@@ -272,7 +234,7 @@ impl FlowStore for PostgresStore {
         .bind(aid.as_str())
         .bind(cid.as_str())
         .bind(subject)
-        .bind(serde_json::to_string(scopes).map_err(corrupt)?)
+        .bind(to_json(&scopes)?)
         .bind(now as f64)
         .execute(&self.pool)
         .await
@@ -299,7 +261,7 @@ impl FlowStore for PostgresStore {
     }
 
     async fn get_session(&self, tid: &TenantId, aid: &ServerId, id_hash: &str) -> StoreResult<Option<SessionRecord>> {
-        let row: Option<(String, String, String, i64, String, i64)> = sqlx::query_as(
+        let row: Option<SessionRow> = sqlx::query_as(
             "SELECT server_id, id_hash, subject, EXTRACT(EPOCH FROM auth_time)::bigint, data, \
              EXTRACT(EPOCH FROM expires_at)::bigint FROM sessions \
              WHERE tenant_id = $1 AND server_id = $2 AND id_hash = $3",
@@ -310,17 +272,7 @@ impl FlowStore for PostgresStore {
         .fetch_optional(&self.pool)
         .await
         .map_err(map_err)?;
-        row.map(|r| {
-            Ok(SessionRecord {
-                server_id: ServerId::parse(r.0).map_err(corrupt)?,
-                id_hash: r.1,
-                subject: r.2,
-                auth_time: r.3,
-                data: r.4,
-                expires_at: r.5,
-            })
-        })
-        .transpose()
+        row.map(session_from).transpose()
     }
 
     async fn delete_session(&self, tid: &TenantId, aid: &ServerId, id_hash: &str) -> StoreResult<bool> {

@@ -563,22 +563,34 @@ impl ClaimStore for PostgresStore {
     }
 }
 
+/// Records a revoked access token (idempotent) in `tx`; the caller announces it with [`notify`].
+pub(crate) async fn insert_revocation(
+    tx: &mut Transaction<'static, Postgres>,
+    tid: &TenantId,
+    aid: &ServerId,
+    jti: &str,
+    expires_at: UnixTime,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO revoked_tokens (tenant_id, server_id, jti, expires_at) VALUES ($1, $2, $3, to_timestamp($4)) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(tid.as_str())
+    .bind(aid.as_str())
+    .bind(jti)
+    .bind(expires_at as f64)
+    .execute(&mut **tx)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
 #[async_trait]
 impl TokenStore for PostgresStore {
     async fn revoke_token(&self, tid: &TenantId, aid: &ServerId, jti: &str, expires_at: UnixTime) -> StoreResult<()> {
         // Announced like a configuration change: every node keeps revocations in its snapshot.
         let mut tx = self.tx().await?;
-        sqlx::query(
-            "INSERT INTO revoked_tokens (tenant_id, server_id, jti, expires_at) VALUES ($1, $2, $3, to_timestamp($4)) \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(tid.as_str())
-        .bind(aid.as_str())
-        .bind(jti)
-        .bind(expires_at as f64)
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
+        insert_revocation(&mut tx, tid, aid, jti, expires_at).await?;
         notify(&mut tx, tid).await?;
         tx.commit().await.map_err(map_err)
     }

@@ -189,3 +189,47 @@ impl TryFrom<ClaimRow> for Claim {
         })
     }
 }
+
+/// `server_id, code_hash, grant_id, client_id, data, expires_at, used` of `auth_codes`.
+pub type CodeRow = (String, String, String, String, String, i64, bool);
+/// `server_id, token_hash, grant_id, client_id, data, expires_at, used, grant revoked` of
+/// `refresh_tokens` joined with `grants`.
+pub type RefreshRow = (String, String, String, String, String, i64, bool, bool);
+/// `server_id, id_hash, subject, auth_time, data, expires_at` of `sessions`.
+pub type SessionRow = (String, String, String, i64, String, i64);
+
+pub fn code_from(r: CodeRow) -> Result<castellan_store::CodeRecord, StoreError> {
+    Ok(castellan_store::CodeRecord {
+        server_id: ServerId::parse(r.0).map_err(corrupt)?,
+        hash: r.1,
+        grant_id: r.2,
+        client_id: ClientId::parse(r.3).map_err(corrupt)?,
+        data: r.4,
+        expires_at: r.5,
+        used: r.6,
+    })
+}
+
+pub fn refresh_from(r: RefreshRow) -> Result<castellan_store::RefreshRecord, StoreError> {
+    Ok(castellan_store::RefreshRecord {
+        server_id: ServerId::parse(r.0).map_err(corrupt)?,
+        hash: r.1,
+        grant_id: r.2,
+        client_id: ClientId::parse(r.3).map_err(corrupt)?,
+        data: r.4,
+        expires_at: r.5,
+        used: r.6,
+        grant_revoked: r.7,
+    })
+}
+
+pub fn session_from(r: SessionRow) -> Result<castellan_store::SessionRecord, StoreError> {
+    Ok(castellan_store::SessionRecord {
+        server_id: ServerId::parse(r.0).map_err(corrupt)?,
+        id_hash: r.1,
+        subject: r.2,
+        auth_time: r.3,
+        data: r.4,
+        expires_at: r.5,
+    })
+}

@@ -153,10 +153,10 @@ pub struct ClientRequest {
     /// `none` or `RS256`, `PS256`, `ES256`. Request objects themselves are not accepted yet.
     #[serde(default)]
     pub request_object_signing_alg: Option<String>,
-    /// Absolute https URLs.
+    /// Absolute https URLs (http only on loopback).
     #[serde(default)]
     pub request_uris: Option<Vec<String>>,
-    /// An https URL.
+    /// An https URL (http only on loopback).
     #[serde(default)]
     pub sector_identifier_uri: Option<String>,
     /// Only `none`: userinfo answers in plain JSON.

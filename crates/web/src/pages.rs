@@ -418,6 +418,28 @@ async fn authorize(
     }
 }
 
+/// What every interaction page (login, consent) opens first: the server, the page's parameters and
+/// the pending authorization they carry.
+struct InteractionPage {
+    rt: Arc<ServerRuntime>,
+    form: Form,
+    token: String,
+    req: AuthorizeRequest,
+}
+
+async fn open_interaction(
+    st: &AppState,
+    ids: &(String, String),
+    method: &Method,
+    query: Option<&str>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<InteractionPage, Response> {
+    let (rt, form) = open_page(st, ids, method, query, headers, body).await?;
+    let (token, req) = interaction(st, &rt, &form)?;
+    Ok(InteractionPage { rt, form, token, req })
+}
+
 /// An interaction from the page's query or form, or the page explaining it expired.
 fn interaction(st: &AppState, rt: &ServerRuntime, form: &Form) -> Result<(String, AuthorizeRequest), Response> {
     let token = form.get("interaction").ok().flatten().unwrap_or("");
@@ -521,7 +543,7 @@ async fn login_page(
     RawQuery(query): RawQuery,
     jar: CookieJar,
 ) -> Response {
-    let (rt, form) = match open_page(
+    let InteractionPage { rt, token, req, .. } = match open_interaction(
         &st,
         &ids,
         &Method::GET,
@@ -531,10 +553,6 @@ async fn login_page(
     )
     .await
     {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let (token, req) = match interaction(&st, &rt, &form) {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -549,14 +567,11 @@ async fn login_submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (rt, form) = match open_page(&st, &ids, &Method::POST, None, &headers, &body).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let (token, req) = match interaction(&st, &rt, &form) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let InteractionPage { rt, form, token, req } =
+        match open_interaction(&st, &ids, &Method::POST, None, &headers, &body).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     if !csrf_ok(&st, &rt, &jar, &form) {
         return login_view(
             &st,
@@ -677,7 +692,7 @@ async fn consent_page(
     RawQuery(query): RawQuery,
     jar: CookieJar,
 ) -> Response {
-    let (rt, form) = match open_page(
+    let InteractionPage { rt, token, req, .. } = match open_interaction(
         &st,
         &ids,
         &Method::GET,
@@ -687,10 +702,6 @@ async fn consent_page(
     )
     .await
     {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let (token, req) = match interaction(&st, &rt, &form) {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -709,14 +720,11 @@ async fn consent_submit(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (rt, form) = match open_page(&st, &ids, &Method::POST, None, &headers, &body).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let (token, req) = match interaction(&st, &rt, &form) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let InteractionPage { rt, form, token, req } =
+        match open_interaction(&st, &ids, &Method::POST, None, &headers, &body).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     let session = match current_session(&st, &rt, &jar).await {
         Ok(Some(s)) => s,
         Ok(None) => return see_other(&format!("{}?interaction={token}", path_of(&rt, "/login"))),

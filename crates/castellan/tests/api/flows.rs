@@ -166,43 +166,35 @@ fn authorize_url(app: &TestApp, extra: &[(&str, &str)]) -> String {
     format!("{}/oauth2/authorize?{}", issuer(app, "default"), q.finish())
 }
 
-/// Signs in on the login page the authorization redirected to; returns the next redirect.
+/// Opens the interaction page at `location` (which must be `/default/default/{page}?…`) and
+/// submits its form with its interaction and CSRF token plus `fields`; returns the next redirect.
+async fn submit_page(app: &TestApp, b: &Browser, location: &str, page: &str, fields: &[(&str, &str)]) -> Page {
+    let path = format!("/default/default/{page}");
+    assert!(location.starts_with(&format!("{path}?")), "{location}");
+    let shown = b.get(&format!("{}{location}", app.base)).await;
+    assert_eq!(shown.status, 200, "{}", shown.html);
+    let interaction = field(&shown.html, "interaction");
+    let csrf = field(&shown.html, "csrf_token");
+    let mut form = vec![("interaction", interaction.as_str()), ("csrf_token", csrf.as_str())];
+    form.extend_from_slice(fields);
+    b.post(&format!("{}{path}", app.base), &form).await
+}
+
+/// Signs in as alice on the login page the authorization redirected to; returns the next redirect.
 async fn sign_in(app: &TestApp, b: &Browser, login_location: &str, password: &str) -> Page {
-    assert!(
-        login_location.starts_with("/default/default/login?interaction="),
-        "{login_location}"
-    );
-    let page = b.get(&format!("{}{login_location}", app.base)).await;
-    assert_eq!(page.status, 200, "{}", page.html);
-    b.post(
-        &format!("{}/default/default/login", app.base),
-        &[
-            ("interaction", &field(&page.html, "interaction")),
-            ("csrf_token", &field(&page.html, "csrf_token")),
-            ("username", "alice"),
-            ("password", password),
-        ],
+    submit_page(
+        app,
+        b,
+        login_location,
+        "login",
+        &[("username", "alice"), ("password", password)],
     )
     .await
 }
 
 /// Allows (or denies) on the consent page; returns the redirect to the client.
 async fn decide(app: &TestApp, b: &Browser, consent_location: &str, decision: &str) -> Page {
-    assert!(
-        consent_location.starts_with("/default/default/consent?"),
-        "{consent_location}"
-    );
-    let page = b.get(&format!("{}{consent_location}", app.base)).await;
-    assert_eq!(page.status, 200, "{}", page.html);
-    b.post(
-        &format!("{}/default/default/consent", app.base),
-        &[
-            ("interaction", &field(&page.html, "interaction")),
-            ("csrf_token", &field(&page.html, "csrf_token")),
-            ("decision", decision),
-        ],
-    )
-    .await
+    submit_page(app, b, consent_location, "consent", &[("decision", decision)]).await
 }
 
 /// Runs a first authorization to its code (login and consent included).
@@ -407,8 +399,13 @@ async fn code_flow_with_pkce_login_consent_id_token_and_userinfo() {
     let r = b.get(&authorize_url(&app, &[("prompt", "login")])).await;
     assert!(r.location.unwrap().contains("/login?"));
     // prompt=select_account shows the login page, where another account can be chosen.
-    let r = b.get(&authorize_url(&app, &[("prompt", "select_account")])).await;
-    assert!(r.location.unwrap().contains("/login?"));
+    // Signing in there (with consent asked too) completes without being sent back to sign in.
+    let r = b
+        .get(&authorize_url(&app, &[("prompt", "select_account consent")]))
+        .await;
+    let consent = sign_in(&app, &b, &r.location.unwrap(), "alice-password-1").await;
+    let back = decide(&app, &b, &consent.location.unwrap(), "allow").await;
+    assert!(back.location.as_deref().unwrap().starts_with(CB), "{:?}", back.location);
     // More scopes than remembered: consent again.
     let r = b.get(&authorize_url(&app, &[("scope", "openid orders.read")])).await;
     assert!(r.location.unwrap().contains("/consent?"));
