@@ -60,6 +60,10 @@ pub struct GlobalArgs {
     /// PEM private key (PKCS#8, PKCS#1 or SEC1) of --tls-cert.
     #[arg(long, global = true, env = "CASTELLAN_TLS_KEY", value_name = "FILE")]
     pub tls_key: Option<PathBuf>,
+    /// Comma-separated networks (CIDR, e.g. `10.0.0.0/8,192.168.1.7/32`) of load balancers and
+    /// reverse proxies whose X-Forwarded-For / Forwarded headers name the client [default: none].
+    #[arg(long, global = true, env = "CASTELLAN_TRUSTED_PROXIES", value_name = "CIDRS")]
+    pub trusted_proxies: Option<String>,
 }
 
 /// Keys allowed in the TOML file. Secrets (master key, bootstrap secret) are read only from the
@@ -75,6 +79,7 @@ struct FileConfig {
     bootstrap_client_id: Option<String>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 /// The effective configuration.
@@ -90,6 +95,8 @@ pub struct Config {
     pub master_key: Option<String>,
     /// Certificate chain and key files: HTTPS when set (both or neither).
     pub tls: Option<TlsFiles>,
+    /// Networks whose forwarded-address headers are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 /// Where the TLS certificate chain and its private key are (PEM).
@@ -112,6 +119,7 @@ impl Config {
             bootstrap_client_secret: None,
             master_key: None,
             tls: None,
+            trusted_proxies: Vec::new(),
         }
     }
 
@@ -143,7 +151,13 @@ impl Config {
             (Some(_), None) => bail!("--tls-cert needs --tls-key (the certificate's private key)"),
             (None, Some(_)) => bail!("--tls-key needs --tls-cert (the certificate chain)"),
         };
+        let trusted_proxies = match (&args.trusted_proxies, file.trusted_proxies) {
+            (Some(list), _) => parse_networks(list.split(',').map(str::trim).filter(|s| !s.is_empty()))?,
+            (None, Some(list)) => parse_networks(list.iter().map(|s| s.trim()))?,
+            (None, None) => Vec::new(),
+        };
         Ok(Self {
+            trusted_proxies,
             listen: args
                 .listen
                 .or(file.listen)
@@ -166,6 +180,19 @@ impl Config {
             tls,
         })
     }
+}
+
+/// CIDR networks; a bare address means that one host.
+fn parse_networks<'a>(items: impl Iterator<Item = &'a str>) -> anyhow::Result<Vec<ipnet::IpNet>> {
+    items
+        .map(|s| {
+            s.parse::<ipnet::IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    anyhow::anyhow!("--trusted-proxies: {s:?} is not a network (CIDR such as 10.0.0.0/8) or an address")
+                })
+        })
+        .collect()
 }
 
 fn url_ok(u: &str) -> bool {
@@ -240,6 +267,31 @@ mod tests {
         let c = Config::load(&GlobalArgs::default()).unwrap();
         assert_eq!(c.listen.to_string(), "127.0.0.1:8443");
         assert_eq!(c.data_dir, PathBuf::from("castellan-data"));
+    }
+
+    #[test]
+    fn trusted_proxies_from_flag_or_file() {
+        let args = GlobalArgs {
+            trusted_proxies: Some("10.0.0.0/8, 192.168.1.7".into()),
+            ..Default::default()
+        };
+        let c = Config::load(&args).unwrap();
+        assert_eq!(c.trusted_proxies.len(), 2);
+        assert!(c.trusted_proxies[1].contains(&"192.168.1.7".parse::<std::net::IpAddr>().unwrap()));
+        let (_d, p) = write("trusted_proxies = [\"fd00::/8\"]\n");
+        let c = Config::load(&GlobalArgs {
+            config: Some(p),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.trusted_proxies, vec!["fd00::/8".parse::<ipnet::IpNet>().unwrap()]);
+        let err = Config::load(&GlobalArgs {
+            trusted_proxies: Some("10.0.0.0/33".into()),
+            ..Default::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("--trusted-proxies"), "{err}");
     }
 
     #[test]

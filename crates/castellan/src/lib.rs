@@ -171,11 +171,13 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
         client_id: cfg.bootstrap_client_id.clone(),
         client_secret: cfg.bootstrap_client_secret.clone(),
     };
-    control.check_master_key().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let bootstrap = control
         .bootstrap(&opts)
         .await
         .map_err(|e| anyhow::anyhow!("bootstrap: {e}"))?;
+    // After the bootstrap: a node that lost the bootstrap race to a node with another key must
+    // see that node's check value and refuse.
+    control.check_master_key().await.map_err(|e| anyhow::anyhow!("{e}"))?;
     if let Some(creds) = &bootstrap {
         let path = cfg.data_dir.join(BOOTSTRAP_FILE);
         create_private_dir(&cfg.data_dir)?;
@@ -194,7 +196,8 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
     // Other nodes' changes (PostgreSQL) keep this node's configuration snapshots current.
     let follower = tokio::spawn(control.clone().follow_changes());
     let purger = tokio::spawn(purge_periodically(control.clone()));
-    let app = castellan_web::router(castellan_web::AppState::new(control));
+    let app =
+        castellan_web::router(castellan_web::AppState::new(control).with_trusted_proxies(cfg.trusted_proxies.clone()));
     let (tx, rx) = oneshot::channel::<()>();
     let make_service = app.into_make_service_with_connect_info::<SocketAddr>();
     let handle = tokio::spawn(async move {

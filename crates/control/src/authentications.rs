@@ -181,6 +181,7 @@ impl Control {
         req: wire::Authentications,
     ) -> ControlResult<wire::Authentications> {
         let mut server: AuthorizationServer = self.load_server(access, aid).await?;
+        let before = static_usernames(&server.authentications);
         server.authentications = self
             .prepare_methods(
                 &server.tenant_id,
@@ -195,7 +196,27 @@ impl Control {
             .update_server(&server, None)
             .await
             .map_err(|e| crate::servers::not_found_as_server(e, aid))?;
+        // People who can no longer sign in (removed, or their method removed or disabled) lose
+        // their sessions and grants. Until this commits, the protocol engine already refuses
+        // them: it checks the person against the server's current users on every use.
+        let after = static_usernames(&server.authentications);
+        let gone: Vec<String> = before.difference(&after).cloned().collect();
+        if !gone.is_empty() {
+            self.store
+                .end_subjects(&server.tenant_id, &server.id, &gone, self.clock.now())
+                .await?;
+        }
         self.engine.invalidate(&server.tenant_id);
         Ok(Self::methods_view(&server.authentications))
     }
+}
+
+/// Usernames that can sign in with the enabled `static` methods.
+pub(crate) fn static_usernames(methods: &[StoredAuthMethod]) -> std::collections::BTreeSet<String> {
+    methods
+        .iter()
+        .filter(|m| m.method.method == "static" && !m.method.disabled)
+        .filter_map(|m| m.method.static_.as_ref())
+        .flat_map(|s| s.users.iter().map(|u| u.username.clone()))
+        .collect()
 }

@@ -13,6 +13,9 @@ use crate::{Control, ControlError, ControlResult};
 
 pub const MIN_BOOTSTRAP_SECRET_LEN: usize = 16;
 
+/// What the store's key check opens to under the right master key.
+pub(crate) const KEY_CHECK_VALUE: &[u8] = b"castellan master key check";
+
 #[derive(Debug, Clone)]
 pub struct BootstrapOptions {
     pub client_id: String,
@@ -35,6 +38,7 @@ impl Control {
     async fn tenant_seed(&self, tid: &TenantId, name: &str) -> ControlResult<BootstrapSeed> {
         let now = self.clock.now();
         let mut servers = Vec::new();
+        let mut scopes = Vec::new();
         for (id, name, system) in [
             (ADMIN_SERVER, "Admin", true),
             (DEVELOPER_SERVER, "Developer", true),
@@ -58,6 +62,9 @@ impl Control {
                 created_at: now,
                 updated_at: now,
             };
+            if !system {
+                scopes.extend(crate::scopes::standard_scopes(tid, &server.id, now)?);
+            }
             servers.push((server, vec![key]));
         }
         Ok(BootstrapSeed {
@@ -69,7 +76,12 @@ impl Control {
                 created_at: now,
             },
             servers,
+            scopes,
             clients: Vec::new(),
+            key_check: self
+                .master
+                .seal(castellan_domain::seal::KEY_CHECK, KEY_CHECK_VALUE)
+                .map_err(ControlError::internal)?,
         })
     }
 

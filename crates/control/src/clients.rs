@@ -31,13 +31,49 @@ pub const RESPONSE_TYPES: [&str; 7] = [
 const MIN_CLIENT_SECRET_LEN: usize = 16;
 const MAX_LIST: usize = 100;
 
+/// Parses a URL the server will store and later send people or requests to, strictly: WHATWG
+/// parsing (the `url` crate) must give back exactly what was sent, so nothing is normalised away
+/// (`\`, tabs, new lines, `%`-less spaces, upper-case schemes); no control characters, no
+/// backslash, no user information (`http://127.0.0.1\@evil.example/` reads as another host in
+/// many HTTP stacks).
+pub(crate) fn parse_strict_url(field: &str, v: &str) -> ControlResult<url::Url> {
+    let u = parse_safe_url(field, v)?;
+    if u.as_str() != v {
+        return Err(ControlError::invalid(
+            field,
+            format!("is not in canonical form; did you mean {:?}?", u.as_str()),
+        ));
+    }
+    Ok(u)
+}
+
+/// A URL shown to people (logo, home page, policy links): no control characters, spaces,
+/// backslashes or user information, but normalisation by the parser (a trailing `/`) is fine.
+pub(crate) fn parse_safe_url(field: &str, v: &str) -> ControlResult<url::Url> {
+    let bad = |reason: &str| Err(ControlError::invalid(field, reason.to_owned()));
+    if v.len() > 2048 {
+        return bad("must be at most 2048 characters");
+    }
+    if v.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return bad("must not contain spaces or control characters");
+    }
+    if v.contains('\\') {
+        return bad("must not contain a backslash");
+    }
+    let Ok(u) = url::Url::parse(v) else {
+        return bad("must be an absolute URI");
+    };
+    if !u.username().is_empty() || u.password().is_some() {
+        return bad("must not contain user information (user:password@)");
+    }
+    Ok(u)
+}
+
 /// RFC 6749 §3.1.2 and RFC 9700 §4.1: absolute, no fragment; `https`, `http` only on loopback, or a
 /// private-use scheme of a native app (RFC 8252 §7.1, reverse domain name with a dot).
 pub fn check_redirect_uri(field: &str, v: &str) -> ControlResult<()> {
     let bad = |reason: &str| Err(ControlError::invalid(field, reason.to_owned()));
-    let Ok(u) = url::Url::parse(v) else {
-        return bad("must be an absolute URI");
-    };
+    let u = parse_strict_url(field, v)?;
     if u.fragment().is_some() {
         return bad("must not contain a fragment");
     }
@@ -56,20 +92,17 @@ pub fn check_redirect_uri(field: &str, v: &str) -> ControlResult<()> {
 
 /// A URL Castellan itself will fetch: https, or http on loopback only (keeps the server from being
 /// pointed at plain-text or internal hosts).
-fn check_fetch_url(field: &str, v: &str) -> ControlResult<()> {
-    let bad = || {
-        Err(ControlError::invalid(
-            field,
-            "must be an https URL (http only on loopback)",
-        ))
-    };
-    let Ok(u) = url::Url::parse(v) else { return bad() };
+pub(crate) fn check_fetch_url(field: &str, v: &str) -> ControlResult<()> {
+    let u = parse_strict_url(field, v)?;
     match (u.scheme(), u.host()) {
         ("https", Some(_)) => Ok(()),
         ("http", Some(url::Host::Ipv4(ip))) if ip.is_loopback() => Ok(()),
         ("http", Some(url::Host::Ipv6(ip))) if ip.is_loopback() => Ok(()),
         ("http", Some(url::Host::Domain("localhost"))) => Ok(()),
-        _ => bad(),
+        _ => Err(ControlError::invalid(
+            field,
+            "must be an https URL (http only on loopback)",
+        )),
     }
 }
 
@@ -132,6 +165,7 @@ impl Control {
             request_uris: s.request_uris.clone(),
             sector_identifier_uri: s.sector_identifier_uri.clone(),
             userinfo_signed_response_alg: s.userinfo_signed_response_alg.clone(),
+            id_token_signed_response_alg: s.id_token_signed_response_alg.clone(),
             tls_client_auth_subject_dn: s.tls_client_auth.subject_dn.clone(),
             tls_client_auth_san_dns: s.tls_client_auth.san_dns.clone(),
             tls_client_auth_san_uri: s.tls_client_auth.san_uri.clone(),
@@ -152,6 +186,16 @@ impl Control {
         creating: bool,
     ) -> ControlResult<Option<(String, bool)>> {
         apply_request_and_tls_fields(c, &req)?;
+        if let Some(alg) = &req.id_token_signed_response_alg {
+            let own = server.settings.key_type.alg().as_str();
+            if !alg.is_empty() && alg != "RS256" && alg != own {
+                return Err(ControlError::invalid(
+                    "id_token_signed_response_alg",
+                    format!("must be RS256 or {own} (the algorithm of the server's key_type)"),
+                ));
+            }
+            c.settings.id_token_signed_response_alg = (!alg.is_empty()).then(|| alg.clone());
+        }
         if let Some(name) = req.client_name {
             check_name("client_name", &name)?;
             c.name = name;
@@ -468,7 +512,12 @@ impl Control {
         self.client_view(&c)
     }
 
-    /// Deletes a client. System clients (the bootstrap client) cannot be deleted.
+    /// Deletes a client and, in the same transaction, ends everything it was given: its grants,
+    /// refresh tokens, codes and consents go, its recorded access tokens join the revocation list
+    /// (other nodes learn of it through the change feed). Tokens no record names (client
+    /// credentials) stop working because their client is gone from the snapshot, and a client
+    /// re-created with the same id does not revive them (they predate it). System clients (the
+    /// bootstrap client) cannot be deleted.
     pub async fn delete_client(&self, access: &AdminAccess, cid: &str) -> ControlResult<()> {
         let c = self.load_client(access, cid).await?;
         if c.system {
@@ -476,7 +525,7 @@ impl Control {
                 "client {cid} is a system client and cannot be deleted"
             )));
         }
-        if !self.store.delete_client(&c.tenant_id, &c.id).await? {
+        if !self.store.delete_client(&c.tenant_id, &c.id, self.clock.now()).await? {
             return Err(ControlError::NotFound {
                 what: "client",
                 id: cid.to_owned(),

@@ -78,22 +78,33 @@ impl Control {
         Ok(())
     }
 
-    /// Proves the master key opens what the store holds (one sealed server secret), so a node
-    /// started with the wrong key fails at start-up instead of on first use.
+    /// Proves the master key opens what the store holds, so a node started with the wrong key
+    /// fails at start-up instead of on first use. Run it after [`Control::bootstrap`]: nodes
+    /// starting together on an empty store queue on the bootstrap's lock, so by then the store
+    /// holds the check value the first of them sealed, and every other node is held to that key.
+    /// Stores bootstrapped before the check value existed are checked against a sealed server
+    /// secret instead.
     pub async fn check_master_key(&self) -> ControlResult<()> {
+        let refused = || {
+            ControlError::Refused(
+                "the master key does not open this database's secrets: start with the same \
+                 CASTELLAN_MASTER_KEY (or <data-dir>/master.key) that created it"
+                    .into(),
+            )
+        };
+        if let Some(sealed) = self.store.key_check().await? {
+            return match self.master.open(castellan_domain::seal::KEY_CHECK, &sealed) {
+                Ok(v) if v.as_slice() == bootstrap::KEY_CHECK_VALUE => Ok(()),
+                _ => Err(refused()),
+            };
+        }
         let Some(tid) = self.store.list_tenant_ids().await?.into_iter().next() else {
             return Ok(());
         };
         let Some(server) = self.store.list_servers(&tid).await?.into_iter().next() else {
             return Ok(());
         };
-        self.open_server_secrets(&server).map(|_| ()).map_err(|_| {
-            ControlError::Refused(
-                "the master key does not open this database's secrets: start with the same \
-                 CASTELLAN_MASTER_KEY (or <data-dir>/master.key) that created it"
-                    .into(),
-            )
-        })
+        self.open_server_secrets(&server).map(|_| ()).map_err(|_| refused())
     }
 
     /// Forgets revocations and assertion ids whose tokens have expired; run periodically.

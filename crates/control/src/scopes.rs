@@ -1,7 +1,7 @@
 //! Scopes (seed 003 `createScope` and friends). A scope belongs to one server; its name is unique
 //! there and is what clients and tokens carry.
 
-use castellan_domain::{Scope, ScopeId, ServerId};
+use castellan_domain::{Scope, ScopeId, ServerId, TenantId, UnixTime};
 use castellan_store::StoreError;
 use castellan_types as wire;
 
@@ -23,6 +23,58 @@ pub(crate) fn check_scope_name(field: &str, name: &str) -> ControlResult<()> {
         ));
     }
     Ok(())
+}
+
+/// The OpenID Connect scopes (OIDC Core §3.1.2.1, §5.4, §11) every new server starts with, worded
+/// for the consent page. They are ordinary scopes: an admin may edit or delete them.
+pub(crate) const STANDARD_SCOPES: [(&str, &str, &str); 6] = [
+    (
+        "openid",
+        "Sign you in",
+        "Confirm who you are with your account on this server.",
+    ),
+    (
+        "profile",
+        "Your profile",
+        "Your name, username, picture, locale and other basic profile details.",
+    ),
+    (
+        "email",
+        "Your email address",
+        "Your email address and whether it has been verified.",
+    ),
+    ("address", "Your postal address", "The postal address on your account."),
+    (
+        "phone",
+        "Your phone number",
+        "Your phone number and whether it has been verified.",
+    ),
+    (
+        "offline_access",
+        "Stay connected",
+        "Keep access while you are away, until you sign out of the application or revoke it.",
+    ),
+];
+
+/// [`STANDARD_SCOPES`] for a new server.
+pub(crate) fn standard_scopes(tid: &TenantId, aid: &ServerId, now: UnixTime) -> ControlResult<Vec<Scope>> {
+    STANDARD_SCOPES
+        .iter()
+        .map(|(name, display, description)| {
+            Ok(Scope {
+                tenant_id: tid.clone(),
+                server_id: aid.clone(),
+                id: ScopeId::parse(uuid::Uuid::new_v4().simple().to_string()).map_err(ControlError::internal)?,
+                name: (*name).into(),
+                display_name: (*display).into(),
+                description: (*description).into(),
+                developer_policy_id: None,
+                user_policy_id: None,
+                service_id: None,
+                created_at: now,
+            })
+        })
+        .collect()
 }
 
 /// Length limits of a scope's free-text fields.
@@ -180,7 +232,7 @@ impl Control {
         Ok(scope_view(scope))
     }
 
-    /// Deletes the scope and takes it off every client of its server.
+    /// Deletes the scope and takes it off every client of its server, in one transaction.
     pub async fn delete_scope(&self, access: &AdminAccess, id: &str) -> ControlResult<()> {
         let scope = self.load_scope(access, id).await?;
         if !self.store.delete_scope(&scope.tenant_id, &scope.id).await? {
@@ -188,12 +240,6 @@ impl Control {
                 what: "scope",
                 id: id.to_owned(),
             });
-        }
-        for mut c in self.store.list_clients(&scope.tenant_id, &scope.server_id).await? {
-            if c.settings.scopes.contains(&scope.name) {
-                c.settings.scopes.retain(|s| *s != scope.name);
-                self.store.update_client(&c).await?;
-            }
         }
         self.engine.invalidate(access.tenant());
         Ok(())

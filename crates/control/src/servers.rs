@@ -57,8 +57,8 @@ fn parse_ttl(field: &str, v: &str, allow_zero: bool) -> ControlResult<GoDuration
 }
 
 pub(crate) fn check_url(field: &str, v: &str) -> ControlResult<()> {
-    match url::Url::parse(v) {
-        Ok(u) if matches!(u.scheme(), "https" | "http") && u.host().is_some() => Ok(()),
+    match crate::clients::parse_safe_url(field, v)? {
+        u if matches!(u.scheme(), "https" | "http") && u.host().is_some() => Ok(()),
         _ => Err(ControlError::invalid(field, "must be an absolute http(s) URL")),
     }
 }
@@ -183,6 +183,44 @@ impl Control {
             .map_err(ControlError::internal)?
             .map_err(ControlError::internal)?;
         self.seal_key(tid, aid, k, KeyStatus::Current)
+    }
+
+    /// Adds the RS256 key a server signs ID tokens with when its current key is of another
+    /// algorithm (OIDC Discovery §3 makes RS256 mandatory): the one it had, else a new one. Keys of
+    /// an RS256 server need none.
+    async fn with_id_token_key(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        mut keys: Vec<SigningKey>,
+        existing: &[SigningKey],
+    ) -> ControlResult<Vec<SigningKey>> {
+        let kept = existing.iter().find(|k| k.status == KeyStatus::IdToken);
+        // A JWK Set sent back as the API showed it lists the ID-token key as a plain key.
+        keys.retain(|k| k.status != KeyStatus::IdToken && Some(&k.kid) != kept.map(|k| &k.kid));
+        let current_is_rs256 = keys
+            .iter()
+            .any(|k| k.status == KeyStatus::Current && k.alg == SigningAlg::RS256);
+        if current_is_rs256 {
+            return Ok(keys);
+        }
+        // An RS256 key already in the set (the previous signing key of a server that moved away
+        // from rsa, or an imported one) becomes the ID-token key; otherwise the one it had, else
+        // a new one.
+        if let Some(k) = keys.iter_mut().find(|k| k.alg == SigningAlg::RS256) {
+            k.status = KeyStatus::IdToken;
+            return Ok(keys);
+        }
+        let id_key = match kept {
+            Some(k) => k.clone(),
+            None => {
+                let mut k = self.new_key(tid, aid, SigningAlg::RS256).await?;
+                k.status = KeyStatus::IdToken;
+                k
+            }
+        };
+        keys.push(id_key);
+        Ok(keys)
     }
 
     /// Turns a requested JWK Set into stored keys. Keys with private members are imported; a key
@@ -375,6 +413,7 @@ impl Control {
             }
             None => vec![self.new_key(&tid, &id, settings.key_type.alg()).await?],
         };
+        let keys = self.with_id_token_key(&tid, &id, keys, &[]).await?;
         let now = self.clock.now();
         let server = AuthorizationServer {
             secrets_sealed: self.seal_server_secrets(
@@ -394,13 +433,17 @@ impl Control {
             created_at: now,
             updated_at: now,
         };
-        self.store.create_server(&server, &keys).await.map_err(|e| match e {
-            StoreError::Conflict(_) => ControlError::Conflict {
-                what: "authorization server",
-                id: id.to_string(),
-            },
-            e => e.into(),
-        })?;
+        let scopes = crate::scopes::standard_scopes(&tid, &id, now)?;
+        self.store
+            .create_server(&server, &keys, &scopes)
+            .await
+            .map_err(|e| match e {
+                StoreError::Conflict(_) => ControlError::Conflict {
+                    what: "authorization server",
+                    id: id.to_string(),
+                },
+                e => e.into(),
+            })?;
         self.engine.invalidate(&tid);
         self.server_view(&server, &keys)
     }
@@ -469,6 +512,11 @@ impl Control {
             }
             None => None,
         };
+        let new_keys = match new_keys {
+            Some(keys) => Some(self.with_id_token_key(&tid, &sid, keys, &existing).await?),
+            None => None,
+        };
+        let users_before = crate::authentications::static_usernames(&server.authentications);
         if let Some(a) = req.authentications {
             server.authentications = self
                 .prepare_methods(
@@ -486,6 +534,11 @@ impl Control {
             .update_server(&server, new_keys.as_deref())
             .await
             .map_err(|e| not_found_as_server(e, aid))?;
+        let users_after = crate::authentications::static_usernames(&server.authentications);
+        let gone: Vec<String> = users_before.difference(&users_after).cloned().collect();
+        if !gone.is_empty() {
+            self.store.end_subjects(&tid, &sid, &gone, self.clock.now()).await?;
+        }
         self.engine.invalidate(&tid);
         let keys = match new_keys {
             Some(k) => k,

@@ -50,6 +50,7 @@ async fn access_tokens_expire_after_the_servers_ttl() {
     let presented = Presented {
         basic: Some(("bootstrap".into(), secret.clone())),
         form: &form,
+        addr: None,
     };
     let (_, token) = engine.token(&rt, &presented).await.unwrap();
     assert_eq!(token.expires_in, 3600);
@@ -118,6 +119,7 @@ async fn expired_client_secrets_are_refused() {
     let p = Presented {
         basic: Some(("short-lived".into(), "short-lived-secret-0123".into())),
         form: &form,
+        addr: None,
     };
     assert!(engine.token(&rt, &p).await.is_ok());
     clock.advance(100);
@@ -141,12 +143,23 @@ async fn expired_revocations_are_purged() {
             &Presented {
                 basic: basic.clone(),
                 form: &form,
+                addr: None,
             },
         )
         .await
         .unwrap();
     let revoke = Form::new(vec![("token".into(), token.access_token.clone())]).unwrap();
-    engine.revoke(&rt, &Presented { basic, form: &revoke }).await.unwrap();
+    engine
+        .revoke(
+            &rt,
+            &Presented {
+                basic,
+                form: &revoke,
+                addr: None,
+            },
+        )
+        .await
+        .unwrap();
     assert_eq!(
         control.purge_expired().await.unwrap(),
         0,
@@ -179,14 +192,7 @@ async fn flow_setup(control: &Control) -> String {
         .update_authentications(&admin, "default", methods)
         .await
         .unwrap();
-    for name in ["openid", "offline_access"] {
-        let req = castellan_types::ScopeRequest {
-            name: Some(name.into()),
-            authorization_server_id: Some("default".into()),
-            ..Default::default()
-        };
-        control.create_scope(&admin, req).await.unwrap();
-    }
+    // openid and offline_access come with the server.
     let req = castellan_types::ClientRequest {
         client_id: Some("web".into()),
         authorization_server_id: Some("default".into()),
@@ -241,6 +247,7 @@ async fn codes_sessions_interactions_and_refresh_tokens_expire() {
             let p = Presented {
                 basic: Some(("web".into(), secret)),
                 form: &f,
+                addr: None,
             };
             engine.token(&rt, &p).await.map(|(_, t)| t)
         }
@@ -294,6 +301,7 @@ async fn codes_sessions_interactions_and_refresh_tokens_expire() {
     let p = Presented {
         basic: Some(("web".into(), secret.clone())),
         form: &f,
+        addr: None,
     };
     let err = engine.token(&rt, &p).await.unwrap_err();
     assert_eq!(err.code.as_str(), "invalid_grant", "refresh token expired");

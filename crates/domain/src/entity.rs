@@ -84,13 +84,16 @@ impl SigningAlg {
 }
 
 /// Where a key is in its life: `current` signs, `next` is published ahead of rotation,
-/// `rotated` is published until tokens it signed expire.
+/// `rotated` is published until tokens it signed expire. `id_token` is the RS256 key a server
+/// whose `key_type` is not `rsa` keeps for ID tokens (OIDC Discovery §3 requires RS256; OIDC
+/// Dynamic Client Registration §2 makes it the default `id_token_signed_response_alg`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum KeyStatus {
     Current,
     Next,
     Rotated,
+    IdToken,
 }
 
 impl KeyStatus {
@@ -99,6 +102,7 @@ impl KeyStatus {
             Self::Current => "current",
             Self::Next => "next",
             Self::Rotated => "rotated",
+            Self::IdToken => "id_token",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -106,6 +110,7 @@ impl KeyStatus {
             "current" => Some(Self::Current),
             "next" => Some(Self::Next),
             "rotated" => Some(Self::Rotated),
+            "id_token" => Some(Self::IdToken),
             _ => None,
         }
     }
@@ -238,6 +243,9 @@ pub struct ClientSettings {
     pub sector_identifier_uri: Option<String>,
     /// Only `none` (plain JSON userinfo) is accepted today.
     pub userinfo_signed_response_alg: Option<String>,
+    /// How ID tokens for this client are signed (OIDC Dynamic Client Registration §2): `RS256`
+    /// when absent, or the server's own algorithm.
+    pub id_token_signed_response_alg: Option<String>,
     /// RFC 8705 §2.1.2 identity of a `tls_client_auth` client's certificate; kept until mutual TLS
     /// client authentication is offered.
     pub tls_client_auth: TlsClientAuthNames,

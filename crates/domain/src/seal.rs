@@ -18,3 +18,6 @@ pub fn client_secret(tid: &TenantId, cid: &ClientId) -> String {
 pub fn auth_method(tid: &TenantId, aid: &ServerId, method_id: &str) -> String {
     format!("auth-method/{tid}/{aid}/{method_id}")
 }
+
+/// The master-key check value a store keeps from its first bootstrap.
+pub const KEY_CHECK: &str = "key-check";

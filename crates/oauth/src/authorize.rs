@@ -298,6 +298,8 @@ impl Engine {
                 .cloned()
                 .collect(),
         };
+        let mut scopes = scopes;
+        crate::issue::drop_useless_offline_access(rt, &client, &mut scopes);
         let openid = scopes.iter().any(|s| s == "openid");
         if response_type.iter().any(|r| r == "id_token") && !openid {
             return Err(fail(
@@ -463,7 +465,9 @@ impl Engine {
             // `select_account` (OIDC Core §3.1.2.1): the login page is where a person picks the
             // account, so it is asked like `login`.
             let login_ok = !(req.prompts("login") || req.prompts("select_account")) || signed_in;
-            let age_ok = req.max_age.is_none_or(|m| now - s.auth_time <= m);
+            // `max_age=0` asks for a sign-in now (OIDC Core §3.1.2.1), even within the same second
+            // as the last one; only the sign-in this request just made satisfies it.
+            let age_ok = signed_in || req.max_age.is_none_or(|m| m > 0 && now - s.auth_time <= m);
             login_ok && age_ok
         };
         let session = match session {
@@ -487,6 +491,7 @@ impl Engine {
                 let mut next = req.clone();
                 if signed_in {
                     next.prompt.retain(|p| p != "login" && p != "select_account");
+                    next.max_age = None;
                 }
                 return Ok(Step::Consent(self.seal_interaction(rt, &next)?));
             }
@@ -589,6 +594,23 @@ impl Engine {
             let extra =
                 crate::issue::released_claims(rt, castellan_domain::ClaimType::AccessToken, &auth.scopes, &auth.ctx);
             let minted = self.mint(rt, client, &auth.sub, &scope, extra)?;
+            // Recorded as a grant of its own, so that revoking what a person or a client holds
+            // (a removed user, a deleted client) reaches tokens of the implicit flow too.
+            self.store
+                .record_grant(
+                    rt.tenant_id(),
+                    &castellan_store::IssuedTokens {
+                        server_id: rt.id().clone(),
+                        grant_id: random_id(),
+                        client_id: client.id.clone(),
+                        subject: auth.sub.clone(),
+                        access_jti: minted.jti.clone(),
+                        access_expires_at: minted.exp,
+                        refresh: None,
+                        grant_expires_at: minted.exp,
+                    },
+                )
+                .await?;
             params.push(("access_token".into(), minted.token.clone()));
             params.push(("token_type".into(), "Bearer".into()));
             params.push(("expires_in".into(), minted.ttl.to_string()));

@@ -20,6 +20,8 @@ const CLOCK_SKEW: i64 = 30;
 pub struct Presented<'a> {
     pub basic: Option<(String, String)>,
     pub form: &'a Form,
+    /// The caller's address (behind trusted proxies, the forwarded one), for throttling.
+    pub addr: Option<std::net::IpAddr>,
 }
 
 #[derive(Deserialize)]

@@ -13,6 +13,13 @@ pub const AUTH_METHODS: [&str; 5] = [
     "private_key_jwt",
     "none",
 ];
+/// Introspection needs a confidential client: public clients prove nothing (RFC 7662 §2.1).
+const CONFIDENTIAL_AUTH_METHODS: [&str; 4] = [
+    "client_secret_basic",
+    "client_secret_post",
+    "client_secret_jwt",
+    "private_key_jwt",
+];
 const ASSERTION_ALGS: [&str; 4] = ["HS256", "RS256", "PS256", "ES256"];
 
 /// The metadata document (the same at both well-known paths).
@@ -38,6 +45,13 @@ pub fn metadata(rt: &ServerRuntime) -> Value {
         }
     }
     let algs: Vec<&str> = rt.signer.iter().map(|s| s.alg.as_str()).collect();
+    // RS256 first (OIDC Discovery §3 requires it), then the server's own algorithm.
+    let mut id_algs: Vec<&str> = rt.id_signer.iter().map(|s| s.alg.as_str()).collect();
+    for a in &algs {
+        if !id_algs.contains(a) {
+            id_algs.push(a);
+        }
+    }
     let mut claims: Vec<&str> = vec![
         "iss",
         "sub",
@@ -69,7 +83,7 @@ pub fn metadata(rt: &ServerRuntime) -> Value {
         "response_types_supported": response_types,
         "response_modes_supported": ["query", "fragment", "form_post"],
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": algs,
+        "id_token_signing_alg_values_supported": id_algs,
         "claims_supported": claims,
         "claims_parameter_supported": false,
         "request_parameter_supported": false,
@@ -78,7 +92,7 @@ pub fn metadata(rt: &ServerRuntime) -> Value {
         "authorization_response_iss_parameter_supported": true,
         "token_endpoint_auth_methods_supported": AUTH_METHODS,
         "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
-        "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
+        "introspection_endpoint_auth_methods_supported": CONFIDENTIAL_AUTH_METHODS,
         "introspection_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
         "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
         "revocation_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,

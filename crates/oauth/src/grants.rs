@@ -42,6 +42,15 @@ pub(crate) fn check_grant_allowed(rt: &ServerRuntime, client: &Client, grant: &s
     Ok(())
 }
 
+/// The scopes of `granted` that the server still has and the client may still ask for.
+pub(crate) fn current_scopes(rt: &ServerRuntime, client: &Client, granted: &[String]) -> Vec<String> {
+    granted
+        .iter()
+        .filter(|s| rt.scopes.contains_key(s.as_str()) && client.settings.scopes.iter().any(|c| c == *s))
+        .cloned()
+        .collect()
+}
+
 /// RFC 7636 §4.6 with S256 (the only method accepted).
 fn pkce_matches(verifier: &str, challenge: &str) -> bool {
     let well_formed = (43..=128).contains(&verifier.len())
@@ -138,6 +147,14 @@ impl Engine {
             return Err(invalid_grant("the refresh token is invalid, expired or revoked"));
         }
         let mut auth: Authorization = serde_json::from_str(&record.data).map_err(OAuthError::server_error)?;
+        // A person removed from the server (or whose login method was disabled) keeps nothing.
+        if crate::users::static_user_context(&rt.server, &auth.sub).is_none() {
+            return Err(invalid_grant("the user of this grant can no longer sign in"));
+        }
+        // What was granted, less what has been taken away since: scopes deleted from the server
+        // or removed from the client are not granted again.
+        auth.scopes = current_scopes(rt, client, &auth.scopes);
+        crate::issue::drop_useless_offline_access(rt, client, &mut auth.scopes);
         if let Some(requested) = form.get("scope")? {
             // RFC 6749 §6: a subset of what was granted.
             let mut narrowed = Vec::new();

@@ -118,6 +118,20 @@ pub(crate) fn user_claims(rt: &ServerRuntime, auth: &Authorization) -> Map<Strin
     out
 }
 
+/// Whether the client may hold refresh tokens: it and its server have the `refresh_token` grant.
+pub(crate) fn may_refresh(rt: &ServerRuntime, client: &Client) -> bool {
+    client.grant_types.iter().any(|g| g == "refresh_token")
+        && rt.server.settings.grant_types.iter().any(|g| g == "refresh_token")
+}
+
+/// The scopes a person's grant keeps: `offline_access` (OIDC Core §11) only for a client that may
+/// hold refresh tokens; for any other it would promise what can never be redeemed.
+pub(crate) fn drop_useless_offline_access(rt: &ServerRuntime, client: &Client, scopes: &mut Vec<String>) {
+    if !may_refresh(rt, client) {
+        scopes.retain(|s| s != "offline_access");
+    }
+}
+
 /// `at_hash` / `c_hash`: base64url of the left half of the SHA-256 of the value (OIDC Core
 /// §3.3.2.11; every algorithm Castellan signs with is a `*256` one).
 pub(crate) fn half_hash(value: &str) -> String {
@@ -157,9 +171,15 @@ impl Engine {
         access_token: Option<&str>,
         code: Option<&str>,
     ) -> Result<String, OAuthError> {
-        let signer = rt
+        // RS256 unless the client registered the server's own algorithm (OIDC Dynamic Client
+        // Registration §2); servers without an ID-token key sign with their current key.
+        let own = rt
             .signer
             .as_ref()
+            .filter(|s| client.settings.id_token_signed_response_alg.as_deref() == Some(s.alg.as_str()));
+        let signer = own
+            .or(rt.id_signer.as_ref())
+            .or(rt.signer.as_ref())
             .ok_or_else(|| OAuthError::server_error("the server has no usable signing key"))?;
         let now = self.clock.now();
         let claims = IdClaims {
@@ -180,9 +200,9 @@ impl Engine {
     }
 
     /// The token response of the code, refresh and password grants: an access token, a refresh
-    /// token when `offline_access` is granted or the client has the `refresh_token` grant (and
-    /// the server allows it), an id_token when `openid` is granted. Returns what to record under
-    /// the grant.
+    /// token when the client has the `refresh_token` grant and the server allows it (a token the
+    /// client could never redeem is never issued), an id_token when `openid` is granted. Returns
+    /// what to record under the grant.
     pub(crate) fn issue(
         &self,
         rt: &ServerRuntime,
@@ -196,9 +216,7 @@ impl Engine {
         let extra = released_claims(rt, ClaimType::AccessToken, &auth.scopes, &auth.ctx);
         let Minted { token, jti, exp, ttl } = self.mint(rt, client, &auth.sub, &scope, extra)?;
         let settings = &rt.server.settings;
-        let wants_refresh = auth.has_scope("offline_access") || client.grant_types.iter().any(|g| g == "refresh_token");
-        let may_refresh = settings.grant_types.iter().any(|g| g == "refresh_token");
-        let (refresh_token, refresh) = if wants_refresh && may_refresh {
+        let (refresh_token, refresh) = if may_refresh(rt, client) {
             let t = random_token();
             let record = RefreshRecord {
                 server_id: rt.id().clone(),

@@ -91,6 +91,11 @@ impl Engine {
         if r.expires_at <= self.clock.now() {
             return Ok(None);
         }
+        // A person removed from the server (or whose login method was disabled) is signed out
+        // at once, on every node, even before their stored sessions are deleted.
+        if crate::users::static_user_context(&rt.server, &r.subject).is_none() {
+            return Ok(None);
+        }
         let ctx = serde_json::from_str(&r.data).unwrap_or_default();
         Ok(Some(Session {
             id_hash: r.id_hash,
@@ -101,15 +106,17 @@ impl Engine {
         }))
     }
 
-    /// Signs a `static` user in: checks the password (argon2id, the same work for unknown users),
-    /// throttles failures, and creates a session. Returns the cookie value and the session.
-    pub async fn login(
+    /// Checks a `static` user's password, throttled: the one place a password is checked (login
+    /// page and password grant), so five failures per username or twenty per address within
+    /// fifteen minutes lock both. argon2id runs with the same work for unknown users. Returns the
+    /// user's authentication context.
+    pub(crate) async fn check_password(
         &self,
         rt: &ServerRuntime,
         username: &str,
         password: &str,
         addr: Option<IpAddr>,
-    ) -> Result<(String, Session), LoginError> {
+    ) -> Result<Map<String, Value>, LoginError> {
         let now = self.clock.now();
         let user_key = format!("u/{}/{}/{username}", rt.tenant_id(), rt.id());
         let addr_key = addr.map(|a| format!("a/{a}"));
@@ -138,6 +145,20 @@ impl Engine {
             return Err(LoginError::Invalid);
         };
         self.throttle.clear(&user_key);
+        Ok(ctx)
+    }
+
+    /// Signs a `static` user in: checks the password ([`Engine::check_password`]) and creates a
+    /// session. Returns the cookie value and the session.
+    pub async fn login(
+        &self,
+        rt: &ServerRuntime,
+        username: &str,
+        password: &str,
+        addr: Option<IpAddr>,
+    ) -> Result<(String, Session), LoginError> {
+        let ctx = self.check_password(rt, username, password, addr).await?;
+        let now = self.clock.now();
         let cookie = random_token();
         let session = Session {
             id_hash: token_hash(&cookie),

@@ -30,7 +30,12 @@ pub struct Signer {
 pub struct ServerRuntime {
     pub server: AuthorizationServer,
     pub issuer: String,
-    pub signer: Option<Signer>,
+    pub signer: Option<Arc<Signer>>,
+    /// The RS256 key ID tokens are signed with unless a client asked for the server's own
+    /// algorithm: the signer itself on an RS256 server, else the server's `id_token` key. Servers
+    /// created before ID-token keys existed have none until their keys next change (then ID tokens
+    /// use `signer`).
+    pub id_signer: Option<Arc<Signer>>,
     /// Published keys (current, next, rotated), public members only.
     pub jwks: Jwks,
     pub clients: HashMap<ClientId, Arc<Client>>,
@@ -143,26 +148,33 @@ impl Snapshots {
         let mut servers = HashMap::new();
         for server in store.list_servers(tid).await? {
             let keys = store.list_keys(tid, &server.id).await?;
-            let signer = keys.iter().find(|k| k.status == KeyStatus::Current).and_then(|k| {
+            let open = |k: &castellan_domain::SigningKey| {
                 let opened = master.open(&seal::server_key(tid, &server.id, &k.kid), &k.private_sealed);
                 match opened.ok().and_then(|der| LoadedKey::from_pkcs8(k.alg, &der).ok()) {
-                    Some(key) => Some(Signer {
+                    Some(key) => Some(Arc::new(Signer {
                         at_header: encode_header(k.alg, &k.kid, "at+jwt"),
                         id_header: encode_header(k.alg, &k.kid, "JWT"),
                         kid: k.kid.clone(),
                         alg: k.alg,
                         key,
-                    }),
+                    })),
                     None => {
                         tracing::error!(tenant = %tid, server = %server.id, kid = %k.kid,
                             "cannot open the signing key (was the master key changed?)");
                         None
                     }
                 }
-            });
+            };
+            let current = keys.iter().find(|k| k.status == KeyStatus::Current);
+            let signer = current.and_then(open);
+            let id_signer = match current {
+                Some(k) if k.alg == SigningAlg::RS256 => signer.clone(),
+                _ => keys.iter().find(|k| k.status == KeyStatus::IdToken).and_then(open),
+            };
             let runtime = ServerRuntime {
                 issuer: format!("{public_url}/{tid}/{}", server.id),
                 signer,
+                id_signer,
                 jwks: Jwks {
                     keys: keys.iter().map(|k| k.public_jwk.clone()).collect(),
                 },

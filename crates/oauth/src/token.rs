@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::grants::check_grant_allowed;
 use crate::snapshot::ServerRuntime;
-use crate::{Engine, ErrorCode, Form, OAuthError, Presented};
+use crate::{Engine, ErrorCode, Form, LoginError, OAuthError, Presented};
 
 /// The claims of an access token (RFC 9068 §2.2) plus Castellan's `tid`/`aid`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -130,7 +130,7 @@ impl Engine {
                 Ok((client, resp))
             }
             "password" => {
-                let resp = self.password(rt, &client, p.form).await?;
+                let resp = self.password(rt, &client, p).await?;
                 Ok((client, resp))
             }
             "authorization_code" => {
@@ -183,20 +183,38 @@ impl Engine {
     /// RFC 6749 §4.3 for the server's `static` users (seed 003 lists the grant; RFC 9700 §2.4
     /// advises against it, so a server must enable it explicitly). The access token's subject is
     /// the user; claims of type `access_token` are released from the user's authentication context.
-    async fn password(&self, rt: &ServerRuntime, client: &Client, form: &Form) -> Result<TokenResponse, OAuthError> {
+    async fn password(
+        &self,
+        rt: &ServerRuntime,
+        client: &Client,
+        p: &Presented<'_>,
+    ) -> Result<TokenResponse, OAuthError> {
         check_grant_allowed(rt, client, "password")?;
+        let form = p.form;
         let username = form.require("username")?;
         let password = form.require("password")?;
-        if username.len() > 256 || password.len() > 1024 {
-            return Err(OAuthError::new(ErrorCode::InvalidGrant, "invalid username or password"));
-        }
-        let granted = granted_scopes(rt, client, form)?;
-        let Some(ctx) = crate::users::verify_static_user(&rt.server, username, password).await else {
-            return Err(OAuthError::new(ErrorCode::InvalidGrant, "invalid username or password"));
+        let mut scopes: Vec<String> = granted_scopes(rt, client, form)?
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        crate::issue::drop_useless_offline_access(rt, client, &mut scopes);
+        // The same throttle as the login page: five failures per username, twenty per address.
+        let ctx = match self.check_password(rt, username, password, p.addr).await {
+            Ok(ctx) => ctx,
+            Err(LoginError::Throttled(wait)) => {
+                return Err(OAuthError::new(
+                    ErrorCode::InvalidGrant,
+                    format!("too many failed sign-ins; try again in {wait} seconds"),
+                ));
+            }
+            Err(LoginError::Invalid) => {
+                return Err(OAuthError::new(ErrorCode::InvalidGrant, "invalid username or password"));
+            }
+            Err(LoginError::Unavailable(e)) => return Err(e),
         };
         let auth = crate::issue::Authorization {
             sub: username.to_owned(),
-            scopes: granted.iter().map(|s| s.to_string()).collect(),
+            scopes,
             auth_time: self.clock.now(),
             ctx,
             nonce: None,
@@ -272,6 +290,16 @@ impl Engine {
         if claims.exp <= now || claims.nbf > now + 30 {
             return Ok(None);
         }
+        // The client must still exist, and be the one the token was issued to: a client deleted
+        // (and perhaps re-created with the same id) or a server re-created since does not revive
+        // tokens issued before.
+        let client = castellan_domain::ClientId::parse(&claims.client_id)
+            .ok()
+            .and_then(|id| rt.clients.get(&id));
+        match client {
+            Some(c) if c.created_at <= claims.iat && rt.server.created_at <= claims.iat => {}
+            _ => return Ok(None),
+        }
         if rt
             .revoked
             .read()
@@ -308,6 +336,9 @@ impl Engine {
             // Identified by its id alone, a public client proves nothing: anyone could read tokens.
             return Err(OAuthError::invalid_client("public clients may not introspect tokens"));
         }
+        if !token.contains('.') {
+            return self.introspect_refresh(rt, token).await;
+        }
         Ok(match self.verify_access_token(rt, token).await? {
             Some(c) => {
                 let mut v = serde_json::to_value(&c).map_err(OAuthError::server_error)?;
@@ -317,6 +348,43 @@ impl Engine {
             }
             None => serde_json::json!({"active": false}),
         })
+    }
+
+    /// RFC 7662 §2.2 for a refresh token: active while unused, unexpired, its grant unrevoked, its
+    /// client present and its person still able to sign in.
+    async fn introspect_refresh(&self, rt: &ServerRuntime, token: &str) -> Result<serde_json::Value, OAuthError> {
+        let inactive = serde_json::json!({"active": false});
+        if token.len() > 128 {
+            return Ok(inactive);
+        }
+        let hash = castellan_jose::token_hash(token);
+        let Some(r) = self.store.get_refresh(rt.tenant_id(), rt.id(), &hash).await? else {
+            return Ok(inactive);
+        };
+        if r.used || r.grant_revoked || r.expires_at <= self.clock.now() {
+            return Ok(inactive);
+        }
+        let Some(client) = rt.clients.get(&r.client_id) else {
+            return Ok(inactive);
+        };
+        let Ok(auth) = serde_json::from_str::<crate::issue::Authorization>(&r.data) else {
+            return Ok(inactive);
+        };
+        if crate::users::static_user_context(&rt.server, &auth.sub).is_none() {
+            return Ok(inactive);
+        }
+        let scope = crate::grants::current_scopes(rt, client, &auth.scopes).join(" ");
+        Ok(serde_json::json!({
+            "active": true,
+            "token_type": "refresh_token",
+            "scope": scope,
+            "client_id": r.client_id.as_str(),
+            "sub": auth.sub,
+            "exp": r.expires_at,
+            "iss": rt.issuer,
+            "tid": rt.tenant_id().as_str(),
+            "aid": rt.id().as_str(),
+        }))
     }
 
     /// `POST /oauth2/revoke` (RFC 7009). Unknown or invalid tokens are not an error (§2.2); a token

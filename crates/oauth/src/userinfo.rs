@@ -32,12 +32,20 @@ impl Engine {
                 "the access token is invalid or expired",
             ));
         };
-        let scopes: Vec<String> = claims
+        let granted: Vec<String> = claims
             .scope
             .split(' ')
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
             .collect();
+        // Claims are released only for scopes the server and the client still have.
+        let scopes = match castellan_domain::ClientId::parse(&claims.client_id)
+            .ok()
+            .and_then(|id| rt.clients.get(&id))
+        {
+            Some(client) => crate::grants::current_scopes(rt, client, &granted),
+            None => Vec::new(),
+        };
         if !scopes.iter().any(|s| s == "openid") {
             return Err(OAuthError::new(
                 ErrorCode::InsufficientScope,

@@ -285,4 +285,51 @@ impl FlowStore for PostgresStore {
             .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
     }
+
+    async fn end_subjects(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        subjects: &[String],
+        now: UnixTime,
+    ) -> StoreResult<Vec<String>> {
+        let mut tx = self.tx().await?;
+        let live: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT t.jti, EXTRACT(EPOCH FROM t.expires_at)::bigint FROM grant_tokens t JOIN grants g \
+             ON g.tenant_id = t.tenant_id AND g.server_id = t.server_id AND g.id = t.grant_id \
+             WHERE g.tenant_id = $1 AND g.server_id = $2 AND g.subject = ANY($3) AND t.expires_at > to_timestamp($4)",
+        )
+        .bind(tid.as_str())
+        .bind(aid.as_str())
+        .bind(subjects)
+        .bind(now as f64)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        for (jti, exp) in &live {
+            insert_revocation(&mut tx, tid, aid, jti, *exp).await?;
+        }
+        sqlx::query("UPDATE grants SET revoked = TRUE WHERE tenant_id = $1 AND server_id = $2 AND subject = ANY($3)")
+            .bind(tid.as_str())
+            .bind(aid.as_str())
+            .bind(subjects)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        for table in ["sessions", "consents"] {
+            sqlx::query(&format!(
+                "DELETE FROM {table} WHERE tenant_id = $1 AND server_id = $2 AND subject = ANY($3)"
+            ))
+            .bind(tid.as_str())
+            .bind(aid.as_str())
+            .bind(subjects)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        }
+        // Other nodes keep revocations in their snapshots.
+        notify(&mut tx, tid).await?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(live.into_iter().map(|(j, _)| j).collect())
+    }
 }

@@ -233,3 +233,14 @@ pub fn session_from(r: SessionRow) -> Result<castellan_store::SessionRecord, Sto
         expires_at: r.5,
     })
 }
+
+/// A client's stored settings without scope `name`; `None` when it did not have it (nothing to
+/// write). Used when a scope is deleted.
+pub fn without_scope(metadata: &str, name: &str) -> Result<Option<String>, StoreError> {
+    let mut settings: castellan_domain::ClientSettings = from_json(metadata)?;
+    if !settings.scopes.iter().any(|s| s == name) {
+        return Ok(None);
+    }
+    settings.scopes.retain(|s| s != name);
+    to_json(&settings).map(Some)
+}

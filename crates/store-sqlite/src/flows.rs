@@ -282,4 +282,53 @@ impl FlowStore for SqliteStore {
             .map_err(map_err)?;
         Ok(r.rows_affected() == 1)
     }
+
+    async fn end_subjects(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        subjects: &[String],
+        now: UnixTime,
+    ) -> StoreResult<Vec<String>> {
+        let mut tx = self.write_tx().await?;
+        let mut revoked = Vec::new();
+        for subject in subjects {
+            let live: Vec<(String, i64)> = sqlx::query_as(
+                "SELECT t.jti, t.expires_at FROM grant_tokens t JOIN grants g \
+                 ON g.tenant_id = t.tenant_id AND g.server_id = t.server_id AND g.id = t.grant_id \
+                 WHERE g.tenant_id = ? AND g.server_id = ? AND g.subject = ? AND t.expires_at > ?",
+            )
+            .bind(tid.as_str())
+            .bind(aid.as_str())
+            .bind(subject)
+            .bind(now)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            for (jti, exp) in live {
+                insert_revocation(&mut *tx, tid, aid, &jti, exp).await?;
+                revoked.push(jti);
+            }
+            sqlx::query("UPDATE grants SET revoked = 1 WHERE tenant_id = ? AND server_id = ? AND subject = ?")
+                .bind(tid.as_str())
+                .bind(aid.as_str())
+                .bind(subject)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            for table in ["sessions", "consents"] {
+                sqlx::query(&format!(
+                    "DELETE FROM {table} WHERE tenant_id = ? AND server_id = ? AND subject = ?"
+                ))
+                .bind(tid.as_str())
+                .bind(aid.as_str())
+                .bind(subject)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            }
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(revoked)
+    }
 }

@@ -173,9 +173,12 @@ impl ServerStore for SqliteStore {
         .await
     }
 
-    async fn create_server(&self, s: &AuthorizationServer, keys: &[SigningKey]) -> StoreResult<()> {
+    async fn create_server(&self, s: &AuthorizationServer, keys: &[SigningKey], scopes: &[Scope]) -> StoreResult<()> {
         let mut tx = self.write_tx().await?;
         insert_server(&mut tx, s, keys).await?;
+        for sc in scopes {
+            insert_scope(&mut *tx, sc).await?;
+        }
         tx.commit().await.map_err(map_err)
     }
 
@@ -277,13 +280,38 @@ impl ClientStore for SqliteStore {
         Ok(())
     }
 
-    async fn delete_client(&self, tid: &TenantId, cid: &ClientId) -> StoreResult<bool> {
+    async fn delete_client(&self, tid: &TenantId, cid: &ClientId, now: UnixTime) -> StoreResult<bool> {
+        let mut tx = self.write_tx().await?;
+        let live: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT t.server_id, t.jti, t.expires_at FROM grant_tokens t JOIN grants g \
+             ON g.tenant_id = t.tenant_id AND g.server_id = t.server_id AND g.id = t.grant_id \
+             WHERE g.tenant_id = ? AND g.client_id = ? AND t.expires_at > ?",
+        )
+        .bind(tid.as_str())
+        .bind(cid.as_str())
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        for (aid, jti, exp) in &live {
+            insert_revocation(&mut *tx, tid, &ServerId::parse(aid).map_err(corrupt)?, jti, *exp).await?;
+        }
+        // Grants take their refresh tokens and token records with them (ON DELETE CASCADE).
+        for table in ["grants", "auth_codes", "consents"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE tenant_id = ? AND client_id = ?"))
+                .bind(tid.as_str())
+                .bind(cid.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
         let r = sqlx::query("DELETE FROM clients WHERE tenant_id = ? AND id = ?")
             .bind(tid.as_str())
             .bind(cid.as_str())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
         Ok(r.rows_affected() > 0)
     }
 
@@ -320,27 +348,7 @@ impl ScopeStore for SqliteStore {
     }
 
     async fn create_scope(&self, sc: &Scope) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO scopes (tenant_id, id, server_id, name, display_name, description, developer_policy_id, \
-             user_policy_id, service_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(sc.tenant_id.as_str())
-        .bind(sc.id.as_str())
-        .bind(sc.server_id.as_str())
-        .bind(&sc.name)
-        .bind(&sc.display_name)
-        .bind(&sc.description)
-        .bind(&sc.developer_policy_id)
-        .bind(&sc.user_policy_id)
-        .bind(&sc.service_id)
-        .bind(sc.created_at)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| match map_err(e) {
-            StoreError::NotFound(_) => StoreError::NotFound(format!("authorization server {}", sc.server_id)),
-            e => e,
-        })?;
-        Ok(())
+        insert_scope(&self.pool, sc).await
     }
 
     async fn update_scope(&self, sc: &Scope) -> StoreResult<()> {
@@ -366,13 +374,43 @@ impl ScopeStore for SqliteStore {
     }
 
     async fn delete_scope(&self, tid: &TenantId, id: &ScopeId) -> StoreResult<bool> {
-        let r = sqlx::query("DELETE FROM scopes WHERE tenant_id = ? AND id = ?")
+        let mut tx = self.write_tx().await?;
+        let scope: Option<(String, String)> =
+            sqlx::query_as("SELECT server_id, name FROM scopes WHERE tenant_id = ? AND id = ?")
+                .bind(tid.as_str())
+                .bind(id.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        let Some((server_id, name)) = scope else {
+            return Ok(false);
+        };
+        sqlx::query("DELETE FROM scopes WHERE tenant_id = ? AND id = ?")
             .bind(tid.as_str())
             .bind(id.as_str())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(map_err)?;
-        Ok(r.rows_affected() > 0)
+        let clients: Vec<(String, String)> =
+            sqlx::query_as("SELECT id, metadata FROM clients WHERE tenant_id = ? AND server_id = ?")
+                .bind(tid.as_str())
+                .bind(&server_id)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        for (cid, metadata) in clients {
+            if let Some(updated) = without_scope(&metadata, &name)? {
+                sqlx::query("UPDATE clients SET metadata = ? WHERE tenant_id = ? AND id = ?")
+                    .bind(updated)
+                    .bind(tid.as_str())
+                    .bind(&cid)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?;
+            }
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(true)
     }
 }
 
@@ -557,6 +595,14 @@ impl Store for SqliteStore {
         tx.commit().await.map_err(map_err)
     }
 
+    async fn key_check(&self) -> StoreResult<Option<Vec<u8>>> {
+        let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT value FROM meta WHERE name = 'key_check'")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(row.map(|(v,)| v))
+    }
+
     async fn bootstrap(&self, seed: &BootstrapSeed) -> StoreResult<bool> {
         let mut tx = self.write_tx().await?;
         let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tenants")
@@ -577,9 +623,18 @@ async fn insert_seed(tx: &mut Transaction<'static, Sqlite>, seed: &BootstrapSeed
     for (server, keys) in &seed.servers {
         insert_server(tx, server, keys).await?;
     }
+    for scope in &seed.scopes {
+        insert_scope(&mut **tx, scope).await?;
+    }
     for client in &seed.clients {
         insert_client(tx, client).await?;
     }
+    // Only the first seed's check is kept: every tenant's secrets are sealed with the same key.
+    sqlx::query("INSERT INTO meta (name, value) VALUES ('key_check', ?) ON CONFLICT DO NOTHING")
+        .bind(&seed.key_check)
+        .execute(&mut **tx)
+        .await
+        .map_err(map_err)?;
     Ok(())
 }
 
@@ -681,6 +736,31 @@ async fn insert_client(tx: &mut Transaction<'static, Sqlite>, c: &Client) -> Sto
     .map_err(|e| match map_err(e) {
         StoreError::Conflict(_) => StoreError::Conflict(format!("client {}", c.id)),
         StoreError::NotFound(_) => StoreError::NotFound(format!("authorization server {}", c.server_id)),
+        e => e,
+    })?;
+    Ok(())
+}
+
+/// Inserts a scope; `NotFound` names the server when it does not exist.
+async fn insert_scope<'e>(exec: impl sqlx::Executor<'e, Database = Sqlite>, sc: &Scope) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO scopes (tenant_id, id, server_id, name, display_name, description, developer_policy_id, \
+             user_policy_id, service_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(sc.tenant_id.as_str())
+    .bind(sc.id.as_str())
+    .bind(sc.server_id.as_str())
+    .bind(&sc.name)
+    .bind(&sc.display_name)
+    .bind(&sc.description)
+    .bind(&sc.developer_policy_id)
+    .bind(&sc.user_policy_id)
+    .bind(&sc.service_id)
+    .bind(sc.created_at)
+    .execute(exec)
+    .await
+    .map_err(|e| match map_err(e) {
+        StoreError::NotFound(_) => StoreError::NotFound(format!("authorization server {}", sc.server_id)),
         e => e,
     })?;
     Ok(())

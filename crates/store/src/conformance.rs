@@ -85,7 +85,9 @@ fn seed(t: &str) -> BootstrapSeed {
             (server(t, "admin"), vec![key("k-admin")]),
             (server(t, "default"), vec![key("k-default")]),
         ],
+        scopes: vec![scope(t, "default", "s-openid", "openid")],
         clients: vec![client(t, "admin", "bootstrap")],
+        key_check: format!("check-{t}").into_bytes(),
     }
 }
 
@@ -109,6 +111,9 @@ where
     codes_are_redeemed_once(make().await).await;
     refresh_tokens_rotate_once_and_grants_revoke_everything(make().await).await;
     consents_and_sessions(make().await).await;
+    deleting_a_client_ends_what_it_was_given(make().await).await;
+    ending_subjects_revokes_their_grants_and_sessions(make().await).await;
+    deleting_a_scope_takes_it_off_clients(make().await).await;
 }
 
 pub fn claim(t: &str, a: &str, id: &str, name: &str, ty: ClaimType) -> Claim {
@@ -127,8 +132,8 @@ pub fn claim(t: &str, a: &str, id: &str, name: &str, ty: ClaimType) -> Claim {
 pub async fn claims_round_trip(store: Arc<dyn Store>) {
     store.create_tenant(&tenant("a")).await.unwrap();
     store.create_tenant(&tenant("b")).await.unwrap();
-    store.create_server(&server("a", "s1"), &[]).await.unwrap();
-    store.create_server(&server("b", "s1"), &[]).await.unwrap();
+    store.create_server(&server("a", "s1"), &[], &[]).await.unwrap();
+    store.create_server(&server("b", "s1"), &[], &[]).await.unwrap();
     let c1 = claim("a", "s1", "1", "email", ClaimType::IdToken);
     store.create_claim(&c1).await.unwrap();
     assert_eq!(store.get_claim(&tid("a"), &c1.id).await.unwrap(), Some(c1.clone()));
@@ -197,6 +202,7 @@ pub async fn claims_round_trip(store: Arc<dyn Store>) {
 
 pub async fn bootstrap_writes_once(store: Arc<dyn Store>) {
     store.ping().await.unwrap();
+    assert_eq!(store.key_check().await.unwrap(), None);
     assert!(
         store.bootstrap(&seed("default")).await.unwrap(),
         "first bootstrap writes"
@@ -205,7 +211,17 @@ pub async fn bootstrap_writes_once(store: Arc<dyn Store>) {
         !store.bootstrap(&seed("other")).await.unwrap(),
         "second bootstrap writes nothing"
     );
-    assert_eq!(store.list_tenant_ids().await.unwrap(), vec![tid("default")]);
+    assert_eq!(
+        store.key_check().await.unwrap(),
+        Some(b"check-default".to_vec()),
+        "the first bootstrap's key check is kept"
+    );
+    store.create_tenant_seeded(&seed("third")).await.unwrap();
+    assert_eq!(store.key_check().await.unwrap(), Some(b"check-default".to_vec()));
+    assert_eq!(
+        store.list_tenant_ids().await.unwrap(),
+        vec![tid("default"), tid("third")]
+    );
     let servers = store.list_servers(&tid("default")).await.unwrap();
     assert_eq!(
         servers.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
@@ -214,6 +230,10 @@ pub async fn bootstrap_writes_once(store: Arc<dyn Store>) {
     assert_eq!(
         store.list_keys(&tid("default"), &aid("admin")).await.unwrap(),
         vec![key("k-admin")]
+    );
+    assert_eq!(
+        store.list_scopes(&tid("default"), &aid("default")).await.unwrap(),
+        vec![scope("default", "default", "s-openid", "openid")]
     );
     let c = store
         .get_client(&tid("default"), &ClientId::parse("bootstrap").unwrap())
@@ -267,10 +287,10 @@ pub async fn servers_round_trip(store: Arc<dyn Store>) {
     s.settings.key_type = KeyType::Ecdsa;
     s.settings.access_token_ttl = GoDuration::from_secs(90);
     s.settings.profiles = vec!["fapi_rw".into()];
-    store.create_server(&s, &[key("k1")]).await.unwrap();
+    store.create_server(&s, &[key("k1")], &[]).await.unwrap();
     assert_eq!(store.get_server(&tid("a"), &aid("s1")).await.unwrap(), Some(s.clone()));
     assert!(matches!(
-        store.create_server(&s, &[key("k2")]).await,
+        store.create_server(&s, &[key("k2")], &[]).await,
         Err(StoreError::Conflict(_))
     ));
     assert_eq!(
@@ -279,10 +299,10 @@ pub async fn servers_round_trip(store: Arc<dyn Store>) {
         "failed create wrote nothing"
     );
     assert!(matches!(
-        store.create_server(&server("ghost", "s1"), &[]).await,
+        store.create_server(&server("ghost", "s1"), &[], &[]).await,
         Err(StoreError::NotFound(_))
     ));
-    store.create_server(&server("a", "s0"), &[]).await.unwrap();
+    store.create_server(&server("a", "s0"), &[], &[]).await.unwrap();
     let ids: Vec<_> = store
         .list_servers(&tid("a"))
         .await
@@ -295,7 +315,10 @@ pub async fn servers_round_trip(store: Arc<dyn Store>) {
 
 pub async fn server_update_replaces_keys_only_when_given(store: Arc<dyn Store>) {
     store.create_tenant(&tenant("a")).await.unwrap();
-    store.create_server(&server("a", "s1"), &[key("k1")]).await.unwrap();
+    store
+        .create_server(&server("a", "s1"), &[key("k1")], &[])
+        .await
+        .unwrap();
     let mut s = server("a", "s1");
     s.name = "New name".into();
     s.updated_at += 10;
@@ -319,7 +342,10 @@ pub async fn server_update_replaces_keys_only_when_given(store: Arc<dyn Store>) 
 
 pub async fn deleting_a_server_deletes_what_is_under_it(store: Arc<dyn Store>) {
     store.create_tenant(&tenant("a")).await.unwrap();
-    store.create_server(&server("a", "s1"), &[key("k1")]).await.unwrap();
+    store
+        .create_server(&server("a", "s1"), &[key("k1")], &[])
+        .await
+        .unwrap();
     store.create_client(&client("a", "s1", "c1")).await.unwrap();
     assert!(store.delete_server(&tid("a"), &aid("s1")).await.unwrap());
     assert!(!store.delete_server(&tid("a"), &aid("s1")).await.unwrap());
@@ -333,17 +359,23 @@ pub async fn deleting_a_server_deletes_what_is_under_it(store: Arc<dyn Store>) {
         None
     );
     // A server re-created under the same id starts empty.
-    store.create_server(&server("a", "s1"), &[]).await.unwrap();
+    store.create_server(&server("a", "s1"), &[], &[]).await.unwrap();
     assert!(store.list_clients(&tid("a"), &aid("s1")).await.unwrap().is_empty());
 }
 
 pub async fn tenants_are_isolated(store: Arc<dyn Store>) {
     store.create_tenant(&tenant("a")).await.unwrap();
     store.create_tenant(&tenant("b")).await.unwrap();
-    store.create_server(&server("a", "s1"), &[key("ka")]).await.unwrap();
+    store
+        .create_server(&server("a", "s1"), &[key("ka")], &[])
+        .await
+        .unwrap();
     store.create_client(&client("a", "s1", "c1")).await.unwrap();
     // The same ids may exist in another tenant, and stay apart.
-    store.create_server(&server("b", "s1"), &[key("kb")]).await.unwrap();
+    store
+        .create_server(&server("b", "s1"), &[key("kb")], &[])
+        .await
+        .unwrap();
     assert_eq!(store.list_keys(&tid("b"), &aid("s1")).await.unwrap(), vec![key("kb")]);
     assert_eq!(
         store
@@ -363,8 +395,8 @@ pub async fn tenants_are_isolated(store: Arc<dyn Store>) {
 
 pub async fn clients_round_trip(store: Arc<dyn Store>) {
     store.create_tenant(&tenant("a")).await.unwrap();
-    store.create_server(&server("a", "s1"), &[]).await.unwrap();
-    store.create_server(&server("a", "s2"), &[]).await.unwrap();
+    store.create_server(&server("a", "s1"), &[], &[]).await.unwrap();
+    store.create_server(&server("a", "s2"), &[], &[]).await.unwrap();
     store.create_client(&client("a", "s1", "c1")).await.unwrap();
     store.create_client(&client("a", "s2", "c2")).await.unwrap();
     assert!(matches!(
@@ -396,8 +428,8 @@ pub async fn clients_round_trip(store: Arc<dyn Store>) {
         store.update_client(&client("a", "s1", "ghost")).await,
         Err(StoreError::NotFound(_))
     ));
-    assert!(store.delete_client(&tid("a"), &c1.id).await.unwrap());
-    assert!(!store.delete_client(&tid("a"), &c1.id).await.unwrap());
+    assert!(store.delete_client(&tid("a"), &c1.id, 100).await.unwrap());
+    assert!(!store.delete_client(&tid("a"), &c1.id, 100).await.unwrap());
     assert_eq!(store.get_client(&tid("a"), &c1.id).await.unwrap(), None);
 }
 
@@ -419,9 +451,9 @@ pub fn scope(t: &str, a: &str, id: &str, name: &str) -> Scope {
 pub async fn scopes_round_trip(store: Arc<dyn Store>) {
     store.create_tenant(&tenant("a")).await.unwrap();
     store.create_tenant(&tenant("b")).await.unwrap();
-    store.create_server(&server("a", "s1"), &[]).await.unwrap();
-    store.create_server(&server("a", "s2"), &[]).await.unwrap();
-    store.create_server(&server("b", "s1"), &[]).await.unwrap();
+    store.create_server(&server("a", "s1"), &[], &[]).await.unwrap();
+    store.create_server(&server("a", "s2"), &[], &[]).await.unwrap();
+    store.create_server(&server("b", "s1"), &[], &[]).await.unwrap();
     store.create_scope(&scope("a", "s1", "1", "read")).await.unwrap();
     assert_eq!(
         store.get_scope(&tid("a"), &ScopeId::parse("1").unwrap()).await.unwrap(),
@@ -472,8 +504,8 @@ pub async fn scopes_round_trip(store: Arc<dyn Store>) {
 
 pub async fn revocations_and_assertion_ids(store: Arc<dyn Store>) {
     store.create_tenant(&tenant("a")).await.unwrap();
-    store.create_server(&server("a", "s1"), &[]).await.unwrap();
-    store.create_server(&server("a", "s2"), &[]).await.unwrap();
+    store.create_server(&server("a", "s1"), &[], &[]).await.unwrap();
+    store.create_server(&server("a", "s2"), &[], &[]).await.unwrap();
     let revoked = |now| {
         let store = store.clone();
         async move {
@@ -761,4 +793,234 @@ async fn consents_and_sessions(store: Arc<dyn Store>) {
     assert!(store.delete_session(&tid("a"), &aid("default"), "sh").await.unwrap());
     assert!(!store.delete_session(&tid("a"), &aid("default"), "sh").await.unwrap());
     assert_eq!(store.get_session(&tid("a"), &aid("default"), "sh").await.unwrap(), None);
+}
+
+async fn deleting_a_client_ends_what_it_was_given(store: Arc<dyn Store>) {
+    store.bootstrap(&seed("a")).await.unwrap();
+    store.create_tenant_seeded(&seed("b")).await.unwrap();
+    let web = client("a", "default", "web");
+    store.create_client(&web).await.unwrap();
+    store.create_client(&client("a", "default", "other")).await.unwrap();
+    store.create_client(&client("b", "default", "web")).await.unwrap();
+    store
+        .record_grant(&tid("a"), &issued("g1", "j1", Some("r1")))
+        .await
+        .unwrap();
+    store
+        .record_grant(&tid("b"), &issued("g1", "jb", Some("rb")))
+        .await
+        .unwrap();
+    let mut other = issued("g2", "j2", Some("r2"));
+    other.client_id = ClientId::parse("other").unwrap();
+    if let Some(r) = other.refresh.as_mut() {
+        r.client_id = other.client_id.clone();
+    }
+    store.record_grant(&tid("a"), &other).await.unwrap();
+    store
+        .save_code(
+            &tid("a"),
+            &CodeRecord {
+                server_id: aid("default"),
+                hash: "c1".into(),
+                grant_id: "g3".into(),
+                client_id: web.id.clone(),
+                data: "{}".into(),
+                expires_at: 600,
+                used: false,
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .save_consent(&tid("a"), &aid("default"), &web.id, "alice", &["openid".into()], 10)
+        .await
+        .unwrap();
+    assert!(store.delete_client(&tid("a"), &web.id, 100).await.unwrap());
+    assert_eq!(
+        store.list_revoked(&tid("a"), 100).await.unwrap(),
+        vec![(aid("default"), "j1".to_owned())],
+        "its live access tokens are revoked, the other client's are not"
+    );
+    assert!(
+        store
+            .get_refresh(&tid("a"), &aid("default"), "r1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .get_code(&tid("a"), &aid("default"), "c1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store
+            .get_consent(&tid("a"), &aid("default"), &web.id, "alice")
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(
+        store
+            .get_refresh(&tid("a"), &aid("default"), "r2")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .get_refresh(&tid("b"), &aid("default"), "rb")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store.list_revoked(&tid("b"), 100).await.unwrap().is_empty(),
+        "tenant isolation"
+    );
+    // A client re-created with the same id inherits nothing.
+    store.create_client(&web).await.unwrap();
+    assert!(
+        store
+            .get_refresh(&tid("a"), &aid("default"), "r1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store
+            .get_consent(&tid("a"), &aid("default"), &web.id, "alice")
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+async fn ending_subjects_revokes_their_grants_and_sessions(store: Arc<dyn Store>) {
+    store.bootstrap(&seed("a")).await.unwrap();
+    store
+        .record_grant(&tid("a"), &issued("g1", "j1", Some("r1")))
+        .await
+        .unwrap();
+    let mut bob = issued("g2", "j2", Some("r2"));
+    bob.subject = "bob".into();
+    store.record_grant(&tid("a"), &bob).await.unwrap();
+    let web = ClientId::parse("web").unwrap();
+    for who in ["alice", "bob"] {
+        store
+            .create_session(
+                &tid("a"),
+                &SessionRecord {
+                    server_id: aid("default"),
+                    id_hash: format!("s-{who}"),
+                    subject: who.into(),
+                    auth_time: 1,
+                    data: "{}".into(),
+                    expires_at: 1_800_000_000,
+                },
+            )
+            .await
+            .unwrap();
+        store
+            .save_consent(&tid("a"), &aid("default"), &web, who, &["openid".into()], 10)
+            .await
+            .unwrap();
+    }
+    let revoked = store
+        .end_subjects(&tid("a"), &aid("admin"), &["alice".into()], 100)
+        .await
+        .unwrap();
+    assert!(revoked.is_empty(), "another server's people are not touched");
+    let revoked = store
+        .end_subjects(&tid("a"), &aid("default"), &["alice".into()], 100)
+        .await
+        .unwrap();
+    assert_eq!(revoked, vec!["j1".to_owned()]);
+    assert_eq!(
+        store.list_revoked(&tid("a"), 100).await.unwrap(),
+        vec![(aid("default"), "j1".to_owned())]
+    );
+    assert!(
+        store
+            .get_refresh(&tid("a"), &aid("default"), "r1")
+            .await
+            .unwrap()
+            .unwrap()
+            .grant_revoked
+    );
+    assert!(
+        !store
+            .get_refresh(&tid("a"), &aid("default"), "r2")
+            .await
+            .unwrap()
+            .unwrap()
+            .grant_revoked
+    );
+    assert!(
+        !store
+            .rotate_refresh(&tid("a"), "r1", 101, &issued("g1", "j3", Some("r3")))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.get_session(&tid("a"), &aid("default"), "s-alice").await.unwrap(),
+        None
+    );
+    assert!(
+        store
+            .get_session(&tid("a"), &aid("default"), "s-bob")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        store
+            .get_consent(&tid("a"), &aid("default"), &web, "alice")
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(
+        store
+            .get_consent(&tid("a"), &aid("default"), &web, "bob")
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+async fn deleting_a_scope_takes_it_off_clients(store: Arc<dyn Store>) {
+    store.create_tenant(&tenant("a")).await.unwrap();
+    store.create_server(&server("a", "s1"), &[], &[]).await.unwrap();
+    store.create_server(&server("a", "s2"), &[], &[]).await.unwrap();
+    store.create_scope(&scope("a", "s1", "1", "read")).await.unwrap();
+    store.create_scope(&scope("a", "s2", "2", "read")).await.unwrap();
+    let mut both = client("a", "s1", "both");
+    both.settings.scopes = vec!["read".into(), "write".into()];
+    store.create_client(&both).await.unwrap();
+    store.create_client(&client("a", "s2", "elsewhere")).await.unwrap();
+    assert!(
+        store
+            .delete_scope(&tid("a"), &ScopeId::parse("1").unwrap())
+            .await
+            .unwrap()
+    );
+    let after = store.get_client(&tid("a"), &both.id).await.unwrap().unwrap();
+    assert_eq!(after.settings.scopes, vec!["write".to_owned()]);
+    assert_eq!(
+        after.settings.privacy, both.settings.privacy,
+        "the rest of the client is unchanged"
+    );
+    let elsewhere = store
+        .get_client(&tid("a"), &ClientId::parse("elsewhere").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        elsewhere.settings.scopes,
+        vec!["read".to_owned()],
+        "another server's scope"
+    );
 }

@@ -44,9 +44,14 @@ pub trait TenantStore: Send + Sync {
 pub trait ServerStore: Send + Sync {
     async fn list_servers(&self, tid: &TenantId) -> StoreResult<Vec<AuthorizationServer>>;
     async fn get_server(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Option<AuthorizationServer>>;
-    /// Creates a server with its signing keys in one transaction. `Conflict` when the id is taken
-    /// in that tenant, `NotFound` when the tenant does not exist.
-    async fn create_server(&self, server: &AuthorizationServer, keys: &[SigningKey]) -> StoreResult<()>;
+    /// Creates a server with its signing keys and first scopes in one transaction. `Conflict`
+    /// when the id is taken in that tenant, `NotFound` when the tenant does not exist.
+    async fn create_server(
+        &self,
+        server: &AuthorizationServer,
+        keys: &[SigningKey],
+        scopes: &[Scope],
+    ) -> StoreResult<()>;
     /// Replaces a server's stored fields, and its keys when `keys` is given, in one transaction.
     async fn update_server(&self, server: &AuthorizationServer, keys: Option<&[SigningKey]>) -> StoreResult<()>;
     /// Deletes a server and everything stored under it (keys, clients). `false` when absent.
@@ -62,8 +67,11 @@ pub trait ClientStore: Send + Sync {
     async fn create_client(&self, client: &Client) -> StoreResult<()>;
     /// Replaces a client's stored fields (not its id or server). `NotFound` when absent.
     async fn update_client(&self, client: &Client) -> StoreResult<()>;
-    /// `false` when absent.
-    async fn delete_client(&self, tid: &TenantId, cid: &ClientId) -> StoreResult<bool>;
+    /// Deletes the client and ends everything it was given, in one transaction: the unexpired
+    /// access tokens recorded under its grants join the revocation list, its grants (with their
+    /// refresh tokens), authorization codes and remembered consents are deleted. A client later
+    /// created with the same id inherits nothing. `false` when absent.
+    async fn delete_client(&self, tid: &TenantId, cid: &ClientId, now: UnixTime) -> StoreResult<bool>;
     /// Every client of every server of the tenant (for the configuration snapshot).
     async fn list_tenant_clients(&self, tid: &TenantId) -> StoreResult<Vec<Client>>;
 }
@@ -78,6 +86,8 @@ pub trait ScopeStore: Send + Sync {
     /// server is absent.
     async fn create_scope(&self, scope: &Scope) -> StoreResult<()>;
     async fn update_scope(&self, scope: &Scope) -> StoreResult<()>;
+    /// Deletes the scope and takes its name off every client of its server, in one transaction.
+    /// `false` when absent.
     async fn delete_scope(&self, tid: &TenantId, id: &ScopeId) -> StoreResult<bool>;
 }
 
@@ -221,6 +231,17 @@ pub trait FlowStore: Send + Sync {
     async fn create_session(&self, tid: &TenantId, session: &SessionRecord) -> StoreResult<()>;
     async fn get_session(&self, tid: &TenantId, aid: &ServerId, id_hash: &str) -> StoreResult<Option<SessionRecord>>;
     async fn delete_session(&self, tid: &TenantId, aid: &ServerId, id_hash: &str) -> StoreResult<bool>;
+    /// Ends what people who can no longer sign in (a removed user, a disabled login method) hold at
+    /// one server, in one transaction: their sessions and remembered consents are deleted, their
+    /// grants revoked (refresh tokens stop working, unexpired access tokens join the revocation
+    /// list). Returns the revoked access tokens' `jti`s.
+    async fn end_subjects(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        subjects: &[String],
+        now: UnixTime,
+    ) -> StoreResult<Vec<String>>;
 }
 
 /// A tenant with everything it is born with: what a first start or a tenant creation writes.
@@ -228,7 +249,12 @@ pub trait FlowStore: Send + Sync {
 pub struct BootstrapSeed {
     pub tenant: Tenant,
     pub servers: Vec<(AuthorizationServer, Vec<SigningKey>)>,
+    /// Scopes of those servers.
+    pub scopes: Vec<Scope>,
     pub clients: Vec<Client>,
+    /// A known value sealed with the master key, written with the first tenant (kept once per
+    /// store): a node started with another master key cannot open it and refuses to start.
+    pub key_check: Vec<u8>,
 }
 
 /// A configuration change another process committed (DESIGN.md §4).
@@ -248,8 +274,12 @@ pub trait Store: TenantStore + ServerStore + ClientStore + ScopeStore + ClaimSto
     /// the tenant id is taken (then nothing is written).
     async fn create_tenant_seeded(&self, seed: &BootstrapSeed) -> StoreResult<()>;
     /// Writes `seed` in one transaction if, and only if, the store holds no tenant yet.
-    /// Returns whether it wrote anything. Safe to call from several processes at once.
+    /// Returns whether it wrote anything. Safe to call from several processes at once: they queue
+    /// on one lock, so when it returns the store holds the first caller's seed and key check.
     async fn bootstrap(&self, seed: &BootstrapSeed) -> StoreResult<bool>;
+    /// The master-key check value the first bootstrap stored (`None` for stores bootstrapped
+    /// before it existed).
+    async fn key_check(&self) -> StoreResult<Option<Vec<u8>>>;
     /// Changes committed by any process sharing this store, for stores that several processes
     /// share. `None` (the default) for a store only this process writes.
     async fn changes(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<ConfigChange>>> {

@@ -66,6 +66,10 @@ pub struct Client {
     pub sector_identifier_uri: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub userinfo_signed_response_alg: Option<String>,
+    /// How ID tokens for this client are signed: `RS256` (the default, OIDC Dynamic Client
+    /// Registration §2) or the algorithm of the server's `key_type`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_signed_response_alg: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_client_auth_subject_dn: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -162,6 +166,10 @@ pub struct ClientRequest {
     /// Only `none`: userinfo answers in plain JSON.
     #[serde(default)]
     pub userinfo_signed_response_alg: Option<String>,
+    /// `RS256` (the default when absent; OIDC Dynamic Client Registration §2) or the algorithm of
+    /// the server's `key_type` (`ES256`, `PS256`); empty resets to the default.
+    #[serde(default)]
+    pub id_token_signed_response_alg: Option<String>,
     #[serde(default)]
     pub tls_client_auth_subject_dn: Option<String>,
     #[serde(default)]

@@ -20,7 +20,10 @@ pub(crate) enum ReadErrors {
 /// Changing an object with a JSON body.
 #[derive(IntoResponses)]
 pub(crate) enum WriteErrors {
-    #[response(status = 400, description = "Invalid input; `details.field` names the field")]
+    #[response(
+        status = 400,
+        description = "Malformed input: not JSON, or a member of the wrong JSON type; `details.field` names it"
+    )]
     BadRequest(ApiErrorBody),
     #[response(status = 401, description = "Missing or invalid credentials")]
     Unauthorized(ApiErrorBody),
@@ -28,6 +31,11 @@ pub(crate) enum WriteErrors {
     Forbidden(ApiErrorBody),
     #[response(status = 404, description = "Not found")]
     NotFound(ApiErrorBody),
+    #[response(
+        status = 422,
+        description = "A well-formed body that breaks a rule (missing or unknown member, bad value, unknown reference); `details.field` names the field"
+    )]
+    Unprocessable(ApiErrorBody),
     #[response(status = 413, description = "Body over 1 MiB")]
     TooLarge(ApiErrorBody),
     #[response(status = 415, description = "Body is not JSON")]
@@ -37,7 +45,10 @@ pub(crate) enum WriteErrors {
 /// Creating an object: as [`WriteErrors`], plus a conflict on the id.
 #[derive(IntoResponses)]
 pub(crate) enum CreateErrors {
-    #[response(status = 400, description = "Invalid input; `details.field` names the field")]
+    #[response(
+        status = 400,
+        description = "Malformed input: not JSON, or a member of the wrong JSON type; `details.field` names it"
+    )]
     BadRequest(ApiErrorBody),
     #[response(status = 401, description = "Missing or invalid credentials")]
     Unauthorized(ApiErrorBody),
@@ -50,6 +61,11 @@ pub(crate) enum CreateErrors {
     NotFound(ApiErrorBody),
     #[response(status = 409, description = "An object with this id (or name) exists")]
     Conflict(ApiErrorBody),
+    #[response(
+        status = 422,
+        description = "A well-formed body that breaks a rule (missing or unknown member, bad value, unknown reference); `details.field` names the field"
+    )]
+    Unprocessable(ApiErrorBody),
     #[response(status = 413, description = "Body over 1 MiB")]
     TooLarge(ApiErrorBody),
     #[response(status = 415, description = "Body is not JSON")]

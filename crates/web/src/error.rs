@@ -44,8 +44,9 @@ impl ApiError {
 impl From<ControlError> for ApiError {
     fn from(e: ControlError) -> Self {
         match e {
+            // A well-formed body that breaks a rule (the seed lists 422 on every create and update).
             ControlError::Invalid { field, reason } => {
-                Self::new(StatusCode::BAD_REQUEST, format!("invalid {field}: {reason}"))
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, format!("invalid {field}: {reason}"))
                     .detail("field", field)
                     .detail("reason", reason)
             }

@@ -77,7 +77,14 @@ pub(crate) fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErr
         } else {
             format!("invalid {field}: {reason}")
         };
-        ApiError::new(StatusCode::BAD_REQUEST, msg)
+        // A member of the wrong JSON type is malformed input (400); a missing member, an unknown
+        // one or a value outside what the field allows breaks a rule of a well-formed body (422).
+        let status = if reason.starts_with("invalid type") {
+            StatusCode::BAD_REQUEST
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        ApiError::new(status, msg)
             .detail("field", field)
             .detail("reason", reason)
     })?;

@@ -1,6 +1,7 @@
 //! HTTP: axum routers per API family, extractors, error mapping, the OpenAPI document, health.
 
 mod admin;
+mod client_addr;
 mod clients;
 mod docs;
 mod error;
@@ -32,6 +33,8 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub struct AppState {
     pub control: Arc<Control>,
     pub metrics: Arc<metrics::Metrics>,
+    /// Peers whose `X-Forwarded-For` / `Forwarded` headers are believed (`--trusted-proxies`).
+    pub trusted_proxies: Arc<[ipnet::IpNet]>,
 }
 
 impl AppState {
@@ -39,7 +42,14 @@ impl AppState {
         Self {
             control,
             metrics: Arc::new(metrics::Metrics::default()),
+            trusted_proxies: Arc::from(Vec::new()),
         }
+    }
+
+    /// Believes forwarded-address headers from these networks (load balancers, reverse proxies).
+    pub fn with_trusted_proxies(mut self, proxies: Vec<ipnet::IpNet>) -> Self {
+        self.trusted_proxies = Arc::from(proxies);
+        self
     }
 }
 

@@ -15,6 +15,7 @@ use castellan_oauth::{Form, OAuthError, Presented, ServerRuntime, discovery};
 use serde_json::json;
 
 use crate::AppState;
+use crate::client_addr::ClientAddr;
 use crate::extract::{form_decode, parse_basic};
 use crate::logging::ClientSlot;
 
@@ -25,6 +26,9 @@ pub(crate) fn router() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/{tid}/{aid}/.well-known/openid-configuration", get(metadata))
         .route("/{tid}/{aid}/.well-known/oauth-authorization-server", get(metadata))
+        // RFC 8414 §3.1: the well-known segment goes between the host and the issuer's path.
+        .route("/.well-known/oauth-authorization-server/{tid}/{aid}", get(metadata))
+        .route("/.well-known/openid-configuration/{tid}/{aid}", get(metadata))
         .route("/{tid}/{aid}/.well-known/jwks.json", get(jwks))
         .route("/{tid}/{aid}/oauth2/token", post(token))
         .route("/{tid}/{aid}/oauth2/introspect", post(introspect))
@@ -145,6 +149,7 @@ async fn token(
     State(st): State<AppState>,
     Path((tid, aid)): Path<(String, String)>,
     slot: Option<Extension<ClientSlot>>,
+    ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -153,7 +158,18 @@ async fn token(
         let rt = runtime(&st, &tid, &aid).await?;
         let (form, basic) = parse_request(&headers, &body)?;
         let grant = form.get("grant_type").ok().flatten().unwrap_or("").to_owned();
-        let outcome = st.control.engine().token(&rt, &Presented { basic, form: &form }).await;
+        let outcome = st
+            .control
+            .engine()
+            .token(
+                &rt,
+                &Presented {
+                    basic,
+                    form: &form,
+                    addr,
+                },
+            )
+            .await;
         Ok::<_, ProtocolError>((grant, outcome))
     }
     .await;
@@ -189,7 +205,14 @@ async fn introspect(
     let v = st
         .control
         .engine()
-        .introspect(&rt, &Presented { basic, form: &form })
+        .introspect(
+            &rt,
+            &Presented {
+                basic,
+                form: &form,
+                addr: None,
+            },
+        )
         .await?;
     st.metrics.introspection(v["active"] == true);
     Ok(no_store(Json(v).into_response()))
@@ -205,7 +228,14 @@ async fn revoke(
     let (form, basic) = parse_request(&headers, &body)?;
     st.control
         .engine()
-        .revoke(&rt, &Presented { basic, form: &form })
+        .revoke(
+            &rt,
+            &Presented {
+                basic,
+                form: &form,
+                addr: None,
+            },
+        )
         .await?;
     Ok(no_store(StatusCode::OK.into_response()))
 }

@@ -6,14 +6,12 @@
 // Helpers return a finished page as their error so handlers can return it as is.
 #![allow(clippy::result_large_err)]
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
+use crate::client_addr::ClientAddr;
 use askama::Template;
-use axum::Extension;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::connect_info::ConnectInfo;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -562,7 +560,7 @@ async fn login_page(
 async fn login_submit(
     State(st): State<AppState>,
     Path(ids): Path<(String, String)>,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    ClientAddr(addr): ClientAddr,
     jar: CookieJar,
     headers: HeaderMap,
     body: Bytes,
@@ -592,7 +590,6 @@ async fn login_submit(
         return login_view(&st, &rt, jar, &token, &req, chosen, None, None, StatusCode::OK);
     };
     let engine = st.control.engine();
-    let addr = peer.map(|Extension(ConnectInfo(a))| a.ip());
     match engine.login(&rt, username, password, addr).await {
         Ok((cookie, session)) => {
             // A new sign-in replaces the browser's previous session (no fixation, no leftovers).

@@ -97,20 +97,7 @@ async fn a_person_signs_in_with_chromium_and_an_oidc_library_validates_the_id_to
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    for (name, display) in [
-        ("openid", "Sign you in"),
-        ("email", "Your email address"),
-        ("profile", "Your name"),
-    ] {
-        let r = app
-            .admin(
-                Method::POST,
-                "/scopes",
-                Some(json!({"name": name, "display_name": display, "authorization_server_id": "default"})),
-            )
-            .await;
-        assert_eq!(r.status, 201);
-    }
+    // The OpenID scopes come with the server.
     let c = client(
         &app,
         json!({"client_id": "rp", "client_name": "Relying Party", "redirect_uris": [redirect],

@@ -80,7 +80,7 @@ async fn claims_refuse_bad_input_and_duplicates() {
         (with("id", json!("bad/id")), "id"),
     ] {
         let r = app.admin(Method::POST, "/claims", Some(body.clone())).await;
-        assert_eq!(assert_api_error(&r, 400)["details"]["field"], field, "{body}");
+        assert_eq!(assert_api_error(&r, 422)["details"]["field"], field, "{body}");
     }
     assert_api_error(
         &app.admin(
@@ -112,11 +112,11 @@ async fn claims_refuse_bad_input_and_duplicates() {
             Some(json!({"authorization_server_id": "admin"})),
         )
         .await;
-    assert_eq!(assert_api_error(&r, 400)["details"]["field"], "authorization_server_id");
+    assert_eq!(assert_api_error(&r, 422)["details"]["field"], "authorization_server_id");
     let r = app
         .admin(Method::PUT, "/claims/c1", Some(json!({"type": "saml"})))
         .await;
-    assert_eq!(assert_api_error(&r, 400)["details"]["field"], "type");
+    assert_eq!(assert_api_error(&r, 422)["details"]["field"], "type");
     let list = app.admin(Method::GET, "/servers/default/claims", None).await;
     assert_eq!(
         list.body["claims"].as_array().unwrap().len(),

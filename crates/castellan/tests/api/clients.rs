@@ -118,75 +118,75 @@ async fn public_clients_have_no_secret() {
 async fn create_client_refuses_bad_input_naming_the_field() {
     let app = spawn_app().await;
     let cases = [
-        (json!({}), 400, "authorization_server_id"),
+        (json!({}), 422, "authorization_server_id"),
         (
             json!({"authorization_server_id": "default", "redirect_uris": ["/relative"]}),
-            400,
+            422,
             "redirect_uris[0]",
         ),
         (
             json!({"authorization_server_id": "default", "redirect_uris": ["https://a.example.com/cb#frag"]}),
-            400,
+            422,
             "redirect_uris[0]",
         ),
         (
             json!({"authorization_server_id": "default", "redirect_uris": ["http://evil.example.com/cb"]}),
-            400,
+            422,
             "redirect_uris[0]",
         ),
         (
             json!({"authorization_server_id": "default", "grant_types": ["magic"]}),
-            400,
+            422,
             "grant_types[0]",
         ),
         (
             json!({"authorization_server_id": "default", "grant_types": ["password"]}),
-            400,
+            422,
             "grant_types[0]",
         ),
         (
             json!({"authorization_server_id": "default", "response_types": ["codes"]}),
-            400,
+            422,
             "response_types[0]",
         ),
         (
             json!({"authorization_server_id": "default", "token_endpoint_auth_method": "magic"}),
-            400,
+            422,
             "token_endpoint_auth_method",
         ),
         (
             json!({"authorization_server_id": "default", "token_endpoint_auth_method": "private_key_jwt"}),
-            400,
+            422,
             "jwks",
         ),
         (
             json!({"authorization_server_id": "default", "scopes": ["missing"]}),
-            400,
+            422,
             "scopes[0]",
         ),
         (
             json!({"authorization_server_id": "default", "client_secret": "short"}),
-            400,
+            422,
             "client_secret",
         ),
         (
             json!({"authorization_server_id": "default", "client_id": "bad id"}),
-            400,
+            422,
             "client_id",
         ),
         (
             json!({"authorization_server_id": "default", "public": true, "grant_types": ["client_credentials"]}),
-            400,
+            422,
             "grant_types",
         ),
         (
             json!({"authorization_server_id": "default", "jwks": {"keys": [{"kty": "EC", "d": "x"}]}}),
-            400,
+            422,
             "jwks.keys[0]",
         ),
         (
             json!({"authorization_server_id": "default", "logo_uri": "nope"}),
-            400,
+            422,
             "logo_uri",
         ),
         (
@@ -196,32 +196,32 @@ async fn create_client_refuses_bad_input_naming_the_field() {
         ),
         (
             json!({"authorization_server_id": "default", "request_object_signing_alg": "HS256"}),
-            400,
+            422,
             "request_object_signing_alg",
         ),
         (
             json!({"authorization_server_id": "default", "request_uris": ["ftp://x"]}),
-            400,
+            422,
             "request_uris[0]",
         ),
         (
             json!({"authorization_server_id": "default", "sector_identifier_uri": "not a url"}),
-            400,
+            422,
             "sector_identifier_uri",
         ),
         (
             json!({"authorization_server_id": "default", "userinfo_signed_response_alg": "RS256"}),
-            400,
+            422,
             "userinfo_signed_response_alg",
         ),
         (
             json!({"authorization_server_id": "default", "tls_client_certificate_bound_access_tokens": true}),
-            400,
+            422,
             "tls_client_certificate_bound_access_tokens",
         ),
         (
             json!({"authorization_server_id": "default", "tls_client_auth_subject_dn": "CN=a\nb"}),
-            400,
+            422,
             "tls_client_auth_subject_dn",
         ),
     ];
@@ -276,11 +276,11 @@ async fn update_and_delete_clients() {
             Some(json!({"authorization_server_id": "admin"})),
         )
         .await;
-    assert_eq!(assert_api_error(&r, 400)["details"]["field"], "authorization_server_id");
+    assert_eq!(assert_api_error(&r, 422)["details"]["field"], "authorization_server_id");
     let r = app
         .admin(Method::PUT, "/clients/c", Some(json!({"client_id": "d"})))
         .await;
-    assert_eq!(assert_api_error(&r, 400)["details"]["field"], "client_id");
+    assert_eq!(assert_api_error(&r, 422)["details"]["field"], "client_id");
     assert_api_error(&app.admin(Method::PUT, "/clients/ghost", Some(json!({}))).await, 404);
 
     assert_eq!(app.admin(Method::DELETE, "/clients/c", None).await.status, 204);
@@ -334,7 +334,7 @@ async fn scopes_round_trip_and_rules() {
             Method::POST,
             "/scopes",
             Some(
-                json!({"id": "1", "name": "offline_access", "authorization_server_id": "default",
+                json!({"id": "1", "name": "orders.archive", "authorization_server_id": "default",
                 "display_name": "Offline Access", "description": "Refresh tokens", "user_policy_id": "block"}),
             ),
         )
@@ -342,7 +342,7 @@ async fn scopes_round_trip_and_rules() {
     assert_eq!(s.status, 201, "{}", s.body);
     assert_eq!(
         s.body,
-        json!({"id": "1", "name": "offline_access", "authorization_server_id": "default", "tenant_id": "default",
+        json!({"id": "1", "name": "orders.archive", "authorization_server_id": "default", "tenant_id": "default",
                "display_name": "Offline Access", "description": "Refresh tokens", "user_policy_id": "block"})
     );
     assert_eq!(app.admin(Method::GET, "/scopes/1", None).await.body, s.body);
@@ -351,19 +351,19 @@ async fn scopes_round_trip_and_rules() {
         .admin(
             Method::POST,
             "/scopes",
-            Some(json!({"name": "offline_access", "authorization_server_id": "default"})),
+            Some(json!({"name": "orders.archive", "authorization_server_id": "default"})),
         )
         .await;
     assert_api_error(&r, 409);
-    scope(&app, "admin", "offline_access").await;
+    scope(&app, "admin", "orders.archive").await;
     for (body, status, field) in [
-        (json!({"authorization_server_id": "default"}), 400, "name"),
+        (json!({"authorization_server_id": "default"}), 422, "name"),
         (
             json!({"name": "has space", "authorization_server_id": "default"}),
-            400,
+            422,
             "name",
         ),
-        (json!({"name": "x"}), 400, "authorization_server_id"),
+        (json!({"name": "x"}), 422, "authorization_server_id"),
     ] {
         let r = app.admin(Method::POST, "/scopes", Some(body)).await;
         assert_eq!(assert_api_error(&r, status)["details"]["field"], field);
@@ -390,13 +390,17 @@ async fn scopes_round_trip_and_rules() {
     let r = app
         .admin(Method::PUT, "/scopes/1", Some(json!({"name": "renamed"})))
         .await;
-    assert_eq!(assert_api_error(&r, 400)["details"]["field"], "name");
+    assert_eq!(assert_api_error(&r, 422)["details"]["field"], "name");
 
     let list = app.admin(Method::GET, "/servers/default/scopes", None).await;
-    assert_eq!(list.body["scopes"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        list.body["scopes"].as_array().unwrap().len(),
+        7,
+        "the six OpenID scopes every server starts with, and this one"
+    );
 
     // Deleting a scope takes it off the clients that had it.
-    client(&app, json!({"client_id": "c", "authorization_server_id": "default", "grant_types": ["client_credentials"], "scopes": ["offline_access"]})).await;
+    client(&app, json!({"client_id": "c", "authorization_server_id": "default", "grant_types": ["client_credentials"], "scopes": ["orders.archive"]})).await;
     assert_eq!(app.admin(Method::DELETE, "/scopes/1", None).await.status, 204);
     assert_api_error(&app.admin(Method::GET, "/scopes/1", None).await, 404);
     assert_eq!(

@@ -1,5 +1,5 @@
-//! Several castellan nodes on one PostgreSQL (DESIGN.md §4). Runs when CASTELLAN_TEST_POSTGRES_URL
-//! is set; skipped otherwise.
+//! Several castellan nodes on one PostgreSQL. Runs on the server CASTELLAN_TEST_POSTGRES_URL names,
+//! else on a throw-away cluster when PostgreSQL is installed; reported as skipped otherwise.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -54,8 +54,7 @@ where
 
 #[tokio::test]
 async fn two_nodes_started_together_share_one_database() {
-    let Some(server) = testing::server_url() else {
-        eprintln!("skipped: CASTELLAN_TEST_POSTGRES_URL is not set");
+    let Some(server) = testing::server_url_or_skip("two_nodes_started_together_share_one_database") else {
         return;
     };
     let url = testing::fresh_database(&server).await.unwrap();
@@ -201,8 +200,7 @@ impl Proxy {
 
 #[tokio::test]
 async fn a_node_reports_a_lost_database_and_recovers_by_itself() {
-    let Some(server) = testing::server_url() else {
-        eprintln!("skipped: CASTELLAN_TEST_POSTGRES_URL is not set");
+    let Some(server) = testing::server_url_or_skip("a_node_reports_a_lost_database_and_recovers_by_itself") else {
         return;
     };
     let url = testing::fresh_database(&server).await.unwrap();

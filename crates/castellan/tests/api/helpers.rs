@@ -30,7 +30,7 @@ pub async fn config(dir: &std::path::Path) -> Config {
     cfg.bootstrap_client_secret = Some(BOOTSTRAP_SECRET.into());
     if on_postgres() {
         let server = castellan_store_postgres::testing::server_url()
-            .expect("CASTELLAN_TEST_STORE=postgres needs CASTELLAN_TEST_POSTGRES_URL");
+            .expect("CASTELLAN_TEST_STORE=postgres needs PostgreSQL installed or CASTELLAN_TEST_POSTGRES_URL");
         cfg.database_url = Some(
             castellan_store_postgres::testing::fresh_database(&server)
                 .await

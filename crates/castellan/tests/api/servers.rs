@@ -137,7 +137,7 @@ async fn given_private_jwks_are_imported_and_only_public_parts_returned() {
             Some(json!({"id": "imp2", "key_type": "rsa", "jwks": {"keys": [keys["ec"]]}})),
         )
         .await;
-    assert_eq!(assert_api_error(&r, 400)["details"]["field"], "key_type");
+    assert_eq!(assert_api_error(&r, 422)["details"]["field"], "key_type");
 }
 
 #[tokio::test]
@@ -178,7 +178,7 @@ async fn create_refuses_bad_input_naming_the_field_and_creates_nothing() {
     ];
     for (body, field) in cases {
         let r = app.admin(Method::POST, "/servers", Some(body.clone())).await;
-        let e = assert_api_error(&r, 400);
+        let e = assert_api_error(&r, 422);
         assert_eq!(e["details"]["field"], field, "{body}: {e}");
     }
     assert_eq!(app.admin(Method::GET, "/servers/a", None).await.status, 404);
@@ -260,7 +260,7 @@ async fn update_with_a_new_secret_rotates_the_old_one() {
     let r = app
         .admin(Method::PUT, "/servers/r", Some(json!({"secret": "short"})))
         .await;
-    assert_eq!(assert_api_error(&r, 400)["details"]["field"], "secret");
+    assert_eq!(assert_api_error(&r, 422)["details"]["field"], "secret");
 }
 
 #[tokio::test]
@@ -309,7 +309,7 @@ async fn update_jwks_keeps_listed_public_keys_imports_private_ones_and_refuses_u
             Some(json!({"name": "changed", "jwks": {"keys": [unknown]}})),
         )
         .await;
-    assert_eq!(assert_api_error(&r, 400)["details"]["field"], "jwks.keys[0]");
+    assert_eq!(assert_api_error(&r, 422)["details"]["field"], "jwks.keys[0]");
     assert_eq!(
         app.admin(Method::GET, "/servers/j", None).await.body,
         before,
@@ -322,7 +322,7 @@ async fn update_refuses_a_mismatched_id_and_unknown_servers() {
     let app = spawn_app().await;
     create(&app, json!({"id": "m"})).await;
     let r = app.admin(Method::PUT, "/servers/m", Some(json!({"id": "other"}))).await;
-    assert_eq!(assert_api_error(&r, 400)["details"]["field"], "id");
+    assert_eq!(assert_api_error(&r, 422)["details"]["field"], "id");
     let r = app
         .admin(Method::PUT, "/servers/ghost", Some(json!({"name": "x"})))
         .await;
@@ -427,7 +427,7 @@ async fn authentications_store_methods_and_never_return_passwords() {
         .admin(Method::PUT, "/servers/login/authentications", Some(with_new_user))
         .await;
     assert_eq!(
-        assert_api_error(&e, 400)["details"]["field"],
+        assert_api_error(&e, 422)["details"]["field"],
         "methods[0].static.users[2].password"
     );
 }
@@ -464,7 +464,7 @@ async fn authentications_refuse_bad_methods_and_change_nothing() {
         let r = app
             .admin(Method::PUT, "/servers/default/authentications", Some(body.clone()))
             .await;
-        assert_eq!(assert_api_error(&r, 400)["details"]["field"], field, "{body}");
+        assert_eq!(assert_api_error(&r, 422)["details"]["field"], field, "{body}");
     }
     let r = app
         .admin(

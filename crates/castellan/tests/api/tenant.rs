@@ -67,7 +67,9 @@ async fn put_tenant_refuses_bad_input_and_changes_nothing() {
     ];
     for (body, field) in cases {
         let r = app.admin(Method::PUT, "/tenant", Some(body.clone())).await;
-        let e = assert_api_error(&r, 400);
+        // A member of the wrong JSON type is malformed (400); a bad value breaks a rule (422).
+        let status = if body["name"].is_number() { 400 } else { 422 };
+        let e = assert_api_error(&r, status);
         assert_eq!(e["details"]["field"], field, "{body}: {e}");
         assert!(e["details"]["reason"].as_str().is_some_and(|s| !s.is_empty()));
     }

@@ -76,10 +76,14 @@ async fn discovery_and_jwks_describe_the_server() {
     let app = spawn_app().await;
     setup(&app).await;
     let iss = issuer(&app, "default");
-    for doc in ["oauth-authorization-server", "openid-configuration"] {
-        let r = app
-            .call(Method::GET, &format!("/default/default/.well-known/{doc}"), None, None)
-            .await;
+    for path in [
+        "/default/default/.well-known/oauth-authorization-server",
+        "/default/default/.well-known/openid-configuration",
+        // RFC 8414 §3.1: the well-known segment between the host and the issuer's path.
+        "/.well-known/oauth-authorization-server/default/default",
+        "/.well-known/openid-configuration/default/default",
+    ] {
+        let r = app.call(Method::GET, path, None, None).await;
         assert_eq!(r.status, 200);
         let m = &r.body;
         assert_eq!(m["issuer"], iss);
@@ -89,7 +93,18 @@ async fn discovery_and_jwks_describe_the_server() {
         assert_eq!(m["revocation_endpoint"], format!("{iss}/oauth2/revoke"));
         assert_eq!(
             m["scopes_supported"],
-            json!(["admin.all", "orders.read", "orders.write"])
+            json!([
+                "address",
+                "admin.all",
+                "email",
+                "offline_access",
+                "openid",
+                "orders.read",
+                "orders.write",
+                "phone",
+                "profile"
+            ]),
+            "the OpenID scopes every new server has, and the ones created"
         );
         assert_eq!(
             m["grant_types_supported"],
@@ -113,8 +128,27 @@ async fn discovery_and_jwks_describe_the_server() {
                 "none"
             ])
         );
+        assert_eq!(
+            m["introspection_endpoint_auth_methods_supported"],
+            json!([
+                "client_secret_basic",
+                "client_secret_post",
+                "client_secret_jwt",
+                "private_key_jwt"
+            ]),
+            "public clients may not introspect, so none is not offered"
+        );
         assert_eq!(m["access_token_signing_alg_values_supported"], json!(["RS256"]));
     }
+    let r = app
+        .call(
+            Method::GET,
+            "/.well-known/oauth-authorization-server/default/nope",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 404);
     let jwks = app
         .call(Method::GET, "/default/default/.well-known/jwks.json", None, None)
         .await;
@@ -686,7 +720,7 @@ async fn private_key_jwt_with_a_jwks_uri_fetches_the_clients_keys() {
         )
         .await;
     assert_eq!(
-        assert_api_error(&r, 400)["details"]["field"],
+        assert_api_error(&r, 422)["details"]["field"],
         "jwks_uri",
         "plain http only on loopback"
     );
