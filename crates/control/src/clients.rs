@@ -525,7 +525,12 @@ impl Control {
                 "client {cid} is a system client and cannot be deleted"
             )));
         }
-        if !self.store.delete_client(&c.tenant_id, &c.id, self.clock.now()).await? {
+        let now = self.clock.now();
+        let keep_until = match self.store.get_server(&c.tenant_id, &c.server_id).await? {
+            Some(server) => now + crate::servers::longest_token_life(&server),
+            None => now,
+        };
+        if !self.store.delete_client(&c.tenant_id, &c.id, now, keep_until).await? {
             return Err(ControlError::NotFound {
                 what: "client",
                 id: cid.to_owned(),

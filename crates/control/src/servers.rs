@@ -63,6 +63,14 @@ pub(crate) fn check_url(field: &str, v: &str) -> ControlResult<()> {
     }
 }
 
+/// How long a token the server signs can stay valid (seconds): what a cutoff on a deleted client
+/// or server must outlive. The longer of the access and ID token lifetimes, and at least a day,
+/// since a lifetime lowered shortly before the deletion leaves older, longer-lived tokens.
+pub(crate) fn longest_token_life(server: &AuthorizationServer) -> i64 {
+    let s = &server.settings;
+    (s.access_token_ttl.as_secs().max(s.id_token_ttl.as_secs()) as i64).max(86_400)
+}
+
 /// Applies the fields of `req` that are present onto `s`, validating each.
 fn apply_settings(s: &mut ServerSettings, req: &wire::ServerRequest) -> ControlResult<()> {
     if let Some(kt) = &req.key_type {
@@ -555,7 +563,9 @@ impl Control {
                 "authorization server {aid} is a system server and cannot be deleted"
             )));
         }
-        if !self.store.delete_server(&server.tenant_id, &server.id).await? {
+        let now = self.clock.now();
+        let keep_until = now + longest_token_life(&server);
+        if !self.store.delete_server(&server.tenant_id, &server.id, now, keep_until).await? {
             return Err(ControlError::NotFound {
                 what: "authorization server",
                 id: aid.to_owned(),

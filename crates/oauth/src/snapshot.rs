@@ -45,6 +45,9 @@ pub struct ServerRuntime {
     /// `jti`s of revoked, unexpired access tokens: loaded with the snapshot, added to in place by
     /// a revocation on this node; other nodes learn of it through the store's change feed.
     pub revoked: RwLock<HashSet<String>>,
+    /// Tokens issued at or before these times are dead: by client id for deleted clients, `None`
+    /// for the whole server (a deleted server of the same id). See `TokenCutoff`.
+    pub cutoffs: HashMap<Option<ClientId>, i64>,
     /// Access tokens whose signature this node has verified (by SHA-256 of the token): gateways
     /// introspect the same token on every call, and an ECDSA/RSA verification costs far more than
     /// the lookup. Expiry and revocation are still checked on every use. Dropped with the snapshot.
@@ -145,6 +148,10 @@ impl Snapshots {
         for (aid, jti) in store.list_revoked(tid, now).await? {
             revoked.entry(aid).or_default().insert(jti);
         }
+        let mut cutoffs: HashMap<ServerId, HashMap<Option<ClientId>, i64>> = HashMap::new();
+        for c in store.list_cutoffs(tid, now).await? {
+            cutoffs.entry(c.server_id).or_default().insert(c.client_id, c.issued_before);
+        }
         let mut servers = HashMap::new();
         for server in store.list_servers(tid).await? {
             let keys = store.list_keys(tid, &server.id).await?;
@@ -182,6 +189,7 @@ impl Snapshots {
                 scopes: scopes.remove(&server.id).unwrap_or_default(),
                 claims: claims.remove(&server.id).unwrap_or_default(),
                 revoked: RwLock::new(revoked.remove(&server.id).unwrap_or_default()),
+                cutoffs: cutoffs.remove(&server.id).unwrap_or_default(),
                 verified: VerifiedTokens::default(),
                 server,
             };

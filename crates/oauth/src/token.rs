@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use castellan_domain::Client;
+use castellan_domain::{Client, ClientId};
 use castellan_jose::{jwt, random_id};
 use serde::{Deserialize, Serialize};
 
@@ -290,15 +290,17 @@ impl Engine {
         if claims.exp <= now || claims.nbf > now + 30 {
             return Ok(None);
         }
-        // The client must still exist, and be the one the token was issued to: a client deleted
-        // (and perhaps re-created with the same id) or a server re-created since does not revive
-        // tokens issued before.
-        let client = castellan_domain::ClientId::parse(&claims.client_id)
+        // The client must still exist, and a client or server deleted (perhaps re-created since
+        // with the same id) does not revive the tokens issued before its deletion.
+        let Some(cid) = castellan_domain::ClientId::parse(&claims.client_id)
             .ok()
-            .and_then(|id| rt.clients.get(&id));
-        match client {
-            Some(c) if c.created_at <= claims.iat && rt.server.created_at <= claims.iat => {}
-            _ => return Ok(None),
+            .filter(|id| rt.clients.contains_key(id))
+        else {
+            return Ok(None);
+        };
+        let cut = |k: Option<ClientId>| rt.cutoffs.get(&k).is_some_and(|t| claims.iat <= *t);
+        if cut(None) || cut(Some(cid)) {
+            return Ok(None);
         }
         if rt
             .revoked

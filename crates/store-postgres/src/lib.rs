@@ -13,7 +13,7 @@ use castellan_domain::{
     UnixTime,
 };
 use castellan_store::{
-    BootstrapSeed, ClaimStore, ClientStore, ConfigChange, ScopeStore, ServerStore, Store, StoreError, StoreResult,
+    BootstrapSeed, ClaimStore, TokenCutoff, ClientStore, ConfigChange, ScopeStore, ServerStore, Store, StoreError, StoreResult,
     TenantStore, TokenStore,
 };
 use castellan_store_sql::*;
@@ -425,7 +425,7 @@ impl ServerStore for PostgresStore {
         tx.commit().await.map_err(map_err)
     }
 
-    async fn delete_server(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<bool> {
+    async fn delete_server(&self, tid: &TenantId, aid: &ServerId, now: UnixTime, keep_until: UnixTime) -> StoreResult<bool> {
         let mut tx = self.tx().await?;
         let r = sqlx::query("DELETE FROM servers WHERE tenant_id = $1 AND id = $2")
             .bind(tid.as_str())
@@ -433,6 +433,9 @@ impl ServerStore for PostgresStore {
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
+        if r.rows_affected() > 0 {
+            insert_cutoff(&mut tx, tid, aid, "", now, keep_until).await?;
+        }
         notify(&mut tx, tid).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(r.rows_affected() > 0)
@@ -499,7 +502,7 @@ impl ClientStore for PostgresStore {
         tx.commit().await.map_err(map_err)
     }
 
-    async fn delete_client(&self, tid: &TenantId, cid: &ClientId, now: UnixTime) -> StoreResult<bool> {
+    async fn delete_client(&self, tid: &TenantId, cid: &ClientId, now: UnixTime, keep_until: UnixTime) -> StoreResult<bool> {
         let mut tx = self.tx().await?;
         let live: Vec<(String, String, i64)> = sqlx::query_as(
             "SELECT t.server_id, t.jti, EXTRACT(EPOCH FROM t.expires_at)::bigint FROM grant_tokens t JOIN grants g \
@@ -524,16 +527,21 @@ impl ClientStore for PostgresStore {
                 .await
                 .map_err(map_err)?;
         }
-        let r = sqlx::query("DELETE FROM clients WHERE tenant_id = $1 AND id = $2")
-            .bind(tid.as_str())
-            .bind(cid.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+        let server: Option<(String,)> =
+            sqlx::query_as("DELETE FROM clients WHERE tenant_id = $1 AND id = $2 RETURNING server_id")
+                .bind(tid.as_str())
+                .bind(cid.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        let Some((aid,)) = server else {
+            return Ok(false);
+        };
+        insert_cutoff(&mut tx, tid, &ServerId::parse(aid).map_err(corrupt)?, cid.as_str(), now, keep_until).await?;
         // Other nodes reload the tenant: the client and the revocations with it.
         notify(&mut tx, tid).await?;
         tx.commit().await.map_err(map_err)?;
-        Ok(r.rows_affected() > 0)
+        Ok(true)
     }
 
     async fn list_tenant_clients(&self, tid: &TenantId) -> StoreResult<Vec<Client>> {
@@ -777,6 +785,19 @@ impl TokenStore for PostgresStore {
             .collect()
     }
 
+    async fn list_cutoffs(&self, tid: &TenantId, now: UnixTime) -> StoreResult<Vec<TokenCutoff>> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT server_id, client_id, issued_before FROM token_cutoffs WHERE tenant_id = $1 \
+             AND expires_at >= to_timestamp($2)",
+        )
+        .bind(tid.as_str())
+        .bind(now as f64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.into_iter().map(cutoff_from).collect()
+    }
+
     async fn use_assertion_id(
         &self,
         tid: &TenantId,
@@ -804,12 +825,18 @@ impl TokenStore for PostgresStore {
             .execute(&self.pool)
             .await
             .map_err(map_err)?;
+        let c = sqlx::query("DELETE FROM token_cutoffs WHERE expires_at < to_timestamp($1)")
+            .bind(now as f64)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?
+            .rows_affected();
         let b = sqlx::query("DELETE FROM used_assertions WHERE expires_at < to_timestamp($1)")
             .bind(now as f64)
             .execute(&self.pool)
             .await
             .map_err(map_err)?;
-        let mut n = a.rows_affected() + b.rows_affected();
+        let mut n = a.rows_affected() + b.rows_affected() + c;
         // Grants go with their refresh tokens and access-token records (ON DELETE CASCADE).
         for table in ["auth_codes", "grants", "sessions"] {
             n += sqlx::query(&format!("DELETE FROM {table} WHERE expires_at < to_timestamp($1)"))
@@ -1078,5 +1105,31 @@ async fn insert_scope(tx: &mut Transaction<'static, Postgres>, sc: &Scope) -> St
         StoreError::NotFound(_) => StoreError::NotFound(format!("authorization server {}", sc.server_id)),
         e => e,
     })?;
+    Ok(())
+}
+
+/// Records that tokens of `cid` ('' for the whole server) issued until `now` are dead.
+async fn insert_cutoff(
+    tx: &mut Transaction<'static, Postgres>,
+    tid: &TenantId,
+    aid: &ServerId,
+    cid: &str,
+    now: UnixTime,
+    keep_until: UnixTime,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO token_cutoffs (tenant_id, server_id, client_id, issued_before, expires_at) \
+         VALUES ($1, $2, $3, $4, to_timestamp($5)) ON CONFLICT (tenant_id, server_id, client_id) DO UPDATE \
+         SET issued_before = GREATEST(token_cutoffs.issued_before, excluded.issued_before), \
+         expires_at = GREATEST(token_cutoffs.expires_at, excluded.expires_at)",
+    )
+    .bind(tid.as_str())
+    .bind(aid.as_str())
+    .bind(cid)
+    .bind(now)
+    .bind(keep_until as f64)
+    .execute(&mut **tx)
+    .await
+    .map_err(map_err)?;
     Ok(())
 }

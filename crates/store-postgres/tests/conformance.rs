@@ -115,7 +115,7 @@ async fn every_write_is_announced_to_other_nodes() {
         .unwrap();
     assert_eq!(next(&mut changes).await, ConfigChange::Tenant(t.clone()));
     writer
-        .delete_server(&t, &castellan_domain::ServerId::parse("s").unwrap())
+        .delete_server(&t, &castellan_domain::ServerId::parse("s").unwrap(), 100, 5_000)
         .await
         .unwrap();
     assert_eq!(next(&mut changes).await, ConfigChange::Tenant(t.clone()));

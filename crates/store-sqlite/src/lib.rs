@@ -10,7 +10,7 @@ use castellan_domain::{
     UnixTime,
 };
 use castellan_store::{
-    BootstrapSeed, ClaimStore, ClientStore, ScopeStore, ServerStore, Store, StoreError, StoreResult, TenantStore,
+    BootstrapSeed, ClaimStore, TokenCutoff, ClientStore, ScopeStore, ServerStore, Store, StoreError, StoreResult, TenantStore,
     TokenStore,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -214,13 +214,18 @@ impl ServerStore for SqliteStore {
         tx.commit().await.map_err(map_err)
     }
 
-    async fn delete_server(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<bool> {
+    async fn delete_server(&self, tid: &TenantId, aid: &ServerId, now: UnixTime, keep_until: UnixTime) -> StoreResult<bool> {
+        let mut tx = self.write_tx().await?;
         let r = sqlx::query("DELETE FROM servers WHERE tenant_id = ? AND id = ?")
             .bind(tid.as_str())
             .bind(aid.as_str())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await
             .map_err(map_err)?;
+        if r.rows_affected() > 0 {
+            insert_cutoff(&mut tx, tid, aid, "", now, keep_until).await?;
+        }
+        tx.commit().await.map_err(map_err)?;
         Ok(r.rows_affected() > 0)
     }
 
@@ -280,7 +285,7 @@ impl ClientStore for SqliteStore {
         Ok(())
     }
 
-    async fn delete_client(&self, tid: &TenantId, cid: &ClientId, now: UnixTime) -> StoreResult<bool> {
+    async fn delete_client(&self, tid: &TenantId, cid: &ClientId, now: UnixTime, keep_until: UnixTime) -> StoreResult<bool> {
         let mut tx = self.write_tx().await?;
         let live: Vec<(String, String, i64)> = sqlx::query_as(
             "SELECT t.server_id, t.jti, t.expires_at FROM grant_tokens t JOIN grants g \
@@ -305,14 +310,19 @@ impl ClientStore for SqliteStore {
                 .await
                 .map_err(map_err)?;
         }
-        let r = sqlx::query("DELETE FROM clients WHERE tenant_id = ? AND id = ?")
-            .bind(tid.as_str())
-            .bind(cid.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+        let server: Option<(String,)> =
+            sqlx::query_as("DELETE FROM clients WHERE tenant_id = ? AND id = ? RETURNING server_id")
+                .bind(tid.as_str())
+                .bind(cid.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        let Some((aid,)) = server else {
+            return Ok(false);
+        };
+        insert_cutoff(&mut tx, tid, &ServerId::parse(aid).map_err(corrupt)?, cid.as_str(), now, keep_until).await?;
         tx.commit().await.map_err(map_err)?;
-        Ok(r.rows_affected() > 0)
+        Ok(true)
     }
 
     async fn list_tenant_clients(&self, tid: &TenantId) -> StoreResult<Vec<Client>> {
@@ -533,6 +543,18 @@ impl TokenStore for SqliteStore {
             .collect()
     }
 
+    async fn list_cutoffs(&self, tid: &TenantId, now: UnixTime) -> StoreResult<Vec<TokenCutoff>> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT server_id, client_id, issued_before FROM token_cutoffs WHERE tenant_id = ? AND expires_at >= ?",
+        )
+        .bind(tid.as_str())
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err)?;
+        rows.into_iter().map(cutoff_from).collect()
+    }
+
     async fn use_assertion_id(
         &self,
         tid: &TenantId,
@@ -560,12 +582,18 @@ impl TokenStore for SqliteStore {
             .execute(&self.pool)
             .await
             .map_err(map_err)?;
+        let c = sqlx::query("DELETE FROM token_cutoffs WHERE expires_at < ?")
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?
+            .rows_affected();
         let b = sqlx::query("DELETE FROM used_assertions WHERE expires_at < ?")
             .bind(now)
             .execute(&self.pool)
             .await
             .map_err(map_err)?;
-        let mut n = a.rows_affected() + b.rows_affected();
+        let mut n = a.rows_affected() + b.rows_affected() + c;
         // Grants go with their refresh tokens and access-token records (ON DELETE CASCADE).
         for table in ["auth_codes", "grants", "sessions"] {
             n += sqlx::query(&format!("DELETE FROM {table} WHERE expires_at < ?"))
@@ -763,5 +791,31 @@ async fn insert_scope<'e>(exec: impl sqlx::Executor<'e, Database = Sqlite>, sc: 
         StoreError::NotFound(_) => StoreError::NotFound(format!("authorization server {}", sc.server_id)),
         e => e,
     })?;
+    Ok(())
+}
+
+/// Records that tokens of `cid` ('' for the whole server) issued until `now` are dead.
+async fn insert_cutoff(
+    tx: &mut Transaction<'static, Sqlite>,
+    tid: &TenantId,
+    aid: &ServerId,
+    cid: &str,
+    now: UnixTime,
+    keep_until: UnixTime,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO token_cutoffs (tenant_id, server_id, client_id, issued_before, expires_at) \
+         VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant_id, server_id, client_id) DO UPDATE \
+         SET issued_before = MAX(token_cutoffs.issued_before, excluded.issued_before), \
+         expires_at = MAX(token_cutoffs.expires_at, excluded.expires_at)",
+    )
+    .bind(tid.as_str())
+    .bind(aid.as_str())
+    .bind(cid)
+    .bind(now)
+    .bind(keep_until)
+    .execute(&mut **tx)
+    .await
+    .map_err(map_err)?;
     Ok(())
 }

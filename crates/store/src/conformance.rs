@@ -193,7 +193,7 @@ pub async fn claims_round_trip(store: Arc<dyn Store>) {
         store.get_claim(&tid("b"), &c1.id).await.unwrap().is_some(),
         "tenant b keeps its claim 1"
     );
-    assert!(store.delete_server(&tid("a"), &aid("s1")).await.unwrap());
+    assert!(store.delete_server(&tid("a"), &aid("s1"), 100, 5_000).await.unwrap());
     assert!(
         store.list_claims(&tid("a"), &aid("s1")).await.unwrap().is_empty(),
         "deleted with the server"
@@ -347,8 +347,8 @@ pub async fn deleting_a_server_deletes_what_is_under_it(store: Arc<dyn Store>) {
         .await
         .unwrap();
     store.create_client(&client("a", "s1", "c1")).await.unwrap();
-    assert!(store.delete_server(&tid("a"), &aid("s1")).await.unwrap());
-    assert!(!store.delete_server(&tid("a"), &aid("s1")).await.unwrap());
+    assert!(store.delete_server(&tid("a"), &aid("s1"), 100, 5_000).await.unwrap());
+    assert!(!store.delete_server(&tid("a"), &aid("s1"), 100, 5_000).await.unwrap());
     assert_eq!(store.get_server(&tid("a"), &aid("s1")).await.unwrap(), None);
     assert!(store.list_keys(&tid("a"), &aid("s1")).await.unwrap().is_empty());
     assert_eq!(
@@ -384,7 +384,7 @@ pub async fn tenants_are_isolated(store: Arc<dyn Store>) {
             .unwrap(),
         None
     );
-    assert!(store.delete_server(&tid("b"), &aid("s1")).await.unwrap());
+    assert!(store.delete_server(&tid("b"), &aid("s1"), 100, 5_000).await.unwrap());
     assert!(
         store.get_server(&tid("a"), &aid("s1")).await.unwrap().is_some(),
         "tenant a untouched"
@@ -428,8 +428,8 @@ pub async fn clients_round_trip(store: Arc<dyn Store>) {
         store.update_client(&client("a", "s1", "ghost")).await,
         Err(StoreError::NotFound(_))
     ));
-    assert!(store.delete_client(&tid("a"), &c1.id, 100).await.unwrap());
-    assert!(!store.delete_client(&tid("a"), &c1.id, 100).await.unwrap());
+    assert!(store.delete_client(&tid("a"), &c1.id, 100, 5_000).await.unwrap());
+    assert!(!store.delete_client(&tid("a"), &c1.id, 100, 5_000).await.unwrap());
     assert_eq!(store.get_client(&tid("a"), &c1.id).await.unwrap(), None);
 }
 
@@ -494,8 +494,18 @@ pub async fn scopes_round_trip(store: Arc<dyn Store>) {
         store.get_scope(&tid("b"), &sc.id).await.unwrap().is_some(),
         "tenant b keeps its scope 1"
     );
-    // Deleting a server deletes its scopes.
-    assert!(store.delete_server(&tid("a"), &aid("s2")).await.unwrap());
+    // Deleting a server deletes its scopes, and cuts off every token it issued.
+    assert!(store.delete_server(&tid("a"), &aid("s2"), 100, 5_000).await.unwrap());
+    assert_eq!(
+        store.list_cutoffs(&tid("a"), 200).await.unwrap(),
+        vec![crate::TokenCutoff {
+            server_id: aid("s2"),
+            client_id: None,
+            issued_before: 100
+        }]
+    );
+    store.purge_expired(5_001).await.unwrap();
+    assert!(store.list_cutoffs(&tid("a"), 0).await.unwrap().is_empty(), "purged once expired");
     assert_eq!(
         store.get_scope(&tid("a"), &ScopeId::parse("2").unwrap()).await.unwrap(),
         None
@@ -835,7 +845,7 @@ async fn deleting_a_client_ends_what_it_was_given(store: Arc<dyn Store>) {
         .save_consent(&tid("a"), &aid("default"), &web.id, "alice", &["openid".into()], 10)
         .await
         .unwrap();
-    assert!(store.delete_client(&tid("a"), &web.id, 100).await.unwrap());
+    assert!(store.delete_client(&tid("a"), &web.id, 100, 5_000).await.unwrap());
     assert_eq!(
         store.list_revoked(&tid("a"), 100).await.unwrap(),
         vec![(aid("default"), "j1".to_owned())],

@@ -54,8 +54,11 @@ pub trait ServerStore: Send + Sync {
     ) -> StoreResult<()>;
     /// Replaces a server's stored fields, and its keys when `keys` is given, in one transaction.
     async fn update_server(&self, server: &AuthorizationServer, keys: Option<&[SigningKey]>) -> StoreResult<()>;
-    /// Deletes a server and everything stored under it (keys, clients). `false` when absent.
-    async fn delete_server(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<bool>;
+    /// Deletes a server and everything stored under it (keys, clients, grants…), and records a
+    /// [`TokenCutoff`] for it (kept until `keep_until`) so that no token it issued works for a
+    /// server later created with the same id. `false` when absent.
+    async fn delete_server(&self, tid: &TenantId, aid: &ServerId, now: UnixTime, keep_until: UnixTime)
+    -> StoreResult<bool>;
     async fn list_keys(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<SigningKey>>;
 }
 
@@ -69,9 +72,11 @@ pub trait ClientStore: Send + Sync {
     async fn update_client(&self, client: &Client) -> StoreResult<()>;
     /// Deletes the client and ends everything it was given, in one transaction: the unexpired
     /// access tokens recorded under its grants join the revocation list, its grants (with their
-    /// refresh tokens), authorization codes and remembered consents are deleted. A client later
-    /// created with the same id inherits nothing. `false` when absent.
-    async fn delete_client(&self, tid: &TenantId, cid: &ClientId, now: UnixTime) -> StoreResult<bool>;
+    /// refresh tokens), authorization codes and remembered consents are deleted, and a
+    /// [`TokenCutoff`] (kept until `keep_until`) kills every token it was issued until `now`, so a
+    /// client later created with the same id inherits nothing. `false` when absent.
+    async fn delete_client(&self, tid: &TenantId, cid: &ClientId, now: UnixTime, keep_until: UnixTime)
+    -> StoreResult<bool>;
     /// Every client of every server of the tenant (for the configuration snapshot).
     async fn list_tenant_clients(&self, tid: &TenantId) -> StoreResult<Vec<Client>>;
 }
@@ -104,6 +109,15 @@ pub trait ClaimStore: Send + Sync {
     async fn delete_claim(&self, tid: &TenantId, id: &ClaimId) -> StoreResult<bool>;
 }
 
+/// Tokens of a deleted client (or of a whole deleted server, `client_id: None`) issued at or
+/// before `issued_before` are dead, whatever is created later under the same id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenCutoff {
+    pub server_id: ServerId,
+    pub client_id: Option<ClientId>,
+    pub issued_before: UnixTime,
+}
+
 /// RFC 7009 revocations and once-only assertion ids (RFC 7523 §3 `jti`), each kept until the
 /// token or assertion would have expired anyway.
 #[async_trait]
@@ -111,6 +125,8 @@ pub trait TokenStore: Send + Sync {
     async fn revoke_token(&self, tid: &TenantId, aid: &ServerId, jti: &str, expires_at: UnixTime) -> StoreResult<()>;
     /// Every revocation of the tenant that has not expired at `now`, as `(server, jti)`.
     async fn list_revoked(&self, tid: &TenantId, now: UnixTime) -> StoreResult<Vec<(ServerId, String)>>;
+    /// The tenant's unexpired token cutoffs (deleted clients and servers).
+    async fn list_cutoffs(&self, tid: &TenantId, now: UnixTime) -> StoreResult<Vec<TokenCutoff>>;
     /// Records an assertion id; `false` when it was already used (a replay).
     async fn use_assertion_id(
         &self,

@@ -10,15 +10,15 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 use crate::tokens::{assert_oauth_error, client, form, issuer};
 
-const CB: &str = "https://app.example/cb";
-const VERIFIER: &str = "dBjftJeZ4CVP-mJ92K9Ni7hvGHe8OoaZqFQ1rWJE3BmfEWCv8yO3QkFl";
+pub(crate) const CB: &str = "https://app.example/cb";
+pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mJ92K9Ni7hvGHe8OoaZqFQ1rWJE3BmfEWCv8yO3QkFl";
 
-fn challenge(verifier: &str) -> String {
+pub(crate) fn challenge(verifier: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(castellan_jose::sha256(verifier.as_bytes()))
 }
 
 /// A server `default` with a static user, OIDC scopes and a confidential client `web`.
-async fn setup(app: &TestApp) -> String {
+pub(crate) async fn setup(app: &TestApp) -> String {
     let r = app
         .admin(
             Method::PUT,
@@ -66,19 +66,19 @@ async fn setup(app: &TestApp) -> String {
 }
 
 /// A browser: keeps cookies, does not follow redirects.
-struct Browser {
+pub(crate) struct Browser {
     http: reqwest::Client,
 }
 
-struct Page {
-    status: u16,
-    location: Option<String>,
-    headers: reqwest::header::HeaderMap,
-    html: String,
+pub(crate) struct Page {
+    pub(crate) status: u16,
+    pub(crate) location: Option<String>,
+    pub(crate) headers: reqwest::header::HeaderMap,
+    pub(crate) html: String,
 }
 
 impl Browser {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self {
             http: reqwest::Client::builder()
                 .cookie_store(true)
@@ -88,11 +88,11 @@ impl Browser {
         }
     }
 
-    async fn get(&self, url: &str) -> Page {
+    pub(crate) async fn get(&self, url: &str) -> Page {
         Self::page(self.http.get(url).send().await.unwrap()).await
     }
 
-    async fn post(&self, url: &str, params: &[(&str, &str)]) -> Page {
+    pub(crate) async fn post(&self, url: &str, params: &[(&str, &str)]) -> Page {
         let body = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(params)
             .finish();
@@ -121,7 +121,7 @@ impl Browser {
 }
 
 /// The value of a hidden form field.
-fn field(html: &str, name: &str) -> String {
+pub(crate) fn field(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html
         .find(&marker)
@@ -131,7 +131,7 @@ fn field(html: &str, name: &str) -> String {
 }
 
 /// Query (or fragment) parameters of a redirect.
-fn params_of(location: &str) -> std::collections::HashMap<String, String> {
+pub(crate) fn params_of(location: &str) -> std::collections::HashMap<String, String> {
     let q = location
         .split_once('#')
         .map(|(_, f)| f)
@@ -140,7 +140,7 @@ fn params_of(location: &str) -> std::collections::HashMap<String, String> {
     form_urlencoded::parse(q.as_bytes()).into_owned().collect()
 }
 
-fn authorize_url(app: &TestApp, extra: &[(&str, &str)]) -> String {
+pub(crate) fn authorize_url(app: &TestApp, extra: &[(&str, &str)]) -> String {
     let mut q = form_urlencoded::Serializer::new(String::new());
     let defaults = [
         ("response_type", "code"),
@@ -163,7 +163,7 @@ fn authorize_url(app: &TestApp, extra: &[(&str, &str)]) -> String {
 
 /// Opens the interaction page at `location` (which must be `/default/default/{page}?…`) and
 /// submits its form with its interaction and CSRF token plus `fields`; returns the next redirect.
-async fn submit_page(app: &TestApp, b: &Browser, location: &str, page: &str, fields: &[(&str, &str)]) -> Page {
+pub(crate) async fn submit_page(app: &TestApp, b: &Browser, location: &str, page: &str, fields: &[(&str, &str)]) -> Page {
     let path = format!("/default/default/{page}");
     assert!(location.starts_with(&format!("{path}?")), "{location}");
     let shown = b.get(&format!("{}{location}", app.base)).await;
@@ -176,7 +176,7 @@ async fn submit_page(app: &TestApp, b: &Browser, location: &str, page: &str, fie
 }
 
 /// Signs in as alice on the login page the authorization redirected to; returns the next redirect.
-async fn sign_in(app: &TestApp, b: &Browser, login_location: &str, password: &str) -> Page {
+pub(crate) async fn sign_in(app: &TestApp, b: &Browser, login_location: &str, password: &str) -> Page {
     submit_page(
         app,
         b,
@@ -188,12 +188,12 @@ async fn sign_in(app: &TestApp, b: &Browser, login_location: &str, password: &st
 }
 
 /// Allows (or denies) on the consent page; returns the redirect to the client.
-async fn decide(app: &TestApp, b: &Browser, consent_location: &str, decision: &str) -> Page {
+pub(crate) async fn decide(app: &TestApp, b: &Browser, consent_location: &str, decision: &str) -> Page {
     submit_page(app, b, consent_location, "consent", &[("decision", decision)]).await
 }
 
 /// Runs a first authorization to its code (login and consent included).
-async fn code_for(app: &TestApp, b: &Browser, extra: &[(&str, &str)]) -> String {
+pub(crate) async fn code_for(app: &TestApp, b: &Browser, extra: &[(&str, &str)]) -> String {
     let r = b.get(&authorize_url(app, extra)).await;
     let mut loc = r.location.clone().unwrap_or_else(|| panic!("{} {}", r.status, r.html));
     if loc.contains("/login?") {
@@ -206,7 +206,7 @@ async fn code_for(app: &TestApp, b: &Browser, extra: &[(&str, &str)]) -> String 
     params_of(&loc)["code"].clone()
 }
 
-async fn exchange(app: &TestApp, secret: &str, code: &str, verifier: Option<&str>) -> Resp {
+pub(crate) async fn exchange(app: &TestApp, secret: &str, code: &str, verifier: Option<&str>) -> Resp {
     let mut p = vec![
         ("grant_type", "authorization_code"),
         ("code", code),
@@ -224,7 +224,7 @@ async fn exchange(app: &TestApp, secret: &str, code: &str, verifier: Option<&str
     .await
 }
 
-async fn introspect(app: &TestApp, secret: &str, token: &str) -> Value {
+pub(crate) async fn introspect(app: &TestApp, secret: &str, token: &str) -> Value {
     form(
         app,
         &format!("{}/oauth2/introspect", issuer(app, "default")),
@@ -235,7 +235,7 @@ async fn introspect(app: &TestApp, secret: &str, token: &str) -> Value {
     .body
 }
 
-fn jwt_claims(token: &str) -> Value {
+pub(crate) fn jwt_claims(token: &str) -> Value {
     let payload = token.split('.').nth(1).unwrap();
     serde_json::from_slice(
         &base64::engine::general_purpose::URL_SAFE_NO_PAD

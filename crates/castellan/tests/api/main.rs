@@ -12,6 +12,7 @@ mod clients;
 mod cluster;
 mod errors;
 mod flows;
+mod hardening;
 mod servers;
 mod tenant;
 mod tls;

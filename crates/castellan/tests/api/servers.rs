@@ -3,7 +3,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-fn test_keys() -> Value {
+pub(crate) fn test_keys() -> Value {
     serde_json::from_str(include_str!("../fixtures/test-keys.json")).unwrap()
 }
 
