@@ -12,57 +12,86 @@ use serde::Deserialize;
 #[command(
     name = "castellan",
     version,
-    about = "Multi-tenant OAuth 2.0 / OpenID Connect authorization server"
+    about = "Multi-tenant OAuth 2.0 / OpenID Connect authorization server",
+    after_help = "Each sub-command lists its own flags: castellan serve --help, castellan migrate --help."
 )]
 pub struct Cli {
-    #[command(flatten)]
-    pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Apply migrations, bootstrap an empty store, and serve HTTP.
-    Serve,
+    /// Apply migrations, bootstrap an empty store, and serve HTTP(S).
+    Serve(GlobalArgs),
     /// Apply database migrations and exit.
-    Migrate,
+    Migrate(MigrateArgs),
 }
 
-/// Flags shared by every sub-command. Each also reads its `CASTELLAN_*` environment variable.
+/// The flags of `castellan migrate`: only what reaches the database.
+#[derive(Debug, Default, Clone, Args)]
+pub struct MigrateArgs {
+    /// TOML configuration file; its keys are the long flag names with `_` for `-`.
+    #[arg(long, env = "CASTELLAN_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Directory for the embedded database and key files [default: ./castellan-data].
+    #[arg(long, env = "CASTELLAN_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: `sqlite:…` or `postgres://…` [default: the file castellan.db in the data dir].
+    #[arg(long, env = "CASTELLAN_DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Log filter, e.g. `info` or `castellan=debug` [default: info].
+    #[arg(long, env = "CASTELLAN_LOG", value_name = "FILTER")]
+    pub log: Option<String>,
+}
+
+impl From<MigrateArgs> for GlobalArgs {
+    fn from(m: MigrateArgs) -> Self {
+        Self {
+            config: m.config,
+            data_dir: m.data_dir,
+            database_url: m.database_url,
+            log: m.log,
+            ..Self::default()
+        }
+    }
+}
+
+/// The flags of `castellan serve`. Each also reads its `CASTELLAN_*` environment variable.
 #[derive(Debug, Default, Clone, Args)]
 pub struct GlobalArgs {
     /// TOML configuration file; its keys are the long flag names with `_` for `-`.
-    #[arg(long, global = true, env = "CASTELLAN_CONFIG", value_name = "FILE")]
+    #[arg(long, env = "CASTELLAN_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Address to listen on [default: 127.0.0.1:8443].
-    #[arg(long, global = true, env = "CASTELLAN_LISTEN", value_name = "ADDR")]
-    pub listen: Option<SocketAddr>,
+    /// Address to listen on, `host:port`; a name such as `localhost:9000` is resolved
+    /// [default: 127.0.0.1:8443].
+    #[arg(long, env = "CASTELLAN_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
     /// URL clients use to reach this server; issuers are `{public_url}/{tid}/{aid}`
     /// [default: http://{listen}].
-    #[arg(long, global = true, env = "CASTELLAN_PUBLIC_URL", value_name = "URL")]
+    #[arg(long, env = "CASTELLAN_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
     /// Directory for the embedded database and key files [default: ./castellan-data].
-    #[arg(long, global = true, env = "CASTELLAN_DATA_DIR", value_name = "DIR")]
+    #[arg(long, env = "CASTELLAN_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Database URL: `sqlite:…` [default: the file castellan.db in the data dir].
-    #[arg(long, global = true, env = "CASTELLAN_DATABASE_URL", value_name = "URL")]
+    /// Database URL: `sqlite:…` or `postgres://…` [default: the file castellan.db in the data dir].
+    #[arg(long, env = "CASTELLAN_DATABASE_URL", value_name = "URL")]
     pub database_url: Option<String>,
     /// Log filter, e.g. `info` or `castellan=debug` [default: info].
-    #[arg(long, global = true, env = "CASTELLAN_LOG", value_name = "FILTER")]
+    #[arg(long, env = "CASTELLAN_LOG", value_name = "FILTER")]
     pub log: Option<String>,
     /// Id of the bootstrap client created on first start [default: bootstrap].
-    #[arg(long, global = true, env = "CASTELLAN_BOOTSTRAP_CLIENT_ID", value_name = "ID")]
+    #[arg(long, env = "CASTELLAN_BOOTSTRAP_CLIENT_ID", value_name = "ID")]
     pub bootstrap_client_id: Option<String>,
     /// PEM certificate chain (leaf first): serve HTTPS instead of HTTP; needs --tls-key.
-    #[arg(long, global = true, env = "CASTELLAN_TLS_CERT", value_name = "FILE")]
+    #[arg(long, env = "CASTELLAN_TLS_CERT", value_name = "FILE")]
     pub tls_cert: Option<PathBuf>,
     /// PEM private key (PKCS#8, PKCS#1 or SEC1) of --tls-cert.
-    #[arg(long, global = true, env = "CASTELLAN_TLS_KEY", value_name = "FILE")]
+    #[arg(long, env = "CASTELLAN_TLS_KEY", value_name = "FILE")]
     pub tls_key: Option<PathBuf>,
     /// Comma-separated networks (CIDR, e.g. `10.0.0.0/8,192.168.1.7/32`) of load balancers and
     /// reverse proxies whose X-Forwarded-For / Forwarded headers name the client [default: none].
-    #[arg(long, global = true, env = "CASTELLAN_TRUSTED_PROXIES", value_name = "CIDRS")]
+    #[arg(long, env = "CASTELLAN_TRUSTED_PROXIES", value_name = "CIDRS")]
     pub trusted_proxies: Option<String>,
 }
 
@@ -71,7 +100,7 @@ pub struct GlobalArgs {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
-    listen: Option<SocketAddr>,
+    listen: Option<String>,
     public_url: Option<String>,
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
@@ -129,8 +158,9 @@ impl Config {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .with_context(|| format!("cannot read config file {}", path.display()))?;
+                // The error's own text names the line and column and shows the line.
                 toml::from_str::<FileConfig>(&text)
-                    .map_err(|e| anyhow::anyhow!("config file {}: {}", path.display(), e.message()))?
+                    .map_err(|e| anyhow::anyhow!("config file {}: {}", path.display(), e.to_string().trim_end()))?
             }
             None => FileConfig::default(),
         };
@@ -156,12 +186,17 @@ impl Config {
             (None, Some(list)) => parse_networks(list.iter().map(|s| s.trim()))?,
             (None, None) => Vec::new(),
         };
+        let log = args.log.clone().or(file.log).unwrap_or_else(|| "info".into());
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&log) {
+            bail!("--log {log:?} is not a log filter (e.g. info, or castellan=debug,warn): {e}");
+        }
+        let listen = match args.listen.clone().or(file.listen) {
+            Some(l) => resolve_listen(&l)?,
+            None => SocketAddr::from(([127, 0, 0, 1], 8443)),
+        };
         Ok(Self {
             trusted_proxies,
-            listen: args
-                .listen
-                .or(file.listen)
-                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8443))),
+            listen,
             public_url,
             data_dir: args
                 .data_dir
@@ -169,7 +204,7 @@ impl Config {
                 .or(file.data_dir)
                 .unwrap_or_else(|| PathBuf::from("castellan-data")),
             database_url: args.database_url.clone().or(file.database_url),
-            log: args.log.clone().or(file.log).unwrap_or_else(|| "info".into()),
+            log,
             bootstrap_client_id: args
                 .bootstrap_client_id
                 .clone()
@@ -180,6 +215,24 @@ impl Config {
             tls,
         })
     }
+}
+
+/// `host:port` to a socket address: an address as is, a name (`localhost:9000`) through the
+/// system's resolver (its first address).
+fn resolve_listen(v: &str) -> anyhow::Result<SocketAddr> {
+    if let Ok(a) = v.parse::<SocketAddr>() {
+        return Ok(a);
+    }
+    let bad = || anyhow::anyhow!("--listen {v:?} must be host:port, e.g. 127.0.0.1:8443 or localhost:9000");
+    if v.rsplit_once(':')
+        .is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err())
+    {
+        return Err(bad());
+    }
+    std::net::ToSocketAddrs::to_socket_addrs(v)
+        .map_err(|e| anyhow::anyhow!("--listen {v:?}: cannot resolve the host name: {e}"))?
+        .next()
+        .ok_or_else(bad)
 }
 
 /// CIDR networks; a bare address means that one host.
@@ -224,7 +277,7 @@ mod tests {
         assert_eq!(c.listen.port(), 9000);
         assert_eq!(c.data_dir, PathBuf::from("/srv/castellan"));
         assert_eq!(c.log, "debug");
-        args.listen = Some("127.0.0.1:9100".parse().unwrap());
+        args.listen = Some("127.0.0.1:9100".into());
         assert_eq!(Config::load(&args).unwrap().listen.port(), 9100);
     }
 
@@ -292,6 +345,49 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("--trusted-proxies"), "{err}");
+    }
+
+    #[test]
+    fn listen_names_are_resolved_and_bad_values_named() {
+        let c = Config::load(&GlobalArgs {
+            listen: Some("localhost:9000".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(c.listen.ip().is_loopback() && c.listen.port() == 9000, "{}", c.listen);
+        for bad in ["localhost", "localhost:x", ":80", "no-such-host.invalid:80"] {
+            let err = Config::load(&GlobalArgs {
+                listen: Some(bad.into()),
+                ..Default::default()
+            })
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains("--listen"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_bad_log_filter_is_named() {
+        let err = Config::load(&GlobalArgs {
+            log: Some("castellan=loud".into()),
+            ..Default::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("--log"), "{err}");
+    }
+
+    #[test]
+    fn toml_errors_give_line_and_column() {
+        let (_d, p) = write("listen = \"127.0.0.1:9000\"\ndata_dir = [\n");
+        let err = Config::load(&GlobalArgs {
+            config: Some(p),
+            ..Default::default()
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("line 3") || err.contains("line 2"), "{err}");
+        assert!(err.contains("column"), "{err}");
     }
 
     #[test]

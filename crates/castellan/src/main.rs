@@ -1,24 +1,55 @@
-use castellan::config::{Cli, Command, Config};
+use castellan::config::{Cli, Command, Config, GlobalArgs};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// Errors are for the operator: one line with its causes, no backtrace.
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let cfg = Config::load(&cli.global)?;
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => return fail(&anyhow::anyhow!("cannot start the async runtime: {e}")),
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(e: &anyhow::Error) -> std::process::ExitCode {
+    eprintln!("error: {e:#}");
+    std::process::ExitCode::FAILURE
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let (args, serve) = match cli.command {
+        Command::Serve(args) => (args, true),
+        Command::Migrate(args) => (GlobalArgs::from(args), false),
+    };
+    let cfg = Config::load(&args)?;
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_new(&cfg.log).unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(EnvFilter::try_new(&cfg.log)?)
         .with_target(false)
-        // Logs on stderr; stdout carries only what is meant for the operator (bootstrap banner).
+        // Logs on stderr; stdout carries only what is meant for the operator (the banners).
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    match cli.command {
-        Command::Serve => castellan::start(cfg).await?.wait_for_signal().await,
-        Command::Migrate => {
-            castellan::open_store(&cfg).await?;
-            tracing::info!("migrations applied");
-            Ok(())
-        }
+    if !serve {
+        castellan::open_store(&cfg).await?;
+        tracing::info!("migrations applied");
+        return Ok(());
     }
+    let running = castellan::start(cfg.clone()).await?;
+    let creds = cfg.data_dir.join(castellan::BOOTSTRAP_FILE);
+    let creds = if running.bootstrap.is_some() {
+        format!("printed above and written to {}", creds.display())
+    } else {
+        format!("in {} on the node that first started", creds.display())
+    };
+    println!(
+        "Castellan is listening on {url}\n  API reference: {url}/docs\n  \
+         discovery:     {url}/default/default/.well-known/openid-configuration\n  \
+         admin client:  {creds}\n",
+        url = running.public_url,
+    );
+    running.wait_for_signal().await
 }

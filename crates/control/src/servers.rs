@@ -565,7 +565,11 @@ impl Control {
         }
         let now = self.clock.now();
         let keep_until = now + longest_token_life(&server);
-        if !self.store.delete_server(&server.tenant_id, &server.id, now, keep_until).await? {
+        if !self
+            .store
+            .delete_server(&server.tenant_id, &server.id, now, keep_until)
+            .await?
+        {
             return Err(ControlError::NotFound {
                 what: "authorization server",
                 id: aid.to_owned(),

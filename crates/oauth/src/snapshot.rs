@@ -150,7 +150,10 @@ impl Snapshots {
         }
         let mut cutoffs: HashMap<ServerId, HashMap<Option<ClientId>, i64>> = HashMap::new();
         for c in store.list_cutoffs(tid, now).await? {
-            cutoffs.entry(c.server_id).or_default().insert(c.client_id, c.issued_before);
+            cutoffs
+                .entry(c.server_id)
+                .or_default()
+                .insert(c.client_id, c.issued_before);
         }
         let mut servers = HashMap::new();
         for server in store.list_servers(tid).await? {

@@ -13,8 +13,8 @@ use castellan_domain::{
     UnixTime,
 };
 use castellan_store::{
-    BootstrapSeed, ClaimStore, TokenCutoff, ClientStore, ConfigChange, ScopeStore, ServerStore, Store, StoreError, StoreResult,
-    TenantStore, TokenStore,
+    BootstrapSeed, ClaimStore, ClientStore, ConfigChange, ScopeStore, ServerStore, Store, StoreError, StoreResult,
+    TenantStore, TokenCutoff, TokenStore,
 };
 use castellan_store_sql::*;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
@@ -425,7 +425,13 @@ impl ServerStore for PostgresStore {
         tx.commit().await.map_err(map_err)
     }
 
-    async fn delete_server(&self, tid: &TenantId, aid: &ServerId, now: UnixTime, keep_until: UnixTime) -> StoreResult<bool> {
+    async fn delete_server(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        now: UnixTime,
+        keep_until: UnixTime,
+    ) -> StoreResult<bool> {
         let mut tx = self.tx().await?;
         let r = sqlx::query("DELETE FROM servers WHERE tenant_id = $1 AND id = $2")
             .bind(tid.as_str())
@@ -502,7 +508,13 @@ impl ClientStore for PostgresStore {
         tx.commit().await.map_err(map_err)
     }
 
-    async fn delete_client(&self, tid: &TenantId, cid: &ClientId, now: UnixTime, keep_until: UnixTime) -> StoreResult<bool> {
+    async fn delete_client(
+        &self,
+        tid: &TenantId,
+        cid: &ClientId,
+        now: UnixTime,
+        keep_until: UnixTime,
+    ) -> StoreResult<bool> {
         let mut tx = self.tx().await?;
         let live: Vec<(String, String, i64)> = sqlx::query_as(
             "SELECT t.server_id, t.jti, EXTRACT(EPOCH FROM t.expires_at)::bigint FROM grant_tokens t JOIN grants g \
@@ -537,7 +549,15 @@ impl ClientStore for PostgresStore {
         let Some((aid,)) = server else {
             return Ok(false);
         };
-        insert_cutoff(&mut tx, tid, &ServerId::parse(aid).map_err(corrupt)?, cid.as_str(), now, keep_until).await?;
+        insert_cutoff(
+            &mut tx,
+            tid,
+            &ServerId::parse(aid).map_err(corrupt)?,
+            cid.as_str(),
+            now,
+            keep_until,
+        )
+        .await?;
         // Other nodes reload the tenant: the client and the revocations with it.
         notify(&mut tx, tid).await?;
         tx.commit().await.map_err(map_err)?;

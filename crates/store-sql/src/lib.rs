@@ -246,7 +246,9 @@ pub fn without_scope(metadata: &str, name: &str) -> Result<Option<String>, Store
 }
 
 /// A `token_cutoffs` row (`client_id` '' for a whole server).
-pub fn cutoff_from((server_id, client_id, issued_before): (String, String, i64)) -> Result<castellan_store::TokenCutoff, StoreError> {
+pub fn cutoff_from(
+    (server_id, client_id, issued_before): (String, String, i64),
+) -> Result<castellan_store::TokenCutoff, StoreError> {
     Ok(castellan_store::TokenCutoff {
         server_id: ServerId::parse(server_id).map_err(corrupt)?,
         client_id: if client_id.is_empty() {

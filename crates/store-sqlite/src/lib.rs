@@ -10,8 +10,8 @@ use castellan_domain::{
     UnixTime,
 };
 use castellan_store::{
-    BootstrapSeed, ClaimStore, TokenCutoff, ClientStore, ScopeStore, ServerStore, Store, StoreError, StoreResult, TenantStore,
-    TokenStore,
+    BootstrapSeed, ClaimStore, ClientStore, ScopeStore, ServerStore, Store, StoreError, StoreResult, TenantStore,
+    TokenCutoff, TokenStore,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
@@ -214,7 +214,13 @@ impl ServerStore for SqliteStore {
         tx.commit().await.map_err(map_err)
     }
 
-    async fn delete_server(&self, tid: &TenantId, aid: &ServerId, now: UnixTime, keep_until: UnixTime) -> StoreResult<bool> {
+    async fn delete_server(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        now: UnixTime,
+        keep_until: UnixTime,
+    ) -> StoreResult<bool> {
         let mut tx = self.write_tx().await?;
         let r = sqlx::query("DELETE FROM servers WHERE tenant_id = ? AND id = ?")
             .bind(tid.as_str())
@@ -285,7 +291,13 @@ impl ClientStore for SqliteStore {
         Ok(())
     }
 
-    async fn delete_client(&self, tid: &TenantId, cid: &ClientId, now: UnixTime, keep_until: UnixTime) -> StoreResult<bool> {
+    async fn delete_client(
+        &self,
+        tid: &TenantId,
+        cid: &ClientId,
+        now: UnixTime,
+        keep_until: UnixTime,
+    ) -> StoreResult<bool> {
         let mut tx = self.write_tx().await?;
         let live: Vec<(String, String, i64)> = sqlx::query_as(
             "SELECT t.server_id, t.jti, t.expires_at FROM grant_tokens t JOIN grants g \
@@ -320,7 +332,15 @@ impl ClientStore for SqliteStore {
         let Some((aid,)) = server else {
             return Ok(false);
         };
-        insert_cutoff(&mut tx, tid, &ServerId::parse(aid).map_err(corrupt)?, cid.as_str(), now, keep_until).await?;
+        insert_cutoff(
+            &mut tx,
+            tid,
+            &ServerId::parse(aid).map_err(corrupt)?,
+            cid.as_str(),
+            now,
+            keep_until,
+        )
+        .await?;
         tx.commit().await.map_err(map_err)?;
         Ok(true)
     }

@@ -505,7 +505,10 @@ pub async fn scopes_round_trip(store: Arc<dyn Store>) {
         }]
     );
     store.purge_expired(5_001).await.unwrap();
-    assert!(store.list_cutoffs(&tid("a"), 0).await.unwrap().is_empty(), "purged once expired");
+    assert!(
+        store.list_cutoffs(&tid("a"), 0).await.unwrap().is_empty(),
+        "purged once expired"
+    );
     assert_eq!(
         store.get_scope(&tid("a"), &ScopeId::parse("2").unwrap()).await.unwrap(),
         None

@@ -57,8 +57,13 @@ pub trait ServerStore: Send + Sync {
     /// Deletes a server and everything stored under it (keys, clients, grants…), and records a
     /// [`TokenCutoff`] for it (kept until `keep_until`) so that no token it issued works for a
     /// server later created with the same id. `false` when absent.
-    async fn delete_server(&self, tid: &TenantId, aid: &ServerId, now: UnixTime, keep_until: UnixTime)
-    -> StoreResult<bool>;
+    async fn delete_server(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        now: UnixTime,
+        keep_until: UnixTime,
+    ) -> StoreResult<bool>;
     async fn list_keys(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<SigningKey>>;
 }
 
@@ -75,8 +80,13 @@ pub trait ClientStore: Send + Sync {
     /// refresh tokens), authorization codes and remembered consents are deleted, and a
     /// [`TokenCutoff`] (kept until `keep_until`) kills every token it was issued until `now`, so a
     /// client later created with the same id inherits nothing. `false` when absent.
-    async fn delete_client(&self, tid: &TenantId, cid: &ClientId, now: UnixTime, keep_until: UnixTime)
-    -> StoreResult<bool>;
+    async fn delete_client(
+        &self,
+        tid: &TenantId,
+        cid: &ClientId,
+        now: UnixTime,
+        keep_until: UnixTime,
+    ) -> StoreResult<bool>;
     /// Every client of every server of the tenant (for the configuration snapshot).
     async fn list_tenant_clients(&self, tid: &TenantId) -> StoreResult<Vec<Client>>;
 }

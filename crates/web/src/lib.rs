@@ -10,6 +10,7 @@ mod logging;
 mod metrics;
 mod oauth;
 mod pages;
+mod protocol_docs;
 
 use std::sync::Arc;
 
@@ -64,7 +65,19 @@ Authorization Control Plane API v1.1.0; its errors are `{\"error\", \"status_cod
     ),
     modifiers(&SecuritySchemes),
     components(schemas(castellan_types::ApiErrorBody)),
-    tags((name = "admin", description = "Tenant administration: authenticate with HTTP Basic as a client of the tenant's `admin` server, or with a Bearer access token that server issued."))
+    paths(
+        protocol_docs::token,
+        protocol_docs::introspect,
+        protocol_docs::revoke,
+        protocol_docs::discovery,
+        protocol_docs::rfc8414_metadata,
+        protocol_docs::jwks,
+        protocol_docs::userinfo,
+    ),
+    tags(
+        (name = "admin", description = "Tenant administration: authenticate with HTTP Basic as a client of the tenant's `admin` server, or with a Bearer access token that server issued."),
+        (name = "protocol", description = "OAuth 2.0 / OpenID Connect endpoints of each authorization server (issuer `{public_url}/{tid}/{aid}`). Errors follow RFC 6749 §5.2: `{\"error\", \"error_description\"}`."),
+    )
 )]
 struct ApiDoc;
 
@@ -79,6 +92,17 @@ impl Modify for SecuritySchemes {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Basic)
                     .description(Some("client_id and client_secret of a client of `{tid}/admin`"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "client_basic",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Basic)
+                    .description(Some(
+                        "client_id and client_secret of a client of the server (RFC 6749 §2.3.1, form-encoded)",
+                    ))
                     .build(),
             ),
         );

@@ -37,6 +37,36 @@ pub(crate) fn router() -> axum::Router<AppState> {
         .route("/{tid}/{aid}/logout", get(logout).post(logout))
         .route("/{tid}/{aid}/userinfo", get(userinfo).post(userinfo))
         .route("/assets/castellan.css", get(stylesheet))
+        .route("/", get(home))
+        .route("/favicon.svg", get(favicon))
+        .route("/favicon.ico", get(favicon))
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    brand: Brand,
+    public_url: String,
+}
+
+/// `GET /`: what this server is and where to go next.
+async fn home(State(st): State<AppState>) -> Response {
+    let html = render(&HomePage {
+        brand: Brand::of(None),
+        public_url: st.control.public_url().to_owned(),
+    });
+    page(StatusCode::OK, html, None, &[], None)
+}
+
+async fn favicon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        include_str!("../assets/favicon.svg"),
+    )
+        .into_response()
 }
 
 async fn stylesheet() -> Response {

@@ -33,6 +33,9 @@ fn every_operation_documents_its_errors_in_the_seed_shape() {
     let spec = spec();
     let mut count = 0;
     for (path, item) in spec["paths"].as_object().unwrap() {
+        if !path.starts_with("/api/") {
+            continue;
+        }
         for (method, op) in item.as_object().unwrap() {
             count += 1;
             let responses = op["responses"].as_object().unwrap();
@@ -51,6 +54,7 @@ fn every_operation_documents_its_errors_in_the_seed_shape() {
             );
             if method == "post" || method == "put" {
                 assert!(responses.contains_key("400"), "{method} {path} documents 400");
+                assert!(responses.contains_key("422"), "{method} {path} documents 422");
             }
         }
     }
@@ -62,5 +66,29 @@ fn every_operation_documents_its_errors_in_the_seed_shape() {
     assert_eq!(
         error["required"],
         serde_json::json!(["error", "status_code", "details"])
+    );
+}
+
+#[test]
+fn the_protocol_endpoints_are_described_too() {
+    let spec = spec();
+    for (method, path, ok) in [
+        ("post", "/{tid}/{aid}/oauth2/token", "200"),
+        ("post", "/{tid}/{aid}/oauth2/introspect", "200"),
+        ("post", "/{tid}/{aid}/oauth2/revoke", "200"),
+        ("get", "/{tid}/{aid}/.well-known/openid-configuration", "200"),
+        ("get", "/.well-known/oauth-authorization-server/{tid}/{aid}", "200"),
+        ("get", "/{tid}/{aid}/.well-known/jwks.json", "200"),
+        ("get", "/{tid}/{aid}/userinfo", "200"),
+    ] {
+        let op = &spec["paths"][path][method];
+        assert_eq!(op["tags"], serde_json::json!(["protocol"]), "{method} {path}");
+        assert!(op["responses"][ok].is_object(), "{method} {path}");
+    }
+    let token = &spec["paths"]["/{tid}/{aid}/oauth2/token"]["post"];
+    assert!(token["requestBody"]["content"]["application/x-www-form-urlencoded"].is_object());
+    assert_eq!(
+        token["responses"]["400"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/OAuthError"
     );
 }

@@ -11,21 +11,45 @@ fn castellan() -> Command {
     c
 }
 
-#[test]
-fn help_lists_the_sub_commands() {
-    let out = castellan().arg("--help").output().unwrap();
+fn help(args: &[&str]) -> String {
+    let out = castellan().args(args).output().unwrap();
     assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn help_lists_the_sub_commands_and_each_its_own_flags() {
+    let text = help(&["--help"]);
+    for word in ["serve", "migrate", "serve --help"] {
+        assert!(text.contains(word), "--help mentions {word}:\n{text}");
+    }
+    let serve = help(&["serve", "--help"]);
     for word in [
-        "serve",
-        "migrate",
         "--listen",
         "--public-url",
         "--data-dir",
         "--database-url",
         "--config",
+        "--tls-cert",
+        "--trusted-proxies",
     ] {
-        assert!(text.contains(word), "--help mentions {word}:\n{text}");
+        assert!(serve.contains(word), "serve --help mentions {word}:\n{serve}");
+    }
+    let migrate = help(&["migrate", "--help"]);
+    for word in ["--config", "--data-dir", "--database-url", "--log"] {
+        assert!(migrate.contains(word), "migrate --help mentions {word}:\n{migrate}");
+    }
+    for word in [
+        "--listen",
+        "--public-url",
+        "--tls-cert",
+        "--trusted-proxies",
+        "--bootstrap-client-id",
+    ] {
+        assert!(
+            !migrate.contains(word),
+            "migrate --help does not offer {word}:\n{migrate}"
+        );
     }
     let v = castellan().arg("--version").output().unwrap();
     assert!(String::from_utf8(v.stdout).unwrap().starts_with("castellan "));
@@ -43,6 +67,28 @@ fn a_bad_flag_is_named_in_the_error() {
     assert!(!out.status.success());
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("--listen"), "{err}");
+}
+
+#[test]
+fn user_errors_are_one_line_without_a_backtrace() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("castellan.toml");
+    std::fs::write(&file, "log = \"info\"\ndata_dir = [\"x\"\n").unwrap();
+    for (args, needle) in [
+        (vec!["serve", "--log", "castellan=loud"], "--log"),
+        (vec!["migrate", "--config", file.to_str().unwrap()], "line 2"),
+        (vec!["serve", "--listen", "no-such-host.invalid:80"], "--listen"),
+    ] {
+        let out = castellan().args(&args).env("RUST_BACKTRACE", "1").output().unwrap();
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(err.starts_with("error: "), "{args:?}: {err}");
+        assert!(
+            !err.contains("Stack backtrace") && !err.contains("stack backtrace"),
+            "{err}"
+        );
+    }
 }
 
 #[test]

@@ -256,3 +256,32 @@ async fn a_node_reports_a_lost_database_and_recovers_by_itself() {
         201
     );
 }
+
+#[tokio::test]
+async fn nodes_with_different_master_keys_started_together_cannot_both_run() {
+    let Some(server) = testing::server_url_or_skip("nodes_with_different_master_keys_started_together_cannot_both_run")
+    else {
+        return;
+    };
+    for round in 0..3 {
+        let url = testing::fresh_database(&server).await.unwrap();
+        let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let mut c2 = node_config(d2.path(), &url);
+        c2.master_key = Some("a different master key: 0123456789abcdef0123".into());
+        let (s1, s2) = tokio::join!(castellan::start(node_config(d1.path(), &url)), castellan::start(c2));
+        let (ok, refused) = match (s1, s2) {
+            (Ok(a), Err(e)) | (Err(e), Ok(a)) => (a, e.to_string()),
+            (Ok(_), Ok(_)) => panic!("round {round}: both nodes run with different master keys"),
+            (Err(a), Err(b)) => panic!("round {round}: both refused: {a} / {b}"),
+        };
+        assert!(
+            ok.bootstrap.is_some(),
+            "the node that runs is the one that bootstrapped"
+        );
+        assert!(
+            refused.contains("CASTELLAN_MASTER_KEY"),
+            "the refusal names the key: {refused}"
+        );
+        ok.stop().await.unwrap();
+    }
+}

@@ -157,3 +157,41 @@ async fn health_and_docs_are_served() {
         .unwrap();
     assert!(init.contains("/api/openapi.json"), "the docs page loads our spec");
 }
+
+#[tokio::test]
+async fn a_well_formed_body_that_breaks_a_rule_is_a_422() {
+    let app = spawn_app().await;
+    let cases = [
+        // A required member missing (the serde model's own rule).
+        (
+            "/claims",
+            json!({"authorization_server_id": "default", "name": "x", "mapping": "y"}),
+            "type",
+        ),
+        // Checked by the control plane.
+        ("/clients", json!({}), "authorization_server_id"),
+        ("/servers", json!({"secret": "short"}), "secret"),
+        ("/servers", json!({"key_type": "dsa"}), "key_type"),
+        (
+            "/scopes",
+            json!({"name": "a b", "authorization_server_id": "default"}),
+            "name",
+        ),
+        // An unknown reference.
+        (
+            "/clients",
+            json!({"authorization_server_id": "default", "scopes": ["nope"]}),
+            "scopes[0]",
+        ),
+    ];
+    for (path, body, field) in cases {
+        let r = app.admin(Method::POST, path, Some(body.clone())).await;
+        let e = assert_api_error(&r, 422);
+        assert_eq!(e["details"]["field"], field, "{path} {body}: {e}");
+    }
+    // A wrong JSON type stays a 400, whatever else is wrong.
+    let r = app
+        .admin(Method::POST, "/clients", Some(json!({"authorization_server_id": 7})))
+        .await;
+    assert_api_error(&r, 400);
+}

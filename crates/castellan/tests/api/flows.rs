@@ -163,7 +163,13 @@ pub(crate) fn authorize_url(app: &TestApp, extra: &[(&str, &str)]) -> String {
 
 /// Opens the interaction page at `location` (which must be `/default/default/{page}?…`) and
 /// submits its form with its interaction and CSRF token plus `fields`; returns the next redirect.
-pub(crate) async fn submit_page(app: &TestApp, b: &Browser, location: &str, page: &str, fields: &[(&str, &str)]) -> Page {
+pub(crate) async fn submit_page(
+    app: &TestApp,
+    b: &Browser,
+    location: &str,
+    page: &str,
+    fields: &[(&str, &str)],
+) -> Page {
     let path = format!("/default/default/{page}");
     assert!(location.starts_with(&format!("{path}?")), "{location}");
     let shown = b.get(&format!("{}{location}", app.base)).await;

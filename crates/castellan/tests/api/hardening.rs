@@ -120,14 +120,24 @@ async fn deleting_a_server_ends_everything_under_it_even_if_it_is_re_created() {
     // A server with imported keys, so the re-created one signs with the very same key.
     let keys = crate::servers::test_keys();
     let r = app
-        .admin(Method::POST, "/servers", Some(json!({"id": "shop", "jwks": {"keys": [keys["ec"]]}})))
+        .admin(
+            Method::POST,
+            "/servers",
+            Some(json!({"id": "shop", "jwks": {"keys": [keys["ec"]]}})),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let body = json!({"client_id": "c", "client_secret": "c-client-secret-0123456", "authorization_server_id": "shop",
                       "grant_types": ["client_credentials"]});
     client(&app, body.clone()).await;
     let token_url = format!("{}/oauth2/token", issuer(&app, "shop"));
-    let t = form(&app, &token_url, Some(("c", "c-client-secret-0123456")), &[("grant_type", "client_credentials")]).await;
+    let t = form(
+        &app,
+        &token_url,
+        Some(("c", "c-client-secret-0123456")),
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
     let token = s(&t.body, "access_token");
     let introspect = |token: String| {
         let app = &app;
@@ -145,7 +155,11 @@ async fn deleting_a_server_ends_everything_under_it_even_if_it_is_re_created() {
     assert_eq!(app.admin(Method::DELETE, "/servers/shop", None).await.status, 204);
     assert_oauth_error(&introspect(token.clone()).await, 400, "invalid_request");
     let r = app
-        .admin(Method::POST, "/servers", Some(json!({"id": "shop", "jwks": {"keys": [keys["ec"]]}})))
+        .admin(
+            Method::POST,
+            "/servers",
+            Some(json!({"id": "shop", "jwks": {"keys": [keys["ec"]]}})),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     client(&app, body).await;
@@ -170,13 +184,18 @@ async fn removing_a_user_or_disabling_their_method_ends_their_sessions_and_grant
             .admin(
                 Method::PUT,
                 "/clients/web",
-                Some(json!({"grant_types": ["authorization_code", "refresh_token", "implicit"],
-                            "response_types": ["code", "token"]})),
+                Some(
+                    json!({"grant_types": ["authorization_code", "refresh_token", "implicit"],
+                            "response_types": ["code", "token"]}),
+                ),
             )
             .await;
         assert_eq!(r.status, 200, "{}", r.body);
         let r = b
-            .get(&authorize_url(&app, &[("response_type", "token"), ("scope", "openid email")]))
+            .get(&authorize_url(
+                &app,
+                &[("response_type", "token"), ("scope", "openid email")],
+            ))
             .await;
         let implicit = params_of(r.location.as_deref().unwrap())["access_token"].clone();
         for a in [&access, &implicit] {
@@ -196,7 +215,11 @@ async fn removing_a_user_or_disabling_their_method_ends_their_sessions_and_grant
 
         // The browser session no longer signs anyone in silently.
         let r = b.get(&authorize_url(&app, &[("prompt", "none")])).await;
-        assert_eq!(params_of(r.location.as_deref().unwrap())["error"], "login_required", "{change}");
+        assert_eq!(
+            params_of(r.location.as_deref().unwrap())["error"],
+            "login_required",
+            "{change}"
+        );
         assert_oauth_error(&refresh(&app, &secret, &refresh_token).await, 400, "invalid_grant");
         for a in [&access, &implicit] {
             assert_eq!(introspect_as(&app, "api", &api, a).await["active"], false, "{change}");
@@ -306,7 +329,13 @@ async fn scopes_taken_away_do_not_come_back_at_refresh_or_userinfo() {
     let app = spawn_app().await;
     let secret = setup(&app).await;
     let b = Browser::new();
-    let t = tokens_for(&app, &b, &secret, &[("scope", "openid email offline_access orders.read")]).await;
+    let t = tokens_for(
+        &app,
+        &b,
+        &secret,
+        &[("scope", "openid email offline_access orders.read")],
+    )
+    .await;
     assert_eq!(t["scope"], "openid email offline_access orders.read");
     let access = s(&t, "access_token");
     assert_eq!(userinfo(&app, &access).await.body["email"], "alice@example.com");
@@ -329,7 +358,12 @@ async fn scopes_taken_away_do_not_come_back_at_refresh_or_userinfo() {
         .as_str()
         .unwrap()
         .to_owned();
-    assert_eq!(app.admin(Method::DELETE, &format!("/scopes/{orders}"), None).await.status, 204);
+    assert_eq!(
+        app.admin(Method::DELETE, &format!("/scopes/{orders}"), None)
+            .await
+            .status,
+        204
+    );
 
     let ui = userinfo(&app, &access).await;
     assert_eq!(ui.status, 200, "{}", ui.body);
@@ -367,7 +401,8 @@ async fn redirect_and_fetched_uris_are_parsed_strictly() {
         } else {
             json!(value)
         };
-        let mut body = json!({"authorization_server_id": "default", "client_id": "strict", "grant_types": ["authorization_code"]});
+        let mut body =
+            json!({"authorization_server_id": "default", "client_id": "strict", "grant_types": ["authorization_code"]});
         body[field] = v;
         let r = app.admin(Method::POST, "/clients", Some(body)).await;
         let e = assert_api_error(&r, 422);
@@ -386,7 +421,11 @@ async fn redirect_and_fetched_uris_are_parsed_strictly() {
     .await;
     assert_eq!(
         c["redirect_uris"],
-        json!(["https://app.example/cb?x=1", "http://127.0.0.1:3000/cb", "com.example.app:/cb"])
+        json!([
+            "https://app.example/cb?x=1",
+            "http://127.0.0.1:3000/cb",
+            "com.example.app:/cb"
+        ])
     );
 }
 
@@ -398,10 +437,16 @@ async fn max_age_zero_asks_for_a_new_sign_in_even_within_the_same_second() {
     code_for(&app, &b, &[]).await;
     let r = b.get(&authorize_url(&app, &[("max_age", "0")])).await;
     let login = r.location.unwrap();
-    assert!(login.contains("/login?"), "signed in a moment ago, still asked: {login}");
+    assert!(
+        login.contains("/login?"),
+        "signed in a moment ago, still asked: {login}"
+    );
     let back = sign_in(&app, &b, &login, "alice-password-1").await;
     let loc = back.location.unwrap();
-    assert!(loc.starts_with(CB), "after signing in, straight back to the client: {loc}");
+    assert!(
+        loc.starts_with(CB),
+        "after signing in, straight back to the client: {loc}"
+    );
     assert!(params_of(&loc).contains_key("code"));
     // A positive max_age the session satisfies needs no sign-in.
     let r = b.get(&authorize_url(&app, &[("max_age", "3600")])).await;
@@ -424,15 +469,26 @@ async fn a_live_refresh_token_introspects_active() {
     assert_eq!(v["scope"], "openid profile email offline_access");
     assert!(v["exp"].as_i64().unwrap() > t["expires_in"].as_i64().unwrap());
     assert_eq!(refresh(&app, &secret, &rt).await.status, 200);
-    assert_eq!(introspect_as(&app, "api", &api, &rt).await, json!({"active": false}), "used");
-    assert_eq!(introspect_as(&app, "api", &api, "not-a-token").await, json!({"active": false}));
+    assert_eq!(
+        introspect_as(&app, "api", &api, &rt).await,
+        json!({"active": false}),
+        "used"
+    );
+    assert_eq!(
+        introspect_as(&app, "api", &api, "not-a-token").await,
+        json!({"active": false})
+    );
 }
 
 #[tokio::test]
 async fn id_tokens_are_rs256_unless_the_client_asks_for_the_servers_algorithm() {
     let app = spawn_app().await;
     let r = app
-        .admin(Method::POST, "/servers", Some(json!({"id": "shop", "key_type": "ecdsa"})))
+        .admin(
+            Method::POST,
+            "/servers",
+            Some(json!({"id": "shop", "key_type": "ecdsa"})),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
     let keys = r.body["jwks"]["keys"].as_array().unwrap();
@@ -442,7 +498,12 @@ async fn id_tokens_are_rs256_unless_the_client_asks_for_the_servers_algorithm() 
         "the signing key and the ID-token key"
     );
     let m = app
-        .call(Method::GET, "/default/shop/.well-known/openid-configuration", None, None)
+        .call(
+            Method::GET,
+            "/default/shop/.well-known/openid-configuration",
+            None,
+            None,
+        )
         .await
         .body;
     assert_eq!(m["id_token_signing_alg_values_supported"], json!(["RS256", "ES256"]));
@@ -451,8 +512,10 @@ async fn id_tokens_are_rs256_unless_the_client_asks_for_the_servers_algorithm() 
         .admin(
             Method::PUT,
             "/servers/shop",
-            Some(json!({"grant_types": ["password"], "authentications": {"methods": [{"method": "static",
-                "static": {"users": [{"username": "ann", "password": "ann-password-0123"}]}}]}})),
+            Some(
+                json!({"grant_types": ["password"], "authentications": {"methods": [{"method": "static",
+                "static": {"users": [{"username": "ann", "password": "ann-password-0123"}]}}]}}),
+            ),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -472,7 +535,12 @@ async fn id_tokens_are_rs256_unless_the_client_asks_for_the_servers_algorithm() 
             &app,
             &format!("{}/oauth2/token", issuer(&app, "shop")),
             Some((cid, "client-secret-0123456789")),
-            &[("grant_type", "password"), ("username", "ann"), ("password", "ann-password-0123"), ("scope", "openid")],
+            &[
+                ("grant_type", "password"),
+                ("username", "ann"),
+                ("password", "ann-password-0123"),
+                ("scope", "openid"),
+            ],
         )
         .await;
         assert_eq!(t.status, 200, "{}", t.body);
@@ -502,7 +570,10 @@ async fn id_tokens_are_rs256_unless_the_client_asks_for_the_servers_algorithm() 
             Some(json!({"authorization_server_id": "shop", "id_token_signed_response_alg": "PS256"})),
         )
         .await;
-    assert_eq!(assert_api_error(&r, 422)["details"]["field"], "id_token_signed_response_alg");
+    assert_eq!(
+        assert_api_error(&r, 422)["details"]["field"],
+        "id_token_signed_response_alg"
+    );
 }
 
 #[tokio::test]
@@ -510,7 +581,11 @@ async fn offline_access_gives_no_refresh_token_to_a_client_without_the_grant() {
     let app = spawn_app().await;
     let secret = setup(&app).await;
     let r = app
-        .admin(Method::PUT, "/clients/web", Some(json!({"grant_types": ["authorization_code"]})))
+        .admin(
+            Method::PUT,
+            "/clients/web",
+            Some(json!({"grant_types": ["authorization_code"]})),
+        )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let b = Browser::new();
@@ -528,22 +603,40 @@ async fn new_servers_come_with_the_openid_scopes_worded_for_people() {
         let list = app.admin(Method::GET, &format!("/servers/{aid}/scopes"), None).await;
         let scopes = list.body["scopes"].as_array().unwrap();
         let names: Vec<&str> = scopes.iter().map(|s| s["name"].as_str().unwrap()).collect();
-        assert_eq!(names, ["address", "email", "offline_access", "openid", "phone", "profile"], "{aid}");
+        assert_eq!(
+            names,
+            ["address", "email", "offline_access", "openid", "phone", "profile"],
+            "{aid}"
+        );
         let email = scopes.iter().find(|s| s["name"] == "email").unwrap();
         assert_eq!(email["display_name"], "Your email address");
         assert!(!email["description"].as_str().unwrap().is_empty());
     }
     // Ordinary scopes: editable and deletable.
     let list = app.admin(Method::GET, "/servers/shop/scopes", None).await;
-    let phone = list.body["scopes"].as_array().unwrap().iter().find(|s| s["name"] == "phone").unwrap()["id"]
+    let phone = list.body["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "phone")
+        .unwrap()["id"]
         .as_str()
         .unwrap()
         .to_owned();
     let r = app
-        .admin(Method::PUT, &format!("/scopes/{phone}"), Some(json!({"display_name": "Your mobile number"})))
+        .admin(
+            Method::PUT,
+            &format!("/scopes/{phone}"),
+            Some(json!({"display_name": "Your mobile number"})),
+        )
         .await;
     assert_eq!(r.body["display_name"], "Your mobile number");
-    assert_eq!(app.admin(Method::DELETE, &format!("/scopes/{phone}"), None).await.status, 204);
+    assert_eq!(
+        app.admin(Method::DELETE, &format!("/scopes/{phone}"), None)
+            .await
+            .status,
+        204
+    );
     // The system servers have none.
     let list = app.admin(Method::GET, "/servers/admin/scopes", None).await;
     assert_eq!(list.body["scopes"], json!([]));

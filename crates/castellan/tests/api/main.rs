@@ -11,6 +11,7 @@ mod cli;
 mod clients;
 mod cluster;
 mod errors;
+mod first_day;
 mod flows;
 mod hardening;
 mod servers;
