@@ -1,4 +1,4 @@
-//! Who may call the admin API of a tenant (DESIGN.md §3).
+//! Who may call the admin API of a tenant.
 
 use castellan_domain::{ADMIN_SERVER, ClientId, TenantId};
 

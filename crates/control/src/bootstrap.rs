@@ -1,4 +1,4 @@
-//! First start on an empty store (DESIGN.md §3): tenant `default`, its `admin`, `developer`
+//! First start on an empty store: tenant `default`, its `admin`, `developer`
 //! (system) and `default` servers, and the bootstrap client of `default/admin`.
 
 use castellan_domain::{

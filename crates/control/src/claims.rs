@@ -1,4 +1,4 @@
-//! Claims (seed 003 `createClaim`, `updateClaim`, `deleteClaim`, `listClaims`). Server, name,
+//! Claims (Cloudentity ACP `createClaim`, `updateClaim`, `deleteClaim`, `listClaims`). Server, name,
 //! mapping and type are required; the id is generated when absent.
 
 use castellan_domain::{Claim, ClaimId, ClaimType};

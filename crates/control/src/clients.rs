@@ -1,4 +1,4 @@
-//! OAuth clients (seed 003 `createClient` and friends).
+//! OAuth clients (Cloudentity ACP `createClient` and friends).
 
 use castellan_domain::{AuthorizationServer, Client, ClientId, ClientSettings, TenantId};
 use castellan_jose::generate_secret;
@@ -414,7 +414,7 @@ impl Control {
         Ok(())
     }
 
-    /// Creates a client under an existing server with the seed's defaults: generated id and
+    /// Creates a client under an existing server with the Cloudentity ACP defaults: generated id and
     /// secret, grant `authorization_code` with response type `code`, `client_secret_basic`.
     pub async fn create_client(
         &self,
@@ -541,7 +541,7 @@ impl Control {
     }
 }
 
-/// Seed 003 client fields for features Castellan does not offer yet: each is validated and kept,
+/// Cloudentity ACP client fields for features Castellan does not offer yet: each is validated and kept,
 /// or refused with a 400 when it would ask for behaviour that is not there (so nothing a caller
 /// sets is silently dropped or silently not applied).
 fn apply_request_and_tls_fields(c: &mut Client, req: &wire::ClientRequest) -> ControlResult<()> {

@@ -1,4 +1,4 @@
-//! Scopes (seed 003 `createScope` and friends). A scope belongs to one server; its name is unique
+//! Scopes (Cloudentity ACP `createScope` and friends). A scope belongs to one server; its name is unique
 //! there and is what clients and tokens carry.
 
 use castellan_domain::{Scope, ScopeId, ServerId, TenantId, UnixTime};

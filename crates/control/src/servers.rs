@@ -1,4 +1,4 @@
-//! Authorization servers (seed 003 `createAuthorizationServer` and friends).
+//! Authorization servers (Cloudentity ACP `createAuthorizationServer` and friends).
 
 use castellan_domain::{
     AuthorizationServer, GoDuration, KeyStatus, KeyType, SUPPORTED_GRANT_TYPES, ServerId, ServerSecrets,
@@ -369,7 +369,7 @@ impl Control {
         self.server_view(&s, &keys)
     }
 
-    /// Creates a server with the seed's defaults for everything the request leaves out.
+    /// Creates a server with the Cloudentity ACP defaults for everything the request leaves out.
     pub async fn create_server(&self, access: &AdminAccess, req: wire::ServerRequest) -> ControlResult<wire::Server> {
         let tid = access.tenant().clone();
         let id = match &req.id {

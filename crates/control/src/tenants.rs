@@ -1,4 +1,4 @@
-//! `GET|PUT /api/admin/{tid}/tenant` (seed 003 `getAdminTenant`, `updateAdminTenant`).
+//! `GET|PUT /api/admin/{tid}/tenant` (Cloudentity ACP `getAdminTenant`, `updateAdminTenant`).
 
 use castellan_domain::Tenant;
 use castellan_types as wire;

@@ -3,7 +3,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// A non-negative duration written the way Go's `time.Duration` writes and parses it
-/// (`10m0s`, `1h10m30s`, `720h0m0s`, `1.5h`, `300ms`): the syntax of seed 003's TTL fields.
+/// (`10m0s`, `1h10m30s`, `720h0m0s`, `1.5h`, `300ms`): the syntax of Cloudentity ACP's TTL fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct GoDuration {

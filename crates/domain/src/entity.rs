@@ -18,12 +18,12 @@ pub struct Tenant {
     pub id: TenantId,
     pub name: String,
     pub authentication_context_settings: AuthenticationContextSettings,
-    /// Public keys the tenant publishes (seed 003 `Tenant.jwks`).
+    /// Public keys the tenant publishes (Cloudentity ACP `Tenant.jwks`).
     pub jwks: Jwks,
     pub created_at: UnixTime,
 }
 
-/// The key family a server signs with (seed 003 `key_type`).
+/// The key family a server signs with (Cloudentity ACP `key_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum KeyType {
@@ -146,7 +146,7 @@ pub struct ServerSettings {
 }
 
 impl Default for ServerSettings {
-    /// The defaults seed 003 states for a new server.
+    /// The defaults Cloudentity ACP'states for a new server.
     fn default() -> Self {
         Self {
             key_type: KeyType::Rsa,
@@ -213,7 +213,7 @@ pub struct AuthorizationServer {
     pub updated_at: UnixTime,
 }
 
-/// Registration metadata of a client beyond its identity and credentials (seed 003 `Client`);
+/// Registration metadata of a client beyond its identity and credentials (Cloudentity ACP `Client`);
 /// stored as one JSON document.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -237,7 +237,7 @@ pub struct ClientSettings {
     pub token_endpoint_signing_alg: Option<String>,
     pub privacy: Option<serde_json::Value>,
     pub client_secret_expires_at: i64,
-    /// `none` or a JWS algorithm (seed 003); kept for when request objects are accepted.
+    /// `none` or a JWS algorithm (Cloudentity ACP); kept for when request objects are accepted.
     pub request_object_signing_alg: Option<String>,
     pub request_uris: Vec<String>,
     pub sector_identifier_uri: Option<String>,
@@ -264,7 +264,7 @@ pub struct TlsClientAuthNames {
 }
 
 /// An OAuth client. The secret is kept as a keyed hash for verification and, for clients created
-/// by an admin, sealed so the admin API can show it again (seed 003).
+/// by an admin, sealed so the admin API can show it again (Cloudentity ACP).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Client {
     pub tenant_id: TenantId,

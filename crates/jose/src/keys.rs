@@ -1,4 +1,4 @@
-//! Server signing keys: generation (seed 003 `key_type`), import from private JWKs, public JWKs
+//! Server signing keys: generation (Cloudentity ACP `key_type`), import from private JWKs, public JWKs
 //! with RFC 7638 thumbprint `kid`s, and JWS signatures (RFC 7515 / RFC 7518 §3).
 
 use aws_lc_rs::encoding::AsDer;

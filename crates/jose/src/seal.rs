@@ -1,4 +1,4 @@
-//! Encryption at rest (DESIGN.md §4): private signing keys and showable secrets are sealed with
+//! Encryption at rest: private signing keys and showable secrets are sealed with
 //! AES-256-GCM under a key derived from the master key.
 
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};

@@ -77,7 +77,7 @@ const ID_RESERVED: [&str; 13] = [
     "sid",
 ];
 
-/// The custom claims (seed 003) of `ty` that the granted scopes release from `ctx`.
+/// The custom claims (Cloudentity ACP) of `ty` that the granted scopes release from `ctx`.
 pub(crate) fn released_claims(
     rt: &ServerRuntime,
     ty: ClaimType,

@@ -1,4 +1,4 @@
-//! Client secrets: how they are hashed and checked (DESIGN.md §4).
+//! Client secrets: how they are hashed and checked.
 //!
 //! A secret Castellan generated has 256 bits of entropy, so a keyed hash (HMAC-SHA256 under the
 //! master key) is enough and verifies in microseconds. A secret a person chose may be guessable, so

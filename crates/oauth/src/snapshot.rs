@@ -1,4 +1,4 @@
-//! The in-memory configuration snapshot of DESIGN.md §4: per tenant, everything the protocol
+//! The in-memory configuration snapshot Castellan keeps: per tenant, everything the protocol
 //! endpoints read — servers with their parsed signing keys, clients, scopes — loaded from the
 //! store on first use and dropped when the tenant's configuration changes. The token endpoint
 //! reads no database.

@@ -26,7 +26,7 @@ pub struct AccessClaims {
     pub jti: String,
     pub tid: String,
     pub aid: String,
-    /// Custom claims (seed 003 claims of type `access_token`).
+    /// Custom claims (Cloudentity ACP claims of type `access_token`).
     #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
@@ -180,7 +180,7 @@ impl Engine {
         })
     }
 
-    /// RFC 6749 §4.3 for the server's `static` users (seed 003 lists the grant; RFC 9700 §2.4
+    /// RFC 6749 §4.3 for the server's `static` users (Cloudentity ACP lists the grant; RFC 9700 §2.4
     /// advises against it, so a server must enable it explicitly). The access token's subject is
     /// the user; claims of type `access_token` are released from the user's authentication context.
     async fn password(

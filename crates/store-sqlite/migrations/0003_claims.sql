@@ -1,4 +1,4 @@
--- Custom claims of authorization servers (seed 003 `Claim`).
+-- Custom claims of authorization servers (Cloudentity ACP `Claim`).
 
 CREATE TABLE claims (
     tenant_id TEXT NOT NULL,

@@ -283,7 +283,7 @@ pub struct BootstrapSeed {
     pub key_check: Vec<u8>,
 }
 
-/// A configuration change another process committed (DESIGN.md §4).
+/// A configuration change another process committed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfigChange {
     /// Something in this tenant changed.

@@ -1,4 +1,4 @@
-//! Control-plane (seed 003) tenant and authorization-server types.
+//! Control-plane (Cloudentity ACP) tenant and authorization-server types.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -261,7 +261,7 @@ pub struct Server {
 
 /// Body of `POST /api/admin/{tid}/servers` and `PUT /api/admin/{tid}/servers/{aid}`.
 ///
-/// On create, omitted fields take the seed's defaults. On update, omitted fields keep their
+/// On create, omitted fields take the Cloudentity ACP defaults. On update, omitted fields keep their
 /// current value. `tenant_id`, `issuer_url` and `system` are read-only and ignored.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"id": "shop", "name": "Shop", "key_type": "ecdsa", "access_token_ttl": "15m0s"}))]

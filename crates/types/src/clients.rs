@@ -1,11 +1,11 @@
-//! Control-plane (seed 003) client and scope types.
+//! Control-plane (Cloudentity ACP) client and scope types.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::Jwks;
 
-/// An OAuth client as the admin API returns it (seed 003 `Client`). `client_secret` is shown for
+/// An OAuth client as the admin API returns it (Cloudentity ACP `Client`). `client_secret` is shown for
 /// clients an admin created and empty for clients a developer created (shown to them once).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
 #[schema(example = json!({"client_id": "shop-backend", "client_name": "Shop backend", "authorization_server_id": "default",
@@ -27,7 +27,7 @@ pub struct Client {
     pub token_endpoint_auth_method: String,
     pub redirect_uris: Vec<String>,
     /// Where RP-initiated logout may send the person afterwards (OpenID Connect RP-Initiated
-    /// Logout §3.1; a Castellan extension to seed 003's client, matched exactly).
+    /// Logout §3.1; a Castellan extension to Cloudentity ACP's client, matched exactly).
     #[serde(default)]
     pub post_logout_redirect_uris: Vec<String>,
     pub scopes: Vec<String>,
@@ -86,7 +86,7 @@ pub struct Client {
 }
 
 /// Body of `POST /api/admin/{tid}/clients` and `PUT /api/admin/{tid}/clients/{cid}`. On create,
-/// omitted fields take the seed's defaults; on update they keep their value. `tenant_id`,
+/// omitted fields take the Cloudentity ACP defaults; on update they keep their value. `tenant_id`,
 /// `system`, `client_id_issued_at` and `client_hashed_secret` are read-only and ignored.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"client_name": "Shop backend", "authorization_server_id": "default",
@@ -150,7 +150,7 @@ pub struct ClientRequest {
     pub developer_id: Option<String>,
     #[serde(default)]
     pub token_endpoint_signing_alg: Option<String>,
-    /// An object (seed 003: privacy settings per scope); anything else is a 400.
+    /// An object (Cloudentity ACP: privacy settings per scope); anything else is a 400.
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub privacy: Option<serde_json::Map<String, serde_json::Value>>,
@@ -192,7 +192,7 @@ pub struct Clients {
     pub clients: Vec<Client>,
 }
 
-/// A scope of an authorization server (seed 003 `Scope`).
+/// A scope of an authorization server (Cloudentity ACP `Scope`).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
 #[schema(example = json!({"id": "1", "name": "offline_access", "authorization_server_id": "default", "tenant_id": "default",
     "display_name": "Offline Access", "description": "This scope value requests offline access using refresh token"}))]
@@ -211,7 +211,7 @@ pub struct Scope {
     pub service_id: Option<String>,
 }
 
-/// Body of `POST /api/admin/{tid}/scopes` (seed 003 `ScopeWithServiceID`) and `PUT …/scopes/{scp}`.
+/// Body of `POST /api/admin/{tid}/scopes` (Cloudentity ACP `ScopeWithServiceID`) and `PUT …/scopes/{scp}`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"name": "orders.read", "authorization_server_id": "default", "display_name": "Read orders"}))]
 pub struct ScopeRequest {
@@ -241,7 +241,7 @@ pub struct Scopes {
     pub scopes: Vec<Scope>,
 }
 
-/// A claim of an authorization server (seed 003 `Claim`): the authentication-context attribute
+/// A claim of an authorization server (Cloudentity ACP `Claim`): the authentication-context attribute
 /// `mapping` is released as the token claim `name` in tokens of `type` (`access_token` or
 /// `id_token`) when one of `scopes` is granted (no scopes: always).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]

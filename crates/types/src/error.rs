@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-/// The control-plane error envelope of seed 003 (`HttpError`).
+/// The control-plane error envelope of Cloudentity ACP (`HttpError`).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
 #[schema(as = Error, example = json!({"error": "authorization server not found", "status_code": 404, "details": {"id": "missing"}}))]
 pub struct ApiErrorBody {

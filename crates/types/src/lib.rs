@@ -1,6 +1,6 @@
 //! Wire types of Castellan's HTTP APIs: what goes over the network, and nothing else.
 //!
-//! The control-plane types follow seed 003 (Cloudentity Authorization Control Plane API v1.1.0)
+//! The control-plane types follow the Cloudentity Authorization Control Plane (ACP) API v1.1.0
 //! field for field. Request types keep every field optional so that the engine, not serde, decides
 //! defaults and produces errors that name the offending field.
 

@@ -1,4 +1,4 @@
-//! `/api/admin/{tid}/…`: tenant and authorization servers (seed 003). Thin handlers: extract,
+//! `/api/admin/{tid}/…`: tenant and authorization servers (Cloudentity ACP). Thin handlers: extract,
 //! call the control plane, map the outcome.
 
 use axum::Json;

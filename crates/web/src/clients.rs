@@ -1,4 +1,4 @@
-//! `/api/admin/{tid}/clients…` and `/api/admin/{tid}/scopes…` (seed 003).
+//! `/api/admin/{tid}/clients…` and `/api/admin/{tid}/scopes…` (Cloudentity ACP).
 
 use axum::Json;
 use axum::extract::{Path, State};

@@ -1,5 +1,5 @@
 //! The error responses of the admin API, declared once and referenced by every operation's
-//! OpenAPI entry. All carry seed 003's envelope (`Error`).
+//! OpenAPI entry. All carry Cloudentity ACP's envelope (`Error`).
 // The variants exist for the OpenAPI document; they are never constructed.
 #![allow(dead_code)]
 

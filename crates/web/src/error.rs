@@ -1,4 +1,4 @@
-//! The control-plane error envelope (seed 003 `HttpError`): `{"error", "status_code", "details"}`.
+//! The control-plane error envelope (Cloudentity ACP `HttpError`): `{"error", "status_code", "details"}`.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -44,7 +44,7 @@ impl ApiError {
 impl From<ControlError> for ApiError {
     fn from(e: ControlError) -> Self {
         match e {
-            // A well-formed body that breaks a rule (the seed lists 422 on every create and update).
+            // A well-formed body that breaks a rule (the Cloudentity ACP API lists 422 on every create and update).
             ControlError::Invalid { field, reason } => {
                 Self::new(StatusCode::UNPROCESSABLE_ENTITY, format!("invalid {field}: {reason}"))
                     .detail("field", field)

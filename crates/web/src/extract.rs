@@ -1,4 +1,4 @@
-//! Extractors that turn every malformed request into a seed-003 error naming what is wrong.
+//! Extractors that turn every malformed request into a Cloudentity ACP error naming what is wrong.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
@@ -92,7 +92,7 @@ pub(crate) fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErr
     Ok(value)
 }
 
-/// The caller of `/api/admin/{tid}/…`, authenticated for that tenant (DESIGN.md §3).
+/// The caller of `/api/admin/{tid}/…`, authenticated for that tenant.
 pub struct Admin(pub AdminAccess);
 
 impl FromRequestParts<AppState> for Admin {

@@ -1,4 +1,4 @@
-//! Protocol endpoints under each issuer `{public_url}/{tid}/{aid}` (DESIGN.md §2). Errors are
+//! Protocol endpoints under each issuer `{public_url}/{tid}/{aid}`. Errors are
 //! RFC 6749 §5.2 JSON with `Cache-Control: no-store`.
 
 use std::sync::Arc;

@@ -124,7 +124,7 @@ async fn to_resp(r: reqwest::Response) -> Resp {
     Resp { status, headers, body }
 }
 
-/// Asserts the seed-003 error envelope and returns it.
+/// Asserts the Cloudentity ACP error envelope and returns it.
 pub fn assert_api_error(r: &Resp, status: u16) -> &Value {
     assert_eq!(r.status.as_u16(), status, "unexpected status; body: {}", r.body);
     assert_eq!(r.body["status_code"], status, "status_code in body: {}", r.body);
