@@ -207,3 +207,31 @@ impl Engine {
         Ok(true)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s256(v: &str) -> String {
+        b64url(&sha256(v.as_bytes()))
+    }
+
+    #[test]
+    fn pkce_verifiers_must_be_43_to_128_unreserved_characters() {
+        // RFC 7636 §4.1: a verifier outside those bounds fails even when its S256 matches.
+        for len in [20, 42, 129] {
+            let v = "a".repeat(len);
+            assert!(!pkce_matches(&v, &s256(&v)), "length {len}");
+        }
+        for len in [43, 128] {
+            let v = "a".repeat(len);
+            assert!(pkce_matches(&v, &s256(&v)), "length {len}");
+        }
+        let v = format!("{}-._~", "A1".repeat(20));
+        assert!(pkce_matches(&v, &s256(&v)), "unreserved characters");
+        let bad = format!("{}+", "a".repeat(43));
+        assert!(!pkce_matches(&bad, &s256(&bad)), "'+' is not unreserved");
+        let v = "a".repeat(43);
+        assert!(!pkce_matches(&v, &s256("b")), "a challenge of another verifier");
+    }
+}

@@ -1,0 +1,444 @@
+//! The protocol engine's security checks, each shown to hold at its boundary: client assertions
+//! (RFC 7523 §3: `iss`, `sub`, `exp`, `nbf`, `jti`), scopes at the authorization endpoint, and
+//! `redirect_uri` at the token endpoint (RFC 6749 §4.1.3). Run against a real SQLite store with a
+//! clock moved by hand; fast enough to run under mutation testing (`scripts/mutants.sh`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use castellan_domain::*;
+use castellan_jose::{MasterKey, jwt};
+use castellan_oauth::{AuthorizeError, Engine, Form, JWT_BEARER_ASSERTION, Presented, ServerRuntime};
+use castellan_store::{CodeRecord, Store};
+use castellan_store_sqlite::SqliteStore;
+use serde_json::{Value, json};
+
+const NOW: i64 = 1_800_000_000;
+const CB: &str = "https://app.example/cb";
+const JWT_SECRET: &str = "jwt-client-secret-0123456789";
+const WEB_SECRET: &str = "web-client-secret-0123456789";
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    store: Arc<dyn Store>,
+    clock: Arc<FixedClock>,
+    engine: Engine,
+}
+
+fn tid() -> TenantId {
+    TenantId::parse("t").unwrap()
+}
+fn aid() -> ServerId {
+    ServerId::parse("s").unwrap()
+}
+
+async fn client(store: &dyn Store, master: &MasterKey, id: &str, method: &str, secret: &str, grants: &[&str]) {
+    let cid = ClientId::parse(id).unwrap();
+    store
+        .create_client(&Client {
+            tenant_id: tid(),
+            server_id: aid(),
+            id: cid.clone(),
+            name: id.into(),
+            system: false,
+            grant_types: grants.iter().map(|g| g.to_string()).collect(),
+            token_endpoint_auth_method: method.into(),
+            secret_hash: Some(
+                castellan_oauth::secrets::hash_secret(master, secret, true)
+                    .await
+                    .unwrap(),
+            ),
+            secret_sealed: Some(
+                master
+                    .seal(&seal::client_secret(&tid(), &cid), secret.as_bytes())
+                    .unwrap(),
+            ),
+            settings: ClientSettings {
+                redirect_uris: vec![CB.into()],
+                response_types: vec!["code".into()],
+                scopes: vec!["read".into()],
+                ..ClientSettings::default()
+            },
+            created_at: NOW - 1000,
+        })
+        .await
+        .unwrap();
+}
+
+/// Tenant `t`, server `s` (ES256, scopes `read` and `write`), a `client_secret_jwt` client `jwt`
+/// and a confidential code-flow client `web` that may use only `read`.
+async fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open(&dir.path().join("db")).await.unwrap();
+    sqlite.migrate().await.unwrap();
+    let store: Arc<dyn Store> = Arc::new(sqlite);
+    let master = Arc::new(MasterKey::from_secret("engine security test master key 0123456789").unwrap());
+    store
+        .create_tenant(&Tenant {
+            id: tid(),
+            name: "T".into(),
+            authentication_context_settings: Default::default(),
+            jwks: Default::default(),
+            created_at: NOW - 1000,
+        })
+        .await
+        .unwrap();
+    let g = castellan_jose::keys::generate(SigningAlg::ES256).unwrap();
+    let key = SigningKey {
+        private_sealed: master
+            .seal(&seal::server_key(&tid(), &aid(), &g.kid), &g.pkcs8)
+            .unwrap(),
+        kid: g.kid,
+        alg: SigningAlg::ES256,
+        status: KeyStatus::Current,
+        public_jwk: g.public_jwk,
+        created_at: NOW - 1000,
+    };
+    let server = AuthorizationServer {
+        tenant_id: tid(),
+        id: aid(),
+        name: "S".into(),
+        system: false,
+        settings: ServerSettings::default(),
+        authentications: Vec::new(),
+        secrets_sealed: Vec::new(),
+        created_at: NOW - 1000,
+        updated_at: NOW - 1000,
+    };
+    store.create_server(&server, &[key], &[]).await.unwrap();
+    for (i, name) in ["read", "write"].iter().enumerate() {
+        store
+            .create_scope(&Scope {
+                tenant_id: tid(),
+                server_id: aid(),
+                id: ScopeId::parse(format!("sc{i}")).unwrap(),
+                name: (*name).into(),
+                display_name: (*name).into(),
+                description: String::new(),
+                developer_policy_id: None,
+                user_policy_id: None,
+                service_id: None,
+                created_at: NOW - 1000,
+            })
+            .await
+            .unwrap();
+    }
+    client(
+        store.as_ref(),
+        &master,
+        "jwt",
+        "client_secret_jwt",
+        JWT_SECRET,
+        &["client_credentials"],
+    )
+    .await;
+    client(
+        store.as_ref(),
+        &master,
+        "web",
+        "client_secret_basic",
+        WEB_SECRET,
+        &["authorization_code"],
+    )
+    .await;
+    let clock = Arc::new(FixedClock::new(NOW));
+    let engine = Engine::new(store.clone(), master, clock.clone(), "https://as.example");
+    Fixture {
+        _dir: dir,
+        store,
+        clock,
+        engine,
+    }
+}
+
+impl Fixture {
+    async fn rt(&self) -> Arc<ServerRuntime> {
+        self.engine.server("t", "s").await.unwrap().unwrap()
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// A `client_secret_jwt` assertion of client `jwt` with `changes` applied to valid claims.
+    fn assertion(&self, rt: &ServerRuntime, changes: Value) -> String {
+        let now = self.now();
+        let mut claims = json!({"iss": "jwt", "sub": "jwt", "aud": rt.endpoint("/oauth2/token"),
+                                "exp": now + 60, "iat": now, "jti": format!("j-{}", castellan_jose::random_id())});
+        for (k, v) in changes.as_object().unwrap() {
+            if v.is_null() {
+                claims.as_object_mut().unwrap().remove(k);
+            } else {
+                claims[k] = v.clone();
+            }
+        }
+        jwt::sign_hs256(JWT_SECRET, &claims)
+    }
+
+    /// Authenticates with an assertion (and perhaps a form `client_id`).
+    async fn auth(&self, assertion: &str, client_id: Option<&str>) -> Result<String, String> {
+        let rt = self.rt().await;
+        let mut pairs = vec![
+            ("client_assertion_type".to_owned(), JWT_BEARER_ASSERTION.to_owned()),
+            ("client_assertion".to_owned(), assertion.to_owned()),
+        ];
+        if let Some(id) = client_id {
+            pairs.push(("client_id".into(), id.into()));
+        }
+        let form = Form::new(pairs).unwrap();
+        let p = Presented {
+            basic: None,
+            form: &form,
+            addr: None,
+        };
+        self.engine
+            .authenticate_client(&rt, &p)
+            .await
+            .map(|c| c.id.to_string())
+            .map_err(|e| format!("{} {}", e.code.as_str(), e.description))
+    }
+}
+
+#[tokio::test]
+async fn a_valid_assertion_is_accepted() {
+    let f = fixture().await;
+    let rt = f.rt().await;
+    assert_eq!(f.auth(&f.assertion(&rt, json!({})), None).await, Ok("jwt".into()));
+    assert_eq!(
+        f.auth(&f.assertion(&rt, json!({})), Some("jwt")).await,
+        Ok("jwt".into())
+    );
+}
+
+#[tokio::test]
+async fn assertion_expiry_allows_only_the_clock_skew() {
+    let f = fixture().await;
+    let rt = f.rt().await;
+    let now = f.now();
+    let err = f
+        .auth(&f.assertion(&rt, json!({"exp": now - 120})), None)
+        .await
+        .unwrap_err();
+    assert!(err.starts_with("invalid_client"), "{err}");
+    // Within the 30 s allowed for clock skew.
+    assert!(f.auth(&f.assertion(&rt, json!({"exp": now - 20})), None).await.is_ok());
+    assert!(f.auth(&f.assertion(&rt, json!({"exp": now - 31})), None).await.is_err());
+    assert!(
+        f.auth(&f.assertion(&rt, json!({"exp": null})), None).await.is_err(),
+        "exp is required"
+    );
+}
+
+#[tokio::test]
+async fn assertions_valid_only_later_are_refused() {
+    let f = fixture().await;
+    let rt = f.rt().await;
+    let now = f.now();
+    assert!(
+        f.auth(&f.assertion(&rt, json!({"nbf": now + 600})), None)
+            .await
+            .is_err()
+    );
+    assert!(f.auth(&f.assertion(&rt, json!({"nbf": now + 31})), None).await.is_err());
+    assert!(f.auth(&f.assertion(&rt, json!({"nbf": now})), None).await.is_ok());
+    assert!(
+        f.auth(&f.assertion(&rt, json!({"nbf": now + 20})), None).await.is_ok(),
+        "skew"
+    );
+}
+
+#[tokio::test]
+async fn assertions_live_at_most_an_hour() {
+    let f = fixture().await;
+    let rt = f.rt().await;
+    let now = f.now();
+    assert!(
+        f.auth(&f.assertion(&rt, json!({"exp": now + 7200})), None)
+            .await
+            .is_err()
+    );
+    assert!(
+        f.auth(&f.assertion(&rt, json!({"exp": now + 3601})), None)
+            .await
+            .is_err()
+    );
+    assert!(
+        f.auth(&f.assertion(&rt, json!({"exp": now + 3600})), None)
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn iss_and_sub_must_both_be_the_client() {
+    let f = fixture().await;
+    let rt = f.rt().await;
+    for changes in [json!({"iss": "web"}), json!({"iss": null}), json!({"sub": "web"})] {
+        let err = f.auth(&f.assertion(&rt, changes.clone()), None).await.unwrap_err();
+        assert!(err.starts_with("invalid_client"), "{changes}: {err}");
+    }
+    assert!(f.auth(&f.assertion(&rt, json!({"sub": null})), None).await.is_err());
+}
+
+#[tokio::test]
+async fn a_form_client_id_must_match_the_assertion() {
+    let f = fixture().await;
+    let rt = f.rt().await;
+    let err = f.auth(&f.assertion(&rt, json!({})), Some("web")).await.unwrap_err();
+    assert!(err.starts_with("invalid_request"), "{err}");
+}
+
+#[tokio::test]
+async fn the_audience_must_be_this_server() {
+    let f = fixture().await;
+    let rt = f.rt().await;
+    assert!(
+        f.auth(&f.assertion(&rt, json!({"aud": rt.issuer.clone()})), None)
+            .await
+            .is_ok()
+    );
+    assert!(
+        f.auth(
+            &f.assertion(&rt, json!({"aud": "https://other.example/oauth2/token"})),
+            None
+        )
+        .await
+        .is_err()
+    );
+}
+
+#[tokio::test]
+async fn jti_must_be_present_and_bounded() {
+    let f = fixture().await;
+    let rt = f.rt().await;
+    for jti in [json!(""), json!("x".repeat(257)), Value::Null] {
+        let err = f.auth(&f.assertion(&rt, json!({"jti": jti})), None).await.unwrap_err();
+        assert!(err.contains("jti"), "{err}");
+    }
+    assert!(
+        f.auth(&f.assertion(&rt, json!({"jti": "x".repeat(256)})), None)
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn a_used_jti_is_remembered_until_its_assertion_cannot_be_used() {
+    let f = fixture().await;
+    let rt = f.rt().await;
+    let exp = f.now() + 300;
+    let a = f.assertion(&rt, json!({"exp": exp, "jti": "once"}));
+    assert!(f.auth(&a, None).await.is_ok());
+    assert!(f.auth(&a, None).await.unwrap_err().contains("jti"), "a replay");
+    // Ten seconds before it expires (and within the skew after), the purge keeps the record.
+    f.clock.advance(exp - 10 - f.now());
+    f.store.purge_expired(f.now()).await.unwrap();
+    assert!(
+        f.auth(&a, None).await.unwrap_err().contains("jti"),
+        "a replay after the purge"
+    );
+    f.clock.advance(35);
+    f.store.purge_expired(f.now()).await.unwrap();
+    assert!(
+        f.auth(&a, None).await.unwrap_err().contains("jti"),
+        "a replay within the skew"
+    );
+}
+
+fn authorize_form(scope: &str) -> Form {
+    Form::new(
+        [
+            ("client_id", "web"),
+            ("redirect_uri", CB),
+            ("response_type", "code"),
+            ("scope", scope),
+            ("state", "st"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_authorization_endpoint_grants_only_the_clients_scopes() {
+    let f = fixture().await;
+    let rt = f.rt().await;
+    assert_eq!(
+        f.engine.authorize_request(&rt, &authorize_form("read")).unwrap().scopes,
+        ["read"]
+    );
+    // `write` is a scope of the server, not of the client; `nope` is neither.
+    for scope in ["write", "read write", "nope"] {
+        match f.engine.authorize_request(&rt, &authorize_form(scope)) {
+            Err(AuthorizeError::Redirect(r)) => {
+                assert!(
+                    r.params.contains(&("error".into(), "invalid_scope".into())),
+                    "{scope}: {r:?}"
+                );
+            }
+            other => panic!("{scope}: {other:?}"),
+        }
+    }
+}
+
+async fn code_exchange(f: &Fixture, code: &str, redirect_uri: Option<&str>) -> Result<(), String> {
+    let rt = f.rt().await;
+    let mut pairs = vec![
+        ("grant_type".to_owned(), "authorization_code".to_owned()),
+        ("code".to_owned(), code.to_owned()),
+    ];
+    if let Some(r) = redirect_uri {
+        pairs.push(("redirect_uri".into(), r.into()));
+    }
+    let form = Form::new(pairs).unwrap();
+    let p = Presented {
+        basic: Some(("web".into(), WEB_SECRET.into())),
+        form: &form,
+        addr: None,
+    };
+    f.engine
+        .token(&rt, &p)
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("{} {}", e.code.as_str(), e.description))
+}
+
+#[tokio::test]
+async fn a_token_request_must_repeat_the_redirect_uri_of_its_authorization() {
+    let f = fixture().await;
+    let save = |code: &'static str, given: bool| {
+        let f = &f;
+        async move {
+            let data = json!({"auth": {"sub": "alice", "scopes": ["read"], "auth_time": NOW},
+                              "redirect_uri": CB, "redirect_uri_given": given});
+            f.store
+                .save_code(
+                    &tid(),
+                    &CodeRecord {
+                        server_id: aid(),
+                        hash: castellan_jose::token_hash(code),
+                        grant_id: format!("g-{code}"),
+                        client_id: ClientId::parse("web").unwrap(),
+                        data: data.to_string(),
+                        expires_at: NOW + 600,
+                        used: false,
+                    },
+                )
+                .await
+                .unwrap();
+        }
+    };
+    save("c1", true).await;
+    let err = code_exchange(&f, "c1", None).await.unwrap_err();
+    assert!(err.starts_with("invalid_request"), "{err}");
+    let err = code_exchange(&f, "c1", Some("https://app.example/other"))
+        .await
+        .unwrap_err();
+    assert!(err.starts_with("invalid_grant"), "{err}");
+    assert_eq!(code_exchange(&f, "c1", Some(CB)).await, Ok(()));
+    // When the authorization request left it out (one registered URI), so may the token request.
+    save("c2", false).await;
+    assert_eq!(code_exchange(&f, "c2", None).await, Ok(()));
+}
