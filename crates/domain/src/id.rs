@@ -72,6 +72,13 @@ macro_rules! id_type {
                 &self.0
             }
         }
+
+        /// Maps keyed by the id can be read with a `&str` (no allocation on hot paths).
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
     };
 }
 

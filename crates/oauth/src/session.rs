@@ -93,7 +93,7 @@ impl Engine {
         }
         // A person removed from the server (or whose login method was disabled) is signed out
         // at once, on every node, even before their stored sessions are deleted.
-        if crate::users::static_user_context(&rt.server, &r.subject).is_none() {
+        if !crate::users::can_sign_in(&rt.server, &r.subject) {
             return Ok(None);
         }
         let ctx = serde_json::from_str(&r.data).unwrap_or_default();

@@ -45,9 +45,10 @@ pub struct ServerRuntime {
     /// `jti`s of revoked, unexpired access tokens: loaded with the snapshot, added to in place by
     /// a revocation on this node; other nodes learn of it through the store's change feed.
     pub revoked: RwLock<HashSet<String>>,
-    /// Tokens issued at or before these times are dead: by client id for deleted clients, `None`
-    /// for the whole server (a deleted server of the same id). See `TokenCutoff`.
-    pub cutoffs: HashMap<Option<ClientId>, i64>,
+    /// Tokens issued at or before these times are dead (`TokenCutoff`): every token, when a
+    /// server of the same id was deleted before; a client's, when a client of its id was deleted.
+    pub server_cutoff: Option<i64>,
+    pub client_cutoffs: HashMap<ClientId, i64>,
     /// Access tokens whose signature this node has verified (by SHA-256 of the token): gateways
     /// introspect the same token on every call, and an ECDSA/RSA verification costs far more than
     /// the lookup. Expiry and revocation are still checked on every use. Dropped with the snapshot.
@@ -148,12 +149,17 @@ impl Snapshots {
         for (aid, jti) in store.list_revoked(tid, now).await? {
             revoked.entry(aid).or_default().insert(jti);
         }
-        let mut cutoffs: HashMap<ServerId, HashMap<Option<ClientId>, i64>> = HashMap::new();
+        let mut server_cutoffs: HashMap<ServerId, i64> = HashMap::new();
+        let mut client_cutoffs: HashMap<ServerId, HashMap<ClientId, i64>> = HashMap::new();
         for c in store.list_cutoffs(tid, now).await? {
-            cutoffs
-                .entry(c.server_id)
-                .or_default()
-                .insert(c.client_id, c.issued_before);
+            match c.client_id {
+                Some(cid) => {
+                    client_cutoffs.entry(c.server_id).or_default().insert(cid, c.issued_before);
+                }
+                None => {
+                    server_cutoffs.insert(c.server_id, c.issued_before);
+                }
+            }
         }
         let mut servers = HashMap::new();
         for server in store.list_servers(tid).await? {
@@ -192,7 +198,8 @@ impl Snapshots {
                 scopes: scopes.remove(&server.id).unwrap_or_default(),
                 claims: claims.remove(&server.id).unwrap_or_default(),
                 revoked: RwLock::new(revoked.remove(&server.id).unwrap_or_default()),
-                cutoffs: cutoffs.remove(&server.id).unwrap_or_default(),
+                server_cutoff: server_cutoffs.remove(&server.id),
+                client_cutoffs: client_cutoffs.remove(&server.id).unwrap_or_default(),
                 verified: VerifiedTokens::default(),
                 server,
             };

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use castellan_domain::{Client, ClientId};
+use castellan_domain::Client;
 use castellan_jose::{jwt, random_id};
 use serde::{Deserialize, Serialize};
 
@@ -292,14 +292,9 @@ impl Engine {
         }
         // The client must still exist, and a client or server deleted (perhaps re-created since
         // with the same id) does not revive the tokens issued before its deletion.
-        let Some(cid) = castellan_domain::ClientId::parse(&claims.client_id)
-            .ok()
-            .filter(|id| rt.clients.contains_key(id))
-        else {
-            return Ok(None);
-        };
-        let cut = |k: Option<ClientId>| rt.cutoffs.get(&k).is_some_and(|t| claims.iat <= *t);
-        if cut(None) || cut(Some(cid)) {
+        let cid = claims.client_id.as_str();
+        let cut = |t: Option<&i64>| t.is_some_and(|t| claims.iat <= *t);
+        if !rt.clients.contains_key(cid) || cut(rt.server_cutoff.as_ref()) || cut(rt.client_cutoffs.get(cid)) {
             return Ok(None);
         }
         if rt
@@ -372,7 +367,7 @@ impl Engine {
         let Ok(auth) = serde_json::from_str::<crate::issue::Authorization>(&r.data) else {
             return Ok(inactive);
         };
-        if crate::users::static_user_context(&rt.server, &auth.sub).is_none() {
+        if !crate::users::can_sign_in(&rt.server, &auth.sub) {
             return Ok(inactive);
         }
         let scope = crate::grants::current_scopes(rt, client, &auth.scopes).join(" ");

@@ -39,10 +39,7 @@ impl Engine {
             .map(str::to_owned)
             .collect();
         // Claims are released only for scopes the server and the client still have.
-        let scopes = match castellan_domain::ClientId::parse(&claims.client_id)
-            .ok()
-            .and_then(|id| rt.clients.get(&id))
-        {
+        let scopes = match rt.clients.get(claims.client_id.as_str()) {
             Some(client) => crate::grants::current_scopes(rt, client, &granted),
             None => Vec::new(),
         };

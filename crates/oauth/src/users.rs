@@ -53,3 +53,11 @@ pub fn static_user_context(server: &AuthorizationServer, username: &str) -> Opti
                 .map(|u| u.authentication_context.clone())
         })
 }
+
+/// Whether the person `subject` can still sign in at the server: sessions, refresh tokens and
+/// refresh-token introspection ask this on every use, so a person removed from the server (or
+/// whose login method was removed or disabled) keeps nothing, on every node, at once. Today every
+/// person signs in with a `static` method.
+pub fn can_sign_in(server: &AuthorizationServer, subject: &str) -> bool {
+    static_user_context(server, subject).is_some()
+}

@@ -195,6 +195,10 @@ async fn request_logs_name_tenant_server_and_client_but_never_secrets() {
         .await;
     child.kill().unwrap();
     let out = child.wait_with_output().unwrap();
+    // The banner on stdout says where the docs and the admin credentials are.
+    let banner = String::from_utf8_lossy(&out.stdout);
+    assert!(banner.contains(&format!("API reference: {base}/docs")), "{banner}");
+    assert!(banner.contains("bootstrap-credentials.json"), "{banner}");
     let logs = String::from_utf8_lossy(&out.stderr);
     let line = |needle: &str| {
         logs.lines()
