@@ -8,7 +8,7 @@
 #
 # Only the owning crates' tests run for each mutant (unit tests and the engine's security tests
 # with a real SQLite store), so a file takes minutes on two cores; the whole API suite is not
-# rerun per mutant. Results: target/mutants/<file>/mutants.out; a summary line per file; the exit
+# rerun per mutant. Results: mutants.out/<file>/mutants.out; a summary line per file; the exit
 # status is non-zero when a mutant is missed that .cargo/mutants.toml does not explain.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,7 +47,8 @@ status=0
 summary=()
 for f in "${files[@]}"; do
   name=$(echo "$f" | tr '/' '_')
-  out="target/mutants/$name"
+  out="mutants.out/$name"
+  mkdir -p "$out"
   args=()
   for p in $(packages_for "$f"); do args+=(--test-package "$p"); done
   echo "== $f (tests of: $(packages_for "$f"))" >&2

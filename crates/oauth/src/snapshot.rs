@@ -154,7 +154,10 @@ impl Snapshots {
         for c in store.list_cutoffs(tid, now).await? {
             match c.client_id {
                 Some(cid) => {
-                    client_cutoffs.entry(c.server_id).or_default().insert(cid, c.issued_before);
+                    client_cutoffs
+                        .entry(c.server_id)
+                        .or_default()
+                        .insert(cid, c.issued_before);
                 }
                 None => {
                     server_cutoffs.insert(c.server_id, c.issued_before);
