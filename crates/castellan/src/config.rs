@@ -23,14 +23,14 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Apply migrations, bootstrap an empty store, and serve HTTP(S).
-    Serve(GlobalArgs),
+    Serve(ServeArgs),
     /// Apply database migrations and exit.
-    Migrate(MigrateArgs),
+    Migrate(StoreArgs),
 }
 
-/// The flags of `castellan migrate`: only what reaches the database.
+/// The flags of `castellan migrate`, which `castellan serve` has too: what reaches the database.
 #[derive(Debug, Default, Clone, Args)]
-pub struct MigrateArgs {
+pub struct StoreArgs {
     /// TOML configuration file; its keys are the long flag names with `_` for `-`.
     #[arg(long, env = "CASTELLAN_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -45,24 +45,11 @@ pub struct MigrateArgs {
     pub log: Option<String>,
 }
 
-impl From<MigrateArgs> for GlobalArgs {
-    fn from(m: MigrateArgs) -> Self {
-        Self {
-            config: m.config,
-            data_dir: m.data_dir,
-            database_url: m.database_url,
-            log: m.log,
-            ..Self::default()
-        }
-    }
-}
-
 /// The flags of `castellan serve`. Each also reads its `CASTELLAN_*` environment variable.
 #[derive(Debug, Default, Clone, Args)]
-pub struct GlobalArgs {
-    /// TOML configuration file; its keys are the long flag names with `_` for `-`.
-    #[arg(long, env = "CASTELLAN_CONFIG", value_name = "FILE")]
-    pub config: Option<PathBuf>,
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
     /// Address to listen on, `host:port`; a name such as `localhost:9000` is resolved
     /// [default: 127.0.0.1:8443].
     #[arg(long, env = "CASTELLAN_LISTEN", value_name = "ADDR")]
@@ -71,15 +58,6 @@ pub struct GlobalArgs {
     /// [default: http://{listen}].
     #[arg(long, env = "CASTELLAN_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
-    /// Directory for the embedded database and key files [default: ./castellan-data].
-    #[arg(long, env = "CASTELLAN_DATA_DIR", value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
-    /// Database URL: `sqlite:…` or `postgres://…` [default: the file castellan.db in the data dir].
-    #[arg(long, env = "CASTELLAN_DATABASE_URL", value_name = "URL")]
-    pub database_url: Option<String>,
-    /// Log filter, e.g. `info` or `castellan=debug` [default: info].
-    #[arg(long, env = "CASTELLAN_LOG", value_name = "FILTER")]
-    pub log: Option<String>,
     /// Id of the bootstrap client created on first start [default: bootstrap].
     #[arg(long, env = "CASTELLAN_BOOTSTRAP_CLIENT_ID", value_name = "ID")]
     pub bootstrap_client_id: Option<String>,
@@ -153,8 +131,8 @@ impl Config {
     }
 
     /// Merges flags/env (already merged by clap, flags first) over the file over defaults.
-    pub fn load(args: &GlobalArgs) -> anyhow::Result<Self> {
-        let file = match &args.config {
+    pub fn load(args: &ServeArgs) -> anyhow::Result<Self> {
+        let file = match &args.store.config {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .with_context(|| format!("cannot read config file {}", path.display()))?;
@@ -186,7 +164,7 @@ impl Config {
             (None, Some(list)) => parse_networks(list.iter().map(|s| s.trim()))?,
             (None, None) => Vec::new(),
         };
-        let log = args.log.clone().or(file.log).unwrap_or_else(|| "info".into());
+        let log = args.store.log.clone().or(file.log).unwrap_or_else(|| "info".into());
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&log) {
             bail!("--log {log:?} is not a log filter (e.g. info, or castellan=debug,warn): {e}");
         }
@@ -199,11 +177,12 @@ impl Config {
             listen,
             public_url,
             data_dir: args
+                .store
                 .data_dir
                 .clone()
                 .or(file.data_dir)
                 .unwrap_or_else(|| PathBuf::from("castellan-data")),
-            database_url: args.database_url.clone().or(file.database_url),
+            database_url: args.store.database_url.clone().or(file.database_url),
             log,
             bootstrap_client_id: args
                 .bootstrap_client_id
@@ -259,6 +238,16 @@ fn url_ok(u: &str) -> bool {
 mod tests {
     use super::*;
 
+    fn with_file(p: PathBuf) -> ServeArgs {
+        ServeArgs {
+            store: StoreArgs {
+                config: Some(p),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
     fn write(text: &str) -> (tempfile::TempDir, PathBuf) {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("castellan.toml");
@@ -269,10 +258,7 @@ mod tests {
     #[test]
     fn file_values_apply_and_flags_win() {
         let (_d, p) = write("listen = \"127.0.0.1:9000\"\ndata_dir = \"/srv/castellan\"\nlog = \"debug\"\n");
-        let mut args = GlobalArgs {
-            config: Some(p),
-            ..Default::default()
-        };
+        let mut args = with_file(p);
         let c = Config::load(&args).unwrap();
         assert_eq!(c.listen.port(), 9000);
         assert_eq!(c.data_dir, PathBuf::from("/srv/castellan"));
@@ -284,29 +270,21 @@ mod tests {
     #[test]
     fn unknown_key_in_file_is_an_error_naming_it() {
         let (_d, p) = write("listen = \"127.0.0.1:9000\"\nlisten_port = 3\n");
-        let err = Config::load(&GlobalArgs {
-            config: Some(p),
-            ..Default::default()
-        })
-        .unwrap_err()
-        .to_string();
+        let err = Config::load(&with_file(p)).unwrap_err().to_string();
         assert!(err.contains("listen_port"), "{err}");
     }
 
     #[test]
     fn tls_files_come_in_pairs() {
         let (_d, p) = write("tls_cert = \"/etc/castellan/cert.pem\"\n");
-        let mut args = GlobalArgs {
-            config: Some(p),
-            ..Default::default()
-        };
+        let mut args = with_file(p);
         let err = Config::load(&args).unwrap_err().to_string();
         assert!(err.contains("--tls-key"), "{err}");
         args.tls_key = Some("/etc/castellan/key.pem".into());
         let tls = Config::load(&args).unwrap().tls.unwrap();
         assert_eq!(tls.cert, PathBuf::from("/etc/castellan/cert.pem"));
         assert_eq!(tls.key, PathBuf::from("/etc/castellan/key.pem"));
-        let err = Config::load(&GlobalArgs {
+        let err = Config::load(&ServeArgs {
             tls_key: Some("k.pem".into()),
             ..Default::default()
         })
@@ -317,14 +295,14 @@ mod tests {
 
     #[test]
     fn defaults_without_file() {
-        let c = Config::load(&GlobalArgs::default()).unwrap();
+        let c = Config::load(&ServeArgs::default()).unwrap();
         assert_eq!(c.listen.to_string(), "127.0.0.1:8443");
         assert_eq!(c.data_dir, PathBuf::from("castellan-data"));
     }
 
     #[test]
     fn trusted_proxies_from_flag_or_file() {
-        let args = GlobalArgs {
+        let args = ServeArgs {
             trusted_proxies: Some("10.0.0.0/8, 192.168.1.7".into()),
             ..Default::default()
         };
@@ -332,13 +310,9 @@ mod tests {
         assert_eq!(c.trusted_proxies.len(), 2);
         assert!(c.trusted_proxies[1].contains(&"192.168.1.7".parse::<std::net::IpAddr>().unwrap()));
         let (_d, p) = write("trusted_proxies = [\"fd00::/8\"]\n");
-        let c = Config::load(&GlobalArgs {
-            config: Some(p),
-            ..Default::default()
-        })
-        .unwrap();
+        let c = Config::load(&with_file(p)).unwrap();
         assert_eq!(c.trusted_proxies, vec!["fd00::/8".parse::<ipnet::IpNet>().unwrap()]);
-        let err = Config::load(&GlobalArgs {
+        let err = Config::load(&ServeArgs {
             trusted_proxies: Some("10.0.0.0/33".into()),
             ..Default::default()
         })
@@ -349,14 +323,14 @@ mod tests {
 
     #[test]
     fn listen_names_are_resolved_and_bad_values_named() {
-        let c = Config::load(&GlobalArgs {
+        let c = Config::load(&ServeArgs {
             listen: Some("localhost:9000".into()),
             ..Default::default()
         })
         .unwrap();
         assert!(c.listen.ip().is_loopback() && c.listen.port() == 9000, "{}", c.listen);
         for bad in ["localhost", "localhost:x", ":80", "no-such-host.invalid:80"] {
-            let err = Config::load(&GlobalArgs {
+            let err = Config::load(&ServeArgs {
                 listen: Some(bad.into()),
                 ..Default::default()
             })
@@ -368,8 +342,11 @@ mod tests {
 
     #[test]
     fn a_bad_log_filter_is_named() {
-        let err = Config::load(&GlobalArgs {
-            log: Some("castellan=loud".into()),
+        let err = Config::load(&ServeArgs {
+            store: StoreArgs {
+                log: Some("castellan=loud".into()),
+                ..Default::default()
+            },
             ..Default::default()
         })
         .unwrap_err()
@@ -380,19 +357,14 @@ mod tests {
     #[test]
     fn toml_errors_give_line_and_column() {
         let (_d, p) = write("listen = \"127.0.0.1:9000\"\ndata_dir = [\n");
-        let err = Config::load(&GlobalArgs {
-            config: Some(p),
-            ..Default::default()
-        })
-        .unwrap_err()
-        .to_string();
+        let err = Config::load(&with_file(p)).unwrap_err().to_string();
         assert!(err.contains("line 3") || err.contains("line 2"), "{err}");
         assert!(err.contains("column"), "{err}");
     }
 
     #[test]
     fn bad_public_url_is_refused() {
-        let args = GlobalArgs {
+        let args = ServeArgs {
             public_url: Some("ftp://x".into()),
             ..Default::default()
         };

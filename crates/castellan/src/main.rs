@@ -1,4 +1,4 @@
-use castellan::config::{Cli, Command, Config, GlobalArgs};
+use castellan::config::{Cli, Command, Config, ServeArgs};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
@@ -23,7 +23,13 @@ fn fail(e: &anyhow::Error) -> std::process::ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let (args, serve) = match cli.command {
         Command::Serve(args) => (args, true),
-        Command::Migrate(args) => (GlobalArgs::from(args), false),
+        Command::Migrate(store) => (
+            ServeArgs {
+                store,
+                ..ServeArgs::default()
+            },
+            false,
+        ),
     };
     let cfg = Config::load(&args)?;
     tracing_subscriber::fmt()
