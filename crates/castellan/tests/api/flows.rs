@@ -65,6 +65,26 @@ pub(crate) async fn setup(app: &TestApp) -> String {
     c["client_secret"].as_str().unwrap().to_owned()
 }
 
+/// The server `default` and the client `web` may use the password grant too.
+pub(crate) async fn enable_password_grant(app: &TestApp) {
+    let r = app
+        .admin(
+            Method::PUT,
+            "/servers/default",
+            Some(json!({"grant_types": ["authorization_code", "refresh_token", "password"]})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app
+        .admin(
+            Method::PUT,
+            "/clients/web",
+            Some(json!({"grant_types": ["authorization_code", "password", "refresh_token"]})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
 /// A browser: keeps cookies, does not follow redirects.
 pub(crate) struct Browser {
     http: reqwest::Client,
@@ -1052,22 +1072,7 @@ async fn consent_forms_need_their_csrf_token_and_a_session() {
 async fn the_password_grant_issues_refresh_and_id_tokens_for_openid_and_offline_access() {
     let app = spawn_app().await;
     let secret = setup(&app).await;
-    let r = app
-        .admin(
-            Method::PUT,
-            "/servers/default",
-            Some(json!({"grant_types": ["authorization_code", "refresh_token", "password"]})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let r = app
-        .admin(
-            Method::PUT,
-            "/clients/web",
-            Some(json!({"grant_types": ["password", "refresh_token"]})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    enable_password_grant(&app).await;
     let url = format!("{}/oauth2/token", issuer(&app, "default"));
     let t = form(
         &app,

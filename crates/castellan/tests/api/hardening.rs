@@ -241,25 +241,6 @@ async fn removing_a_user_or_disabling_their_method_ends_their_sessions_and_grant
     }
 }
 
-async fn enable_password_grant(app: &TestApp) {
-    let r = app
-        .admin(
-            Method::PUT,
-            "/servers/default",
-            Some(json!({"grant_types": ["authorization_code", "refresh_token", "password"]})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let r = app
-        .admin(
-            Method::PUT,
-            "/clients/web",
-            Some(json!({"grant_types": ["authorization_code", "password", "refresh_token"]})),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-}
-
 async fn password_grant(app: &TestApp, secret: &str, user: &str, pw: &str, forwarded_for: Option<&str>) -> Resp {
     let mut req = app
         .http
