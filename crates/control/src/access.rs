@@ -93,3 +93,17 @@ fn from_oauth(e: castellan_oauth::OAuthError) -> ControlError {
         _ => ControlError::Internal(e.description),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use castellan_oauth::{ErrorCode, OAuthError};
+
+    #[test]
+    fn a_store_outage_is_unavailable_and_anything_else_internal() {
+        let e = from_oauth(OAuthError::new(ErrorCode::TemporarilyUnavailable, "db down"));
+        assert_eq!(e, ControlError::Unavailable("db down".into()));
+        let e = from_oauth(OAuthError::new(ErrorCode::ServerError, "bug"));
+        assert_eq!(e, ControlError::Internal("bug".into()));
+    }
+}

@@ -150,6 +150,20 @@ mod tests {
         for bad in ["", "a.b", "a.b.c.d", "!!.e30.e30", &"a".repeat(MAX_JWT_LEN + 1)] {
             assert!(parse(bad).is_none(), "{bad}");
         }
+        // Up to the limit a token parses: a 16 KiB assertion with a large claim is fine.
+        let at_limit = sign_hs256(
+            "s",
+            &serde_json::json!({"pad": "x".repeat((MAX_JWT_LEN - 200) * 3 / 4)}),
+        );
+        assert!(
+            at_limit.len() > MAX_JWT_LEN / 2 && at_limit.len() <= MAX_JWT_LEN,
+            "{}",
+            at_limit.len()
+        );
+        assert!(parse(&at_limit).is_some());
+        let exactly = format!("{at_limit}{}", "A".repeat(MAX_JWT_LEN - at_limit.len()));
+        assert_eq!(exactly.len(), MAX_JWT_LEN);
+        assert!(parse(&exactly).is_some(), "exactly the limit");
         let none_alg = format!("{}.{}.", b64url(br#"{"alg":"none"}"#), b64url(b"{}"));
         let p = parse(&none_alg).unwrap();
         let g = generate(SigningAlg::ES256).unwrap();

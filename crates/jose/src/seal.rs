@@ -154,6 +154,12 @@ mod tests {
     }
 
     #[test]
+    fn debug_output_never_shows_the_key() {
+        let k = key("0123456789abcdef0123456789abcdef");
+        assert_eq!(format!("{k:?}"), "MasterKey(..)");
+    }
+
+    #[test]
     fn short_master_key_is_refused() {
         assert_eq!(
             MasterKey::from_secret("short").err(),
