@@ -776,3 +776,308 @@ async fn a_client_revokes_only_its_own_refresh_tokens_and_that_ends_the_grant() 
     assert_eq!(revoke(&f, "web", &"x".repeat(129)).await, Ok(()));
     assert_eq!(revoke(&f, "web", "unknown").await, Ok(()));
 }
+
+fn form_of(pairs: &[(&str, &str)]) -> Form {
+    Form::new(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()).unwrap()
+}
+
+/// `web`'s authorization request with `changes` to the defaults (`None` removes a parameter).
+fn authorize_params<'a>(changes: &[(&'a str, Option<&'a str>)]) -> Form {
+    let mut pairs: Vec<(&str, &str)> = vec![
+        ("client_id", "web"),
+        ("redirect_uri", CB),
+        ("response_type", "code"),
+        ("scope", "read"),
+        ("state", "st"),
+    ];
+    for (k, v) in changes {
+        pairs.retain(|(pk, _)| pk != k);
+        if let Some(v) = v {
+            pairs.push((k, v));
+        }
+    }
+    form_of(&pairs)
+}
+
+/// The error an authorization request is answered with: `page: …` or the redirect's `error`.
+fn authorize_error(f: &Fixture, rt: &ServerRuntime, changes: &[(&str, Option<&str>)]) -> String {
+    match f.engine.authorize_request(rt, &authorize_params(changes)) {
+        Ok(_) => "ok".into(),
+        Err(AuthorizeError::Page(p)) => format!("page: {p}"),
+        Err(AuthorizeError::Redirect(r)) => {
+            assert_eq!(r.uri, CB, "errors go back only to the registered address");
+            r.params
+                .iter()
+                .find(|(k, _)| k == "error")
+                .map(|(_, v)| v.clone())
+                .unwrap()
+        }
+    }
+}
+
+#[tokio::test]
+async fn redirect_uris_match_exactly_and_errors_before_that_are_shown_not_redirected() {
+    let f = fixture().await;
+    let rt = f.rt().await;
+    assert_eq!(authorize_error(&f, &rt, &[]), "ok");
+    for bad in [
+        "https://app.example/cb/",
+        "https://APP.example/cb",
+        "https://app.example/cb?x=1",
+        "https://app.example/c",
+        "http://app.example/cb",
+        "https://evil.example/cb",
+    ] {
+        let e = authorize_error(&f, &rt, &[("redirect_uri", Some(bad))]);
+        assert!(e.starts_with("page: "), "{bad}: {e}");
+    }
+    assert!(authorize_error(&f, &rt, &[("client_id", Some("nobody"))]).starts_with("page: "));
+    assert!(authorize_error(&f, &rt, &[("client_id", None)]).starts_with("page: "));
+    // With one registered address the parameter may be left out (RFC 6749 §3.1.2.3).
+    let req = f
+        .engine
+        .authorize_request(&rt, &authorize_params(&[("redirect_uri", None)]))
+        .unwrap();
+    assert_eq!((req.redirect_uri.as_str(), req.redirect_uri_given), (CB, false));
+    let req = f.engine.authorize_request(&rt, &authorize_params(&[])).unwrap();
+    assert!(req.redirect_uri_given);
+}
+
+#[tokio::test]
+async fn with_several_registered_addresses_one_must_be_named() {
+    let f = fixture().await;
+    let mut web2 = f
+        .store
+        .get_client(&tid(), &ClientId::parse("web2").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    web2.settings.redirect_uris.push("https://app.example/other".into());
+    f.store.update_client(&web2).await.unwrap();
+    f.engine.invalidate(&tid());
+    let rt = f.rt().await;
+    let e = authorize_error(&f, &rt, &[("client_id", Some("web2")), ("redirect_uri", None)]);
+    assert!(e.starts_with("page: "), "{e}");
+    let other = [
+        ("client_id", Some("web2")),
+        ("redirect_uri", Some("https://app.example/other")),
+    ];
+    assert_eq!(authorize_error(&f, &rt, &other), "ok");
+}
+
+#[tokio::test]
+async fn response_types_and_modes_follow_the_client_and_the_rfcs() {
+    let f = fixture().await;
+    let rt = f.rt().await;
+    let req = f.engine.authorize_request(&rt, &authorize_params(&[])).unwrap();
+    assert_eq!(
+        req.response_mode,
+        castellan_oauth::ResponseMode::Query,
+        "code answers in the query"
+    );
+    assert_eq!(authorize_error(&f, &rt, &[("response_type", None)]), "invalid_request");
+    assert_eq!(
+        authorize_error(&f, &rt, &[("response_type", Some("magic"))]),
+        "unsupported_response_type"
+    );
+    // web registered only `code` and has no implicit grant.
+    assert_eq!(
+        authorize_error(&f, &rt, &[("response_type", Some("token"))]),
+        "unauthorized_client"
+    );
+    let mut web = f
+        .store
+        .get_client(&tid(), &ClientId::parse("web").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    web.grant_types.push("implicit".into());
+    web.settings.response_types = vec!["code".into(), "token".into()];
+    f.store.update_client(&web).await.unwrap();
+    f.engine.invalidate(&tid());
+    let rt = f.rt().await;
+    let req = f
+        .engine
+        .authorize_request(&rt, &authorize_params(&[("response_type", Some("token"))]))
+        .unwrap();
+    assert_eq!(
+        req.response_mode,
+        castellan_oauth::ResponseMode::Fragment,
+        "tokens never in a query"
+    );
+    let query = [("response_type", Some("token")), ("response_mode", Some("query"))];
+    assert_eq!(authorize_error(&f, &rt, &query), "invalid_request");
+    let post = [("response_mode", Some("form_post"))];
+    let req = f.engine.authorize_request(&rt, &authorize_params(&post)).unwrap();
+    assert_eq!(req.response_mode, castellan_oauth::ResponseMode::FormPost);
+    assert_eq!(
+        authorize_error(&f, &rt, &[("response_mode", Some("carrier_pigeon"))]),
+        "invalid_request"
+    );
+}
+
+#[tokio::test]
+async fn pkce_is_s256_only_well_formed_and_required_of_public_clients() {
+    let f = fixture().await;
+    let rt = f.rt().await;
+    fn with<'a>(c: &'a str, m: Option<&'a str>) -> [(&'a str, Option<&'a str>); 2] {
+        [("code_challenge", Some(c)), ("code_challenge_method", m)]
+    }
+    let good = s256(&"v".repeat(43));
+    assert_eq!(authorize_error(&f, &rt, &with(&good, Some("S256"))), "ok");
+    assert_eq!(authorize_error(&f, &rt, &with(&good, Some("plain"))), "invalid_request");
+    assert_eq!(authorize_error(&f, &rt, &with(&good, None)), "invalid_request");
+    assert_eq!(
+        authorize_error(&f, &rt, &with("short", Some("S256"))),
+        "invalid_request"
+    );
+    let bad_b64 = format!("{}!", &good[..42]);
+    assert_eq!(
+        authorize_error(&f, &rt, &with(&bad_b64, Some("S256"))),
+        "invalid_request"
+    );
+    let method_only = [("code_challenge_method", Some("S256"))];
+    assert_eq!(authorize_error(&f, &rt, &method_only), "invalid_request");
+    // A public client must use PKCE.
+    let mut web = f
+        .store
+        .get_client(&tid(), &ClientId::parse("web").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    web.settings.public = true;
+    f.store.update_client(&web).await.unwrap();
+    f.engine.invalidate(&tid());
+    let rt = f.rt().await;
+    assert_eq!(authorize_error(&f, &rt, &[]), "invalid_request");
+    assert_eq!(authorize_error(&f, &rt, &with(&good, Some("S256"))), "ok");
+}
+
+#[tokio::test]
+async fn prompt_and_max_age_are_checked() {
+    let f = fixture().await;
+    let rt = f.rt().await;
+    assert_eq!(
+        authorize_error(&f, &rt, &[("prompt", Some("none login"))]),
+        "invalid_request"
+    );
+    assert_eq!(
+        authorize_error(&f, &rt, &[("prompt", Some("sometimes"))]),
+        "invalid_request"
+    );
+    assert_eq!(authorize_error(&f, &rt, &[("prompt", Some("login consent"))]), "ok");
+    assert_eq!(authorize_error(&f, &rt, &[("max_age", Some("-1"))]), "invalid_request");
+    assert_eq!(
+        authorize_error(&f, &rt, &[("max_age", Some("soon"))]),
+        "invalid_request"
+    );
+    assert_eq!(authorize_error(&f, &rt, &[("max_age", Some("0"))]), "ok");
+    assert_eq!(
+        authorize_error(&f, &rt, &[("request", Some("eyJ"))]),
+        "request_not_supported"
+    );
+}
+
+fn session(now: i64) -> castellan_oauth::Session {
+    castellan_oauth::Session {
+        id_hash: "h".into(),
+        subject: "alice".into(),
+        auth_time: now,
+        ctx: serde_json::Map::new(),
+        expires_at: now + 3600,
+    }
+}
+
+#[tokio::test]
+async fn the_next_step_is_sign_in_then_consent_then_the_code() {
+    use castellan_oauth::Step;
+    let f = fixture().await;
+    let rt = f.rt().await;
+    let req = |changes: &[(&str, Option<&str>)]| f.engine.authorize_request(&rt, &authorize_params(changes)).unwrap();
+    let s = session(f.now());
+    let step = |r: castellan_oauth::AuthorizeRequest, s: Option<castellan_oauth::Session>, signed_in: bool| {
+        let (f, rt) = (&f, rt.clone());
+        async move {
+            f.engine
+                .authorize_step(&rt, &r, s.as_ref(), signed_in, false)
+                .await
+                .unwrap()
+        }
+    };
+    assert!(matches!(step(req(&[]), None, false).await, Step::Login(_)));
+    assert!(matches!(step(req(&[]), Some(s.clone()), false).await, Step::Consent(_)));
+    f.store
+        .save_consent(
+            &tid(),
+            &aid(),
+            &ClientId::parse("web").unwrap(),
+            "alice",
+            &["read".into()],
+            f.now(),
+        )
+        .await
+        .unwrap();
+    let Step::Respond(r) = step(req(&[]), Some(s.clone()), false).await else {
+        panic!("consented and signed in: the code")
+    };
+    assert!(r.params.iter().any(|(k, _)| k == "code"), "{r:?}");
+    assert!(
+        !r.params.iter().any(|(k, _)| k == "access_token"),
+        "a code flow hands out no token: {r:?}"
+    );
+    assert!(r.params.contains(&("state".into(), "st".into())));
+    assert!(r.location().starts_with(&format!("{CB}?")), "{}", r.location());
+    // prompt=login asks again unless the person has just signed in; prompt=consent asks again.
+    assert!(matches!(
+        step(req(&[("prompt", Some("login"))]), Some(s.clone()), false).await,
+        Step::Login(_)
+    ));
+    assert!(matches!(
+        step(req(&[("prompt", Some("login"))]), Some(s.clone()), true).await,
+        Step::Respond(_)
+    ));
+    assert!(matches!(
+        step(req(&[("prompt", Some("consent"))]), Some(s.clone()), false).await,
+        Step::Consent(_)
+    ));
+    // prompt=none never shows a page.
+    let Step::Respond(r) = step(req(&[("prompt", Some("none"))]), None, false).await else {
+        panic!("prompt=none without a session answers the client")
+    };
+    assert!(r.params.contains(&("error".into(), "login_required".into())), "{r:?}");
+    // max_age: an older sign-in is asked for again.
+    let old = castellan_oauth::Session {
+        auth_time: f.now() - 600,
+        ..s.clone()
+    };
+    assert!(matches!(
+        step(req(&[("max_age", Some("300"))]), Some(old.clone()), false).await,
+        Step::Login(_)
+    ));
+    assert!(matches!(
+        step(req(&[("max_age", Some("900"))]), Some(old), false).await,
+        Step::Respond(_)
+    ));
+}
+
+#[test]
+fn redirects_add_to_an_existing_query_or_use_the_fragment() {
+    use castellan_oauth::{Redirect, ResponseMode};
+    let r = |uri: &str, mode| Redirect {
+        uri: uri.into(),
+        mode,
+        params: vec![("code".into(), "a b".into())],
+    };
+    assert_eq!(
+        r("https://a.example/cb", ResponseMode::Query).location(),
+        "https://a.example/cb?code=a%20b"
+    );
+    assert_eq!(
+        r("https://a.example/cb?x=1", ResponseMode::Query).location(),
+        "https://a.example/cb?x=1&code=a%20b"
+    );
+    assert_eq!(
+        r("https://a.example/cb", ResponseMode::Fragment).location(),
+        "https://a.example/cb#code=a%20b"
+    );
+}
