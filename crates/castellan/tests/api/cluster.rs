@@ -150,6 +150,39 @@ async fn two_nodes_started_together_share_one_database() {
     assert_eq!(a.raw(form(&a, "revoke", format!("token={token}"))).await.status, 200);
     let took = eventually(Duration::from_secs(1), || async { !b_active().await }).await;
     assert!(took.is_some(), "node B sees the revocation within 1 s");
+
+    // A client deleted through A: its token (recorded nowhere, client credentials) is refused by
+    // B within 1 s, and stays refused after the client is created again with the same id.
+    let doomed_client = json!({"client_id": "doomed", "client_secret": "doomed-client-secret-0123",
+                               "authorization_server_id": "admin", "grant_types": ["client_credentials"]});
+    let created = a.admin(Method::POST, "/clients", Some(doomed_client.clone())).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let doomed = a
+        .raw(
+            a.http
+                .post(format!("{}/default/admin/oauth2/token", a.base))
+                .basic_auth("doomed", Some("doomed-client-secret-0123"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body("grant_type=client_credentials"),
+        )
+        .await
+        .body["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let b_doomed_active = || {
+        let req = form(&b, "introspect", format!("token={doomed}"));
+        let b = &b;
+        async move { b.raw(req).await.body["active"] == true }
+    };
+    assert!(b_doomed_active().await);
+    assert_eq!(a.admin(Method::DELETE, "/clients/doomed", None).await.status, 204);
+    let took = eventually(Duration::from_secs(1), || async { !b_doomed_active().await }).await;
+    assert!(took.is_some(), "node B refuses a deleted client's token within 1 s");
+    let again = a.admin(Method::POST, "/clients", Some(doomed_client)).await;
+    assert_eq!(again.status, 201, "{}", again.body);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert!(!b_doomed_active().await, "re-created, the old token stays dead on B");
 }
 
 /// A TCP proxy standing in for the database's network: `stop` cuts every connection and refuses
