@@ -150,7 +150,9 @@ mod tests {
         for bad in ["", "a.b", "a.b.c.d", "!!.e30.e30", &"a".repeat(MAX_JWT_LEN + 1)] {
             assert!(parse(bad).is_none(), "{bad}");
         }
-        // Up to the limit a token parses: a 16 KiB assertion with a large claim is fine.
+        // Up to the limit (16 KiB, written out here so the test does not follow the constant) a
+        // token parses: an assertion with a large claim is fine.
+        assert_eq!(MAX_JWT_LEN, 16_384);
         let at_limit = sign_hs256(
             "s",
             &serde_json::json!({"pad": "x".repeat((MAX_JWT_LEN - 200) * 3 / 4)}),

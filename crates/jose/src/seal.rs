@@ -151,6 +151,9 @@ mod tests {
         bad[last] ^= 1;
         assert_eq!(k.open("ctx-a", &bad), Err(SealError::Open));
         assert_eq!(k.open("ctx-a", &[1, 2]), Err(SealError::Open));
+        // Shorter than version + nonce, or exactly that with no ciphertext: refused, no panic.
+        assert_eq!(k.open("ctx-a", &[1; 12]), Err(SealError::Open));
+        assert_eq!(k.open("ctx-a", &[1; 13]), Err(SealError::Open));
     }
 
     #[test]
