@@ -111,7 +111,7 @@ async fn fixture() -> Fixture {
         updated_at: NOW - 1000,
     };
     store.create_server(&server, &[key], &[]).await.unwrap();
-    for (i, name) in ["read", "write"].iter().enumerate() {
+    for (i, name) in ["read", "write", "openid"].iter().enumerate() {
         store
             .create_scope(&Scope {
                 tenant_id: tid(),
@@ -1080,4 +1080,104 @@ fn redirects_add_to_an_existing_query_or_use_the_fragment() {
         r("https://a.example/cb", ResponseMode::Fragment).location(),
         "https://a.example/cb#code=a%20b"
     );
+}
+
+/// Changes `web` (grants, response types, scopes) and reloads the snapshot.
+async fn reconfigure_web(f: &Fixture, grants: &[&str], response_types: &[&str], scopes: &[&str]) {
+    let mut web = f
+        .store
+        .get_client(&tid(), &ClientId::parse("web").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    web.grant_types = grants.iter().map(|g| g.to_string()).collect();
+    web.settings.response_types = response_types.iter().map(|g| g.to_string()).collect();
+    web.settings.scopes = scopes.iter().map(|g| g.to_string()).collect();
+    f.store.update_client(&web).await.unwrap();
+    f.engine.invalidate(&tid());
+}
+
+#[tokio::test]
+async fn response_types_need_the_grant_on_the_server_and_the_client() {
+    let f = fixture().await;
+    reconfigure_web(
+        &f,
+        &["authorization_code", "implicit"],
+        &["code", "code token", "id_token"],
+        &["read", "openid"],
+    )
+    .await;
+    let rt = f.rt().await;
+    // Any order, each value once: `token code` is `code token`.
+    let req = f
+        .engine
+        .authorize_request(&rt, &authorize_params(&[("response_type", Some("token code code"))]))
+        .unwrap();
+    assert_eq!(req.response_type, ["code", "token"]);
+    // Explicit modes the response type allows.
+    for (mode, want) in [
+        ("query", castellan_oauth::ResponseMode::Query),
+        ("fragment", castellan_oauth::ResponseMode::Fragment),
+    ] {
+        let req = f
+            .engine
+            .authorize_request(&rt, &authorize_params(&[("response_mode", Some(mode))]))
+            .unwrap();
+        assert_eq!(req.response_mode, want, "{mode}");
+    }
+    // id_token needs openid (and a nonce).
+    let id = [("response_type", Some("id_token")), ("nonce", Some("n"))];
+    assert_eq!(authorize_error(&f, &rt, &id), "invalid_scope");
+    let id_openid = [
+        ("response_type", Some("id_token")),
+        ("nonce", Some("n")),
+        ("scope", Some("openid")),
+    ];
+    assert_eq!(authorize_error(&f, &rt, &id_openid), "ok");
+    let no_nonce = [("response_type", Some("id_token")), ("scope", Some("openid"))];
+    assert_eq!(authorize_error(&f, &rt, &no_nonce), "invalid_request");
+    // The client `jwt` registered `code` but may not use authorization_code.
+    let jwt = [("client_id", Some("jwt"))];
+    assert_eq!(authorize_error(&f, &rt, &jwt), "unauthorized_client");
+    // `web` registered `code token` but loses the implicit grant.
+    reconfigure_web(&f, &["authorization_code"], &["code", "code token"], &["read"]).await;
+    let rt = f.rt().await;
+    assert_eq!(
+        authorize_error(&f, &rt, &[("response_type", Some("code token"))]),
+        "unauthorized_client"
+    );
+    // The server turns the grants off.
+    reconfigure_web(
+        &f,
+        &["authorization_code", "implicit"],
+        &["code", "code token"],
+        &["read"],
+    )
+    .await;
+    for (grants, response_type) in [(&["implicit"][..], "code"), (&["authorization_code"][..], "code token")] {
+        let mut server = f.store.get_server(&tid(), &aid()).await.unwrap().unwrap();
+        server.settings.grant_types = grants.iter().map(|g| g.to_string()).collect();
+        f.store.update_server(&server, None).await.unwrap();
+        f.engine.invalidate(&tid());
+        let rt = f.rt().await;
+        let e = authorize_error(&f, &rt, &[("response_type", Some(response_type))]);
+        assert_eq!(e, "unsupported_response_type", "{grants:?} {response_type}");
+    }
+}
+
+#[tokio::test]
+async fn requested_scopes_are_named_once_and_none_means_all_the_clients() {
+    let f = fixture().await;
+    reconfigure_web(&f, &["authorization_code"], &["code"], &["read", "openid"]).await;
+    let rt = f.rt().await;
+    let req = f
+        .engine
+        .authorize_request(&rt, &authorize_params(&[("scope", Some("read read openid"))]))
+        .unwrap();
+    assert_eq!(req.scopes, ["read", "openid"]);
+    let req = f
+        .engine
+        .authorize_request(&rt, &authorize_params(&[("scope", None)]))
+        .unwrap();
+    assert_eq!(req.scopes, ["read", "openid"]);
 }
