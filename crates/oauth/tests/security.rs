@@ -1181,3 +1181,178 @@ async fn requested_scopes_are_named_once_and_none_means_all_the_clients() {
         .unwrap();
     assert_eq!(req.scopes, ["read", "openid"]);
 }
+
+#[tokio::test]
+async fn nonce_and_login_hint_have_length_limits() {
+    let f = fixture().await;
+    let rt = f.rt().await;
+    let n512 = "n".repeat(512);
+    let n513 = "n".repeat(513);
+    assert_eq!(authorize_error(&f, &rt, &[("nonce", Some(&n512))]), "ok");
+    assert_eq!(authorize_error(&f, &rt, &[("nonce", Some(&n513))]), "invalid_request");
+    let h256 = "h".repeat(256);
+    let req = f
+        .engine
+        .authorize_request(&rt, &authorize_params(&[("login_hint", Some(&h256))]))
+        .unwrap();
+    assert_eq!(req.login_hint.as_deref(), Some(h256.as_str()));
+    let h257 = "h".repeat(257);
+    let req = f
+        .engine
+        .authorize_request(&rt, &authorize_params(&[("login_hint", Some(&h257))]))
+        .unwrap();
+    assert_eq!(req.login_hint, None, "an over-long hint is dropped, not an error");
+}
+
+#[tokio::test]
+async fn interactions_live_fifteen_minutes_on_their_own_server() {
+    let f = fixture().await;
+    let rt = f.rt().await;
+    let req = f.engine.authorize_request(&rt, &authorize_params(&[])).unwrap();
+    let sealed = f.engine.seal_interaction(&rt, &req).unwrap();
+    assert_eq!(f.engine.open_interaction(&rt, &sealed).as_ref(), Some(&req));
+    f.clock.advance(900);
+    assert!(
+        f.engine.open_interaction(&rt, &sealed).is_some(),
+        "still valid at 15 minutes"
+    );
+    f.clock.advance(1);
+    assert!(f.engine.open_interaction(&rt, &sealed).is_none(), "expired after");
+    // One that claims to start in the future is not believed.
+    let mut future = req.clone();
+    future.started_at = f.now() + 31;
+    let sealed = f.engine.seal_interaction(&rt, &future).unwrap();
+    assert!(f.engine.open_interaction(&rt, &sealed).is_none());
+    future.started_at = f.now() + 30;
+    let sealed = f.engine.seal_interaction(&rt, &future).unwrap();
+    assert!(f.engine.open_interaction(&rt, &sealed).is_some(), "30 s of clock skew");
+    assert!(f.engine.open_interaction(&rt, "not-sealed").is_none());
+}
+
+#[tokio::test]
+async fn max_age_zero_is_satisfied_only_by_the_sign_in_just_made() {
+    use castellan_oauth::Step;
+    let f = fixture().await;
+    let rt = f.rt().await;
+    f.store
+        .save_consent(
+            &tid(),
+            &aid(),
+            &ClientId::parse("web").unwrap(),
+            "alice",
+            &["read".into()],
+            f.now(),
+        )
+        .await
+        .unwrap();
+    let req = f
+        .engine
+        .authorize_request(&rt, &authorize_params(&[("max_age", Some("0"))]))
+        .unwrap();
+    let s = session(f.now());
+    let step = f
+        .engine
+        .authorize_step(&rt, &req, Some(&s), false, false)
+        .await
+        .unwrap();
+    assert!(
+        matches!(step, Step::Login(_)),
+        "a sign-in this very second is still asked again"
+    );
+    let step = f.engine.authorize_step(&rt, &req, Some(&s), true, false).await.unwrap();
+    assert!(matches!(step, Step::Respond(_)));
+}
+
+#[tokio::test]
+async fn after_signing_in_the_consent_page_does_not_send_the_person_back() {
+    use castellan_oauth::Step;
+    for prompt in ["login", "select_account", "login consent"] {
+        let f = fixture().await;
+        let rt = f.rt().await;
+        let s = session(f.now());
+        let req = f
+            .engine
+            .authorize_request(
+                &rt,
+                &authorize_params(&[("prompt", Some(prompt)), ("max_age", Some("0"))]),
+            )
+            .unwrap();
+        let Step::Consent(next) = f.engine.authorize_step(&rt, &req, Some(&s), true, false).await.unwrap() else {
+            panic!("{prompt}: consent comes next")
+        };
+        let next = f.engine.open_interaction(&rt, &next).unwrap();
+        assert!(
+            !next.prompts("login") && !next.prompts("select_account"),
+            "{prompt}: {:?}",
+            next.prompt
+        );
+        assert_eq!(next.max_age, None);
+        assert_eq!(next.prompts("consent"), prompt.contains("consent"), "{prompt}");
+        // Consenting now answers the client, without another sign-in.
+        let step = f.engine.decide_consent(&rt, &next, &s, true).await.unwrap();
+        assert!(matches!(step, Step::Respond(_)), "{prompt}");
+    }
+}
+
+#[tokio::test]
+async fn consent_is_remembered_as_the_union_and_denial_goes_back_to_the_client() {
+    use castellan_oauth::Step;
+    let f = fixture().await;
+    reconfigure_web(&f, &["authorization_code"], &["code"], &["read", "openid"]).await;
+    let rt = f.rt().await;
+    let s = session(f.now());
+    let web = ClientId::parse("web").unwrap();
+    let req = f
+        .engine
+        .authorize_request(&rt, &authorize_params(&[("scope", Some("read"))]))
+        .unwrap();
+    let Step::Respond(r) = f.engine.decide_consent(&rt, &req, &s, false).await.unwrap() else {
+        panic!("denied: back to the client")
+    };
+    assert!(r.params.contains(&("error".into(), "access_denied".into())), "{r:?}");
+    assert_eq!(
+        f.store.get_consent(&tid(), &aid(), &web, "alice").await.unwrap(),
+        None,
+        "nothing remembered"
+    );
+    f.engine.decide_consent(&rt, &req, &s, true).await.unwrap();
+    f.engine.decide_consent(&rt, &req, &s, true).await.unwrap();
+    assert_eq!(
+        f.store.get_consent(&tid(), &aid(), &web, "alice").await.unwrap(),
+        Some(vec!["read".to_owned()])
+    );
+    let more = f
+        .engine
+        .authorize_request(&rt, &authorize_params(&[("scope", Some("openid read"))]))
+        .unwrap();
+    f.engine.decide_consent(&rt, &more, &s, true).await.unwrap();
+    assert_eq!(
+        f.store.get_consent(&tid(), &aid(), &web, "alice").await.unwrap(),
+        Some(vec!["read".to_owned(), "openid".to_owned()])
+    );
+}
+
+#[tokio::test]
+async fn a_client_authenticates_with_exactly_one_method() {
+    let f = fixture().await;
+    let rt = f.rt().await;
+    let form = form_of(&[
+        ("grant_type", "authorization_code"),
+        ("client_id", "web"),
+        ("client_secret", WEB_SECRET),
+    ]);
+    let both = Presented {
+        basic: Some(("web".into(), WEB_SECRET.into())),
+        form: &form,
+        addr: None,
+    };
+    let err = f.engine.authenticate_client(&rt, &both).await.unwrap_err();
+    assert_eq!(err.code.as_str(), "invalid_request", "{}", err.description);
+    let basic_only = form_of(&[("grant_type", "authorization_code")]);
+    let one = Presented {
+        basic: Some(("web".into(), WEB_SECRET.into())),
+        form: &basic_only,
+        addr: None,
+    };
+    assert!(f.engine.authenticate_client(&rt, &one).await.is_ok());
+}
