@@ -5,6 +5,8 @@
 #
 #   scripts/mutants.sh                                # every file below
 #   scripts/mutants.sh crates/oauth/src/grants.rs …   # some of them
+#   MUTANTS_ARGS=--iterate scripts/mutants.sh         # only what the last run missed (after
+#                                                     # adding tests), keeping its results
 #
 # Only the owning crates' tests run for each mutant (unit tests, the engine's security tests and
 # the control-plane tests, all on a real SQLite store), so a mutant costs seconds on two cores
@@ -38,7 +40,8 @@ args=()
 for f in "${files[@]}"; do args+=(--file "$f"); done
 mkdir -p mutants.out
 set +e
-cargo mutants "${args[@]}" \
+# shellcheck disable=SC2086 # MUTANTS_ARGS is a list of flags
+cargo mutants "${args[@]}" ${MUTANTS_ARGS:-} \
   --test-package castellan-oauth --test-package castellan-control --test-package castellan-jose \
   --output mutants.out -j 1 >&2
 rc=$?
