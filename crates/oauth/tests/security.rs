@@ -222,6 +222,10 @@ async fn assertion_expiry_allows_only_the_clock_skew() {
     assert!(err.starts_with("invalid_client"), "{err}");
     // Within the 30 s allowed for clock skew.
     assert!(f.auth(&f.assertion(&rt, json!({"exp": now - 20})), None).await.is_ok());
+    assert!(
+        f.auth(&f.assertion(&rt, json!({"exp": now - 30})), None).await.is_ok(),
+        "the edge"
+    );
     assert!(f.auth(&f.assertion(&rt, json!({"exp": now - 31})), None).await.is_err());
     assert!(
         f.auth(&f.assertion(&rt, json!({"exp": null})), None).await.is_err(),
@@ -1355,4 +1359,95 @@ async fn a_client_authenticates_with_exactly_one_method() {
         addr: None,
     };
     assert!(f.engine.authenticate_client(&rt, &one).await.is_ok());
+}
+
+async fn basic_or_post(f: &Fixture, basic: Option<(&str, &str)>, form: &[(&str, &str)]) -> Result<String, String> {
+    let rt = f.rt().await;
+    let form = form_of(form);
+    let p = Presented {
+        basic: basic.map(|(i, s)| (i.to_owned(), s.to_owned())),
+        form: &form,
+        addr: None,
+    };
+    f.engine
+        .authenticate_client(&rt, &p)
+        .await
+        .map(|c| c.id.to_string())
+        .map_err(|e| e.code.as_str().to_owned())
+}
+
+#[tokio::test]
+async fn client_secrets_are_checked_whichever_way_they_come() {
+    let f = fixture().await;
+    assert_eq!(
+        basic_or_post(&f, Some(("web", WEB_SECRET)), &[]).await,
+        Ok("web".into())
+    );
+    assert_eq!(
+        basic_or_post(&f, Some(("web", "wrong")), &[]).await,
+        Err("invalid_client".into())
+    );
+    // A form client_id may repeat the Basic one, never contradict it.
+    assert_eq!(
+        basic_or_post(&f, Some(("web", WEB_SECRET)), &[("client_id", "web")]).await,
+        Ok("web".into())
+    );
+    assert_eq!(
+        basic_or_post(&f, Some(("web", WEB_SECRET)), &[("client_id", "web2")]).await,
+        Err("invalid_request".into())
+    );
+    // web registered client_secret_basic: the same secret in the form is refused.
+    let post = [("client_id", "web"), ("client_secret", WEB_SECRET)];
+    assert_eq!(basic_or_post(&f, None, &post).await, Err("invalid_client".into()));
+    let mut web2 = f
+        .store
+        .get_client(&tid(), &ClientId::parse("web2").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    web2.token_endpoint_auth_method = "client_secret_post".into();
+    f.store.update_client(&web2).await.unwrap();
+    f.engine.invalidate(&tid());
+    let post = [("client_id", "web2"), ("client_secret", WEB_SECRET)];
+    assert_eq!(basic_or_post(&f, None, &post).await, Ok("web2".into()));
+    let wrong = [("client_id", "web2"), ("client_secret", "wrong")];
+    assert_eq!(basic_or_post(&f, None, &wrong).await, Err("invalid_client".into()));
+}
+
+#[tokio::test]
+async fn private_key_jwt_assertions_use_the_key_their_kid_names() {
+    let f = fixture().await;
+    let a = castellan_jose::keys::generate(SigningAlg::ES256).unwrap();
+    let b = castellan_jose::keys::generate(SigningAlg::ES256).unwrap();
+    let mut pkj = f
+        .store
+        .get_client(&tid(), &ClientId::parse("web2").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    pkj.token_endpoint_auth_method = "private_key_jwt".into();
+    pkj.settings.jwks = Some(castellan_types::Jwks {
+        keys: vec![a.public_jwk.clone(), b.public_jwk.clone()],
+    });
+    f.store.update_client(&pkj).await.unwrap();
+    f.engine.invalidate(&tid());
+    let rt = f.rt().await;
+    let signer = castellan_jose::LoadedKey::from_pkcs8(SigningAlg::ES256, &a.pkcs8).unwrap();
+    let sign = |kid: Option<&str>, jti: &str| {
+        let header = match kid {
+            Some(k) => jwt::encode_header(SigningAlg::ES256, k, "JWT"),
+            None => castellan_jose::b64url(br#"{"alg":"ES256","typ":"JWT"}"#),
+        };
+        let claims = json!({"iss": "web2", "sub": "web2", "aud": rt.endpoint("/oauth2/token"),
+                            "exp": NOW + 60, "iat": NOW, "jti": jti});
+        jwt::sign(&signer, &header, &claims).unwrap()
+    };
+    assert_eq!(f.auth(&sign(Some(&a.kid), "1"), None).await, Ok("web2".into()));
+    assert_eq!(
+        f.auth(&sign(None, "2"), None).await,
+        Ok("web2".into()),
+        "no kid: any registered key"
+    );
+    let err = f.auth(&sign(Some(&b.kid), "3"), None).await.unwrap_err();
+    assert!(err.starts_with("invalid_client"), "signed by a, naming b: {err}");
 }
