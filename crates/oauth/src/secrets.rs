@@ -95,6 +95,9 @@ mod tests {
         // A changed secret has another stored hash, so the old entry cannot match it.
         let rotated = hash_secret(&master, "another secret", false).await.unwrap();
         assert!(!v.verify(&master, "a chosen secret", &rotated).await);
+        // Each stored hash keeps its own entry (the cache is cleared only when full).
+        assert!(v.verify(&master, "another secret", &rotated).await);
+        assert_eq!(cached(&v), 2);
     }
 
     #[tokio::test]
