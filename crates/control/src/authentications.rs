@@ -4,7 +4,7 @@
 //! argon2id-hashed, upstream client secrets are sealed. A method or user sent without its secret
 //! keeps the one already stored, so a GET → edit → PUT round trip loses nothing.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use castellan_domain::{AuthorizationServer, ServerId, StoredAuthMethod, TenantId};
 use castellan_jose::{b64url, password};
@@ -196,9 +196,21 @@ impl Control {
             .update_server(&server, None)
             .await
             .map_err(|e| crate::servers::not_found_as_server(e, aid))?;
-        // People who can no longer sign in (removed, or their method removed or disabled) lose
-        // their sessions and grants. Until this commits, the protocol engine already refuses
-        // them: it checks the person against the server's current users on every use.
+        self.end_people_who_left(&before, &server).await?;
+        self.engine.invalidate(&server.tenant_id);
+        Ok(Self::methods_view(&server.authentications))
+    }
+}
+
+impl Control {
+    /// People of `before` who can no longer sign in at `server` (removed, or their method removed
+    /// or disabled) lose their sessions and grants. Until this commits, the protocol engine
+    /// already refuses them: it checks the person against the server's current users on every use.
+    pub(crate) async fn end_people_who_left(
+        &self,
+        before: &BTreeSet<String>,
+        server: &AuthorizationServer,
+    ) -> ControlResult<()> {
         let after = static_usernames(&server.authentications);
         let gone: Vec<String> = before.difference(&after).cloned().collect();
         if !gone.is_empty() {
@@ -206,13 +218,12 @@ impl Control {
                 .end_subjects(&server.tenant_id, &server.id, &gone, self.clock.now())
                 .await?;
         }
-        self.engine.invalidate(&server.tenant_id);
-        Ok(Self::methods_view(&server.authentications))
+        Ok(())
     }
 }
 
 /// Usernames that can sign in with the enabled `static` methods.
-pub(crate) fn static_usernames(methods: &[StoredAuthMethod]) -> std::collections::BTreeSet<String> {
+pub(crate) fn static_usernames(methods: &[StoredAuthMethod]) -> BTreeSet<String> {
     methods
         .iter()
         .filter(|m| m.method.method == "static" && !m.method.disabled)

@@ -542,11 +542,7 @@ impl Control {
             .update_server(&server, new_keys.as_deref())
             .await
             .map_err(|e| not_found_as_server(e, aid))?;
-        let users_after = crate::authentications::static_usernames(&server.authentications);
-        let gone: Vec<String> = users_before.difference(&users_after).cloned().collect();
-        if !gone.is_empty() {
-            self.store.end_subjects(&tid, &sid, &gone, self.clock.now()).await?;
-        }
+        self.end_people_who_left(&users_before, &server).await?;
         self.engine.invalidate(&tid);
         let keys = match new_keys {
             Some(k) => k,

@@ -406,7 +406,7 @@ impl ScopeStore for SqliteStore {
     async fn delete_scope(&self, tid: &TenantId, id: &ScopeId) -> StoreResult<bool> {
         let mut tx = self.write_tx().await?;
         let scope: Option<(String, String)> =
-            sqlx::query_as("SELECT server_id, name FROM scopes WHERE tenant_id = ? AND id = ?")
+            sqlx::query_as("DELETE FROM scopes WHERE tenant_id = ? AND id = ? RETURNING server_id, name")
                 .bind(tid.as_str())
                 .bind(id.as_str())
                 .fetch_optional(&mut *tx)
@@ -415,12 +415,6 @@ impl ScopeStore for SqliteStore {
         let Some((server_id, name)) = scope else {
             return Ok(false);
         };
-        sqlx::query("DELETE FROM scopes WHERE tenant_id = ? AND id = ?")
-            .bind(tid.as_str())
-            .bind(id.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
         let clients: Vec<(String, String)> =
             sqlx::query_as("SELECT id, metadata FROM clients WHERE tenant_id = ? AND server_id = ?")
                 .bind(tid.as_str())

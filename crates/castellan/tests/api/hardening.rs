@@ -119,14 +119,14 @@ async fn deleting_a_server_ends_everything_under_it_even_if_it_is_re_created() {
     let app = spawn_app().await;
     // A server with imported keys, so the re-created one signs with the very same key.
     let keys = crate::servers::test_keys();
-    let r = app
-        .admin(
-            Method::POST,
-            "/servers",
-            Some(json!({"id": "shop", "jwks": {"keys": [keys["ec"]]}})),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
+    let create_shop = || {
+        let (app, server) = (&app, json!({"id": "shop", "jwks": {"keys": [keys["ec"]]}}));
+        async move {
+            let r = app.admin(Method::POST, "/servers", Some(server)).await;
+            assert_eq!(r.status, 201, "{}", r.body);
+        }
+    };
+    create_shop().await;
     let body = json!({"client_id": "c", "client_secret": "c-client-secret-0123456", "authorization_server_id": "shop",
                       "grant_types": ["client_credentials"]});
     client(&app, body.clone()).await;
@@ -154,14 +154,7 @@ async fn deleting_a_server_ends_everything_under_it_even_if_it_is_re_created() {
     assert_eq!(introspect(token.clone()).await.body["active"], true);
     assert_eq!(app.admin(Method::DELETE, "/servers/shop", None).await.status, 204);
     assert_oauth_error(&introspect(token.clone()).await, 400, "invalid_request");
-    let r = app
-        .admin(
-            Method::POST,
-            "/servers",
-            Some(json!({"id": "shop", "jwks": {"keys": [keys["ec"]]}})),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
+    create_shop().await;
     client(&app, body).await;
     assert_eq!(
         introspect(token).await.body["active"],
