@@ -71,6 +71,10 @@ pub struct ServeArgs {
     /// reverse proxies whose X-Forwarded-For / Forwarded headers name the client [default: none].
     #[arg(long, env = "CASTELLAN_TRUSTED_PROXIES", value_name = "CIDRS")]
     pub trusted_proxies: Option<String>,
+    /// How many clients to keep in memory; the others are read from the database when used
+    /// (one indexed read) [default: 100000, about 100 MB].
+    #[arg(long, env = "CASTELLAN_CLIENT_CACHE", value_name = "N")]
+    pub client_cache: Option<usize>,
 }
 
 /// Keys allowed in the TOML file. Secrets (master key, bootstrap secret) are read only from the
@@ -87,6 +91,7 @@ struct FileConfig {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     trusted_proxies: Option<Vec<String>>,
+    client_cache: Option<usize>,
 }
 
 /// The effective configuration.
@@ -104,6 +109,8 @@ pub struct Config {
     pub tls: Option<TlsFiles>,
     /// Networks whose forwarded-address headers are believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Clients kept in memory.
+    pub client_cache: usize,
 }
 
 /// Where the TLS certificate chain and its private key are (PEM).
@@ -127,6 +134,7 @@ impl Config {
             master_key: None,
             tls: None,
             trusted_proxies: Vec::new(),
+            client_cache: castellan_oauth::DEFAULT_CLIENT_CACHE,
         }
     }
 
@@ -172,7 +180,15 @@ impl Config {
             Some(l) => resolve_listen(&l)?,
             None => SocketAddr::from(([127, 0, 0, 1], 8443)),
         };
+        let client_cache = args
+            .client_cache
+            .or(file.client_cache)
+            .unwrap_or(castellan_oauth::DEFAULT_CLIENT_CACHE);
+        if client_cache == 0 {
+            bail!("--client-cache must be at least 1");
+        }
         Ok(Self {
+            client_cache,
             trusted_proxies,
             listen,
             public_url,

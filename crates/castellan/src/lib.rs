@@ -162,7 +162,8 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
     let addr = listener.local_addr()?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     let public_url = cfg.public_url.clone().unwrap_or_else(|| format!("{scheme}://{addr}"));
-    let control = Arc::new(Control::new(store, master, Arc::new(SystemClock), &public_url));
+    let control =
+        Arc::new(Control::new(store, master, Arc::new(SystemClock), &public_url).with_client_cache(cfg.client_cache));
     control
         .engine()
         .set_jwks_fetcher(Arc::new(jwks::HttpJwksFetcher::new()?));

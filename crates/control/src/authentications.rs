@@ -197,7 +197,12 @@ impl Control {
             .await
             .map_err(|e| crate::servers::not_found_as_server(e, aid))?;
         self.end_people_who_left(&before, &server).await?;
-        self.engine.invalidate(&server.tenant_id);
+        self.engine
+            .changed(&castellan_store::ConfigChange::Server(
+                server.tenant_id.clone(),
+                server.id.clone(),
+            ))
+            .await;
         Ok(Self::methods_view(&server.authentications))
     }
 }

@@ -98,7 +98,9 @@ impl Control {
             },
             e => e.into(),
         })?;
-        self.engine.invalidate(&tid);
+        self.engine
+            .changed(&castellan_store::ConfigChange::Tenant(tid.clone()))
+            .await;
         Ok(self.tenant_view(seed.tenant))
     }
 
@@ -151,7 +153,9 @@ impl Control {
         if !self.store.bootstrap(&seed).await? {
             return Ok(None);
         }
-        self.engine.invalidate(&tid);
+        self.engine
+            .changed(&castellan_store::ConfigChange::Tenant(tid.clone()))
+            .await;
         Ok(Some(BootstrapCredentials {
             tenant_id: tid.to_string(),
             server_id: ADMIN_SERVER.into(),

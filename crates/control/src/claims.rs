@@ -121,7 +121,12 @@ impl Control {
             created_at: self.clock.now(),
         };
         self.store.create_claim(&claim).await.map_err(conflict(&claim))?;
-        self.engine.invalidate(access.tenant());
+        self.engine
+            .changed(&castellan_store::ConfigChange::Server(
+                claim.tenant_id.clone(),
+                claim.server_id.clone(),
+            ))
+            .await;
         Ok(claim_view(claim))
     }
 
@@ -167,7 +172,12 @@ impl Control {
             },
             e => conflict(&claim)(e),
         })?;
-        self.engine.invalidate(access.tenant());
+        self.engine
+            .changed(&castellan_store::ConfigChange::Server(
+                claim.tenant_id.clone(),
+                claim.server_id.clone(),
+            ))
+            .await;
         Ok(claim_view(claim))
     }
 
@@ -179,7 +189,12 @@ impl Control {
                 id: id.to_owned(),
             });
         }
-        self.engine.invalidate(access.tenant());
+        self.engine
+            .changed(&castellan_store::ConfigChange::Server(
+                claim.tenant_id.clone(),
+                claim.server_id.clone(),
+            ))
+            .await;
         Ok(())
     }
 

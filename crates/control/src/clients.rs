@@ -461,7 +461,12 @@ impl Control {
             },
             e => e.into(),
         })?;
-        self.engine.invalidate(access.tenant());
+        self.engine
+            .changed(&castellan_store::ConfigChange::Client(
+                c.tenant_id.clone(),
+                c.id.clone(),
+            ))
+            .await;
         self.client_view(&c)
     }
 
@@ -508,7 +513,12 @@ impl Control {
             },
             e => e.into(),
         })?;
-        self.engine.invalidate(access.tenant());
+        self.engine
+            .changed(&castellan_store::ConfigChange::Client(
+                c.tenant_id.clone(),
+                c.id.clone(),
+            ))
+            .await;
         self.client_view(&c)
     }
 
@@ -536,7 +546,18 @@ impl Control {
                 id: cid.to_owned(),
             });
         }
-        self.engine.invalidate(access.tenant());
+        self.engine
+            .changed(&castellan_store::ConfigChange::Client(
+                c.tenant_id.clone(),
+                c.id.clone(),
+            ))
+            .await;
+        self.engine
+            .changed(&castellan_store::ConfigChange::Revoked(
+                c.tenant_id.clone(),
+                c.server_id.clone(),
+            ))
+            .await;
         Ok(())
     }
 }

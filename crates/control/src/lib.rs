@@ -48,6 +48,18 @@ impl Control {
         }
     }
 
+    /// Keeps at most `capacity` clients in memory (see [`Engine::with_client_cache`]).
+    pub fn with_client_cache(mut self, capacity: usize) -> Self {
+        let engine = Engine::new(
+            self.store.clone(),
+            self.master.clone(),
+            self.clock.clone(),
+            &self.public_url,
+        );
+        self.engine = Arc::new(engine.with_client_cache(capacity));
+        self
+    }
+
     /// The protocol engine, sharing this control plane's store, keys and snapshots.
     pub fn engine(&self) -> &Arc<Engine> {
         &self.engine
@@ -57,12 +69,10 @@ impl Control {
         &self.public_url
     }
 
-    /// Applies a change another node committed: the affected snapshots are rebuilt on next use.
-    pub fn apply_change(&self, change: &ConfigChange) {
-        match change {
-            ConfigChange::Tenant(tid) => self.engine.invalidate(tid),
-            ConfigChange::Everything => self.engine.invalidate_all(),
-        }
+    /// Applies a change another node committed: what it names is reloaded (see the engine's
+    /// snapshot), while requests go on with the previous copy.
+    pub async fn apply_change(&self, change: &ConfigChange) {
+        self.engine.changed(change).await;
     }
 
     /// Follows the store's change feed until it ends, keeping this node's snapshots current.
@@ -73,7 +83,7 @@ impl Control {
         };
         while let Some(change) = rx.recv().await {
             tracing::debug!(?change, "configuration changed elsewhere");
-            self.apply_change(&change);
+            self.apply_change(&change).await;
         }
         Ok(())
     }

@@ -162,7 +162,12 @@ impl Control {
             },
             e => e.into(),
         })?;
-        self.engine.invalidate(access.tenant());
+        self.engine
+            .changed(&castellan_store::ConfigChange::Server(
+                scope.tenant_id.clone(),
+                scope.server_id.clone(),
+            ))
+            .await;
         Ok(scope_view(scope))
     }
 
@@ -228,7 +233,12 @@ impl Control {
             },
             e => e.into(),
         })?;
-        self.engine.invalidate(access.tenant());
+        self.engine
+            .changed(&castellan_store::ConfigChange::Server(
+                scope.tenant_id.clone(),
+                scope.server_id.clone(),
+            ))
+            .await;
         Ok(scope_view(scope))
     }
 
@@ -241,7 +251,12 @@ impl Control {
                 id: id.to_owned(),
             });
         }
-        self.engine.invalidate(access.tenant());
+        self.engine
+            .changed(&castellan_store::ConfigChange::Server(
+                scope.tenant_id.clone(),
+                scope.server_id.clone(),
+            ))
+            .await;
         Ok(())
     }
 

@@ -452,7 +452,9 @@ impl Control {
                 },
                 e => e.into(),
             })?;
-        self.engine.invalidate(&tid);
+        self.engine
+            .changed(&castellan_store::ConfigChange::Tenant(tid.clone()))
+            .await;
         self.server_view(&server, &keys)
     }
 
@@ -543,7 +545,9 @@ impl Control {
             .await
             .map_err(|e| not_found_as_server(e, aid))?;
         self.end_people_who_left(&users_before, &server).await?;
-        self.engine.invalidate(&tid);
+        self.engine
+            .changed(&castellan_store::ConfigChange::Server(tid.clone(), server.id.clone()))
+            .await;
         let keys = match new_keys {
             Some(k) => k,
             None => existing,
@@ -571,7 +575,9 @@ impl Control {
                 id: aid.to_owned(),
             });
         }
-        self.engine.invalidate(&server.tenant_id);
+        self.engine
+            .changed(&castellan_store::ConfigChange::Tenant(server.tenant_id.clone()))
+            .await;
         Ok(())
     }
 }

@@ -92,7 +92,9 @@ impl Control {
             t.jwks = jwks;
         }
         self.store.update_tenant(&t).await?;
-        self.engine.invalidate(&t.id);
+        self.engine
+            .changed(&castellan_store::ConfigChange::Tenant(t.id.clone()))
+            .await;
         Ok(self.tenant_view(t))
     }
 }

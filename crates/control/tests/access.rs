@@ -31,7 +31,7 @@ fn unauthorized<T: std::fmt::Debug>(r: Result<T, ControlError>) -> bool {
 async fn basic_credentials_of_an_admin_client_and_nothing_else() {
     let (_dir, control) = control(Arc::new(FixedClock::new(1_800_000_000))).await;
     let rt = control.engine().server("default", "admin").await.unwrap().unwrap();
-    let secret = bootstrap_secret(&control, &rt);
+    let secret = bootstrap_secret(&control, &rt).await;
     let a = control
         .authenticate_admin("default", "bootstrap", &secret)
         .await
@@ -56,7 +56,7 @@ async fn basic_credentials_of_an_admin_client_and_nothing_else() {
 async fn bearer_tokens_of_the_admin_server_and_nothing_else() {
     let (_dir, control) = control(Arc::new(FixedClock::new(1_800_000_000))).await;
     let rt = control.engine().server("default", "admin").await.unwrap().unwrap();
-    let secret = bootstrap_secret(&control, &rt);
+    let secret = bootstrap_secret(&control, &rt).await;
     let token = admin_token(&control, "admin", "bootstrap", &secret).await;
     let a = control.authenticate_admin_bearer("default", &token).await.unwrap();
     assert_eq!(a.tenant().as_str(), "default");

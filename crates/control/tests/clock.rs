@@ -18,7 +18,7 @@ async fn access_tokens_expire_after_the_servers_ttl() {
     let engine = control.engine();
     let rt = engine.server("default", "admin").await.unwrap().unwrap();
     let form = Form::new(vec![("grant_type".into(), "client_credentials".into())]).unwrap();
-    let secret = bootstrap_secret(&control, &rt);
+    let secret = bootstrap_secret(&control, &rt).await;
     let presented = Presented {
         basic: Some(("bootstrap".into(), secret.clone())),
         form: &form,
@@ -72,7 +72,7 @@ async fn expired_client_secrets_are_refused() {
     let (_dir, control) = control(clock.clone()).await;
     let engine = control.engine();
     let rt = engine.server("default", "admin").await.unwrap().unwrap();
-    let secret = bootstrap_secret(&control, &rt);
+    let secret = bootstrap_secret(&control, &rt).await;
     let admin = control
         .authenticate_admin("default", "bootstrap", &secret)
         .await
@@ -106,7 +106,7 @@ async fn expired_revocations_are_purged() {
     let (_dir, control) = control(clock.clone()).await;
     let engine = control.engine();
     let rt = engine.server("default", "admin").await.unwrap().unwrap();
-    let secret = bootstrap_secret(&control, &rt);
+    let secret = bootstrap_secret(&control, &rt).await;
     let form = Form::new(vec![("grant_type".into(), "client_credentials".into())]).unwrap();
     let basic = Some(("bootstrap".to_owned(), secret));
     let (_, token) = engine
@@ -152,7 +152,7 @@ fn form(pairs: &[(&str, &str)]) -> Form {
 /// A trusted client `web` of `default/default` with refresh tokens, and the static user alice.
 async fn flow_setup(control: &Control) -> String {
     let rt = control.engine().server("default", "admin").await.unwrap().unwrap();
-    let secret = bootstrap_secret(control, &rt);
+    let secret = bootstrap_secret(control, &rt).await;
     let admin = control
         .authenticate_admin("default", "bootstrap", &secret)
         .await
@@ -191,7 +191,7 @@ async fn codes_sessions_interactions_and_refresh_tokens_expire() {
         ("client_id", "web"),
         ("scope", "openid offline_access"),
     ]);
-    let req = engine.authorize_request(&rt, &authorize).unwrap();
+    let req = engine.authorize_request(&rt, &authorize).await.unwrap();
 
     // The sealed interaction lives 15 minutes.
     let sealed = engine.seal_interaction(&rt, &req).unwrap();
@@ -200,7 +200,7 @@ async fn codes_sessions_interactions_and_refresh_tokens_expire() {
     clock.advance(1);
     assert!(engine.open_interaction(&rt, &sealed).is_none());
     let other = engine.server("default", "admin").await.unwrap().unwrap();
-    let req = engine.authorize_request(&rt, &authorize).unwrap();
+    let req = engine.authorize_request(&rt, &authorize).await.unwrap();
     let sealed = engine.seal_interaction(&rt, &req).unwrap();
     assert!(
         engine.open_interaction(&other, &sealed).is_none(),
@@ -249,6 +249,7 @@ async fn codes_sessions_interactions_and_refresh_tokens_expire() {
             &rt,
             &form(&[("response_type", "code"), ("client_id", "web"), ("max_age", "60")]),
         )
+        .await
         .unwrap();
     let session = engine.session(&rt, &cookie).await.unwrap().unwrap();
     assert!(matches!(

@@ -32,6 +32,9 @@ impl FixedClock {
     pub fn advance(&self, secs: i64) {
         self.0.fetch_add(secs, Ordering::SeqCst);
     }
+    pub fn set(&self, at: UnixTime) {
+        self.0.store(at, Ordering::SeqCst);
+    }
 }
 
 impl Clock for FixedClock {

@@ -162,18 +162,15 @@ fn is_s256_challenge(c: &str) -> bool {
 
 impl Engine {
     /// Validates an authorization request (query or form parameters).
-    pub fn authorize_request(&self, rt: &ServerRuntime, form: &Form) -> Result<AuthorizeRequest, AuthorizeError> {
+    pub async fn authorize_request(&self, rt: &ServerRuntime, form: &Form) -> Result<AuthorizeRequest, AuthorizeError> {
         let page = |e: OAuthError| AuthorizeError::Page(e.description);
         // 1. The client and where to answer it; nothing can be redirected before these hold.
         let client_id = form.get("client_id").map_err(page)?.ok_or_else(|| {
             AuthorizeError::Page("The request does not say which application is asking (client_id is missing).".into())
         })?;
-        let client = castellan_domain::ClientId::parse(client_id)
-            .ok()
-            .and_then(|id| rt.clients.get(&id).cloned())
-            .ok_or_else(|| {
-                AuthorizeError::Page("The application that sent you here is not known to this server.".into())
-            })?;
+        let client = self.client(rt, client_id).await.map_err(page)?.ok_or_else(|| {
+            AuthorizeError::Page("The application that sent you here is not known to this server.".into())
+        })?;
         let registered = &client.settings.redirect_uris;
         let (redirect_uri, given) = match form.get("redirect_uri").map_err(page)? {
             Some(r) if registered.iter().any(|u| u == r) => (r.to_owned(), true),
@@ -430,10 +427,12 @@ impl Engine {
     }
 
     /// The client an interaction is for (it may have been deleted since).
-    pub fn interaction_client(&self, rt: &ServerRuntime, req: &AuthorizeRequest) -> Option<Arc<Client>> {
-        castellan_domain::ClientId::parse(&req.client_id)
-            .ok()
-            .and_then(|id| rt.clients.get(&id).cloned())
+    pub async fn interaction_client(
+        &self,
+        rt: &ServerRuntime,
+        req: &AuthorizeRequest,
+    ) -> Result<Option<Arc<Client>>, OAuthError> {
+        self.client(rt, &req.client_id).await
     }
 
     /// Decides the next step for a validated request: sign in, consent, or answer the client.
@@ -457,7 +456,7 @@ impl Engine {
                 d,
             )))
         };
-        let Some(client) = self.interaction_client(rt, req) else {
+        let Some(client) = self.interaction_client(rt, req).await? else {
             return fail(ErrorCode::UnauthorizedClient, "the client no longer exists");
         };
         let now = self.clock.now();
@@ -517,7 +516,7 @@ impl Engine {
                 "the user denied the request",
             )));
         }
-        let Some(client) = self.interaction_client(rt, req) else {
+        let Some(client) = self.interaction_client(rt, req).await? else {
             return self.authorize_step(rt, req, Some(session), false, true).await;
         };
         let mut remembered = self

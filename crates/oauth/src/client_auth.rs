@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use castellan_domain::{Client, ClientId, SigningAlg, seal};
+use castellan_domain::{Client, SigningAlg, seal};
 use castellan_jose::jwt;
 use serde::Deserialize;
 
@@ -113,10 +113,7 @@ impl Engine {
         };
 
         let hasher = self.master.secret_hasher();
-        let client = ClientId::parse(client_id.as_str())
-            .ok()
-            .and_then(|cid| rt.clients.get(&cid).cloned());
-        let Some(client) = client else {
+        let Some(client) = self.client(rt, client_id.as_str()).await? else {
             hasher.verify_dummy("");
             return Err(bad_client(used_basic, "client authentication failed"));
         };

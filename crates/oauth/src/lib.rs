@@ -22,9 +22,9 @@ pub mod users;
 
 use std::sync::Arc;
 
-use castellan_domain::{Clock, TenantId};
+use castellan_domain::{Client, ClientId, Clock, TenantId};
 use castellan_jose::MasterKey;
-use castellan_store::{Store, StoreError};
+use castellan_store::{ConfigChange, Store, StoreError};
 
 pub use authorize::{AuthorizeError, AuthorizeRequest, Redirect, ResponseMode, Step};
 pub use client_auth::{JWT_BEARER_ASSERTION, Presented};
@@ -44,6 +44,9 @@ pub const GRANT_TYPES_SERVED: [&str; 5] = [
     "password",
 ];
 
+/// Clients kept in memory unless configured otherwise ([`Engine::with_client_cache`]).
+pub const DEFAULT_CLIENT_CACHE: usize = 100_000;
+
 pub struct Engine {
     store: Arc<dyn Store>,
     master: Arc<MasterKey>,
@@ -62,11 +65,22 @@ impl Engine {
             master,
             clock,
             public_url: public_url.trim_end_matches('/').to_owned(),
-            snapshots: snapshot::Snapshots::default(),
+            snapshots: snapshot::Snapshots::new(DEFAULT_CLIENT_CACHE),
             verified: secrets::VerifiedSecrets::default(),
             client_jwks: jwks_uri::JwksCache::default(),
             throttle: session::Throttle::default(),
         }
+    }
+
+    /// Keeps at most `capacity` clients in memory (the rest are read from the store when used).
+    pub fn with_client_cache(mut self, capacity: usize) -> Self {
+        self.snapshots = snapshot::Snapshots::new(capacity);
+        self
+    }
+
+    /// The client cache (its size, for tests and metrics).
+    pub fn client_cache(&self) -> &snapshot::ClientCache {
+        &self.snapshots.clients
     }
 
     /// Lets `private_key_jwt` clients publish their keys at a `jwks_uri`; without a fetcher only
@@ -83,17 +97,18 @@ impl Engine {
         self.clock.now()
     }
 
+    fn source(&self) -> snapshot::Source<'_> {
+        snapshot::Source {
+            store: self.store.as_ref(),
+            master: &self.master,
+            public_url: &self.public_url,
+            now: self.clock.now(),
+        }
+    }
+
     /// The tenant's configuration snapshot (`None`: no such tenant).
     pub async fn snapshot(&self, tid: &TenantId) -> Result<Option<Arc<TenantSnapshot>>, StoreError> {
-        self.snapshots
-            .get(
-                self.store.as_ref(),
-                &self.master,
-                &self.public_url,
-                tid,
-                self.clock.now(),
-            )
-            .await
+        self.snapshots.get(&self.source(), tid).await
     }
 
     /// The server `{tid}/{aid}` as protocol endpoints see it.
@@ -102,12 +117,22 @@ impl Engine {
         Ok(self.snapshot(&tid).await?.and_then(|s| s.server(aid).cloned()))
     }
 
-    pub fn invalidate(&self, tid: &TenantId) {
-        self.snapshots.invalidate(tid);
+    /// The client `id` of the server `rt` (`None`: no such client there).
+    pub async fn client(&self, rt: &ServerRuntime, id: &str) -> Result<Option<Arc<Client>>, OAuthError> {
+        let Ok(cid) = ClientId::parse(id) else { return Ok(None) };
+        Ok(self.snapshots.client(self.store.as_ref(), rt, &cid).await?)
     }
 
-    pub fn invalidate_all(&self) {
-        self.snapshots.invalidate_all();
+    /// Brings this node's configuration up to date with a committed change (the writer calls it
+    /// before answering, so its caller reads what it wrote; other nodes call it for each change
+    /// the store's feed announces). Reads only what changed. When the store cannot be read, the
+    /// affected snapshots are dropped instead, so the next reader loads them afresh: a change is
+    /// never missed.
+    pub async fn changed(&self, change: &ConfigChange) {
+        if let Err(e) = self.snapshots.apply(&self.source(), change).await {
+            tracing::warn!(error = %e, "cannot reload the configuration that changed; dropping it");
+            self.snapshots.forget(change);
+        }
     }
 
     /// Constant-time check of a client secret against its stored hash (either kind).

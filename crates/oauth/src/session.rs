@@ -59,9 +59,9 @@ impl Throttle {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() >= MAX_TRACKED {
             map.retain(|_, (_, start)| now - *start < WINDOW);
-        }
-        if map.len() >= MAX_TRACKED {
-            return;
+            if map.len() >= MAX_TRACKED {
+                return;
+            }
         }
         let e = map.entry(key).or_insert((0, now));
         if now - e.1 >= WINDOW {
@@ -216,21 +216,50 @@ impl Engine {
 mod tests {
     use super::*;
 
+    const T: i64 = 1_800_000_000;
+
     #[test]
     fn failures_block_at_the_limit_until_the_window_ends() {
         let t = Throttle::default();
         for i in 0..MAX_FAILURES_PER_USER {
-            assert_eq!(t.blocked("u", MAX_FAILURES_PER_USER, 100), None, "after {i} failures");
-            t.fail("u".into(), 100 + i as i64);
+            assert_eq!(t.blocked("u", MAX_FAILURES_PER_USER, T), None, "after {i} failures");
+            t.fail("u".into(), T + i as i64);
         }
-        assert_eq!(t.blocked("u", MAX_FAILURES_PER_USER, 110), Some(WINDOW - 10));
-        assert_eq!(t.blocked("other", MAX_FAILURES_PER_USER, 110), None, "per key");
-        assert_eq!(t.blocked("u", MAX_FAILURES_PER_USER, 100 + WINDOW), None, "window over");
+        assert_eq!(t.blocked("u", MAX_FAILURES_PER_USER, T + 10), Some(WINDOW - 10));
+        assert_eq!(t.blocked("other", MAX_FAILURES_PER_USER, T + 10), None, "per key");
+        assert_eq!(t.blocked("u", MAX_FAILURES_PER_USER, T + WINDOW), None, "window over");
         // A failure after the window starts a new count.
-        t.fail("u".into(), 100 + WINDOW);
-        assert_eq!(t.blocked("u", MAX_FAILURES_PER_USER, 101 + WINDOW), None);
+        t.fail("u".into(), T + WINDOW);
+        assert_eq!(t.blocked("u", MAX_FAILURES_PER_USER, T + 1 + WINDOW), None);
         t.clear("u");
         assert_eq!(t.failures.lock().unwrap().len(), 0);
+    }
+
+    fn full(t: &Throttle, start: impl Fn(usize) -> i64) {
+        let mut map = t.failures.lock().unwrap();
+        map.extend((0..MAX_TRACKED).map(|i| (format!("k{i}"), (1, start(i)))));
+    }
+
+    #[test]
+    fn a_full_table_tracks_nothing_new_until_windows_end() {
+        let t = Throttle::default();
+        full(&t, |_| T - WINDOW + 1);
+        t.fail("new".into(), T);
+        let map = t.failures.lock().unwrap();
+        assert_eq!(map.len(), MAX_TRACKED, "bounded");
+        assert!(!map.contains_key("new"));
+    }
+
+    #[test]
+    fn a_full_table_drops_the_windows_that_ended() {
+        let t = Throttle::default();
+        // Every other entry's window ended exactly now; the rest have a second left.
+        full(&t, |i| if i % 2 == 0 { T - WINDOW } else { T - WINDOW + 1 });
+        t.fail("new".into(), T);
+        let map = t.failures.lock().unwrap();
+        assert_eq!(map.len(), MAX_TRACKED / 2 + 1);
+        assert_eq!(map.get("new"), Some(&(1, T)));
+        assert!(map.contains_key("k1") && !map.contains_key("k0"));
     }
 
     #[test]

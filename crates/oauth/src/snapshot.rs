@@ -1,18 +1,27 @@
-//! The in-memory configuration snapshot Castellan keeps: per tenant, everything the protocol
-//! endpoints read — servers with their parsed signing keys, clients, scopes — loaded from the
-//! store on first use and dropped when the tenant's configuration changes. The token endpoint
-//! reads no database.
+//! The in-memory configuration Castellan keeps, in two parts:
+//!
+//! - per tenant, a snapshot of the small configuration the protocol endpoints read — servers
+//!   with their parsed signing keys, scopes, claims, revocations and token cutoffs — loaded on
+//!   first use and then kept current change by change: a write replaces the one server it
+//!   touched in a new copy of the tenant's snapshot (copy-on-write: readers never wait and never
+//!   see half of a change);
+//! - clients, which can number in the millions, in one bounded cache ([`ClientCache`]) shared
+//!   by all tenants: a miss reads one row from the store, a change to a client evicts it.
+//!
+//! Changes arrive as [`ConfigChange`]s: from the control plane of this node right after its
+//! write commits, and from other nodes through the store's change feed (PostgreSQL).
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasher, Hash};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use castellan_domain::{
     AuthorizationServer, Claim, Client, ClientId, KeyStatus, Scope, ServerId, SigningAlg, TenantId, seal,
 };
 use castellan_jose::jwt::encode_header;
 use castellan_jose::{LoadedKey, MasterKey};
-use castellan_store::{Store, StoreError};
+use castellan_store::{ConfigChange, Store, StoreError};
 use castellan_types::{Jwk, Jwks};
 
 /// The key a server signs with, parsed once.
@@ -38,7 +47,6 @@ pub struct ServerRuntime {
     pub id_signer: Option<Arc<Signer>>,
     /// Published keys (current, next, rotated), public members only.
     pub jwks: Jwks,
-    pub clients: HashMap<ClientId, Arc<Client>>,
     /// By name.
     pub scopes: HashMap<String, Scope>,
     pub claims: Vec<Claim>,
@@ -53,6 +61,10 @@ pub struct ServerRuntime {
     /// introspect the same token on every call, and an ECDSA/RSA verification costs far more than
     /// the lookup. Expiry and revocation are still checked on every use. Dropped with the snapshot.
     pub verified: VerifiedTokens,
+    /// Cached clients loaded under another generation are stale: every (re)load of the server
+    /// takes a new one, so a change that edits clients in bulk (a scope deletion) or that may
+    /// have been missed (a full refresh) drops the server's clients from the cache at once.
+    clients_generation: u64,
 }
 
 /// A bounded map of verified access tokens; cleared when full (simple, and a miss only costs one
@@ -105,37 +117,165 @@ impl TenantSnapshot {
     }
 }
 
-#[derive(Default)]
+/// Where the snapshot reads from, and what it needs to open keys and name issuers.
+pub(crate) struct Source<'a> {
+    pub store: &'a dyn Store,
+    pub master: &'a MasterKey,
+    pub public_url: &'a str,
+    pub now: i64,
+}
+
+/// Stripes of locks: changes to one tenant apply one at a time; different tenants in parallel.
+const STRIPES: usize = 64;
+
+fn stripe<K: Hash + ?Sized>(key: &K) -> usize {
+    let fixed = std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default();
+    (fixed.hash_one(key) as usize) % STRIPES
+}
+
 pub struct Snapshots {
     tenants: RwLock<HashMap<TenantId, Arc<TenantSnapshot>>>,
-    /// Bumped by every invalidation; a load that raced with one is used but not kept.
+    /// Bumped by every change applied to a tenant snapshot; a tenant load that raced with one is
+    /// used but not kept.
     epoch: AtomicU64,
+    /// The source of [`ServerRuntime`]'s client generations.
+    generations: AtomicU64,
+    apply: Vec<tokio::sync::Mutex<()>>,
+    pub clients: ClientCache,
 }
 
 impl Snapshots {
+    /// Snapshots with room for `client_capacity` cached clients.
+    pub fn new(client_capacity: usize) -> Self {
+        Self {
+            tenants: RwLock::default(),
+            epoch: AtomicU64::new(0),
+            generations: AtomicU64::new(0),
+            apply: (0..STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
+            clients: ClientCache::new(client_capacity),
+        }
+    }
+
+    fn cached(&self, tid: &TenantId) -> Option<Arc<TenantSnapshot>> {
+        self.tenants.read().unwrap_or_else(|p| p.into_inner()).get(tid).cloned()
+    }
+
     /// The tenant's snapshot, loaded on a miss. `None` when the tenant does not exist (not
     /// cached, so unknown ids cannot fill memory).
-    pub async fn get(
+    pub(crate) async fn get(
         &self,
-        store: &dyn Store,
-        master: &MasterKey,
-        public_url: &str,
+        src: &Source<'_>,
         tid: &TenantId,
-        now: i64,
     ) -> Result<Option<Arc<TenantSnapshot>>, StoreError> {
-        if let Some(s) = self.tenants.read().unwrap_or_else(|p| p.into_inner()).get(tid) {
-            return Ok(Some(s.clone()));
+        if let Some(s) = self.cached(tid) {
+            return Ok(Some(s));
         }
         let epoch = self.epoch.load(Ordering::SeqCst);
+        let Some(snap) = self.load_tenant(src, tid).await? else {
+            return Ok(None);
+        };
+        let snap = Arc::new(snap);
+        let mut tenants = self.tenants.write().unwrap_or_else(|p| p.into_inner());
+        if self.epoch.load(Ordering::SeqCst) == epoch {
+            tenants.insert(tid.clone(), snap.clone());
+        }
+        Ok(Some(snap))
+    }
+
+    /// Brings the snapshots up to date with a committed change, reading what changed from the
+    /// store (never the whole tenant for a change to one object). Readers keep using the
+    /// previous copy until the new one is swapped in.
+    pub(crate) async fn apply(&self, src: &Source<'_>, change: &ConfigChange) -> Result<(), StoreError> {
+        match change {
+            ConfigChange::Client(tid, cid) => {
+                self.clients.evict(tid, cid);
+                Ok(())
+            }
+            ConfigChange::Tenant(tid) => self.refresh_tenant(src, tid).await,
+            ConfigChange::Server(tid, aid) | ConfigChange::Revoked(tid, aid) => {
+                let _one_at_a_time = self.apply[stripe(tid)].lock().await;
+                self.epoch.fetch_add(1, Ordering::SeqCst);
+                let Some(old) = self.cached(tid) else {
+                    return Ok(());
+                };
+                let fresh = match (change, old.servers.get(aid)) {
+                    (ConfigChange::Revoked(..), Some(rt)) => {
+                        Some(with_revocations(rt, load_revocations(src, tid, aid).await?))
+                    }
+                    _ => self.load_server(src, tid, aid).await?,
+                };
+                self.swap_server(tid, aid, fresh);
+                Ok(())
+            }
+            ConfigChange::Everything => {
+                let loaded: Vec<TenantId> = self
+                    .tenants
+                    .read()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .keys()
+                    .cloned()
+                    .collect();
+                for tid in loaded {
+                    self.refresh_tenant(src, &tid).await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Drops what `change` touched, for the next reader to load (when reloading it failed).
+    pub(crate) fn forget(&self, change: &ConfigChange) {
+        let mut tenants = self.tenants.write().unwrap_or_else(|p| p.into_inner());
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        match change {
+            ConfigChange::Tenant(tid) | ConfigChange::Server(tid, _) | ConfigChange::Revoked(tid, _) => {
+                tenants.remove(tid);
+            }
+            ConfigChange::Client(tid, cid) => self.clients.evict(tid, cid),
+            ConfigChange::Everything => tenants.clear(),
+        }
+    }
+
+    /// Reloads a loaded tenant (or forgets it when it is gone); a tenant not loaded is left to
+    /// its next reader.
+    async fn refresh_tenant(&self, src: &Source<'_>, tid: &TenantId) -> Result<(), StoreError> {
+        let _one_at_a_time = self.apply[stripe(tid)].lock().await;
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        if self.cached(tid).is_none() {
+            return Ok(());
+        }
+        let fresh = self.load_tenant(src, tid).await?;
+        let mut tenants = self.tenants.write().unwrap_or_else(|p| p.into_inner());
+        match fresh {
+            Some(t) => tenants.insert(tid.clone(), Arc::new(t)),
+            None => tenants.remove(tid),
+        };
+        Ok(())
+    }
+
+    /// Replaces one server of a loaded tenant (`None`: it is gone) in a new copy of its snapshot.
+    fn swap_server(&self, tid: &TenantId, aid: &ServerId, fresh: Option<ServerRuntime>) {
+        let mut tenants = self.tenants.write().unwrap_or_else(|p| p.into_inner());
+        let Some(old) = tenants.get(tid) else {
+            return;
+        };
+        let mut servers = old.servers.clone();
+        match fresh {
+            Some(rt) => servers.insert(aid.clone(), Arc::new(rt)),
+            None => servers.remove(aid),
+        };
+        let snap = TenantSnapshot {
+            tenant_id: tid.clone(),
+            servers,
+        };
+        tenants.insert(tid.clone(), Arc::new(snap));
+    }
+
+    /// Everything of one tenant but its clients, or `None` when the tenant does not exist.
+    async fn load_tenant(&self, src: &Source<'_>, tid: &TenantId) -> Result<Option<TenantSnapshot>, StoreError> {
+        let store = src.store;
         if store.get_tenant(tid).await?.is_none() {
             return Ok(None);
-        }
-        let mut clients: HashMap<ServerId, HashMap<ClientId, Arc<Client>>> = HashMap::new();
-        for c in store.list_tenant_clients(tid).await? {
-            clients
-                .entry(c.server_id.clone())
-                .or_default()
-                .insert(c.id.clone(), Arc::new(c));
         }
         let mut scopes: HashMap<ServerId, HashMap<String, Scope>> = HashMap::new();
         for s in store.list_tenant_scopes(tid).await? {
@@ -145,90 +285,262 @@ impl Snapshots {
         for c in store.list_tenant_claims(tid).await? {
             claims.entry(c.server_id.clone()).or_default().push(c);
         }
-        let mut revoked: HashMap<ServerId, HashSet<String>> = HashMap::new();
-        for (aid, jti) in store.list_revoked(tid, now).await? {
-            revoked.entry(aid).or_default().insert(jti);
+        let mut revocations = Revocations::default();
+        revocations.load(src, tid).await?;
+        let mut servers = HashMap::new();
+        for server in store.list_servers(tid).await? {
+            let aid = server.id.clone();
+            let parts = Parts {
+                scopes: scopes.remove(&aid).unwrap_or_default(),
+                claims: claims.remove(&aid).unwrap_or_default(),
+                revocations: revocations.take(&aid),
+            };
+            let rt = self.build_server(src, server, parts).await?;
+            servers.insert(aid, Arc::new(rt));
         }
-        let mut server_cutoffs: HashMap<ServerId, i64> = HashMap::new();
-        let mut client_cutoffs: HashMap<ServerId, HashMap<ClientId, i64>> = HashMap::new();
-        for c in store.list_cutoffs(tid, now).await? {
+        Ok(Some(TenantSnapshot {
+            tenant_id: tid.clone(),
+            servers,
+        }))
+    }
+
+    /// One server of a tenant, read afresh (`None` when it does not exist).
+    async fn load_server(
+        &self,
+        src: &Source<'_>,
+        tid: &TenantId,
+        aid: &ServerId,
+    ) -> Result<Option<ServerRuntime>, StoreError> {
+        let store = src.store;
+        let Some(server) = store.get_server(tid, aid).await? else {
+            return Ok(None);
+        };
+        let parts = Parts {
+            scopes: store
+                .list_scopes(tid, aid)
+                .await?
+                .into_iter()
+                .map(|s| (s.name.clone(), s))
+                .collect(),
+            claims: store.list_claims(tid, aid).await?,
+            revocations: load_revocations(src, tid, aid).await?,
+        };
+        Ok(Some(self.build_server(src, server, parts).await?))
+    }
+
+    async fn build_server(
+        &self,
+        src: &Source<'_>,
+        server: AuthorizationServer,
+        parts: Parts,
+    ) -> Result<ServerRuntime, StoreError> {
+        let tid = server.tenant_id.clone();
+        let keys = src.store.list_keys(&tid, &server.id).await?;
+        let open = |k: &castellan_domain::SigningKey| {
+            let opened = src
+                .master
+                .open(&seal::server_key(&tid, &server.id, &k.kid), &k.private_sealed);
+            match opened.ok().and_then(|der| LoadedKey::from_pkcs8(k.alg, &der).ok()) {
+                Some(key) => Some(Arc::new(Signer {
+                    at_header: encode_header(k.alg, &k.kid, "at+jwt"),
+                    id_header: encode_header(k.alg, &k.kid, "JWT"),
+                    kid: k.kid.clone(),
+                    alg: k.alg,
+                    key,
+                })),
+                None => {
+                    tracing::error!(tenant = %tid, server = %server.id, kid = %k.kid,
+                        "cannot open the signing key (was the master key changed?)");
+                    None
+                }
+            }
+        };
+        let current = keys.iter().find(|k| k.status == KeyStatus::Current);
+        let signer = current.and_then(open);
+        let id_signer = match current {
+            Some(k) if k.alg == SigningAlg::RS256 => signer.clone(),
+            _ => keys.iter().find(|k| k.status == KeyStatus::IdToken).and_then(open),
+        };
+        let (revoked, server_cutoff, client_cutoffs) = parts.revocations;
+        Ok(ServerRuntime {
+            issuer: format!("{}/{tid}/{}", src.public_url, server.id),
+            signer,
+            id_signer,
+            jwks: Jwks {
+                keys: keys.iter().map(|k| k.public_jwk.clone()).collect(),
+            },
+            scopes: parts.scopes,
+            claims: parts.claims,
+            revoked: RwLock::new(revoked),
+            server_cutoff,
+            client_cutoffs,
+            verified: VerifiedTokens::default(),
+            clients_generation: self.generations.fetch_add(1, Ordering::SeqCst) + 1,
+            server,
+        })
+    }
+
+    /// The client `cid` of the server `rt`, from the cache or the store.
+    pub(crate) async fn client(
+        &self,
+        store: &dyn Store,
+        rt: &ServerRuntime,
+        cid: &ClientId,
+    ) -> Result<Option<Arc<Client>>, StoreError> {
+        let client = self
+            .clients
+            .get_or_load(store, rt.tenant_id(), cid, rt.clients_generation)
+            .await?;
+        Ok(client.filter(|c| &c.server_id == rt.id()))
+    }
+}
+
+/// What a server's runtime is built from besides the server and its keys.
+struct Parts {
+    scopes: HashMap<String, Scope>,
+    claims: Vec<Claim>,
+    revocations: ServerRevocations,
+}
+
+/// A tenant's revoked token ids and cutoffs, by server.
+#[derive(Default)]
+struct Revocations {
+    revoked: HashMap<ServerId, HashSet<String>>,
+    server_cutoffs: HashMap<ServerId, i64>,
+    client_cutoffs: HashMap<ServerId, HashMap<ClientId, i64>>,
+}
+
+impl Revocations {
+    async fn load(&mut self, src: &Source<'_>, tid: &TenantId) -> Result<(), StoreError> {
+        for (aid, jti) in src.store.list_revoked(tid, src.now).await? {
+            self.revoked.entry(aid).or_default().insert(jti);
+        }
+        for c in src.store.list_cutoffs(tid, src.now).await? {
             match c.client_id {
                 Some(cid) => {
-                    client_cutoffs
+                    self.client_cutoffs
                         .entry(c.server_id)
                         .or_default()
                         .insert(cid, c.issued_before);
                 }
                 None => {
-                    server_cutoffs.insert(c.server_id, c.issued_before);
+                    self.server_cutoffs.insert(c.server_id, c.issued_before);
                 }
             }
         }
-        let mut servers = HashMap::new();
-        for server in store.list_servers(tid).await? {
-            let keys = store.list_keys(tid, &server.id).await?;
-            let open = |k: &castellan_domain::SigningKey| {
-                let opened = master.open(&seal::server_key(tid, &server.id, &k.kid), &k.private_sealed);
-                match opened.ok().and_then(|der| LoadedKey::from_pkcs8(k.alg, &der).ok()) {
-                    Some(key) => Some(Arc::new(Signer {
-                        at_header: encode_header(k.alg, &k.kid, "at+jwt"),
-                        id_header: encode_header(k.alg, &k.kid, "JWT"),
-                        kid: k.kid.clone(),
-                        alg: k.alg,
-                        key,
-                    })),
-                    None => {
-                        tracing::error!(tenant = %tid, server = %server.id, kid = %k.kid,
-                            "cannot open the signing key (was the master key changed?)");
-                        None
-                    }
-                }
-            };
-            let current = keys.iter().find(|k| k.status == KeyStatus::Current);
-            let signer = current.and_then(open);
-            let id_signer = match current {
-                Some(k) if k.alg == SigningAlg::RS256 => signer.clone(),
-                _ => keys.iter().find(|k| k.status == KeyStatus::IdToken).and_then(open),
-            };
-            let runtime = ServerRuntime {
-                issuer: format!("{public_url}/{tid}/{}", server.id),
-                signer,
-                id_signer,
-                jwks: Jwks {
-                    keys: keys.iter().map(|k| k.public_jwk.clone()).collect(),
-                },
-                clients: clients.remove(&server.id).unwrap_or_default(),
-                scopes: scopes.remove(&server.id).unwrap_or_default(),
-                claims: claims.remove(&server.id).unwrap_or_default(),
-                revoked: RwLock::new(revoked.remove(&server.id).unwrap_or_default()),
-                server_cutoff: server_cutoffs.remove(&server.id),
-                client_cutoffs: client_cutoffs.remove(&server.id).unwrap_or_default(),
-                verified: VerifiedTokens::default(),
-                server,
-            };
-            servers.insert(runtime.server.id.clone(), Arc::new(runtime));
-        }
-        let snap = Arc::new(TenantSnapshot {
-            tenant_id: tid.clone(),
-            servers,
-        });
-        let mut tenants = self.tenants.write().unwrap_or_else(|p| p.into_inner());
-        if self.epoch.load(Ordering::SeqCst) == epoch {
-            tenants.insert(tid.clone(), snap.clone());
-        }
-        Ok(Some(snap))
+        Ok(())
     }
 
-    /// Drops the tenant's snapshot after a committed change; the next reader rebuilds it.
-    pub fn invalidate(&self, tid: &TenantId) {
-        let mut tenants = self.tenants.write().unwrap_or_else(|p| p.into_inner());
-        self.epoch.fetch_add(1, Ordering::SeqCst);
-        tenants.remove(tid);
+    fn take(&mut self, aid: &ServerId) -> ServerRevocations {
+        (
+            self.revoked.remove(aid).unwrap_or_default(),
+            self.server_cutoffs.remove(aid),
+            self.client_cutoffs.remove(aid).unwrap_or_default(),
+        )
+    }
+}
+
+type ServerRevocations = (HashSet<String>, Option<i64>, HashMap<ClientId, i64>);
+
+/// The same server with other revocations and cutoffs (and its clients still current).
+fn with_revocations(old: &ServerRuntime, (revoked, server_cutoff, client_cutoffs): ServerRevocations) -> ServerRuntime {
+    ServerRuntime {
+        server: old.server.clone(),
+        issuer: old.issuer.clone(),
+        signer: old.signer.clone(),
+        id_signer: old.id_signer.clone(),
+        jwks: old.jwks.clone(),
+        scopes: old.scopes.clone(),
+        claims: old.claims.clone(),
+        revoked: RwLock::new(revoked),
+        server_cutoff,
+        client_cutoffs,
+        verified: VerifiedTokens::default(),
+        clients_generation: old.clients_generation,
+    }
+}
+
+/// One server's revocations and cutoffs (the store lists them per tenant; a tenant's unexpired
+/// revocations are few next to its clients).
+async fn load_revocations(src: &Source<'_>, tid: &TenantId, aid: &ServerId) -> Result<ServerRevocations, StoreError> {
+    let mut r = Revocations::default();
+    r.load(src, tid).await?;
+    Ok(r.take(aid))
+}
+
+/// A client as cached, with the generation of the server runtime it was loaded under.
+#[derive(Clone)]
+struct CachedClient {
+    generation: u64,
+    client: Arc<Client>,
+}
+
+/// Clients of every tenant, bounded: at most `capacity` are kept (S3-FIFO eviction, so the
+/// clients in use stay), a miss costs one store read by primary key, and memory follows the
+/// working set rather than the number of clients. Unknown ids are not cached, so requests
+/// naming made-up clients cannot push real ones out.
+pub struct ClientCache {
+    cache: quick_cache::sync::Cache<(TenantId, ClientId), CachedClient>,
+    /// Per stripe of keys, the count of evictions: a load that raced with an eviction of a key
+    /// in its stripe is used but not kept (it may have read the row before the change).
+    evictions: Vec<Mutex<u64>>,
+}
+
+impl ClientCache {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            cache: quick_cache::sync::Cache::new(capacity.max(1)),
+            evictions: (0..STRIPES).map(|_| Mutex::new(0)).collect(),
+        }
     }
 
-    pub fn invalidate_all(&self) {
-        let mut tenants = self.tenants.write().unwrap_or_else(|p| p.into_inner());
-        self.epoch.fetch_add(1, Ordering::SeqCst);
-        tenants.clear();
+    pub fn len(&self) -> usize {
+        self.cache.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.cache.is_empty()
+    }
+
+    pub fn capacity(&self) -> u64 {
+        self.cache.capacity()
+    }
+
+    fn stripe(&self, tid: &TenantId, cid: &ClientId) -> &Mutex<u64> {
+        &self.evictions[stripe(&(tid, cid))]
+    }
+
+    /// Forgets a client after a change to it committed.
+    pub fn evict(&self, tid: &TenantId, cid: &ClientId) {
+        let mut n = self.stripe(tid, cid).lock().unwrap_or_else(|p| p.into_inner());
+        *n += 1;
+        self.cache.remove(&(tid.clone(), cid.clone()));
+    }
+
+    async fn get_or_load(
+        &self,
+        store: &dyn Store,
+        tid: &TenantId,
+        cid: &ClientId,
+        generation: u64,
+    ) -> Result<Option<Arc<Client>>, StoreError> {
+        let key = (tid.clone(), cid.clone());
+        if let Some(c) = self.cache.get(&key).filter(|c| c.generation == generation) {
+            return Ok(Some(c.client));
+        }
+        let before = *self.stripe(tid, cid).lock().unwrap_or_else(|p| p.into_inner());
+        let Some(client) = store.get_client(tid, cid).await? else {
+            return Ok(None);
+        };
+        let client = Arc::new(client);
+        let n = self.stripe(tid, cid).lock().unwrap_or_else(|p| p.into_inner());
+        if *n == before {
+            let cached = CachedClient {
+                generation,
+                client: client.clone(),
+            };
+            self.cache.insert(key, cached);
+        }
+        Ok(Some(client))
     }
 }

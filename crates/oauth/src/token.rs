@@ -294,7 +294,7 @@ impl Engine {
         // with the same id) does not revive the tokens issued before its deletion.
         let cid = claims.client_id.as_str();
         let cut = |t: Option<&i64>| t.is_some_and(|t| claims.iat <= *t);
-        if !rt.clients.contains_key(cid) || cut(rt.server_cutoff.as_ref()) || cut(rt.client_cutoffs.get(cid)) {
+        if cut(rt.server_cutoff.as_ref()) || cut(rt.client_cutoffs.get(cid)) || self.client(rt, cid).await?.is_none() {
             return Ok(None);
         }
         if rt
@@ -361,7 +361,7 @@ impl Engine {
         if r.used || r.grant_revoked || r.expires_at <= self.clock.now() {
             return Ok(inactive);
         }
-        let Some(client) = rt.clients.get(&r.client_id) else {
+        let Some(client) = self.client(rt, r.client_id.as_str()).await? else {
             return Ok(inactive);
         };
         let Ok(auth) = serde_json::from_str::<crate::issue::Authorization>(&r.data) else {
@@ -370,7 +370,7 @@ impl Engine {
         if !crate::users::can_sign_in(&rt.server, &auth.sub) {
             return Ok(inactive);
         }
-        let scope = crate::grants::current_scopes(rt, client, &auth.scopes).join(" ");
+        let scope = crate::grants::current_scopes(rt, &client, &auth.scopes).join(" ");
         Ok(serde_json::json!({
             "active": true,
             "token_type": "refresh_token",

@@ -39,8 +39,8 @@ impl Engine {
             .map(str::to_owned)
             .collect();
         // Claims are released only for scopes the server and the client still have.
-        let scopes = match rt.clients.get(claims.client_id.as_str()) {
-            Some(client) => crate::grants::current_scopes(rt, client, &granted),
+        let scopes = match self.client(rt, claims.client_id.as_str()).await? {
+            Some(client) => crate::grants::current_scopes(rt, &client, &granted),
             None => Vec::new(),
         };
         if !scopes.iter().any(|s| s == "openid") {
@@ -70,7 +70,8 @@ impl Engine {
     }
 
     /// Checks a logout request; an `Err` is shown to the person (never redirected).
-    pub fn logout_request(&self, rt: &ServerRuntime, form: &Form) -> Result<LogoutRequest, String> {
+    pub async fn logout_request(&self, rt: &ServerRuntime, form: &Form) -> Result<LogoutRequest, String> {
+        let unavailable = |_| "The server cannot check this request right now; try again.".to_owned();
         let get = |k: &str| form.get(k).map_err(|e| e.description);
         let mut client = None;
         let mut hinted = false;
@@ -89,11 +90,10 @@ impl Engine {
             let Some(claims) = claims else {
                 return Err("The sign-out request carries an identity token this server did not issue.".into());
             };
-            client = claims
-                .aud
-                .first()
-                .and_then(|a| castellan_domain::ClientId::parse(a).ok())
-                .and_then(|id| rt.clients.get(&id).cloned());
+            client = match claims.aud.first() {
+                Some(id) => self.client(rt, id).await.map_err(unavailable)?,
+                None => None,
+            };
             if client.is_none() {
                 return Err("The application that asked to sign you out is not known to this server.".into());
             }
@@ -106,9 +106,7 @@ impl Engine {
                 }
                 Some(_) => {}
                 None => {
-                    client = castellan_domain::ClientId::parse(cid)
-                        .ok()
-                        .and_then(|id| rt.clients.get(&id).cloned());
+                    client = self.client(rt, cid).await.map_err(unavailable)?;
                     if client.is_none() {
                         return Err("The application that asked to sign you out is not known to this server.".into());
                     }

@@ -21,6 +21,7 @@ const WEB_SECRET: &str = "web-client-secret-0123456789";
 struct Fixture {
     _dir: tempfile::TempDir,
     store: Arc<dyn Store>,
+    master: Arc<MasterKey>,
     clock: Arc<FixedClock>,
     engine: Engine,
 }
@@ -142,10 +143,11 @@ async fn fixture() -> Fixture {
         client(store.as_ref(), &master, id, "client_secret_basic", WEB_SECRET, &grants).await;
     }
     let clock = Arc::new(FixedClock::new(NOW));
-    let engine = Engine::new(store.clone(), master, clock.clone(), "https://as.example");
+    let engine = Engine::new(store.clone(), master.clone(), clock.clone(), "https://as.example");
     Fixture {
         _dir: dir,
         store,
+        master,
         clock,
         engine,
     }
@@ -334,6 +336,12 @@ async fn a_used_jti_is_remembered_until_its_assertion_cannot_be_used() {
         f.auth(&a, None).await.unwrap_err().contains("jti"),
         "a replay within the skew"
     );
+    // Once no assertion carrying it can be accepted, the record goes: the table does not grow
+    // forever, and the id may be used again by a new assertion.
+    f.clock.set(exp + 31);
+    f.store.purge_expired(f.now()).await.unwrap();
+    let again = f.assertion(&rt, json!({"exp": f.now() + 60, "jti": "once"}));
+    assert_eq!(f.auth(&again, None).await, Ok("jwt".into()));
 }
 
 fn authorize_form(scope: &str) -> Form {
@@ -357,12 +365,16 @@ async fn the_authorization_endpoint_grants_only_the_clients_scopes() {
     let f = fixture().await;
     let rt = f.rt().await;
     assert_eq!(
-        f.engine.authorize_request(&rt, &authorize_form("read")).unwrap().scopes,
+        f.engine
+            .authorize_request(&rt, &authorize_form("read"))
+            .await
+            .unwrap()
+            .scopes,
         ["read"]
     );
     // `write` is a scope of the server, not of the client; `nope` is neither.
     for scope in ["write", "read write", "nope"] {
-        match f.engine.authorize_request(&rt, &authorize_form(scope)) {
+        match f.engine.authorize_request(&rt, &authorize_form(scope)).await {
             Err(AuthorizeError::Redirect(r)) => {
                 assert!(
                     r.params.contains(&("error".into(), "invalid_scope".into())),
@@ -769,8 +781,8 @@ fn authorize_params<'a>(changes: &[(&'a str, Option<&'a str>)]) -> Form {
 }
 
 /// The error an authorization request is answered with: `page: …` or the redirect's `error`.
-fn authorize_error(f: &Fixture, rt: &ServerRuntime, changes: &[(&str, Option<&str>)]) -> String {
-    match f.engine.authorize_request(rt, &authorize_params(changes)) {
+async fn authorize_error(f: &Fixture, rt: &ServerRuntime, changes: &[(&str, Option<&str>)]) -> String {
+    match f.engine.authorize_request(rt, &authorize_params(changes)).await {
         Ok(_) => "ok".into(),
         Err(AuthorizeError::Page(p)) => format!("page: {p}"),
         Err(AuthorizeError::Redirect(r)) => {
@@ -788,7 +800,7 @@ fn authorize_error(f: &Fixture, rt: &ServerRuntime, changes: &[(&str, Option<&st
 async fn redirect_uris_match_exactly_and_errors_before_that_are_shown_not_redirected() {
     let f = fixture().await;
     let rt = f.rt().await;
-    assert_eq!(authorize_error(&f, &rt, &[]), "ok");
+    assert_eq!(authorize_error(&f, &rt, &[]).await, "ok");
     for bad in [
         "https://app.example/cb/",
         "https://APP.example/cb",
@@ -797,18 +809,27 @@ async fn redirect_uris_match_exactly_and_errors_before_that_are_shown_not_redire
         "http://app.example/cb",
         "https://evil.example/cb",
     ] {
-        let e = authorize_error(&f, &rt, &[("redirect_uri", Some(bad))]);
+        let e = authorize_error(&f, &rt, &[("redirect_uri", Some(bad))]).await;
         assert!(e.starts_with("page: "), "{bad}: {e}");
     }
-    assert!(authorize_error(&f, &rt, &[("client_id", Some("nobody"))]).starts_with("page: "));
-    assert!(authorize_error(&f, &rt, &[("client_id", None)]).starts_with("page: "));
+    assert!(
+        authorize_error(&f, &rt, &[("client_id", Some("nobody"))])
+            .await
+            .starts_with("page: ")
+    );
+    assert!(
+        authorize_error(&f, &rt, &[("client_id", None)])
+            .await
+            .starts_with("page: ")
+    );
     // With one registered address the parameter may be left out (RFC 6749 §3.1.2.3).
     let req = f
         .engine
         .authorize_request(&rt, &authorize_params(&[("redirect_uri", None)]))
+        .await
         .unwrap();
     assert_eq!((req.redirect_uri.as_str(), req.redirect_uri_given), (CB, false));
-    let req = f.engine.authorize_request(&rt, &authorize_params(&[])).unwrap();
+    let req = f.engine.authorize_request(&rt, &authorize_params(&[])).await.unwrap();
     assert!(req.redirect_uri_given);
 }
 
@@ -823,35 +844,38 @@ async fn with_several_registered_addresses_one_must_be_named() {
         .unwrap();
     web2.settings.redirect_uris.push("https://app.example/other".into());
     f.store.update_client(&web2).await.unwrap();
-    f.engine.invalidate(&tid());
+    f.engine.changed(&castellan_store::ConfigChange::Tenant(tid())).await;
     let rt = f.rt().await;
-    let e = authorize_error(&f, &rt, &[("client_id", Some("web2")), ("redirect_uri", None)]);
+    let e = authorize_error(&f, &rt, &[("client_id", Some("web2")), ("redirect_uri", None)]).await;
     assert!(e.starts_with("page: "), "{e}");
     let other = [
         ("client_id", Some("web2")),
         ("redirect_uri", Some("https://app.example/other")),
     ];
-    assert_eq!(authorize_error(&f, &rt, &other), "ok");
+    assert_eq!(authorize_error(&f, &rt, &other).await, "ok");
 }
 
 #[tokio::test]
 async fn response_types_and_modes_follow_the_client_and_the_rfcs() {
     let f = fixture().await;
     let rt = f.rt().await;
-    let req = f.engine.authorize_request(&rt, &authorize_params(&[])).unwrap();
+    let req = f.engine.authorize_request(&rt, &authorize_params(&[])).await.unwrap();
     assert_eq!(
         req.response_mode,
         castellan_oauth::ResponseMode::Query,
         "code answers in the query"
     );
-    assert_eq!(authorize_error(&f, &rt, &[("response_type", None)]), "invalid_request");
     assert_eq!(
-        authorize_error(&f, &rt, &[("response_type", Some("magic"))]),
+        authorize_error(&f, &rt, &[("response_type", None)]).await,
+        "invalid_request"
+    );
+    assert_eq!(
+        authorize_error(&f, &rt, &[("response_type", Some("magic"))]).await,
         "unsupported_response_type"
     );
     // web registered only `code` and has no implicit grant.
     assert_eq!(
-        authorize_error(&f, &rt, &[("response_type", Some("token"))]),
+        authorize_error(&f, &rt, &[("response_type", Some("token"))]).await,
         "unauthorized_client"
     );
     let mut web = f
@@ -863,11 +887,12 @@ async fn response_types_and_modes_follow_the_client_and_the_rfcs() {
     web.grant_types.push("implicit".into());
     web.settings.response_types = vec!["code".into(), "token".into()];
     f.store.update_client(&web).await.unwrap();
-    f.engine.invalidate(&tid());
+    f.engine.changed(&castellan_store::ConfigChange::Tenant(tid())).await;
     let rt = f.rt().await;
     let req = f
         .engine
         .authorize_request(&rt, &authorize_params(&[("response_type", Some("token"))]))
+        .await
         .unwrap();
     assert_eq!(
         req.response_mode,
@@ -875,12 +900,12 @@ async fn response_types_and_modes_follow_the_client_and_the_rfcs() {
         "tokens never in a query"
     );
     let query = [("response_type", Some("token")), ("response_mode", Some("query"))];
-    assert_eq!(authorize_error(&f, &rt, &query), "invalid_request");
+    assert_eq!(authorize_error(&f, &rt, &query).await, "invalid_request");
     let post = [("response_mode", Some("form_post"))];
-    let req = f.engine.authorize_request(&rt, &authorize_params(&post)).unwrap();
+    let req = f.engine.authorize_request(&rt, &authorize_params(&post)).await.unwrap();
     assert_eq!(req.response_mode, castellan_oauth::ResponseMode::FormPost);
     assert_eq!(
-        authorize_error(&f, &rt, &[("response_mode", Some("carrier_pigeon"))]),
+        authorize_error(&f, &rt, &[("response_mode", Some("carrier_pigeon"))]).await,
         "invalid_request"
     );
 }
@@ -893,20 +918,23 @@ async fn pkce_is_s256_only_well_formed_and_required_of_public_clients() {
         [("code_challenge", Some(c)), ("code_challenge_method", m)]
     }
     let good = s256(&"v".repeat(43));
-    assert_eq!(authorize_error(&f, &rt, &with(&good, Some("S256"))), "ok");
-    assert_eq!(authorize_error(&f, &rt, &with(&good, Some("plain"))), "invalid_request");
-    assert_eq!(authorize_error(&f, &rt, &with(&good, None)), "invalid_request");
+    assert_eq!(authorize_error(&f, &rt, &with(&good, Some("S256"))).await, "ok");
     assert_eq!(
-        authorize_error(&f, &rt, &with("short", Some("S256"))),
+        authorize_error(&f, &rt, &with(&good, Some("plain"))).await,
+        "invalid_request"
+    );
+    assert_eq!(authorize_error(&f, &rt, &with(&good, None)).await, "invalid_request");
+    assert_eq!(
+        authorize_error(&f, &rt, &with("short", Some("S256"))).await,
         "invalid_request"
     );
     let bad_b64 = format!("{}!", &good[..42]);
     assert_eq!(
-        authorize_error(&f, &rt, &with(&bad_b64, Some("S256"))),
+        authorize_error(&f, &rt, &with(&bad_b64, Some("S256"))).await,
         "invalid_request"
     );
     let method_only = [("code_challenge_method", Some("S256"))];
-    assert_eq!(authorize_error(&f, &rt, &method_only), "invalid_request");
+    assert_eq!(authorize_error(&f, &rt, &method_only).await, "invalid_request");
     // A public client must use PKCE.
     let mut web = f
         .store
@@ -916,10 +944,10 @@ async fn pkce_is_s256_only_well_formed_and_required_of_public_clients() {
         .unwrap();
     web.settings.public = true;
     f.store.update_client(&web).await.unwrap();
-    f.engine.invalidate(&tid());
+    f.engine.changed(&castellan_store::ConfigChange::Tenant(tid())).await;
     let rt = f.rt().await;
-    assert_eq!(authorize_error(&f, &rt, &[]), "invalid_request");
-    assert_eq!(authorize_error(&f, &rt, &with(&good, Some("S256"))), "ok");
+    assert_eq!(authorize_error(&f, &rt, &[]).await, "invalid_request");
+    assert_eq!(authorize_error(&f, &rt, &with(&good, Some("S256"))).await, "ok");
 }
 
 #[tokio::test]
@@ -927,22 +955,28 @@ async fn prompt_and_max_age_are_checked() {
     let f = fixture().await;
     let rt = f.rt().await;
     assert_eq!(
-        authorize_error(&f, &rt, &[("prompt", Some("none login"))]),
+        authorize_error(&f, &rt, &[("prompt", Some("none login"))]).await,
         "invalid_request"
     );
     assert_eq!(
-        authorize_error(&f, &rt, &[("prompt", Some("sometimes"))]),
+        authorize_error(&f, &rt, &[("prompt", Some("sometimes"))]).await,
         "invalid_request"
     );
-    assert_eq!(authorize_error(&f, &rt, &[("prompt", Some("login consent"))]), "ok");
-    assert_eq!(authorize_error(&f, &rt, &[("max_age", Some("-1"))]), "invalid_request");
     assert_eq!(
-        authorize_error(&f, &rt, &[("max_age", Some("soon"))]),
+        authorize_error(&f, &rt, &[("prompt", Some("login consent"))]).await,
+        "ok"
+    );
+    assert_eq!(
+        authorize_error(&f, &rt, &[("max_age", Some("-1"))]).await,
         "invalid_request"
     );
-    assert_eq!(authorize_error(&f, &rt, &[("max_age", Some("0"))]), "ok");
     assert_eq!(
-        authorize_error(&f, &rt, &[("request", Some("eyJ"))]),
+        authorize_error(&f, &rt, &[("max_age", Some("soon"))]).await,
+        "invalid_request"
+    );
+    assert_eq!(authorize_error(&f, &rt, &[("max_age", Some("0"))]).await, "ok");
+    assert_eq!(
+        authorize_error(&f, &rt, &[("request", Some("eyJ"))]).await,
         "request_not_supported"
     );
 }
@@ -962,7 +996,12 @@ async fn the_next_step_is_sign_in_then_consent_then_the_code() {
     use castellan_oauth::Step;
     let f = fixture().await;
     let rt = f.rt().await;
-    let req = |changes: &[(&str, Option<&str>)]| f.engine.authorize_request(&rt, &authorize_params(changes)).unwrap();
+    let req = async |changes: &[(&str, Option<&str>)]| {
+        f.engine
+            .authorize_request(&rt, &authorize_params(changes))
+            .await
+            .unwrap()
+    };
     let s = session(f.now());
     let step = |r: castellan_oauth::AuthorizeRequest, s: Option<castellan_oauth::Session>, signed_in: bool| {
         let (f, rt) = (&f, rt.clone());
@@ -973,8 +1012,11 @@ async fn the_next_step_is_sign_in_then_consent_then_the_code() {
                 .unwrap()
         }
     };
-    assert!(matches!(step(req(&[]), None, false).await, Step::Login(_)));
-    assert!(matches!(step(req(&[]), Some(s.clone()), false).await, Step::Consent(_)));
+    assert!(matches!(step(req(&[]).await, None, false).await, Step::Login(_)));
+    assert!(matches!(
+        step(req(&[]).await, Some(s.clone()), false).await,
+        Step::Consent(_)
+    ));
     f.store
         .save_consent(
             &tid(),
@@ -986,7 +1028,7 @@ async fn the_next_step_is_sign_in_then_consent_then_the_code() {
         )
         .await
         .unwrap();
-    let Step::Respond(r) = step(req(&[]), Some(s.clone()), false).await else {
+    let Step::Respond(r) = step(req(&[]).await, Some(s.clone()), false).await else {
         panic!("consented and signed in: the code")
     };
     assert!(r.params.iter().any(|(k, _)| k == "code"), "{r:?}");
@@ -998,19 +1040,19 @@ async fn the_next_step_is_sign_in_then_consent_then_the_code() {
     assert!(r.location().starts_with(&format!("{CB}?")), "{}", r.location());
     // prompt=login asks again unless the person has just signed in; prompt=consent asks again.
     assert!(matches!(
-        step(req(&[("prompt", Some("login"))]), Some(s.clone()), false).await,
+        step(req(&[("prompt", Some("login"))]).await, Some(s.clone()), false).await,
         Step::Login(_)
     ));
     assert!(matches!(
-        step(req(&[("prompt", Some("login"))]), Some(s.clone()), true).await,
+        step(req(&[("prompt", Some("login"))]).await, Some(s.clone()), true).await,
         Step::Respond(_)
     ));
     assert!(matches!(
-        step(req(&[("prompt", Some("consent"))]), Some(s.clone()), false).await,
+        step(req(&[("prompt", Some("consent"))]).await, Some(s.clone()), false).await,
         Step::Consent(_)
     ));
     // prompt=none never shows a page.
-    let Step::Respond(r) = step(req(&[("prompt", Some("none"))]), None, false).await else {
+    let Step::Respond(r) = step(req(&[("prompt", Some("none"))]).await, None, false).await else {
         panic!("prompt=none without a session answers the client")
     };
     assert!(r.params.contains(&("error".into(), "login_required".into())), "{r:?}");
@@ -1020,11 +1062,11 @@ async fn the_next_step_is_sign_in_then_consent_then_the_code() {
         ..s.clone()
     };
     assert!(matches!(
-        step(req(&[("max_age", Some("300"))]), Some(old.clone()), false).await,
+        step(req(&[("max_age", Some("300"))]).await, Some(old.clone()), false).await,
         Step::Login(_)
     ));
     assert!(matches!(
-        step(req(&[("max_age", Some("900"))]), Some(old), false).await,
+        step(req(&[("max_age", Some("900"))]).await, Some(old), false).await,
         Step::Respond(_)
     ));
 }
@@ -1063,7 +1105,7 @@ async fn reconfigure_web(f: &Fixture, grants: &[&str], response_types: &[&str], 
     web.settings.response_types = response_types.iter().map(|g| g.to_string()).collect();
     web.settings.scopes = scopes.iter().map(|g| g.to_string()).collect();
     f.store.update_client(&web).await.unwrap();
-    f.engine.invalidate(&tid());
+    f.engine.changed(&castellan_store::ConfigChange::Tenant(tid())).await;
 }
 
 #[tokio::test]
@@ -1081,6 +1123,7 @@ async fn response_types_need_the_grant_on_the_server_and_the_client() {
     let req = f
         .engine
         .authorize_request(&rt, &authorize_params(&[("response_type", Some("token code code"))]))
+        .await
         .unwrap();
     assert_eq!(req.response_type, ["code", "token"]);
     // Explicit modes the response type allows.
@@ -1091,28 +1134,29 @@ async fn response_types_need_the_grant_on_the_server_and_the_client() {
         let req = f
             .engine
             .authorize_request(&rt, &authorize_params(&[("response_mode", Some(mode))]))
+            .await
             .unwrap();
         assert_eq!(req.response_mode, want, "{mode}");
     }
     // id_token needs openid (and a nonce).
     let id = [("response_type", Some("id_token")), ("nonce", Some("n"))];
-    assert_eq!(authorize_error(&f, &rt, &id), "invalid_scope");
+    assert_eq!(authorize_error(&f, &rt, &id).await, "invalid_scope");
     let id_openid = [
         ("response_type", Some("id_token")),
         ("nonce", Some("n")),
         ("scope", Some("openid")),
     ];
-    assert_eq!(authorize_error(&f, &rt, &id_openid), "ok");
+    assert_eq!(authorize_error(&f, &rt, &id_openid).await, "ok");
     let no_nonce = [("response_type", Some("id_token")), ("scope", Some("openid"))];
-    assert_eq!(authorize_error(&f, &rt, &no_nonce), "invalid_request");
+    assert_eq!(authorize_error(&f, &rt, &no_nonce).await, "invalid_request");
     // The client `jwt` registered `code` but may not use authorization_code.
     let jwt = [("client_id", Some("jwt"))];
-    assert_eq!(authorize_error(&f, &rt, &jwt), "unauthorized_client");
+    assert_eq!(authorize_error(&f, &rt, &jwt).await, "unauthorized_client");
     // `web` registered `code token` but loses the implicit grant.
     reconfigure_web(&f, &["authorization_code"], &["code", "code token"], &["read"]).await;
     let rt = f.rt().await;
     assert_eq!(
-        authorize_error(&f, &rt, &[("response_type", Some("code token"))]),
+        authorize_error(&f, &rt, &[("response_type", Some("code token"))]).await,
         "unauthorized_client"
     );
     // The server turns the grants off.
@@ -1127,9 +1171,9 @@ async fn response_types_need_the_grant_on_the_server_and_the_client() {
         let mut server = f.store.get_server(&tid(), &aid()).await.unwrap().unwrap();
         server.settings.grant_types = grants.iter().map(|g| g.to_string()).collect();
         f.store.update_server(&server, None).await.unwrap();
-        f.engine.invalidate(&tid());
+        f.engine.changed(&castellan_store::ConfigChange::Tenant(tid())).await;
         let rt = f.rt().await;
-        let e = authorize_error(&f, &rt, &[("response_type", Some(response_type))]);
+        let e = authorize_error(&f, &rt, &[("response_type", Some(response_type))]).await;
         assert_eq!(e, "unsupported_response_type", "{grants:?} {response_type}");
     }
 }
@@ -1142,11 +1186,13 @@ async fn requested_scopes_are_named_once_and_none_means_all_the_clients() {
     let req = f
         .engine
         .authorize_request(&rt, &authorize_params(&[("scope", Some("read read openid"))]))
+        .await
         .unwrap();
     assert_eq!(req.scopes, ["read", "openid"]);
     let req = f
         .engine
         .authorize_request(&rt, &authorize_params(&[("scope", None)]))
+        .await
         .unwrap();
     assert_eq!(req.scopes, ["read", "openid"]);
 }
@@ -1157,18 +1203,23 @@ async fn nonce_and_login_hint_have_length_limits() {
     let rt = f.rt().await;
     let n512 = "n".repeat(512);
     let n513 = "n".repeat(513);
-    assert_eq!(authorize_error(&f, &rt, &[("nonce", Some(&n512))]), "ok");
-    assert_eq!(authorize_error(&f, &rt, &[("nonce", Some(&n513))]), "invalid_request");
+    assert_eq!(authorize_error(&f, &rt, &[("nonce", Some(&n512))]).await, "ok");
+    assert_eq!(
+        authorize_error(&f, &rt, &[("nonce", Some(&n513))]).await,
+        "invalid_request"
+    );
     let h256 = "h".repeat(256);
     let req = f
         .engine
         .authorize_request(&rt, &authorize_params(&[("login_hint", Some(&h256))]))
+        .await
         .unwrap();
     assert_eq!(req.login_hint.as_deref(), Some(h256.as_str()));
     let h257 = "h".repeat(257);
     let req = f
         .engine
         .authorize_request(&rt, &authorize_params(&[("login_hint", Some(&h257))]))
+        .await
         .unwrap();
     assert_eq!(req.login_hint, None, "an over-long hint is dropped, not an error");
 }
@@ -1177,7 +1228,7 @@ async fn nonce_and_login_hint_have_length_limits() {
 async fn interactions_live_fifteen_minutes_on_their_own_server() {
     let f = fixture().await;
     let rt = f.rt().await;
-    let req = f.engine.authorize_request(&rt, &authorize_params(&[])).unwrap();
+    let req = f.engine.authorize_request(&rt, &authorize_params(&[])).await.unwrap();
     let sealed = f.engine.seal_interaction(&rt, &req).unwrap();
     assert_eq!(f.engine.open_interaction(&rt, &sealed).as_ref(), Some(&req));
     f.clock.advance(900);
@@ -1217,6 +1268,7 @@ async fn max_age_zero_is_satisfied_only_by_the_sign_in_just_made() {
     let req = f
         .engine
         .authorize_request(&rt, &authorize_params(&[("max_age", Some("0"))]))
+        .await
         .unwrap();
     let s = session(f.now());
     let step = f
@@ -1245,6 +1297,7 @@ async fn after_signing_in_the_consent_page_does_not_send_the_person_back() {
                 &rt,
                 &authorize_params(&[("prompt", Some(prompt)), ("max_age", Some("0"))]),
             )
+            .await
             .unwrap();
         let Step::Consent(next) = f.engine.authorize_step(&rt, &req, Some(&s), true, false).await.unwrap() else {
             panic!("{prompt}: consent comes next")
@@ -1274,6 +1327,7 @@ async fn consent_is_remembered_as_the_union_and_denial_goes_back_to_the_client()
     let req = f
         .engine
         .authorize_request(&rt, &authorize_params(&[("scope", Some("read"))]))
+        .await
         .unwrap();
     let Step::Respond(r) = f.engine.decide_consent(&rt, &req, &s, false).await.unwrap() else {
         panic!("denied: back to the client")
@@ -1293,6 +1347,7 @@ async fn consent_is_remembered_as_the_union_and_denial_goes_back_to_the_client()
     let more = f
         .engine
         .authorize_request(&rt, &authorize_params(&[("scope", Some("openid read"))]))
+        .await
         .unwrap();
     f.engine.decide_consent(&rt, &more, &s, true).await.unwrap();
     assert_eq!(
@@ -1372,7 +1427,7 @@ async fn client_secrets_are_checked_whichever_way_they_come() {
         .unwrap();
     web2.token_endpoint_auth_method = "client_secret_post".into();
     f.store.update_client(&web2).await.unwrap();
-    f.engine.invalidate(&tid());
+    f.engine.changed(&castellan_store::ConfigChange::Tenant(tid())).await;
     let post = [("client_id", "web2"), ("client_secret", WEB_SECRET)];
     assert_eq!(basic_or_post(&f, None, &post).await, Ok("web2".into()));
     let wrong = [("client_id", "web2"), ("client_secret", "wrong")];
@@ -1395,7 +1450,7 @@ async fn private_key_jwt_assertions_use_the_key_their_kid_names() {
         keys: vec![a.public_jwk.clone(), b.public_jwk.clone()],
     });
     f.store.update_client(&pkj).await.unwrap();
-    f.engine.invalidate(&tid());
+    f.engine.changed(&castellan_store::ConfigChange::Tenant(tid())).await;
     let rt = f.rt().await;
     let signer = castellan_jose::LoadedKey::from_pkcs8(SigningAlg::ES256, &a.pkcs8).unwrap();
     let sign = |kid: Option<&str>, jti: &str| {
@@ -1415,4 +1470,192 @@ async fn private_key_jwt_assertions_use_the_key_their_kid_names() {
     );
     let err = f.auth(&sign(Some(&b.kid), "3"), None).await.unwrap_err();
     assert!(err.starts_with("invalid_client"), "signed by a, naming b: {err}");
+}
+
+/// Gives the static login method these users and passwords (argon2id), and reloads.
+async fn with_passwords(f: &Fixture, users: &[(String, String)]) -> Arc<ServerRuntime> {
+    let mut server = f.store.get_server(&tid(), &aid()).await.unwrap().unwrap();
+    let method = &mut server.authentications[0];
+    for (name, password) in users {
+        let user = serde_json::from_value(json!({"username": name})).unwrap();
+        method.method.static_.as_mut().unwrap().users.push(user);
+        let hash = castellan_jose::password::hash(password).unwrap();
+        method.password_hashes.insert(name.clone(), hash);
+    }
+    f.store.update_server(&server, None).await.unwrap();
+    f.engine.changed(&castellan_store::ConfigChange::Tenant(tid())).await;
+    f.rt().await
+}
+
+async fn login(
+    f: &Fixture,
+    rt: &ServerRuntime,
+    user: &str,
+    password: &str,
+) -> Result<String, castellan_oauth::LoginError> {
+    let addr = Some("192.0.2.1".parse().unwrap());
+    f.engine.login(rt, user, password, addr).await.map(|(cookie, _)| cookie)
+}
+
+/// Stores a session whose cookie is `cookie`, as if a sign-in had made it.
+async fn save_session(f: &Fixture, cookie: &str, expires_at: i64) {
+    let record = castellan_store::SessionRecord {
+        server_id: aid(),
+        id_hash: castellan_jose::token_hash(cookie),
+        subject: "alice".into(),
+        auth_time: f.now(),
+        data: "{}".into(),
+        expires_at,
+    };
+    f.store.create_session(&tid(), &record).await.unwrap();
+}
+
+#[tokio::test]
+async fn signing_in_needs_the_password_and_the_session_lives_its_max_age() {
+    use castellan_oauth::LoginError;
+    let f = fixture().await;
+    let rt = with_passwords(&f, &[("bob".into(), "bob's password".into())]).await;
+    assert_eq!(login(&f, &rt, "bob", "wrong").await, Err(LoginError::Invalid));
+    assert_eq!(
+        login(&f, &rt, "nobody", "bob's password").await,
+        Err(LoginError::Invalid)
+    );
+    let cookie = login(&f, &rt, "bob", "bob's password").await.unwrap();
+    let s = f.engine.session(&rt, &cookie).await.unwrap().expect("signed in");
+    assert_eq!((s.subject.as_str(), s.auth_time), ("bob", NOW));
+    let max_age = rt.server.settings.cookie_max_age.as_secs() as i64;
+    assert_eq!(s.expires_at, NOW + max_age);
+    f.clock.set(NOW + max_age - 1);
+    assert!(
+        f.engine.session(&rt, &cookie).await.unwrap().is_some(),
+        "a second before the end"
+    );
+    f.clock.set(NOW + max_age);
+    assert!(
+        f.engine.session(&rt, &cookie).await.unwrap().is_none(),
+        "ended at max age"
+    );
+    f.clock.set(NOW);
+    f.engine.end_session(&rt, &cookie).await.unwrap();
+    assert!(f.engine.session(&rt, &cookie).await.unwrap().is_none(), "logged out");
+}
+
+#[tokio::test]
+async fn usernames_and_passwords_have_length_limits() {
+    use castellan_oauth::LoginError;
+    let f = fixture().await;
+    let (longest_name, longest_password) = ("u".repeat(256), "p".repeat(1024));
+    let users = [
+        (longest_name.clone(), longest_password.clone()),
+        ("u".repeat(257), "short".into()),
+        ("v".into(), "p".repeat(1025)),
+    ];
+    let rt = with_passwords(&f, &users).await;
+    assert!(
+        login(&f, &rt, &longest_name, &longest_password).await.is_ok(),
+        "at the limits"
+    );
+    assert_eq!(login(&f, &rt, &users[1].0, "short").await, Err(LoginError::Invalid));
+    assert_eq!(login(&f, &rt, "v", &users[2].1).await, Err(LoginError::Invalid));
+}
+
+#[tokio::test]
+async fn five_failures_lock_a_username_for_fifteen_minutes() {
+    use castellan_oauth::LoginError;
+    let f = fixture().await;
+    let rt = with_passwords(&f, &[("bob".into(), "right".into())]).await;
+    for _ in 0..5 {
+        assert_eq!(login(&f, &rt, "bob", "wrong").await, Err(LoginError::Invalid));
+    }
+    f.clock.set(NOW + 60);
+    assert_eq!(
+        login(&f, &rt, "bob", "right").await,
+        Err(LoginError::Throttled(900 - 60)),
+        "locked even with the right password"
+    );
+    f.clock.set(NOW + 900);
+    assert!(login(&f, &rt, "bob", "right").await.is_ok(), "the window is over");
+}
+
+#[tokio::test]
+async fn session_cookies_longer_than_128_characters_are_not_looked_up() {
+    let f = fixture().await;
+    let rt = f.rt().await;
+    let (longest, too_long) = ("c".repeat(128), "c".repeat(129));
+    save_session(&f, &longest, NOW + 60).await;
+    save_session(&f, &too_long, NOW + 60).await;
+    assert!(f.engine.session(&rt, &longest).await.unwrap().is_some());
+    assert!(f.engine.session(&rt, &too_long).await.unwrap().is_none());
+    assert!(f.engine.session(&rt, "").await.unwrap().is_none());
+    // Logging out with an over-long cookie deletes nothing; at the limit it ends the session.
+    f.engine.end_session(&rt, &too_long).await.unwrap();
+    let (tid, aid) = (tid(), aid());
+    let stored = |c: &str| {
+        let hash = castellan_jose::token_hash(c);
+        let (store, tid, aid) = (f.store.clone(), tid.clone(), aid.clone());
+        async move { store.get_session(&tid, &aid, &hash).await.unwrap() }
+    };
+    assert!(stored(&too_long).await.is_some());
+    f.engine.end_session(&rt, &longest).await.unwrap();
+    assert!(stored(&longest).await.is_none());
+    f.engine.end_session(&rt, "").await.unwrap();
+}
+
+#[tokio::test]
+async fn csrf_tokens_are_bound_to_the_cookie_and_the_server() {
+    let f = fixture().await;
+    let rt = f.rt().await;
+    let token = f.engine.csrf_token(&rt, "browser-1");
+    assert!(token.len() >= 43, "a keyed hash, not a constant: {token}");
+    assert_ne!(token, f.engine.csrf_token(&rt, "browser-2"));
+    assert!(f.engine.check_csrf(&rt, Some("browser-1"), Some(&token)));
+    assert!(
+        !f.engine.check_csrf(&rt, Some("browser-2"), Some(&token)),
+        "another browser's"
+    );
+    assert!(!f.engine.check_csrf(&rt, Some("browser-1"), None));
+    assert!(!f.engine.check_csrf(&rt, None, Some(&token)));
+    let empty = f.engine.csrf_token(&rt, "");
+    assert!(!f.engine.check_csrf(&rt, Some(""), Some(&empty)), "no cookie value");
+    let (longest, too_long) = ("c".repeat(128), "c".repeat(129));
+    let ok = f.engine.csrf_token(&rt, &longest);
+    assert!(f.engine.check_csrf(&rt, Some(&longest), Some(&ok)));
+    let refused = f.engine.csrf_token(&rt, &too_long);
+    assert!(!f.engine.check_csrf(&rt, Some(&too_long), Some(&refused)));
+}
+
+#[tokio::test]
+async fn the_client_cache_holds_at_most_its_capacity_and_misses_read_the_store() {
+    let f = fixture().await;
+    let ids: Vec<String> = (0..40).map(|i| format!("many{i}")).collect();
+    for id in &ids {
+        client(f.store.as_ref(), &f.master, id, "client_secret_basic", WEB_SECRET, &[]).await;
+    }
+    let engine =
+        Engine::new(f.store.clone(), f.master.clone(), f.clock.clone(), "https://as.example").with_client_cache(8);
+    let rt = engine.server("t", "s").await.unwrap().unwrap();
+    let form = Form::new(Vec::new()).unwrap();
+    let auth = |id: &str, secret: &str| {
+        let p = Presented {
+            basic: Some((id.to_owned(), secret.to_owned())),
+            form: &form,
+            addr: None,
+        };
+        let (engine, rt) = (&engine, rt.clone());
+        async move { engine.authenticate_client(&rt, &p).await.map(|c| c.id.to_string()) }
+    };
+    for round in 0..2 {
+        for id in &ids {
+            assert_eq!(
+                auth(id, WEB_SECRET).await.ok().as_deref(),
+                Some(id.as_str()),
+                "round {round}"
+            );
+            assert!(auth(id, "wrong").await.is_err());
+            let cached = engine.client_cache().len();
+            assert!((1..=8).contains(&cached), "{cached} clients cached");
+        }
+    }
+    assert!(engine.client(&rt, "nobody").await.unwrap().is_none());
+    assert!(engine.client(&rt, "bad id!").await.unwrap().is_none());
 }

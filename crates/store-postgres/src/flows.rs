@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use castellan_domain::{ClientId, ServerId, TenantId, UnixTime};
-use castellan_store::{CodeRecord, FlowStore, IssuedTokens, RefreshRecord, SessionRecord, StoreResult};
+use castellan_store::{CodeRecord, ConfigChange, FlowStore, IssuedTokens, RefreshRecord, SessionRecord, StoreResult};
 use castellan_store_sql::{CodeRow, RefreshRow, SessionRow, code_from, from_json, refresh_from, session_from, to_json};
 use sqlx::{Postgres, Transaction};
 
@@ -191,7 +191,7 @@ impl FlowStore for PostgresStore {
             insert_revocation(&mut tx, tid, aid, jti, *exp).await?;
         }
         // Other nodes keep revocations in their snapshots.
-        notify(&mut tx, tid).await?;
+        notify(&mut tx, &ConfigChange::Revoked(tid.clone(), aid.clone())).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(live.into_iter().map(|(j, _)| j).collect())
     }
@@ -328,7 +328,7 @@ impl FlowStore for PostgresStore {
             .map_err(map_err)?;
         }
         // Other nodes keep revocations in their snapshots.
-        notify(&mut tx, tid).await?;
+        notify(&mut tx, &ConfigChange::Revoked(tid.clone(), aid.clone())).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(live.into_iter().map(|(j, _)| j).collect())
     }

@@ -234,7 +234,17 @@ pub mod testing {
     /// Creates an empty database with a unique name and returns its URL.
     pub async fn fresh_database(server_url: &str) -> Result<String, sqlx::Error> {
         let name = format!("castellan_test_{}", uuid_like());
-        let mut conn = sqlx::PgConnection::connect(server_url).await?;
+        // A cluster just started takes connections before it accepts them ("the database system
+        // is starting up", SQLSTATE 57P03): wait for it.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut conn = loop {
+            match sqlx::PgConnection::connect(server_url).await {
+                Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("57P03") && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                other => break other?,
+            }
+        };
         sqlx::query(&format!("CREATE DATABASE {name}"))
             .execute(&mut conn)
             .await?;
@@ -306,11 +316,11 @@ fn map_err(e: sqlx::Error) -> StoreError {
     }
 }
 
-/// Announces a change of `tid`'s configuration; delivered when the transaction commits.
-async fn notify(tx: &mut Transaction<'static, Postgres>, tid: &TenantId) -> StoreResult<()> {
+/// Announces a configuration change to every node; delivered when the transaction commits.
+pub(crate) async fn notify(tx: &mut Transaction<'static, Postgres>, change: &ConfigChange) -> StoreResult<()> {
     sqlx::query("SELECT pg_notify($1, $2)")
         .bind(CHANNEL)
-        .bind(tid.as_str())
+        .bind(change.to_payload())
         .execute(&mut **tx)
         .await
         .map_err(map_err)?;
@@ -340,7 +350,7 @@ impl TenantStore for PostgresStore {
     async fn create_tenant(&self, t: &Tenant) -> StoreResult<()> {
         let mut tx = self.tx().await?;
         insert_tenant(&mut tx, t).await?;
-        notify(&mut tx, &t.id).await?;
+        notify(&mut tx, &ConfigChange::Tenant(t.id.clone())).await?;
         tx.commit().await.map_err(map_err)
     }
 
@@ -359,7 +369,7 @@ impl TenantStore for PostgresStore {
         if r.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("tenant {}", t.id)));
         }
-        notify(&mut tx, &t.id).await?;
+        notify(&mut tx, &ConfigChange::Tenant(t.id.clone())).await?;
         tx.commit().await.map_err(map_err)
     }
 }
@@ -388,7 +398,7 @@ impl ServerStore for PostgresStore {
         for sc in scopes {
             insert_scope(&mut tx, sc).await?;
         }
-        notify(&mut tx, &s.tenant_id).await?;
+        notify(&mut tx, &ConfigChange::Tenant(s.tenant_id.clone())).await?;
         tx.commit().await.map_err(map_err)
     }
 
@@ -421,7 +431,7 @@ impl ServerStore for PostgresStore {
                 .map_err(map_err)?;
             insert_keys(&mut tx, &s.tenant_id, &s.id, keys).await?;
         }
-        notify(&mut tx, &s.tenant_id).await?;
+        notify(&mut tx, &ConfigChange::Server(s.tenant_id.clone(), s.id.clone())).await?;
         tx.commit().await.map_err(map_err)
     }
 
@@ -442,7 +452,7 @@ impl ServerStore for PostgresStore {
         if r.rows_affected() > 0 {
             insert_cutoff(&mut tx, tid, aid, "", now, keep_until).await?;
         }
-        notify(&mut tx, tid).await?;
+        notify(&mut tx, &ConfigChange::Tenant(tid.clone())).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(r.rows_affected() > 0)
     }
@@ -479,7 +489,16 @@ impl ClientStore for PostgresStore {
     async fn create_client(&self, c: &Client) -> StoreResult<()> {
         let mut tx = self.tx().await?;
         insert_client(&mut tx, c).await?;
-        notify(&mut tx, &c.tenant_id).await?;
+        notify(&mut tx, &ConfigChange::Client(c.tenant_id.clone(), c.id.clone())).await?;
+        tx.commit().await.map_err(map_err)
+    }
+
+    async fn create_clients(&self, clients: &[Client]) -> StoreResult<()> {
+        let mut tx = self.tx().await?;
+        for c in clients {
+            insert_client(&mut tx, c).await?;
+        }
+        // New clients are not cached anywhere yet: nothing to announce.
         tx.commit().await.map_err(map_err)
     }
 
@@ -504,7 +523,7 @@ impl ClientStore for PostgresStore {
         if r.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("client {}", c.id)));
         }
-        notify(&mut tx, &c.tenant_id).await?;
+        notify(&mut tx, &ConfigChange::Client(c.tenant_id.clone(), c.id.clone())).await?;
         tx.commit().await.map_err(map_err)
     }
 
@@ -549,17 +568,12 @@ impl ClientStore for PostgresStore {
         let Some((aid,)) = server else {
             return Ok(false);
         };
-        insert_cutoff(
-            &mut tx,
-            tid,
-            &ServerId::parse(aid).map_err(corrupt)?,
-            cid.as_str(),
-            now,
-            keep_until,
-        )
-        .await?;
-        // Other nodes reload the tenant: the client and the revocations with it.
-        notify(&mut tx, tid).await?;
+        let aid = ServerId::parse(aid).map_err(corrupt)?;
+        insert_cutoff(&mut tx, tid, &aid, cid.as_str(), now, keep_until).await?;
+        // Other nodes drop the client and reload the server's revocations and cutoffs. Grants of
+        // this client at other servers cannot exist (a client belongs to one server).
+        notify(&mut tx, &ConfigChange::Client(tid.clone(), cid.clone())).await?;
+        notify(&mut tx, &ConfigChange::Revoked(tid.clone(), aid)).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(true)
     }
@@ -602,7 +616,11 @@ impl ScopeStore for PostgresStore {
     async fn create_scope(&self, sc: &Scope) -> StoreResult<()> {
         let mut tx = self.tx().await?;
         insert_scope(&mut tx, sc).await?;
-        notify(&mut tx, &sc.tenant_id).await?;
+        notify(
+            &mut tx,
+            &ConfigChange::Server(sc.tenant_id.clone(), sc.server_id.clone()),
+        )
+        .await?;
         tx.commit().await.map_err(map_err)
     }
 
@@ -626,7 +644,11 @@ impl ScopeStore for PostgresStore {
         if r.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("scope {}", sc.id)));
         }
-        notify(&mut tx, &sc.tenant_id).await?;
+        notify(
+            &mut tx,
+            &ConfigChange::Server(sc.tenant_id.clone(), sc.server_id.clone()),
+        )
+        .await?;
         tx.commit().await.map_err(map_err)
     }
 
@@ -661,7 +683,8 @@ impl ScopeStore for PostgresStore {
                     .map_err(map_err)?;
             }
         }
-        notify(&mut tx, tid).await?;
+        let aid = ServerId::parse(server_id).map_err(corrupt)?;
+        notify(&mut tx, &ConfigChange::Server(tid.clone(), aid)).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(true)
     }
@@ -719,7 +742,7 @@ impl ClaimStore for PostgresStore {
             StoreError::NotFound(_) => StoreError::NotFound(format!("authorization server {}", c.server_id)),
             e => e,
         })?;
-        notify(&mut tx, &c.tenant_id).await?;
+        notify(&mut tx, &ConfigChange::Server(c.tenant_id.clone(), c.server_id.clone())).await?;
         tx.commit().await.map_err(map_err)
     }
 
@@ -741,25 +764,31 @@ impl ClaimStore for PostgresStore {
         if r.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("claim {}", c.id)));
         }
-        notify(&mut tx, &c.tenant_id).await?;
+        notify(&mut tx, &ConfigChange::Server(c.tenant_id.clone(), c.server_id.clone())).await?;
         tx.commit().await.map_err(map_err)
     }
 
     async fn delete_claim(&self, tid: &TenantId, id: &ClaimId) -> StoreResult<bool> {
         let mut tx = self.tx().await?;
-        let r = sqlx::query("DELETE FROM claims WHERE tenant_id = $1 AND id = $2")
-            .bind(tid.as_str())
-            .bind(id.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        notify(&mut tx, tid).await?;
+        let server: Option<(String,)> =
+            sqlx::query_as("DELETE FROM claims WHERE tenant_id = $1 AND id = $2 RETURNING server_id")
+                .bind(tid.as_str())
+                .bind(id.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        let Some((aid,)) = server else {
+            return Ok(false);
+        };
+        let aid = ServerId::parse(aid).map_err(corrupt)?;
+        notify(&mut tx, &ConfigChange::Server(tid.clone(), aid)).await?;
         tx.commit().await.map_err(map_err)?;
-        Ok(r.rows_affected() > 0)
+        Ok(true)
     }
 }
 
-/// Records a revoked access token (idempotent) in `tx`; the caller announces it with [`notify`].
+/// Records a revoked access token (idempotent) in `tx`; the caller announces it with [`notify`]
+/// (`ConfigChange::Revoked`).
 pub(crate) async fn insert_revocation(
     tx: &mut Transaction<'static, Postgres>,
     tid: &TenantId,
@@ -787,7 +816,7 @@ impl TokenStore for PostgresStore {
         // Announced like a configuration change: every node keeps revocations in its snapshot.
         let mut tx = self.tx().await?;
         insert_revocation(&mut tx, tid, aid, jti, expires_at).await?;
-        notify(&mut tx, tid).await?;
+        notify(&mut tx, &ConfigChange::Revoked(tid.clone(), aid.clone())).await?;
         tx.commit().await.map_err(map_err)
     }
 
@@ -954,10 +983,7 @@ async fn listen(pool: PgPool, out: mpsc::Sender<ConfigChange>) {
             tokio::select! {
                 n = listener.try_recv() => match n {
                     Ok(Some(n)) => {
-                        let change = match TenantId::parse(n.payload()) {
-                            Ok(t) => ConfigChange::Tenant(t),
-                            Err(_) => ConfigChange::Everything,
-                        };
+                        let change = ConfigChange::from_payload(n.payload()).unwrap_or(ConfigChange::Everything);
                         if out.send(change).await.is_err() {
                             return;
                         }
@@ -996,7 +1022,7 @@ async fn insert_seed(tx: &mut Transaction<'static, Postgres>, seed: &BootstrapSe
         .execute(&mut **tx)
         .await
         .map_err(map_err)?;
-    notify(tx, &seed.tenant.id).await
+    notify(tx, &ConfigChange::Tenant(seed.tenant.id.clone())).await
 }
 
 async fn insert_tenant(tx: &mut Transaction<'static, Postgres>, t: &Tenant) -> StoreResult<()> {

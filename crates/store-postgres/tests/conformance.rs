@@ -6,9 +6,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use castellan_domain::TenantId;
+use castellan_domain::{ClaimType, ClientId, ServerId, TenantId};
 use castellan_store::conformance;
-use castellan_store::{ConfigChange, ServerStore, Store, TenantStore};
+use castellan_store::{ClaimStore, ClientStore, ConfigChange, ScopeStore, ServerStore, Store, TenantStore, TokenStore};
 use castellan_store_postgres::{PostgresStore, testing};
 
 async fn fresh(server: &str) -> PostgresStore {
@@ -102,22 +102,64 @@ async fn every_write_is_announced_to_other_nodes() {
     );
 
     let t = TenantId::parse("a").unwrap();
+    let aid = ServerId::parse("s").unwrap();
+    let cid = ClientId::parse("c").unwrap();
     writer.create_tenant(&conformance::tenant("a")).await.unwrap();
     assert_eq!(next(&mut changes).await, ConfigChange::Tenant(t.clone()));
     writer
         .create_server(&conformance::server("a", "s"), &[], &[])
         .await
         .unwrap();
-    assert_eq!(next(&mut changes).await, ConfigChange::Tenant(t.clone()));
+    assert_eq!(
+        next(&mut changes).await,
+        ConfigChange::Tenant(t.clone()),
+        "a new server: the tenant"
+    );
     writer
         .update_server(&conformance::server("a", "s"), None)
         .await
         .unwrap();
-    assert_eq!(next(&mut changes).await, ConfigChange::Tenant(t.clone()));
+    let server_changed = ConfigChange::Server(t.clone(), aid.clone());
+    assert_eq!(next(&mut changes).await, server_changed, "one server");
+    // Scopes and claims are the server's configuration.
+    let scope = conformance::scope("a", "s", "sc", "read");
+    writer.create_scope(&scope).await.unwrap();
+    assert_eq!(next(&mut changes).await, server_changed);
+    writer.update_scope(&scope).await.unwrap();
+    assert_eq!(next(&mut changes).await, server_changed);
+    let claim = conformance::claim("a", "s", "cl", "email", ClaimType::IdToken);
+    writer.create_claim(&claim).await.unwrap();
+    assert_eq!(next(&mut changes).await, server_changed);
+    writer.delete_claim(&t, &claim.id).await.unwrap();
+    assert_eq!(next(&mut changes).await, server_changed);
+    // A client is announced alone, so other nodes drop only it.
+    let client = conformance::client("a", "s", "c");
+    writer.create_client(&client).await.unwrap();
+    let client_changed = ConfigChange::Client(t.clone(), cid.clone());
+    assert_eq!(next(&mut changes).await, client_changed);
+    writer.update_client(&client).await.unwrap();
+    assert_eq!(next(&mut changes).await, client_changed);
+    writer.delete_scope(&t, &scope.id).await.unwrap();
+    assert_eq!(
+        next(&mut changes).await,
+        server_changed,
+        "and its clients lose the scope"
+    );
+    writer.revoke_token(&t, &aid, "jti-1", 5_000).await.unwrap();
+    let revoked = ConfigChange::Revoked(t.clone(), aid.clone());
+    assert_eq!(next(&mut changes).await, revoked, "revocations: the server's list");
+    writer.delete_client(&t, &cid, 100, 5_000).await.unwrap();
+    assert_eq!(next(&mut changes).await, client_changed);
+    assert_eq!(next(&mut changes).await, revoked, "the client's cutoff");
+    // Bulk-created clients are cached nowhere yet: nothing to announce.
     writer
-        .delete_server(&t, &castellan_domain::ServerId::parse("s").unwrap(), 100, 5_000)
+        .create_clients(&[
+            conformance::client("a", "s", "bulk1"),
+            conformance::client("a", "s", "bulk2"),
+        ])
         .await
         .unwrap();
+    writer.delete_server(&t, &aid, 100, 5_000).await.unwrap();
     assert_eq!(next(&mut changes).await, ConfigChange::Tenant(t.clone()));
     // A failed write announces nothing.
     assert!(writer.create_tenant(&conformance::tenant("a")).await.is_err());

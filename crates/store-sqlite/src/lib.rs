@@ -268,6 +268,14 @@ impl ClientStore for SqliteStore {
         tx.commit().await.map_err(map_err)
     }
 
+    async fn create_clients(&self, clients: &[Client]) -> StoreResult<()> {
+        let mut tx = self.write_tx().await?;
+        for c in clients {
+            insert_client(&mut tx, c).await?;
+        }
+        tx.commit().await.map_err(map_err)
+    }
+
     async fn update_client(&self, c: &Client) -> StoreResult<()> {
         let r = sqlx::query(
             "UPDATE clients SET name = ?, system = ?, grant_types = ?, token_endpoint_auth_method = ?, \

@@ -105,6 +105,7 @@ where
     deleting_a_server_deletes_what_is_under_it(make().await).await;
     tenants_are_isolated(make().await).await;
     clients_round_trip(make().await).await;
+    clients_are_created_in_bulk_all_or_nothing(make().await).await;
     scopes_round_trip(make().await).await;
     revocations_and_assertion_ids(make().await).await;
     claims_round_trip(make().await).await;
@@ -431,6 +432,30 @@ pub async fn clients_round_trip(store: Arc<dyn Store>) {
     assert!(store.delete_client(&tid("a"), &c1.id, 100, 5_000).await.unwrap());
     assert!(!store.delete_client(&tid("a"), &c1.id, 100, 5_000).await.unwrap());
     assert_eq!(store.get_client(&tid("a"), &c1.id).await.unwrap(), None);
+}
+
+pub async fn clients_are_created_in_bulk_all_or_nothing(store: Arc<dyn Store>) {
+    store.create_tenant(&tenant("a")).await.unwrap();
+    store.create_server(&server("a", "s1"), &[], &[]).await.unwrap();
+    let batch: Vec<Client> = (0..250).map(|i| client("a", "s1", &format!("b{i:03}"))).collect();
+    store.create_clients(&batch).await.unwrap();
+    assert_eq!(store.list_clients(&tid("a"), &aid("s1")).await.unwrap(), batch);
+    // One taken id, or one client of a missing server, and none of the batch is written.
+    let taken = vec![client("a", "s1", "new1"), client("a", "s1", "b007")];
+    assert!(matches!(
+        store.create_clients(&taken).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let orphan = vec![client("a", "s1", "new2"), client("a", "ghost", "new3")];
+    assert!(matches!(
+        store.create_clients(&orphan).await,
+        Err(StoreError::NotFound(_))
+    ));
+    for id in ["new1", "new2", "new3"] {
+        let cid = ClientId::parse(id).unwrap();
+        assert_eq!(store.get_client(&tid("a"), &cid).await.unwrap(), None, "{id}");
+    }
+    store.create_clients(&[]).await.unwrap();
 }
 
 pub fn scope(t: &str, a: &str, id: &str, name: &str) -> Scope {

@@ -73,6 +73,9 @@ pub trait ClientStore: Send + Sync {
     async fn list_clients(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<Client>>;
     /// `Conflict` when the client id is taken in the tenant, `NotFound` when the server is absent.
     async fn create_client(&self, client: &Client) -> StoreResult<()>;
+    /// Creates many clients in one transaction (bulk loading: imports, benchmarks); `Conflict`
+    /// or `NotFound` as [`ClientStore::create_client`], and then none is written.
+    async fn create_clients(&self, clients: &[Client]) -> StoreResult<()>;
     /// Replaces a client's stored fields (not its id or server). `NotFound` when absent.
     async fn update_client(&self, client: &Client) -> StoreResult<()>;
     /// Deletes the client and ends everything it was given, in one transaction: the unexpired
@@ -283,13 +286,53 @@ pub struct BootstrapSeed {
     pub key_check: Vec<u8>,
 }
 
-/// A configuration change another process committed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A committed configuration change, as precise as the writer knows it, so that a node reloads
+/// only what changed (see the protocol engine's snapshot). Stores that several processes share
+/// broadcast them ([`Store::changes`]); the process that wrote applies them itself.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ConfigChange {
-    /// Something in this tenant changed.
+    /// The tenant itself or its set of servers (created, updated, deleted): reload all of it.
     Tenant(TenantId),
+    /// One server's own configuration: its settings, keys, login methods, scopes or claims.
+    /// A scope deletion also edits clients, so the server's cached clients are dropped too.
+    Server(TenantId, ServerId),
+    /// One client (created, updated or deleted).
+    Client(TenantId, ClientId),
+    /// Access tokens were revoked at a server, or a token cutoff written: reload its revocation
+    /// list and cutoffs.
+    Revoked(TenantId, ServerId),
     /// Changes may have been missed (a listener reconnected) or a periodic reload is due.
     Everything,
+}
+
+impl ConfigChange {
+    /// The change as a short text (`kind/tenant[/id]`; ids never contain `/`), for a
+    /// notification payload.
+    pub fn to_payload(&self) -> String {
+        match self {
+            Self::Tenant(t) => format!("t/{t}"),
+            Self::Server(t, s) => format!("s/{t}/{s}"),
+            Self::Client(t, c) => format!("c/{t}/{c}"),
+            Self::Revoked(t, s) => format!("r/{t}/{s}"),
+            Self::Everything => "*".into(),
+        }
+    }
+
+    /// Reads [`ConfigChange::to_payload`]'s text; anything else is `None` (treat it as
+    /// `Everything`). A bare tenant id, the format of earlier versions, reads as `Tenant`.
+    pub fn from_payload(text: &str) -> Option<Self> {
+        let mut parts = text.split('/');
+        let change = match (parts.next()?, parts.next(), parts.next()) {
+            ("*", None, None) => Self::Everything,
+            ("t", Some(t), None) => Self::Tenant(TenantId::parse(t).ok()?),
+            ("s", Some(t), Some(s)) => Self::Server(TenantId::parse(t).ok()?, ServerId::parse(s).ok()?),
+            ("c", Some(t), Some(c)) => Self::Client(TenantId::parse(t).ok()?, ClientId::parse(c).ok()?),
+            ("r", Some(t), Some(s)) => Self::Revoked(TenantId::parse(t).ok()?, ServerId::parse(s).ok()?),
+            (t, None, None) => Self::Tenant(TenantId::parse(t).ok()?),
+            _ => return None,
+        };
+        parts.next().is_none().then_some(change)
+    }
 }
 
 #[async_trait]
@@ -310,5 +353,32 @@ pub trait Store: TenantStore + ServerStore + ClientStore + ScopeStore + ClaimSto
     /// share. `None` (the default) for a store only this process writes.
     async fn changes(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<ConfigChange>>> {
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_round_trip_through_their_payload() {
+        let (t, s, c) = (
+            TenantId::parse("t-1").unwrap(),
+            ServerId::parse("s.1").unwrap(),
+            ClientId::parse("c_1").unwrap(),
+        );
+        for change in [
+            ConfigChange::Tenant(t.clone()),
+            ConfigChange::Server(t.clone(), s.clone()),
+            ConfigChange::Client(t.clone(), c),
+            ConfigChange::Revoked(t.clone(), s),
+            ConfigChange::Everything,
+        ] {
+            assert_eq!(ConfigChange::from_payload(&change.to_payload()), Some(change));
+        }
+        assert_eq!(ConfigChange::from_payload("t-1"), Some(ConfigChange::Tenant(t)));
+        for bad in ["", "x/t", "s/t", "s/t/s/x", "c/t/bad id", "t/..", "*/t"] {
+            assert_eq!(ConfigChange::from_payload(bad), None, "{bad:?}");
+        }
     }
 }

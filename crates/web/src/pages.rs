@@ -430,7 +430,7 @@ async fn authorize(
         Err(r) => return r,
     };
     let engine = st.control.engine();
-    let req = match engine.authorize_request(&rt, &form) {
+    let req = match engine.authorize_request(&rt, &form).await {
         Ok(r) => r,
         Err(AuthorizeError::Page(m)) => return error_page(Some(&rt), StatusCode::BAD_REQUEST, &m),
         Err(AuthorizeError::Redirect(r)) => return to_client(r),
@@ -483,10 +483,9 @@ fn interaction(st: &AppState, rt: &ServerRuntime, form: &Form) -> Result<(String
     }
 }
 
-fn client_name(st: &AppState, rt: &ServerRuntime, req: &AuthorizeRequest) -> String {
-    st.control
-        .engine()
-        .interaction_client(rt, req)
+async fn client_name(st: &AppState, rt: &ServerRuntime, req: &AuthorizeRequest) -> String {
+    let client = st.control.engine().interaction_client(rt, req).await.ok().flatten();
+    client
         .map(|c| {
             if c.name.is_empty() {
                 c.id.to_string()
@@ -515,7 +514,7 @@ fn methods(rt: &ServerRuntime) -> Vec<MethodChoice> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn login_view(
+async fn login_view(
     st: &AppState,
     rt: &ServerRuntime,
     jar: CookieJar,
@@ -549,7 +548,7 @@ fn login_view(
     let html = render(&LoginPage {
         brand,
         action: path_of(rt, "/login"),
-        client_name: client_name(st, rt, req),
+        client_name: client_name(st, rt, req).await,
         interaction: token.to_owned(),
         csrf,
         error,
@@ -584,7 +583,7 @@ async fn login_page(
         Ok(x) => x,
         Err(r) => return r,
     };
-    login_view(&st, &rt, jar, &token, &req, None, None, None, StatusCode::OK)
+    login_view(&st, &rt, jar, &token, &req, None, None, None, StatusCode::OK).await
 }
 
 async fn login_submit(
@@ -611,13 +610,14 @@ async fn login_submit(
             Some("Your sign-in form expired. Please try again.".into()),
             None,
             StatusCode::FORBIDDEN,
-        );
+        )
+        .await;
     }
     let chosen = form.get("method").ok().flatten().map(str::to_owned);
     let (Some(username), Some(password)) = (form.get("username").ok().flatten(), form.get("password").ok().flatten())
     else {
         // A method was chosen (or fields left empty): show the form for it.
-        return login_view(&st, &rt, jar, &token, &req, chosen, None, None, StatusCode::OK);
+        return login_view(&st, &rt, jar, &token, &req, chosen, None, None, StatusCode::OK).await;
     };
     let engine = st.control.engine();
     match engine.login(&rt, username, password, addr).await {
@@ -635,17 +635,20 @@ async fn login_submit(
                 Err(e) => (jar, unavailable(Some(&rt), &e)).into_response(),
             }
         }
-        Err(LoginError::Invalid) => login_view(
-            &st,
-            &rt,
-            jar,
-            &token,
-            &req,
-            chosen,
-            Some("The username or password is not correct.".into()),
-            Some(username),
-            StatusCode::OK,
-        ),
+        Err(LoginError::Invalid) => {
+            login_view(
+                &st,
+                &rt,
+                jar,
+                &token,
+                &req,
+                chosen,
+                Some("The username or password is not correct.".into()),
+                Some(username),
+                StatusCode::OK,
+            )
+            .await
+        }
         Err(LoginError::Throttled(wait)) => {
             let minutes = (wait + 59) / 60;
             let msg = format!(
@@ -663,12 +666,13 @@ async fn login_submit(
                 Some(username),
                 StatusCode::TOO_MANY_REQUESTS,
             )
+            .await
         }
         Err(LoginError::Unavailable(e)) => unavailable(Some(&rt), &e),
     }
 }
 
-fn consent_view(
+async fn consent_view(
     st: &AppState,
     rt: &ServerRuntime,
     jar: CookieJar,
@@ -700,7 +704,7 @@ fn consent_view(
     let html = render(&ConsentPage {
         brand,
         action: path_of(rt, "/consent"),
-        client_name: client_name(st, rt, req),
+        client_name: client_name(st, rt, req).await,
         subject: session.subject.clone(),
         scopes,
         interaction: token.to_owned(),
@@ -733,7 +737,7 @@ async fn consent_page(
         Err(r) => return r,
     };
     match current_session(&st, &rt, &jar).await {
-        Ok(Some(session)) => consent_view(&st, &rt, jar, &token, &req, &session),
+        Ok(Some(session)) => consent_view(&st, &rt, jar, &token, &req, &session).await,
         // Signed out in between: sign in first.
         Ok(None) => see_other(&format!("{}?interaction={token}", path_of(&rt, "/login"))),
         Err(e) => unavailable(Some(&rt), &e),
@@ -767,7 +771,7 @@ async fn consent_submit(
     let allow = match form.get("decision").ok().flatten() {
         Some("allow") => true,
         Some("deny") => false,
-        _ => return consent_view(&st, &rt, jar, &token, &req, &session),
+        _ => return consent_view(&st, &rt, jar, &token, &req, &session).await,
     };
     match st.control.engine().decide_consent(&rt, &req, &session, allow).await {
         Ok(step) => step_response(&rt, step),
@@ -791,7 +795,7 @@ async fn logout(
         Err(r) => return r,
     };
     let engine = st.control.engine();
-    let req = match engine.logout_request(&rt, &form) {
+    let req = match engine.logout_request(&rt, &form).await {
         Ok(r) => r,
         Err(m) => return error_page(Some(&rt), StatusCode::BAD_REQUEST, &m),
     };

@@ -318,3 +318,149 @@ async fn nodes_with_different_master_keys_started_together_cannot_both_run() {
         ok.stop().await.unwrap();
     }
 }
+
+#[tokio::test]
+async fn clients_changed_on_one_node_are_changed_on_the_other_while_it_serves() {
+    let name = "clients_changed_on_one_node_are_changed_on_the_other_while_it_serves";
+    let Some(server) = testing::server_url_or_skip(name) else {
+        return;
+    };
+    use crate::snapshots::{m2m_client, readers, secret, token_status};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let url = testing::fresh_database(&server).await.unwrap();
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let s1 = castellan::start(node_config(d1.path(), &url)).await.unwrap();
+    let s2 = castellan::start(node_config(d2.path(), &url)).await.unwrap();
+    let a = node(&url, s1, d1).await;
+    let b = Arc::new(node(&url, s2, d2).await);
+    let created = a
+        .admin(
+            Method::POST,
+            "/servers",
+            Some(json!({"id": "busy", "key_type": "ecdsa"})),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let steady: Vec<String> = (0..4).map(|i| format!("steady-{i}")).collect();
+    for id in &steady {
+        let r = a
+            .admin(Method::POST, "/clients", Some(m2m_client("busy", id, &secret(id, 0))))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let b_sees = |id: String, secret: String, status: u16| {
+        let b = b.clone();
+        async move {
+            eventually(Duration::from_secs(1), || async {
+                token_status(&b, "busy", &id, &secret).await == status
+            })
+            .await
+            .is_some()
+        }
+    };
+    for id in &steady {
+        assert!(b_sees(id.clone(), secret(id, 0), 200).await, "{id} on B");
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let (mut set, done, failures) = readers(b.clone(), "busy", steady, stop.clone());
+    for i in 0..8 {
+        let id = format!("churn-{i}");
+        let (first, second) = (secret(&id, 1), secret(&id, 2));
+        let r = a
+            .admin(Method::POST, "/clients", Some(m2m_client("busy", &id, &first)))
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        assert!(
+            b_sees(id.clone(), first.clone(), 200).await,
+            "{id}: created on A, usable on B"
+        );
+        let change = json!({"client_secret": second});
+        assert_eq!(
+            a.admin(Method::PUT, &format!("/clients/{id}"), Some(change))
+                .await
+                .status,
+            200
+        );
+        assert!(
+            b_sees(id.clone(), first.clone(), 401).await,
+            "{id}: B refuses the replaced secret"
+        );
+        assert_eq!(
+            token_status(&b, "busy", &id, &second).await,
+            200,
+            "{id}: and takes the new one"
+        );
+        assert_eq!(
+            a.admin(Method::DELETE, &format!("/clients/{id}"), None).await.status,
+            204
+        );
+        assert!(
+            b_sees(id.clone(), second.clone(), 401).await,
+            "{id}: deleted on A, refused on B"
+        );
+    }
+    stop.store(true, Ordering::Relaxed);
+    while set.join_next().await.is_some() {}
+    assert!(done.load(Ordering::Relaxed) > 8, "B served alongside");
+    assert_eq!(
+        *failures.lock().unwrap(),
+        Vec::<String>::new(),
+        "no request on B failed"
+    );
+}
+
+#[tokio::test]
+async fn a_change_missed_while_disconnected_is_picked_up_on_reconnecting() {
+    let name = "a_change_missed_while_disconnected_is_picked_up_on_reconnecting";
+    let Some(server) = testing::server_url_or_skip(name) else {
+        return;
+    };
+    use crate::snapshots::{m2m_client, secret, token_status};
+    let url = testing::fresh_database(&server).await.unwrap();
+    let host_port = url.split('@').nth(1).unwrap().split('/').next().unwrap();
+    let mut proxy = Proxy::start(host_port.parse().unwrap()).await;
+    let via_proxy = url.replace(host_port, &proxy.addr.to_string());
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = node(&url, castellan::start(node_config(d1.path(), &url)).await.unwrap(), d1).await;
+    let b = node(
+        &via_proxy,
+        castellan::start(node_config(d2.path(), &via_proxy)).await.unwrap(),
+        d2,
+    )
+    .await;
+    let r = a
+        .admin(
+            Method::POST,
+            "/clients",
+            Some(m2m_client("default", "kept", &secret("kept", 1))),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        token_status(&b, "default", "kept", &secret("kept", 1)).await,
+        200,
+        "B caches it"
+    );
+
+    // B loses the database; A re-keys the client meanwhile. The notification is lost.
+    proxy.stop();
+    let ready = || async { b.call(Method::GET, "/health/ready", None, None).await.status.as_u16() };
+    assert!(
+        eventually(Duration::from_secs(15), || async { ready().await == 503 })
+            .await
+            .is_some()
+    );
+    let change = json!({"client_secret": secret("kept", 2)});
+    assert_eq!(a.admin(Method::PUT, "/clients/kept", Some(change)).await.status, 200);
+    proxy.restart().await;
+    let took = eventually(Duration::from_secs(15), || async {
+        token_status(&b, "default", "kept", &secret("kept", 1)).await == 401
+    })
+    .await;
+    assert!(
+        took.is_some(),
+        "after reconnecting, B refuses the secret replaced while it was away"
+    );
+    assert_eq!(token_status(&b, "default", "kept", &secret("kept", 2)).await, 200);
+}

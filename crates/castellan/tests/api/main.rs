@@ -15,6 +15,7 @@ mod first_day;
 mod flows;
 mod hardening;
 mod servers;
+mod snapshots;
 mod tenant;
 mod tls;
 mod tokens;

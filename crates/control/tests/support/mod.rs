@@ -26,8 +26,8 @@ pub async fn control(clock: Arc<FixedClock>) -> (tempfile::TempDir, Control) {
 }
 
 /// The bootstrap client's secret, read back the way an operator tool would (sealed copy).
-pub fn bootstrap_secret(control: &Control, rt: &castellan_oauth::ServerRuntime) -> String {
-    let client = rt.clients.values().find(|c| c.id.as_str() == "bootstrap").unwrap();
+pub async fn bootstrap_secret(control: &Control, rt: &castellan_oauth::ServerRuntime) -> String {
+    let client = control.engine().client(rt, "bootstrap").await.unwrap().unwrap();
     control
         .engine()
         .master()
