@@ -26,6 +26,43 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply database migrations and exit.
     Migrate(StoreArgs),
+    /// Put many tenants and clients into the store quickly, for benchmarks and capacity tests
+    /// (clients with the client-credentials grant, ids `{prefix}{n}`, secrets from `--secret`).
+    Load(LoadArgs),
+}
+
+/// The flags of `castellan load`.
+#[derive(Debug, Clone, Args)]
+pub struct LoadArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Clients to create in each tenant.
+    #[arg(long, value_name = "N")]
+    pub clients: u64,
+    /// Create this many new tenants (`{tenant_prefix}{n}`) and load each; 0 loads `--tenant`.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub tenants: u64,
+    /// The existing tenant to load when `--tenants` is 0.
+    #[arg(long, value_name = "ID", default_value = "default")]
+    pub tenant: String,
+    #[arg(long, value_name = "TEXT", default_value = "load-t")]
+    pub tenant_prefix: String,
+    /// Key type the new tenants' servers sign with: `rsa` (as the system API creates them) or
+    /// `ecdsa` (faster to create: one RSA key per tenant, for ID tokens, instead of three).
+    #[arg(long, value_name = "TYPE", default_value = "rsa")]
+    pub tenant_key_type: String,
+    /// The authorization server of each tenant the clients belong to.
+    #[arg(long, value_name = "ID", default_value = "default")]
+    pub server: String,
+    /// Create `--server` first in each tenant, signing with this key type (`ecdsa` or `rsa`).
+    #[arg(long, value_name = "TYPE")]
+    pub create_server: Option<String>,
+    /// Client ids are this followed by the client's number.
+    #[arg(long, value_name = "TEXT", default_value = "load-c")]
+    pub prefix: String,
+    /// Client secrets: `{n}` is replaced by the client's number (at least 20 characters).
+    #[arg(long, value_name = "TEMPLATE", default_value = "load-secret-{n}-0123456789abcdef")]
+    pub secret: String,
 }
 
 /// The flags of `castellan migrate`, which `castellan serve` has too: what reaches the database.
@@ -72,7 +109,7 @@ pub struct ServeArgs {
     #[arg(long, env = "CASTELLAN_TRUSTED_PROXIES", value_name = "CIDRS")]
     pub trusted_proxies: Option<String>,
     /// How many clients to keep in memory; the others are read from the database when used
-    /// (one indexed read) [default: 100000, about 100 MB].
+    /// (one indexed read) [default: 50000, at most about 150 MB].
     #[arg(long, env = "CASTELLAN_CLIENT_CACHE", value_name = "N")]
     pub client_cache: Option<usize>,
 }

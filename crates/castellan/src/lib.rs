@@ -3,6 +3,7 @@
 
 pub mod config;
 mod jwks;
+pub mod load;
 mod tls;
 
 use std::net::SocketAddr;
@@ -151,23 +152,16 @@ async fn purge_periodically(control: Arc<Control>) {
     }
 }
 
-/// Opens the store, migrates, bootstraps an empty store, binds and serves.
-pub async fn start(cfg: Config) -> anyhow::Result<Running> {
-    let tls = cfg.tls.as_ref().map(tls::server_config).transpose()?;
-    let master = Arc::new(master_key(&cfg)?);
-    let store = open_store(&cfg).await?;
-    let listener = TcpListener::bind(cfg.listen)
-        .await
-        .with_context(|| format!("cannot listen on {} (--listen)", cfg.listen))?;
-    let addr = listener.local_addr()?;
-    let scheme = if tls.is_some() { "https" } else { "http" };
-    let public_url = cfg.public_url.clone().unwrap_or_else(|| format!("{scheme}://{addr}"));
+/// Opens the store (migrated), bootstraps it when empty — writing the credentials file and
+/// printing them once — and checks the master key: what every command that writes needs.
+pub async fn open_control(
+    cfg: &Config,
+    public_url: &str,
+) -> anyhow::Result<(Arc<Control>, Option<BootstrapCredentials>)> {
+    let master = Arc::new(master_key(cfg)?);
+    let store = open_store(cfg).await?;
     let control =
-        Arc::new(Control::new(store, master, Arc::new(SystemClock), &public_url).with_client_cache(cfg.client_cache));
-    control
-        .engine()
-        .set_jwks_fetcher(Arc::new(jwks::HttpJwksFetcher::new()?));
-
+        Arc::new(Control::new(store, master, Arc::new(SystemClock), public_url).with_client_cache(cfg.client_cache));
     let opts = BootstrapOptions {
         client_id: cfg.bootstrap_client_id.clone(),
         client_secret: cfg.bootstrap_client_secret.clone(),
@@ -193,6 +187,22 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
             path = path.display(),
         );
     }
+    Ok((control, bootstrap))
+}
+
+/// Opens the store, migrates, bootstraps an empty store, binds and serves.
+pub async fn start(cfg: Config) -> anyhow::Result<Running> {
+    let tls = cfg.tls.as_ref().map(tls::server_config).transpose()?;
+    let listener = TcpListener::bind(cfg.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (--listen)", cfg.listen))?;
+    let addr = listener.local_addr()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let public_url = cfg.public_url.clone().unwrap_or_else(|| format!("{scheme}://{addr}"));
+    let (control, bootstrap) = open_control(&cfg, &public_url).await?;
+    control
+        .engine()
+        .set_jwks_fetcher(Arc::new(jwks::HttpJwksFetcher::new()?));
 
     // Other nodes' changes (PostgreSQL) keep this node's configuration snapshots current.
     let follower = tokio::spawn(control.clone().follow_changes());

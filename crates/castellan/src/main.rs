@@ -21,14 +21,23 @@ fn fail(e: &anyhow::Error) -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let (args, serve) = match cli.command {
-        Command::Serve(args) => (args, true),
+    let (args, serve, load) = match cli.command {
+        Command::Serve(args) => (args, true, None),
         Command::Migrate(store) => (
             ServeArgs {
                 store,
                 ..ServeArgs::default()
             },
             false,
+            None,
+        ),
+        Command::Load(load) => (
+            ServeArgs {
+                store: load.store.clone(),
+                ..ServeArgs::default()
+            },
+            false,
+            Some(load),
         ),
     };
     let cfg = Config::load(&args)?;
@@ -39,6 +48,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+    if let Some(load) = load {
+        let public_url = cfg
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", cfg.listen));
+        let (control, _) = castellan::open_control(&cfg, &public_url).await?;
+        return castellan::load::run(control, &load).await;
+    }
     if !serve {
         castellan::open_store(&cfg).await?;
         tracing::info!("migrations applied");

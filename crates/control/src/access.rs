@@ -14,6 +14,15 @@ pub struct AdminAccess {
 }
 
 impl AdminAccess {
+    /// Access for operator commands (the `castellan` CLI), whose user already holds the master
+    /// key and the database; never for anything reached over the network.
+    pub fn for_operator(tenant: TenantId) -> Self {
+        Self {
+            tenant,
+            client_id: ClientId::parse("operator").unwrap_or_else(|_| unreachable!("a valid id")),
+        }
+    }
+
     pub fn tenant(&self) -> &TenantId {
         &self.tenant
     }

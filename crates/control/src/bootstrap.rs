@@ -3,7 +3,7 @@
 
 use castellan_domain::{
     ADMIN_SERVER, AuthorizationServer, Client, ClientId, ClientSettings, DEFAULT_SERVER, DEFAULT_TENANT,
-    DEVELOPER_SERVER, ServerId, ServerSecrets, ServerSettings, Tenant, TenantId,
+    DEVELOPER_SERVER, KeyType, ServerId, ServerSecrets, ServerSettings, Tenant, TenantId,
 };
 use castellan_jose::generate_secret;
 use castellan_store::BootstrapSeed;
@@ -35,7 +35,7 @@ pub struct BootstrapCredentials {
 impl Control {
     /// A tenant with its `admin` and `developer` (system) and `default` servers, each with a
     /// freshly generated signing key and secret.
-    async fn tenant_seed(&self, tid: &TenantId, name: &str) -> ControlResult<BootstrapSeed> {
+    async fn tenant_seed(&self, tid: &TenantId, name: &str, key_type: KeyType) -> ControlResult<BootstrapSeed> {
         let now = self.clock.now();
         let mut servers = Vec::new();
         let mut scopes = Vec::new();
@@ -45,8 +45,14 @@ impl Control {
             (DEFAULT_SERVER, "Default", false),
         ] {
             let aid = ServerId::parse(id).map_err(ControlError::internal)?;
-            let settings = ServerSettings::default();
-            let key = self.new_key(tid, &aid, settings.key_type.alg()).await?;
+            let settings = ServerSettings {
+                key_type,
+                ..ServerSettings::default()
+            };
+            let mut keys = vec![self.new_key(tid, &aid, settings.key_type.alg()).await?];
+            if !system {
+                keys = self.with_id_token_key(tid, &aid, keys, &[]).await?;
+            }
             let secrets = ServerSecrets {
                 secret: generate_secret(),
                 rotated_secrets: Vec::new(),
@@ -65,7 +71,7 @@ impl Control {
             if !system {
                 scopes.extend(crate::scopes::standard_scopes(tid, &server.id, now)?);
             }
-            servers.push((server, vec![key]));
+            servers.push((server, keys));
         }
         Ok(BootstrapSeed {
             tenant: Tenant {
@@ -88,9 +94,20 @@ impl Control {
     /// Creates a tenant with the servers every tenant is born with, atomically. For the system
     /// API and operator tooling; 409 when the id is taken.
     pub async fn create_tenant(&self, id: &str, name: &str) -> ControlResult<wire::Tenant> {
+        self.create_tenant_signing_with(id, name, KeyType::Rsa).await
+    }
+
+    /// [`Control::create_tenant`] with servers that sign with `key_type` (the `default` server
+    /// also gets its RS256 ID-token key when that is not RSA).
+    pub async fn create_tenant_signing_with(
+        &self,
+        id: &str,
+        name: &str,
+        key_type: KeyType,
+    ) -> ControlResult<wire::Tenant> {
         let tid = TenantId::parse(id).map_err(|e| ControlError::invalid("id", e.to_string()))?;
         crate::tenants::check_name("name", name)?;
-        let seed = self.tenant_seed(&tid, name).await?;
+        let seed = self.tenant_seed(&tid, name, key_type).await?;
         self.store.create_tenant_seeded(&seed).await.map_err(|e| match e {
             castellan_store::StoreError::Conflict(_) => ControlError::Conflict {
                 what: "tenant",
@@ -122,7 +139,7 @@ impl Control {
         }
         let tid = TenantId::parse(DEFAULT_TENANT).map_err(ControlError::internal)?;
         let now = self.clock.now();
-        let mut seed = self.tenant_seed(&tid, "Default").await?;
+        let mut seed = self.tenant_seed(&tid, "Default", KeyType::Rsa).await?;
         let generated = opts.client_secret.is_none();
         let secret = opts.client_secret.clone().unwrap_or_else(generate_secret);
         let client = Client {

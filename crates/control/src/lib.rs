@@ -60,6 +60,11 @@ impl Control {
         self
     }
 
+    /// The store this control plane writes to (for operator tooling such as bulk loads).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
     /// The protocol engine, sharing this control plane's store, keys and snapshots.
     pub fn engine(&self) -> &Arc<Engine> {
         &self.engine

@@ -196,7 +196,7 @@ impl Control {
     /// Adds the RS256 key a server signs ID tokens with when its current key is of another
     /// algorithm (OIDC Discovery §3 makes RS256 mandatory): the one it had, else a new one. Keys of
     /// an RS256 server need none.
-    async fn with_id_token_key(
+    pub(crate) async fn with_id_token_key(
         &self,
         tid: &TenantId,
         aid: &ServerId,

@@ -45,7 +45,7 @@ pub const GRANT_TYPES_SERVED: [&str; 5] = [
 ];
 
 /// Clients kept in memory unless configured otherwise ([`Engine::with_client_cache`]).
-pub const DEFAULT_CLIENT_CACHE: usize = 100_000;
+pub const DEFAULT_CLIENT_CACHE: usize = 50_000;
 
 pub struct Engine {
     store: Arc<dyn Store>,

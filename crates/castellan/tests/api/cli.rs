@@ -20,7 +20,7 @@ fn help(args: &[&str]) -> String {
 #[test]
 fn help_lists_the_sub_commands_and_each_its_own_flags() {
     let text = help(&["--help"]);
-    for word in ["serve", "migrate", "serve --help"] {
+    for word in ["serve", "migrate", "load", "serve --help"] {
         assert!(text.contains(word), "--help mentions {word}:\n{text}");
     }
     let serve = help(&["serve", "--help"]);
@@ -225,4 +225,66 @@ async fn request_logs_name_tenant_server_and_client_but_never_secrets() {
     for secret_text in [secret, token.as_str(), "should_not_be_logged", "wrong"] {
         assert!(!logs.contains(secret_text), "{secret_text} appeared in the logs");
     }
+}
+
+#[tokio::test]
+async fn load_puts_clients_and_tenants_a_started_server_serves() {
+    use crate::helpers::*;
+    let dir = tempfile::tempdir().unwrap();
+    let load = |args: &[&str]| {
+        castellan()
+            .arg("load")
+            .args(args)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .env("CASTELLAN_MASTER_KEY", MASTER_KEY)
+            .env("CASTELLAN_BOOTSTRAP_CLIENT_SECRET", BOOTSTRAP_SECRET)
+            .env("CASTELLAN_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let out = load(&["--clients", "2500", "--secret", "bench-secret-{n}-0123456789"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("2500 clients"));
+    let out = load(&["--tenants", "2", "--clients", "3", "--prefix", "m"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    for bad in [
+        &["--clients", "1", "--secret", "same-for-everyone-0123456789"][..],
+        &["--clients", "1", "--secret", "{n}"],
+    ] {
+        let out = load(bad);
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--secret"));
+    }
+
+    let mut cfg = castellan::Config::for_tests(dir.path());
+    cfg.master_key = Some(MASTER_KEY.into());
+    let app = spawn_with(dir, cfg).await;
+    let token = |tenant: &str, id: &str, secret: String| {
+        let req = app
+            .http
+            .post(format!("{}/{tenant}/default/oauth2/token", app.base))
+            .basic_auth(id, Some(secret))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("grant_type=client_credentials");
+        let app = &app;
+        async move { app.raw(req).await.status.as_u16() }
+    };
+    assert_eq!(
+        token("default", "load-c2499", "bench-secret-2499-0123456789".into()).await,
+        200
+    );
+    assert_eq!(
+        token("default", "load-c2499", "bench-secret-2498-0123456789".into()).await,
+        401
+    );
+    assert_eq!(
+        token("load-t1", "m2", "load-secret-2-0123456789abcdef".into()).await,
+        200
+    );
+    assert_eq!(
+        token("load-t0", "m3", "load-secret-3-0123456789abcdef".into()).await,
+        401,
+        "3 clients: 0..2"
+    );
 }
