@@ -560,17 +560,9 @@ impl ClientStore for PostgresStore {
                 .await
                 .map_err(map_err)?;
         }
-        let server: Option<(String,)> =
-            sqlx::query_as("DELETE FROM clients WHERE tenant_id = $1 AND id = $2 RETURNING server_id")
-                .bind(tid.as_str())
-                .bind(cid.as_str())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(map_err)?;
-        let Some((aid,)) = server else {
+        let Some(aid) = delete_returning_server(&mut tx, "clients", tid, cid.as_str()).await? else {
             return Ok(false);
         };
-        let aid = ServerId::parse(aid).map_err(corrupt)?;
         insert_cutoff(&mut tx, tid, &aid, cid.as_str(), now, keep_until).await?;
         // Other nodes drop the client and reload the server's revocations and cutoffs. Grants of
         // this client at other servers cannot exist (a client belongs to one server).
@@ -772,21 +764,31 @@ impl ClaimStore for PostgresStore {
 
     async fn delete_claim(&self, tid: &TenantId, id: &ClaimId) -> StoreResult<bool> {
         let mut tx = self.tx().await?;
-        let server: Option<(String,)> =
-            sqlx::query_as("DELETE FROM claims WHERE tenant_id = $1 AND id = $2 RETURNING server_id")
-                .bind(tid.as_str())
-                .bind(id.as_str())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(map_err)?;
-        let Some((aid,)) = server else {
+        let Some(aid) = delete_returning_server(&mut tx, "claims", tid, id.as_str()).await? else {
             return Ok(false);
         };
-        let aid = ServerId::parse(aid).map_err(corrupt)?;
         notify(&mut tx, &ConfigChange::Server(tid.clone(), aid)).await?;
         tx.commit().await.map_err(map_err)?;
         Ok(true)
     }
+}
+
+/// Deletes the row `id` of a per-server `table` in `tx`; the server it belonged to, if it existed.
+async fn delete_returning_server(
+    tx: &mut Transaction<'static, Postgres>,
+    table: &str,
+    tid: &TenantId,
+    id: &str,
+) -> StoreResult<Option<ServerId>> {
+    let server: Option<(String,)> = sqlx::query_as(&format!(
+        "DELETE FROM {table} WHERE tenant_id = $1 AND id = $2 RETURNING server_id"
+    ))
+    .bind(tid.as_str())
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(map_err)?;
+    server.map(|(aid,)| ServerId::parse(aid).map_err(corrupt)).transpose()
 }
 
 /// Records a revoked access token (idempotent) in `tx`; the caller announces it with [`notify`]

@@ -325,7 +325,7 @@ async fn clients_changed_on_one_node_are_changed_on_the_other_while_it_serves() 
     let Some(server) = testing::server_url_or_skip(name) else {
         return;
     };
-    use crate::snapshots::{m2m_client, readers, secret, token_status};
+    use crate::snapshots::{busy_server, create_m2m, readers, secret, token_status};
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
     let url = testing::fresh_database(&server).await.unwrap();
@@ -334,21 +334,7 @@ async fn clients_changed_on_one_node_are_changed_on_the_other_while_it_serves() 
     let s2 = castellan::start(node_config(d2.path(), &url)).await.unwrap();
     let a = node(&url, s1, d1).await;
     let b = Arc::new(node(&url, s2, d2).await);
-    let created = a
-        .admin(
-            Method::POST,
-            "/servers",
-            Some(json!({"id": "busy", "key_type": "ecdsa"})),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{}", created.body);
-    let steady: Vec<String> = (0..4).map(|i| format!("steady-{i}")).collect();
-    for id in &steady {
-        let r = a
-            .admin(Method::POST, "/clients", Some(m2m_client("busy", id, &secret(id, 0))))
-            .await;
-        assert_eq!(r.status, 201, "{}", r.body);
-    }
+    let steady = busy_server(&a, 4).await;
     let b_sees = |id: String, secret: String, status: u16| {
         let b = b.clone();
         async move {
@@ -367,10 +353,7 @@ async fn clients_changed_on_one_node_are_changed_on_the_other_while_it_serves() 
     for i in 0..8 {
         let id = format!("churn-{i}");
         let (first, second) = (secret(&id, 1), secret(&id, 2));
-        let r = a
-            .admin(Method::POST, "/clients", Some(m2m_client("busy", &id, &first)))
-            .await;
-        assert_eq!(r.status, 201, "{}", r.body);
+        create_m2m(&a, "busy", &id, &first).await;
         assert!(
             b_sees(id.clone(), first.clone(), 200).await,
             "{id}: created on A, usable on B"
@@ -416,7 +399,7 @@ async fn a_change_missed_while_disconnected_is_picked_up_on_reconnecting() {
     let Some(server) = testing::server_url_or_skip(name) else {
         return;
     };
-    use crate::snapshots::{m2m_client, secret, token_status};
+    use crate::snapshots::{create_m2m, secret, token_status};
     let url = testing::fresh_database(&server).await.unwrap();
     let host_port = url.split('@').nth(1).unwrap().split('/').next().unwrap();
     let mut proxy = Proxy::start(host_port.parse().unwrap()).await;
@@ -429,14 +412,7 @@ async fn a_change_missed_while_disconnected_is_picked_up_on_reconnecting() {
         d2,
     )
     .await;
-    let r = a
-        .admin(
-            Method::POST,
-            "/clients",
-            Some(m2m_client("default", "kept", &secret("kept", 1))),
-        )
-        .await;
-    assert_eq!(r.status, 201, "{}", r.body);
+    create_m2m(&a, "default", "kept", &secret("kept", 1)).await;
     assert_eq!(
         token_status(&b, "default", "kept", &secret("kept", 1)).await,
         200,

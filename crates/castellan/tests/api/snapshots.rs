@@ -30,6 +30,31 @@ pub fn m2m_client(server: &str, id: &str, secret: &str) -> serde_json::Value {
            "grant_types": ["client_credentials"]})
 }
 
+/// Registers a client-credentials client with a chosen secret.
+pub async fn create_m2m(app: &TestApp, server: &str, id: &str, secret: &str) {
+    let r = app
+        .admin(Method::POST, "/clients", Some(m2m_client(server, id, secret)))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+}
+
+/// The ES256 server `busy` with `n` clients `steady-{i}` (secret version 0); their ids.
+pub async fn busy_server(app: &TestApp, n: usize) -> Vec<String> {
+    let created = app
+        .admin(
+            Method::POST,
+            "/servers",
+            Some(json!({"id": "busy", "key_type": "ecdsa"})),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let steady: Vec<String> = (0..n).map(|i| format!("steady-{i}")).collect();
+    for id in &steady {
+        create_m2m(app, "busy", id, &secret(id, 0)).await;
+    }
+    steady
+}
+
 pub fn secret(id: &str, version: u32) -> String {
     format!("{id}-secret-version-{version}-0123456789")
 }
@@ -75,31 +100,14 @@ pub fn readers(
 #[tokio::test]
 async fn token_requests_during_client_writes_see_each_change_and_only_it() {
     let app = Arc::new(spawn_app().await);
-    let created = app
-        .admin(
-            Method::POST,
-            "/servers",
-            Some(json!({"id": "busy", "key_type": "ecdsa"})),
-        )
-        .await;
-    assert_eq!(created.status, 201, "{}", created.body);
-    let steady: Vec<String> = (0..8).map(|i| format!("steady-{i}")).collect();
-    for id in &steady {
-        let r = app
-            .admin(Method::POST, "/clients", Some(m2m_client("busy", id, &secret(id, 0))))
-            .await;
-        assert_eq!(r.status, 201, "{}", r.body);
-    }
+    let steady = busy_server(&app, 8).await;
     let stop = Arc::new(AtomicBool::new(false));
     let (mut set, done, failures) = readers(app.clone(), "busy", steady, stop.clone());
 
     for i in 0..25 {
         let id = format!("churn-{i}");
         let (first, second) = (secret(&id, 1), secret(&id, 2));
-        let r = app
-            .admin(Method::POST, "/clients", Some(m2m_client("busy", &id, &first)))
-            .await;
-        assert_eq!(r.status, 201, "{}", r.body);
+        create_m2m(&app, "busy", &id, &first).await;
         assert_eq!(token_status(&app, "busy", &id, &first).await, 200, "{id}: created");
         let r = app
             .admin(
