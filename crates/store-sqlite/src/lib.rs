@@ -423,13 +423,17 @@ impl ScopeStore for SqliteStore {
         let Some((server_id, name)) = scope else {
             return Ok(false);
         };
-        let clients: Vec<(String, String)> =
-            sqlx::query_as("SELECT id, metadata FROM clients WHERE tenant_id = ? AND server_id = ?")
-                .bind(tid.as_str())
-                .bind(&server_id)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(map_err)?;
+        // Only the clients that have the scope are read and rewritten (not every client).
+        let clients: Vec<(String, String)> = sqlx::query_as(
+            "SELECT id, metadata FROM clients WHERE tenant_id = ? AND server_id = ? \
+             AND EXISTS (SELECT 1 FROM json_each(metadata, '$.scopes') WHERE value = ?)",
+        )
+        .bind(tid.as_str())
+        .bind(&server_id)
+        .bind(&name)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
         for (cid, metadata) in clients {
             if let Some(updated) = without_scope(&metadata, &name)? {
                 sqlx::query("UPDATE clients SET metadata = ? WHERE tenant_id = ? AND id = ?")
