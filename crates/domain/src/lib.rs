@@ -7,9 +7,11 @@ pub mod clock;
 pub mod duration;
 pub mod entity;
 pub mod id;
+pub mod permission;
 pub mod seal;
 
 pub use clock::{Clock, FixedClock, SystemClock, UnixTime};
 pub use duration::GoDuration;
 pub use entity::*;
 pub use id::{ClaimId, ClientId, IdError, ScopeId, ServerId, TenantId};
+pub use permission::{Access, Permission, Permissions, Resource, UnknownPermission};
