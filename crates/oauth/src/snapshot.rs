@@ -138,11 +138,10 @@ fn stripe<K: Hash + ?Sized>(key: &K) -> usize {
 
 pub struct Snapshots {
     tenants: RwLock<HashMap<TenantId, Arc<TenantSnapshot>>>,
-    /// Bumped by every change applied to a tenant snapshot; a tenant load that raced with one is
-    /// used but not kept.
-    epoch: AtomicU64,
     /// The source of [`ServerRuntime`]'s client generations.
     generations: AtomicU64,
+    /// Loads and changes of one tenant take its stripe's lock: a load never races a change (no
+    /// stale copy is kept), and many first requests to a tenant load it once.
     apply: Vec<tokio::sync::Mutex<()>>,
     pub clients: ClientCache,
 }
@@ -152,7 +151,6 @@ impl Snapshots {
     pub fn new(client_capacity: usize) -> Self {
         Self {
             tenants: RwLock::default(),
-            epoch: AtomicU64::new(0),
             generations: AtomicU64::new(0),
             apply: (0..STRIPES).map(|_| tokio::sync::Mutex::new(())).collect(),
             clients: ClientCache::new(client_capacity),
@@ -173,15 +171,16 @@ impl Snapshots {
         if let Some(s) = self.cached(tid) {
             return Ok(Some(s));
         }
-        let epoch = self.epoch.load(Ordering::SeqCst);
+        let _one_at_a_time = self.apply[stripe(tid)].lock().await;
+        if let Some(s) = self.cached(tid) {
+            return Ok(Some(s));
+        }
         let Some(snap) = self.load_tenant(src, tid).await? else {
             return Ok(None);
         };
         let snap = Arc::new(snap);
         let mut tenants = self.tenants.write().unwrap_or_else(|p| p.into_inner());
-        if self.epoch.load(Ordering::SeqCst) == epoch {
-            tenants.insert(tid.clone(), snap.clone());
-        }
+        tenants.insert(tid.clone(), snap.clone());
         Ok(Some(snap))
     }
 
@@ -197,7 +196,6 @@ impl Snapshots {
             ConfigChange::Tenant(tid) => self.refresh_tenant(src, tid).await,
             ConfigChange::Server(tid, aid) | ConfigChange::Revoked(tid, aid) => {
                 let _one_at_a_time = self.apply[stripe(tid)].lock().await;
-                self.epoch.fetch_add(1, Ordering::SeqCst);
                 let Some(old) = self.cached(tid) else {
                     return Ok(());
                 };
@@ -229,7 +227,6 @@ impl Snapshots {
     /// Drops what `change` touched, for the next reader to load (when reloading it failed).
     pub(crate) fn forget(&self, change: &ConfigChange) {
         let mut tenants = self.tenants.write().unwrap_or_else(|p| p.into_inner());
-        self.epoch.fetch_add(1, Ordering::SeqCst);
         match change {
             ConfigChange::Tenant(tid) | ConfigChange::Server(tid, _) | ConfigChange::Revoked(tid, _) => {
                 tenants.remove(tid);
@@ -243,7 +240,6 @@ impl Snapshots {
     /// its next reader.
     async fn refresh_tenant(&self, src: &Source<'_>, tid: &TenantId) -> Result<(), StoreError> {
         let _one_at_a_time = self.apply[stripe(tid)].lock().await;
-        self.epoch.fetch_add(1, Ordering::SeqCst);
         if self.cached(tid).is_none() {
             return Ok(());
         }
