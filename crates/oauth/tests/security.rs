@@ -954,31 +954,18 @@ async fn pkce_is_s256_only_well_formed_and_required_of_public_clients() {
 async fn prompt_and_max_age_are_checked() {
     let f = fixture().await;
     let rt = f.rt().await;
-    assert_eq!(
-        authorize_error(&f, &rt, &[("prompt", Some("none login"))]).await,
-        "invalid_request"
-    );
-    assert_eq!(
-        authorize_error(&f, &rt, &[("prompt", Some("sometimes"))]).await,
-        "invalid_request"
-    );
-    assert_eq!(
-        authorize_error(&f, &rt, &[("prompt", Some("login consent"))]).await,
-        "ok"
-    );
-    assert_eq!(
-        authorize_error(&f, &rt, &[("max_age", Some("-1"))]).await,
-        "invalid_request"
-    );
-    assert_eq!(
-        authorize_error(&f, &rt, &[("max_age", Some("soon"))]).await,
-        "invalid_request"
-    );
-    assert_eq!(authorize_error(&f, &rt, &[("max_age", Some("0"))]).await, "ok");
-    assert_eq!(
-        authorize_error(&f, &rt, &[("request", Some("eyJ"))]).await,
-        "request_not_supported"
-    );
+    for (param, value, expected) in [
+        ("prompt", "none login", "invalid_request"),
+        ("prompt", "sometimes", "invalid_request"),
+        ("prompt", "login consent", "ok"),
+        ("max_age", "-1", "invalid_request"),
+        ("max_age", "soon", "invalid_request"),
+        ("max_age", "0", "ok"),
+        ("request", "eyJ", "request_not_supported"),
+    ] {
+        let outcome = authorize_error(&f, &rt, &[(param, Some(value))]).await;
+        assert_eq!(outcome, expected, "{param}={value}");
+    }
 }
 
 fn session(now: i64) -> castellan_oauth::Session {
