@@ -475,6 +475,17 @@ async fn load_revocations(src: &Source<'_>, tid: &TenantId, aid: &ServerId) -> R
     Ok(r.take(aid))
 }
 
+/// A borrowed cache key: looks a client up without copying its ids (the token path does this on
+/// every request). Hashes exactly as the owned `(TenantId, ClientId)` tuple does.
+#[derive(Hash)]
+struct ClientKey<'a>(&'a TenantId, &'a ClientId);
+
+impl quick_cache::Equivalent<(TenantId, ClientId)> for ClientKey<'_> {
+    fn equivalent(&self, key: &(TenantId, ClientId)) -> bool {
+        self.0 == &key.0 && self.1 == &key.1
+    }
+}
+
 /// A client as cached, with the generation of the server runtime it was loaded under.
 #[derive(Clone)]
 struct CachedClient {
@@ -521,7 +532,7 @@ impl ClientCache {
     pub fn evict(&self, tid: &TenantId, cid: &ClientId) {
         let mut n = self.stripe(tid, cid).lock().unwrap_or_else(|p| p.into_inner());
         *n += 1;
-        self.cache.remove(&(tid.clone(), cid.clone()));
+        self.cache.remove(&ClientKey(tid, cid));
     }
 
     async fn get_or_load(
@@ -531,8 +542,11 @@ impl ClientCache {
         cid: &ClientId,
         generation: u64,
     ) -> Result<Option<Arc<Client>>, StoreError> {
-        let key = (tid.clone(), cid.clone());
-        if let Some(c) = self.cache.get(&key).filter(|c| c.generation == generation) {
+        if let Some(c) = self
+            .cache
+            .get(&ClientKey(tid, cid))
+            .filter(|c| c.generation == generation)
+        {
             return Ok(Some(c.client));
         }
         let before = *self.stripe(tid, cid).lock().unwrap_or_else(|p| p.into_inner());
@@ -546,8 +560,25 @@ impl ClientCache {
                 generation,
                 client: client.clone(),
             };
-            self.cache.insert(key, cached);
+            self.cache.insert((tid.clone(), cid.clone()), cached);
         }
         Ok(Some(client))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_borrowed_key_finds_and_removes_what_an_owned_key_stored() {
+        let cache = quick_cache::sync::Cache::new(16);
+        let (t, c) = (TenantId::parse("t").unwrap(), ClientId::parse("c").unwrap());
+        cache.insert((t.clone(), c.clone()), 7);
+        assert_eq!(cache.get(&ClientKey(&t, &c)), Some(7));
+        let other = ClientId::parse("d").unwrap();
+        assert_eq!(cache.get(&ClientKey(&t, &other)), None);
+        assert!(cache.remove(&ClientKey(&t, &c)).is_some());
+        assert_eq!(cache.get(&(t, c)), None);
     }
 }

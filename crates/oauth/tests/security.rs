@@ -968,6 +968,16 @@ async fn prompt_and_max_age_are_checked() {
     }
 }
 
+/// alice has allowed `web` the scope `read`.
+async fn alice_consented_to_web(f: &Fixture) {
+    let web = ClientId::parse("web").unwrap();
+    let scopes = ["read".to_owned()];
+    f.store
+        .save_consent(&tid(), &aid(), &web, "alice", &scopes, f.now())
+        .await
+        .unwrap();
+}
+
 fn session(now: i64) -> castellan_oauth::Session {
     castellan_oauth::Session {
         id_hash: "h".into(),
@@ -1004,17 +1014,7 @@ async fn the_next_step_is_sign_in_then_consent_then_the_code() {
         step(req(&[]).await, Some(s.clone()), false).await,
         Step::Consent(_)
     ));
-    f.store
-        .save_consent(
-            &tid(),
-            &aid(),
-            &ClientId::parse("web").unwrap(),
-            "alice",
-            &["read".into()],
-            f.now(),
-        )
-        .await
-        .unwrap();
+    alice_consented_to_web(&f).await;
     let Step::Respond(r) = step(req(&[]).await, Some(s.clone()), false).await else {
         panic!("consented and signed in: the code")
     };
@@ -1241,17 +1241,7 @@ async fn max_age_zero_is_satisfied_only_by_the_sign_in_just_made() {
     use castellan_oauth::Step;
     let f = fixture().await;
     let rt = f.rt().await;
-    f.store
-        .save_consent(
-            &tid(),
-            &aid(),
-            &ClientId::parse("web").unwrap(),
-            "alice",
-            &["read".into()],
-            f.now(),
-        )
-        .await
-        .unwrap();
+    alice_consented_to_web(&f).await;
     let req = f
         .engine
         .authorize_request(&rt, &authorize_params(&[("max_age", Some("0"))]))

@@ -635,38 +635,18 @@ async fn login_submit(
                 Err(e) => (jar, unavailable(Some(&rt), &e)).into_response(),
             }
         }
-        Err(LoginError::Invalid) => {
-            login_view(
-                &st,
-                &rt,
-                jar,
-                &token,
-                &req,
-                chosen,
-                Some("The username or password is not correct.".into()),
-                Some(username),
-                StatusCode::OK,
-            )
-            .await
-        }
-        Err(LoginError::Throttled(wait)) => {
-            let minutes = (wait + 59) / 60;
-            let msg = format!(
-                "Too many failed attempts. For your security, try again in {minutes} minute{}.",
-                if minutes == 1 { "" } else { "s" }
-            );
-            login_view(
-                &st,
-                &rt,
-                jar,
-                &token,
-                &req,
-                chosen,
-                Some(msg),
-                Some(username),
-                StatusCode::TOO_MANY_REQUESTS,
-            )
-            .await
+        Err(e @ (LoginError::Invalid | LoginError::Throttled(_))) => {
+            let (msg, status) = match e {
+                LoginError::Throttled(wait) => {
+                    let minutes = (wait + 59) / 60;
+                    let plural = if minutes == 1 { "" } else { "s" };
+                    let msg =
+                        format!("Too many failed attempts. For your security, try again in {minutes} minute{plural}.");
+                    (msg, StatusCode::TOO_MANY_REQUESTS)
+                }
+                _ => ("The username or password is not correct.".to_owned(), StatusCode::OK),
+            };
+            login_view(&st, &rt, jar, &token, &req, chosen, Some(msg), Some(username), status).await
         }
         Err(LoginError::Unavailable(e)) => unavailable(Some(&rt), &e),
     }
