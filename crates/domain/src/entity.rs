@@ -332,3 +332,50 @@ pub struct Claim {
     pub scopes: Vec<String>,
     pub created_at: UnixTime,
 }
+
+/// An STS client mapping (Cloudentity Nexus `POST /v1/sts-clients`): a machine client id whose
+/// tokens hold exactly `permissions`, nothing inherited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StsClient {
+    pub tenant_id: TenantId,
+    /// Opaque external id (a client of the tenant, or a `sub`/`cid` of a trusted issuer):
+    /// 1–256 characters.
+    pub client_id: String,
+    pub description: Option<String>,
+    /// Space-delimited permission codes, normalised (see `Permissions`' display form).
+    pub permissions: String,
+    pub created_by: Option<String>,
+    pub modified_by: Option<String>,
+    /// Who created it (audit only; never a source of permissions).
+    pub user_id: Option<String>,
+    pub created_at: UnixTime,
+    pub modified_at: UnixTime,
+}
+
+/// A developer role (Cloudentity Nexus `POST /v1/roles`): permissions for an API audience, held
+/// by the people whose identity-provider groups its connection maps name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Role {
+    pub tenant_id: TenantId,
+    pub id: String,
+    /// `{productName}-developers`; unique in the tenant.
+    pub name: String,
+    pub audience: String,
+    pub description: Option<String>,
+    /// Space-delimited permission codes, normalised.
+    pub permissions: String,
+    pub connection_maps: Vec<ConnectionMap>,
+    pub created_at: UnixTime,
+}
+
+/// Maps an identity-provider group to a role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionMap {
+    /// Assigned by the store.
+    pub id: i64,
+    pub role_id: String,
+    pub name: Option<String>,
+    pub group_name: String,
+    /// The login method the group comes from (informational).
+    pub connection_id: Option<String>,
+}

@@ -99,6 +99,13 @@ impl Permission {
         };
         Some(Self { resource, access })
     }
+
+    /// The code's fixed number in the catalogue (1-based: resource order, read before write);
+    /// the `permissionId` of a role's permission. `*` is 0.
+    pub fn number(self) -> i32 {
+        let r = Resource::ALL.iter().position(|r| *r == self.resource).unwrap_or(0) as i32;
+        r * 2 + i32::from(self.access == Access::Write) + 1
+    }
 }
 
 impl fmt::Display for Permission {
@@ -167,6 +174,24 @@ impl Permissions {
     pub fn is_empty(&self) -> bool {
         !self.everything_in_tenant && self.codes.is_empty()
     }
+
+    /// Whether everything `other` holds is held here too: a caller may only hand out what it
+    /// holds itself (no one raises a mapping or role above their own permissions).
+    pub fn covers(&self, other: &Permissions) -> bool {
+        if other.everything_in_tenant && !self.everything_in_tenant {
+            return false;
+        }
+        other.codes.iter().all(|p| self.allows(*p))
+    }
+
+    /// The `system.*` codes this set names (they are only valid in the system tenant).
+    pub fn system_codes(&self) -> impl Iterator<Item = Permission> + '_ {
+        self.codes.iter().copied().filter(|p| p.resource == Resource::System)
+    }
+
+    fn drop_system(&mut self) {
+        self.codes.retain(|p| p.resource != Resource::System);
+    }
 }
 
 /// The space-delimited form the APIs and the `permissions` token claim use: `*` first, then the
@@ -186,6 +211,118 @@ impl fmt::Display for Permissions {
             first = false;
         }
         Ok(())
+    }
+}
+
+/// An STS client mapping or a developer role's grant, reduced to what the check needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleRule {
+    /// The API the role is for; a person's token whose `aud` includes it carries the role's
+    /// permissions.
+    pub audience: String,
+    pub permissions: Permissions,
+    /// Identity-provider groups mapped to the role (its connection maps).
+    pub groups: Vec<String>,
+}
+
+/// Who is calling a management operation, as far as permissions go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Caller<'a> {
+    /// A client of the tenant's `admin` server: HTTP Basic credentials, or an access token it
+    /// obtained for itself (`client_credentials`).
+    AdminClient(&'a str),
+    /// A person signed in to the `admin` server, with the `groups` of their authentication
+    /// context.
+    Person { groups: &'a [String] },
+}
+
+/// A tenant's STS client mappings and roles: everything that decides what a caller holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccessRules {
+    /// The system tenant (the one the first start created): only its credentials may hold
+    /// `system.read` / `system.write`.
+    system_tenant: bool,
+    sts: std::collections::HashMap<String, Permissions>,
+    roles: Vec<RoleRule>,
+}
+
+impl AccessRules {
+    pub fn new(
+        system_tenant: bool,
+        sts: impl IntoIterator<Item = (String, Permissions)>,
+        roles: Vec<RoleRule>,
+    ) -> Self {
+        let mut rules = Self {
+            system_tenant,
+            sts: sts.into_iter().collect(),
+            roles,
+        };
+        if !system_tenant {
+            // Whatever a mapping says, another tenant's credentials never reach every tenant.
+            for p in rules.sts.values_mut() {
+                p.drop_system();
+            }
+            for r in &mut rules.roles {
+                r.permissions.drop_system();
+            }
+        }
+        rules
+    }
+
+    /// What `caller` holds: an admin client `*` (and, in the system tenant, `system.*`) unless it
+    /// has an STS mapping, which is then exactly what it holds (no inheritance from anyone); a
+    /// person the union of the roles mapped to one of their groups; nothing else.
+    pub fn held(&self, caller: Caller<'_>) -> Permissions {
+        match caller {
+            Caller::AdminClient(id) => match self.sts.get(id) {
+                Some(mapped) => mapped.clone(),
+                None if self.system_tenant => {
+                    let mut all = Permissions::all_in_tenant();
+                    all.codes.insert(Permission::new(Resource::System, Access::Read));
+                    all.codes.insert(Permission::new(Resource::System, Access::Write));
+                    all
+                }
+                None => Permissions::all_in_tenant(),
+            },
+            Caller::Person { groups } => {
+                let mut held = Permissions::none();
+                for r in self
+                    .roles
+                    .iter()
+                    .filter(|r| r.groups.iter().any(|g| groups.contains(g)))
+                {
+                    held.extend(&r.permissions);
+                }
+                held
+            }
+        }
+    }
+
+    /// The STS mapping of a client id, if it has one.
+    pub fn mapping(&self, client_id: &str) -> Option<&Permissions> {
+        self.sts.get(client_id)
+    }
+
+    /// The `permissions` claim of a person's token: the permissions of their roles (by group)
+    /// whose audience is one the token is for; `None` when no such role exists. A role for another
+    /// API adds nothing to a token for this one.
+    pub fn person_claim(&self, groups: &[String], aud: &[String]) -> Option<Permissions> {
+        let mut found = false;
+        let mut held = Permissions::none();
+        for r in self
+            .roles
+            .iter()
+            .filter(|r| aud.contains(&r.audience) && r.groups.iter().any(|g| groups.contains(g)))
+        {
+            found = true;
+            held.extend(&r.permissions);
+        }
+        found.then_some(held)
+    }
+
+    /// Whether nothing is configured (the common case: no claim to compute).
+    pub fn is_empty(&self) -> bool {
+        self.sts.is_empty() && self.roles.is_empty()
     }
 }
 
@@ -263,5 +400,127 @@ mod tests {
         assert_eq!(held.to_string(), "client.read scope.read");
         held.extend(&Permissions::all_in_tenant());
         assert!(held.allows(p("gateway.write")));
+    }
+
+    #[test]
+    fn numbers_are_distinct_and_follow_the_catalogue() {
+        let mut seen = std::collections::HashSet::new();
+        for r in Resource::ALL {
+            for a in [Access::Read, Access::Write] {
+                assert!(seen.insert(Permission::new(r, a).number()));
+            }
+        }
+        assert_eq!(p("tenant.read").number(), 1);
+        assert_eq!(p("tenant.write").number(), 2);
+        assert_eq!(p("client.read").number(), 5);
+        assert_eq!(p("system.write").number(), 30);
+    }
+
+    #[test]
+    fn only_what_is_held_can_be_handed_out() {
+        let all = Permissions::all_in_tenant();
+        let some = Permissions::parse("client.read scope.read").unwrap();
+        assert!(all.covers(&some));
+        assert!(all.covers(&all));
+        assert!(!some.covers(&all), "* is not handed out by a narrower caller");
+        assert!(some.covers(&Permissions::parse("scope.read").unwrap()));
+        assert!(!some.covers(&Permissions::parse("scope.read scope.write").unwrap()));
+        assert!(!all.covers(&Permissions::parse("system.read").unwrap()));
+        assert!(some.covers(&Permissions::none()));
+    }
+
+    fn groups(gs: &[&str]) -> Vec<String> {
+        gs.iter().map(|g| g.to_string()).collect()
+    }
+
+    fn rules(system: bool) -> AccessRules {
+        AccessRules::new(
+            system,
+            [
+                ("reader".to_string(), Permissions::parse("client.read").unwrap()),
+                (
+                    "ops".to_string(),
+                    Permissions::parse("system.read scope.write").unwrap(),
+                ),
+            ],
+            vec![
+                RoleRule {
+                    audience: "https://api.example.com".into(),
+                    permissions: Permissions::parse("client.read client.write").unwrap(),
+                    groups: groups(&["devs"]),
+                },
+                RoleRule {
+                    audience: "https://other.example.com".into(),
+                    permissions: Permissions::parse("scope.read").unwrap(),
+                    groups: groups(&["devs", "qa"]),
+                },
+            ],
+        )
+    }
+
+    #[test]
+    fn an_admin_client_holds_everything_in_its_tenant_unless_mapped() {
+        let r = rules(false);
+        assert_eq!(r.held(Caller::AdminClient("bootstrap")), Permissions::all_in_tenant());
+        // Mapped: exactly the mapping, no `*` inherited.
+        let reader = r.held(Caller::AdminClient("reader"));
+        assert!(reader.allows(p("client.read")));
+        assert!(!reader.allows(p("client.write")));
+        assert_eq!(r.mapping("reader"), Some(&Permissions::parse("client.read").unwrap()));
+        assert_eq!(r.mapping("bootstrap"), None);
+    }
+
+    #[test]
+    fn only_the_system_tenant_reaches_the_system() {
+        let other = rules(false);
+        assert!(!other.held(Caller::AdminClient("bootstrap")).allows(p("system.write")));
+        let ops = other.held(Caller::AdminClient("ops"));
+        assert!(!ops.allows(p("system.read")), "a mapping of another tenant is stripped");
+        assert!(ops.allows(p("scope.write")));
+        let system = rules(true);
+        assert!(system.held(Caller::AdminClient("bootstrap")).allows(p("system.write")));
+        assert!(system.held(Caller::AdminClient("ops")).allows(p("system.read")));
+        assert!(!system.held(Caller::AdminClient("ops")).allows(p("system.write")));
+        assert!(!system.held(Caller::AdminClient("reader")).allows(p("system.read")));
+    }
+
+    #[test]
+    fn a_person_holds_the_roles_of_their_groups_and_nothing_else() {
+        let r = rules(false);
+        let dev = r.held(Caller::Person {
+            groups: &groups(&["devs"]),
+        });
+        assert_eq!(dev.to_string(), "client.read client.write scope.read");
+        let qa = r.held(Caller::Person {
+            groups: &groups(&["qa", "x"]),
+        });
+        assert_eq!(qa.to_string(), "scope.read");
+        assert!(r.held(Caller::Person { groups: &[] }).is_empty());
+        assert!(
+            r.held(Caller::Person {
+                groups: &groups(&["admins"])
+            })
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_persons_claim_is_the_roles_for_the_tokens_audience() {
+        let r = rules(false);
+        let devs = groups(&["devs"]);
+        let api = groups(&["https://api.example.com"]);
+        assert_eq!(
+            r.person_claim(&devs, &api).unwrap().to_string(),
+            "client.read client.write"
+        );
+        let both = groups(&["https://api.example.com", "https://other.example.com"]);
+        assert_eq!(
+            r.person_claim(&devs, &both).unwrap().to_string(),
+            "client.read client.write scope.read"
+        );
+        assert_eq!(r.person_claim(&devs, &groups(&["app"])), None);
+        assert_eq!(r.person_claim(&groups(&["qa"]), &api), None);
+        assert!(!r.is_empty());
+        assert!(AccessRules::default().is_empty());
     }
 }

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use castellan_domain::{ClaimType, ClientId, ServerId, TenantId};
 use castellan_store::conformance;
-use castellan_store::{ClaimStore, ClientStore, ConfigChange, ScopeStore, ServerStore, Store, TenantStore, TokenStore};
+use castellan_store::{
+    AccessStore, ClaimStore, ClientStore, ConfigChange, ScopeStore, ServerStore, Store, TenantStore, TokenStore,
+};
 use castellan_store_postgres::{PostgresStore, testing};
 
 async fn fresh(server: &str) -> PostgresStore {
@@ -161,6 +163,42 @@ async fn every_write_is_announced_to_other_nodes() {
         .unwrap();
     writer.delete_server(&t, &aid, 100, 5_000).await.unwrap();
     assert_eq!(next(&mut changes).await, ConfigChange::Tenant(t.clone()));
+    // Who may manage what: every mapping and role write, alone.
+    let access = ConfigChange::Access(t.clone());
+    let sts = conformance::sts_client("a", "svc@clients", "client.read");
+    writer.create_sts_client(&sts).await.unwrap();
+    assert_eq!(next(&mut changes).await, access);
+    writer.update_sts_client(&sts).await.unwrap();
+    assert_eq!(next(&mut changes).await, access);
+    writer.delete_sts_client(&t, "svc@clients").await.unwrap();
+    assert_eq!(next(&mut changes).await, access);
+    let role = conformance::role("a", "r", "Shop-developers");
+    writer.create_role(&role).await.unwrap();
+    assert_eq!(next(&mut changes).await, access);
+    let map = writer
+        .add_connection_map(
+            &t,
+            &castellan_domain::ConnectionMap {
+                id: 0,
+                role_id: "r".into(),
+                name: None,
+                group_name: "devs".into(),
+                connection_id: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(next(&mut changes).await, access);
+    writer.update_role(&role).await.unwrap();
+    assert_eq!(next(&mut changes).await, access);
+    writer.delete_connection_map(&t, "r", map.id).await.unwrap();
+    assert_eq!(next(&mut changes).await, access);
+    writer.delete_role(&t, "r").await.unwrap();
+    assert_eq!(next(&mut changes).await, access);
+    assert!(
+        !writer.delete_role(&t, "r").await.unwrap(),
+        "nothing deleted, nothing announced"
+    );
     // A failed write announces nothing.
     assert!(writer.create_tenant(&conformance::tenant("a")).await.is_err());
     assert!(

@@ -18,6 +18,7 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use castellan_store_sql::*;
 
+mod access;
 mod flows;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

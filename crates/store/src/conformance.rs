@@ -115,6 +115,196 @@ where
     deleting_a_client_ends_what_it_was_given(make().await).await;
     ending_subjects_revokes_their_grants_and_sessions(make().await).await;
     deleting_a_scope_takes_it_off_clients(make().await).await;
+    sts_clients_and_roles_round_trip(make().await).await;
+}
+
+pub fn sts_client(t: &str, id: &str, permissions: &str) -> StsClient {
+    StsClient {
+        tenant_id: tid(t),
+        client_id: id.into(),
+        description: Some(format!("mapping of {id}")),
+        permissions: permissions.into(),
+        created_by: Some("app".into()),
+        modified_by: Some("app".into()),
+        user_id: Some("bootstrap".into()),
+        created_at: 1_700_000_000,
+        modified_at: 1_700_000_000,
+    }
+}
+
+pub fn role(t: &str, id: &str, name: &str) -> Role {
+    Role {
+        tenant_id: tid(t),
+        id: id.into(),
+        name: name.into(),
+        audience: "https://api.example.com".into(),
+        description: None,
+        permissions: "client.read client.write".into(),
+        connection_maps: Vec::new(),
+        created_at: 1_700_000_000,
+    }
+}
+
+fn map(role_id: &str, group: &str, connection: Option<&str>) -> ConnectionMap {
+    ConnectionMap {
+        id: 0,
+        role_id: role_id.into(),
+        name: Some(format!("{group} developers")),
+        group_name: group.into(),
+        connection_id: connection.map(Into::into),
+    }
+}
+
+pub async fn sts_clients_and_roles_round_trip(store: Arc<dyn Store>) {
+    store.create_tenant(&tenant("a")).await.unwrap();
+    store.create_tenant(&tenant("b")).await.unwrap();
+    let (a, b) = (tid("a"), tid("b"));
+
+    // STS client mappings: ids with `@` and `:`, conflict, update, tenant isolation, delete.
+    let m = sts_client("a", "svc@clients:1", "client.read");
+    store.create_sts_client(&m).await.unwrap();
+    assert!(matches!(
+        store.create_sts_client(&m).await,
+        Err(StoreError::Conflict(_))
+    ));
+    store.create_sts_client(&sts_client("a", "another", "*")).await.unwrap();
+    store
+        .create_sts_client(&sts_client("b", "svc@clients:1", "scope.read"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_sts_client(&a, "svc@clients:1").await.unwrap(),
+        Some(m.clone())
+    );
+    let ids: Vec<String> = store
+        .list_sts_clients(&a)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.client_id)
+        .collect();
+    assert_eq!(ids, ["another", "svc@clients:1"]);
+    let changed = StsClient {
+        permissions: "client.read scope.write".into(),
+        description: None,
+        modified_by: Some("other".into()),
+        modified_at: 1_700_000_100,
+        ..m.clone()
+    };
+    store.update_sts_client(&changed).await.unwrap();
+    assert_eq!(store.get_sts_client(&a, "svc@clients:1").await.unwrap(), Some(changed));
+    assert_eq!(
+        store
+            .get_sts_client(&b, "svc@clients:1")
+            .await
+            .unwrap()
+            .unwrap()
+            .permissions,
+        "scope.read",
+        "the other tenant's mapping of the same id is its own"
+    );
+    assert!(matches!(
+        store.update_sts_client(&sts_client("a", "nobody", "*")).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(store.delete_sts_client(&a, "svc@clients:1").await.unwrap());
+    assert!(!store.delete_sts_client(&a, "svc@clients:1").await.unwrap());
+    assert!(store.get_sts_client(&a, "svc@clients:1").await.unwrap().is_none());
+    assert!(store.get_sts_client(&b, "svc@clients:1").await.unwrap().is_some());
+
+    // Roles: names unique per tenant, connection maps with store-given ids, cascade on delete.
+    let r = role("a", "r1", "Shop-developers");
+    store.create_role(&r).await.unwrap();
+    assert!(matches!(store.create_role(&r).await, Err(StoreError::Conflict(_))));
+    assert!(
+        matches!(
+            store.create_role(&role("a", "r2", "Shop-developers")).await,
+            Err(StoreError::Conflict(_))
+        ),
+        "the name is taken"
+    );
+    store.create_role(&role("b", "r2", "Shop-developers")).await.unwrap();
+    let m1 = store.add_connection_map(&a, &map("r1", "devs", None)).await.unwrap();
+    let m2 = store
+        .add_connection_map(&a, &map("r1", "qa", Some("static")))
+        .await
+        .unwrap();
+    assert_ne!(m1.id, m2.id);
+    assert_eq!(m1.group_name, "devs");
+    assert_eq!(m2.connection_id.as_deref(), Some("static"));
+    assert!(matches!(
+        store.add_connection_map(&a, &map("r1", "devs", None)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.add_connection_map(&a, &map("nope", "devs", None)).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(
+        matches!(
+            store.add_connection_map(&b, &map("r1", "devs", None)).await,
+            Err(StoreError::NotFound(_))
+        ),
+        "another tenant's role is not found"
+    );
+    let got = store.get_role(&a, "r1").await.unwrap().unwrap();
+    assert_eq!(got.connection_maps, vec![m1.clone(), m2.clone()]);
+    assert_eq!(
+        Role {
+            connection_maps: Vec::new(),
+            ..got
+        },
+        r
+    );
+    let updated = Role {
+        audience: "https://other.example.com".into(),
+        description: Some("who builds the shop".into()),
+        permissions: "scope.read".into(),
+        ..r.clone()
+    };
+    store.update_role(&updated).await.unwrap();
+    let got = store.get_role(&a, "r1").await.unwrap().unwrap();
+    assert_eq!(got.audience, "https://other.example.com");
+    assert_eq!(got.permissions, "scope.read");
+    assert_eq!(got.connection_maps.len(), 2, "an update keeps the maps");
+    assert!(matches!(
+        store.update_role(&role("a", "nope", "x")).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(
+        !store.delete_connection_map(&b, "r1", m1.id).await.unwrap(),
+        "tenant b cannot delete a's map"
+    );
+    assert!(!store.delete_connection_map(&a, "r1", m1.id + 1000).await.unwrap());
+    assert!(store.delete_connection_map(&a, "r1", m1.id).await.unwrap());
+    assert_eq!(
+        store.get_role(&a, "r1").await.unwrap().unwrap().connection_maps,
+        vec![m2]
+    );
+    store.create_role(&role("a", "r0", "Admin-developers")).await.unwrap();
+    let names: Vec<String> = store
+        .list_roles(&a)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    assert_eq!(names, ["Admin-developers", "Shop-developers"]);
+    assert_eq!(store.list_roles(&a).await.unwrap()[1].connection_maps.len(), 1);
+    assert!(store.delete_role(&a, "r1").await.unwrap());
+    assert!(!store.delete_role(&a, "r1").await.unwrap());
+    // The maps went with it: a role re-created with the id starts with none.
+    store.create_role(&r).await.unwrap();
+    assert!(
+        store
+            .get_role(&a, "r1")
+            .await
+            .unwrap()
+            .unwrap()
+            .connection_maps
+            .is_empty()
+    );
+    assert_eq!(store.list_roles(&b).await.unwrap().len(), 1);
 }
 
 pub fn claim(t: &str, a: &str, id: &str, name: &str, ty: ClaimType) -> Claim {

@@ -8,8 +8,8 @@ pub mod conformance;
 
 use async_trait::async_trait;
 use castellan_domain::{
-    AuthorizationServer, Claim, ClaimId, Client, ClientId, Scope, ScopeId, ServerId, SigningKey, Tenant, TenantId,
-    UnixTime,
+    AuthorizationServer, Claim, ClaimId, Client, ClientId, ConnectionMap, Role, Scope, ScopeId, ServerId, SigningKey,
+    StsClient, Tenant, TenantId, UnixTime,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -301,6 +301,8 @@ pub enum ConfigChange {
     /// Access tokens were revoked at a server, or a token cutoff written: reload its revocation
     /// list and cutoffs.
     Revoked(TenantId, ServerId),
+    /// The tenant's STS client mappings or roles: reload who holds which permissions.
+    Access(TenantId),
     /// Changes may have been missed (a listener reconnected) or a periodic reload is due.
     Everything,
 }
@@ -314,6 +316,7 @@ impl ConfigChange {
             Self::Server(t, s) => format!("s/{t}/{s}"),
             Self::Client(t, c) => format!("c/{t}/{c}"),
             Self::Revoked(t, s) => format!("r/{t}/{s}"),
+            Self::Access(t) => format!("a/{t}"),
             Self::Everything => "*".into(),
         }
     }
@@ -325,6 +328,7 @@ impl ConfigChange {
         let change = match (parts.next()?, parts.next(), parts.next()) {
             ("*", None, None) => Self::Everything,
             ("t", Some(t), None) => Self::Tenant(TenantId::parse(t).ok()?),
+            ("a", Some(t), None) => Self::Access(TenantId::parse(t).ok()?),
             ("s", Some(t), Some(s)) => Self::Server(TenantId::parse(t).ok()?, ServerId::parse(s).ok()?),
             ("c", Some(t), Some(c)) => Self::Client(TenantId::parse(t).ok()?, ClientId::parse(c).ok()?),
             ("r", Some(t), Some(s)) => Self::Revoked(TenantId::parse(t).ok()?, ServerId::parse(s).ok()?),
@@ -335,8 +339,38 @@ impl ConfigChange {
     }
 }
 
+/// Who may manage what: STS client mappings and developer roles with their connection maps.
+/// Every write announces [`ConfigChange::Access`].
 #[async_trait]
-pub trait Store: TenantStore + ServerStore + ClientStore + ScopeStore + ClaimStore + TokenStore + FlowStore {
+pub trait AccessStore: Send + Sync {
+    async fn list_sts_clients(&self, tid: &TenantId) -> StoreResult<Vec<StsClient>>;
+    async fn get_sts_client(&self, tid: &TenantId, client_id: &str) -> StoreResult<Option<StsClient>>;
+    /// `Conflict` when the tenant already maps this client id.
+    async fn create_sts_client(&self, c: &StsClient) -> StoreResult<()>;
+    /// Replaces description, permissions, `modified_by` and `modified_at`. `NotFound` when absent.
+    async fn update_sts_client(&self, c: &StsClient) -> StoreResult<()>;
+    async fn delete_sts_client(&self, tid: &TenantId, client_id: &str) -> StoreResult<bool>;
+    /// Every role of the tenant with its connection maps, by name.
+    async fn list_roles(&self, tid: &TenantId) -> StoreResult<Vec<Role>>;
+    async fn get_role(&self, tid: &TenantId, id: &str) -> StoreResult<Option<Role>>;
+    /// Writes the role (its `connection_maps` are ignored). `Conflict` when its id or its name
+    /// is taken in the tenant.
+    async fn create_role(&self, r: &Role) -> StoreResult<()>;
+    /// Replaces audience, description and permissions. `NotFound` when absent.
+    async fn update_role(&self, r: &Role) -> StoreResult<()>;
+    /// Deletes the role and its connection maps.
+    async fn delete_role(&self, tid: &TenantId, id: &str) -> StoreResult<bool>;
+    /// Adds a connection map to a role, returning it with the id the store gave it. `NotFound`
+    /// when the role is absent, `Conflict` when the role already maps that group (from that
+    /// connection).
+    async fn add_connection_map(&self, tid: &TenantId, map: &ConnectionMap) -> StoreResult<ConnectionMap>;
+    async fn delete_connection_map(&self, tid: &TenantId, role_id: &str, map_id: i64) -> StoreResult<bool>;
+}
+
+#[async_trait]
+pub trait Store:
+    TenantStore + ServerStore + ClientStore + ScopeStore + ClaimStore + TokenStore + FlowStore + AccessStore
+{
     /// A cheap round trip proving the database answers (readiness).
     async fn ping(&self) -> StoreResult<()>;
     /// Creates a tenant with its servers, keys and clients in one transaction; `Conflict` when
@@ -372,6 +406,7 @@ mod tests {
             ConfigChange::Server(t.clone(), s.clone()),
             ConfigChange::Client(t.clone(), c),
             ConfigChange::Revoked(t.clone(), s),
+            ConfigChange::Access(t.clone()),
             ConfigChange::Everything,
         ] {
             assert_eq!(ConfigChange::from_payload(&change.to_payload()), Some(change));
