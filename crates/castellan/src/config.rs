@@ -112,6 +112,10 @@ pub struct ServeArgs {
     /// (one indexed read) [default: 50000, at most about 150 MB].
     #[arg(long, env = "CASTELLAN_CLIENT_CACHE", value_name = "N")]
     pub client_cache: Option<usize>,
+    /// Tenant of `/v1/…` (Nexus-style) requests that name none, neither in their token's `tid`
+    /// claim nor in an `X-Castellan-Tenant` header [default: default].
+    #[arg(long, env = "CASTELLAN_DEFAULT_TENANT", value_name = "TID")]
+    pub default_tenant: Option<String>,
 }
 
 /// Keys allowed in the TOML file. Secrets (master key, bootstrap secret) are read only from the
@@ -129,6 +133,7 @@ struct FileConfig {
     tls_key: Option<PathBuf>,
     trusted_proxies: Option<Vec<String>>,
     client_cache: Option<usize>,
+    default_tenant: Option<String>,
 }
 
 /// The effective configuration.
@@ -148,6 +153,8 @@ pub struct Config {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Clients kept in memory.
     pub client_cache: usize,
+    /// Tenant of `/v1/…` requests that name none.
+    pub default_tenant: String,
 }
 
 /// Where the TLS certificate chain and its private key are (PEM).
@@ -172,6 +179,7 @@ impl Config {
             tls: None,
             trusted_proxies: Vec::new(),
             client_cache: castellan_oauth::DEFAULT_CLIENT_CACHE,
+            default_tenant: castellan_domain::DEFAULT_TENANT.into(),
         }
     }
 
@@ -224,7 +232,16 @@ impl Config {
         if client_cache == 0 {
             bail!("--client-cache must be at least 1");
         }
+        let default_tenant = args
+            .default_tenant
+            .clone()
+            .or(file.default_tenant)
+            .unwrap_or_else(|| castellan_domain::DEFAULT_TENANT.into());
+        if let Err(e) = castellan_domain::TenantId::parse(&default_tenant) {
+            bail!("--default-tenant {default_tenant:?} is not a tenant id: {e}");
+        }
         Ok(Self {
+            default_tenant,
             client_cache,
             trusted_proxies,
             listen,
@@ -318,6 +335,19 @@ mod tests {
         assert_eq!(c.log, "debug");
         args.listen = Some("127.0.0.1:9100".into());
         assert_eq!(Config::load(&args).unwrap().listen.port(), 9100);
+    }
+
+    #[test]
+    fn default_tenant_from_file_or_flag_and_checked() {
+        let (_d, p) = write("default_tenant = \"acme\"\n");
+        let mut args = with_file(p);
+        assert_eq!(Config::load(&args).unwrap().default_tenant, "acme");
+        args.default_tenant = Some("beta".into());
+        assert_eq!(Config::load(&args).unwrap().default_tenant, "beta");
+        args.default_tenant = Some("Not A Tenant!".into());
+        let err = Config::load(&args).unwrap_err().to_string();
+        assert!(err.contains("--default-tenant"), "{err}");
+        assert_eq!(Config::load(&ServeArgs::default()).unwrap().default_tenant, "default");
     }
 
     #[test]

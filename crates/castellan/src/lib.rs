@@ -207,8 +207,11 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
     // Other nodes' changes (PostgreSQL) keep this node's configuration snapshots current.
     let follower = tokio::spawn(control.clone().follow_changes());
     let purger = tokio::spawn(purge_periodically(control.clone()));
-    let app =
-        castellan_web::router(castellan_web::AppState::new(control).with_trusted_proxies(cfg.trusted_proxies.clone()));
+    let app = castellan_web::router(
+        castellan_web::AppState::new(control)
+            .with_trusted_proxies(cfg.trusted_proxies.clone())
+            .with_default_tenant(&cfg.default_tenant),
+    );
     let (tx, rx) = oneshot::channel::<()>();
     let make_service = app.into_make_service_with_connect_info::<SocketAddr>();
     let handle = tokio::spawn(async move {

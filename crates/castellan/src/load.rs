@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use castellan_control::{AdminAccess, Control};
+use castellan_control::{AdminAccess, Control, need};
 use castellan_domain::{Client, ClientId, ClientSettings, KeyType, ServerId, TenantId, seal};
 
 use crate::config::LoadArgs;
@@ -64,7 +64,10 @@ pub async fn run(control: Arc<Control>, args: &LoadArgs) -> anyhow::Result<()> {
             let req = serde_json::from_value(serde_json::json!({"id": aid, "key_type": key_type}))
                 .context("--create-server")?;
             control
-                .create_server(&AdminAccess::for_operator(tid.clone()), req)
+                .create_server(
+                    &AdminAccess::for_operator(tid.clone()).allow::<need::ServerWrite>()?,
+                    req,
+                )
                 .await
                 .map_err(|e| anyhow::anyhow!("creating server {aid} in tenant {tid}: {e}"))?;
         }

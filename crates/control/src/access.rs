@@ -1,33 +1,124 @@
-//! Who may call the admin API of a tenant.
+//! Who may call the management APIs of a tenant, and what they may do there.
+//!
+//! Authentication makes an [`AdminAccess`]: the tenant, who the caller is, and the permissions
+//! they hold (worked out once, from the tenant's STS client mappings and roles). Every management
+//! operation takes an [`Allowed<N>`] for the permission `N` it needs — a type, so an operation
+//! cannot be called, and a handler cannot be written, without the check: the only way to make
+//! one is [`AdminAccess::allow`], which answers 403 (`Forbidden`) when the permission is not held.
 
-use castellan_domain::{ADMIN_SERVER, ClientId, TenantId};
+use std::marker::PhantomData;
+use std::ops::Deref;
+
+use castellan_domain::{ADMIN_SERVER, AccessRules, Caller, ClientId, Permission, Permissions, TenantId};
 
 use crate::{Control, ControlError, ControlResult};
 
-/// Proof that the caller authenticated as a client of `{tid}/admin`. Only
-/// [`Control::authenticate_admin`] makes one, and every admin operation needs one: the tenant an
-/// operation touches is the one inside, never a second argument that could disagree.
+/// Proof that the caller authenticated for a tenant, with what they hold there. Only
+/// [`Control::authenticate_admin`] and [`Control::authenticate_admin_bearer`] make one (and
+/// [`AdminAccess::for_operator`] for the CLI): the tenant an operation touches is the one inside,
+/// never a second argument that could disagree.
 #[derive(Debug, Clone)]
 pub struct AdminAccess {
     tenant: TenantId,
-    client_id: ClientId,
+    /// A client id, or a person's subject.
+    caller: String,
+    person: bool,
+    held: Permissions,
 }
 
 impl AdminAccess {
     /// Access for operator commands (the `castellan` CLI), whose user already holds the master
-    /// key and the database; never for anything reached over the network.
+    /// key and the database; never for anything reached over the network. Holds everything.
     pub fn for_operator(tenant: TenantId) -> Self {
         Self {
+            held: AccessRules::new(true, [], Vec::new()).held(Caller::AdminClient("operator")),
             tenant,
-            client_id: ClientId::parse("operator").unwrap_or_else(|_| unreachable!("a valid id")),
+            caller: "operator".into(),
+            person: false,
         }
     }
 
     pub fn tenant(&self) -> &TenantId {
         &self.tenant
     }
-    pub fn client_id(&self) -> &ClientId {
-        &self.client_id
+    /// The client id, or the person's subject, that authenticated.
+    pub fn caller(&self) -> &str {
+        &self.caller
+    }
+    /// Whether the caller is a person (an access token issued to someone who signed in).
+    pub fn is_person(&self) -> bool {
+        self.person
+    }
+    /// What the caller holds in its tenant.
+    pub fn held(&self) -> &Permissions {
+        &self.held
+    }
+
+    /// The right to run an operation that needs `N`; `Forbidden` naming the permission when the
+    /// caller does not hold it.
+    pub fn allow<N: Need>(self) -> ControlResult<Allowed<N>> {
+        if self.held.allows(N::PERMISSION) {
+            Ok(Allowed {
+                access: self,
+                need: PhantomData,
+            })
+        } else {
+            Err(ControlError::Forbidden(format!(
+                "this operation requires the {} permission",
+                N::PERMISSION
+            )))
+        }
+    }
+}
+
+/// A permission as a type, so that an operation's signature says what it needs.
+pub trait Need {
+    const PERMISSION: Permission;
+}
+
+/// An [`AdminAccess`] checked to hold `N`'s permission.
+#[derive(Debug)]
+pub struct Allowed<N> {
+    access: AdminAccess,
+    need: PhantomData<fn() -> N>,
+}
+
+impl<N> Deref for Allowed<N> {
+    type Target = AdminAccess;
+    fn deref(&self) -> &AdminAccess {
+        &self.access
+    }
+}
+
+/// One type per permission code: `need::ClientWrite` is `client.write`.
+pub mod need {
+    use castellan_domain::{Access, Permission, Resource};
+
+    macro_rules! needs {
+        ($($name:ident = $resource:ident . $access:ident;)*) => {$(
+            #[derive(Debug)]
+            pub struct $name;
+            impl super::Need for $name {
+                const PERMISSION: Permission = Permission::new(Resource::$resource, Access::$access);
+            }
+        )*};
+    }
+
+    needs! {
+        TenantRead = Tenant.Read;
+        TenantWrite = Tenant.Write;
+        ServerRead = Server.Read;
+        ServerWrite = Server.Write;
+        ClientRead = Client.Read;
+        ClientWrite = Client.Write;
+        ScopeRead = Scope.Read;
+        ScopeWrite = Scope.Write;
+        ClaimRead = Claim.Read;
+        ClaimWrite = Claim.Write;
+        RoleRead = Role.Read;
+        RoleWrite = Role.Write;
+        StsClientRead = StsClient.Read;
+        StsClientWrite = StsClient.Write;
     }
 }
 
@@ -56,10 +147,15 @@ impl Control {
         };
         let hash = client.and_then(|c| c.secret_hash.clone());
         match hash {
-            Some(h) if self.engine.verify_secret(secret, &h).await => Ok(AdminAccess {
-                tenant: tid,
-                client_id: cid,
-            }),
+            Some(h) if self.engine.verify_secret(secret, &h).await => {
+                let rules = self.engine.access(&tid).await.map_err(from_oauth)?;
+                Ok(AdminAccess {
+                    held: rules.held(Caller::AdminClient(cid.as_str())),
+                    tenant: tid,
+                    caller: cid.to_string(),
+                    person: false,
+                })
+            }
             Some(_) => Err(unauthorized()),
             None => {
                 hasher.verify_dummy(secret);
@@ -83,10 +179,26 @@ impl Control {
             return Err(unauthorized_token());
         };
         // The token's client still exists (checked with the signature).
-        let cid = ClientId::parse(claims.client_id).map_err(|_| unauthorized_token())?;
+        let cid = ClientId::parse(&claims.client_id).map_err(|_| unauthorized_token())?;
+        let rules = self.engine.access(admin.tenant_id()).await.map_err(from_oauth)?;
+        // RFC 9068 §2.2: a token no person is involved in (client_credentials) has the client as
+        // its subject. Only a confidential client can obtain one, so a person who happens to
+        // share a public client's id never passes for that client.
+        let client = self.engine.client(&admin, cid.as_str()).await.map_err(from_oauth)?;
+        let own = claims.sub == claims.client_id && client.is_some_and(|c| !c.settings.public);
+        let (held, person) = if own {
+            (rules.held(Caller::AdminClient(cid.as_str())), false)
+        } else {
+            // A person: the roles mapped to the groups the admin server's directory gives them now.
+            let ctx = castellan_oauth::users::static_user_context(&admin.server, &claims.sub).unwrap_or_default();
+            let groups = castellan_oauth::issue::groups(&ctx);
+            (rules.held(Caller::Person { groups: &groups }), true)
+        };
         Ok(AdminAccess {
             tenant: admin.tenant_id().clone(),
-            client_id: cid,
+            caller: claims.sub,
+            person,
+            held,
         })
     }
 }

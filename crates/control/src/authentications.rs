@@ -10,7 +10,8 @@ use castellan_domain::{AuthorizationServer, ServerId, StoredAuthMethod, TenantId
 use castellan_jose::{b64url, password};
 use castellan_types as wire;
 
-use crate::{AdminAccess, Control, ControlError, ControlResult};
+use crate::access::need;
+use crate::{Allowed, Control, ControlError, ControlResult};
 
 pub(crate) const METHODS: [&str; 5] = ["static", "oidc", "azure", "cognito", "custom"];
 const MAX_METHODS: usize = 32;
@@ -176,7 +177,7 @@ impl Control {
 
     pub async fn update_authentications(
         &self,
-        access: &AdminAccess,
+        access: &Allowed<need::ServerWrite>,
         aid: &str,
         req: wire::Authentications,
     ) -> ControlResult<wire::Authentications> {

@@ -5,9 +5,10 @@ use castellan_domain::{Claim, ClaimId, ClaimType};
 use castellan_store::StoreError;
 use castellan_types as wire;
 
+use crate::access::need;
 use crate::error::unchanged;
 use crate::scopes::check_scope_name;
-use crate::{AdminAccess, Control, ControlError, ControlResult};
+use crate::{AdminAccess, Allowed, Control, ControlError, ControlResult};
 
 const MAX_SCOPES: usize = 100;
 
@@ -89,7 +90,11 @@ impl Control {
         self.store.get_claim(access.tenant(), &cid).await?.ok_or_else(not_found)
     }
 
-    pub async fn create_claim(&self, access: &AdminAccess, req: wire::ClaimRequest) -> ControlResult<wire::Claim> {
+    pub async fn create_claim(
+        &self,
+        access: &Allowed<need::ClaimWrite>,
+        req: wire::ClaimRequest,
+    ) -> ControlResult<wire::Claim> {
         let aid = req
             .authorization_server_id
             .ok_or_else(|| ControlError::invalid("authorization_server_id", "is required"))?;
@@ -133,7 +138,7 @@ impl Control {
     /// Omitted fields keep their value; a claim cannot move to another server.
     pub async fn update_claim(
         &self,
-        access: &AdminAccess,
+        access: &Allowed<need::ClaimWrite>,
         id: &str,
         req: wire::ClaimRequest,
     ) -> ControlResult<wire::Claim> {
@@ -181,7 +186,7 @@ impl Control {
         Ok(claim_view(claim))
     }
 
-    pub async fn delete_claim(&self, access: &AdminAccess, id: &str) -> ControlResult<()> {
+    pub async fn delete_claim(&self, access: &Allowed<need::ClaimWrite>, id: &str) -> ControlResult<()> {
         let claim = self.load_claim(access, id).await?;
         if !self.store.delete_claim(&claim.tenant_id, &claim.id).await? {
             return Err(ControlError::NotFound {
@@ -198,7 +203,7 @@ impl Control {
         Ok(())
     }
 
-    pub async fn list_claims(&self, access: &AdminAccess, aid: &str) -> ControlResult<wire::Claims> {
+    pub async fn list_claims(&self, access: &Allowed<need::ClaimRead>, aid: &str) -> ControlResult<wire::Claims> {
         let server = self.load_server(access, aid).await?;
         let claims = self.store.list_claims(&server.tenant_id, &server.id).await?;
         Ok(wire::Claims {

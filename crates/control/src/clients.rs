@@ -5,10 +5,11 @@ use castellan_jose::generate_secret;
 use castellan_store::StoreError;
 use castellan_types as wire;
 
+use crate::access::need;
 use crate::error::unchanged;
 use crate::servers::check_url;
 use crate::tenants::check_name;
-use crate::{AdminAccess, Control, ControlError, ControlResult};
+use crate::{AdminAccess, Allowed, Control, ControlError, ControlResult};
 use castellan_oauth::secrets::hash_secret;
 
 /// Token endpoint authentication methods a client may register (RFC 7591 §2, OIDC Core §9).
@@ -418,7 +419,7 @@ impl Control {
     /// secret, grant `authorization_code` with response type `code`, `client_secret_basic`.
     pub async fn create_client(
         &self,
-        access: &AdminAccess,
+        access: &Allowed<need::ClientWrite>,
         mut req: wire::ClientRequest,
     ) -> ControlResult<wire::Client> {
         let aid = req
@@ -470,11 +471,11 @@ impl Control {
         self.client_view(&c)
     }
 
-    pub async fn get_client(&self, access: &AdminAccess, cid: &str) -> ControlResult<wire::Client> {
+    pub async fn get_client(&self, access: &Allowed<need::ClientRead>, cid: &str) -> ControlResult<wire::Client> {
         self.client_view(&self.load_client(access, cid).await?)
     }
 
-    pub async fn list_clients(&self, access: &AdminAccess, aid: &str) -> ControlResult<wire::Clients> {
+    pub async fn list_clients(&self, access: &Allowed<need::ClientRead>, aid: &str) -> ControlResult<wire::Clients> {
         let server = self.load_server(access, aid).await?;
         let clients = self.store.list_clients(&server.tenant_id, &server.id).await?;
         Ok(wire::Clients {
@@ -485,7 +486,7 @@ impl Control {
     /// Omitted fields keep their value; a given `client_secret` replaces the secret.
     pub async fn update_client(
         &self,
-        access: &AdminAccess,
+        access: &Allowed<need::ClientWrite>,
         cid: &str,
         req: wire::ClientRequest,
     ) -> ControlResult<wire::Client> {
@@ -528,7 +529,7 @@ impl Control {
     /// credentials) stop working because their client is gone from the snapshot, and a client
     /// re-created with the same id does not revive them (they predate it). System clients (the
     /// bootstrap client) cannot be deleted.
-    pub async fn delete_client(&self, access: &AdminAccess, cid: &str) -> ControlResult<()> {
+    pub async fn delete_client(&self, access: &Allowed<need::ClientWrite>, cid: &str) -> ControlResult<()> {
         let c = self.load_client(access, cid).await?;
         if c.system {
             return Err(ControlError::Refused(format!(

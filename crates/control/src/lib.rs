@@ -1,8 +1,9 @@
 //! The control plane: rules, defaults and validation behind the admin API families, composed from
 //! the domain, the crypto crate and the store. Handlers call these operations and map the outcome.
 //!
-//! Authorization cannot be forgotten: every admin operation takes an [`AdminAccess`], which only
-//! [`Control::authenticate_admin`] can make, and which carries the one tenant it may touch.
+//! Authorization cannot be forgotten: every management operation takes an [`Allowed<N>`] for the
+//! permission `N` it needs, which only [`AdminAccess::allow`] makes (403 otherwise); an
+//! [`AdminAccess`] only comes from authentication and carries the one tenant it may touch.
 
 mod access;
 mod authentications;
@@ -10,6 +11,7 @@ mod bootstrap;
 mod claims;
 mod clients;
 mod error;
+mod permissions;
 mod scopes;
 mod servers;
 mod tenants;
@@ -21,10 +23,11 @@ use castellan_jose::MasterKey;
 use castellan_oauth::Engine;
 use castellan_store::{ConfigChange, Store};
 
-pub use access::AdminAccess;
+pub use access::{AdminAccess, Allowed, Need, need};
 pub use bootstrap::{BootstrapCredentials, BootstrapOptions};
 pub use clients::{AUTH_METHODS, RESPONSE_TYPES, check_redirect_uri};
 pub use error::{ControlError, ControlResult};
+pub use permissions::DEFAULT_ROLE_PERMISSIONS;
 
 /// Shared state of the control plane. Cheap to clone behind an `Arc`.
 pub struct Control {

@@ -5,8 +5,9 @@ use castellan_domain::{Scope, ScopeId, ServerId, TenantId, UnixTime};
 use castellan_store::StoreError;
 use castellan_types as wire;
 
+use crate::access::need;
 use crate::error::unchanged;
-use crate::{AdminAccess, Control, ControlError, ControlResult};
+use crate::{AdminAccess, Allowed, Control, ControlError, ControlResult};
 
 /// RFC 6749 §3.3 `scope-token`: printable ASCII without space, `"` and `\`.
 pub(crate) fn check_scope_name(field: &str, name: &str) -> ControlResult<()> {
@@ -120,7 +121,11 @@ impl Control {
         self.store.get_scope(access.tenant(), &sid).await?.ok_or_else(not_found)
     }
 
-    pub async fn create_scope(&self, access: &AdminAccess, req: wire::ScopeRequest) -> ControlResult<wire::Scope> {
+    pub async fn create_scope(
+        &self,
+        access: &Allowed<need::ScopeWrite>,
+        req: wire::ScopeRequest,
+    ) -> ControlResult<wire::Scope> {
         let name = req
             .name
             .clone()
@@ -171,11 +176,11 @@ impl Control {
         Ok(scope_view(scope))
     }
 
-    pub async fn get_scope(&self, access: &AdminAccess, id: &str) -> ControlResult<wire::Scope> {
+    pub async fn get_scope(&self, access: &Allowed<need::ScopeRead>, id: &str) -> ControlResult<wire::Scope> {
         Ok(scope_view(self.load_scope(access, id).await?))
     }
 
-    pub async fn list_scopes(&self, access: &AdminAccess, aid: &str) -> ControlResult<wire::Scopes> {
+    pub async fn list_scopes(&self, access: &Allowed<need::ScopeRead>, aid: &str) -> ControlResult<wire::Scopes> {
         let server = self.load_server(access, aid).await?;
         let scopes = self.store.list_scopes(&server.tenant_id, &server.id).await?;
         Ok(wire::Scopes {
@@ -187,7 +192,7 @@ impl Control {
     /// tokens refer to the scope by name.
     pub async fn update_scope(
         &self,
-        access: &AdminAccess,
+        access: &Allowed<need::ScopeWrite>,
         id: &str,
         req: wire::ScopeRequest,
     ) -> ControlResult<wire::Scope> {
@@ -243,7 +248,7 @@ impl Control {
     }
 
     /// Deletes the scope and takes it off every client of its server, in one transaction.
-    pub async fn delete_scope(&self, access: &AdminAccess, id: &str) -> ControlResult<()> {
+    pub async fn delete_scope(&self, access: &Allowed<need::ScopeWrite>, id: &str) -> ControlResult<()> {
         let scope = self.load_scope(access, id).await?;
         if !self.store.delete_scope(&scope.tenant_id, &scope.id).await? {
             return Err(ControlError::NotFound {

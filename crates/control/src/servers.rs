@@ -8,9 +8,10 @@ use castellan_jose::{GeneratedKey, generate_secret, keys};
 use castellan_store::StoreError;
 use castellan_types as wire;
 
+use crate::access::need;
 use crate::error::unchanged;
 use crate::tenants::check_name;
-use crate::{AdminAccess, Control, ControlError, ControlResult};
+use crate::{AdminAccess, Allowed, Control, ControlError, ControlResult};
 
 const MIN_SECRET_LEN: usize = 32;
 const MAX_SECRET_LEN: usize = 512;
@@ -354,7 +355,7 @@ impl Control {
             .ok_or_else(not_found)
     }
 
-    pub async fn list_servers(&self, access: &AdminAccess) -> ControlResult<wire::Servers> {
+    pub async fn list_servers(&self, access: &Allowed<need::ServerRead>) -> ControlResult<wire::Servers> {
         let mut servers = Vec::new();
         for s in self.store.list_servers(access.tenant()).await? {
             let keys = self.store.list_keys(&s.tenant_id, &s.id).await?;
@@ -363,14 +364,18 @@ impl Control {
         Ok(wire::Servers { servers })
     }
 
-    pub async fn get_server(&self, access: &AdminAccess, aid: &str) -> ControlResult<wire::Server> {
+    pub async fn get_server(&self, access: &Allowed<need::ServerRead>, aid: &str) -> ControlResult<wire::Server> {
         let s = self.load_server(access, aid).await?;
         let keys = self.store.list_keys(&s.tenant_id, &s.id).await?;
         self.server_view(&s, &keys)
     }
 
     /// Creates a server with the Cloudentity ACP defaults for everything the request leaves out.
-    pub async fn create_server(&self, access: &AdminAccess, req: wire::ServerRequest) -> ControlResult<wire::Server> {
+    pub async fn create_server(
+        &self,
+        access: &Allowed<need::ServerWrite>,
+        req: wire::ServerRequest,
+    ) -> ControlResult<wire::Server> {
         let tid = access.tenant().clone();
         let id = match &req.id {
             Some(id) => ServerId::parse(id.as_str()).map_err(|e| ControlError::invalid("id", e.to_string()))?,
@@ -463,7 +468,7 @@ impl Control {
     /// A new `key_type` without `jwks` generates a new current key and keeps the old one published.
     pub async fn update_server(
         &self,
-        access: &AdminAccess,
+        access: &Allowed<need::ServerWrite>,
         aid: &str,
         req: wire::ServerRequest,
     ) -> ControlResult<wire::Server> {
@@ -556,7 +561,7 @@ impl Control {
     }
 
     /// Deletes a server and everything under it. System servers cannot be deleted.
-    pub async fn delete_server(&self, access: &AdminAccess, aid: &str) -> ControlResult<()> {
+    pub async fn delete_server(&self, access: &Allowed<need::ServerWrite>, aid: &str) -> ControlResult<()> {
         let server = self.load_server(access, aid).await?;
         if server.system {
             return Err(ControlError::Refused(format!(

@@ -3,8 +3,9 @@
 use castellan_domain::Tenant;
 use castellan_types as wire;
 
+use crate::access::need;
 use crate::error::unchanged;
-use crate::{AdminAccess, Control, ControlError, ControlResult};
+use crate::{AdminAccess, Allowed, Control, ControlError, ControlResult};
 
 pub(crate) const MAX_NAME_LEN: usize = 256;
 
@@ -59,12 +60,16 @@ impl Control {
             })
     }
 
-    pub async fn get_tenant(&self, access: &AdminAccess) -> ControlResult<wire::Tenant> {
+    pub async fn get_tenant(&self, access: &Allowed<need::TenantRead>) -> ControlResult<wire::Tenant> {
         Ok(self.tenant_view(self.load_tenant(access).await?))
     }
 
     /// Omitted fields keep their value; `id` must be absent or the tenant's own; `url` is derived.
-    pub async fn update_tenant(&self, access: &AdminAccess, req: wire::TenantRequest) -> ControlResult<wire::Tenant> {
+    pub async fn update_tenant(
+        &self,
+        access: &Allowed<need::TenantWrite>,
+        req: wire::TenantRequest,
+    ) -> ControlResult<wire::Tenant> {
         let mut t = self.load_tenant(access).await?;
         unchanged(
             "id",

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use castellan_control::{Control, ControlError};
+use castellan_control::{Control, ControlError, need};
 use castellan_domain::FixedClock;
 use castellan_oauth::{Form, Presented};
 
@@ -37,7 +37,12 @@ async fn basic_credentials_of_an_admin_client_and_nothing_else() {
         .await
         .unwrap();
     assert_eq!(a.tenant().as_str(), "default");
-    assert_eq!(a.client_id().as_str(), "bootstrap");
+    assert_eq!(a.caller(), "bootstrap");
+    assert!(!a.is_person());
+    assert!(
+        a.held()
+            .allows(castellan_domain::Permission::parse("system.write").unwrap())
+    );
     assert!(unauthorized(
         control.authenticate_admin("default", "bootstrap", "wrong").await
     ));
@@ -60,7 +65,12 @@ async fn bearer_tokens_of_the_admin_server_and_nothing_else() {
     let token = admin_token(&control, "admin", "bootstrap", &secret).await;
     let a = control.authenticate_admin_bearer("default", &token).await.unwrap();
     assert_eq!(a.tenant().as_str(), "default");
-    assert_eq!(a.client_id().as_str(), "bootstrap");
+    assert_eq!(a.caller(), "bootstrap");
+    assert!(!a.is_person());
+    assert!(
+        a.held()
+            .allows(castellan_domain::Permission::parse("system.write").unwrap())
+    );
     assert!(unauthorized(
         control.authenticate_admin_bearer("default", "garbage").await
     ));
@@ -80,7 +90,10 @@ async fn bearer_tokens_of_the_admin_server_and_nothing_else() {
         "client_id": "m2m", "authorization_server_id": "default", "grant_types": ["client_credentials"],
         "client_secret": "m2m-client-secret-0123"}))
     .unwrap();
-    control.create_client(&admin, req).await.unwrap();
+    control
+        .create_client(&admin.allow::<need::ClientWrite>().unwrap(), req)
+        .await
+        .unwrap();
     let other = admin_token(&control, "default", "m2m", "m2m-client-secret-0123").await;
     assert!(unauthorized(control.authenticate_admin_bearer("default", &other).await));
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use castellan_control::Control;
+use castellan_control::{Control, need};
 
 mod support;
 use castellan_domain::FixedClock;
@@ -85,7 +85,10 @@ async fn expired_client_secrets_are_refused() {
         client_secret_expires_at: Some(1_800_000_100),
         ..Default::default()
     };
-    control.create_client(&admin, req).await.unwrap();
+    control
+        .create_client(&admin.clone().allow::<need::ClientWrite>().unwrap(), req)
+        .await
+        .unwrap();
     let rt = engine.server("default", "default").await.unwrap().unwrap();
     let form = Form::new(vec![("grant_type".into(), "client_credentials".into())]).unwrap();
     let p = Presented {
@@ -161,7 +164,7 @@ async fn flow_setup(control: &Control) -> String {
         {"method": "static", "static": {"users": [{"username": "alice", "password": "alice-password-1"}]}}]}))
     .unwrap();
     control
-        .update_authentications(&admin, "default", methods)
+        .update_authentications(&admin.clone().allow::<need::ServerWrite>().unwrap(), "default", methods)
         .await
         .unwrap();
     // openid and offline_access come with the server.
@@ -175,7 +178,10 @@ async fn flow_setup(control: &Control) -> String {
         trusted: Some(true),
         ..Default::default()
     };
-    control.create_client(&admin, req).await.unwrap();
+    control
+        .create_client(&admin.clone().allow::<need::ClientWrite>().unwrap(), req)
+        .await
+        .unwrap();
     "web-client-secret-0123".into()
 }
 

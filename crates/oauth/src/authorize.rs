@@ -590,8 +590,10 @@ impl Engine {
         let mut access = None;
         if req.wants("token") {
             let scope = auth.scopes.join(" ");
-            let extra =
+            let mut extra =
                 crate::issue::released_claims(rt, castellan_domain::ClaimType::AccessToken, &auth.scopes, &auth.ctx);
+            let rules = self.access(rt.tenant_id()).await?;
+            crate::issue::add_person_permissions(&rules, client, &auth.ctx, &mut extra);
             let minted = self.mint(rt, client, &auth.sub, &scope, extra)?;
             // Recorded as a grant of its own, so that revoking what a person or a client holds
             // (a removed user, a deleted client) reaches tokens of the implicit flow too.

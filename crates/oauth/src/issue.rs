@@ -2,7 +2,7 @@
 //! (RFC 6749 §6, rotated on use) and id_token (OIDC Core §2, §3.1.3.6), with the claims the
 //! granted scopes release from the person's authentication context.
 
-use castellan_domain::{ClaimType, Client};
+use castellan_domain::{AccessRules, ClaimType, Client};
 use castellan_jose::{b64url, jwt, random_token, sha256, token_hash};
 use castellan_store::{IssuedTokens, RefreshRecord};
 use serde::{Deserialize, Serialize};
@@ -59,6 +59,40 @@ pub const STANDARD_CLAIMS: [(&str, &[&str]); 4] = [
     ("address", &["address"]),
     ("phone", &["phone_number", "phone_number_verified"]),
 ];
+
+/// The `aud` of an access token for `client`: its configured audience, else its own id.
+pub(crate) fn audience(client: &Client) -> Vec<String> {
+    if client.settings.audience.is_empty() {
+        vec![client.id.to_string()]
+    } else {
+        client.settings.audience.clone()
+    }
+}
+
+/// The `groups` of an authentication context: a list of names (or one name).
+pub fn groups(ctx: &Map<String, Value>) -> Vec<String> {
+    match ctx.get("groups") {
+        Some(Value::Array(items)) => items.iter().filter_map(|g| g.as_str().map(str::to_owned)).collect(),
+        Some(Value::String(g)) => vec![g.clone()],
+        _ => Vec::new(),
+    }
+}
+
+/// Adds the `permissions` claim to a person's access token when its audience is a role's and
+/// one of the person's groups is mapped to that role.
+pub(crate) fn add_person_permissions(
+    access: &AccessRules,
+    client: &Client,
+    ctx: &Map<String, Value>,
+    extra: &mut Map<String, Value>,
+) {
+    if access.is_empty() {
+        return;
+    }
+    if let Some(p) = access.person_claim(&groups(ctx), &audience(client)) {
+        extra.insert("permissions".into(), p.to_string().into());
+    }
+}
 
 /// Claims an id_token may not have overwritten by a custom claim.
 const ID_RESERVED: [&str; 13] = [
@@ -206,6 +240,7 @@ impl Engine {
     pub(crate) fn issue(
         &self,
         rt: &ServerRuntime,
+        access: &AccessRules,
         client: &Client,
         auth: &Authorization,
         grant_id: &str,
@@ -213,7 +248,8 @@ impl Engine {
     ) -> Result<(TokenResponse, IssuedTokens), OAuthError> {
         let now = self.clock.now();
         let scope = auth.scopes.join(" ");
-        let extra = released_claims(rt, ClaimType::AccessToken, &auth.scopes, &auth.ctx);
+        let mut extra = released_claims(rt, ClaimType::AccessToken, &auth.scopes, &auth.ctx);
+        add_person_permissions(access, client, &auth.ctx, &mut extra);
         let Minted { token, jti, exp, ttl } = self.mint(rt, client, &auth.sub, &scope, extra)?;
         let settings = &rt.server.settings;
         let (refresh_token, refresh) = if may_refresh(rt, client) {

@@ -111,6 +111,11 @@ impl Engine {
         self.snapshots.get(&self.source(), tid).await
     }
 
+    /// The tenant's STS client mappings and roles (empty for a tenant that does not exist).
+    pub async fn access(&self, tid: &TenantId) -> Result<Arc<castellan_domain::AccessRules>, OAuthError> {
+        Ok(self.snapshot(tid).await?.map(|s| s.access.clone()).unwrap_or_default())
+    }
+
     /// The server `{tid}/{aid}` as protocol endpoints see it.
     pub async fn server(&self, tid: &str, aid: &str) -> Result<Option<Arc<ServerRuntime>>, OAuthError> {
         let Ok(tid) = TenantId::parse(tid) else { return Ok(None) };

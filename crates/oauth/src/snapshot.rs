@@ -17,7 +17,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use castellan_domain::{
-    AuthorizationServer, Claim, Client, ClientId, KeyStatus, Scope, ServerId, SigningAlg, TenantId, seal,
+    AccessRules, AuthorizationServer, Claim, Client, ClientId, DEFAULT_TENANT, KeyStatus, Permissions, RoleRule, Scope,
+    ServerId, SigningAlg, TenantId, seal,
 };
 use castellan_jose::jwt::encode_header;
 use castellan_jose::{LoadedKey, MasterKey};
@@ -112,6 +113,9 @@ impl ServerRuntime {
 pub struct TenantSnapshot {
     pub tenant_id: TenantId,
     pub servers: HashMap<ServerId, Arc<ServerRuntime>>,
+    /// STS client mappings and roles: what each caller of the management APIs holds, and the
+    /// `permissions` claim of tokens.
+    pub access: Arc<AccessRules>,
 }
 
 impl TenantSnapshot {
@@ -194,6 +198,23 @@ impl Snapshots {
                 Ok(())
             }
             ConfigChange::Tenant(tid) => self.refresh_tenant(src, tid).await,
+            ConfigChange::Access(tid) => {
+                let _one_at_a_time = self.apply[stripe(tid)].lock().await;
+                if self.cached(tid).is_none() {
+                    return Ok(());
+                }
+                let access = Arc::new(load_access(src, tid).await?);
+                let mut tenants = self.tenants.write().unwrap_or_else(|p| p.into_inner());
+                if let Some(old) = tenants.get(tid) {
+                    let snap = TenantSnapshot {
+                        tenant_id: tid.clone(),
+                        servers: old.servers.clone(),
+                        access,
+                    };
+                    tenants.insert(tid.clone(), Arc::new(snap));
+                }
+                Ok(())
+            }
             ConfigChange::Server(tid, aid) | ConfigChange::Revoked(tid, aid) => {
                 let _one_at_a_time = self.apply[stripe(tid)].lock().await;
                 let Some(old) = self.cached(tid) else {
@@ -228,7 +249,10 @@ impl Snapshots {
     pub(crate) fn forget(&self, change: &ConfigChange) {
         let mut tenants = self.tenants.write().unwrap_or_else(|p| p.into_inner());
         match change {
-            ConfigChange::Tenant(tid) | ConfigChange::Server(tid, _) | ConfigChange::Revoked(tid, _) => {
+            ConfigChange::Tenant(tid)
+            | ConfigChange::Server(tid, _)
+            | ConfigChange::Revoked(tid, _)
+            | ConfigChange::Access(tid) => {
                 tenants.remove(tid);
             }
             ConfigChange::Client(tid, cid) => self.clients.evict(tid, cid),
@@ -266,6 +290,7 @@ impl Snapshots {
         let snap = TenantSnapshot {
             tenant_id: tid.clone(),
             servers,
+            access: old.access.clone(),
         };
         tenants.insert(tid.clone(), Arc::new(snap));
     }
@@ -300,6 +325,7 @@ impl Snapshots {
         Ok(Some(TenantSnapshot {
             tenant_id: tid.clone(),
             servers,
+            access: Arc::new(load_access(src, tid).await?),
         }))
     }
 
@@ -415,6 +441,24 @@ struct Revocations {
     revoked: HashMap<ServerId, HashSet<String>>,
     server_cutoffs: HashMap<ServerId, i64>,
     client_cutoffs: HashMap<ServerId, HashMap<ClientId, i64>>,
+}
+
+/// The tenant's STS client mappings and roles, as the permission check reads them.
+async fn load_access(src: &Source<'_>, tid: &TenantId) -> Result<AccessRules, StoreError> {
+    let parse = |list: &str| Permissions::parse(list).map_err(|e| StoreError::Corrupt(e.to_string()));
+    let mut sts = Vec::new();
+    for m in src.store.list_sts_clients(tid).await? {
+        sts.push((m.client_id, parse(&m.permissions)?));
+    }
+    let mut roles = Vec::new();
+    for r in src.store.list_roles(tid).await? {
+        roles.push(RoleRule {
+            permissions: parse(&r.permissions)?,
+            audience: r.audience,
+            groups: r.connection_maps.into_iter().map(|m| m.group_name).collect(),
+        });
+    }
+    Ok(AccessRules::new(tid.as_str() == DEFAULT_TENANT, sts, roles))
 }
 
 impl Revocations {

@@ -32,7 +32,7 @@ pub struct AccessClaims {
 }
 
 /// Claim names a custom claim may not overwrite.
-pub(crate) const RESERVED: [&str; 12] = [
+pub(crate) const RESERVED: [&str; 13] = [
     "iss",
     "sub",
     "aud",
@@ -45,6 +45,7 @@ pub(crate) const RESERVED: [&str; 12] = [
     "tid",
     "aid",
     "typ",
+    "permissions",
 ];
 
 /// `a.b.c` inside an authentication context.
@@ -126,7 +127,8 @@ impl Engine {
         let client = self.authenticate_client(rt, p).await?;
         match grant {
             "client_credentials" => {
-                let resp = self.client_credentials(rt, &client, p.form)?;
+                let access = self.access(rt.tenant_id()).await?;
+                let resp = self.client_credentials(rt, &access, &client, p.form)?;
                 Ok((client, resp))
             }
             "password" => {
@@ -157,6 +159,7 @@ impl Engine {
     fn client_credentials(
         &self,
         rt: &ServerRuntime,
+        access: &castellan_domain::AccessRules,
         client: &Client,
         form: &Form,
     ) -> Result<TokenResponse, OAuthError> {
@@ -169,7 +172,12 @@ impl Engine {
         }
         let granted = granted_scopes(rt, client, form)?;
         let scope = granted.join(" ");
-        let minted = self.mint(rt, client, client.id.as_str(), &scope, serde_json::Map::new())?;
+        // An STS-mapped client's token carries exactly its mapping (Cloudentity Nexus).
+        let mut extra = serde_json::Map::new();
+        if let Some(p) = access.mapping(client.id.as_str()) {
+            extra.insert("permissions".into(), p.to_string().into());
+        }
+        let minted = self.mint(rt, client, client.id.as_str(), &scope, extra)?;
         Ok(TokenResponse {
             access_token: minted.token,
             token_type: "Bearer".into(),
@@ -220,7 +228,8 @@ impl Engine {
             nonce: None,
             sid: None,
         };
-        let (resp, issued) = self.issue(rt, client, &auth, &castellan_jose::random_id(), None)?;
+        let access = self.access(rt.tenant_id()).await?;
+        let (resp, issued) = self.issue(rt, &access, client, &auth, &castellan_jose::random_id(), None)?;
         self.store.record_grant(rt.tenant_id(), &issued).await?;
         Ok(resp)
     }
@@ -239,11 +248,7 @@ impl Engine {
             .ok_or_else(|| OAuthError::server_error("the server has no usable signing key"))?;
         let now = self.clock.now();
         let ttl = rt.server.settings.access_token_ttl.as_secs();
-        let aud = if client.settings.audience.is_empty() {
-            vec![client.id.to_string()]
-        } else {
-            client.settings.audience.clone()
-        };
+        let aud = crate::issue::audience(client);
         let claims = AccessClaims {
             iss: rt.issuer.clone(),
             sub: sub.to_owned(),

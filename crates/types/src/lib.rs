@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod clients;
 pub mod error;
+pub mod nexus;
 
 pub use admin::*;
 pub use clients::*;

@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use castellan_control::need;
 use castellan_types::{Authentications, Server, ServerRequest, Servers, Tenant, TenantRequest};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -24,14 +25,17 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Get admin tenant
+///
+/// Requires the `tenant.read` permission.
 #[utoipa::path(get, path = "/api/admin/{tid}/tenant", tag = "admin", operation_id = "getAdminTenant",
+    extensions(("x-castellan-permission" = json!("tenant.read"))),
     params(("tid" = String, Path, description = "Tenant id")),
     security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Tenant", body = Tenant),
         ReadErrors,
     ))]
-async fn get_tenant(State(st): State<AppState>, Admin(a): Admin) -> ApiResult<Json<Tenant>> {
+async fn get_tenant(State(st): State<AppState>, Admin(a): Admin<need::TenantRead>) -> ApiResult<Json<Tenant>> {
     Ok(Json(st.control.get_tenant(&a).await?))
 }
 
@@ -39,7 +43,10 @@ async fn get_tenant(State(st): State<AppState>, Admin(a): Admin) -> ApiResult<Js
 ///
 /// Fields left out keep their current value. `id` must be absent or equal the path's; `url` is
 /// derived from the public URL and cannot be set.
+///
+/// Requires the `tenant.write` permission.
 #[utoipa::path(put, path = "/api/admin/{tid}/tenant", tag = "admin", operation_id = "updateAdminTenant",
+    extensions(("x-castellan-permission" = json!("tenant.write"))),
     params(("tid" = String, Path, description = "Tenant id")),
     request_body = TenantRequest,
     security(("basic" = []), ("bearer" = [])),
@@ -49,21 +56,24 @@ async fn get_tenant(State(st): State<AppState>, Admin(a): Admin) -> ApiResult<Js
     ))]
 async fn update_tenant(
     State(st): State<AppState>,
-    Admin(a): Admin,
+    Admin(a): Admin<need::TenantWrite>,
     ApiJson(req): ApiJson<TenantRequest>,
 ) -> ApiResult<Json<Tenant>> {
     Ok(Json(st.control.update_tenant(&a, req).await?))
 }
 
 /// List authorization servers
+///
+/// Requires the `server.read` permission.
 #[utoipa::path(get, path = "/api/admin/{tid}/servers", tag = "admin", operation_id = "listAuthorizationServers",
+    extensions(("x-castellan-permission" = json!("server.read"))),
     params(("tid" = String, Path, description = "Tenant id")),
     security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "Servers", body = Servers),
         ReadErrors,
     ))]
-async fn list_servers(State(st): State<AppState>, Admin(a): Admin) -> ApiResult<Json<Servers>> {
+async fn list_servers(State(st): State<AppState>, Admin(a): Admin<need::ServerRead>) -> ApiResult<Json<Servers>> {
     Ok(Json(st.control.list_servers(&a).await?))
 }
 
@@ -74,7 +84,10 @@ async fn list_servers(State(st): State<AppState>, Admin(a): Admin) -> ApiResult<
 /// `refresh_token`. Without `jwks`, a signing key is generated from `key_type` (`rsa` → RS256
 /// 2048-bit, the default; `ecdsa` → ES256 P-256; `ps` → PS256). Default TTLs: authorization code
 /// 10m, access token 1h, id token 1h, refresh token 30 days (Go durations such as `1h10m30s`).
+///
+/// Requires the `server.write` permission.
 #[utoipa::path(post, path = "/api/admin/{tid}/servers", tag = "admin", operation_id = "createAuthorizationServer",
+    extensions(("x-castellan-permission" = json!("server.write"))),
     params(("tid" = String, Path, description = "Tenant id")),
     request_body = ServerRequest,
     security(("basic" = []), ("bearer" = [])),
@@ -84,14 +97,17 @@ async fn list_servers(State(st): State<AppState>, Admin(a): Admin) -> ApiResult<
     ))]
 async fn create_server(
     State(st): State<AppState>,
-    Admin(a): Admin,
+    Admin(a): Admin<need::ServerWrite>,
     ApiJson(req): ApiJson<ServerRequest>,
 ) -> ApiResult<(StatusCode, Json<Server>)> {
     Ok((StatusCode::CREATED, Json(st.control.create_server(&a, req).await?)))
 }
 
 /// Get authorization server
+///
+/// Requires the `server.read` permission.
 #[utoipa::path(get, path = "/api/admin/{tid}/servers/{aid}", tag = "admin", operation_id = "getAuthorizationServer",
+    extensions(("x-castellan-permission" = json!("server.read"))),
     params(("tid" = String, Path, description = "Tenant id"), ("aid" = String, Path, description = "Authorization server id")),
     security(("basic" = []), ("bearer" = [])),
     responses(
@@ -100,7 +116,7 @@ async fn create_server(
     ))]
 async fn get_server(
     State(st): State<AppState>,
-    Admin(a): Admin,
+    Admin(a): Admin<need::ServerRead>,
     Path((_tid, aid)): Path<(String, String)>,
 ) -> ApiResult<Json<Server>> {
     Ok(Json(st.control.get_server(&a, &aid).await?))
@@ -112,7 +128,10 @@ async fn get_server(
 /// `rotated_secrets`. A new `key_type` without `jwks` generates a new signing key and keeps the
 /// previous public key published. `jwks` may list keys the API returned (public part, same `kid`)
 /// and new keys with their private members; the first key signs.
+///
+/// Requires the `server.write` permission.
 #[utoipa::path(put, path = "/api/admin/{tid}/servers/{aid}", tag = "admin", operation_id = "updateAuthorizationServer",
+    extensions(("x-castellan-permission" = json!("server.write"))),
     params(("tid" = String, Path, description = "Tenant id"), ("aid" = String, Path, description = "Authorization server id")),
     request_body = ServerRequest,
     security(("basic" = []), ("bearer" = [])),
@@ -122,7 +141,7 @@ async fn get_server(
     ))]
 async fn update_server(
     State(st): State<AppState>,
-    Admin(a): Admin,
+    Admin(a): Admin<need::ServerWrite>,
     Path((_tid, aid)): Path<(String, String)>,
     ApiJson(req): ApiJson<ServerRequest>,
 ) -> ApiResult<Json<Server>> {
@@ -133,7 +152,10 @@ async fn update_server(
 ///
 /// Deletes the server and everything stored under it. System servers (`admin`, `developer`)
 /// cannot be deleted (400).
+///
+/// Requires the `server.write` permission.
 #[utoipa::path(delete, path = "/api/admin/{tid}/servers/{aid}", tag = "admin", operation_id = "deleteAuthorizationServer",
+    extensions(("x-castellan-permission" = json!("server.write"))),
     params(("tid" = String, Path, description = "Tenant id"), ("aid" = String, Path, description = "Authorization server id")),
     security(("basic" = []), ("bearer" = [])),
     responses(
@@ -142,7 +164,7 @@ async fn update_server(
     ))]
 async fn delete_server(
     State(st): State<AppState>,
-    Admin(a): Admin,
+    Admin(a): Admin<need::ServerWrite>,
     Path((_tid, aid)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     st.control.delete_server(&a, &aid).await?;
@@ -155,7 +177,10 @@ async fn delete_server(
 /// login page goes straight to it. Passwords of `static` users are stored as argon2id hashes and
 /// never returned; a user sent without `password` keeps the current one. Upstream
 /// `client_secret`s are stored encrypted and never returned; left out, they are kept.
+///
+/// Requires the `server.write` permission.
 #[utoipa::path(put, path = "/api/admin/{tid}/servers/{aid}/authentications", tag = "admin", operation_id = "updateAuthentications",
+    extensions(("x-castellan-permission" = json!("server.write"))),
     params(("tid" = String, Path, description = "Tenant id"), ("aid" = String, Path, description = "Authorization server id")),
     request_body = Authentications,
     security(("basic" = []), ("bearer" = [])),
@@ -165,7 +190,7 @@ async fn delete_server(
     ))]
 async fn update_authentications(
     State(st): State<AppState>,
-    Admin(a): Admin,
+    Admin(a): Admin<need::ServerWrite>,
     Path((_tid, aid)): Path<(String, String)>,
     ApiJson(req): ApiJson<Authentications>,
 ) -> ApiResult<Json<Authentications>> {

@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use castellan_control::need;
 use castellan_types::{Claim, ClaimRequest, Claims, Client, ClientRequest, Clients, Scope, ScopeRequest, Scopes};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -34,7 +35,10 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 /// `client_secret_basic`; `none` makes a public client without a secret. Redirect URIs must be
 /// absolute without fragment: https, http on loopback, or a private-use scheme. Scopes must exist
 /// on the client's server.
+///
+/// Requires the `client.write` permission.
 #[utoipa::path(post, path = "/api/admin/{tid}/clients", tag = "admin", operation_id = "createClient",
+    extensions(("x-castellan-permission" = json!("client.write"))),
     params(("tid" = String, Path, description = "Tenant id")),
     request_body = ClientRequest,
     security(("basic" = []), ("bearer" = [])),
@@ -44,7 +48,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     ))]
 async fn create_client(
     State(st): State<AppState>,
-    Admin(a): Admin,
+    Admin(a): Admin<need::ClientWrite>,
     ApiJson(req): ApiJson<ClientRequest>,
 ) -> ApiResult<(StatusCode, Json<Client>)> {
     Ok((StatusCode::CREATED, Json(st.control.create_client(&a, req).await?)))
@@ -53,7 +57,10 @@ async fn create_client(
 /// Get client
 ///
 /// The secret of a client created by a developer is empty.
+///
+/// Requires the `client.read` permission.
 #[utoipa::path(get, path = "/api/admin/{tid}/clients/{cid}", tag = "admin", operation_id = "getClient",
+    extensions(("x-castellan-permission" = json!("client.read"))),
     params(("tid" = String, Path, description = "Tenant id"), ("cid" = String, Path, description = "Client id")),
     security(("basic" = []), ("bearer" = [])),
     responses(
@@ -62,7 +69,7 @@ async fn create_client(
     ))]
 async fn get_client(
     State(st): State<AppState>,
-    Admin(a): Admin,
+    Admin(a): Admin<need::ClientRead>,
     Path((_tid, cid)): Path<(String, String)>,
 ) -> ApiResult<Json<Client>> {
     Ok(Json(st.control.get_client(&a, &cid).await?))
@@ -72,7 +79,10 @@ async fn get_client(
 ///
 /// Fields left out keep their value; a given `client_secret` replaces the secret. A client cannot
 /// move to another server.
+///
+/// Requires the `client.write` permission.
 #[utoipa::path(put, path = "/api/admin/{tid}/clients/{cid}", tag = "admin", operation_id = "updateClient",
+    extensions(("x-castellan-permission" = json!("client.write"))),
     params(("tid" = String, Path, description = "Tenant id"), ("cid" = String, Path, description = "Client id")),
     request_body = ClientRequest,
     security(("basic" = []), ("bearer" = [])),
@@ -82,7 +92,7 @@ async fn get_client(
     ))]
 async fn update_client(
     State(st): State<AppState>,
-    Admin(a): Admin,
+    Admin(a): Admin<need::ClientWrite>,
     Path((_tid, cid)): Path<(String, String)>,
     ApiJson(req): ApiJson<ClientRequest>,
 ) -> ApiResult<Json<Client>> {
@@ -92,7 +102,10 @@ async fn update_client(
 /// Delete client
 ///
 /// System clients (the bootstrap client) cannot be deleted (400).
+///
+/// Requires the `client.write` permission.
 #[utoipa::path(delete, path = "/api/admin/{tid}/clients/{cid}", tag = "admin", operation_id = "deleteClient",
+    extensions(("x-castellan-permission" = json!("client.write"))),
     params(("tid" = String, Path, description = "Tenant id"), ("cid" = String, Path, description = "Client id")),
     security(("basic" = []), ("bearer" = [])),
     responses(
@@ -101,7 +114,7 @@ async fn update_client(
     ))]
 async fn delete_client(
     State(st): State<AppState>,
-    Admin(a): Admin,
+    Admin(a): Admin<need::ClientWrite>,
     Path((_tid, cid)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     st.control.delete_client(&a, &cid).await?;
@@ -111,7 +124,10 @@ async fn delete_client(
 /// List clients
 ///
 /// Clients created by admins and developers; a developer-created client's secret is empty.
+///
+/// Requires the `client.read` permission.
 #[utoipa::path(get, path = "/api/admin/{tid}/servers/{aid}/clients", tag = "admin", operation_id = "listClients",
+    extensions(("x-castellan-permission" = json!("client.read"))),
     params(("tid" = String, Path, description = "Tenant id"), ("aid" = String, Path, description = "Authorization server id")),
     security(("basic" = []), ("bearer" = [])),
     responses(
@@ -120,7 +136,7 @@ async fn delete_client(
     ))]
 async fn list_clients(
     State(st): State<AppState>,
-    Admin(a): Admin,
+    Admin(a): Admin<need::ClientRead>,
     Path((_tid, aid)): Path<(String, String)>,
 ) -> ApiResult<Json<Clients>> {
     Ok(Json(st.control.list_clients(&a, &aid).await?))
@@ -130,7 +146,10 @@ async fn list_clients(
 ///
 /// `name` and `authorization_server_id` are required; the id is generated when absent. A name is
 /// unique within its server (409) and is an RFC 6749 scope token.
+///
+/// Requires the `scope.write` permission.
 #[utoipa::path(post, path = "/api/admin/{tid}/scopes", tag = "admin", operation_id = "createScope",
+    extensions(("x-castellan-permission" = json!("scope.write"))),
     params(("tid" = String, Path, description = "Tenant id")),
     request_body = ScopeRequest,
     security(("basic" = []), ("bearer" = [])),
@@ -140,14 +159,17 @@ async fn list_clients(
     ))]
 async fn create_scope(
     State(st): State<AppState>,
-    Admin(a): Admin,
+    Admin(a): Admin<need::ScopeWrite>,
     ApiJson(req): ApiJson<ScopeRequest>,
 ) -> ApiResult<(StatusCode, Json<Scope>)> {
     Ok((StatusCode::CREATED, Json(st.control.create_scope(&a, req).await?)))
 }
 
 /// Get scope
+///
+/// Requires the `scope.read` permission.
 #[utoipa::path(get, path = "/api/admin/{tid}/scopes/{scp}", tag = "admin", operation_id = "getScope",
+    extensions(("x-castellan-permission" = json!("scope.read"))),
     params(("tid" = String, Path, description = "Tenant id"), ("scp" = String, Path, description = "Scope id")),
     security(("basic" = []), ("bearer" = [])),
     responses(
@@ -156,7 +178,7 @@ async fn create_scope(
     ))]
 async fn get_scope(
     State(st): State<AppState>,
-    Admin(a): Admin,
+    Admin(a): Admin<need::ScopeRead>,
     Path((_tid, scp)): Path<(String, String)>,
 ) -> ApiResult<Json<Scope>> {
     Ok(Json(st.control.get_scope(&a, &scp).await?))
@@ -166,7 +188,10 @@ async fn get_scope(
 ///
 /// Fields left out keep their value. The name and the server cannot change (400): clients and
 /// issued tokens refer to a scope by name.
+///
+/// Requires the `scope.write` permission.
 #[utoipa::path(put, path = "/api/admin/{tid}/scopes/{scp}", tag = "admin", operation_id = "updateScope",
+    extensions(("x-castellan-permission" = json!("scope.write"))),
     params(("tid" = String, Path, description = "Tenant id"), ("scp" = String, Path, description = "Scope id")),
     request_body = ScopeRequest,
     security(("basic" = []), ("bearer" = [])),
@@ -176,7 +201,7 @@ async fn get_scope(
     ))]
 async fn update_scope(
     State(st): State<AppState>,
-    Admin(a): Admin,
+    Admin(a): Admin<need::ScopeWrite>,
     Path((_tid, scp)): Path<(String, String)>,
     ApiJson(req): ApiJson<ScopeRequest>,
 ) -> ApiResult<Json<Scope>> {
@@ -186,7 +211,10 @@ async fn update_scope(
 /// Delete scope
 ///
 /// The scope is also taken off every client of its server.
+///
+/// Requires the `scope.write` permission.
 #[utoipa::path(delete, path = "/api/admin/{tid}/scopes/{scp}", tag = "admin", operation_id = "deleteScope",
+    extensions(("x-castellan-permission" = json!("scope.write"))),
     params(("tid" = String, Path, description = "Tenant id"), ("scp" = String, Path, description = "Scope id")),
     security(("basic" = []), ("bearer" = [])),
     responses(
@@ -195,7 +223,7 @@ async fn update_scope(
     ))]
 async fn delete_scope(
     State(st): State<AppState>,
-    Admin(a): Admin,
+    Admin(a): Admin<need::ScopeWrite>,
     Path((_tid, scp)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     st.control.delete_scope(&a, &scp).await?;
@@ -203,7 +231,10 @@ async fn delete_scope(
 }
 
 /// List scopes
+///
+/// Requires the `scope.read` permission.
 #[utoipa::path(get, path = "/api/admin/{tid}/servers/{aid}/scopes", tag = "admin", operation_id = "listScopes",
+    extensions(("x-castellan-permission" = json!("scope.read"))),
     params(("tid" = String, Path, description = "Tenant id"), ("aid" = String, Path, description = "Authorization server id")),
     security(("basic" = []), ("bearer" = [])),
     responses(
@@ -212,7 +243,7 @@ async fn delete_scope(
     ))]
 async fn list_scopes(
     State(st): State<AppState>,
-    Admin(a): Admin,
+    Admin(a): Admin<need::ScopeRead>,
     Path((_tid, aid)): Path<(String, String)>,
 ) -> ApiResult<Json<Scopes>> {
     Ok(Json(st.control.list_scopes(&a, &aid).await?))
@@ -233,14 +264,17 @@ pub(crate) fn claims_router() -> OpenApiRouter<AppState> {
 /// `type` are required; the id is generated when absent. A name is unique per token type on a
 /// server (409). Claims are released in tokens issued for people (authorization code, password
 /// grants); `client_credentials` tokens carry no authentication context.
+///
+/// Requires the `claim.write` permission.
 #[utoipa::path(post, path = "/api/admin/{tid}/claims", tag = "admin", operation_id = "createClaim",
+    extensions(("x-castellan-permission" = json!("claim.write"))),
     params(("tid" = String, Path, description = "Tenant id")),
     request_body = ClaimRequest,
     security(("basic" = []), ("bearer" = [])),
     responses((status = 201, description = "Claim", body = Claim), CreateErrors))]
 async fn create_claim(
     State(st): State<AppState>,
-    Admin(a): Admin,
+    Admin(a): Admin<need::ClaimWrite>,
     ApiJson(req): ApiJson<ClaimRequest>,
 ) -> ApiResult<(StatusCode, Json<Claim>)> {
     Ok((StatusCode::CREATED, Json(st.control.create_claim(&a, req).await?)))
@@ -249,14 +283,17 @@ async fn create_claim(
 /// Update claim
 ///
 /// Fields left out keep their value; a claim cannot move to another server.
+///
+/// Requires the `claim.write` permission.
 #[utoipa::path(put, path = "/api/admin/{tid}/claims/{claim}", tag = "admin", operation_id = "updateClaim",
+    extensions(("x-castellan-permission" = json!("claim.write"))),
     params(("tid" = String, Path, description = "Tenant id"), ("claim" = String, Path, description = "Claim id")),
     request_body = ClaimRequest,
     security(("basic" = []), ("bearer" = [])),
     responses((status = 200, description = "Claim", body = Claim), WriteErrors))]
 async fn update_claim(
     State(st): State<AppState>,
-    Admin(a): Admin,
+    Admin(a): Admin<need::ClaimWrite>,
     Path((_tid, claim)): Path<(String, String)>,
     ApiJson(req): ApiJson<ClaimRequest>,
 ) -> ApiResult<Json<Claim>> {
@@ -264,13 +301,16 @@ async fn update_claim(
 }
 
 /// Delete claim
+///
+/// Requires the `claim.write` permission.
 #[utoipa::path(delete, path = "/api/admin/{tid}/claims/{claim}", tag = "admin", operation_id = "deleteClaim",
+    extensions(("x-castellan-permission" = json!("claim.write"))),
     params(("tid" = String, Path, description = "Tenant id"), ("claim" = String, Path, description = "Claim id")),
     security(("basic" = []), ("bearer" = [])),
     responses((status = 204, description = "Claim has been deleted"), ReadErrors))]
 async fn delete_claim(
     State(st): State<AppState>,
-    Admin(a): Admin,
+    Admin(a): Admin<need::ClaimWrite>,
     Path((_tid, claim)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     st.control.delete_claim(&a, &claim).await?;
@@ -278,13 +318,16 @@ async fn delete_claim(
 }
 
 /// List claims
+///
+/// Requires the `claim.read` permission.
 #[utoipa::path(get, path = "/api/admin/{tid}/servers/{aid}/claims", tag = "admin", operation_id = "listClaims",
+    extensions(("x-castellan-permission" = json!("claim.read"))),
     params(("tid" = String, Path, description = "Tenant id"), ("aid" = String, Path, description = "Authorization server id")),
     security(("basic" = []), ("bearer" = [])),
     responses((status = 200, description = "Claims", body = Claims), ReadErrors))]
 async fn list_claims(
     State(st): State<AppState>,
-    Admin(a): Admin,
+    Admin(a): Admin<need::ClaimRead>,
     Path((_tid, aid)): Path<(String, String)>,
 ) -> ApiResult<Json<Claims>> {
     Ok(Json(st.control.list_claims(&a, &aid).await?))

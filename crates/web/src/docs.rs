@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use castellan_types::ApiErrorBody;
+use castellan_types::nexus::Problem;
 use utoipa::IntoResponses;
 
 /// Reading one object or a list.
@@ -11,7 +12,10 @@ use utoipa::IntoResponses;
 pub(crate) enum ReadErrors {
     #[response(status = 401, description = "Missing or invalid credentials")]
     Unauthorized(ApiErrorBody),
-    #[response(status = 403, description = "Forbidden")]
+    #[response(
+        status = 403,
+        description = "The caller does not hold the permission the operation requires"
+    )]
     Forbidden(ApiErrorBody),
     #[response(status = 404, description = "Not found")]
     NotFound(ApiErrorBody),
@@ -27,7 +31,10 @@ pub(crate) enum WriteErrors {
     BadRequest(ApiErrorBody),
     #[response(status = 401, description = "Missing or invalid credentials")]
     Unauthorized(ApiErrorBody),
-    #[response(status = 403, description = "Forbidden")]
+    #[response(
+        status = 403,
+        description = "The caller does not hold the permission the operation requires"
+    )]
     Forbidden(ApiErrorBody),
     #[response(status = 404, description = "Not found")]
     NotFound(ApiErrorBody),
@@ -52,7 +59,10 @@ pub(crate) enum CreateErrors {
     BadRequest(ApiErrorBody),
     #[response(status = 401, description = "Missing or invalid credentials")]
     Unauthorized(ApiErrorBody),
-    #[response(status = 403, description = "Forbidden")]
+    #[response(
+        status = 403,
+        description = "The caller does not hold the permission the operation requires"
+    )]
     Forbidden(ApiErrorBody),
     #[response(
         status = 404,
@@ -79,8 +89,43 @@ pub(crate) enum DeleteErrors {
     BadRequest(ApiErrorBody),
     #[response(status = 401, description = "Missing or invalid credentials")]
     Unauthorized(ApiErrorBody),
-    #[response(status = 403, description = "Forbidden")]
+    #[response(
+        status = 403,
+        description = "The caller does not hold the permission the operation requires"
+    )]
     Forbidden(ApiErrorBody),
     #[response(status = 404, description = "Not found")]
     NotFound(ApiErrorBody),
+}
+
+/// Every error of the Cloudentity Nexus family (`/v1/…`): RFC 9457 problem details
+/// (`application/problem+json`).
+#[derive(IntoResponses)]
+pub(crate) enum ProblemErrors {
+    #[response(
+        status = 400,
+        description = "Malformed or invalid input (not JSON, a member of the wrong type, a missing or bad value, an unknown permission code); `field` names the member",
+        content_type = "application/problem+json"
+    )]
+    BadRequest(Problem),
+    #[response(
+        status = 401,
+        description = "Missing or invalid credentials, an `X-Castellan-Tenant` that disagrees with the token, or an unknown `ApplicationToken`",
+        content_type = "application/problem+json"
+    )]
+    Unauthorized(Problem),
+    #[response(
+        status = 403,
+        description = "The caller does not hold the permission the operation requires, or asked to grant one it does not hold",
+        content_type = "application/problem+json"
+    )]
+    Forbidden(Problem),
+    #[response(status = 404, description = "Not found", content_type = "application/problem+json")]
+    NotFound(Problem),
+    #[response(
+        status = 409,
+        description = "The mapping, role name or connection map exists",
+        content_type = "application/problem+json"
+    )]
+    Conflict(Problem),
 }

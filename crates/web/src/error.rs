@@ -82,7 +82,13 @@ impl IntoResponse for ApiError {
             status_code: self.status.as_u16(),
             details: self.details,
         };
+        let parts = ErrorParts {
+            field: body.details.get("field").and_then(|f| f.as_str()).map(str::to_owned),
+            reason: body.details.get("reason").and_then(|f| f.as_str()).map(str::to_owned),
+            error: body.error.clone(),
+        };
         let mut resp = (self.status, axum::Json(json!(body))).into_response();
+        resp.extensions_mut().insert(parts);
         if self.challenge {
             resp.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -93,4 +99,54 @@ impl IntoResponse for ApiError {
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         resp
     }
+}
+
+/// What an error said, kept on its response so that a family with another error shape can render
+/// it again (see [`family_errors`]).
+#[derive(Debug, Clone)]
+struct ErrorParts {
+    error: String,
+    field: Option<String>,
+    reason: Option<String>,
+}
+
+/// Renders errors of the families whose paths start with `/v1/` (Cloudentity Nexus) as RFC 9457
+/// problem details. Their seed lists no 422: a body that breaks a rule is a 400 there, as a
+/// malformed one is.
+pub(crate) async fn family_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let resp = next.run(req).await;
+    if !(path == "/v1" || path.starts_with("/v1/")) {
+        return resp;
+    }
+    let Some(parts) = resp.extensions().get::<ErrorParts>().cloned() else {
+        return resp;
+    };
+    let mut status = resp.status();
+    if status == StatusCode::UNPROCESSABLE_ENTITY {
+        status = StatusCode::BAD_REQUEST;
+    }
+    let detail = match &parts.reason {
+        Some(r) if !parts.error.contains(r.as_str()) => format!("{}: {r}", parts.error),
+        _ => parts.error.clone(),
+    };
+    let problem = castellan_types::nexus::Problem {
+        type_: "about:blank".into(),
+        title: status.canonical_reason().unwrap_or("Error").into(),
+        status: status.as_u16(),
+        detail,
+        instance: path,
+        field: parts.field,
+    };
+    let mut out = (status, axum::Json(problem)).into_response();
+    for name in [header::WWW_AUTHENTICATE, header::CACHE_CONTROL] {
+        if let Some(v) = resp.headers().get(&name) {
+            out.headers_mut().insert(name, v.clone());
+        }
+    }
+    out.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    out
 }

@@ -5,7 +5,7 @@ use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use base64::Engine;
-use castellan_control::AdminAccess;
+use castellan_control::{AdminAccess, Allowed, Need};
 use serde::de::DeserializeOwned;
 
 use crate::logging::ClientSlot;
@@ -92,10 +92,12 @@ pub(crate) fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiErr
     Ok(value)
 }
 
-/// The caller of `/api/admin/{tid}/…`, authenticated for that tenant.
-pub struct Admin(pub AdminAccess);
+/// The caller of `/api/admin/{tid}/…`, authenticated for that tenant and holding the permission
+/// `N` the operation needs (403 otherwise). The handler's signature names the permission next to
+/// its route: `Admin(a): Admin<need::ClientWrite>`.
+pub struct Admin<N>(pub Allowed<N>);
 
-impl FromRequestParts<AppState> for Admin {
+impl<N: Need> FromRequestParts<AppState> for Admin<N> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
@@ -107,35 +109,105 @@ impl FromRequestParts<AppState> for Admin {
             .find(|(k, _)| *k == "tid")
             .map(|(_, v)| v.to_owned())
             .unwrap_or_default();
-        let Some(auth) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
-            return Err(ApiError::unauthorized("authentication required").detail(
-                "reason",
-                "send HTTP Basic credentials of a client of the tenant's admin server, or a Bearer token it issued",
-            ));
-        };
-        let slot = parts.extensions.get::<ClientSlot>().cloned().unwrap_or_default();
-        if let Some(token) = auth.strip_prefix("Bearer ").or_else(|| auth.strip_prefix("bearer ")) {
-            let access = state.control.authenticate_admin_bearer(&tid, token.trim()).await?;
-            slot.set(access.client_id().as_str());
-            return Ok(Admin(access));
-        }
-        let Some((id, secret)) = parse_basic(auth) else {
-            return Err(ApiError::unauthorized("invalid client credentials").detail(
-                "reason",
-                "expected Authorization: Basic base64(client_id:client_secret) or Bearer <token>",
-            ));
-        };
-        let access = match state.control.authenticate_admin(&tid, &id, &secret).await {
-            Ok(a) => a,
-            // RFC 6749 §2.3.1: clients form-encode id and secret before Basic encoding them.
-            Err(first) => match (form_decode(&id), form_decode(&secret)) {
-                (Some(i), Some(s)) if i != id || s != secret => state.control.authenticate_admin(&tid, &i, &s).await?,
-                _ => return Err(first.into()),
-            },
-        };
-        slot.set(access.client_id().as_str());
-        Ok(Admin(access))
+        let access = authenticate(parts, state, &tid).await?;
+        Ok(Admin(access.allow::<N>()?))
     }
+}
+
+/// The caller of a family whose paths name no tenant (Cloudentity Nexus `/v1/…`): a Bearer token
+/// names its tenant (`tid`); Basic credentials use `X-Castellan-Tenant`, else the default tenant.
+/// A header that disagrees with the token's tenant is a 401. `app` is the `ApplicationToken`
+/// header, when sent (the control plane checks it).
+pub struct Caller<N> {
+    pub access: Allowed<N>,
+    pub app: Option<String>,
+}
+
+pub(crate) const TENANT_HEADER: &str = "x-castellan-tenant";
+
+impl<N: Need> FromRequestParts<AppState> for Caller<N> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = |name: &str| -> Result<Option<String>, ApiError> {
+            match parts.headers.get(name) {
+                None => Ok(None),
+                Some(v) => v
+                    .to_str()
+                    .map(|s| Some(s.trim().to_owned()))
+                    .map_err(|_| ApiError::unauthorized(format!("the {name} header is not valid text"))),
+            }
+        };
+        let named = header(TENANT_HEADER)?;
+        let app = header("applicationtoken")?;
+        let auth = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let tid = match auth.and_then(bearer) {
+            Some(token) => {
+                let in_token =
+                    token_tenant(token).ok_or_else(|| ApiError::unauthorized("invalid or expired access token"))?;
+                if named.as_deref().is_some_and(|n| n != in_token) {
+                    return Err(
+                        ApiError::unauthorized("X-Castellan-Tenant names another tenant than the token")
+                            .detail("reason", "a token is only good in the tenant that issued it"),
+                    );
+                }
+                in_token
+            }
+            None => named.unwrap_or_else(|| state.default_tenant.to_string()),
+        };
+        let access = authenticate(parts, state, &tid).await?;
+        Ok(Caller {
+            access: access.allow::<N>()?,
+            app,
+        })
+    }
+}
+
+fn bearer(auth: &str) -> Option<&str> {
+    auth.strip_prefix("Bearer ")
+        .or_else(|| auth.strip_prefix("bearer "))
+        .map(str::trim)
+}
+
+/// The `tid` claim of a JWT, read before its signature is checked (which names the key to check
+/// it with: that tenant's admin server's).
+fn token_tenant(token: &str) -> Option<String> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    claims.get("tid")?.as_str().map(str::to_owned)
+}
+
+/// Basic credentials of a client of `{tid}/admin`, or a Bearer token that server issued.
+async fn authenticate(parts: &Parts, state: &AppState, tid: &str) -> Result<AdminAccess, ApiError> {
+    let Some(auth) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
+        return Err(ApiError::unauthorized("authentication required").detail(
+            "reason",
+            "send HTTP Basic credentials of a client of the tenant's admin server, or a Bearer token it issued",
+        ));
+    };
+    let slot = parts.extensions.get::<ClientSlot>().cloned().unwrap_or_default();
+    if let Some(token) = bearer(auth) {
+        let access = state.control.authenticate_admin_bearer(tid, token).await?;
+        slot.set(access.caller());
+        return Ok(access);
+    }
+    let Some((id, secret)) = parse_basic(auth) else {
+        return Err(ApiError::unauthorized("invalid client credentials").detail(
+            "reason",
+            "expected Authorization: Basic base64(client_id:client_secret) or Bearer <token>",
+        ));
+    };
+    let access = match state.control.authenticate_admin(tid, &id, &secret).await {
+        Ok(a) => a,
+        // RFC 6749 §2.3.1: clients form-encode id and secret before Basic encoding them.
+        Err(first) => match (form_decode(&id), form_decode(&secret)) {
+            (Some(i), Some(s)) if i != id || s != secret => state.control.authenticate_admin(tid, &i, &s).await?,
+            _ => return Err(first.into()),
+        },
+    };
+    slot.set(access.caller());
+    Ok(access)
 }
 
 /// `Basic base64(id:secret)` → `(id, secret)`.

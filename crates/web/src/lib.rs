@@ -8,6 +8,7 @@ mod error;
 mod extract;
 mod logging;
 mod metrics;
+mod nexus;
 mod oauth;
 mod pages;
 mod protocol_docs;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Peers whose `X-Forwarded-For` / `Forwarded` headers are believed (`--trusted-proxies`).
     pub trusted_proxies: Arc<[ipnet::IpNet]>,
+    /// The tenant of requests to paths without one that name none (`--default-tenant`).
+    pub default_tenant: Arc<str>,
 }
 
 impl AppState {
@@ -44,7 +47,14 @@ impl AppState {
             control,
             metrics: Arc::new(metrics::Metrics::default()),
             trusted_proxies: Arc::from(Vec::new()),
+            default_tenant: Arc::from(castellan_domain::DEFAULT_TENANT),
         }
+    }
+
+    /// The tenant of requests to `/v1/…` that name none (no token, no `X-Castellan-Tenant`).
+    pub fn with_default_tenant(mut self, tenant: &str) -> Self {
+        self.default_tenant = Arc::from(tenant);
+        self
     }
 
     /// Believes forwarded-address headers from these networks (load balancers, reverse proxies).
@@ -60,7 +70,9 @@ impl AppState {
         title = "Castellan API",
         description = "Management APIs of Castellan, a multi-tenant OAuth 2.0 / OpenID Connect \
 authorization server. The control-plane family (`/api/admin/{tid}/…`) follows the Cloudentity \
-Authorization Control Plane API v1.1.0; its errors are `{\"error\", \"status_code\", \"details\"}`.",
+Authorization Control Plane API v1.1.0; its errors are `{\"error\", \"status_code\", \"details\"}`. \
+Every management operation requires one permission, named in its description and in its \
+`x-castellan-permission` extension; a caller without it gets 403.",
         license(name = "Apache-2.0")
     ),
     modifiers(&SecuritySchemes),
@@ -76,6 +88,7 @@ Authorization Control Plane API v1.1.0; its errors are `{\"error\", \"status_cod
     ),
     tags(
         (name = "admin", description = "Tenant administration: authenticate with HTTP Basic as a client of the tenant's `admin` server, or with a Bearer access token that server issued."),
+        (name = "nexus", description = "STS client mappings and developer roles (Cloudentity Nexus): who holds which management permissions. Paths name no tenant: a Bearer token names its own (`tid`); with Basic credentials send `X-Castellan-Tenant` or get the default tenant. Errors are RFC 9457 `application/problem+json`."),
         (name = "protocol", description = "OAuth 2.0 / OpenID Connect endpoints of each authorization server (issuer `{public_url}/{tid}/{aid}`). Errors follow RFC 6749 §5.2: `{\"error\", \"error_description\"}`."),
     )
 )]
@@ -124,6 +137,7 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(admin::router())
         .merge(clients::router())
         .merge(clients::claims_router())
+        .merge(nexus::router())
         .split_for_parts()
 }
 
@@ -149,6 +163,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(error::family_errors))
         .layer(axum::middleware::from_fn(logging::log_request))
         .with_state(state)
 }
