@@ -32,6 +32,7 @@ if [ ${#files[@]} -eq 0 ]; then
     crates/oauth/src/secrets.rs
     crates/oauth/src/session.rs
     crates/control/src/access.rs
+    crates/domain/src/permission.rs
     crates/jose/src/jwt.rs
     crates/jose/src/seal.rs
   )
@@ -43,7 +44,7 @@ mkdir -p mutants.out
 set +e
 # shellcheck disable=SC2086 # MUTANTS_ARGS is a list of flags
 cargo mutants "${args[@]}" ${MUTANTS_ARGS:-} \
-  --test-package castellan-oauth --test-package castellan-control --test-package castellan-jose \
+  --test-package castellan-oauth --test-package castellan-control --test-package castellan-domain --test-package castellan-jose \
   --output mutants.out -j 1 >&2
 rc=$?
 set -e

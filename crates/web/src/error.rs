@@ -84,7 +84,12 @@ impl IntoResponse for ApiError {
         };
         let parts = ErrorParts {
             field: body.details.get("field").and_then(|f| f.as_str()).map(str::to_owned),
-            reason: body.details.get("reason").and_then(|f| f.as_str()).map(str::to_owned),
+            reason: body
+                .details
+                .get("reason")
+                .or_else(|| body.details.get("id"))
+                .and_then(|f| f.as_str())
+                .map(str::to_owned),
             error: body.error.clone(),
         };
         let mut resp = (self.status, axum::Json(json!(body))).into_response();
@@ -107,6 +112,7 @@ impl IntoResponse for ApiError {
 struct ErrorParts {
     error: String,
     field: Option<String>,
+    /// The rule broken, or the id not found / already taken.
     reason: Option<String>,
 }
 

@@ -194,7 +194,12 @@ async fn metrics_text(State(st): State<AppState>) -> Response {
 }
 
 async fn fallback(uri: Uri) -> Response {
-    if uri.path().starts_with("/api/") || uri.path() == "/api" {
+    let p = uri.path();
+    let management = ["/api", "/v1"].iter().any(|prefix| {
+        p.strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    });
+    if management {
         ApiError::not_found_route()
             .detail("path", uri.path().to_owned())
             .into_response()

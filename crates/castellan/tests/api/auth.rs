@@ -11,7 +11,7 @@ use crate::helpers::*;
 
 /// Adds tenant `acme` (with its admin, developer and default servers) and an admin client
 /// `acme-admin`, through a second control plane on the running server's database.
-async fn add_tenant_acme(app: &TestApp) -> &'static str {
+pub(crate) async fn add_tenant_acme(app: &TestApp) -> &'static str {
     let store = app.store().await;
     let master = Arc::new(MasterKey::from_secret(MASTER_KEY).unwrap());
     let control = Control::new(store.clone(), master.clone(), Arc::new(SystemClock), &app.base);

@@ -440,3 +440,70 @@ async fn a_change_missed_while_disconnected_is_picked_up_on_reconnecting() {
     );
     assert_eq!(token_status(&b, "default", "kept", &secret("kept", 2)).await, 200);
 }
+
+#[tokio::test]
+async fn permission_changes_on_one_node_apply_on_the_other() {
+    let name = "permission_changes_on_one_node_apply_on_the_other";
+    let Some(server) = testing::server_url_or_skip(name) else {
+        return;
+    };
+    let url = testing::fresh_database(&server).await.unwrap();
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let s1 = castellan::start(node_config(d1.path(), &url)).await.unwrap();
+    let s2 = castellan::start(node_config(d2.path(), &url)).await.unwrap();
+    let a = node(&url, s1, d1).await;
+    let b = node(&url, s2, d2).await;
+    let r = a
+        .admin(
+            Method::POST,
+            "/clients",
+            Some(json!({"client_id": "bot", "authorization_server_id": "admin",
+                        "grant_types": ["client_credentials"], "client_secret": "bot-secret-0123456789"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let tenant_status = |node: &TestApp| {
+        let req = node
+            .http
+            .get(format!("{}/api/admin/default/tenant", node.base))
+            .basic_auth("bot", Some("bot-secret-0123456789"));
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    assert!(
+        eventually(Duration::from_secs(2), || async { tenant_status(&b).await == 200 })
+            .await
+            .is_some()
+    );
+    // Mapped read-only for clients on A: B refuses the tenant at once.
+    let r = a
+        .call(
+            Method::POST,
+            "/v1/sts-clients",
+            Some(json!({"clientId": "bot", "permissions": "client.read"})),
+            Some(("bootstrap", BOOTSTRAP_SECRET)),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(
+        eventually(Duration::from_secs(2), || async { tenant_status(&b).await == 403 })
+            .await
+            .is_some(),
+        "the mapping made on A applies on B"
+    );
+    // Deleted on B: A gives `*` back.
+    let r = b
+        .call(
+            Method::DELETE,
+            "/v1/sts-clients/bot",
+            None,
+            Some(("bootstrap", BOOTSTRAP_SECRET)),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert!(
+        eventually(Duration::from_secs(2), || async { tenant_status(&a).await == 200 })
+            .await
+            .is_some(),
+        "the deletion made on B applies on A"
+    );
+}

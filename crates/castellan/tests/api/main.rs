@@ -14,6 +14,7 @@ mod errors;
 mod first_day;
 mod flows;
 mod hardening;
+mod permissions;
 mod servers;
 mod snapshots;
 mod tenant;
