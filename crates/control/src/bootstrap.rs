@@ -84,6 +84,7 @@ impl Control {
             servers,
             scopes,
             clients: Vec::new(),
+            policies: crate::policies::built_in(tid, now),
             key_check: self
                 .master
                 .seal(castellan_domain::seal::KEY_CHECK, KEY_CHECK_VALUE)

@@ -12,6 +12,7 @@ mod claims;
 mod clients;
 mod error;
 mod permissions;
+mod policies;
 mod scopes;
 mod servers;
 mod tenants;

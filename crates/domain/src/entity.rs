@@ -379,3 +379,20 @@ pub struct ConnectionMap {
     /// The login method the group comes from (informational).
     pub connection_id: Option<String>,
 }
+
+/// A policy (Cloudentity ACP `Policy`) as stored: what the API was given, compiled again when a
+/// tenant's configuration is loaded. `validators` is the JSON array of `{name, conf, recovery}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    pub tenant_id: TenantId,
+    pub id: String,
+    pub name: String,
+    /// `cloudentity` (validators) or `rego` (`definition`).
+    pub language: String,
+    pub validators: serde_json::Value,
+    pub definition: Option<String>,
+    /// `allow` and `block`, which every tenant has: neither changed nor deleted.
+    pub read_only: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}

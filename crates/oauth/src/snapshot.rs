@@ -116,6 +116,49 @@ pub struct TenantSnapshot {
     /// STS client mappings and roles: what each caller of the management APIs holds, and the
     /// `permissions` claim of tokens.
     pub access: Arc<AccessRules>,
+    /// Every policy of the tenant, compiled.
+    pub policies: Arc<PolicySet>,
+}
+
+/// A tenant's policies, compiled once when loaded and evaluated many times.
+#[derive(Debug, Default)]
+pub struct PolicySet {
+    compiled: HashMap<String, Arc<castellan_policy::Policy>>,
+}
+
+impl PolicySet {
+    /// The policy with this id. A stored policy that no longer compiles (written by another
+    /// version) is absent, and whatever refers to it is refused: policies fail closed.
+    pub fn get(&self, id: &str) -> Option<&castellan_policy::Policy> {
+        self.compiled.get(id).map(|p| &**p)
+    }
+
+    /// Evaluates policy `id`; an unknown id fails.
+    pub fn evaluate(&self, id: &str, input: &castellan_policy::Input<'_>) -> castellan_policy::Decision {
+        match self.get(id) {
+            Some(p) => p.evaluate(input),
+            None => castellan_policy::Decision {
+                pass: false,
+                failed_validator: None,
+                recovery: Vec::new(),
+                reason: Some(format!("policy {id} does not exist or does not compile")),
+            },
+        }
+    }
+}
+
+/// Compiles a stored policy.
+pub fn compile_policy(p: &castellan_domain::Policy) -> Result<castellan_policy::Policy, castellan_policy::CompileError> {
+    let language = castellan_policy::Language::parse(&p.language).ok_or_else(|| castellan_policy::CompileError {
+        field: "language".into(),
+        reason: format!("unknown language {:?}", p.language),
+    })?;
+    let validators: Vec<castellan_policy::ValidatorSpec> =
+        serde_json::from_value(p.validators.clone()).map_err(|e| castellan_policy::CompileError {
+            field: "validators".into(),
+            reason: e.to_string(),
+        })?;
+    castellan_policy::Policy::compile(language, &validators, p.definition.as_deref())
 }
 
 impl TenantSnapshot {
@@ -198,18 +241,22 @@ impl Snapshots {
                 Ok(())
             }
             ConfigChange::Tenant(tid) => self.refresh_tenant(src, tid).await,
-            ConfigChange::Access(tid) => {
+            ConfigChange::Access(tid) | ConfigChange::Policies(tid) => {
                 let _one_at_a_time = self.apply[stripe(tid)].lock().await;
                 if self.cached(tid).is_none() {
                     return Ok(());
                 }
-                let access = Arc::new(load_access(src, tid).await?);
+                let (access, policies) = match change {
+                    ConfigChange::Access(_) => (Some(Arc::new(load_access(src, tid).await?)), None),
+                    _ => (None, Some(Arc::new(load_policies(src, tid).await?))),
+                };
                 let mut tenants = self.tenants.write().unwrap_or_else(|p| p.into_inner());
                 if let Some(old) = tenants.get(tid) {
                     let snap = TenantSnapshot {
                         tenant_id: tid.clone(),
                         servers: old.servers.clone(),
-                        access,
+                        access: access.unwrap_or_else(|| old.access.clone()),
+                        policies: policies.unwrap_or_else(|| old.policies.clone()),
                     };
                     tenants.insert(tid.clone(), Arc::new(snap));
                 }
@@ -252,7 +299,8 @@ impl Snapshots {
             ConfigChange::Tenant(tid)
             | ConfigChange::Server(tid, _)
             | ConfigChange::Revoked(tid, _)
-            | ConfigChange::Access(tid) => {
+            | ConfigChange::Access(tid)
+            | ConfigChange::Policies(tid) => {
                 tenants.remove(tid);
             }
             ConfigChange::Client(tid, cid) => self.clients.evict(tid, cid),
@@ -291,6 +339,7 @@ impl Snapshots {
             tenant_id: tid.clone(),
             servers,
             access: old.access.clone(),
+            policies: old.policies.clone(),
         };
         tenants.insert(tid.clone(), Arc::new(snap));
     }
@@ -326,6 +375,7 @@ impl Snapshots {
             tenant_id: tid.clone(),
             servers,
             access: Arc::new(load_access(src, tid).await?),
+            policies: Arc::new(load_policies(src, tid).await?),
         }))
     }
 
@@ -444,6 +494,19 @@ struct Revocations {
 }
 
 /// The tenant's STS client mappings and roles, as the permission check reads them.
+async fn load_policies(src: &Source<'_>, tid: &TenantId) -> Result<PolicySet, StoreError> {
+    let mut compiled = HashMap::new();
+    for p in src.store.list_policies(tid).await? {
+        match compile_policy(&p) {
+            Ok(c) => {
+                compiled.insert(p.id, Arc::new(c));
+            }
+            Err(e) => tracing::error!(tenant = %tid, policy = %p.id, error = %e, "stored policy does not compile; it fails"),
+        }
+    }
+    Ok(PolicySet { compiled })
+}
+
 async fn load_access(src: &Source<'_>, tid: &TenantId) -> Result<AccessRules, StoreError> {
     let parse = |list: &str| Permissions::parse(list).map_err(|e| StoreError::Corrupt(e.to_string()));
     let mut sts = Vec::new();

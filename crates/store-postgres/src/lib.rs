@@ -23,6 +23,7 @@ use tokio::sync::mpsc;
 
 mod access;
 mod flows;
+mod policies;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -1020,6 +1021,9 @@ async fn insert_seed(tx: &mut Transaction<'static, Postgres>, seed: &BootstrapSe
     }
     for client in &seed.clients {
         insert_client(tx, client).await?;
+    }
+    for policy in &seed.policies {
+        policies::insert_policy(tx, policy).await?;
     }
     // Only the first seed's check is kept: every tenant's secrets are sealed with the same key.
     sqlx::query("INSERT INTO meta (name, value) VALUES ('key_check', $1) ON CONFLICT DO NOTHING")

@@ -9,7 +9,7 @@ use std::time::Duration;
 use castellan_domain::{ClaimType, ClientId, ServerId, TenantId};
 use castellan_store::conformance;
 use castellan_store::{
-    AccessStore, ClaimStore, ClientStore, ConfigChange, ScopeStore, ServerStore, Store, TenantStore, TokenStore,
+    AccessStore, ClaimStore, ClientStore, ConfigChange, PolicyStore, ScopeStore, ServerStore, Store, TenantStore, TokenStore,
 };
 use castellan_store_postgres::{PostgresStore, testing};
 
@@ -60,6 +60,7 @@ async fn migrations_run_once_when_nodes_start_together() {
                 servers: vec![],
                 scopes: vec![],
                 clients: vec![],
+                policies: vec![],
                 key_check: format!("k{i}").into_bytes(),
             };
             seed.servers
@@ -195,6 +196,15 @@ async fn every_write_is_announced_to_other_nodes() {
     assert_eq!(next(&mut changes).await, access);
     writer.delete_role(&t, "r").await.unwrap();
     assert_eq!(next(&mut changes).await, access);
+    // Policies: every write, alone.
+    let policies = ConfigChange::Policies(t.clone());
+    let p = conformance::policy("a", "p1", serde_json::json!([{"name": "true"}]));
+    writer.create_policy(&p).await.unwrap();
+    assert_eq!(next(&mut changes).await, policies);
+    writer.update_policy(&p).await.unwrap();
+    assert_eq!(next(&mut changes).await, policies);
+    writer.delete_policy(&t, "p1").await.unwrap();
+    assert_eq!(next(&mut changes).await, policies);
     assert!(
         !writer.delete_role(&t, "r").await.unwrap(),
         "nothing deleted, nothing announced"

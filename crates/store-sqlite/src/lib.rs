@@ -20,6 +20,7 @@ use castellan_store_sql::*;
 
 mod access;
 mod flows;
+mod policies;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -683,6 +684,9 @@ async fn insert_seed(tx: &mut Transaction<'static, Sqlite>, seed: &BootstrapSeed
     }
     for client in &seed.clients {
         insert_client(tx, client).await?;
+    }
+    for policy in &seed.policies {
+        policies::insert_policy(&mut **tx, policy).await?;
     }
     // Only the first seed's check is kept: every tenant's secrets are sealed with the same key.
     sqlx::query("INSERT INTO meta (name, value) VALUES ('key_check', ?) ON CONFLICT DO NOTHING")

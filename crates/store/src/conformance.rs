@@ -87,6 +87,7 @@ fn seed(t: &str) -> BootstrapSeed {
         ],
         scopes: vec![scope(t, "default", "s-openid", "openid")],
         clients: vec![client(t, "admin", "bootstrap")],
+        policies: vec![policy(t, "allow", serde_json::json!([{"name": "true"}]))],
         key_check: format!("check-{t}").into_bytes(),
     }
 }
@@ -116,6 +117,21 @@ where
     ending_subjects_revokes_their_grants_and_sessions(make().await).await;
     deleting_a_scope_takes_it_off_clients(make().await).await;
     sts_clients_and_roles_round_trip(make().await).await;
+    policies_round_trip(make().await).await;
+}
+
+pub fn policy(t: &str, id: &str, validators: serde_json::Value) -> Policy {
+    Policy {
+        tenant_id: tid(t),
+        id: id.into(),
+        name: format!("policy {id}"),
+        language: "cloudentity".into(),
+        validators,
+        definition: None,
+        read_only: id == "allow",
+        created_at: 1_700_000_000,
+        updated_at: 1_700_000_000,
+    }
 }
 
 pub fn sts_client(t: &str, id: &str, permissions: &str) -> StsClient {
@@ -1251,4 +1267,57 @@ async fn deleting_a_scope_takes_it_off_clients(store: Arc<dyn Store>) {
         vec!["read".to_owned()],
         "another server's scope"
     );
+}
+
+pub async fn policies_round_trip(store: Arc<dyn Store>) {
+    // A seeded tenant has its seed's policies.
+    store.create_tenant_seeded(&seed("a")).await.unwrap();
+    store.create_tenant(&tenant("b")).await.unwrap();
+    let (a, b) = (tid("a"), tid("b"));
+    let allow = store.get_policy(&a, "allow").await.unwrap().unwrap();
+    assert!(allow.read_only);
+    assert_eq!(allow.validators, serde_json::json!([{"name": "true"}]));
+
+    let mut p = policy(
+        "a",
+        "verified",
+        serde_json::json!([{"name": "identity-context", "conf": {"fields": [
+            {"field": "email_verified", "comparator": "equals", "value": true}]}, "recovery": []}]),
+    );
+    store.create_policy(&p).await.unwrap();
+    assert!(matches!(store.create_policy(&p).await, Err(StoreError::Conflict(_))));
+    assert_eq!(store.get_policy(&a, "verified").await.unwrap(), Some(p.clone()));
+    assert_eq!(store.get_policy(&b, "verified").await.unwrap(), None, "tenant isolation");
+    let rego = Policy {
+        language: "rego".into(),
+        validators: serde_json::json!([]),
+        definition: Some("package castellan\nallow := true\n".into()),
+        ..policy("a", "rego-1", serde_json::json!([]))
+    };
+    store.create_policy(&rego).await.unwrap();
+    let ids: Vec<String> = store
+        .list_policies(&a)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(ids, ["allow", "rego-1", "verified"]);
+    assert!(store.list_policies(&b).await.unwrap().is_empty());
+
+    p.name = "renamed".into();
+    p.validators = serde_json::json!([{"name": "false"}]);
+    p.updated_at += 60;
+    store.update_policy(&p).await.unwrap();
+    assert_eq!(store.get_policy(&a, "verified").await.unwrap(), Some(p.clone()));
+    let mut elsewhere = p.clone();
+    elsewhere.tenant_id = b.clone();
+    assert!(matches!(
+        store.update_policy(&elsewhere).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(!store.delete_policy(&b, "verified").await.unwrap());
+    assert!(store.delete_policy(&a, "verified").await.unwrap());
+    assert!(!store.delete_policy(&a, "verified").await.unwrap());
+    assert_eq!(store.get_policy(&a, "verified").await.unwrap(), None);
 }

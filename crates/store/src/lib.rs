@@ -8,7 +8,7 @@ pub mod conformance;
 
 use async_trait::async_trait;
 use castellan_domain::{
-    AuthorizationServer, Claim, ClaimId, Client, ClientId, ConnectionMap, Role, Scope, ScopeId, ServerId, SigningKey,
+    AuthorizationServer, Claim, ClaimId, Client, ClientId, ConnectionMap, Policy, Role, Scope, ScopeId, ServerId, SigningKey,
     StsClient, Tenant, TenantId, UnixTime,
 };
 
@@ -281,6 +281,8 @@ pub struct BootstrapSeed {
     /// Scopes of those servers.
     pub scopes: Vec<Scope>,
     pub clients: Vec<Client>,
+    /// Policies every tenant is born with (`allow`, `block`).
+    pub policies: Vec<Policy>,
     /// A known value sealed with the master key, written with the first tenant (kept once per
     /// store): a node started with another master key cannot open it and refuses to start.
     pub key_check: Vec<u8>,
@@ -303,6 +305,8 @@ pub enum ConfigChange {
     Revoked(TenantId, ServerId),
     /// The tenant's STS client mappings or roles: reload who holds which permissions.
     Access(TenantId),
+    /// The tenant's policies.
+    Policies(TenantId),
     /// Changes may have been missed (a listener reconnected) or a periodic reload is due.
     Everything,
 }
@@ -317,6 +321,7 @@ impl ConfigChange {
             Self::Client(t, c) => format!("c/{t}/{c}"),
             Self::Revoked(t, s) => format!("r/{t}/{s}"),
             Self::Access(t) => format!("a/{t}"),
+            Self::Policies(t) => format!("p/{t}"),
             Self::Everything => "*".into(),
         }
     }
@@ -329,6 +334,7 @@ impl ConfigChange {
             ("*", None, None) => Self::Everything,
             ("t", Some(t), None) => Self::Tenant(TenantId::parse(t).ok()?),
             ("a", Some(t), None) => Self::Access(TenantId::parse(t).ok()?),
+            ("p", Some(t), None) => Self::Policies(TenantId::parse(t).ok()?),
             ("s", Some(t), Some(s)) => Self::Server(TenantId::parse(t).ok()?, ServerId::parse(s).ok()?),
             ("c", Some(t), Some(c)) => Self::Client(TenantId::parse(t).ok()?, ClientId::parse(c).ok()?),
             ("r", Some(t), Some(s)) => Self::Revoked(TenantId::parse(t).ok()?, ServerId::parse(s).ok()?),
@@ -367,9 +373,23 @@ pub trait AccessStore: Send + Sync {
     async fn delete_connection_map(&self, tid: &TenantId, role_id: &str, map_id: i64) -> StoreResult<bool>;
 }
 
+/// Policies of a tenant (Cloudentity ACP `/policies`). Every write announces
+/// [`ConfigChange::Policies`].
+#[async_trait]
+pub trait PolicyStore: Send + Sync {
+    /// Every policy of the tenant, by id.
+    async fn list_policies(&self, tid: &TenantId) -> StoreResult<Vec<Policy>>;
+    async fn get_policy(&self, tid: &TenantId, id: &str) -> StoreResult<Option<Policy>>;
+    /// `Conflict` when the tenant has a policy with this id.
+    async fn create_policy(&self, p: &Policy) -> StoreResult<()>;
+    /// Replaces name, language, validators, definition and `updated_at`. `NotFound` when absent.
+    async fn update_policy(&self, p: &Policy) -> StoreResult<()>;
+    async fn delete_policy(&self, tid: &TenantId, id: &str) -> StoreResult<bool>;
+}
+
 #[async_trait]
 pub trait Store:
-    TenantStore + ServerStore + ClientStore + ScopeStore + ClaimStore + TokenStore + FlowStore + AccessStore
+    TenantStore + ServerStore + ClientStore + ScopeStore + ClaimStore + TokenStore + FlowStore + AccessStore + PolicyStore
 {
     /// A cheap round trip proving the database answers (readiness).
     async fn ping(&self) -> StoreResult<()>;
@@ -407,6 +427,7 @@ mod tests {
             ConfigChange::Client(t.clone(), c),
             ConfigChange::Revoked(t.clone(), s),
             ConfigChange::Access(t.clone()),
+            ConfigChange::Policies(t.clone()),
             ConfigChange::Everything,
         ] {
             assert_eq!(ConfigChange::from_payload(&change.to_payload()), Some(change));

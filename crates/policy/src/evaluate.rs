@@ -1,0 +1,480 @@
+//! Evaluation: validators in order, the first failure decides; Rego on a clone of the prepared
+//! engine with the input converted once.
+
+use serde_json::{Value, json};
+
+use crate::compile::{Check, Comparator, FieldRule, Kind};
+use crate::{Decision, Input, REGO_RULE};
+
+pub(crate) fn validators(checks: &[Check], input: &Input<'_>) -> Decision {
+    for c in checks {
+        if let Err(reason) = passes(&c.kind, input) {
+            return Decision {
+                pass: false,
+                failed_validator: Some(c.name.clone()),
+                recovery: c.recovery.clone(),
+                reason: Some(reason),
+            };
+        }
+    }
+    Decision::pass()
+}
+
+fn passes(kind: &Kind, input: &Input<'_>) -> Result<(), String> {
+    match kind {
+        Kind::Pass => Ok(()),
+        Kind::Fail => Err("the policy denies every request".into()),
+        Kind::Identity(rules) => {
+            for r in rules {
+                let v = lookup(input.authentication_context, &r.path);
+                if !compare(&r.cmp, v) {
+                    return Err(format!("authentication context {} {}", r.path.join("."), describe(r)));
+                }
+            }
+            Ok(())
+        }
+        Kind::Header(rules) => {
+            for r in rules {
+                let name = r.path.first().map(String::as_str).unwrap_or_default();
+                let value = input.request.and_then(|req| {
+                    req.headers
+                        .iter()
+                        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                        .map(|(_, v)| v)
+                });
+                let owned = value.map(|v| Value::String(v.clone()));
+                if !compare(&r.cmp, owned.as_ref()) {
+                    return Err(format!("header {name} {}", describe(r)));
+                }
+            }
+            Ok(())
+        }
+        Kind::Consents(ids) => match ids.iter().find(|id| !input.consents.granted.contains(*id)) {
+            Some(id) => Err(format!("no current grant of consent {id}")),
+            None => Ok(()),
+        },
+        Kind::Action(action) => match input.consents.actions.get(action) {
+            None => Err(format!("consent action {action} is unknown")),
+            Some(ids) => match ids.iter().find(|id| !input.consents.granted.contains(*id)) {
+                Some(id) => Err(format!("no current grant of consent {id} (required by {action})")),
+                None => Ok(()),
+            },
+        },
+        Kind::Scopes(needed) => match needed.iter().find(|s| !input.scopes.contains(s)) {
+            Some(s) => Err(format!("scope {s} is not granted")),
+            None => Ok(()),
+        },
+    }
+}
+
+fn lookup<'a>(root: &'a Value, path: &[String]) -> Option<&'a Value> {
+    path.iter().try_fold(root, |v, key| v.as_object()?.get(key))
+}
+
+fn describe(r: &FieldRule) -> &'static str {
+    match r.cmp {
+        Comparator::Equals(_) => "does not equal the value",
+        Comparator::NotEquals(_) => "equals the value or is missing",
+        Comparator::Contains(_) => "does not contain the value",
+        Comparator::OneOf(_) => "is not one of the values",
+        Comparator::Present => "is missing",
+        Comparator::NotPresent => "is present",
+        Comparator::Matches(_) => "does not match the expression",
+        Comparator::Gt(_) => "is not a number greater than the value",
+        Comparator::Lt(_) => "is not a number less than the value",
+    }
+}
+
+/// Whether `v` (absent: `None`) compares. A missing field fails all but `not_present`.
+fn compare(cmp: &Comparator, v: Option<&Value>) -> bool {
+    let v = match (cmp, v) {
+        (Comparator::NotPresent, v) => return v.is_none_or(Value::is_null),
+        (_, None) => return false,
+        (_, Some(v)) => v,
+    };
+    match cmp {
+        Comparator::Present => !v.is_null(),
+        Comparator::NotPresent => false,
+        Comparator::Equals(want) => v == want,
+        Comparator::NotEquals(want) => v != want,
+        Comparator::Contains(want) => match (v, want) {
+            (Value::String(s), Value::String(part)) => s.contains(part.as_str()),
+            (Value::Array(items), want) => items.contains(want),
+            _ => false,
+        },
+        Comparator::OneOf(options) => options.contains(v),
+        Comparator::Matches(re) => v.as_str().is_some_and(|s| re.is_match(s)),
+        Comparator::Gt(n) => v.as_f64().is_some_and(|x| x > *n),
+        Comparator::Lt(n) => v.as_f64().is_some_and(|x| x < *n),
+    }
+}
+
+pub(crate) fn rego(engine: &regorus::Engine, input: &Input<'_>) -> Decision {
+    let mut granted: Vec<&String> = input.consents.granted.iter().collect();
+    granted.sort();
+    let doc = json!({
+        "authentication_context": input.authentication_context,
+        "client": input.client,
+        "scopes": input.scopes,
+        "request": input.request,
+        "consents": granted,
+    });
+    let mut e = engine.clone();
+    e.set_input(regorus::Value::from(doc));
+    let (pass, reason) = match e.eval_rule(REGO_RULE.into()) {
+        Ok(v) if v == regorus::Value::Bool(true) => (true, None),
+        Ok(_) => (false, Some(format!("{REGO_RULE} is not true"))),
+        Err(e) => (false, Some(format!("evaluation stopped: {e}"))),
+    };
+    Decision {
+        pass,
+        failed_validator: (!pass).then(|| "rego".to_owned()),
+        recovery: Vec::new(),
+        reason,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use std::collections::HashMap;
+    use std::time::Instant;
+
+    use serde_json::json;
+
+    use crate::*;
+
+    fn policy(validators: Value) -> Policy {
+        let specs: Vec<ValidatorSpec> = serde_json::from_value(validators).unwrap();
+        Policy::compile(Language::Cloudentity, &specs, None).unwrap()
+    }
+
+    fn compile_err(validators: Value) -> CompileError {
+        let specs: Vec<ValidatorSpec> = serde_json::from_value(validators).unwrap();
+        Policy::compile(Language::Cloudentity, &specs, None).unwrap_err()
+    }
+
+    fn ctx_decision(p: &Policy, ctx: &Value) -> Decision {
+        p.evaluate(&Input {
+            authentication_context: ctx,
+            client: &Value::Null,
+            scopes: &[],
+            request: None,
+            consents: &Consents::default(),
+        })
+    }
+
+    fn one(comparator: &str, value: Option<Value>) -> Policy {
+        let mut f = json!({"field": "a.b", "comparator": comparator});
+        if let Some(v) = value {
+            f["value"] = v;
+        }
+        policy(json!([{"name": "identity-context", "conf": {"fields": [f]}}]))
+    }
+
+    #[test]
+    fn every_comparator_passes_and_fails() {
+        let cases: Vec<(&str, Option<Value>, Value, bool)> = vec![
+            ("equals", Some(json!("x")), json!("x"), true),
+            ("equals", Some(json!("x")), json!("y"), false),
+            ("equals", Some(json!(true)), json!("true"), false),
+            ("equals", Some(json!(3)), json!(3), true),
+            ("not_equals", Some(json!("x")), json!("y"), true),
+            ("not_equals", Some(json!("x")), json!("x"), false),
+            ("contains", Some(json!("ample")), json!("example"), true),
+            ("contains", Some(json!("nope")), json!("example"), false),
+            ("contains", Some(json!("admin")), json!(["dev", "admin"]), true),
+            ("contains", Some(json!("root")), json!(["dev", "admin"]), false),
+            ("contains", Some(json!("1")), json!(1), false),
+            ("one_of", Some(json!(["NO", "SE"])), json!("NO"), true),
+            ("one_of", Some(json!(["NO", "SE"])), json!("DK"), false),
+            ("present", None, json!(""), true),
+            ("present", None, Value::Null, false),
+            ("not_present", None, json!("x"), false),
+            ("not_present", None, Value::Null, true),
+            ("matches", Some(json!("^[a-z]+@example\\.com$")), json!("pat@example.com"), true),
+            ("matches", Some(json!("^[a-z]+@example\\.com$")), json!("pat@evil.com"), false),
+            ("matches", Some(json!("x")), json!(5), false),
+            ("gt", Some(json!(17)), json!(18), true),
+            ("gt", Some(json!(17)), json!(17), false),
+            ("gt", Some(json!(17)), json!("18"), false),
+            ("lt", Some(json!(1.5)), json!(1), true),
+            ("lt", Some(json!(1.5)), json!(2), false),
+        ];
+        for (cmp, value, actual, expected) in cases {
+            let p = one(cmp, value.clone());
+            let d = ctx_decision(&p, &json!({"a": {"b": actual}}));
+            assert_eq!(d.pass, expected, "{cmp} {value:?} against {actual}: {d:?}");
+            if !expected {
+                assert_eq!(d.failed_validator.as_deref(), Some("identity-context"));
+                assert!(d.reason.unwrap().contains("a.b"));
+            }
+        }
+    }
+
+    #[test]
+    fn a_missing_field_or_a_context_of_the_wrong_type_fails_all_but_not_present() {
+        for (cmp, value) in [
+            ("equals", Some(json!("x"))),
+            ("not_equals", Some(json!("x"))),
+            ("contains", Some(json!("x"))),
+            ("one_of", Some(json!(["x"]))),
+            ("present", None),
+            ("matches", Some(json!("."))),
+            ("gt", Some(json!(0))),
+            ("lt", Some(json!(0))),
+        ] {
+            let p = one(cmp, value);
+            for ctx in [json!({}), json!({"a": 5}), json!({"a": {"c": 1}}), Value::Null, json!([1])] {
+                assert!(!ctx_decision(&p, &ctx).pass, "{cmp} on {ctx}");
+            }
+        }
+        let p = one("not_present", None);
+        assert!(ctx_decision(&p, &json!({})).pass);
+        assert!(ctx_decision(&p, &Value::Null).pass);
+    }
+
+    #[test]
+    fn validators_run_in_order_and_the_first_failure_brings_its_recovery() {
+        let p = policy(json!([
+            {"name": "true"},
+            {"name": "identity-context", "conf": {"fields": [{"field": "email_verified", "comparator": "equals", "value": true}]},
+             "recovery": [{"id": "verify-email", "type": "email"}]},
+            {"name": "false", "recovery": [{"id": "never", "type": "x"}]},
+        ]));
+        let d = ctx_decision(&p, &json!({"email_verified": false}));
+        assert!(!d.pass);
+        assert_eq!(d.failed_validator.as_deref(), Some("identity-context"));
+        assert_eq!(
+            d.recovery,
+            vec![Recovery {
+                id: "verify-email".into(),
+                kind: "email".into()
+            }]
+        );
+        let d = ctx_decision(&p, &json!({"email_verified": true}));
+        assert_eq!(d.failed_validator.as_deref(), Some("false"));
+        assert_eq!(d.recovery[0].id, "never");
+        assert!(ctx_decision(&policy(json!([])), &Value::Null).pass, "no validator: pass");
+        assert!(ctx_decision(&policy(json!([{"name": "true"}])), &Value::Null).pass);
+    }
+
+    #[test]
+    fn headers_scopes_and_consents() {
+        let p = policy(json!([
+            {"name": "header", "conf": {"fields": [{"field": "X-Tenant-Region", "comparator": "one_of", "value": ["eu", "us"]}]}},
+            {"name": "scopes", "conf": {"scopes": ["orders.read"]}},
+            {"name": "consent", "conf": {"consents": ["marketing"]}},
+        ]));
+        let mut req = Request {
+            method: "GET".into(),
+            path: "/orders".into(),
+            headers: HashMap::from([("x-tenant-region".to_owned(), "eu".to_owned())]),
+        };
+        let scopes = vec!["orders.read".to_owned(), "openid".to_owned()];
+        let mut consents = Consents::default();
+        consents.granted.insert("marketing".into());
+        let eval = |req: &Request, scopes: &[String], consents: &Consents| {
+            p.evaluate(&Input {
+                authentication_context: &Value::Null,
+                client: &Value::Null,
+                scopes,
+                request: Some(req),
+                consents,
+            })
+        };
+        assert!(eval(&req, &scopes, &consents).pass);
+        assert_eq!(
+            eval(&req, &scopes[1..], &consents).failed_validator.as_deref(),
+            Some("scopes")
+        );
+        assert_eq!(
+            eval(&req, &scopes, &Consents::default()).failed_validator.as_deref(),
+            Some("consent")
+        );
+        req.headers.insert("x-tenant-region".into(), "ap".into());
+        assert_eq!(eval(&req, &scopes, &consents).failed_validator.as_deref(), Some("header"));
+        req.headers.clear();
+        assert_eq!(eval(&req, &scopes, &consents).failed_validator.as_deref(), Some("header"));
+        // No request at all: a header validator fails.
+        let d = p.evaluate(&Input {
+            authentication_context: &Value::Null,
+            client: &Value::Null,
+            scopes: &scopes,
+            request: None,
+            consents: &consents,
+        });
+        assert_eq!(d.failed_validator.as_deref(), Some("header"));
+
+        let by_action = policy(json!([{"name": "consent", "conf": {"action": "signup"}}]));
+        let mut c = Consents::default();
+        let eval = |c: &Consents| {
+            by_action
+                .evaluate(&Input {
+                    authentication_context: &Value::Null,
+                    client: &Value::Null,
+                    scopes: &[],
+                    request: None,
+                    consents: c,
+                })
+                .pass
+        };
+        assert!(!eval(&c), "unknown action");
+        c.actions.insert("signup".into(), vec!["terms".into(), "privacy".into()]);
+        c.granted.insert("terms".into());
+        assert!(!eval(&c), "one required consent missing");
+        c.granted.insert("privacy".into());
+        assert!(eval(&c));
+    }
+
+    #[test]
+    fn bad_policies_are_named() {
+        for (validators, field, needle) in [
+            (json!([{"name": "magic"}]), "validators[0].name", "unknown validator"),
+            (json!([{"name": "true", "conf": {"x": 1}}]), "validators[0].conf.x", "no conf"),
+            (
+                json!([{"name": "true"}, {"name": "identity-context", "conf": {}}]),
+                "validators[1].conf.fields",
+                "required",
+            ),
+            (
+                json!([{"name": "identity-context", "conf": {"fields": [{"field": "a", "comparator": "matches", "value": "(unclosed"}]}}]),
+                "validators[0].conf.fields[0].value",
+                "not a regular expression",
+            ),
+            (
+                json!([{"name": "identity-context", "conf": {"fields": [{"field": "a", "comparator": "bigger", "value": 1}]}}]),
+                "validators[0].conf.fields[0].comparator",
+                "unknown comparator",
+            ),
+            (
+                json!([{"name": "identity-context", "conf": {"fields": [{"field": "a", "comparator": "gt", "value": "1"}]}}]),
+                "validators[0].conf.fields[0].value",
+                "a number",
+            ),
+            (
+                json!([{"name": "identity-context", "conf": {"fields": [{"field": "a", "comparator": "one_of", "value": "x"}]}}]),
+                "validators[0].conf.fields[0].value",
+                "list",
+            ),
+            (
+                json!([{"name": "identity-context", "conf": {"fields": [{"field": "a", "comparator": "present", "value": 1}]}}]),
+                "validators[0].conf.fields[0].value",
+                "no value",
+            ),
+            (
+                json!([{"name": "identity-context", "conf": {"fields": [{"field": "a..b", "comparator": "present"}]}}]),
+                "validators[0].conf.fields[0].field",
+                "dotted",
+            ),
+            (
+                json!([{"name": "header", "conf": {"fields": [{"comparator": "present"}]}}]),
+                "validators[0].conf.fields[0].field",
+                "required",
+            ),
+            (
+                json!([{"name": "header", "conf": {"fields": [{"field": "a", "comparator": "present", "extra": 1}]}}]),
+                "validators[0].conf.fields[0].extra",
+                "unknown member",
+            ),
+            (json!([{"name": "consent", "conf": {}}]), "validators[0].conf", "consents"),
+            (
+                json!([{"name": "consent", "conf": {"consents": [""]}}]),
+                "validators[0].conf.consents[0]",
+                "non-empty",
+            ),
+            (json!([{"name": "scopes", "conf": {"scopes": []}}]), "validators[0].conf.scopes", "list"),
+            (
+                json!([{"name": "true", "recovery": [{"id": "", "type": "x"}]}]),
+                "validators[0].recovery[0]",
+                "empty",
+            ),
+        ] {
+            let e = compile_err(validators.clone());
+            assert_eq!(e.field, field, "{validators}: {e}");
+            assert!(e.reason.contains(needle), "{validators}: {e}");
+        }
+    }
+
+    fn rego(definition: &str) -> Result<Policy, CompileError> {
+        Policy::compile(Language::Rego, &[], Some(definition))
+    }
+
+    #[test]
+    fn rego_allows_and_denies_from_the_input() {
+        let p = rego(
+            "package castellan\n\ndefault allow := false\n\nallow if {\n  input.authentication_context.email_verified == true\n  \"orders.read\" in input.scopes\n}\n",
+        )
+        .unwrap();
+        let scopes = vec!["orders.read".to_owned()];
+        let eval = |ctx: Value, scopes: &[String]| {
+            p.evaluate(&Input {
+                authentication_context: &ctx,
+                client: &Value::Null,
+                scopes,
+                request: None,
+                consents: &Consents::default(),
+            })
+        };
+        assert!(eval(json!({"email_verified": true}), &scopes).pass);
+        let d = eval(json!({"email_verified": false}), &scopes);
+        assert!(!d.pass);
+        assert_eq!(d.failed_validator.as_deref(), Some("rego"));
+        assert!(!eval(json!({"email_verified": true}), &[]).pass);
+        // An allow that is undefined (no default) is a denial.
+        let p = rego("package castellan\nallow if input.request.method == \"GET\"\n").unwrap();
+        let req = Request {
+            method: "POST".into(),
+            ..Default::default()
+        };
+        let d = p.evaluate(&Input {
+            authentication_context: &Value::Null,
+            client: &Value::Null,
+            scopes: &[],
+            request: Some(&req),
+            consents: &Consents::default(),
+        });
+        assert!(!d.pass);
+    }
+
+    #[test]
+    fn a_runaway_rego_policy_is_stopped_and_fails() {
+        let p = rego(
+            "package castellan\nallow if {\n  count([[x, y] | some x in numbers.range(1, 100000); some y in numbers.range(1, 100000)]) > 0\n}\n",
+        )
+        .unwrap();
+        let start = Instant::now();
+        let d = p.evaluate(&Input {
+            authentication_context: &Value::Null,
+            client: &Value::Null,
+            scopes: &[],
+            request: None,
+            consents: &Consents::default(),
+        });
+        assert!(!d.pass);
+        assert!(d.reason.unwrap().contains("time limit"));
+        assert!(start.elapsed() < REGO_TIME_LIMIT * 40, "{:?}", start.elapsed());
+    }
+
+    #[test]
+    fn bad_rego_is_named_with_its_line() {
+        let e = rego("package castellan\nallow if {\n  input.x ==\n}\n").unwrap_err();
+        assert_eq!(e.field, "definition");
+        assert!(e.reason.contains(":4:"), "{e}");
+        let e = rego("package other\nallow := true\n").unwrap_err();
+        assert!(e.reason.contains("package must be castellan"), "{e}");
+        let e = rego("package castellan\ndeny := true\n").unwrap_err();
+        assert!(e.reason.contains("allow"), "{e}");
+        let e = rego("package castellan\nallow if no_such_function(1)\n").unwrap_err();
+        assert_eq!(e.field, "definition", "{e}");
+        assert!(rego("").is_err());
+        assert!(Policy::compile(Language::Rego, &[], None).is_err());
+        let specs: Vec<ValidatorSpec> = serde_json::from_value(json!([{"name": "true"}])).unwrap();
+        let e = Policy::compile(Language::Rego, &specs, Some("package castellan\nallow := true\n")).unwrap_err();
+        assert_eq!(e.field, "validators");
+        let e = Policy::compile(Language::Cloudentity, &[], Some("package castellan")).unwrap_err();
+        assert_eq!(e.field, "definition");
+        let big = format!("package castellan\nallow := true\n#{}", "x".repeat(MAX_DEFINITION_BYTES));
+        assert!(rego(&big).unwrap_err().reason.contains("at most"));
+    }
+}
