@@ -115,6 +115,8 @@ pub mod need {
         ScopeWrite = Scope.Write;
         ClaimRead = Claim.Read;
         ClaimWrite = Claim.Write;
+        PolicyRead = Policy.Read;
+        PolicyWrite = Policy.Write;
         RoleRead = Role.Read;
         RoleWrite = Role.Write;
         StsClientRead = StsClient.Read;

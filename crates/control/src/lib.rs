@@ -29,6 +29,7 @@ pub use bootstrap::{BootstrapCredentials, BootstrapOptions};
 pub use clients::{AUTH_METHODS, RESPONSE_TYPES, check_redirect_uri};
 pub use error::{ControlError, ControlResult};
 pub use permissions::DEFAULT_ROLE_PERMISSIONS;
+pub use policies::BUILT_IN as BUILT_IN_POLICIES;
 
 /// Shared state of the control plane. Cheap to clone behind an `Arc`.
 pub struct Control {

@@ -2,7 +2,14 @@
 //! `castellan-policy` on every write (so a bad one is a 422 naming the member) and again when a
 //! tenant's configuration is loaded.
 
-use castellan_domain::{Policy, TenantId};
+use std::collections::HashSet;
+
+use castellan_domain::{Policy, ServerSettings, TenantId};
+use castellan_store::{ConfigChange, StoreError};
+use castellan_types::policies as wire;
+
+use crate::error::unchanged;
+use crate::{Allowed, Control, ControlError, ControlResult, need};
 
 /// The read-only policies every tenant has: `allow` (passes) and `block` (fails).
 pub const BUILT_IN: [&str; 2] = ["allow", "block"];
@@ -22,4 +29,287 @@ pub(crate) fn built_in(tid: &TenantId, now: i64) -> Vec<Policy> {
             updated_at: now,
         })
         .collect()
+}
+
+fn check_id(id: &str) -> ControlResult<()> {
+    let ok = !id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ControlError::invalid(
+            "id",
+            "1 to 128 letters, digits, '.', '_' or '-'",
+        ))
+    }
+}
+
+fn check_name(name: &str) -> ControlResult<()> {
+    if name.trim().is_empty() || name.len() > 255 {
+        return Err(ControlError::invalid("policy_name", "1 to 255 characters"));
+    }
+    Ok(())
+}
+
+/// Compiles `p` as evaluation will: a policy that is stored always compiles.
+fn compile(p: &Policy) -> ControlResult<()> {
+    castellan_oauth::compile_policy(p)
+        .map(|_| ())
+        .map_err(|e| ControlError::invalid(e.field, e.reason))
+}
+
+fn view(p: Policy) -> ControlResult<wire::Policy> {
+    Ok(wire::Policy {
+        validators: serde_json::from_value(p.validators).map_err(ControlError::internal)?,
+        id: p.id,
+        policy_name: p.name,
+        tenant_id: p.tenant_id.to_string(),
+        language: p.language,
+        definition: p.definition,
+        read_only: p.read_only,
+    })
+}
+
+fn language(v: Option<&str>) -> ControlResult<String> {
+    match v {
+        None | Some("") => Ok("cloudentity".into()),
+        Some(l) if castellan_policy::Language::parse(l).is_some() => Ok(l.into()),
+        Some(l) => Err(ControlError::invalid(
+            "language",
+            format!("unknown language {l:?}; languages are cloudentity and rego"),
+        )),
+    }
+}
+
+impl Control {
+    async fn policies_changed(&self, tid: &TenantId) {
+        self.engine.changed(&ConfigChange::Policies(tid.clone())).await;
+    }
+
+    async fn load_policy(&self, tid: &TenantId, pid: &str) -> ControlResult<Policy> {
+        self.store
+            .get_policy(tid, pid)
+            .await?
+            .ok_or_else(|| ControlError::NotFound {
+                what: "policy",
+                id: pid.to_owned(),
+            })
+    }
+
+    /// 422 naming the member when a policy id given to a server or scope does not exist.
+    pub(crate) async fn check_policy_ids<'a>(
+        &self,
+        tid: &TenantId,
+        ids: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
+    ) -> ControlResult<()> {
+        for (field, id) in ids {
+            if let Some(id) = id
+                && self.store.get_policy(tid, id).await?.is_none()
+            {
+                return Err(ControlError::invalid(field, format!("policy {id} does not exist")));
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn check_server_policies(&self, tid: &TenantId, s: &ServerSettings) -> ControlResult<()> {
+        self.check_policy_ids(
+            tid,
+            [
+                ("developer_policy_id", s.developer_policy_id.as_deref()),
+                ("user_policy_id", s.user_policy_id.as_deref()),
+            ],
+        )
+        .await
+    }
+
+    /// `GET /policies`: every policy of the tenant, by id.
+    pub async fn list_policies(&self, access: &Allowed<need::PolicyRead>) -> ControlResult<wire::Policies> {
+        let all = self.store.list_policies(access.tenant()).await?;
+        Ok(wire::Policies {
+            policies: all.into_iter().map(view).collect::<ControlResult<_>>()?,
+        })
+    }
+
+    pub async fn get_policy(&self, access: &Allowed<need::PolicyRead>, pid: &str) -> ControlResult<wire::Policy> {
+        view(self.load_policy(access.tenant(), pid).await?)
+    }
+
+    /// `POST /policies`: `id` and `policy_name` required; compiled before it is stored.
+    pub async fn create_policy(
+        &self,
+        access: &Allowed<need::PolicyWrite>,
+        req: wire::PolicyRequest,
+    ) -> ControlResult<wire::Policy> {
+        let tid = access.tenant().clone();
+        let id = req
+            .id
+            .clone()
+            .ok_or_else(|| ControlError::invalid("id", "required"))?;
+        check_id(&id)?;
+        let name = req
+            .policy_name
+            .clone()
+            .ok_or_else(|| ControlError::invalid("policy_name", "required"))?;
+        check_name(&name)?;
+        unchanged("tenant_id", req.tenant_id.as_deref(), tid.as_str(), "must be the tenant of the path")?;
+        let now = self.clock.now();
+        let p = Policy {
+            tenant_id: tid.clone(),
+            id,
+            name,
+            language: language(req.language.as_deref())?,
+            validators: serde_json::to_value(req.validators.unwrap_or_default()).map_err(ControlError::internal)?,
+            definition: req.definition.filter(|d| !d.is_empty()),
+            read_only: false,
+            created_at: now,
+            updated_at: now,
+        };
+        compile(&p)?;
+        self.store.create_policy(&p).await.map_err(|e| match e {
+            StoreError::Conflict(_) => ControlError::Conflict {
+                what: "policy",
+                id: p.id.clone(),
+            },
+            e => e.into(),
+        })?;
+        self.policies_changed(&tid).await;
+        view(p)
+    }
+
+    /// `PUT /policies/{pid}`: members given replace the stored ones.
+    pub async fn update_policy(
+        &self,
+        access: &Allowed<need::PolicyWrite>,
+        pid: &str,
+        req: wire::PolicyRequest,
+    ) -> ControlResult<wire::Policy> {
+        let tid = access.tenant().clone();
+        let mut p = self.load_policy(&tid, pid).await?;
+        if p.read_only {
+            return Err(ControlError::Refused(format!("policy {pid} is built in and cannot be changed")));
+        }
+        unchanged("id", req.id.as_deref(), pid, "does not match the policy in the path")?;
+        unchanged("tenant_id", req.tenant_id.as_deref(), tid.as_str(), "must be the tenant of the path")?;
+        if let Some(name) = req.policy_name {
+            check_name(&name)?;
+            p.name = name;
+        }
+        if let Some(l) = req.language.as_deref() {
+            p.language = language(Some(l))?;
+        }
+        if let Some(v) = req.validators {
+            p.validators = serde_json::to_value(v).map_err(ControlError::internal)?;
+        }
+        if let Some(d) = req.definition {
+            p.definition = (!d.is_empty()).then_some(d);
+        }
+        p.updated_at = self.clock.now();
+        compile(&p)?;
+        self.store.update_policy(&p).await.map_err(|e| match e {
+            StoreError::NotFound(_) => ControlError::NotFound {
+                what: "policy",
+                id: pid.to_owned(),
+            },
+            e => e.into(),
+        })?;
+        self.policies_changed(&tid).await;
+        view(p)
+    }
+
+    /// `DELETE /policies/{pid}`: 400 for a built-in policy and for one in use, naming its users.
+    pub async fn delete_policy(&self, access: &Allowed<need::PolicyWrite>, pid: &str) -> ControlResult<()> {
+        let tid = access.tenant().clone();
+        let p = self.load_policy(&tid, pid).await?;
+        if p.read_only {
+            return Err(ControlError::Refused(format!("policy {pid} is built in and cannot be deleted")));
+        }
+        let users = self.policy_users(&tid, pid).await?;
+        if !users.is_empty() {
+            return Err(ControlError::Refused(format!(
+                "policy {pid} is in use by {}; remove it from them first",
+                users.join(", ")
+            )));
+        }
+        if !self.store.delete_policy(&tid, pid).await? {
+            return Err(ControlError::NotFound {
+                what: "policy",
+                id: pid.to_owned(),
+            });
+        }
+        self.policies_changed(&tid).await;
+        Ok(())
+    }
+
+    /// What refers to policy `pid`: `server shop (user_policy_id)`, `scope orders.read on shop
+    /// (developer_policy_id)`.
+    async fn policy_users(&self, tid: &TenantId, pid: &str) -> ControlResult<Vec<String>> {
+        let mut users = Vec::new();
+        let servers = self.store.list_servers(tid).await?;
+        for s in &servers {
+            for (field, v) in [
+                ("developer_policy_id", &s.settings.developer_policy_id),
+                ("user_policy_id", &s.settings.user_policy_id),
+            ] {
+                if v.as_deref() == Some(pid) {
+                    users.push(format!("server {} ({field})", s.id));
+                }
+            }
+        }
+        let mut seen = HashSet::new();
+        for sc in self.store.list_tenant_scopes(tid).await? {
+            for (field, v) in [
+                ("developer_policy_id", &sc.developer_policy_id),
+                ("user_policy_id", &sc.user_policy_id),
+            ] {
+                if v.as_deref() == Some(pid) && seen.insert((sc.id.to_string(), field)) {
+                    users.push(format!("scope {} on {} ({field})", sc.name, sc.server_id));
+                }
+            }
+        }
+        Ok(users)
+    }
+
+    /// `POST /policies/{pid}/test`: evaluates the stored policy against `input`.
+    pub async fn test_policy(
+        &self,
+        access: &Allowed<need::PolicyRead>,
+        pid: &str,
+        input: wire::PolicyTestRequest,
+    ) -> ControlResult<wire::PolicyTestResult> {
+        let p = self.load_policy(access.tenant(), pid).await?;
+        let compiled = castellan_oauth::compile_policy(&p).map_err(|e| ControlError::internal(e.to_string()))?;
+        let request = input.request.map(|r| castellan_policy::Request {
+            method: r.method,
+            path: r.path,
+            headers: r.headers,
+        });
+        let consents = castellan_policy::Consents {
+            granted: input.consents.into_iter().collect(),
+            actions: input.consent_actions,
+        };
+        let d = compiled.evaluate(&castellan_policy::Input {
+            authentication_context: &input.authentication_context,
+            client: &input.client,
+            scopes: &input.scopes,
+            request: request.as_ref(),
+            consents: &consents,
+        });
+        Ok(wire::PolicyTestResult {
+            result: if d.pass { "pass" } else { "fail" }.into(),
+            failed_validator: d.failed_validator,
+            recovery: d
+                .recovery
+                .into_iter()
+                .map(|r| wire::Recovery {
+                    id: r.id,
+                    type_: r.kind,
+                })
+                .collect(),
+            reason: d.reason,
+        })
+    }
 }

@@ -153,6 +153,14 @@ impl Control {
             service_id: req.service_id.filter(|s| !s.is_empty()),
             created_at: self.clock.now(),
         };
+        self.check_policy_ids(
+            &scope.tenant_id,
+            [
+                ("developer_policy_id", scope.developer_policy_id.as_deref()),
+                ("user_policy_id", scope.user_policy_id.as_deref()),
+            ],
+        )
+        .await?;
         self.store.create_scope(&scope).await.map_err(|e| match e {
             StoreError::Conflict(_) => ControlError::Conflict {
                 what: "scope",
@@ -231,6 +239,14 @@ impl Control {
                 *slot = (!v.is_empty()).then_some(v);
             }
         }
+        self.check_policy_ids(
+            &scope.tenant_id,
+            [
+                ("developer_policy_id", scope.developer_policy_id.as_deref()),
+                ("user_policy_id", scope.user_policy_id.as_deref()),
+            ],
+        )
+        .await?;
         self.store.update_scope(&scope).await.map_err(|e| match e {
             StoreError::NotFound(_) => ControlError::NotFound {
                 what: "scope",

@@ -385,6 +385,7 @@ impl Control {
         check_name("name", &name)?;
         let mut settings = ServerSettings::default();
         apply_settings(&mut settings, &req)?;
+        self.check_server_policies(&tid, &settings).await?;
         let secret = match &req.secret {
             Some(s) => {
                 check_secret("secret", s)?;
@@ -486,6 +487,7 @@ impl Control {
         }
         let old_key_type = server.settings.key_type;
         apply_settings(&mut server.settings, &req)?;
+        self.check_server_policies(&tid, &server.settings).await?;
 
         let mut secrets = self.open_server_secrets(&server)?;
         if let Some(rotated) = &req.rotated_secrets {

@@ -474,6 +474,12 @@ impl Engine {
             _ if req.prompts("none") => return fail(ErrorCode::LoginRequired, "the user is not signed in"),
             _ => return Ok(Step::Login(self.seal_interaction(rt, req)?)),
         };
+        // The server's user policy, after sign-in (and before consent): a person it refuses is
+        // sent back to the client with access_denied.
+        if let Err(reason) = self.server_user_policy(rt, &client, &session.ctx, &req.scopes).await? {
+            tracing::info!(server = %rt.id(), %reason, "sign-in refused by the server's user policy");
+            return fail(ErrorCode::AccessDenied, "the server's user policy refused this sign-in");
+        }
         if !consented && !client.settings.trusted {
             let remembered = self
                 .store
@@ -552,9 +558,12 @@ impl Engine {
         session: &Session,
     ) -> Result<Redirect, OAuthError> {
         let now = self.clock.now();
+        let rules = self.rules(rt.tenant_id()).await?;
+        let scopes = crate::issue::scopes_passing_policies(rt, &rules.policies, client, &session.ctx, &req.scopes)
+            .unwrap_or_else(|| req.scopes.clone());
         let auth = Authorization {
             sub: session.subject.clone(),
-            scopes: req.scopes.clone(),
+            scopes,
             auth_time: session.auth_time,
             ctx: session.ctx.clone(),
             nonce: req.nonce.clone(),
@@ -592,8 +601,7 @@ impl Engine {
             let scope = auth.scopes.join(" ");
             let mut extra =
                 crate::issue::released_claims(rt, castellan_domain::ClaimType::AccessToken, &auth.scopes, &auth.ctx);
-            let rules = self.access(rt.tenant_id()).await?;
-            crate::issue::add_person_permissions(&rules, client, &auth.ctx, &mut extra);
+            crate::issue::add_person_permissions(&rules.access, client, &auth.ctx, &mut extra);
             let minted = self.mint(rt, client, &auth.sub, &scope, extra)?;
             // Recorded as a grant of its own, so that revoking what a person or a client holds
             // (a removed user, a deleted client) reaches tokens of the implicit flow too.
@@ -705,5 +713,31 @@ mod tests {
         assert!(is_s256_challenge(&c));
         assert!(!is_s256_challenge("short"));
         assert!(!is_s256_challenge(&format!("{c}=")));
+    }
+}
+
+impl Engine {
+    /// Evaluates the server's `user_policy_id` (when set) for a person who signed in:
+    /// `Err(reason)` when it fails.
+    pub(crate) async fn server_user_policy(
+        &self,
+        rt: &ServerRuntime,
+        client: &Client,
+        ctx: &serde_json::Map<String, serde_json::Value>,
+        scopes: &[String],
+    ) -> Result<Result<(), String>, OAuthError> {
+        let Some(pid) = rt.server.settings.user_policy_id.as_deref() else {
+            return Ok(Ok(()));
+        };
+        let policies = self.policies(rt.tenant_id()).await?;
+        let ctx = serde_json::Value::Object(ctx.clone());
+        let client = crate::issue::client_view(client);
+        let consents = castellan_policy::Consents::default();
+        let d = policies.evaluate(pid, &crate::issue::person_input(&ctx, &client, scopes, &consents));
+        Ok(if d.pass {
+            Ok(())
+        } else {
+            Err(d.reason.unwrap_or_else(|| format!("policy {pid} failed")))
+        })
     }
 }

@@ -108,8 +108,8 @@ impl Engine {
             (None, None) => {}
         }
         let nonce = data.auth.nonce.clone();
-        let access = self.access(rt.tenant_id()).await?;
-        let (resp, issued) = self.issue(rt, &access, client, &data.auth, &record.grant_id, nonce.as_deref())?;
+        let rules = self.rules(rt.tenant_id()).await?;
+        let (resp, issued) = self.issue(rt, &rules, client, &data.auth, &record.grant_id, nonce.as_deref())?;
         if !self.store.redeem_code(rt.tenant_id(), &hash, now, &issued).await? {
             // Another request redeemed it first: that is a replay too.
             self.revoke_grant(rt, &record.grant_id).await?;
@@ -172,8 +172,8 @@ impl Engine {
             }
             auth.scopes = narrowed;
         }
-        let access = self.access(rt.tenant_id()).await?;
-        let (resp, issued) = self.issue(rt, &access, client, &auth, &record.grant_id, None)?;
+        let rules = self.rules(rt.tenant_id()).await?;
+        let (resp, issued) = self.issue(rt, &rules, client, &auth, &record.grant_id, None)?;
         if !self.store.rotate_refresh(rt.tenant_id(), &hash, now, &issued).await? {
             self.revoke_grant(rt, &record.grant_id).await?;
             return Err(invalid_grant("the refresh token is invalid, expired or revoked"));

@@ -78,6 +78,68 @@ pub fn groups(ctx: &Map<String, Value>) -> Vec<String> {
     }
 }
 
+/// What person grants are checked against: the tenant's access rules (the `permissions` claim)
+/// and its compiled policies (scope and server user policies).
+pub(crate) struct TenantRules {
+    pub access: std::sync::Arc<AccessRules>,
+    pub policies: std::sync::Arc<crate::snapshot::PolicySet>,
+}
+
+/// How a policy sees the client a person signs in to.
+pub(crate) fn client_view(client: &Client) -> Value {
+    serde_json::json!({"client_id": client.id.as_str(), "client_name": client.name, "grant_types": client.grant_types})
+}
+
+/// The policy input for a person (`ctx`) signing in to `client` for `scopes`.
+pub(crate) fn person_input<'a>(
+    ctx: &'a Value,
+    client: &'a Value,
+    scopes: &'a [String],
+    consents: &'a castellan_policy::Consents,
+) -> castellan_policy::Input<'a> {
+    castellan_policy::Input {
+        authentication_context: ctx,
+        client,
+        scopes,
+        request: None,
+        consents,
+    }
+}
+
+/// The scopes whose `user_policy_id` passes for the person (scopes without one always pass);
+/// `None` when every scope passes, which costs nothing when no scope has a policy.
+pub(crate) fn scopes_passing_policies(
+    rt: &ServerRuntime,
+    policies: &crate::snapshot::PolicySet,
+    client: &Client,
+    ctx: &Map<String, Value>,
+    scopes: &[String],
+) -> Option<Vec<String>> {
+    let guarded = |s: &String| rt.scopes.get(s).and_then(|sc| sc.user_policy_id.as_deref());
+    if !scopes.iter().any(|s| guarded(s).is_some()) {
+        return None;
+    }
+    let ctx = Value::Object(ctx.clone());
+    let client = client_view(client);
+    let consents = castellan_policy::Consents::default();
+    let input = person_input(&ctx, &client, scopes, &consents);
+    let kept: Vec<String> = scopes
+        .iter()
+        .filter(|s| match guarded(s) {
+            None => true,
+            Some(pid) => {
+                let d = policies.evaluate(pid, &input);
+                if !d.pass {
+                    tracing::info!(scope = %s, policy = pid, reason = d.reason.as_deref().unwrap_or(""), "scope withheld by its user policy");
+                }
+                d.pass
+            }
+        })
+        .cloned()
+        .collect();
+    (kept.len() != scopes.len()).then_some(kept)
+}
+
 /// Adds the `permissions` claim to a person's access token when its audience is a role's and
 /// one of the person's groups is mapped to that role.
 pub(crate) fn add_person_permissions(
@@ -240,12 +302,25 @@ impl Engine {
     pub(crate) fn issue(
         &self,
         rt: &ServerRuntime,
-        access: &AccessRules,
+        rules: &TenantRules,
         client: &Client,
         auth: &Authorization,
         grant_id: &str,
         nonce: Option<&str>,
     ) -> Result<(TokenResponse, IssuedTokens), OAuthError> {
+        // Scopes whose user policy fails for this person are not granted (nor kept for refresh).
+        let narrowed;
+        let auth = match scopes_passing_policies(rt, &rules.policies, client, &auth.ctx, &auth.scopes) {
+            Some(kept) => {
+                narrowed = Authorization {
+                    scopes: kept,
+                    ..auth.clone()
+                };
+                &narrowed
+            }
+            None => auth,
+        };
+        let access = &*rules.access;
         let now = self.clock.now();
         let scope = auth.scopes.join(" ");
         let mut extra = released_claims(rt, ClaimType::AccessToken, &auth.scopes, &auth.ctx);

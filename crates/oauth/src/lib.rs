@@ -31,7 +31,7 @@ pub use client_auth::{JWT_BEARER_ASSERTION, Presented};
 pub use error::{ErrorCode, OAuthError};
 pub use form::Form;
 pub use session::{LoginError, Session};
-pub use snapshot::{ServerRuntime, TenantSnapshot};
+pub use snapshot::{PolicySet, ServerRuntime, TenantSnapshot, compile_policy};
 pub use token::{AccessClaims, TokenResponse};
 pub use userinfo::LogoutRequest;
 
@@ -114,6 +114,26 @@ impl Engine {
     /// The tenant's STS client mappings and roles (empty for a tenant that does not exist).
     pub async fn access(&self, tid: &TenantId) -> Result<Arc<castellan_domain::AccessRules>, OAuthError> {
         Ok(self.snapshot(tid).await?.map(|s| s.access.clone()).unwrap_or_default())
+    }
+
+    /// What person grants of the tenant are checked against (access rules and policies).
+    pub(crate) async fn rules(&self, tid: &TenantId) -> Result<issue::TenantRules, OAuthError> {
+        Ok(match self.snapshot(tid).await? {
+            Some(s) => issue::TenantRules {
+                access: s.access.clone(),
+                policies: s.policies.clone(),
+            },
+            None => issue::TenantRules {
+                access: Arc::default(),
+                policies: Arc::default(),
+            },
+        })
+    }
+
+    /// The tenant's compiled policies (none for a tenant that does not exist). The developer API
+    /// and the gateway authorizer evaluate through this.
+    pub async fn policies(&self, tid: &TenantId) -> Result<Arc<snapshot::PolicySet>, OAuthError> {
+        Ok(self.snapshot(tid).await?.map(|s| s.policies.clone()).unwrap_or_default())
     }
 
     /// The server `{tid}/{aid}` as protocol endpoints see it.

@@ -220,6 +220,13 @@ impl Engine {
             }
             Err(LoginError::Unavailable(e)) => return Err(e),
         };
+        if let Err(reason) = self.server_user_policy(rt, client, &ctx, &scopes).await? {
+            tracing::info!(server = %rt.id(), %reason, "password grant refused by the server's user policy");
+            return Err(OAuthError::new(
+                ErrorCode::InvalidGrant,
+                "the server's user policy refused this sign-in",
+            ));
+        }
         let auth = crate::issue::Authorization {
             sub: username.to_owned(),
             scopes,
@@ -228,8 +235,8 @@ impl Engine {
             nonce: None,
             sid: None,
         };
-        let access = self.access(rt.tenant_id()).await?;
-        let (resp, issued) = self.issue(rt, &access, client, &auth, &castellan_jose::random_id(), None)?;
+        let rules = self.rules(rt.tenant_id()).await?;
+        let (resp, issued) = self.issue(rt, &rules, client, &auth, &castellan_jose::random_id(), None)?;
         self.store.record_grant(rt.tenant_id(), &issued).await?;
         Ok(resp)
     }

@@ -8,6 +8,7 @@ pub mod admin;
 pub mod clients;
 pub mod error;
 pub mod nexus;
+pub mod policies;
 
 pub use admin::*;
 pub use clients::*;

@@ -9,6 +9,7 @@ mod extract;
 mod logging;
 mod metrics;
 mod nexus;
+mod policies;
 mod oauth;
 mod pages;
 mod protocol_docs;
@@ -138,6 +139,7 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(clients::router())
         .merge(clients::claims_router())
         .merge(nexus::router())
+        .merge(policies::router())
         .split_for_parts()
 }
 

@@ -70,7 +70,7 @@ async fn create_stores_and_returns_every_given_field() {
         "access_token_ttl": "15m", "authorization_code_ttl": "1m30s", "id_token_ttl": "2h",
         "refresh_token_ttl": "1.5h", "cookie_max_age": "1h10m30s",
         "enforce_pkce": true, "enable_dynamic_client_registration": true, "profiles": ["fapi_rw"],
-        "logo_uri": "https://example.com/logo.png", "developer_policy_id": "dev-policy", "user_policy_id": "user-policy",
+        "logo_uri": "https://example.com/logo.png", "developer_policy_id": "allow", "user_policy_id": "allow",
         "tenant_id": "ignored", "issuer_url": "http://ignored", "system": true
     });
     let s = create(&app, body).await;
@@ -95,8 +95,8 @@ async fn create_stores_and_returns_every_given_field() {
     );
     assert_eq!(s["profiles"], json!(["fapi_rw"]));
     assert_eq!(s["logo_uri"], "https://example.com/logo.png");
-    assert_eq!(s["developer_policy_id"], "dev-policy");
-    assert_eq!(s["user_policy_id"], "user-policy");
+    assert_eq!(s["developer_policy_id"], "allow");
+    assert_eq!(s["user_policy_id"], "allow");
     let k = &s["jwks"]["keys"][0];
     assert_eq!(
         (k["kty"].as_str(), k["crv"].as_str(), k["alg"].as_str()),
