@@ -40,10 +40,7 @@ fn check_id(id: &str) -> ControlResult<()> {
     if ok {
         Ok(())
     } else {
-        Err(ControlError::invalid(
-            "id",
-            "1 to 128 letters, digits, '.', '_' or '-'",
-        ))
+        Err(ControlError::invalid("id", "1 to 128 letters, digits, '.', '_' or '-'"))
     }
 }
 
@@ -145,17 +142,19 @@ impl Control {
         req: wire::PolicyRequest,
     ) -> ControlResult<wire::Policy> {
         let tid = access.tenant().clone();
-        let id = req
-            .id
-            .clone()
-            .ok_or_else(|| ControlError::invalid("id", "required"))?;
+        let id = req.id.clone().ok_or_else(|| ControlError::invalid("id", "required"))?;
         check_id(&id)?;
         let name = req
             .policy_name
             .clone()
             .ok_or_else(|| ControlError::invalid("policy_name", "required"))?;
         check_name(&name)?;
-        unchanged("tenant_id", req.tenant_id.as_deref(), tid.as_str(), "must be the tenant of the path")?;
+        unchanged(
+            "tenant_id",
+            req.tenant_id.as_deref(),
+            tid.as_str(),
+            "must be the tenant of the path",
+        )?;
         let now = self.clock.now();
         let p = Policy {
             tenant_id: tid.clone(),
@@ -190,10 +189,17 @@ impl Control {
         let tid = access.tenant().clone();
         let mut p = self.load_policy(&tid, pid).await?;
         if p.read_only {
-            return Err(ControlError::Refused(format!("policy {pid} is built in and cannot be changed")));
+            return Err(ControlError::Refused(format!(
+                "policy {pid} is built in and cannot be changed"
+            )));
         }
         unchanged("id", req.id.as_deref(), pid, "does not match the policy in the path")?;
-        unchanged("tenant_id", req.tenant_id.as_deref(), tid.as_str(), "must be the tenant of the path")?;
+        unchanged(
+            "tenant_id",
+            req.tenant_id.as_deref(),
+            tid.as_str(),
+            "must be the tenant of the path",
+        )?;
         if let Some(name) = req.policy_name {
             check_name(&name)?;
             p.name = name;
@@ -225,7 +231,9 @@ impl Control {
         let tid = access.tenant().clone();
         let p = self.load_policy(&tid, pid).await?;
         if p.read_only {
-            return Err(ControlError::Refused(format!("policy {pid} is built in and cannot be deleted")));
+            return Err(ControlError::Refused(format!(
+                "policy {pid} is built in and cannot be deleted"
+            )));
         }
         let users = self.policy_users(&tid, pid).await?;
         if !users.is_empty() {

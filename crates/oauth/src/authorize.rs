@@ -677,6 +677,32 @@ pub fn error_redirect(
     }
 }
 
+impl Engine {
+    /// Evaluates the server's `user_policy_id` (when set) for a person who signed in:
+    /// `Err(reason)` when it fails.
+    pub(crate) async fn server_user_policy(
+        &self,
+        rt: &ServerRuntime,
+        client: &Client,
+        ctx: &serde_json::Map<String, serde_json::Value>,
+        scopes: &[String],
+    ) -> Result<Result<(), String>, OAuthError> {
+        let Some(pid) = rt.server.settings.user_policy_id.as_deref() else {
+            return Ok(Ok(()));
+        };
+        let policies = self.policies(rt.tenant_id()).await?;
+        let ctx = serde_json::Value::Object(ctx.clone());
+        let client = crate::issue::client_view(client);
+        let consents = castellan_policy::Consents::default();
+        let d = policies.evaluate(pid, &crate::issue::person_input(&ctx, &client, scopes, &consents));
+        Ok(if d.pass {
+            Ok(())
+        } else {
+            Err(d.reason.unwrap_or_else(|| format!("policy {pid} failed")))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -713,31 +739,5 @@ mod tests {
         assert!(is_s256_challenge(&c));
         assert!(!is_s256_challenge("short"));
         assert!(!is_s256_challenge(&format!("{c}=")));
-    }
-}
-
-impl Engine {
-    /// Evaluates the server's `user_policy_id` (when set) for a person who signed in:
-    /// `Err(reason)` when it fails.
-    pub(crate) async fn server_user_policy(
-        &self,
-        rt: &ServerRuntime,
-        client: &Client,
-        ctx: &serde_json::Map<String, serde_json::Value>,
-        scopes: &[String],
-    ) -> Result<Result<(), String>, OAuthError> {
-        let Some(pid) = rt.server.settings.user_policy_id.as_deref() else {
-            return Ok(Ok(()));
-        };
-        let policies = self.policies(rt.tenant_id()).await?;
-        let ctx = serde_json::Value::Object(ctx.clone());
-        let client = crate::issue::client_view(client);
-        let consents = castellan_policy::Consents::default();
-        let d = policies.evaluate(pid, &crate::issue::person_input(&ctx, &client, scopes, &consents));
-        Ok(if d.pass {
-            Ok(())
-        } else {
-            Err(d.reason.unwrap_or_else(|| format!("policy {pid} failed")))
-        })
     }
 }

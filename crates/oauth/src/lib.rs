@@ -133,7 +133,11 @@ impl Engine {
     /// The tenant's compiled policies (none for a tenant that does not exist). The developer API
     /// and the gateway authorizer evaluate through this.
     pub async fn policies(&self, tid: &TenantId) -> Result<Arc<snapshot::PolicySet>, OAuthError> {
-        Ok(self.snapshot(tid).await?.map(|s| s.policies.clone()).unwrap_or_default())
+        Ok(self
+            .snapshot(tid)
+            .await?
+            .map(|s| s.policies.clone())
+            .unwrap_or_default())
     }
 
     /// The server `{tid}/{aid}` as protocol endpoints see it.

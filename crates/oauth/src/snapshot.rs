@@ -148,7 +148,9 @@ impl PolicySet {
 }
 
 /// Compiles a stored policy.
-pub fn compile_policy(p: &castellan_domain::Policy) -> Result<castellan_policy::Policy, castellan_policy::CompileError> {
+pub fn compile_policy(
+    p: &castellan_domain::Policy,
+) -> Result<castellan_policy::Policy, castellan_policy::CompileError> {
     let language = castellan_policy::Language::parse(&p.language).ok_or_else(|| castellan_policy::CompileError {
         field: "language".into(),
         reason: format!("unknown language {:?}", p.language),
@@ -501,7 +503,9 @@ async fn load_policies(src: &Source<'_>, tid: &TenantId) -> Result<PolicySet, St
             Ok(c) => {
                 compiled.insert(p.id, Arc::new(c));
             }
-            Err(e) => tracing::error!(tenant = %tid, policy = %p.id, error = %e, "stored policy does not compile; it fails"),
+            Err(e) => {
+                tracing::error!(tenant = %tid, policy = %p.id, error = %e, "stored policy does not compile; it fails")
+            }
         }
     }
     Ok(PolicySet { compiled })

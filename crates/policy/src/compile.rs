@@ -113,10 +113,7 @@ pub(crate) fn compile(
 
 fn rego(definition: &str) -> Result<regorus::Engine, CompileError> {
     if definition.len() > MAX_DEFINITION_BYTES {
-        return Err(err(
-            "definition",
-            format!("at most {MAX_DEFINITION_BYTES} bytes"),
-        ));
+        return Err(err("definition", format!("at most {MAX_DEFINITION_BYTES} bytes")));
     }
     let mut engine = regorus::Engine::new();
     engine.set_execution_timer_config(ExecutionTimerConfig {
@@ -245,7 +242,12 @@ fn fields(at: &str, conf: &Map<String, Value>, header: bool) -> Result<Vec<Field
         .get("fields")
         .and_then(Value::as_array)
         .filter(|a| !a.is_empty() && a.len() <= MAX_ITEMS)
-        .ok_or_else(|| err(&at, format!("required: a list of 1 to {MAX_ITEMS} {{field, comparator, value}}")))?;
+        .ok_or_else(|| {
+            err(
+                &at,
+                format!("required: a list of 1 to {MAX_ITEMS} {{field, comparator, value}}"),
+            )
+        })?;
     list.iter()
         .enumerate()
         .map(|(j, f)| field_rule(&format!("{at}[{j}]"), f, header))
@@ -295,11 +297,18 @@ fn field_rule(at: &str, f: &Value, header: bool) -> Result<FieldRule, CompileErr
             }
         }
         "matches" => {
-            let pattern = value.and_then(Value::as_str).ok_or_else(|| need("a regular expression"))?;
+            let pattern = value
+                .and_then(Value::as_str)
+                .ok_or_else(|| need("a regular expression"))?;
             let re = regex::RegexBuilder::new(pattern)
                 .size_limit(1 << 20)
                 .build()
-                .map_err(|e| err(&value_at, format!("not a regular expression: {}", one_line(&e.to_string()))))?;
+                .map_err(|e| {
+                    err(
+                        &value_at,
+                        format!("not a regular expression: {}", one_line(&e.to_string())),
+                    )
+                })?;
             Comparator::Matches(re)
         }
         "gt" | "lt" => {
@@ -323,7 +332,10 @@ fn field_rule(at: &str, f: &Value, header: bool) -> Result<FieldRule, CompileErr
 }
 
 fn only_members(at: &str, f: &Map<String, Value>) -> Result<(), CompileError> {
-    match f.keys().find(|k| !["field", "comparator", "value"].contains(&k.as_str())) {
+    match f
+        .keys()
+        .find(|k| !["field", "comparator", "value"].contains(&k.as_str()))
+    {
         Some(k) => Err(err(
             format!("{at}.{k}"),
             "unknown member; a field rule has field, comparator, value",

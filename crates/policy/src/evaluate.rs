@@ -122,7 +122,7 @@ pub(crate) fn rego(engine: &regorus::Engine, input: &Input<'_>) -> Decision {
     let mut e = engine.clone();
     e.set_input(regorus::Value::from(doc));
     let (pass, reason) = match e.eval_rule(REGO_RULE.into()) {
-        Ok(v) if v == regorus::Value::Bool(true) => (true, None),
+        Ok(regorus::Value::Bool(true)) => (true, None),
         Ok(_) => (false, Some(format!("{REGO_RULE} is not true"))),
         Err(e) => (false, Some(format!("evaluation stopped: {e}"))),
     };
@@ -192,8 +192,18 @@ mod tests {
             ("present", None, Value::Null, false),
             ("not_present", None, json!("x"), false),
             ("not_present", None, Value::Null, true),
-            ("matches", Some(json!("^[a-z]+@example\\.com$")), json!("pat@example.com"), true),
-            ("matches", Some(json!("^[a-z]+@example\\.com$")), json!("pat@evil.com"), false),
+            (
+                "matches",
+                Some(json!("^[a-z]+@example\\.com$")),
+                json!("pat@example.com"),
+                true,
+            ),
+            (
+                "matches",
+                Some(json!("^[a-z]+@example\\.com$")),
+                json!("pat@evil.com"),
+                false,
+            ),
             ("matches", Some(json!("x")), json!(5), false),
             ("gt", Some(json!(17)), json!(18), true),
             ("gt", Some(json!(17)), json!(17), false),
@@ -225,7 +235,13 @@ mod tests {
             ("lt", Some(json!(0))),
         ] {
             let p = one(cmp, value);
-            for ctx in [json!({}), json!({"a": 5}), json!({"a": {"c": 1}}), Value::Null, json!([1])] {
+            for ctx in [
+                json!({}),
+                json!({"a": 5}),
+                json!({"a": {"c": 1}}),
+                Value::Null,
+                json!([1]),
+            ] {
                 assert!(!ctx_decision(&p, &ctx).pass, "{cmp} on {ctx}");
             }
         }
@@ -255,7 +271,10 @@ mod tests {
         let d = ctx_decision(&p, &json!({"email_verified": true}));
         assert_eq!(d.failed_validator.as_deref(), Some("false"));
         assert_eq!(d.recovery[0].id, "never");
-        assert!(ctx_decision(&policy(json!([])), &Value::Null).pass, "no validator: pass");
+        assert!(
+            ctx_decision(&policy(json!([])), &Value::Null).pass,
+            "no validator: pass"
+        );
         assert!(ctx_decision(&policy(json!([{"name": "true"}])), &Value::Null).pass);
     }
 
@@ -293,9 +312,15 @@ mod tests {
             Some("consent")
         );
         req.headers.insert("x-tenant-region".into(), "ap".into());
-        assert_eq!(eval(&req, &scopes, &consents).failed_validator.as_deref(), Some("header"));
+        assert_eq!(
+            eval(&req, &scopes, &consents).failed_validator.as_deref(),
+            Some("header")
+        );
         req.headers.clear();
-        assert_eq!(eval(&req, &scopes, &consents).failed_validator.as_deref(), Some("header"));
+        assert_eq!(
+            eval(&req, &scopes, &consents).failed_validator.as_deref(),
+            Some("header")
+        );
         // No request at all: a header validator fails.
         let d = p.evaluate(&Input {
             authentication_context: &Value::Null,
@@ -320,7 +345,8 @@ mod tests {
                 .pass
         };
         assert!(!eval(&c), "unknown action");
-        c.actions.insert("signup".into(), vec!["terms".into(), "privacy".into()]);
+        c.actions
+            .insert("signup".into(), vec!["terms".into(), "privacy".into()]);
         c.granted.insert("terms".into());
         assert!(!eval(&c), "one required consent missing");
         c.granted.insert("privacy".into());
@@ -331,7 +357,11 @@ mod tests {
     fn bad_policies_are_named() {
         for (validators, field, needle) in [
             (json!([{"name": "magic"}]), "validators[0].name", "unknown validator"),
-            (json!([{"name": "true", "conf": {"x": 1}}]), "validators[0].conf.x", "no conf"),
+            (
+                json!([{"name": "true", "conf": {"x": 1}}]),
+                "validators[0].conf.x",
+                "no conf",
+            ),
             (
                 json!([{"name": "true"}, {"name": "identity-context", "conf": {}}]),
                 "validators[1].conf.fields",
@@ -377,13 +407,21 @@ mod tests {
                 "validators[0].conf.fields[0].extra",
                 "unknown member",
             ),
-            (json!([{"name": "consent", "conf": {}}]), "validators[0].conf", "consents"),
+            (
+                json!([{"name": "consent", "conf": {}}]),
+                "validators[0].conf",
+                "consents",
+            ),
             (
                 json!([{"name": "consent", "conf": {"consents": [""]}}]),
                 "validators[0].conf.consents[0]",
                 "non-empty",
             ),
-            (json!([{"name": "scopes", "conf": {"scopes": []}}]), "validators[0].conf.scopes", "list"),
+            (
+                json!([{"name": "scopes", "conf": {"scopes": []}}]),
+                "validators[0].conf.scopes",
+                "list",
+            ),
             (
                 json!([{"name": "true", "recovery": [{"id": "", "type": "x"}]}]),
                 "validators[0].recovery[0]",
@@ -474,7 +512,10 @@ mod tests {
         assert_eq!(e.field, "validators");
         let e = Policy::compile(Language::Cloudentity, &[], Some("package castellan")).unwrap_err();
         assert_eq!(e.field, "definition");
-        let big = format!("package castellan\nallow := true\n#{}", "x".repeat(MAX_DEFINITION_BYTES));
+        let big = format!(
+            "package castellan\nallow := true\n#{}",
+            "x".repeat(MAX_DEFINITION_BYTES)
+        );
         assert!(rego(&big).unwrap_err().reason.contains("at most"));
     }
 }

@@ -146,7 +146,11 @@ impl Decision {
 impl Policy {
     /// Compiles a policy. Errors name the member (`validators[1].conf.fields[0].value`,
     /// `definition`) and the reason (with the line for Rego).
-    pub fn compile(language: Language, validators: &[ValidatorSpec], definition: Option<&str>) -> Result<Self, CompileError> {
+    pub fn compile(
+        language: Language,
+        validators: &[ValidatorSpec],
+        definition: Option<&str>,
+    ) -> Result<Self, CompileError> {
         compile::compile(language, validators, definition)
     }
 

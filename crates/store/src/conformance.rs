@@ -1287,7 +1287,11 @@ pub async fn policies_round_trip(store: Arc<dyn Store>) {
     store.create_policy(&p).await.unwrap();
     assert!(matches!(store.create_policy(&p).await, Err(StoreError::Conflict(_))));
     assert_eq!(store.get_policy(&a, "verified").await.unwrap(), Some(p.clone()));
-    assert_eq!(store.get_policy(&b, "verified").await.unwrap(), None, "tenant isolation");
+    assert_eq!(
+        store.get_policy(&b, "verified").await.unwrap(),
+        None,
+        "tenant isolation"
+    );
     let rego = Policy {
         language: "rego".into(),
         validators: serde_json::json!([]),

@@ -8,8 +8,8 @@ pub mod conformance;
 
 use async_trait::async_trait;
 use castellan_domain::{
-    AuthorizationServer, Claim, ClaimId, Client, ClientId, ConnectionMap, Policy, Role, Scope, ScopeId, ServerId, SigningKey,
-    StsClient, Tenant, TenantId, UnixTime,
+    AuthorizationServer, Claim, ClaimId, Client, ClientId, ConnectionMap, Policy, Role, Scope, ScopeId, ServerId,
+    SigningKey, StsClient, Tenant, TenantId, UnixTime,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

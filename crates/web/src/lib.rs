@@ -9,9 +9,9 @@ mod extract;
 mod logging;
 mod metrics;
 mod nexus;
-mod policies;
 mod oauth;
 mod pages;
+mod policies;
 mod protocol_docs;
 
 use std::sync::Arc;

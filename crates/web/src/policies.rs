@@ -111,7 +111,10 @@ async fn update_policy(
     Path((_tid, pid)): Path<(String, String)>,
     ApiJson(req): ApiJson<PolicyRequest>,
 ) -> ApiResult<(StatusCode, Json<Policy>)> {
-    Ok((StatusCode::CREATED, Json(st.control.update_policy(&a, &pid, req).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(st.control.update_policy(&a, &pid, req).await?),
+    ))
 }
 
 /// Delete policy

@@ -15,6 +15,7 @@ mod first_day;
 mod flows;
 mod hardening;
 mod permissions;
+mod policies;
 mod servers;
 mod snapshots;
 mod tenant;
