@@ -33,6 +33,8 @@ if [ ${#files[@]} -eq 0 ]; then
     crates/oauth/src/session.rs
     crates/control/src/access.rs
     crates/domain/src/permission.rs
+    crates/policy/src/evaluate.rs
+    crates/policy/src/compile.rs
     crates/jose/src/jwt.rs
     crates/jose/src/seal.rs
   )
@@ -44,7 +46,7 @@ mkdir -p mutants.out
 set +e
 # shellcheck disable=SC2086 # MUTANTS_ARGS is a list of flags
 cargo mutants "${args[@]}" ${MUTANTS_ARGS:-} \
-  --test-package castellan-oauth --test-package castellan-control --test-package castellan-domain --test-package castellan-jose \
+  --test-package castellan-oauth --test-package castellan-control --test-package castellan-domain --test-package castellan-policy --test-package castellan-jose \
   --output mutants.out -j 1 >&2
 rc=$?
 set -e
