@@ -396,3 +396,92 @@ pub struct Policy {
     pub created_at: i64,
     pub updated_at: i64,
 }
+
+/// A privacy consent (Cloudentity ACP `Consent`). `doc` is the consent as the API shows it
+/// (`version` and `valid_from` included); the columns repeat what queries and rules need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrivacyConsent {
+    pub tenant_id: TenantId,
+    pub id: String,
+    pub version: i64,
+    pub can_be_withdrawn: bool,
+    /// `explicitAll`, `implicitAll` or `keepCurrent`.
+    pub update_existing_grants: String,
+    pub doc: castellan_types::privacy::Consent,
+}
+
+/// A consent action: consents grouped, each required or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentActionDef {
+    pub tenant_id: TenantId,
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// `(consent id, required)`, in the order given.
+    pub consents: Vec<(String, bool)>,
+}
+
+/// A subject's standing with one consent: the version they granted (or withdrew) last.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentGrant {
+    pub tenant_id: TenantId,
+    pub subject: String,
+    pub consent_id: String,
+    pub version: i64,
+    pub granted: bool,
+    pub updated_at: UnixTime,
+}
+
+/// An event to append to the privacy ledger; the store gives it its place in the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewLedgerEvent {
+    pub id: String,
+    pub subject: String,
+    pub date: UnixTime,
+    /// `consent_granted` or `consent_revoked`.
+    pub event_type: String,
+    /// The payload JSON exactly as stored and hashed.
+    pub payload: String,
+}
+
+/// An event of the privacy ledger as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerEvent {
+    pub tenant_id: TenantId,
+    /// 1, 2, 3… per tenant, without gaps.
+    pub seq: i64,
+    pub id: String,
+    pub subject: String,
+    pub date: UnixTime,
+    pub event_type: String,
+    pub payload: String,
+    /// Compact JWS over [`LedgerLink`].
+    pub signature: String,
+}
+
+/// What an event's signature covers: the event, its payload's SHA-256 and the SHA-256 of the
+/// previous event's signature (empty for the first), so that altering, removing or reordering a
+/// stored event breaks the chain at that event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerLink {
+    pub seq: i64,
+    pub id: String,
+    pub tenant_id: String,
+    pub subject: String,
+    pub date: UnixTime,
+    pub event_type: String,
+    /// base64url SHA-256 of the payload text.
+    pub payload_sha256: String,
+    /// base64url SHA-256 of the previous event's `payload_signature` ("" for the first event).
+    pub prev: String,
+}
+
+/// A tenant's ledger signing key (ES256); the private key is sealed with the master key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LedgerKey {
+    pub tenant_id: TenantId,
+    pub kid: String,
+    pub public_jwk: Jwk,
+    pub private_sealed: Vec<u8>,
+    pub created_at: UnixTime,
+}

@@ -21,3 +21,7 @@ pub fn auth_method(tid: &TenantId, aid: &ServerId, method_id: &str) -> String {
 
 /// The master-key check value a store keeps from its first bootstrap.
 pub const KEY_CHECK: &str = "key-check";
+
+pub fn ledger_key(tid: &TenantId, kid: &str) -> String {
+    format!("ledger-key/{tid}/{kid}")
+}

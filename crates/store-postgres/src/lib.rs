@@ -24,6 +24,7 @@ use tokio::sync::mpsc;
 mod access;
 mod flows;
 mod policies;
+mod privacy;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

@@ -378,3 +378,137 @@ impl TryFrom<PolicyRow> for Policy {
         })
     }
 }
+
+#[derive(sqlx::FromRow)]
+pub struct PrivacyConsentRow {
+    tenant_id: String,
+    id: String,
+    version: i64,
+    can_be_withdrawn: bool,
+    update_existing_grants: String,
+    doc: String,
+}
+
+impl TryFrom<PrivacyConsentRow> for PrivacyConsent {
+    type Error = StoreError;
+    fn try_from(r: PrivacyConsentRow) -> Result<Self, StoreError> {
+        Ok(PrivacyConsent {
+            tenant_id: TenantId::parse(r.tenant_id).map_err(corrupt)?,
+            id: r.id,
+            version: r.version,
+            can_be_withdrawn: r.can_be_withdrawn,
+            update_existing_grants: r.update_existing_grants,
+            doc: serde_json::from_str(&r.doc).map_err(corrupt)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ConsentActionRow {
+    tenant_id: String,
+    id: String,
+    name: String,
+    description: Option<String>,
+    consents: String,
+}
+
+impl TryFrom<ConsentActionRow> for ConsentActionDef {
+    type Error = StoreError;
+    fn try_from(r: ConsentActionRow) -> Result<Self, StoreError> {
+        Ok(ConsentActionDef {
+            tenant_id: TenantId::parse(r.tenant_id).map_err(corrupt)?,
+            id: r.id,
+            name: r.name,
+            description: r.description,
+            consents: serde_json::from_str(&r.consents).map_err(corrupt)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct ConsentGrantRow {
+    tenant_id: String,
+    subject: String,
+    consent_id: String,
+    version: i64,
+    granted: bool,
+    updated_at: i64,
+}
+
+impl TryFrom<ConsentGrantRow> for ConsentGrant {
+    type Error = StoreError;
+    fn try_from(r: ConsentGrantRow) -> Result<Self, StoreError> {
+        Ok(ConsentGrant {
+            tenant_id: TenantId::parse(r.tenant_id).map_err(corrupt)?,
+            subject: r.subject,
+            consent_id: r.consent_id,
+            version: r.version,
+            granted: r.granted,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct LedgerEventRow {
+    tenant_id: String,
+    seq: i64,
+    id: String,
+    subject: String,
+    date: i64,
+    event_type: String,
+    payload: String,
+    signature: String,
+}
+
+impl TryFrom<LedgerEventRow> for LedgerEvent {
+    type Error = StoreError;
+    fn try_from(r: LedgerEventRow) -> Result<Self, StoreError> {
+        Ok(LedgerEvent {
+            tenant_id: TenantId::parse(r.tenant_id).map_err(corrupt)?,
+            seq: r.seq,
+            id: r.id,
+            subject: r.subject,
+            date: r.date,
+            event_type: r.event_type,
+            payload: r.payload,
+            signature: r.signature,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub struct LedgerKeyRow {
+    tenant_id: String,
+    kid: String,
+    public_jwk: String,
+    private_sealed: Vec<u8>,
+    created_at: i64,
+}
+
+impl TryFrom<LedgerKeyRow> for LedgerKey {
+    type Error = StoreError;
+    fn try_from(r: LedgerKeyRow) -> Result<Self, StoreError> {
+        Ok(LedgerKey {
+            tenant_id: TenantId::parse(r.tenant_id).map_err(corrupt)?,
+            kid: r.kid,
+            public_jwk: serde_json::from_str(&r.public_jwk).map_err(corrupt)?,
+            private_sealed: r.private_sealed,
+            created_at: r.created_at,
+        })
+    }
+}
+
+/// The link of the next event of a chain whose last signature hashed to `prev`.
+pub fn ledger_link(tid: &TenantId, seq: i64, e: &NewLedgerEvent, prev: &str, payload_sha256: String) -> LedgerLink {
+    LedgerLink {
+        seq,
+        id: e.id.clone(),
+        tenant_id: tid.to_string(),
+        subject: e.subject.clone(),
+        date: e.date,
+        event_type: e.event_type.clone(),
+        payload_sha256,
+        prev: prev.to_owned(),
+    }
+}

@@ -21,6 +21,7 @@ use castellan_store_sql::*;
 mod access;
 mod flows;
 mod policies;
+mod privacy;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

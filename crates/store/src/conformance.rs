@@ -9,7 +9,10 @@ use std::sync::Arc;
 use castellan_domain::*;
 use castellan_types::{AuthenticationContextSettings, Jwk, Jwks};
 
-use crate::{BootstrapSeed, CodeRecord, IssuedTokens, RefreshRecord, SessionRecord, Store, StoreError};
+use crate::{
+    BootstrapSeed, CodeRecord, IssuedTokens, LedgerSigner, PrivacyWrite, RefreshRecord, SessionRecord, Store,
+    StoreError,
+};
 
 fn tid(s: &str) -> TenantId {
     TenantId::parse(s).unwrap()
@@ -118,6 +121,8 @@ where
     deleting_a_scope_takes_it_off_clients(make().await).await;
     sts_clients_and_roles_round_trip(make().await).await;
     policies_round_trip(make().await).await;
+    privacy_consents_grants_and_the_ledger(make().await).await;
+    concurrent_ledger_appends_leave_no_gaps(make().await).await;
 }
 
 pub fn policy(t: &str, id: &str, validators: serde_json::Value) -> Policy {
@@ -1324,4 +1329,248 @@ pub async fn policies_round_trip(store: Arc<dyn Store>) {
     assert!(store.delete_policy(&a, "verified").await.unwrap());
     assert!(!store.delete_policy(&a, "verified").await.unwrap());
     assert_eq!(store.get_policy(&a, "verified").await.unwrap(), None);
+}
+
+/// A signer for tests: the "signature" spells out the link, the "hash" is the text reversed.
+pub struct PlainSigner;
+
+impl LedgerSigner for PlainSigner {
+    fn sign(&self, l: &LedgerLink) -> Result<String, String> {
+        Ok(format!("{}|{}|{}|{}", l.seq, l.id, l.payload_sha256, l.prev))
+    }
+    fn hash(&self, data: &[u8]) -> String {
+        String::from_utf8_lossy(data).chars().rev().collect()
+    }
+}
+
+fn privacy_consent(t: &str, id: &str, version: i64) -> PrivacyConsent {
+    PrivacyConsent {
+        tenant_id: tid(t),
+        id: id.into(),
+        version,
+        can_be_withdrawn: true,
+        update_existing_grants: "explicitAll".into(),
+        doc: castellan_types::privacy::Consent {
+            id: Some(id.into()),
+            name: Some(format!("consent {id}")),
+            version: Some(version),
+            ..Default::default()
+        },
+    }
+}
+
+fn event(id: &str, subject: &str, date: i64) -> NewLedgerEvent {
+    NewLedgerEvent {
+        id: id.into(),
+        subject: subject.into(),
+        date,
+        event_type: "consent_granted".into(),
+        payload: format!("{{\"e\":\"{id}\"}}"),
+    }
+}
+
+fn grant(t: &str, subject: &str, consent: &str, version: i64, granted: bool) -> ConsentGrant {
+    ConsentGrant {
+        tenant_id: tid(t),
+        subject: subject.into(),
+        consent_id: consent.into(),
+        version,
+        granted,
+        updated_at: 1_700_000_000,
+    }
+}
+
+/// Checks that `chain` is 1..=n and each link names the hash of the signature before it.
+fn assert_chained(chain: &[LedgerEvent]) {
+    let mut prev = String::new();
+    for (i, e) in chain.iter().enumerate() {
+        assert_eq!(e.seq, i as i64 + 1, "sequence without gaps");
+        let parts: Vec<&str> = e.signature.splitn(4, '|').collect();
+        assert_eq!(parts[0], e.seq.to_string());
+        assert_eq!(parts[3], prev, "event {} chains to the one before", e.seq);
+        assert_eq!(parts[2], PlainSigner.hash(e.payload.as_bytes()));
+        prev = PlainSigner.hash(e.signature.as_bytes());
+    }
+}
+
+pub async fn privacy_consents_grants_and_the_ledger(store: Arc<dyn Store>) {
+    store.create_tenant(&tenant("a")).await.unwrap();
+    store.create_tenant(&tenant("b")).await.unwrap();
+    let (a, b) = (tid("a"), tid("b"));
+    let create = |c: PrivacyConsent| PrivacyWrite {
+        consent: Some(c),
+        ..Default::default()
+    };
+    assert!(
+        store
+            .privacy_write(&a, &create(privacy_consent("a", "eula", 1)), &PlainSigner)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        store
+            .privacy_write(&a, &create(privacy_consent("a", "eula", 1)), &PlainSigner)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    store
+        .privacy_write(&b, &create(privacy_consent("b", "eula", 7)), &PlainSigner)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_privacy_consent(&a, "eula").await.unwrap(),
+        Some(privacy_consent("a", "eula", 1))
+    );
+    let update = PrivacyWrite {
+        consent: Some(privacy_consent("a", "eula", 2)),
+        update: true,
+        grants: vec![grant("a", "pat", "eula", 2, true)],
+        events: vec![event("e1", "pat", 100), event("e2", "pat", 200)],
+    };
+    let appended = store.privacy_write(&a, &update, &PlainSigner).await.unwrap();
+    assert_eq!(appended.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
+    assert_eq!(store.get_privacy_consent(&a, "eula").await.unwrap().unwrap().version, 2);
+    let missing = PrivacyWrite {
+        consent: Some(privacy_consent("a", "nope", 2)),
+        update: true,
+        events: vec![event("lost", "pat", 1)],
+        ..Default::default()
+    };
+    assert!(matches!(
+        store.privacy_write(&a, &missing, &PlainSigner).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(
+        store.ledger_head(&a).await.unwrap(),
+        2,
+        "a failed write appends nothing"
+    );
+
+    // Grants are upserted per subject and consent.
+    let more = PrivacyWrite {
+        grants: vec![grant("a", "pat", "eula", 2, false), grant("a", "sam", "eula", 2, true)],
+        events: vec![event("e3", "pat", 300), event("e4", "sam", 300)],
+        ..Default::default()
+    };
+    store.privacy_write(&a, &more, &PlainSigner).await.unwrap();
+    assert_eq!(
+        store.list_subject_grants(&a, "pat").await.unwrap(),
+        vec![grant("a", "pat", "eula", 2, false)]
+    );
+    assert_eq!(store.list_consent_grants(&a, "eula").await.unwrap().len(), 2);
+    assert!(store.list_subject_grants(&b, "pat").await.unwrap().is_empty());
+
+    // The chain, the head, and the filters.
+    let chain = store.ledger_chain(&a).await.unwrap();
+    assert_eq!(chain.len(), 4);
+    assert_chained(&chain);
+    assert_eq!(store.ledger_head(&a).await.unwrap(), 4);
+    assert_eq!(store.ledger_head(&b).await.unwrap(), 0);
+    let ids = |v: Vec<LedgerEvent>| v.into_iter().map(|e| e.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store.list_ledger_events(&a, Some("pat"), 0, i64::MAX).await.unwrap()),
+        ["e1", "e2", "e3"]
+    );
+    assert_eq!(
+        ids(store.list_ledger_events(&a, None, 150, 300).await.unwrap()),
+        ["e2", "e3", "e4"]
+    );
+    assert!(
+        store
+            .list_ledger_events(&b, None, 0, i64::MAX)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Deleting a consent deletes its grants; its events stay.
+    assert!(store.delete_privacy_consent(&a, "eula").await.unwrap());
+    assert!(store.list_consent_grants(&a, "eula").await.unwrap().is_empty());
+    assert_eq!(store.ledger_chain(&a).await.unwrap().len(), 4);
+    assert!(store.get_privacy_consent(&b, "eula").await.unwrap().is_some());
+
+    // Consent actions.
+    let action = ConsentActionDef {
+        tenant_id: a.clone(),
+        id: "signup".into(),
+        name: "signup".into(),
+        description: Some("d".into()),
+        consents: vec![("eula".into(), true), ("news".into(), false)],
+    };
+    store.create_consent_action(&action).await.unwrap();
+    assert!(matches!(
+        store.create_consent_action(&action).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.get_consent_action(&a, "signup").await.unwrap(),
+        Some(action.clone())
+    );
+    assert_eq!(store.get_consent_action(&b, "signup").await.unwrap(), None);
+    let changed = ConsentActionDef {
+        consents: vec![("news".into(), true)],
+        ..action.clone()
+    };
+    store.update_consent_action(&changed).await.unwrap();
+    assert_eq!(store.list_consent_actions(&a).await.unwrap(), vec![changed]);
+    assert!(matches!(
+        store
+            .update_consent_action(&ConsentActionDef {
+                tenant_id: b.clone(),
+                ..action
+            })
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(store.delete_consent_action(&a, "signup").await.unwrap());
+    assert!(!store.delete_consent_action(&a, "signup").await.unwrap());
+
+    // One ledger key per tenant.
+    let key = LedgerKey {
+        tenant_id: a.clone(),
+        kid: "k1".into(),
+        public_jwk: Jwk::default(),
+        private_sealed: vec![1, 2, 3],
+        created_at: 5,
+    };
+    assert!(store.create_ledger_key(&key).await.unwrap());
+    assert!(
+        !store
+            .create_ledger_key(&LedgerKey {
+                kid: "k2".into(),
+                ..key.clone()
+            })
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.get_ledger_key(&a).await.unwrap(), Some(key));
+    assert_eq!(store.get_ledger_key(&b).await.unwrap(), None);
+}
+
+/// Eight writers appending to one tenant's ledger at once: every event gets its own place, the
+/// sequence has no gaps, and each event chains to the one before it.
+pub async fn concurrent_ledger_appends_leave_no_gaps(store: Arc<dyn Store>) {
+    store.create_tenant(&tenant("a")).await.unwrap();
+    let mut tasks = Vec::new();
+    for w in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..10 {
+                let write = PrivacyWrite {
+                    grants: vec![grant("a", &format!("s{w}"), "c", 1, i % 2 == 0)],
+                    events: vec![event(&format!("w{w}-{i}"), &format!("s{w}"), i)],
+                    ..Default::default()
+                };
+                store.privacy_write(&tid("a"), &write, &PlainSigner).await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let chain = store.ledger_chain(&tid("a")).await.unwrap();
+    assert_eq!(chain.len(), 80);
+    assert_chained(&chain);
+    assert_eq!(store.ledger_head(&tid("a")).await.unwrap(), 80);
 }

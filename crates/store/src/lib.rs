@@ -8,8 +8,9 @@ pub mod conformance;
 
 use async_trait::async_trait;
 use castellan_domain::{
-    AuthorizationServer, Claim, ClaimId, Client, ClientId, ConnectionMap, Policy, Role, Scope, ScopeId, ServerId,
-    SigningKey, StsClient, Tenant, TenantId, UnixTime,
+    AuthorizationServer, Claim, ClaimId, Client, ClientId, ConnectionMap, ConsentActionDef, ConsentGrant, LedgerEvent,
+    LedgerKey, LedgerLink, NewLedgerEvent, Policy, PrivacyConsent, Role, Scope, ScopeId, ServerId, SigningKey,
+    StsClient, Tenant, TenantId, UnixTime,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -387,9 +388,80 @@ pub trait PolicyStore: Send + Sync {
     async fn delete_policy(&self, tid: &TenantId, id: &str) -> StoreResult<bool>;
 }
 
+/// Signs a link of the privacy ledger (a compact JWS with the tenant's ledger key); called by
+/// the store inside the transaction that appends the event, once its place is known.
+pub trait LedgerSigner: Send + Sync {
+    fn sign(&self, link: &LedgerLink) -> Result<String, String>;
+    /// base64url SHA-256 of `data` (a payload, a previous signature).
+    fn hash(&self, data: &[u8]) -> String;
+}
+
+/// One privacy change, written in one transaction: a consent created or updated, subjects'
+/// grants set, and ledger events appended (each signed in turn and chained to the one before).
+#[derive(Debug, Clone, Default)]
+pub struct PrivacyWrite {
+    /// Created (`Conflict` when its id exists) or, with `update`, replaced (`NotFound` when absent).
+    pub consent: Option<PrivacyConsent>,
+    pub update: bool,
+    pub grants: Vec<ConsentGrant>,
+    pub events: Vec<NewLedgerEvent>,
+}
+
+/// Privacy consents, consent actions, subjects' grants and the privacy ledger (Cloudentity ACP
+/// `/consents`, `/actions`, `/events`). Ledger events are only ever appended.
+#[async_trait]
+pub trait PrivacyStore: Send + Sync {
+    async fn list_privacy_consents(&self, tid: &TenantId) -> StoreResult<Vec<PrivacyConsent>>;
+    async fn get_privacy_consent(&self, tid: &TenantId, id: &str) -> StoreResult<Option<PrivacyConsent>>;
+    /// Deletes the consent and the grants of it (its ledger events stay).
+    async fn delete_privacy_consent(&self, tid: &TenantId, id: &str) -> StoreResult<bool>;
+    async fn list_consent_actions(&self, tid: &TenantId) -> StoreResult<Vec<ConsentActionDef>>;
+    async fn get_consent_action(&self, tid: &TenantId, id: &str) -> StoreResult<Option<ConsentActionDef>>;
+    /// `Conflict` when its id exists.
+    async fn create_consent_action(&self, a: &ConsentActionDef) -> StoreResult<()>;
+    /// `NotFound` when absent.
+    async fn update_consent_action(&self, a: &ConsentActionDef) -> StoreResult<()>;
+    async fn delete_consent_action(&self, tid: &TenantId, id: &str) -> StoreResult<bool>;
+    async fn list_subject_grants(&self, tid: &TenantId, subject: &str) -> StoreResult<Vec<ConsentGrant>>;
+    async fn list_consent_grants(&self, tid: &TenantId, consent_id: &str) -> StoreResult<Vec<ConsentGrant>>;
+    /// Applies `w` in one transaction; returns the events as appended. Appends of one tenant
+    /// are serialized, so sequence numbers have no gaps or repeats.
+    async fn privacy_write(
+        &self,
+        tid: &TenantId,
+        w: &PrivacyWrite,
+        signer: &dyn LedgerSigner,
+    ) -> StoreResult<Vec<LedgerEvent>>;
+    /// Events of the tenant with `from <= date <= to`, of one subject when given, in order.
+    async fn list_ledger_events(
+        &self,
+        tid: &TenantId,
+        subject: Option<&str>,
+        from: i64,
+        to: i64,
+    ) -> StoreResult<Vec<LedgerEvent>>;
+    /// Every event of the tenant in stored order (by sequence), for verification.
+    async fn ledger_chain(&self, tid: &TenantId) -> StoreResult<Vec<LedgerEvent>>;
+    /// The sequence number of the last event appended (0: none), kept apart from the events so
+    /// that removing the last events is noticed.
+    async fn ledger_head(&self, tid: &TenantId) -> StoreResult<i64>;
+    async fn get_ledger_key(&self, tid: &TenantId) -> StoreResult<Option<LedgerKey>>;
+    /// Stores the tenant's ledger key unless it has one; returns whether it was stored.
+    async fn create_ledger_key(&self, k: &LedgerKey) -> StoreResult<bool>;
+}
+
 #[async_trait]
 pub trait Store:
-    TenantStore + ServerStore + ClientStore + ScopeStore + ClaimStore + TokenStore + FlowStore + AccessStore + PolicyStore
+    TenantStore
+    + ServerStore
+    + ClientStore
+    + ScopeStore
+    + ClaimStore
+    + TokenStore
+    + FlowStore
+    + AccessStore
+    + PolicyStore
+    + PrivacyStore
 {
     /// A cheap round trip proving the database answers (readiness).
     async fn ping(&self) -> StoreResult<()>;

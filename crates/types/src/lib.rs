@@ -9,6 +9,7 @@ pub mod clients;
 pub mod error;
 pub mod nexus;
 pub mod policies;
+pub mod privacy;
 
 pub use admin::*;
 pub use clients::*;
