@@ -29,6 +29,26 @@ pub enum Command {
     /// Put many tenants and clients into the store quickly, for benchmarks and capacity tests
     /// (clients with the client-credentials grant, ids `{prefix}{n}`, secrets from `--secret`).
     Load(LoadArgs),
+    /// The privacy ledger.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+}
+
+/// `castellan ledger …`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum LedgerCommand {
+    /// Verify a tenant's privacy ledger against the store (offline: no server, no master key);
+    /// prints `{verified, events, first_broken}` and exits non-zero when the chain is broken.
+    Verify(LedgerVerifyArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LedgerVerifyArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The tenant whose ledger to verify.
+    #[arg(long, value_name = "ID")]
+    pub tenant: String,
 }
 
 /// The flags of `castellan load`.

@@ -1,4 +1,4 @@
-use castellan::config::{Cli, Command, Config, ServeArgs};
+use castellan::config::{Cli, Command, Config, LedgerCommand, ServeArgs};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
@@ -21,7 +21,21 @@ fn fail(e: &anyhow::Error) -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Ledger(LedgerCommand::Verify(v)) = &cli.command {
+        let args = ServeArgs {
+            store: v.store.clone(),
+            ..ServeArgs::default()
+        };
+        let cfg = Config::load(&args)?;
+        let report = castellan::verify_ledger(&cfg, &v.tenant).await?;
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        if !report.verified {
+            anyhow::bail!("the privacy ledger of tenant {} is broken", v.tenant);
+        }
+        return Ok(());
+    }
     let (args, serve, load) = match cli.command {
+        Command::Ledger(_) => unreachable!("handled above"),
         Command::Serve(args) => (args, true, None),
         Command::Migrate(store) => (
             ServeArgs {

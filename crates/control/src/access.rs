@@ -117,6 +117,11 @@ pub mod need {
         ClaimWrite = Claim.Write;
         PolicyRead = Policy.Read;
         PolicyWrite = Policy.Write;
+        ConsentRead = Consent.Read;
+        ConsentWrite = Consent.Write;
+        PrivacyRead = Privacy.Read;
+        PrivacyWrite = Privacy.Write;
+        LedgerRead = Ledger.Read;
         RoleRead = Role.Read;
         RoleWrite = Role.Write;
         StsClientRead = StsClient.Read;

@@ -13,6 +13,7 @@ mod clients;
 mod error;
 mod permissions;
 mod policies;
+mod privacy;
 mod scopes;
 mod servers;
 mod tenants;
@@ -30,6 +31,7 @@ pub use clients::{AUTH_METHODS, RESPONSE_TYPES, check_redirect_uri};
 pub use error::{ControlError, ControlResult};
 pub use permissions::DEFAULT_ROLE_PERMISSIONS;
 pub use policies::BUILT_IN as BUILT_IN_POLICIES;
+pub use privacy::{PrivacyCaller, verify_chain};
 
 /// Shared state of the control plane. Cheap to clone behind an `Arc`.
 pub struct Control {

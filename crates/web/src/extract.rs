@@ -1,5 +1,7 @@
 //! Extractors that turn every malformed request into a Cloudentity ACP error naming what is wrong.
 
+use std::marker::PhantomData;
+
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::http::request::Parts;
@@ -112,6 +114,66 @@ impl<N: Need> FromRequestParts<AppState> for Admin<N> {
         let access = authenticate(parts, state, &tid).await?;
         Ok(Admin(access.allow::<N>()?))
     }
+}
+
+/// The caller of the privacy API (`/api/privacy/{tid}/…`): an admin credential holding `N`
+/// (`privacy.read` or `privacy.write`), or a Bearer token of any other server of the tenant —
+/// with the `manage_consents` scope for any subject, else for its own subject only.
+pub struct Privacy<N>(pub castellan_control::PrivacyCaller, pub PhantomData<N>);
+
+/// How an admin credential holding `N` becomes a privacy caller.
+pub trait PrivacyNeed: Need {
+    fn caller(a: Allowed<Self>) -> castellan_control::PrivacyCaller
+    where
+        Self: Sized;
+}
+
+impl PrivacyNeed for castellan_control::need::PrivacyRead {
+    fn caller(a: Allowed<Self>) -> castellan_control::PrivacyCaller {
+        castellan_control::PrivacyCaller::admin_read(&a)
+    }
+}
+
+impl PrivacyNeed for castellan_control::need::PrivacyWrite {
+    fn caller(a: Allowed<Self>) -> castellan_control::PrivacyCaller {
+        castellan_control::PrivacyCaller::admin_write(&a)
+    }
+}
+
+impl<N: PrivacyNeed> FromRequestParts<AppState> for Privacy<N> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::not_found_route())?;
+        let tid = params
+            .iter()
+            .find(|(k, _)| *k == "tid")
+            .map(|(_, v)| v.to_owned())
+            .unwrap_or_default();
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(bearer);
+        if let Some(token) = token
+            && token_server(token).is_some_and(|aid| aid != castellan_domain::ADMIN_SERVER)
+        {
+            let caller = state.control.authenticate_privacy_bearer(&tid, token).await?;
+            return Ok(Privacy(caller, PhantomData));
+        }
+        let access = authenticate(parts, state, &tid).await?;
+        Ok(Privacy(N::caller(access.allow::<N>()?), PhantomData))
+    }
+}
+
+/// The `aid` claim of a JWT, unverified (only to pick the server that verifies it).
+fn token_server(token: &str) -> Option<String> {
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    claims.get("aid")?.as_str().map(str::to_owned)
 }
 
 /// The caller of a family whose paths name no tenant (Cloudentity Nexus `/v1/…`): a Bearer token

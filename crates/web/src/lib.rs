@@ -12,6 +12,7 @@ mod nexus;
 mod oauth;
 mod pages;
 mod policies;
+mod privacy;
 mod protocol_docs;
 
 use std::sync::Arc;
@@ -89,6 +90,7 @@ Every management operation requires one permission, named in its description and
     ),
     tags(
         (name = "admin", description = "Tenant administration: authenticate with HTTP Basic as a client of the tenant's `admin` server, or with a Bearer access token that server issued."),
+        (name = "privacy", description = "Castellan's privacy API: subjects grant and withdraw consents; every change is appended to the tenant's signed privacy ledger. Callers: an admin credential with `privacy.*`, a token with the `manage_consents` scope, or a person's own token."),
         (name = "nexus", description = "STS client mappings and developer roles (Cloudentity Nexus): who holds which management permissions. Paths name no tenant: a Bearer token names its own (`tid`); with Basic credentials send `X-Castellan-Tenant` or get the default tenant. Errors are RFC 9457 `application/problem+json`."),
         (name = "protocol", description = "OAuth 2.0 / OpenID Connect endpoints of each authorization server (issuer `{public_url}/{tid}/{aid}`). Errors follow RFC 6749 §5.2: `{\"error\", \"error_description\"}`."),
     )
@@ -140,6 +142,7 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(clients::claims_router())
         .merge(nexus::router())
         .merge(policies::router())
+        .merge(privacy::router())
         .split_for_parts()
 }
 
