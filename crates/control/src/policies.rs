@@ -295,9 +295,12 @@ impl Control {
             path: r.path,
             headers: r.headers,
         });
-        let consents = castellan_policy::Consents {
-            granted: input.consents.into_iter().collect(),
-            actions: input.consent_actions,
+        let consents = match input.subject.as_deref() {
+            Some(sub) => self.policy_consents(access.tenant(), sub).await?,
+            None => castellan_policy::Consents {
+                granted: input.consents.into_iter().collect(),
+                actions: input.consent_actions,
+            },
         };
         let d = compiled.evaluate(&castellan_policy::Input {
             authentication_context: &input.authentication_context,

@@ -111,6 +111,10 @@ pub struct PolicyTestRequest {
     /// Consent action id → its required consent ids (for `consent` validators with `action`).
     #[serde(default)]
     pub consent_actions: HashMap<String, Vec<String>>,
+    /// A subject of the tenant: when given, `consents` and `consent_actions` are what the privacy
+    /// API holds for them (current grants; every action's required consents).
+    #[serde(default)]
+    pub subject: Option<String>,
 }
 
 /// The outcome of a policy test.

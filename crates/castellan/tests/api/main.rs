@@ -16,6 +16,7 @@ mod flows;
 mod hardening;
 mod permissions;
 mod policies;
+mod privacy;
 mod servers;
 mod snapshots;
 mod tenant;
