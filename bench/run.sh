@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Token-service benchmark: builds a release server, registers an ES256 and an RS256 server with one
-# client each, and drives client_credentials (and introspection) with wrk at several concurrencies.
+# client each, and drives client_credentials (and introspection) with wrk at several concurrencies;
+# then consent grants through the privacy API (one signed ledger event each) on the SQLite store.
 # Prints requests/s and latency percentiles per run, and ratios against the targets.
 #   bench/run.sh                 # 10 s per run
 #   DURATION=30 bench/run.sh     # longer runs
@@ -59,6 +60,15 @@ for c in $CONCURRENCY; do
   BASIC=${BASIC[ecdsa]} TOKEN=$token run "introspect-ecdsa" "$c" "$base/default/bench-ecdsa/oauth2/introspect" bench/introspect.lua
 done
 
+admin -d '{"id": "bench", "name": "Bench", "update_existing_grants": "keepCurrent", "can_be_withdrawn": true}' \
+  "$base/api/admin/default/consents" >/dev/null
+boot=$(printf '%s:%s' bootstrap "$secret" | base64 -w0)
+for c in $CONCURRENCY; do
+  BASIC=$boot run "consent-grant" "$c" "$base/api/privacy/default/consents/grant" bench/grant.lua
+done
+verified=$(admin "$base/api/admin/default/events/verify" | json "['verified']")
+echo "ledger verifies after the grant runs: $verified"
+
 echo
 echo "ratios (measured / target) at the highest concurrency run:"
 last=${CONCURRENCY##* }
@@ -66,4 +76,5 @@ ratio() { python3 -c "print(f'  $1: {float(\"${RESULT[$2/$last]:-0}\")/$3:.2f} o
 ratio "ES256 tokens" token-ecdsa 30000
 ratio "RS256 tokens" token-rsa 5000
 ratio "introspection" introspect-ecdsa 15000
+ratio "consent grants (SQLite)" consent-grant 2000
 python3 -c "print(f'  ES256 / RS256 throughput: {float(\"${RESULT[token-ecdsa/$last]:-0}\")/max(float(\"${RESULT[token-rsa/$last]:-1}\"),1):.1f}x')"

@@ -40,6 +40,8 @@ pub struct Control {
     clock: Arc<dyn Clock>,
     public_url: String,
     engine: Arc<Engine>,
+    /// Each tenant's opened ledger key (a tenant's key never changes once made).
+    ledger_signers: privacy::SignerCache,
 }
 
 impl Control {
@@ -52,6 +54,7 @@ impl Control {
             master,
             clock,
             public_url: public_url.trim_end_matches('/').to_owned(),
+            ledger_signers: privacy::SignerCache::default(),
         }
     }
 

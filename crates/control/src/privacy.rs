@@ -81,8 +81,19 @@ impl PrivacyCaller {
     }
 }
 
+/// Opened ledger keys by tenant: opening one (AES-GCM, then parsing the key) costs more than the
+/// signature, and a tenant's key never changes once made.
+#[derive(Default)]
+pub(crate) struct SignerCache(std::sync::RwLock<HashMap<TenantId, Arc<KeySigner>>>);
+
+impl std::fmt::Debug for SignerCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SignerCache")
+    }
+}
+
 /// Signs ledger links with a tenant's ledger key.
-struct KeySigner {
+pub(crate) struct KeySigner {
     key: LoadedKey,
     header: String,
 }
@@ -113,7 +124,17 @@ impl Control {
 
     /// The tenant's ledger signer: its key, made on first use (one per tenant, whichever node
     /// makes it first).
-    async fn ledger_signer(&self, tid: &TenantId) -> ControlResult<KeySigner> {
+    async fn ledger_signer(&self, tid: &TenantId) -> ControlResult<Arc<KeySigner>> {
+        let cached = self
+            .ledger_signers
+            .0
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(tid)
+            .cloned();
+        if let Some(s) = cached {
+            return Ok(s);
+        }
         let key = match self.store.get_ledger_key(tid).await? {
             Some(k) => k,
             None => {
@@ -146,10 +167,16 @@ impl Control {
             .map_err(ControlError::internal)?;
         let loaded =
             LoadedKey::from_pkcs8(castellan_domain::SigningAlg::ES256, &pkcs8).map_err(ControlError::internal)?;
-        Ok(KeySigner {
+        let signer = Arc::new(KeySigner {
             key: loaded,
             header: castellan_jose::jwt::encode_header(castellan_domain::SigningAlg::ES256, &key.kid, "JWT"),
-        })
+        });
+        self.ledger_signers
+            .0
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(tid.clone(), signer.clone());
+        Ok(signer)
     }
 
     /// The public ledger key as a JWK (`GET /events/key`).
@@ -630,13 +657,17 @@ impl Control {
             return Err(ControlError::invalid("language", "a language tag such as en or nb-NO"));
         }
         let (consents, action) = self.named_consents(&tid, &req).await?;
-        let current: HashMap<String, ConsentGrant> = self
-            .store
-            .list_subject_grants(&tid, &subject)
-            .await?
-            .into_iter()
-            .map(|g| (g.consent_id.clone(), g))
-            .collect();
+        // What the subject holds matters only to a withdrawal (a grant replaces it).
+        let current: HashMap<String, ConsentGrant> = if granted {
+            HashMap::new()
+        } else {
+            self.store
+                .list_subject_grants(&tid, &subject)
+                .await?
+                .into_iter()
+                .map(|g| (g.consent_id.clone(), g))
+                .collect()
+        };
         let now = self.clock.now();
         let act = uuid::Uuid::new_v4().to_string();
         let mut write = PrivacyWrite::default();
@@ -718,7 +749,7 @@ impl Control {
                 continue;
             };
             out.push(wire::ConsentStatus {
-                status: status(&g, c).into(),
+                status: g.status(c).into(),
                 consent_id: g.consent_id,
                 version: g.version,
                 current_version: c.version,
@@ -734,34 +765,10 @@ impl Control {
     /// What the policy `consent` validator sees of a subject: the consents they hold a current
     /// grant of, and every consent action's required consents.
     pub async fn policy_consents(&self, tid: &TenantId, subject: &str) -> ControlResult<castellan_policy::Consents> {
-        let consents: HashMap<String, PrivacyConsent> = self
-            .store
-            .list_privacy_consents(tid)
-            .await?
-            .into_iter()
-            .map(|c| (c.id.clone(), c))
-            .collect();
-        let granted = self
-            .store
-            .list_subject_grants(tid, subject)
-            .await?
-            .into_iter()
-            .filter(|g| consents.get(&g.consent_id).is_some_and(|c| status(g, c) == "granted"))
-            .map(|g| g.consent_id)
-            .collect();
-        let actions = self
-            .store
-            .list_consent_actions(tid)
-            .await?
-            .into_iter()
-            .map(|a| {
-                (
-                    a.id,
-                    a.consents.into_iter().filter(|(_, r)| *r).map(|(c, _)| c).collect(),
-                )
-            })
-            .collect();
-        Ok(castellan_policy::Consents { granted, actions })
+        self.engine
+            .subject_consents(tid, subject)
+            .await
+            .map_err(|e| ControlError::Internal(e.description))
     }
 
     // ----- the ledger -----------------------------------------------------------------------
@@ -806,7 +813,7 @@ impl Control {
     }
 
     async fn write_privacy(&self, tid: &TenantId, w: &PrivacyWrite) -> ControlResult<Vec<LedgerEvent>> {
-        let signer: Arc<KeySigner> = Arc::new(self.ledger_signer(tid).await?);
+        let signer = self.ledger_signer(tid).await?;
         self.store
             .privacy_write(tid, w, signer.as_ref())
             .await
@@ -842,16 +849,6 @@ impl Control {
         let head = self.store.ledger_head(&tid).await?;
         let key = self.store.get_ledger_key(&tid).await?;
         Ok(verify_chain(&tid, &chain, head, key.as_ref().map(|k| &k.public_jwk)))
-    }
-}
-
-/// A subject's standing with a consent: `granted`, `withdrawn`, or `stale` (granted for an
-/// older version of a consent whose update made grants explicit again).
-fn status(g: &ConsentGrant, c: &PrivacyConsent) -> &'static str {
-    match (g.granted, g.version >= c.version, c.update_existing_grants.as_str()) {
-        (false, _, _) => "withdrawn",
-        (true, true, _) | (true, false, "keepCurrent") => "granted",
-        (true, false, _) => "stale",
     }
 }
 

@@ -432,6 +432,23 @@ pub struct ConsentGrant {
     pub updated_at: UnixTime,
 }
 
+impl ConsentGrant {
+    /// The subject's standing with `c`: `granted`, `withdrawn`, or `stale` (granted for an older
+    /// version of a consent whose update made grants explicit again; with `keepCurrent` an older
+    /// version still counts).
+    pub fn status(&self, c: &PrivacyConsent) -> &'static str {
+        match (
+            self.granted,
+            self.version >= c.version,
+            c.update_existing_grants.as_str(),
+        ) {
+            (false, _, _) => "withdrawn",
+            (true, true, _) | (true, false, "keepCurrent") => "granted",
+            (true, false, _) => "stale",
+        }
+    }
+}
+
 /// An event to append to the privacy ledger; the store gives it its place in the chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewLedgerEvent {

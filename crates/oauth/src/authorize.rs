@@ -476,7 +476,10 @@ impl Engine {
         };
         // The server's user policy, after sign-in (and before consent): a person it refuses is
         // sent back to the client with access_denied.
-        if let Err(reason) = self.server_user_policy(rt, &client, &session.ctx, &req.scopes).await? {
+        if let Err(reason) = self
+            .server_user_policy(rt, &client, &session.subject, &session.ctx, &req.scopes)
+            .await?
+        {
             tracing::info!(server = %rt.id(), %reason, "sign-in refused by the server's user policy");
             return fail(ErrorCode::AccessDenied, "the server's user policy refused this sign-in");
         }
@@ -558,8 +561,8 @@ impl Engine {
         session: &Session,
     ) -> Result<Redirect, OAuthError> {
         let now = self.clock.now();
-        let rules = self.rules(rt.tenant_id()).await?;
-        let scopes = crate::issue::scopes_passing_policies(rt, &rules.policies, client, &session.ctx, &req.scopes)
+        let rules = self.rules_for(rt, &session.subject, &req.scopes).await?;
+        let scopes = crate::issue::scopes_passing_policies(rt, &rules, client, &session.ctx, &req.scopes)
             .unwrap_or_else(|| req.scopes.clone());
         let auth = Authorization {
             sub: session.subject.clone(),
@@ -684,17 +687,19 @@ impl Engine {
         &self,
         rt: &ServerRuntime,
         client: &Client,
+        subject: &str,
         ctx: &serde_json::Map<String, serde_json::Value>,
         scopes: &[String],
     ) -> Result<Result<(), String>, OAuthError> {
         let Some(pid) = rt.server.settings.user_policy_id.as_deref() else {
             return Ok(Ok(()));
         };
-        let policies = self.policies(rt.tenant_id()).await?;
+        let rules = self.rules_for(rt, subject, &[]).await?;
         let ctx = serde_json::Value::Object(ctx.clone());
         let client = crate::issue::client_view(client);
-        let consents = castellan_policy::Consents::default();
-        let d = policies.evaluate(pid, &crate::issue::person_input(&ctx, &client, scopes, &consents));
+        let d = rules
+            .policies
+            .evaluate(pid, &crate::issue::person_input(&ctx, &client, scopes, &rules.consents));
         Ok(if d.pass {
             Ok(())
         } else {

@@ -108,7 +108,7 @@ impl Engine {
             (None, None) => {}
         }
         let nonce = data.auth.nonce.clone();
-        let rules = self.rules(rt.tenant_id()).await?;
+        let rules = self.rules_for(rt, &data.auth.sub, &data.auth.scopes).await?;
         let (resp, issued) = self.issue(rt, &rules, client, &data.auth, &record.grant_id, nonce.as_deref())?;
         if !self.store.redeem_code(rt.tenant_id(), &hash, now, &issued).await? {
             // Another request redeemed it first: that is a replay too.
@@ -172,7 +172,7 @@ impl Engine {
             }
             auth.scopes = narrowed;
         }
-        let rules = self.rules(rt.tenant_id()).await?;
+        let rules = self.rules_for(rt, &auth.sub, &auth.scopes).await?;
         let (resp, issued) = self.issue(rt, &rules, client, &auth, &record.grant_id, None)?;
         if !self.store.rotate_refresh(rt.tenant_id(), &hash, now, &issued).await? {
             self.revoke_grant(rt, &record.grant_id).await?;

@@ -83,6 +83,8 @@ pub fn groups(ctx: &Map<String, Value>) -> Vec<String> {
 pub(crate) struct TenantRules {
     pub access: std::sync::Arc<AccessRules>,
     pub policies: std::sync::Arc<crate::snapshot::PolicySet>,
+    /// The person's privacy consents, when a policy that applies reads them (else empty).
+    pub consents: castellan_policy::Consents,
 }
 
 /// How a policy sees the client a person signs in to.
@@ -110,7 +112,7 @@ pub(crate) fn person_input<'a>(
 /// `None` when every scope passes, which costs nothing when no scope has a policy.
 pub(crate) fn scopes_passing_policies(
     rt: &ServerRuntime,
-    policies: &crate::snapshot::PolicySet,
+    rules: &TenantRules,
     client: &Client,
     ctx: &Map<String, Value>,
     scopes: &[String],
@@ -119,10 +121,10 @@ pub(crate) fn scopes_passing_policies(
     if !scopes.iter().any(|s| guarded(s).is_some()) {
         return None;
     }
+    let policies = &rules.policies;
     let ctx = Value::Object(ctx.clone());
     let client = client_view(client);
-    let consents = castellan_policy::Consents::default();
-    let input = person_input(&ctx, &client, scopes, &consents);
+    let input = person_input(&ctx, &client, scopes, &rules.consents);
     let kept: Vec<String> = scopes
         .iter()
         .filter(|s| match guarded(s) {
@@ -310,7 +312,7 @@ impl Engine {
     ) -> Result<(TokenResponse, IssuedTokens), OAuthError> {
         // Scopes whose user policy fails for this person are not granted (nor kept for refresh).
         let narrowed;
-        let auth = match scopes_passing_policies(rt, &rules.policies, client, &auth.ctx, &auth.scopes) {
+        let auth = match scopes_passing_policies(rt, rules, client, &auth.ctx, &auth.scopes) {
             Some(kept) => {
                 narrowed = Authorization {
                     scopes: kept,

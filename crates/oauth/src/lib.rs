@@ -122,12 +122,77 @@ impl Engine {
             Some(s) => issue::TenantRules {
                 access: s.access.clone(),
                 policies: s.policies.clone(),
+                consents: castellan_policy::Consents::default(),
             },
             None => issue::TenantRules {
                 access: Arc::default(),
                 policies: Arc::default(),
+                consents: castellan_policy::Consents::default(),
             },
         })
+    }
+
+    /// [`Engine::rules`] for a person's grant on `rt` for `scopes`, with the person's privacy
+    /// consents loaded when a policy that applies reads them (three indexed reads; none otherwise).
+    pub(crate) async fn rules_for(
+        &self,
+        rt: &ServerRuntime,
+        subject: &str,
+        scopes: &[String],
+    ) -> Result<issue::TenantRules, OAuthError> {
+        let mut rules = self.rules(rt.tenant_id()).await?;
+        let scope_policies = scopes
+            .iter()
+            .filter_map(|s| rt.scopes.get(s).and_then(|sc| sc.user_policy_id.as_deref()));
+        let needs = rt
+            .server
+            .settings
+            .user_policy_id
+            .as_deref()
+            .into_iter()
+            .chain(scope_policies)
+            .any(|pid| rules.policies.get(pid).is_some_and(|p| p.needs_consents()));
+        if needs {
+            rules.consents = self.subject_consents(rt.tenant_id(), subject).await?;
+        }
+        Ok(rules)
+    }
+
+    /// What the policy `consent` validator sees of a subject: the consents they hold a current
+    /// grant of, and every consent action's required consents.
+    pub async fn subject_consents(
+        &self,
+        tid: &TenantId,
+        subject: &str,
+    ) -> Result<castellan_policy::Consents, OAuthError> {
+        let consents: std::collections::HashMap<String, castellan_domain::PrivacyConsent> = self
+            .store
+            .list_privacy_consents(tid)
+            .await?
+            .into_iter()
+            .map(|c| (c.id.clone(), c))
+            .collect();
+        let granted = self
+            .store
+            .list_subject_grants(tid, subject)
+            .await?
+            .into_iter()
+            .filter(|g| consents.get(&g.consent_id).is_some_and(|c| g.status(c) == "granted"))
+            .map(|g| g.consent_id)
+            .collect();
+        let actions = self
+            .store
+            .list_consent_actions(tid)
+            .await?
+            .into_iter()
+            .map(|a| {
+                (
+                    a.id,
+                    a.consents.into_iter().filter(|(_, r)| *r).map(|(c, _)| c).collect(),
+                )
+            })
+            .collect();
+        Ok(castellan_policy::Consents { granted, actions })
     }
 
     /// The tenant's compiled policies (none for a tenant that does not exist). The developer API

@@ -220,7 +220,7 @@ impl Engine {
             }
             Err(LoginError::Unavailable(e)) => return Err(e),
         };
-        if let Err(reason) = self.server_user_policy(rt, client, &ctx, &scopes).await? {
+        if let Err(reason) = self.server_user_policy(rt, client, username, &ctx, &scopes).await? {
             tracing::info!(server = %rt.id(), %reason, "password grant refused by the server's user policy");
             return Err(OAuthError::new(
                 ErrorCode::InvalidGrant,
@@ -235,7 +235,7 @@ impl Engine {
             nonce: None,
             sid: None,
         };
-        let rules = self.rules(rt.tenant_id()).await?;
+        let rules = self.rules_for(rt, &auth.sub, &auth.scopes).await?;
         let (resp, issued) = self.issue(rt, &rules, client, &auth, &castellan_jose::random_id(), None)?;
         self.store.record_grant(rt.tenant_id(), &issued).await?;
         Ok(resp)

@@ -92,6 +92,7 @@ pub(crate) fn compile(
                 .collect::<Result<_, _>>()?;
             Ok(Policy {
                 body: Body::Validators(checks),
+                rego_reads_consents: false,
             })
         }
         Language::Rego => {
@@ -106,6 +107,7 @@ pub(crate) fn compile(
                 .ok_or_else(|| err("definition", "required for language rego"))?;
             Ok(Policy {
                 body: Body::Rego(Box::new(rego(definition)?)),
+                rego_reads_consents: definition.contains("consents"),
             })
         }
     }

@@ -78,6 +78,7 @@ impl Language {
 #[derive(Debug)]
 pub struct Policy {
     body: Body,
+    rego_reads_consents: bool,
 }
 
 #[derive(Debug)]
@@ -152,6 +153,17 @@ impl Policy {
         definition: Option<&str>,
     ) -> Result<Self, CompileError> {
         compile::compile(language, validators, definition)
+    }
+
+    /// Whether evaluation looks at the subject's consents (a `consent` validator, or a Rego
+    /// definition that reads `input.consents`), so callers load them only when it does.
+    pub fn needs_consents(&self) -> bool {
+        match &self.body {
+            Body::Validators(checks) => checks
+                .iter()
+                .any(|c| matches!(c.kind, compile::Kind::Consents(_) | compile::Kind::Action(_))),
+            Body::Rego(_) => self.rego_reads_consents,
+        }
     }
 
     /// Evaluates the policy; never fails: an error inside a Rego evaluation (the time limit

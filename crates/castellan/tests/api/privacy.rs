@@ -581,3 +581,100 @@ async fn people_act_for_themselves_and_manage_consents_for_anyone() {
     assert_api_error(&r, 403);
     assert_eq!(verify(&app).await["events"], 2);
 }
+
+#[tokio::test]
+async fn a_scope_policy_with_a_consent_validator_reads_the_persons_grants() {
+    let app = spawn_app().await;
+    app.admin(Method::POST, "/consents", Some(consent("news", "explicitAll", true)))
+        .await;
+    app.admin(
+        Method::POST,
+        "/policies",
+        Some(json!({"id": "news-consent", "policy_name": "news consent",
+                    "validators": [{"name": "consent", "conf": {"consents": ["news"]}}]})),
+    )
+    .await;
+    app.admin(
+        Method::PUT,
+        "/servers/default",
+        Some(json!({"grant_types": ["authorization_code", "password"]})),
+    )
+    .await;
+    app.admin(
+        Method::PUT,
+        "/servers/default/authentications",
+        Some(json!({"methods": [{"method": "static", "static": {"users": [
+            {"username": "pat", "password": "pat-password-1"}]}}]})),
+    )
+    .await;
+    let r = app
+        .admin(
+            Method::POST,
+            "/scopes",
+            Some(json!({"name": "newsletter", "authorization_server_id": "default", "user_policy_id": "news-consent"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let c = client(
+        &app,
+        json!({"client_id": "shop", "grant_types": ["password"], "scopes": ["newsletter"]}),
+    )
+    .await;
+    let secret = c["client_secret"].as_str().unwrap().to_owned();
+    assert_eq!(
+        newsletter_scope(&app, &secret).await,
+        Value::Null,
+        "no consent yet: withheld"
+    );
+    let r = privacy(
+        &app,
+        "/consents/grant",
+        json!({"subject": "pat", "consents": [{"consent_id": "news"}]}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        newsletter_scope(&app, &secret).await,
+        "newsletter",
+        "granted once the person consents"
+    );
+    // A new version under explicitAll makes the grant stale: withheld again.
+    app.admin(Method::PUT, "/consents/news", Some(json!({"description": "v2"})))
+        .await;
+    assert_eq!(newsletter_scope(&app, &secret).await, Value::Null);
+    privacy(
+        &app,
+        "/consents/grant",
+        json!({"subject": "pat", "consents": [{"consent_id": "news"}]}),
+    )
+    .await;
+    privacy(
+        &app,
+        "/consents/withdraw",
+        json!({"subject": "pat", "consents": [{"consent_id": "news"}]}),
+    )
+    .await;
+    assert_eq!(
+        newsletter_scope(&app, &secret).await,
+        Value::Null,
+        "withdrawn: withheld"
+    );
+}
+
+/// The scope pat's password-grant token gets when asking for `newsletter`.
+async fn newsletter_scope(app: &TestApp, secret: &str) -> Value {
+    let r = form(
+        app,
+        &format!("{}/oauth2/token", issuer(app, "default")),
+        Some(("shop", secret)),
+        &[
+            ("grant_type", "password"),
+            ("username", "pat"),
+            ("password", "pat-password-1"),
+            ("scope", "newsletter"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["scope"].clone()
+}
