@@ -40,6 +40,17 @@ fn check_id(field: &str, id: &str) -> ControlResult<()> {
     }
 }
 
+fn check_name(n: &str) -> ControlResult<()> {
+    if n.trim().is_empty() || n.len() > 255 {
+        return Err(ControlError::invalid("name", "1 to 255 characters"));
+    }
+    Ok(())
+}
+
+fn same_tenant(given: Option<&str>, tid: &TenantId) -> ControlResult<()> {
+    unchanged("tenant_id", given, tid.as_str(), "must be the tenant of the path")
+}
+
 fn parse_time(field: &str, v: &str) -> ControlResult<i64> {
     time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339)
         .map(|t| t.unix_timestamp())
@@ -206,16 +217,9 @@ impl Control {
 
     /// Applies the members of `req` over `doc` (all of them on create), checking each.
     fn merge_consent(&self, tid: &TenantId, doc: &mut wire::Consent, req: wire::Consent) -> ControlResult<()> {
-        unchanged(
-            "tenant_id",
-            req.tenant_id.as_deref(),
-            tid.as_str(),
-            "must be the tenant of the path",
-        )?;
+        same_tenant(req.tenant_id.as_deref(), tid)?;
         if let Some(n) = req.name {
-            if n.trim().is_empty() || n.len() > 255 {
-                return Err(ControlError::invalid("name", "1 to 255 characters"));
-            }
+            check_name(&n)?;
             doc.name = Some(n);
         }
         if let Some(d) = req.description {
@@ -480,15 +484,8 @@ impl Control {
         let id = req.id.ok_or_else(|| ControlError::invalid("id", "required"))?;
         check_id("id", &id)?;
         let name = req.name.ok_or_else(|| ControlError::invalid("name", "required"))?;
-        if name.trim().is_empty() || name.len() > 255 {
-            return Err(ControlError::invalid("name", "1 to 255 characters"));
-        }
-        unchanged(
-            "tenant_id",
-            req.tenant_id.as_deref(),
-            tid.as_str(),
-            "must be the tenant of the path",
-        )?;
+        check_name(&name)?;
+        same_tenant(req.tenant_id.as_deref(), &tid)?;
         let a = ConsentActionDef {
             tenant_id: tid.clone(),
             id: id.clone(),
@@ -521,16 +518,9 @@ impl Control {
             id,
             "does not match the consent action in the path",
         )?;
-        unchanged(
-            "tenant_id",
-            req.tenant_id.as_deref(),
-            tid.as_str(),
-            "must be the tenant of the path",
-        )?;
+        same_tenant(req.tenant_id.as_deref(), &tid)?;
         if let Some(n) = req.name {
-            if n.trim().is_empty() || n.len() > 255 {
-                return Err(ControlError::invalid("name", "1 to 255 characters"));
-            }
+            check_name(&n)?;
             a.name = n;
         }
         if req.description.is_some() {

@@ -103,14 +103,7 @@ impl<N: Need> FromRequestParts<AppState> for Admin<N> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let params = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::not_found_route())?;
-        let tid = params
-            .iter()
-            .find(|(k, _)| *k == "tid")
-            .map(|(_, v)| v.to_owned())
-            .unwrap_or_default();
+        let tid = path_tenant(parts, state).await?;
         let access = authenticate(parts, state, &tid).await?;
         Ok(Admin(access.allow::<N>()?))
     }
@@ -144,14 +137,7 @@ impl<N: PrivacyNeed> FromRequestParts<AppState> for Privacy<N> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let params = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|_| ApiError::not_found_route())?;
-        let tid = params
-            .iter()
-            .find(|(k, _)| *k == "tid")
-            .map(|(_, v)| v.to_owned())
-            .unwrap_or_default();
+        let tid = path_tenant(parts, state).await?;
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -166,6 +152,18 @@ impl<N: PrivacyNeed> FromRequestParts<AppState> for Privacy<N> {
         let access = authenticate(parts, state, &tid).await?;
         Ok(Privacy(N::caller(access.allow::<N>()?), PhantomData))
     }
+}
+
+/// The `{tid}` of the request's path.
+async fn path_tenant(parts: &mut Parts, state: &AppState) -> Result<String, ApiError> {
+    let params = RawPathParams::from_request_parts(parts, state)
+        .await
+        .map_err(|_| ApiError::not_found_route())?;
+    Ok(params
+        .iter()
+        .find(|(k, _)| *k == "tid")
+        .map(|(_, v)| v.to_owned())
+        .unwrap_or_default())
 }
 
 /// The `aid` claim of a JWT, unverified (only to pick the server that verifies it).
