@@ -28,6 +28,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Privacy writes of this process queue here rather than on SQLite's write lock, whose busy
+    /// handler sleeps (up to 100 ms at a time) when writers collide.
+    privacy_writer: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SqliteStore {
@@ -57,7 +60,10 @@ impl SqliteStore {
             .connect_with(opts)
             .await
             .map_err(map_err)?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            privacy_writer: std::sync::Arc::default(),
+        })
     }
 
     /// Applies pending migrations.

@@ -125,6 +125,7 @@ impl PrivacyStore for SqliteStore {
         w: &PrivacyWrite,
         signer: &dyn LedgerSigner,
     ) -> StoreResult<Vec<LedgerEvent>> {
+        let _one_writer = self.privacy_writer.lock().await;
         let mut tx = self.write_tx().await?;
         if let Some(c) = &w.consent {
             let doc = to_json(&c.doc)?;
