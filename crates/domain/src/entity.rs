@@ -502,3 +502,37 @@ pub struct LedgerKey {
     pub private_sealed: Vec<u8>,
     pub created_at: UnixTime,
 }
+
+/// A service (Cloudentity ACP `Service`): a set of APIs on an authorization server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    pub tenant_id: TenantId,
+    pub id: String,
+    pub server_id: ServerId,
+    pub name: String,
+    pub description: Option<String>,
+    pub gateway_id: Option<String>,
+    /// Its APIs come from an imported specification (then none are added by hand).
+    pub with_specification: bool,
+    pub created_at: UnixTime,
+}
+
+/// An API of a service (Cloudentity ACP `API`): a method and a path template as written
+/// (`/pets/{petId}`), optionally protected by a policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Api {
+    pub tenant_id: TenantId,
+    pub id: String,
+    pub service_id: String,
+    pub server_id: ServerId,
+    /// Upper case (`GET`).
+    pub method: String,
+    pub path: String,
+    /// Order in the service (the imported document's order).
+    pub position: i64,
+    pub policy_id: Option<String>,
+    pub data_classifications: Vec<String>,
+    pub can_have_policy: bool,
+    /// Created by an import (removed by the next one, never one by one).
+    pub imported: bool,
+}

@@ -25,6 +25,7 @@ mod access;
 mod flows;
 mod policies;
 mod privacy;
+mod services;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

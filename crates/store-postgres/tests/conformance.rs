@@ -9,7 +9,7 @@ use std::time::Duration;
 use castellan_domain::{ClaimType, ClientId, ServerId, TenantId};
 use castellan_store::conformance;
 use castellan_store::{
-    AccessStore, ClaimStore, ClientStore, ConfigChange, PolicyStore, ScopeStore, ServerStore, Store, TenantStore,
+    AccessStore, ClaimStore, ClientStore, ConfigChange, PolicyStore, ServiceStore, ScopeStore, ServerStore, Store, TenantStore,
     TokenStore,
 };
 use castellan_store_postgres::{PostgresStore, testing};
@@ -206,6 +206,27 @@ async fn every_write_is_announced_to_other_nodes() {
     assert_eq!(next(&mut changes).await, policies);
     writer.delete_policy(&t, "p1").await.unwrap();
     assert_eq!(next(&mut changes).await, policies);
+    // Services and APIs: every write, alone.
+    let services = ConfigChange::Services(t.clone());
+    writer
+        .create_server(&conformance::server("a", "s2"), &[], &[])
+        .await
+        .unwrap();
+    assert_eq!(next(&mut changes).await, ConfigChange::Tenant(t.clone()));
+    let svc = conformance::service("a", "s2", "svc");
+    writer.create_service(&svc).await.unwrap();
+    assert_eq!(next(&mut changes).await, services);
+    let api = conformance::api("a", "svc", "s2", "api1", "GET", "/x", 1);
+    writer.create_api(&api).await.unwrap();
+    assert_eq!(next(&mut changes).await, services);
+    writer.update_api(&api).await.unwrap();
+    assert_eq!(next(&mut changes).await, services);
+    writer.delete_api(&t, "api1").await.unwrap();
+    assert_eq!(next(&mut changes).await, services);
+    writer.update_service(&svc).await.unwrap();
+    assert_eq!(next(&mut changes).await, services);
+    writer.delete_service(&t, "svc").await.unwrap();
+    assert_eq!(next(&mut changes).await, services);
     assert!(
         !writer.delete_role(&t, "r").await.unwrap(),
         "nothing deleted, nothing announced"

@@ -123,6 +123,7 @@ where
     policies_round_trip(make().await).await;
     privacy_consents_grants_and_the_ledger(make().await).await;
     concurrent_ledger_appends_leave_no_gaps(make().await).await;
+    services_and_apis_round_trip(make().await).await;
 }
 
 pub fn policy(t: &str, id: &str, validators: serde_json::Value) -> Policy {
@@ -1573,4 +1574,92 @@ pub async fn concurrent_ledger_appends_leave_no_gaps(store: Arc<dyn Store>) {
     assert_eq!(chain.len(), 80);
     assert_chained(&chain);
     assert_eq!(store.ledger_head(&tid("a")).await.unwrap(), 80);
+}
+
+pub fn service(t: &str, server: &str, id: &str) -> Service {
+    Service {
+        tenant_id: tid(t),
+        id: id.into(),
+        server_id: aid(server),
+        name: format!("service {id}"),
+        description: Some("d".into()),
+        gateway_id: None,
+        with_specification: false,
+        created_at: 1_700_000_000,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn api(t: &str, service: &str, server: &str, id: &str, method: &str, path: &str, position: i64) -> Api {
+    Api {
+        tenant_id: tid(t),
+        id: id.into(),
+        service_id: service.into(),
+        server_id: aid(server),
+        method: method.into(),
+        path: path.into(),
+        position,
+        policy_id: None,
+        data_classifications: vec!["pii".into()],
+        can_have_policy: true,
+        imported: false,
+    }
+}
+
+pub async fn services_and_apis_round_trip(store: Arc<dyn Store>) {
+    store.create_tenant_seeded(&seed("a")).await.unwrap();
+    store.create_tenant_seeded(&seed("b")).await.unwrap();
+    let (a, b) = (tid("a"), tid("b"));
+    let pets = service("a", "default", "pets");
+    store.create_service(&pets).await.unwrap();
+    assert!(matches!(store.create_service(&pets).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        store.create_service(&service("a", "nope", "x")).await,
+        Err(StoreError::NotFound(_))
+    ));
+    store.create_service(&service("a", "admin", "ops")).await.unwrap();
+    store.create_service(&service("b", "default", "pets")).await.unwrap();
+    assert_eq!(store.get_service(&a, "pets").await.unwrap(), Some(pets.clone()));
+    let ids = |v: Vec<Service>| v.into_iter().map(|s| s.id).collect::<Vec<_>>();
+    assert_eq!(ids(store.list_services(&a, None).await.unwrap()), ["ops", "pets"]);
+    assert_eq!(ids(store.list_services(&a, Some(&aid("default"))).await.unwrap()), ["pets"]);
+    let changed = Service {
+        name: "Pets".into(),
+        with_specification: true,
+        gateway_id: Some("gw".into()),
+        ..pets.clone()
+    };
+    store.update_service(&changed).await.unwrap();
+    assert_eq!(store.get_service(&a, "pets").await.unwrap(), Some(changed));
+
+    // APIs: by position; one method and path per service.
+    store.create_api(&api("a", "pets", "default", "a2", "POST", "/pets", 2)).await.unwrap();
+    store.create_api(&api("a", "pets", "default", "a1", "GET", "/pets/{id}", 1)).await.unwrap();
+    assert!(matches!(
+        store.create_api(&api("a", "pets", "default", "a3", "GET", "/pets/{id}", 3)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    store.create_api(&api("a", "ops", "admin", "o1", "GET", "/health", 1)).await.unwrap();
+    store.create_api(&api("b", "pets", "default", "a1", "GET", "/pets", 1)).await.unwrap();
+    let api_ids = |v: Vec<Api>| v.into_iter().map(|a| a.id).collect::<Vec<_>>();
+    assert_eq!(api_ids(store.list_apis(&a, Some("pets"), None).await.unwrap()), ["a1", "a2"]);
+    assert_eq!(api_ids(store.list_apis(&a, None, Some(&aid("admin"))).await.unwrap()), ["o1"]);
+    assert_eq!(api_ids(store.list_apis(&a, None, None).await.unwrap()), ["o1", "a1", "a2"]);
+    let mut a1 = store.get_api(&a, "a1").await.unwrap().unwrap();
+    assert_eq!(a1, api("a", "pets", "default", "a1", "GET", "/pets/{id}", 1));
+    a1.policy_id = Some("allow".into());
+    a1.data_classifications = vec![];
+    store.update_api(&a1).await.unwrap();
+    assert_eq!(store.get_api(&a, "a1").await.unwrap(), Some(a1.clone()));
+    assert!(matches!(
+        store.update_api(&Api { tenant_id: tid("b"), id: "zz".into(), ..a1 }).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(store.delete_api(&a, "a2").await.unwrap());
+    assert!(!store.delete_api(&a, "a2").await.unwrap());
+    // Deleting a service deletes its APIs, in its tenant only.
+    assert!(store.delete_service(&a, "pets").await.unwrap());
+    assert!(store.list_apis(&a, Some("pets"), None).await.unwrap().is_empty());
+    assert_eq!(store.list_apis(&b, Some("pets"), None).await.unwrap().len(), 1);
+    assert!(!store.delete_service(&a, "pets").await.unwrap());
 }

@@ -9,7 +9,7 @@ pub mod conformance;
 use async_trait::async_trait;
 use castellan_domain::{
     AuthorizationServer, Claim, ClaimId, Client, ClientId, ConnectionMap, ConsentActionDef, ConsentGrant, LedgerEvent,
-    LedgerKey, LedgerLink, NewLedgerEvent, Policy, PrivacyConsent, Role, Scope, ScopeId, ServerId, SigningKey,
+    LedgerKey, LedgerLink, NewLedgerEvent, Policy, PrivacyConsent, Role, Service, Api, Scope, ScopeId, ServerId, SigningKey,
     StsClient, Tenant, TenantId, UnixTime,
 };
 
@@ -308,6 +308,8 @@ pub enum ConfigChange {
     Access(TenantId),
     /// The tenant's policies.
     Policies(TenantId),
+    /// The tenant's services and APIs.
+    Services(TenantId),
     /// Changes may have been missed (a listener reconnected) or a periodic reload is due.
     Everything,
 }
@@ -323,6 +325,7 @@ impl ConfigChange {
             Self::Revoked(t, s) => format!("r/{t}/{s}"),
             Self::Access(t) => format!("a/{t}"),
             Self::Policies(t) => format!("p/{t}"),
+            Self::Services(t) => format!("v/{t}"),
             Self::Everything => "*".into(),
         }
     }
@@ -336,6 +339,7 @@ impl ConfigChange {
             ("t", Some(t), None) => Self::Tenant(TenantId::parse(t).ok()?),
             ("a", Some(t), None) => Self::Access(TenantId::parse(t).ok()?),
             ("p", Some(t), None) => Self::Policies(TenantId::parse(t).ok()?),
+            ("v", Some(t), None) => Self::Services(TenantId::parse(t).ok()?),
             ("s", Some(t), Some(s)) => Self::Server(TenantId::parse(t).ok()?, ServerId::parse(s).ok()?),
             ("c", Some(t), Some(c)) => Self::Client(TenantId::parse(t).ok()?, ClientId::parse(c).ok()?),
             ("r", Some(t), Some(s)) => Self::Revoked(TenantId::parse(t).ok()?, ServerId::parse(s).ok()?),
@@ -450,6 +454,29 @@ pub trait PrivacyStore: Send + Sync {
     async fn create_ledger_key(&self, k: &LedgerKey) -> StoreResult<bool>;
 }
 
+/// Services and their APIs (Cloudentity ACP `/services`, `/apis`). Every write announces
+/// [`ConfigChange::Services`] (gateways match requests against the APIs).
+#[async_trait]
+pub trait ServiceStore: Send + Sync {
+    /// Every service of the tenant (of one server when given), by id.
+    async fn list_services(&self, tid: &TenantId, server: Option<&ServerId>) -> StoreResult<Vec<Service>>;
+    async fn get_service(&self, tid: &TenantId, id: &str) -> StoreResult<Option<Service>>;
+    /// `Conflict` when its id exists; `NotFound` when its server does not.
+    async fn create_service(&self, s: &Service) -> StoreResult<()>;
+    /// Replaces name, description, gateway and `with_specification`. `NotFound` when absent.
+    async fn update_service(&self, s: &Service) -> StoreResult<()>;
+    /// Deletes the service and its APIs.
+    async fn delete_service(&self, tid: &TenantId, id: &str) -> StoreResult<bool>;
+    /// APIs of a service by position, or of every service of a server.
+    async fn list_apis(&self, tid: &TenantId, service: Option<&str>, server: Option<&ServerId>) -> StoreResult<Vec<Api>>;
+    async fn get_api(&self, tid: &TenantId, id: &str) -> StoreResult<Option<Api>>;
+    /// `Conflict` when its id, or its method and path in its service, exist.
+    async fn create_api(&self, a: &Api) -> StoreResult<()>;
+    /// Replaces policy and data classifications. `NotFound` when absent.
+    async fn update_api(&self, a: &Api) -> StoreResult<()>;
+    async fn delete_api(&self, tid: &TenantId, id: &str) -> StoreResult<bool>;
+}
+
 #[async_trait]
 pub trait Store:
     TenantStore
@@ -462,6 +489,7 @@ pub trait Store:
     + AccessStore
     + PolicyStore
     + PrivacyStore
+    + ServiceStore
 {
     /// A cheap round trip proving the database answers (readiness).
     async fn ping(&self) -> StoreResult<()>;
@@ -500,6 +528,7 @@ mod tests {
             ConfigChange::Revoked(t.clone(), s),
             ConfigChange::Access(t.clone()),
             ConfigChange::Policies(t.clone()),
+            ConfigChange::Services(t.clone()),
             ConfigChange::Everything,
         ] {
             assert_eq!(ConfigChange::from_payload(&change.to_payload()), Some(change));
