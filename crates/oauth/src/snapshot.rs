@@ -118,6 +118,8 @@ pub struct TenantSnapshot {
     pub access: Arc<AccessRules>,
     /// Every policy of the tenant, compiled.
     pub policies: Arc<PolicySet>,
+    /// Each service's APIs, compiled into a matcher (by service id).
+    pub services: Arc<HashMap<String, castellan_policy::routes::ServiceRoutes>>,
 }
 
 /// A tenant's policies, compiled once when loaded and evaluated many times.
@@ -243,15 +245,17 @@ impl Snapshots {
                 Ok(())
             }
             ConfigChange::Tenant(tid) => self.refresh_tenant(src, tid).await,
-            ConfigChange::Access(tid) | ConfigChange::Policies(tid) => {
+            ConfigChange::Access(tid) | ConfigChange::Policies(tid) | ConfigChange::Services(tid) => {
                 let _one_at_a_time = self.apply[stripe(tid)].lock().await;
                 if self.cached(tid).is_none() {
                     return Ok(());
                 }
-                let (access, policies) = match change {
-                    ConfigChange::Access(_) => (Some(Arc::new(load_access(src, tid).await?)), None),
-                    _ => (None, Some(Arc::new(load_policies(src, tid).await?))),
-                };
+                let (mut access, mut policies, mut services) = (None, None, None);
+                match change {
+                    ConfigChange::Access(_) => access = Some(Arc::new(load_access(src, tid).await?)),
+                    ConfigChange::Policies(_) => policies = Some(Arc::new(load_policies(src, tid).await?)),
+                    _ => services = Some(Arc::new(load_services(src, tid).await?)),
+                }
                 let mut tenants = self.tenants.write().unwrap_or_else(|p| p.into_inner());
                 if let Some(old) = tenants.get(tid) {
                     let snap = TenantSnapshot {
@@ -259,6 +263,7 @@ impl Snapshots {
                         servers: old.servers.clone(),
                         access: access.unwrap_or_else(|| old.access.clone()),
                         policies: policies.unwrap_or_else(|| old.policies.clone()),
+                        services: services.unwrap_or_else(|| old.services.clone()),
                     };
                     tenants.insert(tid.clone(), Arc::new(snap));
                 }
@@ -302,7 +307,8 @@ impl Snapshots {
             | ConfigChange::Server(tid, _)
             | ConfigChange::Revoked(tid, _)
             | ConfigChange::Access(tid)
-            | ConfigChange::Policies(tid) => {
+            | ConfigChange::Policies(tid)
+            | ConfigChange::Services(tid) => {
                 tenants.remove(tid);
             }
             ConfigChange::Client(tid, cid) => self.clients.evict(tid, cid),
@@ -342,6 +348,7 @@ impl Snapshots {
             servers,
             access: old.access.clone(),
             policies: old.policies.clone(),
+            services: old.services.clone(),
         };
         tenants.insert(tid.clone(), Arc::new(snap));
     }
@@ -378,6 +385,7 @@ impl Snapshots {
             servers,
             access: Arc::new(load_access(src, tid).await?),
             policies: Arc::new(load_policies(src, tid).await?),
+            services: Arc::new(load_services(src, tid).await?),
         }))
     }
 
@@ -509,6 +517,42 @@ async fn load_policies(src: &Source<'_>, tid: &TenantId) -> Result<PolicySet, St
         }
     }
     Ok(PolicySet { compiled })
+}
+
+/// Each service's APIs compiled into a matcher. An API whose template no longer routes (written
+/// by another version) is left out and logged: a gateway answers it as no route.
+async fn load_services(
+    src: &Source<'_>,
+    tid: &TenantId,
+) -> Result<HashMap<String, castellan_policy::routes::ServiceRoutes>, StoreError> {
+    use castellan_policy::routes::{RouteTarget, ServiceRoutes};
+    let mut by_service: HashMap<String, Vec<castellan_domain::Api>> = HashMap::new();
+    for a in src.store.list_apis(tid, None, None).await? {
+        by_service.entry(a.service_id.clone()).or_default().push(a);
+    }
+    let mut out = HashMap::new();
+    for (sid, apis) in by_service {
+        let mut routable = Vec::new();
+        for a in &apis {
+            match ServiceRoutes::check_template(&a.path) {
+                Ok(()) => routable.push(a),
+                Err(e) => tracing::error!(tenant = %tid, api = %a.id, error = %e, "stored API path does not route"),
+            }
+        }
+        let built = ServiceRoutes::build(routable.into_iter().map(|a| {
+            (
+                a.method.as_str(),
+                a.path.as_str(),
+                RouteTarget {
+                    api_id: a.id.clone(),
+                    policy_id: a.policy_id.clone(),
+                },
+            )
+        }))
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        out.insert(sid, built);
+    }
+    Ok(out)
 }
 
 async fn load_access(src: &Source<'_>, tid: &TenantId) -> Result<AccessRules, StoreError> {

@@ -57,5 +57,44 @@ fn evaluate(c: &mut Criterion) {
     c.bench_function("rego_small", |b| b.iter(|| rego.evaluate(std::hint::black_box(&input))));
 }
 
-criterion_group!(benches, evaluate);
+/// One lookup in a service of 500 APIs (100 resources × list, create, get, update, delete).
+fn routes(c: &mut Criterion) {
+    use castellan_policy::routes::{Matched, RouteTarget, ServiceRoutes};
+    let mut apis = Vec::new();
+    for i in 0..100 {
+        let collection = format!("/v1/resource{i}");
+        let item = format!("/v1/resource{i}/{{id}}");
+        for (m, p) in [
+            ("GET", &collection),
+            ("POST", &collection),
+            ("GET", &item),
+            ("PUT", &item),
+            ("DELETE", &item),
+        ] {
+            apis.push((m, p.clone()));
+        }
+    }
+    let r = ServiceRoutes::build(apis.iter().enumerate().map(|(n, (m, p))| {
+        (
+            *m,
+            p.as_str(),
+            RouteTarget {
+                api_id: n.to_string(),
+                policy_id: None,
+            },
+        )
+    }))
+    .unwrap();
+    assert!(matches!(r.find("PUT", "/v1/resource57/abc-123"), Matched::Api(_)));
+    c.bench_function("route_match_500_apis", |b| {
+        b.iter(|| {
+            r.find(
+                std::hint::black_box("PUT"),
+                std::hint::black_box("/v1/resource57/abc-123"),
+            )
+        })
+    });
+}
+
+criterion_group!(benches, evaluate, routes);
 criterion_main!(benches);

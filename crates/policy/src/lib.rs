@@ -21,6 +21,7 @@
 
 mod compile;
 mod evaluate;
+pub mod routes;
 
 use std::collections::{HashMap, HashSet};
 

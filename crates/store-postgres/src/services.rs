@@ -57,39 +57,46 @@ impl ServiceStore for PostgresStore {
             &format!("SELECT {SERVICE_COLS} FROM services WHERE tenant_id = $1 AND id = $2"),
             &[tid.as_str(), id],
         )
-            .await
+        .await
     }
 
     async fn create_service(&self, s: &Service) -> StoreResult<()> {
-        self.service_write(&s.tenant_id, sqlx::query(
-            "INSERT INTO services (tenant_id, id, server_id, name, description, gateway_id, with_specification, \
+        self.service_write(
+            &s.tenant_id,
+            sqlx::query(
+                "INSERT INTO services (tenant_id, id, server_id, name, description, gateway_id, with_specification, \
              created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8))",
+            )
+            .bind(s.tenant_id.as_str())
+            .bind(&s.id)
+            .bind(s.server_id.as_str())
+            .bind(&s.name)
+            .bind(&s.description)
+            .bind(&s.gateway_id)
+            .bind(s.with_specification)
+            .bind(s.created_at),
         )
-        .bind(s.tenant_id.as_str())
-        .bind(&s.id)
-        .bind(s.server_id.as_str())
-        .bind(&s.name)
-        .bind(&s.description)
-        .bind(&s.gateway_id)
-        .bind(s.with_specification)
-        .bind(s.created_at))
         .await
         .map_err(|e| missing_server(e, s))?;
         Ok(())
     }
 
     async fn update_service(&self, s: &Service) -> StoreResult<()> {
-        let n = self.service_write(&s.tenant_id, sqlx::query(
-            "UPDATE services SET name = $1, description = $2, gateway_id = $3, with_specification = $4 \
+        let n = self
+            .service_write(
+                &s.tenant_id,
+                sqlx::query(
+                    "UPDATE services SET name = $1, description = $2, gateway_id = $3, with_specification = $4 \
              WHERE tenant_id = $5 AND id = $6",
-        )
-        .bind(&s.name)
-        .bind(&s.description)
-        .bind(&s.gateway_id)
-        .bind(s.with_specification)
-        .bind(s.tenant_id.as_str())
-        .bind(&s.id))
-        .await?;
+                )
+                .bind(&s.name)
+                .bind(&s.description)
+                .bind(&s.gateway_id)
+                .bind(s.with_specification)
+                .bind(s.tenant_id.as_str())
+                .bind(&s.id),
+            )
+            .await?;
         if n == 0 {
             return Err(StoreError::NotFound(format!("service {}", s.id)));
         }
@@ -97,14 +104,23 @@ impl ServiceStore for PostgresStore {
     }
 
     async fn delete_service(&self, tid: &TenantId, id: &str) -> StoreResult<bool> {
-        let n = self.service_write(tid, sqlx::query("DELETE FROM services WHERE tenant_id = $1 AND id = $2")
-            .bind(tid.as_str())
-            .bind(id))
-        .await?;
+        let n = self
+            .service_write(
+                tid,
+                sqlx::query("DELETE FROM services WHERE tenant_id = $1 AND id = $2")
+                    .bind(tid.as_str())
+                    .bind(id),
+            )
+            .await?;
         Ok(n > 0)
     }
 
-    async fn list_apis(&self, tid: &TenantId, service: Option<&str>, server: Option<&ServerId>) -> StoreResult<Vec<Api>> {
+    async fn list_apis(
+        &self,
+        tid: &TenantId,
+        service: Option<&str>,
+        server: Option<&ServerId>,
+    ) -> StoreResult<Vec<Api>> {
         let rows: Vec<ApiRow> = sqlx::query_as(
             "SELECT * FROM apis WHERE tenant_id = $1 AND ($2::text IS NULL OR service_id = $3) \
              AND ($4::text IS NULL OR server_id = $5) ORDER BY service_id COLLATE \"C\", position, id",
@@ -121,37 +137,49 @@ impl ServiceStore for PostgresStore {
     }
 
     async fn get_api(&self, tid: &TenantId, id: &str) -> StoreResult<Option<Api>> {
-        self.fetch_opt::<ApiRow, _>("SELECT * FROM apis WHERE tenant_id = $1 AND id = $2", &[tid.as_str(), id])
-            .await
+        self.fetch_opt::<ApiRow, _>(
+            "SELECT * FROM apis WHERE tenant_id = $1 AND id = $2",
+            &[tid.as_str(), id],
+        )
+        .await
     }
 
     async fn create_api(&self, a: &Api) -> StoreResult<()> {
-        self.service_write(&a.tenant_id, sqlx::query(
-            "INSERT INTO apis (tenant_id, id, service_id, server_id, method, path, position, policy_id, \
+        self.service_write(
+            &a.tenant_id,
+            sqlx::query(
+                "INSERT INTO apis (tenant_id, id, service_id, server_id, method, path, position, policy_id, \
              data_classifications, can_have_policy, imported) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(a.tenant_id.as_str())
+            .bind(&a.id)
+            .bind(&a.service_id)
+            .bind(a.server_id.as_str())
+            .bind(&a.method)
+            .bind(&a.path)
+            .bind(a.position)
+            .bind(&a.policy_id)
+            .bind(to_json(&a.data_classifications)?)
+            .bind(a.can_have_policy)
+            .bind(a.imported),
         )
-        .bind(a.tenant_id.as_str())
-        .bind(&a.id)
-        .bind(&a.service_id)
-        .bind(a.server_id.as_str())
-        .bind(&a.method)
-        .bind(&a.path)
-        .bind(a.position)
-        .bind(&a.policy_id)
-        .bind(to_json(&a.data_classifications)?)
-        .bind(a.can_have_policy)
-        .bind(a.imported))
         .await?;
         Ok(())
     }
 
     async fn update_api(&self, a: &Api) -> StoreResult<()> {
-        let n = self.service_write(&a.tenant_id, sqlx::query("UPDATE apis SET policy_id = $1, data_classifications = $2 WHERE tenant_id = $3 AND id = $4")
-            .bind(&a.policy_id)
-            .bind(to_json(&a.data_classifications)?)
-            .bind(a.tenant_id.as_str())
-            .bind(&a.id))
-        .await?;
+        let n = self
+            .service_write(
+                &a.tenant_id,
+                sqlx::query(
+                    "UPDATE apis SET policy_id = $1, data_classifications = $2 WHERE tenant_id = $3 AND id = $4",
+                )
+                .bind(&a.policy_id)
+                .bind(to_json(&a.data_classifications)?)
+                .bind(a.tenant_id.as_str())
+                .bind(&a.id),
+            )
+            .await?;
         if n == 0 {
             return Err(StoreError::NotFound(format!("API {}", a.id)));
         }
@@ -159,10 +187,14 @@ impl ServiceStore for PostgresStore {
     }
 
     async fn delete_api(&self, tid: &TenantId, id: &str) -> StoreResult<bool> {
-        let n = self.service_write(tid, sqlx::query("DELETE FROM apis WHERE tenant_id = $1 AND id = $2")
-            .bind(tid.as_str())
-            .bind(id))
-        .await?;
+        let n = self
+            .service_write(
+                tid,
+                sqlx::query("DELETE FROM apis WHERE tenant_id = $1 AND id = $2")
+                    .bind(tid.as_str())
+                    .bind(id),
+            )
+            .await?;
         Ok(n > 0)
     }
 }

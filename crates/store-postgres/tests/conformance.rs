@@ -9,8 +9,8 @@ use std::time::Duration;
 use castellan_domain::{ClaimType, ClientId, ServerId, TenantId};
 use castellan_store::conformance;
 use castellan_store::{
-    AccessStore, ClaimStore, ClientStore, ConfigChange, PolicyStore, ServiceStore, ScopeStore, ServerStore, Store, TenantStore,
-    TokenStore,
+    AccessStore, ClaimStore, ClientStore, ConfigChange, PolicyStore, ScopeStore, ServerStore, ServiceStore, Store,
+    TenantStore, TokenStore,
 };
 use castellan_store_postgres::{PostgresStore, testing};
 

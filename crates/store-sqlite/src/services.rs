@@ -18,21 +18,23 @@ fn missing_server(e: StoreError, s: &Service) -> StoreError {
 #[async_trait]
 impl ServiceStore for SqliteStore {
     async fn list_services(&self, tid: &TenantId, server: Option<&ServerId>) -> StoreResult<Vec<Service>> {
-        let rows: Vec<ServiceRow> = sqlx::query_as(
-            "SELECT * FROM services WHERE tenant_id = ? AND (? IS NULL OR server_id = ?) ORDER BY id",
-        )
-        .bind(tid.as_str())
-        .bind(server.map(ServerId::as_str))
-        .bind(server.map(ServerId::as_str))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let rows: Vec<ServiceRow> =
+            sqlx::query_as("SELECT * FROM services WHERE tenant_id = ? AND (? IS NULL OR server_id = ?) ORDER BY id")
+                .bind(tid.as_str())
+                .bind(server.map(ServerId::as_str))
+                .bind(server.map(ServerId::as_str))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
         rows.into_iter().map(Service::try_from).collect()
     }
 
     async fn get_service(&self, tid: &TenantId, id: &str) -> StoreResult<Option<Service>> {
-        self.fetch_opt::<ServiceRow, _>("SELECT * FROM services WHERE tenant_id = ? AND id = ?", &[tid.as_str(), id])
-            .await
+        self.fetch_opt::<ServiceRow, _>(
+            "SELECT * FROM services WHERE tenant_id = ? AND id = ?",
+            &[tid.as_str(), id],
+        )
+        .await
     }
 
     async fn create_service(&self, s: &Service) -> StoreResult<()> {
@@ -85,7 +87,12 @@ impl ServiceStore for SqliteStore {
         Ok(r.rows_affected() > 0)
     }
 
-    async fn list_apis(&self, tid: &TenantId, service: Option<&str>, server: Option<&ServerId>) -> StoreResult<Vec<Api>> {
+    async fn list_apis(
+        &self,
+        tid: &TenantId,
+        service: Option<&str>,
+        server: Option<&ServerId>,
+    ) -> StoreResult<Vec<Api>> {
         let rows: Vec<ApiRow> = sqlx::query_as(
             "SELECT * FROM apis WHERE tenant_id = ? AND (? IS NULL OR service_id = ?) \
              AND (? IS NULL OR server_id = ?) ORDER BY service_id, position, id",

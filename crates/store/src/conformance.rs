@@ -1612,7 +1612,10 @@ pub async fn services_and_apis_round_trip(store: Arc<dyn Store>) {
     let (a, b) = (tid("a"), tid("b"));
     let pets = service("a", "default", "pets");
     store.create_service(&pets).await.unwrap();
-    assert!(matches!(store.create_service(&pets).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        store.create_service(&pets).await,
+        Err(StoreError::Conflict(_))
+    ));
     assert!(matches!(
         store.create_service(&service("a", "nope", "x")).await,
         Err(StoreError::NotFound(_))
@@ -1622,7 +1625,10 @@ pub async fn services_and_apis_round_trip(store: Arc<dyn Store>) {
     assert_eq!(store.get_service(&a, "pets").await.unwrap(), Some(pets.clone()));
     let ids = |v: Vec<Service>| v.into_iter().map(|s| s.id).collect::<Vec<_>>();
     assert_eq!(ids(store.list_services(&a, None).await.unwrap()), ["ops", "pets"]);
-    assert_eq!(ids(store.list_services(&a, Some(&aid("default"))).await.unwrap()), ["pets"]);
+    assert_eq!(
+        ids(store.list_services(&a, Some(&aid("default"))).await.unwrap()),
+        ["pets"]
+    );
     let changed = Service {
         name: "Pets".into(),
         with_specification: true,
@@ -1633,18 +1639,41 @@ pub async fn services_and_apis_round_trip(store: Arc<dyn Store>) {
     assert_eq!(store.get_service(&a, "pets").await.unwrap(), Some(changed));
 
     // APIs: by position; one method and path per service.
-    store.create_api(&api("a", "pets", "default", "a2", "POST", "/pets", 2)).await.unwrap();
-    store.create_api(&api("a", "pets", "default", "a1", "GET", "/pets/{id}", 1)).await.unwrap();
+    store
+        .create_api(&api("a", "pets", "default", "a2", "POST", "/pets", 2))
+        .await
+        .unwrap();
+    store
+        .create_api(&api("a", "pets", "default", "a1", "GET", "/pets/{id}", 1))
+        .await
+        .unwrap();
     assert!(matches!(
-        store.create_api(&api("a", "pets", "default", "a3", "GET", "/pets/{id}", 3)).await,
+        store
+            .create_api(&api("a", "pets", "default", "a3", "GET", "/pets/{id}", 3))
+            .await,
         Err(StoreError::Conflict(_))
     ));
-    store.create_api(&api("a", "ops", "admin", "o1", "GET", "/health", 1)).await.unwrap();
-    store.create_api(&api("b", "pets", "default", "a1", "GET", "/pets", 1)).await.unwrap();
+    store
+        .create_api(&api("a", "ops", "admin", "o1", "GET", "/health", 1))
+        .await
+        .unwrap();
+    store
+        .create_api(&api("b", "pets", "default", "a1", "GET", "/pets", 1))
+        .await
+        .unwrap();
     let api_ids = |v: Vec<Api>| v.into_iter().map(|a| a.id).collect::<Vec<_>>();
-    assert_eq!(api_ids(store.list_apis(&a, Some("pets"), None).await.unwrap()), ["a1", "a2"]);
-    assert_eq!(api_ids(store.list_apis(&a, None, Some(&aid("admin"))).await.unwrap()), ["o1"]);
-    assert_eq!(api_ids(store.list_apis(&a, None, None).await.unwrap()), ["o1", "a1", "a2"]);
+    assert_eq!(
+        api_ids(store.list_apis(&a, Some("pets"), None).await.unwrap()),
+        ["a1", "a2"]
+    );
+    assert_eq!(
+        api_ids(store.list_apis(&a, None, Some(&aid("admin"))).await.unwrap()),
+        ["o1"]
+    );
+    assert_eq!(
+        api_ids(store.list_apis(&a, None, None).await.unwrap()),
+        ["o1", "a1", "a2"]
+    );
     let mut a1 = store.get_api(&a, "a1").await.unwrap().unwrap();
     assert_eq!(a1, api("a", "pets", "default", "a1", "GET", "/pets/{id}", 1));
     a1.policy_id = Some("allow".into());
@@ -1652,7 +1681,13 @@ pub async fn services_and_apis_round_trip(store: Arc<dyn Store>) {
     store.update_api(&a1).await.unwrap();
     assert_eq!(store.get_api(&a, "a1").await.unwrap(), Some(a1.clone()));
     assert!(matches!(
-        store.update_api(&Api { tenant_id: tid("b"), id: "zz".into(), ..a1 }).await,
+        store
+            .update_api(&Api {
+                tenant_id: tid("b"),
+                id: "zz".into(),
+                ..a1
+            })
+            .await,
         Err(StoreError::NotFound(_))
     ));
     assert!(store.delete_api(&a, "a2").await.unwrap());

@@ -8,9 +8,9 @@ pub mod conformance;
 
 use async_trait::async_trait;
 use castellan_domain::{
-    AuthorizationServer, Claim, ClaimId, Client, ClientId, ConnectionMap, ConsentActionDef, ConsentGrant, LedgerEvent,
-    LedgerKey, LedgerLink, NewLedgerEvent, Policy, PrivacyConsent, Role, Service, Api, Scope, ScopeId, ServerId, SigningKey,
-    StsClient, Tenant, TenantId, UnixTime,
+    Api, AuthorizationServer, Claim, ClaimId, Client, ClientId, ConnectionMap, ConsentActionDef, ConsentGrant,
+    LedgerEvent, LedgerKey, LedgerLink, NewLedgerEvent, Policy, PrivacyConsent, Role, Scope, ScopeId, ServerId,
+    Service, SigningKey, StsClient, Tenant, TenantId, UnixTime,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -468,7 +468,12 @@ pub trait ServiceStore: Send + Sync {
     /// Deletes the service and its APIs.
     async fn delete_service(&self, tid: &TenantId, id: &str) -> StoreResult<bool>;
     /// APIs of a service by position, or of every service of a server.
-    async fn list_apis(&self, tid: &TenantId, service: Option<&str>, server: Option<&ServerId>) -> StoreResult<Vec<Api>>;
+    async fn list_apis(
+        &self,
+        tid: &TenantId,
+        service: Option<&str>,
+        server: Option<&ServerId>,
+    ) -> StoreResult<Vec<Api>>;
     async fn get_api(&self, tid: &TenantId, id: &str) -> StoreResult<Option<Api>>;
     /// `Conflict` when its id, or its method and path in its service, exist.
     async fn create_api(&self, a: &Api) -> StoreResult<()>;
