@@ -122,6 +122,8 @@ pub mod need {
         PrivacyRead = Privacy.Read;
         PrivacyWrite = Privacy.Write;
         LedgerRead = Ledger.Read;
+        ServiceRead = Service.Read;
+        ServiceWrite = Service.Write;
         RoleRead = Role.Read;
         RoleWrite = Role.Write;
         StsClientRead = StsClient.Read;

@@ -16,6 +16,7 @@ mod policies;
 mod privacy;
 mod scopes;
 mod servers;
+mod services;
 mod tenants;
 
 use std::sync::Arc;
@@ -32,6 +33,7 @@ pub use error::{ControlError, ControlResult};
 pub use permissions::DEFAULT_ROLE_PERMISSIONS;
 pub use policies::BUILT_IN as BUILT_IN_POLICIES;
 pub use privacy::{PrivacyCaller, verify_chain};
+pub use services::ApiFilter;
 
 /// Shared state of the control plane. Cheap to clone behind an `Arc`.
 pub struct Control {

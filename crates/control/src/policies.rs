@@ -278,6 +278,11 @@ impl Control {
                 }
             }
         }
+        for a in self.store.list_apis(tid, None, None).await? {
+            if a.policy_id.as_deref() == Some(pid) {
+                users.push(format!("API {} {} of service {}", a.method, a.path, a.service_id));
+            }
+        }
         Ok(users)
     }
 

@@ -97,7 +97,27 @@ fn check_texts(req: &wire::ScopeRequest) -> ControlResult<()> {
     Ok(())
 }
 
-fn scope_view(s: Scope) -> wire::Scope {
+impl Control {
+    /// 422 unless the scope's `service_id` names a service of the scope's server.
+    async fn check_scope_service(&self, scope: &Scope) -> ControlResult<()> {
+        let Some(sid) = scope.service_id.as_deref() else {
+            return Ok(());
+        };
+        match self.store.get_service(&scope.tenant_id, sid).await? {
+            Some(s) if s.server_id == scope.server_id => Ok(()),
+            Some(_) => Err(ControlError::invalid(
+                "service_id",
+                format!("service {sid} belongs to another authorization server"),
+            )),
+            None => Err(ControlError::invalid(
+                "service_id",
+                format!("service {sid} does not exist"),
+            )),
+        }
+    }
+}
+
+pub(crate) fn scope_view(s: Scope) -> wire::Scope {
     wire::Scope {
         id: s.id.into(),
         name: s.name,
@@ -161,6 +181,7 @@ impl Control {
             ],
         )
         .await?;
+        self.check_scope_service(&scope).await?;
         self.store.create_scope(&scope).await.map_err(|e| match e {
             StoreError::Conflict(_) => ControlError::Conflict {
                 what: "scope",
@@ -247,6 +268,7 @@ impl Control {
             ],
         )
         .await?;
+        self.check_scope_service(&scope).await?;
         self.store.update_scope(&scope).await.map_err(|e| match e {
             StoreError::NotFound(_) => ControlError::NotFound {
                 what: "scope",

@@ -10,6 +10,7 @@ pub mod error;
 pub mod nexus;
 pub mod policies;
 pub mod privacy;
+pub mod services;
 
 pub use admin::*;
 pub use clients::*;

@@ -14,6 +14,7 @@ mod pages;
 mod policies;
 mod privacy;
 mod protocol_docs;
+mod services;
 
 use std::sync::Arc;
 
@@ -143,6 +144,7 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(nexus::router())
         .merge(policies::router())
         .merge(privacy::router())
+        .merge(services::router())
         .split_for_parts()
 }
 

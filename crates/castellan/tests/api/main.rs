@@ -18,6 +18,7 @@ mod permissions;
 mod policies;
 mod privacy;
 mod servers;
+mod services;
 mod snapshots;
 mod tenant;
 mod tls;

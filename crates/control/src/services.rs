@@ -1,0 +1,516 @@
+//! Services and their APIs (Cloudentity ACP `/services`, `/apis`): a service belongs to an
+//! authorization server and holds APIs (a method and a path template, optionally protected by a
+//! policy). APIs of a service with an imported specification come only from the import.
+
+use std::collections::BTreeMap;
+
+use castellan_domain::{Api, ServerId, Service, TenantId};
+use castellan_policy::routes::ServiceRoutes;
+use castellan_store::{ConfigChange, StoreError};
+use castellan_types::services as wire;
+
+use crate::error::unchanged;
+use crate::{Allowed, Control, ControlError, ControlResult, need};
+
+const METHODS: [&str; 9] = [
+    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT",
+];
+
+fn check_id(field: &str, id: &str) -> ControlResult<()> {
+    let ok = !id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ControlError::invalid(
+            field,
+            "1 to 128 letters, digits, '.', '_' or '-'",
+        ))
+    }
+}
+
+fn check_name(n: &str) -> ControlResult<()> {
+    if n.trim().is_empty() || n.len() > 255 {
+        return Err(ControlError::invalid("name", "1 to 255 characters"));
+    }
+    Ok(())
+}
+
+fn service_view(s: &Service) -> wire::Service {
+    wire::Service {
+        authorization_server_id: Some(s.server_id.to_string()),
+        description: s.description.clone(),
+        gateway_id: s.gateway_id.clone(),
+        id: Some(s.id.clone()),
+        name: Some(s.name.clone()),
+        tenant_id: Some(s.tenant_id.to_string()),
+        with_specification: Some(s.with_specification),
+    }
+}
+
+fn api_view(a: &Api) -> wire::Api {
+    wire::Api {
+        can_have_policy: Some(a.can_have_policy),
+        data_classifications: Some(a.data_classifications.clone()),
+        id: Some(a.id.clone()),
+        method: Some(a.method.clone()),
+        path: Some(a.path.clone()),
+        policy_id: a.policy_id.clone(),
+        position: Some(a.position),
+        server_id: Some(a.server_id.to_string()),
+        service_id: Some(a.service_id.clone()),
+        tenant_id: Some(a.tenant_id.to_string()),
+    }
+}
+
+fn check_classifications(list: &[String]) -> ControlResult<()> {
+    if list.len() > 64 {
+        return Err(ControlError::invalid("data_classifications", "at most 64"));
+    }
+    if let Some(i) = list.iter().position(|c| c.trim().is_empty() || c.len() > 128) {
+        return Err(ControlError::invalid(
+            format!("data_classifications[{i}]"),
+            "1 to 128 characters",
+        ));
+    }
+    Ok(())
+}
+
+/// The filters of the API lists: `data_classification[]` (any of them) and
+/// `without_data_classifications`.
+#[derive(Debug, Clone, Default)]
+pub struct ApiFilter {
+    pub data_classification: Vec<String>,
+    pub without_data_classifications: bool,
+}
+
+impl ApiFilter {
+    fn keeps(&self, a: &Api) -> bool {
+        if self.without_data_classifications && !a.data_classifications.is_empty() {
+            return false;
+        }
+        self.data_classification.is_empty()
+            || a.data_classifications
+                .iter()
+                .any(|c| self.data_classification.contains(c))
+    }
+}
+
+impl Control {
+    async fn services_changed(&self, tid: &TenantId) {
+        self.engine.changed(&ConfigChange::Services(tid.clone())).await;
+    }
+
+    async fn load_service(&self, tid: &TenantId, sid: &str) -> ControlResult<Service> {
+        self.store
+            .get_service(tid, sid)
+            .await?
+            .ok_or_else(|| ControlError::NotFound {
+                what: "service",
+                id: sid.to_owned(),
+            })
+    }
+
+    async fn load_api(&self, tid: &TenantId, id: &str) -> ControlResult<Api> {
+        self.store
+            .get_api(tid, id)
+            .await?
+            .ok_or_else(|| ControlError::NotFound {
+                what: "API",
+                id: id.to_owned(),
+            })
+    }
+
+    /// 422 unless `gateway` is absent: gateways are not offered yet.
+    fn check_gateway(gateway: Option<&str>) -> ControlResult<()> {
+        match gateway {
+            Some(g) if !g.is_empty() => Err(ControlError::invalid(
+                "gateway_id",
+                format!("gateway {g} does not exist"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// `POST /services`: `name` and `authorization_server_id` required; the id is generated
+    /// when absent.
+    pub async fn create_service(
+        &self,
+        access: &Allowed<need::ServiceWrite>,
+        req: wire::Service,
+    ) -> ControlResult<wire::Service> {
+        let tid = access.tenant().clone();
+        unchanged(
+            "tenant_id",
+            req.tenant_id.as_deref(),
+            tid.as_str(),
+            "must be the tenant of the path",
+        )?;
+        let name = req.name.ok_or_else(|| ControlError::invalid("name", "required"))?;
+        check_name(&name)?;
+        let id = match req.id {
+            Some(id) => {
+                check_id("id", &id)?;
+                id
+            }
+            None => uuid::Uuid::new_v4().simple().to_string(),
+        };
+        let aid = req
+            .authorization_server_id
+            .ok_or_else(|| ControlError::invalid("authorization_server_id", "required"))?;
+        let server_id = ServerId::parse(aid.as_str())
+            .map_err(|e| ControlError::invalid("authorization_server_id", e.to_string()))?;
+        if self.store.get_server(&tid, &server_id).await?.is_none() {
+            return Err(ControlError::invalid(
+                "authorization_server_id",
+                format!("authorization server {aid} does not exist"),
+            ));
+        }
+        Self::check_gateway(req.gateway_id.as_deref())?;
+        if req.description.as_ref().is_some_and(|d| d.len() > 4096) {
+            return Err(ControlError::invalid("description", "at most 4096 characters"));
+        }
+        let s = Service {
+            tenant_id: tid.clone(),
+            id: id.clone(),
+            server_id,
+            name,
+            description: req.description,
+            gateway_id: None,
+            with_specification: req.with_specification.unwrap_or(false),
+            created_at: self.clock.now(),
+        };
+        self.store.create_service(&s).await.map_err(|e| match e {
+            StoreError::Conflict(_) => ControlError::Conflict { what: "service", id },
+            e => e.into(),
+        })?;
+        self.services_changed(&tid).await;
+        Ok(service_view(&s))
+    }
+
+    /// `GET /services/{sid}`, with the scopes that name the service.
+    pub async fn get_service(
+        &self,
+        access: &Allowed<need::ServiceRead>,
+        sid: &str,
+    ) -> ControlResult<wire::ServiceWithScopesResponse> {
+        let tid = access.tenant();
+        let s = self.load_service(tid, sid).await?;
+        let scopes = self
+            .store
+            .list_tenant_scopes(tid)
+            .await?
+            .into_iter()
+            .filter(|sc| sc.service_id.as_deref() == Some(sid))
+            .map(crate::scopes::scope_view)
+            .collect();
+        Ok(wire::ServiceWithScopesResponse {
+            service: service_view(&s),
+            protected_by_lambda_authorizer: false,
+            scopes,
+        })
+    }
+
+    /// `GET /servers/{aid}/services`.
+    pub async fn list_server_services(
+        &self,
+        access: &Allowed<need::ServiceRead>,
+        aid: &str,
+    ) -> ControlResult<wire::ServicesResponse> {
+        let server = self.server_id_of(access.tenant(), aid).await?;
+        let all = self.store.list_services(access.tenant(), Some(&server)).await?;
+        Ok(wire::ServicesResponse {
+            services: all
+                .iter()
+                .map(|s| wire::ServiceResponse {
+                    service: service_view(s),
+                    protected_by_lambda_authorizer: false,
+                })
+                .collect(),
+        })
+    }
+
+    async fn server_id_of(&self, tid: &TenantId, aid: &str) -> ControlResult<ServerId> {
+        let not_found = || ControlError::NotFound {
+            what: "authorization server",
+            id: aid.to_owned(),
+        };
+        let id = ServerId::parse(aid).map_err(|_| not_found())?;
+        if self.store.get_server(tid, &id).await?.is_none() {
+            return Err(not_found());
+        }
+        Ok(id)
+    }
+
+    /// `PUT /services/{sid}`: name and description; the server cannot change.
+    pub async fn update_service(
+        &self,
+        access: &Allowed<need::ServiceWrite>,
+        sid: &str,
+        req: wire::Service,
+    ) -> ControlResult<wire::Service> {
+        let tid = access.tenant().clone();
+        let mut s = self.load_service(&tid, sid).await?;
+        unchanged("id", req.id.as_deref(), sid, "does not match the service in the path")?;
+        unchanged(
+            "tenant_id",
+            req.tenant_id.as_deref(),
+            tid.as_str(),
+            "must be the tenant of the path",
+        )?;
+        unchanged(
+            "authorization_server_id",
+            req.authorization_server_id.as_deref(),
+            s.server_id.as_str(),
+            "a service cannot move to another server",
+        )?;
+        Self::check_gateway(req.gateway_id.as_deref())?;
+        if let Some(n) = req.name {
+            check_name(&n)?;
+            s.name = n;
+        }
+        if let Some(d) = req.description {
+            if d.len() > 4096 {
+                return Err(ControlError::invalid("description", "at most 4096 characters"));
+            }
+            s.description = Some(d);
+        }
+        self.store.update_service(&s).await?;
+        self.services_changed(&tid).await;
+        Ok(service_view(&s))
+    }
+
+    /// `DELETE /services/{sid}`: its APIs go with it; 400 while scopes name it.
+    pub async fn delete_service(&self, access: &Allowed<need::ServiceWrite>, sid: &str) -> ControlResult<()> {
+        let tid = access.tenant().clone();
+        self.load_service(&tid, sid).await?;
+        let scopes: Vec<String> = self
+            .store
+            .list_tenant_scopes(&tid)
+            .await?
+            .into_iter()
+            .filter(|sc| sc.service_id.as_deref() == Some(sid))
+            .map(|sc| sc.name)
+            .collect();
+        if !scopes.is_empty() {
+            return Err(ControlError::Refused(format!(
+                "service {sid} is named by scopes {}; remove their service_id first",
+                scopes.join(", ")
+            )));
+        }
+        if !self.store.delete_service(&tid, sid).await? {
+            return Err(ControlError::NotFound {
+                what: "service",
+                id: sid.to_owned(),
+            });
+        }
+        self.services_changed(&tid).await;
+        Ok(())
+    }
+
+    /// 422 naming `field` unless the policy exists.
+    async fn check_api_policy(&self, tid: &TenantId, policy: Option<&str>) -> ControlResult<()> {
+        self.check_policy_ids(tid, [("policy_id", policy)]).await
+    }
+
+    /// `POST /apis`: `service_id`, `method` and `path` required; not on a service whose APIs
+    /// come from an imported specification.
+    pub async fn create_api(&self, access: &Allowed<need::ServiceWrite>, req: wire::Api) -> ControlResult<wire::Api> {
+        let tid = access.tenant().clone();
+        unchanged(
+            "tenant_id",
+            req.tenant_id.as_deref(),
+            tid.as_str(),
+            "must be the tenant of the path",
+        )?;
+        let sid = req
+            .service_id
+            .ok_or_else(|| ControlError::invalid("service_id", "required"))?;
+        let service = self
+            .store
+            .get_service(&tid, &sid)
+            .await?
+            .ok_or_else(|| ControlError::invalid("service_id", format!("service {sid} does not exist")))?;
+        if service.with_specification {
+            return Err(ControlError::invalid(
+                "service_id",
+                format!("service {sid} has an imported specification; its APIs come only from the import"),
+            ));
+        }
+        unchanged(
+            "server_id",
+            req.server_id.as_deref(),
+            service.server_id.as_str(),
+            "must be the server of the service",
+        )?;
+        let method = req
+            .method
+            .map(|m| m.to_ascii_uppercase())
+            .ok_or_else(|| ControlError::invalid("method", "required"))?;
+        if !METHODS.contains(&method.as_str()) {
+            return Err(ControlError::invalid(
+                "method",
+                format!("one of {}", METHODS.join(", ")),
+            ));
+        }
+        let path = req.path.ok_or_else(|| ControlError::invalid("path", "required"))?;
+        if path.len() > 2048 {
+            return Err(ControlError::invalid("path", "at most 2048 characters"));
+        }
+        ServiceRoutes::check_template(&path).map_err(|e| ControlError::invalid("path", e.reason))?;
+        let id = match req.id {
+            Some(id) => {
+                check_id("id", &id)?;
+                id
+            }
+            None => uuid::Uuid::new_v4().simple().to_string(),
+        };
+        let classifications = req.data_classifications.unwrap_or_default();
+        check_classifications(&classifications)?;
+        let policy_id = req.policy_id.filter(|p| !p.is_empty());
+        self.check_api_policy(&tid, policy_id.as_deref()).await?;
+        let position = match req.position {
+            Some(p) => p,
+            None => {
+                self.store
+                    .list_apis(&tid, Some(&sid), None)
+                    .await?
+                    .iter()
+                    .map(|a| a.position)
+                    .max()
+                    .unwrap_or(0)
+                    + 1
+            }
+        };
+        let api = Api {
+            tenant_id: tid.clone(),
+            id: id.clone(),
+            service_id: sid,
+            server_id: service.server_id,
+            method,
+            path,
+            position,
+            policy_id,
+            data_classifications: classifications,
+            can_have_policy: req.can_have_policy.unwrap_or(true),
+            imported: false,
+        };
+        self.store.create_api(&api).await.map_err(|e| match e {
+            StoreError::Conflict(_) => ControlError::Conflict {
+                what: "API",
+                id: format!("{id} ({} {} in service {})", api.method, api.path, api.service_id),
+            },
+            e => e.into(),
+        })?;
+        self.services_changed(&tid).await;
+        Ok(api_view(&api))
+    }
+
+    pub async fn get_api(&self, access: &Allowed<need::ServiceRead>, id: &str) -> ControlResult<wire::Api> {
+        Ok(api_view(&self.load_api(access.tenant(), id).await?))
+    }
+
+    /// `PUT /apis/{api}`: the policy and the data classifications.
+    pub async fn update_api(
+        &self,
+        access: &Allowed<need::ServiceWrite>,
+        id: &str,
+        req: wire::UpdateApiRequest,
+    ) -> ControlResult<wire::Api> {
+        let tid = access.tenant().clone();
+        let mut api = self.load_api(&tid, id).await?;
+        if let Some(p) = req.policy_id {
+            let p = (!p.is_empty()).then_some(p);
+            if p.is_some() && !api.can_have_policy {
+                return Err(ControlError::invalid("policy_id", "this API cannot have a policy"));
+            }
+            self.check_api_policy(&tid, p.as_deref()).await?;
+            api.policy_id = p;
+        }
+        if let Some(c) = req.data_classifications {
+            check_classifications(&c)?;
+            api.data_classifications = c;
+        }
+        self.store.update_api(&api).await?;
+        self.services_changed(&tid).await;
+        Ok(api_view(&api))
+    }
+
+    /// `DELETE /apis/{api}`: 400 for an imported API (the import's removal takes it).
+    pub async fn delete_api(&self, access: &Allowed<need::ServiceWrite>, id: &str) -> ControlResult<()> {
+        let tid = access.tenant().clone();
+        let api = self.load_api(&tid, id).await?;
+        if api.imported {
+            return Err(ControlError::Refused(format!(
+                "API {id} comes from the service's imported specification; remove the specification instead"
+            )));
+        }
+        self.store.delete_api(&tid, id).await?;
+        self.services_changed(&tid).await;
+        Ok(())
+    }
+
+    /// `GET /services/{sid}/apis`.
+    pub async fn list_service_apis(
+        &self,
+        access: &Allowed<need::ServiceRead>,
+        sid: &str,
+        filter: &ApiFilter,
+    ) -> ControlResult<wire::Apis> {
+        self.load_service(access.tenant(), sid).await?;
+        let all = self.store.list_apis(access.tenant(), Some(sid), None).await?;
+        Ok(wire::Apis {
+            apis: all.iter().filter(|a| filter.keeps(a)).map(api_view).collect(),
+        })
+    }
+
+    /// `GET /servers/{aid}/apis`: by service.
+    pub async fn list_server_apis(
+        &self,
+        access: &Allowed<need::ServiceRead>,
+        aid: &str,
+        filter: &ApiFilter,
+    ) -> ControlResult<wire::ServerApis> {
+        let server = self.server_id_of(access.tenant(), aid).await?;
+        let mut by: BTreeMap<String, Vec<wire::Api>> = BTreeMap::new();
+        for s in self.store.list_services(access.tenant(), Some(&server)).await? {
+            by.entry(s.id).or_default();
+        }
+        for a in self.store.list_apis(access.tenant(), None, Some(&server)).await? {
+            if filter.keeps(&a) {
+                by.entry(a.service_id.clone()).or_default().push(api_view(&a));
+            }
+        }
+        Ok(wire::ServerApis { apis_by_services: by })
+    }
+
+    /// `DELETE /services/{sid}/apis`: removes the APIs the service's imported specification
+    /// created and marks it as without one.
+    pub async fn remove_specification(
+        &self,
+        access: &Allowed<need::ServiceWrite>,
+        sid: &str,
+    ) -> ControlResult<wire::RemoveServiceConfigurationResult> {
+        let tid = access.tenant().clone();
+        let mut s = self.load_service(&tid, sid).await?;
+        let mut removed = Vec::new();
+        for a in self.store.list_apis(&tid, Some(sid), None).await? {
+            if a.imported && self.store.delete_api(&tid, &a.id).await? {
+                removed.push(api_view(&a));
+            }
+        }
+        if s.with_specification {
+            s.with_specification = false;
+            self.store.update_service(&s).await?;
+        }
+        self.services_changed(&tid).await;
+        Ok(wire::RemoveServiceConfigurationResult {
+            not_removed_policies: Vec::new(),
+            removed_apis: removed,
+            removed_policies: Vec::new(),
+        })
+    }
+}
