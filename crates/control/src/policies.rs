@@ -25,6 +25,7 @@ pub(crate) fn built_in(tid: &TenantId, now: i64) -> Vec<Policy> {
             validators: serde_json::json!([{"name": validator, "conf": {}, "recovery": []}]),
             definition: None,
             read_only: true,
+            imported_by: None,
             created_at: now,
             updated_at: now,
         })
@@ -164,6 +165,7 @@ impl Control {
             validators: serde_json::to_value(req.validators.unwrap_or_default()).map_err(ControlError::internal)?,
             definition: req.definition.filter(|d| !d.is_empty()),
             read_only: false,
+            imported_by: None,
             created_at: now,
             updated_at: now,
         };

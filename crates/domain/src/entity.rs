@@ -393,6 +393,8 @@ pub struct Policy {
     pub definition: Option<String>,
     /// `allow` and `block`, which every tenant has: neither changed nor deleted.
     pub read_only: bool,
+    /// The service whose imported OpenAPI specification created it.
+    pub imported_by: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }

@@ -1141,7 +1141,7 @@ async fn insert_client(tx: &mut Transaction<'static, Postgres>, c: &Client) -> S
 }
 
 /// Inserts a scope; `NotFound` names the server when it does not exist.
-async fn insert_scope(tx: &mut Transaction<'static, Postgres>, sc: &Scope) -> StoreResult<()> {
+pub(crate) async fn insert_scope(tx: &mut Transaction<'static, Postgres>, sc: &Scope) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO scopes (tenant_id, id, server_id, name, display_name, description, developer_policy_id, \
              user_policy_id, service_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, to_timestamp($10))",

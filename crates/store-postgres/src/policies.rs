@@ -9,14 +9,14 @@ use sqlx::{Postgres, Transaction};
 
 use crate::{PostgresStore, map_err, notify};
 
-const COLS: &str = "tenant_id, id, name, language, validators::text AS validators, definition, read_only, \
+const COLS: &str = "tenant_id, id, name, language, validators::text AS validators, definition, read_only, imported_by, \
      EXTRACT(EPOCH FROM created_at)::bigint AS created_at, EXTRACT(EPOCH FROM updated_at)::bigint AS updated_at";
 
 /// Writes a policy (also part of a tenant's seed); the caller announces it.
 pub(crate) async fn insert_policy(tx: &mut Transaction<'static, Postgres>, p: &Policy) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO policies (tenant_id, id, name, language, validators, definition, read_only, created_at, \
-         updated_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, to_timestamp($8), to_timestamp($9))",
+         updated_at, imported_by) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, to_timestamp($8), to_timestamp($9), $10)",
     )
     .bind(p.tenant_id.as_str())
     .bind(&p.id)
@@ -27,6 +27,7 @@ pub(crate) async fn insert_policy(tx: &mut Transaction<'static, Postgres>, p: &P
     .bind(p.read_only)
     .bind(p.created_at)
     .bind(p.updated_at)
+    .bind(&p.imported_by)
     .execute(&mut **tx)
     .await
     .map_err(map_err)

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use castellan_domain::{Api, ServerId, Service, TenantId};
-use castellan_store::{ConfigChange, ServiceStore, StoreError, StoreResult};
+use castellan_store::{ConfigChange, ServiceImport, ServiceStore, StoreError, StoreResult};
 use castellan_store_sql::{ApiRow, ServiceRow, to_json};
 
 const SERVICE_COLS: &str = "tenant_id, id, server_id, name, description, gateway_id, with_specification, \
@@ -35,6 +35,24 @@ impl PostgresStore {
         tx.commit().await.map_err(map_err)?;
         Ok(n)
     }
+}
+
+fn insert_api(a: &Api) -> StoreResult<sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>> {
+    Ok(sqlx::query(
+        "INSERT INTO apis (tenant_id, id, service_id, server_id, method, path, position, policy_id, \
+         data_classifications, can_have_policy, imported) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(a.tenant_id.as_str())
+    .bind(&a.id)
+    .bind(&a.service_id)
+    .bind(a.server_id.as_str())
+    .bind(&a.method)
+    .bind(&a.path)
+    .bind(a.position)
+    .bind(&a.policy_id)
+    .bind(to_json(&a.data_classifications)?)
+    .bind(a.can_have_policy)
+    .bind(a.imported))
 }
 
 #[async_trait]
@@ -145,25 +163,7 @@ impl ServiceStore for PostgresStore {
     }
 
     async fn create_api(&self, a: &Api) -> StoreResult<()> {
-        self.service_write(
-            &a.tenant_id,
-            sqlx::query(
-                "INSERT INTO apis (tenant_id, id, service_id, server_id, method, path, position, policy_id, \
-             data_classifications, can_have_policy, imported) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(a.tenant_id.as_str())
-            .bind(&a.id)
-            .bind(&a.service_id)
-            .bind(a.server_id.as_str())
-            .bind(&a.method)
-            .bind(&a.path)
-            .bind(a.position)
-            .bind(&a.policy_id)
-            .bind(to_json(&a.data_classifications)?)
-            .bind(a.can_have_policy)
-            .bind(a.imported),
-        )
-        .await?;
+        self.service_write(&a.tenant_id, insert_api(a)?).await?;
         Ok(())
     }
 
@@ -196,5 +196,58 @@ impl ServiceStore for PostgresStore {
             )
             .await?;
         Ok(n > 0)
+    }
+
+    async fn apply_service_import(&self, imp: &ServiceImport) -> StoreResult<()> {
+        let tid = &imp.service.tenant_id;
+        let mut tx = self.tx().await?;
+        for id in &imp.remove_apis {
+            sqlx::query("DELETE FROM apis WHERE tenant_id = $1 AND id = $2 AND service_id = $3")
+                .bind(tid.as_str())
+                .bind(id)
+                .bind(&imp.service.id)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+        for id in &imp.remove_policies {
+            sqlx::query("DELETE FROM policies WHERE tenant_id = $1 AND id = $2 AND NOT read_only")
+                .bind(tid.as_str())
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+        for p in &imp.policies {
+            crate::policies::insert_policy(&mut tx, p).await?;
+        }
+        for sc in &imp.scopes {
+            crate::insert_scope(&mut tx, sc).await?;
+        }
+        for a in &imp.apis {
+            insert_api(a)?.execute(&mut *tx).await.map_err(map_err)?;
+        }
+        let r = sqlx::query("UPDATE services SET with_specification = $1 WHERE tenant_id = $2 AND id = $3")
+            .bind(imp.service.with_specification)
+            .bind(tid.as_str())
+            .bind(&imp.service.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("service {}", imp.service.id)));
+        }
+        notify(&mut tx, &ConfigChange::Services(tid.clone())).await?;
+        if !imp.remove_policies.is_empty() || !imp.policies.is_empty() {
+            notify(&mut tx, &ConfigChange::Policies(tid.clone())).await?;
+        }
+        if !imp.scopes.is_empty() {
+            notify(
+                &mut tx,
+                &ConfigChange::Server(tid.clone(), imp.service.server_id.clone()),
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(map_err)
     }
 }

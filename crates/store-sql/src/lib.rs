@@ -358,6 +358,7 @@ pub struct PolicyRow {
     validators: String,
     definition: Option<String>,
     read_only: bool,
+    imported_by: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
@@ -373,6 +374,7 @@ impl TryFrom<PolicyRow> for Policy {
             validators: serde_json::from_str(&r.validators).map_err(corrupt)?,
             definition: r.definition,
             read_only: r.read_only,
+            imported_by: r.imported_by,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })

@@ -809,7 +809,7 @@ async fn insert_client(tx: &mut Transaction<'static, Sqlite>, c: &Client) -> Sto
 }
 
 /// Inserts a scope; `NotFound` names the server when it does not exist.
-async fn insert_scope<'e>(exec: impl sqlx::Executor<'e, Database = Sqlite>, sc: &Scope) -> StoreResult<()> {
+pub(crate) async fn insert_scope<'e>(exec: impl sqlx::Executor<'e, Database = Sqlite>, sc: &Scope) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO scopes (tenant_id, id, server_id, name, display_name, description, developer_policy_id, \
              user_policy_id, service_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -11,7 +11,7 @@ use crate::{SqliteStore, map_err};
 pub(crate) async fn insert_policy<'e, E: sqlx::SqliteExecutor<'e>>(e: E, p: &Policy) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO policies (tenant_id, id, name, language, validators, definition, read_only, created_at, \
-         updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         updated_at, imported_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(p.tenant_id.as_str())
     .bind(&p.id)
@@ -22,6 +22,7 @@ pub(crate) async fn insert_policy<'e, E: sqlx::SqliteExecutor<'e>>(e: E, p: &Pol
     .bind(p.read_only)
     .bind(p.created_at)
     .bind(p.updated_at)
+    .bind(&p.imported_by)
     .execute(e)
     .await
     .map_err(map_err)

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use castellan_domain::{Api, ServerId, Service, TenantId};
-use castellan_store::{ServiceStore, StoreError, StoreResult};
+use castellan_store::{ServiceImport, ServiceStore, StoreError, StoreResult};
 use castellan_store_sql::{ApiRow, ServiceRow, to_json};
 
 use crate::{SqliteStore, map_err};
@@ -13,6 +13,28 @@ fn missing_server(e: StoreError, s: &Service) -> StoreError {
         StoreError::NotFound(_) => StoreError::NotFound(format!("server {}", s.server_id)),
         e => e,
     }
+}
+
+async fn insert_api<'e, E: sqlx::SqliteExecutor<'e>>(e: E, a: &Api) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO apis (tenant_id, id, service_id, server_id, method, path, position, policy_id, \
+         data_classifications, can_have_policy, imported) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(a.tenant_id.as_str())
+    .bind(&a.id)
+    .bind(&a.service_id)
+    .bind(a.server_id.as_str())
+    .bind(&a.method)
+    .bind(&a.path)
+    .bind(a.position)
+    .bind(&a.policy_id)
+    .bind(to_json(&a.data_classifications)?)
+    .bind(a.can_have_policy)
+    .bind(a.imported)
+    .execute(e)
+    .await
+    .map_err(map_err)?;
+    Ok(())
 }
 
 #[async_trait]
@@ -114,25 +136,7 @@ impl ServiceStore for SqliteStore {
     }
 
     async fn create_api(&self, a: &Api) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO apis (tenant_id, id, service_id, server_id, method, path, position, policy_id, \
-             data_classifications, can_have_policy, imported) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(a.tenant_id.as_str())
-        .bind(&a.id)
-        .bind(&a.service_id)
-        .bind(a.server_id.as_str())
-        .bind(&a.method)
-        .bind(&a.path)
-        .bind(a.position)
-        .bind(&a.policy_id)
-        .bind(to_json(&a.data_classifications)?)
-        .bind(a.can_have_policy)
-        .bind(a.imported)
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?;
-        Ok(())
+        insert_api(&self.pool, a).await
     }
 
     async fn update_api(&self, a: &Api) -> StoreResult<()> {
@@ -158,5 +162,47 @@ impl ServiceStore for SqliteStore {
             .await
             .map_err(map_err)?;
         Ok(r.rows_affected() > 0)
+    }
+
+    async fn apply_service_import(&self, imp: &ServiceImport) -> StoreResult<()> {
+        let tid = imp.service.tenant_id.as_str();
+        let mut tx = self.write_tx().await?;
+        for id in &imp.remove_apis {
+            sqlx::query("DELETE FROM apis WHERE tenant_id = ? AND id = ? AND service_id = ?")
+                .bind(tid)
+                .bind(id)
+                .bind(&imp.service.id)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+        for id in &imp.remove_policies {
+            sqlx::query("DELETE FROM policies WHERE tenant_id = ? AND id = ? AND NOT read_only")
+                .bind(tid)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+        for p in &imp.policies {
+            crate::policies::insert_policy(&mut *tx, p).await?;
+        }
+        for sc in &imp.scopes {
+            crate::insert_scope(&mut *tx, sc).await?;
+        }
+        for a in &imp.apis {
+            insert_api(&mut *tx, a).await?;
+        }
+        let r = sqlx::query("UPDATE services SET with_specification = ? WHERE tenant_id = ? AND id = ?")
+            .bind(imp.service.with_specification)
+            .bind(tid)
+            .bind(&imp.service.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if r.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("service {}", imp.service.id)));
+        }
+        tx.commit().await.map_err(map_err)
     }
 }

@@ -10,8 +10,8 @@ use castellan_domain::*;
 use castellan_types::{AuthenticationContextSettings, Jwk, Jwks};
 
 use crate::{
-    BootstrapSeed, CodeRecord, IssuedTokens, LedgerSigner, PrivacyWrite, RefreshRecord, SessionRecord, Store,
-    StoreError,
+    BootstrapSeed, CodeRecord, IssuedTokens, LedgerSigner, PrivacyWrite, RefreshRecord, ServiceImport, SessionRecord,
+    Store, StoreError,
 };
 
 fn tid(s: &str) -> TenantId {
@@ -135,6 +135,7 @@ pub fn policy(t: &str, id: &str, validators: serde_json::Value) -> Policy {
         validators,
         definition: None,
         read_only: id == "allow",
+        imported_by: None,
         created_at: 1_700_000_000,
         updated_at: 1_700_000_000,
     }
@@ -1697,4 +1698,109 @@ pub async fn services_and_apis_round_trip(store: Arc<dyn Store>) {
     assert!(store.list_apis(&a, Some("pets"), None).await.unwrap().is_empty());
     assert_eq!(store.list_apis(&b, Some("pets"), None).await.unwrap().len(), 1);
     assert!(!store.delete_service(&a, "pets").await.unwrap());
+    service_imports_are_all_or_nothing(&store).await;
+}
+
+/// An import replaces the service's APIs and the policies its previous import made in one
+/// transaction; a failing part leaves everything as it was.
+async fn service_imports_are_all_or_nothing(store: &Arc<dyn Store>) {
+    let a = tid("a");
+    let svc = service("a", "default", "shop");
+    store.create_service(&svc).await.unwrap();
+    store
+        .create_api(&api("a", "shop", "default", "m1", "GET", "/manual", 1))
+        .await
+        .unwrap();
+    let imported_policy = |id: &str| Policy {
+        imported_by: Some("shop".into()),
+        ..policy(
+            "a",
+            id,
+            serde_json::json!([{"name": "scopes", "conf": {"scopes": ["orders"]}}]),
+        )
+    };
+    let imported_api = |id: &str, path: &str, pos: i64| Api {
+        imported: true,
+        policy_id: Some("shop-orders".into()),
+        ..api("a", "shop", "default", id, "GET", path, pos)
+    };
+    let first = ServiceImport {
+        service: Service {
+            with_specification: true,
+            ..svc.clone()
+        },
+        remove_apis: vec!["m1".into()],
+        remove_policies: vec![],
+        policies: vec![imported_policy("shop-orders")],
+        scopes: vec![Scope {
+            service_id: Some("shop".into()),
+            ..scope("a", "default", "s-orders", "orders")
+        }],
+        apis: vec![imported_api("i1", "/orders", 1), imported_api("i2", "/orders/{id}", 2)],
+    };
+    store.apply_service_import(&first).await.unwrap();
+    let apis = store.list_apis(&a, Some("shop"), None).await.unwrap();
+    assert_eq!(apis, first.apis);
+    assert_eq!(
+        store.get_policy(&a, "shop-orders").await.unwrap(),
+        Some(imported_policy("shop-orders"))
+    );
+    assert!(store.get_service(&a, "shop").await.unwrap().unwrap().with_specification);
+    assert!(
+        store
+            .get_scope(&a, &ScopeId::parse("s-orders").unwrap())
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    // A second import whose last API collides with its first: nothing changes.
+    let broken = ServiceImport {
+        remove_apis: vec!["i1".into(), "i2".into()],
+        remove_policies: vec!["shop-orders".into()],
+        policies: vec![imported_policy("shop-orders")],
+        scopes: vec![],
+        apis: vec![imported_api("j1", "/v2", 1), imported_api("j2", "/v2", 2)],
+        ..first.clone()
+    };
+    assert!(matches!(
+        store.apply_service_import(&broken).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(store.list_apis(&a, Some("shop"), None).await.unwrap(), first.apis);
+    assert!(store.get_policy(&a, "shop-orders").await.unwrap().is_some());
+
+    // Removal: the APIs and the policy go, the scope stays, the service has no specification.
+    let removal = ServiceImport {
+        service: svc.clone(),
+        remove_apis: vec!["i1".into(), "i2".into()],
+        remove_policies: vec!["shop-orders".into(), "allow".into()],
+        policies: vec![],
+        scopes: vec![],
+        apis: vec![],
+    };
+    store.apply_service_import(&removal).await.unwrap();
+    assert!(store.list_apis(&a, Some("shop"), None).await.unwrap().is_empty());
+    assert_eq!(store.get_policy(&a, "shop-orders").await.unwrap(), None);
+    assert!(
+        store.get_policy(&a, "allow").await.unwrap().is_some(),
+        "built-in policies stay"
+    );
+    assert!(!store.get_service(&a, "shop").await.unwrap().unwrap().with_specification);
+    assert!(
+        store
+            .get_scope(&a, &ScopeId::parse("s-orders").unwrap())
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(matches!(
+        store
+            .apply_service_import(&ServiceImport {
+                service: service("a", "default", "ghost"),
+                ..removal
+            })
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
 }

@@ -480,6 +480,25 @@ pub trait ServiceStore: Send + Sync {
     /// Replaces policy and data classifications. `NotFound` when absent.
     async fn update_api(&self, a: &Api) -> StoreResult<()>;
     async fn delete_api(&self, tid: &TenantId, id: &str) -> StoreResult<bool>;
+    /// Writes an import of a service's OpenAPI specification (or its removal) in one
+    /// transaction: deletes `remove_apis` and `remove_policies`, creates `policies`, `scopes` and
+    /// `apis`, and stores `service`. Nothing is written when any part fails.
+    async fn apply_service_import(&self, imp: &ServiceImport) -> StoreResult<()>;
+}
+
+/// What an import of a service's specification changes (see
+/// [`ServiceStore::apply_service_import`]).
+#[derive(Debug, Clone)]
+pub struct ServiceImport {
+    /// The service as it is afterwards (`with_specification`).
+    pub service: Service,
+    /// Ids of the service's APIs to delete.
+    pub remove_apis: Vec<String>,
+    /// Ids of policies to delete.
+    pub remove_policies: Vec<String>,
+    pub policies: Vec<Policy>,
+    pub scopes: Vec<Scope>,
+    pub apis: Vec<Api>,
 }
 
 #[async_trait]
