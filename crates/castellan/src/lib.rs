@@ -2,6 +2,7 @@
 //! Integration tests start the real server through [`start`] on port 0.
 
 pub mod config;
+mod documents;
 mod jwks;
 pub mod load;
 mod tls;
@@ -221,6 +222,7 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
     control
         .engine()
         .set_jwks_fetcher(Arc::new(jwks::HttpJwksFetcher::new()?));
+    control.set_document_fetcher(Arc::new(documents::HttpDocumentFetcher::new()?));
 
     // Other nodes' changes (PostgreSQL) keep this node's configuration snapshots current.
     let follower = tokio::spawn(control.clone().follow_changes());

@@ -17,6 +17,7 @@ mod privacy;
 mod scopes;
 mod servers;
 mod services;
+mod spec;
 mod tenants;
 
 use std::sync::Arc;
@@ -33,7 +34,7 @@ pub use error::{ControlError, ControlResult};
 pub use permissions::DEFAULT_ROLE_PERMISSIONS;
 pub use policies::BUILT_IN as BUILT_IN_POLICIES;
 pub use privacy::{PrivacyCaller, verify_chain};
-pub use services::ApiFilter;
+pub use services::{ApiFilter, DocumentFetcher, MAX_SPECIFICATION_BYTES};
 
 /// Shared state of the control plane. Cheap to clone behind an `Arc`.
 pub struct Control {
@@ -44,6 +45,8 @@ pub struct Control {
     engine: Arc<Engine>,
     /// Each tenant's opened ledger key (a tenant's key never changes once made).
     ledger_signers: privacy::SignerCache,
+    /// Fetches specifications for URL imports (set by the server).
+    document_fetcher: std::sync::OnceLock<Arc<dyn DocumentFetcher>>,
 }
 
 impl Control {
@@ -57,6 +60,7 @@ impl Control {
             clock,
             public_url: public_url.trim_end_matches('/').to_owned(),
             ledger_signers: privacy::SignerCache::default(),
+            document_fetcher: std::sync::OnceLock::new(),
         }
     }
 
@@ -80,6 +84,11 @@ impl Control {
     /// The protocol engine, sharing this control plane's store, keys and snapshots.
     pub fn engine(&self) -> &Arc<Engine> {
         &self.engine
+    }
+
+    /// How URL imports of specifications fetch them (once; later calls are ignored).
+    pub fn set_document_fetcher(&self, f: Arc<dyn DocumentFetcher>) {
+        let _ = self.document_fetcher.set(f);
     }
 
     pub fn public_url(&self) -> &str {

@@ -59,7 +59,7 @@ fn compile(p: &Policy) -> ControlResult<()> {
         .map_err(|e| ControlError::invalid(e.field, e.reason))
 }
 
-fn view(p: Policy) -> ControlResult<wire::Policy> {
+pub(crate) fn view(p: Policy) -> ControlResult<wire::Policy> {
     Ok(wire::Policy {
         validators: serde_json::from_value(p.validators).map_err(ControlError::internal)?,
         id: p.id,
@@ -83,7 +83,7 @@ fn language(v: Option<&str>) -> ControlResult<String> {
 }
 
 impl Control {
-    async fn policies_changed(&self, tid: &TenantId) {
+    pub(crate) async fn policies_changed(&self, tid: &TenantId) {
         self.engine.changed(&ConfigChange::Policies(tid.clone())).await;
     }
 

@@ -10,6 +10,14 @@ use crate::error::unchanged;
 use crate::{AdminAccess, Allowed, Control, ControlError, ControlResult};
 
 /// RFC 6749 §3.3 `scope-token`: printable ASCII without space, `"` and `\`.
+fn with_service(scope: Scope, service: Option<&castellan_domain::Service>) -> wire::ScopeWithService {
+    wire::ScopeWithService {
+        scope: scope_view(scope),
+        service: service.map(crate::services::service_view),
+        with_service: service.is_some(),
+    }
+}
+
 pub(crate) fn check_scope_name(field: &str, name: &str) -> ControlResult<()> {
     if name.is_empty() || name.len() > 128 {
         return Err(ControlError::invalid(field, "must be 1 to 128 characters"));
@@ -205,15 +213,42 @@ impl Control {
         Ok(scope_view(scope))
     }
 
-    pub async fn get_scope(&self, access: &Allowed<need::ScopeRead>, id: &str) -> ControlResult<wire::Scope> {
-        Ok(scope_view(self.load_scope(access, id).await?))
+    /// The scope with the service it names (`ScopeWithService`).
+    pub async fn get_scope(
+        &self,
+        access: &Allowed<need::ScopeRead>,
+        id: &str,
+    ) -> ControlResult<wire::ScopeWithService> {
+        let scope = self.load_scope(access, id).await?;
+        let service = match &scope.service_id {
+            Some(sid) => self.store.get_service(&scope.tenant_id, sid).await?,
+            None => None,
+        };
+        Ok(with_service(scope, service.as_ref()))
     }
 
     pub async fn list_scopes(&self, access: &Allowed<need::ScopeRead>, aid: &str) -> ControlResult<wire::Scopes> {
         let server = self.load_server(access, aid).await?;
         let scopes = self.store.list_scopes(&server.tenant_id, &server.id).await?;
+        let services: std::collections::HashMap<String, castellan_domain::Service> =
+            if scopes.iter().any(|s| s.service_id.is_some()) {
+                self.store
+                    .list_services(&server.tenant_id, None)
+                    .await?
+                    .into_iter()
+                    .map(|s| (s.id.clone(), s))
+                    .collect()
+            } else {
+                Default::default()
+            };
         Ok(wire::Scopes {
-            scopes: scopes.into_iter().map(scope_view).collect(),
+            scopes: scopes
+                .into_iter()
+                .map(|s| {
+                    let svc = s.service_id.as_ref().and_then(|id| services.get(id));
+                    with_service(s, svc)
+                })
+                .collect(),
         })
     }
 

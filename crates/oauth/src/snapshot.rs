@@ -519,8 +519,9 @@ async fn load_policies(src: &Source<'_>, tid: &TenantId) -> Result<PolicySet, St
     Ok(PolicySet { compiled })
 }
 
-/// Each service's APIs compiled into a matcher. An API whose template no longer routes (written
-/// by another version) is left out and logged: a gateway answers it as no route.
+/// Each service's APIs compiled into a matcher. An API that does not route (written by another
+/// version, or conflicting with an earlier one) is left out and logged: a gateway answers it as
+/// no route.
 async fn load_services(
     src: &Source<'_>,
     tid: &TenantId,
@@ -532,25 +533,17 @@ async fn load_services(
     }
     let mut out = HashMap::new();
     for (sid, apis) in by_service {
-        let mut routable = Vec::new();
+        let mut routes = ServiceRoutes::default();
         for a in &apis {
-            match ServiceRoutes::check_template(&a.path) {
-                Ok(()) => routable.push(a),
-                Err(e) => tracing::error!(tenant = %tid, api = %a.id, error = %e, "stored API path does not route"),
+            let target = RouteTarget {
+                api_id: a.id.clone(),
+                policy_id: a.policy_id.clone(),
+            };
+            if let Err(e) = routes.add(&a.method, &a.path, target) {
+                tracing::error!(tenant = %tid, api = %a.id, error = %e, "stored API does not route");
             }
         }
-        let built = ServiceRoutes::build(routable.into_iter().map(|a| {
-            (
-                a.method.as_str(),
-                a.path.as_str(),
-                RouteTarget {
-                    api_id: a.id.clone(),
-                    policy_id: a.policy_id.clone(),
-                },
-            )
-        }))
-        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        out.insert(sid, built);
+        out.insert(sid, routes);
     }
     Ok(out)
 }

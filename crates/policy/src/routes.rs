@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 /// What a matched API says about the request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RouteTarget {
     pub api_id: String,
     pub policy_id: Option<String>,
@@ -118,8 +118,20 @@ impl ServiceRoutes {
         Ok(r)
     }
 
-    fn add(&mut self, method: &str, path: &str, target: RouteTarget) -> Result<(), RouteError> {
+    /// Adds one API. Refused (and nothing added) when the template cannot be routed, conflicts
+    /// with one already added, or names a method and template (parameter names aside) already
+    /// added.
+    pub fn add(&mut self, method: &str, path: &str, target: RouteTarget) -> Result<(), RouteError> {
         let template = normalize_template(path)?;
+        let method = method.to_ascii_uppercase();
+        if let Some(i) = self.by_template.get(&template)
+            && self.methods[*i].contains_key(&method)
+        {
+            return Err(RouteError {
+                path: path.to_owned(),
+                reason: format!("{method} on this path is already an API (parameter names aside)"),
+            });
+        }
         let slot = match self.by_template.get(&template) {
             Some(i) => *i,
             None => {
@@ -133,7 +145,7 @@ impl ServiceRoutes {
                 i
             }
         };
-        self.methods[slot].insert(method.to_ascii_uppercase(), target);
+        self.methods[slot].insert(method, target);
         Ok(())
     }
 
@@ -248,5 +260,16 @@ mod tests {
         assert!(ServiceRoutes::check_template("/pets/{a/b}").is_err());
         assert!(ServiceRoutes::check_template("/pets/id}").is_err());
         assert!(ServiceRoutes::check_template("/pets/{id}").is_ok());
+    }
+
+    #[test]
+    fn a_method_and_template_is_added_once_whatever_its_parameter_names() {
+        let mut r = routes();
+        let e = r.add("get", "/pets/{other}", t("again")).unwrap_err();
+        assert!(e.reason.contains("already an API"), "{e}");
+        assert_eq!(hit(&r, "GET", "/pets/42").as_deref(), Some("get"), "the first stays");
+        r.add("PUT", "/pets/{other}", t("put")).unwrap();
+        assert_eq!(hit(&r, "PUT", "/pets/42").as_deref(), Some("put"));
+        assert!(ServiceRoutes::build([("GET", "/a", t("1")), ("GET", "/a/", t("2"))]).is_err());
     }
 }

@@ -227,13 +227,16 @@ impl ServiceStore for PostgresStore {
         for a in &imp.apis {
             insert_api(a)?.execute(&mut *tx).await.map_err(map_err)?;
         }
-        let r = sqlx::query("UPDATE services SET with_specification = $1 WHERE tenant_id = $2 AND id = $3")
-            .bind(imp.service.with_specification)
-            .bind(tid.as_str())
-            .bind(&imp.service.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+        let r = sqlx::query(
+            "UPDATE services SET with_specification = $1, gateway_id = $2 WHERE tenant_id = $3 AND id = $4",
+        )
+        .bind(imp.service.with_specification)
+        .bind(&imp.service.gateway_id)
+        .bind(tid.as_str())
+        .bind(&imp.service.id)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
         if r.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("service {}", imp.service.id)));
         }

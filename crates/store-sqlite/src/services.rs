@@ -193,13 +193,15 @@ impl ServiceStore for SqliteStore {
         for a in &imp.apis {
             insert_api(&mut *tx, a).await?;
         }
-        let r = sqlx::query("UPDATE services SET with_specification = ? WHERE tenant_id = ? AND id = ?")
-            .bind(imp.service.with_specification)
-            .bind(tid)
-            .bind(&imp.service.id)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+        let r =
+            sqlx::query("UPDATE services SET with_specification = ?, gateway_id = ? WHERE tenant_id = ? AND id = ?")
+                .bind(imp.service.with_specification)
+                .bind(&imp.service.gateway_id)
+                .bind(tid)
+                .bind(&imp.service.id)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
         if r.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("service {}", imp.service.id)));
         }

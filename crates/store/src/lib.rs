@@ -490,7 +490,7 @@ pub trait ServiceStore: Send + Sync {
 /// [`ServiceStore::apply_service_import`]).
 #[derive(Debug, Clone)]
 pub struct ServiceImport {
-    /// The service as it is afterwards (`with_specification`).
+    /// The service as it is afterwards (`with_specification` and `gateway_id` are written).
     pub service: Service,
     /// Ids of the service's APIs to delete.
     pub remove_apis: Vec<String>,

@@ -238,7 +238,23 @@ pub struct ScopeRequest {
 /// `GET /api/admin/{tid}/servers/{aid}/scopes`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Scopes {
-    pub scopes: Vec<Scope>,
+    pub scopes: Vec<ScopeWithService>,
+}
+
+/// A scope with the service it protects (Cloudentity ACP `ScopeWithService`), as `GET` answers it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+#[schema(example = json!({"id": "1", "name": "read:pets", "authorization_server_id": "default", "tenant_id": "default",
+    "display_name": "read:pets", "description": "read your pets", "service_id": "petstore",
+    "service": {"authorization_server_id": "default", "id": "petstore", "name": "Pet store", "tenant_id": "default",
+        "with_specification": true},
+    "with_service": true}))]
+pub struct ScopeWithService {
+    #[serde(flatten)]
+    pub scope: Scope,
+    /// The service named by `service_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<crate::services::Service>,
+    pub with_service: bool,
 }
 
 /// A claim of an authorization server (Cloudentity ACP `Claim`): the authentication-context attribute

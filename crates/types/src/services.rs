@@ -106,3 +106,31 @@ pub struct RemoveServiceConfigurationResult {
     pub removed_apis: Vec<Api>,
     pub removed_policies: Vec<crate::policies::Policy>,
 }
+
+/// `POST /services/{sid}/apis/import/{file,text,url}`: what the import created, what it reused
+/// or skipped (`ignored_*`), and what it removed of the previous import.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ImportServiceConfigurationResult {
+    pub created_apis: Vec<Api>,
+    pub created_policies: Vec<crate::policies::Policy>,
+    pub created_scopes: Vec<Scope>,
+    /// Operations not made APIs: the same method and path (parameter names aside) as an earlier
+    /// operation, or a path that cannot be routed.
+    pub ignored_apis: Vec<Api>,
+    /// Policies that exist already and are attached as they are.
+    pub ignored_policies: Vec<crate::policies::Policy>,
+    /// Scopes the server has already; they keep their settings.
+    pub ignored_scopes: Vec<Scope>,
+    /// Policies of the previous import that something else still uses.
+    pub not_removed_policies: Vec<crate::policies::Policy>,
+    pub removed_apis: Vec<Api>,
+    pub removed_policies: Vec<crate::policies::Policy>,
+}
+
+/// `POST /services/{sid}/apis/import/url`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"url": "https://petstore3.swagger.io/api/v3/openapi.json"}))]
+pub struct ImportFromUrl {
+    #[serde(default)]
+    pub url: Option<String>,
+}

@@ -4,7 +4,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use castellan_control::need;
-use castellan_types::{Claim, ClaimRequest, Claims, Client, ClientRequest, Clients, Scope, ScopeRequest, Scopes};
+use castellan_types::{
+    Claim, ClaimRequest, Claims, Client, ClientRequest, Clients, Scope, ScopeRequest, ScopeWithService, Scopes,
+};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -167,20 +169,23 @@ async fn create_scope(
 
 /// Get scope
 ///
+/// The scope with the service it protects: `service` (when `service_id` names one) and
+/// `with_service`.
+///
 /// Requires the `scope.read` permission.
 #[utoipa::path(get, path = "/api/admin/{tid}/scopes/{scp}", tag = "admin", operation_id = "getScope",
     extensions(("x-castellan-permission" = json!("scope.read"))),
     params(("tid" = String, Path, description = "Tenant id"), ("scp" = String, Path, description = "Scope id")),
     security(("basic" = []), ("bearer" = [])),
     responses(
-        (status = 200, description = "Scope", body = Scope),
+        (status = 200, description = "Scope with its service", body = ScopeWithService),
         ReadErrors,
     ))]
 async fn get_scope(
     State(st): State<AppState>,
     Admin(a): Admin<need::ScopeRead>,
     Path((_tid, scp)): Path<(String, String)>,
-) -> ApiResult<Json<Scope>> {
+) -> ApiResult<Json<ScopeWithService>> {
     Ok(Json(st.control.get_scope(&a, &scp).await?))
 }
 

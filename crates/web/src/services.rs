@@ -2,16 +2,20 @@
 //! `control::services`.
 
 use axum::Json;
+use axum::body::Bytes;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Multipart};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum_extra::extract::Query;
-use castellan_control::{ApiFilter, need};
+use castellan_control::{ApiFilter, MAX_SPECIFICATION_BYTES, need};
 use castellan_types::services::{
-    Api, Apis, RemoveServiceConfigurationResult, ServerApis, Service, ServiceWithScopesResponse, ServicesResponse,
-    UpdateApiRequest,
+    Api, Apis, ImportFromUrl, ImportServiceConfigurationResult, RemoveServiceConfigurationResult, ServerApis, Service,
+    ServiceWithScopesResponse, ServicesResponse, UpdateApiRequest,
 };
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -31,6 +35,144 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_api, update_api, delete_api))
         .routes(routes!(list_server_apis))
         .routes(routes!(list_service_apis, remove_specification))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(import_file))
+                .routes(routes!(import_text))
+                .routes(routes!(import_url))
+                .layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+        )
+}
+
+/// A specification and the multipart framing around it.
+const IMPORT_BODY_LIMIT: usize = MAX_SPECIFICATION_BYTES + 64 * 1024;
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ImportQuery {
+    /// Accepted for compatibility; an import does not depend on the gateway type.
+    #[allow(dead_code)]
+    gateway_type: Option<String>,
+}
+
+/// `multipart/form-data` with the document in `file`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct SpecificationFile {
+    /// An OpenAPI 3.0/3.1 or Swagger 2.0 document, JSON or YAML, at most 5 MiB.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+fn body_error(e: impl std::fmt::Display, status: StatusCode) -> ApiError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(status, "the body is too large").detail("limit_bytes", IMPORT_BODY_LIMIT)
+    } else {
+        ApiError::new(StatusCode::BAD_REQUEST, "the body could not be read").detail("reason", e.to_string())
+    }
+}
+
+/// Import OpenAPI specification from file
+///
+/// `multipart/form-data` with the document in the part `file`: OpenAPI 3.0, 3.1 or Swagger 2.0,
+/// JSON or YAML, at most 5 MiB. It removes all APIs of the service and the policies its previous
+/// import created (unless used elsewhere), then creates one API per operation (`position` in
+/// document order: paths as they appear, a path's methods in the order get, put, post, delete,
+/// options, head, patch, trace). OAuth 2.0 scopes the operations require become scopes of the
+/// service's server (with `service_id`; scopes the server has are reused and listed in
+/// `ignored_scopes`), and each distinct set of scopes a policy `{service}-{scopes}` with a `scopes`
+/// validator attached to those APIs. An operation whose `security` has an empty requirement
+/// (`{}`) requires no scopes; otherwise the first requirement naming an OAuth 2.0 or OpenID
+/// Connect scheme counts. The service then has `with_specification: true`: APIs cannot be added
+/// or deleted one by one. All of it is one transaction: a document that cannot be imported
+/// changes nothing — 400 when it is neither JSON nor YAML, 422 naming the reason otherwise
+/// (not OpenAPI, unsupported version, a `$ref` pointing at nothing or at another document, an
+/// undeclared security scheme).
+///
+/// Requires the `service.write` permission.
+#[utoipa::path(post, path = "/api/admin/{tid}/services/{sid}/apis/import/file", tag = "admin",
+    operation_id = "importSpecificationFromFile",
+    extensions(("x-castellan-permission" = json!("service.write"))),
+    params(("tid" = String, Path, description = "Tenant id"), ("sid" = String, Path, description = "Service id"), ImportQuery),
+    request_body(content = SpecificationFile, content_type = "multipart/form-data"),
+    security(("basic" = []), ("bearer" = [])),
+    responses((status = 200, description = "What the import created, reused and removed", body = ImportServiceConfigurationResult), CreateErrors))]
+async fn import_file(
+    State(st): State<AppState>,
+    Admin(a): Admin<need::ServiceWrite>,
+    Path((_tid, sid)): Path<(String, String)>,
+    Query(_q): Query<ImportQuery>,
+    form: Result<Multipart, MultipartRejection>,
+) -> ApiResult<Json<ImportServiceConfigurationResult>> {
+    let mut form = form.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "the body must be multipart/form-data with a part named file",
+        )
+        .detail("reason", e.body_text())
+    })?;
+    let mut file = None;
+    while let Some(field) = form.next_field().await.map_err(|e| body_error(&e, e.status()))? {
+        if field.name() == Some("file") {
+            file = Some(field.bytes().await.map_err(|e| body_error(&e, e.status()))?);
+            break;
+        }
+    }
+    let file = file.ok_or_else(|| {
+        ApiError::from(castellan_control::ControlError::invalid(
+            "file",
+            "required: a multipart/form-data part named file",
+        ))
+    })?;
+    Ok(Json(st.control.import_specification(&a, &sid, "file", &file).await?))
+}
+
+/// Import OpenAPI specification from text
+///
+/// The document is the body (any content type: `application/json`, `application/yaml`,
+/// `text/plain`…). What happens is as for the file import.
+///
+/// Requires the `service.write` permission.
+#[utoipa::path(post, path = "/api/admin/{tid}/services/{sid}/apis/import/text", tag = "admin",
+    operation_id = "importSpecificationFromText",
+    extensions(("x-castellan-permission" = json!("service.write"))),
+    params(("tid" = String, Path, description = "Tenant id"), ("sid" = String, Path, description = "Service id"), ImportQuery),
+    request_body(content = String, content_type = "text/plain", description = "An OpenAPI 3.0/3.1 or Swagger 2.0 document, JSON or YAML"),
+    security(("basic" = []), ("bearer" = [])),
+    responses((status = 200, description = "What the import created, reused and removed", body = ImportServiceConfigurationResult), CreateErrors))]
+async fn import_text(
+    State(st): State<AppState>,
+    Admin(a): Admin<need::ServiceWrite>,
+    Path((_tid, sid)): Path<(String, String)>,
+    Query(_q): Query<ImportQuery>,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<ImportServiceConfigurationResult>> {
+    let body = body.map_err(|e| body_error(&e, e.status()))?;
+    Ok(Json(st.control.import_specification(&a, &sid, "body", &body).await?))
+}
+
+/// Import OpenAPI specification from url
+///
+/// Castellan fetches the document: `https`, or `http` on a loopback address; at most 5 MiB, 5
+/// seconds; a redirect is followed only to the same host. A URL that cannot be fetched is a 422
+/// saying why. What happens then is as for the file import.
+///
+/// Requires the `service.write` permission.
+#[utoipa::path(post, path = "/api/admin/{tid}/services/{sid}/apis/import/url", tag = "admin",
+    operation_id = "importSpecificationFromURL",
+    extensions(("x-castellan-permission" = json!("service.write"))),
+    params(("tid" = String, Path, description = "Tenant id"), ("sid" = String, Path, description = "Service id"), ImportQuery),
+    request_body = ImportFromUrl,
+    security(("basic" = []), ("bearer" = [])),
+    responses((status = 200, description = "What the import created, reused and removed", body = ImportServiceConfigurationResult), CreateErrors))]
+async fn import_url(
+    State(st): State<AppState>,
+    Admin(a): Admin<need::ServiceWrite>,
+    Path((_tid, sid)): Path<(String, String)>,
+    Query(_q): Query<ImportQuery>,
+    ApiJson(req): ApiJson<ImportFromUrl>,
+) -> ApiResult<Json<ImportServiceConfigurationResult>> {
+    Ok(Json(st.control.import_specification_from_url(&a, &sid, req).await?))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -262,7 +404,9 @@ async fn list_service_apis(
 
 /// Remove specification
 ///
-/// Removes all APIs (and policies) created during import for a service; APIs added by hand stay.
+/// Removes every API of the service and the policies its import created, unless another
+/// service, a scope or a server still uses them (`not_removed_policies`). Scopes the import
+/// created stay: clients may hold them. The service is disconnected from its gateway.
 ///
 /// Requires the `service.write` permission.
 #[utoipa::path(delete, path = "/api/admin/{tid}/services/{sid}/apis", tag = "admin", operation_id = "removeSpecification",

@@ -14,6 +14,7 @@ mod errors;
 mod first_day;
 mod flows;
 mod hardening;
+mod imports;
 mod permissions;
 mod policies;
 mod privacy;

@@ -256,6 +256,23 @@ async fn apis_round_trip_with_their_rules_and_filters() {
         assert_eq!(details_field(&r), field, "{body}");
     }
 
+    // The same method on the same template with another parameter name: it would not route.
+    let r = app
+        .admin(
+            Method::POST,
+            "/apis",
+            Some(json!({"service_id": "petstore", "method": "GET", "path": "/pets/{id}/"})),
+        )
+        .await;
+    assert!(
+        assert_api_error(&r, 422)["error"]
+            .as_str()
+            .unwrap()
+            .contains("already an API"),
+        "{}",
+        r.body
+    );
+
     // Update: the policy and the classifications.
     let r = app
         .admin(
