@@ -519,6 +519,22 @@ pub struct Service {
     pub created_at: UnixTime,
 }
 
+/// A gateway (Cloudentity ACP `Gateway`): enforces the APIs of the services connected to it,
+/// authenticating to the authorizer as its own client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gateway {
+    pub tenant_id: TenantId,
+    pub id: String,
+    pub server_id: ServerId,
+    pub name: String,
+    pub description: Option<String>,
+    /// `nginx`, `caddy` or `pyron`.
+    pub kind: String,
+    pub client_id: ClientId,
+    pub created_at: UnixTime,
+    pub last_active: Option<UnixTime>,
+}
+
 /// An API of a service (Cloudentity ACP `API`): a method and a path template as written
 /// (`/pets/{petId}`), optionally protected by a policy.
 #[derive(Debug, Clone, PartialEq, Eq)]

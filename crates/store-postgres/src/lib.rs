@@ -23,6 +23,7 @@ use tokio::sync::mpsc;
 
 mod access;
 mod flows;
+mod gateways;
 mod policies;
 mod privacy;
 mod services;
@@ -1113,7 +1114,7 @@ async fn insert_keys(
     Ok(())
 }
 
-async fn insert_client(tx: &mut Transaction<'static, Postgres>, c: &Client) -> StoreResult<()> {
+pub(crate) async fn insert_client(tx: &mut Transaction<'static, Postgres>, c: &Client) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO clients (tenant_id, id, server_id, name, system, grant_types, token_endpoint_auth_method, \
          secret_hash, secret_sealed, metadata, created_at) \

@@ -544,6 +544,36 @@ impl TryFrom<ServiceRow> for Service {
 }
 
 #[derive(sqlx::FromRow)]
+pub struct GatewayRow {
+    tenant_id: String,
+    id: String,
+    server_id: String,
+    name: String,
+    description: Option<String>,
+    r#type: String,
+    client_id: String,
+    created_at: i64,
+    last_active: Option<i64>,
+}
+
+impl TryFrom<GatewayRow> for Gateway {
+    type Error = StoreError;
+    fn try_from(r: GatewayRow) -> Result<Self, StoreError> {
+        Ok(Gateway {
+            tenant_id: TenantId::parse(r.tenant_id).map_err(corrupt)?,
+            id: r.id,
+            server_id: ServerId::parse(r.server_id).map_err(corrupt)?,
+            name: r.name,
+            description: r.description,
+            kind: r.r#type,
+            client_id: ClientId::parse(r.client_id).map_err(corrupt)?,
+            created_at: r.created_at,
+            last_active: r.last_active,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
 pub struct ApiRow {
     tenant_id: String,
     id: String,

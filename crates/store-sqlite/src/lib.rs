@@ -20,6 +20,7 @@ use castellan_store_sql::*;
 
 mod access;
 mod flows;
+mod gateways;
 mod policies;
 mod privacy;
 mod services;
@@ -782,7 +783,7 @@ async fn insert_keys(
     Ok(())
 }
 
-async fn insert_client(tx: &mut Transaction<'static, Sqlite>, c: &Client) -> StoreResult<()> {
+pub(crate) async fn insert_client(tx: &mut Transaction<'static, Sqlite>, c: &Client) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO clients (tenant_id, id, server_id, name, system, grant_types, token_endpoint_auth_method, \
          secret_hash, secret_sealed, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -124,6 +124,7 @@ where
     privacy_consents_grants_and_the_ledger(make().await).await;
     concurrent_ledger_appends_leave_no_gaps(make().await).await;
     services_and_apis_round_trip(make().await).await;
+    gateways_round_trip(make().await).await;
 }
 
 pub fn policy(t: &str, id: &str, validators: serde_json::Value) -> Policy {
@@ -1803,4 +1804,91 @@ async fn service_imports_are_all_or_nothing(store: &Arc<dyn Store>) {
             .await,
         Err(StoreError::NotFound(_))
     ));
+}
+
+pub fn gateway(t: &str, server: &str, id: &str) -> Gateway {
+    Gateway {
+        tenant_id: tid(t),
+        id: id.into(),
+        server_id: aid(server),
+        name: format!("Gateway {id}"),
+        description: Some("at the edge".into()),
+        kind: "nginx".into(),
+        client_id: ClientId::parse(format!("gw-{id}")).unwrap(),
+        created_at: 1_700_000_000,
+        last_active: None,
+    }
+}
+
+/// A gateway comes with its client; deleting it disconnects its services.
+pub async fn gateways_round_trip(store: Arc<dyn Store>) {
+    store.create_tenant_seeded(&seed("a")).await.unwrap();
+    store.create_tenant_seeded(&seed("b")).await.unwrap();
+    let (a, b) = (tid("a"), tid("b"));
+    let g = gateway("a", "default", "edge");
+    store
+        .create_gateway(&g, &client("a", "default", "gw-edge"))
+        .await
+        .unwrap();
+    assert_eq!(store.get_gateway(&a, "edge").await.unwrap(), Some(g.clone()));
+    assert!(
+        store
+            .get_client(&a, &ClientId::parse("gw-edge").unwrap())
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(store.get_gateway(&b, "edge").await.unwrap(), None, "tenant isolation");
+    // The same id again: nothing written, not even a second client.
+    assert!(matches!(
+        store.create_gateway(&g, &client("a", "default", "gw-other")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(
+        store
+            .get_client(&a, &ClientId::parse("gw-other").unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(matches!(
+        store
+            .create_gateway(&gateway("a", "nope", "x"), &client("a", "default", "gw-x"))
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    store
+        .create_gateway(&gateway("a", "admin", "ops"), &client("a", "admin", "gw-ops"))
+        .await
+        .unwrap();
+    let ids = |v: Vec<Gateway>| v.into_iter().map(|g| g.id).collect::<Vec<_>>();
+    assert_eq!(ids(store.list_gateways(&a, None).await.unwrap()), ["edge", "ops"]);
+    assert_eq!(
+        ids(store.list_gateways(&a, Some(&aid("default"))).await.unwrap()),
+        ["edge"]
+    );
+    let renamed = Gateway {
+        name: "Edge".into(),
+        description: None,
+        ..g.clone()
+    };
+    store.update_gateway(&renamed).await.unwrap();
+    store.touch_gateway(&a, "edge", 1_700_000_100).await.unwrap();
+    assert_eq!(
+        store.get_gateway(&a, "edge").await.unwrap(),
+        Some(Gateway {
+            last_active: Some(1_700_000_100),
+            ..renamed
+        })
+    );
+    // Deleting disconnects its services.
+    let svc = Service {
+        gateway_id: Some("edge".into()),
+        ..service("a", "default", "pets")
+    };
+    store.create_service(&svc).await.unwrap();
+    assert!(store.delete_gateway(&a, "edge").await.unwrap());
+    assert!(!store.delete_gateway(&a, "edge").await.unwrap());
+    assert_eq!(store.get_service(&a, "pets").await.unwrap().unwrap().gateway_id, None);
+    assert!(matches!(store.update_gateway(&g).await, Err(StoreError::NotFound(_))));
 }

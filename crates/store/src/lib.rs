@@ -8,7 +8,7 @@ pub mod conformance;
 
 use async_trait::async_trait;
 use castellan_domain::{
-    Api, AuthorizationServer, Claim, ClaimId, Client, ClientId, ConnectionMap, ConsentActionDef, ConsentGrant,
+    Api, AuthorizationServer, Claim, ClaimId, Client, ClientId, ConnectionMap, ConsentActionDef, ConsentGrant, Gateway,
     LedgerEvent, LedgerKey, LedgerLink, NewLedgerEvent, Policy, PrivacyConsent, Role, Scope, ScopeId, ServerId,
     Service, SigningKey, StsClient, Tenant, TenantId, UnixTime,
 };
@@ -486,6 +486,26 @@ pub trait ServiceStore: Send + Sync {
     async fn apply_service_import(&self, imp: &ServiceImport) -> StoreResult<()>;
 }
 
+/// Gateways (Cloudentity ACP `/gateways`). Every write announces [`ConfigChange::Services`]
+/// (the authorizer reads gateways with the services' APIs).
+#[async_trait]
+pub trait GatewayStore: Send + Sync {
+    /// Every gateway of the tenant (of one server when given), by id.
+    async fn list_gateways(&self, tid: &TenantId, server: Option<&ServerId>) -> StoreResult<Vec<Gateway>>;
+    async fn get_gateway(&self, tid: &TenantId, id: &str) -> StoreResult<Option<Gateway>>;
+    /// Creates the gateway and its client in one transaction. `Conflict` when either id exists;
+    /// `NotFound` when the server does not.
+    async fn create_gateway(&self, g: &Gateway, client: &Client) -> StoreResult<()>;
+    /// Replaces name and description. `NotFound` when absent.
+    async fn update_gateway(&self, g: &Gateway) -> StoreResult<()>;
+    /// Disconnects the gateway's services and deletes it (its client is deleted by the caller,
+    /// with everything the client was given).
+    async fn delete_gateway(&self, tid: &TenantId, id: &str) -> StoreResult<bool>;
+    /// Records when the gateway last asked the authorizer (not announced: nothing reads it from
+    /// a snapshot).
+    async fn touch_gateway(&self, tid: &TenantId, id: &str, at: UnixTime) -> StoreResult<()>;
+}
+
 /// What an import of a service's specification changes (see
 /// [`ServiceStore::apply_service_import`]).
 #[derive(Debug, Clone)]
@@ -514,6 +534,7 @@ pub trait Store:
     + PolicyStore
     + PrivacyStore
     + ServiceStore
+    + GatewayStore
 {
     /// A cheap round trip proving the database answers (readiness).
     async fn ping(&self) -> StoreResult<()>;
