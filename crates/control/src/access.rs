@@ -124,6 +124,8 @@ pub mod need {
         LedgerRead = Ledger.Read;
         ServiceRead = Service.Read;
         ServiceWrite = Service.Write;
+        GatewayRead = Gateway.Read;
+        GatewayWrite = Gateway.Write;
         RoleRead = Role.Read;
         RoleWrite = Role.Write;
         StsClientRead = StsClient.Read;

@@ -124,7 +124,7 @@ impl Control {
         self.store.get_client(access.tenant(), &id).await?.ok_or_else(not_found)
     }
 
-    fn client_view(&self, c: &Client) -> ControlResult<wire::Client> {
+    pub(crate) fn client_view(&self, c: &Client) -> ControlResult<wire::Client> {
         let secret = match &c.secret_sealed {
             Some(sealed) => self
                 .master
@@ -401,7 +401,13 @@ impl Control {
         }
     }
 
-    async fn set_secret(&self, tid: &TenantId, c: &mut Client, secret: &str, generated: bool) -> ControlResult<()> {
+    pub(crate) async fn set_secret(
+        &self,
+        tid: &TenantId,
+        c: &mut Client,
+        secret: &str,
+        generated: bool,
+    ) -> ControlResult<()> {
         c.secret_hash = Some(
             hash_secret(&self.master, secret, generated)
                 .await
@@ -536,6 +542,12 @@ impl Control {
                 "client {cid} is a system client and cannot be deleted"
             )));
         }
+        self.remove_client(&c).await
+    }
+
+    /// Deletes `c` with everything it was given (see [`Control::delete_client`]).
+    pub(crate) async fn remove_client(&self, c: &Client) -> ControlResult<()> {
+        let cid = c.id.as_str();
         let now = self.clock.now();
         let keep_until = match self.store.get_server(&c.tenant_id, &c.server_id).await? {
             Some(server) => now + crate::servers::longest_token_life(&server),

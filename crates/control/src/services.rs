@@ -124,17 +124,6 @@ impl Control {
             })
     }
 
-    /// 422 unless `gateway` is absent: gateways are not offered yet.
-    fn check_gateway(gateway: Option<&str>) -> ControlResult<()> {
-        match gateway {
-            Some(g) if !g.is_empty() => Err(ControlError::invalid(
-                "gateway_id",
-                format!("gateway {g} does not exist"),
-            )),
-            _ => Ok(()),
-        }
-    }
-
     /// `POST /services`: `name` and `authorization_server_id` required; the id is generated
     /// when absent.
     pub async fn create_service(
@@ -169,7 +158,8 @@ impl Control {
                 format!("authorization server {aid} does not exist"),
             ));
         }
-        Self::check_gateway(req.gateway_id.as_deref())?;
+        self.check_service_gateway(&tid, &server_id, req.gateway_id.as_deref())
+            .await?;
         if req.description.as_ref().is_some_and(|d| d.len() > 4096) {
             return Err(ControlError::invalid("description", "at most 4096 characters"));
         }
@@ -179,7 +169,7 @@ impl Control {
             server_id,
             name,
             description: req.description,
-            gateway_id: None,
+            gateway_id: req.gateway_id.filter(|g| !g.is_empty()),
             with_specification: req.with_specification.unwrap_or(false),
             created_at: self.clock.now(),
         };
@@ -267,7 +257,10 @@ impl Control {
             s.server_id.as_str(),
             "a service cannot move to another server",
         )?;
-        Self::check_gateway(req.gateway_id.as_deref())?;
+        if let Some(g) = req.gateway_id {
+            self.check_service_gateway(&tid, &s.server_id, Some(&g)).await?;
+            s.gateway_id = (!g.is_empty()).then_some(g);
+        }
         if let Some(n) = req.name {
             check_name(&n)?;
             s.name = n;

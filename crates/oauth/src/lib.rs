@@ -10,6 +10,7 @@ mod client_auth;
 pub mod discovery;
 mod error;
 mod form;
+pub mod gateway;
 mod grants;
 pub mod issue;
 pub mod jwks_uri;
@@ -56,6 +57,7 @@ pub struct Engine {
     verified: secrets::VerifiedSecrets,
     client_jwks: jwks_uri::JwksCache,
     throttle: session::Throttle,
+    gateway_touches: gateway::Touches,
 }
 
 impl Engine {
@@ -69,6 +71,7 @@ impl Engine {
             verified: secrets::VerifiedSecrets::default(),
             client_jwks: jwks_uri::JwksCache::default(),
             throttle: session::Throttle::default(),
+            gateway_touches: gateway::Touches::default(),
         }
     }
 

@@ -118,8 +118,27 @@ pub struct TenantSnapshot {
     pub access: Arc<AccessRules>,
     /// Every policy of the tenant, compiled.
     pub policies: Arc<PolicySet>,
-    /// Each service's APIs, compiled into a matcher (by service id).
-    pub services: Arc<HashMap<String, castellan_policy::routes::ServiceRoutes>>,
+    /// Each service's APIs compiled into a matcher, and the gateways that enforce them.
+    pub services: Arc<Services>,
+}
+
+/// The tenant's services as gateways see them (reloaded on `ConfigChange::Services`).
+#[derive(Debug, Default)]
+pub struct Services {
+    /// By service id.
+    pub routes: HashMap<String, castellan_policy::routes::ServiceRoutes>,
+    /// By gateway id.
+    pub gateways: HashMap<String, GatewayRuntime>,
+}
+
+/// A gateway: its server, its client, and the services connected to it (by id).
+#[derive(Debug, Clone)]
+pub struct GatewayRuntime {
+    pub id: String,
+    pub server_id: ServerId,
+    pub client_id: castellan_domain::ClientId,
+    pub kind: String,
+    pub services: Vec<String>,
 }
 
 /// A tenant's policies, compiled once when loaded and evaluated many times.
@@ -519,33 +538,53 @@ async fn load_policies(src: &Source<'_>, tid: &TenantId) -> Result<PolicySet, St
     Ok(PolicySet { compiled })
 }
 
-/// Each service's APIs compiled into a matcher. An API that does not route (written by another
-/// version, or conflicting with an earlier one) is left out and logged: a gateway answers it as
-/// no route.
-async fn load_services(
-    src: &Source<'_>,
-    tid: &TenantId,
-) -> Result<HashMap<String, castellan_policy::routes::ServiceRoutes>, StoreError> {
+/// Each service's APIs compiled into a matcher, and the gateways with their services. An API
+/// that does not route (written by another version, or conflicting with an earlier one) is left
+/// out and logged: a gateway answers it as no route.
+async fn load_services(src: &Source<'_>, tid: &TenantId) -> Result<Services, StoreError> {
     use castellan_policy::routes::{RouteTarget, ServiceRoutes};
     let mut by_service: HashMap<String, Vec<castellan_domain::Api>> = HashMap::new();
     for a in src.store.list_apis(tid, None, None).await? {
         by_service.entry(a.service_id.clone()).or_default().push(a);
     }
-    let mut out = HashMap::new();
+    let mut routes = HashMap::new();
     for (sid, apis) in by_service {
-        let mut routes = ServiceRoutes::default();
+        let mut r = ServiceRoutes::default();
         for a in &apis {
             let target = RouteTarget {
                 api_id: a.id.clone(),
                 policy_id: a.policy_id.clone(),
             };
-            if let Err(e) = routes.add(&a.method, &a.path, target) {
+            if let Err(e) = r.add(&a.method, &a.path, target) {
                 tracing::error!(tenant = %tid, api = %a.id, error = %e, "stored API does not route");
             }
         }
-        out.insert(sid, routes);
+        routes.insert(sid, r);
     }
-    Ok(out)
+    let mut gateways: HashMap<String, GatewayRuntime> = src
+        .store
+        .list_gateways(tid, None)
+        .await?
+        .into_iter()
+        .map(|g| {
+            (
+                g.id.clone(),
+                GatewayRuntime {
+                    id: g.id,
+                    server_id: g.server_id,
+                    client_id: g.client_id,
+                    kind: g.kind,
+                    services: Vec::new(),
+                },
+            )
+        })
+        .collect();
+    for s in src.store.list_services(tid, None).await? {
+        if let Some(g) = s.gateway_id.as_ref().and_then(|g| gateways.get_mut(g)) {
+            g.services.push(s.id);
+        }
+    }
+    Ok(Services { routes, gateways })
 }
 
 async fn load_access(src: &Source<'_>, tid: &TenantId) -> Result<AccessRules, StoreError> {

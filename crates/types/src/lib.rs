@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod clients;
 pub mod error;
+pub mod gateways;
 pub mod nexus;
 pub mod policies;
 pub mod privacy;

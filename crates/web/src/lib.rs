@@ -6,6 +6,7 @@ mod clients;
 mod docs;
 mod error;
 mod extract;
+mod gateways;
 mod logging;
 mod metrics;
 mod nexus;
@@ -145,6 +146,7 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(policies::router())
         .merge(privacy::router())
         .merge(services::router())
+        .merge(gateways::router())
         .split_for_parts()
 }
 
@@ -165,6 +167,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health/ready", get(ready))
         .route("/metrics", get(metrics_text))
         .merge(oauth::router())
+        .merge(gateways::authorizer_router())
         .merge(pages::router())
         .merge(SwaggerUi::new("/docs").url("/api/openapi.json", doc))
         .fallback(fallback)

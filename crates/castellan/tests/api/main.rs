@@ -13,6 +13,7 @@ mod cluster;
 mod errors;
 mod first_day;
 mod flows;
+mod gateways;
 mod hardening;
 mod imports;
 mod permissions;

@@ -1,0 +1,196 @@
+//! The gateway authorizer: a gateway (nginx `auth_request`, Caddy `forward_auth`) asks, per
+//! request, whether the caller may reach an API of the services connected to it. Everything it
+//! reads is in the tenant's snapshot (gateways, compiled routes, server keys, revocations,
+//! policies) or in the verified-secret and verified-token caches; only a policy with a `consent`
+//! validator reads the subject's grants, and `last_active` is written at most once a minute.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use castellan_domain::TenantId;
+use castellan_policy::routes::Matched;
+
+use crate::Engine;
+use crate::client_auth::Presented;
+use crate::form::Form;
+
+/// `last_active` is written at most this often per gateway (seconds).
+pub const TOUCH_EVERY: i64 = 60;
+
+/// What the gateway forwards of the original request.
+#[derive(Debug)]
+pub struct GatewayRequest<'a> {
+    /// The gateway's own credentials (client id and secret).
+    pub credentials: Option<(String, String)>,
+    pub method: &'a str,
+    /// The original URI; its query is ignored for matching.
+    pub uri: &'a str,
+    /// The caller's bearer token (`Authorization: Bearer …` of the original request).
+    pub bearer: Option<&'a str>,
+    /// Header names in lower case.
+    pub headers: HashMap<String, String>,
+    /// Only this service, when the gateway names one.
+    pub service: Option<&'a str>,
+}
+
+/// The authorizer's answer.
+#[derive(Debug, PartialEq)]
+pub enum GatewayDecision {
+    /// 200: forward, with who is calling.
+    Allow {
+        subject: String,
+        client_id: String,
+        api_id: String,
+    },
+    /// 401 for the gateway itself: unknown gateway or wrong credentials. Nothing else is said.
+    BadGateway,
+    /// 401 `invalid_token` for the caller: no token, or not a live token of the service's server.
+    InvalidToken(&'static str),
+    /// 403: no API matches, or the API's policy refuses (its recovery entries).
+    Forbidden {
+        reason: String,
+        recovery: Vec<castellan_policy::Recovery>,
+    },
+}
+
+/// When each gateway's `last_active` was last written, by tenant and gateway.
+#[derive(Default)]
+pub(crate) struct Touches(Mutex<HashMap<(TenantId, String), i64>>);
+
+impl Touches {
+    /// Whether `last_active` is due (and, if so, marks it written).
+    fn due(&self, tid: &TenantId, gw: &str, now: i64) -> bool {
+        let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match m.get(&(tid.clone(), gw.to_owned())) {
+            Some(at) if now - at < TOUCH_EVERY => false,
+            _ => {
+                m.insert((tid.clone(), gw.to_owned()), now);
+                true
+            }
+        }
+    }
+}
+
+impl Engine {
+    /// Decides one request a gateway forwards (DESIGN of the gateway API: route match, token,
+    /// revocation, policy).
+    pub async fn authorize_at_gateway(
+        &self,
+        tid: &str,
+        gw: &str,
+        req: GatewayRequest<'_>,
+    ) -> Result<GatewayDecision, crate::OAuthError> {
+        let Ok(tid) = TenantId::parse(tid) else {
+            return Ok(GatewayDecision::BadGateway);
+        };
+        let Some(snap) = self.snapshot(&tid).await? else {
+            return Ok(GatewayDecision::BadGateway);
+        };
+        let Some(gateway) = snap.services.gateways.get(gw) else {
+            return Ok(GatewayDecision::BadGateway);
+        };
+        let Some(rt) = snap.server(gateway.server_id.as_str()) else {
+            return Ok(GatewayDecision::BadGateway);
+        };
+        // The gateway's own client, and only it.
+        let Some((id, secret)) = req.credentials else {
+            return Ok(GatewayDecision::BadGateway);
+        };
+        if id != gateway.client_id.as_str() {
+            return Ok(GatewayDecision::BadGateway);
+        }
+        let form = Form::new(Vec::new())?;
+        let presented = Presented {
+            basic: Some((id, secret)),
+            form: &form,
+            addr: None,
+        };
+        if self.authenticate_client(rt, &presented).await.is_err() {
+            return Ok(GatewayDecision::BadGateway);
+        }
+        let now = self.clock.now();
+        if self.gateway_touches.due(&tid, gw, now)
+            && let Err(e) = self.store.touch_gateway(&tid, gw, now).await
+        {
+            tracing::warn!(error = %e, gateway = gw, "cannot record the gateway's last activity");
+        }
+
+        // Which API: the path without its query, among the connected services (or the one named).
+        let path = req.uri.split(['?', '#']).next().unwrap_or("");
+        let candidates: Vec<&String> = match req.service {
+            Some(s) => match gateway.services.iter().find(|x| x.as_str() == s) {
+                Some(x) => vec![x],
+                None => {
+                    return Ok(GatewayDecision::Forbidden {
+                        reason: format!("service {s} is not connected to this gateway"),
+                        recovery: Vec::new(),
+                    });
+                }
+            },
+            None => gateway.services.iter().collect(),
+        };
+        let mut target = None;
+        for sid in candidates {
+            if let Some(routes) = snap.services.routes.get(sid)
+                && let Matched::Api(t) = routes.find(req.method, path)
+            {
+                target = Some(t);
+                break;
+            }
+        }
+        let Some(target) = target else {
+            return Ok(GatewayDecision::Forbidden {
+                reason: format!("{} {path} is not an API of this gateway's services", req.method),
+                recovery: Vec::new(),
+            });
+        };
+
+        // Whose token: one of the server's live access tokens.
+        let Some(token) = req.bearer.filter(|t| !t.is_empty() && t.len() <= 16 * 1024) else {
+            return Ok(GatewayDecision::InvalidToken("a bearer token is required"));
+        };
+        let Some(claims) = self.verify_access_token(rt, token).await? else {
+            return Ok(GatewayDecision::InvalidToken(
+                "the token is not a live access token of this API's authorization server",
+            ));
+        };
+
+        if let Some(pid) = &target.policy_id {
+            let policies = snap.policies.clone();
+            let consents = match policies.get(pid) {
+                Some(p) if p.needs_consents() => self.subject_consents(&tid, &claims.sub).await?,
+                _ => castellan_policy::Consents::default(),
+            };
+            let context = serde_json::to_value(&claims).map_err(crate::OAuthError::server_error)?;
+            let client = serde_json::json!({"client_id": claims.client_id});
+            let scopes: Vec<String> = claims.scope.split_whitespace().map(str::to_owned).collect();
+            let request = castellan_policy::Request {
+                method: req.method.to_owned(),
+                path: path.to_owned(),
+                headers: req.headers,
+            };
+            let input = castellan_policy::Input {
+                authentication_context: &context,
+                client: &client,
+                scopes: &scopes,
+                request: Some(&request),
+                consents: &consents,
+            };
+            let d = policies.evaluate(pid, &input);
+            if !d.pass {
+                return Ok(GatewayDecision::Forbidden {
+                    reason: format!(
+                        "policy {pid} refused: {}",
+                        d.failed_validator.as_deref().unwrap_or("a validator failed")
+                    ),
+                    recovery: d.recovery,
+                });
+            }
+        }
+        Ok(GatewayDecision::Allow {
+            subject: claims.sub.clone(),
+            client_id: claims.client_id.clone(),
+            api_id: target.api_id.clone(),
+        })
+    }
+}
