@@ -341,7 +341,7 @@ fn package_files(
     } else {
         (
             "nginx.conf",
-            nginx_conf(&g.gateway.id, authorizer, &hostport, &basic),
+            nginx_conf(&g.gateway.id, &url, &hostport, &basic),
             "nginx -p \"$PWD\" -c nginx.conf",
         )
     };
@@ -350,20 +350,23 @@ fn package_files(
     Ok(files)
 }
 
-fn nginx_conf(gw: &str, authorizer: &str, hostport: &str, basic: &str) -> String {
+fn nginx_conf(gw: &str, url: &url::Url, hostport: &str, basic: &str) -> String {
+    let scheme = url.scheme();
+    let path = url.path();
+    let host = url.host_str().unwrap_or("127.0.0.1");
     format!(
         r#"# Castellan gateway {gw}: nginx asks Castellan's authorizer about every request
 # (auth_request) and passes who is calling to the API in X-Castellan-Subject / X-Castellan-Client.
 # Run from this directory: nginx -p "$PWD" -c nginx.conf
 # Set the address of your API in `upstream protected_api`; nothing else needs editing.
 
-worker_processes 1;
+worker_processes auto;
 daemon off;
 pid nginx.pid;
 error_log stderr notice;
 
 events {{
-    worker_connections 1024;
+    worker_connections 4096;
 }}
 
 http {{
@@ -376,6 +379,12 @@ http {{
 
     upstream protected_api {{
         server 127.0.0.1:9000;
+        keepalive 64;
+    }}
+
+    upstream castellan_authorizer {{
+        server {hostport};
+        keepalive 64;
     }}
 
     server {{
@@ -387,6 +396,8 @@ http {{
             auth_request_set $castellan_client $upstream_http_x_castellan_client;
             auth_request_set $castellan_challenge $upstream_http_www_authenticate;
             error_page 401 = @castellan_unauthorized;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
             proxy_set_header X-Castellan-Subject $castellan_subject;
             proxy_set_header X-Castellan-Client $castellan_client;
             proxy_pass http://protected_api;
@@ -399,14 +410,17 @@ http {{
 
         location = /.castellan/authorize {{
             internal;
-            proxy_pass {authorizer};
+            proxy_pass {scheme}://castellan_authorizer{path};
+            proxy_http_version 1.1;
             proxy_pass_request_body off;
+            proxy_set_header Connection "";
             proxy_set_header Content-Length "";
             proxy_set_header Host {hostport};
             proxy_set_header X-Original-Method $request_method;
             proxy_set_header X-Original-URI $request_uri;
             proxy_set_header X-Castellan-Gateway "Basic {basic}";
             proxy_ssl_server_name on;
+            proxy_ssl_name {host};
         }}
     }}
 }}
