@@ -64,3 +64,28 @@ pub(crate) fn unchanged(field: &str, given: Option<&str>, current: &str, reason:
         _ => Ok(()),
     }
 }
+
+/// An id chosen by the caller: 1 to 128 letters, digits, `.`, `_` or `-` (422 naming `field`).
+pub(crate) fn check_id(field: &str, id: &str) -> ControlResult<()> {
+    let ok = !id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ControlError::invalid(
+            field,
+            "1 to 128 letters, digits, '.', '_' or '-'",
+        ))
+    }
+}
+
+/// A display name: 1 to 255 characters, not blank (422 naming `field`).
+pub(crate) fn check_name(field: &str, n: &str) -> ControlResult<()> {
+    if n.trim().is_empty() || n.len() > 255 {
+        return Err(ControlError::invalid(field, "1 to 255 characters"));
+    }
+    Ok(())
+}

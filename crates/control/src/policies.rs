@@ -8,7 +8,7 @@ use castellan_domain::{Policy, ServerSettings, TenantId};
 use castellan_store::{ConfigChange, StoreError};
 use castellan_types::policies as wire;
 
-use crate::error::unchanged;
+use crate::error::{check_id, check_name, unchanged};
 use crate::{Allowed, Control, ControlError, ControlResult, need};
 
 /// The read-only policies every tenant has: `allow` (passes) and `block` (fails).
@@ -30,26 +30,6 @@ pub(crate) fn built_in(tid: &TenantId, now: i64) -> Vec<Policy> {
             updated_at: now,
         })
         .collect()
-}
-
-fn check_id(id: &str) -> ControlResult<()> {
-    let ok = !id.is_empty()
-        && id.len() <= 128
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-    if ok {
-        Ok(())
-    } else {
-        Err(ControlError::invalid("id", "1 to 128 letters, digits, '.', '_' or '-'"))
-    }
-}
-
-fn check_name(name: &str) -> ControlResult<()> {
-    if name.trim().is_empty() || name.len() > 255 {
-        return Err(ControlError::invalid("policy_name", "1 to 255 characters"));
-    }
-    Ok(())
 }
 
 /// Compiles `p` as evaluation will: a policy that is stored always compiles.
@@ -144,12 +124,12 @@ impl Control {
     ) -> ControlResult<wire::Policy> {
         let tid = access.tenant().clone();
         let id = req.id.clone().ok_or_else(|| ControlError::invalid("id", "required"))?;
-        check_id(&id)?;
+        check_id("id", &id)?;
         let name = req
             .policy_name
             .clone()
             .ok_or_else(|| ControlError::invalid("policy_name", "required"))?;
-        check_name(&name)?;
+        check_name("policy_name", &name)?;
         unchanged(
             "tenant_id",
             req.tenant_id.as_deref(),
@@ -203,7 +183,7 @@ impl Control {
             "must be the tenant of the path",
         )?;
         if let Some(name) = req.policy_name {
-            check_name(&name)?;
+            check_name("policy_name", &name)?;
             p.name = name;
         }
         if let Some(l) = req.language.as_deref() {

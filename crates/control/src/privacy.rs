@@ -16,36 +16,12 @@ use castellan_types::Jwk;
 use castellan_types::privacy as wire;
 use serde_json::{Value, json};
 
-use crate::error::unchanged;
+use crate::error::{check_id, check_name, unchanged};
 use crate::permissions::rfc3339;
 use crate::{AdminAccess, Allowed, Control, ControlError, ControlResult, need};
 
 const STRATEGIES: [&str; 3] = ["explicitAll", "implicitAll", "keepCurrent"];
-const MAX_ID: usize = 128;
 const MAX_SUBJECT: usize = 255;
-
-fn check_id(field: &str, id: &str) -> ControlResult<()> {
-    let ok = !id.is_empty()
-        && id.len() <= MAX_ID
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-    if ok {
-        Ok(())
-    } else {
-        Err(ControlError::invalid(
-            field,
-            "1 to 128 letters, digits, '.', '_' or '-'",
-        ))
-    }
-}
-
-fn check_name(n: &str) -> ControlResult<()> {
-    if n.trim().is_empty() || n.len() > 255 {
-        return Err(ControlError::invalid("name", "1 to 255 characters"));
-    }
-    Ok(())
-}
 
 fn same_tenant(given: Option<&str>, tid: &TenantId) -> ControlResult<()> {
     unchanged("tenant_id", given, tid.as_str(), "must be the tenant of the path")
@@ -219,7 +195,7 @@ impl Control {
     fn merge_consent(&self, tid: &TenantId, doc: &mut wire::Consent, req: wire::Consent) -> ControlResult<()> {
         same_tenant(req.tenant_id.as_deref(), tid)?;
         if let Some(n) = req.name {
-            check_name(&n)?;
+            check_name("name", &n)?;
             doc.name = Some(n);
         }
         if let Some(d) = req.description {
@@ -484,7 +460,7 @@ impl Control {
         let id = req.id.ok_or_else(|| ControlError::invalid("id", "required"))?;
         check_id("id", &id)?;
         let name = req.name.ok_or_else(|| ControlError::invalid("name", "required"))?;
-        check_name(&name)?;
+        check_name("name", &name)?;
         same_tenant(req.tenant_id.as_deref(), &tid)?;
         let a = ConsentActionDef {
             tenant_id: tid.clone(),
@@ -520,7 +496,7 @@ impl Control {
         )?;
         same_tenant(req.tenant_id.as_deref(), &tid)?;
         if let Some(n) = req.name {
-            check_name(&n)?;
+            check_name("name", &n)?;
             a.name = n;
         }
         if req.description.is_some() {

@@ -9,35 +9,12 @@ use castellan_policy::routes::{RouteTarget, ServiceRoutes};
 use castellan_store::{ConfigChange, StoreError};
 use castellan_types::services as wire;
 
-use crate::error::unchanged;
+use crate::error::{check_id, check_name, unchanged};
 use crate::{Allowed, Control, ControlError, ControlResult, need};
 
 const METHODS: [&str; 9] = [
     "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT",
 ];
-
-fn check_id(field: &str, id: &str) -> ControlResult<()> {
-    let ok = !id.is_empty()
-        && id.len() <= 128
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-    if ok {
-        Ok(())
-    } else {
-        Err(ControlError::invalid(
-            field,
-            "1 to 128 letters, digits, '.', '_' or '-'",
-        ))
-    }
-}
-
-fn check_name(n: &str) -> ControlResult<()> {
-    if n.trim().is_empty() || n.len() > 255 {
-        return Err(ControlError::invalid("name", "1 to 255 characters"));
-    }
-    Ok(())
-}
 
 pub(crate) fn service_view(s: &Service) -> wire::Service {
     wire::Service {
@@ -139,7 +116,7 @@ impl Control {
             "must be the tenant of the path",
         )?;
         let name = req.name.ok_or_else(|| ControlError::invalid("name", "required"))?;
-        check_name(&name)?;
+        check_name("name", &name)?;
         let id = match req.id {
             Some(id) => {
                 check_id("id", &id)?;
@@ -262,7 +239,7 @@ impl Control {
             s.gateway_id = (!g.is_empty()).then_some(g);
         }
         if let Some(n) = req.name {
-            check_name(&n)?;
+            check_name("name", &n)?;
             s.name = n;
         }
         if let Some(d) = req.description {
