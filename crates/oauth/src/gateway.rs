@@ -17,8 +17,7 @@ use crate::form::Form;
 /// `last_active` is written at most this often per gateway (seconds).
 pub const TOUCH_EVERY: i64 = 60;
 
-/// What the gateway forwards of the original request.
-#[derive(Debug)]
+/// What the gateway forwards of the original request (not `Debug`: it holds the gateway's secret).
 pub struct GatewayRequest<'a> {
     /// The gateway's own credentials (client id and secret).
     pub credentials: Option<(String, String)>,
@@ -27,8 +26,8 @@ pub struct GatewayRequest<'a> {
     pub uri: &'a str,
     /// The caller's bearer token (`Authorization: Bearer …` of the original request).
     pub bearer: Option<&'a str>,
-    /// Header names in lower case.
-    pub headers: HashMap<String, String>,
+    /// The original request's headers (names in lower case), built only when a policy reads them.
+    pub headers: &'a (dyn Fn() -> HashMap<String, String> + Sync),
     /// Only this service, when the gateway names one.
     pub service: Option<&'a str>,
 }
@@ -55,19 +54,20 @@ pub enum GatewayDecision {
 
 /// When each gateway's `last_active` was last written, by tenant and gateway.
 #[derive(Default)]
-pub(crate) struct Touches(Mutex<HashMap<(TenantId, String), i64>>);
+pub(crate) struct Touches(Mutex<HashMap<TenantId, HashMap<String, i64>>>);
 
 impl Touches {
-    /// Whether `last_active` is due (and, if so, marks it written).
+    /// Whether `last_active` is due (and, if so, marks it written). Allocates only when it is.
     fn due(&self, tid: &TenantId, gw: &str, now: i64) -> bool {
         let mut m = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        match m.get(&(tid.clone(), gw.to_owned())) {
-            Some(at) if now - at < TOUCH_EVERY => false,
-            _ => {
-                m.insert((tid.clone(), gw.to_owned()), now);
-                true
-            }
+        if m.get(tid)
+            .and_then(|g| g.get(gw))
+            .is_some_and(|at| now - at < TOUCH_EVERY)
+        {
+            return false;
         }
+        m.entry(tid.clone()).or_default().insert(gw.to_owned(), now);
+        true
     }
 }
 
@@ -149,7 +149,7 @@ impl Engine {
         let Some(token) = req.bearer.filter(|t| !t.is_empty() && t.len() <= 16 * 1024) else {
             return Ok(GatewayDecision::InvalidToken("a bearer token is required"));
         };
-        let Some(claims) = self.verify_access_token(rt, token).await? else {
+        let Some(claims) = self.verify_access_claims(rt, token).await? else {
             return Ok(GatewayDecision::InvalidToken(
                 "the token is not a live access token of this API's authorization server",
             ));
@@ -157,17 +157,27 @@ impl Engine {
 
         if let Some(pid) = &target.policy_id {
             let policies = snap.policies.clone();
-            let consents = match policies.get(pid) {
+            let policy = policies.get(pid);
+            let consents = match policy {
                 Some(p) if p.needs_consents() => self.subject_consents(&tid, &claims.sub).await?,
                 _ => castellan_policy::Consents::default(),
             };
-            let context = serde_json::to_value(&claims).map_err(crate::OAuthError::server_error)?;
+            // Only what the policy reads is built (the claims as JSON, the request's headers).
+            let context = if policy.is_some_and(castellan_policy::Policy::reads_identity) {
+                serde_json::to_value(&*claims).map_err(crate::OAuthError::server_error)?
+            } else {
+                serde_json::Value::Null
+            };
             let client = serde_json::json!({"client_id": claims.client_id});
             let scopes: Vec<String> = claims.scope.split_whitespace().map(str::to_owned).collect();
             let request = castellan_policy::Request {
                 method: req.method.to_owned(),
                 path: path.to_owned(),
-                headers: req.headers,
+                headers: if policy.is_some_and(castellan_policy::Policy::reads_request) {
+                    (req.headers)()
+                } else {
+                    HashMap::new()
+                },
             };
             let input = castellan_policy::Input {
                 authentication_context: &context,

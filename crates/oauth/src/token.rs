@@ -286,6 +286,18 @@ impl Engine {
         rt: &ServerRuntime,
         token: &str,
     ) -> Result<Option<AccessClaims>, OAuthError> {
+        Ok(self
+            .verify_access_claims(rt, token)
+            .await?
+            .map(|c| AccessClaims::clone(&c)))
+    }
+
+    /// [`Engine::verify_access_token`] without copying the claims out of the verified-token cache.
+    pub(crate) async fn verify_access_claims(
+        &self,
+        rt: &ServerRuntime,
+        token: &str,
+    ) -> Result<Option<Arc<AccessClaims>>, OAuthError> {
         let key = castellan_jose::sha256(token.as_bytes());
         let claims = match rt.verified.get(&key) {
             Some(c) => c,
@@ -317,7 +329,7 @@ impl Engine {
         {
             return Ok(None);
         }
-        Ok(Some(AccessClaims::clone(&claims)))
+        Ok(Some(claims))
     }
 
     /// Signature (with one of the server's published keys), `typ`, issuer, tenant and server.
@@ -427,6 +439,14 @@ impl Engine {
             .revoke_token(rt.tenant_id(), rt.id(), &claims.jti, claims.exp)
             .await?;
         rt.revoked.write().unwrap_or_else(|p| p.into_inner()).insert(claims.jti);
+        // A reload of this server that read the revocations before this one committed may swap
+        // in a runtime without it; reloading them now (after any reload under way, which holds
+        // the tenant's lock) leaves the current runtime knowing it.
+        self.changed(&castellan_store::ConfigChange::Revoked(
+            rt.tenant_id().clone(),
+            rt.id().clone(),
+        ))
+        .await;
         Ok(())
     }
 }

@@ -518,4 +518,24 @@ mod tests {
         );
         assert!(rego(&big).unwrap_err().reason.contains("at most"));
     }
+
+    #[test]
+    fn what_a_policy_reads_is_known_before_evaluating() {
+        let scopes = policy(json!([{"name": "scopes", "conf": {"scopes": ["a"]}}]));
+        assert!(!scopes.reads_request() && !scopes.reads_identity() && !scopes.needs_consents());
+        let header =
+            policy(json!([{"name": "header", "conf": {"fields": [{"field": "x-team", "comparator": "present"}]}}]));
+        assert!(header.reads_request() && !header.reads_identity());
+        let identity = policy(
+            json!([{"name": "identity-context", "conf": {"fields": [{"field": "sub", "comparator": "present"}]}}]),
+        );
+        assert!(identity.reads_identity() && !identity.reads_request());
+        let rego = Policy::compile(
+            Language::Rego,
+            &[],
+            Some("package castellan\n\ndefault allow := true\n"),
+        )
+        .unwrap();
+        assert!(rego.reads_request() && rego.reads_identity());
+    }
 }

@@ -167,6 +167,24 @@ impl Policy {
         }
     }
 
+    /// Whether evaluation looks at the HTTP request (a `header` validator, or any Rego
+    /// definition), so callers build it only when it does.
+    pub fn reads_request(&self) -> bool {
+        match &self.body {
+            Body::Validators(checks) => checks.iter().any(|c| matches!(c.kind, compile::Kind::Header(_))),
+            Body::Rego(_) => true,
+        }
+    }
+
+    /// Whether evaluation looks at the authentication context (an `identity-context` validator,
+    /// or any Rego definition).
+    pub fn reads_identity(&self) -> bool {
+        match &self.body {
+            Body::Validators(checks) => checks.iter().any(|c| matches!(c.kind, compile::Kind::Identity(_))),
+            Body::Rego(_) => true,
+        }
+    }
+
     /// Evaluates the policy; never fails: an error inside a Rego evaluation (the time limit
     /// reached, a runtime error) is a failed decision.
     pub fn evaluate(&self, input: &Input<'_>) -> Decision {

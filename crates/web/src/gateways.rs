@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use castellan_control::need;
@@ -189,42 +189,44 @@ async fn authorize(
     State(st): State<AppState>,
     Path((tid, gw)): Path<(String, String)>,
     Query(q): Query<AuthorizeQuery>,
-    method: Method,
-    headers: HeaderMap,
+    request: axum::extract::Request,
 ) -> Response {
-    let original_method = header_str(&headers, "x-original-method")
-        .or_else(|| header_str(&headers, "x-forwarded-method"))
-        .unwrap_or(method.as_str())
+    let headers = request.headers();
+    let original_method = header_str(headers, "x-original-method")
+        .or_else(|| header_str(headers, "x-forwarded-method"))
+        .unwrap_or(request.method().as_str())
         .to_ascii_uppercase();
-    let uri = header_str(&headers, "x-original-uri")
-        .or_else(|| header_str(&headers, "x-forwarded-uri"))
+    let uri = header_str(headers, "x-original-uri")
+        .or_else(|| header_str(headers, "x-forwarded-uri"))
         .unwrap_or("");
-    let bearer = header_str(&headers, "authorization").and_then(|v| {
+    let bearer = header_str(headers, "authorization").and_then(|v| {
         let (scheme, token) = v.split_once(' ')?;
         scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
     });
-    let mut forwarded: HashMap<String, String> = HashMap::new();
-    for (name, value) in &headers {
-        let n = name.as_str();
-        if n == "x-castellan-gateway" || n == "authorization" {
-            continue;
+    let forwarded = || {
+        let mut out: HashMap<String, String> = HashMap::new();
+        for (name, value) in headers {
+            let n = name.as_str();
+            if n == "x-castellan-gateway" || n == "authorization" {
+                continue;
+            }
+            if let Ok(v) = value.to_str() {
+                out.entry(n.to_owned())
+                    .and_modify(|e| {
+                        e.push_str(", ");
+                        e.push_str(v);
+                    })
+                    .or_insert_with(|| v.to_owned());
+            }
         }
-        if let Ok(v) = value.to_str() {
-            forwarded
-                .entry(n.to_owned())
-                .and_modify(|e| {
-                    e.push_str(", ");
-                    e.push_str(v);
-                })
-                .or_insert_with(|| v.to_owned());
-        }
-    }
+        out
+    };
     let req = GatewayRequest {
-        credentials: header_str(&headers, "x-castellan-gateway").and_then(parse_basic),
+        credentials: header_str(headers, "x-castellan-gateway").and_then(parse_basic),
         method: &original_method,
         uri,
         bearer,
-        headers: forwarded,
+        headers: &forwarded,
         service: q.service.as_deref(),
     };
     match st.control.engine().authorize_at_gateway(&tid, &gw, req).await {
