@@ -2,6 +2,11 @@ use castellan::config::{Cli, Command, Config, LedgerCommand, ServeArgs};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc instead of glibc's malloc: a request allocates many small, short-lived objects, and
+/// glibc spends a measured ~12% of the gateway authorizer's CPU in malloc/free/consolidation.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Errors are for the operator: one line with its causes, no backtrace.
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();

@@ -17,6 +17,9 @@ use crate::form::Form;
 /// `last_active` is written at most this often per gateway (seconds).
 pub const TOUCH_EVERY: i64 = 60;
 
+/// Which of the original request's headers to copy (by lower-case name).
+pub type HeaderFilter<'a> = &'a dyn Fn(&str) -> bool;
+
 /// What the gateway forwards of the original request (not `Debug`: it holds the gateway's secret).
 pub struct GatewayRequest<'a> {
     /// The gateway's own credentials (client id and secret).
@@ -26,8 +29,9 @@ pub struct GatewayRequest<'a> {
     pub uri: &'a str,
     /// The caller's bearer token (`Authorization: Bearer …` of the original request).
     pub bearer: Option<&'a str>,
-    /// The original request's headers (names in lower case), built only when a policy reads them.
-    pub headers: &'a (dyn Fn() -> HashMap<String, String> + Sync),
+    /// The original request's headers (names in lower case) that pass the filter, built only
+    /// when a policy reads them.
+    pub headers: &'a (dyn Fn(HeaderFilter<'_>) -> HashMap<String, String> + Sync),
     /// Only this service, when the gateway names one.
     pub service: Option<&'a str>,
 }
@@ -162,27 +166,21 @@ impl Engine {
                 Some(p) if p.needs_consents() => self.subject_consents(&tid, &claims.sub).await?,
                 _ => castellan_policy::Consents::default(),
             };
-            // Only what the policy reads is built (the claims as JSON, the request's headers).
-            let context = if policy.is_some_and(castellan_policy::Policy::reads_identity) {
-                serde_json::to_value(&*claims).map_err(crate::OAuthError::server_error)?
-            } else {
-                serde_json::Value::Null
-            };
-            let client = serde_json::json!({"client_id": claims.client_id});
-            let scopes: Vec<String> = claims.scope.split_whitespace().map(str::to_owned).collect();
+            // The token's side is built once per token (cached with its claims); of the
+            // request, only the headers the policy reads are copied.
+            let view = claims.policy_view();
             let request = castellan_policy::Request {
                 method: req.method.to_owned(),
                 path: path.to_owned(),
-                headers: if policy.is_some_and(castellan_policy::Policy::reads_request) {
-                    (req.headers)()
-                } else {
-                    HashMap::new()
+                headers: match policy {
+                    Some(p) if p.reads_request() => (req.headers)(&|name| p.reads_header(name)),
+                    _ => HashMap::new(),
                 },
             };
             let input = castellan_policy::Input {
-                authentication_context: &context,
-                client: &client,
-                scopes: &scopes,
+                authentication_context: &view.context,
+                client: &view.client,
+                scopes: &view.scopes,
                 request: Some(&request),
                 consents: &consents,
             };

@@ -29,6 +29,53 @@ pub struct AccessClaims {
     /// Custom claims (Cloudentity ACP claims of type `access_token`).
     #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub extra: serde_json::Map<String, serde_json::Value>,
+    /// What a policy reads of the token, built on first use; the verified-token cache keeps it
+    /// with the claims, so the gateway authorizer builds it once per token, not per request.
+    #[serde(skip)]
+    pub(crate) view: ViewCell,
+}
+
+/// A policy's view of an access token: the identity context (the claims as JSON), the client,
+/// the scopes.
+#[derive(Debug)]
+pub(crate) struct PolicyView {
+    pub context: serde_json::Value,
+    pub client: serde_json::Value,
+    pub scopes: Vec<String>,
+}
+
+/// A cache, not a claim: ignored by equality, empty in a clone.
+#[derive(Default)]
+pub(crate) struct ViewCell(std::sync::OnceLock<PolicyView>);
+
+impl Clone for ViewCell {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl PartialEq for ViewCell {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for ViewCell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ViewCell")
+    }
+}
+
+impl AccessClaims {
+    /// The policy's view of these claims (built once).
+    pub(crate) fn policy_view(&self) -> &PolicyView {
+        self.view.0.get_or_init(|| PolicyView {
+            // A struct of strings, numbers and a JSON map: serialising it cannot fail.
+            context: serde_json::to_value(self).unwrap_or_default(),
+            client: serde_json::json!({"client_id": self.client_id}),
+            scopes: self.scope.split_whitespace().map(str::to_owned).collect(),
+        })
+    }
 }
 
 /// Claim names a custom claim may not overwrite.
@@ -269,6 +316,7 @@ impl Engine {
             tid: rt.tenant_id().to_string(),
             aid: rt.id().to_string(),
             extra,
+            view: ViewCell::default(),
         };
         let token = jwt::sign(&signer.key, &signer.at_header, &claims).map_err(OAuthError::server_error)?;
         Ok(Minted {

@@ -526,6 +526,8 @@ mod tests {
         let header =
             policy(json!([{"name": "header", "conf": {"fields": [{"field": "x-team", "comparator": "present"}]}}]));
         assert!(header.reads_request() && !header.reads_identity());
+        assert!(header.reads_header("X-Team") && header.reads_header("x-team") && !header.reads_header("cookie"));
+        assert!(!scopes.reads_header("x-team"));
         let identity = policy(
             json!([{"name": "identity-context", "conf": {"fields": [{"field": "sub", "comparator": "present"}]}}]),
         );
@@ -536,6 +538,6 @@ mod tests {
             Some("package castellan\n\ndefault allow := true\n"),
         )
         .unwrap();
-        assert!(rego.reads_request() && rego.reads_identity());
+        assert!(rego.reads_request() && rego.reads_identity() && rego.reads_header("cookie"));
     }
 }

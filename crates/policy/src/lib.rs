@@ -176,6 +176,20 @@ impl Policy {
         }
     }
 
+    /// Whether evaluation may read the request header `name` (any case): a `header` validator
+    /// names it, or the policy is Rego (which may read any). Callers copy only those headers.
+    pub fn reads_header(&self, name: &str) -> bool {
+        match &self.body {
+            Body::Validators(checks) => checks.iter().any(|c| match &c.kind {
+                compile::Kind::Header(rules) => rules
+                    .iter()
+                    .any(|r| r.path.first().is_some_and(|h| h.eq_ignore_ascii_case(name))),
+                _ => false,
+            }),
+            Body::Rego(_) => true,
+        }
+    }
+
     /// Whether evaluation looks at the authentication context (an `identity-context` validator,
     /// or any Rego definition).
     pub fn reads_identity(&self) -> bool {

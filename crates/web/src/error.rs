@@ -120,11 +120,12 @@ struct ErrorParts {
 /// problem details. Their seed lists no 422: a body that breaks a rule is a 400 there, as a
 /// malformed one is.
 pub(crate) async fn family_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let path = req.uri().path().to_owned();
-    let resp = next.run(req).await;
+    let path = req.uri().path();
     if !(path == "/v1" || path.starts_with("/v1/")) {
-        return resp;
+        return next.run(req).await;
     }
+    let path = path.to_owned();
+    let resp = next.run(req).await;
     let Some(parts) = resp.extensions().get::<ErrorParts>().cloned() else {
         return resp;
     };

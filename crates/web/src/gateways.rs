@@ -2,15 +2,17 @@
 //! `/api/gateway/{tid}/{gw}/authorize`. Thin handlers: the rules are in `control::gateways` and
 //! `castellan_oauth::gateway`.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use axum::Json;
+use axum::extract::Request;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use castellan_control::need;
-use castellan_oauth::gateway::{GatewayDecision, GatewayRequest};
+use castellan_oauth::gateway::{GatewayDecision, GatewayRequest, HeaderFilter};
 use castellan_types::gateways::{CreateGatewayRequest, Gateway, GatewayWithClient, Gateways, UpdateGatewayRequest};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -171,7 +173,18 @@ struct AuthorizeQuery {
     service: Option<String>,
 }
 
-fn header_str<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+// The headers the authorizer reads and writes, named once (a lookup by `HeaderName` skips
+// parsing the name on every request).
+const X_CASTELLAN_GATEWAY: HeaderName = HeaderName::from_static("x-castellan-gateway");
+const X_ORIGINAL_METHOD: HeaderName = HeaderName::from_static("x-original-method");
+const X_FORWARDED_METHOD: HeaderName = HeaderName::from_static("x-forwarded-method");
+const X_ORIGINAL_URI: HeaderName = HeaderName::from_static("x-original-uri");
+const X_FORWARDED_URI: HeaderName = HeaderName::from_static("x-forwarded-uri");
+const X_CASTELLAN_SUBJECT: HeaderName = HeaderName::from_static("x-castellan-subject");
+const X_CASTELLAN_CLIENT: HeaderName = HeaderName::from_static("x-castellan-client");
+const X_CASTELLAN_API: HeaderName = HeaderName::from_static("x-castellan-api");
+
+fn header_str(h: &HeaderMap, name: HeaderName) -> Option<&str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -183,31 +196,39 @@ fn problem(status: StatusCode, error: &str, details: serde_json::Value) -> Respo
 /// `GET|POST /api/gateway/{tid}/{gw}/authorize`: the gateway's credentials in
 /// `X-Castellan-Gateway: Basic …`, the original method and URI in `X-Original-Method` /
 /// `X-Original-URI` (nginx) or `X-Forwarded-Method` / `X-Forwarded-Uri` (Caddy), the caller's
-/// `Authorization: Bearer …`. 200 with `X-Castellan-Subject` and `X-Castellan-Client`; 401 (for
+/// `Authorization: Bearer …`. 200 (no body) with `X-Castellan-Subject`, `X-Castellan-Client` and
+/// `X-Castellan-Api`; 401 (for
 /// the caller: `WWW-Authenticate: Bearer error="invalid_token"`); 403 with the policy's recovery.
-async fn authorize(
-    State(st): State<AppState>,
-    Path((tid, gw)): Path<(String, String)>,
-    Query(q): Query<AuthorizeQuery>,
-    request: axum::extract::Request,
-) -> Response {
+async fn authorize(State(st): State<AppState>, Path((tid, gw)): Path<(String, String)>, request: Request) -> Response {
+    // `?service=` is rare: parsed only when there is a query.
+    let service = match request.uri().query() {
+        Some(_) => match Query::<AuthorizeQuery>::try_from_uri(request.uri()) {
+            Ok(Query(q)) => q.service,
+            Err(e) => return e.into_response(),
+        },
+        None => None,
+    };
     let headers = request.headers();
-    let original_method = header_str(headers, "x-original-method")
-        .or_else(|| header_str(headers, "x-forwarded-method"))
-        .unwrap_or(request.method().as_str())
-        .to_ascii_uppercase();
-    let uri = header_str(headers, "x-original-uri")
-        .or_else(|| header_str(headers, "x-forwarded-uri"))
+    let method = header_str(headers, X_ORIGINAL_METHOD)
+        .or_else(|| header_str(headers, X_FORWARDED_METHOD))
+        .unwrap_or(request.method().as_str());
+    let method: Cow<'_, str> = if method.bytes().any(|b| b.is_ascii_lowercase()) {
+        Cow::Owned(method.to_ascii_uppercase())
+    } else {
+        Cow::Borrowed(method)
+    };
+    let uri = header_str(headers, X_ORIGINAL_URI)
+        .or_else(|| header_str(headers, X_FORWARDED_URI))
         .unwrap_or("");
-    let bearer = header_str(headers, "authorization").and_then(|v| {
+    let bearer = header_str(headers, header::AUTHORIZATION).and_then(|v| {
         let (scheme, token) = v.split_once(' ')?;
         scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
     });
-    let forwarded = || {
+    let forwarded = |wanted: HeaderFilter<'_>| {
         let mut out: HashMap<String, String> = HashMap::new();
         for (name, value) in headers {
             let n = name.as_str();
-            if n == "x-castellan-gateway" || n == "authorization" {
+            if *name == X_CASTELLAN_GATEWAY || *name == header::AUTHORIZATION || !wanted(n) {
                 continue;
             }
             if let Ok(v) = value.to_str() {
@@ -222,12 +243,12 @@ async fn authorize(
         out
     };
     let req = GatewayRequest {
-        credentials: header_str(headers, "x-castellan-gateway").and_then(parse_basic),
-        method: &original_method,
+        credentials: header_str(headers, X_CASTELLAN_GATEWAY).and_then(parse_basic),
+        method: &method,
         uri,
         bearer,
         headers: &forwarded,
-        service: q.service.as_deref(),
+        service: service.as_deref(),
     };
     match st.control.engine().authorize_at_gateway(&tid, &gw, req).await {
         Ok(GatewayDecision::Allow {
@@ -235,10 +256,14 @@ async fn authorize(
             client_id,
             api_id,
         }) => {
-            let mut r =
-                Json(serde_json::json!({"subject": subject, "client_id": client_id, "api_id": api_id})).into_response();
-            for (name, v) in [("x-castellan-subject", subject), ("x-castellan-client", client_id)] {
-                if let Ok(v) = HeaderValue::from_str(&v) {
+            // No body: gateways read only the status and these headers.
+            let mut r = StatusCode::OK.into_response();
+            for (name, v) in [
+                (X_CASTELLAN_SUBJECT, subject),
+                (X_CASTELLAN_CLIENT, client_id),
+                (X_CASTELLAN_API, api_id),
+            ] {
+                if let Ok(v) = HeaderValue::try_from(v) {
                     r.headers_mut().insert(name, v);
                 }
             }

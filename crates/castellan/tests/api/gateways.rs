@@ -277,6 +277,15 @@ async fn the_authorizer_decides_from_route_token_and_policy() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.headers["x-castellan-client"], "reader");
     assert_eq!(r.headers["x-castellan-subject"], "reader");
+    assert!(r.body.is_null(), "a 200 has no body: {}", r.body);
+    let apis = app.admin(Method::GET, "/services/pets/apis", None).await.body;
+    let get_pet = apis["apis"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["method"] == "GET" && a["path"] == "/pets/{petId}")
+        .unwrap_or_else(|| panic!("GET /pets/{{petId}} in {apis}"));
+    assert_eq!(r.headers["x-castellan-api"], get_pet["id"].as_str().unwrap());
     // Caddy's headers work the same.
     let req = app
         .http
