@@ -85,8 +85,16 @@ impl PostgresStore {
             .map_err(|e| StoreError::Unavailable(e.to_string()))
     }
 
+    /// Begins a transaction in its own task: the driver's `BEGIN` is not cancel-safe (a caller
+    /// dropped during its round trip can leave the pooled session inside a transaction nothing
+    /// ends), so the caller going away must not interrupt it. If the caller is gone when it
+    /// completes, the transaction is dropped there, which rolls it back.
     async fn tx(&self) -> StoreResult<Transaction<'static, Postgres>> {
-        self.pool.begin().await.map_err(map_err)
+        let pool = self.pool.clone();
+        tokio::spawn(async move { pool.begin().await })
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("cannot begin a transaction: {e}")))?
+            .map_err(map_err)
     }
 }
 

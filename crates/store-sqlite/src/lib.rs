@@ -76,9 +76,18 @@ impl SqliteStore {
             .map_err(|e| StoreError::Unavailable(e.to_string()))
     }
 
+    /// IMMEDIATE takes the write lock up front, so read-then-write transactions never deadlock.
+    /// The `BEGIN` runs in its own task: the driver's begin is not cancel-safe (a caller dropped
+    /// between the `BEGIN` and the transaction guard's creation leaves the pooled connection
+    /// holding the write lock, and every later writer waits out the busy timeout), so the caller
+    /// going away must not interrupt it. If the caller is gone when it completes, the
+    /// transaction is dropped there, which rolls it back.
     async fn write_tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        // IMMEDIATE takes the write lock up front, so read-then-write transactions never deadlock.
-        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)
+        let pool = self.pool.clone();
+        tokio::spawn(async move { pool.begin_with("BEGIN IMMEDIATE").await })
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("cannot begin a transaction: {e}")))?
+            .map_err(map_err)
     }
 }
 

@@ -123,6 +123,7 @@ where
     policies_round_trip(make().await).await;
     privacy_consents_grants_and_the_ledger(make().await).await;
     concurrent_ledger_appends_leave_no_gaps(make().await).await;
+    cancelled_writes_leave_the_store_writable(make().await).await;
     services_and_apis_round_trip(make().await).await;
     gateways_round_trip(make().await).await;
 }
@@ -1576,6 +1577,46 @@ pub async fn concurrent_ledger_appends_leave_no_gaps(store: Arc<dyn Store>) {
     assert_eq!(chain.len(), 80);
     assert_chained(&chain);
     assert_eq!(store.ledger_head(&tid("a")).await.unwrap(), 80);
+}
+
+/// A write whose caller goes away at any point (an HTTP client disconnecting drops the future)
+/// either happens whole or not at all, and never leaves a connection holding a transaction:
+/// afterwards writes go through at once and the ledger is a gapless chain.
+pub async fn cancelled_writes_leave_the_store_writable(store: Arc<dyn Store>) {
+    store.create_tenant(&tenant("a")).await.unwrap();
+    for i in 0..400u64 {
+        let write = PrivacyWrite {
+            grants: vec![grant("a", &format!("s{i}"), "c", 1, true)],
+            events: vec![event(&format!("cancel-{i}"), &format!("s{i}"), 0)],
+            ..Default::default()
+        };
+        // Cancelled after 0 to ~1 ms: before, during and after the BEGIN, the statements and
+        // the COMMIT.
+        let budget = std::time::Duration::from_micros((i * 37) % 1_000);
+        let _ = tokio::time::timeout(budget, store.privacy_write(&tid("a"), &write, &PlainSigner)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    for i in 0..8 {
+        let write = PrivacyWrite {
+            grants: vec![grant("a", "after", "c", 1, i % 2 == 0)],
+            events: vec![event(&format!("after-{i}"), "after", 0)],
+            ..Default::default()
+        };
+        let done = tokio::time::timeout(
+            std::time::Duration::from_secs(3),
+            store.privacy_write(&tid("a"), &write, &PlainSigner),
+        )
+        .await;
+        assert!(
+            matches!(done, Ok(Ok(_))),
+            "write {i} after cancelled writes: {:?}",
+            done.map(|r| r.map(|_| ()))
+        );
+    }
+    let chain = store.ledger_chain(&tid("a")).await.unwrap();
+    assert_chained(&chain);
+    assert_eq!(store.ledger_head(&tid("a")).await.unwrap(), chain.len() as i64);
+    assert!(chain.iter().filter(|e| e.id.starts_with("after-")).count() == 8);
 }
 
 pub fn service(t: &str, server: &str, id: &str) -> Service {

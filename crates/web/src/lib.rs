@@ -3,6 +3,7 @@
 mod admin;
 mod client_addr;
 mod clients;
+mod detach;
 mod docs;
 mod error;
 mod extract;
@@ -175,6 +176,7 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(error::family_errors))
         .layer(axum::middleware::from_fn(logging::log_request))
+        .layer(axum::middleware::from_fn(detach::run_to_completion))
         .with_state(state)
 }
 
