@@ -163,12 +163,10 @@ pub async fn verify_ledger(cfg: &Config, tenant: &str) -> anyhow::Result<castell
         anyhow::bail!("tenant {tid} does not exist");
     }
     let chain = store.ledger_chain(&tid).await?;
-    let head = store.ledger_head(&tid).await?;
     let key = store.get_ledger_key(&tid).await?;
     Ok(castellan_control::verify_chain(
         &tid,
         &chain,
-        head,
         key.as_ref().map(|k| &k.public_jwk),
     ))
 }

@@ -8,7 +8,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use castellan_domain::{
-    ConsentActionDef, ConsentGrant, LedgerEvent, LedgerKey, LedgerLink, NewLedgerEvent, PrivacyConsent, TenantId,
+    ConsentActionDef, ConsentGrant, LedgerChain, LedgerEvent, LedgerKey, LedgerLink, NewLedgerEvent, PrivacyConsent,
+    TenantId,
 };
 use castellan_jose::keys::{self, LoadedKey};
 use castellan_store::{LedgerSigner, PrivacyWrite, StoreError};
@@ -812,9 +813,8 @@ impl Control {
     pub async fn verify_ledger(&self, access: &AdminAccess) -> ControlResult<wire::LedgerVerification> {
         let tid = access.tenant().clone();
         let chain = self.store.ledger_chain(&tid).await?;
-        let head = self.store.ledger_head(&tid).await?;
         let key = self.store.get_ledger_key(&tid).await?;
-        Ok(verify_chain(&tid, &chain, head, key.as_ref().map(|k| &k.public_jwk)))
+        Ok(verify_chain(&tid, &chain, key.as_ref().map(|k| &k.public_jwk)))
     }
 }
 
@@ -831,7 +831,8 @@ fn event_view(e: LedgerEvent) -> ControlResult<wire::PrivacyLedgerEvent> {
 
 /// Walks the chain in stored order; the first event whose signature, content, place or link to
 /// the previous event does not hold is where it broke.
-pub fn verify_chain(tid: &TenantId, chain: &[LedgerEvent], head: i64, key: Option<&Jwk>) -> wire::LedgerVerification {
+pub fn verify_chain(tid: &TenantId, ledger: &LedgerChain, key: Option<&Jwk>) -> wire::LedgerVerification {
+    let (chain, head) = (&ledger.events, ledger.head);
     let broken = |e: Option<&LedgerEvent>, seq: i64, reason: String| wire::LedgerVerification {
         verified: false,
         events: chain.len() as i64,

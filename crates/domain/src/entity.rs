@@ -478,6 +478,16 @@ pub struct LedgerEvent {
     pub signature: String,
 }
 
+/// A tenant's whole ledger as one snapshot: the events in stored order and the head (the
+/// sequence number of the last event appended, kept apart from the events so that removing the
+/// last events is noticed). Both are read together, so appends under way never look like
+/// removals.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LedgerChain {
+    pub events: Vec<LedgerEvent>,
+    pub head: i64,
+}
+
 /// What an event's signature covers: the event, its payload's SHA-256 and the SHA-256 of the
 /// previous event's signature (empty for the first), so that altering, removing or reordering a
 /// stored event breaks the chain at that event.

@@ -85,13 +85,23 @@ impl PostgresStore {
             .map_err(|e| StoreError::Unavailable(e.to_string()))
     }
 
+    async fn tx(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        self.begin_detached("BEGIN").await
+    }
+
+    /// A read-only transaction whose statements all see one snapshot of the database.
+    async fn snapshot_tx(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        self.begin_detached("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await
+    }
+
     /// Begins a transaction in its own task: the driver's `BEGIN` is not cancel-safe (a caller
     /// dropped during its round trip can leave the pooled session inside a transaction nothing
     /// ends), so the caller going away must not interrupt it. If the caller is gone when it
     /// completes, the transaction is dropped there, which rolls it back.
-    async fn tx(&self) -> StoreResult<Transaction<'static, Postgres>> {
+    async fn begin_detached(&self, begin: &'static str) -> StoreResult<Transaction<'static, Postgres>> {
         let pool = self.pool.clone();
-        tokio::spawn(async move { pool.begin().await })
+        tokio::spawn(async move { pool.begin_with(begin).await })
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot begin a transaction: {e}")))?
             .map_err(map_err)

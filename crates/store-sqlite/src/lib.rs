@@ -77,14 +77,23 @@ impl SqliteStore {
     }
 
     /// IMMEDIATE takes the write lock up front, so read-then-write transactions never deadlock.
+    async fn write_tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        self.begin_detached("BEGIN IMMEDIATE").await
+    }
+
+    /// A read transaction: its statements all see one snapshot of the database.
+    async fn read_tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        self.begin_detached("BEGIN").await
+    }
+
     /// The `BEGIN` runs in its own task: the driver's begin is not cancel-safe (a caller dropped
     /// between the `BEGIN` and the transaction guard's creation leaves the pooled connection
-    /// holding the write lock, and every later writer waits out the busy timeout), so the caller
-    /// going away must not interrupt it. If the caller is gone when it completes, the
-    /// transaction is dropped there, which rolls it back.
-    async fn write_tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+    /// inside the transaction — holding the write lock for IMMEDIATE — and every later writer
+    /// waits out the busy timeout), so the caller going away must not interrupt it. If the
+    /// caller is gone when it completes, the transaction is dropped there, which rolls it back.
+    async fn begin_detached(&self, begin: &'static str) -> StoreResult<Transaction<'static, Sqlite>> {
         let pool = self.pool.clone();
-        tokio::spawn(async move { pool.begin_with("BEGIN IMMEDIATE").await })
+        tokio::spawn(async move { pool.begin_with(begin).await })
             .await
             .map_err(|e| StoreError::Unavailable(format!("cannot begin a transaction: {e}")))?
             .map_err(map_err)

@@ -2,7 +2,7 @@
 //! SQLite serializes: one writer at a time, so the chain's sequence has no gaps or repeats.
 
 use async_trait::async_trait;
-use castellan_domain::{ConsentActionDef, ConsentGrant, LedgerEvent, LedgerKey, PrivacyConsent, TenantId};
+use castellan_domain::{ConsentActionDef, ConsentGrant, LedgerChain, LedgerEvent, LedgerKey, PrivacyConsent, TenantId};
 use castellan_store::{LedgerSigner, PrivacyStore, PrivacyWrite, StoreError, StoreResult};
 use castellan_store_sql::{
     ConsentActionRow, ConsentGrantRow, LedgerEventRow, LedgerKeyRow, PrivacyConsentRow, ledger_link, to_json,
@@ -255,21 +255,28 @@ impl PrivacyStore for SqliteStore {
         rows.into_iter().map(LedgerEvent::try_from).collect()
     }
 
-    async fn ledger_chain(&self, tid: &TenantId) -> StoreResult<Vec<LedgerEvent>> {
-        self.fetch_all::<LedgerEventRow, _>(
-            "SELECT * FROM ledger_events WHERE tenant_id = ? ORDER BY seq",
-            &[tid.as_str()],
-        )
-        .await
-    }
-
-    async fn ledger_head(&self, tid: &TenantId) -> StoreResult<i64> {
-        let head: Option<(i64,)> = sqlx::query_as("SELECT seq FROM ledger_heads WHERE tenant_id = ?")
+    async fn ledger_chain(&self, tid: &TenantId) -> StoreResult<LedgerChain> {
+        // One snapshot: an append committing between the two reads would otherwise look like
+        // events removed from the end.
+        let mut tx = self.read_tx().await?;
+        let rows: Vec<LedgerEventRow> = sqlx::query_as("SELECT * FROM ledger_events WHERE tenant_id = ? ORDER BY seq")
             .bind(tid.as_str())
-            .fetch_optional(&self.pool)
+            .fetch_all(&mut *tx)
             .await
             .map_err(map_err)?;
-        Ok(head.map_or(0, |(s,)| s))
+        let head: Option<(i64,)> = sqlx::query_as("SELECT seq FROM ledger_heads WHERE tenant_id = ?")
+            .bind(tid.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(LedgerChain {
+            events: rows
+                .into_iter()
+                .map(LedgerEvent::try_from)
+                .collect::<StoreResult<_>>()?,
+            head: head.map_or(0, |(s,)| s),
+        })
     }
 
     async fn get_ledger_key(&self, tid: &TenantId) -> StoreResult<Option<LedgerKey>> {

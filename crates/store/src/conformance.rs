@@ -1446,7 +1446,7 @@ pub async fn privacy_consents_grants_and_the_ledger(store: Arc<dyn Store>) {
         Err(StoreError::NotFound(_))
     ));
     assert_eq!(
-        store.ledger_head(&a).await.unwrap(),
+        store.ledger_chain(&a).await.unwrap().head,
         2,
         "a failed write appends nothing"
     );
@@ -1467,10 +1467,10 @@ pub async fn privacy_consents_grants_and_the_ledger(store: Arc<dyn Store>) {
 
     // The chain, the head, and the filters.
     let chain = store.ledger_chain(&a).await.unwrap();
-    assert_eq!(chain.len(), 4);
-    assert_chained(&chain);
-    assert_eq!(store.ledger_head(&a).await.unwrap(), 4);
-    assert_eq!(store.ledger_head(&b).await.unwrap(), 0);
+    assert_eq!(chain.events.len(), 4);
+    assert_chained(&chain.events);
+    assert_eq!(chain.head, 4);
+    assert_eq!(store.ledger_chain(&b).await.unwrap(), LedgerChain::default());
     let ids = |v: Vec<LedgerEvent>| v.into_iter().map(|e| e.id).collect::<Vec<_>>();
     assert_eq!(
         ids(store.list_ledger_events(&a, Some("pat"), 0, i64::MAX).await.unwrap()),
@@ -1491,7 +1491,7 @@ pub async fn privacy_consents_grants_and_the_ledger(store: Arc<dyn Store>) {
     // Deleting a consent deletes its grants; its events stay.
     assert!(store.delete_privacy_consent(&a, "eula").await.unwrap());
     assert!(store.list_consent_grants(&a, "eula").await.unwrap().is_empty());
-    assert_eq!(store.ledger_chain(&a).await.unwrap().len(), 4);
+    assert_eq!(store.ledger_chain(&a).await.unwrap().events.len(), 4);
     assert!(store.get_privacy_consent(&b, "eula").await.unwrap().is_some());
 
     // Consent actions.
@@ -1570,13 +1570,35 @@ pub async fn concurrent_ledger_appends_leave_no_gaps(store: Arc<dyn Store>) {
             }
         }));
     }
+    // Verification reads while the appends commit: every read is one consistent snapshot (its
+    // head is the number of events it holds), never a chain that looks cut short.
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (store, done) = (store.clone(), done.clone());
+        tokio::spawn(async move {
+            loop {
+                let finished = done.load(std::sync::atomic::Ordering::SeqCst);
+                let chain = store.ledger_chain(&tid("a")).await.unwrap();
+                assert_eq!(
+                    chain.head,
+                    chain.events.len() as i64,
+                    "a read during appends saw a head that does not match its events"
+                );
+                if finished {
+                    return chain;
+                }
+                tokio::task::yield_now().await;
+            }
+        })
+    };
     for t in tasks {
         t.await.unwrap();
     }
-    let chain = store.ledger_chain(&tid("a")).await.unwrap();
-    assert_eq!(chain.len(), 80);
-    assert_chained(&chain);
-    assert_eq!(store.ledger_head(&tid("a")).await.unwrap(), 80);
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let chain = reader.await.unwrap();
+    assert_eq!(chain.events.len(), 80);
+    assert_chained(&chain.events);
+    assert_eq!(chain.head, 80);
 }
 
 /// A write whose caller goes away at any point (an HTTP client disconnecting drops the future)
@@ -1614,9 +1636,9 @@ pub async fn cancelled_writes_leave_the_store_writable(store: Arc<dyn Store>) {
         );
     }
     let chain = store.ledger_chain(&tid("a")).await.unwrap();
-    assert_chained(&chain);
-    assert_eq!(store.ledger_head(&tid("a")).await.unwrap(), chain.len() as i64);
-    assert!(chain.iter().filter(|e| e.id.starts_with("after-")).count() == 8);
+    assert_chained(&chain.events);
+    assert_eq!(chain.head, chain.events.len() as i64);
+    assert!(chain.events.iter().filter(|e| e.id.starts_with("after-")).count() == 8);
 }
 
 pub fn service(t: &str, server: &str, id: &str) -> Service {

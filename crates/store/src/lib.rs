@@ -9,8 +9,8 @@ pub mod conformance;
 use async_trait::async_trait;
 use castellan_domain::{
     Api, AuthorizationServer, Claim, ClaimId, Client, ClientId, ConnectionMap, ConsentActionDef, ConsentGrant, Gateway,
-    LedgerEvent, LedgerKey, LedgerLink, NewLedgerEvent, Policy, PrivacyConsent, Role, Scope, ScopeId, ServerId,
-    Service, SigningKey, StsClient, Tenant, TenantId, UnixTime,
+    LedgerChain, LedgerEvent, LedgerKey, LedgerLink, NewLedgerEvent, Policy, PrivacyConsent, Role, Scope, ScopeId,
+    ServerId, Service, SigningKey, StsClient, Tenant, TenantId, UnixTime,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -444,11 +444,9 @@ pub trait PrivacyStore: Send + Sync {
         from: i64,
         to: i64,
     ) -> StoreResult<Vec<LedgerEvent>>;
-    /// Every event of the tenant in stored order (by sequence), for verification.
-    async fn ledger_chain(&self, tid: &TenantId) -> StoreResult<Vec<LedgerEvent>>;
-    /// The sequence number of the last event appended (0: none), kept apart from the events so
-    /// that removing the last events is noticed.
-    async fn ledger_head(&self, tid: &TenantId) -> StoreResult<i64>;
+    /// Every event of the tenant in stored order (by sequence) and the head (0: none), read in
+    /// one snapshot, for verification.
+    async fn ledger_chain(&self, tid: &TenantId) -> StoreResult<LedgerChain>;
     async fn get_ledger_key(&self, tid: &TenantId) -> StoreResult<Option<LedgerKey>>;
     /// Stores the tenant's ledger key unless it has one; returns whether it was stored.
     async fn create_ledger_key(&self, k: &LedgerKey) -> StoreResult<bool>;
