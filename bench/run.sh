@@ -78,3 +78,7 @@ ratio "RS256 tokens" token-rsa 5000
 ratio "introspection" introspect-ecdsa 15000
 ratio "consent grants (SQLite)" consent-grant 2000
 python3 -c "print(f'  ES256 / RS256 throughput: {float(\"${RESULT[token-ecdsa/$last]:-0}\")/max(float(\"${RESULT[token-rsa/$last]:-1}\"),1):.1f}x')"
+if [ "$verified" != True ]; then
+  echo "the ledger did not verify after the consent runs" >&2
+  exit 1
+fi
