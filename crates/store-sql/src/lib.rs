@@ -479,6 +479,18 @@ impl TryFrom<LedgerEventRow> for LedgerEvent {
     }
 }
 
+/// The SQL that reads a ledger in one snapshot: the tenant's events in order, then its head row.
+pub const LEDGER_EVENTS_IN_ORDER: &str = "SELECT * FROM ledger_events WHERE tenant_id = $1 ORDER BY seq";
+pub const LEDGER_HEAD: &str = "SELECT seq FROM ledger_heads WHERE tenant_id = $1";
+
+/// A ledger read in one snapshot: its events and its head row (none: nothing appended yet).
+pub fn ledger_chain_from(rows: Vec<LedgerEventRow>, head: Option<(i64,)>) -> Result<LedgerChain, StoreError> {
+    Ok(LedgerChain {
+        events: rows.into_iter().map(LedgerEvent::try_from).collect::<Result<_, _>>()?,
+        head: head.map_or(0, |(s,)| s),
+    })
+}
+
 #[derive(sqlx::FromRow)]
 pub struct LedgerKeyRow {
     tenant_id: String,

@@ -5,7 +5,8 @@ use async_trait::async_trait;
 use castellan_domain::{ConsentActionDef, ConsentGrant, LedgerChain, LedgerEvent, LedgerKey, PrivacyConsent, TenantId};
 use castellan_store::{LedgerSigner, PrivacyStore, PrivacyWrite, StoreError, StoreResult};
 use castellan_store_sql::{
-    ConsentActionRow, ConsentGrantRow, LedgerEventRow, LedgerKeyRow, PrivacyConsentRow, ledger_link, to_json,
+    ConsentActionRow, ConsentGrantRow, LEDGER_EVENTS_IN_ORDER, LEDGER_HEAD, LedgerEventRow, LedgerKeyRow,
+    PrivacyConsentRow, ledger_chain_from, ledger_link, to_json,
 };
 
 use crate::{SqliteStore, map_err};
@@ -259,24 +260,18 @@ impl PrivacyStore for SqliteStore {
         // One snapshot: an append committing between the two reads would otherwise look like
         // events removed from the end.
         let mut tx = self.read_tx().await?;
-        let rows: Vec<LedgerEventRow> = sqlx::query_as("SELECT * FROM ledger_events WHERE tenant_id = ? ORDER BY seq")
+        let rows = sqlx::query_as(LEDGER_EVENTS_IN_ORDER)
             .bind(tid.as_str())
             .fetch_all(&mut *tx)
             .await
             .map_err(map_err)?;
-        let head: Option<(i64,)> = sqlx::query_as("SELECT seq FROM ledger_heads WHERE tenant_id = ?")
+        let head = sqlx::query_as(LEDGER_HEAD)
             .bind(tid.as_str())
             .fetch_optional(&mut *tx)
             .await
             .map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
-        Ok(LedgerChain {
-            events: rows
-                .into_iter()
-                .map(LedgerEvent::try_from)
-                .collect::<StoreResult<_>>()?,
-            head: head.map_or(0, |(s,)| s),
-        })
+        ledger_chain_from(rows, head)
     }
 
     async fn get_ledger_key(&self, tid: &TenantId) -> StoreResult<Option<LedgerKey>> {
