@@ -17,6 +17,9 @@ use crate::form::Form;
 /// `last_active` is written at most this often per gateway (seconds).
 pub const TOUCH_EVERY: i64 = 60;
 
+/// Longer bearer tokens are refused before they are hashed or parsed (bytes).
+pub const MAX_BEARER: usize = 16 * 1024;
+
 /// Which of the original request's headers to copy (by lower-case name).
 pub type HeaderFilter<'a> = &'a dyn Fn(&str) -> bool;
 
@@ -150,7 +153,7 @@ impl Engine {
         };
 
         // Whose token: one of the server's live access tokens.
-        let Some(token) = req.bearer.filter(|t| !t.is_empty() && t.len() <= 16 * 1024) else {
+        let Some(token) = req.bearer.filter(|t| t.len() <= MAX_BEARER) else {
             return Ok(GatewayDecision::InvalidToken("a bearer token is required"));
         };
         let Some(claims) = self.verify_access_claims(rt, token).await? else {

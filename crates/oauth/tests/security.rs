@@ -1,6 +1,7 @@
 //! The protocol engine's security checks, each shown to hold at its boundary: client assertions
 //! (RFC 7523 §3: `iss`, `sub`, `exp`, `nbf`, `jti`), scopes at the authorization endpoint, and
-//! `redirect_uri` at the token endpoint (RFC 6749 §4.1.3). Run against a real SQLite store with a
+//! `redirect_uri` at the token endpoint (RFC 6749 §4.1.3), the gateway authorizer (credentials,
+//! route, token, policy). Run against a real SQLite store with a
 //! clock moved by hand; fast enough to run under mutation testing (`scripts/mutants.sh`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -8,6 +9,7 @@ use std::sync::Arc;
 
 use castellan_domain::*;
 use castellan_jose::{MasterKey, jwt};
+use castellan_oauth::gateway::{GatewayDecision, GatewayRequest, HeaderFilter};
 use castellan_oauth::{AuthorizeError, Engine, Form, JWT_BEARER_ASSERTION, Presented, ServerRuntime};
 use castellan_store::{CodeRecord, Store};
 use castellan_store_sqlite::SqliteStore;
@@ -34,36 +36,46 @@ fn aid() -> ServerId {
 }
 
 async fn client(store: &dyn Store, master: &MasterKey, id: &str, method: &str, secret: &str, grants: &[&str]) {
+    let c = new_client(master, id, method, secret, grants, &["read"]).await;
+    store.create_client(&c).await.unwrap();
+}
+
+/// A client of server `s` that may use `scopes`.
+async fn new_client(
+    master: &MasterKey,
+    id: &str,
+    method: &str,
+    secret: &str,
+    grants: &[&str],
+    scopes: &[&str],
+) -> Client {
     let cid = ClientId::parse(id).unwrap();
-    store
-        .create_client(&Client {
-            tenant_id: tid(),
-            server_id: aid(),
-            id: cid.clone(),
-            name: id.into(),
-            system: false,
-            grant_types: grants.iter().map(|g| g.to_string()).collect(),
-            token_endpoint_auth_method: method.into(),
-            secret_hash: Some(
-                castellan_oauth::secrets::hash_secret(master, secret, true)
-                    .await
-                    .unwrap(),
-            ),
-            secret_sealed: Some(
-                master
-                    .seal(&seal::client_secret(&tid(), &cid), secret.as_bytes())
-                    .unwrap(),
-            ),
-            settings: ClientSettings {
-                redirect_uris: vec![CB.into()],
-                response_types: vec!["code".into()],
-                scopes: vec!["read".into()],
-                ..ClientSettings::default()
-            },
-            created_at: NOW - 1000,
-        })
-        .await
-        .unwrap();
+    Client {
+        tenant_id: tid(),
+        server_id: aid(),
+        id: cid.clone(),
+        name: id.into(),
+        system: false,
+        grant_types: grants.iter().map(|g| g.to_string()).collect(),
+        token_endpoint_auth_method: method.into(),
+        secret_hash: Some(
+            castellan_oauth::secrets::hash_secret(master, secret, true)
+                .await
+                .unwrap(),
+        ),
+        secret_sealed: Some(
+            master
+                .seal(&seal::client_secret(&tid(), &cid), secret.as_bytes())
+                .unwrap(),
+        ),
+        settings: ClientSettings {
+            redirect_uris: vec![CB.into()],
+            response_types: vec!["code".into()],
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            ..ClientSettings::default()
+        },
+        created_at: NOW - 1000,
+    }
 }
 
 /// Tenant `t`, server `s` (ES256, scopes `read` and `write`, the static user alice), a
@@ -1666,4 +1678,321 @@ async fn a_server_reload_reuses_the_parsed_keys_that_did_not_change() {
     let rotated = f.rt().await.signer.clone().unwrap();
     assert_eq!(rotated.kid, g.kid, "a changed key is opened");
     assert!(!Arc::ptr_eq(&old, &rotated));
+}
+
+// The gateway authorizer (`Engine::authorize_at_gateway`): the gateway's own credentials, the
+// route, the caller's token, then the API's policy with only the request headers it reads.
+
+const GW_SECRET: &str = "gateway-secret-0123456789";
+
+/// The fixture plus gateway `gw` (client `gw-gw`, secret [`GW_SECRET`]) of server `s` with two
+/// connected services, `a-pets` then `b-orders`; policies `readers` (scope `read`), `ops` (scope
+/// `read` and `X-Team: ops`) and `agreed` (privacy consent `terms`, which `cc` has granted);
+/// `client_credentials` clients `cc` (scope `read`) and `cw` (scope `write`).
+async fn gateway_fixture() -> Fixture {
+    use castellan_store::conformance as c;
+    let f = fixture().await;
+    let st = f.store.as_ref();
+    let header = json!({"name": "header", "recovery": [{"id": "join-ops", "type": "team"}],
+                        "conf": {"fields": [{"field": "x-team", "comparator": "equals", "value": "ops"}]}});
+    let read = json!({"name": "scopes", "conf": {"scopes": ["read"]}});
+    for (id, validators) in [
+        ("readers", json!([read])),
+        ("ops", json!([read, header])),
+        ("agreed", json!([{"name": "consent", "conf": {"consents": ["terms"]}}])),
+    ] {
+        st.create_policy(&c::policy("t", id, validators)).await.unwrap();
+    }
+    let gw_client = new_client(&f.master, "gw-gw", "client_secret_basic", GW_SECRET, &[], &[]).await;
+    st.create_gateway(&c::gateway("t", "s", "gw"), &gw_client)
+        .await
+        .unwrap();
+    for sid in ["a-pets", "b-orders"] {
+        st.create_service(&Service {
+            gateway_id: Some("gw".into()),
+            ..c::service("t", "s", sid)
+        })
+        .await
+        .unwrap();
+    }
+    let apis = [
+        ("a-pets", "pets-get", "GET", "/pets/{id}", Some("readers")),
+        ("a-pets", "stats", "GET", "/admin/stats", Some("ops")),
+        ("a-pets", "consented", "GET", "/consented", Some("agreed")),
+        ("a-pets", "shared-a", "GET", "/shared", None),
+        ("b-orders", "orders-post", "POST", "/orders", None),
+        ("b-orders", "shared-b", "GET", "/shared", None),
+    ];
+    for (i, (sid, id, method, path, policy)) in apis.into_iter().enumerate() {
+        st.create_api(&Api {
+            policy_id: policy.map(Into::into),
+            ..c::api("t", sid, "s", id, method, path, i as i64)
+        })
+        .await
+        .unwrap();
+    }
+    for (id, scope) in [("cc", "read"), ("cw", "write")] {
+        let cl = new_client(
+            &f.master,
+            id,
+            "client_secret_basic",
+            WEB_SECRET,
+            &["client_credentials"],
+            &[scope],
+        )
+        .await;
+        st.create_client(&cl).await.unwrap();
+    }
+    let consent = castellan_store::PrivacyWrite {
+        consent: Some(c::privacy_consent("t", "terms", 1)),
+        grants: vec![c::grant("t", "cc", "terms", 1, true)],
+        ..Default::default()
+    };
+    st.privacy_write(&tid(), &consent, &c::PlainSigner).await.unwrap();
+    f
+}
+
+/// A client-credentials access token of `client` for `scope`.
+async fn access_token(f: &Fixture, client: &str, scope: &str) -> String {
+    let t = token(f, client, &[("grant_type", "client_credentials"), ("scope", scope)])
+        .await
+        .unwrap();
+    t["access_token"].as_str().unwrap().to_owned()
+}
+
+/// One request a gateway forwards; by default gateway `gw` of tenant `t` with its credentials.
+#[derive(Clone)]
+struct Ask {
+    tenant: &'static str,
+    gateway: &'static str,
+    credentials: Option<(&'static str, &'static str)>,
+    method: &'static str,
+    uri: String,
+    bearer: Option<String>,
+    headers: Vec<(&'static str, &'static str)>,
+    service: Option<&'static str>,
+}
+
+impl Ask {
+    fn new(method: &'static str, uri: &str, bearer: &str) -> Self {
+        Ask {
+            tenant: "t",
+            gateway: "gw",
+            credentials: Some(("gw-gw", GW_SECRET)),
+            method,
+            uri: uri.into(),
+            bearer: Some(bearer.into()),
+            headers: Vec::new(),
+            service: None,
+        }
+    }
+}
+
+/// The decision, and the names of the request headers the authorizer copied (`None`: it did not
+/// ask for the headers at all).
+async fn decide(f: &Fixture, a: &Ask) -> (GatewayDecision, Option<Vec<String>>) {
+    let copied = std::sync::Mutex::new(None::<Vec<String>>);
+    let headers = |keep: HeaderFilter<'_>| {
+        let kept: std::collections::HashMap<String, String> = a
+            .headers
+            .iter()
+            .filter(|(name, _)| keep(name))
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        let mut names: Vec<String> = kept.keys().cloned().collect();
+        names.sort();
+        *copied.lock().unwrap() = Some(names);
+        kept
+    };
+    let req = GatewayRequest {
+        credentials: a.credentials.map(|(id, s)| (id.to_owned(), s.to_owned())),
+        method: a.method,
+        uri: &a.uri,
+        bearer: a.bearer.as_deref(),
+        headers: &headers,
+        service: a.service,
+    };
+    let d = f.engine.authorize_at_gateway(a.tenant, a.gateway, req).await.unwrap();
+    (d, copied.into_inner().unwrap())
+}
+
+fn allowed(subject: &str, api: &str) -> GatewayDecision {
+    GatewayDecision::Allow {
+        subject: subject.into(),
+        client_id: subject.into(),
+        api_id: api.into(),
+    }
+}
+
+/// The reason of a 403 (panics on any other decision).
+fn forbidden(d: GatewayDecision) -> String {
+    match d {
+        GatewayDecision::Forbidden { reason, .. } => reason,
+        other => panic!("expected a 403, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_authorizer_answers_only_its_gateway_with_its_own_credentials() {
+    let f = gateway_fixture().await;
+    let read = access_token(&f, "cc", "read").await;
+    let ok = Ask::new("GET", "/pets/1", &read);
+    assert_eq!(decide(&f, &ok).await.0, allowed("cc", "pets-get"));
+    let cases = [
+        Ask {
+            credentials: None,
+            ..ok.clone()
+        },
+        Ask {
+            credentials: Some(("gw-gw", "not-the-secret-0123456789")),
+            ..ok.clone()
+        },
+        // A real client with its right secret, but not this gateway's.
+        Ask {
+            credentials: Some(("cc", WEB_SECRET)),
+            ..ok.clone()
+        },
+        Ask {
+            tenant: "T!",
+            ..ok.clone()
+        },
+        Ask {
+            tenant: "nope",
+            ..ok.clone()
+        },
+        Ask {
+            gateway: "other",
+            ..ok.clone()
+        },
+    ];
+    for (i, a) in cases.iter().enumerate() {
+        assert_eq!(decide(&f, a).await.0, GatewayDecision::BadGateway, "case {i}");
+    }
+}
+
+#[tokio::test]
+async fn the_authorizer_finds_the_api_then_checks_the_token() {
+    let f = gateway_fixture().await;
+    let read = access_token(&f, "cc", "read").await;
+    let ask = |m, uri: &str| Ask::new(m, uri, &read);
+    // The query and fragment are not part of the path; services are tried in turn, the first
+    // connected one that has the route wins.
+    assert_eq!(
+        decide(&f, &ask("GET", "/pets/42?x=/orders#y")).await.0,
+        allowed("cc", "pets-get")
+    );
+    assert_eq!(
+        decide(&f, &ask("POST", "/orders")).await.0,
+        allowed("cc", "orders-post")
+    );
+    assert_eq!(decide(&f, &ask("GET", "/shared")).await.0, allowed("cc", "shared-a"));
+    let only_orders = |m, uri: &str| Ask {
+        service: Some("b-orders"),
+        ..ask(m, uri)
+    };
+    assert_eq!(
+        decide(&f, &only_orders("GET", "/shared")).await.0,
+        allowed("cc", "shared-b")
+    );
+    assert!(forbidden(decide(&f, &only_orders("GET", "/pets/1")).await.0).contains("GET /pets/1 is not an API"));
+    let elsewhere = Ask {
+        service: Some("c-none"),
+        ..ask("GET", "/pets/1")
+    };
+    assert!(forbidden(decide(&f, &elsewhere).await.0).contains("service c-none is not connected"));
+    assert!(forbidden(decide(&f, &ask("PUT", "/pets/1")).await.0).contains("PUT /pets/1 is not an API"));
+    assert!(forbidden(decide(&f, &ask("GET", "/nowhere")).await.0).contains("GET /nowhere is not an API"));
+
+    // Then the token: present, not oversized, live and of this server.
+    let bad = |bearer: Option<String>| Ask {
+        bearer,
+        ..ask("GET", "/pets/1")
+    };
+    let too_long = "x".repeat(castellan_oauth::gateway::MAX_BEARER + 1);
+    for b in [None, Some(String::new()), Some("not.a.token".into()), Some(too_long)] {
+        assert!(matches!(decide(&f, &bad(b)).await.0, GatewayDecision::InvalidToken(_)));
+    }
+    revoke(&f, "cc", &read).await.unwrap();
+    assert!(matches!(
+        decide(&f, &bad(Some(read.clone()))).await.0,
+        GatewayDecision::InvalidToken(_)
+    ));
+}
+
+#[tokio::test]
+async fn the_authorizer_applies_the_apis_policy_reading_only_the_headers_it_names() {
+    let f = gateway_fixture().await;
+    let (read, write) = (
+        access_token(&f, "cc", "read").await,
+        access_token(&f, "cw", "write").await,
+    );
+    let stats = |bearer: &str, team: Option<&'static str>| Ask {
+        headers: team
+            .map(|t| ("x-team", t))
+            .into_iter()
+            .chain([("cookie", "session=secret")])
+            .collect(),
+        ..Ask::new("GET", "/admin/stats", bearer)
+    };
+    let (d, copied) = decide(&f, &stats(&read, Some("ops"))).await;
+    assert_eq!(d, allowed("cc", "stats"));
+    assert_eq!(
+        copied,
+        Some(vec!["x-team".to_owned()]),
+        "only the header the policy reads"
+    );
+    for team in [None, Some("dev")] {
+        match decide(&f, &stats(&read, team)).await.0 {
+            GatewayDecision::Forbidden { reason, recovery } => {
+                assert!(reason.contains("policy ops refused: header"), "{reason}");
+                assert_eq!(
+                    serde_json::to_value(&recovery).unwrap(),
+                    json!([{"id": "join-ops", "type": "team"}])
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    let reason = forbidden(decide(&f, &stats(&write, Some("ops"))).await.0);
+    assert!(reason.contains("policy ops refused: scopes"), "{reason}");
+
+    // A policy that reads no header is not given any.
+    let pets = |bearer: &str| Ask {
+        headers: vec![("x-team", "ops")],
+        ..Ask::new("GET", "/pets/1", bearer)
+    };
+    assert_eq!(decide(&f, &pets(&read)).await, (allowed("cc", "pets-get"), None));
+    assert!(forbidden(decide(&f, &pets(&write)).await.0).contains("policy readers refused: scopes"));
+
+    // A consent validator reads the subject's privacy grants: cc granted `terms`, cw did not.
+    assert_eq!(
+        decide(&f, &Ask::new("GET", "/consented", &read)).await.0,
+        allowed("cc", "consented")
+    );
+    let reason = forbidden(decide(&f, &Ask::new("GET", "/consented", &write)).await.0);
+    assert!(reason.contains("policy agreed refused: consent"), "{reason}");
+}
+
+#[tokio::test]
+async fn the_gateway_records_its_last_activity_at_most_once_a_minute() {
+    let f = gateway_fixture().await;
+    let read = access_token(&f, "cc", "read").await;
+    let ok = Ask::new("GET", "/pets/1", &read);
+    let last_active = || async { f.store.get_gateway(&tid(), "gw").await.unwrap().unwrap().last_active };
+    assert_eq!(last_active().await, None);
+    // Refused credentials are not activity.
+    let refused = Ask {
+        credentials: Some(("gw-gw", "not-the-secret-0123456789")),
+        ..ok.clone()
+    };
+    assert_eq!(decide(&f, &refused).await.0, GatewayDecision::BadGateway);
+    assert_eq!(last_active().await, None);
+    assert_eq!(decide(&f, &ok).await.0, allowed("cc", "pets-get"));
+    assert_eq!(last_active().await, Some(NOW));
+    f.clock.advance(castellan_oauth::gateway::TOUCH_EVERY - 1);
+    decide(&f, &ok).await;
+    assert_eq!(last_active().await, Some(NOW), "not again within a minute");
+    f.clock.advance(1);
+    decide(&f, &ok).await;
+    assert_eq!(last_active().await, Some(NOW + castellan_oauth::gateway::TOUCH_EVERY));
 }

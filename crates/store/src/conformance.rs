@@ -1347,7 +1347,7 @@ impl LedgerSigner for PlainSigner {
     }
 }
 
-fn privacy_consent(t: &str, id: &str, version: i64) -> PrivacyConsent {
+pub fn privacy_consent(t: &str, id: &str, version: i64) -> PrivacyConsent {
     PrivacyConsent {
         tenant_id: tid(t),
         id: id.into(),
@@ -1373,7 +1373,7 @@ fn event(id: &str, subject: &str, date: i64) -> NewLedgerEvent {
     }
 }
 
-fn grant(t: &str, subject: &str, consent: &str, version: i64, granted: bool) -> ConsentGrant {
+pub fn grant(t: &str, subject: &str, consent: &str, version: i64, granted: bool) -> ConsentGrant {
     ConsentGrant {
         tenant_id: tid(t),
         subject: subject.into(),
