@@ -31,7 +31,9 @@ if [ ${#files[@]} -eq 0 ]; then
     crates/oauth/src/authorize.rs
     crates/oauth/src/secrets.rs
     crates/oauth/src/session.rs
+    crates/oauth/src/gateway.rs
     crates/control/src/access.rs
+    crates/control/src/ledger.rs
     crates/domain/src/permission.rs
     crates/policy/src/evaluate.rs
     crates/policy/src/compile.rs

@@ -12,6 +12,7 @@ mod claims;
 mod clients;
 mod error;
 mod gateways;
+mod ledger;
 mod permissions;
 mod policies;
 mod privacy;
@@ -33,9 +34,10 @@ pub use bootstrap::{BootstrapCredentials, BootstrapOptions};
 pub use clients::{AUTH_METHODS, RESPONSE_TYPES, check_redirect_uri};
 pub use error::{ControlError, ControlResult};
 pub use gateways::{GATEWAY_SCOPE, GATEWAY_TYPES};
+pub use ledger::verify_chain;
 pub use permissions::DEFAULT_ROLE_PERMISSIONS;
 pub use policies::BUILT_IN as BUILT_IN_POLICIES;
-pub use privacy::{PrivacyCaller, verify_chain};
+pub use privacy::PrivacyCaller;
 pub use services::{ApiFilter, DocumentFetcher, MAX_SPECIFICATION_BYTES};
 
 /// Shared state of the control plane. Cheap to clone behind an `Arc`.

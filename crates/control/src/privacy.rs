@@ -8,16 +8,16 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use castellan_domain::{
-    ConsentActionDef, ConsentGrant, LedgerChain, LedgerEvent, LedgerKey, LedgerLink, NewLedgerEvent, PrivacyConsent,
-    TenantId,
+    ConsentActionDef, ConsentGrant, LedgerEvent, LedgerKey, NewLedgerEvent, PrivacyConsent, TenantId,
 };
-use castellan_jose::keys::{self, LoadedKey};
-use castellan_store::{LedgerSigner, PrivacyWrite, StoreError};
+use castellan_jose::keys;
+use castellan_store::{PrivacyWrite, StoreError};
 use castellan_types::Jwk;
 use castellan_types::privacy as wire;
 use serde_json::{Value, json};
 
 use crate::error::{check_id, check_name, unchanged};
+use crate::ledger::KeySigner;
 use crate::permissions::rfc3339;
 use crate::{AdminAccess, Allowed, Control, ControlError, ControlResult, need};
 
@@ -80,21 +80,6 @@ impl std::fmt::Debug for SignerCache {
     }
 }
 
-/// Signs ledger links with a tenant's ledger key.
-pub(crate) struct KeySigner {
-    key: LoadedKey,
-    header: String,
-}
-
-impl LedgerSigner for KeySigner {
-    fn sign(&self, link: &LedgerLink) -> Result<String, String> {
-        castellan_jose::jwt::sign(&self.key, &self.header, link).map_err(|e| e.to_string())
-    }
-    fn hash(&self, data: &[u8]) -> String {
-        castellan_jose::b64url(&castellan_jose::sha256(data))
-    }
-}
-
 fn consent_view(c: &PrivacyConsent) -> wire::Consent {
     c.doc.clone()
 }
@@ -153,12 +138,7 @@ impl Control {
             .master
             .open(&castellan_domain::seal::ledger_key(tid, &key.kid), &key.private_sealed)
             .map_err(ControlError::internal)?;
-        let loaded =
-            LoadedKey::from_pkcs8(castellan_domain::SigningAlg::ES256, &pkcs8).map_err(ControlError::internal)?;
-        let signer = Arc::new(KeySigner {
-            key: loaded,
-            header: castellan_jose::jwt::encode_header(castellan_domain::SigningAlg::ES256, &key.kid, "JWT"),
-        });
+        let signer = Arc::new(KeySigner::new(&key.kid, &pkcs8).map_err(ControlError::internal)?);
         self.ledger_signers
             .0
             .write()
@@ -814,7 +794,11 @@ impl Control {
         let tid = access.tenant().clone();
         let chain = self.store.ledger_chain(&tid).await?;
         let key = self.store.get_ledger_key(&tid).await?;
-        Ok(verify_chain(&tid, &chain, key.as_ref().map(|k| &k.public_jwk)))
+        Ok(crate::ledger::verify_chain(
+            &tid,
+            &chain,
+            key.as_ref().map(|k| &k.public_jwk),
+        ))
     }
 }
 
@@ -827,89 +811,4 @@ fn event_view(e: LedgerEvent) -> ControlResult<wire::PrivacyLedgerEvent> {
         subject: e.subject,
         tenant_id: e.tenant_id.to_string(),
     })
-}
-
-/// Walks the chain in stored order; the first event whose signature, content, place or link to
-/// the previous event does not hold is where it broke.
-pub fn verify_chain(tid: &TenantId, ledger: &LedgerChain, key: Option<&Jwk>) -> wire::LedgerVerification {
-    let (chain, head) = (&ledger.events, ledger.head);
-    let broken = |e: Option<&LedgerEvent>, seq: i64, reason: String| wire::LedgerVerification {
-        verified: false,
-        events: chain.len() as i64,
-        first_broken: Some(wire::BrokenLink {
-            id: e.map(|e| e.id.clone()),
-            sequence: seq,
-            reason,
-        }),
-    };
-    let hash = |d: &[u8]| castellan_jose::b64url(&castellan_jose::sha256(d));
-    let mut prev = String::new();
-    for (i, e) in chain.iter().enumerate() {
-        let expected = i as i64 + 1;
-        let Some(key) = key else {
-            return broken(Some(e), expected, "the tenant has events but no ledger key".into());
-        };
-        let Some(jws) = castellan_jose::jwt::parse(&e.signature) else {
-            return broken(Some(e), expected, "payload_signature is not a compact JWS".into());
-        };
-        if !jws.verify_with(key, castellan_domain::SigningAlg::ES256) {
-            return broken(
-                Some(e),
-                expected,
-                "the signature does not verify with the ledger key".into(),
-            );
-        }
-        let Some(link) = jws.claims::<LedgerLink>() else {
-            return broken(Some(e), expected, "the signed claims are not a ledger link".into());
-        };
-        if link.seq != expected || e.seq != expected {
-            return broken(
-                Some(e),
-                expected,
-                format!(
-                    "event {} is in place {expected}: events were removed or reordered",
-                    link.seq
-                ),
-            );
-        }
-        if link.prev != prev {
-            return broken(
-                Some(e),
-                expected,
-                "it does not follow the event before it: events were removed or reordered".into(),
-            );
-        }
-        if link.payload_sha256 != hash(e.payload.as_bytes()) {
-            return broken(Some(e), expected, "the payload was altered".into());
-        }
-        if link.id != e.id
-            || link.subject != e.subject
-            || link.date != e.date
-            || link.event_type != e.event_type
-            || link.tenant_id != tid.as_str()
-        {
-            return broken(
-                Some(e),
-                expected,
-                "the event's id, subject, date or type was altered".into(),
-            );
-        }
-        prev = hash(e.signature.as_bytes());
-    }
-    let n = chain.len() as i64;
-    if head != n {
-        return broken(
-            None,
-            n + 1,
-            format!(
-                "{} events were appended but {n} are stored: the last ones were removed",
-                head
-            ),
-        );
-    }
-    wire::LedgerVerification {
-        verified: true,
-        events: n,
-        first_broken: None,
-    }
 }
