@@ -157,11 +157,12 @@ mod tests {
                 subject: e.subject.clone(),
                 date: e.date,
                 event_type: e.event_type.clone(),
-                payload_sha256: hash(e.payload.as_bytes()),
+                // The store hashes with the signer, as here.
+                payload_sha256: self.signer.hash(e.payload.as_bytes()),
                 prev: if prev_sig.is_empty() {
                     String::new()
                 } else {
-                    hash(prev_sig.as_bytes())
+                    self.signer.hash(prev_sig.as_bytes())
                 },
             };
             self.signer.sign(&link).unwrap()

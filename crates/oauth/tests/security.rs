@@ -1688,7 +1688,8 @@ const GW_SECRET: &str = "gateway-secret-0123456789";
 /// The fixture plus gateway `gw` (client `gw-gw`, secret [`GW_SECRET`]) of server `s` with two
 /// connected services, `a-pets` then `b-orders`; policies `readers` (scope `read`), `ops` (scope
 /// `read` and `X-Team: ops`) and `agreed` (privacy consent `terms`, which `cc` has granted);
-/// `client_credentials` clients `cc` (scope `read`) and `cw` (scope `write`).
+/// `client_credentials` clients `cc` (scope `read`), `cw` (scope `write`) and `cbig` (scope
+/// `read`, a long audience list).
 async fn gateway_fixture() -> Fixture {
     use castellan_store::conformance as c;
     let f = fixture().await;
@@ -1731,8 +1732,8 @@ async fn gateway_fixture() -> Fixture {
         .await
         .unwrap();
     }
-    for (id, scope) in [("cc", "read"), ("cw", "write")] {
-        let cl = new_client(
+    for (id, scope) in [("cc", "read"), ("cw", "write"), ("cbig", "read")] {
+        let mut cl = new_client(
             &f.master,
             id,
             "client_secret_basic",
@@ -1741,6 +1742,12 @@ async fn gateway_fixture() -> Fixture {
             &[scope],
         )
         .await;
+        if id == "cbig" {
+            // Tokens of several KiB (long audience lists) are ordinary and must be accepted.
+            cl.settings.audience = (0..40)
+                .map(|i| format!("https://api-{i}.example.com/a/long/path"))
+                .collect();
+        }
         st.create_client(&cl).await.unwrap();
     }
     let consent = castellan_store::PrivacyWrite {
@@ -1912,6 +1919,12 @@ async fn the_authorizer_finds_the_api_then_checks_the_token() {
     for b in [None, Some(String::new()), Some("not.a.token".into()), Some(too_long)] {
         assert!(matches!(decide(&f, &bad(b)).await.0, GatewayDecision::InvalidToken(_)));
     }
+    let big = access_token(&f, "cbig", "read").await;
+    assert!(big.len() > 2048, "{}", big.len());
+    assert_eq!(
+        decide(&f, &Ask::new("GET", "/shared", &big)).await.0,
+        allowed("cbig", "shared-a")
+    );
     revoke(&f, "cc", &read).await.unwrap();
     assert!(matches!(
         decide(&f, &bad(Some(read.clone()))).await.0,
