@@ -197,8 +197,8 @@ fn problem(status: StatusCode, error: &str, details: serde_json::Value) -> Respo
 /// `X-Castellan-Gateway: Basic …`, the original method and URI in `X-Original-Method` /
 /// `X-Original-URI` (nginx) or `X-Forwarded-Method` / `X-Forwarded-Uri` (Caddy), the caller's
 /// `Authorization: Bearer …`. 200 (no body) with `X-Castellan-Subject`, `X-Castellan-Client` and
-/// `X-Castellan-Api`; 401 (for
-/// the caller: `WWW-Authenticate: Bearer error="invalid_token"`); 403 with the policy's recovery.
+/// `X-Castellan-Api`; 401 (for the caller: `WWW-Authenticate: Bearer error="invalid_token"`); 403
+/// with the policy's recovery.
 async fn authorize(State(st): State<AppState>, Path((tid, gw)): Path<(String, String)>, request: Request) -> Response {
     // `?service=` is rare: parsed only when there is a query.
     let service = match request.uri().query() {
