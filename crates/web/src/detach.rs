@@ -40,3 +40,84 @@ pub(crate) async fn run_to_completion(req: Request, next: Next) -> Response {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    use axum::Router;
+    use axum::body::Body;
+    use axum::routing::any;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    async fn buggy() -> &'static str {
+        panic!("a handler bug")
+    }
+
+    /// `/slow` (any method) sets `done` after 50 ms; `/panic` panics.
+    fn app(done: Arc<AtomicBool>) -> Router {
+        let slow = move || {
+            let done = done.clone();
+            async move {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                done.store(true, Ordering::SeqCst);
+                "done"
+            }
+        };
+        Router::new()
+            .route("/slow", any(slow.clone()))
+            .route("/health/slow", any(slow))
+            .route("/panic", any(buggy))
+            .layer(axum::middleware::from_fn(run_to_completion))
+    }
+
+    /// Sends `method path` and gives up after 5 ms, as a disconnecting client does; whether the
+    /// handler still finished.
+    async fn finished_after_the_caller_left(method: Method, path: &str) -> bool {
+        let done = Arc::new(AtomicBool::new(false));
+        let req = Request::builder().method(method).uri(path).body(Body::empty()).unwrap();
+        let answered = tokio::time::timeout(Duration::from_millis(5), app(done.clone()).oneshot(req)).await;
+        assert!(answered.is_err(), "the caller left before the answer");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        done.load(Ordering::SeqCst)
+    }
+
+    #[tokio::test]
+    async fn a_request_runs_to_completion_when_its_caller_goes_away() {
+        assert!(finished_after_the_caller_left(Method::POST, "/slow").await);
+        assert!(finished_after_the_caller_left(Method::GET, "/slow").await);
+        // Reads that never write stay inline and stop with their caller.
+        assert!(!finished_after_the_caller_left(Method::GET, "/health/slow").await);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_500() {
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri("/panic")
+            .body(Body::empty())
+            .unwrap();
+        let resp = app(Arc::default()).oneshot(req).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn only_reads_that_never_write_stay_inline() {
+        let inline = |method: Method, path: &str| {
+            read_only(&Request::builder().method(method).uri(path).body(Body::empty()).unwrap())
+        };
+        assert!(inline(Method::GET, "/health/live"));
+        assert!(inline(Method::HEAD, "/metrics"));
+        assert!(inline(Method::GET, "/t/s/.well-known/openid-configuration"));
+        assert!(inline(Method::GET, "/api/gateway/t/edge/authorize"));
+        assert!(!inline(Method::POST, "/api/gateway/t/edge/authorize"));
+        assert!(!inline(Method::POST, "/health/live"));
+        assert!(!inline(Method::GET, "/api/admin/t/clients"));
+        assert!(!inline(Method::GET, "/t/s/oauth2/authorize"));
+    }
+}
