@@ -394,6 +394,19 @@ mod tests {
     }
 
     #[test]
+    fn empty_means_nothing_held_and_system_codes_are_picked_out() {
+        assert!(Permissions::none().is_empty());
+        assert!(!Permissions::all_in_tenant().is_empty());
+        assert!(!Permissions::parse("client.read").unwrap().is_empty());
+        let ps = Permissions::parse("client.read system.write system.read *").unwrap();
+        assert_eq!(
+            ps.system_codes().collect::<Vec<_>>(),
+            [p("system.read"), p("system.write")]
+        );
+        assert_eq!(Permissions::parse("*").unwrap().system_codes().count(), 0);
+    }
+
+    #[test]
     fn several_roles_add_up() {
         let mut held = Permissions::parse("client.read").unwrap();
         held.extend(&Permissions::parse("scope.read").unwrap());
@@ -522,5 +535,14 @@ mod tests {
         assert_eq!(r.person_claim(&groups(&["qa"]), &api), None);
         assert!(!r.is_empty());
         assert!(AccessRules::default().is_empty());
+        // Either a mapping or a role is something to compute.
+        let reader = ("reader".to_string(), Permissions::parse("client.read").unwrap());
+        assert!(!AccessRules::new(false, [reader], Vec::new()).is_empty());
+        let role = RoleRule {
+            audience: "https://api.example.com".into(),
+            permissions: Permissions::parse("scope.read").unwrap(),
+            groups: groups(&["devs"]),
+        };
+        assert!(!AccessRules::new(false, [], vec![role]).is_empty());
     }
 }

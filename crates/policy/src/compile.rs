@@ -345,3 +345,17 @@ fn only_members(at: &str, f: &Map<String, Value>) -> Result<(), CompileError> {
         None => Ok(()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn diagnostics_become_one_line_without_their_drawing() {
+        let msg = "policy.rego:4:7: error: unexpected token\n   |\n 4 | allow if {\n   |       ^^^\n\n  expected `}`\n";
+        assert_eq!(
+            one_line(msg),
+            "policy.rego:4:7: error: unexpected token 4 | allow if { expected `}`"
+        );
+    }
+}

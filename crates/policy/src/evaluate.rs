@@ -517,6 +517,33 @@ mod tests {
             "x".repeat(MAX_DEFINITION_BYTES)
         );
         assert!(rego(&big).unwrap_err().reason.contains("at most"));
+        // The limit itself is allowed.
+        let head = "package castellan\nallow := true\n#";
+        let exact = format!("{head}{}", "x".repeat(MAX_DEFINITION_BYTES - head.len()));
+        assert_eq!(exact.len(), MAX_DEFINITION_BYTES);
+        assert!(rego(&exact).is_ok());
+        // A definition of a few KiB (comments, many rules) is ordinary.
+        let commented = format!("package castellan\nallow := true\n#{}", "x".repeat(8 * 1024));
+        assert!(rego(&commented).is_ok());
+    }
+
+    #[test]
+    fn a_policy_holds_at_most_64_validators() {
+        let validators = |n: usize| json!(vec![json!({"name": "true"}); n]);
+        assert!(
+            policy(validators(64))
+                .evaluate(&Input {
+                    authentication_context: &Value::Null,
+                    client: &Value::Null,
+                    scopes: &[],
+                    request: None,
+                    consents: &Consents::default(),
+                })
+                .pass
+        );
+        let e = compile_err(validators(65));
+        assert_eq!(e.field, "validators");
+        assert!(e.reason.contains("at most 64 validators"), "{e}");
     }
 
     #[test]
