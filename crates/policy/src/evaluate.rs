@@ -423,6 +423,36 @@ mod tests {
                 "list",
             ),
             (
+                json!([{"name": "scopes", "conf": {"scopes": ["a"], "x": 1}}]),
+                "validators[0].conf.x",
+                "unknown member; this validator takes scopes",
+            ),
+            (
+                json!([{"name": "consent", "conf": {"action": ""}}]),
+                "validators[0].conf.action",
+                "consent action id",
+            ),
+            (
+                json!([{"name": "consent", "conf": {"action": 5}}]),
+                "validators[0].conf.action",
+                "consent action id",
+            ),
+            (
+                json!([{"name": "identity-context", "conf": {"fields": []}}]),
+                "validators[0].conf.fields",
+                "a list of 1 to 64",
+            ),
+            (
+                json!([{"name": "identity-context", "conf": {"fields": vec![json!({"field": "a", "comparator": "present"}); 65]}}]),
+                "validators[0].conf.fields",
+                "a list of 1 to 64",
+            ),
+            (
+                json!([{"name": "header", "conf": {"fields": [{"field": "", "comparator": "present"}]}}]),
+                "validators[0].conf.fields[0].field",
+                "a non-empty string",
+            ),
+            (
                 json!([{"name": "true", "recovery": [{"id": "", "type": "x"}]}]),
                 "validators[0].recovery[0]",
                 "empty",
