@@ -210,6 +210,7 @@ mod tests {
             ("gt", Some(json!(17)), json!("18"), false),
             ("lt", Some(json!(1.5)), json!(1), true),
             ("lt", Some(json!(1.5)), json!(2), false),
+            ("lt", Some(json!(1.5)), json!(1.5), false),
         ];
         for (cmp, value, actual, expected) in cases {
             let p = one(cmp, value.clone());
@@ -217,7 +218,20 @@ mod tests {
             assert_eq!(d.pass, expected, "{cmp} {value:?} against {actual}: {d:?}");
             if !expected {
                 assert_eq!(d.failed_validator.as_deref(), Some("identity-context"));
-                assert!(d.reason.unwrap().contains("a.b"));
+                let says = match cmp {
+                    "equals" => "a.b does not equal the value",
+                    "not_equals" => "a.b equals the value or is missing",
+                    "contains" => "a.b does not contain the value",
+                    "one_of" => "a.b is not one of the values",
+                    "present" => "a.b is missing",
+                    "not_present" => "a.b is present",
+                    "matches" => "a.b does not match the expression",
+                    "gt" => "a.b is not a number greater than the value",
+                    "lt" => "a.b is not a number less than the value",
+                    other => panic!("{other}"),
+                };
+                let reason = d.reason.unwrap();
+                assert!(reason.contains(says), "{reason}");
             }
         }
     }
