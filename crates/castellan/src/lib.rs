@@ -153,8 +153,6 @@ async fn purge_periodically(control: Arc<Control>) {
     }
 }
 
-/// Opens the store (migrated), bootstraps it when empty — writing the credentials file and
-/// printing them once — and checks the master key: what every command that writes needs.
 /// Verifies a tenant's privacy ledger straight from the store (`castellan ledger verify`).
 pub async fn verify_ledger(cfg: &Config, tenant: &str) -> anyhow::Result<castellan_types::privacy::LedgerVerification> {
     let tid = castellan_domain::TenantId::parse(tenant).context("--tenant")?;
@@ -162,15 +160,11 @@ pub async fn verify_ledger(cfg: &Config, tenant: &str) -> anyhow::Result<castell
     if store.get_tenant(&tid).await?.is_none() {
         anyhow::bail!("tenant {tid} does not exist");
     }
-    let chain = store.ledger_chain(&tid).await?;
-    let key = store.get_ledger_key(&tid).await?;
-    Ok(castellan_control::verify_chain(
-        &tid,
-        &chain,
-        key.as_ref().map(|k| &k.public_jwk),
-    ))
+    Ok(castellan_control::verify_stored(store.as_ref(), &tid).await?)
 }
 
+/// Opens the store (migrated), bootstraps it when empty — writing the credentials file and
+/// printing them once — and checks the master key: what every command that writes needs.
 pub async fn open_control(
     cfg: &Config,
     public_url: &str,

@@ -4,7 +4,7 @@
 
 use castellan_domain::{LedgerChain, LedgerEvent, LedgerLink, SigningAlg, TenantId};
 use castellan_jose::keys::LoadedKey;
-use castellan_store::LedgerSigner;
+use castellan_store::{LedgerSigner, Store, StoreError};
 use castellan_types::Jwk;
 use castellan_types::privacy as wire;
 
@@ -38,9 +38,17 @@ impl LedgerSigner for KeySigner {
     }
 }
 
+/// Reads the tenant's ledger (one snapshot) and its key from the store and verifies the chain:
+/// `GET /events/verify`, and `castellan ledger verify` straight from the database.
+pub async fn verify_stored(store: &dyn Store, tid: &TenantId) -> Result<wire::LedgerVerification, StoreError> {
+    let chain = store.ledger_chain(tid).await?;
+    let key = store.get_ledger_key(tid).await?;
+    Ok(verify_chain(tid, &chain, key.as_ref().map(|k| &k.public_jwk)))
+}
+
 /// Walks the chain in stored order; the first event whose signature, content, place or link to
 /// the previous event does not hold is where it broke.
-pub fn verify_chain(tid: &TenantId, ledger: &LedgerChain, key: Option<&Jwk>) -> wire::LedgerVerification {
+pub(crate) fn verify_chain(tid: &TenantId, ledger: &LedgerChain, key: Option<&Jwk>) -> wire::LedgerVerification {
     let (chain, head) = (&ledger.events, ledger.head);
     let broken = |e: Option<&LedgerEvent>, seq: i64, reason: String| wire::LedgerVerification {
         verified: false,

@@ -34,7 +34,7 @@ pub use bootstrap::{BootstrapCredentials, BootstrapOptions};
 pub use clients::{AUTH_METHODS, RESPONSE_TYPES, check_redirect_uri};
 pub use error::{ControlError, ControlResult};
 pub use gateways::{GATEWAY_SCOPE, GATEWAY_TYPES};
-pub use ledger::verify_chain;
+pub use ledger::verify_stored;
 pub use permissions::DEFAULT_ROLE_PERMISSIONS;
 pub use policies::BUILT_IN as BUILT_IN_POLICIES;
 pub use privacy::PrivacyCaller;

@@ -791,14 +791,7 @@ impl Control {
 
     /// Verifies the tenant's whole ledger (`GET /events/verify`, `castellan ledger verify`).
     pub async fn verify_ledger(&self, access: &AdminAccess) -> ControlResult<wire::LedgerVerification> {
-        let tid = access.tenant().clone();
-        let chain = self.store.ledger_chain(&tid).await?;
-        let key = self.store.get_ledger_key(&tid).await?;
-        Ok(crate::ledger::verify_chain(
-            &tid,
-            &chain,
-            key.as_ref().map(|k| &k.public_jwk),
-        ))
+        Ok(crate::ledger::verify_stored(self.store.as_ref(), access.tenant()).await?)
     }
 }
 

@@ -86,25 +86,12 @@ impl PostgresStore {
     }
 
     async fn tx(&self) -> StoreResult<Transaction<'static, Postgres>> {
-        self.begin_detached("BEGIN").await
+        begin_detached(&self.pool, "BEGIN").await
     }
 
     /// A read-only transaction whose statements all see one snapshot of the database.
     async fn snapshot_tx(&self) -> StoreResult<Transaction<'static, Postgres>> {
-        self.begin_detached("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .await
-    }
-
-    /// Begins a transaction in its own task: the driver's `BEGIN` is not cancel-safe (a caller
-    /// dropped during its round trip can leave the pooled session inside a transaction nothing
-    /// ends), so the caller going away must not interrupt it. If the caller is gone when it
-    /// completes, the transaction is dropped there, which rolls it back.
-    async fn begin_detached(&self, begin: &'static str) -> StoreResult<Transaction<'static, Postgres>> {
-        let pool = self.pool.clone();
-        tokio::spawn(async move { pool.begin_with(begin).await })
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("cannot begin a transaction: {e}")))?
-            .map_err(map_err)
+        begin_detached(&self.pool, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await
     }
 }
 
@@ -327,17 +314,6 @@ impl PostgresStore {
             .into_iter()
             .map(T::try_from)
             .collect()
-    }
-}
-
-fn map_err(e: sqlx::Error) -> StoreError {
-    match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
-        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-            StoreError::NotFound("the parent object".to_owned())
-        }
-        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => StoreError::Corrupt(e.to_string()),
-        _ => StoreError::Unavailable(e.to_string()),
     }
 }
 

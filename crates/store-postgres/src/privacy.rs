@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use castellan_domain::{ConsentActionDef, ConsentGrant, LedgerChain, LedgerEvent, LedgerKey, PrivacyConsent, TenantId};
 use castellan_store::{LedgerSigner, PrivacyStore, PrivacyWrite, StoreError, StoreResult};
 use castellan_store_sql::{
-    ConsentActionRow, ConsentGrantRow, LEDGER_EVENTS_IN_ORDER, LEDGER_HEAD, LedgerEventRow, LedgerKeyRow,
-    PrivacyConsentRow, ledger_chain_from, ledger_link, to_json,
+    ConsentActionRow, ConsentGrantRow, LedgerEventRow, LedgerKeyRow, PrivacyConsentRow, ledger_link, read_ledger_chain,
+    to_json,
 };
 
 use crate::{PostgresStore, map_err};
@@ -265,21 +265,7 @@ impl PrivacyStore for PostgresStore {
     }
 
     async fn ledger_chain(&self, tid: &TenantId) -> StoreResult<LedgerChain> {
-        // One snapshot: an append committing between the two reads would otherwise look like
-        // events removed from the end.
-        let mut tx = self.snapshot_tx().await?;
-        let rows = sqlx::query_as(LEDGER_EVENTS_IN_ORDER)
-            .bind(tid.as_str())
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        let head = sqlx::query_as(LEDGER_HEAD)
-            .bind(tid.as_str())
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
-        ledger_chain_from(rows, head)
+        read_ledger_chain(self.snapshot_tx().await?, tid).await
     }
 
     async fn get_ledger_key(&self, tid: &TenantId) -> StoreResult<Option<LedgerKey>> {

@@ -19,6 +19,35 @@ pub fn from_json<T: DeserializeOwned>(s: &str) -> Result<T, StoreError> {
     serde_json::from_str(s).map_err(corrupt)
 }
 
+/// A driver error as the store contract names it (same mapping for SQLite and PostgreSQL).
+pub fn map_err(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            StoreError::NotFound("the parent object".to_owned())
+        }
+        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => StoreError::Corrupt(e.to_string()),
+        _ => StoreError::Unavailable(e.to_string()),
+    }
+}
+
+/// Begins a transaction with `begin` (`BEGIN IMMEDIATE`, an isolation level…) in its own task.
+/// The driver's begin is not cancel-safe: a caller dropped between the `BEGIN` and the creation
+/// of the transaction guard leaves the pooled connection inside a transaction nothing ends (on
+/// SQLite, holding the write lock, so every later writer waits out its busy timeout). In a task
+/// the begin always finishes; if the caller is gone by then, the guard is dropped there, which
+/// rolls the transaction back.
+pub async fn begin_detached<DB: sqlx::Database>(
+    pool: &sqlx::Pool<DB>,
+    begin: &'static str,
+) -> Result<sqlx::Transaction<'static, DB>, StoreError> {
+    let pool = pool.clone();
+    tokio::spawn(async move { pool.begin_with(begin).await })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("cannot begin a transaction: {e}")))?
+        .map_err(map_err)
+}
+
 #[derive(sqlx::FromRow)]
 pub struct TenantRow {
     id: String,
@@ -479,12 +508,32 @@ impl TryFrom<LedgerEventRow> for LedgerEvent {
     }
 }
 
-/// The SQL that reads a ledger in one snapshot: the tenant's events in order, then its head row.
-pub const LEDGER_EVENTS_IN_ORDER: &str = "SELECT * FROM ledger_events WHERE tenant_id = $1 ORDER BY seq";
-pub const LEDGER_HEAD: &str = "SELECT seq FROM ledger_heads WHERE tenant_id = $1";
-
-/// A ledger read in one snapshot: its events and its head row (none: nothing appended yet).
-pub fn ledger_chain_from(rows: Vec<LedgerEventRow>, head: Option<(i64,)>) -> Result<LedgerChain, StoreError> {
+/// A tenant's ledger read inside `tx`, a transaction whose statements see one snapshot (an
+/// append committing between the two reads would otherwise look like events removed from the
+/// end). The SQL is the same for both stores (`$1` placeholders, which SQLite also takes).
+pub async fn read_ledger_chain<DB>(
+    mut tx: sqlx::Transaction<'static, DB>,
+    tid: &TenantId,
+) -> Result<LedgerChain, StoreError>
+where
+    DB: sqlx::Database,
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    LedgerEventRow: for<'r> sqlx::FromRow<'r, DB::Row>,
+    (i64,): for<'r> sqlx::FromRow<'r, DB::Row>,
+{
+    let rows: Vec<LedgerEventRow> = sqlx::query_as("SELECT * FROM ledger_events WHERE tenant_id = $1 ORDER BY seq")
+        .bind(tid.as_str())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
+    let head: Option<(i64,)> = sqlx::query_as("SELECT seq FROM ledger_heads WHERE tenant_id = $1")
+        .bind(tid.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(map_err)?;
+    tx.commit().await.map_err(map_err)?;
     Ok(LedgerChain {
         events: rows.into_iter().map(LedgerEvent::try_from).collect::<Result<_, _>>()?,
         head: head.map_or(0, |(s,)| s),

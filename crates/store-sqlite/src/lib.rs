@@ -78,25 +78,12 @@ impl SqliteStore {
 
     /// IMMEDIATE takes the write lock up front, so read-then-write transactions never deadlock.
     async fn write_tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        self.begin_detached("BEGIN IMMEDIATE").await
+        begin_detached(&self.pool, "BEGIN IMMEDIATE").await
     }
 
     /// A read transaction: its statements all see one snapshot of the database.
     async fn read_tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        self.begin_detached("BEGIN").await
-    }
-
-    /// The `BEGIN` runs in its own task: the driver's begin is not cancel-safe (a caller dropped
-    /// between the `BEGIN` and the transaction guard's creation leaves the pooled connection
-    /// inside the transaction — holding the write lock for IMMEDIATE — and every later writer
-    /// waits out the busy timeout), so the caller going away must not interrupt it. If the
-    /// caller is gone when it completes, the transaction is dropped there, which rolls it back.
-    async fn begin_detached(&self, begin: &'static str) -> StoreResult<Transaction<'static, Sqlite>> {
-        let pool = self.pool.clone();
-        tokio::spawn(async move { pool.begin_with(begin).await })
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("cannot begin a transaction: {e}")))?
-            .map_err(map_err)
+        begin_detached(&self.pool, "BEGIN").await
     }
 }
 
@@ -134,17 +121,6 @@ impl SqliteStore {
             .into_iter()
             .map(T::try_from)
             .collect()
-    }
-}
-
-fn map_err(e: sqlx::Error) -> StoreError {
-    match &e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(db.message().to_owned()),
-        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-            StoreError::NotFound("the parent object".to_owned())
-        }
-        sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) => StoreError::Corrupt(e.to_string()),
-        _ => StoreError::Unavailable(e.to_string()),
     }
 }
 

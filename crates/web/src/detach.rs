@@ -1,12 +1,14 @@
 //! Every request runs to completion in its own task, even when the caller goes away.
 //!
 //! Without this, a client that disconnects (a timeout, a closed tab, a load generator stopping)
-//! makes hyper drop the handler's future wherever it is waiting. Dropping a store transaction
-//! that was opened is safe (it rolls back), but the driver's `BEGIN` is not cancel-safe: a future
-//! dropped inside it can hand the connection back to the pool with the transaction still open
-//! and holding SQLite's write lock, so every later writer waits out its busy timeout. A detached
-//! task finishes its transaction (commit or rollback) whatever the caller does; a panic in a
-//! handler becomes a 500 instead of a dropped connection.
+//! makes hyper drop the handler's future wherever it is waiting. A write has work after its
+//! commit: the process that wrote applies the change to its own configuration snapshot
+//! (`Engine::changed`; on the embedded store nothing else tells it), so a handler dropped
+//! between the commit and that call would leave this node serving the old configuration — a
+//! deleted client still authenticating — until the next change. A detached
+//! task finishes it whatever the caller does; a panic in a handler becomes a 500 instead of a
+//! dropped connection. (The stores separately make their `BEGIN` cancel-safe, for callers that
+//! are not requests.)
 
 use axum::extract::Request;
 use axum::http::{Method, StatusCode};
