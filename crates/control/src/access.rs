@@ -9,7 +9,9 @@
 use std::marker::PhantomData;
 use std::ops::Deref;
 
-use castellan_domain::{ADMIN_SERVER, AccessRules, Caller, ClientId, Permission, Permissions, TenantId};
+use castellan_domain::{
+    ADMIN_SERVER, Access, AccessRules, Caller, Client, ClientId, Permission, Permissions, Resource, TenantId,
+};
 
 use crate::{Control, ControlError, ControlResult};
 
@@ -192,12 +194,10 @@ impl Control {
         // The token's client still exists (checked with the signature).
         let cid = ClientId::parse(&claims.client_id).map_err(|_| unauthorized_token())?;
         let rules = self.engine.access(admin.tenant_id()).await.map_err(from_oauth)?;
-        // RFC 9068 §2.2: a token no person is involved in (client_credentials) has the client as
-        // its subject. Only a confidential client can obtain one, so a person who happens to
-        // share a public client's id never passes for that client.
-        let client = self.engine.client(&admin, cid.as_str()).await.map_err(from_oauth)?;
-        let own = claims.sub == claims.client_id && client.is_some_and(|c| !c.settings.public);
-        let (held, person) = if own {
+        // A client's own token is told from a person's by how Castellan issued it (`gty`, under
+        // its own signature), never by comparing names: a person whose username equals a
+        // client's id is still that person (RFC 9068 §5).
+        let (held, person) = if claims.is_client_own() {
             (rules.held(Caller::AdminClient(cid.as_str())), false)
         } else {
             // A person: the roles mapped to the groups the admin server's directory gives them now.
@@ -211,6 +211,71 @@ impl Control {
             person,
             held,
         })
+    }
+}
+
+/// The scope that lets a token act on the privacy API for any subject.
+pub const MANAGE_CONSENTS: &str = "manage_consents";
+
+/// What a token with [`MANAGE_CONSENTS`] may do on the privacy API, as permissions.
+fn consent_manager() -> Permissions {
+    Permissions::from_codes([
+        Permission::new(Resource::Privacy, Access::Read),
+        Permission::new(Resource::Privacy, Access::Write),
+    ])
+}
+
+/// What the credentials of `c` hold, given the tenant's `rules`: a client of the admin server
+/// holds its STS mapping (or, unmapped, everything an admin client holds); a client that may ask
+/// for the `manage_consents` scope acts on the privacy API for any subject. Other clients hold
+/// nothing of the management APIs.
+pub(crate) fn client_yields(rules: &AccessRules, c: &Client) -> Permissions {
+    let mut out = Permissions::none();
+    if c.server_id.as_str() == ADMIN_SERVER {
+        out.extend(&rules.held(Caller::AdminClient(c.id.as_str())));
+    }
+    if c.settings.scopes.iter().any(|s| s == MANAGE_CONSENTS) {
+        out.extend(&consent_manager());
+    }
+    out
+}
+
+impl AdminAccess {
+    /// No escalation: an operation that creates, re-keys, reveals the secret of, or changes
+    /// something worth `yields` (the permissions of the credentials it yields) needs a caller who
+    /// holds all of them. `what` names the thing for the 403.
+    pub(crate) fn require_holds(&self, yields: &Permissions, what: impl FnOnce() -> String) -> ControlResult<()> {
+        if self.held.covers(yields) {
+            Ok(())
+        } else {
+            Err(ControlError::Forbidden(format!(
+                "{} yields credentials holding {yields}; only a caller holding all of that may do this",
+                what()
+            )))
+        }
+    }
+
+    /// Whether the caller holds everything `yields` names (for reads that then hide secrets).
+    pub(crate) fn holds(&self, yields: &Permissions) -> bool {
+        self.held.covers(yields)
+    }
+}
+
+impl Control {
+    /// The tenant's access rules (STS mappings and roles) as the snapshot has them.
+    pub(crate) async fn access_rules(&self, tid: &TenantId) -> ControlResult<std::sync::Arc<AccessRules>> {
+        self.engine.access(tid).await.map_err(from_oauth)
+    }
+
+    /// What the admin server's own configuration (keys, login methods, users, sign-in policy) is
+    /// worth: the most any of its credentials can hold.
+    pub(crate) async fn admin_server_yields(&self, tid: &TenantId) -> ControlResult<Permissions> {
+        Ok(self.access_rules(tid).await?.unmapped_admin())
+    }
+
+    /// [`client_yields`] with the tenant's current rules.
+    pub(crate) async fn client_yields(&self, c: &Client) -> ControlResult<Permissions> {
+        Ok(client_yields(&*self.access_rules(&c.tenant_id).await?, c))
     }
 }
 

@@ -182,6 +182,7 @@ impl Control {
         req: wire::Authentications,
     ) -> ControlResult<wire::Authentications> {
         let mut server: AuthorizationServer = self.load_server(access, aid).await?;
+        self.require_holds_server(access, &server).await?;
         let before = static_usernames(&server.authentications);
         server.authentications = self
             .prepare_methods(

@@ -454,6 +454,7 @@ impl Control {
             req.grant_types = Some(vec!["authorization_code".into()]);
         }
         let secret = self.apply_client(access, &server, &mut c, req, true).await?;
+        access.require_holds(&self.client_yields(&c).await?, || format!("client {id}"))?;
         if let Some((s, generated)) = secret {
             self.set_secret(access.tenant(), &mut c, &s, generated).await?;
         }
@@ -478,15 +479,36 @@ impl Control {
     }
 
     pub async fn get_client(&self, access: &Allowed<need::ClientRead>, cid: &str) -> ControlResult<wire::Client> {
-        self.client_view(&self.load_client(access, cid).await?)
+        let c = self.load_client(access, cid).await?;
+        let rules = self.access_rules(access.tenant()).await?;
+        self.client_view_for(access, &rules, &c)
     }
 
     pub async fn list_clients(&self, access: &Allowed<need::ClientRead>, aid: &str) -> ControlResult<wire::Clients> {
         let server = self.load_server(access, aid).await?;
         let clients = self.store.list_clients(&server.tenant_id, &server.id).await?;
+        let rules = self.access_rules(access.tenant()).await?;
         Ok(wire::Clients {
-            clients: clients.iter().map(|c| self.client_view(c)).collect::<Result<_, _>>()?,
+            clients: clients
+                .iter()
+                .map(|c| self.client_view_for(access, &rules, c))
+                .collect::<Result<_, _>>()?,
         })
+    }
+
+    /// The client as `access` may see it: its secret only when the caller holds everything the
+    /// client's credentials hold (an admin client's secret is worth its permissions).
+    pub(crate) fn client_view_for(
+        &self,
+        access: &AdminAccess,
+        rules: &castellan_domain::AccessRules,
+        c: &Client,
+    ) -> ControlResult<wire::Client> {
+        let mut view = self.client_view(c)?;
+        if !access.holds(&crate::access::client_yields(rules, c)) {
+            view.client_secret = String::new();
+        }
+        Ok(view)
     }
 
     /// Omitted fields keep their value; a given `client_secret` replaces the secret.
@@ -510,7 +532,12 @@ impl Control {
             "a client cannot move to another server",
         )?;
         let server = self.load_server(access, c.server_id.as_str()).await?;
-        if let Some((s, generated)) = self.apply_client(access, &server, &mut c, req, false).await? {
+        // Both what the client was worth and what it will be worth: re-keying or widening a
+        // credential is handing it out.
+        access.require_holds(&self.client_yields(&c).await?, || format!("client {cid}"))?;
+        let secret = self.apply_client(access, &server, &mut c, req, false).await?;
+        access.require_holds(&self.client_yields(&c).await?, || format!("client {cid} as changed"))?;
+        if let Some((s, generated)) = secret {
             self.set_secret(access.tenant(), &mut c, &s, generated).await?;
         }
         self.store.update_client(&c).await.map_err(|e| match e {
@@ -542,6 +569,7 @@ impl Control {
                 "client {cid} is a system client and cannot be deleted"
             )));
         }
+        access.require_holds(&self.client_yields(&c).await?, || format!("client {cid}"))?;
         self.remove_client(&c).await
     }
 

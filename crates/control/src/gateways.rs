@@ -9,7 +9,7 @@ use castellan_domain::{Client, ClientId, ClientSettings, Gateway, Scope, ScopeId
 use castellan_store::{ConfigChange, StoreError};
 use castellan_types::gateways as wire;
 
-use crate::{Allowed, Control, ControlError, ControlResult, need};
+use crate::{AdminAccess, Allowed, Control, ControlError, ControlResult, need};
 
 /// Gateway types: nginx (`auth_request`), Caddy (`forward_auth`), and the seed's `pyron` (the
 /// nginx protocol).
@@ -61,15 +61,16 @@ impl Control {
         format!("{}/api/gateway/{tid}/{gw}/authorize", self.public_url)
     }
 
-    async fn with_client(&self, g: &Gateway) -> ControlResult<wire::GatewayWithClient> {
+    async fn with_client(&self, access: &AdminAccess, g: &Gateway) -> ControlResult<wire::GatewayWithClient> {
         let client = self
             .store
             .get_client(&g.tenant_id, &g.client_id)
             .await?
             .ok_or_else(|| ControlError::Internal(format!("the client of gateway {} is missing", g.id)))?;
+        let rules = self.access_rules(&g.tenant_id).await?;
         Ok(wire::GatewayWithClient {
             gateway: view(g),
-            client: self.client_view(&client)?,
+            client: self.client_view_for(access, &rules, &client)?,
             issuer_url: format!("{}/{}/{}", self.public_url, g.tenant_id, g.server_id),
             server_url: self.public_url.clone(),
         })
@@ -103,11 +104,22 @@ impl Control {
             .server_id
             .ok_or_else(|| ControlError::invalid("server_id", "required"))?;
         let server_id = ServerId::parse(aid.as_str()).map_err(|e| ControlError::invalid("server_id", e.to_string()))?;
-        if self.store.get_server(&tid, &server_id).await?.is_none() {
-            return Err(ControlError::invalid(
-                "server_id",
-                format!("authorization server {aid} does not exist"),
-            ));
+        match self.store.get_server(&tid, &server_id).await? {
+            None => {
+                return Err(ControlError::invalid(
+                    "server_id",
+                    format!("authorization server {aid} does not exist"),
+                ));
+            }
+            // A gateway's client would be a client of the system server: one of the admin
+            // server holds every permission of the tenant.
+            Some(s) if s.system => {
+                return Err(ControlError::invalid(
+                    "server_id",
+                    format!("authorization server {aid} is a system server; gateways protect APIs of the others"),
+                ));
+            }
+            Some(_) => {}
         }
         let id = match req.id {
             Some(id) => {
@@ -194,7 +206,7 @@ impl Control {
             .changed(&ConfigChange::Client(tid.clone(), client.id.clone()))
             .await;
         self.engine.changed(&ConfigChange::Services(tid)).await;
-        self.with_client(&g).await
+        self.with_client(access, &g).await
     }
 
     pub async fn get_gateway(
@@ -203,7 +215,7 @@ impl Control {
         gw: &str,
     ) -> ControlResult<wire::GatewayWithClient> {
         let g = self.load_gateway(access.tenant(), gw).await?;
-        self.with_client(&g).await
+        self.with_client(access, &g).await
     }
 
     /// `GET /servers/{aid}/gateways`.
@@ -282,8 +294,13 @@ impl Control {
     /// upstream (the protected API) is set.
     pub async fn gateway_package(&self, access: &Allowed<need::GatewayRead>, gw: &str) -> ControlResult<Vec<u8>> {
         let g = self.load_gateway(access.tenant(), gw).await?;
-        let full = self.with_client(&g).await?;
+        let full = self.with_client(access, &g).await?;
         let secret = full.client.client_secret.clone();
+        if secret.is_empty() {
+            return Err(ControlError::Forbidden(format!(
+                "the client of gateway {gw} holds permissions this caller does not hold"
+            )));
+        }
         let files = package_files(&full, &self.authorizer_url(&g.tenant_id, &g.id), &secret)?;
         let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
             Vec::new(),
@@ -418,6 +435,9 @@ http {{
             proxy_set_header Host {hostport};
             proxy_set_header X-Original-Method $request_method;
             proxy_set_header X-Original-URI $request_uri;
+            # A caller's own copies of the other gateway type's headers go no further.
+            proxy_set_header X-Forwarded-Method "";
+            proxy_set_header X-Forwarded-Uri "";
             proxy_set_header X-Castellan-Gateway "Basic {basic}";
             proxy_ssl_server_name on;
             proxy_ssl_name {host};
@@ -448,6 +468,10 @@ fn caddyfile(origin: &str, path: &str, hostport: &str, basic: &str) -> String {
             uri {path}
             header_up Host {hostport}
             header_up X-Castellan-Gateway "Basic {basic}"
+            header_up X-Forwarded-Method {{method}}
+            header_up X-Forwarded-Uri {{uri}}
+            header_up -X-Original-Method
+            header_up -X-Original-URI
             copy_headers X-Castellan-Subject X-Castellan-Client
         }}
         reverse_proxy 127.0.0.1:9000

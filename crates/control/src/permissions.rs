@@ -219,13 +219,15 @@ impl Control {
         client_id: &str,
     ) -> ControlResult<()> {
         let m = self.load_sts_client(access, client_id).await?;
-        // Removing a narrow mapping widens the client (an admin client goes back to `*`).
-        self.grantable(access, "permissions", "*").map_err(|_| {
-            ControlError::Forbidden(format!(
-                "deleting the mapping of {} gives it every permission of its tenant back, which this caller does not hold",
+        // Removing a narrow mapping widens the client (an admin client goes back to `*`, and in
+        // the system tenant to `system.*` too).
+        let unmapped = self.admin_server_yields(access.tenant()).await?;
+        if !access.holds(&unmapped) {
+            return Err(ControlError::Forbidden(format!(
+                "deleting the mapping of {} gives it {unmapped} back, which this caller does not hold",
                 m.client_id
-            ))
-        })?;
+            )));
+        }
         if !self.store.delete_sts_client(access.tenant(), client_id).await? {
             return Err(ControlError::NotFound {
                 what: "STS client",

@@ -182,6 +182,11 @@ impl Control {
             tid.as_str(),
             "must be the tenant of the path",
         )?;
+        if self.guards_admin_sign_in(&tid, pid).await? {
+            access.require_holds(&self.admin_server_yields(&tid).await?, || {
+                format!("policy {pid} decides who signs in to the admin server; it")
+            })?;
+        }
         if let Some(name) = req.policy_name {
             check_name("policy_name", &name)?;
             p.name = name;
@@ -234,6 +239,25 @@ impl Control {
         Ok(())
     }
 
+    /// Whether policy `pid` decides who signs in to the tenant's admin server, or which of its
+    /// scopes they get: changing it changes who obtains admin credentials.
+    async fn guards_admin_sign_in(&self, tid: &TenantId, pid: &str) -> ControlResult<bool> {
+        let admin =
+            castellan_domain::ServerId::parse(castellan_domain::ADMIN_SERVER).map_err(ControlError::internal)?;
+        let Some(server) = self.store.get_server(tid, &admin).await? else {
+            return Ok(false);
+        };
+        if server.settings.user_policy_id.as_deref() == Some(pid) {
+            return Ok(true);
+        }
+        Ok(self
+            .store
+            .list_scopes(tid, &admin)
+            .await?
+            .iter()
+            .any(|sc| sc.user_policy_id.as_deref() == Some(pid)))
+    }
+
     /// What refers to policy `pid`: `server shop (user_policy_id)`, `scope orders.read on shop
     /// (developer_policy_id)`.
     async fn policy_users(&self, tid: &TenantId, pid: &str) -> ControlResult<Vec<String>> {
@@ -269,12 +293,25 @@ impl Control {
     }
 
     /// `POST /policies/{pid}/test`: evaluates the stored policy against `input`.
+    /// Naming a `subject` reads that person's consent grants, which needs `privacy.read` too
+    /// (the privacy API asks the same).
     pub async fn test_policy(
         &self,
         access: &Allowed<need::PolicyRead>,
         pid: &str,
         input: wire::PolicyTestRequest,
     ) -> ControlResult<wire::PolicyTestResult> {
+        if let Some(sub) = input.subject.as_deref() {
+            let privacy_read =
+                castellan_domain::Permission::new(castellan_domain::Resource::Privacy, castellan_domain::Access::Read);
+            if !access.held().allows(privacy_read) {
+                return Err(ControlError::Forbidden(
+                    "testing a policy for a subject reads their consent grants: that requires the privacy.read permission too"
+                        .into(),
+                ));
+            }
+            crate::privacy::check_subject("subject", sub)?;
+        }
         let p = self.load_policy(access.tenant(), pid).await?;
         let compiled = castellan_oauth::compile_policy(&p).map_err(|e| ControlError::internal(e.to_string()))?;
         let request = input.request.map(|r| castellan_policy::Request {

@@ -28,6 +28,18 @@ fn same_tenant(given: Option<&str>, tid: &TenantId) -> ControlResult<()> {
     unchanged("tenant_id", given, tid.as_str(), "must be the tenant of the path")
 }
 
+/// A privacy subject: 1 to 255 bytes, no control characters (it goes into the signed ledger and
+/// the request log, where a CR or LF would forge a line).
+pub(crate) fn check_subject(field: &str, v: &str) -> ControlResult<()> {
+    if v.is_empty() || v.len() > MAX_SUBJECT || v.chars().any(char::is_control) {
+        return Err(ControlError::invalid(
+            field,
+            "required: 1 to 255 bytes without control characters",
+        ));
+    }
+    Ok(())
+}
+
 fn parse_time(field: &str, v: &str) -> ControlResult<i64> {
     time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339)
         .map(|t| t.unix_timestamp())
@@ -528,7 +540,13 @@ impl Control {
             .await
             .map_err(|e| ControlError::Internal(e.description))?
             .ok_or_else(bad)?;
-        let manage = claims.scope.split(' ').any(|s| s == "manage_consents");
+        let manage = claims.scope.split(' ').any(|s| s == crate::access::MANAGE_CONSENTS);
+        if !manage && claims.is_client_own() {
+            // A client's own token is about no person: it has no subject of its own to act for.
+            return Err(ControlError::Forbidden(
+                "a client's own token acts for no subject; acting for subjects needs the manage_consents scope".into(),
+            ));
+        }
         Ok(PrivacyCaller {
             tenant: rt.tenant_id().clone(),
             only: (!manage).then_some(claims.sub),
@@ -594,9 +612,7 @@ impl Control {
     ) -> ControlResult<wire::ConsentGrantResult> {
         let tid = caller.tenant.clone();
         let subject = req.subject.clone().unwrap_or_default();
-        if subject.is_empty() || subject.len() > MAX_SUBJECT {
-            return Err(ControlError::invalid("subject", "required: 1 to 255 characters"));
-        }
+        check_subject("subject", &subject)?;
         caller.may_act_for(&subject)?;
         if let Some(l) = &req.language
             && (l.is_empty() || l.len() > 35)

@@ -474,6 +474,7 @@ impl Control {
         req: wire::ServerRequest,
     ) -> ControlResult<wire::Server> {
         let mut server = self.load_server(access, aid).await?;
+        self.require_holds_server(access, &server).await?;
         unchanged(
             "id",
             req.id.as_deref(),
@@ -560,6 +561,22 @@ impl Control {
             None => existing,
         };
         self.server_view(&server, &keys)
+    }
+
+    /// No escalation through a server's settings: the admin server's keys sign admin tokens and
+    /// its login methods and users sign people in to roles, so changing any of it needs a caller
+    /// who holds everything an admin credential can hold.
+    pub(crate) async fn require_holds_server(
+        &self,
+        access: &AdminAccess,
+        server: &AuthorizationServer,
+    ) -> ControlResult<()> {
+        if server.id.as_str() != castellan_domain::ADMIN_SERVER {
+            return Ok(());
+        }
+        access.require_holds(&self.admin_server_yields(&server.tenant_id).await?, || {
+            "the admin server's configuration (keys, login methods, users)".to_owned()
+        })
     }
 
     /// Deletes a server and everything under it. System servers cannot be deleted.

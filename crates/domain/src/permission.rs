@@ -144,6 +144,14 @@ impl Permissions {
         Self::default()
     }
 
+    /// Exactly these codes.
+    pub fn from_codes(codes: impl IntoIterator<Item = Permission>) -> Self {
+        Self {
+            everything_in_tenant: false,
+            codes: codes.into_iter().collect(),
+        }
+    }
+
     /// A space-delimited list as the APIs take it (`"client.read scope.write"`, `"*"`); repeats
     /// and extra spaces are fine, an unknown code is an error naming it.
     pub fn parse(list: &str) -> Result<Self, UnknownPermission> {
@@ -276,13 +284,7 @@ impl AccessRules {
         match caller {
             Caller::AdminClient(id) => match self.sts.get(id) {
                 Some(mapped) => mapped.clone(),
-                None if self.system_tenant => {
-                    let mut all = Permissions::all_in_tenant();
-                    all.codes.insert(Permission::new(Resource::System, Access::Read));
-                    all.codes.insert(Permission::new(Resource::System, Access::Write));
-                    all
-                }
-                None => Permissions::all_in_tenant(),
+                None => self.unmapped_admin(),
             },
             Caller::Person { groups } => {
                 let mut held = Permissions::none();
@@ -299,6 +301,18 @@ impl AccessRules {
     }
 
     /// The STS mapping of a client id, if it has one.
+    /// What an admin client without an STS mapping holds: `*`, and in the system tenant
+    /// `system.*` too. No credential of a tenant's admin server holds more, so this is also what
+    /// the admin server's keys, login methods and users are worth.
+    pub fn unmapped_admin(&self) -> Permissions {
+        let mut all = Permissions::all_in_tenant();
+        if self.system_tenant {
+            all.codes.insert(Permission::new(Resource::System, Access::Read));
+            all.codes.insert(Permission::new(Resource::System, Access::Write));
+        }
+        all
+    }
+
     pub fn mapping(&self, client_id: &str) -> Option<&Permissions> {
         self.sts.get(client_id)
     }

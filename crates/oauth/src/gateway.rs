@@ -23,13 +23,32 @@ pub const MAX_BEARER: usize = 16 * 1024;
 /// Which of the original request's headers to copy (by lower-case name).
 pub type HeaderFilter<'a> = &'a dyn Fn(&str) -> bool;
 
+/// The original request's method and URI as gateways state them. Each gateway type sets and
+/// overwrites only its own pair, and passes the caller's other headers on, so the authorizer reads
+/// only the pair of the gateway's type: a caller who sends the other pair decides nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Origin<'a> {
+    /// `X-Original-Method` / `X-Original-URI`: nginx's `auth_request` (and `pyron`).
+    pub original: (Option<&'a str>, Option<&'a str>),
+    /// `X-Forwarded-Method` / `X-Forwarded-Uri`: Caddy's `forward_auth`.
+    pub forwarded: (Option<&'a str>, Option<&'a str>),
+}
+
+impl<'a> Origin<'a> {
+    /// The method and URI a gateway of `kind` states (empty when it states none, which matches
+    /// no API).
+    pub fn for_kind(&self, kind: &str) -> (&'a str, &'a str) {
+        let (m, u) = if kind == "caddy" { self.forwarded } else { self.original };
+        (m.unwrap_or(""), u.unwrap_or(""))
+    }
+}
+
 /// What the gateway forwards of the original request (not `Debug`: it holds the gateway's secret).
 pub struct GatewayRequest<'a> {
     /// The gateway's own credentials (client id and secret).
     pub credentials: Option<(String, String)>,
-    pub method: &'a str,
-    /// The original URI; its query is ignored for matching.
-    pub uri: &'a str,
+    /// The original method and URI, as the gateway's headers state them.
+    pub origin: Origin<'a>,
     /// The caller's bearer token (`Authorization: Bearer …` of the original request).
     pub bearer: Option<&'a str>,
     /// The original request's headers (names in lower case) that pass the filter, built only
@@ -123,7 +142,14 @@ impl Engine {
         }
 
         // Which API: the path without its query, among the connected services (or the one named).
-        let path = req.uri.split(['?', '#']).next().unwrap_or("");
+        let (method, uri) = req.origin.for_kind(&gateway.kind);
+        let method: std::borrow::Cow<'_, str> = if method.bytes().any(|b| b.is_ascii_lowercase()) {
+            std::borrow::Cow::Owned(method.to_ascii_uppercase())
+        } else {
+            std::borrow::Cow::Borrowed(method)
+        };
+        let method = &*method;
+        let path = uri.split(['?', '#']).next().unwrap_or("");
         let candidates: Vec<&String> = match req.service {
             Some(s) => match gateway.services.iter().find(|x| x.as_str() == s) {
                 Some(x) => vec![x],
@@ -139,7 +165,7 @@ impl Engine {
         let mut target = None;
         for sid in candidates {
             if let Some(routes) = snap.services.routes.get(sid)
-                && let Matched::Api(t) = routes.find(req.method, path)
+                && let Matched::Api(t) = routes.find(method, path)
             {
                 target = Some(t);
                 break;
@@ -147,7 +173,7 @@ impl Engine {
         }
         let Some(target) = target else {
             return Ok(GatewayDecision::Forbidden {
-                reason: format!("{} {path} is not an API of this gateway's services", req.method),
+                reason: format!("{method} {path} is not an API of this gateway's services"),
                 recovery: Vec::new(),
             });
         };
@@ -173,7 +199,7 @@ impl Engine {
             // request, only the headers the policy reads are copied.
             let view = claims.policy_view();
             let request = castellan_policy::Request {
-                method: req.method.to_owned(),
+                method: method.to_owned(),
                 path: path.to_owned(),
                 headers: match policy {
                     Some(p) if p.reads_request() => (req.headers)(&|name| p.reads_header(name)),

@@ -327,7 +327,8 @@ impl Engine {
         let scope = auth.scopes.join(" ");
         let mut extra = released_claims(rt, ClaimType::AccessToken, &auth.scopes, &auth.ctx);
         add_person_permissions(access, client, &auth.ctx, &mut extra);
-        let Minted { token, jti, exp, ttl } = self.mint(rt, client, &auth.sub, &scope, extra)?;
+        let Minted { token, jti, exp, ttl } =
+            self.mint(rt, client, crate::token::Subject::Person(&auth.sub), &scope, extra)?;
         let settings = &rt.server.settings;
         let (refresh_token, refresh) = if may_refresh(rt, client) {
             let t = random_token();

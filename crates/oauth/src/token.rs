@@ -26,6 +26,12 @@ pub struct AccessClaims {
     pub jti: String,
     pub tid: String,
     pub aid: String,
+    /// How the token was issued, for a token no person is involved in: `client_credentials`.
+    /// Castellan sets it and trusts it only under its own signature, so a client's own token is
+    /// told from a person's by how it was issued, never by comparing `sub` with `client_id` (a
+    /// person's username may equal a client id; RFC 9068 §5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gty: Option<String>,
     /// Custom claims (Cloudentity ACP claims of type `access_token`).
     #[serde(flatten, default, skip_serializing_if = "serde_json::Map::is_empty")]
     pub extra: serde_json::Map<String, serde_json::Value>,
@@ -66,7 +72,24 @@ impl std::fmt::Debug for ViewCell {
     }
 }
 
+/// The `gty` of a client's own token.
+pub const CLIENT_GRANT: &str = "client_credentials";
+
+/// Whom an access token is about.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Subject<'a> {
+    /// The client itself (`client_credentials`): `sub` is the client id.
+    Client,
+    /// A person.
+    Person(&'a str),
+}
+
 impl AccessClaims {
+    /// Whether this is a client's own token (issued with `client_credentials`), not a person's.
+    pub fn is_client_own(&self) -> bool {
+        self.gty.as_deref() == Some(CLIENT_GRANT)
+    }
+
     /// The policy's view of these claims (built once).
     pub(crate) fn policy_view(&self) -> &PolicyView {
         self.view.0.get_or_init(|| PolicyView {
@@ -79,9 +102,10 @@ impl AccessClaims {
 }
 
 /// Claim names a custom claim may not overwrite.
-pub(crate) const RESERVED: [&str; 13] = [
+pub(crate) const RESERVED: [&str; 14] = [
     "iss",
     "sub",
+    "gty",
     "aud",
     "client_id",
     "scope",
@@ -224,7 +248,7 @@ impl Engine {
         if let Some(p) = access.mapping(client.id.as_str()) {
             extra.insert("permissions".into(), p.to_string().into());
         }
-        let minted = self.mint(rt, client, client.id.as_str(), &scope, extra)?;
+        let minted = self.mint(rt, client, Subject::Client, &scope, extra)?;
         Ok(TokenResponse {
             access_token: minted.token,
             token_type: "Bearer".into(),
@@ -292,10 +316,14 @@ impl Engine {
         &self,
         rt: &ServerRuntime,
         client: &Client,
-        sub: &str,
+        subject: Subject<'_>,
         scope: &str,
         extra: serde_json::Map<String, serde_json::Value>,
     ) -> Result<Minted, OAuthError> {
+        let (sub, gty) = match subject {
+            Subject::Client => (client.id.as_str(), Some(CLIENT_GRANT.to_owned())),
+            Subject::Person(sub) => (sub, None),
+        };
         let signer = rt
             .signer
             .as_ref()
@@ -315,6 +343,7 @@ impl Engine {
             jti: random_id(),
             tid: rt.tenant_id().to_string(),
             aid: rt.id().to_string(),
+            gty,
             extra,
             view: ViewCell::default(),
         };

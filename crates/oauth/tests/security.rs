@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use castellan_domain::*;
 use castellan_jose::{MasterKey, jwt};
-use castellan_oauth::gateway::{GatewayDecision, GatewayRequest, HeaderFilter};
+use castellan_oauth::gateway::{GatewayDecision, GatewayRequest, HeaderFilter, Origin};
 use castellan_oauth::{AuthorizeError, Engine, Form, JWT_BEARER_ASSERTION, Presented, ServerRuntime};
 use castellan_store::{CodeRecord, Store};
 use castellan_store_sqlite::SqliteStore;
@@ -1778,6 +1778,10 @@ struct Ask {
     bearer: Option<String>,
     headers: Vec<(&'static str, &'static str)>,
     service: Option<&'static str>,
+    /// Where `method` and `uri` go: `X-Original-*` (nginx) unless this says `X-Forwarded-*`.
+    forwarded: bool,
+    /// What the caller forged in the other pair of headers.
+    forged: Option<(&'static str, &'static str)>,
 }
 
 impl Ask {
@@ -1791,6 +1795,8 @@ impl Ask {
             bearer: Some(bearer.into()),
             headers: Vec::new(),
             service: None,
+            forwarded: false,
+            forged: None,
         }
     }
 }
@@ -1811,10 +1817,16 @@ async fn decide(f: &Fixture, a: &Ask) -> (GatewayDecision, Option<Vec<String>>) 
         *copied.lock().unwrap() = Some(names);
         kept
     };
+    let stated = (Some(a.method), Some(a.uri.as_str()));
+    let forged = a.forged.map(|(m, u)| (Some(m), Some(u))).unwrap_or_default();
+    let (original, forwarded) = if a.forwarded {
+        (forged, stated)
+    } else {
+        (stated, forged)
+    };
     let req = GatewayRequest {
         credentials: a.credentials.map(|(id, s)| (id.to_owned(), s.to_owned())),
-        method: a.method,
-        uri: &a.uri,
+        origin: Origin { original, forwarded },
         bearer: a.bearer.as_deref(),
         headers: &headers,
         service: a.service,
@@ -1875,6 +1887,81 @@ async fn the_authorizer_answers_only_its_gateway_with_its_own_credentials() {
     for (i, a) in cases.iter().enumerate() {
         assert_eq!(decide(&f, a).await.0, GatewayDecision::BadGateway, "case {i}");
     }
+}
+
+/// Each gateway type states the original request in its own pair of headers and passes the
+/// caller's other headers on: the authorizer reads only the pair of the gateway's type, so a
+/// caller's forged `X-Original-*` through Caddy (or `X-Forwarded-*` through nginx) decides nothing.
+#[tokio::test]
+async fn the_authorizer_reads_only_the_headers_its_gateway_type_sets() {
+    use castellan_store::conformance as c;
+    let f = gateway_fixture().await;
+    let st = f.store.as_ref();
+    let cg_client = new_client(&f.master, "gw-cg", "client_secret_basic", GW_SECRET, &[], &[]).await;
+    st.create_gateway(
+        &castellan_domain::Gateway {
+            kind: "caddy".into(),
+            ..c::gateway("t", "s", "cg")
+        },
+        &cg_client,
+    )
+    .await
+    .unwrap();
+    st.create_service(&Service {
+        gateway_id: Some("cg".into()),
+        ..c::service("t", "s", "c-items")
+    })
+    .await
+    .unwrap();
+    for (i, (id, method, policy)) in [("items-get", "GET", "readers"), ("items-delete", "DELETE", "ops")]
+        .into_iter()
+        .enumerate()
+    {
+        st.create_api(&Api {
+            policy_id: Some(policy.into()),
+            ..c::api("t", "c-items", "s", id, method, "/items/{id}", i as i64)
+        })
+        .await
+        .unwrap();
+    }
+    f.engine.changed(&castellan_store::ConfigChange::Services(tid())).await;
+    let read = access_token(&f, "cc", "read").await;
+
+    // nginx: X-Original-*; a forged X-Forwarded-* pair is not read.
+    let nginx = Ask {
+        forged: Some(("POST", "/orders")),
+        ..Ask::new("GET", "/pets/1", &read)
+    };
+    assert_eq!(decide(&f, &nginx).await.0, allowed("cc", "pets-get"));
+    let only_forged = Ask {
+        forged: Some(("GET", "/pets/1")),
+        ..Ask::new("", "", &read)
+    };
+    assert!(forbidden(decide(&f, &only_forged).await.0).contains("is not an API"));
+
+    // Caddy: X-Forwarded-*; a forged X-Original-* pair is not read. The read token may GET an
+    // item and may not DELETE one, whatever the caller claims in the other pair.
+    let caddy = |method, forged| Ask {
+        gateway: "cg",
+        credentials: Some(("gw-cg", GW_SECRET)),
+        forwarded: true,
+        forged,
+        ..Ask::new(method, "/items/1", &read)
+    };
+    assert_eq!(
+        decide(&f, &caddy("GET", Some(("DELETE", "/items/1")))).await.0,
+        allowed("cc", "items-get")
+    );
+    let d = decide(&f, &caddy("DELETE", Some(("GET", "/items/1")))).await.0;
+    assert!(matches!(d, GatewayDecision::Forbidden { .. }), "{d:?}");
+    let missing = Ask {
+        gateway: "cg",
+        credentials: Some(("gw-cg", GW_SECRET)),
+        forwarded: true,
+        forged: Some(("GET", "/items/1")),
+        ..Ask::new("", "", &read)
+    };
+    assert!(forbidden(decide(&f, &missing).await.0).contains("is not an API"));
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 //! call the control plane, map the outcome.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use castellan_control::need;
 use castellan_types::{Authentications, Server, ServerRequest, Servers, Tenant, TenantRequest};
@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::docs::{CreateErrors, DeleteErrors, ReadErrors, WriteErrors};
 use crate::error::ApiError;
-use crate::extract::{Admin, ApiJson};
+use crate::extract::{Admin, ApiJson, ApiPath};
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -117,7 +117,7 @@ async fn create_server(
 async fn get_server(
     State(st): State<AppState>,
     Admin(a): Admin<need::ServerRead>,
-    Path((_tid, aid)): Path<(String, String)>,
+    ApiPath((_tid, aid)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Server>> {
     Ok(Json(st.control.get_server(&a, &aid).await?))
 }
@@ -142,7 +142,7 @@ async fn get_server(
 async fn update_server(
     State(st): State<AppState>,
     Admin(a): Admin<need::ServerWrite>,
-    Path((_tid, aid)): Path<(String, String)>,
+    ApiPath((_tid, aid)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<ServerRequest>,
 ) -> ApiResult<Json<Server>> {
     Ok(Json(st.control.update_server(&a, &aid, req).await?))
@@ -165,7 +165,7 @@ async fn update_server(
 async fn delete_server(
     State(st): State<AppState>,
     Admin(a): Admin<need::ServerWrite>,
-    Path((_tid, aid)): Path<(String, String)>,
+    ApiPath((_tid, aid)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     st.control.delete_server(&a, &aid).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -191,7 +191,7 @@ async fn delete_server(
 async fn update_authentications(
     State(st): State<AppState>,
     Admin(a): Admin<need::ServerWrite>,
-    Path((_tid, aid)): Path<(String, String)>,
+    ApiPath((_tid, aid)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<Authentications>,
 ) -> ApiResult<Json<Authentications>> {
     Ok(Json(st.control.update_authentications(&a, &aid, req).await?))

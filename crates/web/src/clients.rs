@@ -1,7 +1,7 @@
 //! `/api/admin/{tid}/clients…` and `/api/admin/{tid}/scopes…` (Cloudentity ACP).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use castellan_control::need;
 use castellan_types::{
@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::docs::{CreateErrors, DeleteErrors, ReadErrors, WriteErrors};
 use crate::error::ApiError;
-use crate::extract::{Admin, ApiJson};
+use crate::extract::{Admin, ApiJson, ApiPath};
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -72,7 +72,7 @@ async fn create_client(
 async fn get_client(
     State(st): State<AppState>,
     Admin(a): Admin<need::ClientRead>,
-    Path((_tid, cid)): Path<(String, String)>,
+    ApiPath((_tid, cid)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Client>> {
     Ok(Json(st.control.get_client(&a, &cid).await?))
 }
@@ -95,7 +95,7 @@ async fn get_client(
 async fn update_client(
     State(st): State<AppState>,
     Admin(a): Admin<need::ClientWrite>,
-    Path((_tid, cid)): Path<(String, String)>,
+    ApiPath((_tid, cid)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<ClientRequest>,
 ) -> ApiResult<Json<Client>> {
     Ok(Json(st.control.update_client(&a, &cid, req).await?))
@@ -117,7 +117,7 @@ async fn update_client(
 async fn delete_client(
     State(st): State<AppState>,
     Admin(a): Admin<need::ClientWrite>,
-    Path((_tid, cid)): Path<(String, String)>,
+    ApiPath((_tid, cid)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     st.control.delete_client(&a, &cid).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -139,7 +139,7 @@ async fn delete_client(
 async fn list_clients(
     State(st): State<AppState>,
     Admin(a): Admin<need::ClientRead>,
-    Path((_tid, aid)): Path<(String, String)>,
+    ApiPath((_tid, aid)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Clients>> {
     Ok(Json(st.control.list_clients(&a, &aid).await?))
 }
@@ -184,7 +184,7 @@ async fn create_scope(
 async fn get_scope(
     State(st): State<AppState>,
     Admin(a): Admin<need::ScopeRead>,
-    Path((_tid, scp)): Path<(String, String)>,
+    ApiPath((_tid, scp)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<ScopeWithService>> {
     Ok(Json(st.control.get_scope(&a, &scp).await?))
 }
@@ -207,7 +207,7 @@ async fn get_scope(
 async fn update_scope(
     State(st): State<AppState>,
     Admin(a): Admin<need::ScopeWrite>,
-    Path((_tid, scp)): Path<(String, String)>,
+    ApiPath((_tid, scp)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<ScopeRequest>,
 ) -> ApiResult<Json<Scope>> {
     Ok(Json(st.control.update_scope(&a, &scp, req).await?))
@@ -229,7 +229,7 @@ async fn update_scope(
 async fn delete_scope(
     State(st): State<AppState>,
     Admin(a): Admin<need::ScopeWrite>,
-    Path((_tid, scp)): Path<(String, String)>,
+    ApiPath((_tid, scp)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     st.control.delete_scope(&a, &scp).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -249,7 +249,7 @@ async fn delete_scope(
 async fn list_scopes(
     State(st): State<AppState>,
     Admin(a): Admin<need::ScopeRead>,
-    Path((_tid, aid)): Path<(String, String)>,
+    ApiPath((_tid, aid)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Scopes>> {
     Ok(Json(st.control.list_scopes(&a, &aid).await?))
 }
@@ -299,7 +299,7 @@ async fn create_claim(
 async fn update_claim(
     State(st): State<AppState>,
     Admin(a): Admin<need::ClaimWrite>,
-    Path((_tid, claim)): Path<(String, String)>,
+    ApiPath((_tid, claim)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<ClaimRequest>,
 ) -> ApiResult<Json<Claim>> {
     Ok(Json(st.control.update_claim(&a, &claim, req).await?))
@@ -316,7 +316,7 @@ async fn update_claim(
 async fn delete_claim(
     State(st): State<AppState>,
     Admin(a): Admin<need::ClaimWrite>,
-    Path((_tid, claim)): Path<(String, String)>,
+    ApiPath((_tid, claim)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     st.control.delete_claim(&a, &claim).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -333,7 +333,7 @@ async fn delete_claim(
 async fn list_claims(
     State(st): State<AppState>,
     Admin(a): Admin<need::ClaimRead>,
-    Path((_tid, aid)): Path<(String, String)>,
+    ApiPath((_tid, aid)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Claims>> {
     Ok(Json(st.control.list_claims(&a, &aid).await?))
 }

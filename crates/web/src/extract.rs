@@ -302,6 +302,42 @@ pub(crate) fn form_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
+/// Path parameters; a parameter that does not decode (not UTF-8, not the expected type) is a 400
+/// in the family's error shape, not the framework's `text/plain`.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| ApiPath(v))
+            .map_err(|r| ApiError::new(StatusCode::BAD_REQUEST, "invalid path").detail("reason", r.body_text()))
+    }
+}
+
+/// A query string; one that does not decode (a repeated or mistyped parameter, a value that is
+/// not one of the allowed ones) is a 400 in the family's error shape naming the reason.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
+        query_from_uri(&parts.uri).map(ApiQuery)
+    }
+}
+
+/// Decodes the query of `uri` as [`ApiQuery`] does.
+pub(crate) fn query_from_uri<T: DeserializeOwned>(uri: &axum::http::Uri) -> Result<T, ApiError> {
+    // axum-extra's form decoding: repeated parameters fill lists, and repeat a single value only
+    // to be refused.
+    axum_extra::extract::Query::<T>::try_from_uri(uri)
+        .map(|axum_extra::extract::Query(v)| v)
+        .map_err(|r| ApiError::new(StatusCode::BAD_REQUEST, "invalid query").detail("reason", r.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

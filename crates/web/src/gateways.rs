@@ -2,17 +2,16 @@
 //! `/api/gateway/{tid}/{gw}/authorize`. Thin handlers: the rules are in `control::gateways` and
 //! `castellan_oauth::gateway`.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::Request;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use castellan_control::need;
-use castellan_oauth::gateway::{GatewayDecision, GatewayRequest, HeaderFilter};
+use castellan_oauth::gateway::{GatewayDecision, GatewayRequest, HeaderFilter, Origin};
 use castellan_types::gateways::{CreateGatewayRequest, Gateway, GatewayWithClient, Gateways, UpdateGatewayRequest};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -21,7 +20,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::docs::{CreateErrors, DeleteErrors, ReadErrors, WriteErrors};
 use crate::error::ApiError;
-use crate::extract::{Admin, ApiJson, parse_basic};
+use crate::extract::{Admin, ApiJson, ApiPath, parse_basic};
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -74,7 +73,7 @@ async fn create_gateway(
 async fn get_gateway(
     State(st): State<AppState>,
     Admin(a): Admin<need::GatewayRead>,
-    Path((_tid, gw)): Path<(String, String)>,
+    ApiPath((_tid, gw)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<GatewayWithClient>> {
     Ok(Json(st.control.get_gateway(&a, &gw).await?))
 }
@@ -93,7 +92,7 @@ async fn get_gateway(
 async fn update_gateway(
     State(st): State<AppState>,
     Admin(a): Admin<need::GatewayWrite>,
-    Path((_tid, gw)): Path<(String, String)>,
+    ApiPath((_tid, gw)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<UpdateGatewayRequest>,
 ) -> ApiResult<Json<Gateway>> {
     Ok(Json(st.control.update_gateway(&a, &gw, req).await?))
@@ -113,7 +112,7 @@ async fn update_gateway(
 async fn delete_gateway(
     State(st): State<AppState>,
     Admin(a): Admin<need::GatewayWrite>,
-    Path((_tid, gw)): Path<(String, String)>,
+    ApiPath((_tid, gw)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     st.control.delete_gateway(&a, &gw).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -134,7 +133,7 @@ async fn delete_gateway(
 async fn gateway_package(
     State(st): State<AppState>,
     Admin(a): Admin<need::GatewayRead>,
-    Path((_tid, gw)): Path<(String, String)>,
+    ApiPath((_tid, gw)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
     let body = st.control.gateway_package(&a, &gw).await?;
     let name = format!("attachment; filename=\"castellan-gateway-{gw}.tar.gz\"");
@@ -162,7 +161,7 @@ async fn gateway_package(
 async fn list_gateways(
     State(st): State<AppState>,
     Admin(a): Admin<need::GatewayRead>,
-    Path((_tid, aid)): Path<(String, String)>,
+    ApiPath((_tid, aid)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Gateways>> {
     Ok(Json(st.control.list_gateways(&a, &aid).await?))
 }
@@ -199,27 +198,30 @@ fn problem(status: StatusCode, error: &str, details: serde_json::Value) -> Respo
 /// `Authorization: Bearer …`. 200 (no body) with `X-Castellan-Subject`, `X-Castellan-Client` and
 /// `X-Castellan-Api`; 401 (for the caller: `WWW-Authenticate: Bearer error="invalid_token"`); 403
 /// with the policy's recovery.
-async fn authorize(State(st): State<AppState>, Path((tid, gw)): Path<(String, String)>, request: Request) -> Response {
+async fn authorize(
+    State(st): State<AppState>,
+    ApiPath((tid, gw)): ApiPath<(String, String)>,
+    request: Request,
+) -> Response {
     // `?service=` is rare: parsed only when there is a query.
     let service = match request.uri().query() {
-        Some(_) => match Query::<AuthorizeQuery>::try_from_uri(request.uri()) {
-            Ok(Query(q)) => q.service,
+        Some(_) => match crate::extract::query_from_uri::<AuthorizeQuery>(request.uri()) {
+            Ok(q) => q.service,
             Err(e) => return e.into_response(),
         },
         None => None,
     };
     let headers = request.headers();
-    let method = header_str(headers, X_ORIGINAL_METHOD)
-        .or_else(|| header_str(headers, X_FORWARDED_METHOD))
-        .unwrap_or(request.method().as_str());
-    let method: Cow<'_, str> = if method.bytes().any(|b| b.is_ascii_lowercase()) {
-        Cow::Owned(method.to_ascii_uppercase())
-    } else {
-        Cow::Borrowed(method)
+    let origin = Origin {
+        original: (
+            header_str(headers, X_ORIGINAL_METHOD),
+            header_str(headers, X_ORIGINAL_URI),
+        ),
+        forwarded: (
+            header_str(headers, X_FORWARDED_METHOD),
+            header_str(headers, X_FORWARDED_URI),
+        ),
     };
-    let uri = header_str(headers, X_ORIGINAL_URI)
-        .or_else(|| header_str(headers, X_FORWARDED_URI))
-        .unwrap_or("");
     let bearer = header_str(headers, header::AUTHORIZATION).and_then(|v| {
         let (scheme, token) = v.split_once(' ')?;
         scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
@@ -244,8 +246,7 @@ async fn authorize(State(st): State<AppState>, Path((tid, gw)): Path<(String, St
     };
     let req = GatewayRequest {
         credentials: header_str(headers, X_CASTELLAN_GATEWAY).and_then(parse_basic),
-        method: &method,
-        uri,
+        origin,
         bearer,
         headers: &forwarded,
         service: service.as_deref(),

@@ -3,7 +3,7 @@
 //! problem details (rendered by `error::family_errors`). Thin handlers, as in `admin`.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use castellan_control::need;
 use castellan_types::nexus::{
@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::docs::ProblemErrors;
 use crate::error::ApiError;
-use crate::extract::{ApiJson, Caller};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -92,7 +92,7 @@ async fn list_sts_clients(
 async fn get_sts_client(
     State(st): State<AppState>,
     c: Caller<need::StsClientRead>,
-    Path(client_id): Path<String>,
+    ApiPath(client_id): ApiPath<String>,
 ) -> ApiResult<Json<StsClient>> {
     Ok(Json(st.control.get_sts_client(&c.access, &client_id).await?))
 }
@@ -118,7 +118,7 @@ async fn get_sts_client(
 async fn update_sts_client(
     State(st): State<AppState>,
     c: Caller<need::StsClientWrite>,
-    Path(client_id): Path<String>,
+    ApiPath(client_id): ApiPath<String>,
     ApiJson(req): ApiJson<StsClientRequest>,
 ) -> ApiResult<Json<StsClient>> {
     Ok(Json(
@@ -145,7 +145,7 @@ async fn update_sts_client(
 async fn delete_sts_client(
     State(st): State<AppState>,
     c: Caller<need::StsClientWrite>,
-    Path(client_id): Path<String>,
+    ApiPath(client_id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     st.control.delete_sts_client(&c.access, &client_id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -204,7 +204,7 @@ async fn list_roles(State(st): State<AppState>, c: Caller<need::RoleRead>) -> Ap
 async fn get_role(
     State(st): State<AppState>,
     c: Caller<need::RoleRead>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Role>> {
     Ok(Json(st.control.get_role(&c.access, &id).await?))
 }
@@ -227,7 +227,7 @@ async fn get_role(
 async fn update_role(
     State(st): State<AppState>,
     c: Caller<need::RoleWrite>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<RoleUpdate>,
 ) -> ApiResult<Json<Role>> {
     Ok(Json(st.control.update_role(&c.access, &id, req).await?))
@@ -249,7 +249,7 @@ async fn update_role(
 async fn delete_role(
     State(st): State<AppState>,
     c: Caller<need::RoleWrite>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     st.control.delete_role(&c.access, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -273,7 +273,7 @@ async fn delete_role(
 async fn add_connection_map(
     State(st): State<AppState>,
     c: Caller<need::RoleWrite>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<ConnectionMapRequest>,
 ) -> ApiResult<(StatusCode, Json<ConnectionMap>)> {
     let m = st.control.add_connection_map(&c.access, &id, req).await?;
@@ -281,6 +281,7 @@ async fn add_connection_map(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 struct GroupQuery {
     /// The group whose maps to delete.
@@ -303,8 +304,8 @@ struct GroupQuery {
 async fn delete_connection_maps_of_group(
     State(st): State<AppState>,
     c: Caller<need::RoleWrite>,
-    Path(id): Path<String>,
-    Query(q): Query<GroupQuery>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<GroupQuery>,
 ) -> ApiResult<StatusCode> {
     st.control
         .delete_connection_map(&c.access, &id, None, q.group_name.as_deref())
@@ -326,7 +327,7 @@ async fn delete_connection_maps_of_group(
 async fn delete_connection_map(
     State(st): State<AppState>,
     c: Caller<need::RoleWrite>,
-    Path((id, map_id)): Path<(String, String)>,
+    ApiPath((id, map_id)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     // Not a number: no such map (a 404 in the family's shape, not axum's plain-text rejection).
     let Ok(map_id) = map_id.parse::<i64>() else {

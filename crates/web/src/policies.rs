@@ -2,7 +2,7 @@
 //! handlers: the rules are in `control::policies`, evaluation in `castellan-policy`.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use castellan_control::need;
 use castellan_types::policies::{Policies, Policy, PolicyRequest, PolicyTestRequest, PolicyTestResult};
@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::docs::{CreateErrors, DeleteErrors, ReadErrors, WriteErrors};
 use crate::error::ApiError;
-use crate::extract::{Admin, ApiJson};
+use crate::extract::{Admin, ApiJson, ApiPath};
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -84,7 +84,7 @@ async fn create_policy(
 async fn get_policy(
     State(st): State<AppState>,
     Admin(a): Admin<need::PolicyRead>,
-    Path((_tid, pid)): Path<(String, String)>,
+    ApiPath((_tid, pid)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Policy>> {
     Ok(Json(st.control.get_policy(&a, &pid).await?))
 }
@@ -108,7 +108,7 @@ async fn get_policy(
 async fn update_policy(
     State(st): State<AppState>,
     Admin(a): Admin<need::PolicyWrite>,
-    Path((_tid, pid)): Path<(String, String)>,
+    ApiPath((_tid, pid)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<PolicyRequest>,
 ) -> ApiResult<(StatusCode, Json<Policy>)> {
     Ok((
@@ -134,7 +134,7 @@ async fn update_policy(
 async fn delete_policy(
     State(st): State<AppState>,
     Admin(a): Admin<need::PolicyWrite>,
-    Path((_tid, pid)): Path<(String, String)>,
+    ApiPath((_tid, pid)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     st.control.delete_policy(&a, &pid).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -160,7 +160,7 @@ async fn delete_policy(
 async fn test_policy(
     State(st): State<AppState>,
     Admin(a): Admin<need::PolicyRead>,
-    Path((_tid, pid)): Path<(String, String)>,
+    ApiPath((_tid, pid)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<PolicyTestRequest>,
 ) -> ApiResult<Json<PolicyTestResult>> {
     Ok(Json(st.control.test_policy(&a, &pid, req).await?))

@@ -4,7 +4,7 @@
 //! ledger are in `control::privacy`.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use castellan_control::need;
 use castellan_types::Jwk;
@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::docs::{CreateErrors, DeleteErrors, ReadErrors, WriteErrors};
 use crate::error::ApiError;
-use crate::extract::{Admin, ApiJson, Privacy};
+use crate::extract::{Admin, ApiJson, ApiPath, ApiQuery, Privacy};
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -86,7 +86,7 @@ async fn create_consent(
 async fn get_consent(
     State(st): State<AppState>,
     Admin(a): Admin<need::ConsentRead>,
-    Path((_tid, id)): Path<(String, String)>,
+    ApiPath((_tid, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Consent>> {
     Ok(Json(st.control.get_consent(&a, &id).await?))
 }
@@ -108,7 +108,7 @@ async fn get_consent(
 async fn update_consent(
     State(st): State<AppState>,
     Admin(a): Admin<need::ConsentWrite>,
-    Path((_tid, id)): Path<(String, String)>,
+    ApiPath((_tid, id)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<Consent>,
 ) -> ApiResult<(StatusCode, Json<Consent>)> {
     Ok((
@@ -131,7 +131,7 @@ async fn update_consent(
 async fn delete_consent(
     State(st): State<AppState>,
     Admin(a): Admin<need::ConsentWrite>,
-    Path((_tid, id)): Path<(String, String)>,
+    ApiPath((_tid, id)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     st.control.delete_consent(&a, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -189,7 +189,7 @@ async fn create_consent_action(
 async fn get_consent_action(
     State(st): State<AppState>,
     Admin(a): Admin<need::ConsentRead>,
-    Path((_tid, id)): Path<(String, String)>,
+    ApiPath((_tid, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<ConsentActionWithConsents>> {
     Ok(Json(st.control.get_consent_action(&a, &id).await?))
 }
@@ -208,7 +208,7 @@ async fn get_consent_action(
 async fn update_consent_action(
     State(st): State<AppState>,
     Admin(a): Admin<need::ConsentWrite>,
-    Path((_tid, id)): Path<(String, String)>,
+    ApiPath((_tid, id)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<ConsentActionWithConsents>,
 ) -> ApiResult<(StatusCode, Json<ConsentActionWithConsents>)> {
     Ok((
@@ -228,7 +228,7 @@ async fn update_consent_action(
 async fn delete_consent_action(
     State(st): State<AppState>,
     Admin(a): Admin<need::ConsentWrite>,
-    Path((_tid, id)): Path<(String, String)>,
+    ApiPath((_tid, id)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     st.control.delete_consent_action(&a, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -262,7 +262,7 @@ struct EventQuery {
 async fn list_events(
     State(st): State<AppState>,
     Admin(a): Admin<need::LedgerRead>,
-    Query(q): Query<EventQuery>,
+    ApiQuery(q): ApiQuery<EventQuery>,
 ) -> ApiResult<Json<PrivacyLedgerEvents>> {
     Ok(Json(st.control.list_events(&a, q.sub.as_deref(), q.from, q.to).await?))
 }
@@ -359,7 +359,7 @@ async fn withdraw_consents(
 async fn subject_consents(
     State(st): State<AppState>,
     Privacy(c, ..): Privacy<need::PrivacyRead>,
-    Path((_tid, sub)): Path<(String, String)>,
+    ApiPath((_tid, sub)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<SubjectConsents>> {
     Ok(Json(st.control.subject_consents(&c, &sub).await?))
 }

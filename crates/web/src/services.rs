@@ -3,12 +3,11 @@
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Multipart};
-use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum_extra::extract::Query;
 use castellan_control::{ApiFilter, MAX_SPECIFICATION_BYTES, need};
 use castellan_types::services::{
     Api, Apis, ImportFromUrl, ImportServiceConfigurationResult, RemoveServiceConfigurationResult, ServerApis, Service,
@@ -22,7 +21,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::docs::{CreateErrors, DeleteErrors, ReadErrors, WriteErrors};
 use crate::error::ApiError;
-use crate::extract::{Admin, ApiJson};
+use crate::extract::{Admin, ApiJson, ApiPath, ApiQuery};
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -100,8 +99,8 @@ fn body_error(e: impl std::fmt::Display, status: StatusCode) -> ApiError {
 async fn import_file(
     State(st): State<AppState>,
     Admin(a): Admin<need::ServiceWrite>,
-    Path((_tid, sid)): Path<(String, String)>,
-    Query(_q): Query<ImportQuery>,
+    ApiPath((_tid, sid)): ApiPath<(String, String)>,
+    ApiQuery(_q): ApiQuery<ImportQuery>,
     form: Result<Multipart, MultipartRejection>,
 ) -> ApiResult<Json<ImportServiceConfigurationResult>> {
     let mut form = form.map_err(|e| {
@@ -143,8 +142,8 @@ async fn import_file(
 async fn import_text(
     State(st): State<AppState>,
     Admin(a): Admin<need::ServiceWrite>,
-    Path((_tid, sid)): Path<(String, String)>,
-    Query(_q): Query<ImportQuery>,
+    ApiPath((_tid, sid)): ApiPath<(String, String)>,
+    ApiQuery(_q): ApiQuery<ImportQuery>,
     body: Result<Bytes, BytesRejection>,
 ) -> ApiResult<Json<ImportServiceConfigurationResult>> {
     let body = body.map_err(|e| body_error(&e, e.status()))?;
@@ -168,8 +167,8 @@ async fn import_text(
 async fn import_url(
     State(st): State<AppState>,
     Admin(a): Admin<need::ServiceWrite>,
-    Path((_tid, sid)): Path<(String, String)>,
-    Query(_q): Query<ImportQuery>,
+    ApiPath((_tid, sid)): ApiPath<(String, String)>,
+    ApiQuery(_q): ApiQuery<ImportQuery>,
     ApiJson(req): ApiJson<ImportFromUrl>,
 ) -> ApiResult<Json<ImportServiceConfigurationResult>> {
     Ok(Json(st.control.import_specification_from_url(&a, &sid, req).await?))
@@ -177,7 +176,7 @@ async fn import_url(
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-struct ApiQuery {
+struct ApiListQuery {
     /// List apis that have no data classifications
     #[serde(default)]
     without_data_classifications: bool,
@@ -186,7 +185,7 @@ struct ApiQuery {
     data_classification: Vec<String>,
 }
 
-impl ApiQuery {
+impl ApiListQuery {
     fn filter(self) -> ApiFilter {
         ApiFilter {
             data_classification: self.data_classification,
@@ -228,7 +227,7 @@ async fn create_service(
 async fn get_service(
     State(st): State<AppState>,
     Admin(a): Admin<need::ServiceRead>,
-    Path((_tid, sid)): Path<(String, String)>,
+    ApiPath((_tid, sid)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<ServiceWithScopesResponse>> {
     Ok(Json(st.control.get_service(&a, &sid).await?))
 }
@@ -247,7 +246,7 @@ async fn get_service(
 async fn update_service(
     State(st): State<AppState>,
     Admin(a): Admin<need::ServiceWrite>,
-    Path((_tid, sid)): Path<(String, String)>,
+    ApiPath((_tid, sid)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<Service>,
 ) -> ApiResult<Json<Service>> {
     Ok(Json(st.control.update_service(&a, &sid, req).await?))
@@ -266,7 +265,7 @@ async fn update_service(
 async fn delete_service(
     State(st): State<AppState>,
     Admin(a): Admin<need::ServiceWrite>,
-    Path((_tid, sid)): Path<(String, String)>,
+    ApiPath((_tid, sid)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     st.control.delete_service(&a, &sid).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -285,7 +284,7 @@ async fn delete_service(
 async fn list_server_services(
     State(st): State<AppState>,
     Admin(a): Admin<need::ServiceRead>,
-    Path((_tid, aid)): Path<(String, String)>,
+    ApiPath((_tid, aid)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<ServicesResponse>> {
     Ok(Json(st.control.list_server_services(&a, &aid).await?))
 }
@@ -322,7 +321,7 @@ async fn create_api(
 async fn get_api(
     State(st): State<AppState>,
     Admin(a): Admin<need::ServiceRead>,
-    Path((_tid, id)): Path<(String, String)>,
+    ApiPath((_tid, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Api>> {
     Ok(Json(st.control.get_api(&a, &id).await?))
 }
@@ -341,7 +340,7 @@ async fn get_api(
 async fn update_api(
     State(st): State<AppState>,
     Admin(a): Admin<need::ServiceWrite>,
-    Path((_tid, id)): Path<(String, String)>,
+    ApiPath((_tid, id)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<UpdateApiRequest>,
 ) -> ApiResult<Json<Api>> {
     Ok(Json(st.control.update_api(&a, &id, req).await?))
@@ -360,7 +359,7 @@ async fn update_api(
 async fn delete_api(
     State(st): State<AppState>,
     Admin(a): Admin<need::ServiceWrite>,
-    Path((_tid, id)): Path<(String, String)>,
+    ApiPath((_tid, id)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     st.control.delete_api(&a, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -373,14 +372,14 @@ async fn delete_api(
 /// Requires the `service.read` permission.
 #[utoipa::path(get, path = "/api/admin/{tid}/servers/{aid}/apis", tag = "admin", operation_id = "listAPIsByServer",
     extensions(("x-castellan-permission" = json!("service.read"))),
-    params(("tid" = String, Path, description = "Tenant id"), ("aid" = String, Path, description = "Server id"), ApiQuery),
+    params(("tid" = String, Path, description = "Tenant id"), ("aid" = String, Path, description = "Server id"), ApiListQuery),
     security(("basic" = []), ("bearer" = [])),
     responses((status = 200, description = "APIs by service", body = ServerApis), ReadErrors))]
 async fn list_server_apis(
     State(st): State<AppState>,
     Admin(a): Admin<need::ServiceRead>,
-    Path((_tid, aid)): Path<(String, String)>,
-    Query(q): Query<ApiQuery>,
+    ApiPath((_tid, aid)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<ApiListQuery>,
 ) -> ApiResult<Json<ServerApis>> {
     Ok(Json(st.control.list_server_apis(&a, &aid, &q.filter()).await?))
 }
@@ -390,14 +389,14 @@ async fn list_server_apis(
 /// Requires the `service.read` permission.
 #[utoipa::path(get, path = "/api/admin/{tid}/services/{sid}/apis", tag = "admin", operation_id = "listAPIsByService",
     extensions(("x-castellan-permission" = json!("service.read"))),
-    params(("tid" = String, Path, description = "Tenant id"), ("sid" = String, Path, description = "Service id"), ApiQuery),
+    params(("tid" = String, Path, description = "Tenant id"), ("sid" = String, Path, description = "Service id"), ApiListQuery),
     security(("basic" = []), ("bearer" = [])),
     responses((status = 200, description = "APIs in position order", body = Apis), ReadErrors))]
 async fn list_service_apis(
     State(st): State<AppState>,
     Admin(a): Admin<need::ServiceRead>,
-    Path((_tid, sid)): Path<(String, String)>,
-    Query(q): Query<ApiQuery>,
+    ApiPath((_tid, sid)): ApiPath<(String, String)>,
+    ApiQuery(q): ApiQuery<ApiListQuery>,
 ) -> ApiResult<Json<Apis>> {
     Ok(Json(st.control.list_service_apis(&a, &sid, &q.filter()).await?))
 }
@@ -417,7 +416,7 @@ async fn list_service_apis(
 async fn remove_specification(
     State(st): State<AppState>,
     Admin(a): Admin<need::ServiceWrite>,
-    Path((_tid, sid)): Path<(String, String)>,
+    ApiPath((_tid, sid)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<RemoveServiceConfigurationResult>> {
     Ok(Json(st.control.remove_specification(&a, &sid).await?))
 }

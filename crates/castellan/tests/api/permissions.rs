@@ -13,16 +13,16 @@ use crate::helpers::*;
 use crate::tokens::{client, form, issuer};
 
 /// One management operation as the OpenAPI document lists it, with the permission it declares.
-struct Op {
-    method: Method,
-    path: String,
-    permission: String,
+pub(crate) struct Op {
+    pub(crate) method: Method,
+    pub(crate) path: String,
+    pub(crate) permission: String,
 }
 
 /// Every operation of every management family (`/api/…` and `/v1/…`), from the generated
 /// OpenAPI document — the router is built from the same declarations, so a route cannot be
 /// missing here. Fails when one does not declare its permission.
-fn management_ops() -> Vec<Op> {
+pub(crate) fn management_ops() -> Vec<Op> {
     let spec = serde_json::to_value(castellan_web::openapi()).unwrap();
     let mut ops = Vec::new();
     for (path, item) in spec["paths"].as_object().unwrap() {
@@ -55,7 +55,7 @@ fn management_ops() -> Vec<Op> {
     ops
 }
 
-fn all_codes() -> Vec<String> {
+pub(crate) fn all_codes() -> Vec<String> {
     Resource::ALL
         .iter()
         .flat_map(|r| [Access::Read, Access::Write].map(|a| Permission::new(*r, a).to_string()))
@@ -64,12 +64,12 @@ fn all_codes() -> Vec<String> {
 
 /// How a test authenticates.
 #[derive(Clone, Copy)]
-enum Cred<'a> {
+pub(crate) enum Cred<'a> {
     Basic(&'a str, &'a str),
     Bearer(&'a str),
 }
 
-async fn call(app: &TestApp, cred: Cred<'_>, method: Method, path: &str, body: Option<Value>) -> Resp {
+pub(crate) async fn call(app: &TestApp, cred: Cred<'_>, method: Method, path: &str, body: Option<Value>) -> Resp {
     let mut req = app.http.request(method, format!("{}{path}", app.base));
     req = match cred {
         Cred::Basic(id, secret) => req.basic_auth(id, Some(secret)),
@@ -105,7 +105,7 @@ fn assert_forbidden(r: &Resp, op: &Op) {
 }
 
 /// Creates a confidential client of the tenant's `admin` server; returns its secret.
-async fn admin_client(app: &TestApp, id: &str) -> String {
+pub(crate) async fn admin_client(app: &TestApp, id: &str) -> String {
     let c = client(
         app,
         json!({"client_id": id, "authorization_server_id": "admin", "grant_types": ["client_credentials"]}),
@@ -116,7 +116,7 @@ async fn admin_client(app: &TestApp, id: &str) -> String {
 
 /// Maps STS client `id` to `permissions` (creating or replacing the mapping) as the bootstrap
 /// client.
-async fn map(app: &TestApp, id: &str, permissions: &str) {
+pub(crate) async fn map(app: &TestApp, id: &str, permissions: &str) {
     let boot = Cred::Basic(&app.id, &app.secret);
     let path = format!("/v1/sts-clients/{id}");
     let r = call(app, boot, Method::PUT, &path, Some(json!({"permissions": permissions}))).await;

@@ -1,0 +1,92 @@
+//! Inputs the framework or a narrow permission used to get through: every rejection answers in
+//! its family's error shape, privacy subjects carry no control characters, and testing a policy
+//! for a subject needs the permission that reads the subject's grants.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::*;
+use crate::permissions::{Cred, admin_client, call, map};
+
+#[tokio::test]
+async fn malformed_queries_and_paths_answer_in_the_family_shape() {
+    let app = spawn_app().await;
+    let boot = Cred::Basic(&app.id, &app.secret);
+    // The Cloudentity ACP family.
+    for path in [
+        "/api/admin/default/events?from=abc",
+        "/api/admin/default/events?from=1&from=2",
+        "/api/admin/default/servers/default/apis?without_data_classifications=maybe",
+    ] {
+        let r = call(&app, boot, Method::GET, path, None).await;
+        assert_eq!(r.headers["content-type"], "application/json", "{path}: {}", r.body);
+        let e = assert_api_error(&r, 400);
+        assert_eq!(e["error"], "invalid query", "{path}");
+        assert!(!e["details"]["reason"].as_str().unwrap().is_empty(), "{path}");
+    }
+    // The gateway authorizer (the same shape).
+    let r = app
+        .raw(app.http.get(format!(
+            "{}/api/gateway/default/edge/authorize?service=a&service=b",
+            app.base
+        )))
+        .await;
+    assert_eq!(assert_api_error(&r, 400)["error"], "invalid query");
+    // Nexus (`/v1`): RFC 9457 problem details, for a query and for a path id that is not UTF-8.
+    for (method, path) in [
+        (Method::DELETE, "/v1/roles/r1/connection-maps?groupName=a&groupName=b"),
+        (Method::GET, "/v1/sts-clients/%FF%FE"),
+    ] {
+        let r = call(&app, boot, method, path, None).await;
+        assert_eq!(r.status, 400, "{path}: {}", r.body);
+        assert_eq!(r.headers["content-type"], "application/problem+json", "{path}");
+        assert_eq!(r.body["status"], 400, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn privacy_subjects_refuse_control_characters() {
+    let app = spawn_app().await;
+    let r = app
+        .admin(
+            Method::POST,
+            "/consents",
+            Some(json!({"id": "terms", "name": "Terms", "update_existing_grants": "keepCurrent"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    for subject in ["pat\nforged log line", "pat\r", "pat\u{0}", "\u{7f}"] {
+        let r = app
+            .call(
+                Method::POST,
+                "/api/privacy/default/consents/grant",
+                Some(json!({"subject": subject, "consents": [{"consent_id": "terms"}]})),
+                Some((&app.id, &app.secret)),
+            )
+            .await;
+        assert_eq!(assert_api_error(&r, 422)["details"]["field"], "subject", "{subject:?}");
+    }
+    // Nothing reached the ledger.
+    let r = app.admin(Method::GET, "/events", None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(!r.body.to_string().contains("forged log line"), "{}", r.body);
+}
+
+#[tokio::test]
+async fn testing_a_policy_for_a_subject_needs_privacy_read() {
+    let app = spawn_app().await;
+    let secret = admin_client(&app, "auditor").await;
+    map(&app, "auditor", "policy.read").await;
+    let cred = Cred::Basic("auditor", &secret);
+    let path = "/api/admin/default/policies/allow/test";
+    let r = call(&app, cred, Method::POST, path, Some(json!({"subject": "pat"}))).await;
+    let e = assert_api_error(&r, 403);
+    assert!(e["error"].as_str().unwrap().contains("privacy.read"), "{e}");
+    // Without a subject the test runs; with privacy.read too, so does the subject's.
+    let r = call(&app, cred, Method::POST, path, Some(json!({}))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    map(&app, "auditor", "policy.read privacy.read").await;
+    let r = call(&app, cred, Method::POST, path, Some(json!({"subject": "pat"}))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["result"], "pass");
+}
