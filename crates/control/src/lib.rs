@@ -51,6 +51,52 @@ pub struct Control {
     ledger_signers: privacy::SignerCache,
     /// Fetches specifications for URL imports (set by the server).
     document_fetcher: std::sync::OnceLock<Arc<dyn DocumentFetcher>>,
+    /// Room for CPU-heavy work a tenant's author sends (compiling a Rego policy, reading an
+    /// OpenAPI document): it runs off the request workers, a few at a time.
+    heavy: Arc<tokio::sync::Semaphore>,
+}
+
+/// How many policy compilations and document reads run at once (the rest wait their turn).
+pub const HEAVY_WORK_AT_ONCE: usize = 2;
+/// How long such work may take before the request is answered 422; the work itself finishes
+/// (and keeps its place) on its blocking thread.
+pub const HEAVY_WORK_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl Control {
+    /// Runs `work` on a blocking thread, at most [`HEAVY_WORK_AT_ONCE`] at a time, answering
+    /// `Invalid(field, …)` when it takes longer than [`HEAVY_WORK_TIME_LIMIT`]. A place is held
+    /// until the work really ends, so timed-out work cannot pile up.
+    pub(crate) async fn heavy<T: Send + 'static>(
+        &self,
+        field: &str,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> ControlResult<T> {
+        let run = async {
+            let permit = self
+                .heavy
+                .clone()
+                .acquire_owned()
+                .await
+                .map_err(ControlError::internal)?;
+            tokio::task::spawn_blocking(move || {
+                let out = work();
+                drop(permit);
+                out
+            })
+            .await
+            .map_err(ControlError::internal)
+        };
+        match tokio::time::timeout(HEAVY_WORK_TIME_LIMIT, run).await {
+            Ok(r) => r,
+            Err(_) => Err(ControlError::invalid(
+                field,
+                format!(
+                    "took longer than {} s to process; simplify it",
+                    HEAVY_WORK_TIME_LIMIT.as_secs()
+                ),
+            )),
+        }
+    }
 }
 
 impl Control {
@@ -65,6 +111,7 @@ impl Control {
             public_url: public_url.trim_end_matches('/').to_owned(),
             ledger_signers: privacy::SignerCache::default(),
             document_fetcher: std::sync::OnceLock::new(),
+            heavy: Arc::new(tokio::sync::Semaphore::new(HEAVY_WORK_AT_ONCE)),
         }
     }
 

@@ -32,11 +32,15 @@ pub(crate) fn built_in(tid: &TenantId, now: i64) -> Vec<Policy> {
         .collect()
 }
 
-/// Compiles `p` as evaluation will: a policy that is stored always compiles.
-fn compile(p: &Policy) -> ControlResult<()> {
-    castellan_oauth::compile_policy(p)
-        .map(|_| ())
-        .map_err(|e| ControlError::invalid(e.field, e.reason))
+impl Control {
+    /// Compiles `p` as evaluation will (a policy that is stored always compiles), off the
+    /// request workers and a few at a time.
+    async fn compile(&self, p: &Policy) -> ControlResult<()> {
+        let p = p.clone();
+        self.heavy("definition", move || castellan_oauth::compile_policy(&p).map(|_| ()))
+            .await?
+            .map_err(|e| ControlError::invalid(e.field, e.reason))
+    }
 }
 
 pub(crate) fn view(p: Policy) -> ControlResult<wire::Policy> {
@@ -149,7 +153,7 @@ impl Control {
             created_at: now,
             updated_at: now,
         };
-        compile(&p)?;
+        self.compile(&p).await?;
         self.store.create_policy(&p).await.map_err(|e| match e {
             StoreError::Conflict(_) => ControlError::Conflict {
                 what: "policy",
@@ -201,7 +205,7 @@ impl Control {
             p.definition = (!d.is_empty()).then_some(d);
         }
         p.updated_at = self.clock.now();
-        compile(&p)?;
+        self.compile(&p).await?;
         self.store.update_policy(&p).await.map_err(|e| match e {
             StoreError::NotFound(_) => ControlError::NotFound {
                 what: "policy",

@@ -613,10 +613,14 @@ impl Control {
         if document.iter().all(u8::is_ascii_whitespace) {
             return Err(ControlError::invalid(field, "the specification is empty"));
         }
-        let doc = crate::spec::read(document).map_err(|e| match e {
-            crate::spec::SpecError::Unparsable(m) => ControlError::Refused(m),
-            crate::spec::SpecError::Invalid(m) => ControlError::invalid(field, m),
-        })?;
+        let bytes = document.to_vec();
+        let doc = self
+            .heavy(field, move || crate::spec::read(&bytes))
+            .await?
+            .map_err(|e| match e {
+                crate::spec::SpecError::Unparsable(m) => ControlError::Refused(m),
+                crate::spec::SpecError::Invalid(m) => ControlError::invalid(field, m),
+            })?;
         self.apply_document(service, doc).await
     }
 

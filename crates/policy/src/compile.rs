@@ -15,6 +15,15 @@ pub const REGO_RULE: &str = "data.castellan.allow";
 pub const REGO_TIME_LIMIT: Duration = Duration::from_millis(50);
 /// The largest Rego definition accepted.
 pub const MAX_DEFINITION_BYTES: usize = 64 * 1024;
+/// How deeply brackets (`(`, `[`, `{`) may nest in a Rego definition. regorus 0.14's parser
+/// doubles its time with each level of `[` or `{` (measured: 14 levels 65 ms in a debug build, so
+/// a 140-byte module never finishes); real policies nest a few levels. At 12 a parse takes at
+/// most ~16 ms in a debug build.
+pub const MAX_REGO_NESTING: usize = 12;
+/// Builtins refused in Rego definitions: each builds a value as large as its arguments ask in one
+/// step, where the evaluation time limit cannot stop it (`numbers.range(1, 2e7)` took half a
+/// second and 480 MiB).
+pub const REFUSED_BUILTINS: [&str; 2] = ["numbers.range_step", "numbers.range"];
 /// At most this many validators, and fields per validator: a policy is configuration, not data.
 const MAX_ITEMS: usize = 64;
 
@@ -117,7 +126,11 @@ fn rego(definition: &str) -> Result<regorus::Engine, CompileError> {
     if definition.len() > MAX_DEFINITION_BYTES {
         return Err(err("definition", format!("at most {MAX_DEFINITION_BYTES} bytes")));
     }
+    check_rego_text(definition)?;
     let mut engine = regorus::Engine::new();
+    // `print()` would write the policy author's text to stderr, that is into the request log;
+    // gathered instead, and dropped with the evaluation's copy of the engine.
+    engine.set_gather_prints(true);
     engine.set_execution_timer_config(ExecutionTimerConfig {
         limit: REGO_TIME_LIMIT,
         check_interval: NonZeroU32::MIN.saturating_add(99),
@@ -149,6 +162,63 @@ fn rego(definition: &str) -> Result<regorus::Engine, CompileError> {
         }
     }
     Ok(engine)
+}
+
+/// What is checked of a definition before it is parsed: bracket nesting (outside strings and
+/// comments) and the builtins that a time limit cannot bound.
+fn check_rego_text(definition: &str) -> Result<(), CompileError> {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let mut chars = definition.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '#' => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            '"' => {
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '`' => {
+                for c in chars.by_ref() {
+                    if c == '`' {
+                        break;
+                    }
+                }
+            }
+            '(' | '[' | '{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if deepest > MAX_REGO_NESTING {
+            return Err(err(
+                "definition",
+                format!("brackets nest more than {MAX_REGO_NESTING} deep"),
+            ));
+        }
+    }
+    for name in REFUSED_BUILTINS {
+        if definition.contains(name) {
+            return Err(err(
+                "definition",
+                format!("{name} is not available in policies: it builds values too large to bound"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Rego's multi-line diagnostics (location, source line, caret, message) as one line.
@@ -348,7 +418,7 @@ fn only_members(at: &str, f: &Map<String, Value>) -> Result<(), CompileError> {
 
 #[cfg(test)]
 mod tests {
-    use super::one_line;
+    use super::{REGO_RULE, one_line, rego};
 
     #[test]
     fn diagnostics_become_one_line_without_their_drawing() {
@@ -357,5 +427,61 @@ mod tests {
             one_line(msg),
             "policy.rego:4:7: error: unexpected token 4 | allow if { expected `}`"
         );
+    }
+
+    fn rego_with(expr: &str) -> String {
+        format!("package castellan\nallow if {{\n  x := {expr}\n  x != 0\n}}\n")
+    }
+
+    #[test]
+    fn rego_nesting_is_bounded_before_parsing() {
+        for open in ["(", "[", "{"] {
+            let close = match open {
+                "(" => ")",
+                "[" => "]",
+                _ => "}",
+            };
+            // The rule's own braces count: 1 + 11 = 12 levels are accepted, and fast.
+            let ok = rego_with(&format!("{}1{}", open.repeat(11), close.repeat(11)));
+            let r = rego(&ok);
+            assert!(!r.as_ref().is_err_and(|e| e.reason.contains("nest")), "{open}: {r:?}");
+            let deep = rego_with(&format!("{}1{}", open.repeat(12), close.repeat(12)));
+            let e = rego(&deep).err().unwrap();
+            assert_eq!(e.field, "definition");
+            assert!(e.reason.contains("nest more than 12"), "{}", e.reason);
+            // Unbalanced openings alone are refused the same way, and never reach the parser.
+            let e = rego(&format!("package castellan\nallow if {}", open.repeat(200)))
+                .err()
+                .unwrap();
+            assert!(e.reason.contains("nest more than 12"), "{}", e.reason);
+        }
+        // Brackets in strings and comments do not count.
+        let quoted = rego_with(&format!("\"{}\" # {}\n", "[".repeat(100), "(".repeat(100)));
+        assert!(rego(&quoted).is_ok(), "{:?}", rego(&quoted).err());
+        let raw = rego_with(&format!("`{}`", "{".repeat(100)));
+        assert!(rego(&raw).is_ok(), "{:?}", rego(&raw).err());
+    }
+
+    #[test]
+    fn builtins_a_time_limit_cannot_stop_are_refused() {
+        for call in [
+            "count(numbers.range(1, 20000000))",
+            "count(numbers.range_step(1, 20000000, 1))",
+        ] {
+            let e = rego(&rego_with(call)).err().unwrap();
+            assert_eq!(e.field, "definition");
+            assert!(e.reason.contains("is not available in policies"), "{}", e.reason);
+        }
+    }
+
+    #[test]
+    fn print_does_not_reach_the_process_output() {
+        // Gathered by the engine (and dropped with the evaluation's copy), not written to stderr.
+        let engine = rego(&rego_with("1\n  print(\"forged log line\")")).unwrap();
+        let mut e = engine.clone();
+        e.set_input(regorus::Value::new_object());
+        let _ = e.eval_rule(REGO_RULE.into());
+        let prints = e.take_prints().unwrap();
+        assert!(prints.iter().any(|p| p.contains("forged log line")), "{prints:?}");
     }
 }

@@ -521,9 +521,11 @@ mod tests {
 
     #[test]
     fn a_runaway_rego_policy_is_stopped_and_fails() {
-        let p = rego(
-            "package castellan\nallow if {\n  count([[x, y] | some x in numbers.range(1, 100000); some y in numbers.range(1, 100000)]) > 0\n}\n",
-        )
+        // A 200-element list, crossed with itself four times: 1.6 * 10^9 steps.
+        let p = rego(&format!(
+            "package castellan\nxs := split(\"{}\", \",\")\nallow if {{\n  count([[a, b, c, d] | some a in xs; some b in xs; some c in xs; some d in xs]) > 0\n}}\n",
+            vec!["a"; 200].join(",")
+        ))
         .unwrap();
         let start = Instant::now();
         let d = p.evaluate(&Input {

@@ -17,7 +17,7 @@ fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
-async fn service(app: &TestApp, id: &str) {
+pub(crate) async fn service(app: &TestApp, id: &str) {
     let r = app
         .admin(
             Method::POST,
@@ -28,7 +28,7 @@ async fn service(app: &TestApp, id: &str) {
     assert_eq!(r.status, 201, "{}", r.body);
 }
 
-async fn import_text(app: &TestApp, sid: &str, doc: impl Into<reqwest::Body>) -> Resp {
+pub(crate) async fn import_text(app: &TestApp, sid: &str, doc: impl Into<reqwest::Body>) -> Resp {
     let req = app
         .http
         .post(format!(

@@ -290,7 +290,8 @@ async fn the_test_operation_says_which_validator_failed_and_stops_runaway_rego()
             Method::POST,
             "/policies",
             Some(json!({"id": "slow", "policy_name": "slow", "language": "rego",
-                "definition": "package castellan\nallow if {\n  count([[x, y] | some x in numbers.range(1, 100000); some y in numbers.range(1, 100000)]) > 0\n}\n"})),
+                "definition": format!("package castellan\nxs := split(\"{}\", \",\")\nallow if {{\n  count([[a, b, c, d] | some a in xs; some b in xs; some c in xs; some d in xs]) > 0\n}}\n",
+                    vec!["a"; 200].join(","))})),
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);

@@ -90,3 +90,40 @@ async fn testing_a_policy_for_a_subject_needs_privacy_read() {
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["result"], "pass");
 }
+
+#[tokio::test]
+async fn policy_and_import_work_an_author_could_make_unbounded_is_refused() {
+    let app = spawn_app().await;
+    // Rego nested past the parser's bound, and a builtin that allocates what it is asked.
+    for (definition, says) in [
+        (
+            format!(
+                "package castellan\nallow if {{ x := {}1{} }}",
+                "[".repeat(60),
+                "]".repeat(60)
+            ),
+            "nest more than",
+        ),
+        (
+            "package castellan\nallow if { count(numbers.range(1, 2e7)) > 0 }".to_owned(),
+            "numbers.range",
+        ),
+    ] {
+        let r = app
+            .admin(
+                Method::POST,
+                "/policies",
+                Some(json!({"id": "p", "policy_name": "p", "language": "rego", "definition": definition})),
+            )
+            .await;
+        let e = assert_api_error(&r, 422);
+        assert_eq!(e["details"]["field"], "definition");
+        assert!(e["error"].as_str().unwrap().contains(says), "{e}");
+    }
+    // YAML flow nesting, refused before it is parsed.
+    crate::imports::service(&app, "pets").await;
+    let doc = format!("openapi: 3.0.3\nx: {}\n", "[".repeat(40_000));
+    let r = crate::imports::import_text(&app, "pets", doc).await;
+    let e = assert_api_error(&r, 422);
+    assert!(e["error"].as_str().unwrap().contains("nests"), "{e}");
+}
