@@ -128,6 +128,11 @@ pub struct ServeArgs {
     /// reverse proxies whose X-Forwarded-For / Forwarded headers name the client [default: none].
     #[arg(long, env = "CASTELLAN_TRUSTED_PROXIES", value_name = "CIDRS")]
     pub trusted_proxies: Option<String>,
+    /// Comma-separated networks (CIDR) that Castellan's own requests (import URLs, clients'
+    /// `jwks_uri`) may reach although they are private, loopback, link-local or otherwise internal
+    /// [default: none; only public addresses].
+    #[arg(long, env = "CASTELLAN_OUTBOUND_ALLOW", value_name = "CIDRS")]
+    pub outbound_allow: Option<String>,
     /// How many clients to keep in memory; the others are read from the database when used
     /// (one indexed read) [default: 50000, at most about 150 MB].
     #[arg(long, env = "CASTELLAN_CLIENT_CACHE", value_name = "N")]
@@ -152,6 +157,7 @@ struct FileConfig {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     trusted_proxies: Option<Vec<String>>,
+    outbound_allow: Option<Vec<String>>,
     client_cache: Option<usize>,
     default_tenant: Option<String>,
 }
@@ -171,6 +177,8 @@ pub struct Config {
     pub tls: Option<TlsFiles>,
     /// Networks whose forwarded-address headers are believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Internal networks Castellan's own outbound requests may reach.
+    pub outbound_allow: Vec<ipnet::IpNet>,
     /// Clients kept in memory.
     pub client_cache: usize,
     /// Tenant of `/v1/…` requests that name none.
@@ -198,6 +206,11 @@ impl Config {
             master_key: None,
             tls: None,
             trusted_proxies: Vec::new(),
+            // Tests serve what they fetch on this machine: loopback, allowed explicitly.
+            outbound_allow: ["127.0.0.0/8", "::1/128"]
+                .iter()
+                .filter_map(|n| n.parse().ok())
+                .collect(),
             client_cache: castellan_oauth::DEFAULT_CLIENT_CACHE,
             default_tenant: castellan_domain::DEFAULT_TENANT.into(),
         }
@@ -237,6 +250,11 @@ impl Config {
             (None, Some(list)) => parse_networks(list.iter().map(|s| s.trim()))?,
             (None, None) => Vec::new(),
         };
+        let outbound_allow = match (&args.outbound_allow, file.outbound_allow) {
+            (Some(list), _) => parse_networks(list.split(',').map(str::trim).filter(|s| !s.is_empty()))?,
+            (None, Some(list)) => parse_networks(list.iter().map(|s| s.trim()))?,
+            (None, None) => Vec::new(),
+        };
         let log = args.store.log.clone().or(file.log).unwrap_or_else(|| "info".into());
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&log) {
             bail!("--log {log:?} is not a log filter (e.g. info, or castellan=debug,warn): {e}");
@@ -264,6 +282,7 @@ impl Config {
             default_tenant,
             client_cache,
             trusted_proxies,
+            outbound_allow,
             listen,
             public_url,
             data_dir: args

@@ -1,20 +1,24 @@
 //! Fetching OpenAPI documents for `POST …/apis/import/url`: bounded in time and size, redirects
-//! only to the same host (and never from https down to http).
+//! only to the same host (and never from https down to http), under the outbound policy.
 
 use std::time::Duration;
 
 use castellan_control::DocumentFetcher;
+
+use crate::outbound::Outbound;
 
 /// At most this many redirects, all on the URL's own host.
 const MAX_REDIRECTS: usize = 3;
 
 pub struct HttpDocumentFetcher {
     http: reqwest::Client,
+    outbound: Outbound,
 }
 
 impl HttpDocumentFetcher {
-    pub fn new() -> anyhow::Result<Self> {
-        let policy = reqwest::redirect::Policy::custom(|attempt| {
+    pub fn new(outbound: &Outbound) -> anyhow::Result<Self> {
+        let checked = outbound.clone();
+        let policy = reqwest::redirect::Policy::custom(move |attempt| {
             let first = &attempt.previous()[0];
             let next = attempt.url();
             if attempt.previous().len() > MAX_REDIRECTS {
@@ -26,17 +30,23 @@ impl HttpDocumentFetcher {
                 attempt.error(format!("redirected to another host ({to}); give that URL instead"))
             } else if first.scheme() == "https" && next.scheme() != "https" {
                 attempt.error("redirected from https to http")
+            } else if let Err(why) = checked.check_url(next) {
+                attempt.error(why)
             } else {
                 attempt.follow()
             }
         });
-        let http = reqwest::Client::builder()
+        let http = outbound
+            .client_builder()
             .timeout(Duration::from_secs(5))
             .connect_timeout(Duration::from_secs(3))
             .redirect(policy)
             .user_agent(concat!("castellan/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self { http })
+        Ok(Self {
+            http,
+            outbound: outbound.clone(),
+        })
     }
 }
 
@@ -65,6 +75,8 @@ impl DocumentFetcher for HttpDocumentFetcher {
                 chain(&e)
             }
         };
+        let parsed = reqwest::Url::parse(url).map_err(|e| e.to_string())?;
+        self.outbound.check_url(&parsed)?;
         let mut resp = self.http.get(url).send().await.map_err(describe)?;
         if !resp.status().is_success() {
             return Err(format!("the server answered {}", resp.status()));

@@ -1,31 +1,41 @@
-//! Fetching clients' `jwks_uri` for `private_key_jwt`: bounded in time and size, no redirects.
+//! Fetching clients' `jwks_uri` for `private_key_jwt`: bounded in time and size, no redirects,
+//! under the outbound policy.
 
 use std::time::Duration;
 
 use castellan_oauth::jwks_uri::JwksFetcher;
 use castellan_types::Jwks;
 
+use crate::outbound::Outbound;
+
 const MAX_BYTES: usize = 64 * 1024;
 
 pub struct HttpJwksFetcher {
     http: reqwest::Client,
+    outbound: Outbound,
 }
 
 impl HttpJwksFetcher {
-    pub fn new() -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
+    pub fn new(outbound: &Outbound) -> anyhow::Result<Self> {
+        let http = outbound
+            .client_builder()
             .timeout(Duration::from_secs(5))
             .connect_timeout(Duration::from_secs(3))
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("castellan/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self { http })
+        Ok(Self {
+            http,
+            outbound: outbound.clone(),
+        })
     }
 }
 
 #[async_trait::async_trait]
 impl JwksFetcher for HttpJwksFetcher {
     async fn fetch(&self, uri: &str) -> Result<Jwks, String> {
+        let url = reqwest::Url::parse(uri).map_err(|e| e.to_string())?;
+        self.outbound.check_url(&url)?;
         let mut resp = self.http.get(uri).send().await.map_err(|e| e.to_string())?;
         if !resp.status().is_success() {
             return Err(format!("status {}", resp.status()));

@@ -5,6 +5,7 @@ pub mod config;
 mod documents;
 mod jwks;
 pub mod load;
+pub mod outbound;
 mod tls;
 
 use std::net::SocketAddr;
@@ -211,10 +212,11 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
     let scheme = if tls.is_some() { "https" } else { "http" };
     let public_url = cfg.public_url.clone().unwrap_or_else(|| format!("{scheme}://{addr}"));
     let (control, bootstrap) = open_control(&cfg, &public_url).await?;
+    let outbound = outbound::Outbound::new(cfg.outbound_allow.clone());
     control
         .engine()
-        .set_jwks_fetcher(Arc::new(jwks::HttpJwksFetcher::new()?));
-    control.set_document_fetcher(Arc::new(documents::HttpDocumentFetcher::new()?));
+        .set_jwks_fetcher(Arc::new(jwks::HttpJwksFetcher::new(&outbound)?));
+    control.set_document_fetcher(Arc::new(documents::HttpDocumentFetcher::new(&outbound)?));
 
     // Other nodes' changes (PostgreSQL) keep this node's configuration snapshots current.
     let follower = tokio::spawn(control.clone().follow_changes());

@@ -291,9 +291,88 @@ fn from_oauth(e: castellan_oauth::OAuthError) -> ControlError {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
     use castellan_oauth::{ErrorCode, OAuthError};
+
+    fn client(server: &str, id: &str, scopes: &[&str]) -> Client {
+        Client {
+            tenant_id: TenantId::parse("t").unwrap(),
+            server_id: castellan_domain::ServerId::parse(server).unwrap(),
+            id: ClientId::parse(id).unwrap(),
+            name: id.into(),
+            system: false,
+            grant_types: vec!["client_credentials".into()],
+            token_endpoint_auth_method: "client_secret_basic".into(),
+            secret_hash: None,
+            secret_sealed: None,
+            settings: castellan_domain::ClientSettings {
+                scopes: scopes.iter().map(|s| s.to_string()).collect(),
+                ..Default::default()
+            },
+            created_at: 0,
+        }
+    }
+
+    fn access(held: &str) -> AdminAccess {
+        AdminAccess {
+            tenant: TenantId::parse("t").unwrap(),
+            caller: "c".into(),
+            person: false,
+            held: Permissions::parse(held).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_client_is_worth_what_its_credentials_hold() {
+        let p = |s: &str| Permissions::parse(s).unwrap();
+        let rules = AccessRules::new(false, [("narrow".to_owned(), p("client.read"))], Vec::new());
+        assert_eq!(client_yields(&rules, &client("admin", "wide", &[])), p("*"));
+        assert_eq!(client_yields(&rules, &client("admin", "narrow", &[])), p("client.read"));
+        assert_eq!(client_yields(&rules, &client("shop", "wide", &[])), p(""));
+        assert_eq!(
+            client_yields(&rules, &client("shop", "app", &["read", MANAGE_CONSENTS])),
+            p("privacy.read privacy.write")
+        );
+        assert_eq!(
+            client_yields(&rules, &client("admin", "narrow", &[MANAGE_CONSENTS])),
+            p("client.read privacy.read privacy.write")
+        );
+        let system = AccessRules::new(true, [], Vec::new());
+        assert_eq!(
+            client_yields(&system, &client("admin", "wide", &[])),
+            p("* system.read system.write")
+        );
+    }
+
+    #[test]
+    fn only_a_caller_holding_all_of_it_may_hand_it_out() {
+        let p = |s: &str| Permissions::parse(s).unwrap();
+        assert!(access("*").require_holds(&p("*"), String::new).is_ok());
+        assert!(access("*").require_holds(&p("client.read"), String::new).is_ok());
+        assert!(
+            access("client.read")
+                .require_holds(&p("client.read"), String::new)
+                .is_ok()
+        );
+        assert!(access("client.read").require_holds(&p(""), String::new).is_ok());
+        let e = access("client.write").require_holds(&p("*"), || "client x".into());
+        match e {
+            Err(ControlError::Forbidden(m)) => {
+                assert!(m.starts_with("client x yields credentials holding *"), "{m}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(access("*").require_holds(&p("* system.read"), String::new).is_err());
+        assert!(
+            access("privacy.read")
+                .require_holds(&p("privacy.read privacy.write"), String::new)
+                .is_err()
+        );
+        assert!(access("privacy.write").holds(&p("privacy.write")));
+        assert!(!access("privacy.write").holds(&p("privacy.read privacy.write")));
+    }
 
     #[test]
     fn a_store_outage_is_unavailable_and_anything_else_internal() {

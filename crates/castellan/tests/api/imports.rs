@@ -516,3 +516,28 @@ async fn scopes_answer_their_service() {
     assert_eq!(other["with_service"], false);
     assert!(other.get("service").is_none() || other["service"].is_null(), "{other}");
 }
+
+/// Without `--outbound-allow`, Castellan's own requests reach public addresses only: a literal
+/// loopback address is refused before the request, a name is refused on the address it resolves
+/// to, and the refusal names the policy. (The other tests allow loopback explicitly.)
+#[tokio::test]
+async fn the_outbound_policy_refuses_internal_addresses_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path()).await;
+    cfg.outbound_allow = Vec::new();
+    let app = spawn_with(dir, cfg).await;
+    service(&app, "petstore").await;
+    let port = docs_server(serve_docs).await;
+    let before = state(&app, "petstore").await;
+    for url in [
+        format!("http://127.0.0.1:{port}/petstore.json"),
+        format!("http://[::1]:{port}/petstore.json"),
+        format!("http://localhost:{port}/petstore.json"),
+    ] {
+        let r = import_url(&app, "petstore", &url).await;
+        let e = assert_api_error(&r, 422);
+        assert_eq!(e["details"]["field"], "url", "{url}: {e}");
+        assert!(e.to_string().contains("outbound policy"), "{url}: {e}");
+    }
+    assert_eq!(state(&app, "petstore").await, before);
+}
