@@ -20,6 +20,8 @@ use serde_json::Value;
 
 /// At most this many operations in one document.
 pub const MAX_OPERATIONS: usize = 10_000;
+/// The members of a path item that are operations.
+const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
 /// Why a document cannot be imported.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -191,6 +193,23 @@ pub fn read(bytes: &[u8]) -> Result<Document, SpecError> {
             ));
         }
     };
+    // Counted on the plain tree, before the typed models (several times its size) are built.
+    let operations = root
+        .get("paths")
+        .and_then(Value::as_object)
+        .map(|paths| {
+            paths
+                .values()
+                .filter_map(Value::as_object)
+                .map(|item| item.keys().filter(|k| METHODS.contains(&k.as_str())).count())
+                .sum::<usize>()
+        })
+        .unwrap_or(0);
+    if operations > MAX_OPERATIONS {
+        return Err(invalid(format!(
+            "the document has more than {MAX_OPERATIONS} operations"
+        )));
+    }
     check_refs(&root, &root, "#")?;
     let typed = |what: &str| {
         let what = what.to_owned();
@@ -567,6 +586,20 @@ fn finish(version: String, raw: Raw) -> Result<Document, SpecError> {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn operations_are_counted_before_the_typed_model_is_built() {
+        // Operations without `responses` would fail the typed OpenAPI 3.0 model: the count
+        // answers first.
+        let paths: serde_json::Map<String, Value> = (0..=MAX_OPERATIONS)
+            .map(|i| (format!("/p{i}"), serde_json::json!({"get": {}})))
+            .collect();
+        let doc = serde_json::json!({"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": paths});
+        match read(doc.to_string().as_bytes()) {
+            Err(SpecError::Invalid(m)) => assert!(m.contains("more than 10000 operations"), "{m}"),
+            other => panic!("{:?}", other.err()),
+        }
+    }
 
     #[test]
     fn nesting_is_measured_before_parsing() {
