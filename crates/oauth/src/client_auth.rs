@@ -109,7 +109,8 @@ impl Engine {
         } else if let Some(id) = post_id {
             ("none", id.to_owned())
         } else {
-            return Err(bad_client(false, "client authentication is required"));
+            // RFC 6749 §5.2: 401, with the scheme it may use (RFC 7009 §2.1, RFC 7662 §2.1).
+            return Err(bad_client(true, "client authentication is required"));
         };
 
         let hasher = self.master.secret_hasher();

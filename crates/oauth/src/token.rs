@@ -428,8 +428,9 @@ impl Engine {
     /// this server.
     /// Anything not a live token of this server is `{"active": false}`.
     pub async fn introspect(&self, rt: &ServerRuntime, p: &Presented<'_>) -> Result<serde_json::Value, OAuthError> {
-        let token = p.form.require("token")?;
+        // The caller first (RFC 7662 §2.1): without credentials the answer is 401, whatever else.
         let caller = self.authenticate_client(rt, p).await?;
+        let token = p.form.require("token")?;
         if caller.settings.public {
             // Identified by its id alone, a public client proves nothing: anyone could read tokens.
             return Err(OAuthError::invalid_client("public clients may not introspect tokens"));
@@ -486,19 +487,13 @@ impl Engine {
     }
 
     /// `POST /oauth2/revoke` (RFC 7009). Unknown or invalid tokens are not an error (§2.2); a token
-    /// of another client is refused (§2.1).
+    /// of another client is refused (§2.1). `token_type_hint` is only a hint: the token is found by
+    /// its form whatever the hint says, and an unknown hint is ignored (§2.1).
     pub async fn revoke(&self, rt: &ServerRuntime, p: &Presented<'_>) -> Result<(), OAuthError> {
-        let token = p.form.require("token")?;
-        if let Some(hint) = p.form.get("token_type_hint")?
-            && hint != "access_token"
-            && hint != "refresh_token"
-        {
-            return Err(OAuthError::new(
-                ErrorCode::UnsupportedTokenType,
-                format!("unsupported token_type_hint {hint}"),
-            ));
-        }
         let client = self.authenticate_client(rt, p).await?;
+        let token = p.form.require("token")?;
+        // Read, so that a repeated hint is still refused as every repeated parameter is.
+        let _hint = p.form.get("token_type_hint")?;
         if !token.contains('.') {
             self.revoke_refresh(rt, &client, token).await?;
             return Ok(());

@@ -148,8 +148,8 @@ fn introspect() {}
     security(("client_basic" = [])),
     responses(
         (status = 200, description = "Revoked (or nothing to revoke)"),
-        (status = 400, description = "unsupported_token_type or unauthorized_client", body = OAuthError),
-        (status = 401, description = "invalid_client", body = OAuthError),
+        (status = 400, description = "invalid_request (no token, a repeated parameter) or unauthorized_client", body = OAuthError),
+        (status = 401, description = "invalid_client, with WWW-Authenticate: Basic when no credentials were sent", body = OAuthError),
     ))]
 fn revoke() {}
 

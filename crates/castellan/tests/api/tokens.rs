@@ -622,7 +622,22 @@ async fn introspection_and_revocation() {
         &[("token", "x"), ("token_type_hint", "id_token")],
     )
     .await;
-    assert_oauth_error(&r, 400, "unsupported_token_type");
+    assert_eq!(r.status, 200, "RFC 7009 §2.1: an unknown hint is ignored: {}", r.body);
+    // Without client credentials: 401 with the scheme to use, before anything else is read.
+    for (endpoint, params) in [
+        ("revoke", vec![("token", token.as_str())]),
+        ("introspect", vec![("token", token.as_str())]),
+        ("revoke", vec![]),
+        ("introspect", vec![]),
+    ] {
+        let r = form(&app, &format!("{iss}/oauth2/{endpoint}"), None, &params).await;
+        assert_oauth_error(&r, 401, "invalid_client");
+        assert!(
+            r.headers["www-authenticate"].to_str().unwrap().starts_with("Basic"),
+            "{endpoint}: {:?}",
+            r.headers
+        );
+    }
 }
 
 #[tokio::test]
