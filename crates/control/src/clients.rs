@@ -233,6 +233,7 @@ impl Control {
         } else if creating && c.grant_types.iter().any(|g| g == "authorization_code") {
             c.settings.response_types = vec!["code".into()];
         }
+        let stated_public = req.public;
         if let Some(public) = req.public {
             c.settings.public = public;
             if public && req.token_endpoint_auth_method.is_none() {
@@ -249,6 +250,19 @@ impl Control {
             c.token_endpoint_auth_method = m;
         }
         c.settings.public = c.token_endpoint_auth_method == "none";
+        // A stated `public` that the authentication method contradicts is refused, not quietly
+        // turned into its opposite.
+        if let Some(public) = stated_public
+            && public != c.settings.public
+        {
+            return Err(ControlError::invalid(
+                "public",
+                format!(
+                    "public: {public} contradicts token_endpoint_auth_method {}; a public client authenticates with none, a confidential one with a secret or a key",
+                    c.token_endpoint_auth_method
+                ),
+            ));
+        }
         if let Some(uris) = req.redirect_uris {
             check_list("redirect_uris", &uris)?;
             for (i, u) in uris.iter().enumerate() {

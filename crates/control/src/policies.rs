@@ -36,6 +36,13 @@ impl Control {
     /// Compiles `p` as evaluation will (a policy that is stored always compiles), off the
     /// request workers and a few at a time.
     async fn compile(&self, p: &Policy) -> ControlResult<()> {
+        // A policy of no validators would pass every request: say so rather than store it.
+        if p.language != "rego" && p.validators.as_array().is_none_or(Vec::is_empty) {
+            return Err(ControlError::invalid(
+                "validators",
+                "at least one validator; to let every request through, use the built-in policy allow",
+            ));
+        }
         let p = p.clone();
         self.heavy("definition", move || castellan_oauth::compile_policy(&p).map(|_| ()))
             .await?

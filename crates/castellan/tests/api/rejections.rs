@@ -127,3 +127,50 @@ async fn policy_and_import_work_an_author_could_make_unbounded_is_refused() {
     let e = assert_api_error(&r, 422);
     assert!(e["error"].as_str().unwrap().contains("nests"), "{e}");
 }
+
+/// Cloudentity ACP clients and policies: what a request states is kept or refused, never quietly
+/// turned into something else.
+#[tokio::test]
+async fn contradictions_are_refused_by_name() {
+    let app = spawn_app().await;
+    // `public: true` with a secret-based method, and `public: false` with none.
+    for body in [
+        json!({"authorization_server_id": "default", "public": true, "token_endpoint_auth_method": "client_secret_basic"}),
+        json!({"authorization_server_id": "default", "public": false, "token_endpoint_auth_method": "none"}),
+    ] {
+        let r = app.admin(Method::POST, "/clients", Some(body.clone())).await;
+        let e = assert_api_error(&r, 422);
+        assert_eq!(e["details"]["field"], "public", "{body}: {e}");
+        assert!(e["error"].as_str().unwrap().contains("contradicts"), "{e}");
+    }
+    // Agreeing statements are fine.
+    let r = app
+        .admin(
+            Method::POST,
+            "/clients",
+            Some(json!({"authorization_server_id": "default", "public": true, "token_endpoint_auth_method": "none"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    // A policy of no validators would let everything through: 422 naming `validators`.
+    for body in [
+        json!({"id": "empty", "policy_name": "empty", "validators": []}),
+        json!({"id": "empty", "policy_name": "empty"}),
+    ] {
+        let r = app.admin(Method::POST, "/policies", Some(body)).await;
+        let e = assert_api_error(&r, 422);
+        assert_eq!(e["details"]["field"], "validators");
+    }
+    let r = app
+        .admin(
+            Method::POST,
+            "/policies",
+            Some(json!({"id": "open", "policy_name": "open", "validators": [{"name": "true"}]})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = app
+        .admin(Method::PUT, "/policies/open", Some(json!({"validators": []})))
+        .await;
+    assert_eq!(assert_api_error(&r, 422)["details"]["field"], "validators");
+}
