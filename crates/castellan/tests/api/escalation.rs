@@ -14,7 +14,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::helpers::*;
-use crate::permissions::{Cred, Op, all_codes, call, management_ops, map};
+use crate::permissions::{Cred, Op, all_codes, call, management_ops, map, password_token};
 use crate::servers::test_keys;
 use crate::tokens::{client, form, issuer};
 
@@ -198,19 +198,7 @@ async fn attacks(app: &TestApp, cred: Cred<'_>, console_secret: &str) -> Vec<(&'
     )
     .await;
     if r.status == 200 {
-        let r = form(
-            app,
-            &format!("{}/oauth2/token", issuer(app, "admin")),
-            Some(("console", console_secret)),
-            &[
-                ("grant_type", "password"),
-                ("username", "mallory"),
-                ("password", "mallory-password-1"),
-            ],
-        )
-        .await;
-        assert_eq!(r.status, 200, "{}", r.body);
-        let token = r.body["access_token"].as_str().unwrap().to_owned();
+        let token = password_token(app, console_secret, "mallory", "mallory-password-1").await;
         got.push(("signed in as a person it added", Obtained::Bearer(token)));
     }
 
@@ -361,19 +349,7 @@ async fn a_shared_name_does_not_make_a_person_a_client_or_a_client_a_person() {
     )
     .await;
     let secret = console["client_secret"].as_str().unwrap();
-    let r = form(
-        &app,
-        &format!("{}/oauth2/token", issuer(&app, "admin")),
-        Some(("console", secret)),
-        &[
-            ("grant_type", "password"),
-            ("username", "console"),
-            ("password", "console-person-pw-1"),
-        ],
-    )
-    .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let person = r.body["access_token"].as_str().unwrap().to_owned();
+    let person = password_token(&app, secret, "console", "console-person-pw-1").await;
     let claims = crate::flows::jwt_claims(&person);
     assert_eq!(
         (claims["sub"].as_str(), claims["client_id"].as_str()),

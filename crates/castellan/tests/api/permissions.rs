@@ -148,7 +148,7 @@ async fn token(app: &TestApp, server: &str, id: &str, secret: &str, params: &[(&
 }
 
 /// A person's token from the admin server's `console` client (password grant).
-async fn password_token(app: &TestApp, secret: &str, user: &str, pw: &str) -> String {
+pub(crate) async fn password_token(app: &TestApp, secret: &str, user: &str, pw: &str) -> String {
     token(
         app,
         "admin",
