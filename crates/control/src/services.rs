@@ -124,9 +124,10 @@ impl Control {
             }
             None => uuid::Uuid::new_v4().simple().to_string(),
         };
+        // Cloudentity ACP requires only `name`: the server defaults to the tenant's `default`.
         let aid = req
             .authorization_server_id
-            .ok_or_else(|| ControlError::invalid("authorization_server_id", "required"))?;
+            .unwrap_or_else(|| castellan_domain::DEFAULT_SERVER.to_owned());
         let server_id = ServerId::parse(aid.as_str())
             .map_err(|e| ControlError::invalid("authorization_server_id", e.to_string()))?;
         if self.store.get_server(&tid, &server_id).await?.is_none() {
@@ -147,7 +148,8 @@ impl Control {
             name,
             description: req.description,
             gateway_id: req.gateway_id.filter(|g| !g.is_empty()),
-            with_specification: req.with_specification.unwrap_or(false),
+            // Read-only: only an import makes a service's APIs come from a specification.
+            with_specification: false,
             created_at: self.clock.now(),
         };
         self.store.create_service(&s).await.map_err(|e| match e {

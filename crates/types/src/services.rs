@@ -12,6 +12,8 @@ use crate::Scope;
 #[schema(example = json!({"authorization_server_id": "default", "description": "Pet store", "id": "petstore",
     "name": "Pet store", "tenant_id": "default", "with_specification": false}))]
 pub struct Service {
+    /// The authorization server whose tokens the service accepts; on create, `default` when
+    /// omitted.
     #[serde(default)]
     pub authorization_server_id: Option<String>,
     #[serde(default)]
@@ -24,6 +26,7 @@ pub struct Service {
     pub name: Option<String>,
     #[serde(default)]
     pub tenant_id: Option<String>,
+    /// Read-only: `true` once an import made the service's APIs (ignored in requests).
     #[serde(default)]
     pub with_specification: Option<bool>,
 }

@@ -59,7 +59,6 @@ async fn services_round_trip_and_refuse_what_breaks_a_rule() {
     assert_api_error(&r, 409);
     for (body, field) in [
         (json!({"authorization_server_id": "default"}), "name"),
-        (json!({"name": "x"}), "authorization_server_id"),
         (
             json!({"name": "x", "authorization_server_id": "nope"}),
             "authorization_server_id",
@@ -383,4 +382,30 @@ async fn services_of_another_tenant_are_invisible() {
         app.admin(Method::GET, "/services/petstore", None).await.body["name"],
         "Service petstore"
     );
+}
+
+/// The Cloudentity ACP page's own create request: only `name` is required (the server defaults to
+/// `default`), and `with_specification` is read-only (an import sets it), so the page's example
+/// body still lets APIs be added by hand.
+#[tokio::test]
+async fn a_service_needs_only_a_name_and_with_specification_is_read_only() {
+    let app = spawn_app().await;
+    let r = app
+        .admin(
+            Method::POST,
+            "/services",
+            Some(json!({"id": "billing", "name": "Billing", "with_specification": true})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["authorization_server_id"], "default");
+    assert_eq!(r.body["with_specification"], false);
+    let r = app
+        .admin(
+            Method::POST,
+            "/apis",
+            Some(json!({"service_id": "billing", "method": "GET", "path": "/invoices"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
 }
