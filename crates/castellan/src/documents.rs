@@ -77,7 +77,7 @@ impl DocumentFetcher for HttpDocumentFetcher {
         };
         let parsed = reqwest::Url::parse(url).map_err(|e| e.to_string())?;
         self.outbound.check_url(&parsed)?;
-        let mut resp = self.http.get(url).send().await.map_err(describe)?;
+        let mut resp = self.http.get(parsed).send().await.map_err(describe)?;
         if !resp.status().is_success() {
             return Err(format!("the server answered {}", resp.status()));
         }

@@ -36,7 +36,7 @@ impl JwksFetcher for HttpJwksFetcher {
     async fn fetch(&self, uri: &str) -> Result<Jwks, String> {
         let url = reqwest::Url::parse(uri).map_err(|e| e.to_string())?;
         self.outbound.check_url(&url)?;
-        let mut resp = self.http.get(uri).send().await.map_err(|e| e.to_string())?;
+        let mut resp = self.http.get(url).send().await.map_err(|e| e.to_string())?;
         if !resp.status().is_success() {
             return Err(format!("status {}", resp.status()));
         }

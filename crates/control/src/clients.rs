@@ -5,7 +5,7 @@ use castellan_jose::generate_secret;
 use castellan_store::StoreError;
 use castellan_types as wire;
 
-use crate::access::need;
+use crate::access::{client_yields, need};
 use crate::error::unchanged;
 use crate::servers::check_url;
 use crate::tenants::check_name;
@@ -519,7 +519,7 @@ impl Control {
         c: &Client,
     ) -> ControlResult<wire::Client> {
         let mut view = self.client_view(c)?;
-        if !access.holds(&crate::access::client_yields(rules, c)) {
+        if !access.holds(&client_yields(rules, c)) {
             view.client_secret = String::new();
         }
         Ok(view)
@@ -548,9 +548,10 @@ impl Control {
         let server = self.load_server(access, c.server_id.as_str()).await?;
         // Both what the client was worth and what it will be worth: re-keying or widening a
         // credential is handing it out.
-        access.require_holds(&self.client_yields(&c).await?, || format!("client {cid}"))?;
+        let rules = self.access_rules(access.tenant()).await?;
+        access.require_holds(&client_yields(&rules, &c), || format!("client {cid}"))?;
         let secret = self.apply_client(access, &server, &mut c, req, false).await?;
-        access.require_holds(&self.client_yields(&c).await?, || format!("client {cid} as changed"))?;
+        access.require_holds(&client_yields(&rules, &c), || format!("client {cid} as changed"))?;
         if let Some((s, generated)) = secret {
             self.set_secret(access.tenant(), &mut c, &s, generated).await?;
         }

@@ -61,13 +61,25 @@ impl Control {
         format!("{}/api/gateway/{tid}/{gw}/authorize", self.public_url)
     }
 
-    async fn with_client(&self, access: &AdminAccess, g: &Gateway) -> ControlResult<wire::GatewayWithClient> {
+    /// The gateway with its client as `access` may see it. With `need_secret` (the package, which
+    /// is nothing without it) a caller who may not see the secret gets a 403 instead of a blank.
+    async fn with_client(
+        &self,
+        access: &AdminAccess,
+        g: &Gateway,
+        need_secret: bool,
+    ) -> ControlResult<wire::GatewayWithClient> {
         let client = self
             .store
             .get_client(&g.tenant_id, &g.client_id)
             .await?
             .ok_or_else(|| ControlError::Internal(format!("the client of gateway {} is missing", g.id)))?;
         let rules = self.access_rules(&g.tenant_id).await?;
+        if need_secret {
+            access.require_holds(&crate::access::client_yields(&rules, &client), || {
+                format!("the client of gateway {}", g.id)
+            })?;
+        }
         Ok(wire::GatewayWithClient {
             gateway: view(g),
             client: self.client_view_for(access, &rules, &client)?,
@@ -206,7 +218,7 @@ impl Control {
             .changed(&ConfigChange::Client(tid.clone(), client.id.clone()))
             .await;
         self.engine.changed(&ConfigChange::Services(tid)).await;
-        self.with_client(access, &g).await
+        self.with_client(access, &g, false).await
     }
 
     pub async fn get_gateway(
@@ -215,7 +227,7 @@ impl Control {
         gw: &str,
     ) -> ControlResult<wire::GatewayWithClient> {
         let g = self.load_gateway(access.tenant(), gw).await?;
-        self.with_client(access, &g).await
+        self.with_client(access, &g, false).await
     }
 
     /// `GET /servers/{aid}/gateways`.
@@ -294,13 +306,8 @@ impl Control {
     /// upstream (the protected API) is set.
     pub async fn gateway_package(&self, access: &Allowed<need::GatewayRead>, gw: &str) -> ControlResult<Vec<u8>> {
         let g = self.load_gateway(access.tenant(), gw).await?;
-        let full = self.with_client(access, &g).await?;
+        let full = self.with_client(access, &g, true).await?;
         let secret = full.client.client_secret.clone();
-        if secret.is_empty() {
-            return Err(ControlError::Forbidden(format!(
-                "the client of gateway {gw} holds permissions this caller does not hold"
-            )));
-        }
         let files = package_files(&full, &self.authorizer_url(&g.tenant_id, &g.id), &secret)?;
         let mut tar = tar::Builder::new(flate2::write::GzEncoder::new(
             Vec::new(),

@@ -313,9 +313,7 @@ impl Control {
         input: wire::PolicyTestRequest,
     ) -> ControlResult<wire::PolicyTestResult> {
         if let Some(sub) = input.subject.as_deref() {
-            let privacy_read =
-                castellan_domain::Permission::new(castellan_domain::Resource::Privacy, castellan_domain::Access::Read);
-            if !access.held().allows(privacy_read) {
+            if !access.held().allows(<need::PrivacyRead as crate::Need>::PERMISSION) {
                 return Err(ControlError::Forbidden(
                     "testing a policy for a subject reads their consent grants: that requires the privacy.read permission too"
                         .into(),
