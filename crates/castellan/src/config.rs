@@ -32,6 +32,10 @@ pub enum Command {
     /// The privacy ledger.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Evaluates Rego policies for a server that started it, one JSON line per line on stdin
+    /// (internal: `serve` starts these itself).
+    #[command(hide = true)]
+    PolicyWorker,
 }
 
 /// `castellan ledger …`.
@@ -177,6 +181,9 @@ pub struct Config {
     pub tls: Option<TlsFiles>,
     /// Networks whose forwarded-address headers are believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The program started as `PROGRAM policy-worker` to evaluate Rego policies; `None`: this
+    /// program (tests name the built binary, since they run inside a test harness).
+    pub policy_worker: Option<PathBuf>,
     /// Internal networks Castellan's own outbound requests may reach.
     pub outbound_allow: Vec<ipnet::IpNet>,
     /// Clients kept in memory.
@@ -206,6 +213,7 @@ impl Config {
             master_key: None,
             tls: None,
             trusted_proxies: Vec::new(),
+            policy_worker: None,
             // Tests serve what they fetch on this machine: loopback, allowed explicitly.
             outbound_allow: ["127.0.0.0/8", "::1/128"]
                 .iter()
@@ -282,6 +290,7 @@ impl Config {
             default_tenant,
             client_cache,
             trusted_proxies,
+            policy_worker: None,
             outbound_allow,
             listen,
             public_url,

@@ -164,6 +164,17 @@ pub async fn verify_ledger(cfg: &Config, tenant: &str) -> anyhow::Result<castell
     Ok(castellan_control::verify_stored(store.as_ref(), &tid).await?)
 }
 
+/// Rego policies run in worker processes of this program (`castellan policy-worker`), one per
+/// core, each with bounded memory and killed when it overruns.
+fn policy_workers(cfg: &Config) -> anyhow::Result<castellan_policy::Rego> {
+    let program = match &cfg.policy_worker {
+        Some(p) => p.clone(),
+        None => std::env::current_exe().context("cannot find this program to start policy workers")?,
+    };
+    let workers = std::thread::available_parallelism().map_or(2, usize::from);
+    Ok(castellan_policy::Rego::isolated(program, workers))
+}
+
 /// Opens the store (migrated), bootstraps it when empty — writing the credentials file and
 /// printing them once — and checks the master key: what every command that writes needs.
 pub async fn open_control(
@@ -172,8 +183,11 @@ pub async fn open_control(
 ) -> anyhow::Result<(Arc<Control>, Option<BootstrapCredentials>)> {
     let master = Arc::new(master_key(cfg)?);
     let store = open_store(cfg).await?;
-    let control =
-        Arc::new(Control::new(store, master, Arc::new(SystemClock), public_url).with_client_cache(cfg.client_cache));
+    let control = Arc::new(
+        Control::new(store, master, Arc::new(SystemClock), public_url)
+            .with_client_cache(cfg.client_cache)
+            .with_rego(policy_workers(cfg)?),
+    );
     let opts = BootstrapOptions {
         client_id: cfg.bootstrap_client_id.clone(),
         client_secret: cfg.bootstrap_client_secret.clone(),

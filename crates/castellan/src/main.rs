@@ -10,6 +10,13 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// Errors are for the operator: one line with its causes, no backtrace.
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    // A policy worker is a small single-threaded process: no runtime, no configuration.
+    if matches!(cli.command, Command::PolicyWorker) {
+        return match castellan_policy::serve_worker() {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => fail(&anyhow::anyhow!("policy worker: {e}")),
+        };
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => return fail(&anyhow::anyhow!("cannot start the async runtime: {e}")),
@@ -40,7 +47,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         return Ok(());
     }
     let (args, serve, load) = match cli.command {
-        Command::Ledger(_) => unreachable!("handled above"),
+        Command::Ledger(_) | Command::PolicyWorker => unreachable!("handled above"),
         Command::Serve(args) => (args, true, None),
         Command::Migrate(store) => (
             ServeArgs {

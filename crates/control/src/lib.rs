@@ -19,7 +19,7 @@ mod privacy;
 mod scopes;
 mod servers;
 mod services;
-mod spec;
+pub mod spec;
 mod tenants;
 
 use std::sync::Arc;
@@ -54,6 +54,8 @@ pub struct Control {
     /// Room for CPU-heavy work a tenant's author sends (compiling a Rego policy, reading an
     /// OpenAPI document): it runs off the request workers, a few at a time.
     heavy: Arc<tokio::sync::Semaphore>,
+    client_cache: usize,
+    rego: castellan_policy::Rego,
 }
 
 /// How many policy compilations and document reads run at once (the rest wait their turn).
@@ -112,19 +114,36 @@ impl Control {
             ledger_signers: privacy::SignerCache::default(),
             document_fetcher: std::sync::OnceLock::new(),
             heavy: Arc::new(tokio::sync::Semaphore::new(HEAVY_WORK_AT_ONCE)),
+            client_cache: castellan_oauth::DEFAULT_CLIENT_CACHE,
+            rego: castellan_policy::Rego::in_process(),
         }
     }
 
-    /// Keeps at most `capacity` clients in memory (see [`Engine::with_client_cache`]).
+    /// Keeps at most `capacity` clients in memory (see [`Engine::with_client_cache`]). Call
+    /// before sharing the control plane: it builds a new engine.
     pub fn with_client_cache(mut self, capacity: usize) -> Self {
-        let engine = Engine::new(
+        self.client_cache = capacity;
+        self.engine = Arc::new(self.build_engine());
+        self
+    }
+
+    /// Runs Rego policies where `rego` says (see [`Engine::with_rego`]). Call before sharing
+    /// the control plane: it builds a new engine.
+    pub fn with_rego(mut self, rego: castellan_policy::Rego) -> Self {
+        self.rego = rego;
+        self.engine = Arc::new(self.build_engine());
+        self
+    }
+
+    fn build_engine(&self) -> Engine {
+        Engine::new(
             self.store.clone(),
             self.master.clone(),
             self.clock.clone(),
             &self.public_url,
-        );
-        self.engine = Arc::new(engine.with_client_cache(capacity));
-        self
+        )
+        .with_client_cache(self.client_cache)
+        .with_rego(self.rego.clone())
     }
 
     /// The store this control plane writes to (for operator tooling such as bulk loads).

@@ -44,9 +44,12 @@ impl Control {
             ));
         }
         let p = p.clone();
-        self.heavy("definition", move || castellan_oauth::compile_policy(&p).map(|_| ()))
-            .await?
-            .map_err(|e| ControlError::invalid(e.field, e.reason))
+        let rego = self.engine.rego().clone();
+        self.heavy("definition", move || {
+            castellan_oauth::compile_policy(&p, &rego).map(|_| ())
+        })
+        .await?
+        .map_err(|e| ControlError::invalid(e.field, e.reason))
     }
 }
 
@@ -322,7 +325,6 @@ impl Control {
             crate::privacy::check_subject("subject", sub)?;
         }
         let p = self.load_policy(access.tenant(), pid).await?;
-        let compiled = castellan_oauth::compile_policy(&p).map_err(|e| ControlError::internal(e.to_string()))?;
         let request = input.request.map(|r| castellan_policy::Request {
             method: r.method,
             path: r.path,
@@ -335,13 +337,22 @@ impl Control {
                 actions: input.consent_actions,
             },
         };
-        let d = compiled.evaluate(&castellan_policy::Input {
-            authentication_context: &input.authentication_context,
-            client: &input.client,
-            scopes: &input.scopes,
-            request: request.as_ref(),
-            consents: &consents,
-        });
+        let rego = self.engine.rego().clone();
+        // Compiled as the snapshot compiles it, and evaluated off the request workers (a Rego
+        // evaluation waits for its worker process).
+        let d = self
+            .heavy("policy", move || {
+                let compiled =
+                    castellan_oauth::compile_policy(&p, &rego).map_err(|e| ControlError::internal(e.to_string()))?;
+                Ok::<_, ControlError>(compiled.evaluate(&castellan_policy::Input {
+                    authentication_context: &input.authentication_context,
+                    client: &input.client,
+                    scopes: &input.scopes,
+                    request: request.as_ref(),
+                    consents: &consents,
+                }))
+            })
+            .await??;
         Ok(wire::PolicyTestResult {
             result: if d.pass { "pass" } else { "fail" }.into(),
             failed_validator: d.failed_validator,

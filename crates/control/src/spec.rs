@@ -1,5 +1,8 @@
-//! Reading an OpenAPI document for a service import: OpenAPI 3.0 (`openapiv3`), 3.1 (`oas3`) and
-//! Swagger 2.0 (a serde model of the few members an import needs), JSON or YAML. No I/O.
+//! Reading an OpenAPI document for a service import: OpenAPI 3.0, 3.1 and Swagger 2.0, JSON or
+//! YAML. No I/O. Only what an import uses is read into a model (the paths in document order, each
+//! operation's `security`, the document's `security`, the OAuth 2.0 and OpenID Connect security
+//! schemes, `info`); everything else (schemas, parameters, responses) is skipped unread, so a
+//! document's model costs a small multiple of its own size whatever it holds.
 //!
 //! What comes out is the list of operations in document order (paths as they appear, the
 //! operations of a path in the order the specification lists methods: get, put, post, delete,
@@ -15,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use indexmap::IndexMap;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use serde::de::IgnoredAny;
 use serde_json::Value;
 
 /// At most this many operations in one document.
@@ -158,23 +161,23 @@ pub fn read(bytes: &[u8]) -> Result<Document, SpecError> {
             "the document nests [ and {{ more than {MAX_NESTING} deep"
         )));
     }
-    let source = if text.trim_start().starts_with('{') {
-        Source::Json(text)
+    // The plain tree (for `$ref`s and the members read below), and the paths in document order
+    // (the tree sorts its members), read by a second pass that keeps nothing else.
+    let (root, order): (Value, Vec<String>) = if text.trim_start().starts_with('{') {
+        let root = serde_json::from_str(text).map_err(|e| SpecError::Unparsable(format!("not valid JSON: {e}")))?;
+        let order = serde_json::from_str::<PathOrder>(text)
+            .map(PathOrder::keys)
+            .unwrap_or_default();
+        (root, order)
     } else {
         let mut yaml: serde_yaml_ng::Value =
             serde_yaml_ng::from_str(text).map_err(|e| SpecError::Unparsable(format!("neither JSON nor YAML: {e}")))?;
         yaml.apply_merge()
             .map_err(|e| SpecError::Unparsable(format!("YAML merge keys: {e}")))?;
         keys_as_strings(&mut yaml);
-        Source::Yaml(yaml)
-    };
-    let root: Value = match &source {
-        Source::Json(text) => {
-            serde_json::from_str(text).map_err(|e| SpecError::Unparsable(format!("not valid JSON: {e}")))?
-        }
-        Source::Yaml(yaml) => {
-            serde_json::to_value(yaml).map_err(|e| invalid(format!("not a JSON-like document: {e}")))?
-        }
+        let order = PathOrder::deserialize(&yaml).map(PathOrder::keys).unwrap_or_default();
+        let root = serde_json::to_value(&yaml).map_err(|e| invalid(format!("not a JSON-like document: {e}")))?;
+        (root, order)
     };
     let Some(obj) = root.as_object() else {
         return Err(invalid(
@@ -211,19 +214,10 @@ pub fn read(bytes: &[u8]) -> Result<Document, SpecError> {
         )));
     }
     check_refs(&root, &root, "#")?;
-    let typed = |what: &str| {
-        let what = what.to_owned();
-        move |e: String| invalid(format!("not a valid {what} document: {e}"))
-    };
-    let raw = if obj.contains_key("openapi") && version.starts_with("3.0.") {
-        let doc: openapiv3::OpenAPI = source.typed().map_err(typed("OpenAPI 3.0"))?;
-        from_v30(root, doc)?
-    } else if obj.contains_key("openapi") && version.starts_with("3.1.") {
-        let doc: oas3::Spec = source.typed().map_err(typed("OpenAPI 3.1"))?;
-        from_v31(root, doc)?
+    let raw = if obj.contains_key("openapi") && (version.starts_with("3.0.") || version.starts_with("3.1.")) {
+        from_v3(&root, &order, &version)?
     } else if !obj.contains_key("openapi") && version == "2.0" {
-        let doc: Swagger = source.typed().map_err(typed("Swagger 2.0"))?;
-        from_v20(root, doc)?
+        from_v20(&root, &order)?
     } else {
         return Err(invalid(format!(
             "unsupported version {version:?}: OpenAPI 3.0, 3.1 and Swagger 2.0 can be imported"
@@ -232,20 +226,16 @@ pub fn read(bytes: &[u8]) -> Result<Document, SpecError> {
     finish(version, raw)
 }
 
-enum Source<'a> {
-    Json(&'a str),
-    /// Parsed, merge keys applied, every mapping key a string.
-    Yaml(serde_yaml_ng::Value),
+/// The keys of `paths`, in document order; their values are skipped unread.
+#[derive(Deserialize)]
+struct PathOrder {
+    #[serde(default)]
+    paths: Option<IndexMap<String, IgnoredAny>>,
 }
 
-impl Source<'_> {
-    /// The typed model from the text or the YAML tree, both of which keep the document's order
-    /// (a `serde_json::Value` would sort its members).
-    fn typed<T: DeserializeOwned>(&self) -> Result<T, String> {
-        match self {
-            Source::Json(text) => serde_json::from_str(text).map_err(|e| e.to_string()),
-            Source::Yaml(v) => T::deserialize(v.clone()).map_err(|e| e.to_string()),
-        }
+impl PathOrder {
+    fn keys(self) -> Vec<String> {
+        self.paths.map(|p| p.into_keys().collect()).unwrap_or_default()
     }
 }
 
@@ -311,202 +301,168 @@ fn lookup<'a>(root: &'a Value, r: &str) -> Result<&'a Value, String> {
         .ok_or_else(|| format!("$ref {r:?} points at nothing in the document"))
 }
 
-fn resolve<T: DeserializeOwned>(root: &Value, r: &str, what: &str) -> Result<T, SpecError> {
-    let v = lookup(root, r).map_err(invalid)?;
-    serde_json::from_value(v.clone()).map_err(|e| invalid(format!("$ref {r:?} is not a {what}: {e}")))
+/// `v` read as `T`, or the member it refers to when it is a `$ref`; unread members cost nothing.
+fn read_as<'a, T: Deserialize<'a>>(root: &'a Value, v: &'a Value, what: &str) -> Result<T, SpecError> {
+    let (v, r) = match v.get("$ref") {
+        Some(Value::String(r)) => (lookup(root, r).map_err(invalid)?, Some(r)),
+        _ => (v, None),
+    };
+    T::deserialize(v).map_err(|e| match r {
+        Some(r) => invalid(format!("$ref {r:?} is not a {what}: {e}")),
+        None => invalid(format!("a {what} is malformed: {e}")),
+    })
 }
 
-fn from_v30(root: Value, doc: openapiv3::OpenAPI) -> Result<Raw, SpecError> {
-    use openapiv3::{ReferenceOr, SecurityScheme};
+#[derive(Deserialize)]
+struct Info {
+    #[allow(dead_code)]
+    title: String,
+    #[allow(dead_code)]
+    version: String,
+}
+
+/// A path item: its operations (`trace` only in OpenAPI 3).
+#[derive(Deserialize)]
+struct PathItem {
+    get: Option<Op>,
+    put: Option<Op>,
+    post: Option<Op>,
+    delete: Option<Op>,
+    options: Option<Op>,
+    head: Option<Op>,
+    patch: Option<Op>,
+    trace: Option<Op>,
+}
+
+impl PathItem {
+    fn operations(self) -> [(&'static str, Option<Op>); 8] {
+        [
+            ("get", self.get),
+            ("put", self.put),
+            ("post", self.post),
+            ("delete", self.delete),
+            ("options", self.options),
+            ("head", self.head),
+            ("patch", self.patch),
+            ("trace", self.trace),
+        ]
+    }
+}
+
+/// An operation: only its `security` (absent: the document's apply; `[]`: none).
+#[derive(Deserialize)]
+struct Op {
+    #[serde(default)]
+    security: Option<Vec<Requirement>>,
+}
+
+/// An OpenAPI 3 security scheme: its type, and the scopes of an OAuth 2.0 scheme's flows.
+#[derive(Deserialize)]
+struct Scheme3 {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    flows: Flows3,
+}
+
+#[derive(Deserialize, Default)]
+struct Flows3 {
+    implicit: Option<Flow3>,
+    password: Option<Flow3>,
+    #[serde(rename = "clientCredentials")]
+    client_credentials: Option<Flow3>,
+    #[serde(rename = "authorizationCode")]
+    authorization_code: Option<Flow3>,
+}
+
+#[derive(Deserialize)]
+struct Flow3 {
+    #[serde(default)]
+    scopes: BTreeMap<String, String>,
+}
+
+/// A Swagger 2.0 security definition.
+#[derive(Deserialize)]
+struct Scheme2 {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    scopes: BTreeMap<String, String>,
+}
+
+/// The operations of each path (in `order`), skipping `x-` members of `paths`.
+fn paths_of(root: &Value, order: &[String], methods: &[&str]) -> Result<Vec<(String, Vec<MethodSecurity>)>, SpecError> {
+    let mut paths = Vec::new();
+    for path in order.iter().filter(|p| p.starts_with('/')) {
+        let item: PathItem = read_as(root, &root["paths"][path.as_str()], &format!("path item ({path})"))?;
+        let ops = item
+            .operations()
+            .into_iter()
+            .filter(|(m, _)| methods.contains(m))
+            .filter_map(|(m, op)| op.map(|op| (m.to_owned(), op.security)))
+            .collect();
+        paths.push((path.clone(), ops));
+    }
+    Ok(paths)
+}
+
+fn global_security(root: &Value) -> Result<Option<Vec<Requirement>>, SpecError> {
+    root.get("security")
+        .map(|v| {
+            Option::<Vec<Requirement>>::deserialize(v).map_err(|e| invalid(format!("`security` is malformed: {e}")))
+        })
+        .transpose()
+        .map(Option::flatten)
+}
+
+fn from_v3(root: &Value, order: &[String], version: &str) -> Result<Raw, SpecError> {
+    let family = if version.starts_with("3.0.") { "3.0" } else { "3.1" };
+    let not_valid = |why: String| invalid(format!("not a valid OpenAPI {family} document: {why}"));
+    Info::deserialize(&root["info"]).map_err(|e| not_valid(format!("`info` {e}")))?;
+    match root.get("paths") {
+        Some(Value::Object(_)) => {}
+        None if family == "3.1" => {}
+        None => return Err(not_valid("it has no `paths`".into())),
+        Some(_) => return Err(not_valid("`paths` is not an object".into())),
+    }
     let mut schemes = HashMap::new();
-    if let Some(c) = &doc.components {
-        for (name, s) in &c.security_schemes {
-            let s = match s {
-                ReferenceOr::Item(s) => s.clone(),
-                ReferenceOr::Reference { reference } => resolve(&root, reference, "security scheme")?,
-            };
-            let kind = match s {
-                SecurityScheme::OAuth2 { flows, .. } => {
-                    let mut scopes = Vec::new();
-                    for m in [
-                        flows.implicit.map(|f| f.scopes),
-                        flows.password.map(|f| f.scopes),
-                        flows.client_credentials.map(|f| f.scopes),
-                        flows.authorization_code.map(|f| f.scopes),
-                    ]
-                    .into_iter()
-                    .flatten()
-                    {
-                        scopes.extend(m);
-                    }
-                    Scheme::Scoped(scopes)
+    if let Some(Value::Object(list)) = root.pointer("/components/securitySchemes") {
+        for (name, v) in list {
+            let s: Scheme3 = read_as(root, v, "security scheme")?;
+            let kind = match s.kind.as_str() {
+                "oauth2" => {
+                    let f = s.flows;
+                    let flows = [f.implicit, f.password, f.client_credentials, f.authorization_code];
+                    Scheme::Scoped(flows.into_iter().flatten().flat_map(|f| f.scopes).collect())
                 }
-                SecurityScheme::OpenIDConnect { .. } => Scheme::Scoped(Vec::new()),
+                "openIdConnect" => Scheme::Scoped(Vec::new()),
                 _ => Scheme::Other,
             };
             schemes.insert(name.clone(), kind);
         }
     }
-    let mut paths = Vec::new();
-    for (path, item) in &doc.paths.paths {
-        let item = match item {
-            ReferenceOr::Item(i) => i.clone(),
-            ReferenceOr::Reference { reference } => resolve(&root, reference, "path item")?,
-        };
-        let ops = item.iter().map(|(m, op)| (m.to_owned(), op.security.clone())).collect();
-        paths.push((path.clone(), ops));
-    }
     Ok(Raw {
-        paths,
-        global: doc.security,
+        paths: paths_of(root, order, &METHODS)?,
+        global: global_security(root)?,
         schemes,
     })
 }
 
-fn from_v31(root: Value, doc: oas3::Spec) -> Result<Raw, SpecError> {
-    use oas3::spec::{ObjectOrReference, SecurityScheme};
+fn from_v20(root: &Value, order: &[String]) -> Result<Raw, SpecError> {
     let mut schemes = HashMap::new();
-    if let Some(c) = &doc.components {
-        for (name, s) in c.security_schemes.iter() {
-            let s = match s {
-                ObjectOrReference::Object(s) => s.clone(),
-                ObjectOrReference::Ref { ref_path, .. } => resolve(&root, ref_path, "security scheme")?,
-            };
-            let kind = match s {
-                SecurityScheme::OAuth2 { flows, .. } => {
-                    let mut scopes = Vec::new();
-                    let maps = [
-                        flows.implicit.map(|f| f.scopes),
-                        flows.password.map(|f| f.scopes),
-                        flows.client_credentials.map(|f| f.scopes),
-                        flows.authorization_code.map(|f| f.scopes),
-                    ];
-                    for m in maps.into_iter().flatten() {
-                        scopes.extend(m.iter().map(|(k, v)| (k.clone(), v.clone())));
-                    }
-                    Scheme::Scoped(scopes)
-                }
-                SecurityScheme::OpenIdConnect { .. } => Scheme::Scoped(Vec::new()),
+    if let Some(Value::Object(list)) = root.get("securityDefinitions") {
+        for (name, v) in list {
+            let s: Scheme2 = read_as(root, v, "security definition")?;
+            let kind = match s.kind.as_str() {
+                "oauth2" => Scheme::Scoped(s.scopes.into_iter().collect()),
                 _ => Scheme::Other,
             };
             schemes.insert(name.clone(), kind);
         }
     }
-    // The typed model cannot tell an operation without `security` from one with `security: []`
-    // (which turns the document's requirements off), so the raw document says which it is.
-    let requirements = |raw: Option<&Value>| -> Result<Option<Vec<Requirement>>, SpecError> {
-        raw.map(|v| {
-            serde_json::from_value(v.clone()).map_err(|e| invalid(format!("a `security` member is malformed: {e}")))
-        })
-        .transpose()
-    };
-    let mut paths = Vec::new();
-    for (path, item) in doc.paths.iter().flat_map(|p| p.iter()) {
-        let raw_item = match &root["paths"][path.as_str()] {
-            Value::Object(o) => match o.get("$ref") {
-                Some(Value::String(r)) => lookup(&root, r).map_err(invalid)?.clone(),
-                _ => Value::Object(o.clone()),
-            },
-            other => other.clone(),
-        };
-        let item: oas3::spec::PathItem = match &item.reference {
-            Some(r) => resolve(&root, r, "path item")?,
-            None => item.clone(),
-        };
-        let mut ops = Vec::new();
-        for (method, _) in item.methods() {
-            let m = method.as_str().to_ascii_lowercase();
-            ops.push((m.clone(), requirements(raw_item[m.as_str()].get("security"))?));
-        }
-        paths.push((path.clone(), ops));
-    }
-    let global = requirements(root.get("security"))?;
-    Ok(Raw { paths, global, schemes })
-}
-
-/// The members of a Swagger 2.0 document an import reads.
-#[derive(Deserialize)]
-struct Swagger {
-    #[serde(default)]
-    paths: IndexMap<String, Value>,
-    #[serde(default)]
-    security: Option<Vec<Requirement>>,
-    #[serde(default, rename = "securityDefinitions")]
-    security_definitions: IndexMap<String, SwaggerScheme>,
-}
-
-#[derive(Deserialize)]
-#[serde(tag = "type")]
-enum SwaggerScheme {
-    #[serde(rename = "oauth2")]
-    OAuth2 {
-        #[serde(default)]
-        scopes: IndexMap<String, String>,
-    },
-    #[serde(rename = "basic")]
-    Basic {},
-    #[serde(rename = "apiKey")]
-    ApiKey {},
-}
-
-#[derive(Deserialize)]
-struct SwaggerPathItem {
-    #[serde(rename = "$ref")]
-    reference: Option<String>,
-    get: Option<SwaggerOperation>,
-    put: Option<SwaggerOperation>,
-    post: Option<SwaggerOperation>,
-    delete: Option<SwaggerOperation>,
-    options: Option<SwaggerOperation>,
-    head: Option<SwaggerOperation>,
-    patch: Option<SwaggerOperation>,
-}
-
-#[derive(Deserialize)]
-struct SwaggerOperation {
-    #[serde(default)]
-    security: Option<Vec<Requirement>>,
-}
-
-fn from_v20(root: Value, doc: Swagger) -> Result<Raw, SpecError> {
-    let schemes = doc
-        .security_definitions
-        .into_iter()
-        .map(|(name, s)| {
-            let kind = match s {
-                SwaggerScheme::OAuth2 { scopes } => Scheme::Scoped(scopes.into_iter().collect()),
-                _ => Scheme::Other,
-            };
-            (name, kind)
-        })
-        .collect();
-    let mut paths = Vec::new();
-    for (path, item) in doc.paths {
-        if !path.starts_with('/') {
-            continue; // `x-` extensions
-        }
-        let mut item: SwaggerPathItem =
-            serde_json::from_value(item).map_err(|e| invalid(format!("path {path:?} is malformed: {e}")))?;
-        if let Some(r) = item.reference.take() {
-            item = resolve(&root, &r, "path item")?;
-        }
-        let ops = [
-            ("get", item.get),
-            ("put", item.put),
-            ("post", item.post),
-            ("delete", item.delete),
-            ("options", item.options),
-            ("head", item.head),
-            ("patch", item.patch),
-        ]
-        .into_iter()
-        .filter_map(|(m, op)| op.map(|op| (m.to_owned(), op.security)))
-        .collect();
-        paths.push((path, ops));
-    }
     Ok(Raw {
-        paths,
-        global: doc.security,
+        paths: paths_of(root, order, &METHODS[..7])?,
+        global: global_security(root)?,
         schemes,
     })
 }

@@ -58,6 +58,7 @@ pub struct Engine {
     client_jwks: jwks_uri::JwksCache,
     throttle: session::Throttle,
     gateway_touches: gateway::Touches,
+    rego: castellan_policy::Rego,
 }
 
 impl Engine {
@@ -72,7 +73,20 @@ impl Engine {
             client_jwks: jwks_uri::JwksCache::default(),
             throttle: session::Throttle::default(),
             gateway_touches: gateway::Touches::default(),
+            rego: castellan_policy::Rego::in_process(),
         }
+    }
+
+    /// Runs Rego policies where `rego` says (the server: in worker processes; see
+    /// [`castellan_policy::Rego`]). Without it they run in this process.
+    pub fn with_rego(mut self, rego: castellan_policy::Rego) -> Self {
+        self.rego = rego;
+        self
+    }
+
+    /// Where Rego policies run.
+    pub fn rego(&self) -> &castellan_policy::Rego {
+        &self.rego
     }
 
     /// Keeps at most `capacity` clients in memory (the rest are read from the store when used).
@@ -106,6 +120,7 @@ impl Engine {
             master: &self.master,
             public_url: &self.public_url,
             now: self.clock.now(),
+            rego: &self.rego,
         }
     }
 

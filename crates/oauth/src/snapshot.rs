@@ -171,6 +171,7 @@ impl PolicySet {
 /// Compiles a stored policy.
 pub fn compile_policy(
     p: &castellan_domain::Policy,
+    rego: &castellan_policy::Rego,
 ) -> Result<castellan_policy::Policy, castellan_policy::CompileError> {
     let language = castellan_policy::Language::parse(&p.language).ok_or_else(|| castellan_policy::CompileError {
         field: "language".into(),
@@ -181,7 +182,7 @@ pub fn compile_policy(
             field: "validators".into(),
             reason: e.to_string(),
         })?;
-    castellan_policy::Policy::compile(language, &validators, p.definition.as_deref())
+    castellan_policy::Policy::compile(language, &validators, p.definition.as_deref(), rego)
 }
 
 impl TenantSnapshot {
@@ -196,6 +197,8 @@ pub(crate) struct Source<'a> {
     pub master: &'a MasterKey,
     pub public_url: &'a str,
     pub now: i64,
+    /// Where Rego policies run.
+    pub rego: &'a castellan_policy::Rego,
 }
 
 /// Stripes of locks: changes to one tenant apply one at a time; different tenants in parallel.
@@ -526,7 +529,7 @@ struct Revocations {
 async fn load_policies(src: &Source<'_>, tid: &TenantId) -> Result<PolicySet, StoreError> {
     let mut compiled = HashMap::new();
     for p in src.store.list_policies(tid).await? {
-        match compile_policy(&p) {
+        match compile_policy(&p, src.rego) {
             Ok(c) => {
                 compiled.insert(p.id, Arc::new(c));
             }

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use castellan_policy::{Consents, Input, Language, Policy, Request, ValidatorSpec};
+use castellan_policy::{Consents, Input, Language, Policy, Rego, Request, ValidatorSpec};
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
 
@@ -41,7 +41,7 @@ fn evaluate(c: &mut Criterion) {
         {"name": "scopes", "conf": {"scopes": ["orders.read"]}},
     ]))
     .unwrap();
-    let p = Policy::compile(Language::Cloudentity, &validators, None).unwrap();
+    let p = Policy::compile(Language::Cloudentity, &validators, None, &Rego::in_process()).unwrap();
     assert!(p.evaluate(&input).pass);
     c.bench_function("validators_5", |b| b.iter(|| p.evaluate(std::hint::black_box(&input))));
 
@@ -51,6 +51,7 @@ fn evaluate(c: &mut Criterion) {
         Some(
             "package castellan\n\ndefault allow := false\n\nallow if {\n  input.authentication_context.email_verified\n  \"devs\" in input.authentication_context.groups\n  \"orders.read\" in input.scopes\n}\n",
         ),
+        &Rego::in_process(),
     )
     .unwrap();
     assert!(rego.evaluate(&input).pass);

@@ -7,6 +7,7 @@ use std::time::Duration;
 use regorus::utils::limits::ExecutionTimerConfig;
 use serde_json::{Map, Value};
 
+use crate::sandbox::{self, Rego, RegoBody};
 use crate::{Body, Language, Policy, Recovery, ValidatorSpec};
 
 /// The Rego rule a policy must declare, and that must be `true` for it to pass.
@@ -85,6 +86,7 @@ pub(crate) fn compile(
     language: Language,
     validators: &[ValidatorSpec],
     definition: Option<&str>,
+    runner: &Rego,
 ) -> Result<Policy, CompileError> {
     match language {
         Language::Cloudentity => {
@@ -115,14 +117,45 @@ pub(crate) fn compile(
                 .filter(|d| !d.trim().is_empty())
                 .ok_or_else(|| err("definition", "required for language rego"))?;
             Ok(Policy {
-                body: Body::Rego(Box::new(rego(definition)?)),
+                body: Body::Rego(rego(definition, runner)?),
                 rego_reads_consents: definition.contains("consents"),
             })
         }
     }
 }
 
-fn rego(definition: &str) -> Result<regorus::Engine, CompileError> {
+/// Parses `definition` here (bounded by [`check_rego_text`]) and evaluates it once with an empty
+/// input where evaluations will run: errors only found when the module is prepared (an unknown
+/// function, a conflict between rules) are found now. Reaching the interpreter's time limit is
+/// not an error of the text; needing more than a worker's memory or time is.
+fn rego(definition: &str, runner: &Rego) -> Result<RegoBody, CompileError> {
+    let engine = parse_rego(definition)?;
+    let empty = Value::Object(Map::new());
+    let (body, dry) = match runner.pool() {
+        None => {
+            let dry = sandbox::run(&engine, empty);
+            (RegoBody::Local(Box::new(engine)), dry)
+        }
+        Some(pool) => {
+            let key = sandbox::key_of(definition);
+            let dry = pool.evaluate(key, definition, empty);
+            let body = RegoBody::Isolated {
+                pool: pool.clone(),
+                key,
+                definition: definition.into(),
+            };
+            (body, dry)
+        }
+    };
+    match dry {
+        sandbox::Answer::Stopped(msg) if !msg.contains("time limit") => Err(err("definition", one_line(&msg))),
+        _ => Ok(body),
+    }
+}
+
+/// The engine of a definition: its text checked, parsed, its package and rule checked, with the
+/// interpreter's time limit set and `print()` kept out of the process's output.
+pub(crate) fn parse_rego(definition: &str) -> Result<regorus::Engine, CompileError> {
     if definition.len() > MAX_DEFINITION_BYTES {
         return Err(err("definition", format!("at most {MAX_DEFINITION_BYTES} bytes")));
     }
@@ -133,7 +166,7 @@ fn rego(definition: &str) -> Result<regorus::Engine, CompileError> {
     engine.set_gather_prints(true);
     engine.set_execution_timer_config(ExecutionTimerConfig {
         limit: REGO_TIME_LIMIT,
-        check_interval: NonZeroU32::MIN.saturating_add(99),
+        check_interval: NonZeroU32::MIN,
     });
     // The interpreter's message names the line and column and shows the line.
     let package = engine
@@ -150,16 +183,6 @@ fn rego(definition: &str) -> Result<regorus::Engine, CompileError> {
         .map_err(|e| err("definition", one_line(&e.to_string())))?
     {
         return Err(err("definition", "declares no rule allow (data.castellan.allow)"));
-    }
-    // Errors only found when the module is prepared (an unknown function, a conflict between
-    // rules) are found now, with an empty input; a time-out here is not an error of the text.
-    let mut dry = engine.clone();
-    dry.set_input(regorus::Value::new_object());
-    if let Err(e) = dry.eval_rule(REGO_RULE.into()) {
-        let msg = e.to_string();
-        if !msg.contains("time limit") {
-            return Err(err("definition", one_line(&msg)));
-        }
     }
     Ok(engine)
 }
@@ -418,7 +441,11 @@ fn only_members(at: &str, f: &Map<String, Value>) -> Result<(), CompileError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{REGO_RULE, one_line, rego};
+    use super::{CompileError, REGO_RULE, Rego, RegoBody, one_line};
+
+    fn rego(definition: &str) -> Result<RegoBody, CompileError> {
+        super::rego(definition, &Rego::in_process())
+    }
 
     #[test]
     fn diagnostics_become_one_line_without_their_drawing() {
@@ -477,7 +504,7 @@ mod tests {
     #[test]
     fn print_does_not_reach_the_process_output() {
         // Gathered by the engine (and dropped with the evaluation's copy), not written to stderr.
-        let engine = rego(&rego_with("1\n  print(\"forged log line\")")).unwrap();
+        let engine = super::parse_rego(&rego_with("1\n  print(\"forged log line\")")).unwrap();
         let mut e = engine.clone();
         e.set_input(regorus::Value::new_object());
         let _ = e.eval_rule(REGO_RULE.into());

@@ -22,6 +22,7 @@
 mod compile;
 mod evaluate;
 pub mod routes;
+mod sandbox;
 
 use std::collections::{HashMap, HashSet};
 
@@ -29,6 +30,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use compile::{CompileError, MAX_DEFINITION_BYTES, REGO_RULE, REGO_TIME_LIMIT};
+pub use sandbox::{Rego, WORKER_COMMAND, WORKER_DEADLINE, WORKER_MEMORY, serve_worker};
 
 /// A validator as the API carries it (Cloudentity ACP `Policy.validators[]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,7 +87,7 @@ pub struct Policy {
 #[derive(Debug)]
 enum Body {
     Validators(Vec<compile::Check>),
-    Rego(Box<regorus::Engine>),
+    Rego(sandbox::RegoBody),
 }
 
 /// An HTTP request a policy looks at (gateways; a test input).
@@ -146,14 +148,16 @@ impl Decision {
 }
 
 impl Policy {
-    /// Compiles a policy. Errors name the member (`validators[1].conf.fields[0].value`,
-    /// `definition`) and the reason (with the line for Rego).
+    /// Compiles a policy; a Rego policy is evaluated where `rego` says. Errors name the member
+    /// (`validators[1].conf.fields[0].value`, `definition`) and the reason (with the line for
+    /// Rego).
     pub fn compile(
         language: Language,
         validators: &[ValidatorSpec],
         definition: Option<&str>,
+        rego: &Rego,
     ) -> Result<Self, CompileError> {
-        compile::compile(language, validators, definition)
+        compile::compile(language, validators, definition, rego)
     }
 
     /// Whether evaluation looks at the subject's consents (a `consent` validator, or a Rego
@@ -204,7 +208,7 @@ impl Policy {
     pub fn evaluate(&self, input: &Input<'_>) -> Decision {
         match &self.body {
             Body::Validators(checks) => evaluate::validators(checks, input),
-            Body::Rego(engine) => evaluate::rego(engine, input),
+            Body::Rego(body) => evaluate::rego(body, input),
         }
     }
 }

@@ -258,6 +258,7 @@ async fn load_puts_clients_and_tenants_a_started_server_serves() {
     }
 
     let mut cfg = castellan::Config::for_tests(dir.path());
+    cfg.policy_worker = Some(env!("CARGO_BIN_EXE_castellan").into());
     cfg.master_key = Some(MASTER_KEY.into());
     let app = spawn_with(dir, cfg).await;
     let token = |tenant: &str, id: &str, secret: String| {

@@ -15,6 +15,7 @@ use crate::helpers::*;
 
 fn node_config(dir: &std::path::Path, url: &str) -> Config {
     let mut c = Config::for_tests(dir);
+    c.policy_worker = Some(env!("CARGO_BIN_EXE_castellan").into());
     c.master_key = Some(MASTER_KEY.into());
     c.bootstrap_client_secret = Some(BOOTSTRAP_SECRET.into());
     c.database_url = Some(url.into());

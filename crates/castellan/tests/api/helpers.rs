@@ -26,6 +26,8 @@ pub fn on_postgres() -> bool {
 /// A fresh configuration: new data dir contents, new database.
 pub async fn config(dir: &std::path::Path) -> Config {
     let mut cfg = Config::for_tests(dir);
+    // Rego runs in worker processes of the built program (the test harness is not one).
+    cfg.policy_worker = Some(env!("CARGO_BIN_EXE_castellan").into());
     cfg.master_key = Some(MASTER_KEY.into());
     cfg.bootstrap_client_secret = Some(BOOTSTRAP_SECRET.into());
     if on_postgres() {

@@ -2,8 +2,6 @@
 //! where they apply — a server's user policy after sign-in and a scope's user policy when a
 //! person's grant is issued.
 
-use std::time::{Duration, Instant};
-
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -295,12 +293,10 @@ async fn the_test_operation_says_which_validator_failed_and_stops_runaway_rego()
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
-    let start = Instant::now();
     let r = test("slow", json!({})).await;
     assert_eq!(r.body["result"], "fail", "{}", r.body);
     assert_eq!(r.body["failed_validator"], "rego");
     assert!(r.body["reason"].as_str().unwrap().contains("time limit"), "{}", r.body);
-    assert!(start.elapsed() < Duration::from_secs(10), "{:?}", start.elapsed());
 }
 
 /// Signs `user` in on the login page and allows on the consent page; returns the redirect to the

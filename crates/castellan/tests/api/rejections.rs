@@ -128,6 +128,67 @@ async fn policy_and_import_work_an_author_could_make_unbounded_is_refused() {
     assert!(e["error"].as_str().unwrap().contains("nests"), "{e}");
 }
 
+/// One Rego step can build a gigabyte (`sprintf` with a wide field) or compare 2^40 shared
+/// elements (two deep structures built by reference), out of reach of the interpreter's time
+/// limit. Evaluations run in worker processes bounded in memory and killed at their deadline:
+/// such a step fails the decision, a policy that takes it on an empty input is refused when
+/// written, and the server and the next evaluations go on.
+#[tokio::test]
+async fn rego_is_bounded_in_memory_and_time_by_its_worker() {
+    let app = spawn_app().await;
+    let wide = "count(sprintf(\"%0999999999d\", [1])) > 0";
+    let mut shared = String::from("a0 := [1]\nb0 := [1]\n");
+    for i in 1..=40 {
+        shared += &format!("a{i} := [a{p}, a{p}]\nb{i} := [b{p}, b{p}]\n", p = i - 1);
+    }
+    let deep = "a40 == b40";
+    // Building the gigabyte meets the memory bound or the deadline first, depending on the build.
+    let stopped =
+        |reason: &str| reason.contains("evaluation stopped") && (reason.contains("MiB") || reason.contains("ms"));
+    let policy = |id: &str, prelude: &str, guard: &str, step: &str| {
+        json!({"id": id, "policy_name": id, "language": "rego",
+            "definition": format!("package castellan\n{prelude}\nallow if {{\n  {guard}\n  {step}\n}}\n")})
+    };
+    // Taken on an empty input: refused when written, naming the bound.
+    for (id, prelude, step) in [("wide", "", wide), ("deep", shared.as_str(), deep)] {
+        let r = app
+            .admin(Method::POST, "/policies", Some(policy(id, prelude, "true", step)))
+            .await;
+        let e = assert_api_error(&r, 422);
+        assert_eq!(e["details"]["field"], "definition", "{e}");
+        assert!(stopped(e["error"].as_str().unwrap()), "{id}: {e}");
+    }
+    // Taken only for some requests: stored, and those requests fail.
+    let ok = json!({"id": "ok", "policy_name": "ok", "language": "rego",
+        "definition": "package castellan\nallow if input.request.path == \"/ok\"\n"});
+    assert_eq!(app.admin(Method::POST, "/policies", Some(ok)).await.status, 201);
+    let test = |pid: &'static str, path: &'static str| {
+        let app = &app;
+        async move {
+            let input = json!({"request": {"method": "GET", "path": path, "headers": {}}});
+            let r = app
+                .admin(Method::POST, &format!("/policies/{pid}/test"), Some(input))
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            r.body
+        }
+    };
+    for (id, prelude, step) in [("wide", "", wide), ("deep", shared.as_str(), deep)] {
+        let guarded = policy(id, prelude, "input.request.path == \"/boom\"", step);
+        let r = app.admin(Method::POST, "/policies", Some(guarded)).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let d = test(if id == "wide" { "wide" } else { "deep" }, "/boom").await;
+        assert_eq!(d["result"], "fail", "{d}");
+        assert_eq!(d["failed_validator"], "rego");
+        assert!(stopped(d["reason"].as_str().unwrap()), "{id}: {d}");
+        // A new worker takes the next evaluation.
+        assert_eq!(test("ok", "/ok").await["result"], "pass");
+        assert_eq!(test("ok", "/no").await["result"], "fail");
+    }
+    let health = app.http.get(format!("{}/health/live", app.base)).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+}
+
 /// Cloudentity ACP clients and policies: what a request states is kept or refused, never quietly
 /// turned into something else.
 #[tokio::test]
