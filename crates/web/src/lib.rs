@@ -81,7 +81,7 @@ Every management operation requires one permission, named in its description and
         license(name = "Apache-2.0")
     ),
     modifiers(&SecuritySchemes),
-    components(schemas(castellan_types::ApiErrorBody)),
+    components(schemas(castellan_types::ApiErrorBody, castellan_types::nexus::Problem)),
     paths(
         protocol_docs::token,
         protocol_docs::introspect,
