@@ -139,6 +139,7 @@ impl Control {
             authorization_server_id: c.server_id.to_string(),
             tenant_id: c.tenant_id.to_string(),
             client_secret: secret,
+            client_hashed_secret: c.secret_hash.as_deref().map(hashed_secret_view),
             client_id_issued_at: c.created_at,
             client_secret_expires_at: s.client_secret_expires_at,
             grant_types: c.grant_types.clone(),
@@ -521,6 +522,7 @@ impl Control {
         let mut view = self.client_view(c)?;
         if !access.holds(&client_yields(rules, c)) {
             view.client_secret = String::new();
+            view.client_hashed_secret = None;
         }
         Ok(view)
     }
@@ -695,4 +697,17 @@ fn apply_request_and_tls_fields(c: &mut Client, req: &wire::ClientRequest) -> Co
         }
     }
     Ok(())
+}
+
+/// A stored secret hash as the API shows it: an argon2id PHC string is text already; a keyed hash
+/// of a generated secret is raw bytes, shown as `hmac-sha256:` and their base64url.
+fn hashed_secret_view(stored: &[u8]) -> String {
+    use base64::Engine as _;
+    match std::str::from_utf8(stored) {
+        Ok(phc) if phc.starts_with("$argon2") => phc.to_owned(),
+        _ => format!(
+            "hmac-sha256:{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(stored)
+        ),
+    }
 }

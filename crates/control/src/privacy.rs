@@ -40,10 +40,40 @@ pub(crate) fn check_subject(field: &str, v: &str) -> ControlResult<()> {
     Ok(())
 }
 
-fn parse_time(field: &str, v: &str) -> ControlResult<i64> {
-    time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339)
+/// A point in time as the ledger's `from` and `to` take it, in Unix seconds (events are dated to
+/// the second; a fraction is dropped): an RFC 3339 date-time, or an integer Unix time whose
+/// magnitude says its unit — below 10^11 seconds (until the year 5138), below 10^14
+/// milliseconds, below 10^17 microseconds, nanoseconds above.
+pub(crate) fn instant(field: &str, v: &str) -> ControlResult<i64> {
+    use time::format_description::well_known::Rfc3339;
+    if let Ok(n) = v.parse::<i64>() {
+        if n < 0 {
+            return Err(ControlError::invalid(field, "a time after 1970"));
+        }
+        return Ok(match n {
+            0..100_000_000_000 => n,
+            100_000_000_000..100_000_000_000_000 => n / 1_000,
+            100_000_000_000_000..100_000_000_000_000_000 => n / 1_000_000,
+            _ => n / 1_000_000_000,
+        });
+    }
+    time::OffsetDateTime::parse(v, &Rfc3339)
         .map(|t| t.unix_timestamp())
-        .map_err(|_| ControlError::invalid(field, "an RFC 3339 date-time, e.g. 2026-11-23T10:00:00Z"))
+        .map_err(|_| {
+            ControlError::invalid(
+                field,
+                "an RFC 3339 date-time (2026-11-23T10:00:00Z) or a Unix time in seconds, milliseconds, microseconds or nanoseconds",
+            )
+        })
+}
+
+/// An RFC 3339 date-time as given, fractional seconds kept, in UTC (`…Z`).
+fn normalized_time(field: &str, v: &str) -> ControlResult<String> {
+    use time::format_description::well_known::Rfc3339;
+    time::OffsetDateTime::parse(v, &Rfc3339)
+        .ok()
+        .and_then(|t| t.to_offset(time::UtcOffset::UTC).format(&Rfc3339).ok())
+        .ok_or_else(|| ControlError::invalid(field, "an RFC 3339 date-time, e.g. 2026-11-23T10:00:00.5Z"))
 }
 
 /// Who calls the privacy API: an admin credential holding `privacy.*`, a token with the
@@ -207,8 +237,7 @@ impl Control {
             doc.update_existing_grants = Some(s);
         }
         if let Some(v) = req.valid_from {
-            let t = parse_time("valid_from", &v)?;
-            doc.valid_from = Some(rfc3339(t));
+            doc.valid_from = Some(normalized_time("valid_from", &v)?);
         }
         if req.can_be_withdrawn.is_some() {
             doc.can_be_withdrawn = req.can_be_withdrawn;
@@ -302,6 +331,8 @@ impl Control {
         let tid = access.tenant().clone();
         let mut c = self.load_consent(&tid, id).await?;
         unchanged("id", req.id.as_deref(), id, "does not match the consent in the path")?;
+        // A new version is valid from now unless the update says from when.
+        c.doc.valid_from = Some(rfc3339(self.clock.now()));
         self.merge_consent(&tid, &mut c.doc, req)?;
         c.version += 1;
         c.doc.version = Some(c.version);
@@ -786,16 +817,19 @@ impl Control {
             })
     }
 
-    /// `GET /events?sub&from&to` (seconds; `to` defaults to now).
+    /// `GET /events?sub&from&to` ([`instant`]s; `to` defaults to now, inclusive).
     pub async fn list_events(
         &self,
         access: &Allowed<need::LedgerRead>,
         subject: Option<&str>,
-        from: Option<i64>,
-        to: Option<i64>,
+        from: Option<&str>,
+        to: Option<&str>,
     ) -> ControlResult<wire::PrivacyLedgerEvents> {
-        let to = to.unwrap_or_else(|| self.clock.now());
-        let from = from.unwrap_or(0);
+        let to = to
+            .map(|v| instant("to", v))
+            .transpose()?
+            .unwrap_or_else(|| self.clock.now());
+        let from = from.map(|v| instant("from", v)).transpose()?.unwrap_or(0);
         let events = self
             .store
             .list_ledger_events(access.tenant(), subject, from, to)

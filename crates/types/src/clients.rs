@@ -19,6 +19,12 @@ pub struct Client {
     pub authorization_server_id: String,
     pub tenant_id: String,
     pub client_secret: String,
+    /// How the secret is kept (Cloudentity ACP `client_hashed_secret`): an argon2id PHC string
+    /// for a secret the caller chose, `hmac-sha256:` and the base64url keyed hash for one
+    /// Castellan generated. Absent for a client without a secret, and wherever `client_secret`
+    /// is withheld.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_hashed_secret: Option<String>,
     pub client_id_issued_at: i64,
     /// 0: the secret does not expire.
     pub client_secret_expires_at: i64,

@@ -239,16 +239,20 @@ async fn delete_consent_action(
 struct EventQuery {
     /// Subject
     sub: Option<String>,
-    /// Query events from timestamp (Unix seconds; default 0)
-    from: Option<i64>,
-    /// Query events to timestamp (Unix seconds; default the current time)
-    to: Option<i64>,
+    /// Query events from this instant (default: the first): an RFC 3339 date-time, or a Unix
+    /// time in seconds, milliseconds, microseconds or nanoseconds, told apart by magnitude
+    /// (below 10^11 seconds, below 10^14 milliseconds, below 10^17 microseconds, else
+    /// nanoseconds)
+    from: Option<String>,
+    /// Query events to this instant, inclusive (default: now); as `from`
+    to: Option<String>,
 }
 
 /// List privacy ledger events
 ///
 /// Events of the tenant in the order they were appended, of one subject (`sub`) and between
-/// `from` and `to` (Unix seconds) when given. Each `payload_signature` is a compact JWS (ES256,
+/// `from` and `to` when given (RFC 3339, or Unix seconds, milliseconds, microseconds or
+/// nanoseconds; events are dated to the second). Each `payload_signature` is a compact JWS (ES256,
 /// the tenant's ledger key: `GET /events/key`) whose claims are the event's place in the chain
 /// (`seq`), its id, subject, date and type, the SHA-256 of its payload and of the previous
 /// event's signature.
@@ -264,7 +268,11 @@ async fn list_events(
     Admin(a): Admin<need::LedgerRead>,
     ApiQuery(q): ApiQuery<EventQuery>,
 ) -> ApiResult<Json<PrivacyLedgerEvents>> {
-    Ok(Json(st.control.list_events(&a, q.sub.as_deref(), q.from, q.to).await?))
+    Ok(Json(
+        st.control
+            .list_events(&a, q.sub.as_deref(), q.from.as_deref(), q.to.as_deref())
+            .await?,
+    ))
 }
 
 /// Get the ledger key

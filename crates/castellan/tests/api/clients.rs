@@ -114,6 +114,43 @@ async fn public_clients_have_no_secret() {
     assert_eq!(c["token_endpoint_auth_method"], "none");
 }
 
+/// Cloudentity ACP's `client_hashed_secret`: how the secret is kept, shown with the secret and
+/// withheld with it.
+#[tokio::test]
+async fn the_hashed_secret_is_shown_with_the_secret() {
+    let app = spawn_app().await;
+    let generated = client(&app, json!({"authorization_server_id": "default"})).await;
+    let hashed = generated["client_hashed_secret"].as_str().unwrap();
+    assert!(
+        hashed.starts_with("hmac-sha256:") && hashed.len() == 12 + 43,
+        "{hashed}"
+    );
+    let chosen = client(
+        &app,
+        json!({"authorization_server_id": "default", "client_secret": "a secret the admin chose, long enough"}),
+    )
+    .await;
+    assert!(
+        chosen["client_hashed_secret"]
+            .as_str()
+            .unwrap()
+            .starts_with("$argon2id$"),
+        "{chosen}"
+    );
+    let public = client(&app, json!({"authorization_server_id": "default", "public": true})).await;
+    assert!(public.get("client_hashed_secret").is_none(), "{public}");
+    // A caller who may not see the bootstrap's secret does not see its hash either.
+    let reader = crate::permissions::admin_client(&app, "reader").await;
+    crate::permissions::map(&app, "reader", "client.read").await;
+    let cred = crate::permissions::Cred::Basic("reader", &reader);
+    let r = crate::permissions::call(&app, cred, Method::GET, "/api/admin/default/clients/bootstrap", None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["client_secret"], "");
+    assert!(r.body.get("client_hashed_secret").is_none(), "{}", r.body);
+    let own = app.admin(Method::GET, "/clients/bootstrap", None).await;
+    assert!(own.body["client_hashed_secret"].is_string(), "{}", own.body);
+}
+
 #[tokio::test]
 async fn create_client_refuses_bad_input_naming_the_field() {
     let app = spawn_app().await;

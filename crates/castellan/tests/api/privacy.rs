@@ -678,3 +678,76 @@ async fn newsletter_scope(app: &TestApp, secret: &str) -> Value {
     assert_eq!(r.status, 200, "{}", r.body);
     r.body["scope"].clone()
 }
+
+/// Cloudentity ACP's consent `valid_from` keeps its fractional seconds, and a new version without
+/// one is valid from now; the ledger's `from` and `to` take RFC 3339 or a Unix time in seconds,
+/// milliseconds, microseconds or nanoseconds.
+#[tokio::test]
+async fn consent_times_and_ledger_ranges_take_what_the_acp_page_sends() {
+    let app = spawn_app().await;
+    let mut body = consent("terms", "keepCurrent", true);
+    body["valid_from"] = json!("2019-12-11T13:44:28.772101Z");
+    let r = app.admin(Method::POST, "/consents", Some(body)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["valid_from"], "2019-12-11T13:44:28.772101Z");
+    let r = app
+        .admin(
+            Method::PUT,
+            "/consents/terms",
+            Some(json!({"valid_from": "2019-12-11T14:44:28.5+01:00"})),
+        )
+        .await;
+    assert_eq!(r.body["valid_from"], "2019-12-11T13:44:28.5Z", "{}", r.body);
+    let before = time::OffsetDateTime::now_utc().unix_timestamp();
+    let r = app
+        .admin(Method::PUT, "/consents/terms", Some(json!({"name": "Terms"})))
+        .await;
+    assert_eq!(r.body["version"], 3, "{}", r.body);
+    let from = time::OffsetDateTime::parse(
+        r.body["valid_from"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap()
+    .unix_timestamp();
+    assert!(from >= before, "{} is not now", r.body["valid_from"]);
+
+    let r = privacy(
+        &app,
+        "/consents/grant",
+        json!({"subject": "pat", "consents": [{"consent_id": "terms"}]}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let date = r.body["events"][0]["date"].as_str().unwrap().to_owned();
+    let at = time::OffsetDateTime::parse(&date, &time::format_description::well_known::Rfc3339)
+        .unwrap()
+        .unix_timestamp();
+    let count = |from: String| {
+        let app = &app;
+        async move {
+            let r = app.admin(Method::GET, &format!("/events?from={from}"), None).await;
+            assert_eq!(r.status, 200, "{from}: {}", r.body);
+            r.body["events"].as_array().unwrap().len()
+        }
+    };
+    for from in [
+        at.to_string(),
+        (at * 1_000).to_string(),
+        (at * 1_000_000).to_string(),
+        (at * 1_000_000_000).to_string(),
+        date.replace('+', "%2B"),
+    ] {
+        assert_eq!(count(from.clone()).await, 1, "from={from}");
+    }
+    for later in [((at + 1) * 1_000).to_string(), ((at + 1) * 1_000_000_000).to_string()] {
+        assert_eq!(count(later.clone()).await, 0, "from={later}");
+    }
+    let r = app
+        .admin(Method::GET, &format!("/events?to={}", (at - 1) * 1_000), None)
+        .await;
+    assert_eq!(r.body["events"].as_array().unwrap().len(), 0, "{}", r.body);
+    for bad in ["yesterday", "-5", "2019-12-11"] {
+        let r = app.admin(Method::GET, &format!("/events?from={bad}"), None).await;
+        assert_eq!(assert_api_error(&r, 422)["details"]["field"], "from", "{bad}");
+    }
+}
