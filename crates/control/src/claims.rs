@@ -95,6 +95,7 @@ impl Control {
         access: &Allowed<need::ClaimWrite>,
         req: wire::ClaimRequest,
     ) -> ControlResult<wire::Claim> {
+        crate::error::same_tenant(req.tenant_id.as_deref(), access.tenant())?;
         let aid = req
             .authorization_server_id
             .ok_or_else(|| ControlError::invalid("authorization_server_id", "is required"))?;
@@ -142,6 +143,7 @@ impl Control {
         id: &str,
         req: wire::ClaimRequest,
     ) -> ControlResult<wire::Claim> {
+        crate::error::same_tenant(req.tenant_id.as_deref(), access.tenant())?;
         let mut claim = self.load_claim(access, id).await?;
         unchanged(
             "id",

@@ -443,6 +443,7 @@ impl Control {
         access: &Allowed<need::ClientWrite>,
         mut req: wire::ClientRequest,
     ) -> ControlResult<wire::Client> {
+        crate::error::same_tenant(req.tenant_id.as_deref(), access.tenant())?;
         let aid = req
             .authorization_server_id
             .take()
@@ -534,6 +535,7 @@ impl Control {
         cid: &str,
         req: wire::ClientRequest,
     ) -> ControlResult<wire::Client> {
+        crate::error::same_tenant(req.tenant_id.as_deref(), access.tenant())?;
         let mut c = self.load_client(access, cid).await?;
         unchanged(
             "client_id",

@@ -65,6 +65,11 @@ pub(crate) fn unchanged(field: &str, given: Option<&str>, current: &str, reason:
     }
 }
 
+/// A body's `tenant_id` (read-only in every family): absent, or the tenant of the path (422).
+pub(crate) fn same_tenant(given: Option<&str>, tid: &castellan_domain::TenantId) -> ControlResult<()> {
+    unchanged("tenant_id", given, tid.as_str(), "must be the tenant of the path")
+}
+
 /// An id chosen by the caller: 1 to 128 letters, digits, `.`, `_` or `-` (422 naming `field`).
 pub(crate) fn check_id(field: &str, id: &str) -> ControlResult<()> {
     let ok = !id.is_empty()

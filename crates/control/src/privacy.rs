@@ -16,17 +16,13 @@ use castellan_types::Jwk;
 use castellan_types::privacy as wire;
 use serde_json::{Value, json};
 
-use crate::error::{check_id, check_name, unchanged};
+use crate::error::{check_id, check_name, same_tenant, unchanged};
 use crate::ledger::KeySigner;
 use crate::permissions::rfc3339;
 use crate::{AdminAccess, Allowed, Control, ControlError, ControlResult, need};
 
 const STRATEGIES: [&str; 3] = ["explicitAll", "implicitAll", "keepCurrent"];
 const MAX_SUBJECT: usize = 255;
-
-fn same_tenant(given: Option<&str>, tid: &TenantId) -> ControlResult<()> {
-    unchanged("tenant_id", given, tid.as_str(), "must be the tenant of the path")
-}
 
 /// A privacy subject: 1 to 255 bytes, no control characters (it goes into the signed ledger and
 /// the request log, where a CR or LF would forge a line).

@@ -154,6 +154,7 @@ impl Control {
         access: &Allowed<need::ScopeWrite>,
         req: wire::ScopeRequest,
     ) -> ControlResult<wire::Scope> {
+        crate::error::same_tenant(req.tenant_id.as_deref(), access.tenant())?;
         let name = req
             .name
             .clone()
@@ -260,6 +261,7 @@ impl Control {
         id: &str,
         req: wire::ScopeRequest,
     ) -> ControlResult<wire::Scope> {
+        crate::error::same_tenant(req.tenant_id.as_deref(), access.tenant())?;
         let mut scope = self.load_scope(access, id).await?;
         unchanged(
             "id",

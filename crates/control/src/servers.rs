@@ -376,6 +376,7 @@ impl Control {
         access: &Allowed<need::ServerWrite>,
         req: wire::ServerRequest,
     ) -> ControlResult<wire::Server> {
+        crate::error::same_tenant(req.tenant_id.as_deref(), access.tenant())?;
         let tid = access.tenant().clone();
         let id = match &req.id {
             Some(id) => ServerId::parse(id.as_str()).map_err(|e| ControlError::invalid("id", e.to_string()))?,
@@ -473,6 +474,7 @@ impl Control {
         aid: &str,
         req: wire::ServerRequest,
     ) -> ControlResult<wire::Server> {
+        crate::error::same_tenant(req.tenant_id.as_deref(), access.tenant())?;
         let mut server = self.load_server(access, aid).await?;
         self.require_holds_server(access, &server).await?;
         unchanged(

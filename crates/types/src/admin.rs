@@ -262,7 +262,8 @@ pub struct Server {
 /// Body of `POST /api/admin/{tid}/servers` and `PUT /api/admin/{tid}/servers/{aid}`.
 ///
 /// On create, omitted fields take the Cloudentity ACP defaults. On update, omitted fields keep their
-/// current value. `tenant_id`, `issuer_url` and `system` are read-only and ignored.
+/// current value. `issuer_url` and `system` are read-only and ignored; `tenant_id` must be absent
+/// or the tenant of the path (422 otherwise).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"id": "shop", "name": "Shop", "key_type": "ecdsa", "access_token_ttl": "15m0s"}))]
 pub struct ServerRequest {

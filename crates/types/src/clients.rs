@@ -92,8 +92,9 @@ pub struct Client {
 }
 
 /// Body of `POST /api/admin/{tid}/clients` and `PUT /api/admin/{tid}/clients/{cid}`. On create,
-/// omitted fields take the Cloudentity ACP defaults; on update they keep their value. `tenant_id`,
-/// `system`, `client_id_issued_at` and `client_hashed_secret` are read-only and ignored.
+/// omitted fields take the Cloudentity ACP defaults; on update they keep their value. `system`,
+/// `client_id_issued_at` and `client_hashed_secret` are read-only and ignored; `tenant_id` must be
+/// absent or the tenant of the path (422 otherwise), as in every request body of this API.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"client_name": "Shop backend", "authorization_server_id": "default",
     "grant_types": ["client_credentials"], "scopes": ["orders.read"], "audience": ["https://api.example.com"]}))]

@@ -234,3 +234,53 @@ async fn contradictions_are_refused_by_name() {
         .await;
     assert_eq!(assert_api_error(&r, 422)["details"]["field"], "validators");
 }
+
+/// One convention across families: a body's `tenant_id` that is not the path's tenant is a 422
+/// naming it (clients, servers, scopes and claims ignored it); the path's own is accepted.
+#[tokio::test]
+async fn a_body_tenant_other_than_the_paths_is_refused_everywhere() {
+    let app = spawn_app().await;
+    let created = [
+        (
+            "/clients",
+            json!({"authorization_server_id": "default", "client_id": "c1"}),
+            "/clients/c1",
+        ),
+        ("/servers", json!({"id": "s1"}), "/servers/s1"),
+        (
+            "/scopes",
+            json!({"authorization_server_id": "default", "name": "sc1"}),
+            "",
+        ),
+        (
+            "/claims",
+            json!({"authorization_server_id": "default", "name": "cl1", "mapping": "email", "type": "id_token"}),
+            "",
+        ),
+    ];
+    for (path, body, item) in created {
+        let mut foreign = body.clone();
+        foreign["tenant_id"] = json!("other");
+        let r = app.admin(Method::POST, path, Some(foreign)).await;
+        assert_eq!(
+            assert_api_error(&r, 422)["details"]["field"],
+            "tenant_id",
+            "POST {path}"
+        );
+        let mut own = body.clone();
+        own["tenant_id"] = json!("default");
+        let r = app.admin(Method::POST, path, Some(own)).await;
+        assert_eq!(r.status, 201, "POST {path}: {}", r.body);
+        let item = if item.is_empty() {
+            format!("{path}/{}", r.body["id"].as_str().unwrap())
+        } else {
+            item.to_owned()
+        };
+        let r = app.admin(Method::PUT, &item, Some(json!({"tenant_id": "other"}))).await;
+        assert_eq!(assert_api_error(&r, 422)["details"]["field"], "tenant_id", "PUT {item}");
+        let r = app
+            .admin(Method::PUT, &item, Some(json!({"tenant_id": "default"})))
+            .await;
+        assert_eq!(r.status, 200, "PUT {item}: {}", r.body);
+    }
+}
