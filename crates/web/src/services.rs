@@ -3,10 +3,10 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Multipart};
+use axum::extract::{FromRequest, State};
 use axum::http::StatusCode;
 use castellan_control::{ApiFilter, MAX_SPECIFICATION_BYTES, need};
 use castellan_types::services::{
@@ -152,6 +152,8 @@ async fn import_text(
 
 /// Import OpenAPI specification from url
 ///
+/// The body is JSON (`{"url"}`) or, as the Cloudentity ACP page sends it,
+/// `multipart/form-data` with a part named `url`.
 /// Castellan fetches the document: `https`, or `http` on a loopback address; at most 5 MiB, 5
 /// seconds; a redirect is followed only to the same host. A URL that cannot be fetched is a 422
 /// saying why. What happens then is as for the file import.
@@ -161,7 +163,10 @@ async fn import_text(
     operation_id = "importSpecificationFromURL",
     extensions(("x-castellan-permission" = json!("service.write"))),
     params(("tid" = String, Path, description = "Tenant id"), ("sid" = String, Path, description = "Service id"), ImportQuery),
-    request_body = ImportFromUrl,
+    request_body(content(
+        (ImportFromUrl = "application/json"),
+        (ImportFromUrl = "multipart/form-data"),
+    )),
     security(("basic" = []), ("bearer" = [])),
     responses((status = 200, description = "What the import created, reused and removed", body = ImportServiceConfigurationResult), CreateErrors))]
 async fn import_url(
@@ -169,8 +174,33 @@ async fn import_url(
     Admin(a): Admin<need::ServiceWrite>,
     ApiPath((_tid, sid)): ApiPath<(String, String)>,
     ApiQuery(_q): ApiQuery<ImportQuery>,
-    ApiJson(req): ApiJson<ImportFromUrl>,
+    request: axum::extract::Request,
 ) -> ApiResult<Json<ImportServiceConfigurationResult>> {
+    let multipart = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
+    let req = if multipart {
+        // The Cloudentity ACP page's own request: a `url` part.
+        let mut form = Multipart::from_request(request, &st).await.map_err(|e| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "the body must be multipart/form-data with a part named url",
+            )
+            .detail("reason", e.body_text())
+        })?;
+        let mut url = None;
+        while let Some(field) = form.next_field().await.map_err(|e| body_error(&e, e.status()))? {
+            if field.name() == Some("url") {
+                url = Some(field.text().await.map_err(|e| body_error(&e, e.status()))?);
+                break;
+            }
+        }
+        ImportFromUrl { url }
+    } else {
+        ApiJson::<ImportFromUrl>::from_request(request, &st).await?.0
+    };
     Ok(Json(st.control.import_specification_from_url(&a, &sid, req).await?))
 }
 

@@ -413,6 +413,30 @@ async fn url_imports_are_fetched_with_guards() {
         .await;
     assert_api_error(&r, 422);
     assert_eq!(state(&app, "petstore").await, before, "failed imports change nothing");
+
+    // The Cloudentity ACP page's own request: multipart/form-data with a part named url.
+    let multipart = |form: reqwest::multipart::Form| {
+        app.http
+            .post(format!(
+                "{}/api/admin/default/services/petstore/apis/import/url",
+                app.base
+            ))
+            .basic_auth(&app.id, Some(&app.secret))
+            .multipart(form)
+    };
+    let r = app
+        .raw(multipart(
+            reqwest::multipart::Form::new().text("url", format!("{base}/petstore.json")),
+        ))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(list(&r.body, "created_apis").len(), 20);
+    let r = app
+        .raw(multipart(
+            reqwest::multipart::Form::new().text("link", format!("{base}/petstore.json")),
+        ))
+        .await;
+    assert_eq!(assert_api_error(&r, 422)["details"]["field"], "url");
 }
 
 #[tokio::test]
