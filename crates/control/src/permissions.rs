@@ -61,9 +61,15 @@ fn description(v: Option<String>) -> ControlResult<Option<String>> {
 
 impl Control {
     /// A permission list as written by `access`: every code known, `system.*` only in the system
-    /// tenant, and nothing the caller does not hold itself.
-    fn grantable(&self, access: &AdminAccess, field: &str, list: &str) -> ControlResult<Permissions> {
-        let ps = Permissions::parse(list).map_err(|e| ControlError::invalid(field, e.to_string()))?;
+    /// tenant, and nothing the caller does not hold itself. An STS mapping (`foreign`) may also
+    /// list names Castellan does not define ([`Permissions::parse_mapping`]).
+    fn grantable(&self, access: &AdminAccess, field: &str, list: &str, foreign: bool) -> ControlResult<Permissions> {
+        let ps = if foreign {
+            Permissions::parse_mapping(list)
+        } else {
+            Permissions::parse(list)
+        }
+        .map_err(|e| ControlError::invalid(field, e.to_string()))?;
         if access.tenant().as_str() != DEFAULT_TENANT
             && let Some(p) = ps.system_codes().next()
         {
@@ -139,7 +145,7 @@ impl Control {
             .await?
             .unwrap_or_else(|| access.caller().to_owned());
         let client_id = required("clientId", req.client_id.as_deref(), MAX_ID)?;
-        let permissions = self.grantable(access, "permissions", req.permissions.as_deref().unwrap_or(""))?;
+        let permissions = self.grantable(access, "permissions", req.permissions.as_deref().unwrap_or(""), true)?;
         let now = self.clock.now();
         let m = StsClient {
             tenant_id: access.tenant().clone(),
@@ -192,9 +198,9 @@ impl Control {
         let mut m = self.load_sts_client(access, client_id).await?;
         crate::error::unchanged("clientId", req.client_id.as_deref(), client_id, "cannot be changed")?;
         // The mapping being replaced must be one the caller could have written.
-        self.grantable(access, "permissions", &m.permissions)?;
+        self.grantable(access, "permissions", &m.permissions, true)?;
         if let Some(p) = req.permissions.as_deref() {
-            m.permissions = self.grantable(access, "permissions", p)?.to_string();
+            m.permissions = self.grantable(access, "permissions", p, true)?.to_string();
         }
         if req.description.is_some() {
             m.description = description(req.description)?;
@@ -302,7 +308,7 @@ impl Control {
     ) -> ControlResult<wire::Role> {
         let audience = required("audience", req.audience.as_deref(), MAX_ID)?;
         let product = required("productName", req.product_name.as_deref(), MAX_ID - "-developers".len())?;
-        let permissions = self.grantable(access, "permissions", DEFAULT_ROLE_PERMISSIONS)?;
+        let permissions = self.grantable(access, "permissions", DEFAULT_ROLE_PERMISSIONS, false)?;
         let r = Role {
             tenant_id: access.tenant().clone(),
             id: uuid::Uuid::new_v4().to_string(),
@@ -347,7 +353,7 @@ impl Control {
         req: wire::RoleUpdate,
     ) -> ControlResult<wire::Role> {
         let mut r = self.load_role(access, id).await?;
-        self.grantable(access, "permissions", &r.permissions)?;
+        self.grantable(access, "permissions", &r.permissions, false)?;
         if let Some(a) = req.audience.as_deref() {
             r.audience = bounded("audience", a, MAX_ID)?.to_owned();
         }
@@ -355,7 +361,7 @@ impl Control {
             r.description = description(req.description)?;
         }
         if let Some(p) = req.permissions.as_deref() {
-            r.permissions = self.grantable(access, "permissions", p)?.to_string();
+            r.permissions = self.grantable(access, "permissions", p, false)?.to_string();
         }
         self.store.update_role(&r).await.map_err(|e| match e {
             StoreError::NotFound(_) => ControlError::NotFound {
@@ -398,7 +404,7 @@ impl Control {
             None => None,
         };
         // Mapping a group hands the role's permissions out.
-        self.grantable(access, "permissions", &role.permissions)?;
+        self.grantable(access, "permissions", &role.permissions, false)?;
         let map = ConnectionMap {
             id: 0,
             role_id: role.id.clone(),

@@ -11,9 +11,15 @@ pub enum IdError {
     TooLong(usize),
     #[error("may contain only letters, digits, '-', '_' and '.'")]
     BadCharacter,
+    #[error("may contain only letters, digits, '-', '_', '.', '@' and ':'")]
+    BadClientCharacter,
 }
 
 fn check(s: &str, max: usize) -> Result<(), IdError> {
+    check_with(s, max, b"", IdError::BadCharacter)
+}
+
+fn check_with(s: &str, max: usize, extra: &[u8], bad: IdError) -> Result<(), IdError> {
     if s.is_empty() {
         return Err(IdError::Empty);
     }
@@ -21,14 +27,22 @@ fn check(s: &str, max: usize) -> Result<(), IdError> {
         return Err(IdError::TooLong(max));
     }
     // Ids appear in issuer URLs and paths; keep them to URL-safe characters and no dot-segments.
-    if s == "." || s == ".." || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
-        return Err(IdError::BadCharacter);
+    if s == "."
+        || s == ".."
+        || !s
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b) || extra.contains(&b))
+    {
+        return Err(bad);
     }
     Ok(())
 }
 
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident, $max:expr) => {
+        id_type!($(#[$doc])* $name, $max, check);
+    };
+    ($(#[$doc:meta])* $name:ident, $max:expr, $check:ident) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
@@ -39,7 +53,7 @@ macro_rules! id_type {
 
             pub fn parse(s: impl Into<String>) -> Result<Self, IdError> {
                 let s = s.into();
-                check(&s, $max)?;
+                $check(&s, $max)?;
                 Ok(Self(s))
             }
 
@@ -90,9 +104,16 @@ id_type!(
     /// An authorization server identifier, unique within its tenant (the `{aid}` path segment).
     ServerId, 64
 );
+/// Client ids may also hold `@` and `:` (`myclient@clients`, `urn:acme:ci`): STS clients of
+/// other systems are named so, and both are allowed in a URL path segment (RFC 3986 §3.3). In
+/// HTTP Basic credentials such an id is form-encoded (`%3A`), as RFC 6749 §2.3.1 says.
+fn check_client(s: &str, max: usize) -> Result<(), IdError> {
+    check_with(s, max, b"@:", IdError::BadClientCharacter)
+}
+
 id_type!(
     /// An OAuth client identifier, unique within its tenant.
-    ClientId, 128
+    ClientId, 128, check_client
 );
 
 id_type!(
@@ -114,6 +135,10 @@ mod tests {
         assert!(TenantId::parse("default").is_ok());
         assert!(ServerId::parse("935ab21c-b20a-11e9-a2a3-2a2ae2dbcce4").is_ok());
         assert!(ClientId::parse("my_app.v2").is_ok());
+        assert!(ClientId::parse("myclient@clients").is_ok());
+        assert!(ClientId::parse("urn:acme:ci").is_ok());
+        assert_eq!(ClientId::parse("a/b"), Err(IdError::BadClientCharacter));
+        assert_eq!(ServerId::parse("a@b"), Err(IdError::BadCharacter));
     }
 
     #[test]

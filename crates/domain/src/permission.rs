@@ -118,6 +118,21 @@ impl fmt::Display for Permission {
     }
 }
 
+/// The longest foreign permission name an STS mapping may list.
+pub const MAX_FOREIGN_NAME: usize = 128;
+
+/// Whether `name` is written like a Castellan code (`{resource}.{access}`, no `:`): such a name
+/// that is not a code is a mistake, not another API's permission.
+fn looks_like_a_code(name: &str) -> bool {
+    !name.contains(':')
+        && (name.ends_with(".read")
+            || name.ends_with(".write")
+            || name.ends_with(".*")
+            || Resource::ALL
+                .iter()
+                .any(|r| name.strip_prefix(r.as_str()).is_some_and(|rest| rest.starts_with('.'))))
+}
+
 /// A code that is not a permission; carries the code, for an error that names it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown permission {0:?}: codes are {{resource}}.read or {{resource}}.write, or *")]
@@ -128,6 +143,9 @@ pub struct UnknownPermission(pub String);
 pub struct Permissions {
     everything_in_tenant: bool,
     codes: BTreeSet<Permission>,
+    /// Names Castellan does not define (`read:orders`), which an STS mapping may list: they
+    /// govern nothing here and are carried into the token's `permissions` claim unchanged.
+    foreign: BTreeSet<String>,
 }
 
 impl Permissions {
@@ -135,7 +153,7 @@ impl Permissions {
     pub fn all_in_tenant() -> Self {
         Self {
             everything_in_tenant: true,
-            codes: BTreeSet::new(),
+            ..Self::default()
         }
     }
 
@@ -147,8 +165,8 @@ impl Permissions {
     /// Exactly these codes.
     pub fn from_codes(codes: impl IntoIterator<Item = Permission>) -> Self {
         Self {
-            everything_in_tenant: false,
             codes: codes.into_iter().collect(),
+            ..Self::default()
         }
     }
 
@@ -167,6 +185,34 @@ impl Permissions {
         Ok(out)
     }
 
+    /// An STS mapping's list: as [`Permissions::parse`], and any other name that does not look
+    /// like one of Castellan's codes (`read:orders`, `orders`) is kept as a foreign name. A name
+    /// that does look like a code (`clients.read`, `client.reed`, without a `:`) and is not one
+    /// is an error, so a typo is not stored as a permission of someone else's API.
+    pub fn parse_mapping(list: &str) -> Result<Self, UnknownPermission> {
+        let mut out = Self::none();
+        for code in list.split(' ').filter(|c| !c.is_empty()) {
+            if code == "*" {
+                out.everything_in_tenant = true;
+            } else if let Some(p) = Permission::parse(code) {
+                out.codes.insert(p);
+            } else if looks_like_a_code(code)
+                || code.len() > MAX_FOREIGN_NAME
+                || !code.bytes().all(|b| b.is_ascii_graphic())
+            {
+                return Err(UnknownPermission(code.to_owned()));
+            } else {
+                out.foreign.insert(code.to_owned());
+            }
+        }
+        Ok(out)
+    }
+
+    /// The names Castellan does not define, in order.
+    pub fn foreign(&self) -> impl Iterator<Item = &str> {
+        self.foreign.iter().map(String::as_str)
+    }
+
     /// Whether these permissions allow `p`. `*` allows every permission but `system.*`; a write
     /// permission does not imply the read one (roles list both when they mean both).
     pub fn allows(&self, p: Permission) -> bool {
@@ -177,14 +223,17 @@ impl Permissions {
     pub fn extend(&mut self, other: &Permissions) {
         self.everything_in_tenant |= other.everything_in_tenant;
         self.codes.extend(other.codes.iter().copied());
+        self.foreign.extend(other.foreign.iter().cloned());
     }
 
+    /// Whether these hold nothing in Castellan (foreign names govern nothing here).
     pub fn is_empty(&self) -> bool {
         !self.everything_in_tenant && self.codes.is_empty()
     }
 
     /// Whether everything `other` holds is held here too: a caller may only hand out what it
-    /// holds itself (no one raises a mapping or role above their own permissions).
+    /// holds itself (no one raises a mapping or role above their own permissions). Foreign names
+    /// govern nothing in Castellan and are not counted.
     pub fn covers(&self, other: &Permissions) -> bool {
         if other.everything_in_tenant && !self.everything_in_tenant {
             return false;
@@ -216,6 +265,13 @@ impl fmt::Display for Permissions {
                 f.write_str(" ")?;
             }
             write!(f, "{p}")?;
+            first = false;
+        }
+        for name in &self.foreign {
+            if !first {
+                f.write_str(" ")?;
+            }
+            f.write_str(name)?;
             first = false;
         }
         Ok(())
@@ -558,5 +614,39 @@ mod tests {
             groups: groups(&["devs"]),
         };
         assert!(!AccessRules::new(false, [], vec![role]).is_empty());
+    }
+
+    #[test]
+    fn a_mapping_may_name_other_apis_permissions_but_not_mistyped_codes() {
+        let ps = Permissions::parse_mapping("read:orders client.read orders * read:orders").unwrap();
+        assert_eq!(ps.to_string(), "* client.read orders read:orders");
+        assert_eq!(ps.foreign().collect::<Vec<_>>(), ["orders", "read:orders"]);
+        // Foreign names govern nothing: not held, not needed to grant, not "something".
+        let only_foreign = Permissions::parse_mapping("read:orders").unwrap();
+        assert!(only_foreign.is_empty());
+        assert!(Permissions::none().covers(&only_foreign));
+        assert!(!only_foreign.allows(Permission::new(Resource::Client, Access::Read)));
+        let mut held = Permissions::parse("client.read").unwrap();
+        held.extend(&only_foreign);
+        assert_eq!(held.to_string(), "client.read read:orders");
+        for bad in [
+            "client.reed",
+            "clients.read",
+            "orders.write",
+            "scope.*",
+            "client.x",
+            "bad\u{7f}name",
+            &"x".repeat(MAX_FOREIGN_NAME + 1),
+        ] {
+            assert_eq!(
+                Permissions::parse_mapping(bad),
+                Err(UnknownPermission(bad.to_owned())),
+                "{bad}"
+            );
+        }
+        assert!(Permissions::parse_mapping(&"x".repeat(MAX_FOREIGN_NAME)).is_ok());
+        assert!(Permissions::parse_mapping("urn:acme:orders.read").is_ok());
+        // Roles and the admin API's own lists stay strict.
+        assert!(Permissions::parse("read:orders").is_err());
     }
 }

@@ -594,7 +594,8 @@ async fn load_access(src: &Source<'_>, tid: &TenantId) -> Result<AccessRules, St
     let parse = |list: &str| Permissions::parse(list).map_err(|e| StoreError::Corrupt(e.to_string()));
     let mut sts = Vec::new();
     for m in src.store.list_sts_clients(tid).await? {
-        sts.push((m.client_id, parse(&m.permissions)?));
+        let held = Permissions::parse_mapping(&m.permissions).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sts.push((m.client_id, held));
     }
     let mut roles = Vec::new();
     for r in src.store.list_roles(tid).await? {

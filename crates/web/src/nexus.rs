@@ -34,8 +34,11 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 ///
 /// Maps an STS client id to the permissions its tokens hold: exactly these, nothing inherited —
 /// a client of the tenant's `admin` server that is mapped loses `*`. `permissions` is a
-/// space-delimited list of `{resource}.{read|write}` codes or `*`; an unknown code is a 400
-/// naming it, and a caller can only grant permissions it holds itself (403). The change applies
+/// space-delimited list of `{resource}.{read|write}` codes, `*`, and names of other APIs'
+/// permissions (`read:orders`), which govern nothing in Castellan and are carried into the
+/// token's `permissions` claim unchanged. A name written like a Castellan code (no `:`,
+/// `{word}.read`, `{resource}.…`) that is not one is a 400 naming it, and a caller can only grant
+/// Castellan permissions it holds itself (403). The change applies
 /// to new tokens and requests at once, on every node. `ApplicationToken`, when sent, must be the
 /// id of a client of the tenant and is recorded as `createdBy`.
 ///

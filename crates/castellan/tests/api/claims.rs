@@ -7,7 +7,7 @@ use crate::helpers::*;
 async fn claims_round_trip_per_seed_003() {
     let app = spawn_app().await;
     let body = json!({"id": "1", "authorization_server_id": "default", "name": "email", "mapping": "email",
-                      "type": "id_token", "scopes": ["email"], "tenant_id": "ignored"});
+                      "type": "id_token", "scopes": ["email"], "tenant_id": "default"});
     let r = app.admin(Method::POST, "/claims", Some(body)).await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(

@@ -64,7 +64,7 @@ async fn create_client_with_every_field() {
         "token_endpoint_auth_method": "client_secret_post", "trusted": true,
         "description": "The shop", "client_uri": "https://shop.example.com", "logo_uri": "https://shop.example.com/logo.png",
         "privacy": {"scopes": {"orders.read": {"purpose": "show orders"}}}, "client_secret_expires_at": 0,
-        "system": true, "tenant_id": "ignored",
+        "system": true, "tenant_id": "default",
         "request_object_signing_alg": "ES256", "request_uris": ["https://shop.example.com/request.jwt"],
         "sector_identifier_uri": "https://shop.example.com/sector.json", "userinfo_signed_response_alg": "none",
         "tls_client_auth_subject_dn": "CN=shop,O=Example", "tls_client_auth_san_dns": "shop.example.com",

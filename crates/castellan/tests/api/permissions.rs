@@ -760,3 +760,56 @@ async fn mappings_and_roles_stay_in_their_tenant() {
     let r = call(&app, boot, Method::GET, "/v1/sts-clients/shared-name", None).await;
     assert_eq!(r.body["permissions"], "client.read", "{}", r.body);
 }
+
+/// Castellan as another API's STS: client ids may hold `@` and `:`, and a mapping may list
+/// permission names Castellan does not define, which its tokens carry unchanged (they govern
+/// nothing here); a name written like one of Castellan's codes must be one.
+#[tokio::test]
+async fn an_sts_mapping_carries_other_apis_permissions_for_any_client_id() {
+    let app = spawn_app().await;
+    let boot = Cred::Basic(&app.id, &app.secret);
+    for id in ["myclient@clients", "urn:acme:ci"] {
+        let c = client(&app, json!({"client_id": id, "grant_types": ["client_credentials"]})).await;
+        let secret = c["client_secret"].as_str().unwrap().to_owned();
+        let r = call(
+            &app,
+            boot,
+            Method::POST,
+            "/v1/sts-clients",
+            Some(json!({"clientId": id, "permissions": "read:orders client.read orders write:orders"})),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        assert_eq!(r.body["permissions"], "client.read orders read:orders write:orders");
+        let path = format!("/v1/sts-clients/{}", id.replace(':', "%3A").replace('@', "%40"));
+        let r = call(&app, boot, Method::GET, &path, None).await;
+        assert_eq!(r.body["clientId"], id, "{}", r.body);
+        // RFC 6749 §2.3.1: the id is form-encoded inside Basic credentials.
+        let encoded: String = form_urlencoded::byte_serialize(id.as_bytes()).collect();
+        let r = app
+            .raw(
+                app.http
+                    .post(format!("{}/oauth2/token", issuer(&app, "default")))
+                    .basic_auth(&encoded, Some(&secret))
+                    .form(&[("grant_type", "client_credentials")]),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{id}: {}", r.body);
+        let claims = jwt_claims(r.body["access_token"].as_str().unwrap());
+        assert_eq!(claims["client_id"], id);
+        assert_eq!(claims["permissions"], "client.read orders read:orders write:orders");
+    }
+    // A typo of a Castellan code is not someone else's permission.
+    for typo in ["client.reed", "clients.read", "scope.*"] {
+        let r = call(
+            &app,
+            boot,
+            Method::PUT,
+            "/v1/sts-clients/urn%3Aacme%3Aci",
+            Some(json!({"permissions": typo})),
+        )
+        .await;
+        assert_eq!(r.status, 400, "{typo}: {}", r.body);
+        assert!(r.body["detail"].as_str().unwrap().contains(typo), "{}", r.body);
+    }
+}

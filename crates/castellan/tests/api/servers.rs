@@ -71,7 +71,7 @@ async fn create_stores_and_returns_every_given_field() {
         "refresh_token_ttl": "1.5h", "cookie_max_age": "1h10m30s",
         "enforce_pkce": true, "enable_dynamic_client_registration": true, "profiles": ["fapi_rw"],
         "logo_uri": "https://example.com/logo.png", "developer_policy_id": "allow", "user_policy_id": "allow",
-        "tenant_id": "ignored", "issuer_url": "http://ignored", "system": true
+        "tenant_id": "default", "issuer_url": "http://ignored", "system": true
     });
     let s = create(&app, body).await;
     assert_eq!(s["id"], "shop");
