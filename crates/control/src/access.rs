@@ -24,7 +24,6 @@ pub struct AdminAccess {
     tenant: TenantId,
     /// A client id, or a person's subject.
     caller: String,
-    person: bool,
     held: Permissions,
 }
 
@@ -36,7 +35,6 @@ impl AdminAccess {
             held: AccessRules::new(true, [], Vec::new()).held(Caller::AdminClient("operator")),
             tenant,
             caller: "operator".into(),
-            person: false,
         }
     }
 
@@ -46,10 +44,6 @@ impl AdminAccess {
     /// The client id, or the person's subject, that authenticated.
     pub fn caller(&self) -> &str {
         &self.caller
-    }
-    /// Whether the caller is a person (an access token issued to someone who signed in).
-    pub fn is_person(&self) -> bool {
-        self.person
     }
     /// What the caller holds in its tenant.
     pub fn held(&self) -> &Permissions {
@@ -166,7 +160,6 @@ impl Control {
                     held: rules.held(Caller::AdminClient(cid.as_str())),
                     tenant: tid,
                     caller: cid.to_string(),
-                    person: false,
                 })
             }
             Some(_) => Err(unauthorized()),
@@ -197,18 +190,17 @@ impl Control {
         // A client's own token is told from a person's by how Castellan issued it (`gty`, under
         // its own signature), never by comparing names: a person whose username equals a
         // client's id is still that person (RFC 9068 §5).
-        let (held, person) = if claims.is_client_own() {
-            (rules.held(Caller::AdminClient(cid.as_str())), false)
+        let held = if claims.is_client_own() {
+            rules.held(Caller::AdminClient(cid.as_str()))
         } else {
             // A person: the roles mapped to the groups the admin server's directory gives them now.
             let ctx = castellan_oauth::users::static_user_context(&admin.server, &claims.sub).unwrap_or_default();
             let groups = castellan_oauth::issue::groups(&ctx);
-            (rules.held(Caller::Person { groups: &groups }), true)
+            rules.held(Caller::Person { groups: &groups })
         };
         Ok(AdminAccess {
             tenant: admin.tenant_id().clone(),
             caller: claims.sub,
-            person,
             held,
         })
     }
@@ -319,7 +311,6 @@ mod tests {
         AdminAccess {
             tenant: TenantId::parse("t").unwrap(),
             caller: "c".into(),
-            person: false,
             held: Permissions::parse(held).unwrap(),
         }
     }

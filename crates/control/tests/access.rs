@@ -38,7 +38,6 @@ async fn basic_credentials_of_an_admin_client_and_nothing_else() {
         .unwrap();
     assert_eq!(a.tenant().as_str(), "default");
     assert_eq!(a.caller(), "bootstrap");
-    assert!(!a.is_person());
     assert!(
         a.held()
             .allows(castellan_domain::Permission::parse("system.write").unwrap())
@@ -66,7 +65,6 @@ async fn bearer_tokens_of_the_admin_server_and_nothing_else() {
     let a = control.authenticate_admin_bearer("default", &token).await.unwrap();
     assert_eq!(a.tenant().as_str(), "default");
     assert_eq!(a.caller(), "bootstrap");
-    assert!(!a.is_person());
     assert!(
         a.held()
             .allows(castellan_domain::Permission::parse("system.write").unwrap())
