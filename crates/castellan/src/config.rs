@@ -27,11 +27,15 @@ pub enum Command {
     /// Apply database migrations and exit.
     Migrate(StoreArgs),
     /// Put many tenants and clients into the store quickly, for benchmarks and capacity tests
-    /// (clients with the client-credentials grant, ids `{prefix}{n}`, secrets from `--secret`).
+    /// (clients with the client-credentials grant, ids `--prefix` and their number, secrets from
+    /// `--secret`).
     Load(LoadArgs),
     /// The privacy ledger.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Recovering admin access.
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Evaluates Rego policies for a server that started it, one JSON line per line on stdin
     /// (internal: `serve` starts these itself).
     #[command(hide = true)]
@@ -44,6 +48,28 @@ pub enum LedgerCommand {
     /// Verify a tenant's privacy ledger against the store (offline: no server, no master key);
     /// prints `{verified, events, first_broken}` and exits non-zero when the chain is broken.
     Verify(LedgerVerifyArgs),
+}
+
+/// `castellan admin …`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum AdminCommand {
+    /// Give a client of a tenant's admin server a new generated secret, print it, and, for the
+    /// bootstrap client, rewrite the credentials file in the data directory. Needs the store and
+    /// the master key, not the old secret. On PostgreSQL running nodes learn of it at once; with
+    /// the embedded SQLite store run it while the server is stopped (or restart it after).
+    ResetSecret(ResetSecretArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ResetSecretArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The admin client whose secret to replace.
+    #[arg(long, value_name = "ID")]
+    pub client: String,
+    /// Its tenant.
+    #[arg(long, value_name = "ID", default_value = "default")]
+    pub tenant: String,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -63,7 +89,8 @@ pub struct LoadArgs {
     /// Clients to create in each tenant.
     #[arg(long, value_name = "N")]
     pub clients: u64,
-    /// Create this many new tenants (`{tenant_prefix}{n}`) and load each; 0 loads `--tenant`.
+    /// Create this many new tenants (ids `--tenant-prefix` and their number) and load each; 0
+    /// loads `--tenant`.
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub tenants: u64,
     /// The existing tenant to load when `--tenants` is 0.
@@ -84,7 +111,9 @@ pub struct LoadArgs {
     /// Client ids are this followed by the client's number.
     #[arg(long, value_name = "TEXT", default_value = "load-c")]
     pub prefix: String,
-    /// Client secrets: `{n}` is replaced by the client's number (at least 20 characters).
+    // The placeholder is named only in the default: in help text clap reads it as a line break.
+    /// Client secrets: the placeholder in braces, as in the default, is replaced by the client's
+    /// number (at least 20 characters).
     #[arg(long, value_name = "TEMPLATE", default_value = "load-secret-{n}-0123456789abcdef")]
     pub secret: String,
 }

@@ -164,6 +164,46 @@ pub async fn verify_ledger(cfg: &Config, tenant: &str) -> anyhow::Result<castell
     Ok(castellan_control::verify_stored(store.as_ref(), &tid).await?)
 }
 
+/// `castellan admin reset-secret`: a new generated secret for an admin client, straight on the
+/// store (the master key opens it; the old secret is not needed). For the bootstrap client of
+/// the default tenant the credentials file is rewritten too; its path is returned.
+pub async fn reset_admin_secret(
+    cfg: &Config,
+    tenant: &str,
+    client: &str,
+) -> anyhow::Result<(BootstrapCredentials, Option<std::path::PathBuf>)> {
+    if cfg.master_key.is_none() && !cfg.data_dir.join(MASTER_KEY_FILE).exists() {
+        bail!(
+            "no master key: set CASTELLAN_MASTER_KEY or point --data-dir at the server's data directory (it holds {MASTER_KEY_FILE})"
+        );
+    }
+    let master = Arc::new(master_key(cfg)?);
+    let store = open_store(cfg).await?;
+    if store.list_tenant_ids().await?.is_empty() {
+        bail!("the store is empty: start the server once (castellan serve) to bootstrap it");
+    }
+    let public_url = cfg
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", cfg.listen));
+    let control = Control::new(store, master, Arc::new(SystemClock), &public_url);
+    control.check_master_key().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let creds = control
+        .reset_admin_secret(tenant, client)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let file = (tenant == castellan_domain::DEFAULT_TENANT && client == cfg.bootstrap_client_id)
+        .then(|| cfg.data_dir.join(BOOTSTRAP_FILE));
+    if let Some(path) = &file {
+        // Written beside it, then renamed over it: the file is whole at every moment.
+        let pending = path.with_extension("json.new");
+        let _ = std::fs::remove_file(&pending);
+        write_private_file(&pending, serde_json::to_string_pretty(&creds)?.as_bytes())?;
+        std::fs::rename(&pending, path).with_context(|| format!("cannot replace {}", path.display()))?;
+    }
+    Ok((creds, file))
+}
+
 /// Rego policies run in worker processes of this program (`castellan policy-worker`), one per
 /// core, each with bounded memory and killed when it overruns.
 fn policy_workers(cfg: &Config) -> anyhow::Result<castellan_policy::Rego> {
@@ -199,6 +239,12 @@ pub async fn open_control(
     // After the bootstrap: a node that lost the bootstrap race to a node with another key must
     // see that node's check value and refuse.
     control.check_master_key().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    if bootstrap.is_none() && cfg.bootstrap_client_secret.is_some() {
+        tracing::warn!(
+            "CASTELLAN_BOOTSTRAP_CLIENT_SECRET is set but the store is already bootstrapped: it is ignored; \
+             to replace an admin client's secret run `castellan admin reset-secret --client ID`"
+        );
+    }
     if let Some(creds) = &bootstrap {
         let path = cfg.data_dir.join(BOOTSTRAP_FILE);
         create_private_dir(&cfg.data_dir)?;

@@ -1,4 +1,4 @@
-use castellan::config::{Cli, Command, Config, LedgerCommand, ServeArgs};
+use castellan::config::{AdminCommand, Cli, Command, Config, LedgerCommand, ServeArgs};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
@@ -46,8 +46,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         return Ok(());
     }
+    if let Command::Admin(AdminCommand::ResetSecret(r)) = &cli.command {
+        let args = ServeArgs {
+            store: r.store.clone(),
+            ..ServeArgs::default()
+        };
+        let cfg = Config::load(&args)?;
+        let (creds, file) = castellan::reset_admin_secret(&cfg, &r.tenant, &r.client).await?;
+        // Printed on the operator's terminal only; never logged.
+        println!(
+            "New secret of admin client {id} (tenant {tid}): {secret}
+The old secret no longer works.{file}",
+            id = creds.client_id,
+            tid = creds.tenant_id,
+            secret = creds.client_secret,
+            file = file
+                .map(|p| format!(" Written to {} (mode 0600).", p.display()))
+                .unwrap_or_default(),
+        );
+        return Ok(());
+    }
     let (args, serve, load) = match cli.command {
-        Command::Ledger(_) | Command::PolicyWorker => unreachable!("handled above"),
+        Command::Ledger(_) | Command::Admin(_) | Command::PolicyWorker => unreachable!("handled above"),
         Command::Serve(args) => (args, true, None),
         Command::Migrate(store) => (
             ServeArgs {

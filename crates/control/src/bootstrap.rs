@@ -182,3 +182,43 @@ impl Control {
         }))
     }
 }
+
+impl Control {
+    /// Operator recovery (`castellan admin reset-secret`): gives client `cid` of tenant `tid`'s
+    /// `admin` server a new generated secret, replacing the old one at once on every node.
+    /// Whoever runs it holds the store and the master key already, so no permission is asked;
+    /// a client of any other server is a 422 (this recovers admin access, nothing else).
+    pub async fn reset_admin_secret(&self, tid: &str, cid: &str) -> ControlResult<BootstrapCredentials> {
+        let tid = TenantId::parse(tid).map_err(|e| ControlError::invalid("tenant", e.to_string()))?;
+        let id = ClientId::parse(cid).map_err(|e| ControlError::invalid("client", e.to_string()))?;
+        let mut client = self
+            .store
+            .get_client(&tid, &id)
+            .await?
+            .ok_or_else(|| ControlError::NotFound {
+                what: "client",
+                id: format!("{tid}/{cid}"),
+            })?;
+        if client.server_id.as_str() != ADMIN_SERVER {
+            return Err(ControlError::invalid(
+                "client",
+                format!(
+                    "{cid} is a client of server {}, not of the admin server",
+                    client.server_id
+                ),
+            ));
+        }
+        let secret = generate_secret();
+        self.set_secret(&tid, &mut client, &secret, true).await?;
+        self.store.update_client(&client).await?;
+        self.engine
+            .changed(&castellan_store::ConfigChange::Client(tid.clone(), id.clone()))
+            .await;
+        Ok(BootstrapCredentials {
+            tenant_id: tid.to_string(),
+            server_id: ADMIN_SERVER.into(),
+            client_id: id.to_string(),
+            client_secret: secret,
+        })
+    }
+}

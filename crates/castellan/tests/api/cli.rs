@@ -20,9 +20,18 @@ fn help(args: &[&str]) -> String {
 #[test]
 fn help_lists_the_sub_commands_and_each_its_own_flags() {
     let text = help(&["--help"]);
-    for word in ["serve", "migrate", "load", "serve --help"] {
+    for word in ["serve", "migrate", "load", "ledger", "admin", "serve --help"] {
         assert!(text.contains(word), "--help mentions {word}:\n{text}");
     }
+    // Clap reads a brace-n placeholder in help text as a line break: none may be left.
+    let load = help(&["load", "--help"]);
+    for line in load.lines().chain(text.lines()) {
+        assert!(
+            !line.trim_end().ends_with('{') && !line.trim_start().starts_with('`'),
+            "a broken line: {line:?}\n{load}"
+        );
+    }
+    assert!(help(&["admin", "reset-secret", "--help"]).contains("--client"));
     let serve = help(&["serve", "--help"]);
     for word in [
         "--listen",
@@ -288,4 +297,97 @@ async fn load_puts_clients_and_tenants_a_started_server_serves() {
         401,
         "3 clients: 0..2"
     );
+}
+
+/// Starts `castellan serve` on `dir` with `env`, waits until it answers, and returns it with its
+/// base URL.
+async fn serve(dir: &std::path::Path, env: &[(&str, &str)]) -> (std::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = castellan();
+    cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--data-dir")
+        .arg(dir)
+        .env("NO_COLOR", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..200 {
+        if reqwest::get(format!("{base}/health/live")).await.is_ok() {
+            return (child, base);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    panic!("the server did not start: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+async fn admin_status(base: &str, secret: &str) -> u16 {
+    reqwest::Client::new()
+        .get(format!("{base}/api/admin/default/tenant"))
+        .basic_auth("bootstrap", Some(secret))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Recovering admin access: `castellan admin reset-secret` replaces the bootstrap client's secret
+/// on the store and rewrites the credentials file; a bootstrap secret in the environment of an
+/// already bootstrapped store is ignored, and the server says so.
+#[tokio::test]
+async fn an_operator_resets_the_bootstrap_secret_and_is_told_when_the_variable_is_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = "first-bootstrap-secret-0123456789";
+    let (mut child, base) = serve(dir.path(), &[("CASTELLAN_BOOTSTRAP_CLIENT_SECRET", first)]).await;
+    assert_eq!(admin_status(&base, first).await, 200);
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("is ignored"));
+
+    let out = castellan()
+        .args(["admin", "reset-secret", "--client", "bootstrap", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("bootstrap-credentials.json")).unwrap()).unwrap();
+    let new = file["client_secret"].as_str().unwrap().to_owned();
+    assert_ne!(new, first);
+    assert!(stdout.contains(&new), "{stdout}");
+
+    let (mut child, base) = serve(dir.path(), &[("CASTELLAN_BOOTSTRAP_CLIENT_SECRET", first)]).await;
+    assert_eq!(admin_status(&base, first).await, 401, "the old secret no longer works");
+    assert_eq!(admin_status(&base, &new).await, 200);
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let logs = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        logs.contains("CASTELLAN_BOOTSTRAP_CLIENT_SECRET is set but the store is already bootstrapped"),
+        "{logs}"
+    );
+    assert!(!logs.contains(first) && !logs.contains(&new), "no secret in the logs");
+
+    // Only admin clients, and only ones that exist.
+    for (client, says) in [("nobody", "not found"), ("bad id!", "client")] {
+        let out = castellan()
+            .args(["admin", "reset-secret", "--client", client, "--data-dir"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{client}: {err}");
+    }
 }
