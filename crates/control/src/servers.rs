@@ -211,6 +211,13 @@ impl Control {
             .iter()
             .any(|k| k.status == KeyStatus::Current && k.alg == SigningAlg::RS256);
         if current_is_rs256 {
+            // The current key signs ID tokens now; the one that signed them until now stays
+            // published (rotated) for the ID tokens it signed that are still live.
+            if let Some(k) = kept {
+                let mut k = k.clone();
+                k.status = KeyStatus::Rotated;
+                keys.push(k);
+            }
             return Ok(keys);
         }
         // An RS256 key already in the set (the previous signing key of a server that moved away

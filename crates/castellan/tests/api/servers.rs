@@ -476,3 +476,104 @@ async fn authentications_refuse_bad_methods_and_change_nothing() {
     assert_api_error(&r, 404);
     assert_eq!(app.admin(Method::GET, "/servers/default", None).await.body, before);
 }
+
+/// Changing `key_type` both ways keeps every key that signed a live token published: access
+/// tokens and ID tokens issued before each change still verify against the JWKS, and an ID token
+/// issued under ECDSA (signed by the RS256 ID-token key) still ends a session at sign-out.
+#[tokio::test]
+async fn key_type_changes_keep_every_live_tokens_key_published() {
+    let app = spawn_app().await;
+    let secret = crate::flows::setup(&app).await;
+    crate::flows::enable_password_grant(&app).await;
+    let url = format!("{}/oauth2/token", crate::tokens::issuer(&app, "default"));
+    let tokens = || {
+        let app = &app;
+        let url = &url;
+        let secret = &secret;
+        async move {
+            let t = crate::tokens::form(
+                app,
+                url,
+                Some(("web", secret)),
+                &[
+                    ("grant_type", "password"),
+                    ("username", "alice"),
+                    ("password", "alice-password-1"),
+                    ("scope", "openid email"),
+                ],
+            )
+            .await;
+            assert_eq!(t.status, 200, "{}", t.body);
+            (
+                t.body["access_token"].as_str().unwrap().to_owned(),
+                t.body["id_token"].as_str().unwrap().to_owned(),
+            )
+        }
+    };
+    let kid = |jwt: &str| {
+        let header = jwt.split('.').next().unwrap();
+        let bytes = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header).unwrap();
+        serde_json::from_slice::<Value>(&bytes).unwrap()["kid"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let published = || {
+        let app = &app;
+        async move {
+            let jwks: Value = app
+                .http
+                .get(format!(
+                    "{}/.well-known/jwks.json",
+                    crate::tokens::issuer(app, "default")
+                ))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            jwks["keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k["kid"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let mut live = vec![tokens().await];
+    for key_type in ["ecdsa", "rsa", "ecdsa"] {
+        let r = app
+            .admin(Method::PUT, "/servers/default", Some(json!({"key_type": key_type})))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        live.push(tokens().await);
+        let kids = published().await;
+        for (access, id) in &live {
+            assert!(
+                kids.contains(&kid(access)),
+                "{key_type}: access token key {} in {kids:?}",
+                kid(access)
+            );
+            assert!(
+                kids.contains(&kid(id)),
+                "{key_type}: ID token key {} in {kids:?}",
+                kid(id)
+            );
+        }
+    }
+    // The ID token issued under ECDSA, before the change to RSA, still names its session at sign-out.
+    let (_, id_token) = &live[1];
+    let r = app
+        .raw(app.http.get(format!(
+            "{}/logout?id_token_hint={id_token}",
+            crate::tokens::issuer(&app, "default")
+        )))
+        .await;
+    assert!(
+        !r.body.to_string().contains("did not issue"),
+        "{}: {}",
+        r.status,
+        r.body
+    );
+}
