@@ -586,6 +586,29 @@ mod tests {
         assert!(nesting(V30) < 8);
     }
 
+    #[test]
+    fn closing_brackets_in_quotes_and_comments_do_not_hide_nesting() {
+        // The quote-blind count closes on the quoted `]]]` and sees 3; the document nests 6.
+        assert_eq!(nesting("x: [[[ \"]]]\" [[[ 1 ]]] ]]]\n"), 6);
+        assert_eq!(nesting("x: [[[ ']]]' [[[ 1 ]]] ]]]\n"), 6);
+        assert_eq!(
+            nesting("x: [[[ \"a\\\"]]]\" [[[ 1 ]]] ]]]\n"),
+            6,
+            "an escaped quote stays inside"
+        );
+        assert_eq!(nesting("x: [[[ 'it''s ]]]' [[[ 1 ]]] ]]]\n"), 6, "'' stays inside");
+        assert_eq!(
+            nesting("x: [[[ # ]]]\n  [[[ 1 ]]] ]]]\n"),
+            6,
+            "a comment closes nothing"
+        );
+        // Only a `#` after a blank starts a comment, only a quote where a token starts opens one.
+        assert_eq!(nesting("x: [[[a#]]]\n[[[ 1 ]]]\n"), 3);
+        assert_eq!(nesting("x: [[[ don't ]]]\n[[[ 1 ]]]\n"), 3);
+        // A quote left open ends with its line.
+        assert_eq!(nesting("x: [[[ \"]]]\n[[[ 1 ]]] ]]]\n"), 6);
+    }
+
     const V30: &str = r#"
 openapi: 3.0.3
 info: {title: t, version: "1"}
