@@ -15,9 +15,10 @@ pub struct Purpose {
     pub primary: bool,
 }
 
-/// A service personal data is shared with.
+/// A service personal data is shared with (`internal_services`, `third_party_services` of a
+/// consent).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Service {
+pub struct ConsentService {
     pub name: String,
     #[serde(default)]
     pub purposes: Vec<Purpose>,
@@ -44,7 +45,7 @@ pub struct Consent {
     #[serde(default)]
     pub id: Option<String>,
     #[serde(default)]
-    pub internal_services: Option<Vec<Service>>,
+    pub internal_services: Option<Vec<ConsentService>>,
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
@@ -52,7 +53,7 @@ pub struct Consent {
     #[serde(default)]
     pub tenant_id: Option<String>,
     #[serde(default)]
-    pub third_party_services: Option<Vec<Service>>,
+    pub third_party_services: Option<Vec<ConsentService>>,
     /// What a new version does to existing grants: `explicitAll` (they become stale until granted
     /// again), `implicitAll` (they move to the new version, recorded in the ledger) or
     /// `keepCurrent` (they stay on their version, which still counts).

@@ -122,4 +122,12 @@ fn every_reference_resolves() {
     walk(&spec, &spec, "#", &mut seen);
     assert!(seen > 100, "{seen} references");
     assert!(spec["components"]["schemas"]["Problem"]["properties"]["status"].is_object());
+    // Two types of one name would share one schema: a consent's services are {name, purposes}.
+    for member in ["internal_services", "third_party_services"] {
+        let r = spec["components"]["schemas"]["Consent"]["properties"][member]["items"]["$ref"]
+            .as_str()
+            .unwrap();
+        let item = spec.pointer(r.trim_start_matches('#')).unwrap();
+        assert!(item["properties"]["purposes"].is_object(), "{member}: {item}");
+    }
 }
