@@ -11,7 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::docs::{CreateErrors, DeleteErrors, ReadErrors, WriteErrors};
+use crate::docs::{CreateErrors, DeleteErrors, ReadErrors, UpdateErrors, WriteErrors};
 use crate::error::ApiError;
 use crate::extract::{Admin, ApiJson, ApiPath};
 
@@ -295,7 +295,7 @@ async fn create_claim(
     params(("tid" = String, Path, description = "Tenant id"), ("claim" = String, Path, description = "Claim id")),
     request_body = ClaimRequest,
     security(("basic" = []), ("bearer" = [])),
-    responses((status = 200, description = "Claim", body = Claim), WriteErrors))]
+    responses((status = 200, description = "Claim", body = Claim), UpdateErrors))]
 async fn update_claim(
     State(st): State<AppState>,
     Admin(a): Admin<need::ClaimWrite>,

@@ -10,6 +10,11 @@ use utoipa::IntoResponses;
 /// Reading one object or a list.
 #[derive(IntoResponses)]
 pub(crate) enum ReadErrors {
+    #[response(
+        status = 400,
+        description = "A malformed query string (a repeated parameter, a value of the wrong type): `invalid query`, `details.reason` says why"
+    )]
+    BadRequest(ApiErrorBody),
     #[response(status = 401, description = "Missing or invalid credentials")]
     Unauthorized(ApiErrorBody),
     #[response(
@@ -38,6 +43,36 @@ pub(crate) enum WriteErrors {
     Forbidden(ApiErrorBody),
     #[response(status = 404, description = "Not found")]
     NotFound(ApiErrorBody),
+    #[response(
+        status = 422,
+        description = "A well-formed body that breaks a rule (missing or unknown member, bad value, unknown reference); `details.field` names the field"
+    )]
+    Unprocessable(ApiErrorBody),
+    #[response(status = 413, description = "Body over 1 MiB")]
+    TooLarge(ApiErrorBody),
+    #[response(status = 415, description = "Body is not JSON")]
+    NotJson(ApiErrorBody),
+}
+
+/// Changing an object whose new values may collide with another's (a claim's name and type).
+#[derive(IntoResponses)]
+pub(crate) enum UpdateErrors {
+    #[response(
+        status = 400,
+        description = "Malformed input: not JSON, or a member of the wrong JSON type; `details.field` names it"
+    )]
+    BadRequest(ApiErrorBody),
+    #[response(status = 401, description = "Missing or invalid credentials")]
+    Unauthorized(ApiErrorBody),
+    #[response(
+        status = 403,
+        description = "The caller does not hold the permission the operation requires"
+    )]
+    Forbidden(ApiErrorBody),
+    #[response(status = 404, description = "Not found")]
+    NotFound(ApiErrorBody),
+    #[response(status = 409, description = "Another object of the server has these values")]
+    Conflict(ApiErrorBody),
     #[response(
         status = 422,
         description = "A well-formed body that breaks a rule (missing or unknown member, bad value, unknown reference); `details.field` names the field"
@@ -122,6 +157,18 @@ pub(crate) enum ProblemErrors {
     Forbidden(Problem),
     #[response(status = 404, description = "Not found", content_type = "application/problem+json")]
     NotFound(Problem),
+    #[response(
+        status = 413,
+        description = "Body over 1 MiB",
+        content_type = "application/problem+json"
+    )]
+    TooLarge(Problem),
+    #[response(
+        status = 415,
+        description = "A body that is not JSON (`Content-Type: application/json` is required)",
+        content_type = "application/problem+json"
+    )]
+    NotJson(Problem),
     #[response(
         status = 409,
         description = "The mapping, role name or connection map exists",

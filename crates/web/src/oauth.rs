@@ -35,18 +35,22 @@ pub(crate) fn router() -> axum::Router<AppState> {
         .route("/{tid}/{aid}/oauth2/revoke", post(revoke))
 }
 
-pub(crate) struct ProtocolError(OAuthError);
+/// A protocol error and, when the path itself names nothing (an unknown tenant or server), the
+/// 404 it answers instead of its code's status.
+pub(crate) struct ProtocolError(OAuthError, Option<StatusCode>);
 
 impl From<OAuthError> for ProtocolError {
     fn from(e: OAuthError) -> Self {
-        Self(e)
+        Self(e, None)
     }
 }
 
 impl IntoResponse for ProtocolError {
     fn into_response(self) -> Response {
         let e = self.0;
-        let status = StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        let status = self
+            .1
+            .unwrap_or_else(|| StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST));
         let mut resp = (
             status,
             Json(json!({"error": e.code.as_str(), "error_description": e.description})),
@@ -68,11 +72,12 @@ impl IntoResponse for ProtocolError {
 type PResult<T> = Result<T, ProtocolError>;
 
 async fn runtime(st: &AppState, tid: &str, aid: &str) -> PResult<Arc<ServerRuntime>> {
-    st.control
-        .engine()
-        .server(tid, aid)
-        .await?
-        .ok_or_else(|| ProtocolError(OAuthError::invalid_request("no such authorization server")))
+    st.control.engine().server(tid, aid).await?.ok_or_else(|| {
+        ProtocolError(
+            OAuthError::invalid_request("no such authorization server"),
+            Some(StatusCode::NOT_FOUND),
+        )
+    })
 }
 
 fn no_store(mut resp: Response) -> Response {
@@ -109,7 +114,7 @@ fn parse_request(headers: &HeaderMap, body: &Bytes) -> PResult<(Form, Option<(St
             let (id, secret) = parse_basic(h).ok_or_else(|| {
                 let mut e = OAuthError::invalid_client("malformed Basic credentials");
                 e.basic_challenge = true;
-                ProtocolError(e)
+                ProtocolError::from(e)
             })?;
             Some((form_decode(&id).unwrap_or(id), form_decode(&secret).unwrap_or(secret)))
         }
@@ -121,7 +126,7 @@ fn parse_request(headers: &HeaderMap, body: &Bytes) -> PResult<(Form, Option<(St
 async fn metadata(State(st): State<AppState>, Path((tid, aid)): Path<(String, String)>) -> Response {
     match runtime(&st, &tid, &aid).await {
         Ok(rt) => Json(discovery::metadata(&rt)).into_response(),
-        Err(e) => not_found(e),
+        Err(e) => e.into_response(),
     }
 }
 
@@ -133,16 +138,8 @@ async fn jwks(State(st): State<AppState>, Path((tid, aid)): Path<(String, String
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
             r
         }
-        Err(e) => not_found(e),
+        Err(e) => e.into_response(),
     }
-}
-
-fn not_found(e: ProtocolError) -> Response {
-    let mut r = e.into_response();
-    if r.status() == StatusCode::BAD_REQUEST {
-        *r.status_mut() = StatusCode::NOT_FOUND;
-    }
-    r
 }
 
 async fn token(
@@ -180,7 +177,7 @@ async fn token(
             }
             (grant, Ok(no_store(Json(tr).into_response())))
         }
-        Ok((grant, Err(e))) => (grant, Err(ProtocolError(e))),
+        Ok((grant, Err(e))) => (grant, Err(ProtocolError::from(e))),
         Err(e) => (String::new(), Err(e)),
     };
     let outcome = match &resp {

@@ -121,6 +121,7 @@ pub(crate) struct UserInfo {
         (status = 200, description = "Tokens", body = TokenResponse),
         (status = 400, description = "RFC 6749 §5.2 error", body = OAuthError),
         (status = 401, description = "invalid_client", body = OAuthError),
+        (status = 404, description = "No such tenant or server", body = OAuthError),
     ))]
 fn token() {}
 
@@ -134,7 +135,9 @@ fn token() {}
     security(("client_basic" = [])),
     responses(
         (status = 200, description = "Whether the token is active, and its claims", body = Introspection),
+        (status = 400, description = "invalid_request (no token, a repeated parameter)", body = OAuthError),
         (status = 401, description = "invalid_client (public clients may not introspect)", body = OAuthError),
+        (status = 404, description = "No such tenant or server", body = OAuthError),
     ))]
 fn introspect() {}
 
@@ -150,6 +153,7 @@ fn introspect() {}
         (status = 200, description = "Revoked (or nothing to revoke)"),
         (status = 400, description = "invalid_request (no token, a repeated parameter) or unauthorized_client", body = OAuthError),
         (status = 401, description = "invalid_client, with WWW-Authenticate: Basic when no credentials were sent", body = OAuthError),
+        (status = 404, description = "No such tenant or server", body = OAuthError),
     ))]
 fn revoke() {}
 
@@ -201,5 +205,6 @@ fn jwks() {}
         (status = 200, description = "Claims", body = UserInfo),
         (status = 401, description = "invalid_token", body = OAuthError),
         (status = 403, description = "insufficient_scope (no openid)", body = OAuthError),
+        (status = 404, description = "No such tenant or server", body = OAuthError),
     ))]
 fn userinfo() {}

@@ -56,6 +56,8 @@ fn every_operation_documents_its_errors_in_the_seed_shape() {
                 assert!(responses.contains_key("400"), "{method} {path} documents 400");
                 assert!(responses.contains_key("422"), "{method} {path} documents 422");
             }
+            // Every operation reads a query string; a malformed one is a 400.
+            assert!(responses.contains_key("400"), "{method} {path} documents 400");
         }
     }
     assert_eq!(

@@ -153,7 +153,7 @@ async fn deleting_a_server_ends_everything_under_it_even_if_it_is_re_created() {
     };
     assert_eq!(introspect(token.clone()).await.body["active"], true);
     assert_eq!(app.admin(Method::DELETE, "/servers/shop", None).await.status, 204);
-    assert_oauth_error(&introspect(token.clone()).await, 400, "invalid_request");
+    assert_oauth_error(&introspect(token.clone()).await, 404, "invalid_request");
     create_shop().await;
     client(&app, body).await;
     assert_eq!(

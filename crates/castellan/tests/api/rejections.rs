@@ -284,3 +284,46 @@ async fn a_body_tenant_other_than_the_paths_is_refused_everywhere() {
         assert_eq!(r.status, 200, "PUT {item}: {}", r.body);
     }
 }
+
+/// What the API description says each route answers, it answers: a protocol route of an unknown
+/// server is a 404 in RFC 6749's shape, a `/v1` body that is not JSON a 415 problem, a claim
+/// renamed onto another a 409.
+#[tokio::test]
+async fn the_documented_statuses_are_answered() {
+    let app = spawn_app().await;
+    for path in ["oauth2/token", "oauth2/introspect", "oauth2/revoke", "userinfo"] {
+        let r = app
+            .raw(
+                app.http
+                    .post(format!("{}/default/nowhere/{path}", app.base))
+                    .basic_auth("c", Some("s"))
+                    .form(&[("grant_type", "client_credentials"), ("token", "t")]),
+            )
+            .await;
+        assert_eq!(r.status, 404, "{path}: {}", r.body);
+        assert!(r.body["error"].is_string(), "{path}: {}", r.body);
+    }
+    let r = app
+        .raw(
+            app.http
+                .post(format!("{}/v1/sts-clients", app.base))
+                .basic_auth(&app.id, Some(&app.secret))
+                .header("content-type", "text/plain")
+                .body("clientId=x"),
+        )
+        .await;
+    assert_eq!(r.status, 415, "{}", r.body);
+    assert_eq!(r.headers["content-type"], "application/problem+json");
+    for name in ["a", "b"] {
+        let r = app
+            .admin(
+                Method::POST,
+                "/claims",
+                Some(json!({"authorization_server_id": "default", "id": name, "name": name, "mapping": "email", "type": "id_token"})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let r = app.admin(Method::PUT, "/claims/b", Some(json!({"name": "a"}))).await;
+    assert_api_error(&r, 409);
+}
