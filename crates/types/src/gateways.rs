@@ -11,16 +11,21 @@ use crate::Client;
     "type": "nginx"}))]
 pub struct CreateGatewayRequest {
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The authorization server whose tokens the gateway accepts.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub server_id: Option<String>,
     /// `nginx`, `caddy` or `pyron` (same protocol as `nginx`).
     #[serde(default, rename = "type")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
 }
 
@@ -28,8 +33,10 @@ pub struct CreateGatewayRequest {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct UpdateGatewayRequest {
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
@@ -40,6 +47,7 @@ pub struct UpdateGatewayRequest {
 pub struct Gateway {
     pub authorization_server_id: String,
     pub client_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub id: String,
     /// When it last asked the authorizer (RFC 3339; absent: never).

@@ -13,13 +13,16 @@ pub struct StsClientRequest {
     /// The STS client identifier (from JWT `cid` or `sub` claim, e.g. `myclient@clients`): 1–256
     /// characters. On `PUT`, absent or equal to the path's.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     /// Human-readable description of this client registration.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Permissions (space-delimited) to grant to this STS client. These are the only permissions
     /// the client will have — no inheritance from any user.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub permissions: Option<String>,
 }
 
@@ -31,17 +34,23 @@ pub struct StsClientRequest {
     "modifiedBy": "bootstrap", "description": "Nightly reports", "permissions": "client.read scope.read"}))]
 pub struct StsClient {
     /// The user (or client) that created the mapping: audit only, never a source of permissions.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_id: Option<String>,
     /// RFC 3339.
     pub created: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     /// RFC 3339.
     pub modified: String,
     /// The `ApplicationToken` of the creating request, else the caller.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Permissions (space-delimited) granted to this STS client: the only ones it has.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub permissions: Option<String>,
 }
 
@@ -53,12 +62,15 @@ pub struct StsClient {
 pub struct RoleRequest {
     /// The audience for the role (e.g. `https://api.example.com`). Required, minLength 1.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub audience: Option<String>,
     /// The product name. The role will be named `{productName}-developers`. Required, minLength 1.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub product_name: Option<String>,
     /// An optional description of the role.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
 
@@ -69,11 +81,14 @@ pub struct RoleRequest {
     "permissions": "client.read client.write server.read scope.read scope.write"}))]
 pub struct RoleUpdate {
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub audience: Option<String>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The role's permissions, space-delimited (replaces them all).
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub permissions: Option<String>,
 }
 
@@ -85,10 +100,14 @@ pub struct RoleUpdate {
     "permissions": [{"code": "client.read", "roleId": "6f1c1bd4-8f0e-4d0b-9d51-3f1f0b1f8a11", "permissionId": 5}],
     "connectionMaps": []}))]
 pub struct Role {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// `{productName}-developers`, unique in the tenant.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub audience: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub permissions: Vec<RolePermission>,
     pub connection_maps: Vec<ConnectionMap>,
@@ -110,14 +129,17 @@ pub struct RolePermission {
 #[serde(rename_all = "camelCase")]
 pub struct ConnectionMap {
     pub id: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The role (without its permissions and maps).
     #[schema(no_recursion)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<Box<Role>>,
     pub role_id: String,
     /// The group, as the person's authentication context lists it in `groups`.
     pub group_name: String,
     /// The login method (connection) the group comes from; informational.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub azo_connection_id: Option<String>,
 }
 
@@ -128,10 +150,13 @@ pub struct ConnectionMap {
 pub struct ConnectionMapRequest {
     /// Required, minLength 1.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub group_name: Option<String>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub azo_connection_id: Option<String>,
 }
 

@@ -36,20 +36,26 @@ pub struct Validator {
 pub struct PolicyRequest {
     /// Required on create: letters, digits, `.`, `_`, `-`, at most 128. On `PUT`, absent or the path's.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Required on create.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub policy_name: Option<String>,
     /// Absent, or the tenant of the path.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<String>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub validators: Option<Vec<Validator>>,
     /// `cloudentity` (default: `validators` decide) or `rego` (`definition` decides).
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
     /// A Rego (v1) module `package castellan` whose rule `allow` must be `true`; at most 64 KiB.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub definition: Option<String>,
 }
 
@@ -104,6 +110,7 @@ pub struct PolicyTestRequest {
     #[serde(default)]
     pub scopes: Vec<String>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub request: Option<PolicyTestHttpRequest>,
     /// Ids of the consents the subject currently holds.
     #[serde(default)]
@@ -114,6 +121,7 @@ pub struct PolicyTestRequest {
     /// A subject of the tenant: when given, `consents` and `consent_actions` are what the privacy
     /// API holds for them (current grants; every action's required consents).
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
 }
 
@@ -125,7 +133,9 @@ pub struct PolicyTestRequest {
 pub struct PolicyTestResult {
     /// `pass` or `fail`.
     pub result: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub failed_validator: Option<String>,
     pub recovery: Vec<Recovery>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }

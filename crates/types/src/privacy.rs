@@ -39,30 +39,41 @@ pub struct PiiCategory {
     "update_existing_grants": "explicitAll", "valid_from": "2026-11-23T10:00:00Z", "version": 1}))]
 pub struct Consent {
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub can_be_withdrawn: Option<bool>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub internal_services: Option<Vec<ConsentService>>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pii_categories: Option<Vec<PiiCategory>>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<String>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub third_party_services: Option<Vec<ConsentService>>,
     /// What a new version does to existing grants: `explicitAll` (they become stale until granted
     /// again), `implicitAll` (they move to the new version, recorded in the ledger) or
     /// `keepCurrent` (they stay on their version, which still counts).
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub update_existing_grants: Option<String>,
     /// RFC 3339.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub valid_from: Option<String>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
 }
 
@@ -77,6 +88,7 @@ pub struct ActionConsent {
     #[serde(flatten)]
     pub consent: Consent,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub required: Option<bool>,
 }
 
@@ -87,20 +99,26 @@ pub struct ActionConsent {
     "description": "Consents required by the shop", "id": "shop-signup", "name": "shop_signup", "tenant_id": "default"}))]
 pub struct ConsentActionWithConsents {
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub consents: Option<Vec<ActionConsent>>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<String>,
 }
 
 /// A consent action in a list (without its consents).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct ConsentAction {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub id: String,
     pub name: String,
@@ -117,6 +135,7 @@ pub struct ConsentActions {
 pub struct ConsentRef {
     pub consent_id: String,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
 }
 
@@ -139,14 +158,19 @@ pub struct GrantContext {
     "context": {"ip": "203.0.113.7", "device": {"ua": "Firefox"}}, "language": "en"}))]
 pub struct ConsentGrantRequest {
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub action: Option<String>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub consents: Option<Vec<ConsentRef>>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub context: Option<GrantContext>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
 }
 
@@ -203,6 +227,7 @@ pub struct PrivacyLedgerEvents {
 pub struct BrokenLink {
     /// The event's id (absent when the break is after the last event: events were removed from
     /// the end).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Its position in the chain (1 is the first event).
     pub sequence: i64,
@@ -215,6 +240,7 @@ pub struct LedgerVerification {
     pub verified: bool,
     /// Events checked.
     pub events: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_broken: Option<BrokenLink>,
 }
 

@@ -15,19 +15,25 @@ pub struct Service {
     /// The authorization server whose tokens the service accepts; on create, `default` when
     /// omitted.
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub authorization_server_id: Option<String>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gateway_id: Option<String>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<String>,
     /// Read-only: `true` once an import made the service's APIs (ignored in requests).
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub with_specification: Option<bool>,
 }
 
@@ -61,24 +67,34 @@ pub struct ServiceWithScopesResponse {
     "tenant_id": "default"}))]
 pub struct Api {
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub can_have_policy: Option<bool>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data_classifications: Option<Vec<String>>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub policy_id: Option<String>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<i64>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub server_id: Option<String>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub service_id: Option<String>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<String>,
 }
 
@@ -86,8 +102,10 @@ pub struct Api {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct UpdateApiRequest {
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data_classifications: Option<Vec<String>>,
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub policy_id: Option<String>,
 }
 
@@ -135,5 +153,6 @@ pub struct ImportServiceConfigurationResult {
 #[schema(example = json!({"url": "https://petstore3.swagger.io/api/v3/openapi.json"}))]
 pub struct ImportFromUrl {
     #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
 }

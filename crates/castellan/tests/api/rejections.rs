@@ -3,7 +3,7 @@
 //! for a subject needs the permission that reads the subject's grants.
 
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::*;
 use crate::permissions::{Cred, admin_client, call, map};
@@ -326,4 +326,43 @@ async fn the_documented_statuses_are_answered() {
     }
     let r = app.admin(Method::PUT, "/claims/b", Some(json!({"name": "a"}))).await;
     assert_api_error(&r, 409);
+}
+
+/// One convention across families: an optional member without a value is left out of an answer,
+/// never `null`.
+#[tokio::test]
+async fn absent_optional_members_are_omitted_not_null() {
+    fn nulls(v: &Value, at: &str, out: &mut Vec<String>) {
+        match v {
+            Value::Null => out.push(at.to_owned()),
+            Value::Object(o) => o.iter().for_each(|(k, c)| nulls(c, &format!("{at}.{k}"), out)),
+            Value::Array(a) => a
+                .iter()
+                .enumerate()
+                .for_each(|(i, c)| nulls(c, &format!("{at}[{i}]"), out)),
+            _ => {}
+        }
+    }
+    let app = spawn_app().await;
+    crate::imports::service(&app, "pets").await;
+    let boot = Cred::Basic(&app.id, &app.secret);
+    let mut found = Vec::new();
+    for path in [
+        "/api/admin/default/tenant",
+        "/api/admin/default/servers",
+        "/api/admin/default/servers/default/clients",
+        "/api/admin/default/servers/default/scopes",
+        "/api/admin/default/servers/default/claims",
+        "/api/admin/default/policies",
+        "/api/admin/default/consents",
+        "/api/admin/default/services/pets",
+        "/api/admin/default/events/verify",
+        "/v1/sts-clients",
+        "/v1/roles",
+    ] {
+        let r = call(&app, boot, Method::GET, path, None).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        nulls(&r.body, path, &mut found);
+    }
+    assert!(found.is_empty(), "null members: {found:?}");
 }

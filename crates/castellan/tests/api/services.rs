@@ -34,7 +34,7 @@ async fn services_round_trip_and_refuse_what_breaks_a_rule() {
     let s = create_service(&app, "petstore").await;
     assert_eq!(
         s,
-        json!({"authorization_server_id": "default", "description": null, "id": "petstore",
+        json!({"authorization_server_id": "default", "id": "petstore",
             "name": "Service petstore", "tenant_id": "default", "with_specification": false})
     );
     // Generated id.
