@@ -90,6 +90,9 @@ Every management operation requires one permission, named in its description and
         protocol_docs::rfc8414_metadata,
         protocol_docs::jwks,
         protocol_docs::userinfo,
+        protocol_docs::authorize,
+        protocol_docs::logout,
+        protocol_docs::gateway_authorize,
     ),
     tags(
         (name = "admin", description = "Tenant administration: authenticate with HTTP Basic as a client of the tenant's `admin` server, or with a Bearer access token that server issued."),

@@ -208,3 +208,81 @@ fn jwks() {}
         (status = 404, description = "No such tenant or server", body = OAuthError),
     ))]
 fn userinfo() {}
+
+/// Authorization endpoint
+///
+/// RFC 6749 §4.1 and §4.2 with PKCE (RFC 7636; `S256` only) and OpenID Connect Core §3:
+/// `response_type` `code`, `token`, `id_token` and their combinations, `response_mode`
+/// `query`, `fragment` or `form_post`. A person without a session is sent to the server's login
+/// page, then to the consent page; the answer goes to the client's registered `redirect_uri`
+/// (matched exactly). An unknown client or a `redirect_uri` that is not registered is shown as a
+/// page and never redirected to (RFC 6749 §4.1.2.1); other errors go back to the client.
+#[utoipa::path(get, path = "/{tid}/{aid}/oauth2/authorize", tag = "protocol", operation_id = "authorize",
+    params(
+        ("tid" = String, Path, description = "Tenant id"),
+        ("aid" = String, Path, description = "Authorization server id"),
+        ("response_type" = String, Query, description = "`code`, `token`, `id_token`, or a combination"),
+        ("client_id" = String, Query, description = "The client"),
+        ("redirect_uri" = Option<String>, Query, description = "One of the client's registered redirect URIs (required when it has several)"),
+        ("scope" = Option<String>, Query, description = "Space-delimited scopes; `openid` for an ID token"),
+        ("state" = Option<String>, Query, description = "Returned unchanged"),
+        ("code_challenge" = Option<String>, Query, description = "PKCE (RFC 7636 §4.2)"),
+        ("code_challenge_method" = Option<String>, Query, description = "`S256`"),
+        ("nonce" = Option<String>, Query, description = "OpenID Connect: copied into the ID token"),
+        ("response_mode" = Option<String>, Query, description = "`query`, `fragment` or `form_post`"),
+        ("prompt" = Option<String>, Query, description = "`none`, `login` or `consent`"),
+    ),
+    responses(
+        (status = 302, description = "To the login or consent page, or back to the client with the answer"),
+        (status = 200, description = "A `form_post` answer (an auto-submitting HTML form)", content_type = "text/html"),
+        (status = 400, description = "An unknown client or an unregistered redirect URI: an error page, not a redirect", content_type = "text/html"),
+        (status = 404, description = "No such tenant or server", content_type = "text/html"),
+    ))]
+fn authorize() {}
+
+/// Sign-out
+///
+/// OpenID Connect RP-Initiated Logout 1.0 (`GET` or `POST`): ends the person's session at this
+/// server (and the grants it holds for it). `id_token_hint` must be an ID token this server
+/// issued; a `post_logout_redirect_uri` must be registered for the client (matched exactly),
+/// else the person is shown a signed-out page.
+#[utoipa::path(get, path = "/{tid}/{aid}/logout", tag = "protocol", operation_id = "logout",
+    params(
+        ("tid" = String, Path, description = "Tenant id"),
+        ("aid" = String, Path, description = "Authorization server id"),
+        ("id_token_hint" = Option<String>, Query, description = "An ID token this server issued"),
+        ("client_id" = Option<String>, Query, description = "The client, when no hint names it"),
+        ("post_logout_redirect_uri" = Option<String>, Query, description = "One of the client's registered post-logout redirect URIs"),
+        ("state" = Option<String>, Query, description = "Returned with the redirect"),
+    ),
+    responses(
+        (status = 302, description = "To the registered post-logout redirect URI"),
+        (status = 200, description = "A signed-out page", content_type = "text/html"),
+        (status = 400, description = "An ID token this server did not issue, or an unregistered redirect URI", content_type = "text/html"),
+        (status = 404, description = "No such tenant or server", content_type = "text/html"),
+    ))]
+fn logout() {}
+
+/// Gateway authorizer
+///
+/// Called by a gateway (nginx `auth_request`, Caddy `forward_auth`) for each request to an API it
+/// protects, with any method: the gateway's own credentials in `X-Castellan-Gateway: Basic …`, the
+/// original method and URI in `X-Original-Method` / `X-Original-URI` (nginx) or
+/// `X-Forwarded-Method` / `X-Forwarded-Uri` (Caddy) — only those of the gateway's own type are
+/// read — and the caller's `Authorization: Bearer …`. The API is found among the gateway's
+/// services (method and path template), the token checked (a live access token of the service's
+/// server) and the API's policy evaluated.
+#[utoipa::path(get, path = "/api/gateway/{tid}/{gw}/authorize", tag = "protocol", operation_id = "gatewayAuthorize",
+    params(
+        ("tid" = String, Path, description = "Tenant id"),
+        ("gw" = String, Path, description = "Gateway id"),
+        ("service" = Option<String>, Query, description = "Only this service of the gateway"),
+        ("X-Castellan-Gateway" = String, Header, description = "`Basic` credentials of the gateway's client"),
+    ),
+    responses(
+        (status = 200, description = "Allowed: no body; `X-Castellan-Subject`, `X-Castellan-Client` and `X-Castellan-Api` name the caller, its client and the API"),
+        (status = 400, description = "A malformed query string", body = castellan_types::ApiErrorBody),
+        (status = 401, description = "A missing or dead token (`WWW-Authenticate: Bearer error=\"invalid_token\"`), or wrong gateway credentials (no Bearer challenge)", body = castellan_types::ApiErrorBody),
+        (status = 403, description = "No API matches, or its policy refuses (with the policy's `recovery`)", body = castellan_types::ApiErrorBody),
+    ))]
+fn gateway_authorize() {}

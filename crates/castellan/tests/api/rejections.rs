@@ -366,3 +366,38 @@ async fn absent_optional_members_are_omitted_not_null() {
     }
     assert!(found.is_empty(), "null members: {found:?}");
 }
+
+/// The sign-in endpoints and the gateway authorizer answer what their API description says.
+#[tokio::test]
+async fn authorize_logout_and_the_authorizer_answer_as_documented() {
+    let app = spawn_app().await;
+    let get = |path: String| {
+        let app = &app;
+        async move {
+            let r = app.http.get(format!("{}{path}", app.base)).send().await.unwrap();
+            (
+                r.status().as_u16(),
+                r.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()),
+            )
+        }
+    };
+    let (status, ct) = get("/default/nowhere/oauth2/authorize?response_type=code&client_id=x".into()).await;
+    assert_eq!(status, 404);
+    assert!(ct.unwrap_or_default().starts_with("text/html"));
+    let (status, ct) = get("/default/default/oauth2/authorize?response_type=code&client_id=nobody".into()).await;
+    assert_eq!(status, 400);
+    assert!(ct.unwrap_or_default().starts_with("text/html"));
+    let (status, _) = get("/default/nowhere/logout".into()).await;
+    assert_eq!(status, 404);
+    let (status, _) = get("/default/default/logout?id_token_hint=not-a-token".into()).await;
+    assert_eq!(status, 400);
+    let (status, _) = get("/default/default/logout".into()).await;
+    assert_eq!(status, 200);
+    let r = app
+        .raw(
+            app.http
+                .get(format!("{}/api/gateway/default/nowhere/authorize", app.base)),
+        )
+        .await;
+    assert_eq!(r.status, 401, "{}", r.body);
+}
