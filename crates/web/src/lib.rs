@@ -8,6 +8,7 @@ mod docs;
 mod error;
 mod extract;
 mod gateways;
+mod links;
 mod logging;
 mod metrics;
 mod nexus;
@@ -142,7 +143,7 @@ impl Modify for SecuritySchemes {
 }
 
 fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(admin::router())
         .merge(clients::router())
         .merge(clients::claims_router())
@@ -151,12 +152,22 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(privacy::router())
         .merge(services::router())
         .merge(gateways::router())
-        .split_for_parts()
+        .split_for_parts();
+    let mut doc = doc;
+    links::add(&mut doc);
+    (router, doc)
 }
 
-/// The OpenAPI 3.1 document of every management endpoint, generated from the handlers.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().1
+/// The OpenAPI 3.1 document of every management endpoint, generated from the handlers, as served
+/// at `/api/openapi.json`.
+pub fn openapi() -> serde_json::Value {
+    openapi_json(api_router().1)
+}
+
+fn openapi_json(doc: utoipa::openapi::OpenApi) -> serde_json::Value {
+    let mut v = serde_json::to_value(doc).unwrap_or_default();
+    links::camel_case_members(&mut v);
+    v
 }
 
 /// The whole HTTP surface.
@@ -173,7 +184,7 @@ pub fn router(state: AppState) -> Router {
         .merge(oauth::router())
         .merge(gateways::authorizer_router())
         .merge(pages::router())
-        .merge(SwaggerUi::new("/docs").url("/api/openapi.json", doc))
+        .merge(SwaggerUi::new("/docs").external_url_unchecked("/api/openapi.json", openapi_json(doc)))
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 fn spec() -> serde_json::Value {
-    serde_json::to_value(castellan_web::openapi()).unwrap()
+    castellan_web::openapi()
 }
 
 #[test]
@@ -135,5 +135,48 @@ fn every_reference_resolves() {
             .unwrap();
         let item = spec.pointer(r.trim_start_matches('#')).unwrap();
         assert!(item["properties"]["purposes"].is_object(), "{member}: {item}");
+    }
+}
+
+/// Each create operation links to the get, update and delete of what it created, the id taken
+/// from its answer (OpenAPI links, for code generators and stateful fuzzers).
+#[test]
+fn creates_link_to_what_they_created() {
+    let spec = spec();
+    let mut linked = std::collections::BTreeMap::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        let Some(post) = item.get("post") else { continue };
+        for (status, r) in post["responses"].as_object().unwrap() {
+            for (name, link) in r["links"].as_object().into_iter().flatten() {
+                let target = link["operationId"].as_str().unwrap();
+                let params = link["parameters"].as_object().unwrap();
+                assert!(params.keys().all(|k| !k.contains('/')), "{path} {name}: {params:?}");
+                assert!(
+                    params
+                        .values()
+                        .any(|v| v.as_str().unwrap().starts_with("$response.body#/")),
+                    "{path} {status} {name}"
+                );
+                // The target exists.
+                let exists = spec["paths"]
+                    .as_object()
+                    .unwrap()
+                    .values()
+                    .any(|i| i.as_object().unwrap().values().any(|o| o["operationId"] == target));
+                assert!(exists, "{path} links to {target}");
+                linked.insert(post["operationId"].as_str().unwrap().to_owned(), target.to_owned());
+            }
+        }
+    }
+    for create in [
+        "createAuthorizationServer",
+        "createClient",
+        "createScope",
+        "createPolicy",
+        "createService",
+        "createGateway",
+        "createStsClient",
+    ] {
+        assert!(linked.contains_key(create), "{create} links: {linked:?}");
     }
 }
