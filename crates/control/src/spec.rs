@@ -85,8 +85,9 @@ fn invalid(msg: impl Into<String>) -> SpecError {
 
 /// How deeply `[` and `{` may nest in a document. The YAML parser's time grows with the square of
 /// flow nesting (40 KB of nesting took 1.7 s, 5 MiB would take hours) before its own depth limit
-/// applies, so nesting is measured first; real OpenAPI documents nest a few dozen levels.
-pub const MAX_NESTING: usize = 128;
+/// applies, so nesting is measured first; real OpenAPI documents nest a few dozen levels. Below
+/// the JSON parser's own limit (128), so this check is the one that answers, with its reason.
+pub const MAX_NESTING: usize = 100;
 
 /// The deepest nesting of flow collections (`[`, `{`) in JSON or YAML text. Quoted scalars count
 /// only where a token can start (so `don't` opens nothing), `''` and `\"` stay inside their
@@ -544,17 +545,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn operations_are_counted_before_the_typed_model_is_built() {
-        // Operations without `responses` would fail the typed OpenAPI 3.0 model: the count
-        // answers first.
-        let paths: serde_json::Map<String, Value> = (0..=MAX_OPERATIONS)
-            .map(|i| (format!("/p{i}"), serde_json::json!({"get": {}})))
-            .collect();
-        let doc = serde_json::json!({"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": paths});
-        match read(doc.to_string().as_bytes()) {
+    fn at_most_max_operations_are_read() {
+        let doc = |n: usize| {
+            let paths: serde_json::Map<String, Value> = (0..n)
+                .map(|i| (format!("/p{i}"), serde_json::json!({"get": {}})))
+                .collect();
+            serde_json::json!({"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": paths}).to_string()
+        };
+        assert_eq!(
+            read(doc(MAX_OPERATIONS).as_bytes()).unwrap().operations.len(),
+            MAX_OPERATIONS
+        );
+        match read(doc(MAX_OPERATIONS + 1).as_bytes()) {
             Err(SpecError::Invalid(m)) => assert!(m.contains("more than 10000 operations"), "{m}"),
             other => panic!("{:?}", other.err()),
         }
+    }
+
+    #[test]
+    fn nesting_up_to_the_limit_is_read() {
+        // The document's own object is one level.
+        let doc = |depth: usize| {
+            format!(
+                "{{\"openapi\": \"3.0.3\", \"info\": {{\"title\": \"t\", \"version\": \"1\"}}, \"paths\": {{}}, \"x\": {}{}}}",
+                "[".repeat(depth - 1),
+                "]".repeat(depth - 1)
+            )
+        };
+        assert_eq!(nesting(&doc(MAX_NESTING)), MAX_NESTING);
+        assert!(read(doc(MAX_NESTING).as_bytes()).is_ok());
+        assert!(read(doc(MAX_NESTING + 1).as_bytes()).is_err());
     }
 
     #[test]
