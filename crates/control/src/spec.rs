@@ -563,6 +563,13 @@ mod tests {
     }
 
     #[test]
+    fn yaml_keys_of_any_scalar_type_are_read_as_text() {
+        // JSON has only text keys; YAML's `true:`, `~:` and `1.5:` become "true", "~"/"null"…
+        let doc = format!("{}x-flags: {{true: 1, ~: 2, 1.5: 3}}\n", V30);
+        assert_eq!(read(doc.as_bytes()).unwrap(), read(V30.as_bytes()).unwrap());
+    }
+
+    #[test]
     fn nesting_up_to_the_limit_is_read() {
         // The document's own object is one level.
         let doc = |depth: usize| {
