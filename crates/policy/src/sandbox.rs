@@ -133,7 +133,20 @@ impl Pool {
     }
 
     /// Evaluates `definition` on `input` in a worker; every failure of the worker is an answer.
+    /// On a multi-threaded tokio runtime the wait (up to [`WORKER_DEADLINE`]) happens after the
+    /// thread's other tasks were handed to the other threads, so a slow policy delays only the
+    /// request that evaluates it.
     pub(crate) fn evaluate(&self, key: u64, definition: &str, input: Value) -> Answer {
+        let multi_threaded = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if multi_threaded {
+            tokio::task::block_in_place(|| self.evaluate_here(key, definition, input))
+        } else {
+            self.evaluate_here(key, definition, input)
+        }
+    }
+
+    fn evaluate_here(&self, key: u64, definition: &str, input: Value) -> Answer {
         let mut slot = self.slot();
         let mut ask = Ask {
             key,

@@ -673,3 +673,40 @@ async fn caddy_enforces_the_package_unedited_but_for_the_upstream() {
     through_gateway(&app, &s, port).await;
     let _ = child.kill().await;
 }
+
+/// A Rego evaluation waits for its worker process without holding a request thread: on a runtime
+/// of one worker thread, the server answers other requests while a policy that runs until its
+/// worker is killed is being decided at the gateway.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_slow_rego_decision_at_the_gateway_stalls_no_other_request() {
+    let app = spawn_app().await;
+    let s = setup(&app, "nginx").await;
+    // One step that pads a number to a gigabyte: in the test build it runs past the worker's
+    // deadline before it reaches the memory bound.
+    let definition = "package castellan\nallow if {\n  input.request.headers[\"x-boom\"] == \"1\"\n  count(sprintf(\"%0999999999d\", [1])) > 0\n}\n";
+    let r = app
+        .admin(
+            Method::PUT,
+            "/policies/ops-team",
+            Some(json!({"policy_name": "Ops team", "language": "rego", "definition": definition, "validators": []})),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.body);
+    let slow = tokio::spawn(
+        app.http
+            .get(&s.authorizer)
+            .header("X-Original-Method", "GET")
+            .header("X-Original-URI", "/admin/stats")
+            .header("X-Castellan-Gateway", gateway_basic(&s.gateway))
+            .header("Authorization", format!("Bearer {}", s.read_token))
+            .header("X-Boom", "1")
+            .send(),
+    );
+    // The slow decision has started (its worker is busy) before the server is asked again.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let health = app.http.get(format!("{}/health/live", app.base)).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert!(!slow.is_finished(), "the server answered only after the slow decision");
+    let decided = slow.await.unwrap().unwrap();
+    assert_eq!(decided.status(), 403, "a policy stopped by its bound fails");
+}
