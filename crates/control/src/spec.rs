@@ -570,6 +570,63 @@ mod tests {
     }
 
     #[test]
+    fn operations_behind_refs_count_too() {
+        let doc = |n: usize| {
+            let paths: serde_json::Map<String, Value> = (0..n)
+                .map(|i| (format!("/p{i}"), serde_json::json!({"$ref": "#/x-items/one"})))
+                .collect();
+            serde_json::json!({"openapi": "3.1.0", "info": {"title": "t", "version": "1"}, "paths": paths,
+                "x-items": {"one": {"get": {}}}})
+            .to_string()
+        };
+        assert_eq!(
+            read(doc(MAX_OPERATIONS).as_bytes()).unwrap().operations.len(),
+            MAX_OPERATIONS
+        );
+        match read(doc(MAX_OPERATIONS + 1).as_bytes()) {
+            Err(SpecError::Invalid(m)) => assert!(m.contains("more than 10000 operations"), "{m}"),
+            other => panic!("{:?}", other.err()),
+        }
+    }
+
+    #[test]
+    fn nested_keys_refs_in_lists_and_openid_connect_schemes() {
+        // Keys are made text at every depth: in lists, in tagged values, in nested mappings.
+        let doc = format!("{V30}x-deep: {{a: [{{true: 1}}], b: !tag {{~: 2}}, c: {{d: {{1.5: 3}}}}}}\n");
+        assert!(read(doc.as_bytes()).is_ok(), "{:?}", read(doc.as_bytes()).err());
+        // A $ref inside a list is checked like any other.
+        let broken = format!("{V30}x-list: [{{$ref: '#/nothing'}}]\n");
+        assert!(
+            read(broken.as_bytes())
+                .unwrap_err()
+                .to_string()
+                .contains("points at nothing")
+        );
+        // OpenID Connect schemes give their scopes like OAuth 2.0 ones.
+        let oidc = r#"
+openapi: 3.1.0
+info: {title: t, version: "1"}
+paths:
+  /me:
+    get:
+      security: [{oidc: [profile.read]}]
+components:
+  securitySchemes:
+    oidc: {type: openIdConnect, openIdConnectUrl: 'https://idp.example/.well-known/openid-configuration'}
+"#;
+        assert_eq!(read(oidc.as_bytes()).unwrap().operations[0].scopes, ["profile.read"]);
+        // `paths` may be left out in 3.1 (webhooks-only documents), not in 3.0.
+        assert!(
+            read(b"openapi: 3.1.0\ninfo: {title: t, version: '1'}\n")
+                .unwrap()
+                .operations
+                .is_empty()
+        );
+        let e = read(b"openapi: 3.0.3\ninfo: {title: t, version: '1'}\n").unwrap_err();
+        assert!(e.to_string().contains("has no `paths`"), "{e}");
+    }
+
+    #[test]
     fn nesting_up_to_the_limit_is_read() {
         // The document's own object is one level.
         let doc = |depth: usize| {
