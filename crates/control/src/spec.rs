@@ -684,6 +684,11 @@ components:
         assert_eq!(nesting("x: [[[ don't ]]]\n[[[ 1 ]]]\n"), 3);
         // A quote left open ends with its line.
         assert_eq!(nesting("x: [[[ \"]]]\n[[[ 1 ]]] ]]]\n"), 6);
+        // A backslash escapes only in double quotes: 'a\' ends where its quote does.
+        assert_eq!(nesting("x: [[[ \"]]]\" [[[ 'a\\' [[[ 1 ]]] ]]] ]]]\n"), 9);
+        // A comment or a quote may run to the end of the text.
+        assert_eq!(nesting("x: [1] # the end"), 1);
+        assert_eq!(nesting("x: [1] \"open"), 1);
     }
 
     const V30: &str = r#"
