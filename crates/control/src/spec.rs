@@ -197,23 +197,7 @@ pub fn read(bytes: &[u8]) -> Result<Document, SpecError> {
             ));
         }
     };
-    // Counted on the plain tree, before the typed models (several times its size) are built.
-    let operations = root
-        .get("paths")
-        .and_then(Value::as_object)
-        .map(|paths| {
-            paths
-                .values()
-                .filter_map(Value::as_object)
-                .map(|item| item.keys().filter(|k| METHODS.contains(&k.as_str())).count())
-                .sum::<usize>()
-        })
-        .unwrap_or(0);
-    if operations > MAX_OPERATIONS {
-        return Err(invalid(format!(
-            "the document has more than {MAX_OPERATIONS} operations"
-        )));
-    }
+    too_many_at_a_glance(&root)?;
     check_refs(&root, &root, "#")?;
     let raw = if obj.contains_key("openapi") && (version.starts_with("3.0.") || version.starts_with("3.1.")) {
         from_v3(&root, &order, &version)?
@@ -261,6 +245,29 @@ fn keys_as_strings(v: &mut serde_yaml_ng::Value) {
         Y::Tagged(t) => keys_as_strings(&mut t.value),
         _ => {}
     }
+}
+
+/// The operations written directly under `paths`, counted before anything is read from them: a
+/// document refused anyway costs no more work. [`finish`] applies the same limit to what was read
+/// (operations of path items behind a `$ref` included).
+fn too_many_at_a_glance(root: &Value) -> Result<(), SpecError> {
+    let operations = root
+        .get("paths")
+        .and_then(Value::as_object)
+        .map(|paths| {
+            paths
+                .values()
+                .filter_map(Value::as_object)
+                .map(|item| item.keys().filter(|k| METHODS.contains(&k.as_str())).count())
+                .sum::<usize>()
+        })
+        .unwrap_or(0);
+    if operations > MAX_OPERATIONS {
+        return Err(invalid(format!(
+            "the document has more than {MAX_OPERATIONS} operations"
+        )));
+    }
+    Ok(())
 }
 
 /// Every `$ref` inside the document must point at something in it; references to other
