@@ -124,8 +124,12 @@ pub fn nesting(text: &str) -> usize {
                     }
                     i += 1;
                 }
+                // Past the closing quote; a quote left open ends before its line break, which
+                // is read next (the next line starts a token).
+                if bytes.get(i) == Some(&b) {
+                    i += 1;
+                }
                 prev = b;
-                i += 1;
                 continue;
             }
             b'[' | b'{' => {
@@ -592,7 +596,7 @@ mod tests {
     #[test]
     fn nested_keys_refs_in_lists_and_openid_connect_schemes() {
         // Keys are made text at every depth: in lists, in tagged values, in nested mappings.
-        let doc = format!("{V30}x-deep: {{a: [{{true: 1}}], b: !tag {{~: 2}}, c: {{d: {{1.5: 3}}}}}}\n");
+        let doc = format!("{V30}x-deep: {{a: [{{~: 1}}], b: !tag {{~: 2}}, c: {{d: {{~: 3}}}}}}\n");
         assert!(read(doc.as_bytes()).is_ok(), "{:?}", read(doc.as_bytes()).err());
         // A $ref inside a list is checked like any other.
         let broken = format!("{V30}x-list: [{{$ref: '#/nothing'}}]\n");
@@ -689,10 +693,14 @@ components:
         // Only a `#` after a blank starts a comment, only a quote where a token starts opens one.
         assert_eq!(nesting("x: [[[a#]]]\n[[[ 1 ]]]\n"), 3);
         assert_eq!(nesting("x: [[[ don't ]]]\n[[[ 1 ]]]\n"), 3);
-        // A quote left open ends with its line.
+        // A quote left open ends with its line, and the next line starts afresh.
         assert_eq!(nesting("x: [[[ \"]]]\n[[[ 1 ]]] ]]]\n"), 6);
+        assert_eq!(nesting("x: [[[ \"]]]\n\"]]]\" [[[ 1 ]]] ]]]\n"), 6);
         // A backslash escapes only in double quotes: 'a\' ends where its quote does.
         assert_eq!(nesting("x: [[[ \"]]]\" [[[ 'a\\' [[[ 1 ]]] ]]] ]]]\n"), 9);
+        // A quote this scan reads wrongly cannot hide nesting: the count blind to quotes sees it.
+        assert_eq!(nesting("x: \"[[[[\" [1]\n"), 5);
+        assert_eq!(nesting("x: '{{{{{{' [1]\n"), 7);
         // A comment or a quote may run to the end of the text.
         assert_eq!(nesting("x: [1] # the end"), 1);
         assert_eq!(nesting("x: [1] \"open"), 1);
