@@ -343,7 +343,7 @@ impl Control {
         let d = self
             .heavy("policy", move || {
                 let compiled =
-                    castellan_oauth::compile_policy(&p, &rego).map_err(|e| ControlError::internal(e.to_string()))?;
+                    castellan_oauth::load_policy(&p, &rego).map_err(|e| ControlError::internal(e.to_string()))?;
                 Ok::<_, ControlError>(compiled.evaluate(&castellan_policy::Input {
                     authentication_context: &input.authentication_context,
                     client: &input.client,

@@ -32,7 +32,7 @@ pub use client_auth::{JWT_BEARER_ASSERTION, Presented};
 pub use error::{ErrorCode, OAuthError};
 pub use form::Form;
 pub use session::{LoginError, Session};
-pub use snapshot::{PolicySet, ServerRuntime, TenantSnapshot, compile_policy};
+pub use snapshot::{PolicySet, ServerRuntime, TenantSnapshot, compile_policy, load_policy};
 pub use token::{AccessClaims, TokenResponse};
 pub use userinfo::LogoutRequest;
 

@@ -168,10 +168,34 @@ impl PolicySet {
     }
 }
 
-/// Compiles a stored policy.
+/// Compiles a policy being written, with every check ([`castellan_policy::Policy::compile`]: a
+/// Rego one is also evaluated once on an empty input).
 pub fn compile_policy(
     p: &castellan_domain::Policy,
     rego: &castellan_policy::Rego,
+) -> Result<castellan_policy::Policy, castellan_policy::CompileError> {
+    build_policy(p, rego, castellan_policy::Policy::compile)
+}
+
+/// Compiles a stored policy, checked when it was written ([`castellan_policy::Policy::load`]).
+pub fn load_policy(
+    p: &castellan_domain::Policy,
+    rego: &castellan_policy::Rego,
+) -> Result<castellan_policy::Policy, castellan_policy::CompileError> {
+    build_policy(p, rego, castellan_policy::Policy::load)
+}
+
+type PolicyBuilder = fn(
+    castellan_policy::Language,
+    &[castellan_policy::ValidatorSpec],
+    Option<&str>,
+    &castellan_policy::Rego,
+) -> Result<castellan_policy::Policy, castellan_policy::CompileError>;
+
+fn build_policy(
+    p: &castellan_domain::Policy,
+    rego: &castellan_policy::Rego,
+    build: PolicyBuilder,
 ) -> Result<castellan_policy::Policy, castellan_policy::CompileError> {
     let language = castellan_policy::Language::parse(&p.language).ok_or_else(|| castellan_policy::CompileError {
         field: "language".into(),
@@ -182,7 +206,7 @@ pub fn compile_policy(
             field: "validators".into(),
             reason: e.to_string(),
         })?;
-    castellan_policy::Policy::compile(language, &validators, p.definition.as_deref(), rego)
+    build(language, &validators, p.definition.as_deref(), rego)
 }
 
 impl TenantSnapshot {
@@ -529,7 +553,7 @@ struct Revocations {
 async fn load_policies(src: &Source<'_>, tid: &TenantId) -> Result<PolicySet, StoreError> {
     let mut compiled = HashMap::new();
     for p in src.store.list_policies(tid).await? {
-        match compile_policy(&p, src.rego) {
+        match load_policy(&p, src.rego) {
             Ok(c) => {
                 compiled.insert(p.id, Arc::new(c));
             }

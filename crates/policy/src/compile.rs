@@ -87,6 +87,7 @@ pub(crate) fn compile(
     validators: &[ValidatorSpec],
     definition: Option<&str>,
     runner: &Rego,
+    dry_run: bool,
 ) -> Result<Policy, CompileError> {
     match language {
         Language::Cloudentity => {
@@ -117,7 +118,7 @@ pub(crate) fn compile(
                 .filter(|d| !d.trim().is_empty())
                 .ok_or_else(|| err("definition", "required for language rego"))?;
             Ok(Policy {
-                body: Body::Rego(rego(definition, runner)?),
+                body: Body::Rego(rego(definition, runner, dry_run)?),
                 rego_reads_consents: definition.contains("consents"),
             })
         }
@@ -128,24 +129,24 @@ pub(crate) fn compile(
 /// input where evaluations will run: errors only found when the module is prepared (an unknown
 /// function, a conflict between rules) are found now. Reaching the interpreter's time limit is
 /// not an error of the text; needing more than a worker's memory or time is.
-fn rego(definition: &str, runner: &Rego) -> Result<RegoBody, CompileError> {
+/// Without `dry_run` (a stored policy, checked when it was written) nothing is evaluated.
+fn rego(definition: &str, runner: &Rego, dry_run: bool) -> Result<RegoBody, CompileError> {
     let engine = parse_rego(definition)?;
+    let body = match runner.pool() {
+        None => RegoBody::Local(Box::new(engine)),
+        Some(pool) => RegoBody::Isolated {
+            pool: pool.clone(),
+            key: pool.new_key(),
+            definition: definition.into(),
+        },
+    };
+    if !dry_run {
+        return Ok(body);
+    }
     let empty = Value::Object(Map::new());
-    let (body, dry) = match runner.pool() {
-        None => {
-            let dry = sandbox::run(&engine, empty);
-            (RegoBody::Local(Box::new(engine)), dry)
-        }
-        Some(pool) => {
-            let key = sandbox::key_of(definition);
-            let dry = pool.evaluate(key, definition, empty);
-            let body = RegoBody::Isolated {
-                pool: pool.clone(),
-                key,
-                definition: definition.into(),
-            };
-            (body, dry)
-        }
+    let dry = match &body {
+        RegoBody::Local(engine) => sandbox::run(engine, empty),
+        RegoBody::Isolated { pool, key, definition } => pool.evaluate(*key, definition, empty),
     };
     match dry {
         sandbox::Answer::Stopped(msg) if !msg.contains("time limit") => Err(err("definition", one_line(&msg))),
@@ -444,7 +445,7 @@ mod tests {
     use super::{CompileError, REGO_RULE, Rego, RegoBody, one_line};
 
     fn rego(definition: &str) -> Result<RegoBody, CompileError> {
-        super::rego(definition, &Rego::in_process())
+        super::rego(definition, &Rego::in_process(), true)
     }
 
     #[test]

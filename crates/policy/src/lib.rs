@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use compile::{CompileError, MAX_DEFINITION_BYTES, REGO_RULE, REGO_TIME_LIMIT};
-pub use sandbox::{Rego, WORKER_COMMAND, WORKER_DEADLINE, WORKER_MEMORY, serve_worker};
+pub use sandbox::{Rego, WORKER_DEADLINE, WORKER_MEMORY, serve_worker};
 
 /// A validator as the API carries it (Cloudentity ACP `Policy.validators[]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -157,7 +157,18 @@ impl Policy {
         definition: Option<&str>,
         rego: &Rego,
     ) -> Result<Self, CompileError> {
-        compile::compile(language, validators, definition, rego)
+        compile::compile(language, validators, definition, rego, true)
+    }
+
+    /// [`Policy::compile`] for a stored policy, which was checked when written: a Rego one is
+    /// parsed but not evaluated (loading a tenant's configuration runs none of its policies).
+    pub fn load(
+        language: Language,
+        validators: &[ValidatorSpec],
+        definition: Option<&str>,
+        rego: &Rego,
+    ) -> Result<Self, CompileError> {
+        compile::compile(language, validators, definition, rego, false)
     }
 
     /// Whether evaluation looks at the subject's consents (a `consent` validator, or a Rego

@@ -9,11 +9,10 @@
 //! benchmarks), bounded only by the interpreter's time limit.
 
 use std::collections::HashSet;
-use std::hash::{Hash, Hasher};
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -29,7 +28,7 @@ pub const WORKER_MEMORY: u64 = 512 * 1024 * 1024;
 /// ([`crate::REGO_TIME_LIMIT`])
 pub const WORKER_DEADLINE: Duration = Duration::from_millis(1000);
 /// The argument that makes the program a policy worker (`castellan policy-worker`).
-pub const WORKER_COMMAND: &str = "policy-worker";
+const WORKER_COMMAND: &str = "policy-worker";
 /// Rego engines a worker keeps compiled; past this it starts over.
 const WORKER_CACHE: usize = 1024;
 
@@ -52,11 +51,8 @@ impl Rego {
             program,
             slots,
             next: AtomicUsize::new(0),
+            keys: AtomicU64::new(1),
         })))
-    }
-
-    pub fn is_isolated(&self) -> bool {
-        self.0.is_some()
     }
 
     pub(crate) fn pool(&self) -> Option<&Arc<Pool>> {
@@ -75,17 +71,14 @@ pub(crate) enum RegoBody {
     },
 }
 
-pub(crate) fn key_of(definition: &str) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    definition.hash(&mut h);
-    h.finish()
-}
-
 #[derive(Debug)]
 pub(crate) struct Pool {
     program: PathBuf,
     slots: Vec<Mutex<Slot>>,
     next: AtomicUsize,
+    /// The key of the next compiled definition. Workers are shared by every tenant, so a key
+    /// is given, never derived from the text: no definition can be taken for another's.
+    keys: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -121,6 +114,11 @@ pub(crate) enum Answer {
 }
 
 impl Pool {
+    /// A key no other compiled definition of this pool has.
+    pub(crate) fn new_key(&self) -> u64 {
+        self.keys.fetch_add(1, Ordering::Relaxed)
+    }
+
     fn slot(&self) -> MutexGuard<'_, Slot> {
         let n = self.slots.len();
         let start = self.next.fetch_add(1, Ordering::Relaxed);
