@@ -19,6 +19,10 @@ pub enum ControlError {
     /// 404.
     #[error("{what} {id} not found")]
     NotFound { what: &'static str, id: String },
+    /// 409: the object is in use by others (a policy their scopes name, a consent an action
+    /// groups) and cannot be deleted until they let go of it.
+    #[error("{0}")]
+    InUse(String),
     /// 409.
     #[error("{what} {id} already exists")]
     Conflict { what: &'static str, id: String },
@@ -89,7 +93,7 @@ pub(crate) fn check_id(field: &str, id: &str) -> ControlResult<()> {
 
 /// A display name: 1 to 255 characters, not blank (422 naming `field`).
 pub(crate) fn check_name(field: &str, n: &str) -> ControlResult<()> {
-    if n.trim().is_empty() || n.len() > 255 {
+    if n.trim().is_empty() || n.chars().count() > 255 {
         return Err(ControlError::invalid(field, "1 to 255 characters"));
     }
     Ok(())

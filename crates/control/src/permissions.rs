@@ -64,6 +64,12 @@ impl Control {
     /// tenant, and nothing the caller does not hold itself. An STS mapping (`foreign`) may also
     /// list names Castellan does not define ([`Permissions::parse_mapping`]).
     fn grantable(&self, access: &AdminAccess, field: &str, list: &str, foreign: bool) -> ControlResult<Permissions> {
+        if list.chars().count() > castellan_domain::MAX_PERMISSION_LIST {
+            return Err(ControlError::invalid(
+                field,
+                format!("at most {} characters", castellan_domain::MAX_PERMISSION_LIST),
+            ));
+        }
         let ps = if foreign {
             Permissions::parse_mapping(list)
         } else {

@@ -238,7 +238,7 @@ impl Control {
         }
         let users = self.policy_users(&tid, pid).await?;
         if !users.is_empty() {
-            return Err(ControlError::Refused(format!(
+            return Err(ControlError::InUse(format!(
                 "policy {pid} is in use by {}; remove it from them first",
                 users.join(", ")
             )));

@@ -21,16 +21,17 @@ use crate::ledger::KeySigner;
 use crate::permissions::rfc3339;
 use crate::{AdminAccess, Allowed, Control, ControlError, ControlResult, need};
 
-const STRATEGIES: [&str; 3] = ["explicitAll", "implicitAll", "keepCurrent"];
+/// How a new consent version treats existing grants (Cloudentity ACP `update_existing_grants`).
+pub const STRATEGIES: [&str; 3] = ["explicitAll", "implicitAll", "keepCurrent"];
 const MAX_SUBJECT: usize = 255;
 
-/// A privacy subject: 1 to 255 bytes, no control characters (it goes into the signed ledger and
+/// A privacy subject: 1 to 255 characters, no control characters (it goes into the signed ledger and
 /// the request log, where a CR or LF would forge a line).
 pub(crate) fn check_subject(field: &str, v: &str) -> ControlResult<()> {
-    if v.is_empty() || v.len() > MAX_SUBJECT || v.chars().any(char::is_control) {
+    if v.is_empty() || v.chars().count() > MAX_SUBJECT || v.chars().any(char::is_control) {
         return Err(ControlError::invalid(
             field,
-            "required: 1 to 255 bytes without control characters",
+            "required: 1 to 255 characters without control characters",
         ));
     }
     Ok(())
@@ -42,16 +43,21 @@ pub(crate) fn check_subject(field: &str, v: &str) -> ControlResult<()> {
 /// milliseconds, below 10^17 microseconds, nanoseconds above.
 pub(crate) fn instant(field: &str, v: &str) -> ControlResult<i64> {
     use time::format_description::well_known::Rfc3339;
-    if let Ok(n) = v.parse::<i64>() {
-        if n < 0 {
-            return Err(ControlError::invalid(field, "a time after 1970"));
-        }
-        return Ok(match n {
+    if v.starts_with('-') && v[1..].bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ControlError::invalid(field, "a time after 1970"));
+    }
+    // 1 to 19 digits (every such number fits a u64).
+    if let Ok(n) = v.parse::<u64>()
+        && v.len() <= 19
+        && !v.starts_with('+')
+    {
+        let secs = match n {
             0..100_000_000_000 => n,
             100_000_000_000..100_000_000_000_000 => n / 1_000,
             100_000_000_000_000..100_000_000_000_000_000 => n / 1_000_000,
             _ => n / 1_000_000_000,
-        });
+        };
+        return i64::try_from(secs).map_err(ControlError::internal);
     }
     time::OffsetDateTime::parse(v, &Rfc3339)
         .map(|t| t.unix_timestamp())
@@ -373,7 +379,7 @@ impl Control {
             .map(|a| a.id)
             .collect();
         if !users.is_empty() {
-            return Err(ControlError::Refused(format!(
+            return Err(ControlError::InUse(format!(
                 "consent {id} is in use by consent actions {}; remove it from them first",
                 users.join(", ")
             )));

@@ -12,7 +12,8 @@ use castellan_types::services as wire;
 use crate::error::{check_id, check_name, unchanged};
 use crate::{Allowed, Control, ControlError, ControlResult, need};
 
-const METHODS: [&str; 9] = [
+/// The methods an API may have (upper case; the server upper-cases what it is given).
+pub const METHODS: [&str; 9] = [
     "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT",
 ];
 
@@ -47,7 +48,7 @@ fn check_classifications(list: &[String]) -> ControlResult<()> {
     if list.len() > 64 {
         return Err(ControlError::invalid("data_classifications", "at most 64"));
     }
-    if let Some(i) = list.iter().position(|c| c.trim().is_empty() || c.len() > 128) {
+    if let Some(i) = list.iter().position(|c| c.trim().is_empty() || c.chars().count() > 128) {
         return Err(ControlError::invalid(
             format!("data_classifications[{i}]"),
             "1 to 128 characters",
@@ -138,7 +139,7 @@ impl Control {
         }
         self.check_service_gateway(&tid, &server_id, req.gateway_id.as_deref())
             .await?;
-        if req.description.as_ref().is_some_and(|d| d.len() > 4096) {
+        if req.description.as_ref().is_some_and(|d| d.chars().count() > 4096) {
             return Err(ControlError::invalid("description", "at most 4096 characters"));
         }
         let s = Service {
@@ -329,7 +330,7 @@ impl Control {
             ));
         }
         let path = req.path.ok_or_else(|| ControlError::invalid("path", "required"))?;
-        if path.len() > 2048 {
+        if path.chars().count() > 2048 {
             return Err(ControlError::invalid("path", "at most 2048 characters"));
         }
         ServiceRoutes::check_template(&path).map_err(|e| ControlError::invalid("path", e.reason))?;

@@ -33,6 +33,9 @@ pub enum KeyType {
 }
 
 impl KeyType {
+    /// Every key type, as the API names them.
+    pub const ALL: [KeyType; 3] = [Self::Rsa, Self::Ecdsa, Self::Ps];
+
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "rsa" => Some(Self::Rsa),
@@ -66,6 +69,9 @@ pub enum SigningAlg {
 }
 
 impl SigningAlg {
+    /// Every algorithm, as JOSE names them.
+    pub const ALL: [SigningAlg; 3] = [Self::RS256, Self::PS256, Self::ES256];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::RS256 => "RS256",
@@ -304,6 +310,9 @@ pub enum ClaimType {
 }
 
 impl ClaimType {
+    /// Every claim type, as the API names them.
+    pub const ALL: [ClaimType; 2] = [Self::AccessToken, Self::IdToken];
+
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "access_token" => Some(Self::AccessToken),

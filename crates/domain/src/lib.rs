@@ -14,4 +14,6 @@ pub use clock::{Clock, FixedClock, SystemClock, UnixTime};
 pub use duration::GoDuration;
 pub use entity::*;
 pub use id::{ClaimId, ClientId, IdError, ScopeId, ServerId, TenantId};
-pub use permission::{Access, AccessRules, Caller, Permission, Permissions, Resource, RoleRule, UnknownPermission};
+pub use permission::{
+    Access, AccessRules, Caller, MAX_PERMISSION_LIST, Permission, Permissions, Resource, RoleRule, UnknownPermission,
+};

@@ -427,6 +427,62 @@ fn field_rule(at: &str, f: &Value, header: bool) -> Result<FieldRule, CompileErr
     Ok(FieldRule { path, cmp })
 }
 
+/// The JSON Schema of one validator (OpenAPI 3.1), one alternative per validator name, from the
+/// limits [`check`] applies: what the API description says a validator is.
+pub fn validator_schema() -> Value {
+    use serde_json::json;
+    let recovery = json!({"type": "array", "items": {"type": "object", "required": ["id", "type"],
+        "properties": {"id": {"type": "string", "minLength": 1}, "type": {"type": "string", "minLength": 1}}}});
+    let strings = json!({"type": "array", "minItems": 1, "maxItems": MAX_ITEMS,
+        "items": {"type": "string", "minLength": 1}});
+    let rule = |field: Value| {
+        let with = |comparators: &[&str], value: Option<Value>| {
+            let mut props = json!({"field": field, "comparator": {"enum": comparators}});
+            let mut required = vec!["field", "comparator"];
+            if let Some(v) = value {
+                props["value"] = v;
+                required.push("value");
+            }
+            json!({"type": "object", "properties": props, "required": required, "additionalProperties": false})
+        };
+        json!({"oneOf": [
+            with(&["equals", "not_equals", "contains"], Some(json!({}))),
+            with(&["one_of"], Some(json!({"type": "array"}))),
+            with(&["present", "not_present"], None),
+            with(&["matches"], Some(json!({"type": "string", "format": "regex",
+                "description": "A regular expression (Rust `regex` syntax, no look-around or back-references)"}))),
+            with(&["gt", "lt"], Some(json!({"type": "number"}))),
+        ]})
+    };
+    let fields = |field: Value| {
+        json!({"type": "object", "required": ["fields"], "additionalProperties": false, "properties": {
+            "fields": {"type": "array", "minItems": 1, "maxItems": MAX_ITEMS, "items": rule(field)}}})
+    };
+    let validator = |names: &[&str], conf: Value, conf_required: bool| {
+        let mut required = vec!["name"];
+        if conf_required {
+            required.push("conf");
+        }
+        json!({"type": "object", "required": required,
+            "properties": {"name": {"enum": names}, "conf": conf, "recovery": recovery}})
+    };
+    json!({
+        "description": "One validator of a policy: `true` and `false` take no `conf`; `identity-context` checks fields of the authentication context (dotted paths such as `address.country`), `header` request headers; `consent` needs the listed consents, or those an action requires; `scopes` needs every listed scope. Each field rule is a `field`, a `comparator` and, except for `present` and `not_present`, a `value`.",
+        "oneOf": [
+            validator(&["true", "false"], json!({"type": ["object", "null"], "maxProperties": 0}), false),
+            validator(&["identity-context"], fields(json!({"type": "string", "pattern": r"^[^.]+(\.[^.]+)*$"})), true),
+            validator(&["header"], fields(json!({"type": "string", "minLength": 1})), true),
+            validator(&["consent"], json!({"oneOf": [
+                {"type": "object", "required": ["consents"], "additionalProperties": false, "properties": {"consents": strings}},
+                {"type": "object", "required": ["action"], "additionalProperties": false,
+                    "properties": {"action": {"type": "string", "minLength": 1}}},
+            ]}), true),
+            validator(&["scopes"], json!({"type": "object", "required": ["scopes"], "additionalProperties": false,
+                "properties": {"scopes": strings}}), true),
+        ],
+    })
+}
+
 fn only_members(at: &str, f: &Map<String, Value>) -> Result<(), CompileError> {
     match f
         .keys()

@@ -29,7 +29,7 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use compile::{CompileError, MAX_DEFINITION_BYTES, REGO_RULE, REGO_TIME_LIMIT};
+pub use compile::{CompileError, MAX_DEFINITION_BYTES, REGO_RULE, REGO_TIME_LIMIT, validator_schema};
 pub use sandbox::{Rego, WORKER_DEADLINE, WORKER_MEMORY, serve_worker};
 
 /// A validator as the API carries it (Cloudentity ACP `Policy.validators[]`).

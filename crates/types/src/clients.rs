@@ -62,7 +62,7 @@ pub struct Client {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_endpoint_signing_alg: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub privacy: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_object_signing_alg: Option<String>,

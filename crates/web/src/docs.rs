@@ -131,6 +131,11 @@ pub(crate) enum DeleteErrors {
     Forbidden(ApiErrorBody),
     #[response(status = 404, description = "Not found")]
     NotFound(ApiErrorBody),
+    #[response(
+        status = 409,
+        description = "Still in use: a policy that scopes or APIs name, a consent that an action groups"
+    )]
+    InUse(ApiErrorBody),
 }
 
 /// Every error of the Cloudentity Nexus family (`/v1/…`): RFC 9457 problem details

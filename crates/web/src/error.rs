@@ -51,6 +51,7 @@ impl From<ControlError> for ApiError {
                     .detail("reason", reason)
             }
             ControlError::Refused(m) => Self::new(StatusCode::BAD_REQUEST, m),
+            ControlError::InUse(m) => Self::new(StatusCode::CONFLICT, m),
             ControlError::Unauthorized(m) => Self::unauthorized(m),
             ControlError::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, m),
             ControlError::NotFound { what, id } => {

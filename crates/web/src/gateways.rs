@@ -9,7 +9,6 @@ use axum::extract::Request;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::any;
 use castellan_control::need;
 use castellan_oauth::gateway::{GatewayDecision, GatewayRequest, HeaderFilter, Origin};
 use castellan_types::gateways::{CreateGatewayRequest, Gateway, GatewayWithClient, Gateways, UpdateGatewayRequest};
@@ -32,10 +31,23 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_gateways))
 }
 
-/// The authorizer (outside the OpenAPI document of the management API: gateways call it, not
-/// people; the README describes it).
+/// The authorizer (described among the protocol endpoints: gateways call it, not people). It
+/// answers the methods of RFC 9110 §9 and PATCH, whichever the gateway forwards; any other
+/// method is a 405.
 pub(crate) fn authorizer_router() -> axum::Router<AppState> {
-    axum::Router::new().route("/api/gateway/{tid}/{gw}/authorize", any(authorize))
+    use axum::routing::{MethodFilter, on};
+    let methods = [
+        MethodFilter::POST,
+        MethodFilter::PUT,
+        MethodFilter::PATCH,
+        MethodFilter::DELETE,
+        MethodFilter::HEAD,
+        MethodFilter::OPTIONS,
+        MethodFilter::TRACE,
+    ]
+    .into_iter()
+    .fold(MethodFilter::GET, MethodFilter::or);
+    axum::Router::new().route("/api/gateway/{tid}/{gw}/authorize", on(methods, authorize))
 }
 
 /// Create gateway

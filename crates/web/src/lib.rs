@@ -3,6 +3,7 @@
 mod admin;
 mod client_addr;
 mod clients;
+mod constraints;
 mod detach;
 mod docs;
 mod error;
@@ -18,6 +19,7 @@ mod policies;
 mod privacy;
 mod protocol_docs;
 mod services;
+mod strict;
 
 use std::sync::Arc;
 
@@ -91,6 +93,7 @@ Every management operation requires one permission, named in its description and
         protocol_docs::rfc8414_metadata,
         protocol_docs::jwks,
         protocol_docs::userinfo,
+        protocol_docs::userinfo_post,
         protocol_docs::authorize,
         protocol_docs::logout,
         protocol_docs::gateway_authorize,
@@ -167,6 +170,8 @@ pub fn openapi() -> serde_json::Value {
 fn openapi_json(doc: utoipa::openapi::OpenApi) -> serde_json::Value {
     let mut v = serde_json::to_value(doc).unwrap_or_default();
     links::camel_case_members(&mut v);
+    constraints::apply(&mut v);
+    protocol_docs::add_other_methods(&mut v);
     v
 }
 

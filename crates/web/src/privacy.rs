@@ -262,7 +262,9 @@ struct EventQuery {
     extensions(("x-castellan-permission" = json!("ledger.read"))),
     params(("tid" = String, Path, description = "Tenant id"), EventQuery),
     security(("basic" = []), ("bearer" = [])),
-    responses((status = 200, description = "Privacy ledger events", body = PrivacyLedgerEvents), ReadErrors))]
+    responses((status = 200, description = "Privacy ledger events", body = PrivacyLedgerEvents),
+        (status = 422, description = "`from` or `to` is neither an RFC 3339 date-time nor a Unix time", body = castellan_types::ApiErrorBody),
+        ReadErrors))]
 async fn list_events(
     State(st): State<AppState>,
     Admin(a): Admin<need::LedgerRead>,

@@ -203,11 +203,34 @@ fn jwks() {}
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Claims", body = UserInfo),
-        (status = 401, description = "invalid_token", body = OAuthError),
-        (status = 403, description = "insufficient_scope (no openid)", body = OAuthError),
+        (status = 401, description = "No token, or `invalid_token`: no body, the error is in `WWW-Authenticate` (RFC 6750 §3)"),
+        (status = 403, description = "`insufficient_scope` (no `openid`): no body, the error is in `WWW-Authenticate`"),
         (status = 404, description = "No such tenant or server", body = OAuthError),
     ))]
 fn userinfo() {}
+
+/// The form of `POST /userinfo`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct UserinfoForm {
+    /// The access token, when it is not in the `Authorization` header (not both).
+    access_token: Option<String>,
+}
+
+/// UserInfo (form)
+///
+/// As `GET`, with the access token in the `Authorization` header or the `access_token` form
+/// parameter (RFC 6750 §2.2).
+#[utoipa::path(post, path = "/{tid}/{aid}/userinfo", tag = "protocol", operation_id = "userinfoPost",
+    params(("tid" = String, Path, description = "Tenant id"), ("aid" = String, Path, description = "Authorization server id")),
+    request_body(content = UserinfoForm, content_type = "application/x-www-form-urlencoded"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Claims", body = UserInfo),
+        (status = 401, description = "No token, or `invalid_token`: no body, the error is in `WWW-Authenticate` (RFC 6750 §3)"),
+        (status = 403, description = "`insufficient_scope` (no `openid`): no body, the error is in `WWW-Authenticate`"),
+        (status = 404, description = "No such tenant or server", body = OAuthError),
+    ))]
+fn userinfo_post() {}
 
 /// Authorization endpoint
 ///
@@ -286,3 +309,54 @@ fn logout() {}
         (status = 403, description = "No API matches, or its policy refuses (with the policy's `recovery`)", body = castellan_types::ApiErrorBody),
     ))]
 fn gateway_authorize() {}
+
+/// The same endpoint under other methods, described from its `GET` entry: the authorization and
+/// sign-out endpoints take their parameters as a form too (OpenID Connect Core §3.1.2.1, RP-Initiated
+/// Logout §2), and the gateway authorizer answers whatever method the gateway forwards.
+pub(crate) fn add_other_methods(doc: &mut serde_json::Value) {
+    use serde_json::{Value, json};
+    for (path, id) in [
+        ("/{tid}/{aid}/oauth2/authorize", "authorizePost"),
+        ("/{tid}/{aid}/logout", "logoutPost"),
+    ] {
+        let Some(item) = doc.pointer_mut(&format!("/paths/{}", path.replace('~', "~0").replace('/', "~1"))) else {
+            continue;
+        };
+        let Some(get) = item.get("get").cloned() else { continue };
+        let mut post = get.clone();
+        let mut properties = serde_json::Map::new();
+        let mut required = Vec::new();
+        let mut path_params = Vec::new();
+        for p in get["parameters"].as_array().into_iter().flatten() {
+            if p["in"] == "query" {
+                let name = p["name"].as_str().unwrap_or_default().to_owned();
+                let mut schema = p["schema"].clone();
+                if let Some(d) = p.get("description") {
+                    schema["description"] = d.clone();
+                }
+                if p["required"] == true {
+                    required.push(name.clone());
+                }
+                properties.insert(name, schema);
+            } else {
+                path_params.push(p.clone());
+            }
+        }
+        post["operationId"] = json!(id);
+        post["parameters"] = Value::Array(path_params);
+        post["requestBody"] = json!({"required": true, "content": {"application/x-www-form-urlencoded": {
+            "schema": {"type": "object", "properties": properties, "required": required}}}});
+        item["post"] = post;
+    }
+    let path = "/paths/~1api~1gateway~1{tid}~1{gw}~1authorize";
+    if let Some(item) = doc.pointer_mut(path)
+        && let Some(get) = item.get("get").cloned()
+    {
+        for method in ["post", "put", "patch", "delete", "head", "options", "trace"] {
+            let mut op = get.clone();
+            let id = format!("gatewayAuthorize{}{}", method[..1].to_ascii_uppercase(), &method[1..]);
+            op["operationId"] = json!(id);
+            item[method] = op;
+        }
+    }
+}

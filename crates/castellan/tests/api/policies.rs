@@ -102,7 +102,7 @@ async fn policies_round_trip_with_the_built_in_ones() {
     assert_eq!(r.status, 201, "{}", r.body);
     let scope_id = r.body["id"].as_str().unwrap().to_owned();
     let r = app.admin(Method::DELETE, "/policies/verified", None).await;
-    let msg = assert_api_error(&r, 400)["error"].as_str().unwrap().to_owned();
+    let msg = assert_api_error(&r, 409)["error"].as_str().unwrap().to_owned();
     assert!(msg.contains("server default (user_policy_id)"), "{msg}");
     assert!(
         msg.contains("scope orders.read on default (developer_policy_id)"),

@@ -162,7 +162,7 @@ async fn consents_and_actions_round_trip() {
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["consents"].as_array().unwrap().len(), 1);
     // A consent an action groups cannot be deleted; once free, it can.
-    assert_api_error(&app.admin(Method::DELETE, "/consents/news", None).await, 400);
+    assert_api_error(&app.admin(Method::DELETE, "/consents/news", None).await, 409);
     assert_eq!(app.admin(Method::DELETE, "/actions/signup", None).await.status, 204);
     assert_eq!(app.admin(Method::DELETE, "/consents/news", None).await.status, 204);
     assert_api_error(&app.admin(Method::GET, "/actions/signup", None).await, 404);

@@ -298,7 +298,7 @@ async fn apis_round_trip_with_their_rules_and_filters() {
         .admin(Method::PUT, "/apis/pet", Some(json!({"policy_id": "mine"})))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_api_error(&app.admin(Method::DELETE, "/policies/mine", None).await, 400);
+    assert_api_error(&app.admin(Method::DELETE, "/policies/mine", None).await, 409);
 
     // Filters.
     let list = |q: &'static str| {
