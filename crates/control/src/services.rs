@@ -269,7 +269,7 @@ impl Control {
             .map(|sc| sc.name)
             .collect();
         if !scopes.is_empty() {
-            return Err(ControlError::Refused(format!(
+            return Err(ControlError::InUse(format!(
                 "service {sid} is named by scopes {}; remove their service_id first",
                 scopes.join(", ")
             )));

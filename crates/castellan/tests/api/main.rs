@@ -20,6 +20,7 @@ mod imports;
 mod permissions;
 mod policies;
 mod privacy;
+mod readme;
 mod rejections;
 mod servers;
 mod services;

@@ -149,7 +149,7 @@ async fn services_round_trip_and_refuse_what_breaks_a_rule() {
     // A scope naming it keeps it; an unknown service_id on a scope is a 422.
     let r = app.admin(Method::DELETE, "/services/petstore", None).await;
     assert!(
-        assert_api_error(&r, 400)["error"]
+        assert_api_error(&r, 409)["error"]
             .as_str()
             .unwrap()
             .contains("pets.read")

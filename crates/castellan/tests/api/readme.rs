@@ -1,0 +1,238 @@
+//! The README's walk-throughs, run as a reader runs them: every `sh` block of the sections below,
+//! in order, in one bash session (`set -euo pipefail`, as a terminal that stops at the first
+//! failing command) whose working directory holds the server's `castellan-data`, against a server
+//! started here. The only change made to the text is the
+//! server's address (`127.0.0.1:8443` becomes the port this server listens on). A line
+//! `#=> TEXT` in a block is what the commands above it print: the block's output must contain
+//! each such text, in order.
+//!
+//! Two steps need something a shell does not have, and the test does them as the reader would:
+//! the gateway block ends by running nginx in the foreground (here `nginx -t` checks the package's
+//! configuration instead, when nginx is installed), and signing in happens in a browser (here the
+//! login and consent pages are submitted over HTTP, and the code they return replaces
+//! `paste-the-code-here` in the next block).
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use crate::flows::{Browser, field, params_of};
+use crate::helpers::{TestApp, config, spawn_with};
+
+/// The sections whose blocks run, in README order.
+const WALK_THROUGHS: [&str; 7] = [
+    "Quick start",
+    "Permissions",
+    "Policies",
+    "Consents and the privacy ledger",
+    "Protecting APIs",
+    "Enforcing at a gateway",
+    "Signing people in",
+];
+
+/// The `sh` blocks of `section` (a `##` or `###` heading), in order.
+fn blocks(readme: &str, section: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = "";
+    let mut block: Option<String> = None;
+    for line in readme.lines() {
+        if let Some(b) = block.as_mut() {
+            if line.trim_start() == "```" {
+                if current == section {
+                    out.push(std::mem::take(b));
+                }
+                block = None;
+            } else {
+                b.push_str(line);
+                b.push('\n');
+            }
+            continue;
+        }
+        if let Some(h) = line.strip_prefix("### ").or_else(|| line.strip_prefix("## ")) {
+            current = h.trim();
+        } else if line.trim_start() == "```sh" {
+            block = Some(String::new());
+        }
+    }
+    out
+}
+
+/// What the block says it prints (`#=> TEXT` lines).
+fn expected(block: &str) -> Vec<String> {
+    block
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("#=> "))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// One bash session, as the reader's terminal: variables and functions carry from block to block.
+struct Shell {
+    child: std::process::Child,
+    input: std::process::ChildStdin,
+    output: BufReader<std::process::ChildStdout>,
+    blocks: usize,
+}
+
+impl Shell {
+    fn start(dir: &Path, prelude: &str) -> Self {
+        let mut child = Command::new("bash")
+            .arg("--noprofile")
+            .arg("--norc")
+            .current_dir(dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("bash runs");
+        let mut input = child.stdin.take().unwrap();
+        let output = BufReader::new(child.stdout.take().unwrap());
+        writeln!(input, "exec 2>&1\nset -euo pipefail\n{prelude}").unwrap();
+        Self {
+            child,
+            input,
+            output,
+            blocks: 0,
+        }
+    }
+
+    /// Runs `block`; returns what it printed (stdout and stderr).
+    fn run(&mut self, name: &str, block: &str) -> String {
+        self.blocks += 1;
+        let marker = format!("@@@ end of block {} @@@", self.blocks);
+        // A failing command ends the session (set -e): the marker never comes.
+        writeln!(self.input, "{block}\necho '{marker}'").unwrap();
+        self.input.flush().unwrap();
+        let mut printed = String::new();
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let n = tokio::task::block_in_place(|| self.output.read_line(&mut line)).unwrap();
+            if n == 0 {
+                let status = self.child.wait().ok();
+                panic!("README block {name} failed ({status:?}):\n{block}\n--- printed ---\n{printed}");
+            }
+            if let Some(before) = line.trim_end().strip_suffix(marker.as_str()) {
+                // The reader's prompt would start on the same line.
+                assert!(
+                    before.is_empty(),
+                    "README block {name} ends without a new line:\n{printed}{before}"
+                );
+                break;
+            }
+            printed.push_str(&line);
+        }
+        // CASTELLAN_README_SHOW=1 shows what each block printed (with --nocapture).
+        if std::env::var_os("CASTELLAN_README_SHOW").is_some() {
+            eprintln!("README block {name}:\n{printed}");
+        }
+        let mut at = 0;
+        for want in expected(block) {
+            match printed[at..].find(&want) {
+                Some(i) => at += i + want.len(),
+                None => panic!("README block {name} should print {want:?} (in this order):\n{printed}"),
+            }
+        }
+        printed
+    }
+}
+
+impl Drop for Shell {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn has(program: &str) -> bool {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {program}"))
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_walk_throughs_run_as_written() {
+    for program in ["bash", "curl", "python3", "tar"] {
+        assert!(has(program), "the README walk-throughs need {program}");
+    }
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(&dir.path().join("castellan-data")).await;
+    // The README's examples read the credentials file the first start writes.
+    cfg.bootstrap_client_secret = None;
+    let app: TestApp = spawn_with(dir, cfg).await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let work = app.dir.path().to_owned();
+    // Without nginx the gateway block stops before running it; with it, `nginx -t` checks the
+    // package instead of serving in the foreground.
+    let nginx = if has("nginx") {
+        "nginx() { command nginx -t -e stderr \"$@\"; }"
+    } else {
+        "nginx() { echo 'nginx is not installed: not checked'; }"
+    };
+    let mut shell = Shell::start(&work, nginx);
+    let mut ran = 0;
+    let mut last = String::new();
+    for section in WALK_THROUGHS {
+        let found = blocks(&readme, section);
+        assert!(!found.is_empty(), "the README has no sh block under {section:?}");
+        for (i, block) in found.iter().enumerate() {
+            let name = format!("{section} #{}", i + 1);
+            let mut block = block.replace("127.0.0.1:8443", &addr);
+            if block.contains("CODE=paste-the-code-here") {
+                let url = last.lines().last().unwrap_or_default().trim().to_owned();
+                let code = sign_in_as_peter(&app, &url).await;
+                block = block.replace("CODE=paste-the-code-here", &format!("CODE={code}"));
+            }
+            last = shell.run(&name, &block);
+            ran += 1;
+        }
+    }
+    assert!(ran >= 9, "ran {ran} blocks");
+    let checked: usize = WALK_THROUGHS
+        .iter()
+        .flat_map(|section| blocks(&readme, section))
+        .map(|b| expected(&b).len())
+        .sum();
+    assert!(
+        checked >= 20,
+        "only {checked} #=> lines: the walk-throughs say what they print"
+    );
+    // The reader's files are where the README says: the gateway package, the imported document.
+    assert!(work.join("castellan-gateway-edge/nginx.conf").is_file());
+    assert!(work.join("petstore.yaml").is_file());
+}
+
+/// What the reader does in the browser: opens the address the first sign-in block printed (`url`),
+/// signs in as peter and allows; returns the code from the redirect.
+async fn sign_in_as_peter(app: &TestApp, url: &str) -> String {
+    assert!(url.contains("/oauth2/authorize?"), "{url}");
+    let b = Browser::new();
+    let mut page = b.get(url).await;
+    for _ in 0..4 {
+        let Some(loc) = page.location.clone() else {
+            panic!("{} {}", page.status, page.html)
+        };
+        if loc.starts_with("http://127.0.0.1:3000/callback") {
+            return params_of(&loc)["code"].clone();
+        }
+        let shown = b.get(&format!("{}{loc}", app.base)).await;
+        assert_eq!(shown.status, 200, "{}", shown.html);
+        let mut form = vec![
+            ("interaction".to_owned(), field(&shown.html, "interaction")),
+            ("csrf_token".to_owned(), field(&shown.html, "csrf_token")),
+        ];
+        let path = loc.split('?').next().unwrap_or_default().to_owned();
+        if path.ends_with("/login") {
+            form.push(("username".into(), "peter".into()));
+            form.push(("password".into(), "change me".into()));
+        } else {
+            form.push(("decision".into(), "allow".into()));
+        }
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        page = b.post(&format!("{}{path}", app.base), &pairs).await;
+    }
+    panic!("no code after signing in: {:?}", page.location)
+}
