@@ -45,9 +45,13 @@ fn one_of(values: impl IntoIterator<Item = impl Into<String>>) -> Value {
     json!({"enum": v})
 }
 
-/// A Go duration as Cloudentity ACP writes lifetimes (`15m`, `1h30m`, `720h0m0s`).
+/// A Go duration as Cloudentity ACP writes lifetimes (`15m`, `1h30m`, `720h0m0s`), longer than
+/// zero (one of its numbers is not zero).
 fn duration() -> Value {
-    json!({"pattern": r"^(?:0|(?:[0-9]+(?:\.[0-9]+)?(?:ns|us|µs|ms|s|m|h))+)$"})
+    let unit = "(?:ns|us|µs|ms|s|m|h)";
+    let any = format!(r"[0-9]+(?:\.[0-9]+)?{unit}");
+    let non_zero = format!(r"(?:[0-9]*[1-9][0-9]*(?:\.[0-9]+)?|[0-9]+\.[0-9]*[1-9][0-9]*){unit}");
+    json!({"pattern": format!("^(?:{any})*{non_zero}(?:{any})*$")})
 }
 
 /// Printable ASCII without space, `"` or `\` (RFC 6749 §3.3 scope-token).
@@ -360,7 +364,8 @@ fn rules() -> Vec<(&'static str, Value)> {
                 {"required": ["action"], "properties": {"action": {"type": "string", "minLength": 1},
                     "consents": {"type": "null"}}},
                 {"required": ["consents"], "properties": {"action": {"type": "null"},
-                    "consents": {"type": "array", "minItems": 1, "maxItems": 100}}},
+                    "consents": {"type": "array", "minItems": 1, "maxItems": 100,
+                        "items": {"$ref": "#/components/schemas/ConsentRef"}}}},
             ]}),
         ),
     ]
@@ -427,6 +432,21 @@ pub(crate) fn apply(doc: &mut Value) {
                 },
             };
             merge(target, c);
+        }
+    }
+    // A consent as a request lists it in an action: its id and whether the action requires it.
+    if let Some(p) = property(schemas, "ConsentActionRequest", "consents") {
+        p["items"] = json!({"type": "object", "required": ["id"], "properties": {
+            "id": {"type": "string"}, "required": {"type": ["boolean", "null"]}}});
+    }
+    // The tenant publishes public keys only: no `d`, `p` or `q`.
+    if let Some(mut jwk) = schemas.get("Jwk").cloned() {
+        for private in ["d", "p", "q"] {
+            jwk["properties"][private] = json!({"type": "null"});
+        }
+        if let Some(p) = property(schemas, "TenantRequest", "jwks") {
+            *p = json!({"oneOf": [{"type": "null"}, {"type": "object", "required": ["keys"],
+                "properties": {"keys": {"type": "array", "items": jwk}}}]});
         }
     }
     for schema in CLOSED {
@@ -643,6 +663,26 @@ mod tests {
                 mapping.is_match(list),
                 Permissions::parse_mapping(list).is_ok(),
                 "{list:?}"
+            );
+        }
+    }
+
+    /// The duration pattern takes the lifetimes the server takes (longer than zero).
+    #[test]
+    fn the_duration_pattern_is_the_servers_rule() {
+        let re = regex::Regex::new(duration()["pattern"].as_str().unwrap()).unwrap();
+        for ok in ["15m", "1h30m", "720h0m0s", "0h1m", "1.5h", "0.5s", "10ns", "1µs"] {
+            assert!(re.is_match(ok), "{ok}");
+            assert!(
+                castellan_domain::GoDuration::parse(ok).is_ok_and(|d| d.as_nanos() > 0),
+                "{ok}"
+            );
+        }
+        for bad in ["0", "0s", "0h0m0s", "", "h", "1", "1d", "-1h", "0.0s"] {
+            assert!(!re.is_match(bad), "{bad}");
+            assert!(
+                !castellan_domain::GoDuration::parse(bad).is_ok_and(|d| d.as_nanos() > 0),
+                "{bad}"
             );
         }
     }

@@ -422,6 +422,9 @@ mod tests {
         assert_eq!((c.n, c.f), (3, Some(2.5)));
         let c: Counted = decode_json(br#"{"n": -6227020801.0}"#).unwrap();
         assert_eq!(c.n, -6_227_020_801);
+        // Read correctly rounded (serde_json's float_roundtrip): not ...441.5.
+        let c: Counted = decode_json(br#"{"n": -4130105284542442.0}"#).unwrap();
+        assert_eq!(c.n, -4_130_105_284_542_442);
         for body in [
             &br#"{"n": 3.5}"#[..],
             br#"{"n": 1e300}"#,
