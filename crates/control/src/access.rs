@@ -276,10 +276,7 @@ fn unauthorized_token() -> ControlError {
 }
 
 fn from_oauth(e: castellan_oauth::OAuthError) -> ControlError {
-    match e.code {
-        castellan_oauth::ErrorCode::TemporarilyUnavailable => ControlError::Unavailable(e.description),
-        _ => ControlError::Internal(e.description),
-    }
+    ControlError::from(e)
 }
 
 #[cfg(test)]

@@ -46,6 +46,17 @@ impl ControlError {
     }
 }
 
+/// The one conversion from the token engine's errors: a store it could not reach is a 503 (retry),
+/// anything else a 500.
+impl From<castellan_oauth::OAuthError> for ControlError {
+    fn from(e: castellan_oauth::OAuthError) -> Self {
+        match e.code {
+            castellan_oauth::ErrorCode::TemporarilyUnavailable => Self::Unavailable(e.description),
+            _ => Self::Internal(e.description),
+        }
+    }
+}
+
 impl From<StoreError> for ControlError {
     fn from(e: StoreError) -> Self {
         match e {

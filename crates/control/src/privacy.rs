@@ -565,13 +565,13 @@ impl Control {
             .engine
             .server(tid, &aid)
             .await
-            .map_err(|e| ControlError::Internal(e.description))?
+            .map_err(ControlError::from)?
             .ok_or_else(bad)?;
         let claims = self
             .engine
             .verify_access_token(&rt, token)
             .await
-            .map_err(|e| ControlError::Internal(e.description))?
+            .map_err(ControlError::from)?
             .ok_or_else(bad)?;
         let manage = claims.scope.split(' ').any(|s| s == crate::access::MANAGE_CONSENTS);
         if !manage && claims.is_client_own() {

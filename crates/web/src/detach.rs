@@ -38,7 +38,7 @@ pub(crate) async fn run_to_completion(req: Request, next: Next) -> Response {
         Ok(resp) => resp,
         Err(e) => {
             tracing::error!(panicked = e.is_panic(), "a request handler did not finish");
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+            ApiError::<crate::error::Acp>::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
         }
     }
 }

@@ -1,4 +1,10 @@
-//! The control-plane error envelope (Cloudentity ACP `HttpError`): `{"error", "status_code", "details"}`.
+//! The error shapes of the API families, one renderer each, chosen by type where each family's
+//! router is built: the Cloudentity ACP envelope (`HttpError`: `{"error", "status_code",
+//! "details"}`) for `/api/…`, RFC 9457 problem details for the Cloudentity Nexus family
+//! (`/v1/…`). A handler, extractor or conversion builds an [`ApiError<F>`]; `F` says how it is
+//! rendered.
+
+use std::marker::PhantomData;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -6,22 +12,50 @@ use castellan_control::ControlError;
 use castellan_types::ApiErrorBody;
 use serde_json::{Map, Value, json};
 
+/// How a family renders a failure.
+pub trait Family: Send + Sync + 'static {
+    fn render(e: ApiError<Self>) -> Response
+    where
+        Self: Sized;
+}
+
+/// The Cloudentity ACP error envelope (the admin, privacy and gateway APIs).
 #[derive(Debug)]
-pub struct ApiError {
+pub struct Acp;
+
+/// RFC 9457 problem details (`application/problem+json`), the Cloudentity Nexus family.
+#[derive(Debug)]
+pub struct Nexus;
+
+/// A failure of an API request, rendered in the shape of the family `F`.
+pub struct ApiError<F = Acp> {
     pub status: StatusCode,
     pub error: String,
     pub details: Map<String, Value>,
     /// Sent as `WWW-Authenticate` with a 401.
     pub challenge: bool,
+    family: PhantomData<fn() -> F>,
 }
 
-impl ApiError {
+impl<F> std::fmt::Debug for ApiError<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiError")
+            .field("status", &self.status)
+            .field("error", &self.error)
+            .field("details", &self.details)
+            .field("challenge", &self.challenge)
+            .finish()
+    }
+}
+
+impl<F> ApiError<F> {
     pub fn new(status: StatusCode, error: impl Into<String>) -> Self {
         Self {
             status,
             error: error.into(),
             details: Map::new(),
             challenge: false,
+            family: PhantomData,
         }
     }
 
@@ -39,9 +73,20 @@ impl ApiError {
     pub fn not_found_route() -> Self {
         Self::new(StatusCode::NOT_FOUND, "no such API operation")
     }
+
+    /// The same failure, rendered by another family.
+    pub fn into_family<G>(self) -> ApiError<G> {
+        ApiError {
+            status: self.status,
+            error: self.error,
+            details: self.details,
+            challenge: self.challenge,
+            family: PhantomData,
+        }
+    }
 }
 
-impl From<ControlError> for ApiError {
+impl<F> From<ControlError> for ApiError<F> {
     fn from(e: ControlError) -> Self {
         match e {
             // A well-formed body that breaks a rule (the Cloudentity ACP API lists 422 on every create and update).
@@ -76,85 +121,164 @@ impl From<ControlError> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
+impl<F: Family> IntoResponse for ApiError<F> {
     fn into_response(self) -> Response {
+        F::render(self)
+    }
+}
+
+fn no_store(resp: &mut Response) {
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
+impl Family for Acp {
+    fn render(e: ApiError<Self>) -> Response {
         let body = ApiErrorBody {
-            error: self.error,
-            status_code: self.status.as_u16(),
-            details: self.details,
+            error: e.error,
+            status_code: e.status.as_u16(),
+            details: e.details,
         };
-        let parts = ErrorParts {
-            field: body.details.get("field").and_then(|f| f.as_str()).map(str::to_owned),
-            reason: body
-                .details
-                .get("reason")
-                .or_else(|| body.details.get("id"))
-                .and_then(|f| f.as_str())
-                .map(str::to_owned),
-            error: body.error.clone(),
-        };
-        let mut resp = (self.status, axum::Json(json!(body))).into_response();
-        resp.extensions_mut().insert(parts);
-        if self.challenge {
+        let mut resp = (e.status, axum::Json(json!(body))).into_response();
+        if e.challenge {
             resp.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static(r#"Basic realm="castellan", charset="UTF-8""#),
             );
         }
-        resp.headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        no_store(&mut resp);
         resp
     }
 }
 
-/// What an error said, kept on its response so that a family with another error shape can render
-/// it again (see [`family_errors`]).
-#[derive(Debug, Clone)]
-struct ErrorParts {
-    error: String,
-    field: Option<String>,
-    /// The rule broken, or the id not found / already taken.
-    reason: Option<String>,
+tokio::task_local! {
+    /// The path of the Nexus request being answered: a problem's `instance`.
+    static INSTANCE: String;
 }
 
-/// Renders errors of the families whose paths start with `/v1/` (Cloudentity Nexus) as RFC 9457
-/// problem details. Their seed lists no 422: a body that breaks a rule is a 400 there, as a
-/// malformed one is.
-pub(crate) async fn family_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let path = req.uri().path();
-    if !(path == "/v1" || path.starts_with("/v1/")) {
-        return next.run(req).await;
-    }
-    let path = path.to_owned();
-    let resp = next.run(req).await;
-    let Some(parts) = resp.extensions().get::<ErrorParts>().cloned() else {
-        return resp;
-    };
-    let mut status = resp.status();
-    if status == StatusCode::UNPROCESSABLE_ENTITY {
-        status = StatusCode::BAD_REQUEST;
-    }
-    let detail = match &parts.reason {
-        Some(r) if !parts.error.contains(r.as_str()) => format!("{}: {r}", parts.error),
-        _ => parts.error.clone(),
-    };
-    let problem = castellan_types::nexus::Problem {
-        type_: "about:blank".into(),
-        title: status.canonical_reason().unwrap_or("Error").into(),
-        status: status.as_u16(),
-        detail,
-        instance: path,
-        field: parts.field,
-    };
-    let mut out = (status, axum::Json(problem)).into_response();
-    for name in [header::WWW_AUTHENTICATE, header::CACHE_CONTROL] {
-        if let Some(v) = resp.headers().get(&name) {
-            out.headers_mut().insert(name, v.clone());
+/// The Nexus router's layer: problems name the request's path, and a handler that panics answers
+/// a problem too (the handler runs in its own task).
+pub(crate) async fn nexus_requests(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let path = req.uri().path().to_owned();
+    let run = INSTANCE.scope(path.clone(), next.run(req));
+    match tokio::spawn(run).await {
+        Ok(resp) => resp,
+        Err(e) => {
+            tracing::error!(panicked = e.is_panic(), "a request handler did not finish");
+            INSTANCE.sync_scope(path, || {
+                ApiError::<Nexus>::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+            })
         }
     }
-    out.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
-    out
+}
+
+impl Family for Nexus {
+    /// The Nexus pages list no 422: a body that breaks a rule is a 400 there, as a malformed one is.
+    fn render(e: ApiError<Self>) -> Response {
+        let status = if e.status == StatusCode::UNPROCESSABLE_ENTITY {
+            StatusCode::BAD_REQUEST
+        } else {
+            e.status
+        };
+        let field = e.details.get("field").and_then(Value::as_str).map(str::to_owned);
+        let reason = e
+            .details
+            .get("reason")
+            .or_else(|| e.details.get("id"))
+            .and_then(Value::as_str);
+        let detail = match reason {
+            Some(r) if !e.error.contains(r) => format!("{}: {r}", e.error),
+            _ => e.error.clone(),
+        };
+        // Outside the Nexus router (an unknown path under /v1) the path is in the details.
+        let instance = INSTANCE.try_with(Clone::clone).unwrap_or_else(|_| {
+            e.details
+                .get("path")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        });
+        let problem = castellan_types::nexus::Problem {
+            type_: "about:blank".into(),
+            title: status.canonical_reason().unwrap_or("Error").into(),
+            status: status.as_u16(),
+            detail,
+            instance,
+            field,
+        };
+        let mut resp = (status, axum::Json(problem)).into_response();
+        if e.challenge {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Basic realm="castellan", charset="UTF-8""#),
+            );
+        }
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        no_store(&mut resp);
+        resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+    use axum::Router;
+    use axum::body::Body;
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    async fn bad() -> Result<&'static str, ApiError<Nexus>> {
+        Err(ControlError::invalid("clientId", "is required").into())
+    }
+
+    async fn buggy() -> &'static str {
+        panic!("a handler bug")
+    }
+
+    async fn call(path: &str) -> (StatusCode, String, Value) {
+        let app: Router = Router::new()
+            .route("/v1/bad", get(bad))
+            .route("/v1/panic", get(buggy))
+            .layer(axum::middleware::from_fn(nexus_requests));
+        let r = app
+            .oneshot(axum::http::Request::get(path).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let ct = r.headers()[header::CONTENT_TYPE].to_str().unwrap().to_owned();
+        let status = r.status();
+        let body = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+        (status, ct, serde_json::from_slice(&body).unwrap())
+    }
+
+    /// The Nexus family renders by type: a rule broken is a 400 problem naming the member and the
+    /// request's path, and a handler that panics answers a problem too.
+    #[tokio::test]
+    async fn nexus_failures_are_problems_even_when_a_handler_panics() {
+        let (status, ct, body) = call("/v1/bad").await;
+        assert_eq!(
+            (status, ct.as_str()),
+            (StatusCode::BAD_REQUEST, "application/problem+json")
+        );
+        assert_eq!(body["field"], "clientId");
+        assert_eq!(body["instance"], "/v1/bad");
+        assert_eq!(body["detail"], "invalid clientId: is required");
+        let (status, ct, body) = call("/v1/panic").await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(ct, "application/problem+json");
+        assert_eq!(
+            (body["status"].clone(), body["instance"].clone()),
+            (json!(500), json!("/v1/panic"))
+        );
+    }
+
+    #[test]
+    fn the_acp_family_renders_its_envelope() {
+        let r = ApiError::<Acp>::from(ControlError::InUse("policy p is in use".into())).into_response();
+        assert_eq!(r.status(), StatusCode::CONFLICT);
+        assert_eq!(r.headers()[header::CACHE_CONTROL], "no-store");
+    }
 }

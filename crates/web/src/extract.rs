@@ -10,8 +10,9 @@ use base64::Engine;
 use castellan_control::{AdminAccess, Allowed, Need};
 use serde::de::DeserializeOwned;
 
+use crate::AppState;
+use crate::error::{ApiError, Nexus};
 use crate::logging::ClientSlot;
-use crate::{AppState, error::ApiError};
 
 /// A JSON body: `Content-Type: application/json`, at most the router's body limit, decoded with
 /// the path of a mistyped field reported in `details.field`.
@@ -218,10 +219,10 @@ pub struct Caller<N> {
 pub(crate) const TENANT_HEADER: &str = "x-castellan-tenant";
 
 impl<N: Need> FromRequestParts<AppState> for Caller<N> {
-    type Rejection = ApiError;
+    type Rejection = ApiError<Nexus>;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = |name: &str| -> Result<Option<String>, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError<Nexus>> {
+        let header = |name: &str| -> Result<Option<String>, ApiError<Nexus>> {
             match parts.headers.get(name) {
                 None => Ok(None),
                 Some(v) => v
@@ -247,7 +248,7 @@ impl<N: Need> FromRequestParts<AppState> for Caller<N> {
             }
             None => named.unwrap_or_else(|| state.default_tenant.to_string()),
         };
-        let access = authenticate(parts, state, &tid).await?;
+        let access = authenticate(parts, state, &tid).await.map_err(ApiError::into_family)?;
         Ok(Caller {
             access: access.allow::<N>()?,
             app,
@@ -332,6 +333,32 @@ pub(crate) fn form_decode(s: &str) -> Option<String> {
         i += 1;
     }
     String::from_utf8(out).ok()
+}
+
+/// An extractor of the admin family whose rejection the Cloudentity Nexus family renders (its
+/// handlers take `InNexus<ApiJson<T>>`, `InNexus<ApiPath<T>>`, …).
+pub struct InNexus<E>(pub E);
+
+impl<E: FromRequestParts<S, Rejection = ApiError>, S: Send + Sync> FromRequestParts<S> for InNexus<E> {
+    type Rejection = ApiError<Nexus>;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError<Nexus>> {
+        E::from_request_parts(parts, state)
+            .await
+            .map(InNexus)
+            .map_err(ApiError::into_family)
+    }
+}
+
+impl<E: FromRequest<S, Rejection = ApiError>, S: Send + Sync> FromRequest<S> for InNexus<E> {
+    type Rejection = ApiError<Nexus>;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError<Nexus>> {
+        E::from_request(req, state)
+            .await
+            .map(InNexus)
+            .map_err(ApiError::into_family)
+    }
 }
 
 /// Path parameters; a parameter that does not decode (not UTF-8, not the expected type) is a 400

@@ -193,7 +193,6 @@ pub fn router(state: AppState) -> Router {
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn(error::family_errors))
         .layer(axum::middleware::from_fn(logging::log_request))
         .layer(axum::middleware::from_fn(detach::run_to_completion))
         .with_state(state)
@@ -224,15 +223,22 @@ async fn metrics_text(State(st): State<AppState>) -> Response {
         .into_response()
 }
 
+/// Whether `path` is under `prefix` (`/v1`, `/v1/…`).
+fn under(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// No route matched: the family of the path's prefix answers (no router did).
 async fn fallback(uri: Uri) -> Response {
     let p = uri.path();
-    let management = ["/api", "/v1"].iter().any(|prefix| {
-        p.strip_prefix(prefix)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-    });
-    if management {
-        ApiError::not_found_route()
-            .detail("path", uri.path().to_owned())
+    if under(p, "/v1") {
+        ApiError::<error::Nexus>::not_found_route()
+            .detail("path", p.to_owned())
+            .into_response()
+    } else if under(p, "/api") {
+        ApiError::<error::Acp>::not_found_route()
+            .detail("path", p.to_owned())
             .into_response()
     } else {
         (StatusCode::NOT_FOUND, "not found\n").into_response()
@@ -240,7 +246,15 @@ async fn fallback(uri: Uri) -> Response {
 }
 
 async fn method_not_allowed(uri: Uri) -> Response {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method not allowed for this path")
-        .detail("path", uri.path().to_owned())
-        .into_response()
+    let e = |status| (status, "method not allowed for this path", uri.path().to_owned());
+    let (status, msg, path) = e(StatusCode::METHOD_NOT_ALLOWED);
+    if under(&path, "/v1") {
+        ApiError::<error::Nexus>::new(status, msg)
+            .detail("path", path)
+            .into_response()
+    } else {
+        ApiError::<error::Acp>::new(status, msg)
+            .detail("path", path)
+            .into_response()
+    }
 }

@@ -1,6 +1,6 @@
 //! `/v1/…`: STS client mappings and developer roles (Cloudentity Nexus). The tenant comes from
 //! the Bearer token (`tid`), or `X-Castellan-Tenant`, or the default tenant; errors are RFC 9457
-//! problem details (rendered by `error::family_errors`). Thin handlers, as in `admin`.
+//! problem details (`error::Nexus`, by the types of the handlers and extractors). Thin handlers, as in `admin`.
 
 use axum::Json;
 use axum::extract::State;
@@ -15,10 +15,10 @@ use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::docs::ProblemErrors;
-use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
+use crate::error::{ApiError, Nexus};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller, InNexus};
 
-type ApiResult<T> = Result<T, ApiError>;
+type ApiResult<T> = Result<T, ApiError<Nexus>>;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -28,6 +28,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_role, update_role, delete_role))
         .routes(routes!(add_connection_map, delete_connection_maps_of_group))
         .routes(routes!(delete_connection_map))
+        .layer(axum::middleware::from_fn(crate::error::nexus_requests))
 }
 
 /// Create an STS client mapping
@@ -36,8 +37,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 /// a client of the tenant's `admin` server that is mapped loses `*`. `permissions` is a
 /// space-delimited list of `{resource}.{read|write}` codes, `*`, and names of other APIs'
 /// permissions (`read:orders`), which govern nothing in Castellan and are carried into the
-/// token's `permissions` claim unchanged. A name written like a Castellan code (no `:`,
-/// `{word}.read`, `{resource}.…`) that is not one is a 400 naming it, and a caller can only grant
+/// token's `permissions` claim unchanged. A name written like a Castellan code (a `.` and no
+/// `:`) that is not one is a 400 naming it, and a caller can only grant
 /// Castellan permissions it holds itself (403). The change applies
 /// to new tokens and requests at once, on every node. `ApplicationToken`, when sent, must be the
 /// id of a client of the tenant and is recorded as `createdBy`.
@@ -58,7 +59,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 async fn create_sts_client(
     State(st): State<AppState>,
     c: Caller<need::StsClientWrite>,
-    ApiJson(req): ApiJson<StsClientRequest>,
+    InNexus(ApiJson(req)): InNexus<ApiJson<StsClientRequest>>,
 ) -> ApiResult<(StatusCode, Json<StsClient>)> {
     let m = st.control.create_sts_client(&c.access, c.app.as_deref(), req).await?;
     Ok((StatusCode::CREATED, Json(m)))
@@ -95,7 +96,7 @@ async fn list_sts_clients(
 async fn get_sts_client(
     State(st): State<AppState>,
     c: Caller<need::StsClientRead>,
-    ApiPath(client_id): ApiPath<String>,
+    InNexus(ApiPath(client_id)): InNexus<ApiPath<String>>,
 ) -> ApiResult<Json<StsClient>> {
     Ok(Json(st.control.get_sts_client(&c.access, &client_id).await?))
 }
@@ -121,8 +122,8 @@ async fn get_sts_client(
 async fn update_sts_client(
     State(st): State<AppState>,
     c: Caller<need::StsClientWrite>,
-    ApiPath(client_id): ApiPath<String>,
-    ApiJson(req): ApiJson<StsClientRequest>,
+    InNexus(ApiPath(client_id)): InNexus<ApiPath<String>>,
+    InNexus(ApiJson(req)): InNexus<ApiJson<StsClientRequest>>,
 ) -> ApiResult<Json<StsClient>> {
     Ok(Json(
         st.control
@@ -148,7 +149,7 @@ async fn update_sts_client(
 async fn delete_sts_client(
     State(st): State<AppState>,
     c: Caller<need::StsClientWrite>,
-    ApiPath(client_id): ApiPath<String>,
+    InNexus(ApiPath(client_id)): InNexus<ApiPath<String>>,
 ) -> ApiResult<StatusCode> {
     st.control.delete_sts_client(&c.access, &client_id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -174,7 +175,7 @@ async fn delete_sts_client(
 async fn create_role(
     State(st): State<AppState>,
     c: Caller<need::RoleWrite>,
-    ApiJson(req): ApiJson<RoleRequest>,
+    InNexus(ApiJson(req)): InNexus<ApiJson<RoleRequest>>,
 ) -> ApiResult<(StatusCode, Json<Role>)> {
     Ok((StatusCode::CREATED, Json(st.control.create_role(&c.access, req).await?)))
 }
@@ -207,7 +208,7 @@ async fn list_roles(State(st): State<AppState>, c: Caller<need::RoleRead>) -> Ap
 async fn get_role(
     State(st): State<AppState>,
     c: Caller<need::RoleRead>,
-    ApiPath(id): ApiPath<String>,
+    InNexus(ApiPath(id)): InNexus<ApiPath<String>>,
 ) -> ApiResult<Json<Role>> {
     Ok(Json(st.control.get_role(&c.access, &id).await?))
 }
@@ -230,8 +231,8 @@ async fn get_role(
 async fn update_role(
     State(st): State<AppState>,
     c: Caller<need::RoleWrite>,
-    ApiPath(id): ApiPath<String>,
-    ApiJson(req): ApiJson<RoleUpdate>,
+    InNexus(ApiPath(id)): InNexus<ApiPath<String>>,
+    InNexus(ApiJson(req)): InNexus<ApiJson<RoleUpdate>>,
 ) -> ApiResult<Json<Role>> {
     Ok(Json(st.control.update_role(&c.access, &id, req).await?))
 }
@@ -252,7 +253,7 @@ async fn update_role(
 async fn delete_role(
     State(st): State<AppState>,
     c: Caller<need::RoleWrite>,
-    ApiPath(id): ApiPath<String>,
+    InNexus(ApiPath(id)): InNexus<ApiPath<String>>,
 ) -> ApiResult<StatusCode> {
     st.control.delete_role(&c.access, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -276,8 +277,8 @@ async fn delete_role(
 async fn add_connection_map(
     State(st): State<AppState>,
     c: Caller<need::RoleWrite>,
-    ApiPath(id): ApiPath<String>,
-    ApiJson(req): ApiJson<ConnectionMapRequest>,
+    InNexus(ApiPath(id)): InNexus<ApiPath<String>>,
+    InNexus(ApiJson(req)): InNexus<ApiJson<ConnectionMapRequest>>,
 ) -> ApiResult<(StatusCode, Json<ConnectionMap>)> {
     let m = st.control.add_connection_map(&c.access, &id, req).await?;
     Ok((StatusCode::CREATED, Json(m)))
@@ -307,8 +308,8 @@ struct GroupQuery {
 async fn delete_connection_maps_of_group(
     State(st): State<AppState>,
     c: Caller<need::RoleWrite>,
-    ApiPath(id): ApiPath<String>,
-    ApiQuery(q): ApiQuery<GroupQuery>,
+    InNexus(ApiPath(id)): InNexus<ApiPath<String>>,
+    InNexus(ApiQuery(q)): InNexus<ApiQuery<GroupQuery>>,
 ) -> ApiResult<StatusCode> {
     st.control
         .delete_connection_map(&c.access, &id, None, q.group_name.as_deref())
@@ -330,7 +331,7 @@ async fn delete_connection_maps_of_group(
 async fn delete_connection_map(
     State(st): State<AppState>,
     c: Caller<need::RoleWrite>,
-    ApiPath((id, map_id)): ApiPath<(String, String)>,
+    InNexus(ApiPath((id, map_id))): InNexus<ApiPath<(String, String)>>,
 ) -> ApiResult<StatusCode> {
     // Not a number: no such map (a 404 in the family's shape, not axum's plain-text rejection).
     let Ok(map_id) = map_id.parse::<i64>() else {
