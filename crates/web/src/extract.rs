@@ -256,10 +256,13 @@ impl<N: Need> FromRequestParts<AppState> for Caller<N> {
     }
 }
 
-fn bearer(auth: &str) -> Option<&str> {
-    auth.strip_prefix("Bearer ")
-        .or_else(|| auth.strip_prefix("bearer "))
-        .map(str::trim)
+/// The token of an `Authorization: Bearer …` value (RFC 6750 §2.1; the scheme in any case, RFC
+/// 9110 §11.1): the one parser of the admin API, the privacy API, userinfo and the gateway
+/// authorizer.
+pub(crate) fn bearer(auth: &str) -> Option<&str> {
+    let (scheme, token) = auth.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 /// The `tid` claim of a JWT, read before its signature is checked (which names the key to check
@@ -408,6 +411,16 @@ mod tests {
         assert_eq!(parse_basic("Bearer xyz"), None);
         assert_eq!(parse_basic("Basic !!!"), None);
         assert_eq!(parse_basic("Basic YWI="), None);
+    }
+
+    #[test]
+    fn bearer_tokens_are_read_in_any_case_of_the_scheme() {
+        assert_eq!(bearer("Bearer abc"), Some("abc"));
+        assert_eq!(bearer("bearer  abc "), Some("abc"));
+        assert_eq!(bearer("BEARER abc"), Some("abc"));
+        assert_eq!(bearer("Bearer "), None);
+        assert_eq!(bearer("Basic abc"), None);
+        assert_eq!(bearer("Bearerabc"), None);
     }
 
     #[test]

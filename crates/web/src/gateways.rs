@@ -234,10 +234,7 @@ async fn authorize(
             header_str(headers, X_FORWARDED_URI),
         ),
     };
-    let bearer = header_str(headers, header::AUTHORIZATION).and_then(|v| {
-        let (scheme, token) = v.split_once(' ')?;
-        scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-    });
+    let bearer = header_str(headers, header::AUTHORIZATION).and_then(crate::extract::bearer);
     let forwarded = |wanted: HeaderFilter<'_>| {
         let mut out: HashMap<String, String> = HashMap::new();
         for (name, value) in headers {

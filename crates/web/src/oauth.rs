@@ -8,19 +8,21 @@ use axum::Extension;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use castellan_oauth::{Form, OAuthError, Presented, ServerRuntime, discovery};
+use castellan_oauth::{ErrorCode, Form, OAuthError, Presented, ServerRuntime, discovery};
 use serde_json::json;
 
 use crate::AppState;
 use crate::client_addr::ClientAddr;
-use crate::extract::{form_decode, parse_basic};
+use crate::extract::{bearer, form_decode, parse_basic};
 use crate::logging::ClientSlot;
 
 /// Largest form body a protocol endpoint accepts.
 const MAX_FORM_BYTES: usize = 64 * 1024;
+/// Largest userinfo form read for an `access_token` (RFC 6750 §2.2).
+const MAX_USERINFO_FORM: usize = 16 * 1024;
 
 pub(crate) fn router() -> axum::Router<AppState> {
     axum::Router::new()
@@ -33,6 +35,7 @@ pub(crate) fn router() -> axum::Router<AppState> {
         .route("/{tid}/{aid}/oauth2/token", post(token))
         .route("/{tid}/{aid}/oauth2/introspect", post(introspect))
         .route("/{tid}/{aid}/oauth2/revoke", post(revoke))
+        .route("/{tid}/{aid}/userinfo", get(userinfo).post(userinfo))
 }
 
 /// A protocol error and, when the path itself names nothing (an unknown tenant or server), the
@@ -235,4 +238,88 @@ async fn revoke(
         )
         .await?;
     Ok(no_store(StatusCode::OK.into_response()))
+}
+
+/// OpenID Connect UserInfo (OIDC Core §5.3): the claims of the person an access token granted
+/// `openid` was issued for; the token in the `Authorization` header or, with `POST`, the form.
+/// `GET|POST /userinfo` (OIDC Core §5.3) with a bearer token (RFC 6750 §2.1, or §2.2 in a form).
+async fn userinfo(
+    State(st): State<AppState>,
+    Path((tid, aid)): Path<(String, String)>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let rt = match st.control.engine().server(&tid, &aid).await {
+        Ok(Some(rt)) => rt,
+        Ok(None) => {
+            return bearer_error(
+                OAuthError::new(ErrorCode::InvalidRequest, "no such authorization server"),
+                StatusCode::NOT_FOUND,
+            );
+        }
+        Err(e) => return bearer_error(e, StatusCode::SERVICE_UNAVAILABLE),
+    };
+    let from_header = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(bearer)
+        .map(str::to_owned);
+    let from_form = if method == Method::POST && body.len() <= MAX_USERINFO_FORM {
+        form_urlencoded::parse(&body)
+            .find(|(k, _)| k == "access_token")
+            .map(|(_, v)| v.into_owned())
+    } else {
+        None
+    };
+    let token = match (from_header, from_form) {
+        (Some(t), None) | (None, Some(t)) => t,
+        (Some(_), Some(_)) => {
+            return bearer_error(
+                OAuthError::invalid_request("the token was sent in more than one way"),
+                StatusCode::BAD_REQUEST,
+            );
+        }
+        (None, None) => {
+            // RFC 6750 §3.1: no error code when the request had no credentials at all.
+            let mut r = StatusCode::UNAUTHORIZED.into_response();
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Bearer realm="castellan""#),
+            );
+            return r;
+        }
+    };
+    match st.control.engine().userinfo(&rt, &token).await {
+        Ok(v) => {
+            let mut r = Json(v).into_response();
+            r.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            r
+        }
+        Err(e) => {
+            let status = StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            bearer_error(e, status)
+        }
+    }
+}
+
+/// RFC 6750 §3: the error in `WWW-Authenticate` and as JSON.
+fn bearer_error(e: OAuthError, status: StatusCode) -> Response {
+    let challenge = format!(
+        r#"Bearer realm="castellan", error="{}", error_description="{}""#,
+        e.code.as_str(),
+        e.description.replace(['"', '\\'], "'")
+    );
+    let mut r = (
+        status,
+        Json(serde_json::json!({"error": e.code.as_str(), "error_description": e.description})),
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
 }

@@ -203,8 +203,8 @@ fn jwks() {}
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Claims", body = UserInfo),
-        (status = 401, description = "No token, or `invalid_token`: no body, the error is in `WWW-Authenticate` (RFC 6750 §3)"),
-        (status = 403, description = "`insufficient_scope` (no `openid`): no body, the error is in `WWW-Authenticate`"),
+        (status = 401, description = "No token (no body, a bare `WWW-Authenticate: Bearer` challenge), or `invalid_token` (in `WWW-Authenticate`, RFC 6750 §3, and as JSON)"),
+        (status = 403, description = "`insufficient_scope` (no `openid`): in `WWW-Authenticate` and as JSON"),
         (status = 404, description = "No such tenant or server", body = OAuthError),
     ))]
 fn userinfo() {}
@@ -226,8 +226,8 @@ pub(crate) struct UserinfoForm {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Claims", body = UserInfo),
-        (status = 401, description = "No token, or `invalid_token`: no body, the error is in `WWW-Authenticate` (RFC 6750 §3)"),
-        (status = 403, description = "`insufficient_scope` (no `openid`): no body, the error is in `WWW-Authenticate`"),
+        (status = 401, description = "No token (no body, a bare `WWW-Authenticate: Bearer` challenge), or `invalid_token` (in `WWW-Authenticate`, RFC 6750 §3, and as JSON)"),
+        (status = 403, description = "`insufficient_scope` (no `openid`): in `WWW-Authenticate` and as JSON"),
         (status = 404, description = "No such tenant or server", body = OAuthError),
     ))]
 fn userinfo_post() {}

@@ -1,5 +1,5 @@
 //! What a person sees: the authorization endpoint and the login, consent and logout pages
-//! (server-rendered with askama, no external assets), plus userinfo. Every page is `no-store`,
+//! (server-rendered with askama, no external assets), one file per flow. Every page is `no-store`,
 //! framed by nobody (`X-Frame-Options: DENY`, `frame-ancestors 'none'`) and under a strict
 //! Content-Security-Policy. Errors are explained in words; nothing internal is shown.
 
@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use crate::client_addr::ClientAddr;
 use askama::Template;
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -24,6 +23,10 @@ use castellan_oauth::{
 
 use crate::AppState;
 
+mod consent;
+mod login;
+mod logout;
+
 const SESSION_COOKIE: &str = "castellan_session";
 const CSRF_COOKIE: &str = "castellan_csrf";
 /// Largest form a page accepts.
@@ -32,10 +35,12 @@ const MAX_PAGE_FORM: usize = 16 * 1024;
 pub(crate) fn router() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/{tid}/{aid}/oauth2/authorize", get(authorize).post(authorize))
-        .route("/{tid}/{aid}/login", get(login_page).post(login_submit))
-        .route("/{tid}/{aid}/consent", get(consent_page).post(consent_submit))
-        .route("/{tid}/{aid}/logout", get(logout).post(logout))
-        .route("/{tid}/{aid}/userinfo", get(userinfo).post(userinfo))
+        .route("/{tid}/{aid}/login", get(login::login_page).post(login::login_submit))
+        .route(
+            "/{tid}/{aid}/consent",
+            get(consent::consent_page).post(consent::consent_submit),
+        )
+        .route("/{tid}/{aid}/logout", get(logout::logout).post(logout::logout))
         .route("/assets/castellan.css", get(stylesheet))
         .route("/", get(home))
         .route("/favicon.svg", get(favicon))
@@ -64,7 +69,7 @@ async fn favicon() -> Response {
             (header::CONTENT_TYPE, "image/svg+xml"),
             (header::CACHE_CONTROL, "public, max-age=86400"),
         ],
-        include_str!("../assets/favicon.svg"),
+        include_str!("../../assets/favicon.svg"),
     )
         .into_response()
 }
@@ -75,7 +80,7 @@ async fn stylesheet() -> Response {
             (header::CONTENT_TYPE, "text/css; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        include_str!("../assets/castellan.css"),
+        include_str!("../../assets/castellan.css"),
     )
         .into_response()
 }
@@ -511,397 +516,6 @@ fn methods(rt: &ServerRuntime) -> Vec<MethodChoice> {
             },
         })
         .collect()
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn login_view(
-    st: &AppState,
-    rt: &ServerRuntime,
-    jar: CookieJar,
-    token: &str,
-    req: &AuthorizeRequest,
-    chosen: Option<String>,
-    error: Option<String>,
-    username: Option<&str>,
-    status: StatusCode,
-) -> Response {
-    let (jar, csrf) = csrf(st, rt, jar);
-    let methods = methods(rt);
-    // One method: straight to it.
-    let chosen = chosen.or_else(|| (methods.len() == 1).then(|| methods[0].id.clone()));
-    let chosen_kind = chosen.as_deref().and_then(|id| {
-        rt.server
-            .authentications
-            .iter()
-            .find(|m| m.method.id == id && !m.method.disabled)
-            .map(|m| m.method.method.clone())
-    });
-    let mut error = error;
-    if methods.is_empty() {
-        error = Some("No way to sign in has been set up for this service yet. Contact its administrator.".into());
-    } else if chosen.is_some() && chosen_kind.as_deref() != Some("static") && error.is_none() {
-        error = Some("This sign-in method is not available in this version of Castellan. Choose another one.".into());
-    }
-    let static_form = chosen_kind.as_deref() == Some("static");
-    let brand = Brand::of(Some(rt));
-    let logo = brand.logo_uri.clone();
-    let html = render(&LoginPage {
-        brand,
-        action: path_of(rt, "/login"),
-        client_name: client_name(st, rt, req).await,
-        interaction: token.to_owned(),
-        csrf,
-        error,
-        methods: if methods.len() > 1 && !static_form {
-            methods
-        } else {
-            Vec::new()
-        },
-        chosen: if static_form { chosen } else { None },
-        static_form,
-        username: username.or(req.login_hint.as_deref()).unwrap_or("").to_owned(),
-    });
-    (jar, page(status, html, logo.as_deref(), &[&req.redirect_uri], None)).into_response()
-}
-
-async fn login_page(
-    State(st): State<AppState>,
-    Path(ids): Path<(String, String)>,
-    RawQuery(query): RawQuery,
-    jar: CookieJar,
-) -> Response {
-    let InteractionPage { rt, token, req, .. } = match open_interaction(
-        &st,
-        &ids,
-        &Method::GET,
-        query.as_deref(),
-        &HeaderMap::new(),
-        &Bytes::new(),
-    )
-    .await
-    {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    login_view(&st, &rt, jar, &token, &req, None, None, None, StatusCode::OK).await
-}
-
-async fn login_submit(
-    State(st): State<AppState>,
-    Path(ids): Path<(String, String)>,
-    ClientAddr(addr): ClientAddr,
-    jar: CookieJar,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let InteractionPage { rt, form, token, req } =
-        match open_interaction(&st, &ids, &Method::POST, None, &headers, &body).await {
-            Ok(x) => x,
-            Err(r) => return r,
-        };
-    if !csrf_ok(&st, &rt, &jar, &form) {
-        return login_view(
-            &st,
-            &rt,
-            jar,
-            &token,
-            &req,
-            None,
-            Some("Your sign-in form expired. Please try again.".into()),
-            None,
-            StatusCode::FORBIDDEN,
-        )
-        .await;
-    }
-    let chosen = form.get("method").ok().flatten().map(str::to_owned);
-    let (Some(username), Some(password)) = (form.get("username").ok().flatten(), form.get("password").ok().flatten())
-    else {
-        // A method was chosen (or fields left empty): show the form for it.
-        return login_view(&st, &rt, jar, &token, &req, chosen, None, None, StatusCode::OK).await;
-    };
-    let engine = st.control.engine();
-    match engine.login(&rt, username, password, addr).await {
-        Ok((cookie, session)) => {
-            // A new sign-in replaces the browser's previous session (no fixation, no leftovers).
-            if let Some(old) = jar.get(SESSION_COOKIE)
-                && let Err(e) = engine.end_session(&rt, old.value()).await
-            {
-                return unavailable(Some(&rt), &e);
-            }
-            let max_age = session.expires_at - session.auth_time;
-            let jar = jar.add(session_cookie(&rt, cookie, max_age));
-            match engine.authorize_step(&rt, &req, Some(&session), true, false).await {
-                Ok(step) => (jar, step_response(&rt, step)).into_response(),
-                Err(e) => (jar, unavailable(Some(&rt), &e)).into_response(),
-            }
-        }
-        Err(e @ (LoginError::Invalid | LoginError::Throttled(_))) => {
-            let (msg, status) = match e {
-                LoginError::Throttled(wait) => {
-                    let minutes = (wait + 59) / 60;
-                    let plural = if minutes == 1 { "" } else { "s" };
-                    let msg =
-                        format!("Too many failed attempts. For your security, try again in {minutes} minute{plural}.");
-                    (msg, StatusCode::TOO_MANY_REQUESTS)
-                }
-                _ => ("The username or password is not correct.".to_owned(), StatusCode::OK),
-            };
-            login_view(&st, &rt, jar, &token, &req, chosen, Some(msg), Some(username), status).await
-        }
-        Err(LoginError::Unavailable(e)) => unavailable(Some(&rt), &e),
-    }
-}
-
-async fn consent_view(
-    st: &AppState,
-    rt: &ServerRuntime,
-    jar: CookieJar,
-    token: &str,
-    req: &AuthorizeRequest,
-    session: &Session,
-) -> Response {
-    let (jar, csrf) = csrf(st, rt, jar);
-    let scopes = req
-        .scopes
-        .iter()
-        .map(|s| match rt.scopes.get(s) {
-            Some(sc) => ScopeView {
-                title: if sc.display_name.is_empty() {
-                    sc.name.clone()
-                } else {
-                    sc.display_name.clone()
-                },
-                description: sc.description.clone(),
-            },
-            None => ScopeView {
-                title: s.clone(),
-                description: String::new(),
-            },
-        })
-        .collect();
-    let brand = Brand::of(Some(rt));
-    let logo = brand.logo_uri.clone();
-    let html = render(&ConsentPage {
-        brand,
-        action: path_of(rt, "/consent"),
-        client_name: client_name(st, rt, req).await,
-        subject: session.subject.clone(),
-        scopes,
-        interaction: token.to_owned(),
-        csrf,
-    });
-    (
-        jar,
-        page(StatusCode::OK, html, logo.as_deref(), &[&req.redirect_uri], None),
-    )
-        .into_response()
-}
-
-async fn consent_page(
-    State(st): State<AppState>,
-    Path(ids): Path<(String, String)>,
-    RawQuery(query): RawQuery,
-    jar: CookieJar,
-) -> Response {
-    let InteractionPage { rt, token, req, .. } = match open_interaction(
-        &st,
-        &ids,
-        &Method::GET,
-        query.as_deref(),
-        &HeaderMap::new(),
-        &Bytes::new(),
-    )
-    .await
-    {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    match current_session(&st, &rt, &jar).await {
-        Ok(Some(session)) => consent_view(&st, &rt, jar, &token, &req, &session).await,
-        // Signed out in between: sign in first.
-        Ok(None) => see_other(&format!("{}?interaction={token}", path_of(&rt, "/login"))),
-        Err(e) => unavailable(Some(&rt), &e),
-    }
-}
-
-async fn consent_submit(
-    State(st): State<AppState>,
-    Path(ids): Path<(String, String)>,
-    jar: CookieJar,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let InteractionPage { rt, form, token, req } =
-        match open_interaction(&st, &ids, &Method::POST, None, &headers, &body).await {
-            Ok(x) => x,
-            Err(r) => return r,
-        };
-    let session = match current_session(&st, &rt, &jar).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return see_other(&format!("{}?interaction={token}", path_of(&rt, "/login"))),
-        Err(e) => return unavailable(Some(&rt), &e),
-    };
-    if !csrf_ok(&st, &rt, &jar, &form) {
-        return error_page(
-            Some(&rt),
-            StatusCode::FORBIDDEN,
-            "This form expired or was not sent from this page, so nothing was changed.",
-        );
-    }
-    let allow = match form.get("decision").ok().flatten() {
-        Some("allow") => true,
-        Some("deny") => false,
-        _ => return consent_view(&st, &rt, jar, &token, &req, &session).await,
-    };
-    match st.control.engine().decide_consent(&rt, &req, &session, allow).await {
-        Ok(step) => step_response(&rt, step),
-        Err(e) => unavailable(Some(&rt), &e),
-    }
-}
-
-/// `GET|POST /logout` (OpenID Connect RP-Initiated Logout 1.0). With a valid `id_token_hint` the
-/// session ends at once; otherwise the person confirms first (a form with a CSRF token).
-async fn logout(
-    State(st): State<AppState>,
-    Path(ids): Path<(String, String)>,
-    method: Method,
-    RawQuery(query): RawQuery,
-    jar: CookieJar,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let (rt, form) = match open_page(&st, &ids, &method, query.as_deref(), &headers, &body).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let engine = st.control.engine();
-    let req = match engine.logout_request(&rt, &form).await {
-        Ok(r) => r,
-        Err(m) => return error_page(Some(&rt), StatusCode::BAD_REQUEST, &m),
-    };
-    let confirmed =
-        method == Method::POST && form.get("confirm").ok().flatten() == Some("yes") && csrf_ok(&st, &rt, &jar, &form);
-    if !req.hinted && !confirmed {
-        let (jar, csrf) = csrf(&st, &rt, jar);
-        let mut kept = Vec::new();
-        for k in ["client_id", "post_logout_redirect_uri", "state"] {
-            if let Some(v) = form.get(k).ok().flatten() {
-                kept.push((k.to_owned(), v.to_owned()));
-            }
-        }
-        let brand = Brand::of(Some(&rt));
-        let logo = brand.logo_uri.clone();
-        let html = render(&LogoutPage {
-            brand,
-            action: path_of(&rt, "/logout"),
-            client_name: req.client.as_ref().map(|c| c.name.clone()),
-            csrf,
-            params: kept,
-        });
-        let targets: Vec<&str> = req.redirect.iter().map(String::as_str).collect();
-        return (jar, page(StatusCode::OK, html, logo.as_deref(), &targets, None)).into_response();
-    }
-    if let Some(c) = jar.get(SESSION_COOKIE)
-        && let Err(e) = engine.end_session(&rt, c.value()).await
-    {
-        return unavailable(Some(&rt), &e);
-    }
-    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path(cookie_path(&rt)).build());
-    match req.redirect {
-        Some(uri) => (jar, see_other(&uri)).into_response(),
-        None => (
-            jar,
-            message(
-                Some(&rt),
-                StatusCode::OK,
-                "You are signed out",
-                "You have been signed out. You can close this window.",
-                None,
-            ),
-        )
-            .into_response(),
-    }
-}
-
-/// `GET|POST /userinfo` (OIDC Core §5.3) with a bearer token (RFC 6750 §2.1, or §2.2 in a form).
-async fn userinfo(
-    State(st): State<AppState>,
-    Path((tid, aid)): Path<(String, String)>,
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let rt = match st.control.engine().server(&tid, &aid).await {
-        Ok(Some(rt)) => rt,
-        Ok(None) => {
-            return bearer_error(
-                OAuthError::new(ErrorCode::InvalidRequest, "no such authorization server"),
-                StatusCode::NOT_FOUND,
-            );
-        }
-        Err(e) => return bearer_error(e, StatusCode::SERVICE_UNAVAILABLE),
-    };
-    let from_header = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|h| (h.len() > 7 && h[..7].eq_ignore_ascii_case("bearer ")).then(|| h[7..].trim().to_owned()));
-    let from_form = if method == Method::POST && body.len() <= MAX_PAGE_FORM {
-        form_urlencoded::parse(&body)
-            .find(|(k, _)| k == "access_token")
-            .map(|(_, v)| v.into_owned())
-    } else {
-        None
-    };
-    let token = match (from_header, from_form) {
-        (Some(t), None) | (None, Some(t)) => t,
-        (Some(_), Some(_)) => {
-            return bearer_error(
-                OAuthError::invalid_request("the token was sent in more than one way"),
-                StatusCode::BAD_REQUEST,
-            );
-        }
-        (None, None) => {
-            // RFC 6750 §3.1: no error code when the request had no credentials at all.
-            let mut r = StatusCode::UNAUTHORIZED.into_response();
-            r.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(r#"Bearer realm="castellan""#),
-            );
-            return r;
-        }
-    };
-    match st.control.engine().userinfo(&rt, &token).await {
-        Ok(v) => {
-            let mut r = Json(v).into_response();
-            r.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            r
-        }
-        Err(e) => {
-            let status = StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
-            bearer_error(e, status)
-        }
-    }
-}
-
-/// RFC 6750 §3: the error in `WWW-Authenticate` and as JSON.
-fn bearer_error(e: OAuthError, status: StatusCode) -> Response {
-    let challenge = format!(
-        r#"Bearer realm="castellan", error="{}", error_description="{}""#,
-        e.code.as_str(),
-        e.description.replace(['"', '\\'], "'")
-    );
-    let mut r = (
-        status,
-        Json(serde_json::json!({"error": e.code.as_str(), "error_description": e.description})),
-    )
-        .into_response();
-    if let Ok(v) = HeaderValue::from_str(&challenge) {
-        r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-    }
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
 }
 
 #[cfg(test)]
