@@ -91,8 +91,9 @@ pub fn check_redirect_uri(field: &str, v: &str) -> ControlResult<()> {
     }
 }
 
-/// A URL Castellan itself will fetch: https, or http on loopback only (keeps the server from being
-/// pointed at plain-text or internal hosts).
+/// A URL Castellan itself will fetch: https, or http on loopback only (no plain text to other
+/// hosts). Which hosts it may reach is decided when it fetches, by the outbound policy
+/// (`castellan::outbound`: internal addresses only where `--outbound-allow` lets them).
 pub(crate) fn check_fetch_url(field: &str, v: &str) -> ControlResult<()> {
     let u = parse_strict_url(field, v)?;
     match (u.scheme(), u.host()) {
