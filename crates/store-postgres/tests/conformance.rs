@@ -21,16 +21,15 @@ async fn fresh(server: &str) -> PostgresStore {
     store
 }
 
-#[tokio::test]
-async fn postgres_passes_the_store_conformance_suite() {
-    let Some(server) = testing::server_url_or_skip("postgres_passes_the_store_conformance_suite") else {
-        return;
-    };
-    conformance::run_all(|| {
-        let server = server.clone();
-        async move { Arc::new(fresh(&server).await) as Arc<dyn Store> }
-    })
-    .await;
+/// A fresh, migrated database on the test server, or `None` (reported as skipped) without one.
+async fn fresh_store(check: &str) -> Option<Arc<dyn Store>> {
+    let server = testing::server_url_or_skip(&format!("conformance::{check}"))?;
+    Some(Arc::new(fresh(&server).await) as Arc<dyn Store>)
+}
+
+/// The store conformance suite, one test per check.
+mod suite {
+    castellan_store::conformance_suite!(super::fresh_store);
 }
 
 #[tokio::test]

@@ -1,24 +1,24 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::Arc;
 
 use castellan_store::{Store, TenantStore};
 use castellan_store_sqlite::SqliteStore;
 
-#[tokio::test]
-async fn sqlite_passes_the_store_conformance_suite() {
-    let dir = tempfile::tempdir().unwrap();
-    let counter = std::sync::atomic::AtomicUsize::new(0);
-    castellan_store::conformance::run_all(|| {
-        let path = dir.path().join(format!(
-            "db-{}.sqlite",
-            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-        ));
-        async move {
-            let store = SqliteStore::open(&path).await.unwrap();
-            store.migrate().await.unwrap();
-            Arc::new(store) as Arc<dyn Store>
-        }
-    })
-    .await;
+/// A fresh, migrated SQLite store in this test binary's directory.
+async fn fresh_store(check: &str) -> Option<Arc<dyn Store>> {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    let dir = DIR.get_or_init(|| tempfile::tempdir().unwrap());
+    let store = SqliteStore::open(&dir.path().join(format!("{check}.sqlite")))
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    Some(Arc::new(store) as Arc<dyn Store>)
+}
+
+/// The store conformance suite, one test per check.
+mod suite {
+    castellan_store::conformance_suite!(super::fresh_store);
 }
 
 #[tokio::test]

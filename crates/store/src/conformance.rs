@@ -1,9 +1,8 @@
-//! The behaviour every [`Store`] adapter must show. Adapters call [`run_all`] from their tests with
-//! a factory that returns a fresh, migrated, empty store.
+//! The behaviour every [`Store`] adapter must show. Adapters expand [`conformance_suite!`] in
+//! their tests with a factory that returns a fresh, migrated, empty store: one test per check.
 // Test-support code: a failed expectation is meant to abort the test run.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::future::Future;
 use std::sync::Arc;
 
 use castellan_domain::*;
@@ -95,37 +94,56 @@ fn seed(t: &str) -> BootstrapSeed {
     }
 }
 
-/// Runs every check, each on a fresh store from `make`.
-pub async fn run_all<F, Fut>(make: F)
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = Arc<dyn Store>>,
-{
-    bootstrap_writes_once(make().await).await;
-    seeded_tenant_creation_is_all_or_nothing(make().await).await;
-    tenants_round_trip(make().await).await;
-    servers_round_trip(make().await).await;
-    server_update_replaces_keys_only_when_given(make().await).await;
-    deleting_a_server_deletes_what_is_under_it(make().await).await;
-    tenants_are_isolated(make().await).await;
-    clients_round_trip(make().await).await;
-    clients_are_created_in_bulk_all_or_nothing(make().await).await;
-    scopes_round_trip(make().await).await;
-    revocations_and_assertion_ids(make().await).await;
-    claims_round_trip(make().await).await;
-    codes_are_redeemed_once(make().await).await;
-    refresh_tokens_rotate_once_and_grants_revoke_everything(make().await).await;
-    consents_and_sessions(make().await).await;
-    deleting_a_client_ends_what_it_was_given(make().await).await;
-    ending_subjects_revokes_their_grants_and_sessions(make().await).await;
-    deleting_a_scope_takes_it_off_clients(make().await).await;
-    sts_clients_and_roles_round_trip(make().await).await;
-    policies_round_trip(make().await).await;
-    privacy_consents_grants_and_the_ledger(make().await).await;
-    concurrent_ledger_appends_leave_no_gaps(make().await).await;
-    cancelled_writes_leave_the_store_writable(make().await).await;
-    services_and_apis_round_trip(make().await).await;
-    gateways_round_trip(make().await).await;
+/// One `#[tokio::test]` per check of this suite, each on a fresh store: `$store` is an async fn
+/// taking the check's name and returning a fresh, migrated, empty store, or `None` when the
+/// adapter cannot run here (the adapter then reports the check as skipped).
+///
+/// ```ignore
+/// mod conformance {
+///     castellan_store::conformance_suite!(super::fresh_store);
+/// }
+/// ```
+#[macro_export]
+macro_rules! conformance_suite {
+    ($store:path) => {
+        $crate::conformance_suite!(@cases $store;
+            bootstrap_writes_once,
+            seeded_tenant_creation_is_all_or_nothing,
+            tenants_round_trip,
+            servers_round_trip,
+            server_update_replaces_keys_only_when_given,
+            deleting_a_server_deletes_what_is_under_it,
+            tenants_are_isolated,
+            clients_round_trip,
+            clients_are_created_in_bulk_all_or_nothing,
+            scopes_round_trip,
+            revocations_and_assertion_ids,
+            claims_round_trip,
+            codes_are_redeemed_once,
+            refresh_tokens_rotate_once_and_grants_revoke_everything,
+            consents_and_sessions,
+            deleting_a_client_ends_what_it_was_given,
+            ending_subjects_revokes_their_grants_and_sessions,
+            deleting_a_scope_takes_it_off_clients,
+            sts_clients_and_roles_round_trip,
+            policies_round_trip,
+            privacy_consents_grants_and_the_ledger,
+            concurrent_ledger_appends_leave_no_gaps,
+            cancelled_writes_leave_the_store_writable,
+            services_and_apis_round_trip,
+            gateways_round_trip,
+        );
+    };
+    (@cases $store:path; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                if let Some(store) = $store(stringify!($case)).await {
+                    $crate::conformance::$case(store).await;
+                }
+            }
+        )*
+    };
 }
 
 pub fn policy(t: &str, id: &str, validators: serde_json::Value) -> Policy {
@@ -823,7 +841,7 @@ fn issued(grant: &str, jti: &str, refresh: Option<&str>) -> IssuedTokens {
     }
 }
 
-async fn codes_are_redeemed_once(store: Arc<dyn Store>) {
+pub async fn codes_are_redeemed_once(store: Arc<dyn Store>) {
     store.bootstrap(&seed("a")).await.unwrap();
     store.create_tenant_seeded(&seed("b")).await.unwrap();
     let code = CodeRecord {
@@ -910,7 +928,7 @@ async fn codes_are_redeemed_once(store: Arc<dyn Store>) {
     );
 }
 
-async fn refresh_tokens_rotate_once_and_grants_revoke_everything(store: Arc<dyn Store>) {
+pub async fn refresh_tokens_rotate_once_and_grants_revoke_everything(store: Arc<dyn Store>) {
     store.bootstrap(&seed("a")).await.unwrap();
     store
         .record_grant(&tid("a"), &issued("g", "j1", Some("r1")))
@@ -988,7 +1006,7 @@ async fn refresh_tokens_rotate_once_and_grants_revoke_everything(store: Arc<dyn 
     );
 }
 
-async fn consents_and_sessions(store: Arc<dyn Store>) {
+pub async fn consents_and_sessions(store: Arc<dyn Store>) {
     store.bootstrap(&seed("a")).await.unwrap();
     let web = ClientId::parse("web").unwrap();
     assert_eq!(
@@ -1048,7 +1066,7 @@ async fn consents_and_sessions(store: Arc<dyn Store>) {
     assert_eq!(store.get_session(&tid("a"), &aid("default"), "sh").await.unwrap(), None);
 }
 
-async fn deleting_a_client_ends_what_it_was_given(store: Arc<dyn Store>) {
+pub async fn deleting_a_client_ends_what_it_was_given(store: Arc<dyn Store>) {
     store.bootstrap(&seed("a")).await.unwrap();
     store.create_tenant_seeded(&seed("b")).await.unwrap();
     let web = client("a", "default", "web");
@@ -1151,7 +1169,7 @@ async fn deleting_a_client_ends_what_it_was_given(store: Arc<dyn Store>) {
     );
 }
 
-async fn ending_subjects_revokes_their_grants_and_sessions(store: Arc<dyn Store>) {
+pub async fn ending_subjects_revokes_their_grants_and_sessions(store: Arc<dyn Store>) {
     store.bootstrap(&seed("a")).await.unwrap();
     store
         .record_grant(&tid("a"), &issued("g1", "j1", Some("r1")))
@@ -1244,7 +1262,7 @@ async fn ending_subjects_revokes_their_grants_and_sessions(store: Arc<dyn Store>
     );
 }
 
-async fn deleting_a_scope_takes_it_off_clients(store: Arc<dyn Store>) {
+pub async fn deleting_a_scope_takes_it_off_clients(store: Arc<dyn Store>) {
     store.create_tenant(&tenant("a")).await.unwrap();
     store.create_server(&server("a", "s1"), &[], &[]).await.unwrap();
     store.create_server(&server("a", "s2"), &[], &[]).await.unwrap();
