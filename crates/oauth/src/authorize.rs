@@ -160,6 +160,182 @@ fn is_s256_challenge(c: &str) -> bool {
     c.len() == 43 && b64url_decode(c).is_some_and(|b| b.len() == 32)
 }
 
+/// The redirect URI to answer at (and whether the request named it): one the client registered,
+/// matched exactly (RFC 9700 §4.1.3), or its only one. Until this holds, errors are pages.
+fn registered_redirect_uri(form: &Form, client: &Client) -> Result<(String, bool), AuthorizeError> {
+    let registered = &client.settings.redirect_uris;
+    match form
+        .get("redirect_uri")
+        .map_err(|e| AuthorizeError::Page(e.description))?
+    {
+        Some(r) if registered.iter().any(|u| u == r) => Ok((r.to_owned(), true)),
+        Some(_) => Err(AuthorizeError::Page(
+            "The application asked to send you to an address it has not registered (redirect_uri).".into(),
+        )),
+        None if registered.len() == 1 => Ok((registered[0].clone(), false)),
+        None => Err(AuthorizeError::Page(
+            "The request does not say where to send you back (redirect_uri is missing).".into(),
+        )),
+    }
+}
+
+type Fail<'a> = &'a dyn Fn(ErrorCode, &str) -> AuthorizeError;
+
+/// The response type needs its grants on the server (`unsupported_response_type`) and on the
+/// client, which must also list it (`unauthorized_client`).
+fn response_type_allowed(
+    rt: &ServerRuntime,
+    client: &Client,
+    response_type: &[String],
+    fail: Fail<'_>,
+) -> Result<(), AuthorizeError> {
+    let server_has = |g: &str| rt.server.settings.grant_types.iter().any(|x| x == g);
+    let client_has = |g: &str| client.grant_types.iter().any(|x| x == g);
+    let code = response_type.iter().any(|r| r == "code");
+    let implicit = response_type.iter().any(|r| r != "code");
+    if (code && !server_has("authorization_code")) || (implicit && !server_has("implicit")) {
+        return Err(fail(
+            ErrorCode::UnsupportedResponseType,
+            "this response_type is disabled on this server",
+        ));
+    }
+    let joined = response_type.join(" ");
+    if (code && !client_has("authorization_code"))
+        || (implicit && !client_has("implicit"))
+        || !client
+            .settings
+            .response_types
+            .iter()
+            .any(|r| parse_response_type(r).is_some_and(|p| p.join(" ") == joined))
+    {
+        return Err(fail(
+            ErrorCode::UnauthorizedClient,
+            "the client may not use this response_type",
+        ));
+    }
+    Ok(())
+}
+
+/// Scopes: each the client's and existing on the server (`invalid_scope`), named once; none
+/// requested means all the client's.
+fn requested_scopes(
+    form: &Form,
+    rt: &ServerRuntime,
+    client: &Client,
+    fail: Fail<'_>,
+) -> Result<Vec<String>, AuthorizeError> {
+    Ok(match check(form.get("scope"), fail)? {
+        Some(requested) => {
+            let mut out: Vec<String> = Vec::new();
+            for s in requested.split(' ').filter(|s| !s.is_empty()) {
+                if !client.settings.scopes.iter().any(|c| c == s) || !rt.scopes.contains_key(s) {
+                    return Err(fail(
+                        ErrorCode::InvalidScope,
+                        &format!("scope {s} is not allowed for this client"),
+                    ));
+                }
+                if !out.iter().any(|x| x == s) {
+                    out.push(s.to_owned());
+                }
+            }
+            out
+        }
+        None => client
+            .settings
+            .scopes
+            .iter()
+            .filter(|s| rt.scopes.contains_key(*s))
+            .cloned()
+            .collect(),
+    })
+}
+
+/// PKCE (RFC 7636): S256 only and well formed; required of public clients, and of every client
+/// of a server that enforces it, when a code is asked for.
+fn pkce_challenge(
+    form: &Form,
+    rt: &ServerRuntime,
+    client: &Client,
+    code: bool,
+    fail: Fail<'_>,
+) -> Result<Option<String>, AuthorizeError> {
+    let challenge = check(form.get("code_challenge"), fail)?;
+    let method = check(form.get("code_challenge_method"), fail)?;
+    let code_challenge = match (challenge, method) {
+        (None, Some(_)) => {
+            return Err(fail(
+                ErrorCode::InvalidRequest,
+                "code_challenge_method without code_challenge",
+            ));
+        }
+        (Some(_), Some(m)) if m != "S256" => {
+            return Err(fail(
+                ErrorCode::InvalidRequest,
+                "code_challenge_method must be S256 (plain is not accepted)",
+            ));
+        }
+        (Some(_), None) => {
+            return Err(fail(
+                ErrorCode::InvalidRequest,
+                "code_challenge_method must be S256 (plain is not accepted)",
+            ));
+        }
+        (Some(c), Some(_)) if !is_s256_challenge(c) => {
+            return Err(fail(
+                ErrorCode::InvalidRequest,
+                "code_challenge must be 43 base64url characters (S256)",
+            ));
+        }
+        (c, _) => c.map(str::to_owned),
+    };
+    if code && code_challenge.is_none() && (client.settings.public || rt.server.settings.enforce_pkce) {
+        return Err(fail(
+            ErrorCode::InvalidRequest,
+            "code_challenge (PKCE, S256) is required",
+        ));
+    }
+    Ok(code_challenge)
+}
+
+/// `prompt` (`none` alone, or `login`, `consent`, `select_account`) and `max_age` (seconds, not
+/// negative).
+fn prompt_and_max_age(form: &Form, fail: Fail<'_>) -> Result<(Vec<String>, Option<i64>), AuthorizeError> {
+    let prompt: Vec<String> = check(form.get("prompt"), fail)?
+        .unwrap_or("")
+        .split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if let Some(p) = prompt
+        .iter()
+        .find(|p| !matches!(p.as_str(), "none" | "login" | "consent" | "select_account"))
+    {
+        return Err(fail(
+            ErrorCode::InvalidRequest,
+            &format!("unsupported prompt value {p}"),
+        ));
+    }
+    if prompt.iter().any(|p| p == "none") && prompt.len() > 1 {
+        return Err(fail(
+            ErrorCode::InvalidRequest,
+            "prompt none cannot be combined with other values",
+        ));
+    }
+    let max_age = match check(form.get("max_age"), fail)? {
+        None => None,
+        Some(v) => match v.parse::<i64>() {
+            Ok(n) if n >= 0 => Some(n),
+            _ => {
+                return Err(fail(
+                    ErrorCode::InvalidRequest,
+                    "max_age must be a non-negative integer",
+                ));
+            }
+        },
+    };
+    Ok((prompt, max_age))
+}
+
 impl Engine {
     /// Validates an authorization request (query or form parameters).
     pub async fn authorize_request(&self, rt: &ServerRuntime, form: &Form) -> Result<AuthorizeRequest, AuthorizeError> {
@@ -171,21 +347,7 @@ impl Engine {
         let client = self.client(rt, client_id).await.map_err(page)?.ok_or_else(|| {
             AuthorizeError::Page("The application that sent you here is not known to this server.".into())
         })?;
-        let registered = &client.settings.redirect_uris;
-        let (redirect_uri, given) = match form.get("redirect_uri").map_err(page)? {
-            Some(r) if registered.iter().any(|u| u == r) => (r.to_owned(), true),
-            Some(_) => {
-                return Err(AuthorizeError::Page(
-                    "The application asked to send you to an address it has not registered (redirect_uri).".into(),
-                ));
-            }
-            None if registered.len() == 1 => (registered[0].clone(), false),
-            None => {
-                return Err(AuthorizeError::Page(
-                    "The request does not say where to send you back (redirect_uri is missing).".into(),
-                ));
-            }
-        };
+        let (redirect_uri, given) = registered_redirect_uri(form, &client)?;
         // 2. The rest; errors go back to the client.
         let state = form
             .get("state")
@@ -246,56 +408,9 @@ impl Engine {
                 "response_mode query is not allowed for this response_type",
             ));
         }
-        let settings = &rt.server.settings;
-        let server_has = |g: &str| settings.grant_types.iter().any(|x| x == g);
-        let client_has = |g: &str| client.grant_types.iter().any(|x| x == g);
         let code = response_type.iter().any(|r| r == "code");
-        if (code && !server_has("authorization_code")) || (implicit && !server_has("implicit")) {
-            return Err(fail(
-                ErrorCode::UnsupportedResponseType,
-                "this response_type is disabled on this server",
-            ));
-        }
-        let joined = response_type.join(" ");
-        if (code && !client_has("authorization_code"))
-            || (implicit && !client_has("implicit"))
-            || !client
-                .settings
-                .response_types
-                .iter()
-                .any(|r| parse_response_type(r).is_some_and(|p| p.join(" ") == joined))
-        {
-            return Err(fail(
-                ErrorCode::UnauthorizedClient,
-                "the client may not use this response_type",
-            ));
-        }
-        // Scopes: each the client's and existing on the server; none means all the client's.
-        let scopes: Vec<String> = match check(form.get("scope"), &fail)? {
-            Some(requested) => {
-                let mut out: Vec<String> = Vec::new();
-                for s in requested.split(' ').filter(|s| !s.is_empty()) {
-                    if !client.settings.scopes.iter().any(|c| c == s) || !rt.scopes.contains_key(s) {
-                        return Err(fail(
-                            ErrorCode::InvalidScope,
-                            &format!("scope {s} is not allowed for this client"),
-                        ));
-                    }
-                    if !out.iter().any(|x| x == s) {
-                        out.push(s.to_owned());
-                    }
-                }
-                out
-            }
-            None => client
-                .settings
-                .scopes
-                .iter()
-                .filter(|s| rt.scopes.contains_key(*s))
-                .cloned()
-                .collect(),
-        };
-        let mut scopes = scopes;
+        response_type_allowed(rt, &client, &response_type, &fail)?;
+        let mut scopes = requested_scopes(form, rt, &client, &fail)?;
         crate::issue::drop_useless_offline_access(rt, &client, &mut scopes);
         let openid = scopes.iter().any(|s| s == "openid");
         if response_type.iter().any(|r| r == "id_token") && !openid {
@@ -315,75 +430,8 @@ impl Engine {
                 "nonce is required when an id_token is returned from this endpoint",
             ));
         }
-        // PKCE (RFC 7636): S256 only; required for public clients and where the server enforces it.
-        let challenge = check(form.get("code_challenge"), &fail)?;
-        let method = check(form.get("code_challenge_method"), &fail)?;
-        let code_challenge = match (challenge, method) {
-            (None, Some(_)) => {
-                return Err(fail(
-                    ErrorCode::InvalidRequest,
-                    "code_challenge_method without code_challenge",
-                ));
-            }
-            (Some(_), Some(m)) if m != "S256" => {
-                return Err(fail(
-                    ErrorCode::InvalidRequest,
-                    "code_challenge_method must be S256 (plain is not accepted)",
-                ));
-            }
-            (Some(_), None) => {
-                return Err(fail(
-                    ErrorCode::InvalidRequest,
-                    "code_challenge_method must be S256 (plain is not accepted)",
-                ));
-            }
-            (Some(c), Some(_)) if !is_s256_challenge(c) => {
-                return Err(fail(
-                    ErrorCode::InvalidRequest,
-                    "code_challenge must be 43 base64url characters (S256)",
-                ));
-            }
-            (c, _) => c.map(str::to_owned),
-        };
-        if code && code_challenge.is_none() && (client.settings.public || settings.enforce_pkce) {
-            return Err(fail(
-                ErrorCode::InvalidRequest,
-                "code_challenge (PKCE, S256) is required",
-            ));
-        }
-        let prompt: Vec<String> = check(form.get("prompt"), &fail)?
-            .unwrap_or("")
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect();
-        if let Some(p) = prompt
-            .iter()
-            .find(|p| !matches!(p.as_str(), "none" | "login" | "consent" | "select_account"))
-        {
-            return Err(fail(
-                ErrorCode::InvalidRequest,
-                &format!("unsupported prompt value {p}"),
-            ));
-        }
-        if prompt.iter().any(|p| p == "none") && prompt.len() > 1 {
-            return Err(fail(
-                ErrorCode::InvalidRequest,
-                "prompt none cannot be combined with other values",
-            ));
-        }
-        let max_age = match check(form.get("max_age"), &fail)? {
-            None => None,
-            Some(v) => match v.parse::<i64>() {
-                Ok(n) if n >= 0 => Some(n),
-                _ => {
-                    return Err(fail(
-                        ErrorCode::InvalidRequest,
-                        "max_age must be a non-negative integer",
-                    ));
-                }
-            },
-        };
+        let code_challenge = pkce_challenge(form, rt, &client, code, &fail)?;
+        let (prompt, max_age) = prompt_and_max_age(form, &fail)?;
         let login_hint = check(form.get("login_hint"), &fail)?
             .filter(|h| h.len() <= MAX_HINT)
             .map(str::to_owned);
