@@ -101,11 +101,3 @@ pub(crate) fn check_id(field: &str, id: &str) -> ControlResult<()> {
         ))
     }
 }
-
-/// A display name: 1 to 255 characters, not blank (422 naming `field`).
-pub(crate) fn check_name(field: &str, n: &str) -> ControlResult<()> {
-    if n.trim().is_empty() || n.chars().count() > 255 {
-        return Err(ControlError::invalid(field, "1 to 255 characters"));
-    }
-    Ok(())
-}

@@ -38,12 +38,7 @@ fn view(g: &Gateway) -> wire::Gateway {
     }
 }
 
-fn check_text(field: &str, v: &str, max: usize) -> ControlResult<()> {
-    if v.len() > max {
-        return Err(ControlError::invalid(field, format!("at most {max} characters")));
-    }
-    Ok(())
-}
+use crate::validate::text as check_text;
 
 impl Control {
     async fn load_gateway(&self, tid: &TenantId, gw: &str) -> ControlResult<Gateway> {
@@ -98,10 +93,7 @@ impl Control {
     ) -> ControlResult<wire::GatewayWithClient> {
         let tid = access.tenant().clone();
         let name = req.name.ok_or_else(|| ControlError::invalid("name", "required"))?;
-        if name.trim().is_empty() {
-            return Err(ControlError::invalid("name", "1 to 255 characters"));
-        }
-        check_text("name", &name, 255)?;
+        crate::validate::name("name", &name)?;
         if let Some(d) = &req.description {
             check_text("description", d, 4096)?;
         }
@@ -248,10 +240,7 @@ impl Control {
     ) -> ControlResult<wire::Gateway> {
         let mut g = self.load_gateway(access.tenant(), gw).await?;
         if let Some(n) = req.name {
-            if n.trim().is_empty() {
-                return Err(ControlError::invalid("name", "1 to 255 characters"));
-            }
-            check_text("name", &n, 255)?;
+            crate::validate::name("name", &n)?;
             g.name = n;
         }
         if let Some(d) = req.description {

@@ -21,6 +21,7 @@ mod servers;
 mod services;
 pub mod spec;
 mod tenants;
+mod validate;
 
 use std::sync::Arc;
 
@@ -40,6 +41,7 @@ pub use permissions::DEFAULT_ROLE_PERMISSIONS;
 pub use policies::BUILT_IN as BUILT_IN_POLICIES;
 pub use privacy::{PrivacyCaller, STRATEGIES as CONSENT_STRATEGIES};
 pub use services::{ApiFilter, DocumentFetcher, MAX_SPECIFICATION_BYTES, METHODS as API_METHODS};
+pub use validate::MAX_NAME_LEN;
 
 /// Shared state of the control plane. Cheap to clone behind an `Arc`.
 pub struct Control {

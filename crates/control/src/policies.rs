@@ -8,7 +8,8 @@ use castellan_domain::{Policy, ServerSettings, TenantId};
 use castellan_store::{ConfigChange, StoreError};
 use castellan_types::policies as wire;
 
-use crate::error::{check_id, check_name, unchanged};
+use crate::error::{check_id, unchanged};
+use crate::validate::name as check_name;
 use crate::{Allowed, Control, ControlError, ControlResult, need};
 
 /// The read-only policies every tenant has: `allow` (passes) and `block` (fails).

@@ -7,20 +7,7 @@ use crate::access::need;
 use crate::error::unchanged;
 use crate::{AdminAccess, Allowed, Control, ControlError, ControlResult};
 
-pub(crate) const MAX_NAME_LEN: usize = 256;
-
-pub(crate) fn check_name(field: &str, name: &str) -> ControlResult<()> {
-    if name.trim().is_empty() {
-        return Err(ControlError::invalid(field, "must not be empty"));
-    }
-    if name.chars().count() > MAX_NAME_LEN {
-        return Err(ControlError::invalid(
-            field,
-            format!("must be at most {MAX_NAME_LEN} characters"),
-        ));
-    }
-    Ok(())
-}
+pub(crate) use crate::validate::name as check_name;
 
 /// A tenant's published keys must be public keys of a known type.
 fn check_public_jwks(jwks: &wire::Jwks) -> ControlResult<()> {

@@ -113,7 +113,12 @@ pub(super) fn members() -> Vec<(&'static str, &'static str, At, Value)> {
     );
     vec![
         ("ClientRequest", "client_id", Member, client_id()),
-        ("ClientRequest", "client_name", Member, name(256)),
+        (
+            "ClientRequest",
+            "client_name",
+            Member,
+            name(castellan_control::MAX_NAME_LEN),
+        ),
         (
             "ClientRequest",
             "authorization_server_id",
@@ -160,7 +165,7 @@ pub(super) fn members() -> Vec<(&'static str, &'static str, At, Value)> {
         ),
         ("ClaimRequest", "scopes", Items, scope_name()),
         ("ServerRequest", "id", Member, id(ServerId::MAX_LEN)),
-        ("ServerRequest", "name", Member, name(256)),
+        ("ServerRequest", "name", Member, name(castellan_control::MAX_NAME_LEN)),
         (
             "ServerRequest",
             "key_type",
@@ -179,9 +184,19 @@ pub(super) fn members() -> Vec<(&'static str, &'static str, At, Value)> {
         ("ServerRequest", "refresh_token_ttl", Member, duration()),
         ("ServerRequest", "cookie_max_age", Member, duration()),
         ("PolicyRequest", "id", Member, plain_id()),
-        ("PolicyRequest", "policy_name", Member, name(256)),
+        (
+            "PolicyRequest",
+            "policy_name",
+            Member,
+            name(castellan_control::MAX_NAME_LEN),
+        ),
         ("CreateGatewayRequest", "id", Member, plain_id()),
-        ("CreateGatewayRequest", "name", Member, name(256)),
+        (
+            "CreateGatewayRequest",
+            "name",
+            Member,
+            name(castellan_control::MAX_NAME_LEN),
+        ),
         ("CreateGatewayRequest", "server_id", Member, id(ServerId::MAX_LEN)),
         (
             "CreateGatewayRequest",
@@ -196,14 +211,19 @@ pub(super) fn members() -> Vec<(&'static str, &'static str, At, Value)> {
             one_of(castellan_control::CONSENT_STRATEGIES),
         ),
         ("Consent", "id", Member, plain_id()),
-        ("Consent", "name", Member, name(255)),
+        ("Consent", "name", Member, name(castellan_control::MAX_NAME_LEN)),
         ("Consent", "valid_from", Member, json!({"format": "date-time"})),
         ("ConsentActionWithConsents", "id", Member, plain_id()),
-        ("ConsentActionWithConsents", "name", Member, name(255)),
+        (
+            "ConsentActionWithConsents",
+            "name",
+            Member,
+            name(castellan_control::MAX_NAME_LEN),
+        ),
         ("PolicyRequest", "language", Member, one_of(["cloudentity", "rego"])),
         ("PolicyRequest", "validators", Member, json!({"maxItems": 64})),
         ("Service", "id", Member, plain_id()),
-        ("Service", "name", Member, name(255)),
+        ("Service", "name", Member, name(castellan_control::MAX_NAME_LEN)),
         ("Service", "description", Member, text(4096)),
         ("Service", "authorization_server_id", Member, id(ServerId::MAX_LEN)),
         ("Api", "id", Member, plain_id()),
@@ -225,7 +245,7 @@ pub(super) fn members() -> Vec<(&'static str, &'static str, At, Value)> {
         ("UpdateApiRequest", "data_classifications", Items, name(128)),
         ("PolicyTestRequest", "subject", Member, subject()),
         ("ConsentGrantRequest", "subject", Member, subject()),
-        ("TenantRequest", "name", Member, name(256)),
+        ("TenantRequest", "name", Member, name(castellan_control::MAX_NAME_LEN)),
         (
             "RoleRequest",
             "productName",
