@@ -18,12 +18,7 @@ pub const GATEWAY_TYPES: [&str; 3] = ["nginx", "caddy", "pyron"];
 /// The scope a gateway's client is given.
 pub const GATEWAY_SCOPE: &str = "read_gateway_configuration";
 
-fn rfc3339(t: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(t)
-        .ok()
-        .and_then(|d| d.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_default()
-}
+use crate::views::rfc3339;
 
 fn view(g: &Gateway) -> wire::Gateway {
     wire::Gateway {

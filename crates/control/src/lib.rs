@@ -22,6 +22,7 @@ mod services;
 pub mod spec;
 mod tenants;
 mod validate;
+mod views;
 
 use std::sync::Arc;
 

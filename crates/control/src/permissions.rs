@@ -18,12 +18,7 @@ pub const DEFAULT_ROLE_PERMISSIONS: &str = "client.read client.write server.read
 const MAX_ID: usize = 256;
 const MAX_DESCRIPTION: usize = 1024;
 
-pub(crate) fn rfc3339(t: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(t)
-        .ok()
-        .and_then(|d| d.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_default()
-}
+use crate::views::rfc3339;
 
 /// A required text member: present, 1–`max` characters, no control characters.
 fn required(field: &str, v: Option<&str>, max: usize) -> ControlResult<String> {

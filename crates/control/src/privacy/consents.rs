@@ -6,8 +6,8 @@ use castellan_types::privacy as wire;
 
 use super::{STRATEGIES, consent_view, normalized_time};
 use crate::error::{check_id, same_tenant, unchanged};
-use crate::permissions::rfc3339;
 use crate::validate::name as check_name;
+use crate::views::rfc3339;
 use crate::{Allowed, Control, ControlError, ControlResult, need};
 
 impl Control {

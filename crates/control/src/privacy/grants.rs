@@ -9,7 +9,7 @@ use castellan_types::privacy as wire;
 use serde_json::Value;
 
 use super::{PrivacyCaller, check_subject, event_view};
-use crate::permissions::rfc3339;
+use crate::views::rfc3339;
 use crate::{Control, ControlError, ControlResult};
 
 impl Control {

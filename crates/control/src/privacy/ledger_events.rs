@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::instant;
 use crate::ledger::KeySigner;
-use crate::permissions::rfc3339;
+use crate::views::rfc3339;
 use crate::{AdminAccess, Allowed, Control, ControlError, ControlResult, need};
 
 impl Control {
