@@ -107,7 +107,7 @@ impl Control {
         key_type: KeyType,
     ) -> ControlResult<wire::Tenant> {
         let tid = TenantId::parse(id).map_err(|e| ControlError::invalid("id", e.to_string()))?;
-        crate::tenants::check_name("name", name)?;
+        crate::validate::name("name", name)?;
         let seed = self.tenant_seed(&tid, name, key_type).await?;
         self.store.create_tenant_seeded(&seed).await.map_err(|e| match e {
             castellan_store::StoreError::Conflict(_) => ControlError::Conflict {

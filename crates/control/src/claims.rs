@@ -7,7 +7,7 @@ use castellan_types as wire;
 
 use crate::access::need;
 use crate::error::unchanged;
-use crate::scopes::check_scope_name;
+use crate::validate::check_scope_name;
 use crate::{AdminAccess, Allowed, Control, ControlError, ControlResult};
 
 const MAX_SCOPES: usize = 100;

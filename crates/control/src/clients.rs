@@ -7,8 +7,8 @@ use castellan_types as wire;
 
 use crate::access::{client_yields, need};
 use crate::error::unchanged;
-use crate::servers::check_url;
-use crate::tenants::check_name;
+use crate::validate::name as check_name;
+use crate::validate::{check_fetch_url, check_redirect_uri, check_url};
 use crate::{AdminAccess, Allowed, Control, ControlError, ControlResult};
 use castellan_oauth::secrets::hash_secret;
 
@@ -31,82 +31,6 @@ pub const RESPONSE_TYPES: [&str; 7] = [
 ];
 const MIN_CLIENT_SECRET_LEN: usize = 16;
 const MAX_LIST: usize = 100;
-
-/// Parses a URL the server will store and later send people or requests to, strictly: WHATWG
-/// parsing (the `url` crate) must give back exactly what was sent, so nothing is normalised away
-/// (`\`, tabs, new lines, `%`-less spaces, upper-case schemes); no control characters, no
-/// backslash, no user information (`http://127.0.0.1\@evil.example/` reads as another host in
-/// many HTTP stacks).
-pub(crate) fn parse_strict_url(field: &str, v: &str) -> ControlResult<url::Url> {
-    let u = parse_safe_url(field, v)?;
-    if u.as_str() != v {
-        return Err(ControlError::invalid(
-            field,
-            format!("is not in canonical form; did you mean {:?}?", u.as_str()),
-        ));
-    }
-    Ok(u)
-}
-
-/// A URL shown to people (logo, home page, policy links): no control characters, spaces,
-/// backslashes or user information, but normalisation by the parser (a trailing `/`) is fine.
-pub(crate) fn parse_safe_url(field: &str, v: &str) -> ControlResult<url::Url> {
-    let bad = |reason: &str| Err(ControlError::invalid(field, reason.to_owned()));
-    if v.len() > 2048 {
-        return bad("must be at most 2048 characters");
-    }
-    if v.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return bad("must not contain spaces or control characters");
-    }
-    if v.contains('\\') {
-        return bad("must not contain a backslash");
-    }
-    let Ok(u) = url::Url::parse(v) else {
-        return bad("must be an absolute URI");
-    };
-    if !u.username().is_empty() || u.password().is_some() {
-        return bad("must not contain user information (user:password@)");
-    }
-    Ok(u)
-}
-
-/// RFC 6749 §3.1.2 and RFC 9700 §4.1: absolute, no fragment; `https`, `http` only on loopback, or a
-/// private-use scheme of a native app (RFC 8252 §7.1, reverse domain name with a dot).
-pub fn check_redirect_uri(field: &str, v: &str) -> ControlResult<()> {
-    let bad = |reason: &str| Err(ControlError::invalid(field, reason.to_owned()));
-    let u = parse_strict_url(field, v)?;
-    if u.fragment().is_some() {
-        return bad("must not contain a fragment");
-    }
-    match u.scheme() {
-        "https" if u.host().is_some() => Ok(()),
-        "http" => match u.host() {
-            Some(url::Host::Ipv4(ip)) if ip.is_loopback() => Ok(()),
-            Some(url::Host::Ipv6(ip)) if ip.is_loopback() => Ok(()),
-            Some(url::Host::Domain("localhost")) => Ok(()),
-            _ => bad("http is allowed only for loopback addresses; use https"),
-        },
-        s if s.contains('.') => Ok(()),
-        _ => bad("must use https, http on loopback, or a private-use scheme such as com.example.app"),
-    }
-}
-
-/// A URL Castellan itself will fetch: https, or http on loopback only (no plain text to other
-/// hosts). Which hosts it may reach is decided when it fetches, by the outbound policy
-/// (`castellan::outbound`: internal addresses only where `--outbound-allow` lets them).
-pub(crate) fn check_fetch_url(field: &str, v: &str) -> ControlResult<()> {
-    let u = parse_strict_url(field, v)?;
-    match (u.scheme(), u.host()) {
-        ("https", Some(_)) => Ok(()),
-        ("http", Some(url::Host::Ipv4(ip))) if ip.is_loopback() => Ok(()),
-        ("http", Some(url::Host::Ipv6(ip))) if ip.is_loopback() => Ok(()),
-        ("http", Some(url::Host::Domain("localhost"))) => Ok(()),
-        _ => Err(ControlError::invalid(
-            field,
-            "must be an https URL (http only on loopback)",
-        )),
-    }
-}
 
 fn check_list(field: &str, v: &[String]) -> ControlResult<()> {
     if v.len() > MAX_LIST {

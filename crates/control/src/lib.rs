@@ -34,7 +34,7 @@ use castellan_store::{ConfigChange, Store};
 pub use access::{AdminAccess, Allowed, Need, need};
 pub use bootstrap::{BootstrapCredentials, BootstrapOptions};
 pub use castellan_policy::validator_schema as policy_validator_schema;
-pub use clients::{AUTH_METHODS, RESPONSE_TYPES, check_redirect_uri};
+pub use clients::{AUTH_METHODS, RESPONSE_TYPES};
 pub use error::{ControlError, ControlResult};
 pub use gateways::{GATEWAY_SCOPE, GATEWAY_TYPES};
 pub use ledger::verify_stored;
@@ -43,6 +43,7 @@ pub use policies::BUILT_IN as BUILT_IN_POLICIES;
 pub use privacy::{PrivacyCaller, STRATEGIES as CONSENT_STRATEGIES};
 pub use services::{ApiFilter, DocumentFetcher, MAX_SPECIFICATION_BYTES, METHODS as API_METHODS};
 pub use validate::MAX_NAME_LEN;
+pub use validate::check_redirect_uri;
 
 /// Shared state of the control plane. Cheap to clone behind an `Arc`.
 pub struct Control {

@@ -18,21 +18,7 @@ fn with_service(scope: Scope, service: Option<&castellan_domain::Service>) -> wi
     }
 }
 
-pub(crate) fn check_scope_name(field: &str, name: &str) -> ControlResult<()> {
-    if name.is_empty() || name.len() > 128 {
-        return Err(ControlError::invalid(field, "must be 1 to 128 characters"));
-    }
-    if !name
-        .bytes()
-        .all(|b| b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b))
-    {
-        return Err(ControlError::invalid(
-            field,
-            "may contain only printable ASCII without spaces, '\"' or '\\'",
-        ));
-    }
-    Ok(())
-}
+use crate::validate::check_scope_name;
 
 /// The OpenID Connect scopes (OIDC Core §3.1.2.1, §5.4, §11) every new server starts with, worded
 /// for the consent page. They are ordinary scopes: an admin may edit or delete them.

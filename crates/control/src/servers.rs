@@ -10,7 +10,8 @@ use castellan_types as wire;
 
 use crate::access::need;
 use crate::error::unchanged;
-use crate::tenants::check_name;
+use crate::validate::check_url;
+use crate::validate::name as check_name;
 use crate::{AdminAccess, Allowed, Control, ControlError, ControlResult};
 
 const MIN_SECRET_LEN: usize = 32;
@@ -55,13 +56,6 @@ fn parse_ttl(field: &str, v: &str, allow_zero: bool) -> ControlResult<GoDuration
         return Err(ControlError::invalid(field, "must be at most 10 years"));
     }
     Ok(d)
-}
-
-pub(crate) fn check_url(field: &str, v: &str) -> ControlResult<()> {
-    match crate::clients::parse_safe_url(field, v)? {
-        u if matches!(u.scheme(), "https" | "http") && u.host().is_some() => Ok(()),
-        _ => Err(ControlError::invalid(field, "must be an absolute http(s) URL")),
-    }
 }
 
 /// How long a token the server signs can stay valid (seconds): what a cutoff on a deleted client

@@ -7,7 +7,7 @@ use crate::access::need;
 use crate::error::unchanged;
 use crate::{AdminAccess, Allowed, Control, ControlError, ControlResult};
 
-pub(crate) use crate::validate::name as check_name;
+use crate::validate::name as check_name;
 
 /// A tenant's published keys must be public keys of a known type.
 fn check_public_jwks(jwks: &wire::Jwks) -> ControlResult<()> {

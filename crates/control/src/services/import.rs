@@ -150,7 +150,7 @@ impl Control {
         let tid = access.tenant().clone();
         self.load_service(&tid, sid).await?;
         let url = req.url.ok_or_else(|| ControlError::invalid("url", "required"))?;
-        crate::clients::check_fetch_url("url", &url)?;
+        crate::validate::check_fetch_url("url", &url)?;
         let fetcher = self
             .document_fetcher
             .get()
@@ -186,7 +186,7 @@ impl Control {
         let names: BTreeSet<&String> = doc.operations.iter().flat_map(|o| o.scopes.iter()).collect();
         let (mut created_scopes, mut ignored_scopes) = (Vec::new(), Vec::new());
         for name in names {
-            crate::scopes::check_scope_name("scopes", name).map_err(|_| {
+            crate::validate::check_scope_name("scopes", name).map_err(|_| {
                 ControlError::invalid(
                     "scopes",
                     format!("scope {name:?} of the document is not a valid scope name (RFC 6749 §3.3)"),
