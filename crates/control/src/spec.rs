@@ -21,6 +21,8 @@ use serde::Deserialize;
 use serde::de::IgnoredAny;
 use serde_json::Value;
 
+mod yaml;
+
 /// At most this many operations in one document.
 pub const MAX_OPERATIONS: usize = 10_000;
 /// The members of a path item that are operations.
@@ -175,14 +177,7 @@ pub fn read(bytes: &[u8]) -> Result<Document, SpecError> {
             .unwrap_or_default();
         (root, order)
     } else {
-        let mut yaml: serde_yaml_ng::Value =
-            serde_yaml_ng::from_str(text).map_err(|e| SpecError::Unparsable(format!("neither JSON nor YAML: {e}")))?;
-        yaml.apply_merge()
-            .map_err(|e| SpecError::Unparsable(format!("YAML merge keys: {e}")))?;
-        keys_as_strings(&mut yaml);
-        let order = PathOrder::deserialize(&yaml).map(PathOrder::keys).unwrap_or_default();
-        let root = serde_json::to_value(&yaml).map_err(|e| invalid(format!("not a JSON-like document: {e}")))?;
-        (root, order)
+        yaml::read(text)?
     };
     let Some(obj) = root.as_object() else {
         return Err(invalid(
@@ -225,29 +220,6 @@ struct PathOrder {
 impl PathOrder {
     fn keys(self) -> Vec<String> {
         self.paths.map(|p| p.into_keys().collect()).unwrap_or_default()
-    }
-}
-
-/// YAML reads `200:` as a number; OpenAPI's keys (status codes, extension members) are strings.
-fn keys_as_strings(v: &mut serde_yaml_ng::Value) {
-    use serde_yaml_ng::Value as Y;
-    match v {
-        Y::Mapping(m) => {
-            let old = std::mem::take(m);
-            for (k, mut child) in old {
-                keys_as_strings(&mut child);
-                let k = match k {
-                    Y::Number(n) => Y::String(n.to_string()),
-                    Y::Bool(b) => Y::String(b.to_string()),
-                    Y::Null => Y::String("null".into()),
-                    k => k,
-                };
-                m.insert(k, child);
-            }
-        }
-        Y::Sequence(s) => s.iter_mut().for_each(keys_as_strings),
-        Y::Tagged(t) => keys_as_strings(&mut t.value),
-        _ => {}
     }
 }
 
@@ -778,7 +750,7 @@ components:
 
     #[test]
     fn the_same_document_as_json_and_as_31() {
-        let v: Value = serde_yaml_ng::from_str(V30).unwrap();
+        let (v, _) = yaml::read(V30).unwrap();
         let json = serde_json::to_string(&v).unwrap();
         let d = read(json.as_bytes()).unwrap();
         // JSON without order preservation is read in the text's order by the typed model.
