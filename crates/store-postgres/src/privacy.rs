@@ -1,125 +1,60 @@
-//! [`PrivacyStore`] on PostgreSQL. Appends to a tenant's ledger lock its head row (`FOR UPDATE`),
-//! so concurrent appends on any node queue and the chain's sequence has no gaps or repeats.
+//! [`PrivacyStore`] on PostgreSQL: the operations written once in [`castellan_store_sql::Sql`], in
+//! this adapter's transactions. Appends to a tenant's ledger lock its head row (`FOR UPDATE`), so
+//! concurrent appends on any node queue and the chain's sequence has no gaps or repeats.
 
 use async_trait::async_trait;
 use castellan_domain::{ConsentActionDef, ConsentGrant, LedgerChain, LedgerEvent, LedgerKey, PrivacyConsent, TenantId};
-use castellan_store::{LedgerSigner, PrivacyStore, PrivacyWrite, StoreError, StoreResult};
-use castellan_store_sql::{
-    ConsentActionRow, ConsentGrantRow, LedgerEventRow, LedgerKeyRow, PrivacyConsentRow, ledger_link, read_ledger_chain,
-    to_json,
-};
+use castellan_store::{LedgerSigner, PrivacyStore, PrivacyWrite, StoreResult};
+use castellan_store_sql::Sql;
+use sqlx::Postgres;
 
 use crate::{PostgresStore, map_err};
+
+type Shared = Sql<Postgres>;
 
 #[async_trait]
 impl PrivacyStore for PostgresStore {
     async fn list_privacy_consents(&self, tid: &TenantId) -> StoreResult<Vec<PrivacyConsent>> {
-        self.fetch_all::<PrivacyConsentRow, _>(
-            "SELECT * FROM privacy_consents WHERE tenant_id = $1 ORDER BY id COLLATE \"C\"",
-            &[tid.as_str()],
-        )
-        .await
+        Shared::list_privacy_consents(&self.pool, tid).await
     }
 
     async fn get_privacy_consent(&self, tid: &TenantId, id: &str) -> StoreResult<Option<PrivacyConsent>> {
-        self.fetch_opt::<PrivacyConsentRow, _>(
-            "SELECT * FROM privacy_consents WHERE tenant_id = $1 AND id = $2",
-            &[tid.as_str(), id],
-        )
-        .await
+        Shared::get_privacy_consent(&self.pool, tid, id).await
     }
 
     async fn delete_privacy_consent(&self, tid: &TenantId, id: &str) -> StoreResult<bool> {
         let mut tx = self.tx().await?;
-        sqlx::query("DELETE FROM consent_grants WHERE tenant_id = $1 AND consent_id = $2")
-            .bind(tid.as_str())
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        let r = sqlx::query("DELETE FROM privacy_consents WHERE tenant_id = $1 AND id = $2")
-            .bind(tid.as_str())
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
+        let deleted = Shared::delete_privacy_consent(&mut tx, tid, id).await?;
         tx.commit().await.map_err(map_err)?;
-        Ok(r.rows_affected() > 0)
+        Ok(deleted)
     }
 
     async fn list_consent_actions(&self, tid: &TenantId) -> StoreResult<Vec<ConsentActionDef>> {
-        self.fetch_all::<ConsentActionRow, _>(
-            "SELECT * FROM consent_actions WHERE tenant_id = $1 ORDER BY id COLLATE \"C\"",
-            &[tid.as_str()],
-        )
-        .await
+        Shared::list_consent_actions(&self.pool, tid).await
     }
 
     async fn get_consent_action(&self, tid: &TenantId, id: &str) -> StoreResult<Option<ConsentActionDef>> {
-        self.fetch_opt::<ConsentActionRow, _>(
-            "SELECT * FROM consent_actions WHERE tenant_id = $1 AND id = $2",
-            &[tid.as_str(), id],
-        )
-        .await
+        Shared::get_consent_action(&self.pool, tid, id).await
     }
 
     async fn create_consent_action(&self, a: &ConsentActionDef) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO consent_actions (tenant_id, id, name, description, consents) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(a.tenant_id.as_str())
-        .bind(&a.id)
-        .bind(&a.name)
-        .bind(&a.description)
-        .bind(to_json(&a.consents)?)
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?;
-        Ok(())
+        Shared::create_consent_action(&self.pool, a).await
     }
 
     async fn update_consent_action(&self, a: &ConsentActionDef) -> StoreResult<()> {
-        let r = sqlx::query(
-            "UPDATE consent_actions SET name = $1, description = $2, consents = $3 WHERE tenant_id = $4 AND id = $5",
-        )
-        .bind(&a.name)
-        .bind(&a.description)
-        .bind(to_json(&a.consents)?)
-        .bind(a.tenant_id.as_str())
-        .bind(&a.id)
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("consent action {}", a.id)));
-        }
-        Ok(())
+        Shared::update_consent_action(&self.pool, a).await
     }
 
     async fn delete_consent_action(&self, tid: &TenantId, id: &str) -> StoreResult<bool> {
-        let r = sqlx::query("DELETE FROM consent_actions WHERE tenant_id = $1 AND id = $2")
-            .bind(tid.as_str())
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
-        Ok(r.rows_affected() > 0)
+        Shared::delete_consent_action(&self.pool, tid, id).await
     }
 
     async fn list_subject_grants(&self, tid: &TenantId, subject: &str) -> StoreResult<Vec<ConsentGrant>> {
-        self.fetch_all::<ConsentGrantRow, _>(
-            "SELECT * FROM consent_grants WHERE tenant_id = $1 AND subject = $2 ORDER BY consent_id COLLATE \"C\"",
-            &[tid.as_str(), subject],
-        )
-        .await
+        Shared::list_subject_grants(&self.pool, tid, subject).await
     }
 
     async fn list_consent_grants(&self, tid: &TenantId, consent_id: &str) -> StoreResult<Vec<ConsentGrant>> {
-        self.fetch_all::<ConsentGrantRow, _>(
-            "SELECT * FROM consent_grants WHERE tenant_id = $1 AND consent_id = $2 ORDER BY subject COLLATE \"C\"",
-            &[tid.as_str(), consent_id],
-        )
-        .await
+        Shared::list_consent_grants(&self.pool, tid, consent_id).await
     }
 
     async fn privacy_write(
@@ -129,117 +64,9 @@ impl PrivacyStore for PostgresStore {
         signer: &dyn LedgerSigner,
     ) -> StoreResult<Vec<LedgerEvent>> {
         let mut tx = self.tx().await?;
-        if let Some(c) = &w.consent {
-            let doc = to_json(&c.doc)?;
-            if w.update {
-                let r = sqlx::query(
-                    "UPDATE privacy_consents SET version = $1, can_be_withdrawn = $2, update_existing_grants = $3, \
-                     doc = $4 WHERE tenant_id = $5 AND id = $6",
-                )
-                .bind(c.version)
-                .bind(c.can_be_withdrawn)
-                .bind(&c.update_existing_grants)
-                .bind(doc)
-                .bind(tid.as_str())
-                .bind(&c.id)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-                if r.rows_affected() == 0 {
-                    return Err(StoreError::NotFound(format!("consent {}", c.id)));
-                }
-            } else {
-                sqlx::query(
-                    "INSERT INTO privacy_consents (tenant_id, id, version, can_be_withdrawn, update_existing_grants, doc) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(tid.as_str())
-                .bind(&c.id)
-                .bind(c.version)
-                .bind(c.can_be_withdrawn)
-                .bind(&c.update_existing_grants)
-                .bind(doc)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-            }
-        }
-        for g in &w.grants {
-            sqlx::query(
-                "INSERT INTO consent_grants (tenant_id, subject, consent_id, version, granted, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, subject, consent_id) DO UPDATE SET \
-                 version = excluded.version, granted = excluded.granted, updated_at = excluded.updated_at",
-            )
-            .bind(tid.as_str())
-            .bind(&g.subject)
-            .bind(&g.consent_id)
-            .bind(g.version)
-            .bind(g.granted)
-            .bind(g.updated_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        }
-        let mut out = Vec::with_capacity(w.events.len());
-        if !w.events.is_empty() {
-            sqlx::query(
-                "INSERT INTO ledger_heads (tenant_id, seq, last_hash) VALUES ($1, 0, '') ON CONFLICT DO NOTHING",
-            )
-            .bind(tid.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-            let head: Option<(i64, String)> =
-                sqlx::query_as("SELECT seq, last_hash FROM ledger_heads WHERE tenant_id = $1 FOR UPDATE")
-                    .bind(tid.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
-            let (mut seq, mut prev) = head.unwrap_or((0, String::new()));
-            for e in &w.events {
-                seq += 1;
-                let link = ledger_link(tid, seq, e, &prev, signer.hash(e.payload.as_bytes()));
-                let signature = signer.sign(&link).map_err(StoreError::Corrupt)?;
-                sqlx::query(
-                    "INSERT INTO ledger_events (tenant_id, seq, id, subject, date, event_type, payload, signature) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                )
-                .bind(tid.as_str())
-                .bind(seq)
-                .bind(&e.id)
-                .bind(&e.subject)
-                .bind(e.date)
-                .bind(&e.event_type)
-                .bind(&e.payload)
-                .bind(&signature)
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-                prev = signer.hash(signature.as_bytes());
-                out.push(LedgerEvent {
-                    tenant_id: tid.clone(),
-                    seq,
-                    id: e.id.clone(),
-                    subject: e.subject.clone(),
-                    date: e.date,
-                    event_type: e.event_type.clone(),
-                    payload: e.payload.clone(),
-                    signature,
-                });
-            }
-            sqlx::query(
-                "INSERT INTO ledger_heads (tenant_id, seq, last_hash) VALUES ($1, $2, $3) \
-                 ON CONFLICT (tenant_id) DO UPDATE SET seq = excluded.seq, last_hash = excluded.last_hash",
-            )
-            .bind(tid.as_str())
-            .bind(seq)
-            .bind(&prev)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        }
+        let events = Shared::privacy_write(&mut tx, tid, w, signer).await?;
         tx.commit().await.map_err(map_err)?;
-        Ok(out)
+        Ok(events)
     }
 
     async fn list_ledger_events(
@@ -249,43 +76,18 @@ impl PrivacyStore for PostgresStore {
         from: i64,
         to: i64,
     ) -> StoreResult<Vec<LedgerEvent>> {
-        let rows: Vec<LedgerEventRow> = sqlx::query_as(
-            "SELECT * FROM ledger_events WHERE tenant_id = $1 AND date >= $2 AND date <= $3 \
-             AND ($4::text IS NULL OR subject = $5) ORDER BY seq",
-        )
-        .bind(tid.as_str())
-        .bind(from)
-        .bind(to)
-        .bind(subject)
-        .bind(subject)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_err)?;
-        rows.into_iter().map(LedgerEvent::try_from).collect()
+        Shared::list_ledger_events(&self.pool, tid, subject, from, to).await
     }
 
     async fn ledger_chain(&self, tid: &TenantId) -> StoreResult<LedgerChain> {
-        read_ledger_chain(self.snapshot_tx().await?, tid).await
+        Shared::ledger_chain(self.snapshot_tx().await?, tid).await
     }
 
     async fn get_ledger_key(&self, tid: &TenantId) -> StoreResult<Option<LedgerKey>> {
-        self.fetch_opt::<LedgerKeyRow, _>("SELECT * FROM ledger_keys WHERE tenant_id = $1", &[tid.as_str()])
-            .await
+        Shared::get_ledger_key(&self.pool, tid).await
     }
 
     async fn create_ledger_key(&self, k: &LedgerKey) -> StoreResult<bool> {
-        let r = sqlx::query(
-            "INSERT INTO ledger_keys (tenant_id, kid, public_jwk, private_sealed, created_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (tenant_id) DO NOTHING",
-        )
-        .bind(k.tenant_id.as_str())
-        .bind(&k.kid)
-        .bind(to_json(&k.public_jwk)?)
-        .bind(&k.private_sealed)
-        .bind(k.created_at)
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?;
-        Ok(r.rows_affected() > 0)
+        Shared::create_ledger_key(&self.pool, k).await
     }
 }

@@ -1,4 +1,5 @@
-//! Row shapes shared by the SQL adapters and their conversion to domain entities. Each adapter
+//! What the SQL adapters share: row shapes and their conversion to domain entities, and the
+//! operations written once for both databases ([`Sql`]). Each adapter
 //! selects columns as these Rust types (JSON as text, times as Unix seconds), so one mapping serves
 //! SQLite and PostgreSQL alike.
 
@@ -6,6 +7,41 @@ use castellan_domain::*;
 use castellan_store::StoreError;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+mod privacy;
+
+/// What the SQL of the two databases writes differently, for the operations written once here.
+pub trait Dialect: sqlx::Database {
+    /// Appended to an `ORDER BY` text column: order by bytes (SQLite's only order; PostgreSQL's
+    /// `C` collation), so both stores list in the same order.
+    const BYTES: &'static str;
+    /// Appended to a `SELECT` of rows the transaction then writes: locks them (PostgreSQL). SQLite
+    /// needs none: a write transaction (`BEGIN IMMEDIATE`) holds the database's write lock.
+    const FOR_UPDATE: &'static str;
+    /// How many rows a statement changed.
+    fn rows_affected(r: &Self::QueryResult) -> u64;
+}
+
+impl Dialect for sqlx::Sqlite {
+    const BYTES: &'static str = "";
+    const FOR_UPDATE: &'static str = "";
+    fn rows_affected(r: &Self::QueryResult) -> u64 {
+        r.rows_affected()
+    }
+}
+
+impl Dialect for sqlx::Postgres {
+    const BYTES: &'static str = " COLLATE \"C\"";
+    const FOR_UPDATE: &'static str = " FOR UPDATE";
+    fn rows_affected(r: &Self::QueryResult) -> u64 {
+        r.rows_affected()
+    }
+}
+
+/// The store operations written once for every [`Dialect`], as associated functions of
+/// `Sql::<Database>` (one `impl` block per aggregate, in its own module, under one set of
+/// bounds). They take the pool, or a transaction the calling adapter began and commits.
+pub struct Sql<DB>(std::marker::PhantomData<DB>);
 
 pub fn corrupt(e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(e.to_string())
@@ -407,172 +443,6 @@ impl TryFrom<PolicyRow> for Policy {
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
-    }
-}
-
-#[derive(sqlx::FromRow)]
-pub struct PrivacyConsentRow {
-    tenant_id: String,
-    id: String,
-    version: i64,
-    can_be_withdrawn: bool,
-    update_existing_grants: String,
-    doc: String,
-}
-
-impl TryFrom<PrivacyConsentRow> for PrivacyConsent {
-    type Error = StoreError;
-    fn try_from(r: PrivacyConsentRow) -> Result<Self, StoreError> {
-        Ok(PrivacyConsent {
-            tenant_id: TenantId::parse(r.tenant_id).map_err(corrupt)?,
-            id: r.id,
-            version: r.version,
-            can_be_withdrawn: r.can_be_withdrawn,
-            update_existing_grants: r.update_existing_grants,
-            doc: serde_json::from_str(&r.doc).map_err(corrupt)?,
-        })
-    }
-}
-
-#[derive(sqlx::FromRow)]
-pub struct ConsentActionRow {
-    tenant_id: String,
-    id: String,
-    name: String,
-    description: Option<String>,
-    consents: String,
-}
-
-impl TryFrom<ConsentActionRow> for ConsentActionDef {
-    type Error = StoreError;
-    fn try_from(r: ConsentActionRow) -> Result<Self, StoreError> {
-        Ok(ConsentActionDef {
-            tenant_id: TenantId::parse(r.tenant_id).map_err(corrupt)?,
-            id: r.id,
-            name: r.name,
-            description: r.description,
-            consents: serde_json::from_str(&r.consents).map_err(corrupt)?,
-        })
-    }
-}
-
-#[derive(sqlx::FromRow)]
-pub struct ConsentGrantRow {
-    tenant_id: String,
-    subject: String,
-    consent_id: String,
-    version: i64,
-    granted: bool,
-    updated_at: i64,
-}
-
-impl TryFrom<ConsentGrantRow> for ConsentGrant {
-    type Error = StoreError;
-    fn try_from(r: ConsentGrantRow) -> Result<Self, StoreError> {
-        Ok(ConsentGrant {
-            tenant_id: TenantId::parse(r.tenant_id).map_err(corrupt)?,
-            subject: r.subject,
-            consent_id: r.consent_id,
-            version: r.version,
-            granted: r.granted,
-            updated_at: r.updated_at,
-        })
-    }
-}
-
-#[derive(sqlx::FromRow)]
-pub struct LedgerEventRow {
-    tenant_id: String,
-    seq: i64,
-    id: String,
-    subject: String,
-    date: i64,
-    event_type: String,
-    payload: String,
-    signature: String,
-}
-
-impl TryFrom<LedgerEventRow> for LedgerEvent {
-    type Error = StoreError;
-    fn try_from(r: LedgerEventRow) -> Result<Self, StoreError> {
-        Ok(LedgerEvent {
-            tenant_id: TenantId::parse(r.tenant_id).map_err(corrupt)?,
-            seq: r.seq,
-            id: r.id,
-            subject: r.subject,
-            date: r.date,
-            event_type: r.event_type,
-            payload: r.payload,
-            signature: r.signature,
-        })
-    }
-}
-
-/// A tenant's ledger read inside `tx`, a transaction whose statements see one snapshot (an
-/// append committing between the two reads would otherwise look like events removed from the
-/// end). The SQL is the same for both stores (`$1` placeholders, which SQLite also takes).
-pub async fn read_ledger_chain<DB>(
-    mut tx: sqlx::Transaction<'static, DB>,
-    tid: &TenantId,
-) -> Result<LedgerChain, StoreError>
-where
-    DB: sqlx::Database,
-    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
-    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
-    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    LedgerEventRow: for<'r> sqlx::FromRow<'r, DB::Row>,
-    (i64,): for<'r> sqlx::FromRow<'r, DB::Row>,
-{
-    let rows: Vec<LedgerEventRow> = sqlx::query_as("SELECT * FROM ledger_events WHERE tenant_id = $1 ORDER BY seq")
-        .bind(tid.as_str())
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(map_err)?;
-    let head: Option<(i64,)> = sqlx::query_as("SELECT seq FROM ledger_heads WHERE tenant_id = $1")
-        .bind(tid.as_str())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(map_err)?;
-    tx.commit().await.map_err(map_err)?;
-    Ok(LedgerChain {
-        events: rows.into_iter().map(LedgerEvent::try_from).collect::<Result<_, _>>()?,
-        head: head.map_or(0, |(s,)| s),
-    })
-}
-
-#[derive(sqlx::FromRow)]
-pub struct LedgerKeyRow {
-    tenant_id: String,
-    kid: String,
-    public_jwk: String,
-    private_sealed: Vec<u8>,
-    created_at: i64,
-}
-
-impl TryFrom<LedgerKeyRow> for LedgerKey {
-    type Error = StoreError;
-    fn try_from(r: LedgerKeyRow) -> Result<Self, StoreError> {
-        Ok(LedgerKey {
-            tenant_id: TenantId::parse(r.tenant_id).map_err(corrupt)?,
-            kid: r.kid,
-            public_jwk: serde_json::from_str(&r.public_jwk).map_err(corrupt)?,
-            private_sealed: r.private_sealed,
-            created_at: r.created_at,
-        })
-    }
-}
-
-/// The link of the next event of a chain whose last signature hashed to `prev`.
-pub fn ledger_link(tid: &TenantId, seq: i64, e: &NewLedgerEvent, prev: &str, payload_sha256: String) -> LedgerLink {
-    LedgerLink {
-        seq,
-        id: e.id.clone(),
-        tenant_id: tid.to_string(),
-        subject: e.subject.clone(),
-        date: e.date,
-        event_type: e.event_type.clone(),
-        payload_sha256,
-        prev: prev.to_owned(),
     }
 }
 
