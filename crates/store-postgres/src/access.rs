@@ -9,9 +9,9 @@ use castellan_store_sql::{ConnectionMapRow, RoleRow, StsClientRow, attach_maps};
 use crate::{PostgresStore, map_err, notify};
 
 const STS_COLS: &str = "tenant_id, client_id, description, permissions, created_by, modified_by, user_id, \
-     EXTRACT(EPOCH FROM created_at)::bigint AS created_at, EXTRACT(EPOCH FROM modified_at)::bigint AS modified_at";
+     created_at, modified_at";
 const ROLE_COLS: &str = "tenant_id, id, name, audience, description, permissions, \
-     EXTRACT(EPOCH FROM created_at)::bigint AS created_at";
+     created_at";
 const MAP_COLS: &str = "id, role_id, name, group_name, connection_id";
 
 impl PostgresStore {
@@ -53,7 +53,7 @@ impl AccessStore for PostgresStore {
     async fn create_sts_client(&self, c: &StsClient) -> StoreResult<()> {
         let q = sqlx::query(
             "INSERT INTO sts_clients (tenant_id, client_id, description, permissions, created_by, modified_by, \
-             user_id, created_at, modified_at) VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8), to_timestamp($9))",
+             user_id, created_at, modified_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(c.tenant_id.as_str())
         .bind(&c.client_id)
@@ -62,20 +62,20 @@ impl AccessStore for PostgresStore {
         .bind(&c.created_by)
         .bind(&c.modified_by)
         .bind(&c.user_id)
-        .bind(c.created_at as f64)
-        .bind(c.modified_at as f64);
+        .bind(c.created_at)
+        .bind(c.modified_at);
         self.access_write(&c.tenant_id, q).await.map(|_| ())
     }
 
     async fn update_sts_client(&self, c: &StsClient) -> StoreResult<()> {
         let q = sqlx::query(
             "UPDATE sts_clients SET description = $1, permissions = $2, modified_by = $3, \
-             modified_at = to_timestamp($4) WHERE tenant_id = $5 AND client_id = $6",
+             modified_at = $4 WHERE tenant_id = $5 AND client_id = $6",
         )
         .bind(&c.description)
         .bind(&c.permissions)
         .bind(&c.modified_by)
-        .bind(c.modified_at as f64)
+        .bind(c.modified_at)
         .bind(c.tenant_id.as_str())
         .bind(&c.client_id);
         if self.access_write(&c.tenant_id, q).await? == 0 {
@@ -131,7 +131,7 @@ impl AccessStore for PostgresStore {
     async fn create_role(&self, r: &Role) -> StoreResult<()> {
         let q = sqlx::query(
             "INSERT INTO roles (tenant_id, id, name, audience, description, permissions, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7))",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(r.tenant_id.as_str())
         .bind(&r.id)
@@ -139,7 +139,7 @@ impl AccessStore for PostgresStore {
         .bind(&r.audience)
         .bind(&r.description)
         .bind(&r.permissions)
-        .bind(r.created_at as f64);
+        .bind(r.created_at);
         self.access_write(&r.tenant_id, q).await.map(|_| ())
     }
 

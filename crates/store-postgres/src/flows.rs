@@ -12,7 +12,7 @@ use crate::{PostgresStore, insert_revocation, map_err, notify};
 async fn insert_issued(tx: &mut Transaction<'static, Postgres>, tid: &TenantId, i: &IssuedTokens) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO grants (tenant_id, server_id, id, client_id, subject, revoked, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, FALSE, to_timestamp($6)) \
+         VALUES ($1, $2, $3, $4, $5, FALSE, $6) \
          ON CONFLICT (tenant_id, server_id, id) DO UPDATE SET expires_at = GREATEST(grants.expires_at, excluded.expires_at)",
     )
     .bind(tid.as_str())
@@ -20,23 +20,25 @@ async fn insert_issued(tx: &mut Transaction<'static, Postgres>, tid: &TenantId, 
     .bind(&i.grant_id)
     .bind(i.client_id.as_str())
     .bind(&i.subject)
-    .bind(i.grant_expires_at as f64)
+    .bind(i.grant_expires_at)
     .execute(&mut **tx)
     .await
     .map_err(map_err)?;
-    sqlx::query("INSERT INTO grant_tokens (tenant_id, server_id, grant_id, jti, expires_at) VALUES ($1, $2, $3, $4, to_timestamp($5))")
-        .bind(tid.as_str())
-        .bind(i.server_id.as_str())
-        .bind(&i.grant_id)
-        .bind(&i.access_jti)
-        .bind(i.access_expires_at as f64)
-        .execute(&mut **tx)
-        .await
-        .map_err(map_err)?;
+    sqlx::query(
+        "INSERT INTO grant_tokens (tenant_id, server_id, grant_id, jti, expires_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(tid.as_str())
+    .bind(i.server_id.as_str())
+    .bind(&i.grant_id)
+    .bind(&i.access_jti)
+    .bind(i.access_expires_at)
+    .execute(&mut **tx)
+    .await
+    .map_err(map_err)?;
     if let Some(r) = &i.refresh {
         sqlx::query(
             "INSERT INTO refresh_tokens (tenant_id, server_id, token_hash, grant_id, client_id, data, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7))",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(tid.as_str())
         .bind(r.server_id.as_str())
@@ -44,7 +46,7 @@ async fn insert_issued(tx: &mut Transaction<'static, Postgres>, tid: &TenantId, 
         .bind(&r.grant_id)
         .bind(r.client_id.as_str())
         .bind(&r.data)
-        .bind(r.expires_at as f64)
+        .bind(r.expires_at)
         .execute(&mut **tx)
         .await
         .map_err(map_err)?;
@@ -57,7 +59,7 @@ impl FlowStore for PostgresStore {
     async fn save_code(&self, tid: &TenantId, c: &CodeRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO auth_codes (tenant_id, server_id, code_hash, grant_id, client_id, data, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, to_timestamp($7))",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(tid.as_str())
         .bind(c.server_id.as_str())
@@ -65,7 +67,7 @@ impl FlowStore for PostgresStore {
         .bind(&c.grant_id)
         .bind(c.client_id.as_str())
         .bind(&c.data)
-        .bind(c.expires_at as f64)
+        .bind(c.expires_at)
         .execute(&self.pool)
         .await
         .map_err(map_err)?;
@@ -74,7 +76,7 @@ impl FlowStore for PostgresStore {
 
     async fn get_code(&self, tid: &TenantId, aid: &ServerId, hash: &str) -> StoreResult<Option<CodeRecord>> {
         let row: Option<CodeRow> = sqlx::query_as(
-            "SELECT server_id, code_hash, grant_id, client_id, data, EXTRACT(EPOCH FROM expires_at)::bigint, used_at IS NOT NULL \
+            "SELECT server_id, code_hash, grant_id, client_id, data, expires_at, used_at IS NOT NULL \
              FROM auth_codes WHERE tenant_id = $1 AND server_id = $2 AND code_hash = $3",
         )
         .bind(tid.as_str())
@@ -89,14 +91,14 @@ impl FlowStore for PostgresStore {
     async fn redeem_code(&self, tid: &TenantId, hash: &str, now: UnixTime, issued: &IssuedTokens) -> StoreResult<bool> {
         let mut tx = self.tx().await?;
         let r = sqlx::query(
-            "UPDATE auth_codes SET used_at = to_timestamp($1) WHERE tenant_id = $2 AND server_id = $3 AND code_hash = $4 \
-             AND used_at IS NULL AND expires_at > to_timestamp($5)",
+            "UPDATE auth_codes SET used_at = $1 WHERE tenant_id = $2 AND server_id = $3 AND code_hash = $4 \
+             AND used_at IS NULL AND expires_at > $5",
         )
-        .bind(now as f64)
+        .bind(now)
         .bind(tid.as_str())
         .bind(issued.server_id.as_str())
         .bind(hash)
-        .bind(now as f64)
+        .bind(now)
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
@@ -116,7 +118,7 @@ impl FlowStore for PostgresStore {
 
     async fn get_refresh(&self, tid: &TenantId, aid: &ServerId, hash: &str) -> StoreResult<Option<RefreshRecord>> {
         let row: Option<RefreshRow> = sqlx::query_as(
-            "SELECT r.server_id, r.token_hash, r.grant_id, r.client_id, r.data, EXTRACT(EPOCH FROM r.expires_at)::bigint, \
+            "SELECT r.server_id, r.token_hash, r.grant_id, r.client_id, r.data, r.expires_at, \
              r.used_at IS NOT NULL, g.revoked \
              FROM refresh_tokens r JOIN grants g \
              ON g.tenant_id = r.tenant_id AND g.server_id = r.server_id AND g.id = r.grant_id \
@@ -140,11 +142,11 @@ impl FlowStore for PostgresStore {
     ) -> StoreResult<bool> {
         let mut tx = self.tx().await?;
         let r = sqlx::query(
-            "UPDATE refresh_tokens SET used_at = to_timestamp($1) WHERE tenant_id = $2 AND server_id = $3 AND token_hash = $4 \
+            "UPDATE refresh_tokens SET used_at = $1 WHERE tenant_id = $2 AND server_id = $3 AND token_hash = $4 \
              AND used_at IS NULL AND grant_id = $5 AND EXISTS (SELECT 1 FROM grants g WHERE g.tenant_id = $6 \
              AND g.server_id = refresh_tokens.server_id AND g.id = refresh_tokens.grant_id AND NOT g.revoked)",
         )
-        .bind(now as f64)
+        .bind(now)
         .bind(tid.as_str())
         .bind(issued.server_id.as_str())
         .bind(hash)
@@ -177,13 +179,13 @@ impl FlowStore for PostgresStore {
             .await
             .map_err(map_err)?;
         let live: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT jti, EXTRACT(EPOCH FROM expires_at)::bigint FROM grant_tokens WHERE tenant_id = $1 AND server_id = $2 \
-             AND grant_id = $3 AND expires_at > to_timestamp($4)",
+            "SELECT jti, expires_at FROM grant_tokens WHERE tenant_id = $1 AND server_id = $2 \
+             AND grant_id = $3 AND expires_at > $4",
         )
         .bind(tid.as_str())
         .bind(aid.as_str())
         .bind(grant_id)
-        .bind(now as f64)
+        .bind(now)
         .fetch_all(&mut *tx)
         .await
         .map_err(map_err)?;
@@ -227,7 +229,7 @@ impl FlowStore for PostgresStore {
     ) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO consents (tenant_id, server_id, client_id, subject, scopes, granted_at) \
-             VALUES ($1, $2, $3, $4, $5, to_timestamp($6)) ON CONFLICT (tenant_id, server_id, client_id, subject) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (tenant_id, server_id, client_id, subject) \
              DO UPDATE SET scopes = excluded.scopes, granted_at = excluded.granted_at",
         )
         .bind(tid.as_str())
@@ -235,7 +237,7 @@ impl FlowStore for PostgresStore {
         .bind(cid.as_str())
         .bind(subject)
         .bind(to_json(&scopes)?)
-        .bind(now as f64)
+        .bind(now)
         .execute(&self.pool)
         .await
         .map_err(map_err)?;
@@ -245,15 +247,15 @@ impl FlowStore for PostgresStore {
     async fn create_session(&self, tid: &TenantId, s: &SessionRecord) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO sessions (tenant_id, server_id, id_hash, subject, auth_time, data, expires_at) \
-             VALUES ($1, $2, $3, $4, to_timestamp($5), $6, to_timestamp($7))",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(tid.as_str())
         .bind(s.server_id.as_str())
         .bind(&s.id_hash)
         .bind(&s.subject)
-        .bind(s.auth_time as f64)
+        .bind(s.auth_time)
         .bind(&s.data)
-        .bind(s.expires_at as f64)
+        .bind(s.expires_at)
         .execute(&self.pool)
         .await
         .map_err(map_err)?;
@@ -262,8 +264,8 @@ impl FlowStore for PostgresStore {
 
     async fn get_session(&self, tid: &TenantId, aid: &ServerId, id_hash: &str) -> StoreResult<Option<SessionRecord>> {
         let row: Option<SessionRow> = sqlx::query_as(
-            "SELECT server_id, id_hash, subject, EXTRACT(EPOCH FROM auth_time)::bigint, data, \
-             EXTRACT(EPOCH FROM expires_at)::bigint FROM sessions \
+            "SELECT server_id, id_hash, subject, auth_time, data, \
+             expires_at FROM sessions \
              WHERE tenant_id = $1 AND server_id = $2 AND id_hash = $3",
         )
         .bind(tid.as_str())
@@ -295,14 +297,14 @@ impl FlowStore for PostgresStore {
     ) -> StoreResult<Vec<String>> {
         let mut tx = self.tx().await?;
         let live: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT t.jti, EXTRACT(EPOCH FROM t.expires_at)::bigint FROM grant_tokens t JOIN grants g \
+            "SELECT t.jti, t.expires_at FROM grant_tokens t JOIN grants g \
              ON g.tenant_id = t.tenant_id AND g.server_id = t.server_id AND g.id = t.grant_id \
-             WHERE g.tenant_id = $1 AND g.server_id = $2 AND g.subject = ANY($3) AND t.expires_at > to_timestamp($4)",
+             WHERE g.tenant_id = $1 AND g.server_id = $2 AND g.subject = ANY($3) AND t.expires_at > $4",
         )
         .bind(tid.as_str())
         .bind(aid.as_str())
         .bind(subjects)
-        .bind(now as f64)
+        .bind(now)
         .fetch_all(&mut *tx)
         .await
         .map_err(map_err)?;

@@ -9,7 +9,7 @@ use castellan_store_sql::GatewayRow;
 use crate::{PostgresStore, map_err, notify};
 
 const COLS: &str = "tenant_id, id, server_id, name, description, type, client_id, \
-     EXTRACT(EPOCH FROM created_at)::bigint AS created_at, EXTRACT(EPOCH FROM last_active)::bigint AS last_active";
+     created_at, last_active";
 
 #[async_trait]
 impl GatewayStore for PostgresStore {
@@ -40,7 +40,7 @@ impl GatewayStore for PostgresStore {
         crate::insert_client(&mut tx, client).await?;
         sqlx::query(
             "INSERT INTO gateways (tenant_id, id, server_id, name, description, type, client_id, created_at, \
-             last_active) VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8), to_timestamp($9))",
+             last_active) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(g.tenant_id.as_str())
         .bind(&g.id)
@@ -104,7 +104,7 @@ impl GatewayStore for PostgresStore {
     }
 
     async fn touch_gateway(&self, tid: &TenantId, id: &str, at: UnixTime) -> StoreResult<()> {
-        sqlx::query("UPDATE gateways SET last_active = to_timestamp($1) WHERE tenant_id = $2 AND id = $3")
+        sqlx::query("UPDATE gateways SET last_active = $1 WHERE tenant_id = $2 AND id = $3")
             .bind(at)
             .bind(tid.as_str())
             .bind(id)

@@ -46,20 +46,20 @@ pub struct PostgresStore {
 }
 
 // Column lists: JSON as text, times as Unix seconds, so the shared row types decode them.
-const TENANT_COLS: &str = "id, name, authentication_context_settings::text AS authentication_context_settings, \
-     jwks::text AS jwks, EXTRACT(EPOCH FROM created_at)::bigint AS created_at";
-const SERVER_COLS: &str = "tenant_id, id, name, system, settings::text AS settings, \
-     authentications::text AS authentications, secrets_sealed, \
-     EXTRACT(EPOCH FROM created_at)::bigint AS created_at, EXTRACT(EPOCH FROM updated_at)::bigint AS updated_at";
-const KEY_COLS: &str = "kid, alg, status, public_jwk::text AS public_jwk, private_sealed, \
-     EXTRACT(EPOCH FROM created_at)::bigint AS created_at";
+const TENANT_COLS: &str = "id, name, authentication_context_settings, \
+     jwks, created_at";
+const SERVER_COLS: &str = "tenant_id, id, name, system, settings, \
+     authentications, secrets_sealed, \
+     created_at, updated_at";
+const KEY_COLS: &str = "kid, alg, status, public_jwk, private_sealed, \
+     created_at";
 const SCOPE_COLS: &str = "tenant_id, id, server_id, name, display_name, description, developer_policy_id, \
-     user_policy_id, service_id, EXTRACT(EPOCH FROM created_at)::bigint AS created_at";
-const CLAIM_COLS: &str = "tenant_id, id, server_id, name, mapping, claim_type, scopes::text AS scopes, \
-     EXTRACT(EPOCH FROM created_at)::bigint AS created_at";
-const CLIENT_COLS: &str = "tenant_id, id, server_id, name, system, grant_types::text AS grant_types, \
-     token_endpoint_auth_method, secret_hash, secret_sealed, metadata::text AS metadata, \
-     EXTRACT(EPOCH FROM created_at)::bigint AS created_at";
+     user_policy_id, service_id, created_at";
+const CLAIM_COLS: &str = "tenant_id, id, server_id, name, mapping, claim_type, scopes, \
+     created_at";
+const CLIENT_COLS: &str = "tenant_id, id, server_id, name, system, grant_types, \
+     token_endpoint_auth_method, secret_hash, secret_sealed, metadata, \
+     created_at";
 
 impl PostgresStore {
     /// Connects to a `postgres://` URL. Connections are made lazily, so a node starts (and
@@ -357,16 +357,15 @@ impl TenantStore for PostgresStore {
 
     async fn update_tenant(&self, t: &Tenant) -> StoreResult<()> {
         let mut tx = self.tx().await?;
-        let r = sqlx::query(
-            "UPDATE tenants SET name = $1, authentication_context_settings = $2::jsonb, jwks = $3::jsonb WHERE id = $4",
-        )
-        .bind(&t.name)
-        .bind(to_json(&t.authentication_context_settings)?)
-        .bind(to_json(&t.jwks)?)
-        .bind(t.id.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
+        let r =
+            sqlx::query("UPDATE tenants SET name = $1, authentication_context_settings = $2, jwks = $3 WHERE id = $4")
+                .bind(&t.name)
+                .bind(to_json(&t.authentication_context_settings)?)
+                .bind(to_json(&t.jwks)?)
+                .bind(t.id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
         if r.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("tenant {}", t.id)));
         }
@@ -406,15 +405,15 @@ impl ServerStore for PostgresStore {
     async fn update_server(&self, s: &AuthorizationServer, keys: Option<&[SigningKey]>) -> StoreResult<()> {
         let mut tx = self.tx().await?;
         let r = sqlx::query(
-            "UPDATE servers SET name = $1, system = $2, settings = $3::jsonb, authentications = $4::jsonb, \
-             secrets_sealed = $5, updated_at = to_timestamp($6) WHERE tenant_id = $7 AND id = $8",
+            "UPDATE servers SET name = $1, system = $2, settings = $3, authentications = $4, \
+             secrets_sealed = $5, updated_at = $6 WHERE tenant_id = $7 AND id = $8",
         )
         .bind(&s.name)
         .bind(s.system)
         .bind(to_json(&s.settings)?)
         .bind(to_json(&s.authentications)?)
         .bind(&s.secrets_sealed)
-        .bind(s.updated_at as f64)
+        .bind(s.updated_at)
         .bind(s.tenant_id.as_str())
         .bind(s.id.as_str())
         .execute(&mut *tx)
@@ -506,8 +505,8 @@ impl ClientStore for PostgresStore {
     async fn update_client(&self, c: &Client) -> StoreResult<()> {
         let mut tx = self.tx().await?;
         let r = sqlx::query(
-            "UPDATE clients SET name = $1, system = $2, grant_types = $3::jsonb, token_endpoint_auth_method = $4, \
-             secret_hash = $5, secret_sealed = $6, metadata = $7::jsonb WHERE tenant_id = $8 AND id = $9",
+            "UPDATE clients SET name = $1, system = $2, grant_types = $3, token_endpoint_auth_method = $4, \
+             secret_hash = $5, secret_sealed = $6, metadata = $7 WHERE tenant_id = $8 AND id = $9",
         )
         .bind(&c.name)
         .bind(c.system)
@@ -537,13 +536,13 @@ impl ClientStore for PostgresStore {
     ) -> StoreResult<bool> {
         let mut tx = self.tx().await?;
         let live: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT t.server_id, t.jti, EXTRACT(EPOCH FROM t.expires_at)::bigint FROM grant_tokens t JOIN grants g \
+            "SELECT t.server_id, t.jti, t.expires_at FROM grant_tokens t JOIN grants g \
              ON g.tenant_id = t.tenant_id AND g.server_id = t.server_id AND g.id = t.grant_id \
-             WHERE g.tenant_id = $1 AND g.client_id = $2 AND t.expires_at > to_timestamp($3)",
+             WHERE g.tenant_id = $1 AND g.client_id = $2 AND t.expires_at > $3",
         )
         .bind(tid.as_str())
         .bind(cid.as_str())
-        .bind(now as f64)
+        .bind(now)
         .fetch_all(&mut *tx)
         .await
         .map_err(map_err)?;
@@ -659,7 +658,7 @@ impl ScopeStore for PostgresStore {
         };
         // Row locks keep a concurrent client update from writing back the deleted scope.
         let clients: Vec<(String, String)> =
-            sqlx::query_as("SELECT id, metadata::text FROM clients WHERE tenant_id = $1 AND server_id = $2 FOR UPDATE")
+            sqlx::query_as("SELECT id, metadata FROM clients WHERE tenant_id = $1 AND server_id = $2 FOR UPDATE")
                 .bind(tid.as_str())
                 .bind(&server_id)
                 .fetch_all(&mut *tx)
@@ -667,7 +666,7 @@ impl ScopeStore for PostgresStore {
                 .map_err(map_err)?;
         for (cid, metadata) in clients {
             if let Some(updated) = without_scope(&metadata, &name)? {
-                sqlx::query("UPDATE clients SET metadata = $1::jsonb WHERE tenant_id = $2 AND id = $3")
+                sqlx::query("UPDATE clients SET metadata = $1 WHERE tenant_id = $2 AND id = $3")
                     .bind(updated)
                     .bind(tid.as_str())
                     .bind(&cid)
@@ -719,7 +718,7 @@ impl ClaimStore for PostgresStore {
         let mut tx = self.tx().await?;
         sqlx::query(
             "INSERT INTO claims (tenant_id, id, server_id, name, mapping, claim_type, scopes, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, to_timestamp($8))",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(c.tenant_id.as_str())
         .bind(c.id.as_str())
@@ -728,7 +727,7 @@ impl ClaimStore for PostgresStore {
         .bind(&c.mapping)
         .bind(c.claim_type.as_str())
         .bind(to_json(&c.scopes)?)
-        .bind(c.created_at as f64)
+        .bind(c.created_at)
         .execute(&mut *tx)
         .await
         .map_err(|e| match map_err(e) {
@@ -742,7 +741,7 @@ impl ClaimStore for PostgresStore {
     async fn update_claim(&self, c: &Claim) -> StoreResult<()> {
         let mut tx = self.tx().await?;
         let r = sqlx::query(
-            "UPDATE claims SET name = $1, mapping = $2, claim_type = $3, scopes = $4::jsonb \
+            "UPDATE claims SET name = $1, mapping = $2, claim_type = $3, scopes = $4 \
              WHERE tenant_id = $5 AND id = $6",
         )
         .bind(&c.name)
@@ -800,13 +799,13 @@ pub(crate) async fn insert_revocation(
     expires_at: UnixTime,
 ) -> StoreResult<()> {
     sqlx::query(
-        "INSERT INTO revoked_tokens (tenant_id, server_id, jti, expires_at) VALUES ($1, $2, $3, to_timestamp($4)) \
+        "INSERT INTO revoked_tokens (tenant_id, server_id, jti, expires_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT DO NOTHING",
     )
     .bind(tid.as_str())
     .bind(aid.as_str())
     .bind(jti)
-    .bind(expires_at as f64)
+    .bind(expires_at)
     .execute(&mut **tx)
     .await
     .map_err(map_err)?;
@@ -824,14 +823,13 @@ impl TokenStore for PostgresStore {
     }
 
     async fn list_revoked(&self, tid: &TenantId, now: UnixTime) -> StoreResult<Vec<(ServerId, String)>> {
-        let rows: Vec<(String, String)> = sqlx::query_as(
-            "SELECT server_id, jti FROM revoked_tokens WHERE tenant_id = $1 AND expires_at >= to_timestamp($2)",
-        )
-        .bind(tid.as_str())
-        .bind(now as f64)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_err)?;
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT server_id, jti FROM revoked_tokens WHERE tenant_id = $1 AND expires_at >= $2")
+                .bind(tid.as_str())
+                .bind(now)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err)?;
         rows.into_iter()
             .map(|(a, j)| Ok((ServerId::parse(a).map_err(corrupt)?, j)))
             .collect()
@@ -840,10 +838,10 @@ impl TokenStore for PostgresStore {
     async fn list_cutoffs(&self, tid: &TenantId, now: UnixTime) -> StoreResult<Vec<TokenCutoff>> {
         let rows: Vec<(String, String, i64)> = sqlx::query_as(
             "SELECT server_id, client_id, issued_before FROM token_cutoffs WHERE tenant_id = $1 \
-             AND expires_at >= to_timestamp($2)",
+             AND expires_at >= $2",
         )
         .bind(tid.as_str())
-        .bind(now as f64)
+        .bind(now)
         .fetch_all(&self.pool)
         .await
         .map_err(map_err)?;
@@ -858,13 +856,13 @@ impl TokenStore for PostgresStore {
         expires_at: UnixTime,
     ) -> StoreResult<bool> {
         let r = sqlx::query(
-            "INSERT INTO used_assertions (tenant_id, server_id, jti, expires_at) VALUES ($1, $2, $3, to_timestamp($4)) \
+            "INSERT INTO used_assertions (tenant_id, server_id, jti, expires_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT DO NOTHING",
         )
         .bind(tid.as_str())
         .bind(aid.as_str())
         .bind(jti)
-        .bind(expires_at as f64)
+        .bind(expires_at)
         .execute(&self.pool)
         .await
         .map_err(map_err)?;
@@ -872,27 +870,27 @@ impl TokenStore for PostgresStore {
     }
 
     async fn purge_expired(&self, now: UnixTime) -> StoreResult<u64> {
-        let a = sqlx::query("DELETE FROM revoked_tokens WHERE expires_at < to_timestamp($1)")
-            .bind(now as f64)
+        let a = sqlx::query("DELETE FROM revoked_tokens WHERE expires_at < $1")
+            .bind(now)
             .execute(&self.pool)
             .await
             .map_err(map_err)?;
-        let c = sqlx::query("DELETE FROM token_cutoffs WHERE expires_at < to_timestamp($1)")
-            .bind(now as f64)
+        let c = sqlx::query("DELETE FROM token_cutoffs WHERE expires_at < $1")
+            .bind(now)
             .execute(&self.pool)
             .await
             .map_err(map_err)?
             .rows_affected();
-        let b = sqlx::query("DELETE FROM used_assertions WHERE expires_at < to_timestamp($1)")
-            .bind(now as f64)
+        let b = sqlx::query("DELETE FROM used_assertions WHERE expires_at < $1")
+            .bind(now)
             .execute(&self.pool)
             .await
             .map_err(map_err)?;
         let mut n = a.rows_affected() + b.rows_affected() + c;
         // Grants go with their refresh tokens and access-token records (ON DELETE CASCADE).
         for table in ["auth_codes", "grants", "sessions"] {
-            n += sqlx::query(&format!("DELETE FROM {table} WHERE expires_at < to_timestamp($1)"))
-                .bind(now as f64)
+            n += sqlx::query(&format!("DELETE FROM {table} WHERE expires_at < $1"))
+                .bind(now)
                 .execute(&self.pool)
                 .await
                 .map_err(map_err)?
@@ -1034,13 +1032,13 @@ async fn insert_seed(tx: &mut Transaction<'static, Postgres>, seed: &BootstrapSe
 async fn insert_tenant(tx: &mut Transaction<'static, Postgres>, t: &Tenant) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO tenants (id, name, authentication_context_settings, jwks, created_at) \
-         VALUES ($1, $2, $3::jsonb, $4::jsonb, to_timestamp($5))",
+         VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(t.id.as_str())
     .bind(&t.name)
     .bind(to_json(&t.authentication_context_settings)?)
     .bind(to_json(&t.jwks)?)
-    .bind(t.created_at as f64)
+    .bind(t.created_at)
     .execute(&mut **tx)
     .await
     .map_err(|e| match map_err(e) {
@@ -1057,7 +1055,7 @@ async fn insert_server(
 ) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO servers (tenant_id, id, name, system, settings, authentications, secrets_sealed, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, to_timestamp($8), to_timestamp($9))",
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(s.tenant_id.as_str())
     .bind(s.id.as_str())
@@ -1066,8 +1064,8 @@ async fn insert_server(
     .bind(to_json(&s.settings)?)
     .bind(to_json(&s.authentications)?)
     .bind(&s.secrets_sealed)
-    .bind(s.created_at as f64)
-    .bind(s.updated_at as f64)
+    .bind(s.created_at)
+    .bind(s.updated_at)
     .execute(&mut **tx)
     .await
     .map_err(|e| match map_err(e) {
@@ -1087,7 +1085,7 @@ async fn insert_keys(
     for (position, k) in keys.iter().enumerate() {
         sqlx::query(
             "INSERT INTO signing_keys (tenant_id, server_id, kid, alg, status, public_jwk, private_sealed, \
-             created_at, position) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, to_timestamp($8), $9)",
+             created_at, position) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(tid.as_str())
         .bind(aid.as_str())
@@ -1096,7 +1094,7 @@ async fn insert_keys(
         .bind(k.status.as_str())
         .bind(to_json(&k.public_jwk)?)
         .bind(&k.private_sealed)
-        .bind(k.created_at as f64)
+        .bind(k.created_at)
         .bind(position as i32)
         .execute(&mut **tx)
         .await
@@ -1112,7 +1110,7 @@ pub(crate) async fn insert_client(tx: &mut Transaction<'static, Postgres>, c: &C
     sqlx::query(
         "INSERT INTO clients (tenant_id, id, server_id, name, system, grant_types, token_endpoint_auth_method, \
          secret_hash, secret_sealed, metadata, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10::jsonb, to_timestamp($11))",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(c.tenant_id.as_str())
     .bind(c.id.as_str())
@@ -1124,7 +1122,7 @@ pub(crate) async fn insert_client(tx: &mut Transaction<'static, Postgres>, c: &C
     .bind(&c.secret_hash)
     .bind(&c.secret_sealed)
     .bind(to_json(&c.settings)?)
-    .bind(c.created_at as f64)
+    .bind(c.created_at)
     .execute(&mut **tx)
     .await
     .map_err(|e| match map_err(e) {
@@ -1139,7 +1137,7 @@ pub(crate) async fn insert_client(tx: &mut Transaction<'static, Postgres>, c: &C
 pub(crate) async fn insert_scope(tx: &mut Transaction<'static, Postgres>, sc: &Scope) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO scopes (tenant_id, id, server_id, name, display_name, description, developer_policy_id, \
-             user_policy_id, service_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, to_timestamp($10))",
+             user_policy_id, service_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(sc.tenant_id.as_str())
     .bind(sc.id.as_str())
@@ -1150,7 +1148,7 @@ pub(crate) async fn insert_scope(tx: &mut Transaction<'static, Postgres>, sc: &S
     .bind(&sc.developer_policy_id)
     .bind(&sc.user_policy_id)
     .bind(&sc.service_id)
-    .bind(sc.created_at as f64)
+    .bind(sc.created_at)
     .execute(&mut **tx)
     .await
     .map_err(|e| match map_err(e) {
@@ -1171,7 +1169,7 @@ async fn insert_cutoff(
 ) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO token_cutoffs (tenant_id, server_id, client_id, issued_before, expires_at) \
-         VALUES ($1, $2, $3, $4, to_timestamp($5)) ON CONFLICT (tenant_id, server_id, client_id) DO UPDATE \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, server_id, client_id) DO UPDATE \
          SET issued_before = GREATEST(token_cutoffs.issued_before, excluded.issued_before), \
          expires_at = GREATEST(token_cutoffs.expires_at, excluded.expires_at)",
     )
@@ -1179,7 +1177,7 @@ async fn insert_cutoff(
     .bind(aid.as_str())
     .bind(cid)
     .bind(now)
-    .bind(keep_until as f64)
+    .bind(keep_until)
     .execute(&mut **tx)
     .await
     .map_err(map_err)?;

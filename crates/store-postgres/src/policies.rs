@@ -9,14 +9,14 @@ use sqlx::{Postgres, Transaction};
 
 use crate::{PostgresStore, map_err, notify};
 
-const COLS: &str = "tenant_id, id, name, language, validators::text AS validators, definition, read_only, imported_by, \
-     EXTRACT(EPOCH FROM created_at)::bigint AS created_at, EXTRACT(EPOCH FROM updated_at)::bigint AS updated_at";
+const COLS: &str = "tenant_id, id, name, language, validators, definition, read_only, imported_by, \
+     created_at, updated_at";
 
 /// Writes a policy (also part of a tenant's seed); the caller announces it.
 pub(crate) async fn insert_policy(tx: &mut Transaction<'static, Postgres>, p: &Policy) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO policies (tenant_id, id, name, language, validators, definition, read_only, created_at, \
-         updated_at, imported_by) VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, to_timestamp($8), to_timestamp($9), $10)",
+         updated_at, imported_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(p.tenant_id.as_str())
     .bind(&p.id)
@@ -66,8 +66,8 @@ impl PolicyStore for PostgresStore {
     async fn update_policy(&self, p: &Policy) -> StoreResult<()> {
         let mut tx = self.tx().await?;
         let r = sqlx::query(
-            "UPDATE policies SET name = $1, language = $2, validators = $3::jsonb, definition = $4, \
-             updated_at = to_timestamp($5) WHERE tenant_id = $6 AND id = $7",
+            "UPDATE policies SET name = $1, language = $2, validators = $3, definition = $4, \
+             updated_at = $5 WHERE tenant_id = $6 AND id = $7",
         )
         .bind(&p.name)
         .bind(&p.language)

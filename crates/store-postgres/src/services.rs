@@ -7,7 +7,7 @@ use castellan_store::{ConfigChange, ServiceImport, ServiceStore, StoreError, Sto
 use castellan_store_sql::{ApiRow, ServiceRow, to_json};
 
 const SERVICE_COLS: &str = "tenant_id, id, server_id, name, description, gateway_id, with_specification, \
-     EXTRACT(EPOCH FROM created_at)::bigint AS created_at";
+     created_at";
 
 use crate::{PostgresStore, map_err, notify};
 
@@ -83,7 +83,7 @@ impl ServiceStore for PostgresStore {
             &s.tenant_id,
             sqlx::query(
                 "INSERT INTO services (tenant_id, id, server_id, name, description, gateway_id, with_specification, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8))",
+             created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(s.tenant_id.as_str())
             .bind(&s.id)

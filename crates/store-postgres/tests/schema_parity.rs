@@ -211,3 +211,52 @@ fn both_migration_trees_have_the_same_steps() {
     assert!(pg.len() >= 11, "{pg:?}");
     assert_eq!(pg, names("../store-sqlite/migrations"));
 }
+
+/// PostgreSQL keeps times as Unix seconds and JSON as text, as SQLite does (one SQL for both):
+/// no column of another representation is left, and a database written before the conversion
+/// reads back the same after it.
+#[tokio::test]
+async fn postgres_data_survives_the_conversion_to_one_representation() {
+    use castellan_store::TenantStore;
+    let Some(server) = testing::server_url_or_skip("postgres_data_survives_the_conversion_to_one_representation")
+    else {
+        return;
+    };
+    let url = testing::fresh_database(&server).await.unwrap();
+    let pool = sqlx::PgPool::connect(&url).await.unwrap();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut before = sqlx::migrate::Migrator::new(dir.as_path()).await.unwrap();
+    let all = before.migrations.len();
+    before.migrations = before.migrations[..11].to_vec().into();
+    before.run(&pool).await.unwrap();
+    sqlx::query(
+        "INSERT INTO tenants (id, name, authentication_context_settings, jwks, created_at) \
+         VALUES ('old', 'Old', '{\"a\": [1]}', '{\"keys\": []}', to_timestamp(1700000123))",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let store = PostgresStore::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(applied as usize, all);
+    let t = store
+        .get_tenant(&castellan_domain::TenantId::parse("old").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(t.created_at, 1_700_000_123);
+    assert_eq!(t.name, "Old");
+    let left: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name || '.' || column_name FROM information_schema.columns \
+         WHERE table_schema = 'public' AND table_name NOT LIKE '\\_sqlx%' \
+           AND data_type IN ('timestamp with time zone', 'jsonb', 'json')",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert!(left.is_empty(), "{left:?}");
+}
