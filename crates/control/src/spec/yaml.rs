@@ -415,10 +415,18 @@ mod tests {
             doc += &format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n");
         }
         assert!(refused(&doc).contains("copy more than 100000 nodes"));
-        // Up to the budget, aliases are read.
-        let list = vec!["*a"; MAX_ALIAS_NODES - 2].join(", ");
+        // Up to the budget, aliases are read: the anchored scalar (1 node) and its copies.
+        let list = vec!["*a"; MAX_ALIAS_NODES - 1].join(", ");
         let doc = format!("a: &a x\nb: [{list}]\n");
-        assert_eq!(tree(&doc)["b"].as_array().unwrap().len(), MAX_ALIAS_NODES - 2);
+        assert_eq!(tree(&doc)["b"].as_array().unwrap().len(), MAX_ALIAS_NODES - 1);
+        // A value kept for an anchor counts whole: a list of 100,000 items is 100,001 nodes.
+        let big = vec!["x"; MAX_ALIAS_NODES].join(", ");
+        assert!(refused(&format!("a: &a [{big}]\n")).contains("copy more than"));
+        let fits = vec!["x"; MAX_ALIAS_NODES - 1].join(", ");
+        assert!(read(&format!("a: &a [{fits}]\n")).is_ok());
+        // Each copy counts its nodes: 60,000 kept and 60,000 copied are over.
+        let half = vec!["x"; 59_999].join(", ");
+        assert!(refused(&format!("a: &a [{half}]\nb: *a\n")).contains("copy more than"));
         let list = vec!["*a"; MAX_ALIAS_NODES].join(", ");
         assert!(refused(&format!("a: &a x\nb: [{list}]\n")).contains("copy more than"));
     }
