@@ -547,7 +547,8 @@ impl ClientStore for PostgresStore {
         .await
         .map_err(map_err)?;
         for (aid, jti, exp) in &live {
-            insert_revocation(&mut tx, tid, &ServerId::parse(aid).map_err(corrupt)?, jti, *exp).await?;
+            Sql::<Postgres>::insert_revocation(&mut tx, tid, &ServerId::parse(aid).map_err(corrupt)?, jti, *exp)
+                .await?;
         }
         // Grants take their refresh tokens and token records with them (ON DELETE CASCADE).
         for table in ["grants", "auth_codes", "consents"] {
@@ -789,35 +790,12 @@ async fn delete_returning_server(
     server.map(|(aid,)| ServerId::parse(aid).map_err(corrupt)).transpose()
 }
 
-/// Records a revoked access token (idempotent) in `tx`; the caller announces it with [`notify`]
-/// (`ConfigChange::Revoked`).
-pub(crate) async fn insert_revocation(
-    tx: &mut Transaction<'static, Postgres>,
-    tid: &TenantId,
-    aid: &ServerId,
-    jti: &str,
-    expires_at: UnixTime,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO revoked_tokens (tenant_id, server_id, jti, expires_at) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(tid.as_str())
-    .bind(aid.as_str())
-    .bind(jti)
-    .bind(expires_at)
-    .execute(&mut **tx)
-    .await
-    .map_err(map_err)?;
-    Ok(())
-}
-
 #[async_trait]
 impl TokenStore for PostgresStore {
     async fn revoke_token(&self, tid: &TenantId, aid: &ServerId, jti: &str, expires_at: UnixTime) -> StoreResult<()> {
         // Announced like a configuration change: every node keeps revocations in its snapshot.
         let mut tx = self.tx().await?;
-        insert_revocation(&mut tx, tid, aid, jti, expires_at).await?;
+        Sql::<Postgres>::insert_revocation(&mut tx, tid, aid, jti, expires_at).await?;
         notify(&mut tx, &ConfigChange::Revoked(tid.clone(), aid.clone())).await?;
         tx.commit().await.map_err(map_err)
     }

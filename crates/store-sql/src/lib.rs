@@ -8,6 +8,7 @@ use castellan_store::StoreError;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+mod flows;
 mod privacy;
 
 /// What the SQL of the two databases writes differently, for the operations written once here.
@@ -18,6 +19,8 @@ pub trait Dialect: sqlx::Database {
     /// Appended to a `SELECT` of rows the transaction then writes: locks them (PostgreSQL). SQLite
     /// needs none: a write transaction (`BEGIN IMMEDIATE`) holds the database's write lock.
     const FOR_UPDATE: &'static str;
+    /// The larger of two values (SQLite's two-argument `MAX`, PostgreSQL's `GREATEST`).
+    const GREATEST: &'static str;
     /// How many rows a statement changed.
     fn rows_affected(r: &Self::QueryResult) -> u64;
 }
@@ -25,6 +28,7 @@ pub trait Dialect: sqlx::Database {
 impl Dialect for sqlx::Sqlite {
     const BYTES: &'static str = "";
     const FOR_UPDATE: &'static str = "";
+    const GREATEST: &'static str = "MAX";
     fn rows_affected(r: &Self::QueryResult) -> u64 {
         r.rows_affected()
     }
@@ -33,6 +37,7 @@ impl Dialect for sqlx::Sqlite {
 impl Dialect for sqlx::Postgres {
     const BYTES: &'static str = " COLLATE \"C\"";
     const FOR_UPDATE: &'static str = " FOR UPDATE";
+    const GREATEST: &'static str = "GREATEST";
     fn rows_affected(r: &Self::QueryResult) -> u64 {
         r.rows_affected()
     }

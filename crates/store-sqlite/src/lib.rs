@@ -324,7 +324,7 @@ impl ClientStore for SqliteStore {
         .await
         .map_err(map_err)?;
         for (aid, jti, exp) in &live {
-            insert_revocation(&mut *tx, tid, &ServerId::parse(aid).map_err(corrupt)?, jti, *exp).await?;
+            Sql::<Sqlite>::insert_revocation(&mut tx, tid, &ServerId::parse(aid).map_err(corrupt)?, jti, *exp).await?;
         }
         // Grants take their refresh tokens and token records with them (ON DELETE CASCADE).
         for table in ["grants", "auth_codes", "consents"] {
@@ -533,32 +533,12 @@ impl ClaimStore for SqliteStore {
     }
 }
 
-/// Records a revoked access token (idempotent); used alone and inside a grant's revocation.
-pub(crate) async fn insert_revocation<'e>(
-    exec: impl sqlx::Executor<'e, Database = sqlx::Sqlite>,
-    tid: &TenantId,
-    aid: &ServerId,
-    jti: &str,
-    expires_at: UnixTime,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO revoked_tokens (tenant_id, server_id, jti, expires_at) VALUES (?, ?, ?, ?) \
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(tid.as_str())
-    .bind(aid.as_str())
-    .bind(jti)
-    .bind(expires_at)
-    .execute(exec)
-    .await
-    .map_err(map_err)?;
-    Ok(())
-}
-
 #[async_trait]
 impl TokenStore for SqliteStore {
     async fn revoke_token(&self, tid: &TenantId, aid: &ServerId, jti: &str, expires_at: UnixTime) -> StoreResult<()> {
-        insert_revocation(&self.pool, tid, aid, jti, expires_at).await
+        let mut tx = self.write_tx().await?;
+        Sql::<Sqlite>::insert_revocation(&mut tx, tid, aid, jti, expires_at).await?;
+        tx.commit().await.map_err(map_err)
     }
 
     async fn list_revoked(&self, tid: &TenantId, now: UnixTime) -> StoreResult<Vec<(ServerId, String)>> {
