@@ -229,8 +229,9 @@ fn key_text(v: Value) -> Result<String, String> {
     }
 }
 
+/// `!!str` (the parser resolves the `!!` handle to the YAML tag prefix).
 fn is_str_tag(tag: Option<&Tag>) -> bool {
-    tag.is_some_and(|t| t.suffix == "str" && (t.handle == "!!" || t.handle == "tag:yaml.org,2002:"))
+    tag.is_some_and(|t| t.suffix == "str" && t.handle == "tag:yaml.org,2002:")
 }
 
 /// A scalar by the YAML 1.2 core schema.
@@ -373,6 +374,11 @@ mod tests {
                 -9223372036854775809.0
             ])
         );
+        // Only the YAML `!!str` tag makes text; other tags are read past.
+        assert_eq!(
+            tree("[!!str 12, !str 12, !!int 12, !!str true]"),
+            json!(["12", 12, 12, "true"])
+        );
         // An empty value is null; block scalars are text.
         assert_eq!(tree("a:\nb: |\n  12\n"), json!({"a": null, "b": "12\n"}));
     }
@@ -427,6 +433,7 @@ mod tests {
         // Each copy counts its nodes: 60,000 kept and 60,000 copied are over.
         let half = vec!["x"; 59_999].join(", ");
         assert!(refused(&format!("a: &a [{half}]\nb: *a\n")).contains("copy more than"));
+        assert!(refused(&format!("a: &a {{m: [{half}]}}\nb: *a\n")).contains("copy more than"));
         let list = vec!["*a"; MAX_ALIAS_NODES].join(", ");
         assert!(refused(&format!("a: &a x\nb: [{list}]\n")).contains("copy more than"));
     }
