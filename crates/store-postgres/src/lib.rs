@@ -996,7 +996,7 @@ async fn insert_seed(tx: &mut Transaction<'static, Postgres>, seed: &BootstrapSe
         insert_client(tx, client).await?;
     }
     for policy in &seed.policies {
-        policies::insert_policy(tx, policy).await?;
+        castellan_store_sql::Sql::<Postgres>::insert_policy(tx, policy).await?;
     }
     // Only the first seed's check is kept: every tenant's secrets are sealed with the same key.
     sqlx::query("INSERT INTO meta (name, value) VALUES ('key_check', $1) ON CONFLICT DO NOTHING")

@@ -219,7 +219,7 @@ impl ServiceStore for PostgresStore {
                 .map_err(map_err)?;
         }
         for p in &imp.policies {
-            crate::policies::insert_policy(&mut tx, p).await?;
+            castellan_store_sql::Sql::<sqlx::Postgres>::insert_policy(&mut tx, p).await?;
         }
         for sc in &imp.scopes {
             crate::insert_scope(&mut tx, sc).await?;

@@ -9,6 +9,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 mod flows;
+mod policies;
 mod privacy;
 
 /// What the SQL of the two databases writes differently, for the operations written once here.
@@ -417,38 +418,6 @@ pub fn cutoff_from(
         },
         issued_before,
     })
-}
-
-#[derive(sqlx::FromRow)]
-pub struct PolicyRow {
-    tenant_id: String,
-    id: String,
-    name: String,
-    language: String,
-    validators: String,
-    definition: Option<String>,
-    read_only: bool,
-    imported_by: Option<String>,
-    created_at: i64,
-    updated_at: i64,
-}
-
-impl TryFrom<PolicyRow> for Policy {
-    type Error = StoreError;
-    fn try_from(r: PolicyRow) -> Result<Self, StoreError> {
-        Ok(Policy {
-            tenant_id: TenantId::parse(r.tenant_id).map_err(corrupt)?,
-            id: r.id,
-            name: r.name,
-            language: r.language,
-            validators: serde_json::from_str(&r.validators).map_err(corrupt)?,
-            definition: r.definition,
-            read_only: r.read_only,
-            imported_by: r.imported_by,
-            created_at: r.created_at,
-            updated_at: r.updated_at,
-        })
-    }
 }
 
 #[derive(sqlx::FromRow)]

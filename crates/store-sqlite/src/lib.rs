@@ -669,7 +669,7 @@ async fn insert_seed(tx: &mut Transaction<'static, Sqlite>, seed: &BootstrapSeed
         insert_client(tx, client).await?;
     }
     for policy in &seed.policies {
-        policies::insert_policy(&mut **tx, policy).await?;
+        castellan_store_sql::Sql::<Sqlite>::insert_policy(tx, policy).await?;
     }
     // Only the first seed's check is kept: every tenant's secrets are sealed with the same key.
     sqlx::query("INSERT INTO meta (name, value) VALUES ('key_check', ?) ON CONFLICT DO NOTHING")

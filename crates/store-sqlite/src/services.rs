@@ -185,7 +185,7 @@ impl ServiceStore for SqliteStore {
                 .map_err(map_err)?;
         }
         for p in &imp.policies {
-            crate::policies::insert_policy(&mut *tx, p).await?;
+            castellan_store_sql::Sql::<sqlx::Sqlite>::insert_policy(&mut tx, p).await?;
         }
         for sc in &imp.scopes {
             crate::insert_scope(&mut *tx, sc).await?;
