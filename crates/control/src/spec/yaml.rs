@@ -251,9 +251,9 @@ fn scalar(text: String, style: TScalarStyle, tag: Option<&Tag>) -> Value {
     if let Some(n) = integer(&text) {
         return Value::Number(n);
     }
-    if is_float(&text)
-        && let Some(n) = text.parse::<f64>().ok().and_then(Number::from_f64)
-    {
+    // Rust's float syntax is the core schema's (`[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`)
+    // plus `inf` and `nan` spellings, which are not finite and so stay text here.
+    if let Some(n) = text.parse::<f64>().ok().and_then(Number::from_f64) {
         return Value::Number(n);
     }
     Value::String(text)
@@ -284,43 +284,6 @@ fn integer(text: &str) -> Option<Number> {
     }
 }
 
-/// `[-+]? ( \. [0-9]+ | [0-9]+ ( \. [0-9]* )? ) ( [eE] [-+]? [0-9]+ )?`
-fn is_float(text: &str) -> bool {
-    let b = text.as_bytes();
-    let mut i = usize::from(matches!(b.first(), Some(b'-' | b'+')));
-    let int_start = i;
-    while b.get(i).is_some_and(u8::is_ascii_digit) {
-        i += 1;
-    }
-    let int_digits = i - int_start;
-    let mut frac_digits = 0;
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        let start = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        frac_digits = i - start;
-    }
-    if int_digits == 0 && frac_digits == 0 {
-        return false;
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(b.get(i), Some(b'-' | b'+')) {
-            i += 1;
-        }
-        let start = i;
-        while b.get(i).is_some_and(u8::is_ascii_digit) {
-            i += 1;
-        }
-        if i == start {
-            return false;
-        }
-    }
-    i == b.len()
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
@@ -343,7 +306,7 @@ mod tests {
     fn scalars_by_the_core_schema() {
         assert_eq!(
             tree(
-                "[~, null, '', true, False, 12, -7, +3, 0x1f, 0o17, 1.5, -.5e3, 2., 1e3, .inf, .nan, yes, '12', \"true\", !!str 12, 1_000, 0x, 1e, 18446744073709551615, -9223372036854775808, -9223372036854775809]"
+                "[~, null, '', true, False, 12, -7, +3, 0x1f, 0o17, 1.5, -.5e3, 2., 1e3, .inf, .nan, yes, '12', \"true\", !!str 12, 1_000, 0x, 1e, ++5, -+5, inf, nan, 1e5x, 18446744073709551615, -9223372036854775808, -9223372036854775809]"
             ),
             json!([
                 null,
@@ -369,6 +332,11 @@ mod tests {
                 "1_000",
                 "0x",
                 "1e",
+                "++5",
+                "-+5",
+                "inf",
+                "nan",
+                "1e5x",
                 18446744073709551615u64,
                 -9223372036854775808i64,
                 -9223372036854775809.0
