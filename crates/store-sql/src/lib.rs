@@ -8,6 +8,7 @@ use castellan_store::StoreError;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+mod access;
 mod flows;
 mod policies;
 mod privacy;
@@ -259,95 +260,6 @@ impl TryFrom<ClaimRow> for Claim {
             created_at: r.created_at,
         })
     }
-}
-
-#[derive(sqlx::FromRow)]
-pub struct StsClientRow {
-    tenant_id: String,
-    client_id: String,
-    description: Option<String>,
-    permissions: String,
-    created_by: Option<String>,
-    modified_by: Option<String>,
-    user_id: Option<String>,
-    created_at: i64,
-    modified_at: i64,
-}
-
-impl TryFrom<StsClientRow> for StsClient {
-    type Error = StoreError;
-    fn try_from(r: StsClientRow) -> Result<Self, StoreError> {
-        Ok(StsClient {
-            tenant_id: TenantId::parse(r.tenant_id).map_err(corrupt)?,
-            client_id: r.client_id,
-            description: r.description,
-            permissions: r.permissions,
-            created_by: r.created_by,
-            modified_by: r.modified_by,
-            user_id: r.user_id,
-            created_at: r.created_at,
-            modified_at: r.modified_at,
-        })
-    }
-}
-
-#[derive(sqlx::FromRow)]
-pub struct RoleRow {
-    tenant_id: String,
-    id: String,
-    name: String,
-    audience: String,
-    description: Option<String>,
-    permissions: String,
-    created_at: i64,
-}
-
-impl TryFrom<RoleRow> for Role {
-    type Error = StoreError;
-    fn try_from(r: RoleRow) -> Result<Self, StoreError> {
-        Ok(Role {
-            tenant_id: TenantId::parse(r.tenant_id).map_err(corrupt)?,
-            id: r.id,
-            name: r.name,
-            audience: r.audience,
-            description: r.description,
-            permissions: r.permissions,
-            connection_maps: Vec::new(),
-            created_at: r.created_at,
-        })
-    }
-}
-
-#[derive(sqlx::FromRow)]
-pub struct ConnectionMapRow {
-    id: i64,
-    role_id: String,
-    name: Option<String>,
-    group_name: String,
-    connection_id: String,
-}
-
-impl TryFrom<ConnectionMapRow> for ConnectionMap {
-    type Error = StoreError;
-    fn try_from(r: ConnectionMapRow) -> Result<Self, StoreError> {
-        Ok(ConnectionMap {
-            id: r.id,
-            role_id: r.role_id,
-            name: r.name,
-            group_name: r.group_name,
-            connection_id: (!r.connection_id.is_empty()).then_some(r.connection_id),
-        })
-    }
-}
-
-/// Gives each role its connection maps (both lists as read, maps in id order).
-pub fn attach_maps(mut roles: Vec<Role>, maps: Vec<ConnectionMap>) -> Vec<Role> {
-    for m in maps {
-        if let Some(r) = roles.iter_mut().find(|r| r.id == m.role_id) {
-            r.connection_maps.push(m);
-        }
-    }
-    roles
 }
 
 /// `server_id, code_hash, grant_id, client_id, data, expires_at, used` of `auth_codes`.
