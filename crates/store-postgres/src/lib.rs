@@ -396,7 +396,7 @@ impl ServerStore for PostgresStore {
         let mut tx = self.tx().await?;
         insert_server(&mut tx, s, keys).await?;
         for sc in scopes {
-            insert_scope(&mut tx, sc).await?;
+            Sql::<Postgres>::insert_scope(&mut tx, sc).await?;
         }
         notify(&mut tx, &ConfigChange::Tenant(s.tenant_id.clone())).await?;
         tx.commit().await.map_err(map_err)
@@ -608,7 +608,7 @@ impl ScopeStore for PostgresStore {
 
     async fn create_scope(&self, sc: &Scope) -> StoreResult<()> {
         let mut tx = self.tx().await?;
-        insert_scope(&mut tx, sc).await?;
+        Sql::<Postgres>::insert_scope(&mut tx, sc).await?;
         notify(
             &mut tx,
             &ConfigChange::Server(sc.tenant_id.clone(), sc.server_id.clone()),
@@ -990,7 +990,7 @@ async fn insert_seed(tx: &mut Transaction<'static, Postgres>, seed: &BootstrapSe
         insert_server(tx, server, keys).await?;
     }
     for scope in &seed.scopes {
-        insert_scope(tx, scope).await?;
+        Sql::<Postgres>::insert_scope(tx, scope).await?;
     }
     for client in &seed.clients {
         insert_client(tx, client).await?;
@@ -1106,31 +1106,6 @@ pub(crate) async fn insert_client(tx: &mut Transaction<'static, Postgres>, c: &C
     .map_err(|e| match map_err(e) {
         StoreError::Conflict(_) => StoreError::Conflict(format!("client {}", c.id)),
         StoreError::NotFound(_) => StoreError::NotFound(format!("authorization server {}", c.server_id)),
-        e => e,
-    })?;
-    Ok(())
-}
-
-/// Inserts a scope; `NotFound` names the server when it does not exist.
-pub(crate) async fn insert_scope(tx: &mut Transaction<'static, Postgres>, sc: &Scope) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO scopes (tenant_id, id, server_id, name, display_name, description, developer_policy_id, \
-             user_policy_id, service_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(sc.tenant_id.as_str())
-    .bind(sc.id.as_str())
-    .bind(sc.server_id.as_str())
-    .bind(&sc.name)
-    .bind(&sc.display_name)
-    .bind(&sc.description)
-    .bind(&sc.developer_policy_id)
-    .bind(&sc.user_policy_id)
-    .bind(&sc.service_id)
-    .bind(sc.created_at)
-    .execute(&mut **tx)
-    .await
-    .map_err(|e| match map_err(e) {
-        StoreError::NotFound(_) => StoreError::NotFound(format!("authorization server {}", sc.server_id)),
         e => e,
     })?;
     Ok(())

@@ -12,6 +12,8 @@ mod access;
 mod flows;
 mod policies;
 mod privacy;
+mod scopes;
+mod services;
 
 /// What the SQL of the two databases writes differently, for the operations written once here.
 pub trait Dialect: sqlx::Database {
@@ -333,34 +335,6 @@ pub fn cutoff_from(
 }
 
 #[derive(sqlx::FromRow)]
-pub struct ServiceRow {
-    tenant_id: String,
-    id: String,
-    server_id: String,
-    name: String,
-    description: Option<String>,
-    gateway_id: Option<String>,
-    with_specification: bool,
-    created_at: i64,
-}
-
-impl TryFrom<ServiceRow> for Service {
-    type Error = StoreError;
-    fn try_from(r: ServiceRow) -> Result<Self, StoreError> {
-        Ok(Service {
-            tenant_id: TenantId::parse(r.tenant_id).map_err(corrupt)?,
-            id: r.id,
-            server_id: ServerId::parse(r.server_id).map_err(corrupt)?,
-            name: r.name,
-            description: r.description,
-            gateway_id: r.gateway_id,
-            with_specification: r.with_specification,
-            created_at: r.created_at,
-        })
-    }
-}
-
-#[derive(sqlx::FromRow)]
 pub struct GatewayRow {
     tenant_id: String,
     id: String,
@@ -386,40 +360,6 @@ impl TryFrom<GatewayRow> for Gateway {
             client_id: ClientId::parse(r.client_id).map_err(corrupt)?,
             created_at: r.created_at,
             last_active: r.last_active,
-        })
-    }
-}
-
-#[derive(sqlx::FromRow)]
-pub struct ApiRow {
-    tenant_id: String,
-    id: String,
-    service_id: String,
-    server_id: String,
-    method: String,
-    path: String,
-    position: i64,
-    policy_id: Option<String>,
-    data_classifications: String,
-    can_have_policy: bool,
-    imported: bool,
-}
-
-impl TryFrom<ApiRow> for Api {
-    type Error = StoreError;
-    fn try_from(r: ApiRow) -> Result<Self, StoreError> {
-        Ok(Api {
-            tenant_id: TenantId::parse(r.tenant_id).map_err(corrupt)?,
-            id: r.id,
-            service_id: r.service_id,
-            server_id: ServerId::parse(r.server_id).map_err(corrupt)?,
-            method: r.method,
-            path: r.path,
-            position: r.position,
-            policy_id: r.policy_id,
-            data_classifications: serde_json::from_str(&r.data_classifications).map_err(corrupt)?,
-            can_have_policy: r.can_have_policy,
-            imported: r.imported,
         })
     }
 }

@@ -182,7 +182,7 @@ impl ServerStore for SqliteStore {
         let mut tx = self.write_tx().await?;
         insert_server(&mut tx, s, keys).await?;
         for sc in scopes {
-            insert_scope(&mut *tx, sc).await?;
+            Sql::<Sqlite>::insert_scope(&mut tx, sc).await?;
         }
         tx.commit().await.map_err(map_err)
     }
@@ -391,7 +391,9 @@ impl ScopeStore for SqliteStore {
     }
 
     async fn create_scope(&self, sc: &Scope) -> StoreResult<()> {
-        insert_scope(&self.pool, sc).await
+        let mut tx = self.write_tx().await?;
+        Sql::<Sqlite>::insert_scope(&mut tx, sc).await?;
+        tx.commit().await.map_err(map_err)
     }
 
     async fn update_scope(&self, sc: &Scope) -> StoreResult<()> {
@@ -663,7 +665,7 @@ async fn insert_seed(tx: &mut Transaction<'static, Sqlite>, seed: &BootstrapSeed
         insert_server(tx, server, keys).await?;
     }
     for scope in &seed.scopes {
-        insert_scope(&mut **tx, scope).await?;
+        Sql::<Sqlite>::insert_scope(tx, scope).await?;
     }
     for client in &seed.clients {
         insert_client(tx, client).await?;
@@ -778,31 +780,6 @@ pub(crate) async fn insert_client(tx: &mut Transaction<'static, Sqlite>, c: &Cli
     .map_err(|e| match map_err(e) {
         StoreError::Conflict(_) => StoreError::Conflict(format!("client {}", c.id)),
         StoreError::NotFound(_) => StoreError::NotFound(format!("authorization server {}", c.server_id)),
-        e => e,
-    })?;
-    Ok(())
-}
-
-/// Inserts a scope; `NotFound` names the server when it does not exist.
-pub(crate) async fn insert_scope<'e>(exec: impl sqlx::Executor<'e, Database = Sqlite>, sc: &Scope) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO scopes (tenant_id, id, server_id, name, display_name, description, developer_policy_id, \
-             user_policy_id, service_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(sc.tenant_id.as_str())
-    .bind(sc.id.as_str())
-    .bind(sc.server_id.as_str())
-    .bind(&sc.name)
-    .bind(&sc.display_name)
-    .bind(&sc.description)
-    .bind(&sc.developer_policy_id)
-    .bind(&sc.user_policy_id)
-    .bind(&sc.service_id)
-    .bind(sc.created_at)
-    .execute(exec)
-    .await
-    .map_err(|e| match map_err(e) {
-        StoreError::NotFound(_) => StoreError::NotFound(format!("authorization server {}", sc.server_id)),
         e => e,
     })?;
     Ok(())

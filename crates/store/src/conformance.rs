@@ -9,8 +9,8 @@ use castellan_domain::*;
 use castellan_types::{AuthenticationContextSettings, Jwk, Jwks};
 
 use crate::{
-    BootstrapSeed, CodeRecord, IssuedTokens, LedgerSigner, PrivacyWrite, RefreshRecord, ServiceImport, SessionRecord,
-    Store, StoreError,
+    BootstrapSeed, CodeRecord, ConfigChange, IssuedTokens, LedgerSigner, PrivacyWrite, RefreshRecord, ServiceImport,
+    SessionRecord, Store, StoreError,
 };
 
 fn tid(s: &str) -> TenantId {
@@ -1820,7 +1820,15 @@ async fn service_imports_are_all_or_nothing(store: &Arc<dyn Store>) {
         }],
         apis: vec![imported_api("i1", "/orders", 1), imported_api("i2", "/orders/{id}", 2)],
     };
-    store.apply_service_import(&first).await.unwrap();
+    // The import says what it changed: services, policies (one written) and the server (a scope).
+    assert_eq!(
+        store.apply_service_import(&first).await.unwrap(),
+        [
+            ConfigChange::Services(a.clone()),
+            ConfigChange::Policies(a.clone()),
+            ConfigChange::Server(a.clone(), aid("default")),
+        ]
+    );
     let apis = store.list_apis(&a, Some("shop"), None).await.unwrap();
     assert_eq!(apis, first.apis);
     assert_eq!(
@@ -1861,7 +1869,19 @@ async fn service_imports_are_all_or_nothing(store: &Arc<dyn Store>) {
         scopes: vec![],
         apis: vec![],
     };
-    store.apply_service_import(&removal).await.unwrap();
+    assert_eq!(
+        store.apply_service_import(&removal).await.unwrap(),
+        [ConfigChange::Services(a.clone()), ConfigChange::Policies(a.clone())]
+    );
+    // Without policies or scopes, only the services changed.
+    let plain = ServiceImport {
+        remove_policies: vec![],
+        ..removal.clone()
+    };
+    assert_eq!(
+        store.apply_service_import(&plain).await.unwrap(),
+        [ConfigChange::Services(a.clone())]
+    );
     assert!(store.list_apis(&a, Some("shop"), None).await.unwrap().is_empty());
     assert_eq!(store.get_policy(&a, "shop-orders").await.unwrap(), None);
     assert!(

@@ -480,8 +480,11 @@ pub trait ServiceStore: Send + Sync {
     async fn delete_api(&self, tid: &TenantId, id: &str) -> StoreResult<bool>;
     /// Writes an import of a service's OpenAPI specification (or its removal) in one
     /// transaction: deletes `remove_apis` and `remove_policies`, creates `policies`, `scopes` and
-    /// `apis`, and stores `service`. Nothing is written when any part fails.
-    async fn apply_service_import(&self, imp: &ServiceImport) -> StoreResult<()>;
+    /// `apis`, and stores `service`. Nothing is written when any part fails. Returns the
+    /// configuration it changed (the tenant's services; its policies when any were removed or
+    /// written; the server when scopes were added), which the caller announces to this node
+    /// (the PostgreSQL store has announced them to the others).
+    async fn apply_service_import(&self, imp: &ServiceImport) -> StoreResult<Vec<ConfigChange>>;
 }
 
 /// Gateways (Cloudentity ACP `/gateways`). Every write announces [`ConfigChange::Services`]

@@ -3,7 +3,7 @@
 
 use castellan_domain::{Api, Service, TenantId};
 use castellan_policy::routes::{RouteTarget, ServiceRoutes};
-use castellan_store::{ConfigChange, StoreError};
+use castellan_store::StoreError;
 use castellan_types::services as wire;
 
 use super::api_view;
@@ -83,16 +83,9 @@ impl Control {
         list.into_iter().map(crate::policies::view).collect()
     }
 
-    pub(super) async fn import_changed(&self, s: &Service) {
-        self.services_changed(&s.tenant_id).await;
-        self.policies_changed(&s.tenant_id).await;
-        self.engine
-            .changed(&ConfigChange::Server(s.tenant_id.clone(), s.server_id.clone()))
-            .await;
-    }
-
     pub(super) async fn write_import(&self, imp: &castellan_store::ServiceImport) -> ControlResult<()> {
-        self.store.apply_service_import(imp).await.map_err(|e| match e {
+        // The store says what the import changed; this node drops exactly that.
+        let changes = self.store.apply_service_import(imp).await.map_err(|e| match e {
             StoreError::Conflict(what) => ControlError::Conflict {
                 what: "import",
                 id: format!("{what} was written meanwhile; try again"),
@@ -103,7 +96,9 @@ impl Control {
             },
             e => e.into(),
         })?;
-        self.import_changed(&imp.service).await;
+        for change in &changes {
+            self.engine.changed(change).await;
+        }
         Ok(())
     }
 
