@@ -9,12 +9,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use castellan_domain::{
-    AuthorizationServer, Claim, ClaimId, Client, ClientId, Scope, ScopeId, ServerId, SigningKey, Tenant, TenantId,
-    UnixTime,
+    AuthorizationServer, Client, ClientId, Scope, ServerId, SigningKey, Tenant, TenantId, UnixTime,
 };
 use castellan_store::{
-    BootstrapSeed, ClaimStore, ClientStore, ConfigChange, ScopeStore, ServerStore, Store, StoreError, StoreResult,
-    TenantStore, TokenCutoff, TokenStore,
+    BootstrapSeed, ClientStore, ConfigChange, ServerStore, Store, StoreError, StoreResult, TenantStore,
 };
 use castellan_store_sql::*;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
@@ -22,11 +20,14 @@ use sqlx::{PgPool, Postgres, Transaction};
 use tokio::sync::mpsc;
 
 mod access;
+mod claims;
 mod flows;
 mod gateways;
 mod policies;
 mod privacy;
+mod scopes;
 mod services;
+mod tokens;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -52,10 +53,6 @@ const SERVER_COLS: &str = "tenant_id, id, name, system, settings, \
      authentications, secrets_sealed, \
      created_at, updated_at";
 const KEY_COLS: &str = "kid, alg, status, public_jwk, private_sealed, \
-     created_at";
-const SCOPE_COLS: &str = "tenant_id, id, server_id, name, display_name, description, developer_policy_id, \
-     user_policy_id, service_id, created_at";
-const CLAIM_COLS: &str = "tenant_id, id, server_id, name, mapping, claim_type, scopes, \
      created_at";
 const CLIENT_COLS: &str = "tenant_id, id, server_id, name, system, grant_types, \
      token_endpoint_auth_method, secret_hash, secret_sealed, metadata, \
@@ -450,7 +447,7 @@ impl ServerStore for PostgresStore {
             .await
             .map_err(map_err)?;
         if r.rows_affected() > 0 {
-            insert_cutoff(&mut tx, tid, aid, "", now, keep_until).await?;
+            Sql::<Postgres>::insert_cutoff(&mut tx, tid, aid, "", now, keep_until).await?;
         }
         notify(&mut tx, &ConfigChange::Tenant(tid.clone())).await?;
         tx.commit().await.map_err(map_err)?;
@@ -559,10 +556,17 @@ impl ClientStore for PostgresStore {
                 .await
                 .map_err(map_err)?;
         }
-        let Some(aid) = delete_returning_server(&mut tx, "clients", tid, cid.as_str()).await? else {
+        let server: Option<(String,)> =
+            sqlx::query_as("DELETE FROM clients WHERE tenant_id = $1 AND id = $2 RETURNING server_id")
+                .bind(tid.as_str())
+                .bind(cid.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        let Some(aid) = server.map(|(s,)| ServerId::parse(s).map_err(corrupt)).transpose()? else {
             return Ok(false);
         };
-        insert_cutoff(&mut tx, tid, &aid, cid.as_str(), now, keep_until).await?;
+        Sql::<Postgres>::insert_cutoff(&mut tx, tid, &aid, cid.as_str(), now, keep_until).await?;
         // Other nodes drop the client and reload the server's revocations and cutoffs. Grants of
         // this client at other servers cannot exist (a client belongs to one server).
         notify(&mut tx, &ConfigChange::Client(tid.clone(), cid.clone())).await?;
@@ -577,304 +581,6 @@ impl ClientStore for PostgresStore {
             &[tid.as_str()],
         )
         .await
-    }
-}
-
-#[async_trait]
-impl ScopeStore for PostgresStore {
-    async fn get_scope(&self, tid: &TenantId, id: &ScopeId) -> StoreResult<Option<Scope>> {
-        self.fetch_opt::<ScopeRow, _>(
-            &format!("SELECT {SCOPE_COLS} FROM scopes WHERE tenant_id = $1 AND id = $2"),
-            &[tid.as_str(), id.as_str()],
-        )
-        .await
-    }
-
-    async fn list_scopes(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<Scope>> {
-        self.fetch_all::<ScopeRow, _>(
-            &format!(
-                "SELECT {SCOPE_COLS} FROM scopes WHERE tenant_id = $1 AND server_id = $2 ORDER BY name COLLATE \"C\""
-            ),
-            &[tid.as_str(), aid.as_str()],
-        )
-        .await
-    }
-
-    async fn list_tenant_scopes(&self, tid: &TenantId) -> StoreResult<Vec<Scope>> {
-        self.fetch_all::<ScopeRow, _>(&format!(
-            "SELECT {SCOPE_COLS} FROM scopes WHERE tenant_id = $1 ORDER BY server_id COLLATE \"C\", name COLLATE \"C\""
-        ), &[tid.as_str()]).await
-    }
-
-    async fn create_scope(&self, sc: &Scope) -> StoreResult<()> {
-        let mut tx = self.tx().await?;
-        Sql::<Postgres>::insert_scope(&mut tx, sc).await?;
-        notify(
-            &mut tx,
-            &ConfigChange::Server(sc.tenant_id.clone(), sc.server_id.clone()),
-        )
-        .await?;
-        tx.commit().await.map_err(map_err)
-    }
-
-    async fn update_scope(&self, sc: &Scope) -> StoreResult<()> {
-        let mut tx = self.tx().await?;
-        let r = sqlx::query(
-            "UPDATE scopes SET name = $1, display_name = $2, description = $3, developer_policy_id = $4, \
-             user_policy_id = $5, service_id = $6 WHERE tenant_id = $7 AND id = $8",
-        )
-        .bind(&sc.name)
-        .bind(&sc.display_name)
-        .bind(&sc.description)
-        .bind(&sc.developer_policy_id)
-        .bind(&sc.user_policy_id)
-        .bind(&sc.service_id)
-        .bind(sc.tenant_id.as_str())
-        .bind(sc.id.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("scope {}", sc.id)));
-        }
-        notify(
-            &mut tx,
-            &ConfigChange::Server(sc.tenant_id.clone(), sc.server_id.clone()),
-        )
-        .await?;
-        tx.commit().await.map_err(map_err)
-    }
-
-    async fn delete_scope(&self, tid: &TenantId, id: &ScopeId) -> StoreResult<bool> {
-        let mut tx = self.tx().await?;
-        let scope: Option<(String, String)> =
-            sqlx::query_as("DELETE FROM scopes WHERE tenant_id = $1 AND id = $2 RETURNING server_id, name")
-                .bind(tid.as_str())
-                .bind(id.as_str())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(map_err)?;
-        let Some((server_id, name)) = scope else {
-            return Ok(false);
-        };
-        // Row locks keep a concurrent client update from writing back the deleted scope.
-        let clients: Vec<(String, String)> =
-            sqlx::query_as("SELECT id, metadata FROM clients WHERE tenant_id = $1 AND server_id = $2 FOR UPDATE")
-                .bind(tid.as_str())
-                .bind(&server_id)
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(map_err)?;
-        for (cid, metadata) in clients {
-            if let Some(updated) = without_scope(&metadata, &name)? {
-                sqlx::query("UPDATE clients SET metadata = $1 WHERE tenant_id = $2 AND id = $3")
-                    .bind(updated)
-                    .bind(tid.as_str())
-                    .bind(&cid)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
-            }
-        }
-        let aid = ServerId::parse(server_id).map_err(corrupt)?;
-        notify(&mut tx, &ConfigChange::Server(tid.clone(), aid)).await?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(true)
-    }
-}
-
-#[async_trait]
-impl ClaimStore for PostgresStore {
-    async fn get_claim(&self, tid: &TenantId, id: &ClaimId) -> StoreResult<Option<Claim>> {
-        self.fetch_opt::<ClaimRow, _>(
-            &format!("SELECT {CLAIM_COLS} FROM claims WHERE tenant_id = $1 AND id = $2"),
-            &[tid.as_str(), id.as_str()],
-        )
-        .await
-    }
-
-    async fn list_claims(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<Claim>> {
-        self.fetch_all::<ClaimRow, _>(
-            &format!(
-                "SELECT {CLAIM_COLS} FROM claims WHERE tenant_id = $1 AND server_id = $2 \
-             ORDER BY claim_type COLLATE \"C\", name COLLATE \"C\""
-            ),
-            &[tid.as_str(), aid.as_str()],
-        )
-        .await
-    }
-
-    async fn list_tenant_claims(&self, tid: &TenantId) -> StoreResult<Vec<Claim>> {
-        self.fetch_all::<ClaimRow, _>(
-            &format!(
-                "SELECT {CLAIM_COLS} FROM claims WHERE tenant_id = $1 \
-             ORDER BY server_id COLLATE \"C\", claim_type COLLATE \"C\", name COLLATE \"C\""
-            ),
-            &[tid.as_str()],
-        )
-        .await
-    }
-
-    async fn create_claim(&self, c: &Claim) -> StoreResult<()> {
-        let mut tx = self.tx().await?;
-        sqlx::query(
-            "INSERT INTO claims (tenant_id, id, server_id, name, mapping, claim_type, scopes, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(c.tenant_id.as_str())
-        .bind(c.id.as_str())
-        .bind(c.server_id.as_str())
-        .bind(&c.name)
-        .bind(&c.mapping)
-        .bind(c.claim_type.as_str())
-        .bind(to_json(&c.scopes)?)
-        .bind(c.created_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| match map_err(e) {
-            StoreError::NotFound(_) => StoreError::NotFound(format!("authorization server {}", c.server_id)),
-            e => e,
-        })?;
-        notify(&mut tx, &ConfigChange::Server(c.tenant_id.clone(), c.server_id.clone())).await?;
-        tx.commit().await.map_err(map_err)
-    }
-
-    async fn update_claim(&self, c: &Claim) -> StoreResult<()> {
-        let mut tx = self.tx().await?;
-        let r = sqlx::query(
-            "UPDATE claims SET name = $1, mapping = $2, claim_type = $3, scopes = $4 \
-             WHERE tenant_id = $5 AND id = $6",
-        )
-        .bind(&c.name)
-        .bind(&c.mapping)
-        .bind(c.claim_type.as_str())
-        .bind(to_json(&c.scopes)?)
-        .bind(c.tenant_id.as_str())
-        .bind(c.id.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("claim {}", c.id)));
-        }
-        notify(&mut tx, &ConfigChange::Server(c.tenant_id.clone(), c.server_id.clone())).await?;
-        tx.commit().await.map_err(map_err)
-    }
-
-    async fn delete_claim(&self, tid: &TenantId, id: &ClaimId) -> StoreResult<bool> {
-        let mut tx = self.tx().await?;
-        let Some(aid) = delete_returning_server(&mut tx, "claims", tid, id.as_str()).await? else {
-            return Ok(false);
-        };
-        notify(&mut tx, &ConfigChange::Server(tid.clone(), aid)).await?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(true)
-    }
-}
-
-/// Deletes the row `id` of a per-server `table` in `tx`; the server it belonged to, if it existed.
-async fn delete_returning_server(
-    tx: &mut Transaction<'static, Postgres>,
-    table: &str,
-    tid: &TenantId,
-    id: &str,
-) -> StoreResult<Option<ServerId>> {
-    let server: Option<(String,)> = sqlx::query_as(&format!(
-        "DELETE FROM {table} WHERE tenant_id = $1 AND id = $2 RETURNING server_id"
-    ))
-    .bind(tid.as_str())
-    .bind(id)
-    .fetch_optional(&mut **tx)
-    .await
-    .map_err(map_err)?;
-    server.map(|(aid,)| ServerId::parse(aid).map_err(corrupt)).transpose()
-}
-
-#[async_trait]
-impl TokenStore for PostgresStore {
-    async fn revoke_token(&self, tid: &TenantId, aid: &ServerId, jti: &str, expires_at: UnixTime) -> StoreResult<()> {
-        // Announced like a configuration change: every node keeps revocations in its snapshot.
-        let mut tx = self.tx().await?;
-        Sql::<Postgres>::insert_revocation(&mut tx, tid, aid, jti, expires_at).await?;
-        notify(&mut tx, &ConfigChange::Revoked(tid.clone(), aid.clone())).await?;
-        tx.commit().await.map_err(map_err)
-    }
-
-    async fn list_revoked(&self, tid: &TenantId, now: UnixTime) -> StoreResult<Vec<(ServerId, String)>> {
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT server_id, jti FROM revoked_tokens WHERE tenant_id = $1 AND expires_at >= $2")
-                .bind(tid.as_str())
-                .bind(now)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(map_err)?;
-        rows.into_iter()
-            .map(|(a, j)| Ok((ServerId::parse(a).map_err(corrupt)?, j)))
-            .collect()
-    }
-
-    async fn list_cutoffs(&self, tid: &TenantId, now: UnixTime) -> StoreResult<Vec<TokenCutoff>> {
-        let rows: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT server_id, client_id, issued_before FROM token_cutoffs WHERE tenant_id = $1 \
-             AND expires_at >= $2",
-        )
-        .bind(tid.as_str())
-        .bind(now)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_err)?;
-        rows.into_iter().map(cutoff_from).collect()
-    }
-
-    async fn use_assertion_id(
-        &self,
-        tid: &TenantId,
-        aid: &ServerId,
-        jti: &str,
-        expires_at: UnixTime,
-    ) -> StoreResult<bool> {
-        let r = sqlx::query(
-            "INSERT INTO used_assertions (tenant_id, server_id, jti, expires_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(tid.as_str())
-        .bind(aid.as_str())
-        .bind(jti)
-        .bind(expires_at)
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?;
-        Ok(r.rows_affected() == 1)
-    }
-
-    async fn purge_expired(&self, now: UnixTime) -> StoreResult<u64> {
-        let a = sqlx::query("DELETE FROM revoked_tokens WHERE expires_at < $1")
-            .bind(now)
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
-        let c = sqlx::query("DELETE FROM token_cutoffs WHERE expires_at < $1")
-            .bind(now)
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?
-            .rows_affected();
-        let b = sqlx::query("DELETE FROM used_assertions WHERE expires_at < $1")
-            .bind(now)
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
-        let mut n = a.rows_affected() + b.rows_affected() + c;
-        // Grants go with their refresh tokens and access-token records (ON DELETE CASCADE).
-        for table in ["auth_codes", "grants", "sessions"] {
-            n += sqlx::query(&format!("DELETE FROM {table} WHERE expires_at < $1"))
-                .bind(now)
-                .execute(&self.pool)
-                .await
-                .map_err(map_err)?
-                .rows_affected();
-        }
-        Ok(n)
     }
 }
 
@@ -1108,31 +814,5 @@ pub(crate) async fn insert_client(tx: &mut Transaction<'static, Postgres>, c: &C
         StoreError::NotFound(_) => StoreError::NotFound(format!("authorization server {}", c.server_id)),
         e => e,
     })?;
-    Ok(())
-}
-
-/// Records that tokens of `cid` ('' for the whole server) issued until `now` are dead.
-async fn insert_cutoff(
-    tx: &mut Transaction<'static, Postgres>,
-    tid: &TenantId,
-    aid: &ServerId,
-    cid: &str,
-    now: UnixTime,
-    keep_until: UnixTime,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO token_cutoffs (tenant_id, server_id, client_id, issued_before, expires_at) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, server_id, client_id) DO UPDATE \
-         SET issued_before = GREATEST(token_cutoffs.issued_before, excluded.issued_before), \
-         expires_at = GREATEST(token_cutoffs.expires_at, excluded.expires_at)",
-    )
-    .bind(tid.as_str())
-    .bind(aid.as_str())
-    .bind(cid)
-    .bind(now)
-    .bind(keep_until)
-    .execute(&mut **tx)
-    .await
-    .map_err(map_err)?;
     Ok(())
 }

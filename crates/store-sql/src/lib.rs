@@ -9,11 +9,13 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 mod access;
+mod claims;
 mod flows;
 mod policies;
 mod privacy;
 mod scopes;
 mod services;
+mod tokens;
 
 /// What the SQL of the two databases writes differently, for the operations written once here.
 pub trait Dialect: sqlx::Database {
@@ -203,67 +205,6 @@ impl TryFrom<ClientRow> for Client {
     }
 }
 
-#[derive(sqlx::FromRow)]
-pub struct ScopeRow {
-    tenant_id: String,
-    id: String,
-    server_id: String,
-    name: String,
-    display_name: String,
-    description: String,
-    developer_policy_id: Option<String>,
-    user_policy_id: Option<String>,
-    service_id: Option<String>,
-    created_at: i64,
-}
-
-impl TryFrom<ScopeRow> for Scope {
-    type Error = StoreError;
-    fn try_from(r: ScopeRow) -> Result<Self, StoreError> {
-        Ok(Scope {
-            tenant_id: TenantId::parse(r.tenant_id).map_err(corrupt)?,
-            server_id: ServerId::parse(r.server_id).map_err(corrupt)?,
-            id: ScopeId::parse(r.id).map_err(corrupt)?,
-            name: r.name,
-            display_name: r.display_name,
-            description: r.description,
-            developer_policy_id: r.developer_policy_id,
-            user_policy_id: r.user_policy_id,
-            service_id: r.service_id,
-            created_at: r.created_at,
-        })
-    }
-}
-
-#[derive(sqlx::FromRow)]
-pub struct ClaimRow {
-    tenant_id: String,
-    id: String,
-    server_id: String,
-    name: String,
-    mapping: String,
-    claim_type: String,
-    scopes: String,
-    created_at: i64,
-}
-
-impl TryFrom<ClaimRow> for Claim {
-    type Error = StoreError;
-    fn try_from(r: ClaimRow) -> Result<Self, StoreError> {
-        Ok(Claim {
-            tenant_id: TenantId::parse(r.tenant_id).map_err(corrupt)?,
-            server_id: ServerId::parse(r.server_id).map_err(corrupt)?,
-            id: ClaimId::parse(r.id).map_err(corrupt)?,
-            claim_type: ClaimType::parse(&r.claim_type)
-                .ok_or_else(|| corrupt(format!("claim type {}", r.claim_type)))?,
-            name: r.name,
-            mapping: r.mapping,
-            scopes: from_json(&r.scopes)?,
-            created_at: r.created_at,
-        })
-    }
-}
-
 /// `server_id, code_hash, grant_id, client_id, data, expires_at, used` of `auth_codes`.
 pub type CodeRow = (String, String, String, String, String, i64, bool);
 /// `server_id, token_hash, grant_id, client_id, data, expires_at, used, grant revoked` of
@@ -305,32 +246,6 @@ pub fn session_from(r: SessionRow) -> Result<castellan_store::SessionRecord, Sto
         auth_time: r.3,
         data: r.4,
         expires_at: r.5,
-    })
-}
-
-/// A client's stored settings without scope `name`; `None` when it did not have it (nothing to
-/// write). Used when a scope is deleted.
-pub fn without_scope(metadata: &str, name: &str) -> Result<Option<String>, StoreError> {
-    let mut settings: castellan_domain::ClientSettings = from_json(metadata)?;
-    if !settings.scopes.iter().any(|s| s == name) {
-        return Ok(None);
-    }
-    settings.scopes.retain(|s| s != name);
-    to_json(&settings).map(Some)
-}
-
-/// A `token_cutoffs` row (`client_id` '' for a whole server).
-pub fn cutoff_from(
-    (server_id, client_id, issued_before): (String, String, i64),
-) -> Result<castellan_store::TokenCutoff, StoreError> {
-    Ok(castellan_store::TokenCutoff {
-        server_id: ServerId::parse(server_id).map_err(corrupt)?,
-        client_id: if client_id.is_empty() {
-            None
-        } else {
-            Some(ClientId::parse(client_id).map_err(corrupt)?)
-        },
-        issued_before,
     })
 }
 

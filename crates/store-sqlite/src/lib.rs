@@ -6,24 +6,23 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use castellan_domain::{
-    AuthorizationServer, Claim, ClaimId, Client, ClientId, Scope, ScopeId, ServerId, SigningKey, Tenant, TenantId,
-    UnixTime,
+    AuthorizationServer, Client, ClientId, Scope, ServerId, SigningKey, Tenant, TenantId, UnixTime,
 };
-use castellan_store::{
-    BootstrapSeed, ClaimStore, ClientStore, ScopeStore, ServerStore, Store, StoreError, StoreResult, TenantStore,
-    TokenCutoff, TokenStore,
-};
+use castellan_store::{BootstrapSeed, ClientStore, ServerStore, Store, StoreError, StoreResult, TenantStore};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use castellan_store_sql::*;
 
 mod access;
+mod claims;
 mod flows;
 mod gateways;
 mod policies;
 mod privacy;
+mod scopes;
 mod services;
+mod tokens;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -234,7 +233,7 @@ impl ServerStore for SqliteStore {
             .await
             .map_err(map_err)?;
         if r.rows_affected() > 0 {
-            insert_cutoff(&mut tx, tid, aid, "", now, keep_until).await?;
+            Sql::<Sqlite>::insert_cutoff(&mut tx, tid, aid, "", now, keep_until).await?;
         }
         tx.commit().await.map_err(map_err)?;
         Ok(r.rows_affected() > 0)
@@ -345,7 +344,7 @@ impl ClientStore for SqliteStore {
         let Some((aid,)) = server else {
             return Ok(false);
         };
-        insert_cutoff(
+        Sql::<Sqlite>::insert_cutoff(
             &mut tx,
             tid,
             &ServerId::parse(aid).map_err(corrupt)?,
@@ -361,262 +360,6 @@ impl ClientStore for SqliteStore {
     async fn list_tenant_clients(&self, tid: &TenantId) -> StoreResult<Vec<Client>> {
         self.fetch_all::<ClientRow, _>("SELECT * FROM clients WHERE tenant_id = ? ORDER BY id", &[tid.as_str()])
             .await
-    }
-}
-
-#[async_trait]
-impl ScopeStore for SqliteStore {
-    async fn get_scope(&self, tid: &TenantId, id: &ScopeId) -> StoreResult<Option<Scope>> {
-        self.fetch_opt::<ScopeRow, _>(
-            "SELECT * FROM scopes WHERE tenant_id = ? AND id = ?",
-            &[tid.as_str(), id.as_str()],
-        )
-        .await
-    }
-
-    async fn list_scopes(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<Scope>> {
-        self.fetch_all::<ScopeRow, _>(
-            "SELECT * FROM scopes WHERE tenant_id = ? AND server_id = ? ORDER BY name",
-            &[tid.as_str(), aid.as_str()],
-        )
-        .await
-    }
-
-    async fn list_tenant_scopes(&self, tid: &TenantId) -> StoreResult<Vec<Scope>> {
-        self.fetch_all::<ScopeRow, _>(
-            "SELECT * FROM scopes WHERE tenant_id = ? ORDER BY server_id, name",
-            &[tid.as_str()],
-        )
-        .await
-    }
-
-    async fn create_scope(&self, sc: &Scope) -> StoreResult<()> {
-        let mut tx = self.write_tx().await?;
-        Sql::<Sqlite>::insert_scope(&mut tx, sc).await?;
-        tx.commit().await.map_err(map_err)
-    }
-
-    async fn update_scope(&self, sc: &Scope) -> StoreResult<()> {
-        let r = sqlx::query(
-            "UPDATE scopes SET name = ?, display_name = ?, description = ?, developer_policy_id = ?, \
-             user_policy_id = ?, service_id = ? WHERE tenant_id = ? AND id = ?",
-        )
-        .bind(&sc.name)
-        .bind(&sc.display_name)
-        .bind(&sc.description)
-        .bind(&sc.developer_policy_id)
-        .bind(&sc.user_policy_id)
-        .bind(&sc.service_id)
-        .bind(sc.tenant_id.as_str())
-        .bind(sc.id.as_str())
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("scope {}", sc.id)));
-        }
-        Ok(())
-    }
-
-    async fn delete_scope(&self, tid: &TenantId, id: &ScopeId) -> StoreResult<bool> {
-        let mut tx = self.write_tx().await?;
-        let scope: Option<(String, String)> =
-            sqlx::query_as("DELETE FROM scopes WHERE tenant_id = ? AND id = ? RETURNING server_id, name")
-                .bind(tid.as_str())
-                .bind(id.as_str())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(map_err)?;
-        let Some((server_id, name)) = scope else {
-            return Ok(false);
-        };
-        // Only the clients that have the scope are read and rewritten (not every client).
-        let clients: Vec<(String, String)> = sqlx::query_as(
-            "SELECT id, metadata FROM clients WHERE tenant_id = ? AND server_id = ? \
-             AND EXISTS (SELECT 1 FROM json_each(metadata, '$.scopes') WHERE value = ?)",
-        )
-        .bind(tid.as_str())
-        .bind(&server_id)
-        .bind(&name)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        for (cid, metadata) in clients {
-            if let Some(updated) = without_scope(&metadata, &name)? {
-                sqlx::query("UPDATE clients SET metadata = ? WHERE tenant_id = ? AND id = ?")
-                    .bind(updated)
-                    .bind(tid.as_str())
-                    .bind(&cid)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(map_err)?;
-            }
-        }
-        tx.commit().await.map_err(map_err)?;
-        Ok(true)
-    }
-}
-
-#[async_trait]
-impl ClaimStore for SqliteStore {
-    async fn get_claim(&self, tid: &TenantId, id: &ClaimId) -> StoreResult<Option<Claim>> {
-        self.fetch_opt::<ClaimRow, _>(
-            "SELECT * FROM claims WHERE tenant_id = ? AND id = ?",
-            &[tid.as_str(), id.as_str()],
-        )
-        .await
-    }
-
-    async fn list_claims(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<Claim>> {
-        self.fetch_all::<ClaimRow, _>(
-            "SELECT * FROM claims WHERE tenant_id = ? AND server_id = ? ORDER BY claim_type, name",
-            &[tid.as_str(), aid.as_str()],
-        )
-        .await
-    }
-
-    async fn list_tenant_claims(&self, tid: &TenantId) -> StoreResult<Vec<Claim>> {
-        self.fetch_all::<ClaimRow, _>(
-            "SELECT * FROM claims WHERE tenant_id = ? ORDER BY server_id, claim_type, name",
-            &[tid.as_str()],
-        )
-        .await
-    }
-
-    async fn create_claim(&self, c: &Claim) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO claims (tenant_id, id, server_id, name, mapping, claim_type, scopes, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(c.tenant_id.as_str())
-        .bind(c.id.as_str())
-        .bind(c.server_id.as_str())
-        .bind(&c.name)
-        .bind(&c.mapping)
-        .bind(c.claim_type.as_str())
-        .bind(to_json(&c.scopes)?)
-        .bind(c.created_at)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| match map_err(e) {
-            StoreError::NotFound(_) => StoreError::NotFound(format!("authorization server {}", c.server_id)),
-            e => e,
-        })?;
-        Ok(())
-    }
-
-    async fn update_claim(&self, c: &Claim) -> StoreResult<()> {
-        let r = sqlx::query(
-            "UPDATE claims SET name = ?, mapping = ?, claim_type = ?, scopes = ? WHERE tenant_id = ? AND id = ?",
-        )
-        .bind(&c.name)
-        .bind(&c.mapping)
-        .bind(c.claim_type.as_str())
-        .bind(to_json(&c.scopes)?)
-        .bind(c.tenant_id.as_str())
-        .bind(c.id.as_str())
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("claim {}", c.id)));
-        }
-        Ok(())
-    }
-
-    async fn delete_claim(&self, tid: &TenantId, id: &ClaimId) -> StoreResult<bool> {
-        let r = sqlx::query("DELETE FROM claims WHERE tenant_id = ? AND id = ?")
-            .bind(tid.as_str())
-            .bind(id.as_str())
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
-        Ok(r.rows_affected() > 0)
-    }
-}
-
-#[async_trait]
-impl TokenStore for SqliteStore {
-    async fn revoke_token(&self, tid: &TenantId, aid: &ServerId, jti: &str, expires_at: UnixTime) -> StoreResult<()> {
-        let mut tx = self.write_tx().await?;
-        Sql::<Sqlite>::insert_revocation(&mut tx, tid, aid, jti, expires_at).await?;
-        tx.commit().await.map_err(map_err)
-    }
-
-    async fn list_revoked(&self, tid: &TenantId, now: UnixTime) -> StoreResult<Vec<(ServerId, String)>> {
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT server_id, jti FROM revoked_tokens WHERE tenant_id = ? AND expires_at >= ?")
-                .bind(tid.as_str())
-                .bind(now)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(map_err)?;
-        rows.into_iter()
-            .map(|(a, j)| Ok((ServerId::parse(a).map_err(corrupt)?, j)))
-            .collect()
-    }
-
-    async fn list_cutoffs(&self, tid: &TenantId, now: UnixTime) -> StoreResult<Vec<TokenCutoff>> {
-        let rows: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT server_id, client_id, issued_before FROM token_cutoffs WHERE tenant_id = ? AND expires_at >= ?",
-        )
-        .bind(tid.as_str())
-        .bind(now)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(map_err)?;
-        rows.into_iter().map(cutoff_from).collect()
-    }
-
-    async fn use_assertion_id(
-        &self,
-        tid: &TenantId,
-        aid: &ServerId,
-        jti: &str,
-        expires_at: UnixTime,
-    ) -> StoreResult<bool> {
-        let r = sqlx::query(
-            "INSERT INTO used_assertions (tenant_id, server_id, jti, expires_at) VALUES (?, ?, ?, ?) \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(tid.as_str())
-        .bind(aid.as_str())
-        .bind(jti)
-        .bind(expires_at)
-        .execute(&self.pool)
-        .await
-        .map_err(map_err)?;
-        Ok(r.rows_affected() == 1)
-    }
-
-    async fn purge_expired(&self, now: UnixTime) -> StoreResult<u64> {
-        let a = sqlx::query("DELETE FROM revoked_tokens WHERE expires_at < ?")
-            .bind(now)
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
-        let c = sqlx::query("DELETE FROM token_cutoffs WHERE expires_at < ?")
-            .bind(now)
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?
-            .rows_affected();
-        let b = sqlx::query("DELETE FROM used_assertions WHERE expires_at < ?")
-            .bind(now)
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)?;
-        let mut n = a.rows_affected() + b.rows_affected() + c;
-        // Grants go with their refresh tokens and access-token records (ON DELETE CASCADE).
-        for table in ["auth_codes", "grants", "sessions"] {
-            n += sqlx::query(&format!("DELETE FROM {table} WHERE expires_at < ?"))
-                .bind(now)
-                .execute(&self.pool)
-                .await
-                .map_err(map_err)?
-                .rows_affected();
-        }
-        Ok(n)
     }
 }
 
@@ -782,31 +525,5 @@ pub(crate) async fn insert_client(tx: &mut Transaction<'static, Sqlite>, c: &Cli
         StoreError::NotFound(_) => StoreError::NotFound(format!("authorization server {}", c.server_id)),
         e => e,
     })?;
-    Ok(())
-}
-
-/// Records that tokens of `cid` ('' for the whole server) issued until `now` are dead.
-async fn insert_cutoff(
-    tx: &mut Transaction<'static, Sqlite>,
-    tid: &TenantId,
-    aid: &ServerId,
-    cid: &str,
-    now: UnixTime,
-    keep_until: UnixTime,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO token_cutoffs (tenant_id, server_id, client_id, issued_before, expires_at) \
-         VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant_id, server_id, client_id) DO UPDATE \
-         SET issued_before = MAX(token_cutoffs.issued_before, excluded.issued_before), \
-         expires_at = MAX(token_cutoffs.expires_at, excluded.expires_at)",
-    )
-    .bind(tid.as_str())
-    .bind(aid.as_str())
-    .bind(cid)
-    .bind(now)
-    .bind(keep_until)
-    .execute(&mut **tx)
-    .await
-    .map_err(map_err)?;
     Ok(())
 }
