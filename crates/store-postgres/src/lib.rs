@@ -8,12 +8,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use castellan_domain::{
-    AuthorizationServer, Client, ClientId, Scope, ServerId, SigningKey, Tenant, TenantId, UnixTime,
-};
-use castellan_store::{
-    BootstrapSeed, ClientStore, ConfigChange, ServerStore, Store, StoreError, StoreResult, TenantStore,
-};
+use castellan_store::{BootstrapSeed, ConfigChange, Store, StoreError, StoreResult};
 use castellan_store_sql::*;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
@@ -21,12 +16,15 @@ use tokio::sync::mpsc;
 
 mod access;
 mod claims;
+mod clients;
 mod flows;
 mod gateways;
 mod policies;
 mod privacy;
 mod scopes;
+mod servers;
 mod services;
+mod tenants;
 mod tokens;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -45,18 +43,6 @@ pub const FULL_RELOAD_EVERY: Duration = Duration::from_secs(300);
 pub struct PostgresStore {
     pool: PgPool,
 }
-
-// Column lists: JSON as text, times as Unix seconds, so the shared row types decode them.
-const TENANT_COLS: &str = "id, name, authentication_context_settings, \
-     jwks, created_at";
-const SERVER_COLS: &str = "tenant_id, id, name, system, settings, \
-     authentications, secrets_sealed, \
-     created_at, updated_at";
-const KEY_COLS: &str = "kid, alg, status, public_jwk, private_sealed, \
-     created_at";
-const CLIENT_COLS: &str = "tenant_id, id, server_id, name, system, grant_types, \
-     token_endpoint_auth_method, secret_hash, secret_sealed, metadata, \
-     created_at";
 
 impl PostgresStore {
     /// Connects to a `postgres://` URL. Connections are made lazily, so a node starts (and
@@ -277,43 +263,6 @@ pub mod testing {
     }
 }
 
-impl PostgresStore {
-    /// One row (or none) of a query whose placeholders take `binds` in order, as an entity.
-    async fn fetch_opt<R, T>(&self, sql: &str, binds: &[&str]) -> StoreResult<Option<T>>
-    where
-        R: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
-        T: TryFrom<R, Error = StoreError>,
-    {
-        let mut q = sqlx::query_as::<_, R>(sql);
-        for b in binds {
-            q = q.bind(*b);
-        }
-        q.fetch_optional(&self.pool)
-            .await
-            .map_err(map_err)?
-            .map(T::try_from)
-            .transpose()
-    }
-
-    /// Every row of a query whose placeholders take `binds` in order, as entities.
-    async fn fetch_all<R, T>(&self, sql: &str, binds: &[&str]) -> StoreResult<Vec<T>>
-    where
-        R: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
-        T: TryFrom<R, Error = StoreError>,
-    {
-        let mut q = sqlx::query_as::<_, R>(sql);
-        for b in binds {
-            q = q.bind(*b);
-        }
-        q.fetch_all(&self.pool)
-            .await
-            .map_err(map_err)?
-            .into_iter()
-            .map(T::try_from)
-            .collect()
-    }
-}
-
 /// Announces a configuration change to every node; delivered when the transaction commits.
 pub(crate) async fn notify(tx: &mut Transaction<'static, Postgres>, change: &ConfigChange) -> StoreResult<()> {
     sqlx::query("SELECT pg_notify($1, $2)")
@@ -323,265 +272,6 @@ pub(crate) async fn notify(tx: &mut Transaction<'static, Postgres>, change: &Con
         .await
         .map_err(map_err)?;
     Ok(())
-}
-
-#[async_trait]
-impl TenantStore for PostgresStore {
-    async fn get_tenant(&self, id: &TenantId) -> StoreResult<Option<Tenant>> {
-        self.fetch_opt::<TenantRow, _>(
-            &format!("SELECT {TENANT_COLS} FROM tenants WHERE id = $1"),
-            &[id.as_str()],
-        )
-        .await
-    }
-
-    async fn list_tenant_ids(&self) -> StoreResult<Vec<TenantId>> {
-        let ids: Vec<(String,)> = sqlx::query_as("SELECT id FROM tenants ORDER BY id COLLATE \"C\"")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_err)?;
-        ids.into_iter()
-            .map(|(id,)| TenantId::parse(id).map_err(corrupt))
-            .collect()
-    }
-
-    async fn create_tenant(&self, t: &Tenant) -> StoreResult<()> {
-        let mut tx = self.tx().await?;
-        insert_tenant(&mut tx, t).await?;
-        notify(&mut tx, &ConfigChange::Tenant(t.id.clone())).await?;
-        tx.commit().await.map_err(map_err)
-    }
-
-    async fn update_tenant(&self, t: &Tenant) -> StoreResult<()> {
-        let mut tx = self.tx().await?;
-        let r =
-            sqlx::query("UPDATE tenants SET name = $1, authentication_context_settings = $2, jwks = $3 WHERE id = $4")
-                .bind(&t.name)
-                .bind(to_json(&t.authentication_context_settings)?)
-                .bind(to_json(&t.jwks)?)
-                .bind(t.id.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("tenant {}", t.id)));
-        }
-        notify(&mut tx, &ConfigChange::Tenant(t.id.clone())).await?;
-        tx.commit().await.map_err(map_err)
-    }
-}
-
-#[async_trait]
-impl ServerStore for PostgresStore {
-    async fn list_servers(&self, tid: &TenantId) -> StoreResult<Vec<AuthorizationServer>> {
-        self.fetch_all::<ServerRow, _>(
-            &format!("SELECT {SERVER_COLS} FROM servers WHERE tenant_id = $1 ORDER BY id COLLATE \"C\""),
-            &[tid.as_str()],
-        )
-        .await
-    }
-
-    async fn get_server(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Option<AuthorizationServer>> {
-        self.fetch_opt::<ServerRow, _>(
-            &format!("SELECT {SERVER_COLS} FROM servers WHERE tenant_id = $1 AND id = $2"),
-            &[tid.as_str(), aid.as_str()],
-        )
-        .await
-    }
-
-    async fn create_server(&self, s: &AuthorizationServer, keys: &[SigningKey], scopes: &[Scope]) -> StoreResult<()> {
-        let mut tx = self.tx().await?;
-        insert_server(&mut tx, s, keys).await?;
-        for sc in scopes {
-            Sql::<Postgres>::insert_scope(&mut tx, sc).await?;
-        }
-        notify(&mut tx, &ConfigChange::Tenant(s.tenant_id.clone())).await?;
-        tx.commit().await.map_err(map_err)
-    }
-
-    async fn update_server(&self, s: &AuthorizationServer, keys: Option<&[SigningKey]>) -> StoreResult<()> {
-        let mut tx = self.tx().await?;
-        let r = sqlx::query(
-            "UPDATE servers SET name = $1, system = $2, settings = $3, authentications = $4, \
-             secrets_sealed = $5, updated_at = $6 WHERE tenant_id = $7 AND id = $8",
-        )
-        .bind(&s.name)
-        .bind(s.system)
-        .bind(to_json(&s.settings)?)
-        .bind(to_json(&s.authentications)?)
-        .bind(&s.secrets_sealed)
-        .bind(s.updated_at)
-        .bind(s.tenant_id.as_str())
-        .bind(s.id.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("authorization server {}", s.id)));
-        }
-        if let Some(keys) = keys {
-            sqlx::query("DELETE FROM signing_keys WHERE tenant_id = $1 AND server_id = $2")
-                .bind(s.tenant_id.as_str())
-                .bind(s.id.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-            insert_keys(&mut tx, &s.tenant_id, &s.id, keys).await?;
-        }
-        notify(&mut tx, &ConfigChange::Server(s.tenant_id.clone(), s.id.clone())).await?;
-        tx.commit().await.map_err(map_err)
-    }
-
-    async fn delete_server(
-        &self,
-        tid: &TenantId,
-        aid: &ServerId,
-        now: UnixTime,
-        keep_until: UnixTime,
-    ) -> StoreResult<bool> {
-        let mut tx = self.tx().await?;
-        let r = sqlx::query("DELETE FROM servers WHERE tenant_id = $1 AND id = $2")
-            .bind(tid.as_str())
-            .bind(aid.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        if r.rows_affected() > 0 {
-            Sql::<Postgres>::insert_cutoff(&mut tx, tid, aid, "", now, keep_until).await?;
-        }
-        notify(&mut tx, &ConfigChange::Tenant(tid.clone())).await?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(r.rows_affected() > 0)
-    }
-
-    async fn list_keys(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<SigningKey>> {
-        self.fetch_all::<KeyRow, _>(
-            &format!("SELECT {KEY_COLS} FROM signing_keys WHERE tenant_id = $1 AND server_id = $2 ORDER BY position"),
-            &[tid.as_str(), aid.as_str()],
-        )
-        .await
-    }
-}
-
-#[async_trait]
-impl ClientStore for PostgresStore {
-    async fn get_client(&self, tid: &TenantId, cid: &ClientId) -> StoreResult<Option<Client>> {
-        self.fetch_opt::<ClientRow, _>(
-            &format!("SELECT {CLIENT_COLS} FROM clients WHERE tenant_id = $1 AND id = $2"),
-            &[tid.as_str(), cid.as_str()],
-        )
-        .await
-    }
-
-    async fn list_clients(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<Client>> {
-        self.fetch_all::<ClientRow, _>(
-            &format!(
-                "SELECT {CLIENT_COLS} FROM clients WHERE tenant_id = $1 AND server_id = $2 ORDER BY id COLLATE \"C\""
-            ),
-            &[tid.as_str(), aid.as_str()],
-        )
-        .await
-    }
-
-    async fn create_client(&self, c: &Client) -> StoreResult<()> {
-        let mut tx = self.tx().await?;
-        insert_client(&mut tx, c).await?;
-        notify(&mut tx, &ConfigChange::Client(c.tenant_id.clone(), c.id.clone())).await?;
-        tx.commit().await.map_err(map_err)
-    }
-
-    async fn create_clients(&self, clients: &[Client]) -> StoreResult<()> {
-        let mut tx = self.tx().await?;
-        for c in clients {
-            insert_client(&mut tx, c).await?;
-        }
-        // New clients are not cached anywhere yet: nothing to announce.
-        tx.commit().await.map_err(map_err)
-    }
-
-    async fn update_client(&self, c: &Client) -> StoreResult<()> {
-        let mut tx = self.tx().await?;
-        let r = sqlx::query(
-            "UPDATE clients SET name = $1, system = $2, grant_types = $3, token_endpoint_auth_method = $4, \
-             secret_hash = $5, secret_sealed = $6, metadata = $7 WHERE tenant_id = $8 AND id = $9",
-        )
-        .bind(&c.name)
-        .bind(c.system)
-        .bind(to_json(&c.grant_types)?)
-        .bind(&c.token_endpoint_auth_method)
-        .bind(&c.secret_hash)
-        .bind(&c.secret_sealed)
-        .bind(to_json(&c.settings)?)
-        .bind(c.tenant_id.as_str())
-        .bind(c.id.as_str())
-        .execute(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        if r.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("client {}", c.id)));
-        }
-        notify(&mut tx, &ConfigChange::Client(c.tenant_id.clone(), c.id.clone())).await?;
-        tx.commit().await.map_err(map_err)
-    }
-
-    async fn delete_client(
-        &self,
-        tid: &TenantId,
-        cid: &ClientId,
-        now: UnixTime,
-        keep_until: UnixTime,
-    ) -> StoreResult<bool> {
-        let mut tx = self.tx().await?;
-        let live: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT t.server_id, t.jti, t.expires_at FROM grant_tokens t JOIN grants g \
-             ON g.tenant_id = t.tenant_id AND g.server_id = t.server_id AND g.id = t.grant_id \
-             WHERE g.tenant_id = $1 AND g.client_id = $2 AND t.expires_at > $3",
-        )
-        .bind(tid.as_str())
-        .bind(cid.as_str())
-        .bind(now)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(map_err)?;
-        for (aid, jti, exp) in &live {
-            Sql::<Postgres>::insert_revocation(&mut tx, tid, &ServerId::parse(aid).map_err(corrupt)?, jti, *exp)
-                .await?;
-        }
-        // Grants take their refresh tokens and token records with them (ON DELETE CASCADE).
-        for table in ["grants", "auth_codes", "consents"] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE tenant_id = $1 AND client_id = $2"))
-                .bind(tid.as_str())
-                .bind(cid.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(map_err)?;
-        }
-        let server: Option<(String,)> =
-            sqlx::query_as("DELETE FROM clients WHERE tenant_id = $1 AND id = $2 RETURNING server_id")
-                .bind(tid.as_str())
-                .bind(cid.as_str())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(map_err)?;
-        let Some(aid) = server.map(|(s,)| ServerId::parse(s).map_err(corrupt)).transpose()? else {
-            return Ok(false);
-        };
-        Sql::<Postgres>::insert_cutoff(&mut tx, tid, &aid, cid.as_str(), now, keep_until).await?;
-        // Other nodes drop the client and reload the server's revocations and cutoffs. Grants of
-        // this client at other servers cannot exist (a client belongs to one server).
-        notify(&mut tx, &ConfigChange::Client(tid.clone(), cid.clone())).await?;
-        notify(&mut tx, &ConfigChange::Revoked(tid.clone(), aid)).await?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(true)
-    }
-
-    async fn list_tenant_clients(&self, tid: &TenantId) -> StoreResult<Vec<Client>> {
-        self.fetch_all::<ClientRow, _>(
-            &format!("SELECT {CLIENT_COLS} FROM clients WHERE tenant_id = $1 ORDER BY id COLLATE \"C\""),
-            &[tid.as_str()],
-        )
-        .await
-    }
 }
 
 #[async_trait]
@@ -596,16 +286,13 @@ impl Store for PostgresStore {
 
     async fn create_tenant_seeded(&self, seed: &BootstrapSeed) -> StoreResult<()> {
         let mut tx = self.tx().await?;
-        insert_seed(&mut tx, seed).await?;
+        Sql::<Postgres>::insert_seed(&mut tx, seed).await?;
+        notify(&mut tx, &ConfigChange::Tenant(seed.tenant.id.clone())).await?;
         tx.commit().await.map_err(map_err)
     }
 
     async fn key_check(&self) -> StoreResult<Option<Vec<u8>>> {
-        let row: Option<(Vec<u8>,)> = sqlx::query_as("SELECT value FROM meta WHERE name = 'key_check'")
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err)?;
-        Ok(row.map(|(v,)| v))
+        Sql::<Postgres>::key_check(&self.pool).await
     }
 
     async fn bootstrap(&self, seed: &BootstrapSeed) -> StoreResult<bool> {
@@ -616,16 +303,12 @@ impl Store for PostgresStore {
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
-        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tenants")
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(map_err)?;
-        if count > 0 {
-            return Ok(false);
+        let wrote = Sql::<Postgres>::bootstrap(&mut tx, seed).await?;
+        if wrote {
+            notify(&mut tx, &ConfigChange::Tenant(seed.tenant.id.clone())).await?;
         }
-        insert_seed(&mut tx, seed).await?;
         tx.commit().await.map_err(map_err)?;
-        Ok(true)
+        Ok(wrote)
     }
 
     async fn changes(&self) -> StoreResult<Option<mpsc::Receiver<ConfigChange>>> {
@@ -688,131 +371,4 @@ async fn listen(pool: PgPool, out: mpsc::Sender<ConfigChange>) {
             }
         }
     }
-}
-
-async fn insert_seed(tx: &mut Transaction<'static, Postgres>, seed: &BootstrapSeed) -> StoreResult<()> {
-    insert_tenant(tx, &seed.tenant).await?;
-    for (server, keys) in &seed.servers {
-        insert_server(tx, server, keys).await?;
-    }
-    for scope in &seed.scopes {
-        Sql::<Postgres>::insert_scope(tx, scope).await?;
-    }
-    for client in &seed.clients {
-        insert_client(tx, client).await?;
-    }
-    for policy in &seed.policies {
-        castellan_store_sql::Sql::<Postgres>::insert_policy(tx, policy).await?;
-    }
-    // Only the first seed's check is kept: every tenant's secrets are sealed with the same key.
-    sqlx::query("INSERT INTO meta (name, value) VALUES ('key_check', $1) ON CONFLICT DO NOTHING")
-        .bind(&seed.key_check)
-        .execute(&mut **tx)
-        .await
-        .map_err(map_err)?;
-    notify(tx, &ConfigChange::Tenant(seed.tenant.id.clone())).await
-}
-
-async fn insert_tenant(tx: &mut Transaction<'static, Postgres>, t: &Tenant) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO tenants (id, name, authentication_context_settings, jwks, created_at) \
-         VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(t.id.as_str())
-    .bind(&t.name)
-    .bind(to_json(&t.authentication_context_settings)?)
-    .bind(to_json(&t.jwks)?)
-    .bind(t.created_at)
-    .execute(&mut **tx)
-    .await
-    .map_err(|e| match map_err(e) {
-        StoreError::Conflict(_) => StoreError::Conflict(format!("tenant {}", t.id)),
-        e => e,
-    })?;
-    Ok(())
-}
-
-async fn insert_server(
-    tx: &mut Transaction<'static, Postgres>,
-    s: &AuthorizationServer,
-    keys: &[SigningKey],
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO servers (tenant_id, id, name, system, settings, authentications, secrets_sealed, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    )
-    .bind(s.tenant_id.as_str())
-    .bind(s.id.as_str())
-    .bind(&s.name)
-    .bind(s.system)
-    .bind(to_json(&s.settings)?)
-    .bind(to_json(&s.authentications)?)
-    .bind(&s.secrets_sealed)
-    .bind(s.created_at)
-    .bind(s.updated_at)
-    .execute(&mut **tx)
-    .await
-    .map_err(|e| match map_err(e) {
-        StoreError::Conflict(_) => StoreError::Conflict(format!("authorization server {}", s.id)),
-        StoreError::NotFound(_) => StoreError::NotFound(format!("tenant {}", s.tenant_id)),
-        e => e,
-    })?;
-    insert_keys(tx, &s.tenant_id, &s.id, keys).await
-}
-
-async fn insert_keys(
-    tx: &mut Transaction<'static, Postgres>,
-    tid: &TenantId,
-    aid: &ServerId,
-    keys: &[SigningKey],
-) -> StoreResult<()> {
-    for (position, k) in keys.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO signing_keys (tenant_id, server_id, kid, alg, status, public_jwk, private_sealed, \
-             created_at, position) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(tid.as_str())
-        .bind(aid.as_str())
-        .bind(&k.kid)
-        .bind(k.alg.as_str())
-        .bind(k.status.as_str())
-        .bind(to_json(&k.public_jwk)?)
-        .bind(&k.private_sealed)
-        .bind(k.created_at)
-        .bind(position as i32)
-        .execute(&mut **tx)
-        .await
-        .map_err(|e| match map_err(e) {
-            StoreError::Conflict(_) => StoreError::Conflict(format!("key {}", k.kid)),
-            e => e,
-        })?;
-    }
-    Ok(())
-}
-
-pub(crate) async fn insert_client(tx: &mut Transaction<'static, Postgres>, c: &Client) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO clients (tenant_id, id, server_id, name, system, grant_types, token_endpoint_auth_method, \
-         secret_hash, secret_sealed, metadata, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(c.tenant_id.as_str())
-    .bind(c.id.as_str())
-    .bind(c.server_id.as_str())
-    .bind(&c.name)
-    .bind(c.system)
-    .bind(to_json(&c.grant_types)?)
-    .bind(&c.token_endpoint_auth_method)
-    .bind(&c.secret_hash)
-    .bind(&c.secret_sealed)
-    .bind(to_json(&c.settings)?)
-    .bind(c.created_at)
-    .execute(&mut **tx)
-    .await
-    .map_err(|e| match map_err(e) {
-        StoreError::Conflict(_) => StoreError::Conflict(format!("client {}", c.id)),
-        StoreError::NotFound(_) => StoreError::NotFound(format!("authorization server {}", c.server_id)),
-        e => e,
-    })?;
-    Ok(())
 }

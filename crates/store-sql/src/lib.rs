@@ -10,11 +10,15 @@ use serde::de::DeserializeOwned;
 
 mod access;
 mod claims;
+mod clients;
 mod flows;
+mod gateways;
 mod policies;
 mod privacy;
 mod scopes;
+mod servers;
 mod services;
+mod tenants;
 mod tokens;
 
 /// What the SQL of the two databases writes differently, for the operations written once here.

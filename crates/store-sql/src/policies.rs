@@ -19,28 +19,9 @@ where
     for<'q> String: Encode<'q, DB> + Type<DB>,
     for<'q> i64: Encode<'q, DB> + Type<DB>,
     for<'q> bool: Encode<'q, DB> + Type<DB>,
-    PolicyRow: for<'r> FromRow<'r, DB::Row>,
+    for<'q> Vec<u8>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<Vec<u8>>: Encode<'q, DB> + Type<DB>,
 {
-    pub async fn list_policies(pool: &sqlx::Pool<DB>, tid: &TenantId) -> StoreResult<Vec<Policy>> {
-        let sql = format!("SELECT * FROM policies WHERE tenant_id = $1 ORDER BY id{}", DB::BYTES);
-        let rows: Vec<PolicyRow> = sqlx::query_as(&sql)
-            .bind(tid.as_str())
-            .fetch_all(pool)
-            .await
-            .map_err(map_err)?;
-        rows.into_iter().map(Policy::try_from).collect()
-    }
-
-    pub async fn get_policy(pool: &sqlx::Pool<DB>, tid: &TenantId, id: &str) -> StoreResult<Option<Policy>> {
-        let row: Option<PolicyRow> = sqlx::query_as("SELECT * FROM policies WHERE tenant_id = $1 AND id = $2")
-            .bind(tid.as_str())
-            .bind(id)
-            .fetch_optional(pool)
-            .await
-            .map_err(map_err)?;
-        row.map(Policy::try_from).transpose()
-    }
-
     /// Writes a policy; `Conflict` naming it when its id exists.
     pub async fn insert_policy(tx: &mut Transaction<'static, DB>, p: &Policy) -> StoreResult<()> {
         sqlx::query(
@@ -65,6 +46,42 @@ where
             e => e,
         })?;
         Ok(())
+    }
+}
+
+impl<DB> Sql<DB>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'c> &'c sqlx::Pool<DB>: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q str>: Encode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> bool: Encode<'q, DB> + Type<DB>,
+    for<'q> Vec<u8>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<Vec<u8>>: Encode<'q, DB> + Type<DB>,
+    PolicyRow: for<'r> FromRow<'r, DB::Row>,
+{
+    pub async fn list_policies(pool: &sqlx::Pool<DB>, tid: &TenantId) -> StoreResult<Vec<Policy>> {
+        let sql = format!("SELECT * FROM policies WHERE tenant_id = $1 ORDER BY id{}", DB::BYTES);
+        let rows: Vec<PolicyRow> = sqlx::query_as(&sql)
+            .bind(tid.as_str())
+            .fetch_all(pool)
+            .await
+            .map_err(map_err)?;
+        rows.into_iter().map(Policy::try_from).collect()
+    }
+
+    pub async fn get_policy(pool: &sqlx::Pool<DB>, tid: &TenantId, id: &str) -> StoreResult<Option<Policy>> {
+        let row: Option<PolicyRow> = sqlx::query_as("SELECT * FROM policies WHERE tenant_id = $1 AND id = $2")
+            .bind(tid.as_str())
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+            .map_err(map_err)?;
+        row.map(Policy::try_from).transpose()
     }
 
     /// `NotFound` when absent.

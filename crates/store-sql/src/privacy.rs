@@ -28,6 +28,7 @@ where
     for<'q> i64: Encode<'q, DB> + Type<DB>,
     for<'q> bool: Encode<'q, DB> + Type<DB>,
     for<'q> Vec<u8>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<Vec<u8>>: Encode<'q, DB> + Type<DB>,
     PrivacyConsentRow: for<'r> FromRow<'r, DB::Row>,
     ConsentActionRow: for<'r> FromRow<'r, DB::Row>,
     ConsentGrantRow: for<'r> FromRow<'r, DB::Row>,

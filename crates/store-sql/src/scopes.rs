@@ -18,6 +18,8 @@ where
     for<'q> String: Encode<'q, DB> + Type<DB>,
     for<'q> i64: Encode<'q, DB> + Type<DB>,
     for<'q> bool: Encode<'q, DB> + Type<DB>,
+    for<'q> Vec<u8>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<Vec<u8>>: Encode<'q, DB> + Type<DB>,
 {
     /// `NotFound` naming the server when it is not there; `Conflict` when the name is taken.
     pub async fn insert_scope(tx: &mut Transaction<'static, DB>, sc: &Scope) -> StoreResult<()> {
@@ -56,6 +58,8 @@ where
     for<'q> String: Encode<'q, DB> + Type<DB>,
     for<'q> i64: Encode<'q, DB> + Type<DB>,
     for<'q> bool: Encode<'q, DB> + Type<DB>,
+    for<'q> Vec<u8>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<Vec<u8>>: Encode<'q, DB> + Type<DB>,
     ScopeRow: for<'r> FromRow<'r, DB::Row>,
     (String, String): for<'r> FromRow<'r, DB::Row>,
 {

@@ -6,7 +6,6 @@ use castellan_domain::{Api, ServerId, Service, TenantId};
 use castellan_store::{ConfigChange, ServiceImport, StoreError, StoreResult};
 use sqlx::{Encode, Executor, FromRow, IntoArguments, Transaction, Type};
 
-use crate::policies::PolicyRow;
 use crate::{Dialect, Sql, corrupt, map_err, to_json};
 
 /// The only parent of a service is its server.
@@ -28,9 +27,10 @@ where
     for<'q> String: Encode<'q, DB> + Type<DB>,
     for<'q> i64: Encode<'q, DB> + Type<DB>,
     for<'q> bool: Encode<'q, DB> + Type<DB>,
+    for<'q> Vec<u8>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<Vec<u8>>: Encode<'q, DB> + Type<DB>,
     ServiceRow: for<'r> FromRow<'r, DB::Row>,
     ApiRow: for<'r> FromRow<'r, DB::Row>,
-    PolicyRow: for<'r> FromRow<'r, DB::Row>,
 {
     pub async fn list_services(
         pool: &sqlx::Pool<DB>,

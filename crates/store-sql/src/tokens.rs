@@ -17,6 +17,9 @@ where
     for<'q> Option<&'q str>: Encode<'q, DB> + Type<DB>,
     for<'q> String: Encode<'q, DB> + Type<DB>,
     for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> bool: Encode<'q, DB> + Type<DB>,
+    for<'q> Vec<u8>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<Vec<u8>>: Encode<'q, DB> + Type<DB>,
     (String, String): for<'r> FromRow<'r, DB::Row>,
     (String, String, i64): for<'r> FromRow<'r, DB::Row>,
 {
@@ -48,36 +51,6 @@ where
         .await
         .map_err(map_err)?;
         rows.into_iter().map(cutoff_from).collect()
-    }
-
-    /// Records that tokens of `cid` ('' for the whole server) issued until `now` are dead, kept
-    /// until `keep_until` (when the last of them would have expired). A later cut-off only moves
-    /// both times forward.
-    pub async fn insert_cutoff(
-        tx: &mut Transaction<'static, DB>,
-        tid: &TenantId,
-        aid: &ServerId,
-        cid: &str,
-        now: UnixTime,
-        keep_until: UnixTime,
-    ) -> StoreResult<()> {
-        let sql = format!(
-            "INSERT INTO token_cutoffs (tenant_id, server_id, client_id, issued_before, expires_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, server_id, client_id) DO UPDATE \
-             SET issued_before = {g}(token_cutoffs.issued_before, excluded.issued_before), \
-             expires_at = {g}(token_cutoffs.expires_at, excluded.expires_at)",
-            g = DB::GREATEST
-        );
-        sqlx::query(&sql)
-            .bind(tid.as_str())
-            .bind(aid.as_str())
-            .bind(cid)
-            .bind(now)
-            .bind(keep_until)
-            .execute(&mut **tx)
-            .await
-            .map_err(map_err)?;
-        Ok(())
     }
 
     /// `true` the first time an assertion id is used (RFC 7523 §3: one use per `jti`).
@@ -122,6 +95,51 @@ where
             n += DB::rows_affected(&r);
         }
         Ok(n)
+    }
+}
+
+impl<DB> Sql<DB>
+where
+    DB: Dialect,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'c> &'c sqlx::Pool<DB>: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q str>: Encode<'q, DB> + Type<DB>,
+    for<'q> String: Encode<'q, DB> + Type<DB>,
+    for<'q> i64: Encode<'q, DB> + Type<DB>,
+    for<'q> bool: Encode<'q, DB> + Type<DB>,
+    for<'q> Vec<u8>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<Vec<u8>>: Encode<'q, DB> + Type<DB>,
+{
+    /// Records that tokens of `cid` ('' for the whole server) issued until `now` are dead, kept
+    /// until `keep_until` (when the last of them would have expired). A later cut-off only moves
+    /// both times forward.
+    pub async fn insert_cutoff(
+        tx: &mut Transaction<'static, DB>,
+        tid: &TenantId,
+        aid: &ServerId,
+        cid: &str,
+        now: UnixTime,
+        keep_until: UnixTime,
+    ) -> StoreResult<()> {
+        let sql = format!(
+            "INSERT INTO token_cutoffs (tenant_id, server_id, client_id, issued_before, expires_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, server_id, client_id) DO UPDATE \
+             SET issued_before = {g}(token_cutoffs.issued_before, excluded.issued_before), \
+             expires_at = {g}(token_cutoffs.expires_at, excluded.expires_at)",
+            g = DB::GREATEST
+        );
+        sqlx::query(&sql)
+            .bind(tid.as_str())
+            .bind(aid.as_str())
+            .bind(cid)
+            .bind(now)
+            .bind(keep_until)
+            .execute(&mut **tx)
+            .await
+            .map_err(map_err)?;
+        Ok(())
     }
 }
 
