@@ -29,7 +29,8 @@ if [ ${#files[@]} -eq 0 ]; then
   files=(
     crates/oauth/src/grants.rs
     crates/oauth/src/client_auth.rs
-    crates/oauth/src/authorize.rs
+    crates/oauth/src/authorize/mod.rs
+    crates/oauth/src/authorize/checks.rs
     crates/oauth/src/secrets.rs
     crates/oauth/src/session.rs
     crates/oauth/src/gateway.rs

@@ -84,20 +84,3 @@ pub(crate) fn unchanged(field: &str, given: Option<&str>, current: &str, reason:
 pub(crate) fn same_tenant(given: Option<&str>, tid: &castellan_domain::TenantId) -> ControlResult<()> {
     unchanged("tenant_id", given, tid.as_str(), "must be the tenant of the path")
 }
-
-/// An id chosen by the caller: 1 to 128 letters, digits, `.`, `_` or `-` (422 naming `field`).
-pub(crate) fn check_id(field: &str, id: &str) -> ControlResult<()> {
-    let ok = !id.is_empty()
-        && id.len() <= 128
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-    if ok {
-        Ok(())
-    } else {
-        Err(ControlError::invalid(
-            field,
-            "1 to 128 letters, digits, '.', '_' or '-'",
-        ))
-    }
-}

@@ -8,7 +8,8 @@ use castellan_domain::{Policy, ServerSettings, TenantId};
 use castellan_store::{ConfigChange, StoreError};
 use castellan_types::policies as wire;
 
-use crate::error::{check_id, unchanged};
+use crate::error::unchanged;
+use crate::validate::check_id;
 use crate::validate::name as check_name;
 use crate::{Allowed, Control, ControlError, ControlResult, need};
 

@@ -129,6 +129,23 @@ pub(crate) fn check_scope_name(field: &str, name: &str) -> ControlResult<()> {
     Ok(())
 }
 
+/// An id chosen by the caller: 1 to 128 letters, digits, `.`, `_` or `-` (422 naming `field`).
+pub(crate) fn check_id(field: &str, id: &str) -> ControlResult<()> {
+    let ok = !id.is_empty()
+        && id.len() <= 128
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ControlError::invalid(
+            field,
+            "1 to 128 letters, digits, '.', '_' or '-'",
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,5 +212,15 @@ mod tests {
         assert!(text("d", &"é".repeat(10), 10).is_ok());
         assert!(text("d", &"é".repeat(11), 10).is_err());
         assert!(text("d", "", 0).is_ok());
+    }
+
+    #[test]
+    fn ids_are_1_to_128_of_letters_digits_and_dot_underscore_dash() {
+        for ok in ["a", "A-1_b.c", &"x".repeat(128)] {
+            assert!(check_id("id", ok).is_ok(), "{ok}");
+        }
+        for bad in ["", &"x".repeat(129), "a b", "a/b", "é", "a\u{0}", "a:b", "a@b"] {
+            assert!(check_id("id", bad).is_err(), "{bad:?}");
+        }
     }
 }

@@ -5,7 +5,8 @@ use castellan_store::StoreError;
 use castellan_types::privacy as wire;
 
 use super::consent_view;
-use crate::error::{check_id, same_tenant, unchanged};
+use crate::error::{same_tenant, unchanged};
+use crate::validate::check_id;
 use crate::validate::name as check_name;
 use crate::{Allowed, Control, ControlError, ControlResult, need};
 

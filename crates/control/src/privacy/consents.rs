@@ -5,7 +5,8 @@ use castellan_store::PrivacyWrite;
 use castellan_types::privacy as wire;
 
 use super::{STRATEGIES, consent_view, normalized_time};
-use crate::error::{check_id, same_tenant, unchanged};
+use crate::error::{same_tenant, unchanged};
+use crate::validate::check_id;
 use crate::validate::name as check_name;
 use crate::views::rfc3339;
 use crate::{Allowed, Control, ControlError, ControlResult, need};

@@ -9,7 +9,8 @@ use castellan_store::StoreError;
 use castellan_types::services as wire;
 
 use super::{ApiFilter, METHODS, api_view, check_classifications};
-use crate::error::{check_id, unchanged};
+use crate::error::unchanged;
+use crate::validate::check_id;
 use crate::{Allowed, Control, ControlError, ControlResult, need};
 
 impl Control {

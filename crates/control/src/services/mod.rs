@@ -6,7 +6,8 @@ use castellan_domain::{Api, ServerId, Service, TenantId};
 use castellan_store::{ConfigChange, StoreError};
 use castellan_types::services as wire;
 
-use crate::error::{check_id, unchanged};
+use crate::error::unchanged;
+use crate::validate::check_id;
 use crate::validate::name as check_name;
 use crate::{Allowed, Control, ControlError, ControlResult, need};
 
