@@ -197,7 +197,7 @@ impl Control {
         self.store
             .update_server(&server, None)
             .await
-            .map_err(|e| crate::servers::not_found_as_server(e, aid))?;
+            .map_err(|e| crate::error::not_found_as_server(e, aid))?;
         self.end_people_who_left(&before, &server).await?;
         self.engine
             .changed(&castellan_store::ConfigChange::Server(

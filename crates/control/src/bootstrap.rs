@@ -69,7 +69,7 @@ impl Control {
                 updated_at: now,
             };
             if !system {
-                scopes.extend(crate::scopes::standard_scopes(tid, &server.id, now)?);
+                scopes.extend(crate::defaults::standard_scopes(tid, &server.id, now)?);
             }
             servers.push((server, keys));
         }
@@ -84,7 +84,7 @@ impl Control {
             servers,
             scopes,
             clients: Vec::new(),
-            policies: crate::policies::built_in(tid, now),
+            policies: crate::defaults::built_in_policies(tid, now),
             key_check: self
                 .master
                 .seal(castellan_domain::seal::KEY_CHECK, KEY_CHECK_VALUE)

@@ -84,3 +84,15 @@ pub(crate) fn unchanged(field: &str, given: Option<&str>, current: &str, reason:
 pub(crate) fn same_tenant(given: Option<&str>, tid: &castellan_domain::TenantId) -> ControlResult<()> {
     unchanged("tenant_id", given, tid.as_str(), "must be the tenant of the path")
 }
+
+/// A store failure for want of the authorization server `aid` (it went meanwhile) as the API
+/// names it; other failures as they are.
+pub(crate) fn not_found_as_server(e: StoreError, aid: &str) -> ControlError {
+    match e {
+        StoreError::NotFound(_) => ControlError::NotFound {
+            what: "authorization server",
+            id: aid.to_owned(),
+        },
+        e => e.into(),
+    }
+}

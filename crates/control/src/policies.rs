@@ -13,27 +13,6 @@ use crate::validate::check_id;
 use crate::validate::name as check_name;
 use crate::{Allowed, Control, ControlError, ControlResult, need};
 
-/// The read-only policies every tenant has: `allow` (passes) and `block` (fails).
-pub const BUILT_IN: [&str; 2] = ["allow", "block"];
-
-pub(crate) fn built_in(tid: &TenantId, now: i64) -> Vec<Policy> {
-    [("allow", "true"), ("block", "false")]
-        .into_iter()
-        .map(|(id, validator)| Policy {
-            tenant_id: tid.clone(),
-            id: id.into(),
-            name: id.into(),
-            language: "cloudentity".into(),
-            validators: serde_json::json!([{"name": validator, "conf": {}, "recovery": []}]),
-            definition: None,
-            read_only: true,
-            imported_by: None,
-            created_at: now,
-            updated_at: now,
-        })
-        .collect()
-}
-
 impl Control {
     /// Compiles `p` as evaluation will (a policy that is stored always compiles), off the
     /// request workers and a few at a time.
@@ -53,18 +32,6 @@ impl Control {
         .await?
         .map_err(|e| ControlError::invalid(e.field, e.reason))
     }
-}
-
-pub(crate) fn view(p: Policy) -> ControlResult<wire::Policy> {
-    Ok(wire::Policy {
-        validators: serde_json::from_value(p.validators).map_err(ControlError::internal)?,
-        id: p.id,
-        policy_name: p.name,
-        tenant_id: p.tenant_id.to_string(),
-        language: p.language,
-        definition: p.definition,
-        read_only: p.read_only,
-    })
 }
 
 fn language(v: Option<&str>) -> ControlResult<String> {
@@ -124,12 +91,15 @@ impl Control {
     pub async fn list_policies(&self, access: &Allowed<need::PolicyRead>) -> ControlResult<wire::Policies> {
         let all = self.store.list_policies(access.tenant()).await?;
         Ok(wire::Policies {
-            policies: all.into_iter().map(view).collect::<ControlResult<_>>()?,
+            policies: all
+                .into_iter()
+                .map(crate::views::policy)
+                .collect::<ControlResult<_>>()?,
         })
     }
 
     pub async fn get_policy(&self, access: &Allowed<need::PolicyRead>, pid: &str) -> ControlResult<wire::Policy> {
-        view(self.load_policy(access.tenant(), pid).await?)
+        crate::views::policy(self.load_policy(access.tenant(), pid).await?)
     }
 
     /// `POST /policies`: `id` and `policy_name` required; compiled before it is stored.
@@ -174,7 +144,7 @@ impl Control {
             e => e.into(),
         })?;
         self.policies_changed(&tid).await;
-        view(p)
+        crate::views::policy(p)
     }
 
     /// `PUT /policies/{pid}`: members given replace the stored ones.
@@ -226,7 +196,7 @@ impl Control {
             e => e.into(),
         })?;
         self.policies_changed(&tid).await;
-        view(p)
+        crate::views::policy(p)
     }
 
     /// `DELETE /policies/{pid}`: 400 for a built-in policy and for one in use, naming its users.
@@ -324,7 +294,7 @@ impl Control {
                         .into(),
                 ));
             }
-            crate::privacy::check_subject("subject", sub)?;
+            crate::validate::check_subject("subject", sub)?;
         }
         let p = self.load_policy(access.tenant(), pid).await?;
         let request = input.request.map(|r| castellan_policy::Request {

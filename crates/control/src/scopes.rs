@@ -1,7 +1,7 @@
 //! Scopes (Cloudentity ACP `createScope` and friends). A scope belongs to one server; its name is unique
 //! there and is what clients and tokens carry.
 
-use castellan_domain::{Scope, ScopeId, ServerId, TenantId, UnixTime};
+use castellan_domain::{Scope, ScopeId, ServerId};
 use castellan_store::StoreError;
 use castellan_types as wire;
 
@@ -9,68 +9,16 @@ use crate::access::need;
 use crate::error::unchanged;
 use crate::{AdminAccess, Allowed, Control, ControlError, ControlResult};
 
-/// RFC 6749 §3.3 `scope-token`: printable ASCII without space, `"` and `\`.
+/// A scope with the service it belongs to, as the API shows it.
 fn with_service(scope: Scope, service: Option<&castellan_domain::Service>) -> wire::ScopeWithService {
     wire::ScopeWithService {
-        scope: scope_view(scope),
-        service: service.map(crate::services::service_view),
+        scope: crate::views::scope(scope),
+        service: service.map(crate::views::service),
         with_service: service.is_some(),
     }
 }
 
 use crate::validate::check_scope_name;
-
-/// The OpenID Connect scopes (OIDC Core §3.1.2.1, §5.4, §11) every new server starts with, worded
-/// for the consent page. They are ordinary scopes: an admin may edit or delete them.
-pub(crate) const STANDARD_SCOPES: [(&str, &str, &str); 6] = [
-    (
-        "openid",
-        "Sign you in",
-        "Confirm who you are with your account on this server.",
-    ),
-    (
-        "profile",
-        "Your profile",
-        "Your name, username, picture, locale and other basic profile details.",
-    ),
-    (
-        "email",
-        "Your email address",
-        "Your email address and whether it has been verified.",
-    ),
-    ("address", "Your postal address", "The postal address on your account."),
-    (
-        "phone",
-        "Your phone number",
-        "Your phone number and whether it has been verified.",
-    ),
-    (
-        "offline_access",
-        "Stay connected",
-        "Keep access while you are away, until you sign out of the application or revoke it.",
-    ),
-];
-
-/// [`STANDARD_SCOPES`] for a new server.
-pub(crate) fn standard_scopes(tid: &TenantId, aid: &ServerId, now: UnixTime) -> ControlResult<Vec<Scope>> {
-    STANDARD_SCOPES
-        .iter()
-        .map(|(name, display, description)| {
-            Ok(Scope {
-                tenant_id: tid.clone(),
-                server_id: aid.clone(),
-                id: ScopeId::parse(uuid::Uuid::new_v4().simple().to_string()).map_err(ControlError::internal)?,
-                name: (*name).into(),
-                display_name: (*display).into(),
-                description: (*description).into(),
-                developer_policy_id: None,
-                user_policy_id: None,
-                service_id: None,
-                created_at: now,
-            })
-        })
-        .collect()
-}
 
 /// Length limits of a scope's free-text fields.
 fn check_texts(req: &wire::ScopeRequest) -> ControlResult<()> {
@@ -108,20 +56,6 @@ impl Control {
                 format!("service {sid} does not exist"),
             )),
         }
-    }
-}
-
-pub(crate) fn scope_view(s: Scope) -> wire::Scope {
-    wire::Scope {
-        id: s.id.into(),
-        name: s.name,
-        authorization_server_id: s.server_id.into(),
-        tenant_id: s.tenant_id.into(),
-        display_name: s.display_name,
-        description: s.description,
-        developer_policy_id: s.developer_policy_id,
-        user_policy_id: s.user_policy_id,
-        service_id: s.service_id,
     }
 }
 
@@ -197,7 +131,7 @@ impl Control {
                 scope.server_id.clone(),
             ))
             .await;
-        Ok(scope_view(scope))
+        Ok(crate::views::scope(scope))
     }
 
     /// The scope with the service it names (`ScopeWithService`).
@@ -305,7 +239,7 @@ impl Control {
                 scope.server_id.clone(),
             ))
             .await;
-        Ok(scope_view(scope))
+        Ok(crate::views::scope(scope))
     }
 
     /// Deletes the scope and takes it off every client of its server, in one transaction.

@@ -146,6 +146,21 @@ pub(crate) fn check_id(field: &str, id: &str) -> ControlResult<()> {
     }
 }
 
+/// The longest privacy subject.
+const MAX_SUBJECT: usize = 255;
+
+/// A privacy subject: 1 to 255 characters, no control characters (it goes into the signed ledger and
+/// the request log, where a CR or LF would forge a line).
+pub(crate) fn check_subject(field: &str, v: &str) -> ControlResult<()> {
+    if v.is_empty() || v.chars().count() > MAX_SUBJECT || v.chars().any(char::is_control) {
+        return Err(ControlError::invalid(
+            field,
+            "required: 1 to 255 characters without control characters",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -276,7 +276,7 @@ impl Control {
         let cid = c.id.as_str();
         let now = self.clock.now();
         let keep_until = match self.store.get_server(&c.tenant_id, &c.server_id).await? {
-            Some(server) => now + crate::servers::longest_token_life(&server),
+            Some(server) => now + crate::defaults::longest_token_life(&server),
             None => now,
         };
         if !self.store.delete_client(&c.tenant_id, &c.id, now, keep_until).await? {

@@ -8,7 +8,8 @@ use castellan_store::PrivacyWrite;
 use castellan_types::privacy as wire;
 use serde_json::Value;
 
-use super::{PrivacyCaller, check_subject, event_view};
+use super::{PrivacyCaller, event_view};
+use crate::validate::check_subject;
 use crate::views::rfc3339;
 use crate::{Control, ControlError, ControlResult};
 

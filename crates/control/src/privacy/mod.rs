@@ -22,19 +22,6 @@ use ledger_events::event_view;
 
 /// How a new consent version treats existing grants (Cloudentity ACP `update_existing_grants`).
 pub const STRATEGIES: [&str; 3] = ["explicitAll", "implicitAll", "keepCurrent"];
-const MAX_SUBJECT: usize = 255;
-
-/// A privacy subject: 1 to 255 characters, no control characters (it goes into the signed ledger and
-/// the request log, where a CR or LF would forge a line).
-pub(crate) fn check_subject(field: &str, v: &str) -> ControlResult<()> {
-    if v.is_empty() || v.chars().count() > MAX_SUBJECT || v.chars().any(char::is_control) {
-        return Err(ControlError::invalid(
-            field,
-            "required: 1 to 255 characters without control characters",
-        ));
-    }
-    Ok(())
-}
 
 /// A point in time as the ledger's `from` and `to` take it, in Unix seconds (events are dated to
 /// the second; a fraction is dropped): an RFC 3339 date-time, or an integer Unix time whose

@@ -26,16 +26,6 @@ const MAX_ROTATED_SECRETS: usize = 10;
 const MAX_KEYS: usize = 10;
 const PROFILES: [&str; 1] = ["fapi_rw"];
 
-pub(crate) fn not_found_as_server(e: StoreError, aid: &str) -> ControlError {
-    match e {
-        StoreError::NotFound(_) => ControlError::NotFound {
-            what: "authorization server",
-            id: aid.to_owned(),
-        },
-        e => e.into(),
-    }
-}
-
 fn check_secret(field: &str, s: &str) -> ControlResult<()> {
     let n = s.chars().count();
     if n < MIN_SECRET_LEN {
@@ -62,14 +52,6 @@ fn parse_ttl(field: &str, v: &str, allow_zero: bool) -> ControlResult<GoDuration
         return Err(ControlError::invalid(field, "must be at most 10 years"));
     }
     Ok(d)
-}
-
-/// How long a token the server signs can stay valid (seconds): what a cutoff on a deleted client
-/// or server must outlive. The longer of the access and ID token lifetimes, and at least a day,
-/// since a lifetime lowered shortly before the deletion leaves older, longer-lived tokens.
-pub(crate) fn longest_token_life(server: &AuthorizationServer) -> i64 {
-    let s = &server.settings;
-    (s.access_token_ttl.as_secs().max(s.id_token_ttl.as_secs()) as i64).max(86_400)
 }
 
 /// Applies the fields of `req` that are present onto `s`, validating each.
@@ -324,7 +306,7 @@ impl Control {
             created_at: now,
             updated_at: now,
         };
-        let scopes = crate::scopes::standard_scopes(&tid, &id, now)?;
+        let scopes = crate::defaults::standard_scopes(&tid, &id, now)?;
         self.store
             .create_server(&server, &keys, &scopes)
             .await
@@ -429,7 +411,7 @@ impl Control {
         self.store
             .update_server(&server, new_keys.as_deref())
             .await
-            .map_err(|e| not_found_as_server(e, aid))?;
+            .map_err(|e| crate::error::not_found_as_server(e, aid))?;
         self.end_people_who_left(&users_before, &server).await?;
         self.engine
             .changed(&castellan_store::ConfigChange::Server(tid.clone(), server.id.clone()))
@@ -466,7 +448,7 @@ impl Control {
             )));
         }
         let now = self.clock.now();
-        let keep_until = now + longest_token_life(&server);
+        let keep_until = now + crate::defaults::longest_token_life(&server);
         if !self
             .store
             .delete_server(&server.tenant_id, &server.id, now, keep_until)

@@ -80,7 +80,7 @@ impl Control {
     pub(super) fn policy_views(
         list: Vec<castellan_domain::Policy>,
     ) -> ControlResult<Vec<castellan_types::policies::Policy>> {
-        list.into_iter().map(crate::policies::view).collect()
+        list.into_iter().map(crate::views::policy).collect()
     }
 
     pub(super) async fn write_import(&self, imp: &castellan_store::ServiceImport) -> ControlResult<()> {
@@ -283,10 +283,10 @@ impl Control {
         Ok(wire::ImportServiceConfigurationResult {
             created_apis: created_apis.iter().map(api_view).collect(),
             created_policies: Self::policy_views(created_policies)?,
-            created_scopes: created_scopes.into_iter().map(crate::scopes::scope_view).collect(),
+            created_scopes: created_scopes.into_iter().map(crate::views::scope).collect(),
             ignored_apis,
             ignored_policies: Self::policy_views(ignored_policies)?,
-            ignored_scopes: ignored_scopes.into_iter().map(crate::scopes::scope_view).collect(),
+            ignored_scopes: ignored_scopes.into_iter().map(crate::views::scope).collect(),
             not_removed_policies: Self::policy_views(kept_policies)?,
             removed_apis: removed_apis.iter().map(api_view).collect(),
             removed_policies: Self::policy_views(removed_policies)?,

@@ -21,18 +21,6 @@ pub const METHODS: [&str; 9] = [
     "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT",
 ];
 
-pub(crate) fn service_view(s: &Service) -> wire::Service {
-    wire::Service {
-        authorization_server_id: Some(s.server_id.to_string()),
-        description: s.description.clone(),
-        gateway_id: s.gateway_id.clone(),
-        id: Some(s.id.clone()),
-        name: Some(s.name.clone()),
-        tenant_id: Some(s.tenant_id.to_string()),
-        with_specification: Some(s.with_specification),
-    }
-}
-
 fn api_view(a: &Api) -> wire::Api {
     wire::Api {
         can_have_policy: Some(a.can_have_policy),
@@ -162,7 +150,7 @@ impl Control {
             e => e.into(),
         })?;
         self.services_changed(&tid).await;
-        Ok(service_view(&s))
+        Ok(crate::views::service(&s))
     }
 
     /// `GET /services/{sid}`, with the scopes that name the service.
@@ -179,10 +167,10 @@ impl Control {
             .await?
             .into_iter()
             .filter(|sc| sc.service_id.as_deref() == Some(sid))
-            .map(crate::scopes::scope_view)
+            .map(crate::views::scope)
             .collect();
         Ok(wire::ServiceWithScopesResponse {
-            service: service_view(&s),
+            service: crate::views::service(&s),
             protected_by_lambda_authorizer: false,
             scopes,
         })
@@ -200,7 +188,7 @@ impl Control {
             services: all
                 .iter()
                 .map(|s| wire::ServiceResponse {
-                    service: service_view(s),
+                    service: crate::views::service(s),
                     protected_by_lambda_authorizer: false,
                 })
                 .collect(),
@@ -257,7 +245,7 @@ impl Control {
         }
         self.store.update_service(&s).await?;
         self.services_changed(&tid).await;
-        Ok(service_view(&s))
+        Ok(crate::views::service(&s))
     }
 
     /// `DELETE /services/{sid}`: its APIs go with it; 400 while scopes name it.
