@@ -544,6 +544,13 @@ mod tests {
         assert!(rego(&quoted).is_ok(), "{:?}", rego(&quoted).err());
         let raw = rego_with(&format!("`{}`", "{".repeat(100)));
         assert!(rego(&raw).is_ok(), "{:?}", rego(&raw).err());
+        // An escaped quote does not end a string: the brackets after it are still inside.
+        let escaped = rego_with(&format!("\"a\\\"{}\" == \"b\"", "[".repeat(100)));
+        assert!(rego(&escaped).is_ok(), "{:?}", rego(&escaped).err());
+        // A string ends at its closing quote: brackets after it count.
+        let after = rego_with(&format!("\"a\" == {}1{}", "[".repeat(12), "]".repeat(12)));
+        let e = rego(&after).err().unwrap();
+        assert!(e.reason.contains("nest more than 12"), "{}", e.reason);
     }
 
     #[test]
