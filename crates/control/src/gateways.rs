@@ -11,7 +11,7 @@ use castellan_types::gateways as wire;
 
 use crate::{AdminAccess, Allowed, Control, ControlError, ControlResult, need};
 
-/// Gateway types: nginx (`auth_request`), Caddy (`forward_auth`), and the seed's `pyron` (the
+/// Gateway types: nginx (`auth_request`), Caddy (`forward_auth`), and Cloudentity ACP's `pyron` (the
 /// nginx protocol).
 pub const GATEWAY_TYPES: [&str; 3] = ["nginx", "caddy", "pyron"];
 

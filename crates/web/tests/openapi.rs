@@ -29,7 +29,7 @@ fn checked_in_openapi_document_is_current() {
 }
 
 #[test]
-fn every_operation_documents_its_errors_in_the_seed_shape() {
+fn every_operation_documents_its_errors_in_its_family_shape() {
     let spec = spec();
     let mut count = 0;
     for (path, item) in spec["paths"].as_object().unwrap() {

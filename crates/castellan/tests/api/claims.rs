@@ -4,7 +4,7 @@ use serde_json::json;
 use crate::helpers::*;
 
 #[tokio::test]
-async fn claims_round_trip_per_seed_003() {
+async fn claims_round_trip_as_the_acp_claims_api_states() {
     let app = spawn_app().await;
     let body = json!({"id": "1", "authorization_server_id": "default", "name": "email", "mapping": "email",
                       "type": "id_token", "scopes": ["email"], "tenant_id": "default"});

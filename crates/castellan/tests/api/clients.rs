@@ -22,7 +22,7 @@ async fn client(app: &TestApp, body: Value) -> Value {
 }
 
 #[tokio::test]
-async fn create_client_applies_the_seed_defaults() {
+async fn create_client_applies_the_acp_defaults() {
     let app = spawn_app().await;
     let c = client(
         &app,

@@ -4,7 +4,7 @@ use serde_json::json;
 use crate::helpers::*;
 
 #[tokio::test]
-async fn malformed_json_is_a_400_in_the_seed_shape() {
+async fn malformed_json_is_a_400_in_the_acp_error_shape() {
     let app = spawn_app().await;
     let req = app
         .http
@@ -87,7 +87,7 @@ async fn a_body_over_one_mebibyte_is_a_413() {
 }
 
 #[tokio::test]
-async fn unknown_routes_and_methods_under_api_use_the_seed_shape() {
+async fn unknown_routes_and_methods_under_api_use_the_acp_error_shape() {
     let app = spawn_app().await;
     for path in [
         "/api/nothing",

@@ -14,7 +14,7 @@ async fn create(app: &TestApp, body: Value) -> Value {
 }
 
 #[tokio::test]
-async fn create_applies_the_seed_defaults() {
+async fn create_server_applies_the_acp_defaults() {
     let app = spawn_app().await;
     let s = create(&app, json!({"name": "Shop"})).await;
     let id = s["id"].as_str().unwrap();

@@ -4,7 +4,7 @@ use serde_json::json;
 use crate::helpers::*;
 
 #[tokio::test]
-async fn get_tenant_shows_the_seed_fields() {
+async fn get_tenant_shows_the_acp_tenant_fields() {
     let app = spawn_app().await;
     let r = app.admin(Method::GET, "/tenant", None).await;
     assert_eq!(r.status, 200);
