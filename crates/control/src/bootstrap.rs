@@ -9,6 +9,7 @@ use castellan_jose::generate_secret;
 use castellan_store::BootstrapSeed;
 use castellan_types as wire;
 
+use crate::error::{Named, conflict};
 use crate::{Control, ControlError, ControlResult};
 
 pub const MIN_BOOTSTRAP_SECRET_LEN: usize = 16;
@@ -109,13 +110,10 @@ impl Control {
         let tid = TenantId::parse(id).map_err(|e| ControlError::invalid("id", e.to_string()))?;
         crate::validate::name("name", name)?;
         let seed = self.tenant_seed(&tid, name, key_type).await?;
-        self.store.create_tenant_seeded(&seed).await.map_err(|e| match e {
-            castellan_store::StoreError::Conflict(_) => ControlError::Conflict {
-                what: "tenant",
-                id: id.to_owned(),
-            },
-            e => e.into(),
-        })?;
+        self.store
+            .create_tenant_seeded(&seed)
+            .await
+            .named(conflict("tenant", id.to_owned()))?;
         self.engine
             .changed(&castellan_store::ConfigChange::Tenant(tid.clone()))
             .await;

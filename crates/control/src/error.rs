@@ -96,3 +96,79 @@ pub(crate) fn not_found_as_server(e: StoreError, aid: &str) -> ControlError {
         e => e.into(),
     }
 }
+
+/// What a store failure means to the operation that met it: a `Conflict` is the thing being
+/// written existing already, a `NotFound` the thing it belongs to being gone. Other failures pass
+/// through as they are. Built with [`conflict`] and [`missing`], applied with [`Named::named`].
+pub(crate) struct Meaning {
+    conflict: Option<(&'static str, String)>,
+    missing: Option<(&'static str, String)>,
+}
+
+/// A `Conflict` means `what` `id` exists already (409).
+pub(crate) fn conflict(what: &'static str, id: impl ToString) -> Meaning {
+    Meaning {
+        conflict: Some((what, id.to_string())),
+        missing: None,
+    }
+}
+
+/// A `NotFound` means `what` `id`, which the write needs, is gone (404).
+pub(crate) fn missing(what: &'static str, id: impl ToString) -> Meaning {
+    Meaning {
+        conflict: None,
+        missing: Some((what, id.to_string())),
+    }
+}
+
+impl Meaning {
+    /// And a `NotFound` means `what` `id` is gone.
+    pub(crate) fn missing(mut self, what: &'static str, id: impl ToString) -> Self {
+        self.missing = Some((what, id.to_string()));
+        self
+    }
+
+    fn of(self, e: StoreError) -> ControlError {
+        match (e, self.conflict, self.missing) {
+            (StoreError::Conflict(_), Some((what, id)), _) => ControlError::Conflict { what, id },
+            (StoreError::NotFound(_), _, Some((what, id))) => ControlError::NotFound { what, id },
+            (e, _, _) => e.into(),
+        }
+    }
+}
+
+/// Store results named for the operation that got them.
+pub(crate) trait Named<T> {
+    fn named(self, meaning: Meaning) -> ControlResult<T>;
+}
+
+impl<T> Named<T> for Result<T, StoreError> {
+    fn named(self, meaning: Meaning) -> ControlResult<T> {
+        self.map_err(|e| meaning.of(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_failures_are_named_for_the_operation() {
+        let named = |e: StoreError| {
+            Err::<(), _>(e)
+                .named(conflict("client", "c1").missing("authorization server", "s1"))
+                .unwrap_err()
+        };
+        assert!(matches!(named(StoreError::Conflict("x".into())),
+            ControlError::Conflict { what: "client", id } if id == "c1"));
+        assert!(matches!(named(StoreError::NotFound("x".into())),
+            ControlError::NotFound { what: "authorization server", id } if id == "s1"));
+        // What the meaning does not name passes through as it is.
+        let only_conflict = Err::<(), _>(StoreError::NotFound("x".into())).named(conflict("client", "c1"));
+        assert!(matches!(only_conflict, Err(ControlError::NotFound { .. })));
+        assert!(matches!(
+            named(StoreError::Unavailable("down".into())),
+            ControlError::Unavailable(_)
+        ));
+    }
+}

@@ -33,6 +33,7 @@ fn view(g: &Gateway) -> wire::Gateway {
     }
 }
 
+use crate::error::{Named, conflict};
 use crate::validate::text as check_text;
 
 impl Control {
@@ -197,10 +198,10 @@ impl Control {
             created_at: now,
             last_active: None,
         };
-        self.store.create_gateway(&g, &client).await.map_err(|e| match e {
-            StoreError::Conflict(_) => ControlError::Conflict { what: "gateway", id },
-            e => e.into(),
-        })?;
+        self.store
+            .create_gateway(&g, &client)
+            .await
+            .named(conflict("gateway", id))?;
         self.engine
             .changed(&ConfigChange::Client(tid.clone(), client.id.clone()))
             .await;

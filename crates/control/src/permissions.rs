@@ -6,7 +6,7 @@
 //! never a way to raise oneself; `system.*` codes are refused outside the system tenant.
 
 use castellan_domain::{ConnectionMap, DEFAULT_TENANT, Permissions, Role, StsClient};
-use castellan_store::{ConfigChange, StoreError};
+use castellan_store::ConfigChange;
 use castellan_types::nexus as wire;
 
 use crate::access::need;
@@ -18,6 +18,7 @@ pub const DEFAULT_ROLE_PERMISSIONS: &str = "client.read client.write server.read
 const MAX_ID: usize = 256;
 const MAX_DESCRIPTION: usize = 1024;
 
+use crate::error::{Named, conflict, missing};
 use crate::views::rfc3339;
 
 /// A required text member: present, 1–`max` characters, no control characters.
@@ -159,13 +160,10 @@ impl Control {
             created_at: now,
             modified_at: now,
         };
-        self.store.create_sts_client(&m).await.map_err(|e| match e {
-            StoreError::Conflict(_) => ControlError::Conflict {
-                what: "STS client",
-                id: m.client_id.clone(),
-            },
-            e => e.into(),
-        })?;
+        self.store
+            .create_sts_client(&m)
+            .await
+            .named(conflict("STS client", m.client_id.clone()))?;
         self.access_changed(access).await;
         Ok(Self::sts_view(m))
     }
@@ -208,13 +206,10 @@ impl Control {
         }
         m.modified_by = Some(by);
         m.modified_at = self.clock.now();
-        self.store.update_sts_client(&m).await.map_err(|e| match e {
-            StoreError::NotFound(_) => ControlError::NotFound {
-                what: "STS client",
-                id: client_id.to_owned(),
-            },
-            e => e.into(),
-        })?;
+        self.store
+            .update_sts_client(&m)
+            .await
+            .named(missing("STS client", client_id.to_owned()))?;
         self.access_changed(access).await;
         Ok(Self::sts_view(m))
     }
@@ -320,13 +315,10 @@ impl Control {
             connection_maps: Vec::new(),
             created_at: self.clock.now(),
         };
-        self.store.create_role(&r).await.map_err(|e| match e {
-            StoreError::Conflict(_) => ControlError::Conflict {
-                what: "role",
-                id: r.name.clone(),
-            },
-            e => e.into(),
-        })?;
+        self.store
+            .create_role(&r)
+            .await
+            .named(conflict("role", r.name.clone()))?;
         self.access_changed(access).await;
         Ok(Self::role_view(r))
     }
@@ -364,13 +356,7 @@ impl Control {
         if let Some(p) = req.permissions.as_deref() {
             r.permissions = self.grantable(access, "permissions", p, false)?.to_string();
         }
-        self.store.update_role(&r).await.map_err(|e| match e {
-            StoreError::NotFound(_) => ControlError::NotFound {
-                what: "role",
-                id: id.to_owned(),
-            },
-            e => e.into(),
-        })?;
+        self.store.update_role(&r).await.named(missing("role", id.to_owned()))?;
         self.access_changed(access).await;
         Ok(Self::role_view(r))
     }
@@ -417,17 +403,7 @@ impl Control {
             .store
             .add_connection_map(access.tenant(), &map)
             .await
-            .map_err(|e| match e {
-                StoreError::Conflict(_) => ControlError::Conflict {
-                    what: "connection map",
-                    id: map.group_name.clone(),
-                },
-                StoreError::NotFound(_) => ControlError::NotFound {
-                    what: "role",
-                    id: role_id.to_owned(),
-                },
-                e => e.into(),
-            })?;
+            .named(conflict("connection map", map.group_name.clone()).missing("role", role_id.to_owned()))?;
         self.access_changed(access).await;
         let summary = Self::role_view(Role {
             connection_maps: Vec::new(),

@@ -5,10 +5,10 @@
 use std::collections::HashSet;
 
 use castellan_domain::{Policy, ServerSettings, TenantId};
-use castellan_store::{ConfigChange, StoreError};
+use castellan_store::ConfigChange;
 use castellan_types::policies as wire;
 
-use crate::error::unchanged;
+use crate::error::{Named, conflict, missing, unchanged};
 use crate::validate::check_id;
 use crate::validate::name as check_name;
 use crate::{Allowed, Control, ControlError, ControlResult, need};
@@ -136,13 +136,10 @@ impl Control {
             updated_at: now,
         };
         self.compile(&p).await?;
-        self.store.create_policy(&p).await.map_err(|e| match e {
-            StoreError::Conflict(_) => ControlError::Conflict {
-                what: "policy",
-                id: p.id.clone(),
-            },
-            e => e.into(),
-        })?;
+        self.store
+            .create_policy(&p)
+            .await
+            .named(conflict("policy", p.id.clone()))?;
         self.policies_changed(&tid).await;
         crate::views::policy(p)
     }
@@ -188,13 +185,10 @@ impl Control {
         }
         p.updated_at = self.clock.now();
         self.compile(&p).await?;
-        self.store.update_policy(&p).await.map_err(|e| match e {
-            StoreError::NotFound(_) => ControlError::NotFound {
-                what: "policy",
-                id: pid.to_owned(),
-            },
-            e => e.into(),
-        })?;
+        self.store
+            .update_policy(&p)
+            .await
+            .named(missing("policy", pid.to_owned()))?;
         self.policies_changed(&tid).await;
         crate::views::policy(p)
     }

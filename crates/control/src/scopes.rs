@@ -2,11 +2,10 @@
 //! there and is what clients and tokens carry.
 
 use castellan_domain::{Scope, ScopeId, ServerId};
-use castellan_store::StoreError;
 use castellan_types as wire;
 
 use crate::access::need;
-use crate::error::unchanged;
+use crate::error::{Named, conflict, missing, unchanged};
 use crate::{AdminAccess, Allowed, Control, ControlError, ControlResult};
 
 /// A scope with the service it belongs to, as the API shows it.
@@ -111,20 +110,16 @@ impl Control {
         )
         .await?;
         self.check_scope_service(&scope).await?;
-        self.store.create_scope(&scope).await.map_err(|e| match e {
-            StoreError::Conflict(_) => ControlError::Conflict {
-                what: "scope",
-                id: format!(
+        self.store.create_scope(&scope).await.named(
+            conflict(
+                "scope",
+                format!(
                     "{} (id {} or name {:?} on server {})",
                     id, id, scope.name, scope.server_id
                 ),
-            },
-            StoreError::NotFound(_) => ControlError::NotFound {
-                what: "authorization server",
-                id: aid.clone(),
-            },
-            e => e.into(),
-        })?;
+            )
+            .missing("authorization server", aid.clone()),
+        )?;
         self.engine
             .changed(&castellan_store::ConfigChange::Server(
                 scope.tenant_id.clone(),
@@ -226,13 +221,10 @@ impl Control {
         )
         .await?;
         self.check_scope_service(&scope).await?;
-        self.store.update_scope(&scope).await.map_err(|e| match e {
-            StoreError::NotFound(_) => ControlError::NotFound {
-                what: "scope",
-                id: id.to_owned(),
-            },
-            e => e.into(),
-        })?;
+        self.store
+            .update_scope(&scope)
+            .await
+            .named(missing("scope", id.to_owned()))?;
         self.engine
             .changed(&castellan_store::ConfigChange::Server(
                 scope.tenant_id.clone(),

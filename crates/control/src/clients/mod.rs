@@ -4,11 +4,10 @@
 mod apply;
 
 use castellan_domain::{Client, ClientId, ClientSettings, TenantId};
-use castellan_store::StoreError;
 use castellan_types as wire;
 
 use crate::access::{client_yields, need};
-use crate::error::unchanged;
+use crate::error::{Named, conflict, missing, unchanged};
 use crate::{AdminAccess, Allowed, Control, ControlError, ControlResult};
 use castellan_oauth::secrets::hash_secret;
 
@@ -153,17 +152,10 @@ impl Control {
         if let Some((s, generated)) = secret {
             self.set_secret(access.tenant(), &mut c, &s, generated).await?;
         }
-        self.store.create_client(&c).await.map_err(|e| match e {
-            StoreError::Conflict(_) => ControlError::Conflict {
-                what: "client",
-                id: id.to_string(),
-            },
-            StoreError::NotFound(_) => ControlError::NotFound {
-                what: "authorization server",
-                id: aid.clone(),
-            },
-            e => e.into(),
-        })?;
+        self.store
+            .create_client(&c)
+            .await
+            .named(conflict("client", id.to_string()).missing("authorization server", aid.clone()))?;
         self.engine
             .changed(&castellan_store::ConfigChange::Client(
                 c.tenant_id.clone(),
@@ -238,13 +230,10 @@ impl Control {
         if let Some((s, generated)) = secret {
             self.set_secret(access.tenant(), &mut c, &s, generated).await?;
         }
-        self.store.update_client(&c).await.map_err(|e| match e {
-            StoreError::NotFound(_) => ControlError::NotFound {
-                what: "client",
-                id: cid.to_owned(),
-            },
-            e => e.into(),
-        })?;
+        self.store
+            .update_client(&c)
+            .await
+            .named(missing("client", cid.to_owned()))?;
         self.engine
             .changed(&castellan_store::ConfigChange::Client(
                 c.tenant_id.clone(),

@@ -1,11 +1,10 @@
 //! Consent actions (Cloudentity ACP `/actions`): the consents one step of an application asks for.
 
 use castellan_domain::{ConsentActionDef, TenantId};
-use castellan_store::StoreError;
 use castellan_types::privacy as wire;
 
 use super::consent_view;
-use crate::error::{same_tenant, unchanged};
+use crate::error::{Named, conflict, missing, same_tenant, unchanged};
 use crate::validate::check_id;
 use crate::validate::name as check_name;
 use crate::{Allowed, Control, ControlError, ControlResult, need};
@@ -111,13 +110,10 @@ impl Control {
             description: req.description,
             consents: self.action_consents(&tid, req.consents.unwrap_or_default()).await?,
         };
-        self.store.create_consent_action(&a).await.map_err(|e| match e {
-            StoreError::Conflict(_) => ControlError::Conflict {
-                what: "consent action",
-                id,
-            },
-            e => e.into(),
-        })?;
+        self.store
+            .create_consent_action(&a)
+            .await
+            .named(conflict("consent action", id))?;
         self.action_view(&a).await
     }
 
@@ -147,13 +143,10 @@ impl Control {
         if let Some(list) = req.consents {
             a.consents = self.action_consents(&tid, list).await?;
         }
-        self.store.update_consent_action(&a).await.map_err(|e| match e {
-            StoreError::NotFound(_) => ControlError::NotFound {
-                what: "consent action",
-                id: id.to_owned(),
-            },
-            e => e.into(),
-        })?;
+        self.store
+            .update_consent_action(&a)
+            .await
+            .named(missing("consent action", id.to_owned()))?;
         self.action_view(&a).await
     }
 

@@ -11,11 +11,10 @@ use castellan_domain::{
     ServerSettings, SigningKey, TenantId,
 };
 use castellan_jose::generate_secret;
-use castellan_store::StoreError;
 use castellan_types as wire;
 
 use crate::access::need;
-use crate::error::unchanged;
+use crate::error::{Named, conflict, unchanged};
 use crate::validate::check_url;
 use crate::validate::name as check_name;
 use crate::{AdminAccess, Allowed, Control, ControlError, ControlResult};
@@ -310,13 +309,7 @@ impl Control {
         self.store
             .create_server(&server, &keys, &scopes)
             .await
-            .map_err(|e| match e {
-                StoreError::Conflict(_) => ControlError::Conflict {
-                    what: "authorization server",
-                    id: id.to_string(),
-                },
-                e => e.into(),
-            })?;
+            .named(conflict("authorization server", id.to_string()))?;
         self.engine
             .changed(&castellan_store::ConfigChange::Tenant(tid.clone()))
             .await;

@@ -5,11 +5,10 @@ use std::collections::BTreeMap;
 
 use castellan_domain::{Api, Service, TenantId};
 use castellan_policy::routes::{RouteTarget, ServiceRoutes};
-use castellan_store::StoreError;
 use castellan_types::services as wire;
 
 use super::{ApiFilter, METHODS, api_view, check_classifications};
-use crate::error::unchanged;
+use crate::error::{Named, conflict, unchanged};
 use crate::validate::check_id;
 use crate::{Allowed, Control, ControlError, ControlResult, need};
 
@@ -107,13 +106,10 @@ impl Control {
             can_have_policy: req.can_have_policy.unwrap_or(true),
             imported: false,
         };
-        self.store.create_api(&api).await.map_err(|e| match e {
-            StoreError::Conflict(_) => ControlError::Conflict {
-                what: "API",
-                id: format!("{id} ({} {} in service {})", api.method, api.path, api.service_id),
-            },
-            e => e.into(),
-        })?;
+        self.store.create_api(&api).await.named(conflict(
+            "API",
+            format!("{id} ({} {} in service {})", api.method, api.path, api.service_id),
+        ))?;
         self.services_changed(&tid).await;
         Ok(api_view(&api))
     }

@@ -3,10 +3,10 @@
 //! policy). APIs of a service with an imported specification come only from the import.
 
 use castellan_domain::{Api, ServerId, Service, TenantId};
-use castellan_store::{ConfigChange, StoreError};
+use castellan_store::ConfigChange;
 use castellan_types::services as wire;
 
-use crate::error::unchanged;
+use crate::error::{Named, conflict, unchanged};
 use crate::validate::check_id;
 use crate::validate::name as check_name;
 use crate::{Allowed, Control, ControlError, ControlResult, need};
@@ -145,10 +145,7 @@ impl Control {
             with_specification: false,
             created_at: self.clock.now(),
         };
-        self.store.create_service(&s).await.map_err(|e| match e {
-            StoreError::Conflict(_) => ControlError::Conflict { what: "service", id },
-            e => e.into(),
-        })?;
+        self.store.create_service(&s).await.named(conflict("service", id))?;
         self.services_changed(&tid).await;
         Ok(crate::views::service(&s))
     }
