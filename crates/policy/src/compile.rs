@@ -566,6 +566,43 @@ mod tests {
     }
 
     #[test]
+    fn the_validator_schema_names_every_validator_the_checks_accept() {
+        use super::{MAX_ITEMS, ValidatorSpec, check, validator_schema};
+        let schema = validator_schema();
+        let names: Vec<&str> = schema["oneOf"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|alt| alt["properties"]["name"]["enum"].as_array().unwrap())
+            .map(|n| n.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            ["true", "false", "identity-context", "header", "consent", "scopes"]
+        );
+        let spec = |name: &str, conf: serde_json::Value| ValidatorSpec {
+            name: name.into(),
+            conf: conf.as_object().cloned().unwrap_or_default(),
+            recovery: vec![],
+        };
+        let rule = serde_json::json!({"fields": [{"field": "a", "comparator": "present"}]});
+        for (name, conf) in [
+            ("true", serde_json::json!({})),
+            ("false", serde_json::json!({})),
+            ("identity-context", rule.clone()),
+            ("header", rule),
+            ("consent", serde_json::json!({"consents": ["c"]})),
+            ("scopes", serde_json::json!({"scopes": ["s"]})),
+        ] {
+            assert!(check("validators[0]", &spec(name, conf)).is_ok(), "{name}");
+        }
+        assert!(check("validators[0]", &spec("nope", serde_json::json!({}))).is_err());
+        // The list limit the checks apply is the one the schema states.
+        let fields = &schema["oneOf"][1]["properties"]["conf"]["properties"]["fields"];
+        assert_eq!(fields["maxItems"], MAX_ITEMS);
+    }
+
+    #[test]
     fn print_does_not_reach_the_process_output() {
         // Gathered by the engine (and dropped with the evaluation's copy), not written to stderr.
         let engine = super::parse_rego(&rego_with("1\n  print(\"forged log line\")")).unwrap();
