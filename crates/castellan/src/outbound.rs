@@ -154,6 +154,9 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:169.254.169.254",
             "64:ff9b::a9fe:a9fe",
+            // NAT64 of 10.1.2.3 and of the broadcast address: the embedded address decides.
+            "64:ff9b::a01:203",
+            "64:ff9b::ffff:ffff",
         ] {
             let e = none.check(ip.parse().unwrap()).unwrap_err();
             assert!(e.contains("outbound policy"), "{ip}: {e}");
@@ -164,6 +167,9 @@ mod tests {
             "2606:4700::1111",
             "172.32.0.1",
             "100.128.0.1",
+            // NAT64 of a public address, and a prefix that only looks like NAT64's.
+            "64:ff9b::5db8:d822",
+            "2001:ff9b::a9fe:a9fe",
         ] {
             assert_eq!(none.check(ip.parse().unwrap()), Ok(()), "{ip}");
         }
