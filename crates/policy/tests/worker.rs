@@ -17,7 +17,7 @@ fn main() {
         return;
     }
     let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
-    let tests: [(&str, Test); 5] = [
+    let tests: [(&str, Test); 8] = [
         ("decisions_come_from_the_worker", decisions_come_from_the_worker),
         (
             "over_the_memory_bound_is_fail_and_the_next_evaluation_works",
@@ -31,6 +31,12 @@ fn main() {
         (
             "a_worker_started_over_is_sent_the_definition_again",
             a_worker_started_over,
+        ),
+        ("more_callers_than_workers_queue_for_them", more_callers_than_workers),
+        ("inside_tokio_runtimes_of_either_flavour", inside_tokio_runtimes),
+        (
+            "a_dropped_pool_leaves_no_worker_behind",
+            a_dropped_pool_leaves_no_worker,
         ),
     ];
     let rego = Rego::isolated(std::env::current_exe().unwrap(), 2);
@@ -145,4 +151,63 @@ fn a_worker_started_over(rego: &Rego) {
     }
     assert!(decide(&known, &json!({"ok": true})).pass);
     assert!(!decide(&known, &json!({"ok": false})).pass);
+}
+
+fn more_callers_than_workers(rego: &Rego) {
+    // Eight threads on two workers: callers find the free worker, or wait for one.
+    let p = rego_policy(rego, "package castellan\nallow if input.client.n > 0\n").unwrap();
+    std::thread::scope(|s| {
+        for t in 0..8i64 {
+            let p = &p;
+            s.spawn(move || {
+                for i in 0..20i64 {
+                    let n = t * 100 + i - 50;
+                    assert_eq!(decide(p, &json!({"n": n})).pass, n > 0, "{n}");
+                }
+            });
+        }
+    });
+}
+
+fn inside_tokio_runtimes(rego: &Rego) {
+    // On a multi-threaded runtime the wait is handed off (block_in_place); on a current-thread
+    // runtime, where that is not allowed, it blocks in place.
+    let p = rego_policy(rego, "package castellan\nallow := true\n").unwrap();
+    let current = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    assert!(current.block_on(async { decide(&p, &Value::Null).pass }));
+    let multi = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    assert!(multi.block_on(async {
+        tokio::spawn(async move { decide(&p, &Value::Null).pass })
+            .await
+            .unwrap()
+    }));
+}
+
+/// The child processes of this process (Linux: every thread's `children`), or `None` when the
+/// kernel does not list them.
+fn children() -> Option<usize> {
+    let mut n = 0;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let list = std::fs::read_to_string(task.ok()?.path().join("children")).ok()?;
+        n += list.split_whitespace().count();
+    }
+    Some(n)
+}
+
+fn a_dropped_pool_leaves_no_worker(_: &Rego) {
+    let Some(before) = children() else {
+        println!("(children not listed by this kernel: skipped)");
+        return;
+    };
+    let own = Rego::isolated(std::env::current_exe().unwrap(), 1);
+    let p = rego_policy(&own, "package castellan\nallow := true\n").unwrap();
+    assert!(decide(&p, &Value::Null).pass);
+    assert_eq!(children(), Some(before + 1), "one worker started");
+    drop(p);
+    drop(own);
+    // Dropping the pool ends and reaps its workers at once: none is left running or a zombie.
+    assert_eq!(children(), Some(before));
 }
