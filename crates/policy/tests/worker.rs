@@ -187,12 +187,14 @@ fn inside_tokio_runtimes(rego: &Rego) {
 }
 
 /// The child processes of this process (Linux: every thread's `children`), or `None` when the
-/// kernel does not list them.
+/// kernel does not list them. A thread that ends while this reads is skipped (it has none left).
 fn children() -> Option<usize> {
+    std::fs::read_to_string("/proc/thread-self/children").ok()?;
     let mut n = 0;
-    for task in std::fs::read_dir("/proc/self/task").ok()? {
-        let list = std::fs::read_to_string(task.ok()?.path().join("children")).ok()?;
-        n += list.split_whitespace().count();
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        if let Ok(list) = std::fs::read_to_string(task.path().join("children")) {
+            n += list.split_whitespace().count();
+        }
     }
     Some(n)
 }
