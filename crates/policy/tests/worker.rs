@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-use castellan_policy::{Consents, Decision, Input, Language, Policy, Rego, WORKER_DEADLINE, serve_worker};
+use castellan_policy::{Consents, Decision, Input, Language, Policy, Rego, serve_worker};
 use serde_json::{Value, json};
 
 type Test = fn(&Rego);
@@ -115,13 +115,10 @@ fn over_the_deadline(rego: &Rego) {
     }
     let slow = format!("package castellan\n{shared}allow if {{\n  input.client.go\n  a40 == b40\n}}\n");
     let p = rego_policy(rego, &slow).unwrap();
-    let started = Instant::now();
     let d = decide(&p, &json!({"go": true}));
-    let took = started.elapsed();
     assert!(!d.pass, "{d:?}");
     let reason = d.reason.unwrap_or_default();
     assert!(reason.contains("took longer than 1000 ms"), "{reason}");
-    assert!(took >= WORKER_DEADLINE && took < WORKER_DEADLINE * 5, "{took:?}");
     let ok = rego_policy(rego, "package castellan\nallow := true\n").unwrap();
     assert!(decide(&ok, &Value::Null).pass);
 }
