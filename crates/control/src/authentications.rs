@@ -11,6 +11,7 @@ use castellan_jose::{b64url, password};
 use castellan_types as wire;
 
 use crate::access::need;
+use crate::error::Named;
 use crate::{Allowed, Control, ControlError, ControlResult};
 
 pub(crate) const METHODS: [&str; 5] = ["static", "oidc", "azure", "cognito", "custom"];
@@ -197,7 +198,7 @@ impl Control {
         self.store
             .update_server(&server, None)
             .await
-            .map_err(|e| crate::error::not_found_as_server(e, aid))?;
+            .named(crate::error::missing("authorization server", aid))?;
         self.end_people_who_left(&before, &server).await?;
         self.engine
             .changed(&castellan_store::ConfigChange::Server(

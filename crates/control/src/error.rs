@@ -85,18 +85,6 @@ pub(crate) fn same_tenant(given: Option<&str>, tid: &castellan_domain::TenantId)
     unchanged("tenant_id", given, tid.as_str(), "must be the tenant of the path")
 }
 
-/// A store failure for want of the authorization server `aid` (it went meanwhile) as the API
-/// names it; other failures as they are.
-pub(crate) fn not_found_as_server(e: StoreError, aid: &str) -> ControlError {
-    match e {
-        StoreError::NotFound(_) => ControlError::NotFound {
-            what: "authorization server",
-            id: aid.to_owned(),
-        },
-        e => e.into(),
-    }
-}
-
 /// What a store failure means to the operation that met it: a `Conflict` is the thing being
 /// written existing already, a `NotFound` the thing it belongs to being gone. Other failures pass
 /// through as they are. Built with [`conflict`] and [`missing`], applied with [`Named::named`].

@@ -404,7 +404,7 @@ impl Control {
         self.store
             .update_server(&server, new_keys.as_deref())
             .await
-            .map_err(|e| crate::error::not_found_as_server(e, aid))?;
+            .named(crate::error::missing("authorization server", aid))?;
         self.end_people_who_left(&users_before, &server).await?;
         self.engine
             .changed(&castellan_store::ConfigChange::Server(tid.clone(), server.id.clone()))

@@ -42,30 +42,7 @@ pub fn read(text: &str) -> Result<(Value, Vec<String>), SpecError> {
                 }
                 b.documents += 1;
             }
-            Event::Scalar(text, style, anchor, tag) => {
-                let v = scalar(text, style, tag.as_ref());
-                b.node(v, anchor).map_err(|m| invalid(format!("{m} (at {})", at())))?;
-            }
-            Event::Alias(id) => {
-                let v = b.alias(id).map_err(|m| invalid(format!("{m} (at {})", at())))?;
-                b.node(v, 0).map_err(|m| invalid(format!("{m} (at {})", at())))?;
-            }
-            Event::SequenceStart(anchor, _) => b
-                .open(Open::Seq(Vec::new()), anchor)
-                .map_err(|m| invalid(format!("{m} (at {})", at())))?,
-            Event::MappingStart(anchor, _) => {
-                let record = b.stack.len() == 1 && matches!(&b.stack[0].open, Open::Map(_, Some(k)) if k == "paths");
-                b.open(Open::Map(Map::new(), None), anchor)
-                    .map_err(|m| invalid(format!("{m} (at {})", at())))?;
-                if let Some(top) = b.stack.last_mut() {
-                    top.records_order = record;
-                }
-            }
-            Event::SequenceEnd | Event::MappingEnd => {
-                let v = b.close().map_err(|m| invalid(format!("{m} (at {})", at())))?;
-                let anchor = b.closing_anchor;
-                b.node(v, anchor).map_err(|m| invalid(format!("{m} (at {})", at())))?;
-            }
+            event => b.event(event).map_err(|m| invalid(format!("{m} (at {})", at())))?,
         }
     }
     let root = b.root.take().unwrap_or(Value::Null);
@@ -97,11 +74,37 @@ struct Builder {
     /// Nodes copied by aliases or kept for anchors so far.
     alias_nodes: usize,
     documents: usize,
-    /// The anchor of the collection [`Builder::close`] just closed.
-    closing_anchor: usize,
 }
 
 impl Builder {
+    /// One event of the document's content.
+    fn event(&mut self, event: Event) -> Result<(), String> {
+        match event {
+            Event::Scalar(text, style, anchor, tag) => self.node(scalar(text, style, tag.as_ref()), anchor),
+            Event::Alias(id) => {
+                let v = self.alias(id)?;
+                self.node(v, 0)
+            }
+            Event::SequenceStart(anchor, _) => self.open(Open::Seq(Vec::new()), anchor),
+            Event::MappingStart(anchor, _) => {
+                let paths =
+                    self.stack.len() == 1 && matches!(&self.stack[0].open, Open::Map(_, Some(k)) if k == "paths");
+                self.open(Open::Map(Map::new(), None), anchor)?;
+                if let Some(top) = self.stack.last_mut() {
+                    top.records_order = paths;
+                }
+                Ok(())
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (v, anchor) = self.close()?;
+                self.node(v, anchor)
+            }
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentStart | Event::DocumentEnd => {
+                Ok(())
+            }
+        }
+    }
+
     fn open(&mut self, open: Open, anchor: usize) -> Result<(), String> {
         // The document's own collection is one level, as for JSON.
         if self.stack.len() >= MAX_NESTING {
@@ -116,11 +119,11 @@ impl Builder {
         Ok(())
     }
 
-    fn close(&mut self) -> Result<Value, String> {
+    /// The collection that ends here, and its anchor.
+    fn close(&mut self) -> Result<(Value, usize), String> {
         let frame = self.stack.pop().ok_or("a collection closes that was not opened")?;
-        self.closing_anchor = frame.anchor;
-        match frame.open {
-            Open::Seq(items) => Ok(Value::Array(items)),
+        let value = match frame.open {
+            Open::Seq(items) => Value::Array(items),
             Open::Map(mut members, _) => {
                 if let Some(merge) = frame.merge {
                     let sources = match merge {
@@ -141,9 +144,10 @@ impl Builder {
                         }
                     }
                 }
-                Ok(Value::Object(members))
+                Value::Object(members)
             }
-        }
+        };
+        Ok((value, frame.anchor))
     }
 
     /// A complete node: the document, an item of a list, a key or a member's value.
