@@ -195,17 +195,13 @@ impl Control {
             )
             .await?;
         server.updated_at = self.clock.now();
-        self.store
+        let changes = self
+            .store
             .update_server(&server, None)
             .await
             .named(crate::error::missing("authorization server", aid))?;
         self.end_people_who_left(&before, &server).await?;
-        self.engine
-            .changed(&castellan_store::ConfigChange::Server(
-                server.tenant_id.clone(),
-                server.id.clone(),
-            ))
-            .await;
+        self.engine.apply(&changes).await;
         Ok(Self::methods_view(&server.authentications))
     }
 }

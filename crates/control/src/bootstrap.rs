@@ -110,13 +110,12 @@ impl Control {
         let tid = TenantId::parse(id).map_err(|e| ControlError::invalid("id", e.to_string()))?;
         crate::validate::name("name", name)?;
         let seed = self.tenant_seed(&tid, name, key_type).await?;
-        self.store
+        let changes = self
+            .store
             .create_tenant_seeded(&seed)
             .await
             .named(conflict("tenant", id.to_owned()))?;
-        self.engine
-            .changed(&castellan_store::ConfigChange::Tenant(tid.clone()))
-            .await;
+        self.engine.apply(&changes).await;
         Ok(self.tenant_view(seed.tenant))
     }
 
@@ -166,12 +165,10 @@ impl Control {
             created_at: now,
         };
         seed.clients.push(client);
-        if !self.store.bootstrap(&seed).await? {
+        let Some(changes) = self.store.bootstrap(&seed).await? else {
             return Ok(None);
-        }
-        self.engine
-            .changed(&castellan_store::ConfigChange::Tenant(tid.clone()))
-            .await;
+        };
+        self.engine.apply(&changes).await;
         Ok(Some(BootstrapCredentials {
             tenant_id: tid.to_string(),
             server_id: ADMIN_SERVER.into(),
@@ -208,10 +205,8 @@ impl Control {
         }
         let secret = generate_secret();
         self.set_secret(&tid, &mut client, &secret, true).await?;
-        self.store.update_client(&client).await?;
-        self.engine
-            .changed(&castellan_store::ConfigChange::Client(tid.clone(), id.clone()))
-            .await;
+        let changes = self.store.update_client(&client).await?;
+        self.engine.apply(&changes).await;
         Ok(BootstrapCredentials {
             tenant_id: tid.to_string(),
             server_id: ADMIN_SERVER.into(),

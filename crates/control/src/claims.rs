@@ -126,13 +126,8 @@ impl Control {
             scopes,
             created_at: self.clock.now(),
         };
-        self.store.create_claim(&claim).await.map_err(conflict(&claim))?;
-        self.engine
-            .changed(&castellan_store::ConfigChange::Server(
-                claim.tenant_id.clone(),
-                claim.server_id.clone(),
-            ))
-            .await;
+        let changes = self.store.create_claim(&claim).await.map_err(conflict(&claim))?;
+        self.engine.apply(&changes).await;
         Ok(claim_view(claim))
     }
 
@@ -172,36 +167,26 @@ impl Control {
             check_scopes(&v)?;
             claim.scopes = v;
         }
-        self.store.update_claim(&claim).await.map_err(|e| match e {
+        let changes = self.store.update_claim(&claim).await.map_err(|e| match e {
             StoreError::NotFound(_) => ControlError::NotFound {
                 what: "claim",
                 id: id.to_owned(),
             },
             e => conflict(&claim)(e),
         })?;
-        self.engine
-            .changed(&castellan_store::ConfigChange::Server(
-                claim.tenant_id.clone(),
-                claim.server_id.clone(),
-            ))
-            .await;
+        self.engine.apply(&changes).await;
         Ok(claim_view(claim))
     }
 
     pub async fn delete_claim(&self, access: &Allowed<need::ClaimWrite>, id: &str) -> ControlResult<()> {
         let claim = self.load_claim(access, id).await?;
-        if !self.store.delete_claim(&claim.tenant_id, &claim.id).await? {
+        let Some(changes) = self.store.delete_claim(&claim.tenant_id, &claim.id).await? else {
             return Err(ControlError::NotFound {
                 what: "claim",
                 id: id.to_owned(),
             });
-        }
-        self.engine
-            .changed(&castellan_store::ConfigChange::Server(
-                claim.tenant_id.clone(),
-                claim.server_id.clone(),
-            ))
-            .await;
+        };
+        self.engine.apply(&changes).await;
         Ok(())
     }
 

@@ -6,7 +6,7 @@
 
 use base64::Engine as _;
 use castellan_domain::{Client, ClientId, ClientSettings, Gateway, Scope, ScopeId, ServerId, TenantId};
-use castellan_store::{ConfigChange, StoreError};
+use castellan_store::StoreError;
 use castellan_types::gateways as wire;
 
 use crate::{AdminAccess, Allowed, Control, ControlError, ControlResult, need};
@@ -160,12 +160,11 @@ impl Control {
                 created_at: now,
             };
             match self.store.create_scope(&scope).await {
-                Ok(()) | Err(StoreError::Conflict(_)) => {}
+                Ok(changes) => self.engine.apply(&changes).await,
+                // Another request created it meanwhile, and applied its change.
+                Err(StoreError::Conflict(_)) => {}
                 Err(e) => return Err(e.into()),
             }
-            self.engine
-                .changed(&ConfigChange::Server(tid.clone(), server_id.clone()))
-                .await;
         }
         let client_id = ClientId::parse(uuid::Uuid::new_v4().simple().to_string()).map_err(ControlError::internal)?;
         let mut client = Client {
@@ -198,14 +197,12 @@ impl Control {
             created_at: now,
             last_active: None,
         };
-        self.store
+        let changes = self
+            .store
             .create_gateway(&g, &client)
             .await
             .named(conflict("gateway", id))?;
-        self.engine
-            .changed(&ConfigChange::Client(tid.clone(), client.id.clone()))
-            .await;
-        self.engine.changed(&ConfigChange::Services(tid)).await;
+        self.engine.apply(&changes).await;
         self.with_client(access, &g, false).await
     }
 
@@ -243,8 +240,8 @@ impl Control {
             check_text("description", &d, 4096)?;
             g.description = Some(d);
         }
-        self.store.update_gateway(&g).await?;
-        self.engine.changed(&ConfigChange::Services(g.tenant_id.clone())).await;
+        let changes = self.store.update_gateway(&g).await?;
+        self.engine.apply(&changes).await;
         Ok(view(&g))
     }
 
@@ -256,8 +253,9 @@ impl Control {
         if let Some(c) = self.store.get_client(&tid, &g.client_id).await? {
             self.remove_client(&c).await?;
         }
-        self.store.delete_gateway(&tid, gw).await?;
-        self.engine.changed(&ConfigChange::Services(tid)).await;
+        if let Some(changes) = self.store.delete_gateway(&tid, gw).await? {
+            self.engine.apply(&changes).await;
+        }
         Ok(())
     }
 

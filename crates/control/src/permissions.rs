@@ -6,7 +6,6 @@
 //! never a way to raise oneself; `system.*` codes are refused outside the system tenant.
 
 use castellan_domain::{ConnectionMap, DEFAULT_TENANT, Permissions, Role, StsClient};
-use castellan_store::ConfigChange;
 use castellan_types::nexus as wire;
 
 use crate::access::need;
@@ -105,12 +104,6 @@ impl Control {
         Ok(Some(token.to_owned()))
     }
 
-    async fn access_changed(&self, access: &AdminAccess) {
-        self.engine
-            .changed(&ConfigChange::Access(access.tenant().clone()))
-            .await;
-    }
-
     fn sts_view(m: StsClient) -> wire::StsClient {
         wire::StsClient {
             user_id: m.user_id,
@@ -160,11 +153,12 @@ impl Control {
             created_at: now,
             modified_at: now,
         };
-        self.store
+        let changes = self
+            .store
             .create_sts_client(&m)
             .await
             .named(conflict("STS client", m.client_id.clone()))?;
-        self.access_changed(access).await;
+        self.engine.apply(&changes).await;
         Ok(Self::sts_view(m))
     }
 
@@ -206,11 +200,12 @@ impl Control {
         }
         m.modified_by = Some(by);
         m.modified_at = self.clock.now();
-        self.store
+        let changes = self
+            .store
             .update_sts_client(&m)
             .await
             .named(missing("STS client", client_id.to_owned()))?;
-        self.access_changed(access).await;
+        self.engine.apply(&changes).await;
         Ok(Self::sts_view(m))
     }
 
@@ -230,13 +225,13 @@ impl Control {
                 m.client_id
             )));
         }
-        if !self.store.delete_sts_client(access.tenant(), client_id).await? {
+        let Some(changes) = self.store.delete_sts_client(access.tenant(), client_id).await? else {
             return Err(ControlError::NotFound {
                 what: "STS client",
                 id: client_id.to_owned(),
             });
-        }
-        self.access_changed(access).await;
+        };
+        self.engine.apply(&changes).await;
         Ok(())
     }
 
@@ -315,11 +310,12 @@ impl Control {
             connection_maps: Vec::new(),
             created_at: self.clock.now(),
         };
-        self.store
+        let changes = self
+            .store
             .create_role(&r)
             .await
             .named(conflict("role", r.name.clone()))?;
-        self.access_changed(access).await;
+        self.engine.apply(&changes).await;
         Ok(Self::role_view(r))
     }
 
@@ -356,19 +352,19 @@ impl Control {
         if let Some(p) = req.permissions.as_deref() {
             r.permissions = self.grantable(access, "permissions", p, false)?.to_string();
         }
-        self.store.update_role(&r).await.named(missing("role", id.to_owned()))?;
-        self.access_changed(access).await;
+        let changes = self.store.update_role(&r).await.named(missing("role", id.to_owned()))?;
+        self.engine.apply(&changes).await;
         Ok(Self::role_view(r))
     }
 
     pub async fn delete_role(&self, access: &Allowed<need::RoleWrite>, id: &str) -> ControlResult<()> {
-        if !self.store.delete_role(access.tenant(), id).await? {
+        let Some(changes) = self.store.delete_role(access.tenant(), id).await? else {
             return Err(ControlError::NotFound {
                 what: "role",
                 id: id.to_owned(),
             });
-        }
-        self.access_changed(access).await;
+        };
+        self.engine.apply(&changes).await;
         Ok(())
     }
 
@@ -399,12 +395,12 @@ impl Control {
             group_name: group,
             connection_id: connection,
         };
-        let saved = self
+        let (saved, changes) = self
             .store
             .add_connection_map(access.tenant(), &map)
             .await
             .named(conflict("connection map", map.group_name.clone()).missing("role", role_id.to_owned()))?;
-        self.access_changed(access).await;
+        self.engine.apply(&changes).await;
         let summary = Self::role_view(Role {
             connection_maps: Vec::new(),
             permissions: String::new(),
@@ -435,7 +431,10 @@ impl Control {
         };
         let mut deleted = false;
         for id in ids {
-            deleted |= self.store.delete_connection_map(access.tenant(), role_id, id).await?;
+            if let Some(changes) = self.store.delete_connection_map(access.tenant(), role_id, id).await? {
+                self.engine.apply(&changes).await;
+                deleted = true;
+            }
         }
         if !deleted {
             return Err(ControlError::NotFound {
@@ -443,7 +442,6 @@ impl Control {
                 id: map_id.map_or_else(|| group.unwrap_or_default().to_owned(), |i| i.to_string()),
             });
         }
-        self.access_changed(access).await;
         Ok(())
     }
 }

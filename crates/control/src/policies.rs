@@ -5,7 +5,6 @@
 use std::collections::HashSet;
 
 use castellan_domain::{Policy, ServerSettings, TenantId};
-use castellan_store::ConfigChange;
 use castellan_types::policies as wire;
 
 use crate::error::{Named, conflict, missing, unchanged};
@@ -46,10 +45,6 @@ fn language(v: Option<&str>) -> ControlResult<String> {
 }
 
 impl Control {
-    pub(crate) async fn policies_changed(&self, tid: &TenantId) {
-        self.engine.changed(&ConfigChange::Policies(tid.clone())).await;
-    }
-
     async fn load_policy(&self, tid: &TenantId, pid: &str) -> ControlResult<Policy> {
         self.store
             .get_policy(tid, pid)
@@ -136,11 +131,12 @@ impl Control {
             updated_at: now,
         };
         self.compile(&p).await?;
-        self.store
+        let changes = self
+            .store
             .create_policy(&p)
             .await
             .named(conflict("policy", p.id.clone()))?;
-        self.policies_changed(&tid).await;
+        self.engine.apply(&changes).await;
         crate::views::policy(p)
     }
 
@@ -185,11 +181,12 @@ impl Control {
         }
         p.updated_at = self.clock.now();
         self.compile(&p).await?;
-        self.store
+        let changes = self
+            .store
             .update_policy(&p)
             .await
             .named(missing("policy", pid.to_owned()))?;
-        self.policies_changed(&tid).await;
+        self.engine.apply(&changes).await;
         crate::views::policy(p)
     }
 
@@ -209,13 +206,13 @@ impl Control {
                 users.join(", ")
             )));
         }
-        if !self.store.delete_policy(&tid, pid).await? {
+        let Some(changes) = self.store.delete_policy(&tid, pid).await? else {
             return Err(ControlError::NotFound {
                 what: "policy",
                 id: pid.to_owned(),
             });
-        }
-        self.policies_changed(&tid).await;
+        };
+        self.engine.apply(&changes).await;
         Ok(())
     }
 

@@ -110,7 +110,7 @@ impl Control {
         )
         .await?;
         self.check_scope_service(&scope).await?;
-        self.store.create_scope(&scope).await.named(
+        let changes = self.store.create_scope(&scope).await.named(
             conflict(
                 "scope",
                 format!(
@@ -120,12 +120,7 @@ impl Control {
             )
             .missing("authorization server", aid.clone()),
         )?;
-        self.engine
-            .changed(&castellan_store::ConfigChange::Server(
-                scope.tenant_id.clone(),
-                scope.server_id.clone(),
-            ))
-            .await;
+        self.engine.apply(&changes).await;
         Ok(crate::views::scope(scope))
     }
 
@@ -221,34 +216,25 @@ impl Control {
         )
         .await?;
         self.check_scope_service(&scope).await?;
-        self.store
+        let changes = self
+            .store
             .update_scope(&scope)
             .await
             .named(missing("scope", id.to_owned()))?;
-        self.engine
-            .changed(&castellan_store::ConfigChange::Server(
-                scope.tenant_id.clone(),
-                scope.server_id.clone(),
-            ))
-            .await;
+        self.engine.apply(&changes).await;
         Ok(crate::views::scope(scope))
     }
 
     /// Deletes the scope and takes it off every client of its server, in one transaction.
     pub async fn delete_scope(&self, access: &Allowed<need::ScopeWrite>, id: &str) -> ControlResult<()> {
         let scope = self.load_scope(access, id).await?;
-        if !self.store.delete_scope(&scope.tenant_id, &scope.id).await? {
+        let Some(changes) = self.store.delete_scope(&scope.tenant_id, &scope.id).await? else {
             return Err(ControlError::NotFound {
                 what: "scope",
                 id: id.to_owned(),
             });
-        }
-        self.engine
-            .changed(&castellan_store::ConfigChange::Server(
-                scope.tenant_id.clone(),
-                scope.server_id.clone(),
-            ))
-            .await;
+        };
+        self.engine.apply(&changes).await;
         Ok(())
     }
 

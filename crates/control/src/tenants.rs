@@ -83,10 +83,8 @@ impl Control {
             check_public_jwks(&jwks)?;
             t.jwks = jwks;
         }
-        self.store.update_tenant(&t).await?;
-        self.engine
-            .changed(&castellan_store::ConfigChange::Tenant(t.id.clone()))
-            .await;
+        let changes = self.store.update_tenant(&t).await?;
+        self.engine.apply(&changes).await;
         Ok(self.tenant_view(t))
     }
 }

@@ -247,6 +247,13 @@ impl Engine {
         }
     }
 
+    /// [`Engine::changed`] for each change a store write returned, in order.
+    pub async fn apply(&self, changes: &castellan_store::Changes) {
+        for change in changes {
+            self.changed(change).await;
+        }
+    }
+
     /// Constant-time check of a client secret against its stored hash (either kind).
     pub async fn verify_secret(&self, secret: &str, stored: &[u8]) -> bool {
         self.verified.verify(&self.master, secret, stored).await

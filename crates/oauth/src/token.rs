@@ -507,18 +507,15 @@ impl Engine {
                 "the token was issued to another client",
             ));
         }
-        self.store
+        let changes = self
+            .store
             .revoke_token(rt.tenant_id(), rt.id(), &claims.jti, claims.exp)
             .await?;
         rt.revoked.write().unwrap_or_else(|p| p.into_inner()).insert(claims.jti);
         // A reload of this server that read the revocations before this one committed may swap
         // in a runtime without it; reloading them now (after any reload under way, which holds
         // the tenant's lock) leaves the current runtime knowing it.
-        self.changed(&castellan_store::ConfigChange::Revoked(
-            rt.tenant_id().clone(),
-            rt.id().clone(),
-        ))
-        .await;
+        self.apply(&changes).await;
         Ok(())
     }
 }

@@ -8,24 +8,11 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use castellan_store::{BootstrapSeed, ConfigChange, Store, StoreError, StoreResult};
-use castellan_store_sql::*;
+use castellan_store::{Changes, ConfigChange, StoreError, StoreResult};
+use castellan_store_sql::{Backend, begin_detached, map_err};
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
-use tokio::sync::mpsc;
-
-mod access;
-mod claims;
-mod clients;
-mod flows;
-mod gateways;
-mod policies;
-mod privacy;
-mod scopes;
-mod servers;
-mod services;
-mod tenants;
-mod tokens;
+use tokio::sync::{MutexGuard, mpsc};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -66,15 +53,6 @@ impl PostgresStore {
             .run(&self.pool)
             .await
             .map_err(|e| StoreError::Unavailable(e.to_string()))
-    }
-
-    async fn tx(&self) -> StoreResult<Transaction<'static, Postgres>> {
-        begin_detached(&self.pool, "BEGIN").await
-    }
-
-    /// A read-only transaction whose statements all see one snapshot of the database.
-    async fn snapshot_tx(&self) -> StoreResult<Transaction<'static, Postgres>> {
-        begin_detached(&self.pool, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await
     }
 }
 
@@ -263,58 +241,57 @@ pub mod testing {
     }
 }
 
-/// Announces a configuration change to every node; delivered when the transaction commits.
-pub(crate) async fn notify(tx: &mut Transaction<'static, Postgres>, change: &ConfigChange) -> StoreResult<()> {
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(CHANNEL)
-        .bind(change.to_payload())
-        .execute(&mut **tx)
-        .await
-        .map_err(map_err)?;
-    Ok(())
-}
+castellan_store_sql::sql_store!(PostgresStore, Postgres);
 
 #[async_trait]
-impl Store for PostgresStore {
-    async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)
-            .map(|_| ())
+impl Backend for PostgresStore {
+    type Db = Postgres;
+
+    fn pool(&self) -> &PgPool {
+        &self.pool
     }
 
-    async fn create_tenant_seeded(&self, seed: &BootstrapSeed) -> StoreResult<()> {
-        let mut tx = self.tx().await?;
-        Sql::<Postgres>::insert_seed(&mut tx, seed).await?;
-        notify(&mut tx, &ConfigChange::Tenant(seed.tenant.id.clone())).await?;
-        tx.commit().await.map_err(map_err)
+    async fn write_tx(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        begin_detached(&self.pool, "BEGIN").await
     }
 
-    async fn key_check(&self) -> StoreResult<Option<Vec<u8>>> {
-        Sql::<Postgres>::key_check(&self.pool).await
+    /// Read-only, and every statement sees one snapshot of the database.
+    async fn read_tx(&self) -> StoreResult<Transaction<'static, Postgres>> {
+        begin_detached(&self.pool, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await
     }
 
-    async fn bootstrap(&self, seed: &BootstrapSeed) -> StoreResult<bool> {
-        let mut tx = self.tx().await?;
-        // Nodes starting together queue here; the first writes, the others then see a tenant.
+    /// `NOTIFY castellan_config` once per change; PostgreSQL delivers them when `tx` commits and
+    /// drops them if it rolls back.
+    async fn announce(&self, tx: &mut Transaction<'static, Postgres>, changes: &Changes) -> StoreResult<()> {
+        for change in changes {
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANNEL)
+                .bind(change.to_payload())
+                .execute(&mut **tx)
+                .await
+                .map_err(map_err)?;
+        }
+        Ok(())
+    }
+
+    async fn bootstrap_turn(&self, tx: &mut Transaction<'static, Postgres>) -> StoreResult<()> {
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(BOOTSTRAP_LOCK)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await
             .map_err(map_err)?;
-        let wrote = Sql::<Postgres>::bootstrap(&mut tx, seed).await?;
-        if wrote {
-            notify(&mut tx, &ConfigChange::Tenant(seed.tenant.id.clone())).await?;
-        }
-        tx.commit().await.map_err(map_err)?;
-        Ok(wrote)
+        Ok(())
+    }
+
+    /// None: an append locks its ledger's head row (`FOR UPDATE`), so appends from every node
+    /// queue in the database.
+    async fn ledger_turn(&self) -> Option<MutexGuard<'_, ()>> {
+        None
     }
 
     async fn changes(&self) -> StoreResult<Option<mpsc::Receiver<ConfigChange>>> {
         let (tx, rx) = mpsc::channel(256);
-        let pool = self.pool.clone();
-        tokio::spawn(listen(pool, tx));
+        tokio::spawn(listen(self.pool.clone(), tx));
         Ok(Some(rx))
     }
 }

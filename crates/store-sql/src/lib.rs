@@ -1,5 +1,6 @@
-//! What the SQL adapters share: row shapes and their conversion to domain entities, and the
-//! operations written once for both databases ([`Sql`]). Each adapter
+//! What the SQL adapters share: row shapes and their conversion to domain entities, the
+//! operations written once for both databases ([`Sql`]), and the store traits implemented once
+//! over them ([`sql_store!`], for an adapter's [`Backend`]). Each adapter
 //! selects columns as these Rust types (JSON as text, times as Unix seconds), so one mapping serves
 //! SQLite and PostgreSQL alike.
 
@@ -18,8 +19,21 @@ mod privacy;
 mod scopes;
 mod servers;
 mod services;
+mod store;
 mod tenants;
 mod tokens;
+
+pub use store::Backend;
+
+/// What [`sql_store!`] names in the adapter crate that expands it.
+#[doc(hidden)]
+pub mod reexport {
+    pub use async_trait;
+    pub use castellan_domain;
+    pub use castellan_store;
+    pub use sqlx;
+    pub use tokio;
+}
 
 /// What the SQL of the two databases writes differently, for the operations written once here.
 pub trait Dialect: sqlx::Database {

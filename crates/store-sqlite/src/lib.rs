@@ -5,24 +5,11 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use castellan_store::{BootstrapSeed, Store, StoreError, StoreResult};
+use castellan_store::{Changes, ConfigChange, StoreError, StoreResult};
+use castellan_store_sql::{Backend, begin_detached, map_err};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
-
-use castellan_store_sql::*;
-
-mod access;
-mod claims;
-mod clients;
-mod flows;
-mod gateways;
-mod policies;
-mod privacy;
-mod scopes;
-mod servers;
-mod services;
-mod tenants;
-mod tokens;
+use tokio::sync::{MutexGuard, mpsc};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -74,42 +61,42 @@ impl SqliteStore {
             .await
             .map_err(|e| StoreError::Unavailable(e.to_string()))
     }
+}
+
+castellan_store_sql::sql_store!(SqliteStore, Sqlite);
+
+#[async_trait]
+impl Backend for SqliteStore {
+    type Db = Sqlite;
+
+    fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
 
     /// IMMEDIATE takes the write lock up front, so read-then-write transactions never deadlock.
     async fn write_tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
         begin_detached(&self.pool, "BEGIN IMMEDIATE").await
     }
 
-    /// A read transaction: its statements all see one snapshot of the database.
     async fn read_tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
         begin_detached(&self.pool, "BEGIN").await
     }
-}
 
-#[async_trait]
-impl Store for SqliteStore {
-    async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map_err(map_err)
-            .map(|_| ())
+    /// Only this process writes the file: its writer applies the changes itself.
+    async fn announce(&self, _: &mut Transaction<'static, Sqlite>, _: &Changes) -> StoreResult<()> {
+        Ok(())
     }
 
-    async fn create_tenant_seeded(&self, seed: &BootstrapSeed) -> StoreResult<()> {
-        let mut tx = self.write_tx().await?;
-        Sql::<Sqlite>::insert_seed(&mut tx, seed).await?;
-        tx.commit().await.map_err(map_err)
+    /// The write transaction's lock already makes bootstraps take turns.
+    async fn bootstrap_turn(&self, _: &mut Transaction<'static, Sqlite>) -> StoreResult<()> {
+        Ok(())
     }
 
-    async fn key_check(&self) -> StoreResult<Option<Vec<u8>>> {
-        Sql::<Sqlite>::key_check(&self.pool).await
+    async fn ledger_turn(&self) -> Option<MutexGuard<'_, ()>> {
+        Some(self.privacy_writer.lock().await)
     }
 
-    async fn bootstrap(&self, seed: &BootstrapSeed) -> StoreResult<bool> {
-        let mut tx = self.write_tx().await?;
-        let wrote = Sql::<Sqlite>::bootstrap(&mut tx, seed).await?;
-        tx.commit().await.map_err(map_err)?;
-        Ok(wrote)
+    async fn changes(&self) -> StoreResult<Option<mpsc::Receiver<ConfigChange>>> {
+        Ok(None)
     }
 }

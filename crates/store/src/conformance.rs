@@ -9,8 +9,8 @@ use castellan_domain::*;
 use castellan_types::{AuthenticationContextSettings, Jwk, Jwks};
 
 use crate::{
-    BootstrapSeed, CodeRecord, ConfigChange, IssuedTokens, LedgerSigner, PrivacyWrite, RefreshRecord, ServiceImport,
-    SessionRecord, Store, StoreError,
+    BootstrapSeed, Changes, CodeRecord, ConfigChange, IssuedTokens, LedgerSigner, PrivacyWrite, RefreshRecord,
+    ServiceImport, SessionRecord, Store, StoreError,
 };
 
 fn tid(s: &str) -> TenantId {
@@ -132,6 +132,7 @@ macro_rules! conformance_suite {
             cancelled_writes_leave_the_store_writable,
             services_and_apis_round_trip,
             gateways_round_trip,
+            writes_return_what_they_changed,
         );
     };
     (@cases $store:path; $($case:ident),* $(,)?) => {
@@ -250,8 +251,8 @@ pub async fn sts_clients_and_roles_round_trip(store: Arc<dyn Store>) {
         store.update_sts_client(&sts_client("a", "nobody", "*")).await,
         Err(StoreError::NotFound(_))
     ));
-    assert!(store.delete_sts_client(&a, "svc@clients:1").await.unwrap());
-    assert!(!store.delete_sts_client(&a, "svc@clients:1").await.unwrap());
+    assert!(store.delete_sts_client(&a, "svc@clients:1").await.unwrap().is_some());
+    assert!(store.delete_sts_client(&a, "svc@clients:1").await.unwrap().is_none());
     assert!(store.get_sts_client(&a, "svc@clients:1").await.unwrap().is_none());
     assert!(store.get_sts_client(&b, "svc@clients:1").await.unwrap().is_some());
 
@@ -267,8 +268,8 @@ pub async fn sts_clients_and_roles_round_trip(store: Arc<dyn Store>) {
         "the name is taken"
     );
     store.create_role(&role("b", "r2", "Shop-developers")).await.unwrap();
-    let m1 = store.add_connection_map(&a, &map("r1", "devs", None)).await.unwrap();
-    let m2 = store
+    let (m1, _) = store.add_connection_map(&a, &map("r1", "devs", None)).await.unwrap();
+    let (m2, _) = store
         .add_connection_map(&a, &map("r1", "qa", Some("static")))
         .await
         .unwrap();
@@ -315,11 +316,17 @@ pub async fn sts_clients_and_roles_round_trip(store: Arc<dyn Store>) {
         Err(StoreError::NotFound(_))
     ));
     assert!(
-        !store.delete_connection_map(&b, "r1", m1.id).await.unwrap(),
+        store.delete_connection_map(&b, "r1", m1.id).await.unwrap().is_none(),
         "tenant b cannot delete a's map"
     );
-    assert!(!store.delete_connection_map(&a, "r1", m1.id + 1000).await.unwrap());
-    assert!(store.delete_connection_map(&a, "r1", m1.id).await.unwrap());
+    assert!(
+        store
+            .delete_connection_map(&a, "r1", m1.id + 1000)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(store.delete_connection_map(&a, "r1", m1.id).await.unwrap().is_some());
     assert_eq!(
         store.get_role(&a, "r1").await.unwrap().unwrap().connection_maps,
         vec![m2]
@@ -334,8 +341,8 @@ pub async fn sts_clients_and_roles_round_trip(store: Arc<dyn Store>) {
         .collect();
     assert_eq!(names, ["Admin-developers", "Shop-developers"]);
     assert_eq!(store.list_roles(&a).await.unwrap()[1].connection_maps.len(), 1);
-    assert!(store.delete_role(&a, "r1").await.unwrap());
-    assert!(!store.delete_role(&a, "r1").await.unwrap());
+    assert!(store.delete_role(&a, "r1").await.unwrap().is_some());
+    assert!(store.delete_role(&a, "r1").await.unwrap().is_none());
     // The maps went with it: a role re-created with the id starts with none.
     store.create_role(&r).await.unwrap();
     assert!(
@@ -421,13 +428,19 @@ pub async fn claims_round_trip(store: Arc<dyn Store>) {
             .await,
         Err(StoreError::NotFound(_))
     ));
-    assert!(store.delete_claim(&tid("a"), &c1.id).await.unwrap());
-    assert!(!store.delete_claim(&tid("a"), &c1.id).await.unwrap());
+    assert!(store.delete_claim(&tid("a"), &c1.id).await.unwrap().is_some());
+    assert!(store.delete_claim(&tid("a"), &c1.id).await.unwrap().is_none());
     assert!(
         store.get_claim(&tid("b"), &c1.id).await.unwrap().is_some(),
         "tenant b keeps its claim 1"
     );
-    assert!(store.delete_server(&tid("a"), &aid("s1"), 100, 5_000).await.unwrap());
+    assert!(
+        store
+            .delete_server(&tid("a"), &aid("s1"), 100, 5_000)
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert!(
         store.list_claims(&tid("a"), &aid("s1")).await.unwrap().is_empty(),
         "deleted with the server"
@@ -438,11 +451,11 @@ pub async fn bootstrap_writes_once(store: Arc<dyn Store>) {
     store.ping().await.unwrap();
     assert_eq!(store.key_check().await.unwrap(), None);
     assert!(
-        store.bootstrap(&seed("default")).await.unwrap(),
+        store.bootstrap(&seed("default")).await.unwrap().is_some(),
         "first bootstrap writes"
     );
     assert!(
-        !store.bootstrap(&seed("other")).await.unwrap(),
+        store.bootstrap(&seed("other")).await.unwrap().is_none(),
         "second bootstrap writes nothing"
     );
     assert_eq!(
@@ -581,8 +594,20 @@ pub async fn deleting_a_server_deletes_what_is_under_it(store: Arc<dyn Store>) {
         .await
         .unwrap();
     store.create_client(&client("a", "s1", "c1")).await.unwrap();
-    assert!(store.delete_server(&tid("a"), &aid("s1"), 100, 5_000).await.unwrap());
-    assert!(!store.delete_server(&tid("a"), &aid("s1"), 100, 5_000).await.unwrap());
+    assert!(
+        store
+            .delete_server(&tid("a"), &aid("s1"), 100, 5_000)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .delete_server(&tid("a"), &aid("s1"), 100, 5_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(store.get_server(&tid("a"), &aid("s1")).await.unwrap(), None);
     assert!(store.list_keys(&tid("a"), &aid("s1")).await.unwrap().is_empty());
     assert_eq!(
@@ -618,7 +643,13 @@ pub async fn tenants_are_isolated(store: Arc<dyn Store>) {
             .unwrap(),
         None
     );
-    assert!(store.delete_server(&tid("b"), &aid("s1"), 100, 5_000).await.unwrap());
+    assert!(
+        store
+            .delete_server(&tid("b"), &aid("s1"), 100, 5_000)
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert!(
         store.get_server(&tid("a"), &aid("s1")).await.unwrap().is_some(),
         "tenant a untouched"
@@ -662,8 +693,20 @@ pub async fn clients_round_trip(store: Arc<dyn Store>) {
         store.update_client(&client("a", "s1", "ghost")).await,
         Err(StoreError::NotFound(_))
     ));
-    assert!(store.delete_client(&tid("a"), &c1.id, 100, 5_000).await.unwrap());
-    assert!(!store.delete_client(&tid("a"), &c1.id, 100, 5_000).await.unwrap());
+    assert!(
+        store
+            .delete_client(&tid("a"), &c1.id, 100, 5_000)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .delete_client(&tid("a"), &c1.id, 100, 5_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(store.get_client(&tid("a"), &c1.id).await.unwrap(), None);
 }
 
@@ -746,14 +789,20 @@ pub async fn scopes_round_trip(store: Arc<dyn Store>) {
     sc.description = "Read things".into();
     store.update_scope(&sc).await.unwrap();
     assert_eq!(store.get_scope(&tid("a"), &sc.id).await.unwrap(), Some(sc.clone()));
-    assert!(store.delete_scope(&tid("a"), &sc.id).await.unwrap());
-    assert!(!store.delete_scope(&tid("a"), &sc.id).await.unwrap());
+    assert!(store.delete_scope(&tid("a"), &sc.id).await.unwrap().is_some());
+    assert!(store.delete_scope(&tid("a"), &sc.id).await.unwrap().is_none());
     assert!(
         store.get_scope(&tid("b"), &sc.id).await.unwrap().is_some(),
         "tenant b keeps its scope 1"
     );
     // Deleting a server deletes its scopes, and cuts off every token it issued.
-    assert!(store.delete_server(&tid("a"), &aid("s2"), 100, 5_000).await.unwrap());
+    assert!(
+        store
+            .delete_server(&tid("a"), &aid("s2"), 100, 5_000)
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert_eq!(
         store.list_cutoffs(&tid("a"), 200).await.unwrap(),
         vec![crate::TokenCutoff {
@@ -1106,7 +1155,13 @@ pub async fn deleting_a_client_ends_what_it_was_given(store: Arc<dyn Store>) {
         .save_consent(&tid("a"), &aid("default"), &web.id, "alice", &["openid".into()], 10)
         .await
         .unwrap();
-    assert!(store.delete_client(&tid("a"), &web.id, 100, 5_000).await.unwrap());
+    assert!(
+        store
+            .delete_client(&tid("a"), &web.id, 100, 5_000)
+            .await
+            .unwrap()
+            .is_some()
+    );
     assert_eq!(
         store.list_revoked(&tid("a"), 100).await.unwrap(),
         vec![(aid("default"), "j1".to_owned())],
@@ -1277,6 +1332,7 @@ pub async fn deleting_a_scope_takes_it_off_clients(store: Arc<dyn Store>) {
             .delete_scope(&tid("a"), &ScopeId::parse("1").unwrap())
             .await
             .unwrap()
+            .is_some()
     );
     let after = store.get_client(&tid("a"), &both.id).await.unwrap().unwrap();
     assert_eq!(after.settings.scopes, vec!["write".to_owned()]);
@@ -1347,9 +1403,9 @@ pub async fn policies_round_trip(store: Arc<dyn Store>) {
         store.update_policy(&elsewhere).await,
         Err(StoreError::NotFound(_))
     ));
-    assert!(!store.delete_policy(&b, "verified").await.unwrap());
-    assert!(store.delete_policy(&a, "verified").await.unwrap());
-    assert!(!store.delete_policy(&a, "verified").await.unwrap());
+    assert!(store.delete_policy(&b, "verified").await.unwrap().is_none());
+    assert!(store.delete_policy(&a, "verified").await.unwrap().is_some());
+    assert!(store.delete_policy(&a, "verified").await.unwrap().is_none());
     assert_eq!(store.get_policy(&a, "verified").await.unwrap(), None);
 }
 
@@ -1773,13 +1829,13 @@ pub async fn services_and_apis_round_trip(store: Arc<dyn Store>) {
             .await,
         Err(StoreError::NotFound(_))
     ));
-    assert!(store.delete_api(&a, "a2").await.unwrap());
-    assert!(!store.delete_api(&a, "a2").await.unwrap());
+    assert!(store.delete_api(&a, "a2").await.unwrap().is_some());
+    assert!(store.delete_api(&a, "a2").await.unwrap().is_none());
     // Deleting a service deletes its APIs, in its tenant only.
-    assert!(store.delete_service(&a, "pets").await.unwrap());
+    assert!(store.delete_service(&a, "pets").await.unwrap().is_some());
     assert!(store.list_apis(&a, Some("pets"), None).await.unwrap().is_empty());
     assert_eq!(store.list_apis(&b, Some("pets"), None).await.unwrap().len(), 1);
-    assert!(!store.delete_service(&a, "pets").await.unwrap());
+    assert!(store.delete_service(&a, "pets").await.unwrap().is_none());
     service_imports_are_all_or_nothing(&store).await;
 }
 
@@ -1822,7 +1878,7 @@ async fn service_imports_are_all_or_nothing(store: &Arc<dyn Store>) {
     };
     // The import says what it changed: services, policies (one written) and the server (a scope).
     assert_eq!(
-        store.apply_service_import(&first).await.unwrap(),
+        store.apply_service_import(&first).await.unwrap().0,
         [
             ConfigChange::Services(a.clone()),
             ConfigChange::Policies(a.clone()),
@@ -1870,7 +1926,7 @@ async fn service_imports_are_all_or_nothing(store: &Arc<dyn Store>) {
         apis: vec![],
     };
     assert_eq!(
-        store.apply_service_import(&removal).await.unwrap(),
+        store.apply_service_import(&removal).await.unwrap().0,
         [ConfigChange::Services(a.clone()), ConfigChange::Policies(a.clone())]
     );
     // Without policies or scopes, only the services changed.
@@ -1879,7 +1935,7 @@ async fn service_imports_are_all_or_nothing(store: &Arc<dyn Store>) {
         ..removal.clone()
     };
     assert_eq!(
-        store.apply_service_import(&plain).await.unwrap(),
+        store.apply_service_import(&plain).await.unwrap().0,
         [ConfigChange::Services(a.clone())]
     );
     assert!(store.list_apis(&a, Some("shop"), None).await.unwrap().is_empty());
@@ -1988,8 +2044,122 @@ pub async fn gateways_round_trip(store: Arc<dyn Store>) {
         ..service("a", "default", "pets")
     };
     store.create_service(&svc).await.unwrap();
-    assert!(store.delete_gateway(&a, "edge").await.unwrap());
-    assert!(!store.delete_gateway(&a, "edge").await.unwrap());
+    assert!(store.delete_gateway(&a, "edge").await.unwrap().is_some());
+    assert!(store.delete_gateway(&a, "edge").await.unwrap().is_none());
     assert_eq!(store.get_service(&a, "pets").await.unwrap().unwrap().gateway_id, None);
     assert!(matches!(store.update_gateway(&g).await, Err(StoreError::NotFound(_))));
+}
+
+/// Every configuration write returns what it changed, decided by the store: the writer applies
+/// exactly these to its own snapshots, and a shared store announces exactly these to the others.
+pub async fn writes_return_what_they_changed(store: Arc<dyn Store>) {
+    let t = tid("a");
+    let s = aid("s");
+    let changed = |c: &[ConfigChange]| Changes(c.to_vec());
+    let one = |c: &ConfigChange| Changes::one(c.clone());
+    let tenant_changed = ConfigChange::Tenant(t.clone());
+    let server_changed = ConfigChange::Server(t.clone(), s.clone());
+    let revoked = ConfigChange::Revoked(t.clone(), s.clone());
+    let (access, policies, services) = (
+        ConfigChange::Access(t.clone()),
+        ConfigChange::Policies(t.clone()),
+        ConfigChange::Services(t.clone()),
+    );
+
+    let tenant_changes = store.create_tenant(&tenant("a")).await.unwrap();
+    assert_eq!(tenant_changes, one(&tenant_changed));
+    assert_eq!(store.update_tenant(&tenant("a")).await.unwrap(), one(&tenant_changed));
+    assert_eq!(
+        store.create_server(&server("a", "s"), &[key("k")], &[]).await.unwrap(),
+        one(&tenant_changed),
+        "a new server: the tenant's set of servers"
+    );
+    assert_eq!(
+        store.update_server(&server("a", "s"), None).await.unwrap(),
+        one(&server_changed)
+    );
+
+    let sc = scope("a", "s", "sc", "read");
+    assert_eq!(store.create_scope(&sc).await.unwrap(), one(&server_changed));
+    assert_eq!(store.update_scope(&sc).await.unwrap(), one(&server_changed));
+    let cl = claim("a", "s", "cl", "email", ClaimType::IdToken);
+    assert_eq!(store.create_claim(&cl).await.unwrap(), one(&server_changed));
+    assert_eq!(store.update_claim(&cl).await.unwrap(), one(&server_changed));
+    assert_eq!(
+        store.delete_claim(&t, &cl.id).await.unwrap(),
+        Some(one(&server_changed))
+    );
+    assert_eq!(store.delete_claim(&t, &cl.id).await.unwrap(), None, "nothing to delete");
+
+    let c = client("a", "s", "c");
+    let client_changed = ConfigChange::Client(t.clone(), c.id.clone());
+    assert_eq!(store.create_client(&c).await.unwrap(), one(&client_changed));
+    assert_eq!(store.update_client(&c).await.unwrap(), one(&client_changed));
+    assert_eq!(
+        store
+            .create_clients(&[client("a", "s", "bulk1"), client("a", "s", "bulk2")])
+            .await
+            .unwrap(),
+        Changes::default(),
+        "new clients are in no snapshot yet"
+    );
+    assert_eq!(
+        store.delete_scope(&t, &sc.id).await.unwrap(),
+        Some(one(&server_changed)),
+        "the server, whose clients lose the scope"
+    );
+    assert_eq!(store.revoke_token(&t, &s, "jti-1", 5_000).await.unwrap(), one(&revoked));
+    assert_eq!(
+        store.delete_client(&t, &c.id, 100, 5_000).await.unwrap(),
+        Some(changed(&[client_changed, revoked.clone()])),
+        "the client, and its server's cutoffs"
+    );
+    assert_eq!(store.delete_client(&t, &c.id, 100, 5_000).await.unwrap(), None);
+
+    let sts = sts_client("a", "svc@clients", "client.read");
+    assert_eq!(store.create_sts_client(&sts).await.unwrap(), one(&access));
+    assert_eq!(store.update_sts_client(&sts).await.unwrap(), one(&access));
+    assert_eq!(
+        store.delete_sts_client(&t, "svc@clients").await.unwrap(),
+        Some(one(&access))
+    );
+    let r = role("a", "r", "Shop-developers");
+    assert_eq!(store.create_role(&r).await.unwrap(), one(&access));
+    assert_eq!(store.update_role(&r).await.unwrap(), one(&access));
+    let (m, map_changes) = store.add_connection_map(&t, &map("r", "devs", None)).await.unwrap();
+    assert_eq!(map_changes, one(&access));
+    assert_eq!(
+        store.delete_connection_map(&t, "r", m.id).await.unwrap(),
+        Some(one(&access))
+    );
+    assert_eq!(store.delete_role(&t, "r").await.unwrap(), Some(one(&access)));
+
+    let p = policy("a", "p1", serde_json::json!([{"name": "true"}]));
+    assert_eq!(store.create_policy(&p).await.unwrap(), one(&policies));
+    assert_eq!(store.update_policy(&p).await.unwrap(), one(&policies));
+    assert_eq!(store.delete_policy(&t, "p1").await.unwrap(), Some(one(&policies)));
+
+    let svc = service("a", "s", "svc");
+    assert_eq!(store.create_service(&svc).await.unwrap(), one(&services));
+    assert_eq!(store.update_service(&svc).await.unwrap(), one(&services));
+    let a = api("a", "svc", "s", "api1", "GET", "/x", 1);
+    assert_eq!(store.create_api(&a).await.unwrap(), one(&services));
+    assert_eq!(store.update_api(&a).await.unwrap(), one(&services));
+    assert_eq!(store.delete_api(&t, "api1").await.unwrap(), Some(one(&services)));
+    let g = gateway("a", "s", "edge");
+    let gw_client = client("a", "s", "gw-edge");
+    assert_eq!(
+        store.create_gateway(&g, &gw_client).await.unwrap(),
+        changed(&[ConfigChange::Client(t.clone(), gw_client.id.clone()), services.clone()]),
+        "the gateway's client, and the services the authorizer reads"
+    );
+    assert_eq!(store.update_gateway(&g).await.unwrap(), one(&services));
+    assert_eq!(store.delete_gateway(&t, "edge").await.unwrap(), Some(one(&services)));
+    assert_eq!(store.delete_service(&t, "svc").await.unwrap(), Some(one(&services)));
+    assert_eq!(
+        store.delete_server(&t, &s, 100, 5_000).await.unwrap(),
+        Some(changed(&[tenant_changed])),
+        "a deleted server: the tenant's set of servers"
+    );
+    assert_eq!(store.delete_server(&t, &s, 100, 5_000).await.unwrap(), None);
 }

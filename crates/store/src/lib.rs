@@ -36,9 +36,9 @@ pub trait TenantStore: Send + Sync {
     async fn get_tenant(&self, id: &TenantId) -> StoreResult<Option<Tenant>>;
     async fn list_tenant_ids(&self) -> StoreResult<Vec<TenantId>>;
     /// Fails with `Conflict` when the id is taken.
-    async fn create_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
+    async fn create_tenant(&self, tenant: &Tenant) -> StoreResult<Changes>;
     /// Fails with `NotFound` when the tenant does not exist.
-    async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
+    async fn update_tenant(&self, tenant: &Tenant) -> StoreResult<Changes>;
 }
 
 #[async_trait]
@@ -52,19 +52,19 @@ pub trait ServerStore: Send + Sync {
         server: &AuthorizationServer,
         keys: &[SigningKey],
         scopes: &[Scope],
-    ) -> StoreResult<()>;
+    ) -> StoreResult<Changes>;
     /// Replaces a server's stored fields, and its keys when `keys` is given, in one transaction.
-    async fn update_server(&self, server: &AuthorizationServer, keys: Option<&[SigningKey]>) -> StoreResult<()>;
+    async fn update_server(&self, server: &AuthorizationServer, keys: Option<&[SigningKey]>) -> StoreResult<Changes>;
     /// Deletes a server and everything stored under it (keys, clients, grants…), and records a
     /// [`TokenCutoff`] for it (kept until `keep_until`) so that no token it issued works for a
-    /// server later created with the same id. `false` when absent.
+    /// server later created with the same id. `None` when absent.
     async fn delete_server(
         &self,
         tid: &TenantId,
         aid: &ServerId,
         now: UnixTime,
         keep_until: UnixTime,
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<Option<Changes>>;
     async fn list_keys(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<SigningKey>>;
 }
 
@@ -73,24 +73,24 @@ pub trait ClientStore: Send + Sync {
     async fn get_client(&self, tid: &TenantId, cid: &ClientId) -> StoreResult<Option<Client>>;
     async fn list_clients(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<Client>>;
     /// `Conflict` when the client id is taken in the tenant, `NotFound` when the server is absent.
-    async fn create_client(&self, client: &Client) -> StoreResult<()>;
+    async fn create_client(&self, client: &Client) -> StoreResult<Changes>;
     /// Creates many clients in one transaction (bulk loading: imports, benchmarks); `Conflict`
     /// or `NotFound` as [`ClientStore::create_client`], and then none is written.
-    async fn create_clients(&self, clients: &[Client]) -> StoreResult<()>;
+    async fn create_clients(&self, clients: &[Client]) -> StoreResult<Changes>;
     /// Replaces a client's stored fields (not its id or server). `NotFound` when absent.
-    async fn update_client(&self, client: &Client) -> StoreResult<()>;
+    async fn update_client(&self, client: &Client) -> StoreResult<Changes>;
     /// Deletes the client and ends everything it was given, in one transaction: the unexpired
     /// access tokens recorded under its grants join the revocation list, its grants (with their
     /// refresh tokens), authorization codes and remembered consents are deleted, and a
     /// [`TokenCutoff`] (kept until `keep_until`) kills every token it was issued until `now`, so a
-    /// client later created with the same id inherits nothing. `false` when absent.
+    /// client later created with the same id inherits nothing. `None` when absent.
     async fn delete_client(
         &self,
         tid: &TenantId,
         cid: &ClientId,
         now: UnixTime,
         keep_until: UnixTime,
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<Option<Changes>>;
     /// Every client of every server of the tenant (for the configuration snapshot).
     async fn list_tenant_clients(&self, tid: &TenantId) -> StoreResult<Vec<Client>>;
 }
@@ -103,11 +103,11 @@ pub trait ScopeStore: Send + Sync {
     async fn list_tenant_scopes(&self, tid: &TenantId) -> StoreResult<Vec<Scope>>;
     /// `Conflict` when the id is taken in the tenant or the name in the server; `NotFound` when the
     /// server is absent.
-    async fn create_scope(&self, scope: &Scope) -> StoreResult<()>;
-    async fn update_scope(&self, scope: &Scope) -> StoreResult<()>;
+    async fn create_scope(&self, scope: &Scope) -> StoreResult<Changes>;
+    async fn update_scope(&self, scope: &Scope) -> StoreResult<Changes>;
     /// Deletes the scope and takes its name off every client of its server, in one transaction.
-    /// `false` when absent.
-    async fn delete_scope(&self, tid: &TenantId, id: &ScopeId) -> StoreResult<bool>;
+    /// `None` when absent.
+    async fn delete_scope(&self, tid: &TenantId, id: &ScopeId) -> StoreResult<Option<Changes>>;
 }
 
 #[async_trait]
@@ -118,9 +118,9 @@ pub trait ClaimStore: Send + Sync {
     async fn list_tenant_claims(&self, tid: &TenantId) -> StoreResult<Vec<Claim>>;
     /// `Conflict` when the id is taken in the tenant or the name for that token type on the
     /// server; `NotFound` when the server is absent.
-    async fn create_claim(&self, claim: &Claim) -> StoreResult<()>;
-    async fn update_claim(&self, claim: &Claim) -> StoreResult<()>;
-    async fn delete_claim(&self, tid: &TenantId, id: &ClaimId) -> StoreResult<bool>;
+    async fn create_claim(&self, claim: &Claim) -> StoreResult<Changes>;
+    async fn update_claim(&self, claim: &Claim) -> StoreResult<Changes>;
+    async fn delete_claim(&self, tid: &TenantId, id: &ClaimId) -> StoreResult<Option<Changes>>;
 }
 
 /// Tokens of a deleted client (or of a whole deleted server, `client_id: None`) issued at or
@@ -136,7 +136,13 @@ pub struct TokenCutoff {
 /// token or assertion would have expired anyway.
 #[async_trait]
 pub trait TokenStore: Send + Sync {
-    async fn revoke_token(&self, tid: &TenantId, aid: &ServerId, jti: &str, expires_at: UnixTime) -> StoreResult<()>;
+    async fn revoke_token(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        jti: &str,
+        expires_at: UnixTime,
+    ) -> StoreResult<Changes>;
     /// Every revocation of the tenant that has not expired at `now`, as `(server, jti)`.
     async fn list_revoked(&self, tid: &TenantId, now: UnixTime) -> StoreResult<Vec<(ServerId, String)>>;
     /// The tenant's unexpired token cutoffs (deleted clients and servers).
@@ -350,35 +356,64 @@ impl ConfigChange {
     }
 }
 
+/// What a committed write changed in the configuration, decided by the store (the one place
+/// that knows what a write touched). A store several processes share has announced these to the
+/// others in the write's own transaction ([`Store::changes`]); the writer applies the same ones to
+/// its own snapshots before answering, so its caller reads what it wrote. A write that changes
+/// nothing any snapshot holds (new clients, which no snapshot has cached yet) returns none.
+///
+/// Every configuration write returns its changes; deletions return `None` when there was nothing
+/// to delete.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Changes(pub Vec<ConfigChange>);
+
+impl Changes {
+    pub fn one(change: ConfigChange) -> Self {
+        Self(vec![change])
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, ConfigChange> {
+        self.0.iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Changes {
+    type Item = &'a ConfigChange;
+    type IntoIter = std::slice::Iter<'a, ConfigChange>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
 /// Who may manage what: STS client mappings and developer roles with their connection maps.
-/// Every write announces [`ConfigChange::Access`].
+/// Every write changes [`ConfigChange::Access`].
 #[async_trait]
 pub trait AccessStore: Send + Sync {
     async fn list_sts_clients(&self, tid: &TenantId) -> StoreResult<Vec<StsClient>>;
     async fn get_sts_client(&self, tid: &TenantId, client_id: &str) -> StoreResult<Option<StsClient>>;
     /// `Conflict` when the tenant already maps this client id.
-    async fn create_sts_client(&self, c: &StsClient) -> StoreResult<()>;
+    async fn create_sts_client(&self, c: &StsClient) -> StoreResult<Changes>;
     /// Replaces description, permissions, `modified_by` and `modified_at`. `NotFound` when absent.
-    async fn update_sts_client(&self, c: &StsClient) -> StoreResult<()>;
-    async fn delete_sts_client(&self, tid: &TenantId, client_id: &str) -> StoreResult<bool>;
+    async fn update_sts_client(&self, c: &StsClient) -> StoreResult<Changes>;
+    async fn delete_sts_client(&self, tid: &TenantId, client_id: &str) -> StoreResult<Option<Changes>>;
     /// Every role of the tenant with its connection maps, by name.
     async fn list_roles(&self, tid: &TenantId) -> StoreResult<Vec<Role>>;
     async fn get_role(&self, tid: &TenantId, id: &str) -> StoreResult<Option<Role>>;
     /// Writes the role (its `connection_maps` are ignored). `Conflict` when its id or its name
     /// is taken in the tenant.
-    async fn create_role(&self, r: &Role) -> StoreResult<()>;
+    async fn create_role(&self, r: &Role) -> StoreResult<Changes>;
     /// Replaces audience, description and permissions. `NotFound` when absent.
-    async fn update_role(&self, r: &Role) -> StoreResult<()>;
+    async fn update_role(&self, r: &Role) -> StoreResult<Changes>;
     /// Deletes the role and its connection maps.
-    async fn delete_role(&self, tid: &TenantId, id: &str) -> StoreResult<bool>;
+    async fn delete_role(&self, tid: &TenantId, id: &str) -> StoreResult<Option<Changes>>;
     /// Adds a connection map to a role, returning it with the id the store gave it. `NotFound`
     /// when the role is absent, `Conflict` when the role already maps that group (from that
     /// connection).
-    async fn add_connection_map(&self, tid: &TenantId, map: &ConnectionMap) -> StoreResult<ConnectionMap>;
-    async fn delete_connection_map(&self, tid: &TenantId, role_id: &str, map_id: i64) -> StoreResult<bool>;
+    async fn add_connection_map(&self, tid: &TenantId, map: &ConnectionMap) -> StoreResult<(ConnectionMap, Changes)>;
+    async fn delete_connection_map(&self, tid: &TenantId, role_id: &str, map_id: i64) -> StoreResult<Option<Changes>>;
 }
 
-/// Policies of a tenant (Cloudentity ACP `/policies`). Every write announces
+/// Policies of a tenant (Cloudentity ACP `/policies`). Every write changes
 /// [`ConfigChange::Policies`].
 #[async_trait]
 pub trait PolicyStore: Send + Sync {
@@ -386,10 +421,10 @@ pub trait PolicyStore: Send + Sync {
     async fn list_policies(&self, tid: &TenantId) -> StoreResult<Vec<Policy>>;
     async fn get_policy(&self, tid: &TenantId, id: &str) -> StoreResult<Option<Policy>>;
     /// `Conflict` when the tenant has a policy with this id.
-    async fn create_policy(&self, p: &Policy) -> StoreResult<()>;
+    async fn create_policy(&self, p: &Policy) -> StoreResult<Changes>;
     /// Replaces name, language, validators, definition and `updated_at`. `NotFound` when absent.
-    async fn update_policy(&self, p: &Policy) -> StoreResult<()>;
-    async fn delete_policy(&self, tid: &TenantId, id: &str) -> StoreResult<bool>;
+    async fn update_policy(&self, p: &Policy) -> StoreResult<Changes>;
+    async fn delete_policy(&self, tid: &TenantId, id: &str) -> StoreResult<Option<Changes>>;
 }
 
 /// Signs a link of the privacy ledger (a compact JWS with the tenant's ledger key); called by
@@ -452,7 +487,7 @@ pub trait PrivacyStore: Send + Sync {
     async fn create_ledger_key(&self, k: &LedgerKey) -> StoreResult<bool>;
 }
 
-/// Services and their APIs (Cloudentity ACP `/services`, `/apis`). Every write announces
+/// Services and their APIs (Cloudentity ACP `/services`, `/apis`). Every write changes
 /// [`ConfigChange::Services`] (gateways match requests against the APIs).
 #[async_trait]
 pub trait ServiceStore: Send + Sync {
@@ -460,11 +495,11 @@ pub trait ServiceStore: Send + Sync {
     async fn list_services(&self, tid: &TenantId, server: Option<&ServerId>) -> StoreResult<Vec<Service>>;
     async fn get_service(&self, tid: &TenantId, id: &str) -> StoreResult<Option<Service>>;
     /// `Conflict` when its id exists; `NotFound` when its server does not.
-    async fn create_service(&self, s: &Service) -> StoreResult<()>;
+    async fn create_service(&self, s: &Service) -> StoreResult<Changes>;
     /// Replaces name, description, gateway and `with_specification`. `NotFound` when absent.
-    async fn update_service(&self, s: &Service) -> StoreResult<()>;
+    async fn update_service(&self, s: &Service) -> StoreResult<Changes>;
     /// Deletes the service and its APIs.
-    async fn delete_service(&self, tid: &TenantId, id: &str) -> StoreResult<bool>;
+    async fn delete_service(&self, tid: &TenantId, id: &str) -> StoreResult<Option<Changes>>;
     /// APIs of a service by position, or of every service of a server.
     async fn list_apis(
         &self,
@@ -474,20 +509,19 @@ pub trait ServiceStore: Send + Sync {
     ) -> StoreResult<Vec<Api>>;
     async fn get_api(&self, tid: &TenantId, id: &str) -> StoreResult<Option<Api>>;
     /// `Conflict` when its id, or its method and path in its service, exist.
-    async fn create_api(&self, a: &Api) -> StoreResult<()>;
+    async fn create_api(&self, a: &Api) -> StoreResult<Changes>;
     /// Replaces policy and data classifications. `NotFound` when absent.
-    async fn update_api(&self, a: &Api) -> StoreResult<()>;
-    async fn delete_api(&self, tid: &TenantId, id: &str) -> StoreResult<bool>;
+    async fn update_api(&self, a: &Api) -> StoreResult<Changes>;
+    async fn delete_api(&self, tid: &TenantId, id: &str) -> StoreResult<Option<Changes>>;
     /// Writes an import of a service's OpenAPI specification (or its removal) in one
     /// transaction: deletes `remove_apis` and `remove_policies`, creates `policies`, `scopes` and
-    /// `apis`, and stores `service`. Nothing is written when any part fails. Returns the
-    /// configuration it changed (the tenant's services; its policies when any were removed or
-    /// written; the server when scopes were added), which the caller announces to this node
-    /// (the PostgreSQL store has announced them to the others).
-    async fn apply_service_import(&self, imp: &ServiceImport) -> StoreResult<Vec<ConfigChange>>;
+    /// `apis`, and stores `service`. Nothing is written when any part fails. Its changes are the
+    /// tenant's services, its policies when any were removed or written, and the server when
+    /// scopes were added.
+    async fn apply_service_import(&self, imp: &ServiceImport) -> StoreResult<Changes>;
 }
 
-/// Gateways (Cloudentity ACP `/gateways`). Every write announces [`ConfigChange::Services`]
+/// Gateways (Cloudentity ACP `/gateways`). Every write changes [`ConfigChange::Services`]
 /// (the authorizer reads gateways with the services' APIs).
 #[async_trait]
 pub trait GatewayStore: Send + Sync {
@@ -496,14 +530,14 @@ pub trait GatewayStore: Send + Sync {
     async fn get_gateway(&self, tid: &TenantId, id: &str) -> StoreResult<Option<Gateway>>;
     /// Creates the gateway and its client in one transaction. `Conflict` when either id exists;
     /// `NotFound` when the server does not.
-    async fn create_gateway(&self, g: &Gateway, client: &Client) -> StoreResult<()>;
+    async fn create_gateway(&self, g: &Gateway, client: &Client) -> StoreResult<Changes>;
     /// Replaces name and description. `NotFound` when absent.
-    async fn update_gateway(&self, g: &Gateway) -> StoreResult<()>;
+    async fn update_gateway(&self, g: &Gateway) -> StoreResult<Changes>;
     /// Disconnects the gateway's services and deletes it (its client is deleted by the caller,
     /// with everything the client was given).
-    async fn delete_gateway(&self, tid: &TenantId, id: &str) -> StoreResult<bool>;
-    /// Records when the gateway last asked the authorizer (not announced: nothing reads it from
-    /// a snapshot).
+    async fn delete_gateway(&self, tid: &TenantId, id: &str) -> StoreResult<Option<Changes>>;
+    /// Records when the gateway last asked the authorizer (no change: nothing reads it from a
+    /// snapshot).
     async fn touch_gateway(&self, tid: &TenantId, id: &str, at: UnixTime) -> StoreResult<()>;
 }
 
@@ -541,11 +575,11 @@ pub trait Store:
     async fn ping(&self) -> StoreResult<()>;
     /// Creates a tenant with its servers, keys and clients in one transaction; `Conflict` when
     /// the tenant id is taken (then nothing is written).
-    async fn create_tenant_seeded(&self, seed: &BootstrapSeed) -> StoreResult<()>;
-    /// Writes `seed` in one transaction if, and only if, the store holds no tenant yet.
-    /// Returns whether it wrote anything. Safe to call from several processes at once: they queue
+    async fn create_tenant_seeded(&self, seed: &BootstrapSeed) -> StoreResult<Changes>;
+    /// Writes `seed` in one transaction if, and only if, the store holds no tenant yet; `None`
+    /// when it wrote nothing. Safe to call from several processes at once: they queue
     /// on one lock, so when it returns the store holds the first caller's seed and key check.
-    async fn bootstrap(&self, seed: &BootstrapSeed) -> StoreResult<bool>;
+    async fn bootstrap(&self, seed: &BootstrapSeed) -> StoreResult<Option<Changes>>;
     /// The master-key check value the first bootstrap stored (`None` for stores bootstrapped
     /// before it existed).
     async fn key_check(&self) -> StoreResult<Option<Vec<u8>>>;

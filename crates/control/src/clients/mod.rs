@@ -152,16 +152,12 @@ impl Control {
         if let Some((s, generated)) = secret {
             self.set_secret(access.tenant(), &mut c, &s, generated).await?;
         }
-        self.store
+        let changes = self
+            .store
             .create_client(&c)
             .await
             .named(conflict("client", id.to_string()).missing("authorization server", aid.clone()))?;
-        self.engine
-            .changed(&castellan_store::ConfigChange::Client(
-                c.tenant_id.clone(),
-                c.id.clone(),
-            ))
-            .await;
+        self.engine.apply(&changes).await;
         self.client_view(&c)
     }
 
@@ -230,16 +226,12 @@ impl Control {
         if let Some((s, generated)) = secret {
             self.set_secret(access.tenant(), &mut c, &s, generated).await?;
         }
-        self.store
+        let changes = self
+            .store
             .update_client(&c)
             .await
             .named(missing("client", cid.to_owned()))?;
-        self.engine
-            .changed(&castellan_store::ConfigChange::Client(
-                c.tenant_id.clone(),
-                c.id.clone(),
-            ))
-            .await;
+        self.engine.apply(&changes).await;
         self.client_view(&c)
     }
 
@@ -268,24 +260,13 @@ impl Control {
             Some(server) => now + crate::defaults::longest_token_life(&server),
             None => now,
         };
-        if !self.store.delete_client(&c.tenant_id, &c.id, now, keep_until).await? {
+        let Some(changes) = self.store.delete_client(&c.tenant_id, &c.id, now, keep_until).await? else {
             return Err(ControlError::NotFound {
                 what: "client",
                 id: cid.to_owned(),
             });
-        }
-        self.engine
-            .changed(&castellan_store::ConfigChange::Client(
-                c.tenant_id.clone(),
-                c.id.clone(),
-            ))
-            .await;
-        self.engine
-            .changed(&castellan_store::ConfigChange::Revoked(
-                c.tenant_id.clone(),
-                c.server_id.clone(),
-            ))
-            .await;
+        };
+        self.engine.apply(&changes).await;
         Ok(())
     }
 }

@@ -306,13 +306,12 @@ impl Control {
             updated_at: now,
         };
         let scopes = crate::defaults::standard_scopes(&tid, &id, now)?;
-        self.store
+        let changes = self
+            .store
             .create_server(&server, &keys, &scopes)
             .await
             .named(conflict("authorization server", id.to_string()))?;
-        self.engine
-            .changed(&castellan_store::ConfigChange::Tenant(tid.clone()))
-            .await;
+        self.engine.apply(&changes).await;
         self.server_view(&server, &keys)
     }
 
@@ -401,14 +400,13 @@ impl Control {
         }
         server.secrets_sealed = self.seal_server_secrets(&tid, &sid, &secrets)?;
         server.updated_at = self.clock.now();
-        self.store
+        let changes = self
+            .store
             .update_server(&server, new_keys.as_deref())
             .await
             .named(crate::error::missing("authorization server", aid))?;
         self.end_people_who_left(&users_before, &server).await?;
-        self.engine
-            .changed(&castellan_store::ConfigChange::Server(tid.clone(), server.id.clone()))
-            .await;
+        self.engine.apply(&changes).await;
         let keys = match new_keys {
             Some(k) => k,
             None => existing,
@@ -442,19 +440,17 @@ impl Control {
         }
         let now = self.clock.now();
         let keep_until = now + crate::defaults::longest_token_life(&server);
-        if !self
+        let Some(changes) = self
             .store
             .delete_server(&server.tenant_id, &server.id, now, keep_until)
             .await?
-        {
+        else {
             return Err(ControlError::NotFound {
                 what: "authorization server",
                 id: aid.to_owned(),
             });
-        }
-        self.engine
-            .changed(&castellan_store::ConfigChange::Tenant(server.tenant_id.clone()))
-            .await;
+        };
+        self.engine.apply(&changes).await;
         Ok(())
     }
 }

@@ -106,11 +106,11 @@ impl Control {
             can_have_policy: req.can_have_policy.unwrap_or(true),
             imported: false,
         };
-        self.store.create_api(&api).await.named(conflict(
+        let changes = self.store.create_api(&api).await.named(conflict(
             "API",
             format!("{id} ({} {} in service {})", api.method, api.path, api.service_id),
         ))?;
-        self.services_changed(&tid).await;
+        self.engine.apply(&changes).await;
         Ok(api_view(&api))
     }
 
@@ -139,8 +139,8 @@ impl Control {
             check_classifications(&c)?;
             api.data_classifications = c;
         }
-        self.store.update_api(&api).await?;
-        self.services_changed(&tid).await;
+        let changes = self.store.update_api(&api).await?;
+        self.engine.apply(&changes).await;
         Ok(api_view(&api))
     }
 
@@ -153,8 +153,9 @@ impl Control {
                 "API {id} comes from the service's imported specification; remove the specification instead"
             )));
         }
-        self.store.delete_api(&tid, id).await?;
-        self.services_changed(&tid).await;
+        if let Some(changes) = self.store.delete_api(&tid, id).await? {
+            self.engine.apply(&changes).await;
+        }
         Ok(())
     }
 

@@ -96,9 +96,7 @@ impl Control {
             },
             e => e.into(),
         })?;
-        for change in &changes {
-            self.engine.changed(change).await;
-        }
+        self.engine.apply(&changes).await;
         Ok(())
     }
 

@@ -3,7 +3,6 @@
 //! policy). APIs of a service with an imported specification come only from the import.
 
 use castellan_domain::{Api, ServerId, Service, TenantId};
-use castellan_store::ConfigChange;
 use castellan_types::services as wire;
 
 use crate::error::{Named, conflict, unchanged};
@@ -70,10 +69,6 @@ impl ApiFilter {
 }
 
 impl Control {
-    pub(super) async fn services_changed(&self, tid: &TenantId) {
-        self.engine.changed(&ConfigChange::Services(tid.clone())).await;
-    }
-
     pub(super) async fn load_service(&self, tid: &TenantId, sid: &str) -> ControlResult<Service> {
         self.store
             .get_service(tid, sid)
@@ -145,8 +140,8 @@ impl Control {
             with_specification: false,
             created_at: self.clock.now(),
         };
-        self.store.create_service(&s).await.named(conflict("service", id))?;
-        self.services_changed(&tid).await;
+        let changes = self.store.create_service(&s).await.named(conflict("service", id))?;
+        self.engine.apply(&changes).await;
         Ok(crate::views::service(&s))
     }
 
@@ -240,8 +235,8 @@ impl Control {
             }
             s.description = Some(d);
         }
-        self.store.update_service(&s).await?;
-        self.services_changed(&tid).await;
+        let changes = self.store.update_service(&s).await?;
+        self.engine.apply(&changes).await;
         Ok(crate::views::service(&s))
     }
 
@@ -263,13 +258,13 @@ impl Control {
                 scopes.join(", ")
             )));
         }
-        if !self.store.delete_service(&tid, sid).await? {
+        let Some(changes) = self.store.delete_service(&tid, sid).await? else {
             return Err(ControlError::NotFound {
                 what: "service",
                 id: sid.to_owned(),
             });
-        }
-        self.services_changed(&tid).await;
+        };
+        self.engine.apply(&changes).await;
         Ok(())
     }
 }
