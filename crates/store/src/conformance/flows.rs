@@ -1,0 +1,476 @@
+//! Revocations, codes, refresh tokens, consents, sessions, and what deletions end.
+
+use super::*;
+
+pub async fn revocations_and_assertion_ids(store: Arc<dyn Store>) {
+    store.create_tenant(&tenant("a")).await.unwrap();
+    store.create_server(&server("a", "s1"), &[], &[]).await.unwrap();
+    store.create_server(&server("a", "s2"), &[], &[]).await.unwrap();
+    let revoked = |now| {
+        let store = store.clone();
+        async move {
+            let mut v = store.list_revoked(&tid("a"), now).await.unwrap();
+            v.sort();
+            v
+        }
+    };
+    assert!(revoked(0).await.is_empty());
+    store.revoke_token(&tid("a"), &aid("s1"), "j1", 100).await.unwrap();
+    store.revoke_token(&tid("a"), &aid("s1"), "j1", 100).await.unwrap();
+    assert_eq!(
+        revoked(0).await,
+        vec![(aid("s1"), "j1".to_owned())],
+        "recorded once, for its server"
+    );
+    store.revoke_token(&tid("a"), &aid("s2"), "j2", 300).await.unwrap();
+    let mut live = store.list_revoked(&tid("a"), 150).await.unwrap();
+    live.sort();
+    assert_eq!(
+        live,
+        vec![(aid("s2"), "j2".to_owned())],
+        "only unexpired revocations are listed"
+    );
+    assert_eq!(store.list_revoked(&tid("a"), 50).await.unwrap().len(), 2);
+    assert!(store.use_assertion_id(&tid("a"), &aid("s1"), "x", 100).await.unwrap());
+    assert!(
+        !store.use_assertion_id(&tid("a"), &aid("s1"), "x", 100).await.unwrap(),
+        "a replay"
+    );
+    assert!(store.use_assertion_id(&tid("a"), &aid("s2"), "x", 300).await.unwrap());
+    assert_eq!(store.purge_expired(200).await.unwrap(), 2);
+    assert_eq!(
+        store.list_revoked(&tid("a"), 0).await.unwrap(),
+        vec![(aid("s2"), "j2".to_owned())]
+    );
+    assert!(
+        !store.use_assertion_id(&tid("a"), &aid("s2"), "x", 300).await.unwrap(),
+        "not yet expired"
+    );
+}
+
+pub async fn codes_are_redeemed_once(store: Arc<dyn Store>) {
+    store.bootstrap(&seed("a")).await.unwrap();
+    store.create_tenant_seeded(&seed("b")).await.unwrap();
+    let code = CodeRecord {
+        server_id: aid("default"),
+        hash: "h1".into(),
+        grant_id: "g1".into(),
+        client_id: ClientId::parse("web").unwrap(),
+        data: "{\"x\":1}".into(),
+        expires_at: 600,
+        used: false,
+    };
+    store.save_code(&tid("a"), &code).await.unwrap();
+    assert_eq!(
+        store.get_code(&tid("a"), &aid("default"), "h1").await.unwrap(),
+        Some(code.clone())
+    );
+    assert_eq!(
+        store.get_code(&tid("b"), &aid("default"), "h1").await.unwrap(),
+        None,
+        "tenant isolation"
+    );
+    assert_eq!(
+        store.get_code(&tid("a"), &aid("admin"), "h1").await.unwrap(),
+        None,
+        "server isolation"
+    );
+    assert!(
+        !store
+            .redeem_code(&tid("b"), "h1", 100, &issued("g1", "j1", None))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .redeem_code(&tid("a"), "h1", 600, &issued("g1", "j1", None))
+            .await
+            .unwrap(),
+        "expired"
+    );
+    assert!(
+        store
+            .redeem_code(&tid("a"), "h1", 100, &issued("g1", "j1", Some("r1")))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .get_code(&tid("a"), &aid("default"), "h1")
+            .await
+            .unwrap()
+            .unwrap()
+            .used
+    );
+    assert!(
+        !store
+            .redeem_code(&tid("a"), "h1", 101, &issued("g1", "j2", None))
+            .await
+            .unwrap(),
+        "used once"
+    );
+    let r = store
+        .get_refresh(&tid("a"), &aid("default"), "r1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!r.used && !r.grant_revoked);
+    assert_eq!(r.data, "{\"r\":\"r1\"}");
+    // Replay: the grant is revoked with the access token it issued.
+    assert_eq!(
+        store.revoke_grant(&tid("a"), &aid("default"), "g1", 100).await.unwrap(),
+        vec!["j1".to_owned()]
+    );
+    assert!(
+        store
+            .get_refresh(&tid("a"), &aid("default"), "r1")
+            .await
+            .unwrap()
+            .unwrap()
+            .grant_revoked
+    );
+    assert_eq!(
+        store.list_revoked(&tid("a"), 100).await.unwrap(),
+        vec![(aid("default"), "j1".to_owned())]
+    );
+}
+
+pub async fn refresh_tokens_rotate_once_and_grants_revoke_everything(store: Arc<dyn Store>) {
+    store.bootstrap(&seed("a")).await.unwrap();
+    store
+        .record_grant(&tid("a"), &issued("g", "j1", Some("r1")))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .rotate_refresh(&tid("a"), "r1", 100, &issued("g", "j2", Some("r2")))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .rotate_refresh(&tid("a"), "r1", 101, &issued("g", "j3", Some("r3")))
+            .await
+            .unwrap(),
+        "once"
+    );
+    assert!(
+        store
+            .get_refresh(&tid("a"), &aid("default"), "r3")
+            .await
+            .unwrap()
+            .is_none(),
+        "nothing written"
+    );
+    let r1 = store
+        .get_refresh(&tid("a"), &aid("default"), "r1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(r1.used);
+    assert!(
+        !store
+            .get_refresh(&tid("a"), &aid("default"), "r2")
+            .await
+            .unwrap()
+            .unwrap()
+            .used
+    );
+    assert!(
+        store
+            .get_refresh(&tid("b"), &aid("default"), "r2")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let mut revoked = store.revoke_grant(&tid("a"), &aid("default"), "g", 100).await.unwrap();
+    revoked.sort();
+    assert_eq!(revoked, vec!["j1".to_owned(), "j2".to_owned()]);
+    assert!(
+        store
+            .get_refresh(&tid("a"), &aid("default"), "r2")
+            .await
+            .unwrap()
+            .unwrap()
+            .grant_revoked
+    );
+    assert!(
+        !store
+            .rotate_refresh(&tid("a"), "r2", 102, &issued("g", "j4", Some("r4")))
+            .await
+            .unwrap(),
+        "a revoked grant cannot be refreshed"
+    );
+    assert_eq!(store.list_revoked(&tid("a"), 0).await.unwrap().len(), 2);
+    // Expired grants go with their refresh tokens.
+    store.purge_expired(6_000).await.unwrap();
+    assert!(
+        store
+            .get_refresh(&tid("a"), &aid("default"), "r2")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+pub async fn consents_and_sessions(store: Arc<dyn Store>) {
+    store.bootstrap(&seed("a")).await.unwrap();
+    let web = ClientId::parse("web").unwrap();
+    assert_eq!(
+        store
+            .get_consent(&tid("a"), &aid("default"), &web, "alice")
+            .await
+            .unwrap(),
+        None
+    );
+    let scopes = vec!["openid".to_owned(), "email".to_owned()];
+    store
+        .save_consent(&tid("a"), &aid("default"), &web, "alice", &scopes, 10)
+        .await
+        .unwrap();
+    store
+        .save_consent(&tid("a"), &aid("default"), &web, "alice", &scopes[..1], 11)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .get_consent(&tid("a"), &aid("default"), &web, "alice")
+            .await
+            .unwrap(),
+        Some(vec!["openid".to_owned()]),
+        "replaced"
+    );
+    assert_eq!(
+        store
+            .get_consent(&tid("a"), &aid("default"), &web, "bob")
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .get_consent(&tid("a"), &aid("admin"), &web, "alice")
+            .await
+            .unwrap(),
+        None
+    );
+    let s = SessionRecord {
+        server_id: aid("default"),
+        id_hash: "sh".into(),
+        subject: "alice".into(),
+        auth_time: 1_700_000_000,
+        data: "{}".into(),
+        expires_at: 1_800_000_000,
+    };
+    store.create_session(&tid("a"), &s).await.unwrap();
+    assert_eq!(
+        store.get_session(&tid("a"), &aid("default"), "sh").await.unwrap(),
+        Some(s)
+    );
+    assert_eq!(store.get_session(&tid("a"), &aid("admin"), "sh").await.unwrap(), None);
+    assert!(store.delete_session(&tid("a"), &aid("default"), "sh").await.unwrap());
+    assert!(!store.delete_session(&tid("a"), &aid("default"), "sh").await.unwrap());
+    assert_eq!(store.get_session(&tid("a"), &aid("default"), "sh").await.unwrap(), None);
+}
+
+pub async fn deleting_a_client_ends_what_it_was_given(store: Arc<dyn Store>) {
+    store.bootstrap(&seed("a")).await.unwrap();
+    store.create_tenant_seeded(&seed("b")).await.unwrap();
+    let web = client("a", "default", "web");
+    store.create_client(&web).await.unwrap();
+    store.create_client(&client("a", "default", "other")).await.unwrap();
+    store.create_client(&client("b", "default", "web")).await.unwrap();
+    store
+        .record_grant(&tid("a"), &issued("g1", "j1", Some("r1")))
+        .await
+        .unwrap();
+    store
+        .record_grant(&tid("b"), &issued("g1", "jb", Some("rb")))
+        .await
+        .unwrap();
+    let mut other = issued("g2", "j2", Some("r2"));
+    other.client_id = ClientId::parse("other").unwrap();
+    if let Some(r) = other.refresh.as_mut() {
+        r.client_id = other.client_id.clone();
+    }
+    store.record_grant(&tid("a"), &other).await.unwrap();
+    store
+        .save_code(
+            &tid("a"),
+            &CodeRecord {
+                server_id: aid("default"),
+                hash: "c1".into(),
+                grant_id: "g3".into(),
+                client_id: web.id.clone(),
+                data: "{}".into(),
+                expires_at: 600,
+                used: false,
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .save_consent(&tid("a"), &aid("default"), &web.id, "alice", &["openid".into()], 10)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .delete_client(&tid("a"), &web.id, 100, 5_000)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        store.list_revoked(&tid("a"), 100).await.unwrap(),
+        vec![(aid("default"), "j1".to_owned())],
+        "its live access tokens are revoked, the other client's are not"
+    );
+    assert!(
+        store
+            .get_refresh(&tid("a"), &aid("default"), "r1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .get_code(&tid("a"), &aid("default"), "c1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store
+            .get_consent(&tid("a"), &aid("default"), &web.id, "alice")
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(
+        store
+            .get_refresh(&tid("a"), &aid("default"), "r2")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .get_refresh(&tid("b"), &aid("default"), "rb")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store.list_revoked(&tid("b"), 100).await.unwrap().is_empty(),
+        "tenant isolation"
+    );
+    // A client re-created with the same id inherits nothing.
+    store.create_client(&web).await.unwrap();
+    assert!(
+        store
+            .get_refresh(&tid("a"), &aid("default"), "r1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store
+            .get_consent(&tid("a"), &aid("default"), &web.id, "alice")
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+pub async fn ending_subjects_revokes_their_grants_and_sessions(store: Arc<dyn Store>) {
+    store.bootstrap(&seed("a")).await.unwrap();
+    store
+        .record_grant(&tid("a"), &issued("g1", "j1", Some("r1")))
+        .await
+        .unwrap();
+    let mut bob = issued("g2", "j2", Some("r2"));
+    bob.subject = "bob".into();
+    store.record_grant(&tid("a"), &bob).await.unwrap();
+    let web = ClientId::parse("web").unwrap();
+    for who in ["alice", "bob"] {
+        store
+            .create_session(
+                &tid("a"),
+                &SessionRecord {
+                    server_id: aid("default"),
+                    id_hash: format!("s-{who}"),
+                    subject: who.into(),
+                    auth_time: 1,
+                    data: "{}".into(),
+                    expires_at: 1_800_000_000,
+                },
+            )
+            .await
+            .unwrap();
+        store
+            .save_consent(&tid("a"), &aid("default"), &web, who, &["openid".into()], 10)
+            .await
+            .unwrap();
+    }
+    let revoked = store
+        .end_subjects(&tid("a"), &aid("admin"), &["alice".into()], 100)
+        .await
+        .unwrap();
+    assert!(revoked.is_empty(), "another server's people are not touched");
+    let revoked = store
+        .end_subjects(&tid("a"), &aid("default"), &["alice".into()], 100)
+        .await
+        .unwrap();
+    assert_eq!(revoked, vec!["j1".to_owned()]);
+    assert_eq!(
+        store.list_revoked(&tid("a"), 100).await.unwrap(),
+        vec![(aid("default"), "j1".to_owned())]
+    );
+    assert!(
+        store
+            .get_refresh(&tid("a"), &aid("default"), "r1")
+            .await
+            .unwrap()
+            .unwrap()
+            .grant_revoked
+    );
+    assert!(
+        !store
+            .get_refresh(&tid("a"), &aid("default"), "r2")
+            .await
+            .unwrap()
+            .unwrap()
+            .grant_revoked
+    );
+    assert!(
+        !store
+            .rotate_refresh(&tid("a"), "r1", 101, &issued("g1", "j3", Some("r3")))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.get_session(&tid("a"), &aid("default"), "s-alice").await.unwrap(),
+        None
+    );
+    assert!(
+        store
+            .get_session(&tid("a"), &aid("default"), "s-bob")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        store
+            .get_consent(&tid("a"), &aid("default"), &web, "alice")
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(
+        store
+            .get_consent(&tid("a"), &aid("default"), &web, "bob")
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
