@@ -41,6 +41,7 @@ if [ ${#files[@]} -eq 0 ]; then
     crates/domain/src/permission.rs
     crates/policy/src/evaluate.rs
     crates/policy/src/compile.rs
+    crates/policy/src/rego.rs
     crates/policy/src/sandbox.rs
     crates/jose/src/jwt.rs
     crates/jose/src/seal.rs

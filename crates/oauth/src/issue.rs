@@ -8,8 +8,8 @@ use castellan_store::{IssuedTokens, RefreshRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::access_token::{Minted, RESERVED, audience, lookup};
 use crate::snapshot::ServerRuntime;
-use crate::token::{Minted, RESERVED, lookup};
 use crate::{Engine, OAuthError, TokenResponse};
 
 /// A person's authorization of a client, carried by a code and by each refresh token.
@@ -59,15 +59,6 @@ pub const STANDARD_CLAIMS: [(&str, &[&str]); 4] = [
     ("address", &["address"]),
     ("phone", &["phone_number", "phone_number_verified"]),
 ];
-
-/// The `aud` of an access token for `client`: its configured audience, else its own id.
-pub(crate) fn audience(client: &Client) -> Vec<String> {
-    if client.settings.audience.is_empty() {
-        vec![client.id.to_string()]
-    } else {
-        client.settings.audience.clone()
-    }
-}
 
 /// The `groups` of an authentication context: a list of names (or one name).
 pub fn groups(ctx: &Map<String, Value>) -> Vec<String> {
@@ -327,8 +318,13 @@ impl Engine {
         let scope = auth.scopes.join(" ");
         let mut extra = released_claims(rt, ClaimType::AccessToken, &auth.scopes, &auth.ctx);
         add_person_permissions(access, client, &auth.ctx, &mut extra);
-        let Minted { token, jti, exp, ttl } =
-            self.mint(rt, client, crate::token::Subject::Person(&auth.sub), &scope, extra)?;
+        let Minted { token, jti, exp, ttl } = self.mint(
+            rt,
+            client,
+            crate::access_token::Subject::Person(&auth.sub),
+            &scope,
+            extra,
+        )?;
         let settings = &rt.server.settings;
         let (refresh_token, refresh) = if may_refresh(rt, client) {
             let t = random_token();

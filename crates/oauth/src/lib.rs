@@ -5,6 +5,7 @@
 //! authorization endpoint with login sessions and consent (RFC 6749 §4.1, OIDC Core), the code and
 //! refresh grants, id_tokens, userinfo and logout.
 
+mod access_token;
 pub mod authorize;
 mod client_auth;
 pub mod discovery;
@@ -27,13 +28,14 @@ use castellan_domain::{Client, ClientId, Clock, TenantId};
 use castellan_jose::MasterKey;
 use castellan_store::{ConfigChange, Store, StoreError};
 
+pub use access_token::AccessClaims;
 pub use authorize::{AuthorizeError, AuthorizeRequest, Redirect, ResponseMode, Step};
 pub use client_auth::{JWT_BEARER_ASSERTION, Presented};
 pub use error::{ErrorCode, OAuthError};
 pub use form::Form;
 pub use session::{LoginError, Session};
 pub use snapshot::{PolicySet, ServerRuntime, TenantSnapshot, compile_policy, load_policy};
-pub use token::{AccessClaims, TokenResponse};
+pub use token::TokenResponse;
 pub use userinfo::LogoutRequest;
 
 /// Grant types Castellan serves (`implicit` through the authorization endpoint).

@@ -20,7 +20,9 @@
 //! on `null`): a policy never passes for lack of data.
 
 mod compile;
+mod error;
 mod evaluate;
+mod rego;
 pub mod routes;
 mod sandbox;
 
@@ -29,7 +31,9 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use compile::{CompileError, MAX_DEFINITION_BYTES, REGO_RULE, REGO_TIME_LIMIT, validator_schema};
+pub use compile::validator_schema;
+pub use error::CompileError;
+pub use rego::{MAX_DEFINITION_BYTES, REGO_RULE, REGO_TIME_LIMIT};
 pub use sandbox::{Rego, WORKER_DEADLINE, WORKER_MEMORY, serve_worker};
 
 /// A validator as the API carries it (Cloudentity ACP `Policy.validators[]`).

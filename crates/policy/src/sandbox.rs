@@ -260,7 +260,7 @@ pub fn serve_worker() -> std::io::Result<()> {
                     if engines.len() >= WORKER_CACHE {
                         engines.clear();
                     }
-                    match crate::compile::parse_rego(d) {
+                    match crate::rego::parse_rego(d) {
                         Ok(engine) => {
                             engines.insert(ask.key, engine);
                         }

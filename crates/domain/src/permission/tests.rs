@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn p(code: &str) -> Permission {

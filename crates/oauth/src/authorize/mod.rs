@@ -457,7 +457,13 @@ impl Engine {
             let mut extra =
                 crate::issue::released_claims(rt, castellan_domain::ClaimType::AccessToken, &auth.scopes, &auth.ctx);
             crate::issue::add_person_permissions(&rules.access, client, &auth.ctx, &mut extra);
-            let minted = self.mint(rt, client, crate::token::Subject::Person(&auth.sub), &scope, extra)?;
+            let minted = self.mint(
+                rt,
+                client,
+                crate::access_token::Subject::Person(&auth.sub),
+                &scope,
+                extra,
+            )?;
             // Recorded as a grant of its own, so that revoking what a person or a client holds
             // (a removed user, a deleted client) reaches tokens of the implicit flow too.
             self.store

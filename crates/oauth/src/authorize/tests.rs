@@ -1,4 +1,3 @@
-
 use super::checks::is_s256_challenge;
 use super::*;
 

@@ -1,5 +1,5 @@
-
-use super::{CompileError, REGO_RULE, Rego, RegoBody, one_line};
+use super::{CompileError, Rego, RegoBody, one_line};
+use crate::rego::REGO_RULE;
 
 fn rego(definition: &str) -> Result<RegoBody, CompileError> {
     super::rego(definition, &Rego::in_process(), true)
@@ -106,7 +106,7 @@ fn the_validator_schema_names_every_validator_the_checks_accept() {
 #[test]
 fn print_does_not_reach_the_process_output() {
     // Gathered by the engine (and dropped with the evaluation's copy), not written to stderr.
-    let engine = super::parse_rego(&rego_with("1\n  print(\"forged log line\")")).unwrap();
+    let engine = crate::rego::parse_rego(&rego_with("1\n  print(\"forged log line\")")).unwrap();
     let mut e = engine.clone();
     e.set_input(regorus::Value::new_object());
     let _ = e.eval_rule(REGO_RULE.into());
