@@ -8,8 +8,7 @@ use castellan_control::{Control, ControlError, need};
 use castellan_domain::FixedClock;
 use castellan_oauth::{Form, Presented};
 
-mod support;
-use support::{bootstrap_secret, control};
+use castellan_testkit::{bootstrap_secret, control};
 
 async fn admin_token(control: &Control, server: &str, id: &str, secret: &str) -> String {
     let engine = control.engine();

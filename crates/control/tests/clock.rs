@@ -5,10 +5,9 @@ use std::sync::Arc;
 
 use castellan_control::{Control, need};
 
-mod support;
 use castellan_domain::FixedClock;
 use castellan_oauth::{Form, Presented};
-use support::{bootstrap_secret, control};
+use castellan_testkit::{bootstrap_secret, control};
 
 #[tokio::test]
 async fn access_tokens_expire_after_the_servers_ttl() {

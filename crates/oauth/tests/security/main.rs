@@ -12,7 +12,6 @@ use castellan_jose::{MasterKey, jwt};
 use castellan_oauth::gateway::{GatewayDecision, GatewayRequest, HeaderFilter, Origin};
 use castellan_oauth::{AuthorizeError, Engine, Form, JWT_BEARER_ASSERTION, Presented, ServerRuntime};
 use castellan_store::{CodeRecord, Store};
-use castellan_store_sqlite::SqliteStore;
 use serde_json::{Value, json};
 
 mod authorize;
@@ -99,11 +98,8 @@ pub(crate) async fn new_client(
 /// `client_secret_jwt` client `jwt`, and confidential code-flow clients `web` and `web2` (with
 /// refresh tokens) that may use only `read`.
 pub(crate) async fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = SqliteStore::open(&dir.path().join("db")).await.unwrap();
-    sqlite.migrate().await.unwrap();
-    let store: Arc<dyn Store> = Arc::new(sqlite);
-    let master = Arc::new(MasterKey::from_secret("engine security test master key 0123456789").unwrap());
+    let (dir, store) = castellan_testkit::sqlite_store().await;
+    let master = castellan_testkit::master_key();
     store
         .create_tenant(&Tenant {
             id: tid(),
