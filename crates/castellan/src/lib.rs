@@ -291,6 +291,10 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
     let handle = tokio::spawn(async move {
         let served = match tls {
             None => {
+                // Each response is written whole: Nagle's algorithm would only hold it back.
+                let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                    let _ = tcp.set_nodelay(true);
+                });
                 axum::serve(listener, make_service)
                     .with_graceful_shutdown(async {
                         let _ = rx.await;

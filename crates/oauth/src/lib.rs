@@ -28,7 +28,7 @@ use castellan_domain::{Client, ClientId, Clock, TenantId};
 use castellan_jose::MasterKey;
 use castellan_store::{ConfigChange, Store, StoreError};
 
-pub use access_token::AccessClaims;
+pub use access_token::{AccessClaims, CLIENT_GRANT};
 pub use authorize::{AuthorizeError, AuthorizeRequest, Redirect, ResponseMode, Step};
 pub use client_auth::{JWT_BEARER_ASSERTION, Presented};
 pub use error::{ErrorCode, OAuthError};

@@ -17,13 +17,19 @@ use axum::response::{IntoResponse, Response};
 
 use crate::error::ApiError;
 
-/// Reads that never open a transaction run inline: a task per request costs ~8% of the
-/// throughput of the gateway authorizer and of `/health/live` (`bench/gateway.sh`).
-fn read_only(req: &Request) -> bool {
+/// Requests this layer runs inline: reads that never open a transaction (a task per request
+/// costs ~8% of the throughput of the gateway authorizer and of `/health/live`,
+/// `bench/gateway.sh`), and token requests, whose handler detaches the grants that write
+/// ([`detached`]) and answers `client_credentials` inline (it writes nothing; the task and the
+/// wake-up of another worker thread were a tenth of a token's cost, `bench/limit.sh`).
+fn inline(req: &Request) -> bool {
+    let path = req.uri().path();
+    if *req.method() == Method::POST {
+        return path.ends_with("/oauth2/token");
+    }
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
         return false;
     }
-    let path = req.uri().path();
     path.starts_with("/health/")
         || path == "/metrics"
         || path.contains("/.well-known/")
@@ -31,16 +37,20 @@ fn read_only(req: &Request) -> bool {
 }
 
 pub(crate) async fn run_to_completion(req: Request, next: Next) -> Response {
-    if read_only(&req) {
+    if inline(&req) {
         return next.run(req).await;
     }
-    match tokio::spawn(next.run(req)).await {
-        Ok(resp) => resp,
-        Err(e) => {
-            tracing::error!(panicked = e.is_panic(), "a request handler did not finish");
-            ApiError::<crate::error::Acp>::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
-        }
-    }
+    detached(next.run(req)).await.unwrap_or_else(|()| {
+        ApiError::<crate::error::Acp>::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+    })
+}
+
+/// Runs `work` in a task of its own, so that it finishes even when its caller goes away; `Err`
+/// when it panicked (logged here).
+pub(crate) async fn detached<T: Send + 'static>(work: impl Future<Output = T> + Send + 'static) -> Result<T, ()> {
+    tokio::spawn(work).await.map_err(|e| {
+        tracing::error!(panicked = e.is_panic(), "a request handler did not finish");
+    })
 }
 
 #[cfg(test)]
@@ -109,9 +119,9 @@ mod tests {
     }
 
     #[test]
-    fn only_reads_that_never_write_stay_inline() {
+    fn only_reads_that_never_write_and_token_requests_stay_inline() {
         let inline = |method: Method, path: &str| {
-            read_only(&Request::builder().method(method).uri(path).body(Body::empty()).unwrap())
+            super::inline(&Request::builder().method(method).uri(path).body(Body::empty()).unwrap())
         };
         assert!(inline(Method::GET, "/health/live"));
         assert!(inline(Method::HEAD, "/metrics"));
@@ -121,5 +131,9 @@ mod tests {
         assert!(!inline(Method::POST, "/health/live"));
         assert!(!inline(Method::GET, "/api/admin/t/clients"));
         assert!(!inline(Method::GET, "/t/s/oauth2/authorize"));
+        // The token handler detaches the grants that write itself.
+        assert!(inline(Method::POST, "/t/s/oauth2/token"));
+        assert!(!inline(Method::POST, "/t/s/oauth2/revoke"));
+        assert!(!inline(Method::POST, "/t/s/oauth2/introspect"));
     }
 }

@@ -158,18 +158,26 @@ async fn token(
         let rt = runtime(&st, &tid, &aid).await?;
         let (form, basic) = parse_request(&headers, &body)?;
         let grant = form.get("grant_type").ok().flatten().unwrap_or("").to_owned();
-        let outcome = st
-            .control
-            .engine()
-            .token(
-                &rt,
-                &Presented {
-                    basic,
-                    form: &form,
-                    addr,
-                },
-            )
-            .await;
+        // client_credentials writes nothing (unless a client assertion's id is recorded): it
+        // runs inline. Every other grant writes, and has work after its commit, so it runs to
+        // completion in a task of its own even if the caller goes away.
+        let writes = grant != castellan_oauth::CLIENT_GRANT || form.get("client_assertion").ok().flatten().is_some();
+        let engine = st.control.engine().clone();
+        let work = async move {
+            let p = Presented {
+                basic,
+                form: &form,
+                addr,
+            };
+            engine.token(&rt, &p).await
+        };
+        let outcome = if writes {
+            crate::detach::detached(work)
+                .await
+                .map_err(|()| ProtocolError::from(OAuthError::server_error("the request did not finish")))?
+        } else {
+            work.await
+        };
         Ok::<_, ProtocolError>((grant, outcome))
     }
     .await;
