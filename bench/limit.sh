@@ -18,30 +18,8 @@ DURATION=${DURATION:-10}
 ROUNDS=${ROUNDS:-3}
 CONCURRENCY=${CONCURRENCY:-64}
 
-if ! command -v wrk >/dev/null; then
-  if [ "$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null; else echo "install wrk (Debian package wrk)" >&2; exit 1; fi
-fi
-cargo build --release -q
+source bench/server.sh limit
 cargo build --release -q -p castellan-jose --example sign_rate
-
-dir=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-base="http://127.0.0.1:$port"
-secret="bench-bootstrap-secret-$(date +%s%N)"
-CASTELLAN_BOOTSTRAP_CLIENT_SECRET="$secret" CASTELLAN_LOG=warn \
-  target/release/castellan serve --listen "127.0.0.1:$port" --data-dir "$dir" >"$dir/server.log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
-for _ in $(seq 100); do curl -sf "$base/health/ready" >/dev/null && break; sleep 0.1; done
-
-admin() { curl -sf -u "bootstrap:$secret" -H 'Content-Type: application/json' "$@"; }
-json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
-declare -A BASIC
-for kind in ecdsa rsa; do
-  admin -d "{\"id\": \"limit-$kind\", \"key_type\": \"$kind\"}" "$base/api/admin/default/servers" >/dev/null
-  c=$(admin -d "{\"client_id\": \"limit-$kind\", \"authorization_server_id\": \"limit-$kind\", \"grant_types\": [\"client_credentials\"], \"audience\": [\"https://api.example.com\"]}" "$base/api/admin/default/clients")
-  BASIC[$kind]=$(printf '%s:%s' "limit-$kind" "$(echo "$c" | json "['client_secret']")" | base64 -w0)
-done
 
 # wrk → "req/s p99_ms"
 measure() { # url script [basic]

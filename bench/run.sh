@@ -12,30 +12,7 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-10}
 CONCURRENCY=${CONCURRENCY:-"8 32 64"}
 
-if ! command -v wrk >/dev/null; then
-  if [ "$(id -u)" = 0 ]; then apt-get install -y -qq wrk >/dev/null; else echo "install wrk (Debian package wrk)" >&2; exit 1; fi
-fi
-cargo build --release -q
-
-dir=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-base="http://127.0.0.1:$port"
-secret="bench-bootstrap-secret-$(date +%s%N)"
-CASTELLAN_BOOTSTRAP_CLIENT_SECRET="$secret" CASTELLAN_LOG=warn \
-  target/release/castellan serve --listen "127.0.0.1:$port" --data-dir "$dir" >"$dir/server.log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
-for _ in $(seq 100); do curl -sf "$base/health/ready" >/dev/null && break; sleep 0.1; done
-
-admin() { curl -sf -u "bootstrap:$secret" -H 'Content-Type: application/json' "$@"; }
-json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
-
-declare -A BASIC
-for kind in ecdsa rsa; do
-  admin -d "{\"id\": \"bench-$kind\", \"key_type\": \"$kind\"}" "$base/api/admin/default/servers" >/dev/null
-  c=$(admin -d "{\"client_id\": \"bench-$kind\", \"authorization_server_id\": \"bench-$kind\", \"grant_types\": [\"client_credentials\"], \"audience\": [\"https://api.example.com\"]}" "$base/api/admin/default/clients")
-  BASIC[$kind]=$(printf '%s:%s' "bench-$kind" "$(echo "$c" | json "['client_secret']")" | base64 -w0)
-done
+source bench/server.sh bench
 
 printf '%-22s %5s %12s %9s %9s %9s %8s\n' run conc "req/s" p50 p90 p99 errors
 run() { # name concurrency url script

@@ -6,12 +6,7 @@
 macro_rules! sql_store_config {
     ($store:ty, $db:ty) => {
         const _: () = {
-            use $crate::Sql;
-            use $crate::reexport::async_trait::async_trait;
-            use $crate::reexport::castellan_domain::*;
-            use $crate::reexport::castellan_store::*;
-
-            type Shared = Sql<$db>;
+            $crate::sql_store_prelude!($db);
 
             #[async_trait]
             impl TenantStore for $store {

@@ -44,6 +44,27 @@ pub trait Backend: Send + Sync {
     async fn changes(&self) -> StoreResult<Option<mpsc::Receiver<ConfigChange>>>;
 }
 
+/// What each part of [`sql_store!`] names: the store traits and domain types, the adapter's
+/// [`Backend`], and `Shared`, the operations of [`Sql`](crate::Sql) for `$db`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! sql_store_prelude {
+    ($db:ty) => {
+        #[allow(unused_imports)]
+        use $crate::reexport::async_trait::async_trait;
+        #[allow(unused_imports)]
+        use $crate::reexport::castellan_domain::*;
+        #[allow(unused_imports)]
+        use $crate::reexport::castellan_store::*;
+        #[allow(unused_imports)]
+        use $crate::reexport::sqlx::Transaction;
+        #[allow(unused_imports)]
+        use $crate::{Backend, Sql, map_err};
+
+        type Shared = Sql<$db>;
+    };
+}
+
 /// Implements every `castellan_store` trait for `$store` (a [`Backend`] whose database is `$db`).
 #[macro_export]
 macro_rules! sql_store {
@@ -54,13 +75,7 @@ macro_rules! sql_store {
         $crate::sql_store_services!($store, $db);
 
         const _: () = {
-            use $crate::reexport::async_trait::async_trait;
-            use $crate::reexport::castellan_domain::*;
-            use $crate::reexport::castellan_store::*;
-            use $crate::reexport::sqlx::Transaction;
-            use $crate::{Backend, Sql, map_err};
-
-            type Shared = Sql<$db>;
+            $crate::sql_store_prelude!($db);
 
             impl $store {
                 /// Announces `changes`, commits, and hands them to the writer.
