@@ -429,19 +429,25 @@ impl Control {
                 .collect(),
             (None, None) => return Err(ControlError::invalid("groupName", "is required")),
         };
-        let mut deleted = false;
+        // The deletions change the same things (the tenant's access rules): each is reloaded once.
+        let mut changed: Option<castellan_store::Changes> = None;
         for id in ids {
-            if let Some(changes) = self.store.delete_connection_map(access.tenant(), role_id, id).await? {
-                self.engine.apply(&changes).await;
-                deleted = true;
+            if let Some(c) = self.store.delete_connection_map(access.tenant(), role_id, id).await? {
+                let all = changed.get_or_insert_with(Default::default);
+                for change in c.0 {
+                    if !all.0.contains(&change) {
+                        all.0.push(change);
+                    }
+                }
             }
         }
-        if !deleted {
+        let Some(changes) = changed else {
             return Err(ControlError::NotFound {
                 what: "connection map",
                 id: map_id.map_or_else(|| group.unwrap_or_default().to_owned(), |i| i.to_string()),
             });
-        }
+        };
+        self.engine.apply(&changes).await;
         Ok(())
     }
 }

@@ -78,10 +78,6 @@ impl Changes {
     pub fn one(change: ConfigChange) -> Self {
         Self(vec![change])
     }
-
-    pub fn iter(&self) -> std::slice::Iter<'_, ConfigChange> {
-        self.0.iter()
-    }
 }
 
 impl<'a> IntoIterator for &'a Changes {

@@ -158,10 +158,7 @@ async fn token(
         let rt = runtime(&st, &tid, &aid).await?;
         let (form, basic) = parse_request(&headers, &body)?;
         let grant = form.get("grant_type").ok().flatten().unwrap_or("").to_owned();
-        // client_credentials writes nothing (unless a client assertion's id is recorded): it
-        // runs inline. Every other grant writes, and has work after its commit, so it runs to
-        // completion in a task of its own even if the caller goes away.
-        let writes = grant != castellan_oauth::CLIENT_GRANT || form.get("client_assertion").ok().flatten().is_some();
+        let writes = grant_writes(&form);
         let engine = st.control.engine().clone();
         let work = async move {
             let p = Presented {
@@ -200,6 +197,16 @@ async fn token(
         Ok(r) => r,
         Err(e) => e.into_response(),
     }
+}
+
+/// Whether a token request writes to the store, and so must run to completion in a task of its
+/// own even if the caller goes away (the writer applies what it committed to this node's
+/// snapshots afterwards). `client_credentials` writes nothing unless a client assertion's id is
+/// recorded (RFC 7523 `jti`); every other grant, and anything unreadable, counts as writing.
+fn grant_writes(form: &Form) -> bool {
+    let grant = form.get("grant_type").ok().flatten();
+    let assertion = form.get("client_assertion").map(|a| a.is_some()).unwrap_or(true);
+    grant != Some(castellan_oauth::CLIENT_GRANT) || assertion
 }
 
 async fn introspect(
@@ -330,4 +337,38 @@ fn bearer_error(e: OAuthError, status: StatusCode) -> Response {
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> Form {
+        Form::new(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()).unwrap()
+    }
+
+    #[test]
+    fn only_client_credentials_without_an_assertion_runs_inline() {
+        assert!(!grant_writes(&form(&[("grant_type", "client_credentials")])));
+        assert!(!grant_writes(&form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "a b")
+        ])));
+        // The assertion's `jti` is recorded once used.
+        assert!(grant_writes(&form(&[
+            ("grant_type", "client_credentials"),
+            ("client_assertion", "x.y.z")
+        ])));
+        // Repeated parameters are refused later; until then they count as writing.
+        assert!(grant_writes(&form(&[
+            ("grant_type", "client_credentials"),
+            ("client_assertion", "a"),
+            ("client_assertion", "b")
+        ])));
+        for grant in ["authorization_code", "refresh_token", "password", "unknown"] {
+            assert!(grant_writes(&form(&[("grant_type", grant)])), "{grant}");
+        }
+        assert!(grant_writes(&form(&[])));
+    }
 }
