@@ -519,6 +519,43 @@ async fn codes_are_single_use_and_a_replay_revokes_what_they_issued() {
     assert_oauth_error(&exchange(&app, &secret, "not-a-code", None).await, 400, "invalid_grant");
 }
 
+/// Sends a code redemption over a raw connection and closes it right after the request, before
+/// any answer: a caller that times out. The redemption still runs to completion (its changes are
+/// committed), so the code is spent and a replay is refused as a reuse.
+#[tokio::test]
+async fn a_redemption_whose_caller_leaves_still_completes() {
+    use tokio::io::AsyncWriteExt;
+
+    let app = spawn_app().await;
+    let secret = setup(&app).await;
+    let b = Browser::new();
+    let code = code_for(&app, &b, &[]).await;
+    let body: String = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", CB),
+        ])
+        .finish();
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("web:{secret}"));
+    let addr = app.base.trim_start_matches("http://");
+    let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "POST /default/default/oauth2/token HTTP/1.1\r\nhost: {addr}\r\nauthorization: Basic {basic}\r\n\
+         content-type: application/x-www-form-urlencoded\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    conn.write_all(request.as_bytes()).await.unwrap();
+    conn.shutdown().await.unwrap();
+    drop(conn);
+
+    // Give the first redemption time to commit (it takes milliseconds), then replay the code: a
+    // first redemption that was dropped with its caller would leave the code redeemable.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let replay = exchange(&app, &secret, &code, None).await;
+    assert_oauth_error(&replay, 400, "invalid_grant");
+}
+
 #[tokio::test]
 async fn refresh_tokens_rotate_and_a_reused_one_revokes_the_grant() {
     let app = spawn_app().await;
