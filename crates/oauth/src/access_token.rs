@@ -148,6 +148,36 @@ pub(crate) fn audience(client: &Client) -> Vec<String> {
     }
 }
 
+/// [`AccessClaims`] as minted: the same members in the same order, borrowed from the client, the
+/// server and the request instead of copied (a token is signed once, then the claims are dropped).
+#[derive(Serialize)]
+struct Outgoing<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: Audience<'a>,
+    client_id: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    scope: &'a str,
+    exp: i64,
+    iat: i64,
+    nbf: i64,
+    jti: &'a str,
+    tid: &'a str,
+    aid: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gty: Option<&'a str>,
+    #[serde(flatten, skip_serializing_if = "serde_json::Map::is_empty")]
+    extra: &'a serde_json::Map<String, serde_json::Value>,
+}
+
+/// `aud`: the client's configured audience, else its own id (see [`audience`]).
+#[derive(Serialize, Clone, Copy)]
+#[serde(untagged)]
+enum Audience<'a> {
+    Own(&'a [&'a str; 1]),
+    Set(&'a [String]),
+}
+
 impl Engine {
     pub(crate) fn mint(
         &self,
@@ -158,7 +188,7 @@ impl Engine {
         extra: serde_json::Map<String, serde_json::Value>,
     ) -> Result<Minted, OAuthError> {
         let (sub, gty) = match subject {
-            Subject::Client => (client.id.as_str(), Some(CLIENT_GRANT.to_owned())),
+            Subject::Client => (client.id.as_str(), Some(CLIENT_GRANT)),
             Subject::Person(sub) => (sub, None),
         };
         let signer = rt
@@ -167,30 +197,31 @@ impl Engine {
             .ok_or_else(|| OAuthError::server_error("the server has no usable signing key"))?;
         let now = self.clock.now();
         let ttl = rt.server.settings.access_token_ttl.as_secs();
-        let aud = audience(client);
-        let claims = AccessClaims {
-            iss: rt.issuer.clone(),
-            sub: sub.to_owned(),
-            aud,
-            client_id: client.id.to_string(),
-            scope: scope.to_owned(),
+        let own_id = [client.id.as_str()];
+        let aud: &[String] = &client.settings.audience;
+        let jti = random_id();
+        let claims = Outgoing {
+            iss: &rt.issuer,
+            sub,
+            aud: if aud.is_empty() {
+                Audience::Own(&own_id)
+            } else {
+                Audience::Set(aud)
+            },
+            client_id: client.id.as_str(),
+            scope,
             exp: now + ttl as i64,
             iat: now,
             nbf: now,
-            jti: random_id(),
-            tid: rt.tenant_id().to_string(),
-            aid: rt.id().to_string(),
+            jti: &jti,
+            tid: rt.tenant_id().as_str(),
+            aid: rt.id().as_str(),
             gty,
-            extra,
-            view: ViewCell::default(),
+            extra: &extra,
         };
         let token = jwt::sign(&signer.key, &signer.at_header, &claims).map_err(OAuthError::server_error)?;
-        Ok(Minted {
-            token,
-            jti: claims.jti,
-            exp: claims.exp,
-            ttl,
-        })
+        let exp = claims.exp;
+        Ok(Minted { token, jti, exp, ttl })
     }
 
     /// Verifies an access token issued by `rt`: signature with one of its published keys, `typ`,
@@ -259,5 +290,68 @@ impl Engine {
         let claims = parsed.claims::<AccessClaims>()?;
         (claims.iss == rt.issuer && claims.tid == rt.tenant_id().as_str() && claims.aid == rt.id().as_str())
             .then_some(claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// A minted token's claims read back as the same [`AccessClaims`], member for member, for a
+    /// client's own token and a person's, with and without a configured audience and extras.
+    #[test]
+    fn outgoing_claims_serialise_as_access_claims() {
+        let mut extra = serde_json::Map::new();
+        extra.insert("dept".into(), serde_json::json!("wonder"));
+        let own = ["web"];
+        let set = vec!["https://api.example".to_owned(), "orders".to_owned()];
+        for (aud, gty, scope, extra) in [
+            (Audience::Own(&own), Some(CLIENT_GRANT), "", serde_json::Map::new()),
+            (Audience::Set(&set), None, "openid orders.read", extra),
+        ] {
+            let out = Outgoing {
+                iss: "https://id.example/t/s",
+                sub: "alice",
+                aud,
+                client_id: "web",
+                scope,
+                exp: 200,
+                iat: 100,
+                nbf: 100,
+                jti: "j1",
+                tid: "t",
+                aid: "s",
+                gty,
+                extra: &extra,
+            };
+            let text = serde_json::to_string(&out).unwrap();
+            let back: AccessClaims = serde_json::from_str(&text).unwrap();
+            let expected = AccessClaims {
+                iss: "https://id.example/t/s".into(),
+                sub: "alice".into(),
+                aud: match aud {
+                    Audience::Own(a) => a.iter().map(|s| s.to_string()).collect(),
+                    Audience::Set(a) => a.to_vec(),
+                },
+                client_id: "web".into(),
+                scope: scope.into(),
+                exp: 200,
+                iat: 100,
+                nbf: 100,
+                jti: "j1".into(),
+                tid: "t".into(),
+                aid: "s".into(),
+                gty: gty.map(str::to_owned),
+                extra: extra.clone(),
+                view: ViewCell::default(),
+            };
+            assert_eq!(back, expected);
+            assert_eq!(
+                text,
+                serde_json::to_string(&expected).unwrap(),
+                "same members, same order"
+            );
+        }
     }
 }

@@ -157,7 +157,7 @@ async fn token(
     let result = async {
         let rt = runtime(&st, &tid, &aid).await?;
         let (form, basic) = parse_request(&headers, &body)?;
-        let grant = form.get("grant_type").ok().flatten().unwrap_or("").to_owned();
+        let grant = crate::metrics::grant_label(form.get("grant_type").ok().flatten().unwrap_or(""));
         let writes = grant_writes(&form);
         let engine = st.control.engine().clone();
         let work = async move {
@@ -186,13 +186,13 @@ async fn token(
             (grant, Ok(no_store(Json(tr).into_response())))
         }
         Ok((grant, Err(e))) => (grant, Err(ProtocolError::from(e))),
-        Err(e) => (String::new(), Err(e)),
+        Err(e) => ("other", Err(e)),
     };
     let outcome = match &resp {
         Ok(_) => "issued",
         Err(e) => e.0.code.as_str(),
     };
-    st.metrics.token_request(&grant, outcome, started.elapsed());
+    st.metrics.token_request(grant, outcome, started.elapsed());
     match resp {
         Ok(r) => r,
         Err(e) => e.into_response(),
