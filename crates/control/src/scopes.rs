@@ -1,7 +1,7 @@
 //! Scopes (Cloudentity ACP `createScope` and friends). A scope belongs to one server; its name is unique
 //! there and is what clients and tokens carry.
 
-use castellan_domain::{Scope, ScopeId, ServerId};
+use castellan_domain::{AuthorizationServer, Scope, ScopeId};
 use castellan_types as wire;
 
 use crate::access::need;
@@ -239,16 +239,12 @@ impl Control {
     }
 
     /// Checks that every name is a scope of `aid`; the error names the first that is not.
-    pub(crate) async fn check_scopes_exist(
-        &self,
-        access: &AdminAccess,
-        aid: &ServerId,
-        names: &[String],
-    ) -> ControlResult<()> {
+    pub(crate) async fn check_scopes_exist(&self, server: &AuthorizationServer, names: &[String]) -> ControlResult<()> {
         if names.is_empty() {
             return Ok(());
         }
-        let known = self.store.list_scopes(access.tenant(), aid).await?;
+        let aid = &server.id;
+        let known = self.store.list_scopes(&server.tenant_id, aid).await?;
         for (i, n) in names.iter().enumerate() {
             if !known.iter().any(|s| s.name == *n) {
                 return Err(ControlError::invalid(

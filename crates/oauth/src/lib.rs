@@ -152,6 +152,27 @@ impl Engine {
         })
     }
 
+    /// Evaluates the tenant's policy `pid` for `subject` (Cloudentity ACP developer policies: the
+    /// developer API asks whether a developer may see a server or assign a scope). The subject's
+    /// privacy consents are read only when the policy's validators look at them; an unknown policy
+    /// fails.
+    pub async fn evaluate_policy(
+        &self,
+        tid: &TenantId,
+        pid: &str,
+        subject: &str,
+        input: castellan_policy::Input<'_>,
+    ) -> Result<castellan_policy::Decision, OAuthError> {
+        let rules = self.rules(tid).await?;
+        let consents;
+        let mut input = input;
+        if rules.policies.get(pid).is_some_and(|p| p.needs_consents()) {
+            consents = self.subject_consents(tid, subject).await?;
+            input.consents = &consents;
+        }
+        Ok(rules.policies.evaluate(pid, &input))
+    }
+
     /// [`Engine::rules`] for a person's grant on `rt` for `scopes`, with the person's privacy
     /// consents loaded when a policy that applies reads them (three indexed reads; none otherwise).
     pub(crate) async fn rules_for(

@@ -6,6 +6,7 @@
 
 pub mod admin;
 pub mod clients;
+pub mod developer;
 pub mod error;
 pub mod gateways;
 pub mod nexus;
@@ -15,4 +16,5 @@ pub mod services;
 
 pub use admin::*;
 pub use clients::*;
+pub use developer::*;
 pub use error::ApiErrorBody;

@@ -187,6 +187,41 @@ impl<N: PrivacyNeed> FromRequestParts<AppState> for Privacy<N> {
     }
 }
 
+/// The caller of the developer API (`/api/developer/{tid}/…`): a Bearer access token issued by
+/// `{tid}/developer` to a person signed in there or to one of its clients (401 otherwise).
+pub struct Developer(pub castellan_control::DeveloperCaller);
+
+impl FromRequestParts<AppState> for Developer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let tid = path_tenant(parts, state).await?;
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(bearer)
+            .ok_or_else(|| ApiError::unauthorized("a Bearer access token of the developer server is required"))?;
+        let mut headers: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+        for (name, value) in &parts.headers {
+            if let Ok(v) = value.to_str() {
+                headers
+                    .entry(name.as_str().to_owned())
+                    .and_modify(|e| {
+                        e.push_str(", ");
+                        e.push_str(v);
+                    })
+                    .or_insert_with(|| v.to_owned());
+            }
+        }
+        let caller = state
+            .control
+            .authenticate_developer(&tid, token, parts.method.as_str(), parts.uri.path(), headers)
+            .await?;
+        Ok(Developer(caller))
+    }
+}
+
 /// The `{tid}` of the request's path.
 async fn path_tenant(parts: &mut Parts, state: &AppState) -> Result<String, ApiError> {
     let params = RawPathParams::from_request_parts(parts, state)

@@ -5,6 +5,7 @@ mod client_addr;
 mod clients;
 mod constraints;
 mod detach;
+mod developer;
 mod docs;
 mod error;
 mod extract;
@@ -100,6 +101,7 @@ Every management operation requires one permission, named in its description and
     ),
     tags(
         (name = "admin", description = "Tenant administration: authenticate with HTTP Basic as a client of the tenant's `admin` server, or with a Bearer access token that server issued."),
+        (name = "developer", description = "Developer self-service (Cloudentity ACP developer API): a developer registers and manages its own clients. Authenticate with a Bearer access token issued by the tenant's `developer` server (a person signed in there, or one of its clients); the developer is the token's `sub`. No permission is needed; what a developer may use is decided by the servers' and scopes' `developer_policy_id`."),
         (name = "privacy", description = "Castellan's privacy API: subjects grant and withdraw consents; every change is appended to the tenant's signed privacy ledger. Callers: an admin credential with `privacy.*`, a token with the `manage_consents` scope, or a person's own token."),
         (name = "nexus", description = "STS client mappings and developer roles (Cloudentity Nexus): who holds which management permissions. Paths name no tenant: a Bearer token names its own (`tid`); with Basic credentials send `X-Castellan-Tenant` or get the default tenant. Errors are RFC 9457 `application/problem+json`."),
         (name = "protocol", description = "OAuth 2.0 / OpenID Connect endpoints of each authorization server (issuer `{public_url}/{tid}/{aid}`). Errors follow RFC 6749 §5.2: `{\"error\", \"error_description\"}`."),
@@ -133,6 +135,18 @@ impl Modify for SecuritySchemes {
             ),
         );
         components.add_security_scheme(
+            "developer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "an access token issued by `{tid}/developer` (a person signed in there, or one of its clients)",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(
                 HttpBuilder::new()
@@ -150,6 +164,7 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(admin::router())
         .merge(clients::router())
         .merge(clients::claims_router())
+        .merge(developer::router())
         .merge(nexus::router())
         .merge(policies::router())
         .merge(privacy::router())

@@ -4,7 +4,7 @@
 
 use crate::validate::name as check_name;
 use crate::validate::{check_fetch_url, check_redirect_uri, check_url};
-use crate::{AdminAccess, Control, ControlError, ControlResult};
+use crate::{Control, ControlError, ControlResult};
 use castellan_domain::{AuthorizationServer, Client};
 use castellan_jose::generate_secret;
 use castellan_types as wire;
@@ -21,9 +21,8 @@ fn check_list(field: &str, v: &[String]) -> ControlResult<()> {
 impl Control {
     /// Applies and validates the fields of `req` onto `c`, checked against its server. Returns the
     /// new secret when one must be (re)hashed: `(secret, generated)`.
-    pub(super) async fn apply_client(
+    pub(crate) async fn apply_client(
         &self,
-        access: &AdminAccess,
         server: &AuthorizationServer,
         c: &mut Client,
         req: wire::ClientRequest,
@@ -125,7 +124,7 @@ impl Control {
             .or_else(|| req.scope.map(|s| s.split_whitespace().map(str::to_owned).collect()));
         if let Some(scopes) = scopes {
             check_list("scopes", &scopes)?;
-            self.check_scopes_exist(access, &server.id, &scopes).await?;
+            self.check_scopes_exist(server, &scopes).await?;
             let mut out: Vec<String> = Vec::new();
             for s in scopes {
                 if !out.contains(&s) {

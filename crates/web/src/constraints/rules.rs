@@ -97,6 +97,7 @@ pub(super) fn any_case(words: &[&str]) -> String {
 }
 
 /// Where a constraint goes: a member of a schema, or the items of a list member.
+#[derive(Clone, Copy)]
 pub(super) enum At {
     Member,
     Items,
@@ -111,7 +112,7 @@ pub(super) fn members() -> Vec<(&'static str, &'static str, At, Value)> {
             .map(str::to_owned)
             .chain(SigningAlg::ALL.iter().map(|a| a.as_str().to_owned())),
     );
-    vec![
+    let mut out = vec![
         ("ClientRequest", "client_id", Member, client_id()),
         (
             "ClientRequest",
@@ -279,7 +280,29 @@ pub(super) fn members() -> Vec<(&'static str, &'static str, At, Value)> {
         ("PiiCategory", "name", Member, name(usize::MAX)),
         ("ServerRequest", "grant_types", Member, json!({"minItems": 1})),
         ("Jwk", "kty", Member, one_of(["RSA", "EC", "OKP"])),
-    ]
+    ];
+    // A developer sets the same client fields as an admin (not its id, server or secret).
+    let developer: Vec<_> = out
+        .iter()
+        .filter(|(schema, member, _, _)| {
+            *schema == "ClientRequest" && !["client_id", "authorization_server_id", "client_secret"].contains(member)
+        })
+        .map(|(_, member, at, c)| ("DeveloperClientFields", *member, *at, c.clone()))
+        .collect();
+    out.extend(developer);
+    out.push((
+        "DeveloperCreateClientRequest",
+        "authorization_server_id",
+        At::Member,
+        id(ServerId::MAX_LEN),
+    ));
+    out.push((
+        "DeveloperUpdateClientRequest",
+        "client_secret",
+        At::Member,
+        json!({"maxLength": 0}),
+    ));
+    out
 }
 
 /// Members a request does not set: the server takes them from the path (a different value is a
