@@ -126,6 +126,8 @@ pub mod need {
         RoleWrite = Role.Write;
         StsClientRead = StsClient.Read;
         StsClientWrite = StsClient.Write;
+        SystemRead = System.Read;
+        SystemWrite = System.Write;
     }
 }
 

@@ -14,6 +14,9 @@ use crate::{Control, ControlError, ControlResult};
 
 pub const MIN_BOOTSTRAP_SECRET_LEN: usize = 16;
 
+/// The id of the admin client a tenant created through the system API is born with.
+pub const SYSTEM_ADMIN_CLIENT: &str = "bootstrap";
+
 /// What the store's key check opens to under the right master key.
 pub(crate) const KEY_CHECK_VALUE: &[u8] = b"castellan master key check";
 
@@ -119,6 +122,103 @@ impl Control {
         Ok(self.tenant_view(seed.tenant))
     }
 
+    /// The undeletable admin client a tenant is born with (`secret` hashed and sealed).
+    async fn system_admin_client(
+        &self,
+        tid: &TenantId,
+        cid: &ClientId,
+        secret: &str,
+        generated: bool,
+        now: castellan_domain::UnixTime,
+    ) -> ControlResult<Client> {
+        Ok(Client {
+            tenant_id: tid.clone(),
+            server_id: ServerId::parse(ADMIN_SERVER).map_err(ControlError::internal)?,
+            id: cid.clone(),
+            name: "Bootstrap client".into(),
+            system: true,
+            grant_types: vec!["client_credentials".into()],
+            token_endpoint_auth_method: "client_secret_basic".into(),
+            secret_hash: Some(
+                castellan_oauth::secrets::hash_secret(&self.master, secret, generated)
+                    .await
+                    .map_err(ControlError::internal)?,
+            ),
+            secret_sealed: Some(
+                self.master
+                    .seal(&castellan_domain::seal::client_secret(tid, cid), secret.as_bytes())
+                    .map_err(ControlError::internal)?,
+            ),
+            settings: ClientSettings {
+                description: Some(format!("Created with the tenant; manages tenant {tid}.")),
+                ..ClientSettings::default()
+            },
+            created_at: now,
+        })
+    }
+
+    /// `POST /api/system/tenants`: a tenant with the servers every tenant is born with, the
+    /// built-in policies, the OpenID scopes, and an admin client (`bootstrap`) whose generated
+    /// secret is answered here once. 409 when the id is taken.
+    pub async fn create_system_tenant(
+        &self,
+        _access: &crate::Allowed<crate::need::SystemWrite>,
+        req: wire::SystemTenantRequest,
+    ) -> ControlResult<wire::SystemTenantCreated> {
+        let id = req.id.unwrap_or_default();
+        if id.is_empty() {
+            return Err(ControlError::invalid("id", "is required"));
+        }
+        let tid = TenantId::parse(&id).map_err(|e| ControlError::invalid("id", e.to_string()))?;
+        let name = req.name.unwrap_or_else(|| id.clone());
+        crate::validate::name("name", &name)?;
+        let key_type = match req.key_type.as_deref() {
+            None | Some("") => KeyType::Rsa,
+            Some(k) => {
+                KeyType::parse(k).ok_or_else(|| ControlError::invalid("key_type", "must be rsa, ecdsa or ps"))?
+            }
+        };
+        let cid = ClientId::parse(SYSTEM_ADMIN_CLIENT).map_err(ControlError::internal)?;
+        let now = self.clock.now();
+        let mut seed = self.tenant_seed(&tid, &name, key_type).await?;
+        let secret = generate_secret();
+        seed.clients
+            .push(self.system_admin_client(&tid, &cid, &secret, true, now).await?);
+        let changes = self
+            .store
+            .create_tenant_seeded(&seed)
+            .await
+            .named(conflict("tenant", id.clone()))?;
+        self.engine.apply(&changes).await;
+        Ok(wire::SystemTenantCreated {
+            tenant: self.tenant_view(seed.tenant),
+            authorization_server_id: ADMIN_SERVER.into(),
+            client_id: cid.to_string(),
+            client_secret: secret,
+        })
+    }
+
+    /// `DELETE /api/system/tenants/{tid}`: the tenant and everything of it, in one transaction.
+    /// Its tokens stop verifying at once (their servers and keys are gone) and its sessions,
+    /// grants and refresh tokens are deleted. The system tenant itself cannot be deleted (400).
+    pub async fn delete_system_tenant(
+        &self,
+        _access: &crate::Allowed<crate::need::SystemWrite>,
+        tid: &str,
+    ) -> ControlResult<()> {
+        let not_found = || ControlError::NotFound {
+            what: "tenant",
+            id: tid.to_owned(),
+        };
+        let id = TenantId::parse(tid).map_err(|_| not_found())?;
+        if id.as_str() == DEFAULT_TENANT {
+            return Err(ControlError::Refused("the system tenant cannot be deleted".into()));
+        }
+        let changes = self.store.delete_tenant(&id).await?.ok_or_else(not_found)?;
+        self.engine.apply(&changes).await;
+        Ok(())
+    }
+
     /// Seeds an empty store. Returns the bootstrap credentials when it wrote anything, `None` when
     /// the store already held a tenant (then nothing at all is changed).
     pub async fn bootstrap(&self, opts: &BootstrapOptions) -> ControlResult<Option<BootstrapCredentials>> {
@@ -140,30 +240,7 @@ impl Control {
         let mut seed = self.tenant_seed(&tid, "Default", KeyType::Rsa).await?;
         let generated = opts.client_secret.is_none();
         let secret = opts.client_secret.clone().unwrap_or_else(generate_secret);
-        let client = Client {
-            tenant_id: tid.clone(),
-            server_id: ServerId::parse(ADMIN_SERVER).map_err(ControlError::internal)?,
-            id: cid.clone(),
-            name: "Bootstrap client".into(),
-            system: true,
-            grant_types: vec!["client_credentials".into()],
-            token_endpoint_auth_method: "client_secret_basic".into(),
-            secret_hash: Some(
-                castellan_oauth::secrets::hash_secret(&self.master, &secret, generated)
-                    .await
-                    .map_err(ControlError::internal)?,
-            ),
-            secret_sealed: Some(
-                self.master
-                    .seal(&castellan_domain::seal::client_secret(&tid, &cid), secret.as_bytes())
-                    .map_err(ControlError::internal)?,
-            ),
-            settings: ClientSettings {
-                description: Some("Created on first start; manages tenant default.".into()),
-                ..ClientSettings::default()
-            },
-            created_at: now,
-        };
+        let client = self.system_admin_client(&tid, &cid, &secret, generated, now).await?;
         seed.clients.push(client);
         let Some(changes) = self.store.bootstrap(&seed).await? else {
             return Ok(None);

@@ -84,7 +84,56 @@ where
         }
         Ok(())
     }
+
+    /// Deletes a tenant and everything it holds (every table names its tenant; the ones whose
+    /// rows hang off another go first); whether the tenant existed.
+    pub async fn delete_tenant(tx: &mut Transaction<'static, DB>, tid: &TenantId) -> StoreResult<bool> {
+        for table in TENANT_TABLES {
+            sqlx::query(&format!("DELETE FROM {table} WHERE tenant_id = $1"))
+                .bind(tid.as_str())
+                .execute(&mut **tx)
+                .await
+                .map_err(map_err)?;
+        }
+        let r = sqlx::query("DELETE FROM tenants WHERE id = $1")
+            .bind(tid.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(map_err)?;
+        Ok(DB::rows_affected(&r) > 0)
+    }
 }
+
+/// Every table with a `tenant_id`, dependants before what they depend on.
+const TENANT_TABLES: [&str; 27] = [
+    "grant_tokens",
+    "refresh_tokens",
+    "auth_codes",
+    "grants",
+    "sessions",
+    "used_assertions",
+    "revoked_tokens",
+    "token_cutoffs",
+    "consent_grants",
+    "consent_actions",
+    "consents",
+    "privacy_consents",
+    "ledger_events",
+    "ledger_heads",
+    "ledger_keys",
+    "role_connection_maps",
+    "roles",
+    "sts_clients",
+    "apis",
+    "services",
+    "gateways",
+    "claims",
+    "scopes",
+    "clients",
+    "signing_keys",
+    "policies",
+    "servers",
+];
 
 impl<DB> Sql<DB>
 where

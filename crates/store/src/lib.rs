@@ -489,6 +489,9 @@ pub trait Store:
     /// Creates a tenant with its servers, keys and clients in one transaction; `Conflict` when
     /// the tenant id is taken (then nothing is written).
     async fn create_tenant_seeded(&self, seed: &BootstrapSeed) -> StoreResult<Changes>;
+    /// Deletes a tenant and everything of it (servers, keys, clients, tokens, sessions, consents,
+    /// its ledger) in one transaction; `None` when there was no such tenant.
+    async fn delete_tenant(&self, tid: &TenantId) -> StoreResult<Option<Changes>>;
     /// Writes `seed` in one transaction if, and only if, the store holds no tenant yet; `None`
     /// when it wrote nothing. Safe to call from several processes at once: they queue
     /// on one lock, so when it returns the store holds the first caller's seed and key check.

@@ -347,3 +347,24 @@ pub struct ServerRequest {
 pub struct Servers {
     pub servers: Vec<Server>,
 }
+
+/// `GET /api/admin/{tid}/servers/{aid}/dashboards` (Cloudentity ACP `Dashboards`): where to watch
+/// the server. Castellan serves one such page, its Prometheus metrics (`/metrics`: token requests
+/// by grant type and outcome — the error codes are the threat view —, token latency,
+/// introspections); it has no sample dashboards.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
+#[schema(example = json!({"enabled": true, "tenant_business_url": "https://id.example.com/metrics",
+    "tenant_threat_url": "https://id.example.com/metrics", "sample_business_url": "", "sample_threat_url": ""}))]
+pub struct Dashboards {
+    /// Always `true`: the metrics are always served.
+    pub enabled: bool,
+    /// Token requests by grant type and outcome, latency, introspections (Prometheus text).
+    pub tenant_business_url: String,
+    /// The same metrics: refused token requests by OAuth error code (`invalid_client`,
+    /// `invalid_grant`, …).
+    pub tenant_threat_url: String,
+    /// Empty: Castellan ships no sample dashboards.
+    pub sample_business_url: String,
+    /// Empty: Castellan ships no sample dashboards.
+    pub sample_threat_url: String,
+}

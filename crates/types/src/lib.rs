@@ -13,8 +13,10 @@ pub mod nexus;
 pub mod policies;
 pub mod privacy;
 pub mod services;
+pub mod system;
 
 pub use admin::*;
 pub use clients::*;
 pub use developer::*;
 pub use error::ApiErrorBody;
+pub use system::*;

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use castellan_control::need;
-use castellan_types::{Authentications, Server, ServerRequest, Servers, Tenant, TenantRequest};
+use castellan_types::{Authentications, Dashboards, Server, ServerRequest, Servers, Tenant, TenantRequest};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -22,6 +22,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_servers, create_server))
         .routes(routes!(get_server, update_server, delete_server))
         .routes(routes!(update_authentications))
+        .routes(routes!(list_dashboards))
 }
 
 /// Get admin tenant
@@ -195,4 +196,27 @@ async fn update_authentications(
     ApiJson(req): ApiJson<Authentications>,
 ) -> ApiResult<Json<Authentications>> {
     Ok(Json(st.control.update_authentications(&a, &aid, req).await?))
+}
+
+/// List links to dashboards
+///
+/// Where to watch the server: Castellan's Prometheus metrics (`/metrics`: token requests by grant
+/// type and outcome, token latency, introspections) serve as both the business and the threat
+/// view (refused requests by OAuth error code). There are no sample dashboards (empty URLs).
+///
+/// Requires the `server.read` permission.
+#[utoipa::path(get, path = "/api/admin/{tid}/servers/{aid}/dashboards", tag = "admin", operation_id = "listDashboards",
+    extensions(("x-castellan-permission" = json!("server.read"))),
+    params(("tid" = String, Path, description = "Tenant id"), ("aid" = String, Path, description = "Server id")),
+    security(("basic" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Dashboards", body = Dashboards),
+        ReadErrors,
+    ))]
+async fn list_dashboards(
+    State(st): State<AppState>,
+    Admin(a): Admin<need::ServerRead>,
+    ApiPath((_tid, aid)): ApiPath<(String, String)>,
+) -> ApiResult<Json<Dashboards>> {
+    Ok(Json(st.control.get_dashboards(&a, &aid).await?))
 }

@@ -187,6 +187,19 @@ impl<N: PrivacyNeed> FromRequestParts<AppState> for Privacy<N> {
     }
 }
 
+/// The caller of the system API (`/api/system/…`): admin credentials of the system tenant (the
+/// one the first start bootstrapped; no other tenant's credentials hold `system.*`) holding `N`.
+pub struct System<N>(pub Allowed<N>);
+
+impl<N: Need> FromRequestParts<AppState> for System<N> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let access = authenticate(parts, state, castellan_domain::DEFAULT_TENANT).await?;
+        Ok(System(access.allow::<N>()?))
+    }
+}
+
 /// The caller of the developer API (`/api/developer/{tid}/…`): a Bearer access token issued by
 /// `{tid}/developer` to a person signed in there or to one of its clients (401 otherwise).
 pub struct Developer(pub castellan_control::DeveloperCaller);

@@ -21,6 +21,7 @@ mod privacy;
 mod protocol_docs;
 mod services;
 mod strict;
+mod system;
 
 use std::sync::Arc;
 
@@ -104,6 +105,7 @@ Every management operation requires one permission, named in its description and
         (name = "developer", description = "Developer self-service (Cloudentity ACP developer API): a developer registers and manages its own clients. Authenticate with a Bearer access token issued by the tenant's `developer` server (a person signed in there, or one of its clients); the developer is the token's `sub`. No permission is needed; what a developer may use is decided by the servers' and scopes' `developer_policy_id`."),
         (name = "privacy", description = "Castellan's privacy API: subjects grant and withdraw consents; every change is appended to the tenant's signed privacy ledger. Callers: an admin credential with `privacy.*`, a token with the `manage_consents` scope, or a person's own token."),
         (name = "nexus", description = "STS client mappings and developer roles (Cloudentity Nexus): who holds which management permissions. Paths name no tenant: a Bearer token names its own (`tid`); with Basic credentials send `X-Castellan-Tenant` or get the default tenant. Errors are RFC 9457 `application/problem+json`."),
+        (name = "system", description = "What spans tenants: creating and deleting tenants, exporting and importing configuration. Only credentials of the system tenant (the one the first start bootstrapped, `default`) hold `system.read` and `system.write`; authenticate as for the admin API of that tenant."),
         (name = "protocol", description = "OAuth 2.0 / OpenID Connect endpoints of each authorization server (issuer `{public_url}/{tid}/{aid}`). Errors follow RFC 6749 §5.2: `{\"error\", \"error_description\"}`."),
     )
 )]
@@ -170,6 +172,7 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(privacy::router())
         .merge(services::router())
         .merge(gateways::router())
+        .merge(system::router())
         .split_for_parts();
     let mut doc = doc;
     links::add(&mut doc);

@@ -26,6 +26,7 @@ mod rejections;
 mod servers;
 mod services;
 mod snapshots;
+mod system;
 mod tenant;
 mod tls;
 mod tokens;

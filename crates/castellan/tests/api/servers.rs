@@ -577,3 +577,26 @@ async fn key_type_changes_keep_every_live_tokens_key_published() {
         r.body
     );
 }
+
+#[tokio::test]
+async fn dashboards_link_to_the_metrics_that_exist() {
+    let app = spawn_app().await;
+    let r = app.admin(Method::GET, "/servers/default/dashboards", None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let metrics = format!("{}/metrics", app.base);
+    assert_eq!(
+        r.body,
+        json!({"enabled": true, "tenant_business_url": metrics, "tenant_threat_url": metrics,
+            "sample_business_url": "", "sample_threat_url": ""})
+    );
+    // The page named is there.
+    let page = app.http.get(&metrics).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("castellan_token_request_duration_seconds")
+    );
+    assert_api_error(&app.admin(Method::GET, "/servers/nosuch/dashboards", None).await, 404);
+}

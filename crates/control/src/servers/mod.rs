@@ -212,6 +212,24 @@ impl Control {
             .ok_or_else(not_found)
     }
 
+    /// The server's dashboards (Cloudentity ACP `listDashboards`): the metrics page; 404 for an
+    /// unknown server.
+    pub async fn get_dashboards(
+        &self,
+        access: &Allowed<need::ServerRead>,
+        aid: &str,
+    ) -> ControlResult<wire::Dashboards> {
+        self.load_server(access, aid).await?;
+        let metrics = format!("{}/metrics", self.public_url);
+        Ok(wire::Dashboards {
+            enabled: true,
+            tenant_business_url: metrics.clone(),
+            tenant_threat_url: metrics,
+            sample_business_url: String::new(),
+            sample_threat_url: String::new(),
+        })
+    }
+
     pub async fn list_servers(&self, access: &Allowed<need::ServerRead>) -> ControlResult<wire::Servers> {
         let mut servers = Vec::new();
         for s in self.store.list_servers(access.tenant()).await? {

@@ -112,6 +112,16 @@ macro_rules! sql_store {
                         .await
                 }
 
+                async fn delete_tenant(&self, tid: &TenantId) -> StoreResult<Option<Changes>> {
+                    let mut tx = self.write_tx().await?;
+                    if !Shared::delete_tenant(&mut tx, tid).await? {
+                        return Ok(None);
+                    }
+                    self.commit_changes(tx, vec![ConfigChange::Tenant(tid.clone())])
+                        .await
+                        .map(Some)
+                }
+
                 async fn key_check(&self) -> StoreResult<Option<Vec<u8>>> {
                     Shared::key_check(self.pool()).await
                 }

@@ -473,3 +473,36 @@ pub async fn deleting_a_scope_takes_it_off_clients(store: Arc<dyn Store>) {
         "another server's scope"
     );
 }
+
+pub async fn deleting_a_tenant_deletes_everything_of_it(store: Arc<dyn Store>) {
+    for t in ["a", "b"] {
+        store.create_tenant_seeded(&seed(t)).await.unwrap();
+        store
+            .create_sts_client(&sts_client(t, "ops", "client.read"))
+            .await
+            .unwrap();
+        store.create_role(&role(t, "r1", "shop-developers")).await.unwrap();
+    }
+    let changes = store.delete_tenant(&tid("a")).await.unwrap();
+    assert_eq!(changes, Some(Changes::one(ConfigChange::Tenant(tid("a")))));
+    assert!(store.delete_tenant(&tid("a")).await.unwrap().is_none(), "deleted once");
+    assert_eq!(store.get_tenant(&tid("a")).await.unwrap(), None);
+    assert!(store.list_servers(&tid("a")).await.unwrap().is_empty());
+    assert!(store.list_tenant_clients(&tid("a")).await.unwrap().is_empty());
+    assert!(store.list_tenant_scopes(&tid("a")).await.unwrap().is_empty());
+    assert!(store.list_policies(&tid("a")).await.unwrap().is_empty());
+    assert!(store.list_sts_clients(&tid("a")).await.unwrap().is_empty());
+    assert!(store.list_roles(&tid("a")).await.unwrap().is_empty());
+    assert_eq!(store.list_tenant_ids().await.unwrap(), vec![tid("b")]);
+    // The other tenant keeps all of its own.
+    assert_eq!(store.list_servers(&tid("b")).await.unwrap().len(), 2);
+    assert_eq!(store.list_tenant_clients(&tid("b")).await.unwrap().len(), 1);
+    assert_eq!(store.list_roles(&tid("b")).await.unwrap().len(), 1);
+    // Nothing is left over to collide with a tenant of the same id made afterwards.
+    store.create_tenant_seeded(&seed("a")).await.unwrap();
+    store
+        .create_sts_client(&sts_client("a", "ops", "client.read"))
+        .await
+        .unwrap();
+    store.create_role(&role("a", "r1", "shop-developers")).await.unwrap();
+}

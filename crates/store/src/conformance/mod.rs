@@ -48,6 +48,7 @@ macro_rules! conformance_suite {
             servers_round_trip,
             server_update_replaces_keys_only_when_given,
             deleting_a_server_deletes_what_is_under_it,
+            deleting_a_tenant_deletes_everything_of_it,
             tenants_are_isolated,
             clients_round_trip,
             clients_are_created_in_bulk_all_or_nothing,

@@ -364,7 +364,8 @@ pub(super) fn update_name(schema: &str) -> String {
 }
 
 /// Members every request of the schema needs, create or update.
-pub(super) const ALWAYS_REQUIRED: [(&str, &[&str]); 7] = [
+pub(super) const ALWAYS_REQUIRED: [(&str, &[&str]); 8] = [
+    ("SystemTenantRequest", &["id"]),
     ("Api", &["service_id", "method", "path"]),
     ("RoleRequest", &["productName", "audience"]),
     ("ConnectionMapRequest", &["groupName"]),
