@@ -20,8 +20,10 @@ use crate::flows::{Browser, field, params_of};
 use crate::helpers::{TestApp, config, spawn_with};
 
 /// The sections whose blocks run, in README order.
-const WALK_THROUGHS: [&str; 7] = [
+const WALK_THROUGHS: [&str; 9] = [
     "Quick start",
+    "Developer self-service",
+    "Tenants",
     "Permissions",
     "Policies",
     "Consents and the privacy ledger",
