@@ -157,6 +157,12 @@ impl Control {
         if c.settings.developer_id.as_deref() != Some(d.developer.as_str()) || c.system {
             return Err(not_found());
         }
+        // An admin may name a developer on any client; one of a system server (an admin
+        // client's credentials) is never a developer's to read, change or delete.
+        let server = self.store.get_server(&d.tenant, &c.server_id).await?;
+        if server.is_none_or(|s| s.system) {
+            return Err(not_found());
+        }
         Ok(c)
     }
 

@@ -325,6 +325,22 @@ async fn developer_credentials_and_admin_credentials_do_not_cross() {
     )
     .await;
     assert_api_error(&r, 403);
+    // An admin client an admin labelled with the developer's id is still not the developer's.
+    let r = app
+        .admin(
+            Method::POST,
+            "/clients",
+            Some(
+                json!({"client_id": "ops", "authorization_server_id": "admin", "grant_types": ["client_credentials"],
+                "developer_id": "dana"}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    for method in [Method::GET, Method::DELETE] {
+        assert_api_error(&dev(&app, &dana, method, "/clients/ops", None).await, 404);
+    }
+    assert_eq!(app.admin(Method::GET, "/clients/ops", None).await.status, 200);
     // Nothing was created by the refused requests.
     let r = dev(&app, &dana, Method::GET, "/clients", None).await;
     assert_eq!(r.body["clients"], json!([]));
