@@ -244,15 +244,21 @@ impl Control {
 
     /// `GET /api/developer/{tid}/clients`: the developer's own clients, on every server.
     pub async fn developer_list_clients(&self, d: &DeveloperCaller) -> ControlResult<wire::DeveloperClients> {
+        let system: Vec<_> = self
+            .store
+            .list_servers(&d.tenant)
+            .await?
+            .into_iter()
+            .filter(|s| s.system)
+            .map(|s| s.id)
+            .collect();
         let mut clients = Vec::new();
-        for server in self.store.list_servers(&d.tenant).await? {
-            if server.system {
-                continue;
-            }
-            for c in self.store.list_clients(&d.tenant, &server.id).await? {
-                if c.settings.developer_id.as_deref() == Some(d.developer.as_str()) {
-                    clients.push(self.developer_view(&c, String::new())?);
-                }
+        for c in self.store.list_tenant_clients(&d.tenant).await? {
+            if c.settings.developer_id.as_deref() == Some(d.developer.as_str())
+                && !c.system
+                && !system.contains(&c.server_id)
+            {
+                clients.push(self.developer_view(&c, String::new())?);
             }
         }
         Ok(wire::DeveloperClients { clients })

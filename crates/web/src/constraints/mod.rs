@@ -156,7 +156,15 @@ fn rewrite_body_refs<S: AsRef<str>>(doc: &mut Value, methods: &[&str], map: &[(&
 }
 
 fn property<'a>(schemas: &'a mut Map<String, Value>, schema: &str, member: &str) -> Option<&'a mut Value> {
-    schemas.get_mut(schema)?.get_mut("properties")?.get_mut(member)
+    let s = schemas.get_mut(schema)?;
+    if s.get("properties").and_then(|p| p.get(member)).is_some() {
+        return s.get_mut("properties")?.get_mut(member);
+    }
+    // A struct with a flattened part is an `allOf` of the part and an object of its own members.
+    s.get_mut("allOf")?
+        .as_array_mut()?
+        .iter_mut()
+        .find_map(|part| part.get_mut("properties")?.get_mut(member))
 }
 
 fn merge(target: &mut Value, c: Value) {
