@@ -302,6 +302,24 @@ pub(super) fn members() -> Vec<(&'static str, &'static str, At, Value)> {
         At::Member,
         json!({"maxLength": 0}),
     ));
+    out.push((
+        "SystemTenantRequest",
+        "id",
+        At::Member,
+        id(castellan_domain::TenantId::MAX_LEN),
+    ));
+    out.push((
+        "SystemTenantRequest",
+        "name",
+        At::Member,
+        name(castellan_control::MAX_NAME_LEN),
+    ));
+    out.push((
+        "SystemTenantRequest",
+        "key_type",
+        At::Member,
+        one_of(["", "rsa", "ecdsa", "ps"]),
+    ));
     out
 }
 
