@@ -222,6 +222,25 @@ impl Control {
         Ok(view)
     }
 
+    /// Applies a developer's whole client `fields` to `c` (a blank client) with the admin API's
+    /// defaults and rules, checks the developer's policies and what the client would hold, and
+    /// keeps only the hash of a new secret; returns that secret (empty when none was made).
+    async fn fill_developer_client(
+        &self,
+        d: &DeveloperCaller,
+        server: &AuthorizationServer,
+        c: &mut Client,
+        fields: wire::DeveloperClientFields,
+    ) -> ControlResult<String> {
+        let mut req = fields.into_client_request();
+        if req.grant_types.is_none() {
+            req.grant_types = Some(vec!["authorization_code".into()]);
+        }
+        let secret = self.apply_client(server, c, req, true).await?;
+        self.check_developer_client(d, server, c).await?;
+        self.keep_developer_secret(c, secret).await
+    }
+
     /// A new, empty developer client of `server` (what a create or a whole replacement starts from).
     fn blank_developer_client(&self, d: &DeveloperCaller, server: &AuthorizationServer, id: ClientId) -> Client {
         Client {
@@ -286,13 +305,7 @@ impl Control {
         let server = self.developer_server(d, &aid).await?;
         let id = ClientId::parse(uuid::Uuid::new_v4().simple().to_string()).map_err(ControlError::internal)?;
         let mut c = self.blank_developer_client(d, &server, id.clone());
-        let mut creq = req.fields.into_client_request();
-        if creq.grant_types.is_none() {
-            creq.grant_types = Some(vec!["authorization_code".into()]);
-        }
-        let secret = self.apply_client(&server, &mut c, creq, true).await?;
-        self.check_developer_client(d, &server, &c).await?;
-        let secret = self.keep_developer_secret(&mut c, secret).await?;
+        let secret = self.fill_developer_client(d, &server, &mut c, req.fields).await?;
         let changes = self
             .store
             .create_client(&c)
@@ -332,13 +345,7 @@ impl Control {
         let mut c = self.blank_developer_client(d, &server, old.id.clone());
         c.created_at = old.created_at;
         c.secret_hash = old.secret_hash.clone();
-        let mut creq = req.fields.into_client_request();
-        if creq.grant_types.is_none() {
-            creq.grant_types = Some(vec!["authorization_code".into()]);
-        }
-        let secret = self.apply_client(&server, &mut c, creq, true).await?;
-        self.check_developer_client(d, &server, &c).await?;
-        let secret = self.keep_developer_secret(&mut c, secret).await?;
+        let secret = self.fill_developer_client(d, &server, &mut c, req.fields).await?;
         let changes = self
             .store
             .update_client(&c)
