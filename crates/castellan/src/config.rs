@@ -30,6 +30,14 @@ pub enum Command {
     /// (clients with the client-credentials grant, ids `--prefix` and their number, secrets from
     /// `--secret`).
     Load(LoadArgs),
+    /// Write the configuration of every tenant (or of `--tenant`) to stdout as JSON, in the
+    /// shape `GET /api/system/configuration` answers. Reads the store; no server needed.
+    Export(ExportArgs),
+    /// Import a configuration dump (a file, or `-` for stdin) into the store in one
+    /// transaction, as `PUT /api/system/configuration` does. With the embedded SQLite store run
+    /// it while the server is stopped (or restart it after); on PostgreSQL running nodes learn
+    /// of it at once.
+    Import(ImportArgs),
     /// The privacy ledger.
     #[command(subcommand)]
     Ledger(LedgerCommand),
@@ -70,6 +78,35 @@ pub struct ResetSecretArgs {
     /// Its tenant.
     #[arg(long, value_name = "ID", default_value = "default")]
     pub tenant: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Only this tenant.
+    #[arg(long, value_name = "ID")]
+    pub tenant: Option<String>,
+    /// Include secrets (server secrets and keys, client secrets in clear, password hashes).
+    /// Needs the master key.
+    #[arg(long)]
+    pub with_secrets: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// What to do with objects that exist: `fail` (refuse the import), `update` (overwrite them)
+    /// or `ignore` (keep them).
+    #[arg(long, value_name = "MODE", default_value = "fail", value_parser = ["fail", "update", "ignore"])]
+    pub mode: String,
+    /// The tenant of objects that name none.
+    #[arg(long, value_name = "ID")]
+    pub tenant: Option<String>,
+    /// The dump to import; `-` reads stdin.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -167,6 +167,89 @@ pub async fn verify_ledger(cfg: &Config, tenant: &str) -> anyhow::Result<castell
 /// `castellan admin reset-secret`: a new generated secret for an admin client, straight on the
 /// store (the master key opens it; the old secret is not needed). For the bootstrap client of
 /// the default tenant the credentials file is rewritten too; its path is returned.
+/// The control plane over the configured store, for operator commands (no server).
+async fn operator_control(cfg: &Config) -> anyhow::Result<Control> {
+    if cfg.master_key.is_none() && !cfg.data_dir.join(MASTER_KEY_FILE).exists() {
+        bail!(
+            "no master key: set CASTELLAN_MASTER_KEY or point --data-dir at the server's data directory (it holds {MASTER_KEY_FILE})"
+        );
+    }
+    let master = Arc::new(master_key(cfg)?);
+    let store = open_store(cfg).await?;
+    if store.list_tenant_ids().await?.is_empty() {
+        bail!("the store is empty: start the server once (castellan serve) to bootstrap it");
+    }
+    let public_url = cfg
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", cfg.listen));
+    let control = Control::new(store, master, Arc::new(SystemClock), &public_url);
+    control.check_master_key().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(control)
+}
+
+fn operator<N: castellan_control::Need>() -> anyhow::Result<castellan_control::Allowed<N>> {
+    let tid = castellan_domain::TenantId::parse(castellan_domain::DEFAULT_TENANT)?;
+    castellan_control::AdminAccess::for_operator(tid)
+        .allow::<N>()
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// `castellan export`: the configuration as JSON on `out`, written as it is read.
+pub async fn export_configuration(
+    cfg: &Config,
+    tenant: Option<&str>,
+    with_secrets: bool,
+    mut out: impl std::io::Write + Send + 'static,
+) -> anyhow::Result<()> {
+    let control = Arc::new(operator_control(cfg).await?);
+    let access = operator::<castellan_control::need::SystemRead>()?;
+    let tenants = control
+        .export_tenants(&access, tenant)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+    let writer = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+        while let Some(chunk) = rx.blocking_recv() {
+            out.write_all(&chunk)?;
+        }
+        out.flush()
+    });
+    let exported = control
+        .export_configuration(&access, &tenants, with_secrets, castellan_control::DumpOut::new(tx))
+        .await;
+    writer.await??;
+    exported.map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// `castellan import`: a dump from `file` (`-`: stdin) in one transaction.
+pub async fn import_configuration(
+    cfg: &Config,
+    mode: &str,
+    tenant: Option<&str>,
+    file: &std::path::Path,
+) -> anyhow::Result<castellan_types::ConfigurationImported> {
+    let mode = castellan_control::ImportMode::parse(mode)
+        .ok_or_else(|| anyhow::anyhow!("--mode must be fail, update or ignore"))?;
+    let path = file.to_owned();
+    let dump: castellan_types::Dump = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        let reader: Box<dyn std::io::Read> = if path.as_os_str() == "-" {
+            Box::new(std::io::stdin().lock())
+        } else {
+            Box::new(std::fs::File::open(&path).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?)
+        };
+        serde_json::from_reader(std::io::BufReader::new(reader))
+            .map_err(|e| anyhow::anyhow!("{} is not a configuration dump: {e}", path.display()))
+    })
+    .await??;
+    let control = operator_control(cfg).await?;
+    let access = operator::<castellan_control::need::SystemWrite>()?;
+    control
+        .import_configuration(&access, tenant, mode, dump)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
 pub async fn reset_admin_secret(
     cfg: &Config,
     tenant: &str,

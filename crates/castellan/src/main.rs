@@ -46,6 +46,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         return Ok(());
     }
+    if let Command::Export(x) = &cli.command {
+        let cfg = Config::load(&ServeArgs {
+            store: x.store.clone(),
+            ..ServeArgs::default()
+        })?;
+        return castellan::export_configuration(&cfg, x.tenant.as_deref(), x.with_secrets, std::io::stdout()).await;
+    }
+    if let Command::Import(x) = &cli.command {
+        let cfg = Config::load(&ServeArgs {
+            store: x.store.clone(),
+            ..ServeArgs::default()
+        })?;
+        let done = castellan::import_configuration(&cfg, &x.mode, x.tenant.as_deref(), &x.file).await?;
+        println!("{}", serde_json::to_string_pretty(&done)?);
+        return Ok(());
+    }
     if let Command::Admin(AdminCommand::ResetSecret(r)) = &cli.command {
         let args = ServeArgs {
             store: r.store.clone(),
@@ -67,7 +83,9 @@ The old secret no longer works.{file}",
         return Ok(());
     }
     let (args, serve, load) = match cli.command {
-        Command::Ledger(_) | Command::Admin(_) | Command::PolicyWorker => unreachable!("handled above"),
+        Command::Ledger(_) | Command::Admin(_) | Command::Export(_) | Command::Import(_) | Command::PolicyWorker => {
+            unreachable!("handled above")
+        }
         Command::Serve(args) => (args, true, None),
         Command::Migrate(store) => (
             ServeArgs {

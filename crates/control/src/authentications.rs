@@ -126,6 +126,17 @@ impl Control {
                             format!("duplicate user {:?}", u.username),
                         ));
                     }
+                    if let Some(h) = u.password_hash.take() {
+                        if u.password.is_some() {
+                            return Err(ControlError::invalid(
+                                uat("password_hash"),
+                                "give password or password_hash, not both",
+                            ));
+                        }
+                        password::check_phc(&h).map_err(|e| ControlError::invalid(uat("password_hash"), e))?;
+                        password_hashes.insert(u.username.clone(), h);
+                        continue;
+                    }
                     match u.password.take() {
                         Some(p) if p.is_empty() || p.len() > MAX_PASSWORD_LEN => {
                             return Err(ControlError::invalid(

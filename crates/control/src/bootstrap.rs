@@ -39,7 +39,12 @@ pub struct BootstrapCredentials {
 impl Control {
     /// A tenant with its `admin` and `developer` (system) and `default` servers, each with a
     /// freshly generated signing key and secret.
-    async fn tenant_seed(&self, tid: &TenantId, name: &str, key_type: KeyType) -> ControlResult<BootstrapSeed> {
+    pub(crate) async fn tenant_seed(
+        &self,
+        tid: &TenantId,
+        name: &str,
+        key_type: KeyType,
+    ) -> ControlResult<BootstrapSeed> {
         let now = self.clock.now();
         let mut servers = Vec::new();
         let mut scopes = Vec::new();
@@ -123,7 +128,7 @@ impl Control {
     }
 
     /// The undeletable admin client a tenant is born with (`secret` hashed and sealed).
-    async fn system_admin_client(
+    pub(crate) async fn system_admin_client(
         &self,
         tid: &TenantId,
         cid: &ClientId,

@@ -12,7 +12,7 @@ use crate::{AdminAccess, Allowed, Control, ControlError, ControlResult};
 
 const MAX_SCOPES: usize = 100;
 
-fn claim_view(c: Claim) -> wire::Claim {
+pub(crate) fn claim_view(c: Claim) -> wire::Claim {
     wire::Claim {
         id: c.id.into(),
         authorization_server_id: c.server_id.into(),
@@ -25,7 +25,7 @@ fn claim_view(c: Claim) -> wire::Claim {
 }
 
 /// A claim name as it appears in a JWT: 1 to 128 printable characters without spaces.
-fn check_claim_name(field: &str, v: &str) -> ControlResult<()> {
+pub(crate) fn check_claim_name(field: &str, v: &str) -> ControlResult<()> {
     if v.is_empty() || v.chars().count() > 128 || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(ControlError::invalid(
             field,
@@ -36,7 +36,7 @@ fn check_claim_name(field: &str, v: &str) -> ControlResult<()> {
 }
 
 /// An attribute path of the authentication context (`email`, `address.country`).
-fn check_mapping(field: &str, v: &str) -> ControlResult<()> {
+pub(crate) fn check_mapping(field: &str, v: &str) -> ControlResult<()> {
     if v.is_empty() || v.chars().count() > 256 || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(ControlError::invalid(
             field,
@@ -46,11 +46,11 @@ fn check_mapping(field: &str, v: &str) -> ControlResult<()> {
     Ok(())
 }
 
-fn parse_type(v: &str) -> ControlResult<ClaimType> {
+pub(crate) fn parse_type(v: &str) -> ControlResult<ClaimType> {
     ClaimType::parse(v).ok_or_else(|| ControlError::invalid("type", "must be access_token or id_token"))
 }
 
-fn check_scopes(scopes: &[String]) -> ControlResult<()> {
+pub(crate) fn check_scopes(scopes: &[String]) -> ControlResult<()> {
     if scopes.len() > MAX_SCOPES {
         return Err(ControlError::invalid("scopes", format!("at most {MAX_SCOPES} entries")));
     }

@@ -199,13 +199,16 @@ impl Control {
         Ok(())
     }
 
-    /// Keeps only the hash of a generated secret (nothing sealed: an admin sees it empty).
+    /// Keeps only the hash of a generated secret (nothing sealed: an admin sees it empty). The
+    /// hash is argon2id, not the master key's keyed hash: it is all there is of the secret, so it
+    /// must stay valid in a configuration exported to an installation with another master key.
+    /// The token endpoint checks argon2id once per secret and process, then by keyed hash.
     async fn keep_developer_secret(&self, c: &mut Client, secret: Option<(String, bool)>) -> ControlResult<String> {
         c.secret_sealed = None;
         match secret {
-            Some((s, generated)) => {
+            Some((s, _)) => {
                 c.secret_hash = Some(
-                    hash_secret(&self.master, &s, generated)
+                    hash_secret(&self.master, &s, false)
                         .await
                         .map_err(ControlError::internal)?,
                 );
@@ -236,7 +239,7 @@ impl Control {
         if req.grant_types.is_none() {
             req.grant_types = Some(vec!["authorization_code".into()]);
         }
-        let secret = self.apply_client(server, c, req, true).await?;
+        let secret = self.apply_client(server, c, req, true, None).await?;
         self.check_developer_client(d, server, c).await?;
         self.keep_developer_secret(c, secret).await
     }

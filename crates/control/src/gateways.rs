@@ -20,7 +20,7 @@ pub const GATEWAY_SCOPE: &str = "read_gateway_configuration";
 
 use crate::views::rfc3339;
 
-fn view(g: &Gateway) -> wire::Gateway {
+pub(crate) fn view(g: &Gateway) -> wire::Gateway {
     wire::Gateway {
         authorization_server_id: g.server_id.to_string(),
         client_id: g.client_id.to_string(),

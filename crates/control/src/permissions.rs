@@ -58,7 +58,13 @@ impl Control {
     /// A permission list as written by `access`: every code known, `system.*` only in the system
     /// tenant, and nothing the caller does not hold itself. An STS mapping (`foreign`) may also
     /// list names Castellan does not define ([`Permissions::parse_mapping`]).
-    fn grantable(&self, access: &AdminAccess, field: &str, list: &str, foreign: bool) -> ControlResult<Permissions> {
+    pub(crate) fn grantable(
+        &self,
+        access: &AdminAccess,
+        field: &str,
+        list: &str,
+        foreign: bool,
+    ) -> ControlResult<Permissions> {
         if list.chars().count() > castellan_domain::MAX_PERMISSION_LIST {
             return Err(ControlError::invalid(
                 field,
@@ -104,7 +110,7 @@ impl Control {
         Ok(Some(token.to_owned()))
     }
 
-    fn sts_view(m: StsClient) -> wire::StsClient {
+    pub(crate) fn sts_view(m: StsClient) -> wire::StsClient {
         wire::StsClient {
             user_id: m.user_id,
             created: rfc3339(m.created_at),
@@ -235,7 +241,7 @@ impl Control {
         Ok(())
     }
 
-    fn role_view(r: Role) -> wire::Role {
+    pub(crate) fn role_view(r: Role) -> wire::Role {
         let permissions = r
             .permissions
             .split(' ')

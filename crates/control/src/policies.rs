@@ -15,7 +15,7 @@ use crate::{Allowed, Control, ControlError, ControlResult, need};
 impl Control {
     /// Compiles `p` as evaluation will (a policy that is stored always compiles), off the
     /// request workers and a few at a time.
-    async fn compile(&self, p: &Policy) -> ControlResult<()> {
+    pub(crate) async fn compile(&self, p: &Policy) -> ControlResult<()> {
         // A policy of no validators would pass every request: say so rather than store it.
         if p.language != "rego" && p.validators.as_array().is_none_or(Vec::is_empty) {
             return Err(ControlError::invalid(
@@ -33,7 +33,7 @@ impl Control {
     }
 }
 
-fn language(v: Option<&str>) -> ControlResult<String> {
+pub(crate) fn language(v: Option<&str>) -> ControlResult<String> {
     match v {
         None | Some("") => Ok("cloudentity".into()),
         Some(l) if castellan_policy::Language::parse(l).is_some() => Ok(l.into()),

@@ -20,7 +20,7 @@ fn with_service(scope: Scope, service: Option<&castellan_domain::Service>) -> wi
 use crate::validate::check_scope_name;
 
 /// Length limits of a scope's free-text fields.
-fn check_texts(req: &wire::ScopeRequest) -> ControlResult<()> {
+pub(crate) fn check_texts(req: &wire::ScopeRequest) -> ControlResult<()> {
     for (field, v, max) in [
         ("display_name", &req.display_name, 256),
         ("description", &req.description, 1024),
@@ -243,16 +243,26 @@ impl Control {
         if names.is_empty() {
             return Ok(());
         }
-        let aid = &server.id;
-        let known = self.store.list_scopes(&server.tenant_id, aid).await?;
-        for (i, n) in names.iter().enumerate() {
-            if !known.iter().any(|s| s.name == *n) {
-                return Err(ControlError::invalid(
-                    format!("scopes[{i}]"),
-                    format!("no scope {n:?} on authorization server {aid}"),
-                ));
-            }
-        }
-        Ok(())
+        let known = self.store.list_scopes(&server.tenant_id, &server.id).await?;
+        scopes_among(server, names, |n| known.iter().any(|s| s.name == n))
     }
+}
+
+/// Checks that every name is one `known` accepts (a scope of `server`); the error names the
+/// first that is not.
+pub(crate) fn scopes_among(
+    server: &AuthorizationServer,
+    names: &[String],
+    known: impl Fn(&str) -> bool,
+) -> ControlResult<()> {
+    let aid = &server.id;
+    for (i, n) in names.iter().enumerate() {
+        if !known(n) {
+            return Err(ControlError::invalid(
+                format!("scopes[{i}]"),
+                format!("no scope {n:?} on authorization server {aid}"),
+            ));
+        }
+    }
+    Ok(())
 }

@@ -10,7 +10,7 @@ use crate::{AdminAccess, Allowed, Control, ControlError, ControlResult};
 use crate::validate::name as check_name;
 
 /// A tenant's published keys must be public keys of a known type.
-fn check_public_jwks(jwks: &wire::Jwks) -> ControlResult<()> {
+pub(crate) fn check_public_jwks(jwks: &wire::Jwks) -> ControlResult<()> {
     for (i, k) in jwks.keys.iter().enumerate() {
         let field = format!("jwks.keys[{i}]");
         if !["RSA", "EC", "OKP"].contains(&k.kty.as_str()) {

@@ -34,6 +34,24 @@ pub fn verify(password: &str, phc: &str) -> bool {
     }
 }
 
+/// Whether `phc` is an argon2id hash Castellan will verify against: a PHC string whose cost
+/// stays within bounds (memory at most 64 MiB, at most 10 passes, at most 4 lanes), so a hash
+/// given to an import or the admin API cannot make sign-in exhaust the machine.
+pub fn check_phc(phc: &str) -> Result<(), String> {
+    let parsed = PasswordHash::new(phc).map_err(|e| format!("not a PHC string: {e}"))?;
+    if parsed.algorithm.as_str() != "argon2id" {
+        return Err("must be an argon2id hash".into());
+    }
+    if parsed.hash.is_none() || parsed.salt.is_none() {
+        return Err("must carry a salt and a hash".into());
+    }
+    let params = Params::try_from(&parsed).map_err(|e| format!("bad parameters: {e}"))?;
+    if params.m_cost() > 64 * 1024 || params.t_cost() > 10 || params.p_cost() > 4 {
+        return Err("cost too high (at most m=65536, t=10, p=4)".into());
+    }
+    Ok(())
+}
+
 /// Spends the time of one verification, for unknown users.
 pub fn verify_dummy(password: &str) {
     const DUMMY: &str =
@@ -43,6 +61,17 @@ pub fn verify_dummy(password: &str) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_bounded_argon2id_hashes_are_accepted() {
+        let h = super::hash("pw").unwrap();
+        assert!(super::check_phc(&h).is_ok());
+        assert!(super::check_phc("plain text").is_err());
+        let huge = h.replace("m=19456", "m=4194304");
+        assert!(super::check_phc(&huge).unwrap_err().contains("cost"));
+        let argon2i = h.replace("$argon2id$", "$argon2i$");
+        assert!(super::check_phc(&argon2i).is_err());
+    }
+
     use super::*;
 
     #[test]

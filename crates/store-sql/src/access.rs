@@ -207,6 +207,17 @@ where
         Ok(DB::rows_affected(&r) > 0)
     }
 
+    /// Deletes every connection map of a role (before an import writes the ones it carries).
+    pub async fn delete_role_maps(tx: &mut Transaction<'static, DB>, tid: &TenantId, role_id: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM role_connection_maps WHERE tenant_id = $1 AND role_id = $2")
+            .bind(tid.as_str())
+            .bind(role_id)
+            .execute(&mut **tx)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
     /// The map as stored, with the id the store gave it; `NotFound` naming the role when it is
     /// not there.
     pub async fn add_connection_map(

@@ -55,6 +55,12 @@ where
     /// Writes the gateway and its client; `NotFound` naming the server when it is not there.
     pub async fn create_gateway(tx: &mut Transaction<'static, DB>, g: &Gateway, client: &Client) -> StoreResult<()> {
         Self::insert_client(tx, client).await?;
+        Self::insert_gateway(tx, g).await
+    }
+
+    /// Writes the gateway alone (its client is written before it); `NotFound` naming the server
+    /// when it is not there.
+    pub async fn insert_gateway(tx: &mut Transaction<'static, DB>, g: &Gateway) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO gateways (tenant_id, id, server_id, name, description, type, client_id, created_at, \
              last_active) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",

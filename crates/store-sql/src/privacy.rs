@@ -115,7 +115,7 @@ where
     }
 
     /// `Conflict` when its id exists.
-    pub async fn create_consent_action(pool: &sqlx::Pool<DB>, a: &ConsentActionDef) -> StoreResult<()> {
+    pub async fn create_consent_action(tx: &mut Transaction<'static, DB>, a: &ConsentActionDef) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO consent_actions (tenant_id, id, name, description, consents) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -124,14 +124,14 @@ where
         .bind(a.name.as_str())
         .bind(a.description.as_deref())
         .bind(to_json(&a.consents)?)
-        .execute(pool)
+        .execute(&mut **tx)
         .await
         .map_err(map_err)?;
         Ok(())
     }
 
     /// `NotFound` when absent.
-    pub async fn update_consent_action(pool: &sqlx::Pool<DB>, a: &ConsentActionDef) -> StoreResult<()> {
+    pub async fn update_consent_action(tx: &mut Transaction<'static, DB>, a: &ConsentActionDef) -> StoreResult<()> {
         let r = sqlx::query(
             "UPDATE consent_actions SET name = $1, description = $2, consents = $3 WHERE tenant_id = $4 AND id = $5",
         )
@@ -140,7 +140,7 @@ where
         .bind(to_json(&a.consents)?)
         .bind(a.tenant_id.as_str())
         .bind(a.id.as_str())
-        .execute(pool)
+        .execute(&mut **tx)
         .await
         .map_err(map_err)?;
         if DB::rows_affected(&r) == 0 {
@@ -193,6 +193,49 @@ where
         rows.into_iter().map(ConsentGrant::try_from).collect()
     }
 
+    /// Creates a consent (`Conflict` when its id exists) or, with `update`, replaces it
+    /// (`NotFound` when absent), in `tx`.
+    pub async fn write_privacy_consent(
+        tx: &mut Transaction<'static, DB>,
+        c: &PrivacyConsent,
+        update: bool,
+    ) -> StoreResult<()> {
+        let doc = to_json(&c.doc)?;
+        if update {
+            let r = sqlx::query(
+                "UPDATE privacy_consents SET version = $1, can_be_withdrawn = $2, update_existing_grants = $3, \
+                 doc = $4 WHERE tenant_id = $5 AND id = $6",
+            )
+            .bind(c.version)
+            .bind(c.can_be_withdrawn)
+            .bind(c.update_existing_grants.as_str())
+            .bind(doc)
+            .bind(c.tenant_id.as_str())
+            .bind(c.id.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(map_err)?;
+            if DB::rows_affected(&r) == 0 {
+                return Err(StoreError::NotFound(format!("consent {}", c.id)));
+            }
+        } else {
+            sqlx::query(
+                "INSERT INTO privacy_consents (tenant_id, id, version, can_be_withdrawn, update_existing_grants, doc) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(c.tenant_id.as_str())
+            .bind(c.id.as_str())
+            .bind(c.version)
+            .bind(c.can_be_withdrawn)
+            .bind(c.update_existing_grants.as_str())
+            .bind(doc)
+            .execute(&mut **tx)
+            .await
+            .map_err(map_err)?;
+        }
+        Ok(())
+    }
+
     /// A consent created or replaced, grants set and ledger events appended, inside `tx` (a write
     /// transaction; the caller commits). Returns the events as appended, signed.
     pub async fn privacy_write(
@@ -202,39 +245,7 @@ where
         signer: &dyn LedgerSigner,
     ) -> StoreResult<Vec<LedgerEvent>> {
         if let Some(c) = &w.consent {
-            let doc = to_json(&c.doc)?;
-            if w.update {
-                let r = sqlx::query(
-                    "UPDATE privacy_consents SET version = $1, can_be_withdrawn = $2, update_existing_grants = $3, \
-                     doc = $4 WHERE tenant_id = $5 AND id = $6",
-                )
-                .bind(c.version)
-                .bind(c.can_be_withdrawn)
-                .bind(c.update_existing_grants.as_str())
-                .bind(doc)
-                .bind(tid.as_str())
-                .bind(c.id.as_str())
-                .execute(&mut **tx)
-                .await
-                .map_err(map_err)?;
-                if DB::rows_affected(&r) == 0 {
-                    return Err(StoreError::NotFound(format!("consent {}", c.id)));
-                }
-            } else {
-                sqlx::query(
-                    "INSERT INTO privacy_consents (tenant_id, id, version, can_be_withdrawn, update_existing_grants, doc) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(tid.as_str())
-                .bind(c.id.as_str())
-                .bind(c.version)
-                .bind(c.can_be_withdrawn)
-                .bind(c.update_existing_grants.as_str())
-                .bind(doc)
-                .execute(&mut **tx)
-                .await
-                .map_err(map_err)?;
-            }
+            Self::write_privacy_consent(tx, c, w.update).await?;
         }
         for g in &w.grants {
             sqlx::query(

@@ -6,8 +6,10 @@
 
 mod changes;
 pub mod conformance;
+mod import;
 
 pub use changes::{Changes, ConfigChange};
+pub use import::{ConfigImport, Put, ServerPut};
 
 use async_trait::async_trait;
 use castellan_domain::{
@@ -492,6 +494,11 @@ pub trait Store:
     /// Deletes a tenant and everything of it (servers, keys, clients, tokens, sessions, consents,
     /// its ledger) in one transaction; `None` when there was no such tenant.
     async fn delete_tenant(&self, tid: &TenantId) -> StoreResult<Option<Changes>>;
+    /// Writes a configuration import in one transaction: every `Create` is inserted (`Conflict`
+    /// naming the object when its id is taken) and every `Replace` written over the stored object
+    /// (`NotFound` naming it when absent). Nothing is written when any part fails. Changes every
+    /// tenant it touches.
+    async fn import_configuration(&self, imp: &ConfigImport) -> StoreResult<Changes>;
     /// Writes `seed` in one transaction if, and only if, the store holds no tenant yet; `None`
     /// when it wrote nothing. Safe to call from several processes at once: they queue
     /// on one lock, so when it returns the store holds the first caller's seed and key check.

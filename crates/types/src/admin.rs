@@ -94,11 +94,15 @@ pub struct TenantRequest {
 
 /// A user of the `static` login method. `password` is write-only: it is stored as an argon2id hash
 /// and never returned. A user sent without `password` keeps the password it already has.
+/// `password_hash` (an argon2id PHC string) stands for the password: configuration exports with
+/// secrets carry it, and a request may give it instead of `password`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
 pub struct StaticUser {
     pub username: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<String>,
     #[serde(default)]
     #[schema(value_type = Object)]
     pub authentication_context: serde_json::Map<String, serde_json::Value>,

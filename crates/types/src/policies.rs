@@ -28,7 +28,7 @@ pub struct Validator {
 }
 
 /// `POST /policies`, `PUT /policies/{pid}`. On `PUT`, members left out keep their value.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"id": "verified-email", "policy_name": "Verified email",
     "validators": [{"name": "identity-context", "conf": {"fields": [
         {"field": "email_verified", "comparator": "equals", "value": true}]},

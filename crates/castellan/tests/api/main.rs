@@ -10,6 +10,7 @@ mod claims;
 mod cli;
 mod clients;
 mod cluster;
+mod configuration;
 mod developer;
 mod errors;
 mod escalation;

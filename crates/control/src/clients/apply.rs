@@ -27,6 +27,7 @@ impl Control {
         c: &mut Client,
         req: wire::ClientRequest,
         creating: bool,
+        known_scopes: Option<&std::collections::BTreeSet<String>>,
     ) -> ControlResult<Option<(String, bool)>> {
         apply_request_and_tls_fields(c, &req)?;
         if let Some(alg) = &req.id_token_signed_response_alg {
@@ -124,7 +125,10 @@ impl Control {
             .or_else(|| req.scope.map(|s| s.split_whitespace().map(str::to_owned).collect()));
         if let Some(scopes) = scopes {
             check_list("scopes", &scopes)?;
-            self.check_scopes_exist(server, &scopes).await?;
+            match known_scopes {
+                Some(known) => crate::scopes::scopes_among(server, &scopes, |n| known.contains(n))?,
+                None => self.check_scopes_exist(server, &scopes).await?,
+            }
             let mut out: Vec<String> = Vec::new();
             for s in scopes {
                 if !out.contains(&s) {

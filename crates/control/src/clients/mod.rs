@@ -147,7 +147,7 @@ impl Control {
         if req.grant_types.is_none() {
             req.grant_types = Some(vec!["authorization_code".into()]);
         }
-        let secret = self.apply_client(&server, &mut c, req, true).await?;
+        let secret = self.apply_client(&server, &mut c, req, true, None).await?;
         access.require_holds(&self.client_yields(&c).await?, || format!("client {id}"))?;
         if let Some((s, generated)) = secret {
             self.set_secret(access.tenant(), &mut c, &s, generated).await?;
@@ -221,7 +221,7 @@ impl Control {
         // credential is handing it out.
         let rules = self.access_rules(access.tenant()).await?;
         access.require_holds(&client_yields(&rules, &c), || format!("client {cid}"))?;
-        let secret = self.apply_client(&server, &mut c, req, false).await?;
+        let secret = self.apply_client(&server, &mut c, req, false, None).await?;
         access.require_holds(&client_yields(&rules, &c), || format!("client {cid} as changed"))?;
         if let Some((s, generated)) = secret {
             self.set_secret(access.tenant(), &mut c, &s, generated).await?;

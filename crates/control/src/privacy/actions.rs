@@ -10,7 +10,7 @@ use crate::validate::name as check_name;
 use crate::{Allowed, Control, ControlError, ControlResult, need};
 
 impl Control {
-    pub(super) async fn action_view(&self, a: &ConsentActionDef) -> ControlResult<wire::ConsentActionWithConsents> {
+    pub(crate) async fn action_view(&self, a: &ConsentActionDef) -> ControlResult<wire::ConsentActionWithConsents> {
         let mut consents = Vec::new();
         for (cid, required) in &a.consents {
             if let Some(c) = self.store.get_privacy_consent(&a.tenant_id, cid).await? {

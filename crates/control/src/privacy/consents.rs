@@ -24,7 +24,7 @@ impl Control {
     }
 
     /// Applies the members of `req` over `doc` (all of them on create), checking each.
-    pub(super) fn merge_consent(
+    pub(crate) fn merge_consent(
         &self,
         tid: &TenantId,
         doc: &mut wire::Consent,

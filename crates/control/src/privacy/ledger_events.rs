@@ -119,7 +119,7 @@ impl Control {
         })
     }
 
-    pub(super) async fn write_privacy(&self, tid: &TenantId, w: &PrivacyWrite) -> ControlResult<Vec<LedgerEvent>> {
+    pub(crate) async fn write_privacy(&self, tid: &TenantId, w: &PrivacyWrite) -> ControlResult<Vec<LedgerEvent>> {
         let signer = self.ledger_signer(tid).await?;
         self.store
             .privacy_write(tid, w, signer.as_ref())

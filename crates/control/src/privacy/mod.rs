@@ -110,7 +110,7 @@ impl std::fmt::Debug for SignerCache {
     }
 }
 
-fn consent_view(c: &PrivacyConsent) -> wire::Consent {
+pub(crate) fn consent_view(c: &PrivacyConsent) -> wire::Consent {
     c.doc.clone()
 }
 

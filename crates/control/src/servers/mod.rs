@@ -4,7 +4,7 @@
 
 mod signing_keys;
 
-use signing_keys::reconcile_key_type;
+pub(crate) use signing_keys::reconcile_key_type;
 
 use castellan_domain::{
     AuthorizationServer, GoDuration, KeyStatus, KeyType, SUPPORTED_GRANT_TYPES, ServerId, ServerSecrets,
@@ -25,7 +25,7 @@ const MAX_ROTATED_SECRETS: usize = 10;
 const MAX_KEYS: usize = 10;
 const PROFILES: [&str; 1] = ["fapi_rw"];
 
-fn check_secret(field: &str, s: &str) -> ControlResult<()> {
+pub(crate) fn check_secret(field: &str, s: &str) -> ControlResult<()> {
     let n = s.chars().count();
     if n < MIN_SECRET_LEN {
         return Err(ControlError::invalid(
@@ -54,7 +54,7 @@ fn parse_ttl(field: &str, v: &str, allow_zero: bool) -> ControlResult<GoDuration
 }
 
 /// Applies the fields of `req` that are present onto `s`, validating each.
-fn apply_settings(s: &mut ServerSettings, req: &wire::ServerRequest) -> ControlResult<()> {
+pub(crate) fn apply_settings(s: &mut ServerSettings, req: &wire::ServerRequest) -> ControlResult<()> {
     if let Some(kt) = &req.key_type {
         s.key_type = KeyType::parse(kt).ok_or_else(|| ControlError::invalid("key_type", "must be rsa, ecdsa or ps"))?;
     }
@@ -157,7 +157,7 @@ impl Control {
         serde_json::from_slice(&json).map_err(ControlError::internal)
     }
 
-    fn server_view(&self, s: &AuthorizationServer, keys: &[SigningKey]) -> ControlResult<wire::Server> {
+    pub(crate) fn server_view(&self, s: &AuthorizationServer, keys: &[SigningKey]) -> ControlResult<wire::Server> {
         let secrets = self.open_server_secrets(s)?;
         let st = &s.settings;
         Ok(wire::Server {

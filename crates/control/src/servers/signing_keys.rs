@@ -10,7 +10,7 @@ use crate::{Control, ControlError, ControlResult};
 use super::MAX_KEYS;
 
 impl Control {
-    pub(super) fn seal_key(
+    pub(crate) fn seal_key(
         &self,
         tid: &TenantId,
         aid: &ServerId,
@@ -88,7 +88,7 @@ impl Control {
     /// Turns a requested JWK Set into stored keys. Keys with private members are imported; a key
     /// without them must be one the server already has (same `kid`), as the API returned it.
     /// The first key signs (`current`); the others stay published for verification.
-    pub(super) async fn keys_from_jwks(
+    pub(crate) async fn keys_from_jwks(
         &self,
         tid: &TenantId,
         aid: &ServerId,
@@ -144,7 +144,7 @@ impl Control {
 
 /// The signing key decides the key type. A `key_type` the request states must agree with it;
 /// otherwise `key_type` follows the key.
-pub(super) fn reconcile_key_type(s: &mut ServerSettings, keys: &[SigningKey], stated: bool) -> ControlResult<()> {
+pub(crate) fn reconcile_key_type(s: &mut ServerSettings, keys: &[SigningKey], stated: bool) -> ControlResult<()> {
     let Some(current) = keys.first() else {
         return Ok(());
     };

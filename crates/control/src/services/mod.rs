@@ -20,7 +20,7 @@ pub const METHODS: [&str; 9] = [
     "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT",
 ];
 
-fn api_view(a: &Api) -> wire::Api {
+pub(crate) fn api_view(a: &Api) -> wire::Api {
     wire::Api {
         can_have_policy: Some(a.can_have_policy),
         data_classifications: Some(a.data_classifications.clone()),

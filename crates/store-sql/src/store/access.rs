@@ -164,11 +164,15 @@ macro_rules! sql_store_access {
                 }
 
                 async fn create_consent_action(&self, a: &ConsentActionDef) -> StoreResult<()> {
-                    Shared::create_consent_action(self.pool(), a).await
+                    let mut tx = self.write_tx().await?;
+                    Shared::create_consent_action(&mut tx, a).await?;
+                    Self::commit(tx).await
                 }
 
                 async fn update_consent_action(&self, a: &ConsentActionDef) -> StoreResult<()> {
-                    Shared::update_consent_action(self.pool(), a).await
+                    let mut tx = self.write_tx().await?;
+                    Shared::update_consent_action(&mut tx, a).await?;
+                    Self::commit(tx).await
                 }
 
                 async fn delete_consent_action(&self, tid: &TenantId, id: &str) -> StoreResult<bool> {

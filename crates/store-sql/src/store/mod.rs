@@ -65,6 +65,142 @@ macro_rules! sql_store_prelude {
     };
 }
 
+/// Writes a [`ConfigImport`](castellan_store::ConfigImport) in `$tx`, kind by kind in the
+/// order the struct lists them; a failing write names its object.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! sql_store_import {
+    ($tx:ident, $imp:ident) => {
+        fn named(kind: &str, id: &str) -> impl Fn(StoreError) -> StoreError {
+            let what = format!("{kind} {id}");
+            move |e| match e {
+                StoreError::Conflict(_) => StoreError::Conflict(what.clone()),
+                StoreError::NotFound(_) => StoreError::NotFound(what.clone()),
+                e => e,
+            }
+        }
+        for p in &$imp.tenants {
+            let t = p.value();
+            let r = if p.is_replace() {
+                Shared::update_tenant(&mut $tx, t).await
+            } else {
+                Shared::insert_tenant(&mut $tx, t).await
+            };
+            r.map_err(named("tenant", t.id.as_str()))?;
+        }
+        for p in &$imp.policies {
+            let v = p.value();
+            let r = if p.is_replace() {
+                Shared::update_policy(&mut $tx, v).await
+            } else {
+                Shared::insert_policy(&mut $tx, v).await
+            };
+            r.map_err(named("policy", &v.id))?;
+        }
+        for p in &$imp.servers {
+            let v = p.value();
+            let r = if p.is_replace() {
+                Shared::update_server(&mut $tx, &v.server, v.keys.as_deref()).await
+            } else {
+                Shared::insert_server(&mut $tx, &v.server, v.keys.as_deref().unwrap_or_default()).await
+            };
+            r.map_err(named("server", v.server.id.as_str()))?;
+        }
+        for p in &$imp.services {
+            let v = p.value();
+            let r = if p.is_replace() {
+                Shared::update_service(&mut $tx, v).await
+            } else {
+                Shared::create_service(&mut $tx, v).await
+            };
+            r.map_err(named("service", &v.id))?;
+        }
+        for p in &$imp.scopes {
+            let v = p.value();
+            let r = if p.is_replace() {
+                Shared::update_scope(&mut $tx, v).await
+            } else {
+                Shared::insert_scope(&mut $tx, v).await
+            };
+            r.map_err(named("scope", v.id.as_str()))?;
+        }
+        for p in &$imp.claims {
+            let v = p.value();
+            let r = if p.is_replace() {
+                Shared::update_claim(&mut $tx, v).await
+            } else {
+                Shared::create_claim(&mut $tx, v).await
+            };
+            r.map_err(named("claim", v.id.as_str()))?;
+        }
+        for p in &$imp.clients {
+            let v = p.value();
+            let r = if p.is_replace() {
+                Shared::update_client(&mut $tx, v).await
+            } else {
+                Shared::insert_client(&mut $tx, v).await
+            };
+            r.map_err(named("client", v.id.as_str()))?;
+        }
+        for p in &$imp.gateways {
+            let v = p.value();
+            let r = if p.is_replace() {
+                Shared::update_gateway(&mut $tx, v).await
+            } else {
+                Shared::insert_gateway(&mut $tx, v).await
+            };
+            r.map_err(named("gateway", &v.id))?;
+        }
+        for p in &$imp.apis {
+            let v = p.value();
+            // An API's method, path and position are not changed in place: it is written anew.
+            if p.is_replace() {
+                Shared::delete_api(&mut $tx, &v.tenant_id, &v.id).await?;
+            }
+            Shared::insert_api(&mut $tx, v).await.map_err(named("api", &v.id))?;
+        }
+        for p in &$imp.consents {
+            let v = p.value();
+            Shared::write_privacy_consent(&mut $tx, v, p.is_replace())
+                .await
+                .map_err(named("consent", &v.id))?;
+        }
+        for p in &$imp.consent_actions {
+            let v = p.value();
+            let r = if p.is_replace() {
+                Shared::update_consent_action(&mut $tx, v).await
+            } else {
+                Shared::create_consent_action(&mut $tx, v).await
+            };
+            r.map_err(named("consent action", &v.id))?;
+        }
+        for p in &$imp.roles {
+            let v = p.value();
+            let r = if p.is_replace() {
+                Shared::update_role(&mut $tx, v).await
+            } else {
+                Shared::create_role(&mut $tx, v).await
+            };
+            r.map_err(named("role", &v.id))?;
+            Shared::delete_role_maps(&mut $tx, &v.tenant_id, &v.id).await?;
+            for m in &v.connection_maps {
+                Shared::add_connection_map(&mut $tx, &v.tenant_id, m)
+                    .await
+                    .map_err(named("role", &v.id))?;
+            }
+        }
+        for p in &$imp.sts_clients {
+            let v = p.value();
+            let r = if p.is_replace() {
+                Shared::update_sts_client(&mut $tx, v).await
+            } else {
+                Shared::create_sts_client(&mut $tx, v).await
+            };
+            r.map_err(named("STS client", &v.client_id))?;
+        }
+    };
+}
+
 /// Implements every `castellan_store` trait for `$store` (a [`Backend`] whose database is `$db`).
 #[macro_export]
 macro_rules! sql_store {
@@ -120,6 +256,36 @@ macro_rules! sql_store {
                     self.commit_changes(tx, vec![ConfigChange::Tenant(tid.clone())])
                         .await
                         .map(Some)
+                }
+
+                async fn import_configuration(&self, imp: &ConfigImport) -> StoreResult<Changes> {
+                    let mut tx = self.write_tx().await?;
+                    $crate::sql_store_import!(tx, imp);
+                    let mut tenants: Vec<TenantId> = Vec::new();
+                    let mut touch = |t: &TenantId| {
+                        if !tenants.contains(t) {
+                            tenants.push(t.clone());
+                        }
+                    };
+                    imp.tenants.iter().for_each(|p| touch(&p.value().id));
+                    imp.policies.iter().for_each(|p| touch(&p.value().tenant_id));
+                    imp.servers
+                        .iter()
+                        .for_each(|p| touch(&p.value().server.tenant_id));
+                    imp.services.iter().for_each(|p| touch(&p.value().tenant_id));
+                    imp.scopes.iter().for_each(|p| touch(&p.value().tenant_id));
+                    imp.claims.iter().for_each(|p| touch(&p.value().tenant_id));
+                    imp.clients.iter().for_each(|p| touch(&p.value().tenant_id));
+                    imp.gateways.iter().for_each(|p| touch(&p.value().tenant_id));
+                    imp.apis.iter().for_each(|p| touch(&p.value().tenant_id));
+                    imp.consents.iter().for_each(|p| touch(&p.value().tenant_id));
+                    imp.consent_actions
+                        .iter()
+                        .for_each(|p| touch(&p.value().tenant_id));
+                    imp.roles.iter().for_each(|p| touch(&p.value().tenant_id));
+                    imp.sts_clients.iter().for_each(|p| touch(&p.value().tenant_id));
+                    let changes = tenants.into_iter().map(ConfigChange::Tenant).collect();
+                    self.commit_changes(tx, changes).await
                 }
 
                 async fn key_check(&self) -> StoreResult<Option<Vec<u8>>> {
