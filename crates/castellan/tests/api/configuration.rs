@@ -335,3 +335,51 @@ async fn import_modes_decide_about_existing_objects_and_a_bad_dump_changes_nothi
     .await;
     assert!(r.status == 401 || r.status == 403, "{}", r.body);
 }
+
+/// `castellan export` / `castellan import` on the store, without a server: the same move.
+#[tokio::test]
+async fn the_command_line_exports_and_imports_on_the_store() {
+    let a = spawn_app().await;
+    assert_eq!(import(&a, "", &acme()).await.status, 200);
+    let (a_dir, a_cfg) = a.stop().await;
+    let run = |cfg: &castellan::Config, args: &[&str], key: &str| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_castellan"));
+        for (k, _) in std::env::vars() {
+            if k.starts_with("CASTELLAN_") {
+                c.env_remove(k);
+            }
+        }
+        c.args(args)
+            .arg("--data-dir")
+            .arg(&cfg.data_dir)
+            .env("CASTELLAN_MASTER_KEY", key);
+        if let Some(url) = &cfg.database_url {
+            c.arg("--database-url").arg(url);
+        }
+        c.output().unwrap()
+    };
+    let out = run(&a_cfg, &["export", "--tenant", "acme", "--with-secrets"], MASTER_KEY);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let dump: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(dump["tenants"][0]["id"], "acme");
+    let file = a_dir.path().join("acme.json");
+    std::fs::write(&file, &out.stdout).unwrap();
+
+    let key = "the second installation's master key 0123456789";
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path()).await;
+    cfg.master_key = Some(key.into());
+    let (dir, cfg) = spawn_with(dir, cfg).await.stop().await;
+    let bad = run(&cfg, &["import", "--mode", "sideways", file.to_str().unwrap()], key);
+    assert!(!bad.status.success());
+    let out = run(&cfg, &["import", "--mode", "fail", file.to_str().unwrap()], key);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let done: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(done["tenants"], json!(["acme"]), "{done}");
+    // Again: the tenant exists now, and `fail` refuses the whole dump.
+    let again = run(&cfg, &["import", "--mode", "fail", file.to_str().unwrap()], key);
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    let b = spawn_with(dir, cfg).await;
+    works(&b).await;
+}

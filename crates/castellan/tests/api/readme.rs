@@ -20,10 +20,11 @@ use crate::flows::{Browser, field, params_of};
 use crate::helpers::{TestApp, config, spawn_with};
 
 /// The sections whose blocks run, in README order.
-const WALK_THROUGHS: [&str; 9] = [
+const WALK_THROUGHS: [&str; 10] = [
     "Quick start",
     "Developer self-service",
     "Tenants",
+    "Backup, migration and configuration as code",
     "Permissions",
     "Policies",
     "Consents and the privacy ledger",
