@@ -52,7 +52,16 @@ struct ImportQuery {
     /// What to do with an object whose id is already stored: `fail` (default: refuse the whole
     /// import, 409 naming it), `update` (overwrite it; system tenants and servers and the
     /// built-in policies are kept) or `ignore` (keep it).
-    mode: Option<String>,
+    #[param(inline)]
+    mode: Option<Mode>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum Mode {
+    Fail,
+    Update,
+    Ignore,
 }
 
 /// Export configuration
@@ -132,12 +141,10 @@ async fn import_configuration(
     ApiQuery(q): ApiQuery<ImportQuery>,
     ApiJson(dump): ApiJson<Dump>,
 ) -> Result<Json<ConfigurationImported>, ApiError> {
-    let mode = match q.mode.as_deref() {
-        None | Some("") => ImportMode::Fail,
-        Some(m) => ImportMode::parse(m).ok_or_else(|| {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid query")
-                .detail("reason", "mode must be fail, update or ignore")
-        })?,
+    let mode = match q.mode {
+        None | Some(Mode::Fail) => ImportMode::Fail,
+        Some(Mode::Update) => ImportMode::Update,
+        Some(Mode::Ignore) => ImportMode::Ignore,
     };
     Ok(Json(
         st.control
