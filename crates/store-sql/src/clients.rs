@@ -169,4 +169,26 @@ where
             .map_err(map_err)?;
         rows.into_iter().map(Client::try_from).collect()
     }
+
+    /// Up to `limit` of the tenant's clients whose id sorts after `after`, by id.
+    pub async fn list_clients_after(
+        pool: &sqlx::Pool<DB>,
+        tid: &TenantId,
+        after: Option<&ClientId>,
+        limit: i64,
+    ) -> StoreResult<Vec<Client>> {
+        let sql = format!(
+            "SELECT * FROM clients WHERE tenant_id = $1 AND (CAST($2 AS TEXT) IS NULL OR id{b} > $2) \
+             ORDER BY id{b} LIMIT $3",
+            b = DB::BYTES
+        );
+        let rows: Vec<ClientRow> = sqlx::query_as(&sql)
+            .bind(tid.as_str())
+            .bind(after.map(ClientId::as_str))
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+            .map_err(map_err)?;
+        rows.into_iter().map(Client::try_from).collect()
+    }
 }

@@ -98,6 +98,14 @@ pub trait ClientStore: Send + Sync {
     ) -> StoreResult<Option<Changes>>;
     /// Every client of every server of the tenant (for the configuration snapshot).
     async fn list_tenant_clients(&self, tid: &TenantId) -> StoreResult<Vec<Client>>;
+    /// Up to `limit` of the tenant's clients whose id sorts (by bytes) after `after`, in id
+    /// order: the tenant's clients a page at a time (exports).
+    async fn list_tenant_clients_after(
+        &self,
+        tid: &TenantId,
+        after: Option<&ClientId>,
+        limit: u32,
+    ) -> StoreResult<Vec<Client>>;
 }
 
 #[async_trait]

@@ -52,7 +52,8 @@ pub struct SystemTenantCreated {
 pub struct Dump {
     pub apis: Vec<crate::services::Api>,
     pub claims: Vec<crate::ClaimRequest>,
-    pub clients: Vec<crate::ClientRequest>,
+    // Boxed: an import converts them one by one, and each is freed as it is converted.
+    pub clients: Vec<Box<crate::ClientRequest>>,
     pub consent_actions: Vec<crate::privacy::ConsentActionWithConsents>,
     pub consents: Vec<crate::privacy::Consent>,
     pub policies: Vec<crate::policies::PolicyRequest>,

@@ -129,9 +129,18 @@ impl Control {
         o.raw("],\"clients\":[");
         first = true;
         for t in tenants {
-            for c in self.store.list_tenant_clients(t).await? {
-                let req = self.export_client(&c, with_secrets)?;
-                self.item(o, &mut first, &req).await?;
+            // A page at a time: a tenant may hold millions.
+            let mut after: Option<castellan_domain::ClientId> = None;
+            loop {
+                let page = self.store.list_tenant_clients_after(t, after.as_ref(), 1000).await?;
+                for c in &page {
+                    let req = self.export_client(c, with_secrets)?;
+                    self.item(o, &mut first, &req).await?;
+                }
+                match page.last() {
+                    Some(c) => after = Some(c.id.clone()),
+                    None => break,
+                }
             }
         }
         o.raw("],\"consent_actions\":[");

@@ -45,7 +45,7 @@ struct World {
     policies: BTreeMap<String, Origin>,
     scopes: BTreeMap<String, (Scope, Origin)>,
     services: BTreeMap<String, (Service, Origin)>,
-    clients: BTreeMap<String, (Client, Origin)>,
+    clients: BTreeMap<String, (KnownClient, Origin)>,
     gateways: BTreeMap<String, Origin>,
     dump_gateways: BTreeSet<String>,
     apis: BTreeMap<String, Origin>,
@@ -54,6 +54,28 @@ struct World {
     actions: BTreeMap<String, Origin>,
     roles: BTreeMap<String, Origin>,
     sts: BTreeMap<String, Origin>,
+}
+
+/// What the import needs of a client it meets (a tenant may hold millions: not the whole client).
+#[derive(Debug, Clone)]
+struct KnownClient {
+    server_id: ServerId,
+    system: bool,
+    created_at: i64,
+    secret_hash: Option<Vec<u8>>,
+    secret_sealed: Option<Vec<u8>>,
+}
+
+impl KnownClient {
+    fn of(c: &Client, with_secret: bool) -> Self {
+        Self {
+            server_id: c.server_id.clone(),
+            system: c.system,
+            created_at: c.created_at,
+            secret_hash: c.secret_hash.clone().filter(|_| with_secret),
+            secret_sealed: c.secret_sealed.clone().filter(|_| with_secret),
+        }
+    }
 }
 
 impl World {
@@ -370,6 +392,8 @@ impl Control {
             imp.claims.extend(put(&dec, claim));
         }
 
+        // Sized once: growing by doubling would hold two copies of a large list for a moment.
+        imp.clients.reserve_exact(d.clients.len());
         for (i, c) in d.clients.into_iter().enumerate() {
             let tid = of("clients", i, c.tenant_id.as_deref())?;
             let w = worlds
@@ -377,13 +401,13 @@ impl Control {
                 .ok_or_else(|| ControlError::internal("tenant not read"))?;
             let id = c.client_id.clone().unwrap_or_default();
             let origin = w.clients.get(&id).map(|(_, o)| *o);
-            let client = self.client_from(w, c).await.map_err(at("clients", i, "client", &id))?;
+            let client = self.client_from(w, *c).await.map_err(at("clients", i, "client", &id))?;
             let dec = decide(mode, origin, client.system, "client", &id, &mut t)?;
             if let Some(seed) = w.seed.as_mut() {
                 seed.clients.retain(|x| x.id.as_str() != id);
             }
             if !matches!(dec, Decision::Keep) {
-                w.clients.insert(id, (client.clone(), Origin::Dump));
+                w.clients.insert(id, (KnownClient::of(&client, false), Origin::Dump));
             }
             imp.clients.extend(put(&dec, client));
         }
@@ -548,7 +572,8 @@ impl Control {
             w.scopes.insert(s.id.to_string(), (s.clone(), Origin::Seed));
         }
         for c in &seed.clients {
-            w.clients.insert(c.id.to_string(), (c.clone(), Origin::Seed));
+            w.clients
+                .insert(c.id.to_string(), (KnownClient::of(c, true), Origin::Seed));
         }
         w.seed = Some(seed);
         Ok(w)
@@ -569,8 +594,17 @@ impl Control {
         for x in s.list_services(tid, None).await? {
             w.services.insert(x.id.clone(), (x, Origin::Stored));
         }
-        for x in s.list_tenant_clients(tid).await? {
-            w.clients.insert(x.id.to_string(), (x, Origin::Stored));
+        let mut after: Option<ClientId> = None;
+        loop {
+            let page = s.list_tenant_clients_after(tid, after.as_ref(), 1000).await?;
+            for x in &page {
+                w.clients
+                    .insert(x.id.to_string(), (KnownClient::of(x, true), Origin::Stored));
+            }
+            match page.last() {
+                Some(c) => after = Some(c.id.clone()),
+                None => break,
+            }
         }
         for x in s.list_gateways(tid, None).await? {
             w.gateways.insert(x.id, Origin::Stored);

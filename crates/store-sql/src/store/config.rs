@@ -143,6 +143,15 @@ macro_rules! sql_store_config {
                     self.commit_changes(tx, changes).await.map(Some)
                 }
 
+                async fn list_tenant_clients_after(
+                    &self,
+                    tid: &TenantId,
+                    after: Option<&ClientId>,
+                    limit: u32,
+                ) -> StoreResult<Vec<Client>> {
+                    Shared::list_clients_after(self.pool(), tid, after, i64::from(limit)).await
+                }
+
                 async fn list_tenant_clients(&self, tid: &TenantId) -> StoreResult<Vec<Client>> {
                     Shared::list_clients(self.pool(), tid, None).await
                 }

@@ -364,6 +364,30 @@ pub async fn clients_are_created_in_bulk_all_or_nothing(store: Arc<dyn Store>) {
         assert_eq!(store.get_client(&tid("a"), &cid).await.unwrap(), None, "{id}");
     }
     store.create_clients(&[]).await.unwrap();
+    // Paged in id order, across servers, and only the tenant's own.
+    store.create_server(&server("a", "s2"), &[], &[]).await.unwrap();
+    store.create_client(&client("a", "s2", "b100x")).await.unwrap();
+    store.create_tenant(&tenant("z")).await.unwrap();
+    store.create_server(&server("z", "s1"), &[], &[]).await.unwrap();
+    store.create_client(&client("z", "s1", "b050")).await.unwrap();
+    let mut paged = Vec::new();
+    let mut after: Option<ClientId> = None;
+    loop {
+        let page = store
+            .list_tenant_clients_after(&tid("a"), after.as_ref(), 100)
+            .await
+            .unwrap();
+        assert!(page.len() <= 100);
+        match page.last() {
+            Some(c) => after = Some(c.id.clone()),
+            None => break,
+        }
+        paged.extend(page);
+    }
+    let ids: Vec<&str> = paged.iter().map(|c| c.id.as_str()).collect();
+    let mut want: Vec<String> = (0..250).map(|i| format!("b{i:03}")).collect();
+    want.insert(101, "b100x".into());
+    assert_eq!(ids, want);
 }
 
 pub async fn scopes_round_trip(store: Arc<dyn Store>) {
