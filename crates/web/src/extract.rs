@@ -22,29 +22,51 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let ct = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-        if mime != "application/json" && !(mime.starts_with("application/") && mime.ends_with("+json")) {
-            return Err(
-                ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "the body must be JSON")
-                    .detail("reason", "expected Content-Type: application/json")
-                    .detail("content_type", ct.to_owned()),
-            );
-        }
-        let bytes = Bytes::from_request(req, state).await.map_err(|r| {
-            let status = r.status();
-            if status == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(status, "the body is too large").detail("limit_bytes", crate::MAX_BODY_BYTES)
-            } else {
-                ApiError::new(status, "the body could not be read").detail("reason", r.body_text())
-            }
-        })?;
+        let bytes = json_body(req, state, crate::MAX_BODY_BYTES).await?;
         decode_json(&bytes).map(ApiJson)
     }
+}
+
+/// As [`ApiJson`], for bodies of up to `LIMIT` bytes (the route's body limit), decoded off the
+/// request workers: a configuration dump may be hundreds of megabytes.
+pub struct LargeJson<T, const LIMIT: usize>(pub T);
+
+impl<T: DeserializeOwned + Send + 'static, S: Send + Sync, const LIMIT: usize> FromRequest<S> for LargeJson<T, LIMIT> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = json_body(req, state, LIMIT).await?;
+        tokio::task::spawn_blocking(move || decode_json(&bytes))
+            .await
+            .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error"))?
+            .map(LargeJson)
+    }
+}
+
+/// The body of a JSON request: its media type checked, read up to the route's limit (`limit`
+/// is what the error names).
+async fn json_body<S: Send + Sync>(req: Request, state: &S, limit: usize) -> Result<Bytes, ApiError> {
+    let ct = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if mime != "application/json" && !(mime.starts_with("application/") && mime.ends_with("+json")) {
+        return Err(
+            ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "the body must be JSON")
+                .detail("reason", "expected Content-Type: application/json")
+                .detail("content_type", ct.to_owned()),
+        );
+    }
+    Bytes::from_request(req, state).await.map_err(|r| {
+        let status = r.status();
+        if status == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(status, "the body is too large").detail("limit_bytes", limit)
+        } else {
+            ApiError::new(status, "the body could not be read").detail("reason", r.body_text())
+        }
+    })
 }
 
 pub(crate) fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {

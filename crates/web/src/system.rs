@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::docs::{CreateErrors, DeleteErrors, ReadErrors, UpdateErrors};
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, System};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, LargeJson, System};
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -139,7 +139,7 @@ async fn import_configuration(
     State(st): State<AppState>,
     System(a): System<need::SystemWrite>,
     ApiQuery(q): ApiQuery<ImportQuery>,
-    ApiJson(dump): ApiJson<Dump>,
+    LargeJson(dump): LargeJson<Dump, MAX_DUMP_BYTES>,
 ) -> Result<Json<ConfigurationImported>, ApiError> {
     let mode = match q.mode {
         None | Some(Mode::Fail) => ImportMode::Fail,
