@@ -205,7 +205,7 @@ pub async fn export_configuration(
     let control = Arc::new(operator_control(cfg).await?);
     let access = operator::<castellan_control::need::SystemRead>()?;
     let tenants = control
-        .export_tenants(&access, tenant)
+        .export_tenants(&access, tenant, with_secrets)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
@@ -255,22 +255,7 @@ pub async fn reset_admin_secret(
     tenant: &str,
     client: &str,
 ) -> anyhow::Result<(BootstrapCredentials, Option<std::path::PathBuf>)> {
-    if cfg.master_key.is_none() && !cfg.data_dir.join(MASTER_KEY_FILE).exists() {
-        bail!(
-            "no master key: set CASTELLAN_MASTER_KEY or point --data-dir at the server's data directory (it holds {MASTER_KEY_FILE})"
-        );
-    }
-    let master = Arc::new(master_key(cfg)?);
-    let store = open_store(cfg).await?;
-    if store.list_tenant_ids().await?.is_empty() {
-        bail!("the store is empty: start the server once (castellan serve) to bootstrap it");
-    }
-    let public_url = cfg
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", cfg.listen));
-    let control = Control::new(store, master, Arc::new(SystemClock), &public_url);
-    control.check_master_key().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let control = operator_control(cfg).await?;
     let creds = control
         .reset_admin_secret(tenant, client)
         .await

@@ -74,7 +74,8 @@ enum Mode {
 /// gives new servers and clients new secrets and keys). The privacy ledger is never exported.
 /// The answer is streamed as it is read.
 ///
-/// Requires the `system.read` permission (credentials of the system tenant).
+/// Requires the `system.read` permission (credentials of the system tenant); with
+/// `with_secrets=true` also `system.write` (the secrets are worth it).
 #[utoipa::path(get, path = "/api/system/configuration", tag = "system", operation_id = "exportConfiguration",
     extensions(("x-castellan-permission" = json!("system.read"))),
     params(ExportQuery),
@@ -88,9 +89,9 @@ async fn export_configuration(
     System(a): System<need::SystemRead>,
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
-    let tenants = st.control.export_tenants(&a, q.tid.as_deref()).await?;
-    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
     let with_secrets = q.with_secrets.unwrap_or(false);
+    let tenants = st.control.export_tenants(&a, q.tid.as_deref(), with_secrets).await?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
     let control = st.control.clone();
     tokio::spawn(async move {
         if let Err(e) = control

@@ -5,7 +5,7 @@ use castellan_jose::b64url;
 use castellan_types::{self as wire, policies as wire_policies, system as dump};
 
 use super::DumpOut;
-use crate::{Allowed, Control, ControlError, ControlResult, need};
+use crate::{AdminAccess, Allowed, Control, ControlError, ControlResult, need};
 
 /// The admin API's view of a client in the shape a create request takes.
 pub(super) fn client_request(c: wire::Client) -> wire::ClientRequest {
@@ -71,12 +71,20 @@ fn scope_request(s: wire::Scope) -> wire::ScopeRequest {
 }
 
 impl Control {
-    /// The tenants an export covers: the one named (404 when it does not exist), else all.
+    /// The tenants an export covers: the one named (404 when it does not exist), else all. An
+    /// export with secrets needs `system.write` as well: it holds every admin client's secret,
+    /// the system tenant's included, which are worth `system.write` (403 otherwise).
     pub async fn export_tenants(
         &self,
-        _access: &Allowed<need::SystemRead>,
+        access: &Allowed<need::SystemRead>,
         tid: Option<&str>,
+        with_secrets: bool,
     ) -> ControlResult<Vec<TenantId>> {
+        if with_secrets {
+            AdminAccess::clone(access).allow::<need::SystemWrite>().map_err(|_| {
+                ControlError::Forbidden("an export with secrets requires the system.write permission".into())
+            })?;
+        }
         match tid {
             None => Ok(self.store.list_tenant_ids().await?),
             Some(t) => {
@@ -291,9 +299,6 @@ impl Control {
         if !with_secrets {
             req.client_secret = None;
             req.client_hashed_secret = None;
-        } else if req.client_secret.is_some() {
-            // The secret in clear is enough; its hash is made again under the importer's key.
-            req.client_hashed_secret = req.client_hashed_secret.filter(|h| h.starts_with("$argon2"));
         }
         Ok(req)
     }

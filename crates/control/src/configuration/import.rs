@@ -666,11 +666,8 @@ impl Control {
         let before = w.servers.get(id).map(|(s, _)| s.clone());
         let name = req.name.clone().unwrap_or_else(|| id.to_owned());
         check_name("name", &name)?;
-        let mut settings = before.as_ref().map(|s| s.settings.clone()).unwrap_or_default();
-        if before.is_some() {
-            // The dump states the whole server: what it leaves out takes the defaults.
-            settings = ServerSettings::default();
-        }
+        // The dump states the whole server: what it leaves out takes the defaults.
+        let mut settings = ServerSettings::default();
         crate::servers::apply_settings(&mut settings, &req)?;
         for (field, pid) in [
             ("developer_policy_id", settings.developer_policy_id.as_deref()),
@@ -1053,10 +1050,11 @@ impl Control {
         let known = w.scope_names(&aid);
         let secret = self.apply_client(server, &mut c, req, true, Some(&known)).await?;
         if let Some((s, generated)) = secret {
-            // A secret Castellan generated was hashed with the exporter's master key (or not at
-            // all): hashed again here under this one. A chosen one keeps its argon2id hash.
-            match hashed.as_deref().filter(|h| h.starts_with("$argon2")) {
-                Some(h) if clear.is_some() => {
+            // A secret Castellan generated carries the exporter's keyed hash: hashed again here
+            // under this master key. A chosen one keeps the argon2id hash it came with, or gets
+            // one, as the admin API gives it.
+            match hashed.as_deref() {
+                Some(h) if clear.is_some() && h.starts_with("$argon2") => {
                     c.secret_hash = Some(stored_hash(h)?);
                     c.secret_sealed = Some(
                         self.master
@@ -1064,9 +1062,9 @@ impl Control {
                             .map_err(ControlError::internal)?,
                     );
                 }
-                _ => {
-                    self.set_secret(&w.tid, &mut c, &s, generated || clear.is_some())
-                        .await?
+                h => {
+                    let keyed = h.is_some_and(|h| h.starts_with("hmac-sha256:"));
+                    self.set_secret(&w.tid, &mut c, &s, generated || keyed).await?
                 }
             }
         }
