@@ -255,6 +255,78 @@ pub struct ClientSettings {
     /// RFC 8705 §2.1.2 identity of a `tls_client_auth` client's certificate; kept until mutual TLS
     /// client authentication is offered.
     pub tls_client_auth: TlsClientAuthNames,
+    /// Custom claims of every access token the client gets (Oracle Access Manager `attributes`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub token_attributes: Vec<TokenAttribute>,
+    /// Set for a workspace client (Industries Framework `WorkspaceClient`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<WorkspaceSettings>,
+    /// The Oracle Access Manager `clientType` the client was described with (`MOBILE_CLIENT` and
+    /// `PUBLIC_CLIENT` are both public clients; this tells them apart).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_type: Option<String>,
+}
+
+/// A custom access-token claim of a client: `value` as given, or, when `dynamic`, a template
+/// whose `${…}` variables are filled in at issuance (a variable without a value omits the claim).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenAttribute {
+    pub name: String,
+    pub value: String,
+    #[serde(default)]
+    pub dynamic: bool,
+}
+
+/// What a workspace client keeps of one issuer: each member a secret reference (`env:NAME`,
+/// `file:/path`), a `client-id` as given, or a secret sealed with the master key
+/// (`sealed:` + base64).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IssuerCredentials {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+/// A workspace client's own configuration. The issuers of both maps are login methods of the
+/// client's server; their tokens are the ones the client may exchange.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WorkspaceSettings {
+    pub labels: Vec<castellan_types::workspace::Label>,
+    pub client_identity_propagation_required: bool,
+    pub fixed_users: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fusion_client: Option<IssuerCredentials>,
+    pub workspace_issuers: BTreeMap<String, IssuerCredentials>,
+    pub global_issuers: BTreeMap<String, IssuerCredentials>,
+}
+
+impl WorkspaceSettings {
+    /// The issuer named `name`, from either map.
+    pub fn issuer(&self, name: &str) -> Option<&IssuerCredentials> {
+        self.workspace_issuers
+            .get(name)
+            .or_else(|| self.global_issuers.get(name))
+    }
+
+    /// Every issuer name, in order, without repeats.
+    pub fn issuer_names(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .workspace_issuers
+            .keys()
+            .chain(self.global_issuers.keys())
+            .cloned()
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
 }
 
 /// The certificate subject or subject alternative name a `tls_client_auth` client presents

@@ -15,6 +15,11 @@ pub fn client_secret(tid: &TenantId, cid: &ClientId) -> String {
     format!("client-secret/{tid}/{cid}")
 }
 
+/// A secret a workspace client keeps for an issuer (`field` names it: `global/Core/client-secret`).
+pub fn workspace_secret(tid: &TenantId, cid: &ClientId, field: &str) -> String {
+    format!("workspace-secret/{tid}/{cid}/{field}")
+}
+
 pub fn auth_method(tid: &TenantId, aid: &ServerId, method_id: &str) -> String {
     format!("auth-method/{tid}/{aid}/{method_id}")
 }

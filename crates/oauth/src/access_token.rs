@@ -100,8 +100,12 @@ impl AccessClaims {
     }
 }
 
-/// Claim names a custom claim may not overwrite.
-pub(crate) const RESERVED: [&str; 14] = [
+/// Claim names a custom claim may not overwrite (`act` and `cnf` are Castellan's to set:
+/// RFC 8693 §4.1, RFC 7800).
+pub(crate) const RESERVED: [&str; 17] = [
+    "act",
+    "cnf",
+    "idp",
     "iss",
     "sub",
     "gty",
@@ -178,6 +182,32 @@ enum Audience<'a> {
     Set(&'a [String]),
 }
 
+/// How a token is being issued, beyond whom it is about: the grant, the person's authentication
+/// context (for the client's dynamic attributes) and an audience other than the client's own.
+#[derive(Clone, Copy)]
+pub(crate) struct How<'a> {
+    pub grant: &'a str,
+    pub ctx: Option<&'a serde_json::Map<String, serde_json::Value>>,
+    pub aud: Option<&'a [String]>,
+}
+
+impl<'a> How<'a> {
+    pub(crate) fn grant(grant: &'a str) -> Self {
+        Self {
+            grant,
+            ctx: None,
+            aud: None,
+        }
+    }
+    pub(crate) fn person(grant: &'a str, ctx: &'a serde_json::Map<String, serde_json::Value>) -> Self {
+        Self {
+            grant,
+            ctx: Some(ctx),
+            aud: None,
+        }
+    }
+}
+
 impl Engine {
     pub(crate) fn mint(
         &self,
@@ -185,12 +215,30 @@ impl Engine {
         client: &Client,
         subject: Subject<'_>,
         scope: &str,
-        extra: serde_json::Map<String, serde_json::Value>,
+        mut extra: serde_json::Map<String, serde_json::Value>,
+        how: How<'_>,
     ) -> Result<Minted, OAuthError> {
         let (sub, gty) = match subject {
             Subject::Client => (client.id.as_str(), Some(CLIENT_GRANT)),
             Subject::Person(sub) => (sub, None),
         };
+        if !client.settings.token_attributes.is_empty() {
+            let empty = serde_json::Map::new();
+            crate::attributes::add(
+                &mut extra,
+                &crate::attributes::Facts {
+                    person: match subject {
+                        Subject::Client => None,
+                        Subject::Person(sub) => Some((sub, how.ctx.unwrap_or(&empty))),
+                    },
+                    client,
+                    scope,
+                    grant: how.grant,
+                    server: rt.id().as_str(),
+                    tenant: rt.tenant_id().as_str(),
+                },
+            );
+        }
         let signer = rt
             .signer
             .as_ref()
@@ -198,7 +246,7 @@ impl Engine {
         let now = self.clock.now();
         let ttl = rt.server.settings.access_token_ttl.as_secs();
         let own_id = [client.id.as_str()];
-        let aud: &[String] = &client.settings.audience;
+        let aud: &[String] = how.aud.unwrap_or(&client.settings.audience);
         let jti = random_id();
         let claims = Outgoing {
             iss: &rt.issuer,

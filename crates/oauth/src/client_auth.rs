@@ -157,6 +157,23 @@ impl Engine {
         Ok(client)
     }
 
+    /// The client's public keys: its `jwks`, or what its `jwks_uri` publishes.
+    pub(crate) async fn client_keys(
+        &self,
+        client: &Client,
+        kid: Option<&str>,
+    ) -> Result<Arc<castellan_types::Jwks>, String> {
+        match (&client.settings.jwks, &client.settings.jwks_uri) {
+            (Some(jwks), _) => Ok(Arc::new(jwks.clone())),
+            (None, Some(uri)) => self
+                .client_jwks
+                .keys(uri, kid, self.clock.now())
+                .await
+                .map_err(|why| format!("the client's jwks_uri could not be fetched: {why}")),
+            (None, None) => Err("the client has no registered keys".into()),
+        }
+    }
+
     /// RFC 7523 §3: signature, `iss` = `sub` = client, `aud` the token endpoint or the issuer,
     /// unexpired, and a `jti` never seen before.
     async fn check_assertion(
@@ -183,20 +200,16 @@ impl Engine {
             let Some(alg) = SigningAlg::parse(&parsed.header.alg) else {
                 return fail("unsupported alg");
             };
-            let keys = match (&client.settings.jwks, &client.settings.jwks_uri) {
-                (Some(jwks), _) => Arc::new(jwks.clone()),
-                (None, Some(uri)) => match self
-                    .client_jwks
-                    .keys(uri, parsed.header.kid.as_deref(), self.clock.now())
-                    .await
-                {
-                    Ok(k) => k,
-                    Err(why) => {
-                        tracing::warn!(client = %client.id, %why, "cannot fetch the client's jwks_uri");
-                        return fail("the client's jwks_uri could not be fetched");
-                    }
-                },
-                (None, None) => return fail("the client has no registered keys"),
+            let keys = match self.client_keys(client, parsed.header.kid.as_deref()).await {
+                Ok(k) => k,
+                Err(why) => {
+                    tracing::warn!(client = %client.id, %why, "cannot read the client's keys");
+                    return fail(if client.settings.jwks_uri.is_some() {
+                        "the client's jwks_uri could not be fetched"
+                    } else {
+                        "the client has no registered keys"
+                    });
+                }
             };
             keys.keys
                 .iter()

@@ -35,6 +35,16 @@ impl Form {
         Ok(found)
     }
 
+    /// Every non-empty value of `name`, for the parameters that may repeat (RFC 8693 `audience`
+    /// and `resource`).
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.pairs
+            .iter()
+            .filter(|(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
     pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
         self.get(name)?
             .ok_or_else(|| OAuthError::invalid_request(format!("missing parameter {name}")))

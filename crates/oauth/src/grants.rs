@@ -109,7 +109,15 @@ impl Engine {
         }
         let nonce = data.auth.nonce.clone();
         let rules = self.rules_for(rt, &data.auth.sub, &data.auth.scopes).await?;
-        let (resp, issued) = self.issue(rt, &rules, client, &data.auth, &record.grant_id, nonce.as_deref())?;
+        let (resp, issued) = self.issue(
+            rt,
+            &rules,
+            client,
+            &data.auth,
+            &record.grant_id,
+            nonce.as_deref(),
+            "authorization_code",
+        )?;
         if !self.store.redeem_code(rt.tenant_id(), &hash, now, &issued).await? {
             // Another request redeemed it first: that is a replay too.
             self.revoke_grant(rt, &record.grant_id).await?;
@@ -173,7 +181,7 @@ impl Engine {
             auth.scopes = narrowed;
         }
         let rules = self.rules_for(rt, &auth.sub, &auth.scopes).await?;
-        let (resp, issued) = self.issue(rt, &rules, client, &auth, &record.grant_id, None)?;
+        let (resp, issued) = self.issue(rt, &rules, client, &auth, &record.grant_id, None, "refresh_token")?;
         if !self.store.rotate_refresh(rt.tenant_id(), &hash, now, &issued).await? {
             self.revoke_grant(rt, &record.grant_id).await?;
             return Err(invalid_grant("the refresh token is invalid, expired or revoked"));

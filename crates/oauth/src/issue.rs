@@ -292,6 +292,7 @@ impl Engine {
     /// token when the client has the `refresh_token` grant and the server allows it (a token the
     /// client could never redeem is never issued), an id_token when `openid` is granted. Returns
     /// what to record under the grant.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn issue(
         &self,
         rt: &ServerRuntime,
@@ -300,6 +301,7 @@ impl Engine {
         auth: &Authorization,
         grant_id: &str,
         nonce: Option<&str>,
+        grant: &str,
     ) -> Result<(TokenResponse, IssuedTokens), OAuthError> {
         // Scopes whose user policy fails for this person are not granted (nor kept for refresh).
         let narrowed;
@@ -324,6 +326,7 @@ impl Engine {
             crate::access_token::Subject::Person(&auth.sub),
             &scope,
             extra,
+            crate::access_token::How::person(grant, &auth.ctx),
         )?;
         let settings = &rt.server.settings;
         let (refresh_token, refresh) = if may_refresh(rt, client) {
@@ -366,6 +369,7 @@ impl Engine {
                 scope,
                 refresh_token,
                 id_token,
+                issued_token_type: None,
             },
             issued,
         ))

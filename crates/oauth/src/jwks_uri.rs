@@ -16,17 +16,55 @@ pub const MIN_REFETCH: i64 = 30;
 #[async_trait::async_trait]
 pub trait JwksFetcher: Send + Sync {
     async fn fetch(&self, uri: &str) -> Result<Jwks, String>;
+
+    /// The `jwks_uri` of an OpenID provider, from its discovery document
+    /// (`{issuer}/.well-known/openid-configuration`, whose `issuer` must be `issuer`).
+    async fn discover_jwks_uri(&self, issuer: &str) -> Result<String, String> {
+        Err(format!("discovery of {issuer} is not configured"))
+    }
 }
 
 #[derive(Default)]
 pub(crate) struct JwksCache {
     fetcher: OnceLock<Arc<dyn JwksFetcher>>,
     entries: Mutex<HashMap<String, (Arc<Jwks>, i64)>>,
+    /// Issuer → its `jwks_uri` and when it was learnt.
+    discovered: Mutex<HashMap<String, (String, i64)>>,
 }
 
 impl JwksCache {
     pub(crate) fn set_fetcher(&self, f: Arc<dyn JwksFetcher>) {
         let _ = self.fetcher.set(f);
+    }
+
+    /// The keys of the OpenID provider `issuer` (its discovery document is read again after
+    /// [`TTL`]).
+    pub(crate) async fn issuer_keys(
+        &self,
+        issuer: &str,
+        want_kid: Option<&str>,
+        now: i64,
+    ) -> Result<Arc<Jwks>, String> {
+        let known = self
+            .discovered
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(issuer)
+            .filter(|(_, at)| now - at < TTL)
+            .map(|(u, _)| u.clone());
+        let uri = match known {
+            Some(u) => u,
+            None => {
+                let fetcher = self.fetcher.get().ok_or("fetching keys is not configured")?;
+                let u = fetcher.discover_jwks_uri(issuer).await?;
+                self.discovered
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(issuer.to_owned(), (u.clone(), now));
+                u
+            }
+        };
+        self.keys(&uri, want_kid, now).await
     }
 
     /// The keys at `uri`; `want_kid` not among cached keys triggers a refetch when allowed.

@@ -6,10 +6,12 @@
 //! refresh grants, id_tokens, userinfo and logout.
 
 mod access_token;
+pub mod attributes;
 pub mod authorize;
 mod client_auth;
 pub mod discovery;
 mod error;
+pub mod exchange;
 mod form;
 pub mod gateway;
 mod grants;
@@ -39,12 +41,14 @@ pub use token::TokenResponse;
 pub use userinfo::LogoutRequest;
 
 /// Grant types Castellan serves (`implicit` through the authorization endpoint).
-pub const GRANT_TYPES_SERVED: [&str; 5] = [
+pub const GRANT_TYPES_SERVED: [&str; 7] = [
     "authorization_code",
     "implicit",
     "refresh_token",
     "client_credentials",
     "password",
+    exchange::JWT_BEARER,
+    exchange::TOKEN_EXCHANGE,
 ];
 
 /// Clients kept in memory unless configured otherwise ([`Engine::with_client_cache`]).

@@ -71,6 +71,45 @@ impl VerifiedSecrets {
     }
 }
 
+/// The longest secret a `file:` reference may name (bytes).
+const MAX_REFERENCED: u64 = 64 * 1024;
+
+/// A stored secret reference (a workspace client's issuer data): `env:NAME` and `file:/path`
+/// are read now, `sealed:` + base64url is opened with the master key under `label`, anything else
+/// is the value itself (a `client-id`). The error says why, never what.
+pub fn resolve_reference(master: &MasterKey, label: &str, stored: &str) -> Result<String, String> {
+    if let Some(name) = stored.strip_prefix("env:") {
+        return match std::env::var(name) {
+            Ok(v) if !v.trim().is_empty() => Ok(v.trim().to_owned()),
+            _ => Err(format!("the environment variable {name} is not set")),
+        };
+    }
+    if let Some(path) = stored.strip_prefix("file:") {
+        let meta = std::fs::metadata(path).map_err(|_| format!("the file {path} cannot be read"))?;
+        if !meta.is_file() || meta.len() > MAX_REFERENCED {
+            return Err(format!("the file {path} is not a file of at most 64 KiB"));
+        }
+        let text = std::fs::read_to_string(path).map_err(|_| format!("the file {path} cannot be read"))?;
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(format!("the file {path} is empty"));
+        }
+        return Ok(text.to_owned());
+    }
+    if let Some(b64) = stored.strip_prefix("sealed:") {
+        let bytes = castellan_jose::b64url_decode(b64).ok_or_else(|| "the sealed value is damaged".to_owned())?;
+        return master
+            .open_string(label, &bytes)
+            .map_err(|_| "the sealed value cannot be opened with this master key".to_owned());
+    }
+    Ok(stored.to_owned())
+}
+
+/// Whether `value` is a reference resolved on use (`env:`, `file:`) rather than a value.
+pub fn is_reference(value: &str) -> bool {
+    value.starts_with("env:") || value.starts_with("file:")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

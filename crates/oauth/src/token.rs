@@ -24,6 +24,9 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+    /// RFC 8693 §2.2.1: the type of the token issued by a token exchange.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<String>,
 }
 
 /// The scopes a token gets: the requested ones, each the client's and existing on the server
@@ -86,10 +89,14 @@ impl Engine {
                 let resp = self.refresh_token(rt, &client, p.form).await?;
                 Ok((client, resp))
             }
-            g if rt.server.settings.grant_types.iter().any(|s| s == g) => Err(OAuthError::new(
-                ErrorCode::UnsupportedGrantType,
-                format!("grant type {g} is not served by this endpoint yet"),
-            )),
+            crate::exchange::TOKEN_EXCHANGE => {
+                let resp = self.token_exchange(rt, &client, p.form).await?;
+                Ok((client, resp))
+            }
+            crate::exchange::JWT_BEARER => {
+                let resp = self.jwt_bearer(rt, &client, p.form).await?;
+                Ok((client, resp))
+            }
             g => Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,
                 format!("unsupported grant type {g}"),
@@ -120,7 +127,14 @@ impl Engine {
         if let Some(p) = access.mapping(client.id.as_str()) {
             extra.insert("permissions".into(), p.to_string().into());
         }
-        let minted = self.mint(rt, client, Subject::Client, &scope, extra)?;
+        let minted = self.mint(
+            rt,
+            client,
+            Subject::Client,
+            &scope,
+            extra,
+            crate::access_token::How::grant("client_credentials"),
+        )?;
         Ok(TokenResponse {
             access_token: minted.token,
             token_type: "Bearer".into(),
@@ -128,6 +142,7 @@ impl Engine {
             scope,
             refresh_token: None,
             id_token: None,
+            issued_token_type: None,
         })
     }
 
@@ -179,7 +194,15 @@ impl Engine {
             sid: None,
         };
         let rules = self.rules_for(rt, &auth.sub, &auth.scopes).await?;
-        let (resp, issued) = self.issue(rt, &rules, client, &auth, &castellan_jose::random_id(), None)?;
+        let (resp, issued) = self.issue(
+            rt,
+            &rules,
+            client,
+            &auth,
+            &castellan_jose::random_id(),
+            None,
+            "password",
+        )?;
         self.store.record_grant(rt.tenant_id(), &issued).await?;
         Ok(resp)
     }

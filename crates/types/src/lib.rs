@@ -10,10 +10,12 @@ pub mod developer;
 pub mod error;
 pub mod gateways;
 pub mod nexus;
+pub mod oam;
 pub mod policies;
 pub mod privacy;
 pub mod services;
 pub mod system;
+pub mod workspace;
 
 pub use admin::*;
 pub use clients::*;

@@ -14,6 +14,7 @@ mod configuration;
 mod developer;
 mod errors;
 mod escalation;
+mod exchange;
 mod first_day;
 mod flows;
 mod gateways;

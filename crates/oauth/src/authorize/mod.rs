@@ -463,6 +463,7 @@ impl Engine {
                 crate::access_token::Subject::Person(&auth.sub),
                 &scope,
                 extra,
+                crate::access_token::How::person("implicit", &auth.ctx),
             )?;
             // Recorded as a grant of its own, so that revoking what a person or a client holds
             // (a removed user, a deleted client) reaches tokens of the implicit flow too.
