@@ -6,6 +6,7 @@
 //! [`AdminAccess`] only comes from authentication and carries the one tenant it may touch.
 
 mod access;
+mod access_manager;
 mod authentications;
 mod bootstrap;
 mod claims;
@@ -26,6 +27,7 @@ pub mod spec;
 mod tenants;
 mod validate;
 mod views;
+mod workspace;
 
 use std::sync::Arc;
 

@@ -149,6 +149,11 @@ pub(crate) fn add_person_permissions(
     }
 }
 
+/// Whether `name` is a claim of access tokens that Castellan sets itself.
+pub fn is_reserved_access_claim(name: &str) -> bool {
+    RESERVED.contains(&name)
+}
+
 /// Claims an id_token may not have overwritten by a custom claim.
 const ID_RESERVED: [&str; 13] = [
     "iss",

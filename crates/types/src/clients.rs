@@ -89,6 +89,26 @@ pub struct Client {
     /// Always `false`: certificate-bound access tokens (RFC 8705 §3) are not issued yet.
     #[serde(default)]
     pub tls_client_certificate_bound_access_tokens: bool,
+    /// Custom claims of every access token the client gets (Castellan; the access-manager API's
+    /// `attributes`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub token_attributes: Vec<TokenAttribute>,
+}
+
+/// A custom access-token claim of a client: `type` `static` copies `value` into every access
+/// token; `dynamic` fills in the template `value` at issuance: `${user.<attribute>}` (from the
+/// person's authentication context, or `user.sub`), `${client.id}`, `${client.name}`,
+/// `${request.scope}`, `${request.grant_type}`, `${server.id}`, `${tenant.id}`. A variable
+/// without a value (a client's own token has no `user`) leaves the claim out of that token.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"name": "department", "value": "${user.department}", "type": "dynamic"}))]
+pub struct TokenAttribute {
+    pub name: String,
+    #[serde(default)]
+    pub value: String,
+    /// `static` (default) or `dynamic`.
+    #[serde(default, rename = "type")]
+    pub type_: String,
 }
 
 /// Body of `POST /api/admin/{tid}/clients` and `PUT /api/admin/{tid}/clients/{cid}`. On create,
@@ -231,6 +251,10 @@ pub struct ClientRequest {
     #[serde(default)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_client_certificate_bound_access_tokens: Option<bool>,
+    /// Replaces the client's custom access-token claims (at most 50).
+    #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_attributes: Option<Vec<TokenAttribute>>,
 }
 
 /// `GET /api/admin/{tid}/servers/{aid}/clients`.

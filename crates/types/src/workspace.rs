@@ -106,6 +106,10 @@ pub struct WorkspaceClient {
     /// Secret references that do not resolve now (they are resolved again on every use).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The workspace client's own OAuth secret (`client_secret_basic` at the `default` server's
+    /// token endpoint): answered once, by the create.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
 }
 
 /// The TMF error object: `status` is the HTTP status as a string.

@@ -181,3 +181,53 @@ pub(crate) enum ProblemErrors {
     )]
     Conflict(Problem),
 }
+
+/// Every error of the workspace-client family (`/admin/workspaceClients`): the TMF error object,
+/// `status` as a string.
+#[derive(IntoResponses)]
+pub(crate) enum TmfErrors {
+    #[response(
+        status = 400,
+        description = "Malformed or invalid input (not JSON, a member of the wrong type, a bad value, an issuer that names no login method); `message` names the member"
+    )]
+    BadRequest(castellan_types::workspace::TmfError),
+    #[response(status = 401, description = "Missing or invalid credentials")]
+    Unauthorized(castellan_types::workspace::TmfError),
+    #[response(
+        status = 403,
+        description = "The caller does not hold the permission the operation requires"
+    )]
+    Forbidden(castellan_types::workspace::TmfError),
+    #[response(status = 404, description = "No such workspace client")]
+    NotFound(castellan_types::workspace::TmfError),
+    #[response(status = 409, description = "The client exists")]
+    Conflict(castellan_types::workspace::TmfError),
+    #[response(status = 413, description = "Body over 1 MiB")]
+    TooLarge(castellan_types::workspace::TmfError),
+    #[response(status = 415, description = "A body that is not JSON")]
+    NotJson(castellan_types::workspace::TmfError),
+    #[response(status = 500, description = "Internal error")]
+    Internal(castellan_types::workspace::TmfError),
+}
+
+/// Every error of the access-manager family: `422` with `{message, field}` for anything wrong
+/// with the request, its own status for credentials, permissions and missing clients.
+#[derive(IntoResponses)]
+pub(crate) enum OamErrors {
+    #[response(status = 401, description = "Missing or invalid credentials")]
+    Unauthorized(castellan_types::oam::OamError),
+    #[response(
+        status = 403,
+        description = "The caller does not hold the permission the operation requires"
+    )]
+    Forbidden(castellan_types::oam::OamError),
+    #[response(status = 404, description = "No such client")]
+    NotFound(castellan_types::oam::OamError),
+    #[response(status = 413, description = "Body over 1 MiB")]
+    TooLarge(castellan_types::oam::OamError),
+    #[response(
+        status = 422,
+        description = "The request breaks a rule (a bad or missing member, a client that exists, a body that is not JSON); `field` names the member"
+    )]
+    Invalid(castellan_types::oam::OamError),
+}

@@ -27,6 +27,14 @@ pub struct Acp;
 #[derive(Debug)]
 pub struct Nexus;
 
+/// The TMF error object (workspace clients, `/admin/workspaceClients`).
+#[derive(Debug)]
+pub struct Tmf;
+
+/// The access-manager family (`/oam/…`): `{message, field}`.
+#[derive(Debug)]
+pub struct Oam;
+
 /// A failure of an API request, rendered in the shape of the family `F`.
 pub struct ApiError<F = Acp> {
     pub status: StatusCode,
@@ -217,6 +225,78 @@ impl Family for Nexus {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        no_store(&mut resp);
+        resp
+    }
+}
+
+/// `field: reason` when the failure names a member, else the error itself.
+fn with_field<F>(e: &ApiError<F>) -> (Option<String>, String) {
+    let field = e.details.get("field").and_then(Value::as_str).map(str::to_owned);
+    let reason = e
+        .details
+        .get("reason")
+        .or_else(|| e.details.get("id"))
+        .and_then(Value::as_str);
+    let message = match reason {
+        Some(r) if !e.error.contains(r) => format!("{}: {r}", e.error),
+        _ => e.error.clone(),
+    };
+    (field, message)
+}
+
+fn challenge(resp: &mut Response) {
+    resp.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(r#"Basic realm="castellan", charset="UTF-8""#),
+    );
+}
+
+impl Family for Tmf {
+    /// The workspace-client page lists no 422: a body that breaks a rule is a 400 there.
+    fn render(e: ApiError<Self>) -> Response {
+        let status = if e.status == StatusCode::UNPROCESSABLE_ENTITY {
+            StatusCode::BAD_REQUEST
+        } else {
+            e.status
+        };
+        let (_, message) = with_field(&e);
+        let code = status
+            .canonical_reason()
+            .unwrap_or("Error")
+            .to_ascii_uppercase()
+            .replace([' ', '-'], "_");
+        let body = castellan_types::workspace::TmfError {
+            code,
+            reason: e.error.clone(),
+            message: Some(message),
+            status: Some(status.as_u16().to_string()),
+            reference_error: None,
+            type_: Some("Error".into()),
+        };
+        let mut resp = (status, axum::Json(body)).into_response();
+        if e.challenge {
+            challenge(&mut resp);
+        }
+        no_store(&mut resp);
+        resp
+    }
+}
+
+impl Family for Oam {
+    /// The access-manager page answers `422` when a client cannot be created; credentials,
+    /// permissions and missing clients keep their own status.
+    fn render(e: ApiError<Self>) -> Response {
+        let status = match e.status.as_u16() {
+            401 | 403 | 404 | 405 | 413 | 500..=599 => e.status,
+            _ => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        let (field, message) = with_field(&e);
+        let body = castellan_types::oam::OamError { message, field };
+        let mut resp = (status, axum::Json(body)).into_response();
+        if e.challenge {
+            challenge(&mut resp);
+        }
         no_store(&mut resp);
         resp
     }

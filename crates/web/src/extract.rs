@@ -434,6 +434,55 @@ impl<E: FromRequest<S, Rejection = ApiError>, S: Send + Sync> FromRequest<S> for
     }
 }
 
+/// A rejection rendered by another family.
+pub trait Reject {
+    fn family<G>(self) -> ApiError<G>;
+}
+
+impl<F> Reject for ApiError<F> {
+    fn family<G>(self) -> ApiError<G> {
+        self.into_family()
+    }
+}
+
+/// Wrappers whose rejections a family renders: `$name<Caller<N>>`, `$name<ApiJson<T>>`, ….
+macro_rules! in_family {
+    ($(#[$doc:meta])* $name:ident, $fam:ty) => {
+        $(#[$doc])*
+        pub struct $name<E>(pub E);
+
+        impl<E: FromRequestParts<S>, S: Send + Sync> FromRequestParts<S> for $name<E>
+        where
+            E::Rejection: Reject,
+        {
+            type Rejection = ApiError<$fam>;
+
+            async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError<$fam>> {
+                E::from_request_parts(parts, state).await.map($name).map_err(Reject::family)
+            }
+        }
+
+        impl<E: FromRequest<S, Rejection = ApiError>, S: Send + Sync> FromRequest<S> for $name<E> {
+            type Rejection = ApiError<$fam>;
+
+            async fn from_request(req: Request, state: &S) -> Result<Self, ApiError<$fam>> {
+                E::from_request(req, state).await.map($name).map_err(ApiError::into_family)
+            }
+        }
+    };
+}
+
+in_family!(
+    /// An extractor whose rejection the workspace-client family (TMF errors) renders.
+    InTmf,
+    crate::error::Tmf
+);
+in_family!(
+    /// An extractor whose rejection the access-manager family renders.
+    InOam,
+    crate::error::Oam
+);
+
 /// Path parameters; a parameter that does not decode (not UTF-8, not the expected type) is a 400
 /// in the family's error shape, not the framework's `text/plain`.
 pub struct ApiPath<T>(pub T);

@@ -22,6 +22,7 @@ mod protocol_docs;
 mod services;
 mod strict;
 mod system;
+mod workspace;
 
 use std::sync::Arc;
 
@@ -86,7 +87,7 @@ Every management operation requires one permission, named in its description and
         license(name = "Apache-2.0")
     ),
     modifiers(&SecuritySchemes),
-    components(schemas(castellan_types::ApiErrorBody, castellan_types::nexus::Problem)),
+    components(schemas(castellan_types::ApiErrorBody, castellan_types::nexus::Problem, castellan_types::workspace::TmfError, castellan_types::oam::OamError)),
     paths(
         protocol_docs::token,
         protocol_docs::introspect,
@@ -105,6 +106,8 @@ Every management operation requires one permission, named in its description and
         (name = "developer", description = "Developer self-service (Cloudentity ACP developer API): a developer registers and manages its own clients. Authenticate with a Bearer access token issued by the tenant's `developer` server (a person signed in there, or one of its clients); the developer is the token's `sub`. No permission is needed; what a developer may use is decided by the servers' and scopes' `developer_policy_id`."),
         (name = "privacy", description = "Castellan's privacy API: subjects grant and withdraw consents; every change is appended to the tenant's signed privacy ledger. Callers: an admin credential with `privacy.*`, a token with the `manage_consents` scope, or a person's own token."),
         (name = "nexus", description = "STS client mappings and developer roles (Cloudentity Nexus): who holds which management permissions. Paths name no tenant: a Bearer token names its own (`tid`); with Basic credentials send `X-Castellan-Tenant` or get the default tenant. Errors are RFC 9457 `application/problem+json`."),
+        (name = "workspace", description = "Workspace clients (Industries Framework `/admin/workspaceClients`): clients of the tenant's `default` server that exchange tokens of the issuers they name (RFC 8693). The tenant comes from the caller as for `nexus`. Errors are the TMF error object (`code`, `reason`, `message`, `status` as a string); a body that breaks a rule is a 400."),
+        (name = "access-manager", description = "Access-manager clients (Oracle Access Manager OAuth policy admin `…/oauthpolicyadmin/client`): clients with `clientType`, uppercase grant types and custom token `attributes`. The tenant comes from the caller as for `nexus`. `200` with the client, `422` with `{message, field}` when the request is at fault."),
         (name = "system", description = "What spans tenants: creating and deleting tenants, exporting and importing configuration. Only credentials of the system tenant (the one the first start bootstrapped, `default`) hold `system.read` and `system.write`; authenticate as for the admin API of that tenant."),
         (name = "protocol", description = "OAuth 2.0 / OpenID Connect endpoints of each authorization server (issuer `{public_url}/{tid}/{aid}`). Errors follow RFC 6749 §5.2: `{\"error\", \"error_description\"}`."),
     )
@@ -173,6 +176,7 @@ fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(services::router())
         .merge(gateways::router())
         .merge(system::router())
+        .merge(workspace::router())
         .split_for_parts();
     let mut doc = doc;
     links::add(&mut doc);
@@ -254,6 +258,14 @@ async fn fallback(uri: Uri) -> Response {
         ApiError::<error::Nexus>::not_found_route()
             .detail("path", p.to_owned())
             .into_response()
+    } else if under(p, "/admin") {
+        ApiError::<error::Tmf>::not_found_route()
+            .detail("path", p.to_owned())
+            .into_response()
+    } else if workspace::is_oam(p) {
+        ApiError::<error::Oam>::not_found_route()
+            .detail("path", p.to_owned())
+            .into_response()
     } else if under(p, "/api") {
         ApiError::<error::Acp>::not_found_route()
             .detail("path", p.to_owned())
@@ -268,6 +280,14 @@ async fn method_not_allowed(uri: Uri) -> Response {
     let (status, msg, path) = e(StatusCode::METHOD_NOT_ALLOWED);
     if under(&path, "/v1") {
         ApiError::<error::Nexus>::new(status, msg)
+            .detail("path", path)
+            .into_response()
+    } else if under(&path, "/admin") {
+        ApiError::<error::Tmf>::new(status, msg)
+            .detail("path", path)
+            .into_response()
+    } else if workspace::is_oam(&path) {
+        ApiError::<error::Oam>::new(status, msg)
             .detail("path", path)
             .into_response()
     } else {

@@ -32,3 +32,4 @@ mod system;
 mod tenant;
 mod tls;
 mod tokens;
+mod workspace;

@@ -28,7 +28,10 @@ pub(crate) fn management_ops() -> Vec<Op> {
     for (path, item) in spec["paths"].as_object().unwrap() {
         // The gateway authorizer is a protocol endpoint (gateway credentials, no permission);
         // the developer API takes developer tokens, which hold no permission (its own tests).
-        if !(path.starts_with("/api/") || path.starts_with("/v1/"))
+        if !(path.starts_with("/api/")
+            || path.starts_with("/v1/")
+            || path.starts_with("/admin/")
+            || path.starts_with("/oam/"))
             || path.starts_with("/api/gateway/")
             || path.starts_with("/api/developer/")
         {
@@ -48,6 +51,9 @@ pub(crate) fn management_ops() -> Vec<Op> {
             while let Some(start) = concrete.find('{') {
                 let end = concrete[start..].find('}').unwrap() + start;
                 concrete.replace_range(start..=end, "nosuch");
+            }
+            if path.starts_with("/oam/") && method != "post" {
+                concrete.push_str("?id=nosuch");
             }
             ops.push(Op {
                 method: Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
@@ -103,6 +109,13 @@ fn assert_problem(r: &Resp, status: u16, instance: &str) -> String {
 fn assert_forbidden(r: &Resp, op: &Op) {
     let detail = if op.path.starts_with("/v1/") {
         assert_problem(r, 403, op.path.split('?').next().unwrap())
+    } else if op.path.starts_with("/admin/") {
+        assert_eq!(r.status, 403, "{}", r.body);
+        assert_eq!(r.body["status"], "403", "the TMF error object: {}", r.body);
+        r.body["message"].as_str().unwrap().to_owned()
+    } else if op.path.starts_with("/oam/") {
+        assert_eq!(r.status, 403, "{}", r.body);
+        r.body["message"].as_str().unwrap().to_owned()
     } else {
         assert_api_error(r, 403)["error"].as_str().unwrap().to_owned()
     };

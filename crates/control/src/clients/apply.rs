@@ -18,6 +18,70 @@ fn check_list(field: &str, v: &[String]) -> ControlResult<()> {
     Ok(())
 }
 
+/// Most custom access-token claims a client may have.
+const MAX_TOKEN_ATTRIBUTES: usize = 50;
+
+/// A client's custom access-token claims, checked: names not Castellan's own claims nor
+/// repeated, `type` `static` or `dynamic` (any letter case), templates that can be filled in.
+pub(crate) fn check_token_attributes(
+    attrs: &[wire::TokenAttribute],
+) -> ControlResult<Vec<castellan_domain::TokenAttribute>> {
+    if attrs.len() > MAX_TOKEN_ATTRIBUTES {
+        return Err(ControlError::invalid(
+            "token_attributes",
+            format!("at most {MAX_TOKEN_ATTRIBUTES} entries"),
+        ));
+    }
+    let mut out: Vec<castellan_domain::TokenAttribute> = Vec::new();
+    for (i, a) in attrs.iter().enumerate() {
+        let name = a.name.trim();
+        if name.is_empty() || name.len() > 128 {
+            return Err(ControlError::invalid(
+                format!("token_attributes[{i}].name"),
+                "must be 1 to 128 characters",
+            ));
+        }
+        if castellan_oauth::issue::is_reserved_access_claim(name) {
+            return Err(ControlError::invalid(
+                format!("token_attributes[{i}].name"),
+                format!("{name} is a claim Castellan sets itself"),
+            ));
+        }
+        if out.iter().any(|o| o.name == name) {
+            return Err(ControlError::invalid(
+                format!("token_attributes[{i}].name"),
+                format!("{name} is given twice"),
+            ));
+        }
+        if a.value.len() > 1024 {
+            return Err(ControlError::invalid(
+                format!("token_attributes[{i}].value"),
+                "must be at most 1024 characters",
+            ));
+        }
+        let dynamic = match a.type_.to_ascii_lowercase().as_str() {
+            "" | "static" => false,
+            "dynamic" => true,
+            _ => {
+                return Err(ControlError::invalid(
+                    format!("token_attributes[{i}].type"),
+                    "must be static or dynamic",
+                ));
+            }
+        };
+        if dynamic {
+            castellan_oauth::attributes::check_template(&a.value)
+                .map_err(|why| ControlError::invalid(format!("token_attributes[{i}].value"), why))?;
+        }
+        out.push(castellan_domain::TokenAttribute {
+            name: name.to_owned(),
+            value: a.value.clone(),
+            dynamic,
+        });
+    }
+    Ok(out)
+}
+
 impl Control {
     /// Applies and validates the fields of `req` onto `c`, checked against its server. Returns the
     /// new secret when one must be (re)hashed: `(secret, generated)`.
@@ -214,6 +278,9 @@ impl Control {
                 ));
             }
             c.settings.client_secret_expires_at = v;
+        }
+        if let Some(attrs) = req.token_attributes {
+            c.settings.token_attributes = check_token_attributes(&attrs)?;
         }
         if c.token_endpoint_auth_method == "private_key_jwt"
             && c.settings.jwks.is_none()

@@ -91,6 +91,15 @@ impl Control {
             tls_client_auth_san_ip: s.tls_client_auth.san_ip.clone(),
             tls_client_auth_san_email: s.tls_client_auth.san_email.clone(),
             tls_client_certificate_bound_access_tokens: false,
+            token_attributes: s
+                .token_attributes
+                .iter()
+                .map(|a| wire::TokenAttribute {
+                    name: a.name.clone(),
+                    value: a.value.clone(),
+                    type_: if a.dynamic { "dynamic" } else { "static" }.into(),
+                })
+                .collect(),
         })
     }
 
@@ -119,8 +128,21 @@ impl Control {
     pub async fn create_client(
         &self,
         access: &Allowed<need::ClientWrite>,
-        mut req: wire::ClientRequest,
+        req: wire::ClientRequest,
     ) -> ControlResult<wire::Client> {
+        let c = self.create_client_with(access, req, |_| Ok(())).await?;
+        self.client_view(&c)
+    }
+
+    /// [`Control::create_client`] with `prepare` applied to the client after the request's
+    /// fields and before anything is checked against the caller's permissions or stored (the
+    /// workspace and access-manager APIs add what their requests carry).
+    pub(crate) async fn create_client_with(
+        &self,
+        access: &Allowed<need::ClientWrite>,
+        mut req: wire::ClientRequest,
+        prepare: impl FnOnce(&mut Client) -> ControlResult<()>,
+    ) -> ControlResult<Client> {
         crate::error::same_tenant(req.tenant_id.as_deref(), access.tenant())?;
         let aid = req
             .authorization_server_id
@@ -148,6 +170,7 @@ impl Control {
             req.grant_types = Some(vec!["authorization_code".into()]);
         }
         let secret = self.apply_client(&server, &mut c, req, true, None).await?;
+        prepare(&mut c)?;
         access.require_holds(&self.client_yields(&c).await?, || format!("client {id}"))?;
         if let Some((s, generated)) = secret {
             self.set_secret(access.tenant(), &mut c, &s, generated).await?;
@@ -158,7 +181,7 @@ impl Control {
             .await
             .named(conflict("client", id.to_string()).missing("authorization server", aid.clone()))?;
         self.engine.apply(&changes).await;
-        self.client_view(&c)
+        Ok(c)
     }
 
     pub async fn get_client(&self, access: &Allowed<need::ClientRead>, cid: &str) -> ControlResult<wire::Client> {
@@ -202,6 +225,18 @@ impl Control {
         cid: &str,
         req: wire::ClientRequest,
     ) -> ControlResult<wire::Client> {
+        let c = self.update_client_with(access, cid, req, |_| Ok(())).await?;
+        self.client_view(&c)
+    }
+
+    /// [`Control::update_client`] with `prepare` applied as [`Control::create_client_with`] does.
+    pub(crate) async fn update_client_with(
+        &self,
+        access: &Allowed<need::ClientWrite>,
+        cid: &str,
+        req: wire::ClientRequest,
+        prepare: impl FnOnce(&mut Client) -> ControlResult<()>,
+    ) -> ControlResult<Client> {
         crate::error::same_tenant(req.tenant_id.as_deref(), access.tenant())?;
         let mut c = self.load_client(access, cid).await?;
         unchanged(
@@ -222,6 +257,7 @@ impl Control {
         let rules = self.access_rules(access.tenant()).await?;
         access.require_holds(&client_yields(&rules, &c), || format!("client {cid}"))?;
         let secret = self.apply_client(&server, &mut c, req, false, None).await?;
+        prepare(&mut c)?;
         access.require_holds(&client_yields(&rules, &c), || format!("client {cid} as changed"))?;
         if let Some((s, generated)) = secret {
             self.set_secret(access.tenant(), &mut c, &s, generated).await?;
@@ -232,7 +268,7 @@ impl Control {
             .await
             .named(missing("client", cid.to_owned()))?;
         self.engine.apply(&changes).await;
-        self.client_view(&c)
+        Ok(c)
     }
 
     /// Deletes a client and, in the same transaction, ends everything it was given: its grants,

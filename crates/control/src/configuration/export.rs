@@ -53,6 +53,7 @@ pub(super) fn client_request(c: wire::Client) -> wire::ClientRequest {
         tls_client_auth_san_ip: c.tls_client_auth_san_ip,
         tls_client_auth_san_email: c.tls_client_auth_san_email,
         tls_client_certificate_bound_access_tokens: Some(c.tls_client_certificate_bound_access_tokens),
+        token_attributes: (!c.token_attributes.is_empty()).then_some(c.token_attributes),
     }
 }
 
