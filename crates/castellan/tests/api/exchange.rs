@@ -609,3 +609,49 @@ async fn jwt_bearer_assertions_of_the_client_or_a_trusted_issuer() {
     .await;
     assert_oauth_error(&r, 401, "invalid_client");
 }
+
+/// The Python interpreter with Authlib (`.ci/run` makes a virtual environment and names it).
+fn authlib_python() -> Option<String> {
+    std::env::var("CASTELLAN_AUTHLIB_PYTHON").ok().filter(|p| !p.is_empty())
+}
+
+#[tokio::test]
+async fn authlib_drives_jwt_bearer_and_token_exchange() {
+    let Some(python) = authlib_python() else {
+        eprintln!("authlib test not run: set CASTELLAN_AUTHLIB_PYTHON to a python with authlib (.ci/run does)");
+        return;
+    };
+    let app = spawn_app().await;
+    let up = Upstream::start().await;
+    setup(&app, &up).await;
+    let es = SigningAlg::ES256;
+    let key = castellan_jose::keys::generate(es).unwrap();
+    client(
+        &app,
+        json!({"client_id": "jb", "grant_types": [BEARER], "scopes": ["orders.read"], "jwks": {"keys": [key.public_jwk]},
+               "client_secret": secret("jb")}),
+    )
+    .await;
+    let alice = alice_at_partner(&app).await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/authlib/exchange_and_bearer.py");
+    let out = tokio::process::Command::new(python)
+        .arg(script)
+        .env("TOKEN_URL", format!("{}/oauth2/token", issuer(&app, "default")))
+        .env("JWKS_URL", format!("{}/.well-known/jwks.json", issuer(&app, "default")))
+        .env("JB_ID", "jb")
+        .env("JB_SECRET", secret("jb"))
+        .env("JB_KID", &key.kid)
+        .env("JB_KEY_DER", castellan_jose::b64url(&key.pkcs8))
+        .env("SVC_ID", "svc")
+        .env("SVC_SECRET", secret("svc"))
+        .env("SUBJECT_TOKEN", &alice)
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("authlib: jwt bearer and token exchange ok"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

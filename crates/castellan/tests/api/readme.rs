@@ -20,7 +20,7 @@ use crate::flows::{Browser, field, params_of};
 use crate::helpers::{TestApp, config, spawn_with};
 
 /// The sections whose blocks run, in README order.
-const WALK_THROUGHS: [&str; 10] = [
+const WALK_THROUGHS: [&str; 13] = [
     "Quick start",
     "Developer self-service",
     "Tenants",
@@ -31,6 +31,9 @@ const WALK_THROUGHS: [&str; 10] = [
     "Protecting APIs",
     "Enforcing at a gateway",
     "Signing people in",
+    "Token exchange and JWT bearer",
+    "Workspace clients",
+    "Access-manager clients",
 ];
 
 /// The `sh` blocks of `section` (a `##` or `###` heading), in order.
@@ -157,7 +160,7 @@ fn has(program: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_readme_walk_throughs_run_as_written() {
-    for program in ["bash", "curl", "python3", "tar"] {
+    for program in ["bash", "curl", "python3", "tar", "openssl"] {
         assert!(has(program), "the README walk-throughs need {program}");
     }
     let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md")).unwrap();
