@@ -48,7 +48,7 @@ fn check_text(field: &str, v: &str, max: usize) -> ControlResult<()> {
 impl Control {
     /// The workspace members of `req` as stored for client `c` of `server`, and a warning for
     /// each secret reference that does not resolve now.
-    fn workspace_settings(
+    pub(crate) fn workspace_settings(
         &self,
         server: &castellan_domain::AuthorizationServer,
         c: &Client,
@@ -176,6 +176,66 @@ impl Control {
             },
             warnings,
         ))
+    }
+
+    /// The workspace members of `c` as a request takes them (a configuration export): references
+    /// and client ids as kept, encrypted values opened only `with_secrets` (left out otherwise).
+    pub(crate) fn workspace_request(
+        &self,
+        c: &Client,
+        w: &WorkspaceSettings,
+        with_secrets: bool,
+    ) -> ControlResult<wire::WorkspaceClientRequest> {
+        let open = |map: &str, name: &str, creds: &IssuerCredentials| -> ControlResult<wire::ServerData> {
+            let mut out = wire::ServerData {
+                description: creds.description.clone(),
+                ..wire::ServerData::default()
+            };
+            for (field, kept, slot) in [
+                ("client-id", &creds.client_id, &mut out.client_id),
+                ("client-secret", &creds.client_secret, &mut out.client_secret),
+                ("signing-key", &creds.signing_key, &mut out.signing_key),
+            ] {
+                let Some(v) = kept else { continue };
+                if v.starts_with("sealed:") {
+                    if with_secrets {
+                        let label = castellan_domain::seal::workspace_secret(
+                            &c.tenant_id,
+                            &c.id,
+                            &format!("{map}/{name}/{field}"),
+                        );
+                        *slot = Some(resolve_reference(&self.master, &label, v).map_err(ControlError::internal)?);
+                    }
+                } else {
+                    *slot = Some(v.clone());
+                }
+            }
+            Ok(out)
+        };
+        let maps = |map: &str,
+                    m: &BTreeMap<String, IssuerCredentials>|
+         -> ControlResult<Option<BTreeMap<String, wire::ServerData>>> {
+            if m.is_empty() {
+                return Ok(None);
+            }
+            m.iter()
+                .map(|(k, v)| Ok((k.clone(), open(map, k, v)?)))
+                .collect::<ControlResult<_>>()
+                .map(Some)
+        };
+        Ok(wire::WorkspaceClientRequest {
+            client_identity_propagation_required: Some(w.client_identity_propagation_required),
+            fixed_users_for_user_assertion_by_tic: (!w.fixed_users.is_empty()).then(|| w.fixed_users.clone()),
+            fusion_client_id: w
+                .fusion_client
+                .as_ref()
+                .map(|f| open("fusion-client-id", "fusion", f))
+                .transpose()?,
+            global_oidc_server_data: maps("global-oidc-server-data", &w.global_issuers)?,
+            labels: (!w.labels.is_empty()).then(|| w.labels.clone()),
+            workspace_oidc_server_data: maps("workspace-oidc-server-data", &w.workspace_issuers)?,
+            ..wire::WorkspaceClientRequest::default()
+        })
     }
 
     /// The client request a workspace request stands for.

@@ -255,6 +255,13 @@ pub struct ClientRequest {
     #[serde(default)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_attributes: Option<Vec<TokenAttribute>>,
+    /// Makes the client a workspace client, with these members as `/admin/workspaceClients`
+    /// takes them (its `supported-outbound-token-scopes` are ignored here: `scopes` are the
+    /// client's). Configuration exports carry it; the secrets of its maps only in an export
+    /// with secrets.
+    #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<crate::workspace::WorkspaceClientRequest>,
 }
 
 /// `GET /api/admin/{tid}/servers/{aid}/clients`.

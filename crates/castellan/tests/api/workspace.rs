@@ -280,6 +280,67 @@ async fn workspace_clients_follow_the_seed_and_exchange_only_what_they_are_confi
     )
     .await;
     assert_tmf(&r, 400);
+    // A configuration export carries the workspace members: references as kept, encrypted
+    // values only with secrets; importing it back keeps the workspace client whole.
+    let find = |dump: &Value| -> Value {
+        dump["clients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["client_id"] == id.as_str())
+            .cloned()
+            .unwrap()
+    };
+    let plain = boot(&app, Method::GET, "/api/system/configuration?tid=default", None).await;
+    assert_eq!(plain.status, 200, "{}", plain.body);
+    let w = find(&plain.body)["workspace"].clone();
+    assert_eq!(w["labels"], seed_example()["labels"], "{w}");
+    assert_eq!(
+        w["global-oidc-server-data"]["Core"]["client-secret"],
+        "env:CASTELLAN_TEST_NEVER_SET_VARIABLE"
+    );
+    assert_eq!(w["fixed-users-for-user-assertion-by-tic"], json!({"buying": "robot"}));
+    assert!(
+        w["fusion-client-id"].get("client-secret").is_none(),
+        "no secrets without with_secrets: {w}"
+    );
+    let full = boot(
+        &app,
+        Method::GET,
+        "/api/system/configuration?tid=default&with_secrets=true",
+        None,
+    )
+    .await;
+    assert_eq!(full.status, 200, "{}", full.body);
+    let w = find(&full.body)["workspace"].clone();
+    assert_eq!(w["fusion-client-id"]["client-secret"], "fusion_client_secret_1");
+    let r = boot(
+        &app,
+        Method::PUT,
+        "/api/system/configuration?tid=default&mode=update",
+        Some(full.body.clone()),
+    )
+    .await;
+    assert_eq!(r.status.as_u16() / 100, 2, "{}", r.body);
+    let after = boot(&app, Method::GET, &format!("{WSC}/{id}"), None).await;
+    assert_eq!(after.body["labels"], seed_example()["labels"]);
+    assert_eq!(after.body["trusted-issuers"], json!(["Core", "buying"]));
+    let w = find(
+        &boot(
+            &app,
+            Method::GET,
+            "/api/system/configuration?tid=default&with_secrets=true",
+            None,
+        )
+        .await
+        .body,
+    )["workspace"]
+        .clone();
+    assert_eq!(
+        w["fusion-client-id"]["client-secret"], "fusion_client_secret_1",
+        "sealed again, opened again"
+    );
+
     // Permissions: client.read reads, only client.write writes.
     let reader = admin_client(&app, "reader").await;
     map(&app, "reader", "client.read").await;

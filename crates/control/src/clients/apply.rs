@@ -282,6 +282,16 @@ impl Control {
         if let Some(attrs) = req.token_attributes {
             c.settings.token_attributes = check_token_attributes(&attrs)?;
         }
+        if let Some(w) = &req.workspace {
+            let (settings, _warnings) = self.workspace_settings(server, c, w).map_err(|e| match e {
+                ControlError::Invalid { field, reason } => ControlError::Invalid {
+                    field: format!("workspace.{field}"),
+                    reason,
+                },
+                other => other,
+            })?;
+            c.settings.workspace = Some(settings);
+        }
         if c.token_endpoint_auth_method == "private_key_jwt"
             && c.settings.jwks.is_none()
             && c.settings.jwks_uri.is_none()

@@ -54,6 +54,7 @@ pub(super) fn client_request(c: wire::Client) -> wire::ClientRequest {
         tls_client_auth_san_email: c.tls_client_auth_san_email,
         tls_client_certificate_bound_access_tokens: Some(c.tls_client_certificate_bound_access_tokens),
         token_attributes: (!c.token_attributes.is_empty()).then_some(c.token_attributes),
+        workspace: None,
     }
 }
 
@@ -301,6 +302,10 @@ impl Control {
             req.client_secret = None;
             req.client_hashed_secret = None;
         }
+        req.workspace = match &c.settings.workspace {
+            Some(w) => Some(self.workspace_request(c, w, with_secrets)?),
+            None => None,
+        };
         Ok(req)
     }
 
