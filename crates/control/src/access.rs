@@ -86,6 +86,18 @@ impl<N> Deref for Allowed<N> {
     }
 }
 
+impl<N> Allowed<N> {
+    /// The same caller allowed `M`, for an operation whose permission `N` covers what `M` guards:
+    /// a workspace client is a client of the `default` server, so `workspace-client.write` lets
+    /// the workspace family write the clients it describes (and nothing else).
+    pub(crate) fn covering<M>(&self) -> Allowed<M> {
+        Allowed {
+            access: self.access.clone(),
+            need: PhantomData,
+        }
+    }
+}
+
 /// One type per permission code: `need::ClientWrite` is `client.write`.
 pub mod need {
     use castellan_domain::{Access, Permission, Resource};
@@ -126,6 +138,8 @@ pub mod need {
         RoleWrite = Role.Write;
         StsClientRead = StsClient.Read;
         StsClientWrite = StsClient.Write;
+        WorkspaceClientRead = WorkspaceClient.Read;
+        WorkspaceClientWrite = WorkspaceClient.Write;
         SystemRead = System.Read;
         SystemWrite = System.Write;
     }

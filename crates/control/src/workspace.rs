@@ -277,7 +277,7 @@ impl Control {
     /// `POST /admin/workspaceClients`.
     pub async fn create_workspace_client(
         &self,
-        access: &Allowed<need::ClientWrite>,
+        access: &Allowed<need::WorkspaceClientWrite>,
         req: wire::WorkspaceClientRequest,
     ) -> ControlResult<wire::WorkspaceClient> {
         let server = self.load_server(access, DEFAULT_SERVER).await?;
@@ -289,7 +289,7 @@ impl Control {
         creq.client_id = Some(id);
         let mut warnings = Vec::new();
         let c = self
-            .create_client_with(access, creq, |c| {
+            .create_client_with(&access.covering(), creq, |c| {
                 let (w, warn) = self.workspace_settings(&server, c, &req)?;
                 c.settings.workspace = Some(w);
                 warnings = warn;
@@ -319,7 +319,7 @@ impl Control {
     /// `GET /admin/workspaceClients`: the workspace clients of the tenant.
     pub async fn list_workspace_clients(
         &self,
-        access: &Allowed<need::ClientRead>,
+        access: &Allowed<need::WorkspaceClientRead>,
     ) -> ControlResult<Vec<wire::WorkspaceClient>> {
         let server = self.load_server(access, DEFAULT_SERVER).await?;
         let clients = self.store.list_clients(&server.tenant_id, &server.id).await?;
@@ -333,7 +333,7 @@ impl Control {
     /// `GET /admin/workspaceClients/{id}`: any client of the `default` server.
     pub async fn get_workspace_client(
         &self,
-        access: &Allowed<need::ClientRead>,
+        access: &Allowed<need::WorkspaceClientRead>,
         id: &str,
     ) -> ControlResult<wire::WorkspaceClient> {
         let c = self.load_workspace_client(access, id).await?;
@@ -344,7 +344,7 @@ impl Control {
     /// and secret; a client of the `default` server created otherwise becomes a workspace client).
     pub async fn replace_workspace_client(
         &self,
-        access: &Allowed<need::ClientWrite>,
+        access: &Allowed<need::WorkspaceClientWrite>,
         id: &str,
         req: wire::WorkspaceClientRequest,
     ) -> ControlResult<wire::WorkspaceClient> {
@@ -360,7 +360,7 @@ impl Control {
         creq.client_name = Some(req.client_name.clone().unwrap_or_else(|| current.name.clone()));
         let mut warnings = Vec::new();
         let c = self
-            .update_client_with(access, id, creq, |c| {
+            .update_client_with(&access.covering(), id, creq, |c| {
                 let (w, warn) = self.workspace_settings(&server, c, &req)?;
                 c.settings.workspace = Some(w);
                 warnings = warn;
@@ -371,8 +371,12 @@ impl Control {
     }
 
     /// `DELETE /admin/workspaceClients/{id}`: deletes the client as the admin API does.
-    pub async fn delete_workspace_client(&self, access: &Allowed<need::ClientWrite>, id: &str) -> ControlResult<()> {
+    pub async fn delete_workspace_client(
+        &self,
+        access: &Allowed<need::WorkspaceClientWrite>,
+        id: &str,
+    ) -> ControlResult<()> {
         self.load_workspace_client(access, id).await?;
-        self.delete_client(access, id).await
+        self.delete_client(&access.covering(), id).await
     }
 }

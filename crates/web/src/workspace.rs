@@ -42,9 +42,9 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 /// reference that does not resolve now is listed in `warnings`) or values, which are kept
 /// encrypted and never answered. The answer carries the client's own `client-secret`, once.
 ///
-/// Requires the `client.write` permission.
+/// Requires the `workspace-client.write` permission.
 #[utoipa::path(post, path = "/admin/workspaceClients", tag = "workspace", operation_id = "createWorkspaceClient",
-    extensions(("x-castellan-permission" = json!("client.write"))),
+    extensions(("x-castellan-permission" = json!("workspace-client.write"))),
     params(("X-Castellan-Tenant" = Option<String>, Header, description = "Tenant for Basic credentials (default: the server's default tenant)")),
     request_body = WorkspaceClientRequest,
     security(("basic" = []), ("bearer" = [])),
@@ -54,7 +54,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     ))]
 async fn create_workspace_client(
     State(st): State<AppState>,
-    InTmf(c): InTmf<Caller<need::ClientWrite>>,
+    InTmf(c): InTmf<Caller<need::WorkspaceClientWrite>>,
     InTmf(ApiJson(req)): InTmf<ApiJson<WorkspaceClientRequest>>,
 ) -> Result<(StatusCode, Json<WorkspaceClient>), ApiError<Tmf>> {
     let w = st.control.create_workspace_client(&c.access, req).await?;
@@ -63,9 +63,9 @@ async fn create_workspace_client(
 
 /// List workspace clients
 ///
-/// Requires the `client.read` permission.
+/// Requires the `workspace-client.read` permission.
 #[utoipa::path(get, path = "/admin/workspaceClients", tag = "workspace", operation_id = "listWorkspaceClients",
-    extensions(("x-castellan-permission" = json!("client.read"))),
+    extensions(("x-castellan-permission" = json!("workspace-client.read"))),
     security(("basic" = []), ("bearer" = [])),
     responses(
         (status = 200, description = "The workspace clients of the tenant", body = Vec<WorkspaceClient>),
@@ -73,7 +73,7 @@ async fn create_workspace_client(
     ))]
 async fn list_workspace_clients(
     State(st): State<AppState>,
-    InTmf(c): InTmf<Caller<need::ClientRead>>,
+    InTmf(c): InTmf<Caller<need::WorkspaceClientRead>>,
 ) -> Result<Json<Vec<WorkspaceClient>>, ApiError<Tmf>> {
     Ok(Json(st.control.list_workspace_clients(&c.access).await?))
 }
@@ -82,9 +82,9 @@ async fn list_workspace_clients(
 ///
 /// Any client of the `default` server can be read in this shape.
 ///
-/// Requires the `client.read` permission.
+/// Requires the `workspace-client.read` permission.
 #[utoipa::path(get, path = "/admin/workspaceClients/{id}", tag = "workspace", operation_id = "getWorkspaceClient",
-    extensions(("x-castellan-permission" = json!("client.read"))),
+    extensions(("x-castellan-permission" = json!("workspace-client.read"))),
     params(("id" = String, Path, description = "The workspace client's id (its OAuth client id)")),
     security(("basic" = []), ("bearer" = [])),
     responses(
@@ -93,7 +93,7 @@ async fn list_workspace_clients(
     ))]
 async fn get_workspace_client(
     State(st): State<AppState>,
-    InTmf(c): InTmf<Caller<need::ClientRead>>,
+    InTmf(c): InTmf<Caller<need::WorkspaceClientRead>>,
     InTmf(ApiPath(id)): InTmf<ApiPath<String>>,
 ) -> Result<Json<WorkspaceClient>, ApiError<Tmf>> {
     Ok(Json(st.control.get_workspace_client(&c.access, &id).await?))
@@ -105,9 +105,9 @@ async fn get_workspace_client(
 /// secret. A client of the `default` server created through another API becomes a workspace
 /// client.
 ///
-/// Requires the `client.write` permission.
+/// Requires the `workspace-client.write` permission.
 #[utoipa::path(put, path = "/admin/workspaceClients/{id}", tag = "workspace", operation_id = "replaceWorkspaceClient",
-    extensions(("x-castellan-permission" = json!("client.write"))),
+    extensions(("x-castellan-permission" = json!("workspace-client.write"))),
     params(("id" = String, Path, description = "The workspace client's id")),
     request_body = WorkspaceClientRequest,
     security(("basic" = []), ("bearer" = [])),
@@ -117,7 +117,7 @@ async fn get_workspace_client(
     ))]
 async fn replace_workspace_client(
     State(st): State<AppState>,
-    InTmf(c): InTmf<Caller<need::ClientWrite>>,
+    InTmf(c): InTmf<Caller<need::WorkspaceClientWrite>>,
     InTmf(ApiPath(id)): InTmf<ApiPath<String>>,
     InTmf(ApiJson(req)): InTmf<ApiJson<WorkspaceClientRequest>>,
 ) -> Result<Json<WorkspaceClient>, ApiError<Tmf>> {
@@ -128,9 +128,9 @@ async fn replace_workspace_client(
 ///
 /// Deletes the client and ends everything it was given, as the admin API's delete does.
 ///
-/// Requires the `client.write` permission.
+/// Requires the `workspace-client.write` permission.
 #[utoipa::path(delete, path = "/admin/workspaceClients/{id}", tag = "workspace", operation_id = "deleteWorkspaceClient",
-    extensions(("x-castellan-permission" = json!("client.write"))),
+    extensions(("x-castellan-permission" = json!("workspace-client.write"))),
     params(("id" = String, Path, description = "The workspace client's id")),
     security(("basic" = []), ("bearer" = [])),
     responses(
@@ -139,7 +139,7 @@ async fn replace_workspace_client(
     ))]
 async fn delete_workspace_client(
     State(st): State<AppState>,
-    InTmf(c): InTmf<Caller<need::ClientWrite>>,
+    InTmf(c): InTmf<Caller<need::WorkspaceClientWrite>>,
     InTmf(ApiPath(id)): InTmf<ApiPath<String>>,
 ) -> Result<StatusCode, ApiError<Tmf>> {
     st.control.delete_workspace_client(&c.access, &id).await?;

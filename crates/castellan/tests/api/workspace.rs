@@ -341,15 +341,16 @@ async fn workspace_clients_follow_the_seed_and_exchange_only_what_they_are_confi
         "sealed again, opened again"
     );
 
-    // Permissions: client.read reads, only client.write writes.
+    // Permissions: workspace-client.read reads, only workspace-client.write writes; client.write
+    // is not what this family asks for.
     let reader = admin_client(&app, "reader").await;
-    map(&app, "reader", "client.read").await;
+    map(&app, "reader", "workspace-client.read client.write").await;
     let r = app.call(Method::GET, WSC, None, Some(("reader", &reader))).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let r = app
         .call(Method::POST, WSC, Some(seed_example()), Some(("reader", &reader)))
         .await;
-    assert!(assert_tmf(&r, 403).contains("client.write"));
+    assert!(assert_tmf(&r, 403).contains("workspace-client.write"));
     let r = app
         .call(Method::DELETE, &format!("{WSC}/{id}"), None, Some(("reader", &reader)))
         .await;
