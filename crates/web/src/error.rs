@@ -149,10 +149,7 @@ impl Family for Acp {
         };
         let mut resp = (e.status, axum::Json(json!(body))).into_response();
         if e.challenge {
-            resp.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(r#"Basic realm="castellan", charset="UTF-8""#),
-            );
+            challenge(&mut resp);
         }
         no_store(&mut resp);
         resp
@@ -188,16 +185,7 @@ impl Family for Nexus {
         } else {
             e.status
         };
-        let field = e.details.get("field").and_then(Value::as_str).map(str::to_owned);
-        let reason = e
-            .details
-            .get("reason")
-            .or_else(|| e.details.get("id"))
-            .and_then(Value::as_str);
-        let detail = match reason {
-            Some(r) if !e.error.contains(r) => format!("{}: {r}", e.error),
-            _ => e.error.clone(),
-        };
+        let (field, detail) = with_field(&e);
         // Outside the Nexus router (an unknown path under /v1) the path is in the details.
         let instance = INSTANCE.try_with(Clone::clone).unwrap_or_else(|_| {
             e.details
@@ -216,10 +204,7 @@ impl Family for Nexus {
         };
         let mut resp = (status, axum::Json(problem)).into_response();
         if e.challenge {
-            resp.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(r#"Basic realm="castellan", charset="UTF-8""#),
-            );
+            challenge(&mut resp);
         }
         resp.headers_mut().insert(
             header::CONTENT_TYPE,
@@ -230,7 +215,8 @@ impl Family for Nexus {
     }
 }
 
-/// `field: reason` when the failure names a member, else the error itself.
+/// The member a failure names, and its message: `error: reason` unless the error already says
+/// the reason (the Nexus, TMF and access-manager families all word it so).
 fn with_field<F>(e: &ApiError<F>) -> (Option<String>, String) {
     let field = e.details.get("field").and_then(Value::as_str).map(str::to_owned);
     let reason = e
