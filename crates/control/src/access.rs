@@ -210,7 +210,12 @@ impl Control {
             rules.held(Caller::AdminClient(cid.as_str()))
         } else {
             // A person: the roles mapped to the groups the admin server's directory gives them now.
-            let ctx = castellan_oauth::users::static_user_context(&admin.server, &claims.sub).unwrap_or_default();
+            let ctx = self
+                .engine
+                .person(&admin, &claims.sub)
+                .await
+                .map_err(from_oauth)?
+                .unwrap_or_default();
             let groups = castellan_oauth::issue::groups(&ctx);
             rules.held(Caller::Person { groups: &groups })
         };

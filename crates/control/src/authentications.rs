@@ -18,6 +18,141 @@ pub(crate) const METHODS: [&str; 5] = ["static", "oidc", "azure", "cognito", "cu
 const MAX_METHODS: usize = 32;
 const MAX_STATIC_USERS: usize = 1000;
 const MAX_PASSWORD_LEN: usize = 1024;
+const MAX_MAPPINGS: usize = 64;
+const MAX_ATTRIBUTES: usize = 256;
+/// Conversions a mapping may ask for.
+pub(crate) const MAPPING_TYPES: [&str; 6] = ["any", "string", "number", "bool", "string_array", "object"];
+/// How Castellan may authenticate at an upstream provider's token endpoint.
+const UPSTREAM_AUTH: [&str; 3] = ["client_secret_basic", "client_secret_post", "private_key_jwt"];
+
+/// `Ok` for an absolute `http`/`https` URL without a fragment.
+fn check_url(at: String, url: &str) -> ControlResult<()> {
+    let ok = (url.starts_with("https://") || url.starts_with("http://"))
+        && url.len() <= 2048
+        && !url.contains('#')
+        && !url.contains(char::is_whitespace)
+        && url
+            .split("://")
+            .nth(1)
+            .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'));
+    if ok {
+        Ok(())
+    } else {
+        Err(ControlError::invalid(
+            at,
+            "must be an absolute http or https URL without a fragment",
+        ))
+    }
+}
+
+/// `Ok` when `value` is set (a required member of a provider block).
+fn required(at: String, value: &str) -> ControlResult<()> {
+    if value.trim().is_empty() {
+        return Err(ControlError::invalid(at, "required"));
+    }
+    if value.len() > 256 {
+        return Err(ControlError::invalid(at, "at most 256 characters"));
+    }
+    Ok(())
+}
+
+/// Checks the provider block of an upstream method and fills its read-only `redirect_url`.
+fn check_provider(
+    m: &mut wire::AuthenticationMethod,
+    callback: &str,
+    at: &dyn Fn(&str) -> String,
+) -> ControlResult<()> {
+    if let Some(o) = m.oidc.as_mut().filter(|_| m.method == "oidc") {
+        check_url(at("oidc.issuer_url"), &o.issuer_url)?;
+        required(at("oidc.client_id"), &o.client_id)?;
+        if let Some(a) = &o.token_endpoint_auth_method
+            && !UPSTREAM_AUTH.contains(&a.as_str())
+        {
+            return Err(ControlError::invalid(
+                at("oidc.token_endpoint_auth_method"),
+                format!("must be one of {}", UPSTREAM_AUTH.join(", ")),
+            ));
+        }
+        o.redirect_url = callback.to_owned();
+    }
+    if let Some(o) = m.azure.as_mut().filter(|_| m.method == "azure") {
+        required(at("azure.tenant"), &o.tenant)?;
+        if !o
+            .tenant
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        {
+            return Err(ControlError::invalid(at("azure.tenant"), "a tenant id or domain name"));
+        }
+        required(at("azure.client_id"), &o.client_id)?;
+        o.redirect_url = callback.to_owned();
+    }
+    if let Some(o) = m.cognito.as_mut().filter(|_| m.method == "cognito") {
+        required(at("cognito.region"), &o.region)?;
+        required(at("cognito.pool_id"), &o.pool_id)?;
+        for (name, v) in [("region", &o.region), ("pool_id", &o.pool_id)] {
+            if !v.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)) {
+                return Err(ControlError::invalid(
+                    at(&format!("cognito.{name}")),
+                    "letters, digits, '-' or '_'",
+                ));
+            }
+        }
+        required(at("cognito.client_id"), &o.client_id)?;
+        o.redirect_url = callback.to_owned();
+    }
+    if let Some(c) = m.custom.as_mut().filter(|_| m.method == "custom") {
+        check_url(at("custom.login_url"), &c.login_url)?;
+        if c.client_id.len() > 256 {
+            return Err(ControlError::invalid(at("custom.client_id"), "at most 256 characters"));
+        }
+    }
+    Ok(())
+}
+
+/// Checks the `mappings` and `attributes` of a method.
+fn check_shaping(m: &mut wire::AuthenticationMethod, at: &dyn Fn(&str) -> String) -> ControlResult<()> {
+    if m.mappings.len() > MAX_MAPPINGS {
+        return Err(ControlError::invalid(
+            at("mappings"),
+            format!("at most {MAX_MAPPINGS} mappings"),
+        ));
+    }
+    for (j, map) in m.mappings.iter_mut().enumerate() {
+        for (name, v) in [("source", &map.source), ("target", &map.target)] {
+            if v.trim().is_empty() || v.len() > 256 {
+                return Err(ControlError::invalid(
+                    at(&format!("mappings[{j}].{name}")),
+                    "must be 1 to 256 characters",
+                ));
+            }
+        }
+        if map.type_.is_empty() {
+            map.type_ = "any".into();
+        }
+        if !MAPPING_TYPES.contains(&map.type_.as_str()) {
+            return Err(ControlError::invalid(
+                at(&format!("mappings[{j}].type")),
+                format!("must be one of {}", MAPPING_TYPES.join(", ")),
+            ));
+        }
+    }
+    if m.attributes.len() > MAX_ATTRIBUTES {
+        return Err(ControlError::invalid(
+            at("attributes"),
+            format!("at most {MAX_ATTRIBUTES} attributes"),
+        ));
+    }
+    for (j, a) in m.attributes.iter().enumerate() {
+        if a.name.trim().is_empty() || a.name.len() > 256 {
+            return Err(ControlError::invalid(
+                at(&format!("attributes[{j}].name")),
+                "must be 1 to 256 characters",
+            ));
+        }
+    }
+    Ok(())
+}
 
 /// Takes the upstream client secret out of whichever provider block the method has.
 fn take_client_secret(m: &mut wire::AuthenticationMethod) -> Option<String> {
@@ -25,6 +160,7 @@ fn take_client_secret(m: &mut wire::AuthenticationMethod) -> Option<String> {
         m.oidc.as_mut().and_then(|o| o.client_secret.take()),
         m.azure.as_mut().and_then(|o| o.client_secret.take()),
         m.cognito.as_mut().and_then(|o| o.client_secret.take()),
+        m.custom.as_mut().and_then(|o| o.client_secret.take()),
     ]
     .into_iter()
     .flatten()
@@ -47,6 +183,7 @@ impl Control {
         }
         let mut ids = HashSet::new();
         let mut out = Vec::with_capacity(methods.len());
+        let callback = format!("{}/{tid}/{aid}/login/callback", self.public_url());
         let mut to_hash: Vec<(usize, String, String)> = Vec::new();
         for (i, mut m) in methods.into_iter().enumerate() {
             let at = |name: &str| format!("{field}[{i}].{name}");
@@ -90,6 +227,8 @@ impl Control {
                     format!("required for method {:?}", m.method),
                 ));
             }
+            check_provider(&mut m, &callback, &at)?;
+            check_shaping(&mut m, &at)?;
             let old = existing
                 .iter()
                 .find(|e| e.method.id == m.id && e.method.method == m.method);

@@ -78,7 +78,7 @@ impl Control {
             .ok_or_else(unauthorized)?;
         let mut context = Map::new();
         if !claims.is_client_own()
-            && let Some(ctx) = castellan_oauth::users::static_user_context(&rt.server, &claims.sub)
+            && let Some(ctx) = self.engine.person(&rt, &claims.sub).await?
         {
             context = ctx;
         }

@@ -117,32 +117,6 @@ fn bad(what: &str, why: impl std::fmt::Display) -> OAuthError {
     OAuthError::new(ErrorCode::InvalidGrant, format!("the {what} is not acceptable: {why}"))
 }
 
-/// The issuer of an upstream login method, as its tokens name it.
-fn method_issuer(m: &castellan_types::AuthenticationMethod) -> Option<String> {
-    let issuer = match m.method.as_str() {
-        "oidc" => m.oidc.as_ref()?.issuer_url.clone(),
-        "azure" => format!("https://login.microsoftonline.com/{}/v2.0", m.azure.as_ref()?.tenant),
-        "cognito" => {
-            let c = m.cognito.as_ref()?;
-            format!("https://cognito-idp.{}.amazonaws.com/{}", c.region, c.pool_id)
-        }
-        _ => return None,
-    };
-    let issuer = issuer.trim_end_matches('/').to_owned();
-    (!issuer.is_empty()).then_some(issuer)
-}
-
-/// The client id an upstream method's tokens are issued to.
-fn method_client_id(m: &castellan_types::AuthenticationMethod) -> Option<String> {
-    let id = match m.method.as_str() {
-        "oidc" => m.oidc.as_ref()?.client_id.clone(),
-        "azure" => m.azure.as_ref()?.client_id.clone(),
-        "cognito" => m.cognito.as_ref()?.client_id.clone(),
-        _ => return None,
-    };
-    (!id.is_empty()).then_some(id)
-}
-
 /// Whether `aud` (a string or a list), `azp` or `client_id` of `claims` is `id`.
 fn names_client(claims: &Map<String, Value>, id: &str) -> bool {
     let aud = match claims.get("aud") {
@@ -213,7 +187,7 @@ impl Engine {
             (Source::This, Some(client.id.to_string()), None)
         } else if let Some(m) = rt.server.authentications.iter().find(|m| {
             !m.method.disabled
-                && method_issuer(&m.method).as_deref() == Some(iss.as_str())
+                && crate::upstream::method_issuer(&m.method).as_deref() == Some(iss.as_str())
                 && workspace.is_none_or(|w| w.issuer(&m.method.id).is_some())
         }) {
             let name = m.method.id.clone();
@@ -232,7 +206,7 @@ impl Engine {
                             })?,
                         )
                 }
-                None => method_client_id(&m.method),
+                None => crate::upstream::method_client_id(&m.method),
             };
             (Source::Upstream(name), expected, self.local_server(&iss).await?)
         } else if kind == Kind::Assertion && iss == client.id.as_str() {
@@ -559,7 +533,7 @@ impl Engine {
                 let ctx = crate::users::static_user_context(&rt.server, &user).unwrap_or_default();
                 (user, ctx)
             }
-            None => (subject.sub.clone(), self.person_context(rt, &subject)?),
+            None => (subject.sub.clone(), self.person_context(rt, &subject).await?),
         };
         let mut resp = self
             .issue_to_person(rt, client, &sub, ctx, scopes, extra, aud.as_deref(), TOKEN_EXCHANGE)
@@ -617,7 +591,7 @@ impl Engine {
         if let Source::Upstream(name) = &a.source {
             extra.insert("idp".into(), name.clone().into());
         }
-        let ctx = self.person_context(rt, &a)?;
+        let ctx = self.person_context(rt, &a).await?;
         self.issue_to_person(rt, client, &a.sub, ctx, scopes, extra, None, JWT_BEARER)
             .await
     }
@@ -625,17 +599,18 @@ impl Engine {
     /// The authentication context of the person a verified token is about: for a person of
     /// this server, their current one (a person removed since can exchange nothing); for an
     /// upstream issuer's or a client's assertion, the token's own claims.
-    fn person_context(&self, rt: &ServerRuntime, v: &Verified) -> Result<Map<String, Value>, OAuthError> {
+    async fn person_context(&self, rt: &ServerRuntime, v: &Verified) -> Result<Map<String, Value>, OAuthError> {
         match v.source {
-            // A person who came from an upstream issuer (an earlier exchange) keeps what that
-            // token carried.
-            Source::This if v.claims.contains_key("idp") => Ok(context_of(&v.claims)),
-            Source::This => crate::users::static_user_context(&rt.server, &v.sub).ok_or_else(|| {
-                OAuthError::new(
+            Source::This => match self.person(rt, &v.sub).await? {
+                Some(ctx) => Ok(ctx),
+                // A person who came from an upstream issuer through an earlier exchange (never
+                // signed in here) keeps what that token carried.
+                None if v.claims.contains_key("idp") => Ok(context_of(&v.claims)),
+                None => Err(OAuthError::new(
                     ErrorCode::InvalidGrant,
                     "the subject can no longer sign in at this server",
-                )
-            }),
+                )),
+            },
             _ => Ok(context_of(&v.claims)),
         }
     }

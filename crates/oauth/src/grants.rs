@@ -157,7 +157,7 @@ impl Engine {
         }
         let mut auth: Authorization = serde_json::from_str(&record.data).map_err(OAuthError::server_error)?;
         // A person removed from the server (or whose login method was disabled) keeps nothing.
-        if !crate::users::can_sign_in(&rt.server, &auth.sub) {
+        if self.person(rt, &auth.sub).await?.is_none() {
             return Err(invalid_grant("the user of this grant can no longer sign in"));
         }
         // What was granted, less what has been taken away since: scopes deleted from the server

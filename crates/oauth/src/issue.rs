@@ -26,6 +26,12 @@ pub struct Authorization {
     /// The login session (its id's hash) the authorization was given in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// How the person authenticated (OIDC Core `amr`), for the id_token.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
+    /// The upstream or external login method that vouched for the person (`idp` claim).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp: Option<String>,
 }
 
 impl Authorization {
@@ -155,7 +161,7 @@ pub fn is_reserved_access_claim(name: &str) -> bool {
 }
 
 /// Claims an id_token may not have overwritten by a custom claim.
-const ID_RESERVED: [&str; 13] = [
+const ID_RESERVED: [&str; 15] = [
     "iss",
     "sub",
     "aud",
@@ -169,6 +175,8 @@ const ID_RESERVED: [&str; 13] = [
     "at_hash",
     "c_hash",
     "sid",
+    "amr",
+    "idp",
 ];
 
 /// The custom claims (Cloudentity ACP) of `ty` that the granted scopes release from `ctx`.
@@ -250,6 +258,10 @@ pub struct IdClaims {
     pub c_hash: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp: Option<String>,
     #[serde(flatten, default)]
     pub extra: Map<String, Value>,
 }
@@ -288,6 +300,8 @@ impl Engine {
             at_hash: access_token.map(half_hash),
             c_hash: code.map(half_hash),
             sid: auth.sid.clone(),
+            amr: auth.amr.clone(),
+            idp: auth.idp.clone(),
             extra: user_claims(rt, auth),
         };
         jwt::sign(&signer.key, &signer.id_header, &claims).map_err(OAuthError::server_error)

@@ -22,6 +22,12 @@ pub trait JwksFetcher: Send + Sync {
     async fn discover_jwks_uri(&self, issuer: &str) -> Result<String, String> {
         Err(format!("discovery of {issuer} is not configured"))
     }
+
+    /// Sends one request to an upstream identity provider (discovery, keys, token, userinfo):
+    /// under the same outbound policy, time limit and size limit, without following redirects.
+    async fn send(&self, _req: openidconnect::HttpRequest) -> Result<openidconnect::HttpResponse, String> {
+        Err("calling upstream identity providers is not configured".into())
+    }
 }
 
 #[derive(Default)]
@@ -35,6 +41,11 @@ pub(crate) struct JwksCache {
 impl JwksCache {
     pub(crate) fn set_fetcher(&self, f: Arc<dyn JwksFetcher>) {
         let _ = self.fetcher.set(f);
+    }
+
+    /// The configured fetcher, if any.
+    pub(crate) fn fetcher(&self) -> Option<Arc<dyn JwksFetcher>> {
+        self.fetcher.get().cloned()
     }
 
     /// The keys of the OpenID provider `issuer` (its discovery document is read again after

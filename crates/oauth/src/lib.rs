@@ -9,6 +9,7 @@ mod access_token;
 pub mod attributes;
 pub mod authorize;
 mod client_auth;
+pub mod context;
 pub mod discovery;
 mod error;
 pub mod exchange;
@@ -21,6 +22,7 @@ pub mod secrets;
 pub mod session;
 pub mod snapshot;
 mod token;
+pub mod upstream;
 pub mod userinfo;
 pub mod users;
 
@@ -38,6 +40,7 @@ pub use form::Form;
 pub use session::{LoginError, Session};
 pub use snapshot::{PolicySet, ServerRuntime, TenantSnapshot, compile_policy, load_policy};
 pub use token::TokenResponse;
+pub use upstream::{AnswerError, SignInError, SignedIn};
 pub use userinfo::LogoutRequest;
 
 /// Grant types Castellan serves (`implicit` through the authorization endpoint).
@@ -63,6 +66,7 @@ pub struct Engine {
     verified: secrets::VerifiedSecrets,
     client_jwks: jwks_uri::JwksCache,
     throttle: session::Throttle,
+    providers: upstream::Providers,
     gateway_touches: gateway::Touches,
     rego: castellan_policy::Rego,
 }
@@ -78,6 +82,7 @@ impl Engine {
             verified: secrets::VerifiedSecrets::default(),
             client_jwks: jwks_uri::JwksCache::default(),
             throttle: session::Throttle::default(),
+            providers: upstream::Providers::default(),
             gateway_touches: gateway::Touches::default(),
             rego: castellan_policy::Rego::in_process(),
         }

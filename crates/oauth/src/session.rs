@@ -21,6 +21,24 @@ pub struct Session {
     pub auth_time: i64,
     pub ctx: Map<String, Value>,
     pub expires_at: i64,
+    /// The login method the person signed in with (empty for sessions older than this field).
+    pub method: String,
+    /// How the person authenticated (OIDC Core `amr`).
+    pub amr: Vec<String>,
+    /// The upstream or external login method that vouched for the person (`idp` claim); `None`
+    /// for static users.
+    pub idp: Option<String>,
+}
+
+/// What a session row's `data` holds (sessions written before login methods were recorded
+/// hold the context alone).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SessionData {
+    ctx: Map<String, Value>,
+    #[serde(default)]
+    amr: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    idp: Option<String>,
 }
 
 /// Why a sign-in failed. The message never says whether the user exists.
@@ -93,16 +111,31 @@ impl Engine {
         }
         // A person removed from the server (or whose login method was disabled) is signed out
         // at once, on every node, even before their stored sessions are deleted.
-        if !crate::users::can_sign_in(&rt.server, &r.subject) {
+        if self.person(rt, &r.subject).await?.is_none() {
             return Ok(None);
         }
-        let ctx = serde_json::from_str(&r.data).unwrap_or_default();
+        let data = if r.method_id.is_empty() {
+            SessionData {
+                ctx: serde_json::from_str(&r.data).unwrap_or_default(),
+                amr: vec!["pwd".into()],
+                idp: None,
+            }
+        } else {
+            serde_json::from_str(&r.data).unwrap_or(SessionData {
+                ctx: Map::new(),
+                amr: Vec::new(),
+                idp: None,
+            })
+        };
         Ok(Some(Session {
             id_hash: r.id_hash,
             subject: r.subject,
             auth_time: r.auth_time,
-            ctx,
+            ctx: data.ctx,
             expires_at: r.expires_at,
+            method: r.method_id,
+            amr: data.amr,
+            idp: data.idp,
         }))
     }
 
@@ -116,7 +149,7 @@ impl Engine {
         username: &str,
         password: &str,
         addr: Option<IpAddr>,
-    ) -> Result<Map<String, Value>, LoginError> {
+    ) -> Result<(String, Map<String, Value>), LoginError> {
         let now = self.clock.now();
         let user_key = format!("u/{}/{}/{username}", rt.tenant_id(), rt.id());
         let addr_key = addr.map(|a| format!("a/{a}"));
@@ -136,7 +169,7 @@ impl Engine {
         } else {
             crate::users::verify_static_user(&rt.server, username, password).await
         };
-        let Some(ctx) = ok else {
+        let Some((method, ctx)) = ok else {
             self.throttle.fail(user_key, now);
             if let Some(k) = addr_key {
                 self.throttle.fail(k, now);
@@ -145,7 +178,7 @@ impl Engine {
             return Err(LoginError::Invalid);
         };
         self.throttle.clear(&user_key);
-        Ok(ctx)
+        Ok((method, ctx))
     }
 
     /// Signs a `static` user in: checks the password ([`Engine::check_password`]) and creates a
@@ -157,28 +190,50 @@ impl Engine {
         password: &str,
         addr: Option<IpAddr>,
     ) -> Result<(String, Session), LoginError> {
-        let ctx = self.check_password(rt, username, password, addr).await?;
+        let (method, ctx) = self.check_password(rt, username, password, addr).await?;
+        self.open_session(rt, username, ctx, &method, vec!["pwd".into()], None)
+            .await
+            .map_err(LoginError::Unavailable)
+    }
+
+    /// Starts a session for a person who just signed in with `method`. Returns the cookie value
+    /// and the session.
+    pub(crate) async fn open_session(
+        &self,
+        rt: &ServerRuntime,
+        subject: &str,
+        ctx: Map<String, Value>,
+        method: &str,
+        amr: Vec<String>,
+        idp: Option<String>,
+    ) -> Result<(String, Session), OAuthError> {
         let now = self.clock.now();
         let cookie = random_token();
         let session = Session {
             id_hash: token_hash(&cookie),
-            subject: username.to_owned(),
+            subject: subject.to_owned(),
             auth_time: now,
             ctx,
             expires_at: now + rt.server.settings.cookie_max_age.as_secs() as i64,
+            method: method.to_owned(),
+            amr,
+            idp,
+        };
+        let data = SessionData {
+            ctx: session.ctx.clone(),
+            amr: session.amr.clone(),
+            idp: session.idp.clone(),
         };
         let record = SessionRecord {
             server_id: rt.id().clone(),
             id_hash: session.id_hash.clone(),
             subject: session.subject.clone(),
             auth_time: now,
-            data: serde_json::to_string(&session.ctx).unwrap_or_else(|_| "{}".into()),
+            data: serde_json::to_string(&data).map_err(OAuthError::server_error)?,
             expires_at: session.expires_at,
+            method_id: method.to_owned(),
         };
-        self.store
-            .create_session(rt.tenant_id(), &record)
-            .await
-            .map_err(|e| LoginError::Unavailable(e.into()))?;
+        self.store.create_session(rt.tenant_id(), &record).await?;
         Ok((cookie, session))
     }
 

@@ -166,7 +166,7 @@ impl Engine {
         crate::issue::drop_useless_offline_access(rt, client, &mut scopes);
         // The same throttle as the login page: five failures per username, twenty per address.
         let ctx = match self.check_password(rt, username, password, p.addr).await {
-            Ok(ctx) => ctx,
+            Ok((_, ctx)) => ctx,
             Err(LoginError::Throttled(wait)) => {
                 return Err(OAuthError::new(
                     ErrorCode::InvalidGrant,
@@ -192,6 +192,8 @@ impl Engine {
             ctx,
             nonce: None,
             sid: None,
+            amr: vec!["pwd".into()],
+            idp: None,
         };
         let rules = self.rules_for(rt, &auth.sub, &auth.scopes).await?;
         let (resp, issued) = self.issue(
@@ -252,7 +254,7 @@ impl Engine {
         let Ok(auth) = serde_json::from_str::<crate::issue::Authorization>(&r.data) else {
             return Ok(inactive);
         };
-        if !crate::users::can_sign_in(&rt.server, &auth.sub) {
+        if self.person(rt, &auth.sub).await?.is_none() {
             return Ok(inactive);
         }
         let scope = crate::grants::current_scopes(rt, &client, &auth.scopes).join(" ");

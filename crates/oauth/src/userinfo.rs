@@ -50,7 +50,7 @@ impl Engine {
             ));
         }
         // Claims come from the person's current record: a removed user gets nothing.
-        let Some(ctx) = crate::users::static_user_context(&rt.server, &claims.sub) else {
+        let Some(ctx) = self.person(rt, &claims.sub).await? else {
             return Err(OAuthError::new(ErrorCode::InvalidToken, "the user no longer exists"));
         };
         let auth = Authorization {
@@ -60,6 +60,8 @@ impl Engine {
             ctx,
             nonce: None,
             sid: None,
+            amr: Vec::new(),
+            idp: None,
         };
         let mut out = Map::new();
         out.insert("sub".into(), Value::String(claims.sub));

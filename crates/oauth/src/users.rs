@@ -1,13 +1,29 @@
 //! People who sign in with a server's `static` login method: the one place their passwords are
-//! checked (the password grant now, the login page later).
+//! checked (the login page and the password grant). Their authentication context is shaped by
+//! the method's mappings and attributes like every method's.
 
-use castellan_domain::AuthorizationServer;
+use castellan_domain::{AuthorizationServer, StoredAuthMethod};
 use castellan_jose::password;
 use serde_json::{Map, Value};
 
+/// The context of a static user, shaped by their method.
+fn shaped(m: &StoredAuthMethod, raw: &Map<String, Value>) -> Map<String, Value> {
+    if m.method.mappings.is_empty() && m.method.attributes.is_empty() {
+        return raw.clone();
+    }
+    let mut sources = Map::new();
+    sources.insert("authentication_context".into(), Value::Object(raw.clone()));
+    crate::context::shape(&m.method, raw.clone(), &sources)
+}
+
 /// Checks `username`/`pw` against the server's enabled static users, off the async threads and
-/// with the same argon2id work for unknown users. Returns the user's authentication context.
-pub async fn verify_static_user(server: &AuthorizationServer, username: &str, pw: &str) -> Option<Map<String, Value>> {
+/// with the same argon2id work for unknown users. Returns the user's method id and
+/// authentication context.
+pub async fn verify_static_user(
+    server: &AuthorizationServer,
+    username: &str,
+    pw: &str,
+) -> Option<(String, Map<String, Value>)> {
     let user = server
         .authentications
         .iter()
@@ -21,7 +37,7 @@ pub async fn verify_static_user(server: &AuthorizationServer, username: &str, pw
                 .users
                 .iter()
                 .find(|u| u.username == username)?;
-            Some((hash, user.authentication_context.clone()))
+            Some((hash, (m.method.id.clone(), shaped(m, &user.authentication_context))))
         });
     let hash = user.as_ref().map(|(h, _)| h.clone());
     let pw = pw.to_owned();
@@ -50,14 +66,6 @@ pub fn static_user_context(server: &AuthorizationServer, username: &str) -> Opti
                 .users
                 .iter()
                 .find(|u| u.username == username)
-                .map(|u| u.authentication_context.clone())
+                .map(|u| shaped(m, &u.authentication_context))
         })
-}
-
-/// Whether the person `subject` can still sign in at the server: sessions, refresh tokens and
-/// refresh-token introspection ask this on every use, so a person removed from the server (or
-/// whose login method was removed or disabled) keeps nothing, on every node, at once. Today every
-/// person signs in with a `static` method.
-pub fn can_sign_in(server: &AuthorizationServer, subject: &str) -> bool {
-    static_user_context(server, subject).is_some()
 }

@@ -5,11 +5,14 @@
 //! `used_at`), and the tokens issued for it are recorded with that mark or not at all.
 
 use castellan_domain::{ClientId, ServerId, TenantId, UnixTime};
-use castellan_store::{CodeRecord, IssuedTokens, RefreshRecord, SessionRecord, StoreResult};
+use castellan_store::{
+    CodeRecord, IssuedTokens, PendingLogin, PersonRecord, RefreshRecord, SessionRecord, StoreResult,
+};
 use sqlx::{Encode, Executor, FromRow, IntoArguments, Transaction, Type};
 
 use crate::{
-    CodeRow, Dialect, RefreshRow, SessionRow, Sql, code_from, from_json, map_err, refresh_from, session_from, to_json,
+    CodeRow, Dialect, PendingRow, PersonRow, RefreshRow, SessionRow, Sql, code_from, from_json, map_err, pending_from,
+    person_from, refresh_from, session_from, to_json,
 };
 
 impl<DB> Sql<DB>
@@ -28,6 +31,8 @@ where
     CodeRow: for<'r> FromRow<'r, DB::Row>,
     RefreshRow: for<'r> FromRow<'r, DB::Row>,
     SessionRow: for<'r> FromRow<'r, DB::Row>,
+    PersonRow: for<'r> FromRow<'r, DB::Row>,
+    PendingRow: for<'r> FromRow<'r, DB::Row>,
     (String, i64): for<'r> FromRow<'r, DB::Row>,
     (String,): for<'r> FromRow<'r, DB::Row>,
 {
@@ -280,8 +285,8 @@ where
 
     pub async fn create_session(pool: &sqlx::Pool<DB>, tid: &TenantId, s: &SessionRecord) -> StoreResult<()> {
         sqlx::query(
-            "INSERT INTO sessions (tenant_id, server_id, id_hash, subject, auth_time, data, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO sessions (tenant_id, server_id, id_hash, subject, auth_time, data, expires_at, method_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(tid.as_str())
         .bind(s.server_id.as_str())
@@ -290,6 +295,7 @@ where
         .bind(s.auth_time)
         .bind(s.data.as_str())
         .bind(s.expires_at)
+        .bind(s.method_id.as_str())
         .execute(pool)
         .await
         .map_err(map_err)?;
@@ -303,7 +309,7 @@ where
         id_hash: &str,
     ) -> StoreResult<Option<SessionRecord>> {
         let row: Option<SessionRow> = sqlx::query_as(
-            "SELECT server_id, id_hash, subject, auth_time, data, expires_at FROM sessions \
+            "SELECT server_id, id_hash, subject, auth_time, data, expires_at, method_id FROM sessions \
              WHERE tenant_id = $1 AND server_id = $2 AND id_hash = $3",
         )
         .bind(tid.as_str())
@@ -329,6 +335,129 @@ where
             .await
             .map_err(map_err)?;
         Ok(DB::rows_affected(&r) == 1)
+    }
+
+    pub async fn link_person(pool: &sqlx::Pool<DB>, tid: &TenantId, p: &PersonRecord) -> StoreResult<String> {
+        let (subject,): (String,) = sqlx::query_as(
+            "INSERT INTO people (tenant_id, server_id, subject, method_id, upstream_subject, data, created_at, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (tenant_id, server_id, method_id, upstream_subject) \
+             DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at RETURNING subject",
+        )
+        .bind(tid.as_str())
+        .bind(p.server_id.as_str())
+        .bind(p.subject.as_str())
+        .bind(p.method_id.as_str())
+        .bind(p.upstream_subject.as_str())
+        .bind(p.data.as_str())
+        .bind(p.created_at)
+        .bind(p.updated_at)
+        .fetch_one(pool)
+        .await
+        .map_err(map_err)?;
+        Ok(subject)
+    }
+
+    pub async fn get_person(
+        pool: &sqlx::Pool<DB>,
+        tid: &TenantId,
+        aid: &ServerId,
+        subject: &str,
+    ) -> StoreResult<Option<PersonRecord>> {
+        let row: Option<PersonRow> = sqlx::query_as(
+            "SELECT server_id, subject, method_id, upstream_subject, data, created_at, updated_at FROM people \
+             WHERE tenant_id = $1 AND server_id = $2 AND subject = $3",
+        )
+        .bind(tid.as_str())
+        .bind(aid.as_str())
+        .bind(subject)
+        .fetch_optional(pool)
+        .await
+        .map_err(map_err)?;
+        row.map(person_from).transpose()
+    }
+
+    pub async fn save_pending_login(pool: &sqlx::Pool<DB>, tid: &TenantId, p: &PendingLogin) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO pending_logins (tenant_id, server_id, id_hash, data, result, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(tid.as_str())
+        .bind(p.server_id.as_str())
+        .bind(p.id_hash.as_str())
+        .bind(p.data.as_str())
+        .bind(p.result.as_deref())
+        .bind(p.expires_at)
+        .execute(pool)
+        .await
+        .map_err(map_err)?;
+        Ok(())
+    }
+
+    pub async fn get_pending_login(
+        pool: &sqlx::Pool<DB>,
+        tid: &TenantId,
+        aid: &ServerId,
+        id_hash: &str,
+        now: UnixTime,
+    ) -> StoreResult<Option<PendingLogin>> {
+        let row: Option<PendingRow> = sqlx::query_as(
+            "SELECT server_id, id_hash, data, result, expires_at FROM pending_logins \
+             WHERE tenant_id = $1 AND server_id = $2 AND id_hash = $3 AND expires_at > $4",
+        )
+        .bind(tid.as_str())
+        .bind(aid.as_str())
+        .bind(id_hash)
+        .bind(now)
+        .fetch_optional(pool)
+        .await
+        .map_err(map_err)?;
+        row.map(pending_from).transpose()
+    }
+
+    pub async fn answer_pending_login(
+        pool: &sqlx::Pool<DB>,
+        tid: &TenantId,
+        aid: &ServerId,
+        id_hash: &str,
+        result: &str,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
+        let r = sqlx::query(
+            "UPDATE pending_logins SET result = $4 \
+             WHERE tenant_id = $1 AND server_id = $2 AND id_hash = $3 AND result IS NULL AND expires_at > $5",
+        )
+        .bind(tid.as_str())
+        .bind(aid.as_str())
+        .bind(id_hash)
+        .bind(result)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map_err(map_err)?;
+        Ok(DB::rows_affected(&r) == 1)
+    }
+
+    pub async fn take_pending_login(
+        pool: &sqlx::Pool<DB>,
+        tid: &TenantId,
+        aid: &ServerId,
+        id_hash: &str,
+        now: UnixTime,
+    ) -> StoreResult<Option<PendingLogin>> {
+        let row: Option<PendingRow> = sqlx::query_as(
+            "DELETE FROM pending_logins WHERE tenant_id = $1 AND server_id = $2 AND id_hash = $3 \
+             RETURNING server_id, id_hash, data, result, expires_at",
+        )
+        .bind(tid.as_str())
+        .bind(aid.as_str())
+        .bind(id_hash)
+        .fetch_optional(pool)
+        .await
+        .map_err(map_err)?;
+        row.map(pending_from)
+            .transpose()
+            .map(|p| p.filter(|p| p.expires_at > now))
     }
 
     pub async fn end_subjects(

@@ -229,7 +229,9 @@ pub type CodeRow = (String, String, String, String, String, i64, bool);
 /// `refresh_tokens` joined with `grants`.
 pub type RefreshRow = (String, String, String, String, String, i64, bool, bool);
 /// `server_id, id_hash, subject, auth_time, data, expires_at` of `sessions`.
-pub type SessionRow = (String, String, String, i64, String, i64);
+pub type SessionRow = (String, String, String, i64, String, i64, String);
+pub type PersonRow = (String, String, String, String, String, i64, i64);
+pub type PendingRow = (String, String, String, Option<String>, i64);
 
 pub fn code_from(r: CodeRow) -> Result<castellan_store::CodeRecord, StoreError> {
     Ok(castellan_store::CodeRecord {
@@ -264,6 +266,29 @@ pub fn session_from(r: SessionRow) -> Result<castellan_store::SessionRecord, Sto
         auth_time: r.3,
         data: r.4,
         expires_at: r.5,
+        method_id: r.6,
+    })
+}
+
+pub fn person_from(r: PersonRow) -> Result<castellan_store::PersonRecord, StoreError> {
+    Ok(castellan_store::PersonRecord {
+        server_id: ServerId::parse(r.0).map_err(corrupt)?,
+        subject: r.1,
+        method_id: r.2,
+        upstream_subject: r.3,
+        data: r.4,
+        created_at: r.5,
+        updated_at: r.6,
+    })
+}
+
+pub fn pending_from(r: PendingRow) -> Result<castellan_store::PendingLogin, StoreError> {
+    Ok(castellan_store::PendingLogin {
+        server_id: ServerId::parse(r.0).map_err(corrupt)?,
+        id_hash: r.1,
+        data: r.2,
+        result: r.3,
+        expires_at: r.4,
     })
 }
 

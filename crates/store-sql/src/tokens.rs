@@ -86,6 +86,7 @@ where
             "auth_codes",
             "grants",
             "sessions",
+            "pending_logins",
         ] {
             let r = sqlx::query(&format!("DELETE FROM {table} WHERE expires_at < $1"))
                 .bind(now)

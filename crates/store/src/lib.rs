@@ -226,6 +226,35 @@ pub struct SessionRecord {
     /// The authentication context (JSON) captured at sign-in.
     pub data: String,
     pub expires_at: UnixTime,
+    /// The login method the person signed in with.
+    pub method_id: String,
+}
+
+/// A person who signed in through an upstream identity provider or an external login page: known
+/// by the login method and the subject that side gave, under a subject of this server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonRecord {
+    pub server_id: ServerId,
+    pub subject: String,
+    pub method_id: String,
+    pub upstream_subject: String,
+    /// The authentication context (JSON) of the person's latest sign-in.
+    pub data: String,
+    pub created_at: UnixTime,
+    pub updated_at: UnixTime,
+}
+
+/// A sign-in waiting for an upstream provider's callback or an external login page's answer,
+/// found by the hash of its one-time id (the upstream `state`, or the `login_id`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingLogin {
+    pub server_id: ServerId,
+    pub id_hash: String,
+    /// What the protocol engine needs to finish the sign-in (JSON it owns).
+    pub data: String,
+    /// The external page's answer (JSON), once given.
+    pub result: Option<String>,
+    pub expires_at: UnixTime,
 }
 
 /// Storage of the browser flows, with the atomic operations they need (as ory/fosite names
@@ -291,6 +320,37 @@ pub trait FlowStore: Send + Sync {
         subjects: &[String],
         now: UnixTime,
     ) -> StoreResult<Vec<String>>;
+    /// Records a person of an upstream method (created on first sign-in; the context refreshed
+    /// later) and returns their subject: the one they were given first, whatever `p.subject` says.
+    async fn link_person(&self, tid: &TenantId, p: &PersonRecord) -> StoreResult<String>;
+    async fn get_person(&self, tid: &TenantId, aid: &ServerId, subject: &str) -> StoreResult<Option<PersonRecord>>;
+    async fn save_pending_login(&self, tid: &TenantId, p: &PendingLogin) -> StoreResult<()>;
+    /// An unexpired pending sign-in.
+    async fn get_pending_login(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        id_hash: &str,
+        now: UnixTime,
+    ) -> StoreResult<Option<PendingLogin>>;
+    /// Records the external page's answer once: `false` when the sign-in is unknown, expired or
+    /// already answered.
+    async fn answer_pending_login(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        id_hash: &str,
+        result: &str,
+        now: UnixTime,
+    ) -> StoreResult<bool>;
+    /// Removes and returns an unexpired pending sign-in: each is finished at most once.
+    async fn take_pending_login(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        id_hash: &str,
+        now: UnixTime,
+    ) -> StoreResult<Option<PendingLogin>>;
 }
 
 /// A tenant with everything it is born with: what a first start or a tenant creation writes.

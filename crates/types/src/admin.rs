@@ -117,21 +117,30 @@ pub struct StaticSettings {
 }
 
 /// Settings of an upstream OpenID Connect provider. `client_secret` is write-only (stored
-/// encrypted, never returned; omitted on update keeps the current one).
+/// encrypted, never returned; omitted on update keeps the current one). `redirect_url` is
+/// read-only: the server's `{issuer}/login/callback`, to register at the provider.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
 pub struct OidcSettings {
     #[serde(default)]
     pub client_id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_secret: Option<String>,
+    /// Read the provider's userinfo endpoint after sign-in (its claims join the ID token's).
     #[serde(default)]
     pub get_user_info: bool,
+    /// The provider's issuer; its discovery document is `{issuer_url}/.well-known/openid-configuration`.
     #[serde(default)]
     pub issuer_url: String,
     #[serde(default)]
     pub redirect_url: String,
+    /// Scopes asked of the provider (`openid` is always asked).
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// How Castellan authenticates at the provider's token endpoint: `client_secret_basic` (the
+    /// default), `client_secret_post`, or `private_key_jwt` (signed with the server's current
+    /// key, published at its `jwks_uri`). Castellan addition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_endpoint_auth_method: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
@@ -174,18 +183,35 @@ pub struct CognitoSettings {
     pub scopes: Vec<String>,
 }
 
+/// An external login page. The person is sent to `login_url` with `login_id` and `return_url`;
+/// the page answers with `POST {issuer}/login/custom/{login_id}/accept` (or `/reject`),
+/// authenticated with `client_id` and `client_secret` (HTTP Basic), then sends the browser to
+/// `return_url`. `client_secret` is write-only. `client_id` and `client_secret` are Castellan
+/// additions; `client_id` defaults to the method's id.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
 pub struct CustomSettings {
     #[serde(default)]
     pub login_url: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub client_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
 }
 
+/// One rule shaping the authentication context: the value at `source` is written at `target`.
+/// `source` is a dotted path whose first member may name what the method received
+/// (`id_token`, `userinfo`, `access_token`, `authentication_context`); any other path is read in
+/// the default context. `target` is a dotted path in the context; `.` merges an object into it.
+/// `type` converts the value: `any` (the default), `string`, `number`, `bool`, `string_array`,
+/// `object`; a value that cannot be converted, like a missing one, sets nothing.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema, PartialEq)]
 pub struct AuthenticationMapping {
     #[serde(default)]
     pub source: String,
     #[serde(default)]
     pub target: String,
+    #[serde(default, rename = "type", skip_serializing_if = "String::is_empty")]
+    pub type_: String,
 }
 
 /// One login method of an authorization server.

@@ -987,6 +987,9 @@ async fn several_login_methods_let_the_person_choose_and_pages_show_the_server()
     cfg.public_url = Some("https://login.example.com".into());
     let app = spawn_with(dir, cfg).await;
     setup(&app).await;
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
     let r = app
         .admin(
             Method::PUT,
@@ -1002,7 +1005,7 @@ async fn several_login_methods_let_the_person_choose_and_pages_show_the_server()
             Some(json!({"methods": [
                 {"id": "people", "method": "static", "name": "Password", "static": {"users": [
                     {"username": "alice", "password": "alice-password-1", "authentication_context": {}}]}},
-                {"id": "corp", "method": "oidc", "name": "Corporate SSO", "oidc": {"issuer_url": "https://idp.example.com",
+                {"id": "corp", "method": "oidc", "name": "Corporate SSO", "oidc": {"issuer_url": dead,
                     "client_id": "c", "client_secret": "s"}}]})),
         )
         .await;
@@ -1019,28 +1022,27 @@ async fn several_login_methods_let_the_person_choose_and_pages_show_the_server()
     assert!(page.html.contains("Wonderland") && page.html.contains("https://cdn.example.com/logo.png"));
     let csp = page.headers["content-security-policy"].to_str().unwrap();
     assert!(csp.contains("img-src 'self' data: https://cdn.example.com"), "{csp}");
-    let csrf = field(&page.html, "csrf_token");
-    let interaction = field(&page.html, "interaction");
-    let url = format!("{}/default/default/login", app.base);
-    // A method not built yet says so.
-    let r = b
-        .post(
-            &url,
-            &[("interaction", &interaction), ("csrf_token", &csrf), ("method", "corp")],
-        )
-        .await;
-    assert!(r.html.contains("not available"), "{}", r.html);
+    // Each method is a link (no form: the provider's address need not be a form target).
+    let choice = |id: &str| format!("{}{login}&method={id}", app.base);
+    assert!(page.html.contains("&amp;method=corp"), "{}", page.html);
+    // A provider that cannot be reached says so, and offers the methods again.
+    let r = b.get(&choice("corp")).await;
+    assert_eq!(r.status, 502, "{}", r.html);
+    assert!(
+        r.html.contains("cannot be reached") && r.html.contains("&amp;method=people"),
+        "{}",
+        r.html
+    );
     // Choosing static users shows the form; signing in sets a Secure cookie.
-    let r = b
-        .post(
-            &url,
-            &[
-                ("interaction", &interaction),
-                ("csrf_token", &csrf),
-                ("method", "people"),
-            ],
-        )
-        .await;
+    let r = b.get(&choice("people")).await;
+    assert!(
+        r.html.contains("Or sign in with") && r.html.contains("Corporate SSO"),
+        "{}",
+        r.html
+    );
+    let csrf = field(&r.html, "csrf_token");
+    let interaction = field(&r.html, "interaction");
+    let url = format!("{}/default/default/login", app.base);
     assert!(r.html.contains("name=\"password\""));
     let r = b
         .post(

@@ -32,4 +32,5 @@ mod system;
 mod tenant;
 mod tls;
 mod tokens;
+mod upstream;
 mod workspace;

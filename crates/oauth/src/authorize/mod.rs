@@ -63,6 +63,9 @@ pub struct AuthorizeRequest {
     pub max_age: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub login_hint: Option<String>,
+    /// The login method to use (`idp_hint`, as Keycloak's `kc_idp_hint`): its id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idp_hint: Option<String>,
     pub started_at: i64,
 }
 
@@ -239,6 +242,9 @@ impl Engine {
         let login_hint = check(form.get("login_hint"), &fail)?
             .filter(|h| h.len() <= MAX_HINT)
             .map(str::to_owned);
+        let idp_hint = check(form.get("idp_hint"), &fail)?
+            .filter(|h| h.len() <= 64)
+            .map(str::to_owned);
         Ok(AuthorizeRequest {
             client_id: client.id.to_string(),
             redirect_uri,
@@ -252,6 +258,7 @@ impl Engine {
             prompt,
             max_age,
             login_hint,
+            idp_hint,
             started_at: self.clock.now(),
         })
     }
@@ -423,6 +430,8 @@ impl Engine {
             ctx: session.ctx.clone(),
             nonce: req.nonce.clone(),
             sid: None,
+            amr: session.amr.clone(),
+            idp: session.idp.clone(),
         };
         let mut params: Vec<(String, String)> = Vec::new();
         let mut code_value = None;

@@ -271,6 +271,9 @@ pub(crate) fn session(now: i64) -> castellan_oauth::Session {
         auth_time: now,
         ctx: serde_json::Map::new(),
         expires_at: now + 3600,
+        method: "static".into(),
+        amr: vec!["pwd".into()],
+        idp: None,
     }
 }
 

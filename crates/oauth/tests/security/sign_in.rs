@@ -36,6 +36,7 @@ pub(crate) async fn save_session(f: &Fixture, cookie: &str, expires_at: i64) {
         auth_time: f.now(),
         data: "{}".into(),
         expires_at,
+        method_id: "static".into(),
     };
     f.store.create_session(&tid(), &record).await.unwrap();
 }

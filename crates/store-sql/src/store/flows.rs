@@ -174,6 +174,54 @@ macro_rules! sql_store_flows {
                         .await?;
                     Ok(revoked)
                 }
+
+                async fn link_person(&self, tid: &TenantId, p: &PersonRecord) -> StoreResult<String> {
+                    Shared::link_person(self.pool(), tid, p).await
+                }
+
+                async fn get_person(
+                    &self,
+                    tid: &TenantId,
+                    aid: &ServerId,
+                    subject: &str,
+                ) -> StoreResult<Option<PersonRecord>> {
+                    Shared::get_person(self.pool(), tid, aid, subject).await
+                }
+
+                async fn save_pending_login(&self, tid: &TenantId, p: &PendingLogin) -> StoreResult<()> {
+                    Shared::save_pending_login(self.pool(), tid, p).await
+                }
+
+                async fn get_pending_login(
+                    &self,
+                    tid: &TenantId,
+                    aid: &ServerId,
+                    id_hash: &str,
+                    now: UnixTime,
+                ) -> StoreResult<Option<PendingLogin>> {
+                    Shared::get_pending_login(self.pool(), tid, aid, id_hash, now).await
+                }
+
+                async fn answer_pending_login(
+                    &self,
+                    tid: &TenantId,
+                    aid: &ServerId,
+                    id_hash: &str,
+                    result: &str,
+                    now: UnixTime,
+                ) -> StoreResult<bool> {
+                    Shared::answer_pending_login(self.pool(), tid, aid, id_hash, result, now).await
+                }
+
+                async fn take_pending_login(
+                    &self,
+                    tid: &TenantId,
+                    aid: &ServerId,
+                    id_hash: &str,
+                    now: UnixTime,
+                ) -> StoreResult<Option<PendingLogin>> {
+                    Shared::take_pending_login(self.pool(), tid, aid, id_hash, now).await
+                }
             }
         };
     };

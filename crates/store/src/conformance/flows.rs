@@ -261,6 +261,7 @@ pub async fn consents_and_sessions(store: Arc<dyn Store>) {
         auth_time: 1_700_000_000,
         data: "{}".into(),
         expires_at: 1_800_000_000,
+        method_id: "static".into(),
     };
     store.create_session(&tid("a"), &s).await.unwrap();
     assert_eq!(
@@ -271,6 +272,133 @@ pub async fn consents_and_sessions(store: Arc<dyn Store>) {
     assert!(store.delete_session(&tid("a"), &aid("default"), "sh").await.unwrap());
     assert!(!store.delete_session(&tid("a"), &aid("default"), "sh").await.unwrap());
     assert_eq!(store.get_session(&tid("a"), &aid("default"), "sh").await.unwrap(), None);
+}
+
+pub async fn people_and_pending_logins(store: Arc<dyn Store>) {
+    store.bootstrap(&seed("a")).await.unwrap();
+    store.create_tenant_seeded(&seed("b")).await.unwrap();
+    let person = |subject: &str, upstream: &str, data: &str, at: i64| PersonRecord {
+        server_id: aid("default"),
+        subject: subject.into(),
+        method_id: "oidc".into(),
+        upstream_subject: upstream.into(),
+        data: data.into(),
+        created_at: at,
+        updated_at: at,
+    };
+    let first = person("p1", "u-1", r#"{"email":"a@example.com"}"#, 10);
+    assert_eq!(store.link_person(&tid("a"), &first).await.unwrap(), "p1");
+    // Signing in again keeps the subject and refreshes the context.
+    let again = person("p-other", "u-1", r#"{"email":"b@example.com"}"#, 20);
+    assert_eq!(store.link_person(&tid("a"), &again).await.unwrap(), "p1");
+    let got = store
+        .get_person(&tid("a"), &aid("default"), "p1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (got.data.as_str(), got.created_at, got.updated_at),
+        (again.data.as_str(), 10, 20)
+    );
+    assert_eq!(
+        store.get_person(&tid("a"), &aid("default"), "p-other").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store.get_person(&tid("b"), &aid("default"), "p1").await.unwrap(),
+        None,
+        "tenants apart"
+    );
+    // Another method with the same upstream subject is another person.
+    let mut other_method = person("p2", "u-1", "{}", 30);
+    other_method.method_id = "custom".into();
+    assert_eq!(store.link_person(&tid("a"), &other_method).await.unwrap(), "p2");
+
+    let pending = PendingLogin {
+        server_id: aid("default"),
+        id_hash: "h1".into(),
+        data: "{}".into(),
+        result: None,
+        expires_at: 100,
+    };
+    store.save_pending_login(&tid("a"), &pending).await.unwrap();
+    assert_eq!(
+        store
+            .get_pending_login(&tid("b"), &aid("default"), "h1", 50)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .get_pending_login(&tid("a"), &aid("default"), "h1", 100)
+            .await
+            .unwrap(),
+        None,
+        "expired"
+    );
+    assert!(
+        !store
+            .answer_pending_login(&tid("a"), &aid("default"), "h1", "{}", 100)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .answer_pending_login(&tid("a"), &aid("default"), "h1", r#"{"ok":1}"#, 50)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .answer_pending_login(&tid("a"), &aid("default"), "h1", "{}", 50)
+            .await
+            .unwrap(),
+        "answered once"
+    );
+    assert_eq!(
+        store
+            .get_pending_login(&tid("a"), &aid("default"), "h1", 50)
+            .await
+            .unwrap()
+            .unwrap()
+            .result
+            .as_deref(),
+        Some(r#"{"ok":1}"#)
+    );
+    assert_eq!(
+        store
+            .take_pending_login(&tid("b"), &aid("default"), "h1", 50)
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(
+        store
+            .take_pending_login(&tid("a"), &aid("default"), "h1", 50)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert_eq!(
+        store
+            .take_pending_login(&tid("a"), &aid("default"), "h1", 50)
+            .await
+            .unwrap(),
+        None,
+        "taken once"
+    );
+    let mut late = pending.clone();
+    late.id_hash = "h2".into();
+    store.save_pending_login(&tid("a"), &late).await.unwrap();
+    assert_eq!(
+        store
+            .take_pending_login(&tid("a"), &aid("default"), "h2", 100)
+            .await
+            .unwrap(),
+        None,
+        "expired"
+    );
 }
 
 pub async fn deleting_a_client_ends_what_it_was_given(store: Arc<dyn Store>) {
@@ -403,6 +531,7 @@ pub async fn ending_subjects_revokes_their_grants_and_sessions(store: Arc<dyn St
                     auth_time: 1,
                     data: "{}".into(),
                     expires_at: 1_800_000_000,
+                    method_id: String::new(),
                 },
             )
             .await

@@ -17,8 +17,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use castellan_oauth::{
-    AuthorizeError, AuthorizeRequest, ErrorCode, Form, LoginError, OAuthError, Redirect, ResponseMode, ServerRuntime,
-    Session, Step,
+    AnswerError, AuthorizeError, AuthorizeRequest, ErrorCode, Form, LoginError, OAuthError, Redirect, ResponseMode,
+    ServerRuntime, Session, SignInError, SignedIn, Step,
 };
 
 use crate::AppState;
@@ -36,6 +36,12 @@ pub(crate) fn router() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/{tid}/{aid}/oauth2/authorize", get(authorize).post(authorize))
         .route("/{tid}/{aid}/login", get(login::login_page).post(login::login_submit))
+        .route("/{tid}/{aid}/login/callback", get(login::upstream_callback))
+        .route("/{tid}/{aid}/login/custom/{login_id}", get(login::custom_return))
+        .route(
+            "/{tid}/{aid}/login/custom/{login_id}/{verb}",
+            axum::routing::post(login::custom_answer),
+        )
         .route(
             "/{tid}/{aid}/consent",
             get(consent::consent_page).post(consent::consent_submit),
