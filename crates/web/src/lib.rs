@@ -99,6 +99,9 @@ Every management operation requires one permission, named in its description and
         protocol_docs::userinfo_post,
         protocol_docs::authorize,
         protocol_docs::logout,
+        protocol_docs::upstream_callback,
+        protocol_docs::custom_accept,
+        protocol_docs::custom_reject,
         protocol_docs::gateway_authorize,
     ),
     tags(

@@ -254,6 +254,8 @@ fn userinfo_post() {}
         ("nonce" = Option<String>, Query, description = "OpenID Connect: copied into the ID token"),
         ("response_mode" = Option<String>, Query, description = "`query`, `fragment` or `form_post`"),
         ("prompt" = Option<String>, Query, description = "`none`, `login` or `consent`"),
+        ("login_hint" = Option<String>, Query, description = "Pre-fills the username; passed on to an upstream provider"),
+        ("idp_hint" = Option<String>, Query, description = "The id of the login method to use: the login page goes straight to it"),
     ),
     responses(
         (status = 302, description = "To the login or consent page, or back to the client with the answer"),
@@ -285,6 +287,85 @@ fn authorize() {}
         (status = 404, description = "No such tenant or server", content_type = "text/html"),
     ))]
 fn logout() {}
+
+/// Upstream sign-in callback
+///
+/// Where an upstream OpenID provider of an `oidc`, `azure` or `cognito` login method sends the
+/// person back (OIDC Core §3.1.2.5); register it at the provider (the login method's
+/// `redirect_url` shows it). `state` must name a sign-in this browser started within ten minutes,
+/// once; the code is exchanged with PKCE and the ID token validated. Failures are pages in words
+/// and sign no one in.
+#[utoipa::path(get, path = "/{tid}/{aid}/login/callback", tag = "protocol", operation_id = "upstreamCallback",
+    params(
+        ("tid" = String, Path, description = "Tenant id"),
+        ("aid" = String, Path, description = "Authorization server id"),
+        ("state" = Option<String>, Query, description = "The state Castellan sent the provider"),
+        ("code" = Option<String>, Query, description = "The provider's authorization code"),
+        ("error" = Option<String>, Query, description = "The provider's error (`access_denied`, …)"),
+    ),
+    responses(
+        (status = 303, description = "Signed in: on to the consent page or back to the client"),
+        (status = 400, description = "An unknown, expired, reused or other browser's sign-in", content_type = "text/html"),
+        (status = 403, description = "The provider did not sign the person in", content_type = "text/html"),
+        (status = 404, description = "No such tenant or server", content_type = "text/html"),
+        (status = 502, description = "The provider's answer was refused (a bad ID token) or it could not be reached", content_type = "text/html"),
+    ))]
+fn upstream_callback() {}
+
+/// `POST {issuer}/login/custom/{login_id}/accept`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct CustomAccept {
+    /// The person's identifier at the external page (1 to 255 characters); with the login method
+    /// it identifies the person at this server.
+    subject: String,
+    /// The person's attributes (at most 16 KiB of JSON), shaped by the method's `mappings` and
+    /// `attributes` into the authentication context.
+    #[schema(value_type = Object)]
+    authentication_context: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// Accept an external sign-in
+///
+/// The external login page of a `custom` login method signs the person `login_id` names in
+/// (it received `login_id` and `return_url` as query parameters), authenticated with the
+/// method's `client_id` and `client_secret` in HTTP Basic; then it sends the browser to
+/// `return_url`. Each sign-in is answered once, within ten minutes.
+#[utoipa::path(post, path = "/{tid}/{aid}/login/custom/{login_id}/accept", tag = "protocol", operation_id = "customLoginAccept",
+    params(
+        ("tid" = String, Path, description = "Tenant id"),
+        ("aid" = String, Path, description = "Authorization server id"),
+        ("login_id" = String, Path, description = "The one-time id the page received"),
+    ),
+    request_body = CustomAccept,
+    security(("basic" = [])),
+    responses(
+        (status = 204, description = "Recorded; the browser may return"),
+        (status = 400, description = "A malformed body", body = OAuthError),
+        (status = 401, description = "Missing or wrong method credentials", body = OAuthError),
+        (status = 404, description = "No such sign-in waiting (unknown, expired or finished)", body = OAuthError),
+        (status = 409, description = "Already answered", body = OAuthError),
+        (status = 413, description = "The body is too large", body = OAuthError),
+    ))]
+fn custom_accept() {}
+
+/// Reject an external sign-in
+///
+/// As accept, without a body: the person is told they were not signed in when the browser
+/// returns.
+#[utoipa::path(post, path = "/{tid}/{aid}/login/custom/{login_id}/reject", tag = "protocol", operation_id = "customLoginReject",
+    params(
+        ("tid" = String, Path, description = "Tenant id"),
+        ("aid" = String, Path, description = "Authorization server id"),
+        ("login_id" = String, Path, description = "The one-time id the page received"),
+    ),
+    security(("basic" = [])),
+    responses(
+        (status = 204, description = "Recorded; the browser may return"),
+        (status = 401, description = "Missing or wrong method credentials", body = OAuthError),
+        (status = 404, description = "No such sign-in waiting (unknown, expired or finished)", body = OAuthError),
+        (status = 409, description = "Already answered", body = OAuthError),
+    ))]
+fn custom_reject() {}
 
 /// Gateway authorizer
 ///

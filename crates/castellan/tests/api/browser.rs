@@ -77,6 +77,42 @@ async fn callback_listener() -> (String, tokio::sync::oneshot::Receiver<String>)
     (url, rx)
 }
 
+/// Headless Chromium under a chromedriver of its own (stopped with the returned guard).
+async fn chromium(driver_path: &str) -> (Killed, fantoccini::Client) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let driver = Killed(
+        std::process::Command::new(driver_path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(json!({
+        "goog:chromeOptions": {
+            "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=390,844"]
+        }
+    }))
+    .unwrap();
+    for _ in 0..50 {
+        // chromedriver speaks plain HTTP on loopback: no TLS stack needed.
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(b) => return (driver, b),
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    panic!("chromedriver did not start")
+}
+
 #[tokio::test]
 async fn a_person_signs_in_with_chromium_and_an_oidc_library_validates_the_id_token() {
     let Some(driver_path) = chromedriver() else {
@@ -128,42 +164,7 @@ async fn a_person_signs_in_with_chromium_and_an_oidc_library_validates_the_id_to
         .url();
 
     // The person, in Chromium.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let _driver = Killed(
-        std::process::Command::new(&driver_path)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(json!({
-        "goog:chromeOptions": {
-            "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=390,844"]
-        }
-    }))
-    .unwrap();
-    let mut browser = None;
-    for _ in 0..50 {
-        // chromedriver speaks plain HTTP on loopback: no TLS stack needed.
-        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-            .capabilities(caps.clone())
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-        {
-            Ok(b) => {
-                browser = Some(b);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-    let b = browser.expect("chromedriver did not start");
+    let (_driver, b) = chromium(&driver_path).await;
     let outcome = async {
         b.goto(auth_url.as_str()).await?;
         let title = b.title().await?;
@@ -231,4 +232,129 @@ async fn a_person_signs_in_with_chromium_and_an_oidc_library_validates_the_id_to
         .unwrap();
     assert_eq!(info.subject().as_str(), "alice");
     assert_eq!(info.email().unwrap().as_str(), "alice@example.com");
+}
+
+/// Server A's `oidc` login method points at server B, a second Castellan process where a static
+/// user signs in. In Chromium: A's login page goes straight to B, the person signs in at B, comes
+/// back signed in at A (claims mapped from B's ID token) and consents; the `openidconnect` crate,
+/// as a relying party of A, validates A's ID token.
+#[tokio::test]
+async fn a_person_signs_in_at_one_castellan_through_another_in_chromium() {
+    let Some(driver_path) = chromedriver() else {
+        eprintln!("skipped: chromedriver not installed (set CASTELLAN_E2E=1 to require it)");
+        return;
+    };
+    let a = spawn_app().await;
+    let (_process, b_app) = spawn_process().await;
+    let callback = format!("{}/default/default/login/callback", a.base);
+    let (upstream, upstream_secret) = crate::upstream::upstream_castellan(&b_app, &callback).await;
+    let r = a
+        .admin(
+            Method::PUT,
+            "/servers/default/authentications",
+            Some(
+                json!({"methods": [{"id": "partner", "method": "oidc", "name": "Partner IdP",
+                "oidc": {"issuer_url": upstream, "client_id": "downstream", "client_secret": upstream_secret,
+                    "scopes": ["email", "profile"]},
+                "mappings": [{"source": "id_token.groups", "target": "groups", "type": "string_array"},
+                    {"source": "id_token.department", "target": "department", "type": "string"}]}]}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = a
+        .admin(
+            Method::POST,
+            "/claims",
+            Some(
+                json!({"authorization_server_id": "default", "name": "department", "mapping": "department",
+                "type": "id_token", "scopes": ["profile"]}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let (redirect, code_rx) = callback_listener().await;
+    let c = client(
+        &a,
+        json!({"client_id": "rp", "client_name": "Relying Party", "redirect_uris": [redirect],
+            "grant_types": ["authorization_code"], "scopes": ["openid", "email", "profile"]}),
+    )
+    .await;
+    let secret = c["client_secret"].as_str().unwrap().to_owned();
+    let http = openidconnect::reqwest::ClientBuilder::new()
+        .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let issuer = IssuerUrl::new(format!("{}/default/default", a.base)).unwrap();
+    let metadata = CoreProviderMetadata::discover_async(issuer, &http).await.unwrap();
+    let rp = CoreClient::from_provider_metadata(metadata, ClientId::new("rp".into()), Some(ClientSecret::new(secret)))
+        .set_redirect_uri(RedirectUrl::new(redirect.clone()).unwrap());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (auth_url, state, nonce) = rp
+        .authorize_url(
+            AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("email".into()))
+        .add_scope(Scope::new("profile".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+
+    let (_driver, b) = chromium(&driver_path).await;
+    let outcome = async {
+        b.goto(auth_url.as_str()).await?;
+        // Straight to the partner's own login page.
+        let url = b.current_url().await?;
+        assert!(
+            url.as_str().starts_with(&format!("{}/default/idp/login", b_app.base)),
+            "{url}"
+        );
+        let title = b.title().await?;
+        assert!(title.starts_with("Sign in"), "upstream login page title: {title}");
+        b.find(Locator::Css("#username")).await?.send_keys("alice").await?;
+        b.find(Locator::Css("#password"))
+            .await?
+            .send_keys("upstream-password-1")
+            .await?;
+        b.find(Locator::Css("button[type=submit]")).await?.click().await?;
+        // Back at A, signed in: A's consent page.
+        let allow = b.wait().for_element(Locator::Css("button[value=allow]")).await?;
+        let url = b.current_url().await?;
+        assert!(
+            url.as_str().starts_with(&format!("{}/default/default/consent", a.base)),
+            "{url}"
+        );
+        allow.click().await?;
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let target = match outcome {
+        Ok(()) => tokio::time::timeout(Duration::from_secs(30), code_rx).await,
+        Err(e) => {
+            let _ = b.close().await;
+            panic!("browser: {e}");
+        }
+    };
+    let _ = b.close().await;
+    let target = target.expect("the browser never reached the redirect URI").unwrap();
+    let params: std::collections::HashMap<String, String> =
+        form_urlencoded::parse(target.split_once('?').unwrap().1.as_bytes())
+            .into_owned()
+            .collect();
+    assert_eq!(&params["state"], state.secret());
+    let tokens = rp
+        .exchange_code(AuthorizationCode::new(params["code"].clone()))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
+    let id_token = tokens.id_token().expect("an id_token");
+    let claims = id_token.claims(&rp.id_token_verifier(), &nonce).unwrap();
+    assert_ne!(claims.subject().as_str(), "alice", "A's own subject for the person");
+    assert_eq!(claims.email().unwrap().as_str(), "alice@upstream.example");
+    let raw = crate::flows::jwt_claims(&id_token.to_string());
+    assert_eq!(raw["idp"], "partner");
+    assert_eq!(raw["department"], "finance", "mapped from B's ID token");
 }

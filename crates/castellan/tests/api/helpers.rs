@@ -138,3 +138,66 @@ pub fn assert_api_error(r: &Resp, status: u16) -> &Value {
     assert!(r.body["details"].is_object(), "details object: {}", r.body);
     &r.body
 }
+
+/// A `castellan serve` process (killed when dropped).
+pub struct ServerProcess(std::process::Child);
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the built program as a separate `castellan serve` process on a fresh store (the same
+/// kind as the suite's), and waits until it answers. The handle makes admin calls as usual.
+pub async fn spawn_process() -> (ServerProcess, TestApp) {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path()).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_castellan"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CASTELLAN_") {
+            c.env_remove(k);
+        }
+    }
+    c.arg("serve")
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--data-dir")
+        .arg(&cfg.data_dir)
+        .arg("--outbound-allow")
+        .arg("127.0.0.0/8")
+        .arg("--log")
+        .arg("warn")
+        .env("CASTELLAN_MASTER_KEY", MASTER_KEY)
+        .env("CASTELLAN_BOOTSTRAP_CLIENT_SECRET", BOOTSTRAP_SECRET)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    if let Some(url) = &cfg.database_url {
+        c.arg("--database-url").arg(url);
+    }
+    let process = ServerProcess(c.spawn().unwrap());
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    for _ in 0..150 {
+        if http.get(format!("{base}/")).send().await.is_ok() {
+            let app = TestApp {
+                running: None,
+                cfg,
+                dir,
+                base,
+                http,
+                id: "bootstrap".into(),
+                secret: BOOTSTRAP_SECRET.into(),
+            };
+            return (process, app);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("castellan serve did not start");
+}
