@@ -358,3 +358,177 @@ async fn a_person_signs_in_at_one_castellan_through_another_in_chromium() {
     assert_eq!(raw["idp"], "partner");
     assert_eq!(raw["department"], "finance", "mapped from B's ID token");
 }
+
+/// Where node `oidc-provider` is installed (`node_modules/oidc-provider` under it):
+/// `CASTELLAN_NODE_OIDC_PROVIDER`, which `.ci/run` sets after installing the npm package into a
+/// temporary directory. Mandatory with `CASTELLAN_E2E=1`.
+fn node_oidc_provider() -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("CASTELLAN_NODE_OIDC_PROVIDER").map(std::path::PathBuf::from);
+    let ok = dir
+        .as_ref()
+        .is_some_and(|d| d.join("node_modules/oidc-provider/package.json").is_file());
+    if !ok && std::env::var("CASTELLAN_E2E").is_ok_and(|v| v == "1") {
+        panic!(
+            "CASTELLAN_E2E=1 but CASTELLAN_NODE_OIDC_PROVIDER names no oidc-provider install (npm install oidc-provider)"
+        );
+    }
+    dir.filter(|_| ok)
+}
+
+/// The same flow through another OpenID provider implementation: node `oidc-provider` (its
+/// development login and consent pages), so Castellan's relying party is not only tested against
+/// itself. Its ID token carries no profile claims in the code flow: they come from userinfo.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_signs_in_through_node_oidc_provider_in_chromium() {
+    let Some(driver_path) = chromedriver() else {
+        eprintln!("skipped: chromedriver not installed (set CASTELLAN_E2E=1 to require it)");
+        return;
+    };
+    let Some(node_dir) = node_oidc_provider() else {
+        eprintln!("skipped: CASTELLAN_NODE_OIDC_PROVIDER not set (set CASTELLAN_E2E=1 to require it)");
+        return;
+    };
+    let a = spawn_app().await;
+    let callback = format!("{}/default/default/login/callback", a.base);
+    let script = node_dir.join("castellan_oidc_provider.mjs");
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node/oidc_provider.mjs"),
+        &script,
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut node = std::process::Command::new("node")
+        .arg(&script)
+        .arg(port.to_string())
+        .arg("castellan")
+        .arg("node-client-secret-0123456789")
+        .arg(&callback)
+        .current_dir(&node_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    // Kept open while the provider runs: it may write more, and a closed pipe would end it.
+    let mut _stdout = std::io::BufReader::new(node.stdout.take().unwrap());
+    tokio::task::block_in_place(|| std::io::BufRead::read_line(&mut _stdout, &mut ready)).unwrap();
+    let _node = Killed(node);
+    assert_eq!(ready.trim(), "ready", "node oidc-provider did not start");
+    let upstream = format!("http://127.0.0.1:{port}");
+
+    let r = a
+        .admin(
+            Method::PUT,
+            "/servers/default/authentications",
+            Some(
+                json!({"methods": [{"id": "node", "method": "oidc", "name": "Node provider",
+                "oidc": {"issuer_url": upstream, "client_id": "castellan",
+                    "client_secret": "node-client-secret-0123456789", "scopes": ["email", "profile"],
+                    "get_user_info": true},
+                "mappings": [{"source": "userinfo.groups", "target": "groups", "type": "string_array"}]}]}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (redirect, code_rx) = callback_listener().await;
+    let c = client(
+        &a,
+        json!({"client_id": "rp", "client_name": "Relying Party", "redirect_uris": [redirect],
+            "grant_types": ["authorization_code"], "scopes": ["openid", "email", "profile"]}),
+    )
+    .await;
+    let secret = c["client_secret"].as_str().unwrap().to_owned();
+    let http = openidconnect::reqwest::ClientBuilder::new()
+        .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let issuer = IssuerUrl::new(format!("{}/default/default", a.base)).unwrap();
+    let metadata = CoreProviderMetadata::discover_async(issuer, &http).await.unwrap();
+    let rp = CoreClient::from_provider_metadata(metadata, ClientId::new("rp".into()), Some(ClientSecret::new(secret)))
+        .set_redirect_uri(RedirectUrl::new(redirect.clone()).unwrap());
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let (auth_url, _state, nonce) = rp
+        .authorize_url(
+            AuthenticationFlow::<CoreResponseType>::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        )
+        .add_scope(Scope::new("email".into()))
+        .set_pkce_challenge(challenge)
+        .url();
+
+    let (_driver, b) = chromium(&driver_path).await;
+    let outcome = async {
+        b.goto(auth_url.as_str()).await?;
+        let url = b.current_url().await?;
+        assert!(url.as_str().starts_with(&format!("{upstream}/interaction/")), "{url}");
+        b.find(Locator::Css("input[name=login]"))
+            .await?
+            .send_keys("grace")
+            .await?;
+        b.find(Locator::Css("input[name=password]"))
+            .await?
+            .send_keys("any")
+            .await?;
+        b.find(Locator::Css("button[type=submit]")).await?.click().await?;
+        // The provider's consent ("Continue"), then back at A's consent page.
+        b.wait()
+            .for_element(Locator::Css("input[name=prompt][value=consent]"))
+            .await?;
+        b.find(Locator::Css("button[type=submit]")).await?.click().await?;
+        let allow = b.wait().for_element(Locator::Css("button[value=allow]")).await?;
+        allow.click().await?;
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    let target = match outcome {
+        Ok(()) => tokio::time::timeout(Duration::from_secs(30), code_rx).await,
+        Err(e) => {
+            let url = b.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+            let src = b.source().await.unwrap_or_default();
+            let _ = b.close().await;
+            panic!("browser: {e} at {url}\n{src}");
+        }
+    };
+    let _ = b.close().await;
+    let target = target.expect("the browser never reached the redirect URI").unwrap();
+    let params: std::collections::HashMap<String, String> =
+        form_urlencoded::parse(target.split_once('?').unwrap().1.as_bytes())
+            .into_owned()
+            .collect();
+    let tokens = rp
+        .exchange_code(AuthorizationCode::new(params["code"].clone()))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&http)
+        .await
+        .unwrap();
+    let id_token = tokens.id_token().expect("an id_token");
+    let claims = id_token.claims(&rp.id_token_verifier(), &nonce).unwrap();
+    assert_ne!(claims.subject().as_str(), "grace");
+    assert_eq!(
+        claims.email().unwrap().as_str(),
+        "grace@node.example",
+        "from the provider's userinfo"
+    );
+    let raw = crate::flows::jwt_claims(&id_token.to_string());
+    assert_eq!(raw["idp"], "node");
+    // The mapped groups are in the person's context.
+    let store = a.store().await;
+    let person = store
+        .get_person(
+            &castellan_domain::TenantId::parse("default").unwrap(),
+            &castellan_domain::ServerId::parse("default").unwrap(),
+            claims.subject().as_str(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(person.upstream_subject, "grace");
+    let ctx: serde_json::Value = serde_json::from_str(&person.data).unwrap();
+    assert_eq!(ctx["groups"], json!(["node-staff"]));
+}
