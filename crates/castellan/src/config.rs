@@ -199,8 +199,8 @@ pub struct ServeArgs {
     #[arg(long, env = "CASTELLAN_TRUSTED_PROXIES", value_name = "CIDRS")]
     pub trusted_proxies: Option<String>,
     /// Comma-separated networks (CIDR) that Castellan's own requests (import URLs, clients'
-    /// `jwks_uri`) may reach although they are private, loopback, link-local or otherwise internal
-    /// [default: none; only public addresses].
+    /// `jwks_uri`, upstream identity providers) may reach although they are private, loopback,
+    /// link-local or otherwise internal [default: none; only public addresses].
     #[arg(long, env = "CASTELLAN_OUTBOUND_ALLOW", value_name = "CIDRS")]
     pub outbound_allow: Option<String>,
     /// How many clients to keep in memory; the others are read from the database when used

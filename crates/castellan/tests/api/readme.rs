@@ -20,7 +20,7 @@ use crate::flows::{Browser, field, params_of};
 use crate::helpers::{TestApp, config, spawn_with};
 
 /// The sections whose blocks run, in README order.
-const WALK_THROUGHS: [&str; 13] = [
+const WALK_THROUGHS: [&str; 14] = [
     "Quick start",
     "Developer self-service",
     "Tenants",
@@ -31,6 +31,7 @@ const WALK_THROUGHS: [&str; 13] = [
     "Protecting APIs",
     "Enforcing at a gateway",
     "Signing people in",
+    "Signing in with another identity provider",
     "Token exchange and JWT bearer",
     "Workspace clients",
     "Access-manager clients",
@@ -189,7 +190,12 @@ async fn the_readme_walk_throughs_run_as_written() {
             let mut block = block.replace("127.0.0.1:8443", &addr);
             if block.contains("CODE=paste-the-code-here") {
                 let url = last.lines().last().unwrap_or_default().trim().to_owned();
-                let code = sign_in_as_peter(&app, &url).await;
+                let who = if section == "Signing in with another identity provider" {
+                    ("partner", "grace", "grace secret")
+                } else {
+                    ("static", "peter", "change me")
+                };
+                let code = sign_in_as(&app, &url, who).await;
                 block = block.replace("CODE=paste-the-code-here", &format!("CODE={code}"));
             }
             last = shell.run(&name, &block);
@@ -211,34 +217,52 @@ async fn the_readme_walk_throughs_run_as_written() {
     assert!(work.join("petstore.yaml").is_file());
 }
 
-/// What the reader does in the browser: opens the address the first sign-in block printed (`url`),
-/// signs in as peter and allows; returns the code from the redirect.
-async fn sign_in_as_peter(app: &TestApp, url: &str) -> String {
+/// What the reader does in the browser: opens the address a sign-in block printed (`url`),
+/// chooses the login method `method` when the page offers a choice, signs in as `user` (at this
+/// server or at the provider the method sends them to) and allows; returns the code from the
+/// redirect.
+async fn sign_in_as(app: &TestApp, url: &str, (method, user, password): (&str, &str, &str)) -> String {
     assert!(url.contains("/oauth2/authorize?"), "{url}");
     let b = Browser::new();
-    let mut page = b.get(url).await;
-    for _ in 0..4 {
-        let Some(loc) = page.location.clone() else {
-            panic!("{} {}", page.status, page.html)
-        };
-        if loc.starts_with("http://127.0.0.1:3000/callback") {
-            return params_of(&loc)["code"].clone();
-        }
-        let shown = b.get(&format!("{}{loc}", app.base)).await;
-        assert_eq!(shown.status, 200, "{}", shown.html);
-        let mut form = vec![
-            ("interaction".to_owned(), field(&shown.html, "interaction")),
-            ("csrf_token".to_owned(), field(&shown.html, "csrf_token")),
-        ];
-        let path = loc.split('?').next().unwrap_or_default().to_owned();
-        if path.ends_with("/login") {
-            form.push(("username".into(), "peter".into()));
-            form.push(("password".into(), "change me".into()));
+    let absolute = |loc: &str| {
+        if loc.starts_with("http") {
+            loc.to_owned()
         } else {
-            form.push(("decision".into(), "allow".into()));
+            format!("{}{loc}", app.base)
         }
+    };
+    let mut next = url.to_owned();
+    for _ in 0..12 {
+        if next.starts_with("http://127.0.0.1:3000/callback") {
+            return params_of(&next)["code"].clone();
+        }
+        let shown = b.get(&next).await;
+        if let Some(loc) = shown.location {
+            next = absolute(&loc);
+            continue;
+        }
+        assert_eq!(shown.status, 200, "{next}: {}", shown.html);
+        let path = next.split('?').next().unwrap_or_default().to_owned();
+        let mut form = Vec::new();
+        if shown.html.contains("name=\"password\"") {
+            form.push(("username".to_owned(), user.to_owned()));
+            form.push(("password".to_owned(), password.to_owned()));
+        } else if shown.html.contains("value=\"allow\"") {
+            form.push(("decision".to_owned(), "allow".to_owned()));
+        } else if shown.html.contains(&format!("&amp;method={method}\"")) {
+            next = format!("{next}&method={method}");
+            continue;
+        } else {
+            panic!(
+                "{next}: a page the reader would not know what to do with:\n{}",
+                shown.html
+            );
+        }
+        form.insert(0, ("interaction".into(), field(&shown.html, "interaction")));
+        form.insert(1, ("csrf_token".into(), field(&shown.html, "csrf_token")));
         let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        page = b.post(&format!("{}{path}", app.base), &pairs).await;
+        let r = b.post(&path, &pairs).await;
+        next = absolute(&r.location.unwrap_or_else(|| panic!("{path}: {} {}", r.status, r.html)));
     }
-    panic!("no code after signing in: {:?}", page.location)
+    panic!("no code after signing in at {next}")
 }
