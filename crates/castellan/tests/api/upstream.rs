@@ -600,3 +600,196 @@ async fn login_methods_are_checked_when_saved() {
     let r = a.admin(Method::GET, "/servers/default", None).await;
     assert_eq!(r.body["authentications"]["methods"], json!([]));
 }
+
+/// The groups a provider vouches for, mapped into the context, decide what policies allow and
+/// which roles (by their connection maps) the person's tokens carry.
+#[tokio::test]
+async fn groups_from_the_provider_reach_policies_and_roles() {
+    let a = spawn_app().await;
+    let b = spawn_app().await;
+    let secret = setup(&a).await;
+    let (upstream, upstream_secret) = upstream_castellan(&b, &callback_of(&a)).await;
+    let r = methods(
+        &a,
+        json!([{"id": "partner", "method": "oidc", "name": "Partner IdP",
+            "oidc": {"issuer_url": upstream, "client_id": "downstream", "client_secret": upstream_secret,
+                "scopes": ["profile"]},
+            "mappings": [{"source": "id_token.groups", "target": "groups", "type": "string_array"}]}]),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // Two scopes, each guarded by a policy on the groups: alice is staff, not in finance-team.
+    for (id, group) in [("staff-only", "staff"), ("finance-only", "finance-team")] {
+        let rego = json!({"id": id, "policy_name": id, "language": "rego",
+            "definition": format!("package castellan\n\ndefault allow := false\n\nallow if \"{group}\" in input.authentication_context.groups\n")});
+        let r = a.admin(Method::POST, "/policies", Some(rego)).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    for (scope, policy) in [("reports.read", "staff-only"), ("ledger.read", "finance-only")] {
+        let r = a
+            .admin(
+                Method::POST,
+                "/scopes",
+                Some(json!({"name": scope, "authorization_server_id": "default", "user_policy_id": policy})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let r = a
+        .admin(
+            Method::PUT,
+            "/clients/web",
+            Some(json!({"scopes": ["openid", "profile", "reports.read", "ledger.read"],
+                "audience": ["https://reports.example.com"]})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // A role for the reports API, mapped to the group `staff`.
+    let basic = Some((a.id.as_str(), a.secret.as_str()));
+    let r = a
+        .call(
+            Method::POST,
+            "/v1/roles",
+            Some(json!({"audience": "https://reports.example.com", "productName": "Reports", "description": "staff"})),
+            basic,
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let role = r.body["id"].as_str().unwrap().to_owned();
+    let r = a
+        .call(
+            Method::POST,
+            &format!("/v1/roles/{role}/connection-maps"),
+            Some(json!({"groupName": "staff", "name": "staff", "azoConnectionId": "partner"})),
+            basic,
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+
+    let browser = Browser::new();
+    let back = through_upstream(&a, &b, &browser, &[("scope", "openid profile reports.read ledger.read")]).await;
+    let r = browser.get(&back).await;
+    let loc = r.location.unwrap_or_else(|| panic!("{} {}", r.status, r.html));
+    let loc = if loc.contains("/consent?") {
+        decide(&a, &browser, &loc, "allow").await.location.unwrap()
+    } else {
+        loc
+    };
+    let t = exchange(&a, &secret, &params_of(&loc)["code"], None).await;
+    assert_eq!(t.status, 200, "{}", t.body);
+    let scopes: Vec<&str> = t.body["scope"].as_str().unwrap().split(' ').collect();
+    assert!(scopes.contains(&"reports.read"), "staff may: {scopes:?}");
+    assert!(!scopes.contains(&"ledger.read"), "not in finance-team: {scopes:?}");
+    let access = jwt_claims(t.body["access_token"].as_str().unwrap());
+    let permissions = access["permissions"].as_str().unwrap_or_default();
+    assert!(permissions.contains("client.read"), "the role's permissions: {access}");
+}
+
+/// `private_key_jwt` towards the provider: Castellan signs its client assertion with the server's
+/// own key, which the provider reads at the server's `jwks_uri`; a provider that knows the client
+/// by another key refuses the code, and no one is signed in.
+#[tokio::test]
+async fn castellan_can_authenticate_to_the_provider_with_its_signing_key() {
+    let a = spawn_app().await;
+    let b = spawn_app().await;
+    let secret = setup(&a).await;
+    upstream_castellan(&b, &callback_of(&a)).await;
+    let jwks_uri = format!("{}/.well-known/jwks.json", issuer(&a, "default"));
+    let r = b
+        .admin(
+            Method::PUT,
+            "/clients/downstream",
+            Some(json!({"token_endpoint_auth_method": "private_key_jwt", "jwks_uri": jwks_uri})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = methods(
+        &a,
+        json!([{"id": "partner", "method": "oidc", "name": "Partner IdP",
+            "oidc": {"issuer_url": issuer(&b, "idp"), "client_id": "downstream",
+                "token_endpoint_auth_method": "private_key_jwt"}}]),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let browser = Browser::new();
+    let back = through_upstream(&a, &b, &browser, &[]).await;
+    let r = browser.get(&back).await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let loc = decide(&a, &browser, &r.location.unwrap(), "allow").await.location.unwrap();
+    let t = exchange(&a, &secret, &params_of(&loc)["code"], None).await;
+    assert_eq!(jwt_claims(t.body["id_token"].as_str().unwrap())["idp"], "partner");
+
+    // The provider expects another key now: the code is refused, no one is signed in.
+    let other = castellan_jose::keys::generate(SigningAlg::ES256).unwrap();
+    let r = b
+        .admin(
+            Method::PUT,
+            "/clients/downstream",
+            Some(json!({"jwks_uri": null, "jwks": {"keys": [other.public_jwk]}})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let browser = Browser::new();
+    let back = through_upstream(&a, &b, &browser, &[]).await;
+    let r = browser.get(&back).await;
+    assert_eq!(r.status, 502, "{}", r.html);
+    assert!(session_cookie(&r).is_none());
+}
+
+/// A static method's mappings and attributes shape its users' context like any method's.
+#[tokio::test]
+async fn static_users_are_shaped_by_their_methods_mappings() {
+    let a = spawn_app().await;
+    let secret = setup(&a).await;
+    crate::flows::enable_password_grant(&a).await;
+    let r = methods(
+        &a,
+        json!([{"id": "people", "method": "static", "static": {"users": [
+            {"username": "alice", "password": "alice-password-1",
+             "authentication_context": {"profile": {"mail": "alice@example.com", "admin": "true"}, "internal": 1}}]},
+            "mappings": [{"source": "profile.mail", "target": "email", "type": "string"},
+                {"source": "authentication_context.profile.admin", "target": "is_admin", "type": "bool"}],
+            "attributes": [{"name": "email"}, {"name": "is_admin"}]}]),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = a
+        .admin(
+            Method::POST,
+            "/claims",
+            Some(json!({"authorization_server_id": "default", "name": "is_admin", "mapping": "is_admin",
+                "type": "access_token"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let t = crate::tokens::form(
+        &a,
+        &format!("{}/oauth2/token", issuer(&a, "default")),
+        Some(("web", &secret)),
+        &[
+            ("grant_type", "password"),
+            ("username", "alice"),
+            ("password", "alice-password-1"),
+            ("scope", "openid email"),
+        ],
+    )
+    .await;
+    assert_eq!(t.status, 200, "{}", t.body);
+    let access = jwt_claims(t.body["access_token"].as_str().unwrap());
+    assert_eq!(access["is_admin"], json!(true));
+    let id = jwt_claims(t.body["id_token"].as_str().unwrap());
+    assert_eq!(id["email"], "alice@example.com");
+    assert_eq!(id["amr"], json!(["pwd"]));
+    assert!(id.get("idp").is_none(), "static users are this server's own");
+    let info: Value = a
+        .http
+        .get(format!("{}/userinfo", issuer(&a, "default")))
+        .bearer_auth(t.body["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(info["email"], "alice@example.com");
+}

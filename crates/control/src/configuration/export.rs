@@ -327,6 +327,7 @@ impl Control {
                         m.oidc.as_mut().map(|o| &mut o.client_secret),
                         m.azure.as_mut().map(|o| &mut o.client_secret),
                         m.cognito.as_mut().map(|o| &mut o.client_secret),
+                        m.custom.as_mut().map(|o| &mut o.client_secret),
                     ]
                     .into_iter()
                     .flatten()
