@@ -568,8 +568,10 @@ impl Engine {
         let ctx = crate::context::shape(m, default.clone(), &sources);
         sources.insert("authentication_context".into(), Value::Object(default));
         let amr = amr_of(&m.method, &claims);
-        self.sign_in_person(rt, m, &upstream_sub, ctx, amr, pending.interaction)
-            .await
+        // The provider's subject is unique within its issuer only (OIDC Core §2): a method whose
+        // issuer changes does not inherit the people of the old one.
+        let key = format!("{} {upstream_sub}", pending.issuer);
+        self.sign_in_person(rt, m, &key, ctx, amr, pending.interaction).await
     }
 
     /// The code exchange and ID token validation; an `Err` is for the log, not the person.
@@ -792,7 +794,8 @@ impl Engine {
             .await
     }
 
-    /// Links (method, upstream subject) to a person of this server and opens their session.
+    /// Links (method, upstream subject) to a person of this server and opens their session. For
+    /// an OpenID provider the upstream subject is `{issuer} {sub}`.
     async fn sign_in_person(
         &self,
         rt: &ServerRuntime,

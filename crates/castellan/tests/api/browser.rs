@@ -528,7 +528,7 @@ async fn a_person_signs_in_through_node_oidc_provider_in_chromium() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(person.upstream_subject, "grace");
+    assert_eq!(person.upstream_subject, format!("{upstream} grace"));
     let ctx: serde_json::Value = serde_json::from_str(&person.data).unwrap();
     assert_eq!(ctx["groups"], json!(["node-staff"]));
 }

@@ -193,7 +193,11 @@ async fn a_person_signs_in_through_another_castellan_with_mapped_claims() {
     let aid = castellan_domain::ServerId::parse("default").unwrap();
     let person = store.get_person(&tid, &aid, &sub).await.unwrap().unwrap();
     assert_eq!(person.method_id, "partner");
-    assert_eq!(person.upstream_subject, "alice");
+    assert_eq!(
+        person.upstream_subject,
+        format!("{upstream} alice"),
+        "unique per issuer"
+    );
     let ctx: Value = serde_json::from_str(&person.data).unwrap();
     assert_eq!(
         ctx,
@@ -667,7 +671,13 @@ async fn groups_from_the_provider_reach_policies_and_roles() {
     assert_eq!(r.status, 201, "{}", r.body);
 
     let browser = Browser::new();
-    let back = through_upstream(&a, &b, &browser, &[("scope", "openid profile reports.read ledger.read")]).await;
+    let back = through_upstream(
+        &a,
+        &b,
+        &browser,
+        &[("scope", "openid profile reports.read ledger.read")],
+    )
+    .await;
     let r = browser.get(&back).await;
     let loc = r.location.unwrap_or_else(|| panic!("{} {}", r.status, r.html));
     let loc = if loc.contains("/consent?") {
@@ -715,7 +725,10 @@ async fn castellan_can_authenticate_to_the_provider_with_its_signing_key() {
     let back = through_upstream(&a, &b, &browser, &[]).await;
     let r = browser.get(&back).await;
     assert_eq!(r.status, 303, "{}", r.html);
-    let loc = decide(&a, &browser, &r.location.unwrap(), "allow").await.location.unwrap();
+    let loc = decide(&a, &browser, &r.location.unwrap(), "allow")
+        .await
+        .location
+        .unwrap();
     let t = exchange(&a, &secret, &params_of(&loc)["code"], None).await;
     assert_eq!(jwt_claims(t.body["id_token"].as_str().unwrap())["idp"], "partner");
 
@@ -757,8 +770,10 @@ async fn static_users_are_shaped_by_their_methods_mappings() {
         .admin(
             Method::POST,
             "/claims",
-            Some(json!({"authorization_server_id": "default", "name": "is_admin", "mapping": "is_admin",
-                "type": "access_token"})),
+            Some(
+                json!({"authorization_server_id": "default", "name": "is_admin", "mapping": "is_admin",
+                "type": "access_token"}),
+            ),
         )
         .await;
     assert_eq!(r.status, 201, "{}", r.body);
