@@ -725,7 +725,7 @@ impl Engine {
         }
         let answer = match accept {
             Some((subject, ctx)) => {
-                if subject.trim().is_empty() || subject.len() > 255 {
+                if subject.is_empty() || subject.chars().count() > 255 {
                     return Err(AnswerError::Invalid("subject must be 1 to 255 characters".into()));
                 }
                 Answer {

@@ -314,12 +314,15 @@ fn upstream_callback() {}
 
 /// `POST {issuer}/login/custom/{login_id}/accept`.
 #[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct CustomAccept {
     /// The person's identifier at the external page (1 to 255 characters); with the login method
     /// it identifies the person at this server.
+    #[schema(min_length = 1, max_length = 255)]
     subject: String,
     /// The person's attributes (at most 16 KiB of JSON), shaped by the method's `mappings` and
     /// `attributes` into the authentication context.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Object)]
     authentication_context: Option<serde_json::Map<String, serde_json::Value>>,
 }

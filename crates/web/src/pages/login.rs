@@ -305,10 +305,10 @@ pub(super) async fn custom_answer(
         struct Accept {
             subject: String,
             #[serde(default)]
-            authentication_context: serde_json::Map<String, serde_json::Value>,
+            authentication_context: Option<serde_json::Map<String, serde_json::Value>>,
         }
         match serde_json::from_slice::<Accept>(&body) {
-            Ok(a) => Some((a.subject, a.authentication_context)),
+            Ok(a) => Some((a.subject, a.authentication_context.unwrap_or_default())),
             Err(e) => {
                 return json_error(
                     StatusCode::BAD_REQUEST,
