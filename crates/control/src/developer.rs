@@ -23,12 +23,12 @@ use crate::{Control, ControlError, ControlResult};
 /// [`Control::authenticate_developer`] makes one.
 #[derive(Debug, Clone)]
 pub struct DeveloperCaller {
-    tenant: TenantId,
-    developer: String,
-    context: Value,
-    client: Value,
-    scopes: Vec<String>,
-    request: castellan_policy::Request,
+    pub(crate) tenant: TenantId,
+    pub(crate) developer: String,
+    pub(crate) context: Value,
+    pub(crate) client: Value,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) request: castellan_policy::Request,
 }
 
 impl DeveloperCaller {
@@ -115,7 +115,11 @@ impl Control {
 
     /// Whether a developer may see and use `server`: not a system server, and its developer
     /// policy (if any) passes.
-    async fn developer_may_use(&self, d: &DeveloperCaller, server: &AuthorizationServer) -> ControlResult<bool> {
+    pub(crate) async fn developer_may_use(
+        &self,
+        d: &DeveloperCaller,
+        server: &AuthorizationServer,
+    ) -> ControlResult<bool> {
         if server.system {
             return Ok(false);
         }
@@ -168,7 +172,7 @@ impl Control {
 
     /// Checks that every scope of `c` may be assigned by the developer (403 naming the first that
     /// may not) and that the client would hold no management permission.
-    async fn check_developer_client(
+    pub(crate) async fn check_developer_client(
         &self,
         d: &DeveloperCaller,
         server: &AuthorizationServer,

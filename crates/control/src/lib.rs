@@ -20,6 +20,7 @@ mod ledger;
 mod permissions;
 mod policies;
 mod privacy;
+pub mod registration;
 mod scopes;
 mod servers;
 mod services;
@@ -68,6 +69,8 @@ pub struct Control {
     heavy: Arc<tokio::sync::Semaphore>,
     client_cache: usize,
     rego: castellan_policy::Rego,
+    /// Open dynamic registrations per address.
+    registrations: registration::RegistrationThrottle,
 }
 
 /// How many policy compilations and document reads run at once (the rest wait their turn).
@@ -128,6 +131,7 @@ impl Control {
             heavy: Arc::new(tokio::sync::Semaphore::new(HEAVY_WORK_AT_ONCE)),
             client_cache: castellan_oauth::DEFAULT_CLIENT_CACHE,
             rego: castellan_policy::Rego::in_process(),
+            registrations: registration::RegistrationThrottle::default(),
         }
     }
 

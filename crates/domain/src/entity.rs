@@ -149,6 +149,10 @@ pub struct ServerSettings {
     pub logo_uri: Option<String>,
     pub developer_policy_id: Option<String>,
     pub user_policy_id: Option<String>,
+    /// With dynamic registration: the scope an initial access token (RFC 7591 §3) must hold;
+    /// `None` lets anyone register (rate-limited per address).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_scope: Option<String>,
 }
 
 impl Default for ServerSettings {
@@ -168,6 +172,7 @@ impl Default for ServerSettings {
             logo_uri: None,
             developer_policy_id: None,
             user_policy_id: None,
+            registration_scope: None,
         }
     }
 }
@@ -219,6 +224,24 @@ pub struct AuthorizationServer {
     pub updated_at: UnixTime,
 }
 
+/// What a dynamically registered client (RFC 7591) keeps of its registration.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Registration {
+    /// SHA-256 (base64url) of its current registration access token (RFC 7592 §1.1).
+    pub token_hash: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub contacts: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub software_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub software_version: Option<String>,
+    /// Who registered it as the developer policies saw them (`developer`, `context`, `client`,
+    /// `scopes`): updates are checked against the same registrant.
+    #[serde(skip_serializing_if = "serde_json::Value::is_null")]
+    pub registrant: serde_json::Value,
+}
+
 /// Registration metadata of a client beyond its identity and credentials (Cloudentity ACP `Client`);
 /// stored as one JSON document.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -265,6 +288,9 @@ pub struct ClientSettings {
     /// `PUBLIC_CLIENT` are both public clients; this tells them apart).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_type: Option<String>,
+    /// Set for a client that registered itself (RFC 7591): how it manages itself (RFC 7592).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registration: Option<Registration>,
 }
 
 /// A custom access-token claim of a client: `value` as given, or, when `dynamic`, a template

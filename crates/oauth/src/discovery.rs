@@ -69,7 +69,7 @@ pub fn metadata(rt: &ServerRuntime) -> Value {
     claims.extend(rt.claims.iter().map(|c| c.name.as_str()));
     claims.sort_unstable();
     claims.dedup();
-    json!({
+    let mut doc = json!({
         "issuer": rt.issuer,
         "authorization_endpoint": rt.endpoint("/oauth2/authorize"),
         "token_endpoint": rt.endpoint("/oauth2/token"),
@@ -98,5 +98,10 @@ pub fn metadata(rt: &ServerRuntime) -> Value {
         "revocation_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
         "access_token_signing_alg_values_supported": algs,
         "code_challenge_methods_supported": ["S256"],
-    })
+    });
+    // RFC 7591 §3 / RFC 8414 §2: only where registration is served.
+    if rt.server.settings.enable_dynamic_client_registration && !rt.server.system {
+        doc["registration_endpoint"] = json!(rt.endpoint("/oauth2/register"));
+    }
+    doc
 }

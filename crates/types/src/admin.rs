@@ -292,6 +292,11 @@ pub struct Server {
     pub developer_policy_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_policy_id: Option<String>,
+    /// With `enable_dynamic_client_registration`: the scope an initial access token (an access
+    /// token of this server, RFC 7591 §3) must hold to register; absent, registration is open
+    /// (rate-limited per address). Castellan addition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_scope: Option<String>,
 }
 
 /// Body of `POST /api/admin/{tid}/servers` and `PUT /api/admin/{tid}/servers/{aid}`.
@@ -370,6 +375,11 @@ pub struct ServerRequest {
     #[serde(default)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_policy_id: Option<String>,
+    /// The scope an initial access token must hold to register a client dynamically; `""`
+    /// removes it (open registration).
+    #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registration_scope: Option<String>,
 }
 
 /// `GET /api/admin/{tid}/servers`.

@@ -93,6 +93,10 @@ pub struct Client {
     /// `attributes`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub token_attributes: Vec<TokenAttribute>,
+    /// The client registered itself at `{issuer}/oauth2/register` (RFC 7591; a Castellan
+    /// addition). Its secret is shown only to it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dynamically_registered: bool,
 }
 
 /// A custom access-token claim of a client: `type` `static` copies `value` into every access

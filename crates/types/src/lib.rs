@@ -13,6 +13,7 @@ pub mod nexus;
 pub mod oam;
 pub mod policies;
 pub mod privacy;
+pub mod registration;
 pub mod services;
 pub mod system;
 pub mod workspace;

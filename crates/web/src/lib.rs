@@ -19,6 +19,7 @@ mod pages;
 mod policies;
 mod privacy;
 mod protocol_docs;
+mod registration;
 mod services;
 mod strict;
 mod system;
@@ -102,6 +103,10 @@ Every management operation requires one permission, named in its description and
         protocol_docs::upstream_callback,
         protocol_docs::custom_accept,
         protocol_docs::custom_reject,
+        protocol_docs::register_client,
+        protocol_docs::read_registration,
+        protocol_docs::update_registration,
+        protocol_docs::delete_registration,
         protocol_docs::gateway_authorize,
     ),
     tags(
@@ -212,6 +217,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health/ready", get(ready))
         .route("/metrics", get(metrics_text))
         .merge(oauth::router())
+        .merge(registration::router())
         .merge(gateways::authorizer_router())
         .merge(pages::router())
         .merge(SwaggerUi::new("/docs").external_url_unchecked("/api/openapi.json", openapi_json(doc)))

@@ -370,6 +370,92 @@ fn custom_accept() {}
     ))]
 fn custom_reject() {}
 
+/// Register a client
+///
+/// RFC 7591 dynamic client registration, served only by servers with
+/// `enable_dynamic_client_registration` (never the system servers). The metadata are checked by
+/// the admin API's rules; members the server does not know are ignored. With the server's
+/// `registration_scope` set, an initial access token (an access token of this server holding that
+/// scope) is required; without it, registration is open and limited per address. The server's and
+/// its scopes' `developer_policy_id` decide what the registrant may have (with the initial access
+/// token's claims as its context). The answer carries the secret (once), the registration access
+/// token and the client's management URI.
+#[utoipa::path(post, path = "/{tid}/{aid}/oauth2/register", tag = "protocol", operation_id = "registerClient",
+    params(
+        ("tid" = String, Path, description = "Tenant id"),
+        ("aid" = String, Path, description = "Authorization server id"),
+    ),
+    request_body = castellan_types::registration::ClientMetadata,
+    security((), ("bearer" = [])),
+    responses(
+        (status = 201, description = "Registered", body = castellan_types::registration::ClientInformation),
+        (status = 400, description = "`invalid_redirect_uri` or `invalid_client_metadata`, naming the member", body = OAuthError),
+        (status = 401, description = "`invalid_token`: the initial access token is missing, invalid or lacks the scope", body = OAuthError),
+        (status = 403, description = "A developer policy refuses the registrant", body = OAuthError),
+        (status = 404, description = "This server does not serve dynamic registration", body = OAuthError),
+        (status = 413, description = "The metadata are too large", body = OAuthError),
+        (status = 429, description = "Too many open registrations from this address (`Retry-After`)", body = OAuthError),
+    ))]
+fn register_client() {}
+
+/// Read a registration
+///
+/// RFC 7592 §2.1, with the registration access token as a Bearer token. An unknown client and a
+/// wrong token are both `401`.
+#[utoipa::path(get, path = "/{tid}/{aid}/oauth2/register/{client_id}", tag = "protocol", operation_id = "readRegistration",
+    params(
+        ("tid" = String, Path, description = "Tenant id"),
+        ("aid" = String, Path, description = "Authorization server id"),
+        ("client_id" = String, Path, description = "The registered client"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The client's metadata", body = castellan_types::registration::ClientInformation),
+        (status = 401, description = "`invalid_token`", body = OAuthError),
+        (status = 404, description = "This server does not serve dynamic registration", body = OAuthError),
+    ))]
+fn read_registration() {}
+
+/// Replace a registration
+///
+/// RFC 7592 §2.2: the body is the client's whole metadata with its `client_id` (and, if given,
+/// its current `client_secret`); what it leaves out returns to its default. The secret stays; the
+/// registration access token is replaced (the answer carries the new one).
+#[utoipa::path(put, path = "/{tid}/{aid}/oauth2/register/{client_id}", tag = "protocol", operation_id = "updateRegistration",
+    params(
+        ("tid" = String, Path, description = "Tenant id"),
+        ("aid" = String, Path, description = "Authorization server id"),
+        ("client_id" = String, Path, description = "The registered client"),
+    ),
+    request_body = castellan_types::registration::ClientMetadata,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Replaced", body = castellan_types::registration::ClientInformation),
+        (status = 400, description = "`invalid_redirect_uri` or `invalid_client_metadata`", body = OAuthError),
+        (status = 401, description = "`invalid_token`", body = OAuthError),
+        (status = 403, description = "A developer policy refuses", body = OAuthError),
+        (status = 404, description = "This server does not serve dynamic registration", body = OAuthError),
+        (status = 413, description = "The metadata are too large", body = OAuthError),
+    ))]
+fn update_registration() {}
+
+/// Delete a registration
+///
+/// RFC 7592 §2.3: the client and everything it was given.
+#[utoipa::path(delete, path = "/{tid}/{aid}/oauth2/register/{client_id}", tag = "protocol", operation_id = "deleteRegistration",
+    params(
+        ("tid" = String, Path, description = "Tenant id"),
+        ("aid" = String, Path, description = "Authorization server id"),
+        ("client_id" = String, Path, description = "The registered client"),
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "`invalid_token`", body = OAuthError),
+        (status = 404, description = "This server does not serve dynamic registration", body = OAuthError),
+    ))]
+fn delete_registration() {}
+
 /// Gateway authorizer
 ///
 /// Called by a gateway (nginx `auth_request`, Caddy `forward_auth`) for each request to an API it

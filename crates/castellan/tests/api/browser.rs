@@ -359,18 +359,16 @@ async fn a_person_signs_in_at_one_castellan_through_another_in_chromium() {
     assert_eq!(raw["department"], "finance", "mapped from B's ID token");
 }
 
-/// Where node `oidc-provider` is installed (`node_modules/oidc-provider` under it):
-/// `CASTELLAN_NODE_OIDC_PROVIDER`, which `.ci/run` sets after installing the npm package into a
-/// temporary directory. Mandatory with `CASTELLAN_E2E=1`.
-fn node_oidc_provider() -> Option<std::path::PathBuf> {
-    let dir = std::env::var_os("CASTELLAN_NODE_OIDC_PROVIDER").map(std::path::PathBuf::from);
+/// Where the npm packages the protocol tests use are installed (`node_modules/{package}` under
+/// it): `CASTELLAN_NODE_PACKAGES`, which `.ci/run` sets after installing `oidc-provider` and
+/// `openid-client` into a temporary directory. Mandatory with `CASTELLAN_E2E=1`.
+pub(crate) fn node_package(package: &str) -> Option<std::path::PathBuf> {
+    let dir = std::env::var_os("CASTELLAN_NODE_PACKAGES").map(std::path::PathBuf::from);
     let ok = dir
         .as_ref()
-        .is_some_and(|d| d.join("node_modules/oidc-provider/package.json").is_file());
+        .is_some_and(|d| d.join(format!("node_modules/{package}/package.json")).is_file());
     if !ok && std::env::var("CASTELLAN_E2E").is_ok_and(|v| v == "1") {
-        panic!(
-            "CASTELLAN_E2E=1 but CASTELLAN_NODE_OIDC_PROVIDER names no oidc-provider install (npm install oidc-provider)"
-        );
+        panic!("CASTELLAN_E2E=1 but CASTELLAN_NODE_PACKAGES names no {package} install (npm install {package})");
     }
     dir.filter(|_| ok)
 }
@@ -384,8 +382,8 @@ async fn a_person_signs_in_through_node_oidc_provider_in_chromium() {
         eprintln!("skipped: chromedriver not installed (set CASTELLAN_E2E=1 to require it)");
         return;
     };
-    let Some(node_dir) = node_oidc_provider() else {
-        eprintln!("skipped: CASTELLAN_NODE_OIDC_PROVIDER not set (set CASTELLAN_E2E=1 to require it)");
+    let Some(node_dir) = node_package("oidc-provider") else {
+        eprintln!("skipped: CASTELLAN_NODE_PACKAGES not set (set CASTELLAN_E2E=1 to require it)");
         return;
     };
     let a = spawn_app().await;

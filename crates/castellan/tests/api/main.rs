@@ -24,6 +24,7 @@ mod permissions;
 mod policies;
 mod privacy;
 mod readme;
+mod registration;
 mod rejections;
 mod servers;
 mod services;

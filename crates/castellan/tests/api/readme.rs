@@ -20,7 +20,7 @@ use crate::flows::{Browser, field, params_of};
 use crate::helpers::{TestApp, config, spawn_with};
 
 /// The sections whose blocks run, in README order.
-const WALK_THROUGHS: [&str; 14] = [
+const WALK_THROUGHS: [&str; 15] = [
     "Quick start",
     "Developer self-service",
     "Tenants",
@@ -32,6 +32,7 @@ const WALK_THROUGHS: [&str; 14] = [
     "Enforcing at a gateway",
     "Signing people in",
     "Signing in with another identity provider",
+    "Registering clients dynamically",
     "Token exchange and JWT bearer",
     "Workspace clients",
     "Access-manager clients",

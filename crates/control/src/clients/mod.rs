@@ -91,6 +91,7 @@ impl Control {
             tls_client_auth_san_ip: s.tls_client_auth.san_ip.clone(),
             tls_client_auth_san_email: s.tls_client_auth.san_email.clone(),
             tls_client_certificate_bound_access_tokens: false,
+            dynamically_registered: s.registration.is_some(),
             token_attributes: s
                 .token_attributes
                 .iter()

@@ -364,6 +364,7 @@ impl Control {
                 logo_uri: v.logo_uri,
                 developer_policy_id: v.developer_policy_id,
                 user_policy_id: v.user_policy_id,
+                registration_scope: v.registration_scope,
             },
             signing_keys,
         })

@@ -132,6 +132,7 @@ pub(crate) fn apply_settings(s: &mut ServerSettings, req: &wire::ServerRequest) 
             &mut s.developer_policy_id,
         ),
         ("user_policy_id", &req.user_policy_id, &mut s.user_policy_id),
+        ("registration_scope", &req.registration_scope, &mut s.registration_scope),
     ];
     for (field, v, slot) in ids {
         if let Some(v) = v {
@@ -185,6 +186,7 @@ impl Control {
             logo_uri: st.logo_uri.clone(),
             developer_policy_id: st.developer_policy_id.clone(),
             user_policy_id: st.user_policy_id.clone(),
+            registration_scope: st.registration_scope.clone(),
         })
     }
 
@@ -358,6 +360,13 @@ impl Control {
         }
         let old_key_type = server.settings.key_type;
         apply_settings(&mut server.settings, &req)?;
+        if server.system && server.settings.enable_dynamic_client_registration {
+            // A client of a system server holds management permissions: no one registers one.
+            return Err(ControlError::invalid(
+                "enable_dynamic_client_registration",
+                "a system server does not allow dynamic client registration",
+            ));
+        }
         self.check_server_policies(&tid, &server.settings).await?;
 
         let mut secrets = self.open_server_secrets(&server)?;

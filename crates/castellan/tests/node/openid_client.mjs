@@ -1,0 +1,43 @@
+// The Node `openid-client` package (v6), an independent certified OpenID Connect client, driving
+// Castellan from a test. Each command prints one JSON line with what it got.
+// Usage: node openid_client.mjs register ISSUER SCOPE [INITIAL_ACCESS_TOKEN]
+import * as client from 'openid-client';
+
+const [command, issuer, ...rest] = process.argv.slice(2);
+const insecure = { execute: [client.allowInsecureRequests] };
+
+async function register(scope, initialAccessToken) {
+  const config = await client.dynamicClientRegistration(
+    new URL(issuer),
+    {
+      client_name: 'openid-client registration',
+      grant_types: ['client_credentials'],
+      token_endpoint_auth_method: 'client_secret_post',
+      scope,
+    },
+    undefined,
+    { ...insecure, initialAccessToken },
+  );
+  const meta = config.clientMetadata();
+  const tokens = await client.clientCredentialsGrant(config, { scope });
+  return {
+    client_id: meta.client_id,
+    registration_client_uri: meta.registration_client_uri,
+    registration_access_token: meta.registration_access_token,
+    scope: tokens.scope,
+    access_token: tokens.access_token,
+  };
+}
+
+try {
+  let out;
+  if (command === 'register') {
+    out = await register(rest[0], rest[1] || undefined);
+  } else {
+    throw new Error(`unknown command ${command}`);
+  }
+  console.log(JSON.stringify(out));
+} catch (e) {
+  console.log(JSON.stringify({ error: e.code || e.name, message: e.message, cause: e.cause ?? null }));
+  process.exitCode = 1;
+}
