@@ -153,6 +153,9 @@ pub struct ServerSettings {
     /// `None` lets anyone register (rate-limited per address).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration_scope: Option<String>,
+    /// Every authorization request must be pushed first (RFC 9126 §5).
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
 }
 
 impl Default for ServerSettings {
@@ -173,6 +176,7 @@ impl Default for ServerSettings {
             developer_policy_id: None,
             user_policy_id: None,
             registration_scope: None,
+            require_pushed_authorization_requests: false,
         }
     }
 }
@@ -288,6 +292,8 @@ pub struct ClientSettings {
     /// `PUBLIC_CLIENT` are both public clients; this tells them apart).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_type: Option<String>,
+    /// Its authorization requests must be pushed first (RFC 9126 §6).
+    pub require_pushed_authorization_requests: bool,
     /// Set for a client that registered itself (RFC 7591): how it manages itself (RFC 7592).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registration: Option<Registration>,

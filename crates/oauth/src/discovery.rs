@@ -78,6 +78,8 @@ pub fn metadata(rt: &ServerRuntime) -> Value {
         "jwks_uri": rt.endpoint("/.well-known/jwks.json"),
         "introspection_endpoint": rt.endpoint("/oauth2/introspect"),
         "revocation_endpoint": rt.endpoint("/oauth2/revoke"),
+        "pushed_authorization_request_endpoint": rt.endpoint("/oauth2/par"),
+        "require_pushed_authorization_requests": rt.server.settings.require_pushed_authorization_requests,
         "scopes_supported": scopes,
         "grant_types_supported": grants,
         "response_types_supported": response_types,

@@ -24,9 +24,41 @@ pub enum ErrorCode {
     // Bearer-token use (RFC 6750 §3.1).
     InvalidToken,
     InsufficientScope,
+    /// RFC 9101 §6.2, RFC 9126 §2.3.
+    InvalidRequestUri,
+    InvalidRequestObject,
 }
 
 impl ErrorCode {
+    /// Every code, for reading one back from its name.
+    const ALL: [ErrorCode; 20] = [
+        Self::InvalidRequest,
+        Self::InvalidClient,
+        Self::InvalidGrant,
+        Self::UnauthorizedClient,
+        Self::UnsupportedGrantType,
+        Self::InvalidScope,
+        Self::InvalidTarget,
+        Self::UnsupportedTokenType,
+        Self::ServerError,
+        Self::TemporarilyUnavailable,
+        Self::AccessDenied,
+        Self::UnsupportedResponseType,
+        Self::LoginRequired,
+        Self::ConsentRequired,
+        Self::RequestNotSupported,
+        Self::RequestUriNotSupported,
+        Self::InvalidToken,
+        Self::InsufficientScope,
+        Self::InvalidRequestUri,
+        Self::InvalidRequestObject,
+    ];
+
+    /// The code named `name`, if any.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::InvalidRequest => "invalid_request",
@@ -47,6 +79,8 @@ impl ErrorCode {
             Self::RequestUriNotSupported => "request_uri_not_supported",
             Self::InvalidToken => "invalid_token",
             Self::InsufficientScope => "insufficient_scope",
+            Self::InvalidRequestUri => "invalid_request_uri",
+            Self::InvalidRequestObject => "invalid_request_object",
         }
     }
 

@@ -37,6 +37,11 @@ impl Form {
 
     /// Every non-empty value of `name`, for the parameters that may repeat (RFC 8693 `audience`
     /// and `resource`).
+    /// Every parameter, in order.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+
     pub fn all(&self, name: &str) -> Vec<&str> {
         self.pairs
             .iter()

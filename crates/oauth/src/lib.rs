@@ -18,6 +18,7 @@ pub mod gateway;
 mod grants;
 pub mod issue;
 pub mod jwks_uri;
+pub mod par;
 pub mod secrets;
 pub mod session;
 pub mod snapshot;

@@ -297,6 +297,10 @@ pub struct Server {
     /// (rate-limited per address). Castellan addition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub registration_scope: Option<String>,
+    /// Every authorization request must be pushed to `{issuer}/oauth2/par` first (RFC 9126 §5).
+    /// Castellan addition.
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
 }
 
 /// Body of `POST /api/admin/{tid}/servers` and `PUT /api/admin/{tid}/servers/{aid}`.
@@ -380,6 +384,9 @@ pub struct ServerRequest {
     #[serde(default)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registration_scope: Option<String>,
+    #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub require_pushed_authorization_requests: Option<bool>,
 }
 
 /// `GET /api/admin/{tid}/servers`.

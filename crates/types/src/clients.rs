@@ -97,6 +97,9 @@ pub struct Client {
     /// addition). Its secret is shown only to it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub dynamically_registered: bool,
+    /// Its authorization requests must be pushed to `{issuer}/oauth2/par` first (RFC 9126 §6).
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
 }
 
 /// A custom access-token claim of a client: `type` `static` copies `value` into every access
@@ -179,6 +182,10 @@ pub struct ClientRequest {
     #[serde(default)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trusted: Option<bool>,
+    /// Its authorization requests must be pushed first (RFC 9126 §6).
+    #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub require_pushed_authorization_requests: Option<bool>,
     #[serde(default)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub system: Option<bool>,

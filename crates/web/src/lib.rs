@@ -103,6 +103,7 @@ Every management operation requires one permission, named in its description and
         protocol_docs::upstream_callback,
         protocol_docs::custom_accept,
         protocol_docs::custom_reject,
+        protocol_docs::pushed_authorization_request,
         protocol_docs::register_client,
         protocol_docs::read_registration,
         protocol_docs::update_registration,

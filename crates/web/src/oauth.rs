@@ -35,6 +35,7 @@ pub(crate) fn router() -> axum::Router<AppState> {
         .route("/{tid}/{aid}/oauth2/token", post(token))
         .route("/{tid}/{aid}/oauth2/introspect", post(introspect))
         .route("/{tid}/{aid}/oauth2/revoke", post(revoke))
+        .route("/{tid}/{aid}/oauth2/par", post(par))
         .route("/{tid}/{aid}/userinfo", get(userinfo).post(userinfo))
 }
 
@@ -231,6 +232,31 @@ async fn introspect(
         .await?;
     st.metrics.introspection(v["active"] == true);
     Ok(no_store(Json(v).into_response()))
+}
+
+/// `POST /oauth2/par` (RFC 9126): `201` with `request_uri` and `expires_in`.
+async fn par(
+    State(st): State<AppState>,
+    Path((tid, aid)): Path<(String, String)>,
+    ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PResult<Response> {
+    let rt = runtime(&st, &tid, &aid).await?;
+    let (form, basic) = parse_request(&headers, &body)?;
+    let pushed = st
+        .control
+        .engine()
+        .push_authorization_request(
+            &rt,
+            &Presented {
+                basic,
+                form: &form,
+                addr,
+            },
+        )
+        .await?;
+    Ok(no_store((StatusCode::CREATED, Json(pushed)).into_response()))
 }
 
 async fn revoke(

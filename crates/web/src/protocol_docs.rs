@@ -256,6 +256,7 @@ fn userinfo_post() {}
         ("prompt" = Option<String>, Query, description = "`none`, `login` or `consent`"),
         ("login_hint" = Option<String>, Query, description = "Pre-fills the username; passed on to an upstream provider"),
         ("idp_hint" = Option<String>, Query, description = "The id of the login method to use: the login page goes straight to it"),
+        ("request_uri" = Option<String>, Query, description = "A `request_uri` from the PAR endpoint (RFC 9126), with `client_id`: the pushed request's parameters replace the others"),
     ),
     responses(
         (status = 302, description = "To the login or consent page, or back to the client with the answer"),
@@ -369,6 +370,62 @@ fn custom_accept() {}
         (status = 409, description = "Already answered", body = OAuthError),
     ))]
 fn custom_reject() {}
+
+/// `POST /oauth2/par` (RFC 9126 §2.1): the authorization request's parameters, and the client's
+/// credentials as at the token endpoint.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PushForm {
+    response_type: String,
+    /// Required for `client_secret_post` and public clients.
+    client_id: Option<String>,
+    redirect_uri: Option<String>,
+    scope: Option<String>,
+    state: Option<String>,
+    nonce: Option<String>,
+    code_challenge: Option<String>,
+    code_challenge_method: Option<String>,
+    response_mode: Option<String>,
+    prompt: Option<String>,
+    login_hint: Option<String>,
+    /// `client_secret_post`.
+    client_secret: Option<String>,
+    /// `client_secret_jwt` / `private_key_jwt`.
+    client_assertion_type: Option<String>,
+    client_assertion: Option<String>,
+}
+
+/// `POST /oauth2/par` answer (RFC 9126 §2.2).
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PushedRequest {
+    /// `urn:ietf:params:oauth:request_uri:…`, used once at the authorization endpoint with the
+    /// client's `client_id`.
+    request_uri: String,
+    /// Seconds it may be used in (60).
+    expires_in: i64,
+}
+
+/// Push an authorization request
+///
+/// RFC 9126: the client sends the authorization request's parameters, authenticated as at the
+/// token endpoint (a public client sends its `client_id`). They are checked as the
+/// authorization endpoint checks them (errors are RFC 6749 JSON, not redirects) and stored for
+/// 60 seconds under a one-time `request_uri`; `GET /oauth2/authorize?client_id=…&request_uri=…`
+/// then stands for them (other front-channel parameters are ignored). A server or client with
+/// `require_pushed_authorization_requests` accepts no other authorization request.
+#[utoipa::path(post, path = "/{tid}/{aid}/oauth2/par", tag = "protocol", operation_id = "pushAuthorizationRequest",
+    params(
+        ("tid" = String, Path, description = "Tenant id"),
+        ("aid" = String, Path, description = "Authorization server id"),
+    ),
+    request_body(content = PushForm, content_type = "application/x-www-form-urlencoded"),
+    security((), ("client_basic" = [])),
+    responses(
+        (status = 201, description = "Pushed", body = PushedRequest),
+        (status = 400, description = "A request the authorization endpoint would refuse (`invalid_request`, `unsupported_response_type`, `invalid_scope`, …)", body = OAuthError),
+        (status = 401, description = "`invalid_client`", body = OAuthError),
+        (status = 404, description = "No such tenant or server", body = OAuthError),
+    ))]
+fn pushed_authorization_request() {}
 
 /// Register a client
 ///

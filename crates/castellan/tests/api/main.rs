@@ -20,6 +20,7 @@ mod flows;
 mod gateways;
 mod hardening;
 mod imports;
+mod par;
 mod permissions;
 mod policies;
 mod privacy;

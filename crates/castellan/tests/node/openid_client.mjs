@@ -1,6 +1,7 @@
 // The Node `openid-client` package (v6), an independent certified OpenID Connect client, driving
 // Castellan from a test. Each command prints one JSON line with what it got.
 // Usage: node openid_client.mjs register ISSUER SCOPE [INITIAL_ACCESS_TOKEN]
+//        node openid_client.mjs par ISSUER CLIENT_ID CLIENT_SECRET REDIRECT_URI SCOPE
 import * as client from 'openid-client';
 
 const [command, issuer, ...rest] = process.argv.slice(2);
@@ -29,10 +30,28 @@ async function register(scope, initialAccessToken) {
   };
 }
 
+async function par(clientId, clientSecret, redirectUri, scope) {
+  const config = await client.discovery(
+    new URL(issuer), clientId, clientSecret, client.ClientSecretBasic(clientSecret), insecure,
+  );
+  const codeVerifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const url = await client.buildAuthorizationUrlWithPAR(config, {
+    redirect_uri: redirectUri,
+    scope,
+    state,
+    code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+    code_challenge_method: 'S256',
+  });
+  return { url: url.href, code_verifier: codeVerifier, state };
+}
+
 try {
   let out;
   if (command === 'register') {
     out = await register(rest[0], rest[1] || undefined);
+  } else if (command === 'par') {
+    out = await par(...rest);
   } else {
     throw new Error(`unknown command ${command}`);
   }

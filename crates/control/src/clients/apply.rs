@@ -214,6 +214,9 @@ impl Control {
         if let Some(v) = req.trusted {
             c.settings.trusted = v;
         }
+        if let Some(v) = req.require_pushed_authorization_requests {
+            c.settings.require_pushed_authorization_requests = v;
+        }
         if let Some(jwks) = req.jwks {
             for (i, k) in jwks.keys.iter().enumerate() {
                 if k.d.is_some() {

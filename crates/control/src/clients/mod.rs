@@ -92,6 +92,7 @@ impl Control {
             tls_client_auth_san_email: s.tls_client_auth.san_email.clone(),
             tls_client_certificate_bound_access_tokens: false,
             dynamically_registered: s.registration.is_some(),
+            require_pushed_authorization_requests: s.require_pushed_authorization_requests,
             token_attributes: s
                 .token_attributes
                 .iter()

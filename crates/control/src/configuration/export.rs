@@ -28,6 +28,7 @@ pub(super) fn client_request(c: wire::Client) -> wire::ClientRequest {
         audience: Some(c.audience),
         public: Some(c.public),
         trusted: Some(c.trusted),
+        require_pushed_authorization_requests: Some(c.require_pushed_authorization_requests),
         system: Some(c.system),
         jwks: c.jwks,
         jwks_uri: c.jwks_uri,
@@ -365,6 +366,7 @@ impl Control {
                 developer_policy_id: v.developer_policy_id,
                 user_policy_id: v.user_policy_id,
                 registration_scope: v.registration_scope,
+                require_pushed_authorization_requests: Some(v.require_pushed_authorization_requests),
             },
             signing_keys,
         })

@@ -106,6 +106,9 @@ pub(crate) fn apply_settings(s: &mut ServerSettings, req: &wire::ServerRequest) 
     if let Some(v) = req.enable_dynamic_client_registration {
         s.enable_dynamic_client_registration = v;
     }
+    if let Some(v) = req.require_pushed_authorization_requests {
+        s.require_pushed_authorization_requests = v;
+    }
     if let Some(ps) = &req.profiles {
         for (i, p) in ps.iter().enumerate() {
             if !PROFILES.contains(&p.as_str()) {
@@ -187,6 +190,7 @@ impl Control {
             developer_policy_id: st.developer_policy_id.clone(),
             user_policy_id: st.user_policy_id.clone(),
             registration_scope: st.registration_scope.clone(),
+            require_pushed_authorization_requests: st.require_pushed_authorization_requests,
         })
     }
 

@@ -144,8 +144,19 @@ pub enum Step {
 }
 
 impl Engine {
-    /// Validates an authorization request (query or form parameters).
+    /// Validates an authorization request (query or form parameters) that was not pushed.
     pub async fn authorize_request(&self, rt: &ServerRuntime, form: &Form) -> Result<AuthorizeRequest, AuthorizeError> {
+        self.authorize_request_with(rt, form, false).await
+    }
+
+    /// Validates an authorization request; `pushed` says its parameters came through the PAR
+    /// endpoint (RFC 9126), which a server or client may require.
+    pub async fn authorize_request_with(
+        &self,
+        rt: &ServerRuntime,
+        form: &Form,
+        pushed: bool,
+    ) -> Result<AuthorizeRequest, AuthorizeError> {
         let page = |e: OAuthError| AuthorizeError::Page(e.description);
         // 1. The client and where to answer it; nothing can be redirected before these hold.
         let client_id = form.get("client_id").map_err(page)?.ok_or_else(|| {
@@ -194,7 +205,27 @@ impl Engine {
             ));
         }
         if check(form.get("request_uri"), &fail)?.is_some() {
-            return Err(fail(ErrorCode::RequestUriNotSupported, "request_uri is not supported"));
+            return Err(fail(
+                ErrorCode::InvalidRequestUri,
+                "request_uri must be one this server's pushed authorization request endpoint issued",
+            ));
+        }
+        if !pushed {
+            let by = if rt.server.settings.require_pushed_authorization_requests {
+                Some("this server")
+            } else if client.settings.require_pushed_authorization_requests {
+                Some("this client")
+            } else {
+                None
+            };
+            if let Some(by) = by {
+                return Err(fail(
+                    ErrorCode::InvalidRequest,
+                    &format!(
+                        "{by} requires pushed authorization requests (RFC 9126): push the request to the PAR endpoint first"
+                    ),
+                ));
+            }
         }
         let Some(response_type) = response_type else {
             return Err(match check(form.get("response_type"), &fail)? {

@@ -441,7 +441,13 @@ async fn authorize(
         Err(r) => return r,
     };
     let engine = st.control.engine();
-    let req = match engine.authorize_request(&rt, &form).await {
+    // RFC 9126 §4: a pushed request's parameters replace the front channel's.
+    let (form, pushed) = match engine.authorization_parameters(&rt, &form).await {
+        Ok(x) => x,
+        Err(AuthorizeError::Page(m)) => return error_page(Some(&rt), StatusCode::BAD_REQUEST, &m),
+        Err(AuthorizeError::Redirect(r)) => return to_client(r),
+    };
+    let req = match engine.authorize_request_with(&rt, &form, pushed).await {
         Ok(r) => r,
         Err(AuthorizeError::Page(m)) => return error_page(Some(&rt), StatusCode::BAD_REQUEST, &m),
         Err(AuthorizeError::Redirect(r)) => return to_client(r),
