@@ -19,6 +19,7 @@ mod grants;
 pub mod issue;
 pub mod jwks_uri;
 pub mod par;
+pub mod request_object;
 pub mod secrets;
 pub mod session;
 pub mod snapshot;

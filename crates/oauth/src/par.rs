@@ -55,7 +55,12 @@ impl Engine {
             .cloned()
             .collect();
         params.push(("client_id".into(), client.id.to_string()));
-        let pushed_form = Form::new(params.clone())?;
+        // A request object pushed here stands for the request (RFC 9126 §3).
+        let pushed_form = self
+            .expand_request_object(rt, &Form::new(params)?)
+            .await
+            .map_err(|why| OAuthError::new(ErrorCode::InvalidRequestObject, why))?;
+        let params = pushed_form.pairs().to_vec();
         if let Err(e) = self.authorize_request_with(rt, &pushed_form, true).await {
             return Err(match e {
                 AuthorizeError::Page(m) => OAuthError::invalid_request(m),
@@ -97,7 +102,13 @@ impl Engine {
     ) -> Result<(Form, bool), AuthorizeError> {
         let page = |m: &str| AuthorizeError::Page(m.to_owned());
         let Some(uri) = form.get("request_uri").map_err(|e| page(&e.description))? else {
-            return Ok((form.clone(), false));
+            // A signed request object (RFC 9101) in the front channel; its redirect_uri cannot
+            // be trusted before it verifies, so a refusal is shown, not redirected.
+            let expanded = self
+                .expand_request_object(rt, form)
+                .await
+                .map_err(|why| page(&format!("The application's signed request was refused: {why}.")))?;
+            return Ok((expanded, false));
         };
         if !uri.starts_with(REQUEST_URI_PREFIX) || uri.len() > 256 {
             return Err(page(

@@ -257,6 +257,7 @@ fn userinfo_post() {}
         ("login_hint" = Option<String>, Query, description = "Pre-fills the username; passed on to an upstream provider"),
         ("idp_hint" = Option<String>, Query, description = "The id of the login method to use: the login page goes straight to it"),
         ("request_uri" = Option<String>, Query, description = "A `request_uri` from the PAR endpoint (RFC 9126), with `client_id`: the pushed request's parameters replace the others"),
+        ("request" = Option<String>, Query, description = "A request object (RFC 9101) signed with one of the client's keys, with `client_id`: its claims replace the other parameters"),
     ),
     responses(
         (status = 302, description = "To the login or consent page, or back to the client with the answer"),
@@ -375,7 +376,8 @@ fn custom_reject() {}
 /// credentials as at the token endpoint.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct PushForm {
-    response_type: String,
+    /// Required unless `request` carries it.
+    response_type: Option<String>,
     /// Required for `client_secret_post` and public clients.
     client_id: Option<String>,
     redirect_uri: Option<String>,
@@ -387,6 +389,8 @@ pub(crate) struct PushForm {
     response_mode: Option<String>,
     prompt: Option<String>,
     login_hint: Option<String>,
+    /// A signed request object (RFC 9101) standing for the parameters above.
+    request: Option<String>,
     /// `client_secret_post`.
     client_secret: Option<String>,
     /// `client_secret_jwt` / `private_key_jwt`.

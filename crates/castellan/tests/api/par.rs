@@ -232,3 +232,166 @@ async fn openid_client_pushes_its_authorization_request() {
     let t = exchange(&app, &secret, &p["code"], out["code_verifier"].as_str()).await;
     assert_eq!(t.status, 200, "{}", t.body);
 }
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// A request object for the client `web`, signed with `key`, with `over` replacing claims.
+fn request_object(app: &TestApp, key: &castellan_jose::GeneratedKey, over: Value) -> String {
+    let mut claims = json!({"iss": "web", "aud": issuer(app, "default"), "exp": now() + 300, "client_id": "web",
+        "response_type": "code", "redirect_uri": CB, "scope": "openid profile", "state": "st-jar", "nonce": "n-jar",
+        "code_challenge": challenge(VERIFIER), "code_challenge_method": "S256"});
+    for (k, v) in over.as_object().unwrap() {
+        if v.is_null() {
+            claims.as_object_mut().unwrap().remove(k);
+        } else {
+            claims[k] = v.clone();
+        }
+    }
+    let signer = castellan_jose::LoadedKey::from_pkcs8(castellan_domain::SigningAlg::ES256, &key.pkcs8).unwrap();
+    castellan_jose::jwt::sign(
+        &signer,
+        &castellan_jose::jwt::encode_header(castellan_domain::SigningAlg::ES256, &key.kid, "oauth-authz-req+jwt"),
+        &claims,
+    )
+    .unwrap()
+}
+
+fn authorize_signed(app: &TestApp, client_id: &str, object: &str) -> String {
+    let q = form_urlencoded::Serializer::new(String::new())
+        .append_pair("client_id", client_id)
+        .append_pair("request", object)
+        .append_pair("response_type", "code")
+        .append_pair("scope", "openid")
+        .finish();
+    format!("{}/oauth2/authorize?{q}", issuer(app, "default"))
+}
+
+#[tokio::test]
+async fn signed_request_objects_are_verified_and_stand_for_the_request() {
+    use castellan_domain::SigningAlg;
+    let app = spawn_app().await;
+    let secret = setup(&app).await;
+    let key = castellan_jose::keys::generate(SigningAlg::ES256).unwrap();
+    let other = castellan_jose::keys::generate(SigningAlg::ES256).unwrap();
+    let r = app
+        .admin(
+            Method::PUT,
+            "/clients/web",
+            Some(json!({"jwks": {"keys": [key.public_jwk]}})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let disco: Value = app
+        .http
+        .get(format!("{}/.well-known/openid-configuration", issuer(&app, "default")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(disco["request_parameter_supported"], true);
+    assert_eq!(
+        disco["request_object_signing_alg_values_supported"],
+        json!(["RS256", "PS256", "ES256"])
+    );
+
+    // A good object: its claims are the request (its state, not the front channel's).
+    let b = Browser::new();
+    let r = b
+        .get(&authorize_signed(&app, "web", &request_object(&app, &key, json!({}))))
+        .await;
+    let login = r.location.unwrap_or_else(|| panic!("{} {}", r.status, r.html));
+    let consent = sign_in(&app, &b, &login, "alice-password-1").await.location.unwrap();
+    let done = decide(&app, &b, &consent, "allow").await.location.unwrap();
+    let p = params_of(&done);
+    assert_eq!(p["state"], "st-jar");
+    let t = exchange(&app, &secret, &p["code"], Some(VERIFIER)).await;
+    assert_eq!(t.status, 200, "{}", t.body);
+    assert_eq!(
+        crate::flows::jwt_claims(t.body["id_token"].as_str().unwrap())["nonce"],
+        "n-jar"
+    );
+
+    // Each refusal is a page (the object's redirect_uri is not trusted before it verifies).
+    let unsigned = format!(
+        "{}.{}.",
+        castellan_jose::b64url(br#"{"alg":"none"}"#),
+        castellan_jose::b64url(
+            json!({"iss": "web", "aud": issuer(&app, "default"), "exp": now() + 300, "client_id": "web",
+                "response_type": "code", "redirect_uri": CB})
+            .to_string()
+            .as_bytes()
+        )
+    );
+    let hs = castellan_jose::jwt::sign_hs256(
+        &secret,
+        &json!({"iss": "web", "aud": issuer(&app, "default"),
+        "exp": now() + 300, "response_type": "code", "redirect_uri": CB}),
+    );
+    for (what, object) in [
+        ("another key", request_object(&app, &other, json!({}))),
+        ("alg none", unsigned),
+        ("HS256", hs),
+        ("expired", request_object(&app, &key, json!({"exp": now() - 120}))),
+        ("no exp", request_object(&app, &key, json!({"exp": null}))),
+        ("too long", request_object(&app, &key, json!({"exp": now() + 7200}))),
+        (
+            "client_id mismatch",
+            request_object(&app, &key, json!({"client_id": "someone-else"})),
+        ),
+        (
+            "iss mismatch",
+            request_object(&app, &key, json!({"iss": "someone-else"})),
+        ),
+        (
+            "aud elsewhere",
+            request_object(&app, &key, json!({"aud": "https://other.example"})),
+        ),
+        ("not yet valid", request_object(&app, &key, json!({"nbf": now() + 600}))),
+    ] {
+        let r = b.get(&authorize_signed(&app, "web", &object)).await;
+        assert_eq!(r.status, 400, "{what}: {:?} {}", r.location, r.html);
+        assert!(r.html.contains("signed request was refused"), "{what}: {}", r.html);
+    }
+    // A registered request_object_signing_alg must be used.
+    let r = app
+        .admin(
+            Method::PUT,
+            "/clients/web",
+            Some(json!({"request_object_signing_alg": "PS256"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = b
+        .get(&authorize_signed(&app, "web", &request_object(&app, &key, json!({}))))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.html);
+    let r = app
+        .admin(
+            Method::PUT,
+            "/clients/web",
+            Some(json!({"request_object_signing_alg": "ES256"})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // Pushed: the object goes to the PAR endpoint; its request_uri stands for it.
+    let object = request_object(&app, &key, json!({"state": "st-pushed-jar"}));
+    let r = form(&app, &par_url(&app), Some(("web", &secret)), &[("request", &object)]).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = b
+        .get(&authorize_with(&app, "web", r.body["request_uri"].as_str().unwrap()))
+        .await;
+    let loc = r.location.unwrap_or_else(|| panic!("{} {}", r.status, r.html));
+    assert!(loc.starts_with(CB) || loc.contains("/consent?"), "{loc}");
+    let bad = request_object(&app, &other, json!({}));
+    let r = form(&app, &par_url(&app), Some(("web", &secret)), &[("request", &bad)]).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.body["error"], "invalid_request_object");
+}
