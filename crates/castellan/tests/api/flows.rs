@@ -714,15 +714,6 @@ async fn authorization_errors_are_shown_or_sent_back_as_the_rfc_says() {
             ],
             "invalid_request",
         ),
-        (
-            vec![
-                ("response_type", "code"),
-                ("client_id", "web"),
-                ("redirect_uri", CB),
-                ("request", "eyJ"),
-            ],
-            "request_not_supported",
-        ),
     ] {
         let mut q = q.clone();
         q.push(("state", "s-9"));
@@ -735,6 +726,18 @@ async fn authorization_errors_are_shown_or_sent_back_as_the_rfc_says() {
         assert_eq!(p["state"], "s-9");
         assert!(p.contains_key("error_description"));
     }
+    // A request object that does not verify is shown, never redirected: the redirect URI it
+    // carries cannot be trusted (RFC 9101 §6.2).
+    let r = b
+        .get(&url(&[
+            ("response_type", "code"),
+            ("client_id", "web"),
+            ("redirect_uri", CB),
+            ("request", "eyJ"),
+        ]))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.html);
+    assert!(r.html.contains("signed request was refused"), "{}", r.html);
     // A server that enforces PKCE refuses confidential clients without it too.
     let r = app
         .admin(Method::PUT, "/servers/default", Some(json!({"enforce_pkce": true})))
