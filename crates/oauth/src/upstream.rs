@@ -565,8 +565,8 @@ impl Engine {
         sources.insert("id_token".into(), Value::Object(claims.clone()));
         sources.insert("userinfo".into(), Value::Object(userinfo));
         sources.insert("access_token".into(), Value::Object(access));
-        let ctx = crate::context::shape(m, default.clone(), &sources);
-        sources.insert("authentication_context".into(), Value::Object(default));
+        sources.insert("authentication_context".into(), Value::Object(default.clone()));
+        let ctx = crate::context::shape(m, default, &sources);
         let amr = amr_of(&m.method, &claims);
         // The provider's subject is unique within its issuer only (OIDC Core §2): a method whose
         // issuer changes does not inherit the people of the old one.
