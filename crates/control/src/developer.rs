@@ -46,7 +46,7 @@ fn unauthorized() -> ControlError {
 }
 
 /// Headers a policy never sees: they carry credentials.
-const HIDDEN_HEADERS: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
+pub(crate) const HIDDEN_HEADERS: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
 
 impl Control {
     /// Checks a Bearer token issued by `{tid}/developer` (signature, expiry, revocation, its

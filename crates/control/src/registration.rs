@@ -123,7 +123,7 @@ impl Control {
         stored: Option<&Value>,
     ) -> ControlResult<DeveloperCaller> {
         let mut headers = r.headers.clone();
-        headers.retain(|name, _| !["authorization", "cookie", "proxy-authorization"].contains(&name.as_str()));
+        headers.retain(|name, _| !crate::developer::HIDDEN_HEADERS.contains(&name.to_ascii_lowercase().as_str()));
         let request = castellan_policy::Request {
             method: r.method.to_owned(),
             path: r.path.to_owned(),
