@@ -185,7 +185,7 @@ pub const DEFAULT_SERVER_GRANT_TYPES: [&str; 4] =
     ["authorization_code", "implicit", "client_credentials", "refresh_token"];
 
 /// Grant types a server may enable.
-pub const SUPPORTED_GRANT_TYPES: [&str; 7] = [
+pub const SUPPORTED_GRANT_TYPES: [&str; 8] = [
     "authorization_code",
     "implicit",
     "client_credentials",
@@ -193,6 +193,7 @@ pub const SUPPORTED_GRANT_TYPES: [&str; 7] = [
     "password",
     "urn:ietf:params:oauth:grant-type:jwt-bearer",
     "urn:ietf:params:oauth:grant-type:token-exchange",
+    "urn:ietf:params:oauth:grant-type:device_code",
 ];
 
 /// A server's own secret and the ones it replaced, sealed together as one JSON document.

@@ -24,6 +24,29 @@ pub fn random_id() -> String {
     b64url(&bytes)
 }
 
+/// `n` characters drawn uniformly from `alphabet` (at most 256 characters): short codes a
+/// person types, such as the user codes of the device flow (RFC 8628 §6.1).
+pub fn random_chars(alphabet: &[u8], n: usize) -> String {
+    assert!(!alphabet.is_empty() && alphabet.len() <= 256);
+    // Bytes at or above the largest multiple of the alphabet's size are drawn again, so every
+    // character is equally likely.
+    let limit = 256 - 256 % alphabet.len();
+    let mut out = String::with_capacity(n);
+    let mut buf = [0u8; 32];
+    while out.len() < n {
+        if aws_lc_rs::rand::fill(&mut buf).is_err() {
+            std::process::abort();
+        }
+        for &b in buf.iter().filter(|&&b| (b as usize) < limit) {
+            if out.len() == n {
+                break;
+            }
+            out.push(alphabet[b as usize % alphabet.len()] as char);
+        }
+    }
+    out
+}
+
 /// base64url without padding (RFC 7515 §2), the encoding of JWK members and JWS parts.
 pub fn b64url(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)

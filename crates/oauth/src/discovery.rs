@@ -102,6 +102,10 @@ pub fn metadata(rt: &ServerRuntime) -> Value {
         "access_token_signing_alg_values_supported": algs,
         "code_challenge_methods_supported": ["S256"],
     });
+    // RFC 8628 §4: only where the device flow is enabled.
+    if has(crate::device::DEVICE_CODE) {
+        doc["device_authorization_endpoint"] = json!(rt.endpoint("/oauth2/device_authorization"));
+    }
     // RFC 7591 §3 / RFC 8414 §2: only where registration is served.
     if rt.server.settings.enable_dynamic_client_registration && !rt.server.system {
         doc["registration_endpoint"] = json!(rt.endpoint("/oauth2/register"));

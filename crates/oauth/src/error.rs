@@ -27,11 +27,15 @@ pub enum ErrorCode {
     /// RFC 9101 §6.2, RFC 9126 §2.3.
     InvalidRequestUri,
     InvalidRequestObject,
+    // Device authorization grant polling (RFC 8628 §3.5).
+    AuthorizationPending,
+    SlowDown,
+    ExpiredToken,
 }
 
 impl ErrorCode {
     /// Every code, for reading one back from its name.
-    const ALL: [ErrorCode; 20] = [
+    const ALL: [ErrorCode; 23] = [
         Self::InvalidRequest,
         Self::InvalidClient,
         Self::InvalidGrant,
@@ -52,6 +56,9 @@ impl ErrorCode {
         Self::InsufficientScope,
         Self::InvalidRequestUri,
         Self::InvalidRequestObject,
+        Self::AuthorizationPending,
+        Self::SlowDown,
+        Self::ExpiredToken,
     ];
 
     /// The code named `name`, if any.
@@ -81,6 +88,9 @@ impl ErrorCode {
             Self::InsufficientScope => "insufficient_scope",
             Self::InvalidRequestUri => "invalid_request_uri",
             Self::InvalidRequestObject => "invalid_request_object",
+            Self::AuthorizationPending => "authorization_pending",
+            Self::SlowDown => "slow_down",
+            Self::ExpiredToken => "expired_token",
         }
     }
 

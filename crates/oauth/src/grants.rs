@@ -19,6 +19,10 @@ pub(crate) struct CodeData {
     pub redirect_uri_given: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code_challenge: Option<String>,
+    /// An approved device request (RFC 8628), redeemed by polling with the device code, never
+    /// as an authorization code.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub device: bool,
 }
 
 fn invalid_grant(d: &str) -> OAuthError {
@@ -51,6 +55,31 @@ pub(crate) fn current_scopes(rt: &ServerRuntime, client: &Client, granted: &[Str
         .collect()
 }
 
+/// The token request of an authorization code repeats its redirect URI when the authorization
+/// request named one (RFC 6749 §4.1.3) and proves PKCE (RFC 7636 §4.6).
+fn check_redirect_and_verifier(data: &CodeData, form: &Form) -> Result<(), OAuthError> {
+    match form.get("redirect_uri")? {
+        Some(r) if r != data.redirect_uri => {
+            return Err(invalid_grant("redirect_uri does not match the authorization request"));
+        }
+        None if data.redirect_uri_given => {
+            return Err(OAuthError::invalid_request(
+                "redirect_uri is required: the authorization request included it",
+            ));
+        }
+        _ => {}
+    }
+    match (&data.code_challenge, form.get("code_verifier")?) {
+        (Some(challenge), Some(verifier)) if pkce_matches(verifier, challenge) => {}
+        (Some(_), Some(_)) => return Err(invalid_grant("code_verifier does not match the code_challenge")),
+        (Some(_), None) => return Err(invalid_grant("code_verifier is required")),
+        // RFC 9700 §2.1.1: a verifier without a challenge is a downgrade attempt.
+        (None, Some(_)) => return Err(invalid_grant("the authorization request had no code_challenge")),
+        (None, None) => {}
+    }
+    Ok(())
+}
+
 /// RFC 7636 §4.6 with S256 (the only method accepted).
 fn pkce_matches(verifier: &str, challenge: &str) -> bool {
     let well_formed = (43..=128).contains(&verifier.len())
@@ -72,9 +101,21 @@ impl Engine {
         if code.len() > 128 {
             return Err(invalid_grant("the code is invalid"));
         }
-        let hash = token_hash(code);
+        self.redeem_code(rt, client, &token_hash(code), Some(form), false).await
+    }
+
+    /// Redeems a stored code once: an authorization code (with the token request's form, for
+    /// its redirect URI and PKCE checks) or an approved device request (`device`, no form).
+    pub(crate) async fn redeem_code(
+        &self,
+        rt: &ServerRuntime,
+        client: &Client,
+        hash: &str,
+        form: Option<&Form>,
+        device: bool,
+    ) -> Result<TokenResponse, OAuthError> {
         let now = self.clock.now();
-        let Some(record) = self.store.get_code(rt.tenant_id(), rt.id(), &hash).await? else {
+        let Some(record) = self.store.get_code(rt.tenant_id(), rt.id(), hash).await? else {
             return Err(invalid_grant("the code is invalid, expired or already used"));
         };
         if record.used {
@@ -88,27 +129,19 @@ impl Engine {
             return Err(invalid_grant("the code is invalid, expired or already used"));
         }
         let data: CodeData = serde_json::from_str(&record.data).map_err(OAuthError::server_error)?;
-        match form.get("redirect_uri")? {
-            Some(r) if r != data.redirect_uri => {
-                return Err(invalid_grant("redirect_uri does not match the authorization request"));
-            }
-            None if data.redirect_uri_given => {
-                return Err(OAuthError::invalid_request(
-                    "redirect_uri is required: the authorization request included it",
-                ));
-            }
-            _ => {}
+        if data.device != device {
+            return Err(invalid_grant("the code is invalid, expired or already used"));
         }
-        match (&data.code_challenge, form.get("code_verifier")?) {
-            (Some(challenge), Some(verifier)) if pkce_matches(verifier, challenge) => {}
-            (Some(_), Some(_)) => return Err(invalid_grant("code_verifier does not match the code_challenge")),
-            (Some(_), None) => return Err(invalid_grant("code_verifier is required")),
-            // RFC 9700 §2.1.1: a verifier without a challenge is a downgrade attempt.
-            (None, Some(_)) => return Err(invalid_grant("the authorization request had no code_challenge")),
-            (None, None) => {}
+        if let Some(form) = form {
+            check_redirect_and_verifier(&data, form)?;
         }
         let nonce = data.auth.nonce.clone();
         let rules = self.rules_for(rt, &data.auth.sub, &data.auth.scopes).await?;
+        let grant = if device {
+            crate::device::DEVICE_CODE
+        } else {
+            "authorization_code"
+        };
         let (resp, issued) = self.issue(
             rt,
             &rules,
@@ -116,9 +149,9 @@ impl Engine {
             &data.auth,
             &record.grant_id,
             nonce.as_deref(),
-            "authorization_code",
+            grant,
         )?;
-        if !self.store.redeem_code(rt.tenant_id(), &hash, now, &issued).await? {
+        if !self.store.redeem_code(rt.tenant_id(), hash, now, &issued).await? {
             // Another request redeemed it first: that is a replay too.
             self.revoke_grant(rt, &record.grant_id).await?;
             return Err(invalid_grant("the code is invalid, expired or already used"));

@@ -10,6 +10,7 @@ pub mod attributes;
 pub mod authorize;
 mod client_auth;
 pub mod context;
+pub mod device;
 pub mod discovery;
 mod error;
 pub mod exchange;
@@ -46,7 +47,7 @@ pub use upstream::{AnswerError, SignInError, SignedIn};
 pub use userinfo::LogoutRequest;
 
 /// Grant types Castellan serves (`implicit` through the authorization endpoint).
-pub const GRANT_TYPES_SERVED: [&str; 7] = [
+pub const GRANT_TYPES_SERVED: [&str; 8] = [
     "authorization_code",
     "implicit",
     "refresh_token",
@@ -54,6 +55,7 @@ pub const GRANT_TYPES_SERVED: [&str; 7] = [
     "password",
     exchange::JWT_BEARER,
     exchange::TOKEN_EXCHANGE,
+    device::DEVICE_CODE,
 ];
 
 /// Clients kept in memory unless configured otherwise ([`Engine::with_client_cache`]).

@@ -65,7 +65,7 @@ pub(crate) struct Throttle {
 
 impl Throttle {
     /// Seconds until `key` may try again, if it is over `limit`.
-    fn blocked(&self, key: &str, limit: u32, now: i64) -> Option<i64> {
+    pub(crate) fn blocked(&self, key: &str, limit: u32, now: i64) -> Option<i64> {
         let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         match map.get(key) {
             Some((n, start)) if *n >= limit && now - start < WINDOW => Some(WINDOW - (now - start)),
@@ -73,7 +73,7 @@ impl Throttle {
         }
     }
 
-    fn fail(&self, key: String, now: i64) {
+    pub(crate) fn fail(&self, key: String, now: i64) {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() >= MAX_TRACKED {
             map.retain(|_, (_, start)| now - *start < WINDOW);

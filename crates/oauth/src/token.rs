@@ -97,6 +97,10 @@ impl Engine {
                 let resp = self.jwt_bearer(rt, &client, p.form).await?;
                 Ok((client, resp))
             }
+            crate::device::DEVICE_CODE => {
+                let resp = self.device_code(rt, &client, p.form).await?;
+                Ok((client, resp))
+            }
             g => Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,
                 format!("unsupported grant type {g}"),

@@ -6,14 +6,18 @@
 
 use castellan_domain::{ClientId, ServerId, TenantId, UnixTime};
 use castellan_store::{
-    CodeRecord, IssuedTokens, PendingLogin, PersonRecord, RefreshRecord, SessionRecord, StoreResult,
+    CodeRecord, DeviceRecord, DeviceStatus, IssuedTokens, PendingLogin, PersonRecord, RefreshRecord, SessionRecord,
+    StoreResult,
 };
 use sqlx::{Encode, Executor, FromRow, IntoArguments, Transaction, Type};
 
 use crate::{
-    CodeRow, Dialect, PendingRow, PersonRow, RefreshRow, SessionRow, Sql, code_from, from_json, map_err, pending_from,
-    person_from, refresh_from, session_from, to_json,
+    CodeRow, DeviceRow, Dialect, PendingRow, PersonRow, RefreshRow, SessionRow, Sql, code_from, device_from, from_json,
+    map_err, pending_from, person_from, refresh_from, session_from, to_json,
 };
+
+const DEVICE_COLUMNS: &str =
+    "server_id, device_hash, user_hash, client_id, data, status, poll_interval, polled_at, expires_at";
 
 impl<DB> Sql<DB>
 where
@@ -33,6 +37,7 @@ where
     SessionRow: for<'r> FromRow<'r, DB::Row>,
     PersonRow: for<'r> FromRow<'r, DB::Row>,
     PendingRow: for<'r> FromRow<'r, DB::Row>,
+    DeviceRow: for<'r> FromRow<'r, DB::Row>,
     (String, i64): for<'r> FromRow<'r, DB::Row>,
     (String,): for<'r> FromRow<'r, DB::Row>,
 {
@@ -458,6 +463,116 @@ where
         row.map(pending_from)
             .transpose()
             .map(|p| p.filter(|p| p.expires_at > now))
+    }
+
+    pub async fn save_device(pool: &sqlx::Pool<DB>, tid: &TenantId, d: &DeviceRecord) -> StoreResult<bool> {
+        let r = sqlx::query(&format!(
+            "INSERT INTO device_authorizations (tenant_id, {DEVICE_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING"
+        ))
+        .bind(tid.as_str())
+        .bind(d.server_id.as_str())
+        .bind(d.device_hash.as_str())
+        .bind(d.user_hash.as_str())
+        .bind(d.client_id.as_str())
+        .bind(d.data.as_str())
+        .bind(d.status.as_str())
+        .bind(d.interval)
+        .bind(d.polled_at)
+        .bind(d.expires_at)
+        .execute(pool)
+        .await
+        .map_err(map_err)?;
+        Ok(DB::rows_affected(&r) == 1)
+    }
+
+    pub async fn get_device(
+        pool: &sqlx::Pool<DB>,
+        tid: &TenantId,
+        aid: &ServerId,
+        device_hash: &str,
+    ) -> StoreResult<Option<DeviceRecord>> {
+        let row: Option<DeviceRow> = sqlx::query_as(&format!(
+            "SELECT {DEVICE_COLUMNS} FROM device_authorizations \
+             WHERE tenant_id = $1 AND server_id = $2 AND device_hash = $3"
+        ))
+        .bind(tid.as_str())
+        .bind(aid.as_str())
+        .bind(device_hash)
+        .fetch_optional(pool)
+        .await
+        .map_err(map_err)?;
+        row.map(device_from).transpose()
+    }
+
+    pub async fn find_device_by_user_code(
+        pool: &sqlx::Pool<DB>,
+        tid: &TenantId,
+        aid: &ServerId,
+        user_hash: &str,
+        now: UnixTime,
+    ) -> StoreResult<Option<DeviceRecord>> {
+        let row: Option<DeviceRow> = sqlx::query_as(&format!(
+            "SELECT {DEVICE_COLUMNS} FROM device_authorizations \
+             WHERE tenant_id = $1 AND server_id = $2 AND user_hash = $3 AND status = 'pending' AND expires_at > $4"
+        ))
+        .bind(tid.as_str())
+        .bind(aid.as_str())
+        .bind(user_hash)
+        .bind(now)
+        .fetch_optional(pool)
+        .await
+        .map_err(map_err)?;
+        row.map(device_from).transpose()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn settle_device(
+        pool: &sqlx::Pool<DB>,
+        tid: &TenantId,
+        aid: &ServerId,
+        device_hash: &str,
+        status: DeviceStatus,
+        keep_until: UnixTime,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
+        let r = sqlx::query(
+            "UPDATE device_authorizations SET status = $4, expires_at = $5 \
+             WHERE tenant_id = $1 AND server_id = $2 AND device_hash = $3 AND status = 'pending' AND expires_at > $6",
+        )
+        .bind(tid.as_str())
+        .bind(aid.as_str())
+        .bind(device_hash)
+        .bind(status.as_str())
+        .bind(keep_until)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map_err(map_err)?;
+        Ok(DB::rows_affected(&r) == 1)
+    }
+
+    pub async fn record_device_poll(
+        pool: &sqlx::Pool<DB>,
+        tid: &TenantId,
+        aid: &ServerId,
+        device_hash: &str,
+        polled_at: UnixTime,
+        interval: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE device_authorizations SET polled_at = $4, poll_interval = $5 \
+             WHERE tenant_id = $1 AND server_id = $2 AND device_hash = $3",
+        )
+        .bind(tid.as_str())
+        .bind(aid.as_str())
+        .bind(device_hash)
+        .bind(polled_at)
+        .bind(interval)
+        .execute(pool)
+        .await
+        .map_err(map_err)?;
+        Ok(())
     }
 
     pub async fn end_subjects(

@@ -282,6 +282,25 @@ pub fn person_from(r: PersonRow) -> Result<castellan_store::PersonRecord, StoreE
     })
 }
 
+/// `server_id, device_hash, user_hash, client_id, data, status, poll_interval, polled_at,
+/// expires_at` of `device_authorizations`.
+pub type DeviceRow = (String, String, String, String, String, String, i64, i64, i64);
+
+pub fn device_from(r: DeviceRow) -> Result<castellan_store::DeviceRecord, StoreError> {
+    Ok(castellan_store::DeviceRecord {
+        server_id: ServerId::parse(r.0).map_err(corrupt)?,
+        device_hash: r.1,
+        user_hash: r.2,
+        client_id: ClientId::parse(r.3).map_err(corrupt)?,
+        data: r.4,
+        status: castellan_store::DeviceStatus::parse(&r.5)
+            .ok_or_else(|| StoreError::Corrupt(format!("device status {}", r.5)))?,
+        interval: r.6,
+        polled_at: r.7,
+        expires_at: r.8,
+    })
+}
+
 pub fn pending_from(r: PendingRow) -> Result<castellan_store::PendingLogin, StoreError> {
     Ok(castellan_store::PendingLogin {
         server_id: ServerId::parse(r.0).map_err(corrupt)?,

@@ -87,6 +87,7 @@ where
             "grants",
             "sessions",
             "pending_logins",
+            "device_authorizations",
         ] {
             let r = sqlx::query(&format!("DELETE FROM {table} WHERE expires_at < $1"))
                 .bind(now)

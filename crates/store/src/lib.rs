@@ -257,6 +257,51 @@ pub struct PendingLogin {
     pub expires_at: UnixTime,
 }
 
+/// Where a device authorization request (RFC 8628) stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceStatus {
+    /// Waiting for the person to enter the user code and decide.
+    Pending,
+    /// Allowed: an authorization code stored under the same hash stands for it.
+    Approved,
+    /// Refused by the person (or by a policy on their behalf).
+    Denied,
+}
+
+impl DeviceStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Denied => "denied",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Pending, Self::Approved, Self::Denied]
+            .into_iter()
+            .find(|d| d.as_str() == s)
+    }
+}
+
+/// A device authorization request (RFC 8628 §3.1) as stored: by the hash of its device code,
+/// found on the verification page by the hash of its user code.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceRecord {
+    pub server_id: ServerId,
+    pub device_hash: String,
+    pub user_hash: String,
+    pub client_id: ClientId,
+    /// What was asked (JSON the protocol engine owns).
+    pub data: String,
+    pub status: DeviceStatus,
+    /// Seconds the device must wait between polls (RFC 8628 §3.5).
+    pub interval: i64,
+    /// When the device last polled.
+    pub polled_at: UnixTime,
+    pub expires_at: UnixTime,
+}
+
 /// Storage of the browser flows, with the atomic operations they need (as ory/fosite names
 /// them): a code is redeemed once, a refresh token rotated once, and a replay of either revokes
 /// the grant.
@@ -351,6 +396,39 @@ pub trait FlowStore: Send + Sync {
         id_hash: &str,
         now: UnixTime,
     ) -> StoreResult<Option<PendingLogin>>;
+    /// Stores a new device authorization request: `false` (nothing written) when its device or
+    /// user code is taken already.
+    async fn save_device(&self, tid: &TenantId, d: &DeviceRecord) -> StoreResult<bool>;
+    /// A device authorization request by the hash of its device code, expired or not.
+    async fn get_device(&self, tid: &TenantId, aid: &ServerId, device_hash: &str) -> StoreResult<Option<DeviceRecord>>;
+    /// The unexpired, still pending request whose user code has this hash.
+    async fn find_device_by_user_code(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        user_hash: &str,
+        now: UnixTime,
+    ) -> StoreResult<Option<DeviceRecord>>;
+    /// Settles a pending, unexpired request once (approved or denied), kept until `keep_until`
+    /// so the device can learn the answer: `false` when it was settled already or has expired.
+    async fn settle_device(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        device_hash: &str,
+        status: DeviceStatus,
+        keep_until: UnixTime,
+        now: UnixTime,
+    ) -> StoreResult<bool>;
+    /// Records a poll of the device and the interval it must keep from now on.
+    async fn record_device_poll(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        device_hash: &str,
+        polled_at: UnixTime,
+        interval: i64,
+    ) -> StoreResult<()>;
 }
 
 /// A tenant with everything it is born with: what a first start or a tenant creation writes.

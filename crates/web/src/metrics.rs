@@ -29,7 +29,7 @@ pub struct Metrics {
 }
 
 /// Label values come from requests; only known ones are kept, so a caller cannot grow the series.
-const KNOWN_GRANTS: [&str; 7] = [
+const KNOWN_GRANTS: [&str; 8] = [
     "client_credentials",
     "authorization_code",
     "refresh_token",
@@ -37,6 +37,7 @@ const KNOWN_GRANTS: [&str; 7] = [
     "implicit",
     "urn:ietf:params:oauth:grant-type:jwt-bearer",
     "urn:ietf:params:oauth:grant-type:token-exchange",
+    "urn:ietf:params:oauth:grant-type:device_code",
 ];
 
 impl Default for Metrics {

@@ -36,6 +36,7 @@ pub(crate) fn router() -> axum::Router<AppState> {
         .route("/{tid}/{aid}/oauth2/introspect", post(introspect))
         .route("/{tid}/{aid}/oauth2/revoke", post(revoke))
         .route("/{tid}/{aid}/oauth2/par", post(par))
+        .route("/{tid}/{aid}/oauth2/device_authorization", post(device_authorization))
         .route("/{tid}/{aid}/userinfo", get(userinfo).post(userinfo))
 }
 
@@ -257,6 +258,32 @@ async fn par(
         )
         .await?;
     Ok(no_store((StatusCode::CREATED, Json(pushed)).into_response()))
+}
+
+/// `POST /oauth2/device_authorization` (RFC 8628 §3.1): a device code, a user code and where
+/// the person enters it.
+async fn device_authorization(
+    State(st): State<AppState>,
+    Path((tid, aid)): Path<(String, String)>,
+    ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PResult<Response> {
+    let rt = runtime(&st, &tid, &aid).await?;
+    let (form, basic) = parse_request(&headers, &body)?;
+    let started = st
+        .control
+        .engine()
+        .device_authorization(
+            &rt,
+            &Presented {
+                basic,
+                form: &form,
+                addr,
+            },
+        )
+        .await?;
+    Ok(no_store(Json(started).into_response()))
 }
 
 async fn revoke(

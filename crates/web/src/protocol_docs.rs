@@ -12,7 +12,9 @@ use utoipa::ToSchema;
 /// form (`client_secret_post`), or as a client assertion (RFC 7523).
 #[derive(Serialize, ToSchema)]
 pub(crate) struct TokenRequest {
-    /// `client_credentials`, `authorization_code`, `refresh_token` or `password`.
+    /// `client_credentials`, `authorization_code`, `refresh_token`, `password`,
+    /// `urn:ietf:params:oauth:grant-type:jwt-bearer`, `urn:ietf:params:oauth:grant-type:token-exchange`
+    /// or `urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4).
     grant_type: String,
     /// Space-delimited; a subset of the client's scopes.
     scope: Option<String>,
@@ -22,6 +24,8 @@ pub(crate) struct TokenRequest {
     code_verifier: Option<String>,
     /// `refresh_token`.
     refresh_token: Option<String>,
+    /// The device code grant: the `device_code` of the device authorization endpoint.
+    device_code: Option<String>,
     /// `password` (when the server enables it), for its `static` users.
     username: Option<String>,
     password: Option<String>,
@@ -51,7 +55,8 @@ pub(crate) struct TokenResponse {
 #[derive(Serialize, ToSchema)]
 pub(crate) struct OAuthError {
     /// `invalid_request`, `invalid_client`, `invalid_grant`, `unauthorized_client`,
-    /// `unsupported_grant_type`, `invalid_scope`, …
+    /// `unsupported_grant_type`, `invalid_scope`, …; while a device polls (RFC 8628 §3.5)
+    /// `authorization_pending`, `slow_down`, `access_denied` or `expired_token`.
     error: String,
     error_description: Option<String>,
 }
@@ -430,6 +435,82 @@ pub(crate) struct PushedRequest {
         (status = 404, description = "No such tenant or server", body = OAuthError),
     ))]
 fn pushed_authorization_request() {}
+
+/// `POST /oauth2/device_authorization` (RFC 8628 §3.1), with the client's credentials as at the
+/// token endpoint (a public client sends its `client_id`).
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DeviceAuthorizationForm {
+    /// Space-delimited; a subset of the client's scopes (all of them when absent).
+    scope: Option<String>,
+    /// Required for `client_secret_post` and public clients.
+    client_id: Option<String>,
+    /// `client_secret_post`.
+    client_secret: Option<String>,
+    /// `client_secret_jwt` / `private_key_jwt`.
+    client_assertion_type: Option<String>,
+    client_assertion: Option<String>,
+}
+
+/// `POST /oauth2/device_authorization` answer (RFC 8628 §3.2).
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DeviceAuthorization {
+    /// What the device polls the token endpoint with (`grant_type=urn:ietf:params:oauth:grant-type:device_code`).
+    device_code: String,
+    /// Eight letters in two groups (`BCDF-GHJK`), for the person to type at `verification_uri`.
+    user_code: String,
+    /// `{issuer}/device`.
+    verification_uri: String,
+    /// `{issuer}/device?user_code=…` (for a QR code); the person still confirms.
+    verification_uri_complete: String,
+    /// Seconds the codes live (600).
+    expires_in: i64,
+    /// Seconds the device waits between polls (5; each `slow_down` adds 5).
+    interval: i64,
+}
+
+/// Start a device authorization
+///
+/// RFC 8628 device authorization grant, served where the server's `grant_types` include
+/// `urn:ietf:params:oauth:grant-type:device_code` (and the client's too). The device shows
+/// `user_code` and `verification_uri`; the person opens the page on another screen, types the
+/// code, signs in and decides on the consent page (always shown for a device, even for a trusted
+/// client). Meanwhile the device polls the token endpoint with `device_code` every `interval`
+/// seconds: `authorization_pending` until the person decides, `slow_down` when it polls too
+/// often, then its tokens once (a second use revokes them), `access_denied` or `expired_token`.
+#[utoipa::path(post, path = "/{tid}/{aid}/oauth2/device_authorization", tag = "protocol", operation_id = "deviceAuthorization",
+    params(
+        ("tid" = String, Path, description = "Tenant id"),
+        ("aid" = String, Path, description = "Authorization server id"),
+    ),
+    request_body(content = DeviceAuthorizationForm, content_type = "application/x-www-form-urlencoded"),
+    security((), ("client_basic" = [])),
+    responses(
+        (status = 200, description = "Started", body = DeviceAuthorization),
+        (status = 400, description = "`unsupported_grant_type` (the server does not allow the grant), `unauthorized_client` (the client does not), `invalid_scope`, `invalid_request`", body = OAuthError),
+        (status = 401, description = "`invalid_client`", body = OAuthError),
+        (status = 404, description = "No such tenant or server", body = OAuthError),
+    ))]
+fn device_authorization() {}
+
+/// Device verification page
+///
+/// RFC 8628 §3.3: the page where a person types the user code a device shows (prefilled from
+/// `user_code`, as `verification_uri_complete` links). Posting the code (with the page's CSRF
+/// token) leads to the login and consent pages; wrong codes are limited to ten per address in
+/// fifteen minutes. `done=approved|denied|expired` is where the flow ends.
+#[utoipa::path(get, path = "/{tid}/{aid}/device", tag = "protocol", operation_id = "deviceVerification",
+    params(
+        ("tid" = String, Path, description = "Tenant id"),
+        ("aid" = String, Path, description = "Authorization server id"),
+        ("user_code" = Option<String>, Query, description = "The code to fill in"),
+        ("done" = Option<String>, Query, description = "`approved`, `denied` or `expired`: how the flow ended"),
+    ),
+    responses(
+        (status = 200, description = "The code entry page, or the outcome", content_type = "text/html"),
+        (status = 400, description = "`done=expired`: the code was expired or used", content_type = "text/html"),
+        (status = 404, description = "No such tenant or server, or the server does not allow the device grant", content_type = "text/html"),
+    ))]
+fn device_verification() {}
 
 /// Register a client
 ///

@@ -12,6 +12,7 @@ mod clients;
 mod cluster;
 mod configuration;
 mod developer;
+mod device;
 mod errors;
 mod escalation;
 mod exchange;

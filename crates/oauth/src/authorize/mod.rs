@@ -67,6 +67,10 @@ pub struct AuthorizeRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idp_hint: Option<String>,
     pub started_at: i64,
+    /// A device authorization request (RFC 8628) this interaction answers instead of a
+    /// redirect URI.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<crate::device::DeviceLink>,
 }
 
 impl AuthorizeRequest {
@@ -291,6 +295,7 @@ impl Engine {
             login_hint,
             idp_hint,
             started_at: self.clock.now(),
+            device: None,
         })
     }
 
@@ -336,6 +341,18 @@ impl Engine {
         signed_in: bool,
         consented: bool,
     ) -> Result<Step, OAuthError> {
+        let step = self.next_step(rt, req, session, signed_in, consented).await?;
+        self.settle_refused_device(rt, req, step).await
+    }
+
+    async fn next_step(
+        &self,
+        rt: &ServerRuntime,
+        req: &AuthorizeRequest,
+        session: Option<&Session>,
+        signed_in: bool,
+        consented: bool,
+    ) -> Result<Step, OAuthError> {
         let fail = |code: ErrorCode, d: &str| {
             Ok(Step::Respond(error_redirect(
                 &req.redirect_uri,
@@ -373,7 +390,9 @@ impl Engine {
             tracing::info!(server = %rt.id(), %reason, "sign-in refused by the server's user policy");
             return fail(ErrorCode::AccessDenied, "the server's user policy refused this sign-in");
         }
-        if !consented && !client.settings.trusted {
+        // A device's request is always confirmed: the person is not where the device is, and
+        // may have been given someone else's code (RFC 8628 §5.4).
+        if !consented && (!client.settings.trusted || req.device.is_some()) {
             let remembered = self
                 .store
                 .get_consent(rt.tenant_id(), rt.id(), &client.id, &session.subject)
@@ -406,14 +425,15 @@ impl Engine {
         allow: bool,
     ) -> Result<Step, OAuthError> {
         if !allow {
-            return Ok(Step::Respond(error_redirect(
+            let denied = Step::Respond(error_redirect(
                 &req.redirect_uri,
                 req.response_mode,
                 &rt.issuer,
                 req.state.as_deref(),
                 ErrorCode::AccessDenied,
                 "the user denied the request",
-            )));
+            ));
+            return self.settle_refused_device(rt, req, denied).await;
         }
         let Some(client) = self.interaction_client(rt, req).await? else {
             return self.authorize_step(rt, req, Some(session), false, true).await;
@@ -464,6 +484,9 @@ impl Engine {
             amr: session.amr.clone(),
             idp: session.idp.clone(),
         };
+        if let Some(link) = &req.device {
+            return self.approve_device(rt, client, link, auth).await;
+        }
         let mut params: Vec<(String, String)> = Vec::new();
         let mut code_value = None;
         if req.wants("code") {
@@ -473,6 +496,7 @@ impl Engine {
                 redirect_uri: req.redirect_uri.clone(),
                 redirect_uri_given: req.redirect_uri_given,
                 code_challenge: req.code_challenge.clone(),
+                device: false,
             };
             self.store
                 .save_code(

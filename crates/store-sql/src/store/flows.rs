@@ -222,6 +222,52 @@ macro_rules! sql_store_flows {
                 ) -> StoreResult<Option<PendingLogin>> {
                     Shared::take_pending_login(self.pool(), tid, aid, id_hash, now).await
                 }
+
+                async fn save_device(&self, tid: &TenantId, d: &DeviceRecord) -> StoreResult<bool> {
+                    Shared::save_device(self.pool(), tid, d).await
+                }
+
+                async fn get_device(
+                    &self,
+                    tid: &TenantId,
+                    aid: &ServerId,
+                    device_hash: &str,
+                ) -> StoreResult<Option<DeviceRecord>> {
+                    Shared::get_device(self.pool(), tid, aid, device_hash).await
+                }
+
+                async fn find_device_by_user_code(
+                    &self,
+                    tid: &TenantId,
+                    aid: &ServerId,
+                    user_hash: &str,
+                    now: UnixTime,
+                ) -> StoreResult<Option<DeviceRecord>> {
+                    Shared::find_device_by_user_code(self.pool(), tid, aid, user_hash, now).await
+                }
+
+                async fn settle_device(
+                    &self,
+                    tid: &TenantId,
+                    aid: &ServerId,
+                    device_hash: &str,
+                    status: DeviceStatus,
+                    keep_until: UnixTime,
+                    now: UnixTime,
+                ) -> StoreResult<bool> {
+                    Shared::settle_device(self.pool(), tid, aid, device_hash, status, keep_until, now).await
+                }
+
+                async fn record_device_poll(
+                    &self,
+                    tid: &TenantId,
+                    aid: &ServerId,
+                    device_hash: &str,
+                    polled_at: UnixTime,
+                    interval: i64,
+                ) -> StoreResult<()> {
+                    Shared::record_device_poll(self.pool(), tid, aid, device_hash, polled_at, interval).await
+                }
             }
         };
     };

@@ -401,6 +401,83 @@ pub async fn people_and_pending_logins(store: Arc<dyn Store>) {
     );
 }
 
+pub async fn device_requests_are_settled_once(store: Arc<dyn Store>) {
+    store.bootstrap(&seed("a")).await.unwrap();
+    store.create_tenant_seeded(&seed("b")).await.unwrap();
+    let request = |device: &str, user: &str| DeviceRecord {
+        server_id: aid("default"),
+        device_hash: device.into(),
+        user_hash: user.into(),
+        client_id: ClientId::parse("tv").unwrap(),
+        data: r#"{"scopes":["openid"]}"#.into(),
+        status: DeviceStatus::Pending,
+        interval: 5,
+        polled_at: 0,
+        expires_at: 100,
+    };
+    let first = request("d1", "u1");
+    assert!(store.save_device(&tid("a"), &first).await.unwrap());
+    assert!(
+        !store.save_device(&tid("a"), &request("d2", "u1")).await.unwrap(),
+        "a user code is unique within its server"
+    );
+    assert!(
+        !store.save_device(&tid("a"), &request("d1", "u2")).await.unwrap(),
+        "so is a device code"
+    );
+    assert!(
+        store.save_device(&tid("b"), &request("d1", "u1")).await.unwrap(),
+        "tenants apart"
+    );
+    let get = |t: &'static str, d: &'static str| {
+        let store = store.clone();
+        async move { store.get_device(&tid(t), &aid("default"), d).await.unwrap() }
+    };
+    assert_eq!(get("a", "d1").await, Some(first.clone()));
+    assert_eq!(get("a", "d2").await, None);
+    let find = |t: &'static str, u: &'static str, now: i64| {
+        let store = store.clone();
+        async move {
+            store
+                .find_device_by_user_code(&tid(t), &aid("default"), u, now)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(find("a", "u1", 50).await.map(|d| d.device_hash), Some("d1".into()));
+    assert_eq!(find("a", "u1", 100).await, None, "expired");
+    assert_eq!(find("a", "u9", 50).await, None);
+
+    store
+        .record_device_poll(&tid("a"), &aid("default"), "d1", 40, 10)
+        .await
+        .unwrap();
+    let polled = get("a", "d1").await.unwrap();
+    assert_eq!((polled.polled_at, polled.interval), (40, 10));
+    assert_eq!(get("b", "d1").await.unwrap().polled_at, 0, "tenants apart");
+
+    let settle = |d: &'static str, status, now| {
+        let store = store.clone();
+        async move {
+            store
+                .settle_device(&tid("a"), &aid("default"), d, status, 500, now)
+                .await
+                .unwrap()
+        }
+    };
+    assert!(!settle("d1", DeviceStatus::Approved, 100).await, "expired");
+    assert!(settle("d1", DeviceStatus::Approved, 50).await);
+    assert!(!settle("d1", DeviceStatus::Denied, 50).await, "settled once");
+    let settled = get("a", "d1").await.unwrap();
+    assert_eq!((settled.status, settled.expires_at), (DeviceStatus::Approved, 500));
+    assert_eq!(find("a", "u1", 50).await, None, "a settled code is not found again");
+    assert_eq!(get("b", "d1").await.unwrap().status, DeviceStatus::Pending);
+
+    assert!(store.purge_expired(200).await.unwrap() >= 1);
+    assert_eq!(get("b", "d1").await, None, "purged once expired");
+    assert!(get("a", "d1").await.is_some(), "kept while the device may still ask");
+}
+
 pub async fn deleting_a_client_ends_what_it_was_given(store: Arc<dyn Store>) {
     store.bootstrap(&seed("a")).await.unwrap();
     store.create_tenant_seeded(&seed("b")).await.unwrap();

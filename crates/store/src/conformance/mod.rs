@@ -9,8 +9,8 @@ use castellan_domain::*;
 use castellan_types::{AuthenticationContextSettings, Jwk, Jwks};
 
 use crate::{
-    BootstrapSeed, Changes, CodeRecord, ConfigChange, IssuedTokens, LedgerSigner, PendingLogin, PersonRecord,
-    PrivacyWrite, RefreshRecord, ServiceImport, SessionRecord, Store, StoreError,
+    BootstrapSeed, Changes, CodeRecord, ConfigChange, DeviceRecord, DeviceStatus, IssuedTokens, LedgerSigner,
+    PendingLogin, PersonRecord, PrivacyWrite, RefreshRecord, ServiceImport, SessionRecord, Store, StoreError,
 };
 
 mod access;
@@ -59,6 +59,7 @@ macro_rules! conformance_suite {
             refresh_tokens_rotate_once_and_grants_revoke_everything,
             consents_and_sessions,
             people_and_pending_logins,
+            device_requests_are_settled_once,
             deleting_a_client_ends_what_it_was_given,
             ending_subjects_revokes_their_grants_and_sessions,
             deleting_a_scope_takes_it_off_clients,

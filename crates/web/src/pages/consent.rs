@@ -39,6 +39,7 @@ pub(super) async fn consent_view(
         scopes,
         interaction: token.to_owned(),
         csrf,
+        device_code: req.device.as_ref().map(|d| d.user_code.clone()),
     });
     (
         jar,

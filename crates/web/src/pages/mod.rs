@@ -24,6 +24,7 @@ use castellan_oauth::{
 use crate::AppState;
 
 mod consent;
+mod device;
 mod login;
 mod logout;
 
@@ -47,6 +48,10 @@ pub(crate) fn router() -> axum::Router<AppState> {
             get(consent::consent_page).post(consent::consent_submit),
         )
         .route("/{tid}/{aid}/logout", get(logout::logout).post(logout::logout))
+        .route(
+            "/{tid}/{aid}/device",
+            get(device::device_page).post(device::device_submit),
+        )
         .route("/assets/castellan.css", get(stylesheet))
         .route("/", get(home))
         .route("/favicon.svg", get(favicon))
@@ -157,6 +162,8 @@ struct ConsentPage {
     scopes: Vec<ScopeView>,
     interaction: String,
     csrf: String,
+    /// The user code of the device asking (device flow), to compare with the device's screen.
+    device_code: Option<String>,
 }
 
 #[derive(Template)]
