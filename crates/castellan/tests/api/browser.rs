@@ -530,3 +530,94 @@ async fn a_person_signs_in_through_node_oidc_provider_in_chromium() {
     let ctx: serde_json::Value = serde_json::from_str(&person.data).unwrap();
     assert_eq!(ctx["groups"], json!(["node-staff"]));
 }
+
+/// The device flow end to end: the Node `openid-client` package is the device (discovery,
+/// `initiateDeviceAuthorization`, then `pollDeviceAuthorizationGrant`, which waits out
+/// `authorization_pending`); the person, in Chromium, opens `verification_uri_complete`, confirms
+/// the code, signs in and allows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_signs_in_through_openid_client_while_a_person_allows_it_in_chromium() {
+    let Some(driver_path) = chromedriver() else {
+        eprintln!("skipped: chromedriver not installed (set CASTELLAN_E2E=1 to require it)");
+        return;
+    };
+    let Some(node_dir) = node_package("openid-client") else {
+        eprintln!("skipped: CASTELLAN_NODE_PACKAGES not set (set CASTELLAN_E2E=1 to require it)");
+        return;
+    };
+    let app = spawn_app().await;
+    crate::flows::setup(&app).await;
+    crate::device::enable_device_flow(&app).await;
+    let iss = format!("{}/default/default", app.base);
+    let script = node_dir.join("castellan_openid_client.mjs");
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/node/openid_client.mjs"),
+        &script,
+    )
+    .unwrap();
+    let mut node = std::process::Command::new("node")
+        .arg(&script)
+        .args(["device", &iss, "tv", "openid profile offline_access"])
+        .current_dir(&node_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = std::io::BufReader::new(node.stdout.take().unwrap());
+    let _node = Killed(node);
+    let read_line = |out: &mut std::io::BufReader<std::process::ChildStdout>| {
+        let mut line = String::new();
+        tokio::task::block_in_place(|| std::io::BufRead::read_line(out, &mut line)).unwrap();
+        serde_json::from_str::<serde_json::Value>(&line).unwrap_or_else(|_| panic!("openid-client printed {line}"))
+    };
+    let started = read_line(&mut stdout);
+    let user_code = started["user_code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{started}"))
+        .to_owned();
+    let complete = started["verification_uri_complete"].as_str().unwrap().to_owned();
+
+    let (_driver, b) = chromium(&driver_path).await;
+    let outcome = async {
+        b.goto(&complete).await?;
+        let code = b.find(Locator::Css("#user_code")).await?;
+        assert_eq!(code.prop("value").await?.as_deref(), Some(user_code.as_str()));
+        b.find(Locator::Css("button[type=submit]")).await?.click().await?;
+        b.wait().for_element(Locator::Css("#username")).await?;
+        b.find(Locator::Css("#username")).await?.send_keys("alice").await?;
+        b.find(Locator::Css("#password"))
+            .await?
+            .send_keys("alice-password-1")
+            .await?;
+        b.find(Locator::Css("button[type=submit]")).await?.click().await?;
+        let allow = b.wait().for_element(Locator::Css("button[value=allow]")).await?;
+        let text = b.find(Locator::Css("main")).await?.text().await?;
+        assert!(
+            text.contains("Living Room TV") && text.contains(&user_code),
+            "consent: {text}"
+        );
+        allow.click().await?;
+        b.wait()
+            .for_element(Locator::XPath("//h1[contains(., 'signed in on your device')]"))
+            .await?;
+        assert_eq!(b.current_url().await?.as_str(), format!("{iss}/device?done=approved"));
+        let text = b.find(Locator::Css("main")).await?.text().await?;
+        assert!(text.contains("go back to your device"), "{text}");
+        Ok::<_, fantoccini::error::CmdError>(())
+    }
+    .await;
+    if let Err(e) = outcome {
+        let url = b.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+        let src = b.source().await.unwrap_or_default();
+        let _ = b.close().await;
+        panic!("browser: {e} at {url}\n{src}");
+    }
+    let _ = b.close().await;
+    // openid-client polls every five seconds; its next poll gets the tokens.
+    let got = read_line(&mut stdout);
+    assert!(got.get("error").is_none(), "{got}");
+    assert_eq!(got["sub"], "alice", "{got}");
+    assert_eq!(got["aud"], json!(["tv"]));
+    assert!(got["refresh_token"].is_string());
+    assert_eq!(got["scope"], "openid profile offline_access");
+}

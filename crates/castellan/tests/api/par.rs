@@ -233,6 +233,49 @@ async fn openid_client_pushes_its_authorization_request() {
     assert_eq!(t.status, 200, "{}", t.body);
 }
 
+/// The Node `openid-client` package signs its authorization request as a request object (RFC
+/// 9101, `buildAuthorizationUrlWithJAR`) with a key of its own; once that key is the client's,
+/// the object stands for the request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openid_client_signs_its_authorization_request() {
+    let Some(node_dir) = crate::browser::node_package("openid-client") else {
+        eprintln!("skipped: CASTELLAN_NODE_PACKAGES not set (set CASTELLAN_E2E=1 to require it)");
+        return;
+    };
+    let app = spawn_app().await;
+    let secret = setup(&app).await;
+    let iss = issuer(&app, "default");
+    let s = secret.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        crate::registration::openid_client(&node_dir, &["jar", &iss, "web", &s, CB, "openid profile"])
+    })
+    .await
+    .unwrap();
+    let url = out["url"].as_str().unwrap_or_else(|| panic!("{out}"));
+    assert!(url.contains("request=ey"), "{url}");
+    // Before the client has the key, the object is refused (a page: its redirect URI is not
+    // trusted).
+    let b = Browser::new();
+    let r = b.get(url).await;
+    assert_eq!(r.status, 400, "{}", r.html);
+    let r = app
+        .admin(
+            Method::PUT,
+            "/clients/web",
+            Some(json!({"jwks": {"keys": [out["jwk"]]}})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = b.get(url).await;
+    let login = r.location.unwrap_or_else(|| panic!("{} {}", r.status, r.html));
+    let consent = sign_in(&app, &b, &login, "alice-password-1").await.location.unwrap();
+    let done = decide(&app, &b, &consent, "allow").await.location.unwrap();
+    let p = params_of(&done);
+    assert_eq!(p["state"], out["state"].as_str().unwrap(), "the signed state");
+    let t = exchange(&app, &secret, &p["code"], out["code_verifier"].as_str()).await;
+    assert_eq!(t.status, 200, "{}", t.body);
+}
+
 fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -10,7 +10,8 @@
 //! the gateway block ends by running nginx in the foreground (here `nginx -t` checks the package's
 //! configuration instead, when nginx is installed), and signing in happens in a browser (here the
 //! login and consent pages are submitted over HTTP, and the code they return replaces
-//! `paste-the-code-here` in the next block).
+//! `paste-the-code-here` in the next block; a block that ends by printing a device verification
+//! address is followed, before the next block, by entering its code, signing in and allowing).
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -20,7 +21,7 @@ use crate::flows::{Browser, field, params_of};
 use crate::helpers::{TestApp, config, spawn_with};
 
 /// The sections whose blocks run, in README order.
-const WALK_THROUGHS: [&str; 15] = [
+const WALK_THROUGHS: [&str; 16] = [
     "Quick start",
     "Developer self-service",
     "Tenants",
@@ -33,6 +34,7 @@ const WALK_THROUGHS: [&str; 15] = [
     "Signing people in",
     "Signing in with another identity provider",
     "Registering clients dynamically",
+    "Signing in on a device",
     "Token exchange and JWT bearer",
     "Workspace clients",
     "Access-manager clients",
@@ -189,6 +191,11 @@ async fn the_readme_walk_throughs_run_as_written() {
         for (i, block) in found.iter().enumerate() {
             let name = format!("{section} #{}", i + 1);
             let mut block = block.replace("127.0.0.1:8443", &addr);
+            let printed_last = last.lines().last().unwrap_or_default().trim().to_owned();
+            if printed_last.contains("/device?user_code=") {
+                let done = sign_in_as(&app, &printed_last, ("static", "peter", "change me")).await;
+                assert_eq!(done, "approved");
+            }
             if block.contains("CODE=paste-the-code-here") {
                 let url = last.lines().last().unwrap_or_default().trim().to_owned();
                 let who = if section == "Signing in with another identity provider" {
@@ -218,12 +225,16 @@ async fn the_readme_walk_throughs_run_as_written() {
     assert!(work.join("petstore.yaml").is_file());
 }
 
-/// What the reader does in the browser: opens the address a sign-in block printed (`url`),
-/// chooses the login method `method` when the page offers a choice, signs in as `user` (at this
-/// server or at the provider the method sends them to) and allows; returns the code from the
-/// redirect.
+/// What the reader does in the browser: opens the address a sign-in block printed (`url`: an
+/// authorization request, or a device verification page whose code is filled in), chooses the
+/// login method `method` when the page offers a choice, signs in as `user` (at this server or at
+/// the provider the method sends them to) and allows; returns the code from the redirect (for a
+/// device, how the verification page says it ended).
 async fn sign_in_as(app: &TestApp, url: &str, (method, user, password): (&str, &str, &str)) -> String {
-    assert!(url.contains("/oauth2/authorize?"), "{url}");
+    assert!(
+        url.contains("/oauth2/authorize?") || url.contains("/device?user_code="),
+        "{url}"
+    );
     let b = Browser::new();
     let absolute = |loc: &str| {
         if loc.starts_with("http") {
@@ -237,6 +248,9 @@ async fn sign_in_as(app: &TestApp, url: &str, (method, user, password): (&str, &
         if next.starts_with("http://127.0.0.1:3000/callback") {
             return params_of(&next)["code"].clone();
         }
+        if next.contains("/device?done=") {
+            return params_of(&next)["done"].clone();
+        }
         let shown = b.get(&next).await;
         if let Some(loc) = shown.location {
             next = absolute(&loc);
@@ -245,7 +259,17 @@ async fn sign_in_as(app: &TestApp, url: &str, (method, user, password): (&str, &
         assert_eq!(shown.status, 200, "{next}: {}", shown.html);
         let path = next.split('?').next().unwrap_or_default().to_owned();
         let mut form = Vec::new();
-        if shown.html.contains("name=\"password\"") {
+        if shown.html.contains("name=\"user_code\"") {
+            // The device page: the code is filled in; Continue.
+            let pairs = [
+                ("csrf_token".to_owned(), field(&shown.html, "csrf_token")),
+                ("user_code".to_owned(), user_code_value(&shown.html)),
+            ];
+            let pairs: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let r = b.post(&path, &pairs).await;
+            next = absolute(&r.location.unwrap_or_else(|| panic!("{path}: {} {}", r.status, r.html)));
+            continue;
+        } else if shown.html.contains("name=\"password\"") {
             form.push(("username".to_owned(), user.to_owned()));
             form.push(("password".to_owned(), password.to_owned()));
         } else if shown.html.contains("value=\"allow\"") {
@@ -266,4 +290,12 @@ async fn sign_in_as(app: &TestApp, url: &str, (method, user, password): (&str, &
         next = absolute(&r.location.unwrap_or_else(|| panic!("{path}: {} {}", r.status, r.html)));
     }
     panic!("no code after signing in at {next}")
+}
+
+/// The value the device page filled in for the user code.
+fn user_code_value(html: &str) -> String {
+    let at = html.find("name=\"user_code\"").expect("a user code field");
+    let rest = &html[at..];
+    let start = rest.find("value=\"").expect("a filled-in user code") + "value=\"".len();
+    rest[start..start + rest[start..].find('"').unwrap()].to_owned()
 }

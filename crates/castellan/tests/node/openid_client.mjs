@@ -2,6 +2,10 @@
 // Castellan from a test. Each command prints one JSON line with what it got.
 // Usage: node openid_client.mjs register ISSUER SCOPE [INITIAL_ACCESS_TOKEN]
 //        node openid_client.mjs par ISSUER CLIENT_ID CLIENT_SECRET REDIRECT_URI SCOPE
+//        node openid_client.mjs jar ISSUER CLIENT_ID CLIENT_SECRET REDIRECT_URI SCOPE
+//        node openid_client.mjs device ISSUER CLIENT_ID SCOPE
+// `device` prints two lines: the device authorization (for the person to act on), then what
+// polling got.
 import * as client from 'openid-client';
 
 const [command, issuer, ...rest] = process.argv.slice(2);
@@ -46,12 +50,63 @@ async function par(clientId, clientSecret, redirectUri, scope) {
   return { url: url.href, code_verifier: codeVerifier, state };
 }
 
+// A request object (RFC 9101) signed with a new ES256 key; the public key is printed for the
+// test to register on the client.
+async function jar(clientId, clientSecret, redirectUri, scope) {
+  const config = await client.discovery(
+    new URL(issuer), clientId, clientSecret, client.ClientSecretBasic(clientSecret), insecure,
+  );
+  const { privateKey, publicKey } = await crypto.subtle.generateKey(
+    { name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'],
+  );
+  const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', publicKey);
+  const codeVerifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const url = await client.buildAuthorizationUrlWithJAR(config, {
+    redirect_uri: redirectUri,
+    scope,
+    state,
+    code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+    code_challenge_method: 'S256',
+  }, { key: privateKey, kid: 'node-jar' });
+  return {
+    url: url.href,
+    code_verifier: codeVerifier,
+    state,
+    jwk: { kty, crv, x, y, kid: 'node-jar', alg: 'ES256', use: 'sig' },
+  };
+}
+
+async function device(clientId, scope) {
+  const config = await client.discovery(new URL(issuer), clientId, undefined, client.None(), insecure);
+  const started = await client.initiateDeviceAuthorization(config, { scope });
+  console.log(JSON.stringify({
+    user_code: started.user_code,
+    verification_uri: started.verification_uri,
+    verification_uri_complete: started.verification_uri_complete,
+    interval: started.interval,
+  }));
+  const tokens = await client.pollDeviceAuthorizationGrant(config, started);
+  const claims = tokens.claims();
+  return {
+    access_token: tokens.access_token,
+    refresh_token: tokens.refresh_token,
+    scope: tokens.scope,
+    sub: claims?.sub,
+    aud: claims?.aud,
+  };
+}
+
 try {
   let out;
   if (command === 'register') {
     out = await register(rest[0], rest[1] || undefined);
   } else if (command === 'par') {
     out = await par(...rest);
+  } else if (command === 'jar') {
+    out = await jar(...rest);
+  } else if (command === 'device') {
+    out = await device(...rest);
   } else {
     throw new Error(`unknown command ${command}`);
   }
