@@ -106,6 +106,7 @@ Every management operation requires one permission, named in its description and
         protocol_docs::pushed_authorization_request,
         protocol_docs::device_authorization,
         protocol_docs::device_verification,
+        protocol_docs::device_verification_submit,
         protocol_docs::register_client,
         protocol_docs::read_registration,
         protocol_docs::update_registration,

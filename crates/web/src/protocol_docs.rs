@@ -512,6 +512,36 @@ fn device_authorization() {}
     ))]
 fn device_verification() {}
 
+/// The device verification page's form.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DeviceVerificationForm {
+    /// The token of the page's form (bound to the browser's CSRF cookie).
+    csrf_token: String,
+    /// As the device shows it (`BCDF-GHJK`); case, dashes and spaces do not matter.
+    user_code: String,
+}
+
+/// Enter a user code
+///
+/// The device verification page's form (RFC 8628 §3.3): with the page's CSRF token, a user code
+/// of a pending request leads on to sign-in and consent (a `303`); a wrong or expired code shows
+/// the page again with an error. Ten wrong codes from one address in fifteen minutes are answered
+/// `429` without looking.
+#[utoipa::path(post, path = "/{tid}/{aid}/device", tag = "protocol", operation_id = "deviceVerificationSubmit",
+    params(
+        ("tid" = String, Path, description = "Tenant id"),
+        ("aid" = String, Path, description = "Authorization server id"),
+    ),
+    request_body(content = DeviceVerificationForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "To the login page, or the consent page when signed in already"),
+        (status = 400, description = "Not the code of a pending request (wrong, expired or used), or not a form", content_type = "text/html"),
+        (status = 403, description = "The CSRF token is missing or not this browser's", content_type = "text/html"),
+        (status = 404, description = "No such tenant or server, or the server does not allow the device grant", content_type = "text/html"),
+        (status = 429, description = "Too many wrong codes from this address", content_type = "text/html"),
+    ))]
+fn device_verification_submit() {}
+
 /// Register a client
 ///
 /// RFC 7591 dynamic client registration, served only by servers with
