@@ -425,9 +425,12 @@ http {{
             proxy_set_header Host {hostport};
             proxy_set_header X-Original-Method $request_method;
             proxy_set_header X-Original-URI $request_uri;
+            # The whole URL, which a DPoP proof names (RFC 9449 htu).
+            proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
             # A caller's own copies of the other gateway type's headers go no further.
             proxy_set_header X-Forwarded-Method "";
             proxy_set_header X-Forwarded-Uri "";
+            proxy_set_header X-Forwarded-Url "";
             proxy_set_header X-Castellan-Gateway "Basic {basic}";
             proxy_ssl_server_name on;
             proxy_ssl_name {host};
@@ -460,8 +463,10 @@ fn caddyfile(origin: &str, path: &str, hostport: &str, basic: &str) -> String {
             header_up X-Castellan-Gateway "Basic {basic}"
             header_up X-Forwarded-Method {{method}}
             header_up X-Forwarded-Uri {{uri}}
+            header_up X-Forwarded-Url {{scheme}}://{{hostport}}{{uri}}
             header_up -X-Original-Method
             header_up -X-Original-URI
+            header_up -X-Original-URL
             copy_headers X-Castellan-Subject X-Castellan-Client
         }}
         reverse_proxy 127.0.0.1:9000

@@ -156,6 +156,9 @@ pub struct ServerSettings {
     /// Every authorization request must be pushed first (RFC 9126 §5).
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,
+    /// DPoP proofs (RFC 9449) must carry a nonce this server issued (§8).
+    #[serde(default)]
+    pub require_dpop_nonce: bool,
 }
 
 impl Default for ServerSettings {
@@ -177,6 +180,7 @@ impl Default for ServerSettings {
             user_policy_id: None,
             registration_scope: None,
             require_pushed_authorization_requests: false,
+            require_dpop_nonce: false,
         }
     }
 }
@@ -295,6 +299,8 @@ pub struct ClientSettings {
     pub client_type: Option<String>,
     /// Its authorization requests must be pushed first (RFC 9126 §6).
     pub require_pushed_authorization_requests: bool,
+    /// Its token requests must carry a DPoP proof (RFC 9449 §5.2 `dpop_bound_access_tokens`).
+    pub dpop_bound_access_tokens: bool,
     /// Set for a client that registered itself (RFC 7591): how it manages itself (RFC 7592).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registration: Option<Registration>,

@@ -20,6 +20,9 @@ pub struct Header {
     pub kid: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub typ: Option<String>,
+    /// The public key a DPoP proof (RFC 9449 §4.2) is signed with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwk: Option<Jwk>,
 }
 
 /// The base64url-encoded protected header, computed once per key and reused for every token.
@@ -28,6 +31,7 @@ pub fn encode_header(alg: SigningAlg, kid: &str, typ: &str) -> String {
         alg: alg.as_str().into(),
         kid: Some(kid.into()),
         typ: Some(typ.into()),
+        jwk: None,
     };
     b64url(serde_json::to_vec(&h).unwrap_or_default().as_slice())
 }

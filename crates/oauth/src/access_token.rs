@@ -189,6 +189,8 @@ pub(crate) struct How<'a> {
     pub grant: &'a str,
     pub ctx: Option<&'a serde_json::Map<String, serde_json::Value>>,
     pub aud: Option<&'a [String]>,
+    /// The key (or certificate) the token is bound to (`cnf`).
+    pub bind: Option<&'a crate::dpop::Binding>,
 }
 
 impl<'a> How<'a> {
@@ -197,6 +199,7 @@ impl<'a> How<'a> {
             grant,
             ctx: None,
             aud: None,
+            bind: None,
         }
     }
     pub(crate) fn person(grant: &'a str, ctx: &'a serde_json::Map<String, serde_json::Value>) -> Self {
@@ -204,6 +207,14 @@ impl<'a> How<'a> {
             grant,
             ctx: Some(ctx),
             aud: None,
+            bind: None,
+        }
+    }
+    /// Bound to what `bind` says (nothing when it says nothing).
+    pub(crate) fn bound(self, bind: &'a crate::dpop::Binding) -> Self {
+        Self {
+            bind: Some(bind),
+            ..self
         }
     }
 }
@@ -239,6 +250,9 @@ impl Engine {
                 },
             );
         }
+        if let Some(cnf) = how.bind.and_then(crate::dpop::Binding::cnf) {
+            extra.insert("cnf".into(), cnf);
+        }
         let signer = rt
             .signer
             .as_ref()
@@ -272,8 +286,9 @@ impl Engine {
         Ok(Minted { token, jti, exp, ttl })
     }
 
-    /// Verifies an access token issued by `rt`: signature with one of its published keys, `typ`,
-    /// issuer, tenant and server, time, and that it has not been revoked.
+    /// Verifies an access token issued by `rt` and presented as a bearer token: signature with
+    /// one of its published keys, `typ`, issuer, tenant and server, time, and that it has not been
+    /// revoked. A token bound to a key (`cnf`: DPoP) is no bearer token and is refused.
     pub async fn verify_access_token(
         &self,
         rt: &ServerRuntime,
@@ -282,6 +297,7 @@ impl Engine {
         Ok(self
             .verify_access_claims(rt, token)
             .await?
+            .filter(|c| !c.extra.contains_key("cnf"))
             .map(|c| AccessClaims::clone(&c)))
     }
 

@@ -323,6 +323,7 @@ impl Engine {
         rt: &ServerRuntime,
         client: &Client,
         form: &crate::Form,
+        bind: &crate::dpop::Binding,
     ) -> Result<TokenResponse, OAuthError> {
         check_grant_allowed(rt, client, DEVICE_CODE)?;
         let code = form.require("device_code")?;
@@ -345,7 +346,7 @@ impl Engine {
             ));
         }
         match record.status {
-            DeviceStatus::Approved => self.redeem_code(rt, client, &hash, None, true).await,
+            DeviceStatus::Approved => self.redeem_code(rt, client, &hash, None, true, bind).await,
             DeviceStatus::Denied => Err(OAuthError::new(ErrorCode::AccessDenied, "the user denied the request")),
             DeviceStatus::Pending if now - record.polled_at < record.interval => {
                 let interval = record.interval + 5;

@@ -101,6 +101,7 @@ pub fn metadata(rt: &ServerRuntime) -> Value {
         "revocation_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
         "access_token_signing_alg_values_supported": algs,
         "code_challenge_methods_supported": ["S256"],
+        "dpop_signing_alg_values_supported": crate::dpop::DPOP_ALGS,
     });
     // RFC 8628 §4: only where the device flow is enabled.
     if has(crate::device::DEVICE_CODE) {

@@ -31,11 +31,14 @@ pub enum ErrorCode {
     AuthorizationPending,
     SlowDown,
     ExpiredToken,
+    // DPoP (RFC 9449 §5, §8, §12.2).
+    InvalidDpopProof,
+    UseDpopNonce,
 }
 
 impl ErrorCode {
     /// Every code, for reading one back from its name.
-    const ALL: [ErrorCode; 23] = [
+    const ALL: [ErrorCode; 25] = [
         Self::InvalidRequest,
         Self::InvalidClient,
         Self::InvalidGrant,
@@ -59,6 +62,8 @@ impl ErrorCode {
         Self::AuthorizationPending,
         Self::SlowDown,
         Self::ExpiredToken,
+        Self::InvalidDpopProof,
+        Self::UseDpopNonce,
     ];
 
     /// The code named `name`, if any.
@@ -91,6 +96,8 @@ impl ErrorCode {
             Self::AuthorizationPending => "authorization_pending",
             Self::SlowDown => "slow_down",
             Self::ExpiredToken => "expired_token",
+            Self::InvalidDpopProof => "invalid_dpop_proof",
+            Self::UseDpopNonce => "use_dpop_nonce",
         }
     }
 
@@ -113,6 +120,8 @@ pub struct OAuthError {
     pub description: String,
     /// The client authenticated (or tried to) with HTTP Basic: a 401 carries a Basic challenge.
     pub basic_challenge: bool,
+    /// A DPoP nonce to send in `DPoP-Nonce` (RFC 9449 §8): with `use_dpop_nonce`.
+    pub dpop_nonce: Option<String>,
 }
 
 impl OAuthError {
@@ -121,6 +130,7 @@ impl OAuthError {
             code,
             description: description.into(),
             basic_challenge: false,
+            dpop_nonce: None,
         }
     }
     pub fn invalid_request(d: impl Into<String>) -> Self {

@@ -342,6 +342,7 @@ impl Engine {
         rt: &ServerRuntime,
         client: &Client,
         form: &Form,
+        bind: &crate::dpop::Binding,
     ) -> Result<TokenResponse, OAuthError> {
         check_grant_allowed(rt, client, TOKEN_EXCHANGE)?;
         if client.settings.public {
@@ -507,11 +508,12 @@ impl Engine {
                     grant: TOKEN_EXCHANGE,
                     ctx: None,
                     aud: aud.as_deref(),
+                    bind: Some(bind),
                 },
             )?;
             return Ok(TokenResponse {
                 access_token: minted.token,
-                token_type: "Bearer".into(),
+                token_type: bind.token_type().into(),
                 expires_in: minted.ttl,
                 scope,
                 refresh_token: None,
@@ -536,7 +538,17 @@ impl Engine {
             None => (subject.sub.clone(), self.person_context(rt, &subject).await?),
         };
         let mut resp = self
-            .issue_to_person(rt, client, &sub, ctx, scopes, extra, aud.as_deref(), TOKEN_EXCHANGE)
+            .issue_to_person(
+                rt,
+                client,
+                &sub,
+                ctx,
+                scopes,
+                extra,
+                aud.as_deref(),
+                TOKEN_EXCHANGE,
+                bind,
+            )
             .await?;
         resp.issued_token_type = Some(issued_type.into());
         Ok(resp)
@@ -549,6 +561,7 @@ impl Engine {
         rt: &ServerRuntime,
         client: &Client,
         form: &Form,
+        bind: &crate::dpop::Binding,
     ) -> Result<TokenResponse, OAuthError> {
         check_grant_allowed(rt, client, JWT_BEARER)?;
         if client.settings.public {
@@ -592,7 +605,7 @@ impl Engine {
             extra.insert("idp".into(), name.clone().into());
         }
         let ctx = self.person_context(rt, &a).await?;
-        self.issue_to_person(rt, client, &a.sub, ctx, scopes, extra, None, JWT_BEARER)
+        self.issue_to_person(rt, client, &a.sub, ctx, scopes, extra, None, JWT_BEARER, bind)
             .await
     }
 
@@ -647,6 +660,7 @@ impl Engine {
         mut extra: Map<String, Value>,
         aud: Option<&[String]>,
         grant: &str,
+        bind: &crate::dpop::Binding,
     ) -> Result<TokenResponse, OAuthError> {
         scopes.retain(|s| s != "offline_access");
         if let Err(reason) = self.server_user_policy(rt, client, sub, &ctx, &scopes).await? {
@@ -675,6 +689,7 @@ impl Engine {
                 grant,
                 ctx: Some(&ctx),
                 aud,
+                bind: Some(bind),
             },
         )?;
         self.store
@@ -694,7 +709,7 @@ impl Engine {
             .await?;
         Ok(TokenResponse {
             access_token: minted.token,
-            token_type: "Bearer".into(),
+            token_type: bind.token_type().into(),
             expires_in: minted.ttl,
             scope,
             refresh_token: None,

@@ -32,6 +32,9 @@ pub struct Origin<'a> {
     pub original: (Option<&'a str>, Option<&'a str>),
     /// `X-Forwarded-Method` / `X-Forwarded-Uri`: Caddy's `forward_auth`.
     pub forwarded: (Option<&'a str>, Option<&'a str>),
+    /// The original request's whole URL (`X-Original-URL` from nginx, `X-Forwarded-Url` from
+    /// Caddy), which a DPoP proof names (`htu`).
+    pub urls: (Option<&'a str>, Option<&'a str>),
 }
 
 impl<'a> Origin<'a> {
@@ -41,6 +44,12 @@ impl<'a> Origin<'a> {
         let (m, u) = if kind == "caddy" { self.forwarded } else { self.original };
         (m.unwrap_or(""), u.unwrap_or(""))
     }
+
+    /// The original URL a gateway of `kind` states, without query or fragment.
+    pub fn url_for_kind(&self, kind: &str) -> &'a str {
+        let u = if kind == "caddy" { self.urls.1 } else { self.urls.0 };
+        u.unwrap_or("").split(['?', '#']).next().unwrap_or("")
+    }
 }
 
 /// What the gateway forwards of the original request (not `Debug`: it holds the gateway's secret).
@@ -49,8 +58,11 @@ pub struct GatewayRequest<'a> {
     pub credentials: Option<(String, String)>,
     /// The original method and URI, as the gateway's headers state them.
     pub origin: Origin<'a>,
-    /// The caller's bearer token (`Authorization: Bearer …` of the original request).
+    /// The caller's access token (`Authorization: Bearer …` or `DPoP …` of the original request).
     pub bearer: Option<&'a str>,
+    /// It came with the `DPoP` scheme (RFC 9449 §7.1), and this proof (the `DPoP` header).
+    pub dpop_scheme: bool,
+    pub dpop: Option<&'a str>,
     /// The original request's headers (names in lower case) that pass the filter, built only
     /// when a policy reads them.
     pub headers: &'a (dyn Fn(HeaderFilter<'_>) -> HashMap<String, String> + Sync),
@@ -187,6 +199,23 @@ impl Engine {
                 "the token is not a live access token of this API's authorization server",
             ));
         };
+        // A DPoP-bound token only with a proof of this request by its key (RFC 9449 §7).
+        if req.dpop_scheme || crate::dpop::bound_jkt(&claims).is_some() {
+            let how = crate::dpop::Presentation {
+                dpop_scheme: req.dpop_scheme,
+                proof: req.dpop,
+                request: crate::dpop::DpopRequest {
+                    method,
+                    url: req.origin.url_for_kind(&gateway.kind),
+                },
+            };
+            if let Err(e) = self.check_presentation(rt, &claims, token, &how).await {
+                tracing::info!(gateway = gw, reason = %e.description, "DPoP presentation refused");
+                return Ok(GatewayDecision::InvalidToken(
+                    "a DPoP-bound token needs the DPoP scheme and a valid proof of this request by its key",
+                ));
+            }
+        }
 
         if let Some(pid) = &target.policy_id {
             let policies = snap.policies.clone();

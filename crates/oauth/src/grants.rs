@@ -6,6 +6,7 @@ use castellan_domain::Client;
 use castellan_jose::{b64url, constant_time_eq, sha256, token_hash};
 use serde::{Deserialize, Serialize};
 
+use crate::dpop::Binding;
 use crate::issue::Authorization;
 use crate::snapshot::ServerRuntime;
 use crate::{Engine, ErrorCode, Form, OAuthError, TokenResponse};
@@ -95,13 +96,15 @@ impl Engine {
         rt: &ServerRuntime,
         client: &Client,
         form: &Form,
+        bind: &Binding,
     ) -> Result<TokenResponse, OAuthError> {
         check_grant_allowed(rt, client, "authorization_code")?;
         let code = form.require("code")?;
         if code.len() > 128 {
             return Err(invalid_grant("the code is invalid"));
         }
-        self.redeem_code(rt, client, &token_hash(code), Some(form), false).await
+        self.redeem_code(rt, client, &token_hash(code), Some(form), false, bind)
+            .await
     }
 
     /// Redeems a stored code once: an authorization code (with the token request's form, for
@@ -113,6 +116,7 @@ impl Engine {
         hash: &str,
         form: Option<&Form>,
         device: bool,
+        bind: &Binding,
     ) -> Result<TokenResponse, OAuthError> {
         let now = self.clock.now();
         let Some(record) = self.store.get_code(rt.tenant_id(), rt.id(), hash).await? else {
@@ -150,6 +154,7 @@ impl Engine {
             &record.grant_id,
             nonce.as_deref(),
             grant,
+            bind,
         )?;
         if !self.store.redeem_code(rt.tenant_id(), hash, now, &issued).await? {
             // Another request redeemed it first: that is a replay too.
@@ -164,6 +169,7 @@ impl Engine {
         rt: &ServerRuntime,
         client: &Client,
         form: &Form,
+        bind: &Binding,
     ) -> Result<TokenResponse, OAuthError> {
         check_grant_allowed(rt, client, "refresh_token")?;
         let token = form.require("refresh_token")?;
@@ -189,6 +195,15 @@ impl Engine {
             return Err(invalid_grant("the refresh token is invalid, expired or revoked"));
         }
         let mut auth: Authorization = serde_json::from_str(&record.data).map_err(OAuthError::server_error)?;
+        // RFC 9449 §5: a bound refresh token is used only with a proof by its key.
+        if let Some(jkt) = &auth.jkt
+            && bind.jkt.as_ref() != Some(jkt)
+        {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidDpopProof,
+                "the refresh token is bound to a DPoP key: send a proof signed with that key",
+            ));
+        }
         // A person removed from the server (or whose login method was disabled) keeps nothing.
         if self.person(rt, &auth.sub).await?.is_none() {
             return Err(invalid_grant("the user of this grant can no longer sign in"));
@@ -214,7 +229,7 @@ impl Engine {
             auth.scopes = narrowed;
         }
         let rules = self.rules_for(rt, &auth.sub, &auth.scopes).await?;
-        let (resp, issued) = self.issue(rt, &rules, client, &auth, &record.grant_id, None, "refresh_token")?;
+        let (resp, issued) = self.issue(rt, &rules, client, &auth, &record.grant_id, None, "refresh_token", bind)?;
         if !self.store.rotate_refresh(rt.tenant_id(), &hash, now, &issued).await? {
             self.revoke_grant(rt, &record.grant_id).await?;
             return Err(invalid_grant("the refresh token is invalid, expired or revoked"));

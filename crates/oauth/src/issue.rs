@@ -32,6 +32,9 @@ pub struct Authorization {
     /// The upstream or external login method that vouched for the person (`idp` claim).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idp: Option<String>,
+    /// The DPoP key (its thumbprint) a public client's refresh token is bound to (RFC 9449 §5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jkt: Option<String>,
 }
 
 impl Authorization {
@@ -321,6 +324,7 @@ impl Engine {
         grant_id: &str,
         nonce: Option<&str>,
         grant: &str,
+        bind: &crate::dpop::Binding,
     ) -> Result<(TokenResponse, IssuedTokens), OAuthError> {
         // Scopes whose user policy fails for this person are not granted (nor kept for refresh).
         let narrowed;
@@ -345,9 +349,21 @@ impl Engine {
             crate::access_token::Subject::Person(&auth.sub),
             &scope,
             extra,
-            crate::access_token::How::person(grant, &auth.ctx),
+            crate::access_token::How::person(grant, &auth.ctx).bound(bind),
         )?;
         let settings = &rt.server.settings;
+        // A public client's refresh token is bound to its DPoP key (RFC 9449 §5); a confidential
+        // client's is bound by the client's authentication already.
+        let bound_auth;
+        let stored = if client.settings.public && bind.jkt.is_some() {
+            bound_auth = Authorization {
+                jkt: bind.jkt.clone(),
+                ..auth.clone()
+            };
+            &bound_auth
+        } else {
+            auth
+        };
         let (refresh_token, refresh) = if may_refresh(rt, client) {
             let t = random_token();
             let record = RefreshRecord {
@@ -355,7 +371,7 @@ impl Engine {
                 hash: token_hash(&t),
                 grant_id: grant_id.to_owned(),
                 client_id: client.id.clone(),
-                data: serde_json::to_string(auth).map_err(OAuthError::server_error)?,
+                data: serde_json::to_string(stored).map_err(OAuthError::server_error)?,
                 expires_at: now + settings.refresh_token_ttl.as_secs() as i64,
                 used: false,
                 grant_revoked: false,
@@ -383,7 +399,7 @@ impl Engine {
         Ok((
             TokenResponse {
                 access_token: token,
-                token_type: "Bearer".into(),
+                token_type: bind.token_type().into(),
                 expires_in: ttl,
                 scope,
                 refresh_token,

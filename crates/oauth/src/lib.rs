@@ -12,6 +12,7 @@ mod client_auth;
 pub mod context;
 pub mod device;
 pub mod discovery;
+pub mod dpop;
 mod error;
 pub mod exchange;
 mod form;

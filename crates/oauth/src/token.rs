@@ -8,6 +8,7 @@ use castellan_domain::Client;
 use serde::{Deserialize, Serialize};
 
 use crate::access_token::Subject;
+use crate::dpop::Binding;
 use crate::grants::check_grant_allowed;
 use crate::snapshot::ServerRuntime;
 use crate::{Engine, ErrorCode, Form, LoginError, OAuthError, Presented};
@@ -63,42 +64,55 @@ pub(crate) fn granted_scopes<'a>(
 }
 
 impl Engine {
-    /// `POST /oauth2/token`.
+    /// `POST /oauth2/token` without a DPoP proof.
     pub async fn token(
         &self,
         rt: &ServerRuntime,
         p: &Presented<'_>,
     ) -> Result<(Arc<Client>, TokenResponse), OAuthError> {
+        self.token_with_dpop(rt, p, None).await
+    }
+
+    /// `POST /oauth2/token` with the request's `DPoP` header, if any (RFC 9449): a valid proof
+    /// binds the tokens issued to its key.
+    pub async fn token_with_dpop(
+        &self,
+        rt: &ServerRuntime,
+        p: &Presented<'_>,
+        dpop: Option<&str>,
+    ) -> Result<(Arc<Client>, TokenResponse), OAuthError> {
         let grant = p.form.require("grant_type")?;
         let client = self.authenticate_client(rt, p).await?;
+        let bind = self.token_binding(rt, &client, dpop).await?;
+        let bind = &bind;
         match grant {
             "client_credentials" => {
                 let access = self.access(rt.tenant_id()).await?;
-                let resp = self.client_credentials(rt, &access, &client, p.form)?;
+                let resp = self.client_credentials(rt, &access, &client, p.form, bind)?;
                 Ok((client, resp))
             }
             "password" => {
-                let resp = self.password(rt, &client, p).await?;
+                let resp = self.password(rt, &client, p, bind).await?;
                 Ok((client, resp))
             }
             "authorization_code" => {
-                let resp = self.authorization_code(rt, &client, p.form).await?;
+                let resp = self.authorization_code(rt, &client, p.form, bind).await?;
                 Ok((client, resp))
             }
             "refresh_token" => {
-                let resp = self.refresh_token(rt, &client, p.form).await?;
+                let resp = self.refresh_token(rt, &client, p.form, bind).await?;
                 Ok((client, resp))
             }
             crate::exchange::TOKEN_EXCHANGE => {
-                let resp = self.token_exchange(rt, &client, p.form).await?;
+                let resp = self.token_exchange(rt, &client, p.form, bind).await?;
                 Ok((client, resp))
             }
             crate::exchange::JWT_BEARER => {
-                let resp = self.jwt_bearer(rt, &client, p.form).await?;
+                let resp = self.jwt_bearer(rt, &client, p.form, bind).await?;
                 Ok((client, resp))
             }
             crate::device::DEVICE_CODE => {
-                let resp = self.device_code(rt, &client, p.form).await?;
+                let resp = self.device_code(rt, &client, p.form, bind).await?;
                 Ok((client, resp))
             }
             g => Err(OAuthError::new(
@@ -116,6 +130,7 @@ impl Engine {
         access: &castellan_domain::AccessRules,
         client: &Client,
         form: &Form,
+        bind: &Binding,
     ) -> Result<TokenResponse, OAuthError> {
         check_grant_allowed(rt, client, "client_credentials")?;
         if client.settings.public {
@@ -137,11 +152,11 @@ impl Engine {
             Subject::Client,
             &scope,
             extra,
-            crate::access_token::How::grant("client_credentials"),
+            crate::access_token::How::grant("client_credentials").bound(bind),
         )?;
         Ok(TokenResponse {
             access_token: minted.token,
-            token_type: "Bearer".into(),
+            token_type: bind.token_type().into(),
             expires_in: minted.ttl,
             scope,
             refresh_token: None,
@@ -158,6 +173,7 @@ impl Engine {
         rt: &ServerRuntime,
         client: &Client,
         p: &Presented<'_>,
+        bind: &Binding,
     ) -> Result<TokenResponse, OAuthError> {
         check_grant_allowed(rt, client, "password")?;
         let form = p.form;
@@ -198,6 +214,7 @@ impl Engine {
             sid: None,
             amr: vec!["pwd".into()],
             idp: None,
+            jkt: None,
         };
         let rules = self.rules_for(rt, &auth.sub, &auth.scopes).await?;
         let (resp, issued) = self.issue(
@@ -208,6 +225,7 @@ impl Engine {
             &castellan_jose::random_id(),
             None,
             "password",
+            bind,
         )?;
         self.store.record_grant(rt.tenant_id(), &issued).await?;
         Ok(resp)
@@ -227,11 +245,13 @@ impl Engine {
         if !token.contains('.') {
             return self.introspect_refresh(rt, token).await;
         }
-        Ok(match self.verify_access_token(rt, token).await? {
+        Ok(match self.verify_access_claims(rt, token).await? {
             Some(c) => {
-                let mut v = serde_json::to_value(&c).map_err(OAuthError::server_error)?;
+                let mut v = serde_json::to_value(&*c).map_err(OAuthError::server_error)?;
                 v["active"] = true.into();
-                v["token_type"] = "Bearer".into();
+                // RFC 9449 §6.2: a bound token says so, with its `cnf`.
+                let bound = crate::dpop::bound_jkt(&c).is_some();
+                v["token_type"] = if bound { "DPoP" } else { "Bearer" }.into();
                 v
             }
             None => serde_json::json!({"active": false}),
@@ -287,7 +307,7 @@ impl Engine {
             self.revoke_refresh(rt, &client, token).await?;
             return Ok(());
         }
-        let Some(claims) = self.verify_access_token(rt, token).await? else {
+        let Some(claims) = self.verify_access_claims(rt, token).await? else {
             return Ok(());
         };
         if claims.client_id != client.id.as_str() {
@@ -300,7 +320,10 @@ impl Engine {
             .store
             .revoke_token(rt.tenant_id(), rt.id(), &claims.jti, claims.exp)
             .await?;
-        rt.revoked.write().unwrap_or_else(|p| p.into_inner()).insert(claims.jti);
+        rt.revoked
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(claims.jti.clone());
         // A reload of this server that read the revocations before this one committed may swap
         // in a runtime without it; reloading them now (after any reload under way, which holds
         // the tenant's lock) leaves the current runtime knowing it.

@@ -26,12 +26,33 @@ pub struct LogoutRequest {
 impl Engine {
     /// `GET|POST /userinfo` with a bearer access token that was granted `openid`.
     pub async fn userinfo(&self, rt: &ServerRuntime, token: &str) -> Result<Value, OAuthError> {
-        let Some(claims) = self.verify_access_token(rt, token).await? else {
+        let url = rt.endpoint("/userinfo");
+        let how = crate::dpop::Presentation {
+            dpop_scheme: false,
+            proof: None,
+            request: crate::dpop::DpopRequest {
+                method: "GET",
+                url: &url,
+            },
+        };
+        self.userinfo_presented(rt, token, &how).await
+    }
+
+    /// `GET|POST /userinfo` with an access token that was granted `openid`, presented as a bearer
+    /// token or, bound to a DPoP key, with a proof (RFC 9449 §7).
+    pub async fn userinfo_presented(
+        &self,
+        rt: &ServerRuntime,
+        token: &str,
+        how: &crate::dpop::Presentation<'_>,
+    ) -> Result<Value, OAuthError> {
+        let Some(claims) = self.verify_access_claims(rt, token).await? else {
             return Err(OAuthError::new(
                 ErrorCode::InvalidToken,
                 "the access token is invalid or expired",
             ));
         };
+        self.check_presentation(rt, &claims, token, how).await?;
         let granted: Vec<String> = claims
             .scope
             .split(' ')
@@ -62,9 +83,10 @@ impl Engine {
             sid: None,
             amr: Vec::new(),
             idp: None,
+            jkt: None,
         };
         let mut out = Map::new();
-        out.insert("sub".into(), Value::String(claims.sub));
+        out.insert("sub".into(), Value::String(claims.sub.clone()));
         for (k, v) in user_claims(rt, &auth) {
             out.entry(k).or_insert(v);
         }

@@ -301,6 +301,10 @@ pub struct Server {
     /// Castellan addition.
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,
+    /// DPoP proofs (RFC 9449) must carry a nonce the server issued: a proof without one is
+    /// answered `use_dpop_nonce` with the nonce in `DPoP-Nonce` (§8). Castellan addition.
+    #[serde(default)]
+    pub require_dpop_nonce: bool,
 }
 
 /// Body of `POST /api/admin/{tid}/servers` and `PUT /api/admin/{tid}/servers/{aid}`.
@@ -387,6 +391,10 @@ pub struct ServerRequest {
     #[serde(default)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub require_pushed_authorization_requests: Option<bool>,
+    /// DPoP proofs must carry a nonce the server issued (RFC 9449 §8).
+    #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub require_dpop_nonce: Option<bool>,
 }
 
 /// `GET /api/admin/{tid}/servers`.

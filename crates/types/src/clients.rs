@@ -100,6 +100,10 @@ pub struct Client {
     /// Its authorization requests must be pushed to `{issuer}/oauth2/par` first (RFC 9126 §6).
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,
+    /// Its token requests must carry a DPoP proof, so its access tokens are always bound to a key
+    /// (RFC 9449 §5.2).
+    #[serde(default)]
+    pub dpop_bound_access_tokens: bool,
 }
 
 /// A custom access-token claim of a client: `type` `static` copies `value` into every access
@@ -186,6 +190,10 @@ pub struct ClientRequest {
     #[serde(default)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub require_pushed_authorization_requests: Option<bool>,
+    /// Its token requests must carry a DPoP proof (RFC 9449 §5.2).
+    #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dpop_bound_access_tokens: Option<bool>,
     #[serde(default)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub system: Option<bool>,

@@ -335,6 +335,13 @@ pub(crate) fn bearer(auth: &str) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
+/// The token of `Authorization: DPoP …` (RFC 9449 §7.1; the scheme in any case).
+pub(crate) fn dpop_token(auth: &str) -> Option<&str> {
+    let (scheme, token) = auth.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("dpop") && !token.is_empty()).then_some(token)
+}
+
 /// The `tid` claim of a JWT, read before its signature is checked (which names the key to check
 /// it with: that tenant's admin server's).
 fn token_tenant(token: &str) -> Option<String> {

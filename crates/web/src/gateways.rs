@@ -191,6 +191,9 @@ const X_ORIGINAL_METHOD: HeaderName = HeaderName::from_static("x-original-method
 const X_FORWARDED_METHOD: HeaderName = HeaderName::from_static("x-forwarded-method");
 const X_ORIGINAL_URI: HeaderName = HeaderName::from_static("x-original-uri");
 const X_FORWARDED_URI: HeaderName = HeaderName::from_static("x-forwarded-uri");
+const X_ORIGINAL_URL: HeaderName = HeaderName::from_static("x-original-url");
+const X_FORWARDED_URL: HeaderName = HeaderName::from_static("x-forwarded-url");
+const DPOP: HeaderName = HeaderName::from_static("dpop");
 const X_CASTELLAN_SUBJECT: HeaderName = HeaderName::from_static("x-castellan-subject");
 const X_CASTELLAN_CLIENT: HeaderName = HeaderName::from_static("x-castellan-client");
 const X_CASTELLAN_API: HeaderName = HeaderName::from_static("x-castellan-api");
@@ -233,8 +236,20 @@ async fn authorize(
             header_str(headers, X_FORWARDED_METHOD),
             header_str(headers, X_FORWARDED_URI),
         ),
+        urls: (
+            header_str(headers, X_ORIGINAL_URL),
+            header_str(headers, X_FORWARDED_URL),
+        ),
     };
-    let bearer = header_str(headers, header::AUTHORIZATION).and_then(crate::extract::bearer);
+    let authorization = header_str(headers, header::AUTHORIZATION);
+    let dpop_token = authorization.and_then(crate::extract::dpop_token);
+    let bearer = authorization.and_then(crate::extract::bearer).or(dpop_token);
+    // Exactly one proof, or none (several are never valid: RFC 9449 §4.3).
+    let mut proofs = headers.get_all(DPOP).iter();
+    let dpop = match (proofs.next(), proofs.next()) {
+        (Some(p), None) => p.to_str().ok(),
+        _ => None,
+    };
     let forwarded = |wanted: HeaderFilter<'_>| {
         let mut out: HashMap<String, String> = HashMap::new();
         for (name, value) in headers {
@@ -257,6 +272,8 @@ async fn authorize(
         credentials: header_str(headers, X_CASTELLAN_GATEWAY).and_then(parse_basic),
         origin,
         bearer,
+        dpop_scheme: dpop_token.is_some(),
+        dpop,
         headers: &forwarded,
         service: service.as_deref(),
     };

@@ -19,6 +19,26 @@ use crate::client_addr::ClientAddr;
 use crate::extract::{bearer, form_decode, parse_basic};
 use crate::logging::ClientSlot;
 
+/// RFC 9449 §4.1, §8.
+const DPOP: header::HeaderName = header::HeaderName::from_static("dpop");
+const DPOP_NONCE: header::HeaderName = header::HeaderName::from_static("dpop-nonce");
+
+/// The request's DPoP proof: `None` without one; several are refused (RFC 9449 §4.3).
+fn dpop_proof(headers: &HeaderMap) -> Result<Option<&str>, OAuthError> {
+    let mut all = headers.get_all(DPOP).iter();
+    let (Some(first), None) = (all.next(), all.next()) else {
+        return if headers.contains_key(DPOP) {
+            Err(OAuthError::new(ErrorCode::InvalidDpopProof, "send one DPoP header"))
+        } else {
+            Ok(None)
+        };
+    };
+    first
+        .to_str()
+        .map(Some)
+        .map_err(|_| OAuthError::new(ErrorCode::InvalidDpopProof, "the DPoP header is not a JWT"))
+}
+
 /// Largest form body a protocol endpoint accepts.
 const MAX_FORM_BYTES: usize = 64 * 1024;
 /// Largest userinfo form read for an `access_token` (RFC 6750 §2.2).
@@ -69,6 +89,9 @@ impl IntoResponse for ProtocolError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static(r#"Basic realm="castellan", charset="UTF-8""#),
             );
+        }
+        if let Some(n) = e.dpop_nonce.as_deref().and_then(|n| HeaderValue::from_str(n).ok()) {
+            h.insert(DPOP_NONCE, n);
         }
         resp
     }
@@ -159,8 +182,10 @@ async fn token(
     let result = async {
         let rt = runtime(&st, &tid, &aid).await?;
         let (form, basic) = parse_request(&headers, &body)?;
+        let dpop = dpop_proof(&headers)?.map(str::to_owned);
         let grant = crate::metrics::grant_label(form.get("grant_type").ok().flatten().unwrap_or(""));
-        let writes = grant_writes(&form);
+        // A DPoP proof's jti is recorded once used.
+        let writes = grant_writes(&form) || dpop.is_some();
         let engine = st.control.engine().clone();
         let work = async move {
             let p = Presented {
@@ -168,7 +193,7 @@ async fn token(
                 form: &form,
                 addr,
             };
-            engine.token(&rt, &p).await
+            engine.token_with_dpop(&rt, &p, dpop.as_deref()).await
         };
         let outcome = if writes {
             crate::detach::detached(work)
@@ -328,11 +353,10 @@ async fn userinfo(
         }
         Err(e) => return bearer_error(e, StatusCode::SERVICE_UNAVAILABLE),
     };
-    let from_header = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(bearer)
-        .map(str::to_owned);
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    // RFC 9449 §7.1: a DPoP-bound token comes as `Authorization: DPoP …` with a proof.
+    let dpop_token = authorization.and_then(crate::extract::dpop_token);
+    let from_header = authorization.and_then(bearer).or(dpop_token).map(str::to_owned);
     let from_form = if method == Method::POST && body.len() <= MAX_USERINFO_FORM {
         form_urlencoded::parse(&body)
             .find(|(k, _)| k == "access_token")
@@ -358,7 +382,20 @@ async fn userinfo(
             return r;
         }
     };
-    match st.control.engine().userinfo(&rt, &token).await {
+    let proof = match dpop_proof(&headers) {
+        Ok(p) => p,
+        Err(e) => return bearer_error(e, StatusCode::BAD_REQUEST),
+    };
+    let url = rt.endpoint("/userinfo");
+    let how = castellan_oauth::dpop::Presentation {
+        dpop_scheme: dpop_token.is_some(),
+        proof,
+        request: castellan_oauth::dpop::DpopRequest {
+            method: method.as_str(),
+            url: &url,
+        },
+    };
+    match st.control.engine().userinfo_presented(&rt, &token, &how).await {
         Ok(v) => {
             let mut r = Json(v).into_response();
             r.headers_mut()
@@ -366,16 +403,27 @@ async fn userinfo(
             r
         }
         Err(e) => {
-            let status = StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
+            let status = match e.code {
+                // RFC 9449 §7.1: proof failures at a resource are 401s, as a bad token is.
+                ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce => StatusCode::UNAUTHORIZED,
+                c => StatusCode::from_u16(c.status()).unwrap_or(StatusCode::BAD_REQUEST),
+            };
             bearer_error(e, status)
         }
     }
 }
 
-/// RFC 6750 §3: the error in `WWW-Authenticate` and as JSON.
+/// RFC 6750 §3: the error in `WWW-Authenticate` and as JSON; for DPoP's errors the `DPoP`
+/// challenge with the algorithms accepted (RFC 9449 §7.1) and any nonce to use.
 fn bearer_error(e: OAuthError, status: StatusCode) -> Response {
+    let scheme = match e.code {
+        ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce => {
+            format!(r#"DPoP algs="{}""#, castellan_oauth::dpop::DPOP_ALGS.join(" "))
+        }
+        _ => r#"Bearer realm="castellan""#.to_owned(),
+    };
     let challenge = format!(
-        r#"Bearer realm="castellan", error="{}", error_description="{}""#,
+        r#"{scheme}, error="{}", error_description="{}""#,
         e.code.as_str(),
         e.description.replace(['"', '\\'], "'")
     );
@@ -386,6 +434,9 @@ fn bearer_error(e: OAuthError, status: StatusCode) -> Response {
         .into_response();
     if let Ok(v) = HeaderValue::from_str(&challenge) {
         r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    if let Some(n) = e.dpop_nonce.as_deref().and_then(|n| HeaderValue::from_str(n).ok()) {
+        r.headers_mut().insert(DPOP_NONCE, n);
     }
     r.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -407,6 +407,81 @@ async fn the_authorizer_decides_from_route_token_and_policy() {
 
 // ---- real gateways -------------------------------------------------------------------------
 
+/// A DPoP-bound token at the gateway: only with the DPoP scheme and a proof by its key of the
+/// original request (the URL the gateway states in `X-Original-URL` / `X-Forwarded-Url`).
+#[tokio::test]
+async fn the_authorizer_wants_a_proof_for_a_dpop_bound_token() {
+    let app = spawn_app().await;
+    let s = setup(&app, "nginx").await;
+    let basic = gateway_basic(&s.gateway);
+    let key = crate::dpop::Key::new();
+    let req = app
+        .http
+        .post(format!("{}/oauth2/token", issuer(&app, "default")))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header(
+            "DPoP",
+            key.proof("POST", &format!("{}/oauth2/token", issuer(&app, "default"))),
+        )
+        .basic_auth("reader", Some("reader-secret-0123456789"))
+        .body("grant_type=client_credentials&scope=pets.read");
+    let r = app.raw(req).await;
+    assert_eq!(r.body["token_type"], "DPoP", "{}", r.body);
+    let bound = r.body["access_token"].as_str().unwrap().to_owned();
+    let url = "https://api.example/pets/42";
+    let at_gateway = |scheme: &str, proof: Option<String>, stated_url: Option<&str>| {
+        let mut req = app
+            .http
+            .get(&s.authorizer)
+            .header("X-Original-Method", "GET")
+            .header("X-Original-URI", "/pets/42?x=1")
+            .header("X-Castellan-Gateway", &basic)
+            .header("Authorization", format!("{scheme} {bound}"));
+        if let Some(u) = stated_url {
+            req = req.header("X-Original-URL", u);
+        }
+        if let Some(p) = proof {
+            req = req.header("DPoP", p);
+        }
+        app.raw(req)
+    };
+    let good = key.proof_for("GET", url, &bound);
+    let r = at_gateway("DPoP", Some(good.clone()), Some("https://api.example/pets/42?x=1")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.headers["x-castellan-client"], "reader");
+    let other = crate::dpop::Key::new();
+    for (what, scheme, proof, stated) in [
+        ("the same proof again", "DPoP", Some(good), Some(url)),
+        ("as a bearer token", "Bearer", None, Some(url)),
+        ("without a proof", "DPoP", None, Some(url)),
+        (
+            "another key's proof",
+            "DPoP",
+            Some(other.proof_for("GET", url, &bound)),
+            Some(url),
+        ),
+        (
+            "a proof of another URL",
+            "DPoP",
+            Some(key.proof_for("GET", "https://api.example/pets/7", &bound)),
+            Some(url),
+        ),
+        (
+            "a proof of another method",
+            "DPoP",
+            Some(key.proof_for("DELETE", url, &bound)),
+            Some(url),
+        ),
+        ("no URL stated", "DPoP", Some(key.proof_for("GET", url, &bound)), None),
+    ] {
+        let r = at_gateway(scheme, proof, stated).await;
+        assert_eq!(r.status, 401, "{what}: {}", r.body);
+    }
+    // A bearer token keeps working as a bearer token, and not with the DPoP scheme.
+    let r = ask(&app, &s, Some(&basic), "GET", "/pets/42", Some(&s.read_token)).await;
+    assert_eq!(r.status, 200);
+}
+
 fn required() -> bool {
     std::env::var("CASTELLAN_GATEWAYS").is_ok_and(|v| v == "1")
 }
@@ -604,6 +679,29 @@ async fn through_gateway(app: &TestApp, s: &Setup, port: u16) {
     assert_eq!(r.status, 200);
     let r = http.get(at("/pets")).bearer_auth(&revoked).send().await.unwrap();
     assert_eq!(r.status(), 401, "a revoked token");
+    // A DPoP-bound token with a proof of the URL the caller used (the gateway states it).
+    let key = crate::dpop::Key::new();
+    let token_url = format!("{}/oauth2/token", issuer(app, "default"));
+    let req = app
+        .http
+        .post(&token_url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("DPoP", key.proof("POST", &token_url))
+        .basic_auth("reader", Some("reader-secret-0123456789"))
+        .body("grant_type=client_credentials&scope=pets.read");
+    let bound = app.raw(req).await.body["access_token"].as_str().unwrap().to_owned();
+    let dpop_get = |proof: String| {
+        http.get(at("/pets/42?q=1"))
+            .header("Authorization", format!("DPoP {bound}"))
+            .header("DPoP", proof)
+            .send()
+    };
+    let r = dpop_get(key.proof_for("GET", &at("/pets/42"), &bound)).await.unwrap();
+    assert_eq!(r.status(), 200, "a DPoP request through the gateway");
+    let r = dpop_get(key.proof_for("GET", &at("/pets/7"), &bound)).await.unwrap();
+    assert_eq!(r.status(), 401, "a proof of another URL");
+    let r = http.get(at("/pets/42")).bearer_auth(&bound).send().await.unwrap();
+    assert_eq!(r.status(), 401, "a bound token as a bearer token");
 }
 
 #[tokio::test]

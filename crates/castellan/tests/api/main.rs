@@ -13,6 +13,7 @@ mod cluster;
 mod configuration;
 mod developer;
 mod device;
+mod dpop;
 mod errors;
 mod escalation;
 mod exchange;

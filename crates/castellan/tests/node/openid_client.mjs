@@ -4,6 +4,7 @@
 //        node openid_client.mjs par ISSUER CLIENT_ID CLIENT_SECRET REDIRECT_URI SCOPE
 //        node openid_client.mjs jar ISSUER CLIENT_ID CLIENT_SECRET REDIRECT_URI SCOPE
 //        node openid_client.mjs device ISSUER CLIENT_ID SCOPE
+//        node openid_client.mjs dpop ISSUER CLIENT_ID CLIENT_SECRET USERNAME PASSWORD
 // `device` prints two lines: the device authorization (for the person to act on), then what
 // polling got.
 import * as client from 'openid-client';
@@ -77,6 +78,28 @@ async function jar(clientId, clientSecret, redirectUri, scope) {
   };
 }
 
+// DPoP (RFC 9449) with a new ES256 key: a password grant (openid-client's generic grant), a
+// refresh and userinfo, each with a proof; the library answers use_dpop_nonce by itself.
+async function dpop(clientId, clientSecret, username, password) {
+  const config = await client.discovery(
+    new URL(issuer), clientId, clientSecret, client.ClientSecretBasic(clientSecret), insecure,
+  );
+  const DPoP = client.getDPoPHandle(config, await client.randomDPoPKeyPair('ES256'));
+  const tokens = await client.genericGrantRequest(
+    config, 'password', { username, password, scope: 'openid email offline_access' }, { DPoP },
+  );
+  const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token, undefined, { DPoP });
+  const info = await client.fetchUserInfo(config, refreshed.access_token, client.skipSubjectCheck, { DPoP });
+  return {
+    token_type: tokens.token_type,
+    access_token: tokens.access_token,
+    refreshed_token_type: refreshed.token_type,
+    refreshed_access_token: refreshed.access_token,
+    email: info.email,
+    sub: info.sub,
+  };
+}
+
 async function device(clientId, scope) {
   const config = await client.discovery(new URL(issuer), clientId, undefined, client.None(), insecure);
   const started = await client.initiateDeviceAuthorization(config, { scope });
@@ -105,6 +128,8 @@ try {
     out = await par(...rest);
   } else if (command === 'jar') {
     out = await jar(...rest);
+  } else if (command === 'dpop') {
+    out = await dpop(...rest);
   } else if (command === 'device') {
     out = await device(...rest);
   } else {

@@ -217,6 +217,9 @@ impl Control {
         if let Some(v) = req.require_pushed_authorization_requests {
             c.settings.require_pushed_authorization_requests = v;
         }
+        if let Some(v) = req.dpop_bound_access_tokens {
+            c.settings.dpop_bound_access_tokens = v;
+        }
         if let Some(jwks) = req.jwks {
             for (i, k) in jwks.keys.iter().enumerate() {
                 if k.d.is_some() {

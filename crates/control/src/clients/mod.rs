@@ -93,6 +93,7 @@ impl Control {
             tls_client_certificate_bound_access_tokens: false,
             dynamically_registered: s.registration.is_some(),
             require_pushed_authorization_requests: s.require_pushed_authorization_requests,
+            dpop_bound_access_tokens: s.dpop_bound_access_tokens,
             token_attributes: s
                 .token_attributes
                 .iter()

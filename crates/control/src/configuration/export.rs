@@ -29,6 +29,7 @@ pub(super) fn client_request(c: wire::Client) -> wire::ClientRequest {
         public: Some(c.public),
         trusted: Some(c.trusted),
         require_pushed_authorization_requests: Some(c.require_pushed_authorization_requests),
+        dpop_bound_access_tokens: Some(c.dpop_bound_access_tokens),
         system: Some(c.system),
         jwks: c.jwks,
         jwks_uri: c.jwks_uri,
@@ -367,6 +368,7 @@ impl Control {
                 user_policy_id: v.user_policy_id,
                 registration_scope: v.registration_scope,
                 require_pushed_authorization_requests: Some(v.require_pushed_authorization_requests),
+                require_dpop_nonce: Some(v.require_dpop_nonce),
             },
             signing_keys,
         })

@@ -109,6 +109,9 @@ pub(crate) fn apply_settings(s: &mut ServerSettings, req: &wire::ServerRequest) 
     if let Some(v) = req.require_pushed_authorization_requests {
         s.require_pushed_authorization_requests = v;
     }
+    if let Some(v) = req.require_dpop_nonce {
+        s.require_dpop_nonce = v;
+    }
     if let Some(ps) = &req.profiles {
         for (i, p) in ps.iter().enumerate() {
             if !PROFILES.contains(&p.as_str()) {
@@ -191,6 +194,7 @@ impl Control {
             user_policy_id: st.user_policy_id.clone(),
             registration_scope: st.registration_scope.clone(),
             require_pushed_authorization_requests: st.require_pushed_authorization_requests,
+            require_dpop_nonce: st.require_dpop_nonce,
         })
     }
 

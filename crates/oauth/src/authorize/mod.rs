@@ -483,6 +483,7 @@ impl Engine {
             sid: None,
             amr: session.amr.clone(),
             idp: session.idp.clone(),
+            jkt: None,
         };
         if let Some(link) = &req.device {
             return self.approve_device(rt, client, link, auth).await;

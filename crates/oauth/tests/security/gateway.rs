@@ -148,8 +148,14 @@ pub(crate) async fn decide(f: &Fixture, a: &Ask) -> (GatewayDecision, Option<Vec
     };
     let req = GatewayRequest {
         credentials: a.credentials.map(|(id, s)| (id.to_owned(), s.to_owned())),
-        origin: Origin { original, forwarded },
+        origin: Origin {
+            original,
+            forwarded,
+            urls: (None, None),
+        },
         bearer: a.bearer.as_deref(),
+        dpop_scheme: false,
+        dpop: None,
         headers: &headers,
         service: a.service,
     };

@@ -1,0 +1,256 @@
+//! DPoP (RFC 9449): a client proves, with each request, that it holds the private key its tokens
+//! are bound to. At the token endpoint a proof binds the access token (`cnf.jkt`, `token_type:
+//! DPoP`) and, for a public client, the refresh token; at a resource (userinfo, the gateway
+//! authorizer) a bound token must come with a proof by the same key that names the request and
+//! the token (`ath`).
+//!
+//! A proof is checked as §4.3 says: one JWT, `typ: dpop+jwt`, an asymmetric algorithm, the
+//! public key in the header (never a private one), a valid signature, `htm` and `htu` naming this
+//! request, `iat` within the window, `jti` used once (remembered in the store for the window, so
+//! every node refuses a replay), and — where the server requires it — a nonce this server issued.
+//! Nonces are stateless: a keyed hash of the server and the five-minute window, so any node
+//! accepts those of the current and the previous window.
+
+use castellan_domain::SigningAlg;
+use castellan_jose::{b64url, jwt, keys::thumbprint, sha256, token_hash};
+use serde::Deserialize;
+
+use crate::snapshot::ServerRuntime;
+use crate::{Engine, ErrorCode, OAuthError};
+
+/// Algorithms a proof may be signed with (`dpop_signing_alg_values_supported`).
+pub const DPOP_ALGS: [&str; 3] = ["ES256", "PS256", "RS256"];
+/// How old a proof may be (seconds), and how far ahead of this server's clock.
+const MAX_AGE: i64 = 300;
+const MAX_AHEAD: i64 = 60;
+/// A server nonce is good for this window and the next (seconds).
+const NONCE_WINDOW: i64 = 300;
+
+#[derive(Deserialize)]
+struct ProofClaims {
+    jti: String,
+    htm: String,
+    htu: String,
+    iat: i64,
+    #[serde(default)]
+    ath: Option<String>,
+    #[serde(default)]
+    nonce: Option<String>,
+}
+
+/// What a token is bound to: the confirmation members of its `cnf` (RFC 7800).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Binding {
+    /// The JWK thumbprint of a DPoP key (RFC 9449 §6.1).
+    pub jkt: Option<String>,
+}
+
+impl Binding {
+    /// The `cnf` claim, when bound.
+    pub(crate) fn cnf(&self) -> Option<serde_json::Value> {
+        self.jkt.as_ref().map(|j| serde_json::json!({"jkt": j}))
+    }
+
+    /// `DPoP` for a DPoP-bound token (RFC 9449 §5), `Bearer` otherwise.
+    pub(crate) fn token_type(&self) -> &'static str {
+        if self.jkt.is_some() { "DPoP" } else { "Bearer" }
+    }
+}
+
+/// What a DPoP proof must name of the request it comes with.
+#[derive(Debug, Clone, Copy)]
+pub struct DpopRequest<'a> {
+    /// The request's method and its URL without query or fragment.
+    pub method: &'a str,
+    pub url: &'a str,
+}
+
+fn invalid(why: &str) -> OAuthError {
+    OAuthError::new(ErrorCode::InvalidDpopProof, format!("the DPoP proof is invalid: {why}"))
+}
+
+impl Engine {
+    fn nonce_for(&self, rt: &ServerRuntime, window: i64) -> String {
+        b64url(
+            &self
+                .master
+                .secret_hasher()
+                .hash(&format!("dpop-nonce/{}/{}/{window}", rt.tenant_id(), rt.id())),
+        )
+    }
+
+    /// A nonce of the current window, for `DPoP-Nonce` (RFC 9449 §8).
+    pub fn dpop_nonce(&self, rt: &ServerRuntime) -> String {
+        self.nonce_for(rt, self.clock.now().div_euclid(NONCE_WINDOW))
+    }
+
+    fn nonce_ok(&self, rt: &ServerRuntime, nonce: &str) -> bool {
+        let window = self.clock.now().div_euclid(NONCE_WINDOW);
+        [window, window - 1]
+            .iter()
+            .any(|w| castellan_jose::constant_time_eq(self.nonce_for(rt, *w).as_bytes(), nonce.as_bytes()))
+    }
+
+    /// Checks a DPoP proof (RFC 9449 §4.3) for `req`; with `access_token`, also that it names
+    /// that token (`ath`, §7.1). Returns the thumbprint of the proof's key. `invalid_dpop_proof`,
+    /// or `use_dpop_nonce` with a fresh nonce where the server requires one.
+    pub async fn check_dpop(
+        &self,
+        rt: &ServerRuntime,
+        req: &DpopRequest<'_>,
+        proof: &str,
+        access_token: Option<&str>,
+    ) -> Result<String, OAuthError> {
+        let parsed = jwt::parse(proof).ok_or_else(|| invalid("not a signed JWT"))?;
+        if parsed.header.typ.as_deref() != Some("dpop+jwt") {
+            return Err(invalid("typ must be dpop+jwt"));
+        }
+        let alg = DPOP_ALGS
+            .iter()
+            .find(|a| **a == parsed.header.alg)
+            .and_then(|a| SigningAlg::parse(a))
+            .ok_or_else(|| invalid(&format!("alg must be one of {}", DPOP_ALGS.join(", "))))?;
+        let jwk = parsed
+            .header
+            .jwk
+            .as_ref()
+            .ok_or_else(|| invalid("no jwk in the header"))?;
+        let private = [&jwk.d, &jwk.p, &jwk.q, &jwk.dp, &jwk.dq, &jwk.qi];
+        if private.iter().any(|m| m.is_some()) {
+            return Err(invalid("the jwk holds a private key"));
+        }
+        if jwk.kty == "EC" && jwk.crv.as_deref() != Some("P-256") {
+            return Err(invalid("an EC key must be on P-256"));
+        }
+        if !parsed.verify_with(jwk, alg) {
+            return Err(invalid("the signature does not verify with the header's jwk"));
+        }
+        let claims: ProofClaims = parsed
+            .claims()
+            .ok_or_else(|| invalid("jti, htm, htu and iat are required"))?;
+        if claims.jti.is_empty() || claims.jti.len() > 256 {
+            return Err(invalid("jti must have 1 to 256 characters"));
+        }
+        if claims.htm != req.method {
+            return Err(invalid(&format!("htm must be {}", req.method)));
+        }
+        let htu = claims.htu.split(['?', '#']).next().unwrap_or_default();
+        if htu != req.url {
+            return Err(invalid(&format!("htu must be {}", req.url)));
+        }
+        let now = self.clock.now();
+        if claims.iat < now - MAX_AGE || claims.iat > now + MAX_AHEAD {
+            return Err(invalid("iat is not within five minutes of now"));
+        }
+        if rt.server.settings.require_dpop_nonce && !claims.nonce.as_deref().is_some_and(|n| self.nonce_ok(rt, n)) {
+            let mut e = OAuthError::new(
+                ErrorCode::UseDpopNonce,
+                "the DPoP proof must carry the server's nonce (DPoP-Nonce)",
+            );
+            e.dpop_nonce = Some(self.dpop_nonce(rt));
+            return Err(e);
+        }
+        if let Some(token) = access_token {
+            let ath = b64url(&sha256(token.as_bytes()));
+            if !claims
+                .ath
+                .as_deref()
+                .is_some_and(|a| castellan_jose::constant_time_eq(a.as_bytes(), ath.as_bytes()))
+            {
+                return Err(invalid("ath must be the hash of the access token"));
+            }
+        }
+        let jkt = thumbprint(jwk);
+        // Each proof once: its jti is remembered until it could no longer be accepted.
+        let seen = token_hash(&format!("dpop {jkt} {}", claims.jti));
+        if !self
+            .store
+            .use_assertion_id(rt.tenant_id(), rt.id(), &seen, claims.iat + MAX_AGE + MAX_AHEAD)
+            .await?
+        {
+            return Err(invalid("this proof was used already (jti)"));
+        }
+        Ok(jkt)
+    }
+
+    /// What a token request's tokens are bound to: the key of its DPoP proof, if it has one. A
+    /// client registered with `dpop_bound_access_tokens` must send one.
+    pub(crate) async fn token_binding(
+        &self,
+        rt: &ServerRuntime,
+        client: &castellan_domain::Client,
+        dpop: Option<&str>,
+    ) -> Result<Binding, OAuthError> {
+        let Some(proof) = dpop else {
+            if client.settings.dpop_bound_access_tokens {
+                return Err(OAuthError::new(
+                    ErrorCode::InvalidDpopProof,
+                    "this client must send a DPoP proof with its token requests",
+                ));
+            }
+            return Ok(Binding::default());
+        };
+        let url = rt.endpoint("/oauth2/token");
+        let req = DpopRequest {
+            method: "POST",
+            url: &url,
+        };
+        let jkt = self.check_dpop(rt, &req, proof, None).await?;
+        Ok(Binding { jkt: Some(jkt) })
+    }
+}
+
+/// How a request to a resource (userinfo, an API behind a gateway) presented its access token.
+#[derive(Debug, Clone, Copy)]
+pub struct Presentation<'a> {
+    /// `Authorization: DPoP …` rather than `Bearer …`.
+    pub dpop_scheme: bool,
+    /// The request's `DPoP` header.
+    pub proof: Option<&'a str>,
+    /// What the proof must name.
+    pub request: DpopRequest<'a>,
+}
+
+/// The DPoP key a token is bound to (`cnf.jkt`).
+pub(crate) fn bound_jkt(claims: &crate::access_token::AccessClaims) -> Option<&str> {
+    claims.extra.get("cnf")?.get("jkt")?.as_str()
+}
+
+impl Engine {
+    /// Whether a verified access token may be used as it was presented (RFC 9449 §7): a
+    /// DPoP-bound token only with the `DPoP` scheme and a proof by its key that names this request
+    /// and the token; any other only as a bearer token. `invalid_token`, `invalid_dpop_proof` or
+    /// `use_dpop_nonce`.
+    pub(crate) async fn check_presentation(
+        &self,
+        rt: &ServerRuntime,
+        claims: &crate::access_token::AccessClaims,
+        token: &str,
+        how: &Presentation<'_>,
+    ) -> Result<(), OAuthError> {
+        match (bound_jkt(claims), how.dpop_scheme) {
+            (None, false) => Ok(()),
+            (None, true) => Err(OAuthError::new(
+                ErrorCode::InvalidToken,
+                "the access token is not DPoP-bound: present it as a Bearer token",
+            )),
+            (Some(_), false) => Err(OAuthError::new(
+                ErrorCode::InvalidToken,
+                "the access token is DPoP-bound: present it with the DPoP scheme and a proof",
+            )),
+            (Some(jkt), true) => {
+                let proof = how
+                    .proof
+                    .ok_or_else(|| OAuthError::new(ErrorCode::InvalidDpopProof, "a DPoP proof is required"))?;
+                let presented = self.check_dpop(rt, &how.request, proof, Some(token)).await?;
+                if presented != jkt {
+                    return Err(OAuthError::new(
+                        ErrorCode::InvalidDpopProof,
+                        "the DPoP proof is signed with another key than the token is bound to",
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+}
