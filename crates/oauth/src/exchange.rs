@@ -418,6 +418,20 @@ impl Engine {
             None => None,
         };
 
+        // A token bound to a key (DPoP) is exchanged only by its holder: the exchange must come
+        // with a proof by that key, or a stolen bound token would buy an unbound one.
+        for (what, v) in [("subject_token", Some(&subject)), ("actor_token", actor.as_ref())] {
+            let bound = v
+                .and_then(|v| v.claims.get("cnf"))
+                .and_then(|c| c.get("jkt"))
+                .and_then(Value::as_str);
+            if let Some(jkt) = bound
+                && bind.jkt.as_deref() != Some(jkt)
+            {
+                return Err(bad(what, "it is DPoP-bound: send a DPoP proof signed with its key"));
+            }
+        }
+
         // RFC 8693 §4.4: a subject token that names who may act for it names the actor.
         if let Some(may) = subject.claims.get("may_act") {
             let (actor_sub, actor_iss) = match &actor {

@@ -495,6 +495,59 @@ async fn tokens_of_trusted_issuers_are_exchanged_with_act_chains_and_may_act() {
     assert_oauth_error(&r, 400, "unauthorized_client");
 }
 
+/// A DPoP-bound token is exchanged only with a proof by its key: otherwise anyone holding a
+/// stolen bound token could trade it for an unbound one.
+#[tokio::test]
+async fn a_dpop_bound_token_is_exchanged_only_by_its_key_holder() {
+    let app = spawn_app().await;
+    let up = Upstream::start().await;
+    setup(&app, &up).await;
+    let key = crate::dpop::Key::new();
+    let token_url = format!("{}/oauth2/token", issuer(&app, "default"));
+    // Alice's token at the partner server, bound to the key.
+    let bound = {
+        let partner = format!("{}/oauth2/token", issuer(&app, "partner"));
+        let req = app
+            .http
+            .post(&partner)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("DPoP", key.proof("POST", &partner))
+            .basic_auth("partner-app", Some("partner-app-secret-0123456789"))
+            .body("grant_type=password&username=alice&password=alice-password-1");
+        let r = app.raw(req).await;
+        assert_eq!(r.body["token_type"], "DPoP", "{}", r.body);
+        r.body["access_token"].as_str().unwrap().to_owned()
+    };
+    let params = [("subject_token", bound.as_str()), ("subject_token_type", AT)];
+    let r = exchange(&app, "svc", &params).await;
+    assert_oauth_error(&r, 400, "invalid_grant");
+    assert!(
+        r.body["error_description"].as_str().unwrap().contains("DPoP-bound"),
+        "{}",
+        r.body
+    );
+    // With another key's proof: still refused.
+    let with_proof = |k: &crate::dpop::Key| {
+        let mut body = form_urlencoded::Serializer::new(String::new());
+        body.append_pair("grant_type", EXCHANGE).extend_pairs(params);
+        app.http
+            .post(&token_url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("DPoP", k.proof("POST", &token_url))
+            .basic_auth("svc", Some(secret("svc")))
+            .body(body.finish())
+    };
+    let r = app.raw(with_proof(&crate::dpop::Key::new())).await;
+    assert_oauth_error(&r, 400, "invalid_grant");
+    // With the key's proof: exchanged, and the new token is bound to the same key.
+    let r = app.raw(with_proof(&key)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        claims_of(r.body["access_token"].as_str().unwrap())["cnf"]["jkt"],
+        key.jkt()
+    );
+}
+
 fn bearer_claims(app: &TestApp, iss: &str, sub: &str, jti: &str) -> Value {
     json!({"iss": iss, "sub": sub, "aud": format!("{}/oauth2/token", issuer(app, "default")),
            "iat": now(), "exp": now() + 60, "jti": jti, "email": format!("{sub}@example.com")})
