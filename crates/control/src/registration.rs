@@ -216,6 +216,7 @@ impl Control {
             tos_uri: m.tos_uri,
             id_token_signed_response_alg: m.id_token_signed_response_alg,
             request_object_signing_alg: m.request_object_signing_alg,
+            dpop_bound_access_tokens: m.dpop_bound_access_tokens,
             ..Default::default()
         };
         let secret = self.apply_client(server, c, req, true, None).await?;
@@ -336,6 +337,7 @@ impl Control {
             id_token_signed_response_alg: s.id_token_signed_response_alg.clone(),
             request_object_signing_alg: s.request_object_signing_alg.clone(),
             token_endpoint_auth_signing_alg: s.token_endpoint_signing_alg.clone(),
+            dpop_bound_access_tokens: s.dpop_bound_access_tokens,
         }
     }
 

@@ -61,6 +61,9 @@ pub struct ClientMetadata {
     pub id_token_signed_response_alg: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_object_signing_alg: Option<String>,
+    /// Every token request of the client carries a DPoP proof (RFC 9449 §5.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_bound_access_tokens: Option<bool>,
 }
 
 /// The client information response (RFC 7591 §3.2.1, RFC 7592 §3): the client's metadata as
@@ -112,4 +115,6 @@ pub struct ClientInformation {
     pub request_object_signing_alg: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_endpoint_auth_signing_alg: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dpop_bound_access_tokens: bool,
 }

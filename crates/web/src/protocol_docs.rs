@@ -117,9 +117,15 @@ pub(crate) struct UserInfo {
 ///
 /// Issues access tokens (and refresh and ID tokens for a person's grant) per RFC 6749 §4.1.3,
 /// §4.3, §4.4 and §6, with PKCE (RFC 7636). Errors are RFC 6749 §5.2 JSON; a failed client
-/// authentication is 401 `invalid_client`.
+/// authentication is 401 `invalid_client`. With a `DPoP` proof (RFC 9449) the tokens are bound
+/// to its key: `token_type: DPoP`, `cnf.jkt` in the access token; a bad proof is
+/// `invalid_dpop_proof`, a missing server nonce `use_dpop_nonce` with `DPoP-Nonce`.
 #[utoipa::path(post, path = "/{tid}/{aid}/oauth2/token", tag = "protocol", operation_id = "token",
-    params(("tid" = String, Path, description = "Tenant id"), ("aid" = String, Path, description = "Authorization server id")),
+    params(
+        ("tid" = String, Path, description = "Tenant id"),
+        ("aid" = String, Path, description = "Authorization server id"),
+        ("DPoP" = Option<String>, Header, description = "A DPoP proof (RFC 9449 §4): a JWT with `typ: dpop+jwt` naming this request"),
+    ),
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
     security((), ("client_basic" = [])),
     responses(
@@ -202,7 +208,9 @@ fn jwks() {}
 /// UserInfo
 ///
 /// OIDC Core §5.3 (`GET` or `POST`): the person's claims for an access token granted `openid`;
-/// errors in `WWW-Authenticate` (RFC 6750 §3).
+/// errors in `WWW-Authenticate` (RFC 6750 §3). A DPoP-bound token comes as `Authorization: DPoP
+/// …` with a `DPoP` proof of this request that carries `ath` (RFC 9449 §7); its errors use the
+/// `DPoP` challenge.
 #[utoipa::path(get, path = "/{tid}/{aid}/userinfo", tag = "protocol", operation_id = "userinfo",
     params(("tid" = String, Path, description = "Tenant id"), ("aid" = String, Path, description = "Authorization server id")),
     security(("bearer" = [])),

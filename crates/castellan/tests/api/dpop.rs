@@ -418,6 +418,32 @@ async fn a_server_can_require_its_nonce_and_a_client_can_require_dpop() {
     assert_eq!(r.body["dpop_bound_access_tokens"], true);
     let r = form(&app, &url, Some(("svc", SVC_SECRET)), &params).await;
     assert_oauth_error(&r, 400, "invalid_dpop_proof");
+
+    // A client can ask for it when it registers itself (RFC 7591 metadata, RFC 9449 §5.2).
+    let r = app
+        .admin(
+            Method::PUT,
+            "/servers/default",
+            Some(json!({"enable_dynamic_client_registration": true})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let req = app
+        .http
+        .post(format!("{}/oauth2/register", issuer(&app, "default")))
+        .json(
+            &json!({"grant_types": ["client_credentials"], "scope": "orders.read", "dpop_bound_access_tokens": true}),
+        );
+    let reg = app.raw(req).await;
+    assert_eq!(reg.status, 201, "{}", reg.body);
+    assert_eq!(reg.body["dpop_bound_access_tokens"], true);
+    let id = reg.body["client_id"].as_str().unwrap();
+    let secret = reg.body["client_secret"].as_str().unwrap();
+    assert_oauth_error(
+        &form(&app, &url, Some((id, secret)), &params).await,
+        400,
+        "invalid_dpop_proof",
+    );
 }
 
 #[tokio::test]

@@ -21,7 +21,7 @@ use crate::flows::{Browser, field, params_of};
 use crate::helpers::{TestApp, config, spawn_with};
 
 /// The sections whose blocks run, in README order.
-const WALK_THROUGHS: [&str; 16] = [
+const WALK_THROUGHS: [&str; 17] = [
     "Quick start",
     "Developer self-service",
     "Tenants",
@@ -35,6 +35,7 @@ const WALK_THROUGHS: [&str; 16] = [
     "Signing in with another identity provider",
     "Registering clients dynamically",
     "Signing in on a device",
+    "Sender-constrained tokens and FAPI",
     "Token exchange and JWT bearer",
     "Workspace clients",
     "Access-manager clients",
