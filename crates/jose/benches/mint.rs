@@ -26,5 +26,29 @@ fn mint(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, mint);
+/// Checking a DPoP proof's signature (RFC 9449): parsing the compact JWS and verifying it with
+/// the public JWK of its header — the cryptographic cost a proof adds to a request.
+fn verify(c: &mut Criterion) {
+    let mut group = c.benchmark_group("verify_jws");
+    for alg in [SigningAlg::ES256, SigningAlg::RS256] {
+        let g = keys::generate(alg).unwrap();
+        let key = LoadedKey::from_pkcs8(alg, &g.pkcs8).unwrap();
+        let header = jwt::encode_header(alg, &g.kid, "dpop+jwt");
+        let token = jwt::sign(
+            &key,
+            &header,
+            &serde_json::json!({"jti": random_id(), "htm": "POST", "htu": "http://127.0.0.1:8443/default/default/oauth2/token", "iat": 1_799_996_400}),
+        )
+        .unwrap();
+        group.bench_function(alg.as_str(), |b| {
+            b.iter(|| {
+                let parsed = jwt::parse(&token).unwrap();
+                assert!(parsed.verify_with(&g.public_jwk, alg));
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, mint, verify);
 criterion_main!(benches);

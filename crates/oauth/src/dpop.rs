@@ -7,12 +7,13 @@
 //! A proof is checked as §4.3 says: one JWT, `typ: dpop+jwt`, an asymmetric algorithm, the
 //! public key in the header (never a private one), a valid signature, `htm` and `htu` naming this
 //! request, `iat` within the window, `jti` used once (remembered in the store for the window, so
-//! every node refuses a replay), and — where the server requires it — a nonce this server issued.
+//! every node refuses a replay; a store only this process uses keeps them in memory, which spares
+//! a write per request), and — where the server requires it — a nonce this server issued.
 //! Nonces are stateless: a keyed hash of the server and the five-minute window, so any node
 //! accepts those of the current and the previous window.
 
 use castellan_domain::SigningAlg;
-use castellan_jose::{b64url, jwt, keys::thumbprint, sha256, token_hash};
+use castellan_jose::{b64url, jwt, keys::thumbprint, sha256};
 use serde::Deserialize;
 
 use crate::snapshot::ServerRuntime;
@@ -25,6 +26,42 @@ const MAX_AGE: i64 = 300;
 const MAX_AHEAD: i64 = 60;
 /// A server nonce is good for this window and the next (seconds).
 const NONCE_WINDOW: i64 = 300;
+/// Proof ids remembered in memory at most; past it, the expired ones are dropped, and if none
+/// has expired the store remembers the next ones.
+const MAX_REMEMBERED: usize = 1_000_000;
+
+/// The `jti`s of the proofs this node accepted, until each could no longer be accepted.
+pub(crate) struct ReplayCache {
+    seen: std::sync::Mutex<std::collections::HashMap<[u8; 32], i64>>,
+    capacity: usize,
+}
+
+impl Default for ReplayCache {
+    fn default() -> Self {
+        Self {
+            seen: Default::default(),
+            capacity: MAX_REMEMBERED,
+        }
+    }
+}
+
+impl ReplayCache {
+    /// `Some(true)` the first time `key` is seen, `Some(false)` for a replay, `None` when full.
+    fn first_use(&self, key: [u8; 32], expires_at: i64, now: i64) -> Option<bool> {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if seen.get(&key).is_some_and(|exp| *exp > now) {
+            return Some(false);
+        }
+        if seen.len() >= self.capacity {
+            seen.retain(|_, exp| *exp > now);
+            if seen.len() >= self.capacity {
+                return None;
+            }
+        }
+        seen.insert(key, expires_at);
+        Some(true)
+    }
+}
 
 #[derive(Deserialize)]
 struct ProofClaims {
@@ -161,13 +198,20 @@ impl Engine {
             }
         }
         let jkt = thumbprint(jwk);
-        // Each proof once: its jti is remembered until it could no longer be accepted.
-        let seen = token_hash(&format!("dpop {jkt} {}", claims.jti));
-        if !self
-            .store
-            .use_assertion_id(rt.tenant_id(), rt.id(), &seen, claims.iat + MAX_AGE + MAX_AHEAD)
-            .await?
-        {
+        // Each proof once: its jti is remembered until it could no longer be accepted — in
+        // memory, and in the store too when other nodes share it (or memory is full).
+        let key = sha256(format!("dpop {} {} {jkt} {}", rt.tenant_id(), rt.id(), claims.jti).as_bytes());
+        let expires_at = claims.iat + MAX_AGE + MAX_AHEAD;
+        let first = match self.dpop_seen.first_use(key, expires_at, now) {
+            Some(false) => false,
+            Some(true) if !self.store.shared() => true,
+            _ => {
+                self.store
+                    .use_assertion_id(rt.tenant_id(), rt.id(), &b64url(&key), expires_at)
+                    .await?
+            }
+        };
+        if !first {
             return Err(invalid("this proof was used already (jti)"));
         }
         Ok(jkt)
@@ -252,5 +296,29 @@ impl Engine {
                 Ok(())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proof_ids_are_accepted_once_until_they_expire_and_memory_is_bounded() {
+        let cache = ReplayCache {
+            seen: Default::default(),
+            capacity: 2,
+        };
+        let (a, b, c) = ([1u8; 32], [2u8; 32], [3u8; 32]);
+        assert_eq!(cache.first_use(a, 100, 10), Some(true));
+        assert_eq!(cache.first_use(a, 100, 20), Some(false), "a replay");
+        assert_eq!(cache.first_use(b, 50, 20), Some(true));
+        // Full: nothing has expired, so the store must remember the next one.
+        assert_eq!(cache.first_use(c, 100, 30), None);
+        // Once b has expired it makes room.
+        assert_eq!(cache.first_use(c, 100, 60), Some(true));
+        assert_eq!(cache.first_use(a, 100, 60), Some(false), "a is still remembered");
+        // An expired id is not a replay (its proof is refused for its iat anyway).
+        assert_eq!(cache.first_use(a, 200, 100), Some(true));
     }
 }

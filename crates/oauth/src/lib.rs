@@ -73,6 +73,7 @@ pub struct Engine {
     throttle: session::Throttle,
     providers: upstream::Providers,
     gateway_touches: gateway::Touches,
+    dpop_seen: dpop::ReplayCache,
     rego: castellan_policy::Rego,
 }
 
@@ -89,6 +90,7 @@ impl Engine {
             throttle: session::Throttle::default(),
             providers: upstream::Providers::default(),
             gateway_touches: gateway::Touches::default(),
+            dpop_seen: dpop::ReplayCache::default(),
             rego: castellan_policy::Rego::in_process(),
         }
     }

@@ -289,6 +289,10 @@ impl Backend for PostgresStore {
         None
     }
 
+    fn shared(&self) -> bool {
+        true
+    }
+
     async fn changes(&self) -> StoreResult<Option<mpsc::Receiver<ConfigChange>>> {
         let (tx, rx) = mpsc::channel(256);
         tokio::spawn(listen(self.pool.clone(), tx));

@@ -96,6 +96,10 @@ impl Backend for SqliteStore {
         Some(self.privacy_writer.lock().await)
     }
 
+    fn shared(&self) -> bool {
+        false
+    }
+
     async fn changes(&self) -> StoreResult<Option<mpsc::Receiver<ConfigChange>>> {
         Ok(None)
     }

@@ -657,4 +657,9 @@ pub trait Store:
     async fn changes(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<ConfigChange>>> {
         Ok(None)
     }
+    /// Whether other processes may write this store too (PostgreSQL): then what one node must
+    /// remember for all (a DPoP proof's `jti`) is written to it, not only kept in memory.
+    fn shared(&self) -> bool {
+        false
+    }
 }

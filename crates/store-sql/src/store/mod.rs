@@ -42,6 +42,8 @@ pub trait Backend: Send + Sync {
     async fn ledger_turn(&self) -> Option<MutexGuard<'_, ()>>;
     /// The change feed of a database several processes share ([`castellan_store::Store::changes`]).
     async fn changes(&self) -> StoreResult<Option<mpsc::Receiver<ConfigChange>>>;
+    /// Whether several processes may share the database ([`castellan_store::Store::shared`]).
+    fn shared(&self) -> bool;
 }
 
 /// What each part of [`sql_store!`] names: the store traits and domain types, the adapter's
@@ -309,6 +311,10 @@ macro_rules! sql_store {
                     &self,
                 ) -> StoreResult<Option<$crate::reexport::tokio::sync::mpsc::Receiver<ConfigChange>>> {
                     Backend::changes(self).await
+                }
+
+                fn shared(&self) -> bool {
+                    Backend::shared(self)
                 }
             }
         };
