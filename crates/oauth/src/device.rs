@@ -225,6 +225,7 @@ impl Engine {
                 device_hash: record.device_hash,
                 user_code: display(&code),
             }),
+            dpop_jkt: None,
         })
     }
 
@@ -259,6 +260,7 @@ impl Engine {
             redirect_uri_given: false,
             code_challenge: None,
             device: true,
+            dpop_jkt: None,
         };
         self.store
             .save_code(

@@ -24,6 +24,9 @@ pub(crate) struct CodeData {
     /// as an authorization code.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub device: bool,
+    /// The DPoP key the authorization request bound the code to (RFC 9449 §10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
 }
 
 fn invalid_grant(d: &str) -> OAuthError {
@@ -138,6 +141,13 @@ impl Engine {
         }
         if let Some(form) = form {
             check_redirect_and_verifier(&data, form)?;
+        }
+        if let Some(jkt) = &data.dpop_jkt
+            && bind.jkt.as_ref() != Some(jkt)
+        {
+            return Err(invalid_grant(
+                "the code is bound to a DPoP key (dpop_jkt): send a proof signed with that key",
+            ));
         }
         let nonce = data.auth.nonce.clone();
         let rules = self.rules_for(rt, &data.auth.sub, &data.auth.scopes).await?;

@@ -41,6 +41,17 @@ impl Engine {
         rt: &ServerRuntime,
         p: &Presented<'_>,
     ) -> Result<PushedRequest, OAuthError> {
+        self.push_authorization_request_with_dpop(rt, p, None).await
+    }
+
+    /// `POST {issuer}/oauth2/par` with the request's `DPoP` header, if any: a valid proof binds
+    /// the code to its key, as `dpop_jkt` would (RFC 9449 §10.1).
+    pub async fn push_authorization_request_with_dpop(
+        &self,
+        rt: &ServerRuntime,
+        p: &Presented<'_>,
+        dpop: Option<&str>,
+    ) -> Result<PushedRequest, OAuthError> {
         let client = self.authenticate_client(rt, p).await?;
         let form = p.form;
         if form.get("request_uri")?.is_some() {
@@ -55,6 +66,24 @@ impl Engine {
             .cloned()
             .collect();
         params.push(("client_id".into(), client.id.to_string()));
+        if let Some(proof) = dpop {
+            let url = rt.endpoint("/oauth2/par");
+            let req = crate::dpop::DpopRequest {
+                method: "POST",
+                url: &url,
+            };
+            let jkt = self.check_dpop(rt, &req, proof, None).await?;
+            match form.get("dpop_jkt")? {
+                Some(given) if given != jkt => {
+                    return Err(OAuthError::new(
+                        ErrorCode::InvalidDpopProof,
+                        "dpop_jkt is not the thumbprint of the DPoP proof's key",
+                    ));
+                }
+                Some(_) => {}
+                None => params.push(("dpop_jkt".into(), jkt)),
+            }
+        }
         // A request object pushed here stands for the request (RFC 9126 §3).
         let pushed_form = self
             .expand_request_object(rt, &Form::new(params)?)

@@ -270,16 +270,18 @@ async fn par(
 ) -> PResult<Response> {
     let rt = runtime(&st, &tid, &aid).await?;
     let (form, basic) = parse_request(&headers, &body)?;
+    let dpop = dpop_proof(&headers)?;
     let pushed = st
         .control
         .engine()
-        .push_authorization_request(
+        .push_authorization_request_with_dpop(
             &rt,
             &Presented {
                 basic,
                 form: &form,
                 addr,
             },
+            dpop,
         )
         .await?;
     Ok(no_store((StatusCode::CREATED, Json(pushed)).into_response()))

@@ -271,6 +271,7 @@ fn userinfo_post() {}
         ("idp_hint" = Option<String>, Query, description = "The id of the login method to use: the login page goes straight to it"),
         ("request_uri" = Option<String>, Query, description = "A `request_uri` from the PAR endpoint (RFC 9126), with `client_id`: the pushed request's parameters replace the others"),
         ("request" = Option<String>, Query, description = "A request object (RFC 9101) signed with one of the client's keys, with `client_id`: its claims replace the other parameters"),
+        ("dpop_jkt" = Option<String>, Query, description = "The thumbprint of the DPoP key the code is bound to (RFC 9449 §10): the token request must carry a proof by that key"),
     ),
     responses(
         (status = 302, description = "To the login or consent page, or back to the client with the answer"),
@@ -402,6 +403,8 @@ pub(crate) struct PushForm {
     response_mode: Option<String>,
     prompt: Option<String>,
     login_hint: Option<String>,
+    /// The DPoP key the code is bound to (RFC 9449 §10); a `DPoP` header on this request binds it too.
+    dpop_jkt: Option<String>,
     /// A signed request object (RFC 9101) standing for the parameters above.
     request: Option<String>,
     /// `client_secret_post`.

@@ -567,3 +567,123 @@ async fn openid_client_uses_dpop_with_server_nonces() {
     assert!(first["cnf"]["jkt"].is_string());
     assert_eq!(first["cnf"], second["cnf"], "one key throughout");
 }
+
+/// RFC 9449 §10: `dpop_jkt` on the authorization request (or a proof at the PAR endpoint) binds
+/// the code to a key, so a stolen code is worthless without it.
+#[tokio::test]
+async fn a_code_can_be_bound_to_a_dpop_key() {
+    let app = spawn_app().await;
+    let secret = setup(&app).await;
+    let key = Key::new();
+    let url = token_url(&app);
+    let redeem = |code: String, proofs: Vec<String>| {
+        let app = &app;
+        let secret = secret.clone();
+        async move {
+            let proofs: Vec<&str> = proofs.iter().map(String::as_str).collect();
+            token_request(
+                app,
+                Some(("web", &secret)),
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("redirect_uri", CB),
+                    ("code_verifier", VERIFIER),
+                ],
+                &proofs,
+            )
+            .await
+        }
+    };
+    let pkce = [
+        ("code_challenge", challenge(VERIFIER)),
+        ("code_challenge_method", "S256".to_owned()),
+    ];
+    let b = Browser::new();
+    let code_for = |extra: Vec<(&'static str, String)>| {
+        let b = &b;
+        let app = &app;
+        async move {
+            let extra: Vec<(&str, &str)> = extra.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            crate::flows::code_for(app, b, &extra).await
+        }
+    };
+    let mut with_jkt: Vec<(&'static str, String)> = pkce.to_vec();
+    with_jkt.push(("dpop_jkt", key.jkt()));
+    let code = code_for(with_jkt.clone()).await;
+    assert_oauth_error(&redeem(code, vec![]).await, 400, "invalid_grant");
+    let code = code_for(with_jkt.clone()).await;
+    assert_oauth_error(
+        &redeem(code, vec![Key::new().proof("POST", &url)]).await,
+        400,
+        "invalid_grant",
+    );
+    let code = code_for(with_jkt).await;
+    let r = redeem(code, vec![key.proof("POST", &url)]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["token_type"], "DPoP");
+    // A malformed thumbprint goes back to the client.
+    let r = b
+        .get(&crate::flows::authorize_url(&app, &[("dpop_jkt", "short")]))
+        .await;
+    assert!(r.location.unwrap().contains("error=invalid_request"));
+
+    // Through PAR: the proof on the push binds the code.
+    let par = format!("{}/oauth2/par", issuer(&app, "default"));
+    let push = |proof: Option<String>, extra: &[(&str, &str)]| {
+        let mut body = form_urlencoded::Serializer::new(String::new());
+        body.extend_pairs([
+            ("response_type", "code"),
+            ("redirect_uri", CB),
+            ("scope", "openid"),
+            ("code_challenge", challenge(VERIFIER).as_str()),
+            ("code_challenge_method", "S256"),
+        ]);
+        body.extend_pairs(extra);
+        let mut req = app
+            .http
+            .post(&par)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .basic_auth("web", Some(&secret))
+            .body(body.finish());
+        if let Some(p) = proof {
+            req = req.header("DPoP", p);
+        }
+        app.raw(req)
+    };
+    let r = push(Some(key.proof("POST", &par)), &[("dpop_jkt", &Key::new().jkt())]).await;
+    assert_oauth_error(&r, 400, "invalid_dpop_proof");
+    let r = push(Some(key.proof("POST", &par)), &[]).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let request_uri = r.body["request_uri"].as_str().unwrap().to_owned();
+    let q = form_urlencoded::Serializer::new(String::new())
+        .append_pair("client_id", "web")
+        .append_pair("request_uri", &request_uri)
+        .finish();
+    let r = b
+        .get(&format!("{}/oauth2/authorize?{q}", issuer(&app, "default")))
+        .await;
+    let loc = r.location.unwrap_or_else(|| panic!("{} {}", r.status, r.html));
+    let loc = if loc.contains("/consent?") {
+        decide(&app, &b, &loc, "allow").await.location.unwrap()
+    } else {
+        loc
+    };
+    let code = params_of(&loc)["code"].clone();
+    let r = redeem(code.clone(), vec![Key::new().proof("POST", &url)]).await;
+    assert_oauth_error(&r, 400, "invalid_grant");
+    let code2 = {
+        let r = push(Some(key.proof("POST", &par)), &[]).await;
+        let request_uri = r.body["request_uri"].as_str().unwrap().to_owned();
+        let q = form_urlencoded::Serializer::new(String::new())
+            .append_pair("client_id", "web")
+            .append_pair("request_uri", &request_uri)
+            .finish();
+        let r = b
+            .get(&format!("{}/oauth2/authorize?{q}", issuer(&app, "default")))
+            .await;
+        params_of(&r.location.unwrap())["code"].clone()
+    };
+    let r = redeem(code2, vec![key.proof("POST", &url)]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}

@@ -71,6 +71,9 @@ pub struct AuthorizeRequest {
     /// redirect URI.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<crate::device::DeviceLink>,
+    /// The DPoP key the code is bound to (RFC 9449 §10): the token request must prove it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_jkt: Option<String>,
 }
 
 impl AuthorizeRequest {
@@ -280,6 +283,15 @@ impl Engine {
         let idp_hint = check(form.get("idp_hint"), &fail)?
             .filter(|h| h.len() <= 64)
             .map(str::to_owned);
+        let dpop_jkt = check(form.get("dpop_jkt"), &fail)?;
+        if dpop_jkt
+            .is_some_and(|j| j.len() != 43 || !j.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        {
+            return Err(fail(
+                ErrorCode::InvalidRequest,
+                "dpop_jkt must be a JWK SHA-256 thumbprint (RFC 9449 §10)",
+            ));
+        }
         Ok(AuthorizeRequest {
             client_id: client.id.to_string(),
             redirect_uri,
@@ -296,6 +308,7 @@ impl Engine {
             idp_hint,
             started_at: self.clock.now(),
             device: None,
+            dpop_jkt: dpop_jkt.map(str::to_owned),
         })
     }
 
@@ -498,6 +511,7 @@ impl Engine {
                 redirect_uri_given: req.redirect_uri_given,
                 code_challenge: req.code_challenge.clone(),
                 device: false,
+                dpop_jkt: req.dpop_jkt.clone(),
             };
             self.store
                 .save_code(
