@@ -28,7 +28,7 @@ const MAX_AHEAD: i64 = 60;
 const NONCE_WINDOW: i64 = 300;
 /// Proof ids remembered in memory at most; past it, the expired ones are dropped, and if none
 /// has expired the store remembers the next ones.
-const MAX_REMEMBERED: usize = 1_000_000;
+const MAX_REMEMBERED: usize = 200_000;
 
 /// The `jti`s of the proofs this node accepted, until each could no longer be accepted.
 pub(crate) struct ReplayCache {

@@ -8,7 +8,7 @@ use castellan_jose::{GeneratedKey, LoadedKey, b64url, jwt, sha256};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::flows::{Browser, CB, VERIFIER, challenge, decide, jwt_claims, params_of, setup, sign_in};
+use crate::flows::{Browser, CB, VERIFIER, challenge, decide, jwt_claims, params_of, setup};
 use crate::helpers::*;
 use crate::tokens::{assert_oauth_error, client, form, issuer};
 
@@ -180,20 +180,15 @@ async fn a_proof_binds_the_token_and_a_bound_token_needs_proofs_by_its_key() {
 
     // A person's token through the code flow, bound at the token endpoint.
     let b = Browser::new();
-    let r = b
-        .get(&crate::flows::authorize_url(
-            &app,
-            &[
-                ("code_challenge", &challenge(VERIFIER)),
-                ("code_challenge_method", "S256"),
-            ],
-        ))
-        .await;
-    let consent = sign_in(&app, &b, &r.location.unwrap(), "alice-password-1")
-        .await
-        .location
-        .unwrap();
-    let code = params_of(&decide(&app, &b, &consent, "allow").await.location.unwrap())["code"].clone();
+    let code = crate::flows::code_for(
+        &app,
+        &b,
+        &[
+            ("code_challenge", &challenge(VERIFIER)),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .await;
     let r = token_request(
         &app,
         Some(("web", &secret)),
@@ -458,22 +453,17 @@ async fn a_public_clients_refresh_token_is_bound_to_its_key() {
     .await;
     let key = Key::new();
     let b = Browser::new();
-    let r = b
-        .get(&crate::flows::authorize_url(
-            &app,
-            &[
-                ("client_id", "spa"),
-                ("scope", "openid offline_access"),
-                ("code_challenge", &challenge(VERIFIER)),
-                ("code_challenge_method", "S256"),
-            ],
-        ))
-        .await;
-    let consent = sign_in(&app, &b, &r.location.unwrap(), "alice-password-1")
-        .await
-        .location
-        .unwrap();
-    let code = params_of(&decide(&app, &b, &consent, "allow").await.location.unwrap())["code"].clone();
+    let code = crate::flows::code_for(
+        &app,
+        &b,
+        &[
+            ("client_id", "spa"),
+            ("scope", "openid offline_access"),
+            ("code_challenge", &challenge(VERIFIER)),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .await;
     let url = token_url(&app);
     let r = token_request(
         &app,

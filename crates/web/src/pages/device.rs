@@ -119,28 +119,17 @@ pub(super) async fn device_submit(
         let msg = "This form expired or was not sent from this page. Please try again.";
         return device_view(&st, &rt, jar, &typed, Some(msg.into()), StatusCode::FORBIDDEN);
     }
-    let engine = st.control.engine();
-    let req = match engine.device_request(&rt, &typed, addr).await {
+    let req = match st.control.engine().device_request(&rt, &typed, addr).await {
         Ok(req) => req,
         Err(UserCodeError::Unknown) => {
             let msg = "That code is not right, or it has expired. Check the code on your device and try again.";
             return device_view(&st, &rt, jar, &typed, Some(msg.into()), StatusCode::BAD_REQUEST);
         }
         Err(UserCodeError::Throttled(wait)) => {
-            let minutes = (wait + 59) / 60;
-            let plural = if minutes == 1 { "" } else { "s" };
-            let msg = format!("Too many wrong codes. For your security, try again in {minutes} minute{plural}.");
+            let msg = format!("Too many wrong codes. For your security, {}.", try_again_in(wait));
             return device_view(&st, &rt, jar, &typed, Some(msg), StatusCode::TOO_MANY_REQUESTS);
         }
         Err(UserCodeError::Unavailable(e)) => return unavailable(Some(&rt), &e),
     };
-    let result = async {
-        let session = current_session(&st, &rt, &jar).await?;
-        engine.authorize_step(&rt, &req, session.as_ref(), false, false).await
-    }
-    .await;
-    match result {
-        Ok(step) => step_response(&rt, step),
-        Err(e) => unavailable(Some(&rt), &e),
-    }
+    begin(&st, &rt, &jar, &req).await
 }

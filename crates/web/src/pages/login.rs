@@ -146,10 +146,7 @@ pub(super) async fn login_submit(
         Err(e @ (LoginError::Invalid | LoginError::Throttled(_))) => {
             let (msg, status) = match e {
                 LoginError::Throttled(wait) => {
-                    let minutes = (wait + 59) / 60;
-                    let plural = if minutes == 1 { "" } else { "s" };
-                    let msg =
-                        format!("Too many failed attempts. For your security, try again in {minutes} minute{plural}.");
+                    let msg = format!("Too many failed attempts. For your security, {}.", try_again_in(wait));
                     (msg, StatusCode::TOO_MANY_REQUESTS)
                 }
                 _ => ("The username or password is not correct.".to_owned(), StatusCode::OK),

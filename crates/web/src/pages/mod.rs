@@ -459,15 +459,31 @@ async fn authorize(
         Err(AuthorizeError::Page(m)) => return error_page(Some(&rt), StatusCode::BAD_REQUEST, &m),
         Err(AuthorizeError::Redirect(r)) => return to_client(r),
     };
+    begin(&st, &rt, &jar, &req).await
+}
+
+/// The first step of a validated authorization (from the authorization endpoint or the device
+/// page): with the browser's session, if it has one.
+async fn begin(st: &AppState, rt: &ServerRuntime, jar: &CookieJar, req: &AuthorizeRequest) -> Response {
     let result = async {
-        let session = current_session(&st, &rt, &jar).await?;
-        engine.authorize_step(&rt, &req, session.as_ref(), false, false).await
+        let session = current_session(st, rt, jar).await?;
+        st.control
+            .engine()
+            .authorize_step(rt, req, session.as_ref(), false, false)
+            .await
     }
     .await;
     match result {
-        Ok(step) => step_response(&rt, step),
-        Err(e) => unavailable(Some(&rt), &e),
+        Ok(step) => step_response(rt, step),
+        Err(e) => unavailable(Some(rt), &e),
     }
+}
+
+/// "Try again in N minutes", for `wait` seconds.
+fn try_again_in(wait: i64) -> String {
+    let minutes = (wait + 59) / 60;
+    let plural = if minutes == 1 { "" } else { "s" };
+    format!("try again in {minutes} minute{plural}")
 }
 
 /// What every interaction page (login, consent) opens first: the server, the page's parameters and
