@@ -35,18 +35,9 @@ struct Pushed {
 }
 
 impl Engine {
-    /// `POST {issuer}/oauth2/par` (RFC 9126 §2.1).
+    /// `POST {issuer}/oauth2/par` (RFC 9126 §2.1), with the request's `DPoP` header, if any: a
+    /// valid proof binds the code to its key, as `dpop_jkt` would (RFC 9449 §10.1).
     pub async fn push_authorization_request(
-        &self,
-        rt: &ServerRuntime,
-        p: &Presented<'_>,
-    ) -> Result<PushedRequest, OAuthError> {
-        self.push_authorization_request_with_dpop(rt, p, None).await
-    }
-
-    /// `POST {issuer}/oauth2/par` with the request's `DPoP` header, if any: a valid proof binds
-    /// the code to its key, as `dpop_jkt` would (RFC 9449 §10.1).
-    pub async fn push_authorization_request_with_dpop(
         &self,
         rt: &ServerRuntime,
         p: &Presented<'_>,

@@ -24,23 +24,9 @@ pub struct LogoutRequest {
 }
 
 impl Engine {
-    /// `GET|POST /userinfo` with a bearer access token that was granted `openid`.
-    pub async fn userinfo(&self, rt: &ServerRuntime, token: &str) -> Result<Value, OAuthError> {
-        let url = rt.endpoint("/userinfo");
-        let how = crate::dpop::Presentation {
-            dpop_scheme: false,
-            proof: None,
-            request: crate::dpop::DpopRequest {
-                method: "GET",
-                url: &url,
-            },
-        };
-        self.userinfo_presented(rt, token, &how).await
-    }
-
     /// `GET|POST /userinfo` with an access token that was granted `openid`, presented as a bearer
     /// token or, bound to a DPoP key, with a proof (RFC 9449 §7).
-    pub async fn userinfo_presented(
+    pub async fn userinfo(
         &self,
         rt: &ServerRuntime,
         token: &str,

@@ -274,7 +274,7 @@ async fn par(
     let pushed = st
         .control
         .engine()
-        .push_authorization_request_with_dpop(
+        .push_authorization_request(
             &rt,
             &Presented {
                 basic,
@@ -397,7 +397,7 @@ async fn userinfo(
             url: &url,
         },
     };
-    match st.control.engine().userinfo_presented(&rt, &token, &how).await {
+    match st.control.engine().userinfo(&rt, &token, &how).await {
         Ok(v) => {
             let mut r = Json(v).into_response();
             r.headers_mut()

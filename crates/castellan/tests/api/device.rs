@@ -327,6 +327,7 @@ async fn guessing_user_codes_is_throttled() {
     let iss = issuer(&app, "default");
     let r = start(&app, "tv", "openid").await;
     let right = r.body["user_code"].as_str().unwrap().to_owned();
+    let device_code = r.body["device_code"].as_str().unwrap().to_owned();
     let b = Browser::new();
     for guess in ["BCDF-GHJK", "ZZZZ-ZZZZ", "not a code", "BBBB-BBBB", "CCCC-CCCC"]
         .iter()
@@ -340,11 +341,15 @@ async fn guessing_user_codes_is_throttled() {
     let r = enter_code(&b, &format!("{iss}/device"), &right).await;
     assert_eq!(r.status, 429, "{}", r.html);
     assert!(r.html.contains("Too many wrong codes"), "{}", r.html);
-    // Another address is not held back by it, and the right code still works from there
-    // later; here the device simply keeps waiting.
-    let device_code = {
-        let r = start(&app, "tv", "openid").await;
-        r.body["device_code"].as_str().unwrap().to_owned()
-    };
+    // The refused right code started nothing: its device is still waiting, and the request is
+    // still pending for the person, from an address that is not locked out.
     assert_oauth_error(&poll(&app, "tv", &device_code).await, 400, "authorization_pending");
+    let store = app.store().await;
+    let (tid, aid) = ids();
+    let pending = store
+        .get_device(&tid, &aid, &castellan_jose::token_hash(&device_code))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(pending.status, castellan_store::DeviceStatus::Pending);
 }
