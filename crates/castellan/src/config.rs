@@ -194,6 +194,20 @@ pub struct ServeArgs {
     /// PEM private key (PKCS#8, PKCS#1 or SEC1) of --tls-cert.
     #[arg(long, env = "CASTELLAN_TLS_KEY", value_name = "FILE")]
     pub tls_key: Option<PathBuf>,
+    /// Ask TLS clients for a certificate (not required), for mutual-TLS client authentication
+    /// and certificate-bound tokens (RFC 8705). Browsers may then offer a person their
+    /// certificates; serve people and machines on different hosts if that matters.
+    #[arg(long, env = "CASTELLAN_TLS_CLIENT_CERTS")]
+    pub tls_client_certs: bool,
+    /// PEM certificates of the authorities that issue client certificates for `tls_client_auth`
+    /// (RFC 8705 §2.1); implies --tls-client-certs when serving HTTPS.
+    #[arg(long, env = "CASTELLAN_TLS_CLIENT_CA", value_name = "FILE")]
+    pub tls_client_ca: Option<PathBuf>,
+    /// The header a TLS-terminating proxy in --trusted-proxies forwards the client certificate
+    /// in (e.g. `Client-Cert`, set by nginx to $ssl_client_escaped_cert); believed only from
+    /// those proxies [default: none].
+    #[arg(long, env = "CASTELLAN_CLIENT_CERT_HEADER", value_name = "NAME")]
+    pub client_cert_header: Option<String>,
     /// Comma-separated networks (CIDR, e.g. `10.0.0.0/8,192.168.1.7/32`) of load balancers and
     /// reverse proxies whose X-Forwarded-For / Forwarded headers name the client [default: none].
     #[arg(long, env = "CASTELLAN_TRUSTED_PROXIES", value_name = "CIDRS")]
@@ -226,6 +240,9 @@ struct FileConfig {
     bootstrap_client_id: Option<String>,
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
+    tls_client_certs: Option<bool>,
+    tls_client_ca: Option<PathBuf>,
+    client_cert_header: Option<String>,
     trusted_proxies: Option<Vec<String>>,
     outbound_allow: Option<Vec<String>>,
     client_cache: Option<usize>,
@@ -247,6 +264,9 @@ pub struct Config {
     pub tls: Option<TlsFiles>,
     /// Networks whose forwarded-address headers are believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// TLS client certificates (RFC 8705): asked for on the listener, trusted authorities, and
+    /// the header a trusted proxy forwards them in.
+    pub client_certs: ClientCertConfig,
     /// The program started as `PROGRAM policy-worker` to evaluate Rego policies; `None`: this
     /// program (tests name the built binary, since they run inside a test harness).
     pub policy_worker: Option<PathBuf>,
@@ -256,6 +276,17 @@ pub struct Config {
     pub client_cache: usize,
     /// Tenant of `/v1/…` requests that name none.
     pub default_tenant: String,
+}
+
+/// How client certificates reach the server (RFC 8705).
+#[derive(Debug, Clone, Default)]
+pub struct ClientCertConfig {
+    /// The TLS listener asks for a client certificate (without requiring one).
+    pub ask: bool,
+    /// PEM file of the authorities `tls_client_auth` certificates must chain to.
+    pub ca: Option<PathBuf>,
+    /// The header trusted proxies forward the certificate in.
+    pub header: Option<String>,
 }
 
 /// Where the TLS certificate chain and its private key are (PEM).
@@ -279,6 +310,7 @@ impl Config {
             master_key: None,
             tls: None,
             trusted_proxies: Vec::new(),
+            client_certs: ClientCertConfig::default(),
             policy_worker: None,
             // Tests serve what they fetch on this machine: loopback, allowed explicitly.
             outbound_allow: ["127.0.0.0/8", "::1/128"]
@@ -329,6 +361,26 @@ impl Config {
             (None, Some(list)) => parse_networks(list.iter().map(|s| s.trim()))?,
             (None, None) => Vec::new(),
         };
+        let ca = args.tls_client_ca.clone().or(file.tls_client_ca);
+        let client_certs = ClientCertConfig {
+            ask: tls.is_some() && (args.tls_client_certs || file.tls_client_certs == Some(true) || ca.is_some()),
+            ca,
+            header: args.client_cert_header.clone().or(file.client_cert_header),
+        };
+        if (args.tls_client_certs || file.tls_client_certs == Some(true)) && tls.is_none() {
+            bail!("--tls-client-certs needs --tls-cert and --tls-key (client certificates come with TLS)");
+        }
+        if let Some(h) = &client_certs.header {
+            if axum::http::HeaderName::from_bytes(h.as_bytes()).is_err() {
+                bail!("--client-cert-header {h:?} is not a header name");
+            }
+            if trusted_proxies.is_empty() {
+                bail!("--client-cert-header needs --trusted-proxies: only those proxies' certificate headers are believed");
+            }
+        }
+        if client_certs.ca.is_some() && !client_certs.ask && client_certs.header.is_none() {
+            bail!("--tls-client-ca needs HTTPS (--tls-cert) or a proxy's --client-cert-header to receive certificates");
+        }
         let log = args.store.log.clone().or(file.log).unwrap_or_else(|| "info".into());
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&log) {
             bail!("--log {log:?} is not a log filter (e.g. info, or castellan=debug,warn): {e}");
@@ -356,6 +408,7 @@ impl Config {
             default_tenant,
             client_cache,
             trusted_proxies,
+            client_certs,
             policy_worker: None,
             outbound_allow,
             listen,

@@ -332,7 +332,12 @@ pub async fn open_control(
 
 /// Opens the store, migrates, bootstraps an empty store, binds and serves.
 pub async fn start(cfg: Config) -> anyhow::Result<Running> {
-    let tls = cfg.tls.as_ref().map(tls::server_config).transpose()?;
+    let tls = cfg
+        .tls
+        .as_ref()
+        .map(|files| tls::server_config(files, cfg.client_certs.ask))
+        .transpose()?;
+    let client_ca = cfg.client_certs.ca.as_deref().map(tls::client_ca).transpose()?;
     let listener = TcpListener::bind(cfg.listen)
         .await
         .with_context(|| format!("cannot listen on {} (--listen)", cfg.listen))?;
@@ -345,6 +350,12 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
         .engine()
         .set_jwks_fetcher(Arc::new(jwks::HttpJwksFetcher::new(&outbound)?));
     control.set_document_fetcher(Arc::new(documents::HttpDocumentFetcher::new(&outbound)?));
+    control
+        .engine()
+        .set_client_certificates(castellan_oauth::mtls::ClientCertificates {
+            received: cfg.client_certs.ask || cfg.client_certs.header.is_some(),
+            authority: client_ca,
+        });
 
     // Other nodes' changes (PostgreSQL) keep this node's configuration snapshots current.
     let follower = tokio::spawn(control.clone().follow_changes());
@@ -352,6 +363,12 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
     let app = castellan_web::router(
         castellan_web::AppState::new(control)
             .with_trusted_proxies(cfg.trusted_proxies.clone())
+            .with_client_cert_header(
+                cfg.client_certs
+                    .header
+                    .as_deref()
+                    .and_then(|h| axum::http::HeaderName::from_bytes(h.as_bytes()).ok()),
+            )
             .with_default_tenant(&cfg.default_tenant),
     );
     let (tx, rx) = oneshot::channel::<()>();
@@ -378,7 +395,13 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
                 });
                 let config = axum_server::tls_rustls::RustlsConfig::from_config(tls);
                 match axum_server::tls_rustls::from_tcp_rustls(listener.into_std()?, config) {
-                    Ok(server) => server.handle(shutdown).serve(make_service).await,
+                    Ok(server) => {
+                        server
+                            .map(tls::ClientCertAcceptor)
+                            .handle(shutdown)
+                            .serve(make_service)
+                            .await
+                    }
                     Err(e) => Err(e),
                 }
             }

@@ -427,6 +427,9 @@ http {{
             proxy_set_header X-Original-URI $request_uri;
             # The whole URL, which a DPoP proof names (RFC 9449 htu).
             proxy_set_header X-Original-URL $scheme://$http_host$request_uri;
+            # The caller's TLS client certificate, for certificate-bound tokens (RFC 8705); empty
+            # (so not sent) without TLS client authentication on this server block.
+            proxy_set_header Client-Cert $ssl_client_escaped_cert;
             # A caller's own copies of the other gateway type's headers go no further.
             proxy_set_header X-Forwarded-Method "";
             proxy_set_header X-Forwarded-Uri "";
@@ -464,6 +467,7 @@ fn caddyfile(origin: &str, path: &str, hostport: &str, basic: &str) -> String {
             header_up X-Forwarded-Method {{method}}
             header_up X-Forwarded-Uri {{uri}}
             header_up X-Forwarded-Url {{scheme}}://{{hostport}}{{uri}}
+            header_up Client-Cert "{{http.request.tls.client.certificate_der_base64}}"
             header_up -X-Original-Method
             header_up -X-Original-URI
             header_up -X-Original-URL

@@ -217,6 +217,12 @@ impl Control {
             id_token_signed_response_alg: m.id_token_signed_response_alg,
             request_object_signing_alg: m.request_object_signing_alg,
             dpop_bound_access_tokens: m.dpop_bound_access_tokens,
+            tls_client_auth_subject_dn: m.tls_client_auth_subject_dn,
+            tls_client_auth_san_dns: m.tls_client_auth_san_dns,
+            tls_client_auth_san_uri: m.tls_client_auth_san_uri,
+            tls_client_auth_san_ip: m.tls_client_auth_san_ip,
+            tls_client_auth_san_email: m.tls_client_auth_san_email,
+            tls_client_certificate_bound_access_tokens: m.tls_client_certificate_bound_access_tokens,
             ..Default::default()
         };
         let secret = self.apply_client(server, c, req, true, None).await?;
@@ -338,6 +344,12 @@ impl Control {
             request_object_signing_alg: s.request_object_signing_alg.clone(),
             token_endpoint_auth_signing_alg: s.token_endpoint_signing_alg.clone(),
             dpop_bound_access_tokens: s.dpop_bound_access_tokens,
+            tls_client_auth_subject_dn: s.tls_client_auth.subject_dn.clone(),
+            tls_client_auth_san_dns: s.tls_client_auth.san_dns.clone(),
+            tls_client_auth_san_uri: s.tls_client_auth.san_uri.clone(),
+            tls_client_auth_san_ip: s.tls_client_auth.san_ip.clone(),
+            tls_client_auth_san_email: s.tls_client_auth.san_email.clone(),
+            tls_client_certificate_bound_access_tokens: s.tls_client_certificate_bound_access_tokens,
         }
     }
 

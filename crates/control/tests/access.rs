@@ -18,6 +18,7 @@ async fn admin_token(control: &Control, server: &str, id: &str, secret: &str) ->
         basic: Some((id.into(), secret.into())),
         form: &form,
         addr: None,
+        certificate: None,
     };
     engine.token(&rt, &p).await.unwrap().1.access_token
 }

@@ -22,6 +22,7 @@ async fn access_tokens_expire_after_the_servers_ttl() {
         basic: Some(("bootstrap".into(), secret.clone())),
         form: &form,
         addr: None,
+        certificate: None,
     };
     let (_, token) = engine.token(&rt, &presented).await.unwrap();
     assert_eq!(token.expires_in, 3600);
@@ -94,6 +95,7 @@ async fn expired_client_secrets_are_refused() {
         basic: Some(("short-lived".into(), "short-lived-secret-0123".into())),
         form: &form,
         addr: None,
+        certificate: None,
     };
     assert!(engine.token(&rt, &p).await.is_ok());
     clock.advance(100);
@@ -118,6 +120,7 @@ async fn expired_revocations_are_purged() {
                 basic: basic.clone(),
                 form: &form,
                 addr: None,
+                certificate: None,
             },
         )
         .await
@@ -130,6 +133,7 @@ async fn expired_revocations_are_purged() {
                 basic,
                 form: &revoke,
                 addr: None,
+                certificate: None,
             },
         )
         .await
@@ -225,6 +229,7 @@ async fn codes_sessions_interactions_and_refresh_tokens_expire() {
                 basic: Some(("web".into(), secret)),
                 form: &f,
                 addr: None,
+                certificate: None,
             };
             engine.token(&rt, &p).await.map(|(_, t)| t)
         }
@@ -280,6 +285,7 @@ async fn codes_sessions_interactions_and_refresh_tokens_expire() {
         basic: Some(("web".into(), secret.clone())),
         form: &f,
         addr: None,
+        certificate: None,
     };
     let err = engine.token(&rt, &p).await.unwrap_err();
     assert_eq!(err.code.as_str(), "invalid_grant", "refresh token expired");

@@ -284,9 +284,10 @@ pub struct ClientSettings {
     /// How ID tokens for this client are signed (OIDC Dynamic Client Registration §2): `RS256`
     /// when absent, or the server's own algorithm.
     pub id_token_signed_response_alg: Option<String>,
-    /// RFC 8705 §2.1.2 identity of a `tls_client_auth` client's certificate; kept until mutual TLS
-    /// client authentication is offered.
+    /// RFC 8705 §2.1.2 identity of a `tls_client_auth` client's certificate.
     pub tls_client_auth: TlsClientAuthNames,
+    /// Its tokens are bound to its TLS client certificate (RFC 8705 §3).
+    pub tls_client_certificate_bound_access_tokens: bool,
     /// Custom claims of every access token the client gets (Oracle Access Manager `attributes`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub token_attributes: Vec<TokenAttribute>,

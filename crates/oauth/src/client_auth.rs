@@ -11,6 +11,9 @@ use crate::snapshot::ServerRuntime;
 use crate::{Engine, Form, OAuthError};
 
 pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// RFC 8705 §2.1 and §2.2.
+pub const TLS_CLIENT_AUTH: &str = "tls_client_auth";
+pub const SELF_SIGNED_TLS_CLIENT_AUTH: &str = "self_signed_tls_client_auth";
 /// Assertions may be valid for at most this long (seconds) and are accepted this much (seconds)
 /// past `exp` to allow for clock skew.
 const MAX_ASSERTION_LIFETIME: i64 = 3600;
@@ -22,6 +25,9 @@ pub struct Presented<'a> {
     pub form: &'a Form,
     /// The caller's address (behind trusted proxies, the forwarded one), for throttling.
     pub addr: Option<std::net::IpAddr>,
+    /// The TLS client certificate the caller presented (RFC 8705), directly or through a
+    /// trusted proxy.
+    pub certificate: Option<&'a crate::mtls::ClientCertificate>,
 }
 
 #[derive(Deserialize)]
@@ -118,6 +124,12 @@ impl Engine {
             hasher.verify_dummy("");
             return Err(bad_client(used_basic, "client authentication failed"));
         };
+        // A client id alone names a public client, or one that authenticates with its TLS
+        // certificate (RFC 8705 §2).
+        let method = match (method, client.token_endpoint_auth_method.as_str()) {
+            ("none", m @ (TLS_CLIENT_AUTH | SELF_SIGNED_TLS_CLIENT_AUTH)) => m,
+            (m, _) => m,
+        };
         if client.token_endpoint_auth_method != method {
             return Err(bad_client(
                 used_basic,
@@ -152,9 +164,55 @@ impl Engine {
                 self.check_assertion(rt, &client, assertion.unwrap_or_default(), method)
                     .await?;
             }
+            TLS_CLIENT_AUTH | SELF_SIGNED_TLS_CLIENT_AUTH => {
+                self.check_certificate(&client, p.certificate, method).await?;
+            }
             _ => {} // `none`: a public client; identified, not authenticated.
         }
         Ok(client)
+    }
+
+    /// RFC 8705 §2: `tls_client_auth` — a chain to a trusted authority and the registered
+    /// name; `self_signed_tls_client_auth` — the certificate's key among the client's keys.
+    async fn check_certificate(
+        &self,
+        client: &Client,
+        cert: Option<&crate::mtls::ClientCertificate>,
+        method: &str,
+    ) -> Result<(), OAuthError> {
+        let fail = |why: &str| Err(bad_client(false, &format!("client authentication failed: {why}")));
+        let Some(cert) = cert else {
+            return fail("this client authenticates with a TLS client certificate and none was presented");
+        };
+        if method == TLS_CLIENT_AUTH {
+            let Some(ca) = self.client_certs.get().and_then(|c| c.authority.as_ref()) else {
+                return fail("no certificate authority is trusted for client certificates on this server");
+            };
+            if let Err(why) = ca.verifies(cert, self.clock.now()) {
+                tracing::info!(client = %client.id, %why, "client certificate chain refused");
+                return fail("the certificate is not issued for client authentication by a trusted authority");
+            }
+            if !cert.has_name(&client.settings.tls_client_auth) {
+                return fail("the certificate does not carry the client's registered subject or name");
+            }
+            return Ok(());
+        }
+        let Some(jwk) = cert.public_jwk() else {
+            return fail("the certificate's key type is not supported");
+        };
+        let want = castellan_jose::keys::thumbprint(&jwk);
+        let keys = match self.client_keys(client, None).await {
+            Ok(k) => k,
+            Err(why) => return fail(&why),
+        };
+        if !keys
+            .keys
+            .iter()
+            .any(|k| castellan_jose::keys::thumbprint(k) == want)
+        {
+            return fail("the certificate's key is not one of the client's registered keys");
+        }
+        Ok(())
     }
 
     /// The client's public keys: its `jwks`, or what its `jwks_uri` publishes.

@@ -22,8 +22,28 @@ const CONFIDENTIAL_AUTH_METHODS: [&str; 4] = [
 ];
 const ASSERTION_ALGS: [&str; 4] = ["HS256", "RS256", "PS256", "ES256"];
 
+/// What this node can do with TLS client certificates (RFC 8705), for the metadata.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MtlsOffer {
+    /// Certificates reach the server (its own TLS listener, or a trusted proxy's header).
+    pub certificates: bool,
+    /// An authority is trusted for `tls_client_auth` chains.
+    pub authority: bool,
+}
+
 /// The metadata document (the same at both well-known paths).
-pub fn metadata(rt: &ServerRuntime) -> Value {
+pub fn metadata(rt: &ServerRuntime, mtls: MtlsOffer) -> Value {
+    let mut auth_methods: Vec<&str> = AUTH_METHODS.to_vec();
+    let mut confidential_methods: Vec<&str> = CONFIDENTIAL_AUTH_METHODS.to_vec();
+    if mtls.certificates {
+        let mut tls = Vec::new();
+        if mtls.authority {
+            tls.push(crate::TLS_CLIENT_AUTH);
+        }
+        tls.push(crate::SELF_SIGNED_TLS_CLIENT_AUTH);
+        auth_methods.extend(&tls);
+        confidential_methods.extend(&tls);
+    }
     let mut scopes: Vec<&str> = rt.scopes.keys().map(String::as_str).collect();
     scopes.sort_unstable();
     let settings = &rt.server.settings;
@@ -93,16 +113,21 @@ pub fn metadata(rt: &ServerRuntime) -> Value {
         "request_uri_parameter_supported": false,
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "authorization_response_iss_parameter_supported": true,
-        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "token_endpoint_auth_methods_supported": auth_methods,
         "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
-        "introspection_endpoint_auth_methods_supported": CONFIDENTIAL_AUTH_METHODS,
+        "introspection_endpoint_auth_methods_supported": confidential_methods,
         "introspection_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
-        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
+        "revocation_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGS,
         "access_token_signing_alg_values_supported": algs,
         "code_challenge_methods_supported": ["S256"],
         "dpop_signing_alg_values_supported": crate::dpop::DPOP_ALGS,
     });
+    // RFC 8705 §3.3: where certificates reach the server. The same endpoints serve mutual TLS
+    // (the listener asks for a certificate without requiring one), so no aliases are needed.
+    if mtls.certificates {
+        doc["tls_client_certificate_bound_access_tokens"] = json!(true);
+    }
     // RFC 8628 §4: only where the device flow is enabled.
     if has(crate::device::DEVICE_CODE) {
         doc["device_authorization_endpoint"] = json!(rt.endpoint("/oauth2/device_authorization"));

@@ -80,12 +80,21 @@ struct ProofClaims {
 pub struct Binding {
     /// The JWK thumbprint of a DPoP key (RFC 9449 §6.1).
     pub jkt: Option<String>,
+    /// The SHA-256 thumbprint of a TLS client certificate (RFC 8705 §3.1).
+    pub x5t: Option<String>,
 }
 
 impl Binding {
     /// The `cnf` claim, when bound.
     pub(crate) fn cnf(&self) -> Option<serde_json::Value> {
-        self.jkt.as_ref().map(|j| serde_json::json!({"jkt": j}))
+        let mut cnf = serde_json::Map::new();
+        if let Some(j) = &self.jkt {
+            cnf.insert("jkt".into(), j.clone().into());
+        }
+        if let Some(x) = &self.x5t {
+            cnf.insert("x5t#S256".into(), x.clone().into());
+        }
+        (!cnf.is_empty()).then_some(serde_json::Value::Object(cnf))
     }
 
     /// `DPoP` for a DPoP-bound token (RFC 9449 §5), `Bearer` otherwise.
@@ -217,14 +226,27 @@ impl Engine {
         Ok(jkt)
     }
 
-    /// What a token request's tokens are bound to: the key of its DPoP proof, if it has one. A
-    /// client registered with `dpop_bound_access_tokens` must send one.
+    /// What a token request's tokens are bound to: the key of its DPoP proof, if it has one
+    /// (a client registered with `dpop_bound_access_tokens` must send one), and the TLS client
+    /// certificate of a client registered with `tls_client_certificate_bound_access_tokens`
+    /// (RFC 8705 §3), which must present one.
     pub(crate) async fn token_binding(
         &self,
         rt: &ServerRuntime,
         client: &castellan_domain::Client,
         dpop: Option<&str>,
+        certificate: Option<&crate::mtls::ClientCertificate>,
     ) -> Result<Binding, OAuthError> {
+        let x5t = if client.settings.tls_client_certificate_bound_access_tokens {
+            let Some(cert) = certificate else {
+                return Err(OAuthError::invalid_request(
+                    "this client's tokens are bound to its TLS client certificate (RFC 8705 §3): present one",
+                ));
+            };
+            Some(cert.thumbprint().to_owned())
+        } else {
+            None
+        };
         let Some(proof) = dpop else {
             if client.settings.dpop_bound_access_tokens {
                 return Err(OAuthError::new(
@@ -232,7 +254,7 @@ impl Engine {
                     "this client must send a DPoP proof with its token requests",
                 ));
             }
-            return Ok(Binding::default());
+            return Ok(Binding { jkt: None, x5t });
         };
         let url = rt.endpoint("/oauth2/token");
         let req = DpopRequest {
@@ -240,7 +262,7 @@ impl Engine {
             url: &url,
         };
         let jkt = self.check_dpop(rt, &req, proof, None).await?;
-        Ok(Binding { jkt: Some(jkt) })
+        Ok(Binding { jkt: Some(jkt), x5t })
     }
 }
 
@@ -253,6 +275,9 @@ pub struct Presentation<'a> {
     pub proof: Option<&'a str>,
     /// What the proof must name.
     pub request: DpopRequest<'a>,
+    /// The TLS client certificate of the connection (or forwarded by a trusted proxy or an
+    /// authenticated gateway), for certificate-bound tokens (RFC 8705 §3).
+    pub certificate: Option<&'a crate::mtls::ClientCertificate>,
 }
 
 /// The DPoP key a token is bound to (`cnf.jkt`).
@@ -260,11 +285,17 @@ pub(crate) fn bound_jkt(claims: &crate::access_token::AccessClaims) -> Option<&s
     claims.extra.get("cnf")?.get("jkt")?.as_str()
 }
 
+/// The certificate a token is bound to (`cnf.x5t#S256`).
+pub(crate) fn bound_x5t(claims: &crate::access_token::AccessClaims) -> Option<&str> {
+    claims.extra.get("cnf")?.get("x5t#S256")?.as_str()
+}
+
 impl Engine {
     /// Whether a verified access token may be used as it was presented (RFC 9449 §7): a
     /// DPoP-bound token only with the `DPoP` scheme and a proof by its key that names this request
-    /// and the token; any other only as a bearer token. `invalid_token`, `invalid_dpop_proof` or
-    /// `use_dpop_nonce`.
+    /// and the token; any other only as a bearer token. A certificate-bound token only from a
+    /// caller presenting that certificate (RFC 8705 §3). `invalid_token`, `invalid_dpop_proof`
+    /// or `use_dpop_nonce`.
     pub(crate) async fn check_presentation(
         &self,
         rt: &ServerRuntime,
@@ -272,6 +303,14 @@ impl Engine {
         token: &str,
         how: &Presentation<'_>,
     ) -> Result<(), OAuthError> {
+        if let Some(x5t) = bound_x5t(claims)
+            && how.certificate.map(|c| c.thumbprint()) != Some(x5t)
+        {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidToken,
+                "the access token is bound to a TLS client certificate: present it with that certificate",
+            ));
+        }
         match (bound_jkt(claims), how.dpop_scheme) {
             (None, false) => Ok(()),
             (None, true) => Err(OAuthError::new(

@@ -63,6 +63,9 @@ pub struct GatewayRequest<'a> {
     /// It came with the `DPoP` scheme (RFC 9449 §7.1), and this proof (the `DPoP` header).
     pub dpop_scheme: bool,
     pub dpop: Option<&'a str>,
+    /// The caller's TLS client certificate, as the gateway forwarded it (RFC 9440
+    /// `Client-Cert`), for certificate-bound tokens (RFC 8705 §3).
+    pub certificate: Option<&'a crate::mtls::ClientCertificate>,
     /// The original request's headers (names in lower case) that pass the filter, built only
     /// when a policy reads them.
     pub headers: &'a (dyn Fn(HeaderFilter<'_>) -> HashMap<String, String> + Sync),
@@ -142,6 +145,7 @@ impl Engine {
             basic: Some((id, secret)),
             form: &form,
             addr: None,
+            certificate: None,
         };
         if self.authenticate_client(rt, &presented).await.is_err() {
             return Ok(GatewayDecision::BadGateway);
@@ -199,8 +203,11 @@ impl Engine {
                 "the token is not a live access token of this API's authorization server",
             ));
         };
-        // A DPoP-bound token only with a proof of this request by its key (RFC 9449 §7).
-        if req.dpop_scheme || crate::dpop::bound_jkt(&claims).is_some() {
+        // A DPoP-bound token only with a proof of this request by its key (RFC 9449 §7); a
+        // certificate-bound one only from the holder of its certificate (RFC 8705 §3).
+        let dpop_bound = crate::dpop::bound_jkt(&claims).is_some();
+        let cert_bound = crate::dpop::bound_x5t(&claims).is_some();
+        if req.dpop_scheme || dpop_bound || cert_bound {
             let how = crate::dpop::Presentation {
                 dpop_scheme: req.dpop_scheme,
                 proof: req.dpop,
@@ -208,12 +215,15 @@ impl Engine {
                     method,
                     url: req.origin.url_for_kind(&gateway.kind),
                 },
+                certificate: req.certificate,
             };
             if let Err(e) = self.check_presentation(rt, &claims, token, &how).await {
-                tracing::info!(gateway = gw, reason = %e.description, "DPoP presentation refused");
-                return Ok(GatewayDecision::InvalidToken(
-                    "a DPoP-bound token needs the DPoP scheme and a valid proof of this request by its key",
-                ));
+                tracing::info!(gateway = gw, reason = %e.description, "sender-constrained presentation refused");
+                return Ok(GatewayDecision::InvalidToken(if cert_bound && e.code == crate::ErrorCode::InvalidToken {
+                    "a certificate-bound token must come with the TLS client certificate it is bound to"
+                } else {
+                    "a DPoP-bound token needs the DPoP scheme and a valid proof of this request by its key"
+                }));
             }
         }
 

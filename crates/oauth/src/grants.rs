@@ -214,6 +214,13 @@ impl Engine {
                 "the refresh token is bound to a DPoP key: send a proof signed with that key",
             ));
         }
+        if let Some(x5t) = &auth.x5t
+            && bind.x5t.as_ref() != Some(x5t)
+        {
+            return Err(invalid_grant(
+                "the refresh token is bound to a TLS client certificate: present that certificate",
+            ));
+        }
         // A person removed from the server (or whose login method was disabled) keeps nothing.
         if self.person(rt, &auth.sub).await?.is_none() {
             return Err(invalid_grant("the user of this grant can no longer sign in"));

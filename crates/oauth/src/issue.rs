@@ -35,6 +35,10 @@ pub struct Authorization {
     /// The DPoP key (its thumbprint) a public client's refresh token is bound to (RFC 9449 §5).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jkt: Option<String>,
+    /// The TLS client certificate (its `x5t#S256`) a public client's refresh token is bound to
+    /// (RFC 8705 §3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x5t: Option<String>,
 }
 
 impl Authorization {
@@ -352,12 +356,13 @@ impl Engine {
             crate::access_token::How::person(grant, &auth.ctx).bound(bind),
         )?;
         let settings = &rt.server.settings;
-        // A public client's refresh token is bound to its DPoP key (RFC 9449 §5); a confidential
-        // client's is bound by the client's authentication already.
+        // A public client's refresh token is bound to its DPoP key (RFC 9449 §5) or certificate
+        // (RFC 8705 §3); a confidential client's is bound by the client's authentication already.
         let bound_auth;
-        let stored = if client.settings.public && bind.jkt.is_some() {
+        let stored = if client.settings.public && (bind.jkt.is_some() || bind.x5t.is_some()) {
             bound_auth = Authorization {
                 jkt: bind.jkt.clone(),
+                x5t: bind.x5t.clone(),
                 ..auth.clone()
             };
             &bound_auth

@@ -20,6 +20,7 @@ pub mod gateway;
 mod grants;
 pub mod issue;
 pub mod jwks_uri;
+pub mod mtls;
 pub mod par;
 pub mod request_object;
 pub mod secrets;
@@ -38,7 +39,7 @@ use castellan_store::{ConfigChange, Store, StoreError};
 
 pub use access_token::{AccessClaims, CLIENT_GRANT};
 pub use authorize::{AuthorizeError, AuthorizeRequest, Redirect, ResponseMode, Step};
-pub use client_auth::{JWT_BEARER_ASSERTION, Presented};
+pub use client_auth::{JWT_BEARER_ASSERTION, Presented, SELF_SIGNED_TLS_CLIENT_AUTH, TLS_CLIENT_AUTH};
 pub use error::{ErrorCode, OAuthError};
 pub use form::Form;
 pub use session::{LoginError, Session};
@@ -74,6 +75,7 @@ pub struct Engine {
     providers: upstream::Providers,
     gateway_touches: gateway::Touches,
     dpop_seen: dpop::ReplayCache,
+    client_certs: std::sync::OnceLock<mtls::ClientCertificates>,
     rego: castellan_policy::Rego,
 }
 
@@ -91,6 +93,7 @@ impl Engine {
             providers: upstream::Providers::default(),
             gateway_touches: gateway::Touches::default(),
             dpop_seen: dpop::ReplayCache::default(),
+            client_certs: std::sync::OnceLock::new(),
             rego: castellan_policy::Rego::in_process(),
         }
     }
@@ -122,6 +125,21 @@ impl Engine {
     /// registered `jwks` are used.
     pub fn set_jwks_fetcher(&self, fetcher: Arc<dyn jwks_uri::JwksFetcher>) {
         self.client_jwks.set_fetcher(fetcher);
+    }
+
+    /// How client certificates reach this node and which authorities `tls_client_auth` chains
+    /// must lead to (RFC 8705 §2.1); set once, at start.
+    pub fn set_client_certificates(&self, c: mtls::ClientCertificates) {
+        let _ = self.client_certs.set(c);
+    }
+
+    /// What the metadata says of mutual TLS.
+    pub fn mtls_offer(&self) -> discovery::MtlsOffer {
+        let c = self.client_certs.get();
+        discovery::MtlsOffer {
+            certificates: c.is_some_and(|c| c.received),
+            authority: c.is_some_and(|c| c.received && c.authority.is_some()),
+        }
     }
 
     pub fn master(&self) -> &MasterKey {

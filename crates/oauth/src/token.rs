@@ -83,7 +83,7 @@ impl Engine {
     ) -> Result<(Arc<Client>, TokenResponse), OAuthError> {
         let grant = p.form.require("grant_type")?;
         let client = self.authenticate_client(rt, p).await?;
-        let bind = self.token_binding(rt, &client, dpop).await?;
+        let bind = self.token_binding(rt, &client, dpop, p.certificate).await?;
         let bind = &bind;
         match grant {
             "client_credentials" => {
@@ -215,6 +215,7 @@ impl Engine {
             amr: vec!["pwd".into()],
             idp: None,
             jkt: None,
+            x5t: None,
         };
         let rules = self.rules_for(rt, &auth.sub, &auth.scopes).await?;
         let (resp, issued) = self.issue(
@@ -282,7 +283,7 @@ impl Engine {
             return Ok(inactive);
         }
         let scope = crate::grants::current_scopes(rt, &client, &auth.scopes).join(" ");
-        Ok(serde_json::json!({
+        let mut v = serde_json::json!({
             "active": true,
             "token_type": "refresh_token",
             "scope": scope,
@@ -292,7 +293,16 @@ impl Engine {
             "iss": rt.issuer,
             "tid": rt.tenant_id().as_str(),
             "aid": rt.id().as_str(),
-        }))
+        });
+        // A public client's bound refresh token says what it is bound to (RFC 7800 `cnf`).
+        let binding = crate::dpop::Binding {
+            jkt: auth.jkt,
+            x5t: auth.x5t,
+        };
+        if let Some(cnf) = binding.cnf() {
+            v["cnf"] = cnf;
+        }
+        Ok(v)
     }
 
     /// `POST /oauth2/revoke` (RFC 7009). Unknown or invalid tokens are not an error (§2.2); a token

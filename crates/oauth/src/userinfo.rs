@@ -70,6 +70,7 @@ impl Engine {
             amr: Vec::new(),
             idp: None,
             jkt: None,
+            x5t: None,
         };
         let mut out = Map::new();
         out.insert("sub".into(), Value::String(claims.sub.clone()));

@@ -86,7 +86,8 @@ pub struct Client {
     pub tls_client_auth_san_ip: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_client_auth_san_email: Option<String>,
-    /// Always `false`: certificate-bound access tokens (RFC 8705 §3) are not issued yet.
+    /// Its access tokens (and a public client's refresh tokens) are bound to the TLS client
+    /// certificate it presents at the token endpoint (RFC 8705 §3): `cnf.x5t#S256`.
     #[serde(default)]
     pub tls_client_certificate_bound_access_tokens: bool,
     /// Custom claims of every access token the client gets (Castellan; the access-manager API's

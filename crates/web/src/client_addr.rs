@@ -32,6 +32,33 @@ impl FromRequestParts<AppState> for ClientAddr {
     }
 }
 
+/// The TLS client certificate of the request (RFC 8705): the one a trusted proxy forwarded in
+/// the configured header when the peer is a trusted proxy (and none if it forwarded none: the
+/// proxy's own certificate is not the client's), otherwise the one the server's own TLS listener
+/// received. A header from any other peer is ignored.
+#[derive(Debug, Clone, Default)]
+pub struct PeerCertificate(pub Option<castellan_oauth::mtls::ClientCertificate>);
+
+impl FromRequestParts<AppState> for PeerCertificate {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(name) = &state.client_cert_header
+            && let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>()
+            && trusted(peer.ip(), &state.trusted_proxies)
+        {
+            let forwarded = parts.headers.get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty());
+            let cert = forwarded.and_then(castellan_oauth::mtls::ClientCertificate::from_header);
+            if forwarded.is_some() && cert.is_none() {
+                tracing::warn!(header = %name, "the proxy's client certificate header could not be read");
+            }
+            return Ok(PeerCertificate(cert));
+        }
+        // Put there by the server's TLS acceptor for every request of the connection.
+        Ok(parts.extensions.get::<PeerCertificate>().cloned().unwrap_or_default())
+    }
+}
+
 fn trusted(ip: IpAddr, proxies: &[IpNet]) -> bool {
     let ip = canonical(ip);
     proxies.iter().any(|n| n.contains(&ip))

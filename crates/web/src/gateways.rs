@@ -194,6 +194,8 @@ const X_FORWARDED_URI: HeaderName = HeaderName::from_static("x-forwarded-uri");
 const X_ORIGINAL_URL: HeaderName = HeaderName::from_static("x-original-url");
 const X_FORWARDED_URL: HeaderName = HeaderName::from_static("x-forwarded-url");
 const DPOP: HeaderName = HeaderName::from_static("dpop");
+/// RFC 9440: the caller's TLS client certificate, as the (authenticated) gateway saw it.
+const CLIENT_CERT: HeaderName = HeaderName::from_static("client-cert");
 const X_CASTELLAN_SUBJECT: HeaderName = HeaderName::from_static("x-castellan-subject");
 const X_CASTELLAN_CLIENT: HeaderName = HeaderName::from_static("x-castellan-client");
 const X_CASTELLAN_API: HeaderName = HeaderName::from_static("x-castellan-api");
@@ -210,7 +212,8 @@ fn problem(status: StatusCode, error: &str, details: serde_json::Value) -> Respo
 /// `GET|POST /api/gateway/{tid}/{gw}/authorize`: the gateway's credentials in
 /// `X-Castellan-Gateway: Basic …`, the original method and URI in `X-Original-Method` /
 /// `X-Original-URI` (nginx) or `X-Forwarded-Method` / `X-Forwarded-Uri` (Caddy), the caller's
-/// `Authorization: Bearer …`. 200 (no body) with `X-Castellan-Subject`, `X-Castellan-Client` and
+/// `Authorization: Bearer …` (or `DPoP …` with its `DPoP` proof), and the caller's TLS client
+/// certificate in `Client-Cert` (RFC 9440) for certificate-bound tokens. 200 (no body) with `X-Castellan-Subject`, `X-Castellan-Client` and
 /// `X-Castellan-Api`; 401 (for the caller: `WWW-Authenticate: Bearer error="invalid_token"`); 403
 /// with the policy's recovery.
 async fn authorize(
@@ -268,12 +271,18 @@ async fn authorize(
         }
         out
     };
+    // Believed because the gateway authenticates itself; its package sets (or blanks) the header,
+    // so a caller's own copy never arrives.
+    let certificate = header_str(headers, CLIENT_CERT)
+        .filter(|v| !v.is_empty())
+        .and_then(castellan_oauth::mtls::ClientCertificate::from_header);
     let req = GatewayRequest {
         credentials: header_str(headers, X_CASTELLAN_GATEWAY).and_then(parse_basic),
         origin,
         bearer,
         dpop_scheme: dpop_token.is_some(),
         dpop,
+        certificate: certificate.as_ref(),
         headers: &forwarded,
         service: service.as_deref(),
     };

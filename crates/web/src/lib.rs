@@ -38,6 +38,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
+pub use client_addr::PeerCertificate;
 pub use error::ApiError;
 
 /// Largest request body accepted anywhere (1 MiB).
@@ -51,6 +52,9 @@ pub struct AppState {
     pub trusted_proxies: Arc<[ipnet::IpNet]>,
     /// The tenant of requests to paths without one that name none (`--default-tenant`).
     pub default_tenant: Arc<str>,
+    /// The header a trusted proxy forwards the client's TLS certificate in
+    /// (`--client-cert-header`).
+    pub client_cert_header: Option<axum::http::HeaderName>,
 }
 
 impl AppState {
@@ -60,7 +64,15 @@ impl AppState {
             metrics: Arc::new(metrics::Metrics::default()),
             trusted_proxies: Arc::from(Vec::new()),
             default_tenant: Arc::from(castellan_domain::DEFAULT_TENANT),
+            client_cert_header: None,
         }
+    }
+
+    /// Believes the TLS client certificate a trusted proxy forwards in this header (RFC 8705
+    /// behind a TLS-terminating proxy), and only from `--trusted-proxies` peers.
+    pub fn with_client_cert_header(mut self, name: Option<axum::http::HeaderName>) -> Self {
+        self.client_cert_header = name;
+        self
     }
 
     /// The tenant of requests to `/v1/…` that name none (no token, no `X-Castellan-Tenant`).

@@ -15,7 +15,7 @@ use castellan_oauth::{ErrorCode, Form, OAuthError, Presented, ServerRuntime, dis
 use serde_json::json;
 
 use crate::AppState;
-use crate::client_addr::ClientAddr;
+use crate::client_addr::{ClientAddr, PeerCertificate};
 use crate::extract::{bearer, form_decode, parse_basic};
 use crate::logging::ClientSlot;
 
@@ -153,7 +153,7 @@ fn parse_request(headers: &HeaderMap, body: &Bytes) -> PResult<(Form, Option<(St
 
 async fn metadata(State(st): State<AppState>, Path((tid, aid)): Path<(String, String)>) -> Response {
     match runtime(&st, &tid, &aid).await {
-        Ok(rt) => Json(discovery::metadata(&rt)).into_response(),
+        Ok(rt) => Json(discovery::metadata(&rt, st.control.engine().mtls_offer())).into_response(),
         Err(e) => e.into_response(),
     }
 }
@@ -175,6 +175,7 @@ async fn token(
     Path((tid, aid)): Path<(String, String)>,
     slot: Option<Extension<ClientSlot>>,
     ClientAddr(addr): ClientAddr,
+    PeerCertificate(cert): PeerCertificate,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -192,6 +193,7 @@ async fn token(
                 basic,
                 form: &form,
                 addr,
+                certificate: cert.as_ref(),
             };
             engine.token_with_dpop(&rt, &p, dpop.as_deref()).await
         };
@@ -239,6 +241,7 @@ fn grant_writes(form: &Form) -> bool {
 async fn introspect(
     State(st): State<AppState>,
     Path((tid, aid)): Path<(String, String)>,
+    PeerCertificate(cert): PeerCertificate,
     headers: HeaderMap,
     body: Bytes,
 ) -> PResult<Response> {
@@ -253,6 +256,7 @@ async fn introspect(
                 basic,
                 form: &form,
                 addr: None,
+                certificate: cert.as_ref(),
             },
         )
         .await?;
@@ -265,6 +269,7 @@ async fn par(
     State(st): State<AppState>,
     Path((tid, aid)): Path<(String, String)>,
     ClientAddr(addr): ClientAddr,
+    PeerCertificate(cert): PeerCertificate,
     headers: HeaderMap,
     body: Bytes,
 ) -> PResult<Response> {
@@ -280,6 +285,7 @@ async fn par(
                 basic,
                 form: &form,
                 addr,
+                certificate: cert.as_ref(),
             },
             dpop,
         )
@@ -293,6 +299,7 @@ async fn device_authorization(
     State(st): State<AppState>,
     Path((tid, aid)): Path<(String, String)>,
     ClientAddr(addr): ClientAddr,
+    PeerCertificate(cert): PeerCertificate,
     headers: HeaderMap,
     body: Bytes,
 ) -> PResult<Response> {
@@ -307,6 +314,7 @@ async fn device_authorization(
                 basic,
                 form: &form,
                 addr,
+                certificate: cert.as_ref(),
             },
         )
         .await?;
@@ -316,6 +324,7 @@ async fn device_authorization(
 async fn revoke(
     State(st): State<AppState>,
     Path((tid, aid)): Path<(String, String)>,
+    PeerCertificate(cert): PeerCertificate,
     headers: HeaderMap,
     body: Bytes,
 ) -> PResult<Response> {
@@ -329,6 +338,7 @@ async fn revoke(
                 basic,
                 form: &form,
                 addr: None,
+                certificate: cert.as_ref(),
             },
         )
         .await?;
@@ -341,6 +351,7 @@ async fn revoke(
 async fn userinfo(
     State(st): State<AppState>,
     Path((tid, aid)): Path<(String, String)>,
+    PeerCertificate(cert): PeerCertificate,
     method: Method,
     headers: HeaderMap,
     body: Bytes,
@@ -396,6 +407,7 @@ async fn userinfo(
             method: method.as_str(),
             url: &url,
         },
+        certificate: cert.as_ref(),
     };
     match st.control.engine().userinfo(&rt, &token, &how).await {
         Ok(v) => {

@@ -298,14 +298,18 @@ impl Control {
             })?;
             c.settings.workspace = Some(settings);
         }
-        if c.token_endpoint_auth_method == "private_key_jwt"
+        let method = c.token_endpoint_auth_method.as_str();
+        if matches!(method, "private_key_jwt" | "self_signed_tls_client_auth")
             && c.settings.jwks.is_none()
             && c.settings.jwks_uri.is_none()
         {
             return Err(ControlError::invalid(
                 "jwks",
-                "private_key_jwt needs the client's public keys in jwks or jwks_uri",
+                format!("{method} needs the client's public keys in jwks or jwks_uri"),
             ));
+        }
+        if method == "tls_client_auth" {
+            check_tls_client_auth_names(&c.settings.tls_client_auth)?;
         }
         if !c.settings.public && c.grant_types.is_empty() {
             return Err(ControlError::invalid(
@@ -381,11 +385,8 @@ fn apply_request_and_tls_fields(c: &mut Client, req: &wire::ClientRequest) -> Co
         }
         s.userinfo_signed_response_alg = (!alg.is_empty()).then(|| alg.clone());
     }
-    if req.tls_client_certificate_bound_access_tokens == Some(true) {
-        return Err(ControlError::invalid(
-            "tls_client_certificate_bound_access_tokens",
-            "certificate-bound access tokens (RFC 8705) are not offered; use false",
-        ));
+    if let Some(v) = req.tls_client_certificate_bound_access_tokens {
+        s.tls_client_certificate_bound_access_tokens = v;
     }
     let names = &mut s.tls_client_auth;
     for (field, v, slot) in [
@@ -420,6 +421,45 @@ fn apply_request_and_tls_fields(c: &mut Client, req: &wire::ClientRequest) -> Co
             }
             *slot = (!v.is_empty()).then(|| v.clone());
         }
+    }
+    Ok(())
+}
+
+/// RFC 8705 §2.1.2: a `tls_client_auth` client registers exactly one of the subject DN and the
+/// subject alternative names, in a form its certificate can be compared with.
+fn check_tls_client_auth_names(n: &castellan_domain::TlsClientAuthNames) -> ControlResult<()> {
+    let set = [
+        n.subject_dn.is_some(),
+        n.san_dns.is_some(),
+        n.san_uri.is_some(),
+        n.san_ip.is_some(),
+        n.san_email.is_some(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
+    if set != 1 {
+        return Err(ControlError::invalid(
+            "tls_client_auth_subject_dn",
+            "tls_client_auth needs exactly one of tls_client_auth_subject_dn, tls_client_auth_san_dns, \
+             tls_client_auth_san_uri, tls_client_auth_san_ip and tls_client_auth_san_email",
+        ));
+    }
+    if let Some(dn) = &n.subject_dn
+        && castellan_oauth::mtls::parse_dn(dn).is_none()
+    {
+        return Err(ControlError::invalid(
+            "tls_client_auth_subject_dn",
+            "must be a distinguished name as RFC 4514 writes it, e.g. CN=shop,O=Example Corp,C=DE",
+        ));
+    }
+    if let Some(ip) = &n.san_ip
+        && ip.parse::<std::net::IpAddr>().is_err()
+    {
+        return Err(ControlError::invalid(
+            "tls_client_auth_san_ip",
+            "must be an IPv4 or IPv6 address",
+        ));
     }
     Ok(())
 }

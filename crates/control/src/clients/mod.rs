@@ -12,11 +12,13 @@ use crate::{AdminAccess, Allowed, Control, ControlError, ControlResult};
 use castellan_oauth::secrets::hash_secret;
 
 /// Token endpoint authentication methods a client may register (RFC 7591 §2, OIDC Core §9).
-pub const AUTH_METHODS: [&str; 5] = [
+pub const AUTH_METHODS: [&str; 7] = [
     "client_secret_basic",
     "client_secret_post",
     "client_secret_jwt",
     "private_key_jwt",
+    "tls_client_auth",
+    "self_signed_tls_client_auth",
     "none",
 ];
 pub const RESPONSE_TYPES: [&str; 7] = [
@@ -90,7 +92,7 @@ impl Control {
             tls_client_auth_san_uri: s.tls_client_auth.san_uri.clone(),
             tls_client_auth_san_ip: s.tls_client_auth.san_ip.clone(),
             tls_client_auth_san_email: s.tls_client_auth.san_email.clone(),
-            tls_client_certificate_bound_access_tokens: false,
+            tls_client_certificate_bound_access_tokens: s.tls_client_certificate_bound_access_tokens,
             dynamically_registered: s.registration.is_some(),
             require_pushed_authorization_requests: s.require_pushed_authorization_requests,
             dpop_bound_access_tokens: s.dpop_bound_access_tokens,

@@ -497,6 +497,7 @@ impl Engine {
             amr: session.amr.clone(),
             idp: session.idp.clone(),
             jkt: None,
+            x5t: None,
         };
         if let Some(link) = &req.device {
             return self.approve_device(rt, client, link, auth).await;

@@ -18,6 +18,7 @@ async fn the_client_cache_holds_at_most_its_capacity_and_misses_read_the_store()
             basic: Some((id.to_owned(), secret.to_owned())),
             form: &form,
             addr: None,
+            certificate: None,
         };
         let (engine, rt) = (&engine, rt.clone());
         async move { engine.authenticate_client(&rt, &p).await.map(|c| c.id.to_string()) }

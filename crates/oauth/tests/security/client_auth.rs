@@ -158,6 +158,7 @@ async fn a_client_authenticates_with_exactly_one_method() {
         basic: Some(("web".into(), WEB_SECRET.into())),
         form: &form,
         addr: None,
+        certificate: None,
     };
     let err = f.engine.authenticate_client(&rt, &both).await.unwrap_err();
     assert_eq!(err.code.as_str(), "invalid_request", "{}", err.description);
@@ -166,6 +167,7 @@ async fn a_client_authenticates_with_exactly_one_method() {
         basic: Some(("web".into(), WEB_SECRET.into())),
         form: &basic_only,
         addr: None,
+        certificate: None,
     };
     assert!(f.engine.authenticate_client(&rt, &one).await.is_ok());
 }
@@ -181,6 +183,7 @@ pub(crate) async fn basic_or_post(
         basic: basic.map(|(i, s)| (i.to_owned(), s.to_owned())),
         form: &form,
         addr: None,
+        certificate: None,
     };
     f.engine
         .authenticate_client(&rt, &p)

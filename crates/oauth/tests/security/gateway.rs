@@ -156,6 +156,7 @@ pub(crate) async fn decide(f: &Fixture, a: &Ask) -> (GatewayDecision, Option<Vec
         bearer: a.bearer.as_deref(),
         dpop_scheme: false,
         dpop: None,
+        certificate: None,
         headers: &headers,
         service: a.service,
     };

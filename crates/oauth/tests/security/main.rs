@@ -217,6 +217,7 @@ impl Fixture {
             basic: None,
             form: &form,
             addr: None,
+            certificate: None,
         };
         self.engine
             .authenticate_client(&rt, &p)

@@ -10,6 +10,7 @@ pub(crate) async fn token(f: &Fixture, client: &str, params: &[(&str, &str)]) ->
         basic: Some((client.into(), WEB_SECRET.into())),
         form: &form,
         addr: None,
+        certificate: None,
     };
     f.engine
         .token(&rt, &p)
@@ -337,6 +338,7 @@ pub(crate) async fn revoke(f: &Fixture, client: &str, token: &str) -> Result<(),
         basic: Some((client.into(), WEB_SECRET.into())),
         form: &form,
         addr: None,
+        certificate: None,
     };
     f.engine
         .revoke(&rt, &p)
