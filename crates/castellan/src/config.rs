@@ -375,7 +375,9 @@ impl Config {
                 bail!("--client-cert-header {h:?} is not a header name");
             }
             if trusted_proxies.is_empty() {
-                bail!("--client-cert-header needs --trusted-proxies: only those proxies' certificate headers are believed");
+                bail!(
+                    "--client-cert-header needs --trusted-proxies: only those proxies' certificate headers are believed"
+                );
             }
         }
         if client_certs.ca.is_some() && !client_certs.ask && client_certs.header.is_none() {

@@ -65,8 +65,7 @@ pub(crate) fn client_ca(path: &std::path::Path) -> anyhow::Result<castellan_oaut
         .map(|c| c.map(|c| c.to_vec()))
         .collect::<Result<Vec<_>, _>>()
         .with_context(|| format!("--tls-client-ca {shown}: not PEM certificates"))?;
-    castellan_oauth::mtls::ClientCa::new(certs)
-        .map_err(|why| anyhow::anyhow!("--tls-client-ca {shown}: {why}"))
+    castellan_oauth::mtls::ClientCa::new(certs).map_err(|why| anyhow::anyhow!("--tls-client-ca {shown}: {why}"))
 }
 
 /// Asks for a client certificate, accepts any (self-signed ones are what
@@ -149,7 +148,10 @@ where
                 .peer_certificates()
                 .map(|certs| certs.iter().map(|c| c.to_vec()).collect::<Vec<_>>());
             let cert = chain.and_then(castellan_oauth::mtls::ClientCertificate::from_chain);
-            Ok((stream, axum::Extension(castellan_web::PeerCertificate(cert)).layer(service)))
+            Ok((
+                stream,
+                axum::Extension(castellan_web::PeerCertificate(cert)).layer(service),
+            ))
         })
     }
 }

@@ -205,11 +205,7 @@ impl Engine {
             Ok(k) => k,
             Err(why) => return fail(&why),
         };
-        if !keys
-            .keys
-            .iter()
-            .any(|k| castellan_jose::keys::thumbprint(k) == want)
-        {
+        if !keys.keys.iter().any(|k| castellan_jose::keys::thumbprint(k) == want) {
             return fail("the certificate's key is not one of the client's registered keys");
         }
         Ok(())

@@ -219,11 +219,13 @@ impl Engine {
             };
             if let Err(e) = self.check_presentation(rt, &claims, token, &how).await {
                 tracing::info!(gateway = gw, reason = %e.description, "sender-constrained presentation refused");
-                return Ok(GatewayDecision::InvalidToken(if cert_bound && e.code == crate::ErrorCode::InvalidToken {
-                    "a certificate-bound token must come with the TLS client certificate it is bound to"
-                } else {
-                    "a DPoP-bound token needs the DPoP scheme and a valid proof of this request by its key"
-                }));
+                return Ok(GatewayDecision::InvalidToken(
+                    if cert_bound && e.code == crate::ErrorCode::InvalidToken {
+                        "a certificate-bound token must come with the TLS client certificate it is bound to"
+                    } else {
+                        "a DPoP-bound token needs the DPoP scheme and a valid proof of this request by its key"
+                    },
+                ));
             }
         }
 

@@ -34,7 +34,9 @@ impl ClientCertificate {
     /// A presented chain (leaf first); `None` when the leaf is not an X.509 certificate.
     pub fn from_chain(chain: Vec<Vec<u8>>) -> Option<Self> {
         let leaf = chain.first()?;
-        X509Certificate::from_der(leaf).ok().filter(|(rest, _)| rest.is_empty())?;
+        X509Certificate::from_der(leaf)
+            .ok()
+            .filter(|(rest, _)| rest.is_empty())?;
         let thumbprint = b64url(&sha256(leaf));
         Some(Self {
             chain: chain.into(),
@@ -370,7 +372,11 @@ mod tests {
     fn distinguished_names_are_read_as_rfc_4514_writes_them() {
         assert_eq!(
             parse_dn("CN=shop, O=Example\\, Inc.,C=DE").unwrap(),
-            vec![rdn(&[("cn", "shop")]), rdn(&[("o", "Example, Inc.")]), rdn(&[("c", "DE")])]
+            vec![
+                rdn(&[("cn", "shop")]),
+                rdn(&[("o", "Example, Inc.")]),
+                rdn(&[("c", "DE")])
+            ]
         );
         assert_eq!(
             parse_dn("cn=a+UID=7,o=x").unwrap(),
@@ -388,14 +394,17 @@ mod tests {
         let key = rcgen::KeyPair::generate().unwrap();
         let mut params = rcgen::CertificateParams::new(vec!["client.example".into()]).unwrap();
         params.distinguished_name = rcgen::DistinguishedName::new();
-        params.distinguished_name.push(rcgen::DnType::OrganizationName, "Example, Inc.");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::OrganizationName, "Example, Inc.");
         params.distinguished_name.push(rcgen::DnType::CommonName, "shop");
         let cert = params.self_signed(&key).unwrap();
         let der = cert.der().to_vec();
         let pem = cert.pem();
         use base64::Engine as _;
         let b64 = base64::engine::general_purpose::STANDARD.encode(&der);
-        let escaped: String = percent_encoding::utf8_percent_encode(&pem, percent_encoding::NON_ALPHANUMERIC).to_string();
+        let escaped: String =
+            percent_encoding::utf8_percent_encode(&pem, percent_encoding::NON_ALPHANUMERIC).to_string();
         let want = b64url(&sha256(&der));
         for v in [format!(":{b64}:"), b64.clone(), pem.replace('\n', " "), escaped] {
             assert_eq!(ClientCertificate::from_header(&v).unwrap().thumbprint(), want, "{v}");

@@ -47,7 +47,11 @@ impl FromRequestParts<AppState> for PeerCertificate {
             && let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>()
             && trusted(peer.ip(), &state.trusted_proxies)
         {
-            let forwarded = parts.headers.get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty());
+            let forwarded = parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| !v.is_empty());
             let cert = forwarded.and_then(castellan_oauth::mtls::ClientCertificate::from_header);
             if forwarded.is_some() && cert.is_none() {
                 tracing::warn!(header = %name, "the proxy's client certificate header could not be read");

@@ -482,12 +482,81 @@ async fn the_authorizer_wants_a_proof_for_a_dpop_bound_token() {
     assert_eq!(r.status, 200);
 }
 
+/// A certificate-bound token (RFC 8705 §3) passes the authorizer only with the caller's
+/// certificate, which the gateway forwards in `Client-Cert` (RFC 9440).
+#[tokio::test]
+async fn the_authorizer_wants_the_certificate_of_a_certificate_bound_token() {
+    let ca = crate::mtls::Authority::new("Example Client CA");
+    let app = crate::mtls::behind_proxy(&ca).await;
+    let s = setup(&app, "nginx").await;
+    let basic = gateway_basic(&s.gateway);
+    let r = app
+        .admin(
+            Method::POST,
+            "/clients",
+            Some(json!({"client_id": "bound", "client_secret": "bound-secret-0123456789",
+                "grant_types": ["client_credentials"], "scopes": ["pets.read"],
+                "tls_client_certificate_bound_access_tokens": true, "authorization_server_id": "default"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let mine = crate::mtls::self_signed("caller.example");
+    let req = app
+        .http
+        .post(format!("{}/oauth2/token", issuer(&app, "default")))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("Client-Cert", mine.header())
+        .basic_auth("bound", Some("bound-secret-0123456789"))
+        .body("grant_type=client_credentials&scope=pets.read");
+    let r = app.raw(req).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let bound = r.body["access_token"].as_str().unwrap().to_owned();
+    let at_gateway = |cert: Option<String>| {
+        let mut req = app
+            .http
+            .get(&s.authorizer)
+            .header("X-Original-Method", "GET")
+            .header("X-Original-URI", "/pets/42")
+            .header("X-Castellan-Gateway", &basic)
+            .bearer_auth(&bound);
+        if let Some(c) = cert {
+            req = req.header("Client-Cert", c);
+        }
+        app.raw(req)
+    };
+    let r = at_gateway(Some(mine.header())).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.headers["x-castellan-client"], "bound");
+    // nginx's form of the same certificate (URL-encoded PEM) works as well.
+    let escaped: String = form_urlencoded::byte_serialize(mine.pem.as_bytes()).collect();
+    let r = at_gateway(Some(escaped.replace('+', "%20"))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    for (what, cert) in [
+        ("without a certificate", None),
+        (
+            "with another certificate",
+            Some(crate::mtls::self_signed("caller.example").header()),
+        ),
+        ("with an unreadable header", Some("garbage".to_owned())),
+    ] {
+        let r = at_gateway(cert).await;
+        assert_eq!(r.status, 401, "{what}: {}", r.body);
+        assert!(
+            r.headers["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .contains("invalid_token"),
+            "{what}"
+        );
+    }
+}
+
 fn required() -> bool {
     std::env::var("CASTELLAN_GATEWAYS").is_ok_and(|v| v == "1")
 }
 
 /// The program, or `None` to skip (a failure when the gateways are required).
-fn program(path: &str, package: &str) -> Option<PathBuf> {
+pub(crate) fn program(path: &str, package: &str) -> Option<PathBuf> {
     let p = PathBuf::from(path);
     if p.exists() {
         return Some(p);
@@ -499,7 +568,7 @@ fn program(path: &str, package: &str) -> Option<PathBuf> {
     None
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -566,7 +635,7 @@ async fn unpack(app: &TestApp, gw: &str, dir: &Path) -> PathBuf {
 }
 
 /// Waits until something listens on `port`.
-async fn wait_for(port: u16, child: &mut tokio::process::Child) {
+pub(crate) async fn wait_for(port: u16, child: &mut tokio::process::Child) {
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
             return;

@@ -22,6 +22,7 @@ mod flows;
 mod gateways;
 mod hardening;
 mod imports;
+mod mtls;
 mod par;
 mod permissions;
 mod policies;
