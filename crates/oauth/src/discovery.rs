@@ -99,7 +99,8 @@ pub fn metadata(rt: &ServerRuntime, mtls: MtlsOffer) -> Value {
         "introspection_endpoint": rt.endpoint("/oauth2/introspect"),
         "revocation_endpoint": rt.endpoint("/oauth2/revoke"),
         "pushed_authorization_request_endpoint": rt.endpoint("/oauth2/par"),
-        "require_pushed_authorization_requests": rt.server.settings.require_pushed_authorization_requests,
+        "require_pushed_authorization_requests": rt.server.settings.require_pushed_authorization_requests
+            || crate::fapi::Profile::of(&rt.server.settings) == Some(crate::fapi::Profile::Fapi2),
         "scopes_supported": scopes,
         "grant_types_supported": grants,
         "response_types_supported": response_types,

@@ -9,6 +9,8 @@ const MAX_PARAMS: usize = 64;
 #[derive(Debug, Default, Clone)]
 pub struct Form {
     pairs: Vec<(String, String)>,
+    /// The parameters came from a signed request object (RFC 9101) that verified.
+    signed: bool,
 }
 
 impl Form {
@@ -16,7 +18,18 @@ impl Form {
         if pairs.len() > MAX_PARAMS {
             return Err(OAuthError::invalid_request("too many parameters"));
         }
-        Ok(Self { pairs })
+        Ok(Self { pairs, signed: false })
+    }
+
+    /// These parameters as those of a verified signed request object.
+    pub(crate) fn signed(mut self) -> Self {
+        self.signed = true;
+        self
+    }
+
+    /// Whether the parameters came from a verified signed request object.
+    pub(crate) fn is_signed(&self) -> bool {
+        self.signed
     }
 
     /// The value of `name`, `None` when absent or empty; an error when repeated.

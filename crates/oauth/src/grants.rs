@@ -246,7 +246,25 @@ impl Engine {
             auth.scopes = narrowed;
         }
         let rules = self.rules_for(rt, &auth.sub, &auth.scopes).await?;
-        let (resp, issued) = self.issue(rt, &rules, client, &auth, &record.grant_id, None, "refresh_token", bind)?;
+        let (mut resp, mut issued) =
+            self.issue(rt, &rules, client, &auth, &record.grant_id, None, "refresh_token", bind)?;
+        // FAPI 2.0 Security Profile §5.3.2.1: a sender-constrained confidential client keeps its
+        // refresh token (no rotation); the new access token is recorded under the grant, which
+        // is then read again so that a revocation racing this request still reaches it.
+        let keep = crate::fapi::Profile::of(&rt.server.settings) == Some(crate::fapi::Profile::Fapi2)
+            && !client.settings.public
+            && (bind.jkt.is_some() || bind.x5t.is_some());
+        if keep {
+            resp.refresh_token = None;
+            issued.refresh = None;
+            self.store.record_grant(rt.tenant_id(), &issued).await?;
+            let still = self.store.get_refresh(rt.tenant_id(), rt.id(), &hash).await?;
+            if still.is_none_or(|r| r.used || r.grant_revoked) {
+                self.revoke_grant(rt, &record.grant_id).await?;
+                return Err(invalid_grant("the refresh token is invalid, expired or revoked"));
+            }
+            return Ok(resp);
+        }
         if !self.store.rotate_refresh(rt.tenant_id(), &hash, now, &issued).await? {
             self.revoke_grant(rt, &record.grant_id).await?;
             return Err(invalid_grant("the refresh token is invalid, expired or revoked"));

@@ -247,6 +247,15 @@ pub(crate) fn half_hash(value: &str) -> String {
     b64url(&sha256(value.as_bytes())[..16])
 }
 
+/// What an ID token carries the hashes of (`at_hash`, `c_hash`, `s_hash`): the access token and,
+/// in the authorization response, the code and `state`.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Hashed<'a> {
+    pub access_token: Option<&'a str>,
+    pub code: Option<&'a str>,
+    pub state: Option<&'a str>,
+}
+
 /// Claims of an id_token (OIDC Core §2).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct IdClaims {
@@ -263,6 +272,10 @@ pub struct IdClaims {
     pub at_hash: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub c_hash: Option<String>,
+    /// The hash of `state` (FAPI 1.0 Advanced §5.2.2.1) in an ID token of the authorization
+    /// response.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub s_hash: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -281,15 +294,16 @@ impl Engine {
         client: &Client,
         auth: &Authorization,
         nonce: Option<&str>,
-        access_token: Option<&str>,
-        code: Option<&str>,
+        hashed: Hashed<'_>,
     ) -> Result<String, OAuthError> {
         // RS256 unless the client registered the server's own algorithm (OIDC Dynamic Client
-        // Registration §2); servers without an ID-token key sign with their current key.
+        // Registration §2) or the server has a FAPI profile (PS256 or ES256 only); servers
+        // without an ID-token key sign with their current key.
+        let fapi = crate::fapi::Profile::of(&rt.server.settings).is_some();
         let own = rt
             .signer
             .as_ref()
-            .filter(|s| client.settings.id_token_signed_response_alg.as_deref() == Some(s.alg.as_str()));
+            .filter(|s| fapi || client.settings.id_token_signed_response_alg.as_deref() == Some(s.alg.as_str()));
         let signer = own
             .or(rt.id_signer.as_ref())
             .or(rt.signer.as_ref())
@@ -304,8 +318,9 @@ impl Engine {
             iat: now,
             auth_time: auth.auth_time,
             nonce: nonce.map(str::to_owned),
-            at_hash: access_token.map(half_hash),
-            c_hash: code.map(half_hash),
+            at_hash: hashed.access_token.map(half_hash),
+            c_hash: hashed.code.map(half_hash),
+            s_hash: hashed.state.map(half_hash),
             sid: auth.sid.clone(),
             amr: auth.amr.clone(),
             idp: auth.idp.clone(),
@@ -386,7 +401,16 @@ impl Engine {
             (None, None)
         };
         let id_token = if auth.has_scope("openid") {
-            Some(self.id_token(rt, client, auth, nonce, Some(&token), None)?)
+            Some(self.id_token(
+                rt,
+                client,
+                auth,
+                nonce,
+                Hashed {
+                    access_token: Some(&token),
+                    ..Hashed::default()
+                },
+            )?)
         } else {
             None
         };

@@ -15,6 +15,7 @@ pub mod discovery;
 pub mod dpop;
 mod error;
 pub mod exchange;
+pub mod fapi;
 mod form;
 pub mod gateway;
 mod grants;

@@ -32,6 +32,9 @@ pub struct PushedRequest {
 struct Pushed {
     client_id: String,
     params: Vec<(String, String)>,
+    /// They came from a signed request object.
+    #[serde(default)]
+    signed: bool,
 }
 
 impl Engine {
@@ -100,6 +103,7 @@ impl Engine {
             data: serde_json::to_string(&Pushed {
                 client_id: client.id.to_string(),
                 params,
+                signed: pushed_form.is_signed(),
             })
             .map_err(OAuthError::server_error)?,
             result: None,
@@ -152,7 +156,10 @@ impl Engine {
         if pushed.client_id != client_id {
             return Err(page("This request was made by another application."));
         }
-        let form = Form::new(pushed.params).map_err(|e| page(&e.description))?;
+        let mut form = Form::new(pushed.params).map_err(|e| page(&e.description))?;
+        if pushed.signed {
+            form = form.signed();
+        }
         Ok((form, true))
     }
 }

@@ -115,6 +115,6 @@ impl Engine {
             };
             pairs.push((k.clone(), value));
         }
-        Form::new(pairs).map_err(|e| e.description)
+        Form::new(pairs).map(Form::signed).map_err(|e| e.description)
     }
 }

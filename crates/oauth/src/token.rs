@@ -83,6 +83,9 @@ impl Engine {
     ) -> Result<(Arc<Client>, TokenResponse), OAuthError> {
         let grant = p.form.require("grant_type")?;
         let client = self.authenticate_client(rt, p).await?;
+        if let Some(profile) = crate::fapi::Profile::of(&rt.server.settings) {
+            crate::fapi::client_rules(profile, &client).map_err(|b| b.error())?;
+        }
         let bind = self.token_binding(rt, &client, dpop, p.certificate).await?;
         let bind = &bind;
         match grant {

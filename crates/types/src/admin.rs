@@ -363,6 +363,9 @@ pub struct ServerRequest {
     #[serde(default)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub enable_dynamic_client_registration: Option<bool>,
+    /// A security profile the server enforces: `fapi_rw` (FAPI 1.0 Advanced) or `fapi2` (FAPI
+    /// 2.0 Security Profile); at most one. Its rules are checked when the server and its clients
+    /// are saved (`422` naming the rule) and at every request.
     #[serde(default)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profiles: Option<Vec<String>>,

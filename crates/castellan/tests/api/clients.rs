@@ -252,9 +252,9 @@ async fn create_client_refuses_bad_input_naming_the_field() {
             "userinfo_signed_response_alg",
         ),
         (
-            json!({"authorization_server_id": "default", "tls_client_certificate_bound_access_tokens": true}),
+            json!({"authorization_server_id": "default", "token_endpoint_auth_method": "tls_client_auth"}),
             422,
-            "tls_client_certificate_bound_access_tokens",
+            "tls_client_auth_subject_dn",
         ),
         (
             json!({"authorization_server_id": "default", "tls_client_auth_subject_dn": "CN=a\nb"}),

@@ -17,6 +17,7 @@ mod dpop;
 mod errors;
 mod escalation;
 mod exchange;
+mod fapi;
 mod first_day;
 mod flows;
 mod gateways;

@@ -38,6 +38,15 @@ impl Cert {
         json!({"kty": "EC", "crv": "P-256", "x": b64url(&raw[1..33]), "y": b64url(&raw[33..65])})
     }
 
+    /// A JWT signed (ES256) with the certificate's key.
+    pub(crate) fn sign_jwt(&self, claims: &Value) -> String {
+        let signer =
+            castellan_jose::LoadedKey::from_pkcs8(castellan_domain::SigningAlg::ES256, &self.key.serialize_der())
+                .unwrap();
+        let header = b64url(br#"{"alg":"ES256","typ":"oauth-authz-req+jwt"}"#);
+        castellan_jose::jwt::sign(&signer, &header, claims).unwrap()
+    }
+
     /// For reqwest: certificate and key.
     pub(crate) fn identity(&self) -> reqwest::Identity {
         reqwest::Identity::from_pem(format!("{}{}", self.pem, self.key_pem).as_bytes()).unwrap()

@@ -173,6 +173,10 @@ async fn the_readme_walk_throughs_run_as_written() {
     let mut cfg = config(&dir.path().join("castellan-data")).await;
     // The README's examples read the credentials file the first start writes.
     cfg.bootstrap_client_secret = None;
+    // The mutual-TLS walk-through plays a TLS-terminating proxy on this machine, as it says the
+    // server must be started for it.
+    cfg.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    cfg.client_certs.header = Some("Client-Cert".into());
     let app: TestApp = spawn_with(dir, cfg).await;
     let addr = app.base.trim_start_matches("http://").to_owned();
     let work = app.dir.path().to_owned();

@@ -324,6 +324,11 @@ impl Control {
             ));
         }
 
+        // A FAPI profile of the server (its rules, named in the answer).
+        if let Some(p) = castellan_oauth::fapi::Profile::of(&server.settings) {
+            castellan_oauth::fapi::client_rules(p, c).map_err(|b| ControlError::invalid(b.field, b.message()))?;
+        }
+
         // Secrets: public clients have none; others keep theirs, take the given one, or get one.
         if c.settings.public {
             if req.client_secret.as_deref().is_some_and(|s| !s.is_empty()) {

@@ -23,7 +23,7 @@ const MIN_SECRET_LEN: usize = 32;
 const MAX_SECRET_LEN: usize = 512;
 const MAX_ROTATED_SECRETS: usize = 10;
 const MAX_KEYS: usize = 10;
-const PROFILES: [&str; 1] = ["fapi_rw"];
+use castellan_oauth::fapi::PROFILES;
 
 pub(crate) fn check_secret(field: &str, s: &str) -> ControlResult<()> {
     let n = s.chars().count();
@@ -148,6 +148,8 @@ pub(crate) fn apply_settings(s: &mut ServerSettings, req: &wire::ServerRequest) 
             *slot = (!v.is_empty()).then(|| v.clone());
         }
     }
+    // A FAPI profile's rules about the server's own settings, named in the answer.
+    castellan_oauth::fapi::server_rules(s).map_err(|b| ControlError::invalid(b.field, b.message()))?;
     Ok(())
 }
 

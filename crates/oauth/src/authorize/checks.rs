@@ -60,7 +60,8 @@ pub(super) fn registered_redirect_uri(form: &Form, client: &Client) -> Result<(S
 pub(super) type Fail<'a> = &'a dyn Fn(ErrorCode, &str) -> AuthorizeError;
 
 /// The response type needs its grants on the server (`unsupported_response_type`) and on the
-/// client, which must also list it (`unauthorized_client`).
+/// client, which must also list it (`unauthorized_client`); a response type with a token or an ID
+/// token needs the implicit grant, except `code id_token` under a FAPI profile.
 pub(super) fn response_type_allowed(
     rt: &ServerRuntime,
     client: &Client,
@@ -70,7 +71,11 @@ pub(super) fn response_type_allowed(
     let server_has = |g: &str| rt.server.settings.grant_types.iter().any(|x| x == g);
     let client_has = |g: &str| client.grant_types.iter().any(|x| x == g);
     let code = response_type.iter().any(|r| r == "code");
-    let implicit = response_type.iter().any(|r| r != "code");
+    // Under fapi_rw the hybrid `code id_token` is the code flow with a detached signature (FAPI
+    // 1.0 Advanced §5.2.2), not the implicit grant the profile forbids.
+    let fapi_hybrid =
+        crate::fapi::Profile::of(&rt.server.settings).is_some() && response_type.join(" ") == "code id_token";
+    let implicit = response_type.iter().any(|r| r != "code") && !fapi_hybrid;
     if (code && !server_has("authorization_code")) || (implicit && !server_has("implicit")) {
         return Err(fail(
             ErrorCode::UnsupportedResponseType,

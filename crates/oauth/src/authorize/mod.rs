@@ -276,6 +276,22 @@ impl Engine {
             ));
         }
         let code_challenge = pkce_challenge(form, rt, &client, code, &fail)?;
+        // A FAPI profile's rules: the client's settings (saved before the server took the
+        // profile, perhaps), then the request's.
+        if let Some(p) = crate::fapi::Profile::of(&rt.server.settings) {
+            let broken = crate::fapi::client_rules(p, &client).err().or_else(|| {
+                crate::fapi::request_rules(p, &response_type, pushed, form.is_signed(), code_challenge.is_some()).err()
+            });
+            if let Some(b) = broken {
+                let e = b.error();
+                let code = if e.code == ErrorCode::InvalidClient {
+                    ErrorCode::UnauthorizedClient
+                } else {
+                    e.code
+                };
+                return Err(fail(code, &e.description));
+            }
+        }
         let (prompt, max_age) = prompt_and_max_age(form, &fail)?;
         let login_hint = check(form.get("login_hint"), &fail)?
             .filter(|h| h.len() <= MAX_HINT)
@@ -574,8 +590,11 @@ impl Engine {
                 client,
                 &auth,
                 req.nonce.as_deref(),
-                access.as_deref(),
-                code_value.as_deref(),
+                crate::issue::Hashed {
+                    access_token: access.as_deref(),
+                    code: code_value.as_deref(),
+                    state: req.state.as_deref(),
+                },
             )?;
             params.push(("id_token".into(), id));
         }
