@@ -546,6 +546,44 @@ mod tests {
     }
 
     #[test]
+    fn client_certificates_need_a_way_in() {
+        let err = |args: ServeArgs| Config::load(&args).unwrap_err().to_string();
+        let e = err(ServeArgs {
+            tls_client_certs: true,
+            ..Default::default()
+        });
+        assert!(e.contains("--tls-cert"), "{e}");
+        let e = err(ServeArgs {
+            client_cert_header: Some("Client-Cert".into()),
+            ..Default::default()
+        });
+        assert!(e.contains("--trusted-proxies"), "{e}");
+        let e = err(ServeArgs {
+            client_cert_header: Some("Client Cert".into()),
+            trusted_proxies: Some("10.0.0.1".into()),
+            ..Default::default()
+        });
+        assert!(e.contains("not a header name"), "{e}");
+        let e = err(ServeArgs {
+            tls_client_ca: Some("ca.pem".into()),
+            ..Default::default()
+        });
+        assert!(e.contains("--tls-client-ca needs"), "{e}");
+        let c = Config::load(&ServeArgs {
+            client_cert_header: Some("Client-Cert".into()),
+            trusted_proxies: Some("10.0.0.1".into()),
+            tls_client_ca: Some("ca.pem".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(!c.client_certs.ask, "no TLS listener to ask on");
+        assert_eq!(c.client_certs.header.as_deref(), Some("Client-Cert"));
+        // From the file, with TLS: the CA makes the listener ask.
+        let (_d, p) = write("tls_cert = \"c.pem\"\ntls_key = \"k.pem\"\ntls_client_ca = \"ca.pem\"\n");
+        assert!(Config::load(&with_file(p)).unwrap().client_certs.ask);
+    }
+
+    #[test]
     fn defaults_without_file() {
         let c = Config::load(&ServeArgs::default()).unwrap();
         assert_eq!(c.listen.to_string(), "127.0.0.1:8443");

@@ -262,3 +262,64 @@ pub(crate) fn request_rules(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rt(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn request_rules_name_what_each_profile_requires() {
+        let rule = |p, r: &[&str], pushed, signed, pkce| {
+            request_rules(p, &rt(r), pushed, signed, pkce)
+                .err()
+                .map(|b| b.rule_name())
+        };
+        // fapi_rw: PKCE, or a signed request object instead.
+        assert_eq!(rule(Profile::FapiRw, &["code"], false, false, true), None);
+        assert_eq!(rule(Profile::FapiRw, &["code"], false, true, false), None);
+        assert_eq!(
+            rule(Profile::FapiRw, &["code"], false, false, false).as_deref(),
+            Some("fapi_rw.pkce")
+        );
+        assert_eq!(rule(Profile::FapiRw, &["code", "id_token"], false, false, true), None);
+        assert_eq!(
+            rule(Profile::FapiRw, &["code", "token"], false, false, true).as_deref(),
+            Some("fapi_rw.response_types")
+        );
+        // fapi2: pushed, code only, PKCE even with a request object.
+        assert_eq!(rule(Profile::Fapi2, &["code"], true, false, true), None);
+        assert_eq!(
+            rule(Profile::Fapi2, &["code"], false, false, true).as_deref(),
+            Some("fapi2.par")
+        );
+        assert_eq!(
+            rule(Profile::Fapi2, &["code"], true, true, false).as_deref(),
+            Some("fapi2.pkce")
+        );
+        assert_eq!(
+            rule(Profile::Fapi2, &["code", "id_token"], true, false, true).as_deref(),
+            Some("fapi2.response_types")
+        );
+    }
+
+    #[test]
+    fn server_rules_allow_a_compliant_server_and_only_one_profile() {
+        let mut s = ServerSettings {
+            key_type: castellan_domain::KeyType::Ps,
+            grant_types: rt(&["authorization_code", "refresh_token"]),
+            authorization_code_ttl: castellan_domain::GoDuration::from_secs(60),
+            profiles: rt(&[FAPI2]),
+            ..ServerSettings::default()
+        };
+        assert_eq!(server_rules(&s), Ok(()));
+        s.profiles = rt(&[FAPI_RW, FAPI2]);
+        assert_eq!(server_rules(&s).unwrap_err().rule, "one_profile");
+        s.profiles = Vec::new();
+        s.key_type = castellan_domain::KeyType::Rsa;
+        assert_eq!(server_rules(&s), Ok(()), "no profile, no rules");
+    }
+}

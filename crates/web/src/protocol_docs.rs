@@ -119,7 +119,12 @@ pub(crate) struct UserInfo {
 /// §4.3, §4.4 and §6, with PKCE (RFC 7636). Errors are RFC 6749 §5.2 JSON; a failed client
 /// authentication is 401 `invalid_client`. With a `DPoP` proof (RFC 9449) the tokens are bound
 /// to its key: `token_type: DPoP`, `cnf.jkt` in the access token; a bad proof is
-/// `invalid_dpop_proof`, a missing server nonce `use_dpop_nonce` with `DPoP-Nonce`.
+/// `invalid_dpop_proof`, a missing server nonce `use_dpop_nonce` with `DPoP-Nonce`. Clients
+/// registered for `tls_client_auth` or `self_signed_tls_client_auth` (RFC 8705 §2) send only
+/// `client_id` and authenticate with the TLS client certificate of the connection (or the one a
+/// trusted proxy forwards); a client with `tls_client_certificate_bound_access_tokens` gets tokens
+/// bound to that certificate (`cnf.x5t#S256`). On a server with a FAPI profile (`fapi_rw`,
+/// `fapi2`), a client breaking one of its rules is refused naming the rule.
 #[utoipa::path(post, path = "/{tid}/{aid}/oauth2/token", tag = "protocol", operation_id = "token",
     params(
         ("tid" = String, Path, description = "Tenant id"),
@@ -210,7 +215,8 @@ fn jwks() {}
 /// OIDC Core §5.3 (`GET` or `POST`): the person's claims for an access token granted `openid`;
 /// errors in `WWW-Authenticate` (RFC 6750 §3). A DPoP-bound token comes as `Authorization: DPoP
 /// …` with a `DPoP` proof of this request that carries `ath` (RFC 9449 §7); its errors use the
-/// `DPoP` challenge.
+/// `DPoP` challenge. A certificate-bound token (`cnf.x5t#S256`, RFC 8705 §3) is accepted only
+/// over a connection presenting that TLS client certificate.
 #[utoipa::path(get, path = "/{tid}/{aid}/userinfo", tag = "protocol", operation_id = "userinfo",
     params(("tid" = String, Path, description = "Tenant id"), ("aid" = String, Path, description = "Authorization server id")),
     security(("bearer" = [])),

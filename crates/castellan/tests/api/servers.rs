@@ -66,7 +66,7 @@ async fn create_stores_and_returns_every_given_field() {
         "id": "shop", "name": "Shop", "key_type": "ecdsa",
         "secret": "0123456789abcdef0123456789abcdef",
         "rotated_secrets": ["fedcba9876543210fedcba9876543210"],
-        "grant_types": ["client_credentials", "password"],
+        "grant_types": ["client_credentials", "authorization_code"],
         "access_token_ttl": "15m", "authorization_code_ttl": "1m30s", "id_token_ttl": "2h",
         "refresh_token_ttl": "1.5h", "cookie_max_age": "1h10m30s",
         "enforce_pkce": true, "enable_dynamic_client_registration": true, "profiles": ["fapi_rw"],
@@ -80,7 +80,7 @@ async fn create_stores_and_returns_every_given_field() {
     assert_eq!(s["issuer_url"], format!("{}/default/shop", app.base));
     assert_eq!(s["secret"], "0123456789abcdef0123456789abcdef");
     assert_eq!(s["rotated_secrets"], json!(["fedcba9876543210fedcba9876543210"]));
-    assert_eq!(s["grant_types"], json!(["client_credentials", "password"]));
+    assert_eq!(s["grant_types"], json!(["client_credentials", "authorization_code"]));
     assert_eq!(s["access_token_ttl"], "15m0s");
     assert_eq!(s["authorization_code_ttl"], "1m30s");
     assert_eq!(s["id_token_ttl"], "2h0m0s");
@@ -213,7 +213,8 @@ async fn update_changes_given_fields_and_keeps_the_rest() {
     let app = spawn_app().await;
     let before = create(
         &app,
-        json!({"id": "u", "name": "Before", "enforce_pkce": true, "profiles": ["fapi_rw"]}),
+        json!({"id": "u", "name": "Before", "enforce_pkce": true, "profiles": ["fapi_rw"], "key_type": "ps",
+            "grant_types": ["authorization_code", "refresh_token"]}),
     )
     .await;
     let r = app
