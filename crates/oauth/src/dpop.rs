@@ -26,14 +26,23 @@ const MAX_AGE: i64 = 300;
 const MAX_AHEAD: i64 = 60;
 /// A server nonce is good for this window and the next (seconds).
 const NONCE_WINDOW: i64 = 300;
-/// Proof ids remembered in memory at most; past it, the expired ones are dropped, and if none
-/// has expired the store remembers the next ones.
-const MAX_REMEMBERED: usize = 200_000;
+/// Proof ids remembered in memory at most (8 bytes each, in sets by the minute they expire: about
+/// 40 MB when full, which a node reaches only past ~11,000 proofs a second sustained); past it,
+/// the store remembers the next ones.
+const MAX_REMEMBERED: usize = 4_000_000;
 
-/// The `jti`s of the proofs this node accepted, until each could no longer be accepted.
+/// The `jti`s of the proofs this node accepted, until each could no longer be accepted: 64 bits of
+/// a hash of each, in one set per minute of expiry, so that whole minutes are dropped once past.
 pub(crate) struct ReplayCache {
-    seen: std::sync::Mutex<std::collections::HashMap<[u8; 32], i64>>,
+    seen: std::sync::Mutex<Minutes>,
     capacity: usize,
+}
+
+#[derive(Default)]
+struct Minutes {
+    /// By the minute (Unix time / 60) in which the ids expire.
+    sets: std::collections::BTreeMap<i64, std::collections::HashSet<u64>>,
+    len: usize,
 }
 
 impl Default for ReplayCache {
@@ -48,17 +57,25 @@ impl Default for ReplayCache {
 impl ReplayCache {
     /// `Some(true)` the first time `key` is seen, `Some(false)` for a replay, `None` when full.
     fn first_use(&self, key: [u8; 32], expires_at: i64, now: i64) -> Option<bool> {
-        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
-        if seen.get(&key).is_some_and(|exp| *exp > now) {
-            return Some(false);
-        }
-        if seen.len() >= self.capacity {
-            seen.retain(|_, exp| *exp > now);
-            if seen.len() >= self.capacity {
-                return None;
+        let id = u64::from_le_bytes([key[0], key[1], key[2], key[3], key[4], key[5], key[6], key[7]]);
+        let mut m = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        // Minutes that ended are forgotten (every id in them has expired).
+        while let Some((&minute, _)) = m.sets.first_key_value() {
+            if (minute + 1) * 60 > now {
+                break;
+            }
+            if let Some(gone) = m.sets.remove(&minute) {
+                m.len -= gone.len();
             }
         }
-        seen.insert(key, expires_at);
+        if m.sets.values().any(|s| s.contains(&id)) {
+            return Some(false);
+        }
+        if m.len >= self.capacity {
+            return None;
+        }
+        m.sets.entry(expires_at.div_euclid(60)).or_default().insert(id);
+        m.len += 1;
         Some(true)
     }
 }
@@ -349,15 +366,15 @@ mod tests {
             capacity: 2,
         };
         let (a, b, c) = ([1u8; 32], [2u8; 32], [3u8; 32]);
-        assert_eq!(cache.first_use(a, 100, 10), Some(true));
-        assert_eq!(cache.first_use(a, 100, 20), Some(false), "a replay");
+        assert_eq!(cache.first_use(a, 170, 10), Some(true));
+        assert_eq!(cache.first_use(a, 170, 20), Some(false), "a replay");
         assert_eq!(cache.first_use(b, 50, 20), Some(true));
         // Full: nothing has expired, so the store must remember the next one.
-        assert_eq!(cache.first_use(c, 100, 30), None);
-        // Once b has expired it makes room.
-        assert_eq!(cache.first_use(c, 100, 60), Some(true));
-        assert_eq!(cache.first_use(a, 100, 60), Some(false), "a is still remembered");
+        assert_eq!(cache.first_use(c, 170, 30), None);
+        // Once b's minute has ended it makes room.
+        assert_eq!(cache.first_use(c, 170, 60), Some(true));
+        assert_eq!(cache.first_use(a, 170, 60), Some(false), "a is still remembered");
         // An expired id is not a replay (its proof is refused for its iat anyway).
-        assert_eq!(cache.first_use(a, 200, 100), Some(true));
+        assert_eq!(cache.first_use(a, 300, 180), Some(true));
     }
 }
