@@ -13,7 +13,10 @@ use serde::Deserialize;
     name = "castellan",
     version,
     about = "Multi-tenant OAuth 2.0 / OpenID Connect authorization server",
-    after_help = "Each sub-command lists its own flags: castellan serve --help, castellan migrate --help."
+    after_help = "Each sub-command lists its own flags: castellan serve --help, castellan client create --help.\n\
+Managing a running server (client, server, scope, policy, token) exits with 2 for a wrong command \
+or input, 3 when the credentials are refused or lack the permission, 4 when something is not \
+found, 5 when the server fails, 6 when it cannot be reached."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -44,10 +47,32 @@ pub enum Command {
     /// Recovering admin access.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Manage the clients of a running server (over HTTP, with an admin client's credentials).
+    #[command(subcommand)]
+    Client(crate::remote::ResourceCommand),
+    /// Manage the authorization servers of a running server.
+    #[command(subcommand)]
+    Server(crate::remote::ResourceCommand),
+    /// Manage the scopes of a running server.
+    #[command(subcommand)]
+    Scope(crate::remote::ResourceCommand),
+    /// Manage and test the policies of a running server.
+    #[command(subcommand)]
+    Policy(crate::remote::PolicyCommand),
+    /// Print an access token of the credentials' client (client credentials grant).
+    Token(crate::remote::TokenArgs),
+    /// Print a shell completion script: `castellan completion bash > /etc/bash_completion.d/castellan`.
+    Completion(CompletionArgs),
     /// Evaluates Rego policies for a server that started it, one JSON line per line on stdin
     /// (internal: `serve` starts these itself).
     #[command(hide = true)]
     PolicyWorker,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionArgs {
+    /// bash, zsh, fish, elvish or powershell.
+    pub shell: clap_complete::Shell,
 }
 
 /// `castellan ledger …`.

@@ -6,6 +6,7 @@ mod documents;
 mod jwks;
 pub mod load;
 pub mod outbound;
+pub mod remote;
 mod tls;
 
 use std::net::SocketAddr;

@@ -17,10 +17,18 @@ fn main() -> std::process::ExitCode {
             Err(e) => fail(&anyhow::anyhow!("policy worker: {e}")),
         };
     }
+    if let Command::Completion(c) = &cli.command {
+        let mut cmd = <Cli as clap::CommandFactory>::command();
+        clap_complete::generate(c.shell, &mut cmd, "castellan", &mut std::io::stdout());
+        return std::process::ExitCode::SUCCESS;
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => return fail(&anyhow::anyhow!("cannot start the async runtime: {e}")),
     };
+    if let Some(code) = runtime.block_on(remote(&cli.command)) {
+        return code;
+    }
     match runtime.block_on(run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => fail(&e),
@@ -30,6 +38,30 @@ fn main() -> std::process::ExitCode {
 fn fail(e: &anyhow::Error) -> std::process::ExitCode {
     eprintln!("error: {e:#}");
     std::process::ExitCode::FAILURE
+}
+
+/// The management commands print what they got, or one line and the exit code of the failure.
+async fn remote(command: &Command) -> Option<std::process::ExitCode> {
+    use castellan::remote::{self, Kind, PolicyCommand};
+    let done = match command {
+        Command::Client(c) => remote::resource(Kind::Client, c).await,
+        Command::Server(c) => remote::resource(Kind::Server, c).await,
+        Command::Scope(c) => remote::resource(Kind::Scope, c).await,
+        Command::Policy(PolicyCommand::Resource(c)) => remote::resource(Kind::Policy, c).await,
+        Command::Policy(PolicyCommand::Test(t)) => remote::test_policy(t).await,
+        Command::Token(t) => remote::token(t).await,
+        _ => return None,
+    };
+    Some(match done {
+        Ok(out) => {
+            println!("{out}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(f) => {
+            eprintln!("error: {}", f.message);
+            std::process::ExitCode::from(f.code)
+        }
+    })
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -83,7 +115,17 @@ The old secret no longer works.{file}",
         return Ok(());
     }
     let (args, serve, load) = match cli.command {
-        Command::Ledger(_) | Command::Admin(_) | Command::Export(_) | Command::Import(_) | Command::PolicyWorker => {
+        Command::Ledger(_)
+        | Command::Admin(_)
+        | Command::Export(_)
+        | Command::Import(_)
+        | Command::PolicyWorker
+        | Command::Client(_)
+        | Command::Server(_)
+        | Command::Scope(_)
+        | Command::Policy(_)
+        | Command::Token(_)
+        | Command::Completion(_) => {
             unreachable!("handled above")
         }
         Command::Serve(args) => (args, true, None),

@@ -23,6 +23,7 @@ mod flows;
 mod gateways;
 mod hardening;
 mod imports;
+mod manage;
 mod mtls;
 mod par;
 mod permissions;
