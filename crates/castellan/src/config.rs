@@ -61,6 +61,9 @@ pub enum Command {
     Policy(crate::remote::PolicyCommand),
     /// Print an access token of the credentials' client (client credentials grant).
     Token(crate::remote::TokenArgs),
+    /// People who administer a tenant.
+    #[command(subcommand, name = "admin-user")]
+    AdminUser(crate::remote::AdminUserCommand),
     /// Print a shell completion script: `castellan completion bash > /etc/bash_completion.d/castellan`.
     Completion(CompletionArgs),
     /// Evaluates Rego policies for a server that started it, one JSON line per line on stdin

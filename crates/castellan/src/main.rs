@@ -50,6 +50,7 @@ async fn remote(command: &Command) -> Option<std::process::ExitCode> {
         Command::Policy(PolicyCommand::Resource(c)) => remote::resource(Kind::Policy, c).await,
         Command::Policy(PolicyCommand::Test(t)) => remote::test_policy(t).await,
         Command::Token(t) => remote::token(t).await,
+        Command::AdminUser(remote::AdminUserCommand::Add(a)) => remote::add_admin_user(a).await,
         _ => return None,
     };
     Some(match done {
@@ -125,6 +126,7 @@ The old secret no longer works.{file}",
         | Command::Scope(_)
         | Command::Policy(_)
         | Command::Token(_)
+        | Command::AdminUser(_)
         | Command::Completion(_) => {
             unreachable!("handled above")
         }

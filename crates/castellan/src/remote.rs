@@ -24,7 +24,13 @@ pub struct Remote {
     #[arg(long, env = "CASTELLAN_CLIENT_ID", value_name = "ID", global = true)]
     pub client_id: Option<String>,
     /// The admin client's secret.
-    #[arg(long, env = "CASTELLAN_CLIENT_SECRET", value_name = "SECRET", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "CASTELLAN_CLIENT_SECRET",
+        value_name = "SECRET",
+        global = true,
+        hide_env_values = true
+    )]
     pub client_secret: Option<String>,
     /// The bootstrap credentials file the first start wrote [default:
     /// ./castellan-data/bootstrap-credentials.json, or in $CASTELLAN_DATA_DIR].
@@ -127,6 +133,37 @@ pub struct TokenArgs {
     /// Scopes to ask for (space-separated).
     #[arg(long, value_name = "SCOPES")]
     pub scope: Option<String>,
+    #[command(flatten)]
+    pub remote: Remote,
+}
+
+/// `castellan admin-user …`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum AdminUserCommand {
+    /// Add a person who administers the tenant: a static user of its `admin` server in a group
+    /// that a role holding every permission (`*`) is mapped to (made if missing).
+    Add(AdminUserArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AdminUserArgs {
+    /// The person's username.
+    #[arg(long, value_name = "NAME")]
+    pub username: String,
+    /// Their password (at least 8 characters).
+    #[arg(
+        long,
+        env = "CASTELLAN_ADMIN_PASSWORD",
+        value_name = "PASSWORD",
+        hide_env_values = true
+    )]
+    pub password: String,
+    /// Their email address, in their authentication context.
+    #[arg(long, value_name = "EMAIL")]
+    pub email: Option<String>,
+    /// The group the role is mapped to.
+    #[arg(long, value_name = "GROUP", default_value = "castellan-admins")]
+    pub group: String,
     #[command(flatten)]
     pub remote: Remote,
 }
@@ -332,7 +369,11 @@ impl Connection {
         };
         Err(Failure {
             code,
-            message: format!("{} {}: {said}", status.as_u16(), status.canonical_reason().unwrap_or("")),
+            message: format!(
+                "{} {}: {said}",
+                status.as_u16(),
+                status.canonical_reason().unwrap_or("")
+            ),
         })
     }
 
@@ -434,7 +475,9 @@ pub async fn resource(kind: Kind, cmd: &ResourceCommand) -> Result<String, Failu
                     seg(a.server.as_deref().unwrap_or("default")),
                     kind.collection()
                 ),
-                _ if a.server.is_some() => return Err(usage(format!("{} are not listed by server", kind.collection()))),
+                _ if a.server.is_some() => {
+                    return Err(usage(format!("{} are not listed by server", kind.collection())));
+                }
                 _ => format!("/{}", kind.collection()),
             };
             let v = c.send(c.http.get(c.admin(&path))).await?;
@@ -445,9 +488,11 @@ pub async fn resource(kind: Kind, cmd: &ResourceCommand) -> Result<String, Failu
                 .unwrap_or_default();
             if let Some(f) = &a.filter {
                 items.retain(|i| {
-                    [id_field, name_field]
-                        .iter()
-                        .any(|k| i.get(*k).and_then(Value::as_str).is_some_and(|s| s.contains(f.as_str())))
+                    [id_field, name_field].iter().any(|k| {
+                        i.get(*k)
+                            .and_then(Value::as_str)
+                            .is_some_and(|s| s.contains(f.as_str()))
+                    })
                 });
             }
             Ok(if a.remote.json {
@@ -479,8 +524,11 @@ pub async fn resource(kind: Kind, cmd: &ResourceCommand) -> Result<String, Failu
         }
         ResourceCommand::Delete(a) => {
             let c = Connection::open(&a.remote)?;
-            c.send(c.http.delete(c.admin(&format!("/{}/{}", kind.collection(), seg(&a.id)))))
-                .await?;
+            c.send(
+                c.http
+                    .delete(c.admin(&format!("/{}/{}", kind.collection(), seg(&a.id)))),
+            )
+            .await?;
             Ok(if a.remote.json {
                 pretty(&serde_json::json!({"deleted": a.id}))
             } else {
@@ -504,7 +552,11 @@ pub async fn test_policy(a: &UpdateArgs) -> Result<String, Failure> {
     if a.remote.json {
         return Ok(pretty(&v));
     }
-    let pass = v.get("result").or_else(|| v.get("pass")).cloned().unwrap_or(Value::Null);
+    let pass = v
+        .get("result")
+        .or_else(|| v.get("pass"))
+        .cloned()
+        .unwrap_or(Value::Null);
     Ok(format!("{}\n{}", describe_pass(&pass), pretty(&v)))
 }
 
@@ -553,6 +605,120 @@ pub async fn token(a: &TokenArgs) -> Result<String, Failure> {
         })
 }
 
+/// The login method `admin-user add` puts people into when the admin server has no static one.
+const ADMIN_METHOD: &str = "admins";
+/// The role it maps the group to: `{productName}-developers` (Cloudentity Nexus names roles so).
+const ADMIN_PRODUCT: &str = "castellan-admins";
+
+/// `castellan admin-user add`: the person as a static user of `{tid}/admin` (added to its static
+/// login method, or to a new one), and the group mapped to a role holding `*`.
+pub async fn add_admin_user(a: &AdminUserArgs) -> Result<String, Failure> {
+    if a.password.chars().count() < 8 {
+        return Err(usage("--password must be at least 8 characters"));
+    }
+    let c = Connection::open(&a.remote)?;
+    // 1. The person, among the admin server's login methods (the others are sent back as they
+    // are; users sent without a password keep theirs).
+    let server = c.send(c.http.get(c.admin("/servers/admin"))).await?;
+    let mut methods: Vec<Value> = server
+        .pointer("/authentications/methods")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut context = serde_json::json!({"groups": [a.group]});
+    if let Some(e) = &a.email {
+        context["email"] = e.clone().into();
+        context["email_verified"] = true.into();
+    }
+    let user = serde_json::json!({"username": a.username, "password": a.password, "authentication_context": context});
+    let taken = methods.iter().any(|m| {
+        m.pointer("/static/users")
+            .and_then(Value::as_array)
+            .is_some_and(|us| us.iter().any(|u| u["username"] == a.username.as_str()))
+    });
+    if taken {
+        return Err(usage(format!("the admin server already has a user {}", a.username)));
+    }
+    let method_id = match methods.iter_mut().find(|m| m["method"] == "static") {
+        Some(m) => {
+            let users = m
+                .pointer_mut("/static/users")
+                .and_then(Value::as_array_mut)
+                .ok_or_else(|| usage("the admin server's static login method has no users list"))?;
+            users.push(user);
+            m["id"].as_str().unwrap_or(ADMIN_METHOD).to_owned()
+        }
+        None => {
+            methods.push(
+                serde_json::json!({"id": ADMIN_METHOD, "method": "static", "name": "Administrators",
+                "static": {"users": [user]}}),
+            );
+            ADMIN_METHOD.to_owned()
+        }
+    };
+    c.send(
+        c.http
+            .put(c.admin("/servers/admin/authentications"))
+            .json(&serde_json::json!({"methods": methods})),
+    )
+    .await?;
+    // 2. The role holding `*`, and the group mapped to it (Cloudentity Nexus API).
+    let nexus = |path: &str| format!("{}/v1/{path}", c.url);
+    let with_tenant = |r: reqwest::RequestBuilder| r.header("X-Castellan-Tenant", &c.tenant);
+    let role_name = format!("{ADMIN_PRODUCT}-developers");
+    let roles = c.send(with_tenant(c.http.get(nexus("roles")))).await?;
+    let list = roles
+        .get("roles")
+        .or(Some(&roles))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let role = match list.into_iter().find(|r| r["name"] == role_name.as_str()) {
+        Some(r) => r,
+        None => {
+            c.send(with_tenant(c.http.post(nexus("roles"))).json(&serde_json::json!({
+                "productName": ADMIN_PRODUCT,
+                "audience": format!("{}/{}/admin", c.url, c.tenant),
+                "description": "People who administer the tenant (castellan admin-user add)",
+            })))
+            .await?
+        }
+    };
+    let role_id = role["id"]
+        .as_str()
+        .ok_or_else(|| Failure {
+            code: exit::SERVER,
+            message: "the role has no id".into(),
+        })?
+        .to_owned();
+    c.send(
+        with_tenant(c.http.put(nexus(&format!("roles/{}", seg(&role_id)))))
+            .json(&serde_json::json!({"permissions": "*"})),
+    )
+    .await?;
+    let mapped = role["connectionMaps"]
+        .as_array()
+        .is_some_and(|ms| ms.iter().any(|m| m["groupName"] == a.group.as_str()));
+    if !mapped {
+        c.send(
+            with_tenant(c.http.post(nexus(&format!("roles/{}/connection-maps", seg(&role_id))))).json(
+                &serde_json::json!({"groupName": a.group, "name": "Castellan administrators", "azoConnectionId": method_id}),
+            ),
+        )
+        .await?;
+    }
+    let out = serde_json::json!({"username": a.username, "tenant_id": c.tenant, "server_id": "admin",
+        "login_method": method_id, "group": a.group, "role": role_name, "permissions": "*"});
+    Ok(if a.remote.json {
+        pretty(&out)
+    } else {
+        format!(
+            "added {} to {}/admin (login method {method_id}); group {} is mapped to role {role_name}, which holds *",
+            a.username, c.tenant, a.group
+        )
+    })
+}
+
 fn pretty(v: &Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
 }
@@ -574,7 +740,13 @@ fn show_one(kind: Kind, v: &Value, json: bool, created: bool) -> String {
         }
         out.push_str(&format!("{k:width$}  {}\n", cell(val)));
     }
-    if created && kind == Kind::Client && obj.get("client_secret").and_then(Value::as_str).is_some_and(|s| !s.is_empty()) {
+    if created
+        && kind == Kind::Client
+        && obj
+            .get("client_secret")
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.is_empty())
+    {
         out.push_str("\nKeep the client_secret now: store it where the client can read it.\n");
     }
     out.trim_end().to_owned()
@@ -594,12 +766,23 @@ fn cell(v: &Value) -> String {
 fn table(columns: &[(&str, &str)], items: &[Value]) -> String {
     let rows: Vec<Vec<String>> = items
         .iter()
-        .map(|i| columns.iter().map(|(_, f)| cell(i.get(*f).unwrap_or(&Value::Null))).collect())
+        .map(|i| {
+            columns
+                .iter()
+                .map(|(_, f)| cell(i.get(*f).unwrap_or(&Value::Null)))
+                .collect()
+        })
         .collect();
     let widths: Vec<usize> = columns
         .iter()
         .enumerate()
-        .map(|(n, (h, _))| rows.iter().map(|r| r[n].chars().count()).max().unwrap_or(0).max(h.len()))
+        .map(|(n, (h, _))| {
+            rows.iter()
+                .map(|r| r[n].chars().count())
+                .max()
+                .unwrap_or(0)
+                .max(h.len())
+        })
         .collect();
     let line = |cells: Vec<String>| {
         cells
@@ -625,8 +808,15 @@ mod tests {
 
     #[test]
     fn bodies_take_json_and_set_fields() {
-        let b = body_of(Some(r#"{"a": 1, "b": "x"}"#), &["b=y".into(), "c=[\"p\"]".into(), "d=true".into()]).unwrap();
-        assert_eq!(Value::Object(b), serde_json::json!({"a": 1, "b": "y", "c": ["p"], "d": true}));
+        let b = body_of(
+            Some(r#"{"a": 1, "b": "x"}"#),
+            &["b=y".into(), "c=[\"p\"]".into(), "d=true".into()],
+        )
+        .unwrap();
+        assert_eq!(
+            Value::Object(b),
+            serde_json::json!({"a": 1, "b": "y", "c": ["p"], "d": true})
+        );
         assert_eq!(body_of(Some("[1]"), &[]).unwrap_err().code, exit::USAGE);
         assert_eq!(body_of(None, &["novalue".into()]).unwrap_err().code, exit::USAGE);
         assert_eq!(body_of(Some("{"), &[]).unwrap_err().code, exit::USAGE);
@@ -636,7 +826,10 @@ mod tests {
     fn tables_pad_columns_and_join_lists() {
         let t = table(
             &[("ID", "id"), ("GRANTS", "g")],
-            &[serde_json::json!({"id": "a", "g": ["x", "y"]}), serde_json::json!({"id": "long-id"})],
+            &[
+                serde_json::json!({"id": "a", "g": ["x", "y"]}),
+                serde_json::json!({"id": "long-id"}),
+            ],
         );
         assert_eq!(t, "ID       GRANTS\na        x y\nlong-id");
         assert!(table(&[("ID", "id")], &[]).ends_with("(none)"));

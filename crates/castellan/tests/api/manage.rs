@@ -38,7 +38,14 @@ async fn run(args: &[&str], env: &[(&str, &str)]) -> Out {
 /// As the bootstrap client, with `--json` when asked.
 async fn as_admin(app: &TestApp, args: &[&str]) -> Out {
     let mut all: Vec<&str> = args.to_vec();
-    all.extend(["--url", &app.base, "--client-id", "bootstrap", "--client-secret", &app.secret]);
+    all.extend([
+        "--url",
+        &app.base,
+        "--client-id",
+        "bootstrap",
+        "--client-secret",
+        &app.secret,
+    ]);
     run(&all, &[]).await
 }
 
@@ -51,29 +58,72 @@ async fn every_sub_command_works_against_a_running_server() {
     let app = spawn_app().await;
 
     // Servers.
-    let o = as_admin(&app, &["server", "create", "--id", "shop", "--name", "Shop", "--set", "key_type=ecdsa", "--json"]).await;
+    let o = as_admin(
+        &app,
+        &[
+            "server",
+            "create",
+            "--id",
+            "shop",
+            "--name",
+            "Shop",
+            "--set",
+            "key_type=ecdsa",
+            "--json",
+        ],
+    )
+    .await;
     ok(&o);
     assert_eq!(o.json()["key_type"], "ecdsa");
     let o = as_admin(&app, &["server", "list"]).await;
     ok(&o);
     let first = o.stdout.lines().next().unwrap();
     assert!(first.starts_with("ID") && first.contains("KEY TYPE"), "{}", o.stdout);
-    assert!(o.stdout.lines().any(|l| l.starts_with("shop ") && l.contains("ecdsa")), "{}", o.stdout);
-    let o = as_admin(&app, &["server", "update", "shop", "--set", "access_token_ttl=15m", "--json"]).await;
+    assert!(
+        o.stdout.lines().any(|l| l.starts_with("shop ") && l.contains("ecdsa")),
+        "{}",
+        o.stdout
+    );
+    let o = as_admin(
+        &app,
+        &["server", "update", "shop", "--set", "access_token_ttl=15m", "--json"],
+    )
+    .await;
     ok(&o);
     assert_eq!(o.json()["access_token_ttl"], "15m0s");
     let o = as_admin(&app, &["server", "get", "shop"]).await;
     ok(&o);
-    assert!(o.stdout.lines().any(|l| l.starts_with("access_token_ttl") && l.ends_with("15m0s")), "{}", o.stdout);
+    assert!(
+        o.stdout
+            .lines()
+            .any(|l| l.starts_with("access_token_ttl") && l.ends_with("15m0s")),
+        "{}",
+        o.stdout
+    );
 
     // Scopes.
-    let o = as_admin(&app, &["scope", "create", "--name", "orders.read", "--server", "shop", "--json"]).await;
+    let o = as_admin(
+        &app,
+        &["scope", "create", "--name", "orders.read", "--server", "shop", "--json"],
+    )
+    .await;
     ok(&o);
     let scope_id = o.json()["id"].as_str().unwrap().to_owned();
     let o = as_admin(&app, &["scope", "list", "--server", "shop", "--json"]).await;
     ok(&o);
     assert!(o.json().as_array().unwrap().iter().any(|s| s["name"] == "orders.read"));
-    let o = as_admin(&app, &["scope", "update", &scope_id, "--set", "display_name=Read orders", "--json"]).await;
+    let o = as_admin(
+        &app,
+        &[
+            "scope",
+            "update",
+            &scope_id,
+            "--set",
+            "display_name=Read orders",
+            "--json",
+        ],
+    )
+    .await;
     ok(&o);
     assert_eq!(o.json()["display_name"], "Read orders");
     ok(&as_admin(&app, &["scope", "get", &scope_id]).await);
@@ -142,7 +192,17 @@ async fn every_sub_command_works_against_a_running_server() {
         "conf": {"fields": [{"field": "email_verified", "comparator": "equals", "value": true}]}}]});
     let o = as_admin(
         &app,
-        &["policy", "create", "--id", "verified", "--name", "Verified", "--body", &policy.to_string(), "--json"],
+        &[
+            "policy",
+            "create",
+            "--id",
+            "verified",
+            "--name",
+            "Verified",
+            "--body",
+            &policy.to_string(),
+            "--json",
+        ],
     )
     .await;
     ok(&o);
@@ -162,7 +222,12 @@ async fn every_sub_command_works_against_a_running_server() {
     ok(&as_admin(&app, &["policy", "get", "verified"]).await);
 
     // Deleting, each kind.
-    for (kind, id) in [("client", "backend"), ("scope", scope_id.as_str()), ("policy", "verified"), ("server", "shop")] {
+    for (kind, id) in [
+        ("client", "backend"),
+        ("scope", scope_id.as_str()),
+        ("policy", "verified"),
+        ("server", "shop"),
+    ] {
         let o = as_admin(&app, &[kind, "delete", id]).await;
         ok(&o);
         assert_eq!(o.stdout.trim(), format!("deleted {kind} {id}"));
@@ -194,17 +259,38 @@ async fn exit_codes_tell_what_went_wrong_in_one_line() {
     let o = as_admin(&app, &["client", "create", "--set", r#"grant_types=["magic"]"#]).await;
     assert_eq!(o.code, 2, "{}", o.stderr);
     one_line(&o);
-    assert!(o.stderr.contains("422") && o.stderr.contains("grant_types"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("422") && o.stderr.contains("grant_types"),
+        "{}",
+        o.stderr
+    );
     // Authentication: a wrong secret.
     let o = run(
-        &["server", "list", "--url", &app.base, "--client-id", "bootstrap", "--client-secret", "wrong-secret-0123456789"],
+        &[
+            "server",
+            "list",
+            "--url",
+            &app.base,
+            "--client-id",
+            "bootstrap",
+            "--client-secret",
+            "wrong-secret-0123456789",
+        ],
         &[],
     )
     .await;
     assert_eq!(o.code, 3, "{}", o.stderr);
     one_line(&o);
     let o = run(
-        &["token", "--url", &app.base, "--client-id", "bootstrap", "--client-secret", "wrong-secret-0123456789"],
+        &[
+            "token",
+            "--url",
+            &app.base,
+            "--client-id",
+            "bootstrap",
+            "--client-secret",
+            "wrong-secret-0123456789",
+        ],
         &[],
     )
     .await;
@@ -219,7 +305,16 @@ async fn exit_codes_tell_what_went_wrong_in_one_line() {
         l.local_addr().unwrap().port()
     };
     let o = run(
-        &["server", "list", "--url", &format!("http://127.0.0.1:{port}"), "--client-id", "a", "--client-secret", "b"],
+        &[
+            "server",
+            "list",
+            "--url",
+            &format!("http://127.0.0.1:{port}"),
+            "--client-id",
+            "a",
+            "--client-secret",
+            "b",
+        ],
         &[],
     )
     .await;
@@ -227,7 +322,18 @@ async fn exit_codes_tell_what_went_wrong_in_one_line() {
     one_line(&o);
     assert!(o.stderr.contains("cannot reach"), "{}", o.stderr);
     // No credentials at all.
-    let o = run(&["server", "list", "--url", &app.base, "--credentials", "/nonexistent/creds.json"], &[]).await;
+    let o = run(
+        &[
+            "server",
+            "list",
+            "--url",
+            &app.base,
+            "--credentials",
+            "/nonexistent/creds.json",
+        ],
+        &[],
+    )
+    .await;
     assert_eq!(o.code, 2);
     one_line(&o);
 }
@@ -240,12 +346,20 @@ async fn the_bootstrap_credentials_file_is_read_by_default() {
     // From the data directory named in the environment, and from --credentials.
     let o = run(
         &["server", "list", "--json"],
-        &[("CASTELLAN_URL", &app.base), ("CASTELLAN_DATA_DIR", data.to_str().unwrap())],
+        &[
+            ("CASTELLAN_URL", &app.base),
+            ("CASTELLAN_DATA_DIR", data.to_str().unwrap()),
+        ],
     )
     .await;
     ok(&o);
     let listed = o.json();
-    let ids: Vec<&str> = listed.as_array().unwrap().iter().filter_map(|s| s["id"].as_str()).collect();
+    let ids: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["id"].as_str())
+        .collect();
     assert!(ids.contains(&"admin") && ids.contains(&"default"), "{ids:?}");
     let creds = data.join("bootstrap-credentials.json");
     let o = run(
@@ -263,4 +377,147 @@ async fn the_bootstrap_credentials_file_is_read_by_default() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_user_add_makes_a_person_who_holds_every_permission() {
+    let app = spawn_app().await;
+    let o = as_admin(
+        &app,
+        &[
+            "admin-user",
+            "add",
+            "--username",
+            "ada",
+            "--password",
+            "ada-password-1",
+            "--email",
+            "ada@example.com",
+        ],
+    )
+    .await;
+    ok(&o);
+    assert!(o.stdout.contains("castellan-admins-developers"), "{}", o.stdout);
+    // Once per username; a second person reuses the role and its mapping.
+    let o = as_admin(
+        &app,
+        &[
+            "admin-user",
+            "add",
+            "--username",
+            "ada",
+            "--password",
+            "another-password",
+        ],
+    )
+    .await;
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    let o = as_admin(
+        &app,
+        &[
+            "admin-user",
+            "add",
+            "--username",
+            "bob",
+            "--password",
+            "bob-password-1",
+            "--json",
+        ],
+    )
+    .await;
+    ok(&o);
+    assert_eq!(o.json()["permissions"], "*");
+    let o = as_admin(&app, &["admin-user", "add", "--username", "eve", "--password", "short"]).await;
+    assert_eq!(o.code, 2);
+    let roles = app
+        .raw(
+            app.http
+                .get(format!("{}/v1/roles", app.base))
+                .basic_auth("bootstrap", Some(&app.secret)),
+        )
+        .await;
+    let ours: Vec<&Value> = roles
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["name"] == "castellan-admins-developers")
+        .collect();
+    assert_eq!(ours.len(), 1, "{}", roles.body);
+    assert_eq!(ours[0]["connectionMaps"].as_array().unwrap().len(), 1);
+
+    // Ada signs in on the admin server (the password grant, enabled here for the check) and
+    // holds everything; a person outside the group holds nothing.
+    let server = app.admin(reqwest::Method::GET, "/servers/admin", None).await;
+    let mut grants: Vec<Value> = server.body["grant_types"].as_array().unwrap().clone();
+    grants.push(json!("password"));
+    let r = app
+        .admin(
+            reqwest::Method::PUT,
+            "/servers/admin",
+            Some(json!({"grant_types": grants})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = app
+        .admin(
+            reqwest::Method::POST,
+            "/clients",
+            Some(
+                json!({"client_id": "ops", "client_secret": "ops-secret-0123456789", "authorization_server_id": "admin",
+                "grant_types": ["password"]}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let mut methods = app.admin(reqwest::Method::GET, "/servers/admin", None).await.body["authentications"]["methods"]
+        .as_array()
+        .unwrap()
+        .clone();
+    methods[0]["static"]["users"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"username": "mallory", "password": "mallory-password", "authentication_context": {"groups": ["visitors"]}}));
+    let r = app
+        .admin(
+            reqwest::Method::PUT,
+            "/servers/admin/authentications",
+            Some(json!({"methods": methods})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let person_token = |user: &'static str, password: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .raw(
+                    app.http
+                        .post(format!("{}/default/admin/oauth2/token", app.base))
+                        .basic_auth("ops", Some("ops-secret-0123456789"))
+                        .form(&[("grant_type", "password"), ("username", user), ("password", password)]),
+                )
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            r.body["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let ada = person_token("ada", "ada-password-1").await;
+    let r = app
+        .raw(
+            app.http
+                .post(format!("{}/api/admin/default/servers", app.base))
+                .bearer_auth(&ada)
+                .json(&json!({"id": "made-by-ada", "name": "Ada's"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let mallory = person_token("mallory", "mallory-password").await;
+    let r = app
+        .raw(
+            app.http
+                .get(format!("{}/api/admin/default/servers", app.base))
+                .bearer_auth(&mallory),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
 }
