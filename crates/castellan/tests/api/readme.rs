@@ -6,6 +6,7 @@
 //! `#=> TEXT` in a block is what the commands above it print: the block's output must contain
 //! each such text, in order.
 //!
+//! `castellan` in a block is the program the tests built (the reader builds it with cargo).
 //! Two steps need something a shell does not have, and the test does them as the reader would:
 //! the gateway block ends by running nginx in the foreground (here `nginx -t` checks the package's
 //! configuration instead, when nginx is installed), and signing in happens in a browser (here the
@@ -21,8 +22,9 @@ use crate::flows::{Browser, field, params_of};
 use crate::helpers::{TestApp, config, spawn_with};
 
 /// The sections whose blocks run, in README order.
-const WALK_THROUGHS: [&str; 17] = [
+const WALK_THROUGHS: [&str; 18] = [
     "Quick start",
+    "Command line",
     "Developer self-service",
     "Tenants",
     "Backup, migration and configuration as code",
@@ -187,7 +189,12 @@ async fn the_readme_walk_throughs_run_as_written() {
     } else {
         "nginx() { echo 'nginx is not installed: not checked'; }"
     };
-    let mut shell = Shell::start(&work, nginx);
+    // `castellan` is the program these tests built (the README builds it with cargo).
+    let prelude = format!(
+        "{nginx}\ncastellan() {{ '{}' \"$@\"; }}",
+        env!("CARGO_BIN_EXE_castellan")
+    );
+    let mut shell = Shell::start(&work, &prelude);
     let mut ran = 0;
     let mut last = String::new();
     for section in WALK_THROUGHS {
