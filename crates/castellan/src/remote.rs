@@ -334,7 +334,7 @@ impl Connection {
     }
 
     fn admin(&self, path: &str) -> String {
-        format!("{}/api/admin/{}{path}", self.url, self.tenant)
+        format!("{}/api/admin/{}{path}", self.url, seg(&self.tenant))
     }
 
     /// Sends `req` with the credentials; the answer's JSON (`Null` for an empty body), or the

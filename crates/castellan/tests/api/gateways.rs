@@ -771,6 +771,40 @@ async fn through_gateway(app: &TestApp, s: &Setup, port: u16) {
     assert_eq!(r.status(), 401, "a proof of another URL");
     let r = http.get(at("/pets/42")).bearer_auth(&bound).send().await.unwrap();
     assert_eq!(r.status(), 401, "a bound token as a bearer token");
+    // A certificate-bound token (RFC 8705): the caller's own `Client-Cert` header, naming the
+    // (public) certificate the token is bound to, never reaches the authorizer — the package
+    // sets that header from the TLS connection, which here has no client certificate.
+    let r = app
+        .admin(
+            Method::POST,
+            "/clients",
+            Some(
+                json!({"client_id": "cert-reader", "client_secret": "cert-reader-secret-0123",
+                "grant_types": ["client_credentials"], "scopes": ["pets.read"],
+                "tls_client_certificate_bound_access_tokens": true, "authorization_server_id": "default"}),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let cert = crate::mtls::self_signed("caller.example");
+    let req = app
+        .http
+        .post(&token_url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("Client-Cert", cert.header())
+        .basic_auth("cert-reader", Some("cert-reader-secret-0123"))
+        .body("grant_type=client_credentials&scope=pets.read");
+    let r = app.raw(req).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let cert_bound = r.body["access_token"].as_str().unwrap().to_owned();
+    let r = http
+        .get(at("/pets/42"))
+        .bearer_auth(&cert_bound)
+        .header("Client-Cert", cert.header())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "a forged Client-Cert header through the gateway");
 }
 
 #[tokio::test]
@@ -778,7 +812,8 @@ async fn nginx_enforces_the_package_unedited_but_for_the_upstream() {
     let Some(nginx) = program("/usr/sbin/nginx", "nginx") else {
         return;
     };
-    let app = spawn_app().await;
+    // Believes Client-Cert from loopback, to issue the certificate-bound token checked last.
+    let app = crate::mtls::behind_proxy(&crate::mtls::Authority::new("Client CA")).await;
     let s = setup(&app, "nginx").await;
     let work = tempfile::tempdir().unwrap();
     let dir = unpack(&app, "edge", work.path()).await;
@@ -814,7 +849,8 @@ async fn caddy_enforces_the_package_unedited_but_for_the_upstream() {
     let Some(caddy) = program("/usr/bin/caddy", "caddy") else {
         return;
     };
-    let app = spawn_app().await;
+    // Believes Client-Cert from loopback, to issue the certificate-bound token checked last.
+    let app = crate::mtls::behind_proxy(&crate::mtls::Authority::new("Client CA")).await;
     let s = setup(&app, "caddy").await;
     let work = tempfile::tempdir().unwrap();
     let dir = unpack(&app, "edge", work.path()).await;
