@@ -581,6 +581,80 @@ async fn the_tls_listener_receives_client_certificates() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+
+    // A person's certificate-bound token at userinfo, over TLS: only with that certificate.
+    let admin_call = |method: reqwest::Method, path: &str, body: Value| {
+        admin
+            .request(method, format!("{base}/api/admin/default{path}"))
+            .bearer_auth(&admin_token)
+            .json(&body)
+            .send()
+    };
+    let r = admin_call(reqwest::Method::GET, "/servers/default", json!({}))
+        .await
+        .unwrap();
+    let mut grants = r.json::<Value>().await.unwrap()["grant_types"]
+        .as_array()
+        .unwrap()
+        .clone();
+    grants.push(json!("password"));
+    let r = admin_call(reqwest::Method::PUT, "/servers/default", json!({"grant_types": grants}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = admin_call(
+        reqwest::Method::PUT,
+        "/servers/default/authentications",
+        json!({"methods": [{"id": "people", "method": "static", "static": {"users": [
+            {"username": "kim", "password": "kim-password-1", "authentication_context": {"email": "kim@example.com"}}]}}]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 200);
+    let kiosk = self_signed("kiosk.example");
+    let r = admin_call(
+        reqwest::Method::POST,
+        "/clients",
+        json!({"client_id": "kiosk", "token_endpoint_auth_method": "self_signed_tls_client_auth",
+            "jwks": {"keys": [kiosk.jwk()]}, "grant_types": ["password"], "scopes": ["openid", "email"],
+            "tls_client_certificate_bound_access_tokens": true, "authorization_server_id": "default"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 201);
+    let tok: Value = https(Some(&kiosk))
+        .post(format!("{base}/default/default/oauth2/token"))
+        .form(&[
+            ("grant_type", "password"),
+            ("client_id", "kiosk"),
+            ("username", "kim"),
+            ("password", "kim-password-1"),
+            ("scope", "openid email"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let person = tok["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{tok}"))
+        .to_owned();
+    assert_eq!(jwt_claims(&person)["cnf"]["x5t#S256"], kiosk.thumbprint());
+    let userinfo = |cert: Option<&Cert>| {
+        let req = https(cert)
+            .get(format!("{base}/default/default/userinfo"))
+            .bearer_auth(&person);
+        async move { req.send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(userinfo(Some(&kiosk)).await, 200);
+    assert_eq!(userinfo(None).await, 401, "without the certificate");
+    assert_eq!(
+        userinfo(Some(&self_signed("kiosk.example"))).await,
+        401,
+        "with another certificate"
+    );
     running.stop().await.unwrap();
 }
 
