@@ -236,6 +236,11 @@ pub struct ServeArgs {
     /// those proxies [default: none].
     #[arg(long, env = "CASTELLAN_CLIENT_CERT_HEADER", value_name = "NAME")]
     pub client_cert_header: Option<String>,
+    /// The URL clients reach this server at with mutual TLS, when that is not --public-url (a
+    /// host whose proxy asks for client certificates); discovery lists the endpoints there as
+    /// `mtls_endpoint_aliases` (RFC 8705 §5) [default: none].
+    #[arg(long, env = "CASTELLAN_MTLS_URL", value_name = "URL")]
+    pub mtls_url: Option<String>,
     /// Comma-separated networks (CIDR, e.g. `10.0.0.0/8,192.168.1.7/32`) of load balancers and
     /// reverse proxies whose X-Forwarded-For / Forwarded headers name the client [default: none].
     #[arg(long, env = "CASTELLAN_TRUSTED_PROXIES", value_name = "CIDRS")]
@@ -271,6 +276,7 @@ struct FileConfig {
     tls_client_certs: Option<bool>,
     tls_client_ca: Option<PathBuf>,
     client_cert_header: Option<String>,
+    mtls_url: Option<String>,
     trusted_proxies: Option<Vec<String>>,
     outbound_allow: Option<Vec<String>>,
     client_cache: Option<usize>,
@@ -315,6 +321,8 @@ pub struct ClientCertConfig {
     pub ca: Option<PathBuf>,
     /// The header trusted proxies forward the certificate in.
     pub header: Option<String>,
+    /// The base URL of the mutual-TLS host, when it is not the public URL.
+    pub alias: Option<String>,
 }
 
 /// Where the TLS certificate chain and its private key are (PEM).
@@ -394,7 +402,20 @@ impl Config {
             ask: tls.is_some() && (args.tls_client_certs || file.tls_client_certs == Some(true) || ca.is_some()),
             ca,
             header: args.client_cert_header.clone().or(file.client_cert_header),
+            alias: args
+                .mtls_url
+                .clone()
+                .or(file.mtls_url)
+                .map(|u| u.trim_end_matches('/').to_owned()),
         };
+        if let Some(u) = &client_certs.alias {
+            if !url_ok(u) {
+                bail!("--mtls-url {u:?} must be an absolute http(s) URL without query or fragment");
+            }
+            if !client_certs.ask && client_certs.header.is_none() {
+                bail!("--mtls-url needs client certificates to arrive: --tls-client-certs or --client-cert-header");
+            }
+        }
         if (args.tls_client_certs || file.tls_client_certs == Some(true)) && tls.is_none() {
             bail!("--tls-client-certs needs --tls-cert and --tls-key (client certificates come with TLS)");
         }

@@ -356,6 +356,7 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
         .set_client_certificates(castellan_oauth::mtls::ClientCertificates {
             received: cfg.client_certs.ask || cfg.client_certs.header.is_some(),
             authority: client_ca,
+            alias: cfg.client_certs.alias.clone(),
         });
 
     // Other nodes' changes (PostgreSQL) keep this node's configuration snapshots current.

@@ -280,7 +280,12 @@ impl Engine {
             return fail("iss and sub must both be the client_id");
         }
         let token_endpoint = rt.endpoint("/oauth2/token");
-        if !claims.aud.iter().any(|a| *a == token_endpoint || *a == rt.issuer) {
+        let alias = self.mtls_alias(rt, "/oauth2/token");
+        if !claims
+            .aud
+            .iter()
+            .any(|a| *a == token_endpoint || *a == rt.issuer || Some(a) == alias.as_ref())
+        {
             return fail("aud must be the token endpoint or the issuer");
         }
         let now = self.clock.now();

@@ -23,16 +23,18 @@ const CONFIDENTIAL_AUTH_METHODS: [&str; 4] = [
 const ASSERTION_ALGS: [&str; 4] = ["HS256", "RS256", "PS256", "ES256"];
 
 /// What this node can do with TLS client certificates (RFC 8705), for the metadata.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct MtlsOffer {
     /// Certificates reach the server (its own TLS listener, or a trusted proxy's header).
     pub certificates: bool,
     /// An authority is trusted for `tls_client_auth` chains.
     pub authority: bool,
+    /// The base URL of the mutual-TLS host, when it is not the public URL.
+    pub alias: Option<String>,
 }
 
 /// The metadata document (the same at both well-known paths).
-pub fn metadata(rt: &ServerRuntime, mtls: MtlsOffer) -> Value {
+pub fn metadata(rt: &ServerRuntime, mtls: &MtlsOffer) -> Value {
     let mut auth_methods: Vec<&str> = AUTH_METHODS.to_vec();
     let mut confidential_methods: Vec<&str> = CONFIDENTIAL_AUTH_METHODS.to_vec();
     if mtls.certificates {
@@ -124,10 +126,24 @@ pub fn metadata(rt: &ServerRuntime, mtls: MtlsOffer) -> Value {
         "code_challenge_methods_supported": ["S256"],
         "dpop_signing_alg_values_supported": crate::dpop::DPOP_ALGS,
     });
-    // RFC 8705 §3.3: where certificates reach the server. The same endpoints serve mutual TLS
-    // (the listener asks for a certificate without requiring one), so no aliases are needed.
+    // RFC 8705 §3.3: where certificates reach the server.
     if mtls.certificates {
         doc["tls_client_certificate_bound_access_tokens"] = json!(true);
+    }
+    // RFC 8705 §5: where clients use mutual TLS when that is another host.
+    if let Some(base) = &mtls.alias {
+        let at = |path: &str| format!("{base}/{}/{}{path}", rt.tenant_id(), rt.id());
+        let mut aliases = json!({
+            "token_endpoint": at("/oauth2/token"),
+            "revocation_endpoint": at("/oauth2/revoke"),
+            "introspection_endpoint": at("/oauth2/introspect"),
+            "pushed_authorization_request_endpoint": at("/oauth2/par"),
+            "userinfo_endpoint": at("/userinfo"),
+        });
+        if has(crate::device::DEVICE_CODE) {
+            aliases["device_authorization_endpoint"] = json!(at("/oauth2/device_authorization"));
+        }
+        doc["mtls_endpoint_aliases"] = aliases;
     }
     // RFC 8628 §4: only where the device flow is enabled.
     if has(crate::device::DEVICE_CODE) {

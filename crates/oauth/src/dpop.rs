@@ -126,6 +126,8 @@ pub struct DpopRequest<'a> {
     /// The request's method and its URL without query or fragment.
     pub method: &'a str,
     pub url: &'a str,
+    /// The same endpoint at the mutual-TLS alias host, which the request may have gone to.
+    pub alias: Option<&'a str>,
 }
 
 fn invalid(why: &str) -> OAuthError {
@@ -198,7 +200,7 @@ impl Engine {
             return Err(invalid(&format!("htm must be {}", req.method)));
         }
         let htu = claims.htu.split(['?', '#']).next().unwrap_or_default();
-        if htu != req.url {
+        if htu != req.url && Some(htu) != req.alias {
             return Err(invalid(&format!("htu must be {}", req.url)));
         }
         let now = self.clock.now();
@@ -274,9 +276,11 @@ impl Engine {
             return Ok(Binding { jkt: None, x5t });
         };
         let url = rt.endpoint("/oauth2/token");
+        let alias = self.mtls_alias(rt, "/oauth2/token");
         let req = DpopRequest {
             method: "POST",
             url: &url,
+            alias: alias.as_deref(),
         };
         let jkt = self.check_dpop(rt, &req, proof, None).await?;
         Ok(Binding { jkt: Some(jkt), x5t })

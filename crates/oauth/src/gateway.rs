@@ -214,6 +214,7 @@ impl Engine {
                 request: crate::dpop::DpopRequest {
                     method,
                     url: req.origin.url_for_kind(&gateway.kind),
+                    alias: None,
                 },
                 certificate: req.certificate,
             };

@@ -140,7 +140,14 @@ impl Engine {
         discovery::MtlsOffer {
             certificates: c.is_some_and(|c| c.received),
             authority: c.is_some_and(|c| c.received && c.authority.is_some()),
+            alias: c.and_then(|c| c.alias.clone()),
         }
+    }
+
+    /// `path` of `rt` at the mutual-TLS alias host, when there is one (RFC 8705 §5).
+    pub fn mtls_alias(&self, rt: &ServerRuntime, path: &str) -> Option<String> {
+        let base = self.client_certs.get()?.alias.as_deref()?;
+        Some(format!("{base}/{}/{}{path}", rt.tenant_id(), rt.id()))
     }
 
     pub fn master(&self) -> &MasterKey {

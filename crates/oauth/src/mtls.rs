@@ -305,6 +305,9 @@ pub struct ClientCertificates {
     pub received: bool,
     /// The authorities `tls_client_auth` chains must lead to.
     pub authority: Option<ClientCa>,
+    /// Where the endpoints are served with mutual TLS when that is another host than the public
+    /// URL (`--mtls-url`): discovery lists them as `mtls_endpoint_aliases` (RFC 8705 §5).
+    pub alias: Option<String>,
 }
 
 /// The certificate authorities `tls_client_auth` chains must lead to (`--tls-client-ca`).

@@ -62,9 +62,11 @@ impl Engine {
         params.push(("client_id".into(), client.id.to_string()));
         if let Some(proof) = dpop {
             let url = rt.endpoint("/oauth2/par");
+            let alias = self.mtls_alias(rt, "/oauth2/par");
             let req = crate::dpop::DpopRequest {
                 method: "POST",
                 url: &url,
+                alias: alias.as_deref(),
             };
             let jkt = self.check_dpop(rt, &req, proof, None).await?;
             match form.get("dpop_jkt")? {

@@ -153,7 +153,7 @@ fn parse_request(headers: &HeaderMap, body: &Bytes) -> PResult<(Form, Option<(St
 
 async fn metadata(State(st): State<AppState>, Path((tid, aid)): Path<(String, String)>) -> Response {
     match runtime(&st, &tid, &aid).await {
-        Ok(rt) => Json(discovery::metadata(&rt, st.control.engine().mtls_offer())).into_response(),
+        Ok(rt) => Json(discovery::metadata(&rt, &st.control.engine().mtls_offer())).into_response(),
         Err(e) => e.into_response(),
     }
 }
@@ -400,12 +400,14 @@ async fn userinfo(
         Err(e) => return bearer_error(e, StatusCode::BAD_REQUEST),
     };
     let url = rt.endpoint("/userinfo");
+    let alias = st.control.engine().mtls_alias(&rt, "/userinfo");
     let how = castellan_oauth::dpop::Presentation {
         dpop_scheme: dpop_token.is_some(),
         proof,
         request: castellan_oauth::dpop::DpopRequest {
             method: method.as_str(),
             url: &url,
+            alias: alias.as_deref(),
         },
         certificate: cert.as_ref(),
     };

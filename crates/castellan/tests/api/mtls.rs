@@ -759,3 +759,69 @@ http {{
     }
     let _ = child.wait().await;
 }
+
+/// With `--mtls-url` (a host whose proxy asks for client certificates), discovery lists the
+/// endpoints there (RFC 8705 §5), and a DPoP proof may name the alias it was sent to.
+#[tokio::test]
+async fn an_mtls_host_is_listed_as_endpoint_aliases() {
+    let ca = Authority::new("Example Client CA");
+    let plain = behind_proxy(&ca).await;
+    async fn meta(app: &TestApp) -> Value {
+        let url = format!("{}/.well-known/openid-configuration", issuer(app, "default"));
+        app.raw(app.http.get(url)).await.body
+    }
+    assert!(meta(&plain).await.get("mtls_endpoint_aliases").is_none());
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path()).await;
+    cfg.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()];
+    cfg.client_certs.header = Some("Client-Cert".into());
+    cfg.client_certs.alias = Some("https://mtls.auth.example".into());
+    let app = spawn_with(dir, cfg).await;
+    let m = meta(&app).await;
+    let aliases = &m["mtls_endpoint_aliases"];
+    assert_eq!(
+        aliases["token_endpoint"],
+        "https://mtls.auth.example/default/default/oauth2/token"
+    );
+    assert_eq!(
+        aliases["userinfo_endpoint"],
+        "https://mtls.auth.example/default/default/userinfo"
+    );
+    assert_eq!(
+        aliases["pushed_authorization_request_endpoint"],
+        "https://mtls.auth.example/default/default/oauth2/par"
+    );
+    assert_eq!(
+        m["token_endpoint"],
+        format!("{}/oauth2/token", issuer(&app, "default")),
+        "the public ones stay"
+    );
+
+    let mine = self_signed("device.example");
+    client(
+        &app,
+        json!({"client_id": "shop", "token_endpoint_auth_method": "self_signed_tls_client_auth",
+            "jwks": {"keys": [mine.jwk()]}, "grant_types": ["client_credentials"]}),
+    )
+    .await;
+    let key = crate::dpop::Key::new();
+    let with_proof = |htu: &str| {
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(CC)
+            .finish();
+        app.raw(
+            app.http
+                .post(format!("{}/oauth2/token", issuer(&app, "default")))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("Client-Cert", mine.header())
+                .header("DPoP", key.proof("POST", htu))
+                .body(body),
+        )
+    };
+    let r = with_proof(aliases["token_endpoint"].as_str().unwrap()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["token_type"], "DPoP");
+    let r = with_proof("https://elsewhere.example/default/default/oauth2/token").await;
+    assert_oauth_error(&r, 400, "invalid_dpop_proof");
+}
