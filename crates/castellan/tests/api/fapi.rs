@@ -139,6 +139,16 @@ async fn fapi_rw_rules_are_each_enforced_and_a_compliant_client_goes_through() {
         (json!({"profiles": ["fapi_rw", "fapi2"]}), "profiles", "one_profile"),
     ];
     refused(&app, Method::PUT, "/servers/default", server_cases).await;
+    // A system server takes no profile (its clients authenticate with secrets).
+    let r = app
+        .admin(
+            Method::PUT,
+            "/servers/admin",
+            Some(json!({"profiles": ["fapi_rw"], "key_type": "ps",
+            "grant_types": ["authorization_code", "client_credentials"], "authorization_code_ttl": "1m"})),
+        )
+        .await;
+    assert_eq!(assert_api_error(&r, 422)["details"]["field"], "profiles");
     let s = app.admin(Method::GET, "/servers/default", None).await;
     assert_eq!(
         (s.body["key_type"].clone(), s.body["profiles"].clone()),

@@ -370,6 +370,14 @@ impl Control {
         }
         let old_key_type = server.settings.key_type;
         apply_settings(&mut server.settings, &req)?;
+        if server.system && !server.settings.profiles.is_empty() {
+            // Its clients (the bootstrap client among them) authenticate with secrets, which a
+            // FAPI profile refuses at the token endpoint.
+            return Err(ControlError::invalid(
+                "profiles",
+                "a system server (admin, developer) takes no security profile",
+            ));
+        }
         if server.system && server.settings.enable_dynamic_client_registration {
             // A client of a system server holds management permissions: no one registers one.
             return Err(ControlError::invalid(
