@@ -6,7 +6,7 @@
 //! `#=> TEXT` in a block is what the commands above it print: the block's output must contain
 //! each such text, in order.
 //!
-//! `castellan` in a block is the program the tests built (the reader builds it with cargo).
+//! `castellan` in a block is the program the tests built (the reader's `cargo run` built it).
 //! Two steps need something a shell does not have, and the test does them as the reader would:
 //! the gateway block ends by running nginx in the foreground (here `nginx -t` checks the package's
 //! configuration instead, when nginx is installed), and signing in happens in a browser (here the
@@ -189,7 +189,7 @@ async fn the_readme_walk_throughs_run_as_written() {
     } else {
         "nginx() { echo 'nginx is not installed: not checked'; }"
     };
-    // `castellan` is the program these tests built (the README builds it with cargo).
+    // `castellan` is the program these tests built (the reader's `cargo run --release -- serve` built it).
     let prelude = format!(
         "{nginx}\ncastellan() {{ '{}' \"$@\"; }}",
         env!("CARGO_BIN_EXE_castellan")
