@@ -685,7 +685,8 @@ async fn nginx_terminating_tls_forwards_the_client_certificate() {
     let port = crate::gateways::free_port();
     let upstream = app.base.trim_start_matches("http://").to_owned();
     let conf = format!(
-        r#"worker_processes 1;
+        r#"daemon off;
+worker_processes 1;
 pid nginx.pid;
 error_log stderr warn;
 events {{ worker_connections 64; }}
