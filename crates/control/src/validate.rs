@@ -8,9 +8,20 @@ use crate::{ControlError, ControlResult};
 /// gateways, consents and consent actions alike).
 pub const MAX_NAME_LEN: usize = 256;
 
+/// Whitespace as the API description's patterns read it (ECMA-262 `\s`, which the `\S` of a
+/// name's pattern refuses alone). Not Rust's `char::is_whitespace`: that counts U+0085 (NEL) as
+/// whitespace and U+FEFF not, so a name of one NEL passed the description and was refused here.
+fn is_pattern_space(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | ' ' | '\u{a0}' | '\u{1680}' | '\u{2000}'
+            ..='\u{200a}' | '\u{2028}' | '\u{2029}' | '\u{202f}' | '\u{205f}' | '\u{3000}' | '\u{feff}'
+    )
+}
+
 /// A display name: not blank, at most [`MAX_NAME_LEN`] characters (422 naming `field`).
 pub(crate) fn name(field: &str, v: &str) -> ControlResult<()> {
-    if v.trim().is_empty() {
+    if v.chars().all(is_pattern_space) {
         return Err(ControlError::invalid(field, "must not be empty"));
     }
     text(field, v, MAX_NAME_LEN)
@@ -167,8 +178,12 @@ mod tests {
 
     #[test]
     fn a_name_is_not_blank_and_at_most_256_characters() {
-        let cases: [(String, bool); 7] = [
+        let cases: [(String, bool); 10] = [
             ("Shop".into(), true),
+            // As the API description's `\S` reads names: NEL is a character, a BOM is not.
+            ("\u{85}".into(), true),
+            ("\u{feff}\u{3000}".into(), false),
+            ("\u{a0}x".into(), true),
             ("é".repeat(MAX_NAME_LEN), true),
             ("x".repeat(MAX_NAME_LEN + 1), false),
             ("é".repeat(MAX_NAME_LEN + 1), false),
