@@ -65,17 +65,12 @@ pub enum PolicyCommand {
     Test(UpdateArgs),
 }
 
+/// The fields a create or an update sends.
 #[derive(Debug, Clone, Args)]
-pub struct WriteArgs {
-    /// The id to give it (`client_id` of a client).
-    #[arg(long, value_name = "ID")]
-    pub id: Option<String>,
+pub struct Fields {
     /// Its name (`client_name`, `policy_name`).
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
-    /// The authorization server it belongs to (clients and scopes) [default: default].
-    #[arg(long, value_name = "AID")]
-    pub server: Option<String>,
     /// Any field, `KEY=VALUE`; VALUE is read as JSON when it is JSON (`grant_types=["password"]`,
     /// `public=true`), else as a string. Repeatable; applied after --body.
     #[arg(long = "set", value_name = "KEY=VALUE")]
@@ -83,6 +78,29 @@ pub struct WriteArgs {
     /// The request body as JSON, `@FILE`, or `-` for stdin.
     #[arg(long, value_name = "JSON")]
     pub body: Option<String>,
+}
+
+impl Fields {
+    /// The body: `--body`, then `--set`, then `--name` as `name_field`.
+    fn body(&self, name_field: &str) -> Result<Map<String, Value>, Failure> {
+        let mut body = body_of(self.body.as_deref(), &self.set)?;
+        if let Some(n) = &self.name {
+            body.insert(name_field.into(), n.clone().into());
+        }
+        Ok(body)
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WriteArgs {
+    /// The id to give it (`client_id` of a client).
+    #[arg(long, value_name = "ID")]
+    pub id: Option<String>,
+    /// The authorization server it belongs to (clients and scopes) [default: default].
+    #[arg(long, value_name = "AID")]
+    pub server: Option<String>,
+    #[command(flatten)]
+    pub fields: Fields,
     #[command(flatten)]
     pub remote: Remote,
 }
@@ -91,15 +109,8 @@ pub struct WriteArgs {
 pub struct UpdateArgs {
     /// Which one.
     pub id: String,
-    /// Its new name.
-    #[arg(long, value_name = "NAME")]
-    pub name: Option<String>,
-    /// Any field, `KEY=VALUE` (VALUE read as JSON when it is JSON). Repeatable.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<String>,
-    /// The request body as JSON, `@FILE`, or `-` for stdin.
-    #[arg(long, value_name = "JSON")]
-    pub body: Option<String>,
+    #[command(flatten)]
+    pub fields: Fields,
     #[command(flatten)]
     pub remote: Remote,
 }
@@ -445,12 +456,9 @@ pub async fn resource(kind: Kind, cmd: &ResourceCommand) -> Result<String, Failu
     match cmd {
         ResourceCommand::Create(a) => {
             let c = Connection::open(&a.remote)?;
-            let mut body = body_of(a.body.as_deref(), &a.set)?;
+            let mut body = a.fields.body(name_field)?;
             if let Some(id) = &a.id {
                 body.insert(id_field.into(), id.clone().into());
-            }
-            if let Some(n) = &a.name {
-                body.insert(name_field.into(), n.clone().into());
             }
             match (server_field, &a.server) {
                 (Some(f), Some(s)) => {
@@ -510,10 +518,7 @@ pub async fn resource(kind: Kind, cmd: &ResourceCommand) -> Result<String, Failu
         }
         ResourceCommand::Update(a) => {
             let c = Connection::open(&a.remote)?;
-            let mut body = body_of(a.body.as_deref(), &a.set)?;
-            if let Some(n) = &a.name {
-                body.insert(name_field.into(), n.clone().into());
-            }
+            let body = a.fields.body(name_field)?;
             if body.is_empty() {
                 return Err(usage("nothing to change: give --name, --set KEY=VALUE or --body"));
             }
@@ -541,7 +546,7 @@ pub async fn resource(kind: Kind, cmd: &ResourceCommand) -> Result<String, Failu
 /// `castellan policy test ID --body INPUT`.
 pub async fn test_policy(a: &UpdateArgs) -> Result<String, Failure> {
     let c = Connection::open(&a.remote)?;
-    let body = body_of(a.body.as_deref(), &a.set)?;
+    let body = body_of(a.fields.body.as_deref(), &a.fields.set)?;
     let v = c
         .send(
             c.http

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::flows::{Browser, CB, VERIFIER, challenge, code_for, jwt_claims, params_of};
 use crate::helpers::*;
-use crate::mtls::{Authority, Cert, behind_proxy, self_signed};
+use crate::mtls::{Authority, Cert, behind_proxy, self_signed, token_with};
 use crate::tokens::{assert_oauth_error, client, issuer};
 
 /// The app (believing `Client-Cert` from loopback), server `default` with the people of
@@ -56,20 +56,6 @@ fn header_alg(jwt: &str) -> String {
         .as_str()
         .unwrap()
         .to_owned()
-}
-
-async fn token_with(app: &TestApp, cert: Option<&Cert>, params: &[(&str, &str)]) -> Resp {
-    let mut req = app
-        .http
-        .post(format!("{}/oauth2/token", issuer(app, "default")))
-        .header("content-type", "application/x-www-form-urlencoded");
-    if let Some(c) = cert {
-        req = req.header("Client-Cert", c.header());
-    }
-    let body: String = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(params)
-        .finish();
-    app.raw(req.body(body)).await
 }
 
 /// Each `(body, field, rule)`: saving it is refused with 422 naming the rule at the field.

@@ -126,7 +126,7 @@ pub(crate) async fn behind_proxy(ca: &Authority) -> TestApp {
 }
 
 /// A token-endpoint form with `cert` in the proxy's header.
-async fn token_with(app: &TestApp, cert: Option<&Cert>, params: &[(&str, &str)]) -> Resp {
+pub(crate) async fn token_with(app: &TestApp, cert: Option<&Cert>, params: &[(&str, &str)]) -> Resp {
     let mut req = app
         .http
         .post(format!("{}/oauth2/token", issuer(app, "default")))
