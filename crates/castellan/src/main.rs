@@ -179,6 +179,7 @@ The old secret no longer works.{file}",
     println!(
         "Castellan is listening on {url}\n  API reference: {url}/docs\n  \
          discovery:     {url}/default/default/.well-known/openid-configuration\n  \
+         admin console: {url}/console/default/ (add a person first: castellan admin-user add)\n  \
          admin client:  {creds}\n",
         url = running.public_url,
     );

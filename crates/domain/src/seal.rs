@@ -30,3 +30,9 @@ pub const KEY_CHECK: &str = "key-check";
 pub fn ledger_key(tid: &TenantId, kid: &str) -> String {
     format!("ledger-key/{tid}/{kid}")
 }
+
+/// The admin console's cookies of tenant `tid`: `what` is `session` (the person's access token)
+/// or `sign-in` (the PKCE verifier and state of a sign-in under way).
+pub fn console(tid: &str, what: &str) -> String {
+    format!("console/{tid}/{what}")
+}

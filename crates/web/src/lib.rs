@@ -3,6 +3,7 @@
 mod admin;
 mod client_addr;
 mod clients;
+mod console;
 mod constraints;
 mod detach;
 mod developer;
@@ -236,6 +237,7 @@ pub fn router(state: AppState) -> Router {
         .merge(registration::router())
         .merge(gateways::authorizer_router())
         .merge(pages::router())
+        .merge(console::router())
         .merge(SwaggerUi::new("/docs").external_url_unchecked("/api/openapi.json", openapi_json(doc)))
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)

@@ -25,7 +25,7 @@ use crate::helpers::*;
 use crate::tokens::client;
 
 /// Stops chromedriver however the test ends.
-struct Killed(std::process::Child);
+pub(crate) struct Killed(std::process::Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
@@ -34,7 +34,7 @@ impl Drop for Killed {
     }
 }
 
-fn chromedriver() -> Option<String> {
+pub(crate) fn chromedriver() -> Option<String> {
     let path = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
     let present = std::path::Path::new(&path).exists();
     if !present && std::env::var("CASTELLAN_E2E").is_ok_and(|v| v == "1") {
@@ -77,8 +77,14 @@ async fn callback_listener() -> (String, tokio::sync::oneshot::Receiver<String>)
     (url, rx)
 }
 
-/// Headless Chromium under a chromedriver of its own (stopped with the returned guard).
+/// Headless Chromium under a chromedriver of its own (stopped with the returned guard), the size
+/// of a phone's screen.
 async fn chromium(driver_path: &str) -> (Killed, fantoccini::Client) {
+    chromium_sized(driver_path, "390,844").await
+}
+
+/// As [`chromium`], with a window of `size` (`width,height`).
+pub(crate) async fn chromium_sized(driver_path: &str, size: &str) -> (Killed, fantoccini::Client) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -95,7 +101,7 @@ async fn chromium(driver_path: &str) -> (Killed, fantoccini::Client) {
     let caps: serde_json::Map<String, serde_json::Value> = serde_json::from_value(json!({
         "goog:chromeOptions": {
             "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=390,844"]
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", format!("--window-size={size}")]
         }
     }))
     .unwrap();

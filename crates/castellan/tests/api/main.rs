@@ -11,6 +11,8 @@ mod cli;
 mod clients;
 mod cluster;
 mod configuration;
+mod console;
+mod console_browser;
 mod developer;
 mod device;
 mod dpop;

@@ -207,7 +207,7 @@ fn csp_source(uri: &str) -> Option<String> {
 
 /// Renders a page with the security headers every page carries. `form_targets` are the places
 /// a form on the page may lead to (browsers apply `form-action` to the redirects after a POST).
-fn page(
+pub(crate) fn page(
     status: StatusCode,
     html: String,
     brand_logo: Option<&str>,
@@ -244,7 +244,7 @@ fn page(
     resp
 }
 
-fn render<T: Template>(t: &T) -> String {
+pub(crate) fn render<T: Template>(t: &T) -> String {
     t.render().unwrap_or_else(|e| {
         tracing::error!(error = %e, "page template failed");
         "<!doctype html><title>Error</title><p>Something went wrong. Please try again.</p>".into()
@@ -407,7 +407,7 @@ fn step_response(rt: &ServerRuntime, step: Step) -> Response {
     }
 }
 
-fn see_other(location: &str) -> Response {
+pub(crate) fn see_other(location: &str) -> Response {
     let mut r = StatusCode::SEE_OTHER.into_response();
     if let Ok(v) = HeaderValue::from_str(location) {
         r.headers_mut().insert(header::LOCATION, v);

@@ -1,0 +1,409 @@
+//! The admin console over HTTP (the browser test drives it in Chromium): a person of the admin
+//! server signs in through the `console` client (authorization code with PKCE), and the pages act
+//! with that person's permissions — an administrator creates, edits and deletes; a person holding
+//! only `client.read` sees clients without controls and is refused a crafted POST in words.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::flows::{Browser, Page, field};
+use crate::helpers::*;
+
+/// The admin server's people: `root` in group `admins` (a role holding `*`) and `reader` in
+/// group `readers` (a role holding only `client.read`).
+pub(crate) async fn console_people(app: &TestApp) {
+    let r = app
+        .admin(
+            Method::PUT,
+            "/servers/admin/authentications",
+            Some(json!({"methods": [{"id": "people", "method": "static", "static": {"users": [
+                {"username": "root", "password": "root-password-1", "authentication_context": {"groups": ["admins"]}},
+                {"username": "reader", "password": "reader-password-1", "authentication_context": {"groups": ["readers"]}}
+            ]}}]})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    for (product, permissions, group) in [("Root", "*", "admins"), ("Readers", "client.read", "readers")] {
+        let nexus = |m: Method, p: &str| {
+            app.http
+                .request(m, format!("{}{p}", app.base))
+                .basic_auth(&app.id, Some(&app.secret))
+                .header("X-Castellan-Tenant", "default")
+        };
+        let r = app
+            .raw(
+                nexus(Method::POST, "/v1/roles")
+                    .json(&json!({"audience": "https://admin.example.com", "productName": product})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let role = r.body["id"].as_str().unwrap().to_owned();
+        let r = app
+            .raw(nexus(Method::PUT, &format!("/v1/roles/{role}")).json(&json!({"permissions": permissions})))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = app
+            .raw(
+                nexus(Method::POST, &format!("/v1/roles/{role}/connection-maps"))
+                    .json(&json!({"groupName": group, "name": group})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+}
+
+/// Follows the console's sign-in from `start` (a console page) through the admin server's login
+/// page as `user`; returns the page the console sends the person back to, and the session
+/// cookie (`name=value`).
+pub(crate) async fn console_sign_in(
+    app: &TestApp,
+    b: &Browser,
+    start: &str,
+    user: &str,
+    password: &str,
+) -> (Page, String) {
+    let abs = |l: &str| {
+        if l.starts_with("http") {
+            l.to_owned()
+        } else {
+            format!("{}{l}", app.base)
+        }
+    };
+    let r = b.get(&abs(start)).await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let sign_in = r.location.unwrap();
+    assert!(sign_in.contains("/console/default/sign-in?back="), "{sign_in}");
+    let r = b.get(&abs(&sign_in)).await;
+    let authorize = r.location.unwrap_or_else(|| panic!("{} {}", r.status, r.html));
+    assert!(authorize.starts_with("/default/admin/oauth2/authorize?"), "{authorize}");
+    assert!(authorize.contains("code_challenge_method=S256"), "{authorize}");
+    let r = b.get(&abs(&authorize)).await;
+    let login = r.location.unwrap_or_else(|| panic!("{} {}", r.status, r.html));
+    assert!(login.starts_with("/default/admin/login?"), "{login}");
+    let shown = b.get(&abs(&login)).await;
+    assert_eq!(shown.status, 200, "{}", shown.html);
+    let r = b
+        .post(
+            &abs("/default/admin/login"),
+            &[
+                ("interaction", &field(&shown.html, "interaction")),
+                ("csrf_token", &field(&shown.html, "csrf_token")),
+                ("username", user),
+                ("password", password),
+            ],
+        )
+        .await;
+    let callback = r.location.unwrap_or_else(|| panic!("{} {}", r.status, r.html));
+    assert!(callback.contains("/console/default/callback?"), "{callback}");
+    let r = b.get(&abs(&callback)).await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let back = r.location.unwrap();
+    let cookie = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect::<Vec<_>>();
+    let session = cookie
+        .iter()
+        .find(|c| c.starts_with("castellan_console="))
+        .expect("a session cookie");
+    for attr in ["HttpOnly", "SameSite=Strict", "Path=/console/default"] {
+        assert!(session.contains(attr), "{session}");
+    }
+    let value = session.split(';').next().unwrap().to_owned();
+    (b.get(&abs(&back)).await, value)
+}
+
+fn url(app: &TestApp, p: &str) -> String {
+    format!("{}/console/default{p}", app.base)
+}
+
+#[tokio::test]
+async fn an_administrator_manages_the_tenant_in_the_console() {
+    let app = spawn_app().await;
+    console_people(&app).await;
+    let b = Browser::new();
+    let (home, _) = console_sign_in(&app, &b, "/console/default/", "root", "root-password-1").await;
+    assert_eq!(home.status, 200, "{}", home.html);
+    assert!(home.html.contains("Authorization servers"), "{}", home.html);
+    assert!(home.html.contains("Signed in as <strong>"), "{}", home.html);
+    // Every page: a strict CSP, never framed, never cached, nothing from another origin.
+    let csp = home.headers["content-security-policy"].to_str().unwrap();
+    for d in [
+        "default-src 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+        "style-src 'self'",
+    ] {
+        assert!(csp.contains(d), "{csp}");
+    }
+    assert_eq!(home.headers["cache-control"], "no-store");
+    assert!(
+        !home.html.contains("src=\"http") && !home.html.contains("href=\"http"),
+        "{}",
+        home.html
+    );
+    let csrf = field(&home.html, "csrf_token");
+
+    // A server.
+    let r = b
+        .post(
+            &url(&app, "/servers"),
+            &[("csrf_token", &csrf), ("id", "shop"), ("name", "Shop")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    assert_eq!(r.location.as_deref(), Some("/console/default/servers/shop?created=1"));
+    let r = app.admin(Method::GET, "/servers/shop", None).await;
+    assert_eq!(r.body["name"], "Shop");
+    // Taken: the error is shown next to the id field, and nothing changes.
+    let r = b
+        .post(
+            &url(&app, "/servers"),
+            &[("csrf_token", &csrf), ("id", "shop"), ("name", "Again")],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.html);
+    assert!(r.html.contains("id=\"id-error\""), "{}", r.html);
+    assert_eq!(app.admin(Method::GET, "/servers/shop", None).await.body["name"], "Shop");
+
+    // A token lifetime: a bad value is named at its field; a good one is saved.
+    let r = b
+        .post(
+            &url(&app, "/servers/shop"),
+            &[("csrf_token", &csrf), ("name", "Shop"), ("access_token_ttl", "soon")],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.html);
+    assert!(r.html.contains("id=\"access_token_ttl-error\""), "{}", r.html);
+    let r = b
+        .post(
+            &url(&app, "/servers/shop"),
+            &[("csrf_token", &csrf), ("name", "Shop"), ("access_token_ttl", "10m")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    assert_eq!(
+        app.admin(Method::GET, "/servers/shop", None).await.body["access_token_ttl"],
+        "10m0s"
+    );
+
+    // A scope, then a client that may ask for it; the secret is shown once.
+    let r = b
+        .post(
+            &url(&app, "/servers/shop/scopes"),
+            &[
+                ("csrf_token", &csrf),
+                ("name", "orders.read"),
+                ("display_name", "Read your orders"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let r = b
+        .post(
+            &url(&app, "/servers/shop/clients/new"),
+            &[
+                ("csrf_token", &csrf),
+                ("client_id", "backend"),
+                ("client_name", "Shop backend"),
+                ("grant_types", "client_credentials"),
+                ("scopes", "orders.read"),
+                ("token_endpoint_auth_method", "client_secret_basic"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.html);
+    let marker = "<code id=\"client-secret\">";
+    let start = r.html.find(marker).expect("the secret is shown") + marker.len();
+    let secret = r.html[start..start + r.html[start..].find('<').unwrap()].to_owned();
+    let token = app
+        .raw(
+            app.http
+                .post(format!("{}/default/shop/oauth2/token", app.base))
+                .basic_auth("backend", Some(&secret))
+                .form(&[("grant_type", "client_credentials"), ("scope", "orders.read")]),
+        )
+        .await;
+    assert_eq!(token.status, 200, "{}", token.body);
+    let page = b.get(&url(&app, "/servers/shop/clients/backend")).await;
+    assert_eq!(page.status, 200);
+    assert!(!page.html.contains(&secret), "the secret is shown only once");
+    // A bad redirect URI is named at its field.
+    let r = b
+        .post(
+            &url(&app, "/servers/shop/clients/backend"),
+            &[
+                ("csrf_token", &csrf),
+                ("client_name", "Shop backend"),
+                ("grant_types", "authorization_code"),
+                ("redirect_uris", "not a url"),
+                ("token_endpoint_auth_method", "client_secret_basic"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.html);
+    assert!(r.html.contains("id=\"redirect_uris-error\""), "{}", r.html);
+    // The list filters.
+    let list = b.get(&url(&app, "/servers/shop/clients?q=backend")).await;
+    assert!(
+        list.html.contains("Shop backend") && list.html.contains("1 found"),
+        "{}",
+        list.html
+    );
+    let list = b.get(&url(&app, "/servers/shop/clients?q=nothing-like-it")).await;
+    assert!(list.html.contains("0 found"), "{}", list.html);
+
+    // A form without the session's CSRF token changes nothing.
+    let r = b
+        .post(&url(&app, "/servers"), &[("csrf_token", "forged"), ("id", "evil")])
+        .await;
+    assert_eq!(r.status, 403, "{}", r.html);
+    assert_eq!(app.admin(Method::GET, "/servers/evil", None).await.status, 404);
+
+    // Deleting asks first, then ends the client.
+    let confirm = b.get(&url(&app, "/servers/shop/clients/backend/delete")).await;
+    assert!(confirm.html.contains("Delete client Shop backend?"), "{}", confirm.html);
+    let r = b
+        .post(
+            &url(&app, "/servers/shop/clients/backend/delete"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    assert_eq!(app.admin(Method::GET, "/clients/backend", None).await.status, 404);
+
+    // The ledger verifies; a policy is tried.
+    let r = b.post(&url(&app, "/ledger"), &[("csrf_token", &csrf)]).await;
+    assert_eq!(r.status, 200, "{}", r.html);
+    assert!(r.html.contains("The ledger is intact"), "{}", r.html);
+
+    // Signing out ends the console session and goes through the admin server's logout.
+    let r = b.post(&url(&app, "/sign-out"), &[("csrf_token", &csrf)]).await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let logout = r.location.unwrap();
+    assert!(logout.starts_with("/default/admin/logout?"), "{logout}");
+    let after = b.get(&url(&app, "/servers")).await;
+    assert_eq!(after.status, 303, "the session is gone");
+    assert!(after.location.unwrap().contains("/sign-in"));
+}
+
+#[tokio::test]
+async fn a_reader_sees_clients_without_controls_and_a_crafted_post_is_refused_in_words() {
+    let app = spawn_app().await;
+    console_people(&app).await;
+    let b = Browser::new();
+    let (page, _) = console_sign_in(
+        &app,
+        &b,
+        "/console/default/servers/default/clients",
+        "reader",
+        "reader-password-1",
+    )
+    .await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(page.html.contains("Clients of default"), "{}", page.html);
+    assert!(!page.html.contains("New client"), "{}", page.html);
+    let csrf = field(&page.html, "csrf_token");
+    // The servers need server.read: refused in words, and the navigation does not offer them.
+    assert!(!page.html.contains(">Servers, clients and scopes<"), "{}", page.html);
+    let r = b.get(&url(&app, "/servers")).await;
+    assert_eq!(r.status, 403, "{}", r.html);
+    assert!(r.html.contains("server.read"), "{}", r.html);
+    // Their start page offers what they may open.
+    let r = b.get(&url(&app, "/")).await;
+    assert_eq!(r.status, 200, "{}", r.html);
+    assert!(
+        r.html.contains("Open its clients") && !r.html.contains("Create a server"),
+        "{}",
+        r.html
+    );
+    // A client page has no save or delete button.
+    let r = app
+        .admin(Method::POST, "/clients", Some(json!({"client_id": "app", "authorization_server_id": "default", "grant_types": ["client_credentials"]})))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let c = b.get(&url(&app, "/servers/default/clients/app")).await;
+    assert_eq!(c.status, 200, "{}", c.html);
+    assert!(
+        !c.html.contains("Save client") && !c.html.contains("Delete client"),
+        "{}",
+        c.html
+    );
+    assert!(c.html.contains("<fieldset disabled>"), "{}", c.html);
+    // Crafted POSTs with a valid CSRF token: refused with the permission named, nothing changed.
+    let r = b
+        .post(
+            &url(&app, "/servers/default/clients/new"),
+            &[
+                ("csrf_token", &csrf),
+                ("client_id", "sneaky"),
+                ("grant_types", "client_credentials"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.html);
+    assert!(
+        r.html.contains("You may not do this") && r.html.contains("client.write"),
+        "{}",
+        r.html
+    );
+    assert_eq!(app.admin(Method::GET, "/clients/sneaky", None).await.status, 404);
+    let r = b
+        .post(
+            &url(&app, "/servers/default/clients/app/delete"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.html);
+    assert_eq!(app.admin(Method::GET, "/clients/app", None).await.status, 200);
+}
+
+#[tokio::test]
+async fn a_console_session_is_good_for_its_own_tenant_only() {
+    let app = spawn_app().await;
+    console_people(&app).await;
+    let r = app
+        .call(
+            Method::POST,
+            "/api/system/tenants",
+            Some(json!({"id": "other"})),
+            Some((&app.id, &app.secret)),
+        )
+        .await;
+    assert!(r.status == 201 || r.status == 403, "{}", r.body);
+    let b = Browser::new();
+    let (home, session) = console_sign_in(&app, &b, "/console/default/", "root", "root-password-1").await;
+    assert_eq!(home.status, 200);
+    let plain = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let by_hand = |path: &str, cookie: &str| {
+        plain
+            .get(format!("{}{path}", app.base))
+            .header("cookie", cookie.to_owned())
+    };
+    // The cookie works where it was given...
+    assert_eq!(app.raw(by_hand("/console/default/servers", &session)).await.status, 200);
+    // ...and, replayed by hand on another tenant's console, opens nothing (sealed for its tenant).
+    let r = app.raw(by_hand("/console/other/servers", &session)).await;
+    assert_eq!(r.status, 303);
+    // A tampered cookie opens nothing either.
+    let mut tampered = session.clone();
+    let last = tampered.pop().unwrap();
+    tampered.push(if last == 'A' { 'B' } else { 'A' });
+    assert_eq!(
+        app.raw(by_hand("/console/default/servers", &tampered)).await.status,
+        303
+    );
+    // The callback refuses a code without the sign-in it belongs to.
+    let r = app
+        .raw(plain.get(format!("{}/console/default/callback?code=x&state=y", app.base)))
+        .await;
+    assert_eq!(r.status, 400);
+    // A console for a tenant that does not exist says so.
+    let r = app.raw(plain.get(format!("{}/console/nosuch/sign-in", app.base))).await;
+    assert_eq!(r.status, 404);
+}
