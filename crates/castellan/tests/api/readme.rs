@@ -22,9 +22,10 @@ use crate::flows::{Browser, field, params_of};
 use crate::helpers::{TestApp, config, spawn_with};
 
 /// The sections whose blocks run, in README order.
-const WALK_THROUGHS: [&str; 18] = [
+const WALK_THROUGHS: [&str; 19] = [
     "Quick start",
-    "Command line",
+    "The console",
+    "The command line",
     "Developer self-service",
     "Tenants",
     "Backup, migration and configuration as code",
