@@ -11,6 +11,11 @@ use crate::{Control, ControlError, ControlResult};
 /// The console's client id on every tenant's admin server.
 pub const CONSOLE_CLIENT: &str = "console";
 
+/// Whether `c` is the console's own client (which no API may change).
+pub(crate) fn is_console_client(c: &Client) -> bool {
+    c.system && c.id.as_str() == CONSOLE_CLIENT && c.server_id.as_str() == ADMIN_SERVER
+}
+
 impl Control {
     /// Where the admin server sends a person back to the console of tenant `tid`.
     pub fn console_redirect_uri(&self, tid: &TenantId) -> String {

@@ -403,6 +403,23 @@ async fn a_console_session_is_good_for_its_own_tenant_only() {
         .raw(plain.get(format!("{}/console/default/callback?code=x&state=y", app.base)))
         .await;
     assert_eq!(r.status, 400);
+    // The console's client is Castellan's: no API changes where its codes go, or deletes it.
+    let r = app
+        .admin(
+            Method::PUT,
+            "/clients/console",
+            Some(json!({"redirect_uris": ["https://evil.example/cb"]})),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let r = app.admin(Method::DELETE, "/clients/console", None).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    let c = app.admin(Method::GET, "/clients/console", None).await;
+    assert_eq!(
+        c.body["redirect_uris"],
+        json!([format!("{}/console/default/callback", app.base)])
+    );
+    assert_eq!(c.body["public"], true);
     // A console for a tenant that does not exist says so.
     let r = app.raw(plain.get(format!("{}/console/nosuch/sign-in", app.base))).await;
     assert_eq!(r.status, 404);

@@ -244,6 +244,12 @@ impl Control {
     ) -> ControlResult<Client> {
         crate::error::same_tenant(req.tenant_id.as_deref(), access.tenant())?;
         let mut c = self.load_client(access, cid).await?;
+        if crate::console::is_console_client(&c) {
+            // Its redirect URIs decide where people's admin tokens go: only Castellan sets them.
+            return Err(ControlError::Refused(format!(
+                "client {cid} is the admin console's own client; Castellan manages it"
+            )));
+        }
         unchanged(
             "client_id",
             req.client_id.as_deref(),
