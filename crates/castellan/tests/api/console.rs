@@ -279,6 +279,72 @@ async fn an_administrator_manages_the_tenant_in_the_console() {
     assert_eq!(r.status, 200, "{}", r.html);
     assert!(r.html.contains("The ledger is intact"), "{}", r.html);
 
+    // A gateway on shop, and its package.
+    let r = b
+        .post(
+            &url(&app, "/gateways"),
+            &[
+                ("csrf_token", &csrf),
+                ("server", "shop"),
+                ("name", "Edge"),
+                ("type", "nginx"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let list = b.get(&format!("{}{}", app.base, r.location.unwrap())).await;
+    assert!(list.html.contains("Edge"), "{}", list.html);
+    let gw = app.admin(Method::GET, "/servers/shop/gateways", None).await;
+    let gw = gw.body["gateways"][0]["id"].as_str().unwrap().to_owned();
+    let pkg = b.get(&url(&app, &format!("/gateways/{gw}/package"))).await;
+    assert_eq!(pkg.status, 200);
+    assert_eq!(pkg.headers["content-type"], "application/gzip");
+    assert!(pkg.headers["content-disposition"].to_str().unwrap().contains(".tar.gz"));
+
+    // Roles: the permissions of one are replaced; one the caller does not hold cannot be granted.
+    let roles = b.get(&url(&app, "/roles")).await;
+    assert!(
+        roles.html.contains("Readers") && roles.html.contains("client.read"),
+        "{}",
+        roles.html
+    );
+    let readers = app
+        .raw(
+            app.http
+                .get(format!("{}/v1/roles", app.base))
+                .basic_auth(&app.id, Some(&app.secret))
+                .header("X-Castellan-Tenant", "default"),
+        )
+        .await;
+    let readers = readers
+        .body
+        .as_array()
+        .or(readers.body["roles"].as_array())
+        .unwrap()
+        .iter()
+        .find(|r| r["name"].as_str().unwrap().starts_with("Readers"))
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = b
+        .post(
+            &url(&app, &format!("/roles/{readers}")),
+            &[("csrf_token", &csrf), ("permissions", "client.read scope.read")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let roles = b.get(&url(&app, "/roles")).await;
+    assert!(roles.html.contains("client.read scope.read"), "{}", roles.html);
+    let r = b
+        .post(
+            &url(&app, &format!("/roles/{readers}")),
+            &[("csrf_token", &csrf), ("permissions", "no.such")],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.html);
+    assert!(r.html.contains("id=\"perm-error\""), "{}", r.html);
+
     // Signing out ends the console session and goes through the admin server's logout.
     let r = b.post(&url(&app, "/sign-out"), &[("csrf_token", &csrf)]).await;
     assert_eq!(r.status, 303, "{}", r.html);
@@ -358,6 +424,17 @@ async fn a_reader_sees_clients_without_controls_and_a_crafted_post_is_refused_in
         .await;
     assert_eq!(r.status, 403, "{}", r.html);
     assert_eq!(app.admin(Method::GET, "/clients/app", None).await.status, 200);
+    // Roles are not theirs to read, let alone change.
+    assert!(!page.html.contains(">Roles<"), "{}", page.html);
+    let r = b.get(&url(&app, "/roles")).await;
+    assert_eq!(r.status, 403, "{}", r.html);
+    let r = b
+        .post(
+            &url(&app, "/roles/anything"),
+            &[("csrf_token", &csrf), ("permissions", "*")],
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.html);
 }
 
 #[tokio::test]

@@ -201,6 +201,16 @@ async fn an_administrator_runs_the_tenant_from_the_console_in_chromium() {
         wait_for_text(&b, "The ledger is intact").await?;
         checked(&b, &axe, "console-ledger", &mut violations).await?;
 
+        // A gateway; the roles.
+        b.goto(&format!("{console}/gateways?server=shop")).await?;
+        fill(&b, "#name", "Edge").await?;
+        press(&b, "Create gateway").await?;
+        wait_for_text(&b, "Download its package").await?;
+        checked(&b, &axe, "console-gateways", &mut violations).await?;
+        b.goto(&format!("{console}/roles")).await?;
+        wait_for_text(&b, "Readers").await?;
+        checked(&b, &axe, "console-roles", &mut violations).await?;
+
         // Signing out: the console, then the admin server (the person confirms there).
         press(&b, "Sign out").await?;
         b.wait()

@@ -173,6 +173,8 @@ impl Console {
             policies: can(Resource::Policy),
             services: can(Resource::Service),
             ledger: can(Resource::Ledger),
+            gateways: can(Resource::Gateway),
+            roles: can(Resource::Role),
         }
     }
 
@@ -257,6 +259,8 @@ pub(crate) struct Chrome {
     pub policies: bool,
     pub services: bool,
     pub ledger: bool,
+    pub gateways: bool,
+    pub roles: bool,
 }
 
 #[derive(Template)]

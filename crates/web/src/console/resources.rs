@@ -42,6 +42,10 @@ pub(super) fn router() -> axum::Router<AppState> {
         .route("/console/{tid}/ledger", get(ledger).post(verify_ledger))
         .route("/console/{tid}/services", get(services).post(create_service))
         .route("/console/{tid}/services/{sid}", get(service).post(import_specification))
+        .route("/console/{tid}/gateways", get(gateways).post(create_gateway))
+        .route("/console/{tid}/gateways/{gw}/package", get(gateway_package))
+        .route("/console/{tid}/roles", get(roles))
+        .route("/console/{tid}/roles/{id}", post(update_role))
 }
 
 /// Field errors of a form: the API's `details.field` (its first path segment, which names the
@@ -1430,6 +1434,275 @@ async fn import_specification(
         }
         Err(e) => match field_error(e) {
             Ok(errors) => service_page(&st, &cx, &sid, errors, &url, "", None, StatusCode::UNPROCESSABLE_ENTITY).await,
+            Err(e) => cx.fail(e),
+        },
+    }
+}
+
+// ---- gateways ----
+
+#[derive(Template)]
+#[template(path = "console/gateways.html")]
+struct GatewaysPage {
+    chrome: Chrome,
+    server: String,
+    servers: Vec<String>,
+    gateways: Paged<wire::gateways::Gateway>,
+    kinds: &'static [&'static str],
+    can_write: bool,
+    errors: Errors,
+    name: String,
+    kind: String,
+    notice: String,
+}
+
+/// The non-system servers to choose from, when the person may list them.
+async fn server_choices(st: &AppState, cx: &Console, current: &str) -> Vec<String> {
+    match cx.access.clone().allow::<need::ServerRead>() {
+        Ok(r) => st
+            .control
+            .list_servers(&r)
+            .await
+            .map(|s| s.servers.into_iter().filter(|s| !s.system).map(|s| s.id).collect())
+            .unwrap_or_default(),
+        Err(_) => vec![current.to_owned()],
+    }
+}
+
+async fn gateways(
+    State(st): State<AppState>,
+    Path(tid): Path<String>,
+    RawQuery(q): RawQuery,
+    jar: CookieJar,
+) -> Response {
+    let cx = session!(st, tid, jar, here(&tid, "/gateways"));
+    let query = Fields::from_query(q.as_deref());
+    let notice = if query.get("created") == "1" {
+        "The gateway was created. Download its package and set the upstream."
+    } else {
+        ""
+    };
+    gateways_page(
+        &st,
+        &cx,
+        &query,
+        Errors::default(),
+        &Fields::from_query(None),
+        notice,
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn gateways_page(
+    st: &AppState,
+    cx: &Console,
+    query: &Fields,
+    errors: Errors,
+    typed: &Fields,
+    notice: &str,
+    status: StatusCode,
+) -> Response {
+    let a = allowed!(cx, need::GatewayRead);
+    let server = query
+        .optional("server")
+        .or_else(|| typed.optional("server"))
+        .unwrap_or_else(|| castellan_domain::DEFAULT_SERVER.into());
+    let list = or_fail!(cx, st.control.list_gateways(&a, &server).await);
+    show(
+        status,
+        &GatewaysPage {
+            chrome: cx.chrome("gateways"),
+            servers: server_choices(st, cx, &server).await,
+            server,
+            gateways: Paged::of(list.gateways, query, |g| format!("{} {}", g.id, g.name)),
+            kinds: &castellan_control::GATEWAY_TYPES,
+            can_write: cx.can(Resource::Gateway, Access::Write),
+            errors,
+            name: typed.get("name").into(),
+            kind: typed.get("type").into(),
+            notice: notice.into(),
+        },
+    )
+}
+
+async fn create_gateway(
+    State(st): State<AppState>,
+    Path(tid): Path<String>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let cx = session!(st, tid, jar, here(&tid, "/gateways"));
+    let f = posted!(cx, headers, body);
+    let a = allowed!(cx, need::GatewayWrite);
+    let req = wire::gateways::CreateGatewayRequest {
+        name: f.optional("name"),
+        description: f.optional("description"),
+        server_id: f.optional("server"),
+        kind: f.optional("type"),
+        ..Default::default()
+    };
+    match st.control.create_gateway(&a, req).await {
+        Ok(g) => see_other(&here(
+            &tid,
+            &format!("/gateways?server={}&created=1", seg(&g.gateway.authorization_server_id)),
+        )),
+        Err(e) => match field_error(e) {
+            Ok(errors) => {
+                gateways_page(
+                    &st,
+                    &cx,
+                    &Fields::from_query(None),
+                    rename_id(errors, "name"),
+                    &f,
+                    "",
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
+            }
+            Err(e) => cx.fail(e),
+        },
+    }
+}
+
+/// `GET /console/{tid}/gateways/{gw}/package`: the package, as the admin API serves it.
+async fn gateway_package(
+    State(st): State<AppState>,
+    Path((tid, gw)): Path<(String, String)>,
+    jar: CookieJar,
+) -> Response {
+    let cx = session!(st, tid, jar, here(&tid, "/gateways"));
+    let a = allowed!(cx, need::GatewayRead);
+    let body = or_fail!(cx, st.control.gateway_package(&a, &gw).await);
+    let name = format!("attachment; filename=\"castellan-gateway-{}.tar.gz\"", seg(&gw));
+    let mut r = axum::response::IntoResponse::into_response(body);
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/gzip"),
+    );
+    if let Ok(v) = header::HeaderValue::from_str(&name) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    r
+}
+
+// ---- roles ----
+
+#[derive(Template)]
+#[template(path = "console/roles.html")]
+struct RolesPage {
+    chrome: Chrome,
+    roles: Vec<RoleView>,
+    can_write: bool,
+    errors: Errors,
+    /// The role whose form has `errors`.
+    failed: String,
+    notice: String,
+}
+
+struct RoleView {
+    id: String,
+    name: String,
+    permissions: String,
+    groups: String,
+}
+
+async fn roles(State(st): State<AppState>, Path(tid): Path<String>, RawQuery(q): RawQuery, jar: CookieJar) -> Response {
+    let cx = session!(st, tid, jar, here(&tid, "/roles"));
+    let notice = if Fields::from_query(q.as_deref()).get("saved") == "1" {
+        "The role was saved."
+    } else {
+        ""
+    };
+    roles_page(&st, &cx, Errors::default(), "", None, notice, StatusCode::OK).await
+}
+
+async fn roles_page(
+    st: &AppState,
+    cx: &Console,
+    errors: Errors,
+    failed: &str,
+    typed: Option<&str>,
+    notice: &str,
+    status: StatusCode,
+) -> Response {
+    let a = allowed!(cx, need::RoleRead);
+    let list = or_fail!(cx, st.control.list_roles(&a).await);
+    let roles = list
+        .into_iter()
+        .map(|r| {
+            let id = r.id.clone().unwrap_or_default();
+            let permissions = match typed {
+                Some(t) if id == failed => t.to_owned(),
+                _ => r
+                    .permissions
+                    .iter()
+                    .map(|p| p.code.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            };
+            RoleView {
+                name: r.name.clone().unwrap_or_default(),
+                groups: r
+                    .connection_maps
+                    .iter()
+                    .map(|m| m.group_name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                id,
+                permissions,
+            }
+        })
+        .collect();
+    show(
+        status,
+        &RolesPage {
+            chrome: cx.chrome("roles"),
+            roles,
+            can_write: cx.can(Resource::Role, Access::Write),
+            errors,
+            failed: failed.into(),
+            notice: notice.into(),
+        },
+    )
+}
+
+async fn update_role(
+    State(st): State<AppState>,
+    Path((tid, id)): Path<(String, String)>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let cx = session!(st, tid, jar, here(&tid, "/roles"));
+    let f = posted!(cx, headers, body);
+    let a = allowed!(cx, need::RoleWrite);
+    let req = wire::nexus::RoleUpdate {
+        permissions: Some(f.get("permissions").to_owned()),
+        ..Default::default()
+    };
+    match st.control.update_role(&a, &id, req).await {
+        Ok(_) => see_other(&here(&tid, "/roles?saved=1")),
+        Err(e) => match field_error(e) {
+            Ok(errors) => {
+                roles_page(
+                    &st,
+                    &cx,
+                    errors,
+                    &id,
+                    Some(f.get("permissions")),
+                    "",
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
+            }
             Err(e) => cx.fail(e),
         },
     }
