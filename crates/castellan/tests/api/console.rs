@@ -345,6 +345,73 @@ async fn an_administrator_manages_the_tenant_in_the_console() {
     assert_eq!(r.status, 422, "{}", r.html);
     assert!(r.html.contains("id=\"perm-error\""), "{}", r.html);
 
+    // People of a server: added with a password (never shown again), refused when taken, removed.
+    let r = b
+        .post(
+            &url(&app, "/servers/shop/people"),
+            &[
+                ("csrf_token", &csrf),
+                ("username", "eve"),
+                ("password", "eve-password-1"),
+                ("groups", "buyers"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let r = b
+        .post(
+            &url(&app, "/servers/shop/people"),
+            &[("csrf_token", &csrf), ("username", "eve"), ("password", "x")],
+        )
+        .await;
+    assert_eq!(r.status, 422, "a second eve: {}", r.html);
+    assert!(r.html.contains("id=\"username-error\""), "{}", r.html);
+    let people = b.get(&url(&app, "/servers/shop/people")).await;
+    assert!(
+        people.html.contains("eve") && people.html.contains("buyers"),
+        "{}",
+        people.html
+    );
+    assert!(
+        !people.html.contains("eve-password-1") && !people.html.contains("$argon2"),
+        "{}",
+        people.html
+    );
+    let methods = app.admin(Method::GET, "/servers/shop", None).await;
+    assert_eq!(
+        methods.body["authentications"]["methods"][0]["static"]["users"][0]["username"],
+        "eve"
+    );
+    let r = b
+        .post(
+            &url(&app, "/servers/shop/people/remove"),
+            &[("csrf_token", &csrf), ("username", "eve")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let methods = app.admin(Method::GET, "/servers/shop", None).await;
+    assert_eq!(
+        methods.body["authentications"]["methods"][0]["static"]["users"],
+        json!([])
+    );
+    // The admin server's people yield system permissions on this (the system) tenant: a person
+    // holding `*` is refused, in words, and nothing changes.
+    let r = b
+        .post(
+            &url(&app, "/servers/admin/people"),
+            &[
+                ("csrf_token", &csrf),
+                ("username", "mallory"),
+                ("password", "mallory-password-1"),
+                ("groups", "admins"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.html);
+    assert!(r.html.contains("system.write"), "{}", r.html);
+    let admin = app.admin(Method::GET, "/servers/admin", None).await;
+    assert!(!admin.body.to_string().contains("mallory"));
+
     // Signing out ends the console session and goes through the admin server's logout.
     let r = b.post(&url(&app, "/sign-out"), &[("csrf_token", &csrf)]).await;
     assert_eq!(r.status, 303, "{}", r.html);

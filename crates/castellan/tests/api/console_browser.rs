@@ -201,6 +201,15 @@ async fn an_administrator_runs_the_tenant_from_the_console_in_chromium() {
         wait_for_text(&b, "The ledger is intact").await?;
         checked(&b, &axe, "console-ledger", &mut violations).await?;
 
+        // A person who signs in to shop with a password.
+        b.goto(&format!("{console}/servers/shop/people")).await?;
+        fill(&b, "#username", "peter").await?;
+        fill(&b, "#password", "peter-password-1").await?;
+        fill(&b, "#groups", "buyers").await?;
+        press(&b, "Add person").await?;
+        wait_for_text(&b, "The person was added.").await?;
+        checked(&b, &axe, "console-people", &mut violations).await?;
+
         // A gateway; the roles.
         b.goto(&format!("{console}/gateways?server=shop")).await?;
         fill(&b, "#name", "Edge").await?;

@@ -42,6 +42,8 @@ pub(super) fn router() -> axum::Router<AppState> {
         .route("/console/{tid}/ledger", get(ledger).post(verify_ledger))
         .route("/console/{tid}/services", get(services).post(create_service))
         .route("/console/{tid}/services/{sid}", get(service).post(import_specification))
+        .route("/console/{tid}/servers/{aid}/people", get(people).post(add_person))
+        .route("/console/{tid}/servers/{aid}/people/remove", post(remove_person))
         .route("/console/{tid}/gateways", get(gateways).post(create_gateway))
         .route("/console/{tid}/gateways/{gw}/package", get(gateway_package))
         .route("/console/{tid}/roles", get(roles))
@@ -1437,6 +1439,218 @@ async fn import_specification(
             Err(e) => cx.fail(e),
         },
     }
+}
+
+// ---- login methods and static users ----
+
+#[derive(Template)]
+#[template(path = "console/people.html")]
+struct PeoplePage {
+    chrome: Chrome,
+    aid: String,
+    methods: Vec<wire::AuthenticationMethod>,
+    can_write: bool,
+    errors: Errors,
+    username: String,
+    groups: String,
+    notice: String,
+}
+
+impl PeoplePage {
+    /// A static user's groups, for the list.
+    pub fn groups_of(&self, u: &wire::StaticUser) -> String {
+        u.authentication_context
+            .get("groups")
+            .and_then(|g| g.as_array())
+            .map(|g| g.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(", "))
+            .unwrap_or_default()
+    }
+}
+
+async fn people(
+    State(st): State<AppState>,
+    Path((tid, aid)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+    jar: CookieJar,
+) -> Response {
+    let cx = session!(st, tid, jar, here(&tid, &format!("/servers/{}/people", seg(&aid))));
+    let notice = match Fields::from_query(q.as_deref()).get("done") {
+        "added" => "The person was added.",
+        "removed" => "The person was removed.",
+        _ => "",
+    };
+    people_page(
+        &st,
+        &cx,
+        &aid,
+        Errors::default(),
+        &Fields::from_query(None),
+        notice,
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn people_page(
+    st: &AppState,
+    cx: &Console,
+    aid: &str,
+    errors: Errors,
+    typed: &Fields,
+    notice: &str,
+    status: StatusCode,
+) -> Response {
+    let a = allowed!(cx, need::ServerRead);
+    let server = or_fail!(cx, st.control.get_server(&a, aid).await);
+    show(
+        status,
+        &PeoplePage {
+            chrome: cx.chrome("servers"),
+            aid: aid.into(),
+            methods: server.authentications.methods,
+            can_write: cx.can(Resource::Server, Access::Write),
+            errors,
+            username: typed.get("username").into(),
+            groups: typed.get("groups").into(),
+            notice: notice.into(),
+        },
+    )
+}
+
+/// The server's login methods as stored (write-only members left out, which keeps them).
+async fn methods_of(st: &AppState, cx: &Console, aid: &str) -> Result<Vec<wire::AuthenticationMethod>, Response> {
+    let a = cx.allow::<need::ServerRead>()?;
+    match st.control.get_server(&a, aid).await {
+        Ok(s) => Ok(s.authentications.methods),
+        Err(e) => Err(cx.fail(e)),
+    }
+}
+
+async fn add_person(
+    State(st): State<AppState>,
+    Path((tid, aid)): Path<(String, String)>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let cx = session!(st, tid, jar, here(&tid, &format!("/servers/{}/people", seg(&aid))));
+    let f = posted!(cx, headers, body);
+    let a = allowed!(cx, need::ServerWrite);
+    let mut methods = match methods_of(&st, &cx, &aid).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let username = f.get("username").to_owned();
+    let mut context = serde_json::Map::new();
+    let groups: Vec<String> = f
+        .get("groups")
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|g| !g.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if !groups.is_empty() {
+        context.insert("groups".into(), serde_json::json!(groups));
+    }
+    let user = wire::StaticUser {
+        username: username.clone(),
+        password: Some(f.get("password").to_owned()),
+        password_hash: None,
+        authentication_context: context,
+    };
+    let taken = methods
+        .iter()
+        .filter_map(|m| m.static_.as_ref())
+        .any(|s| s.users.iter().any(|u| u.username == username));
+    let errors = if username.is_empty() {
+        Some(("username", "is required".to_owned()))
+    } else if taken {
+        Some(("username", format!("the server already has a person named {username}")))
+    } else {
+        None
+    };
+    if let Some((field, reason)) = errors {
+        return people_page(
+            &st,
+            &cx,
+            &aid,
+            Errors(vec![(field.into(), reason)]),
+            &f,
+            "",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    match methods.iter_mut().find(|m| m.method == "static") {
+        Some(m) => m.static_.get_or_insert_with(Default::default).users.push(user),
+        None => methods.push(wire::AuthenticationMethod {
+            id: "people".into(),
+            method: "static".into(),
+            name: "Password".into(),
+            static_: Some(wire::StaticSettings {
+                hint: false,
+                users: vec![user],
+            }),
+            ..Default::default()
+        }),
+    }
+    match st
+        .control
+        .update_authentications(&a, &aid, wire::Authentications { methods })
+        .await
+    {
+        Ok(_) => see_other(&here(&tid, &format!("/servers/{}/people?done=added", seg(&aid)))),
+        Err(e) => match field_error(e) {
+            Ok(Errors(list)) => {
+                // `methods[0].static.users[1].password` → the form's field.
+                let errors = list
+                    .into_iter()
+                    .map(|(_, reason)| ("password".to_owned(), reason))
+                    .collect();
+                people_page(&st, &cx, &aid, Errors(errors), &f, "", StatusCode::UNPROCESSABLE_ENTITY).await
+            }
+            Err(e) => cx.fail(e),
+        },
+    }
+}
+
+async fn remove_person(
+    State(st): State<AppState>,
+    Path((tid, aid)): Path<(String, String)>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let cx = session!(st, tid, jar, here(&tid, &format!("/servers/{}/people", seg(&aid))));
+    let f = posted!(cx, headers, body);
+    let a = allowed!(cx, need::ServerWrite);
+    let mut methods = match methods_of(&st, &cx, &aid).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let username = f.get("username");
+    let mut found = false;
+    for m in &mut methods {
+        if let Some(s) = m.static_.as_mut() {
+            let before = s.users.len();
+            s.users.retain(|u| u.username != username);
+            found |= s.users.len() != before;
+        }
+    }
+    if !found {
+        return cx.fail(ControlError::NotFound {
+            what: "person",
+            id: username.to_owned(),
+        });
+    }
+    or_fail!(
+        cx,
+        st.control
+            .update_authentications(&a, &aid, wire::Authentications { methods })
+            .await
+    );
+    see_other(&here(&tid, &format!("/servers/{}/people?done=removed", seg(&aid))))
 }
 
 // ---- gateways ----
