@@ -203,6 +203,20 @@ impl Control {
         })
     }
 
+    /// Every tenant, by id (the console's tenant list, for system administrators).
+    pub async fn list_system_tenants(
+        &self,
+        _access: &crate::Allowed<crate::need::SystemRead>,
+    ) -> ControlResult<Vec<wire::Tenant>> {
+        let mut tenants = Vec::new();
+        for id in self.store.list_tenant_ids().await? {
+            if let Some(t) = self.store.get_tenant(&id).await? {
+                tenants.push(self.tenant_view(t));
+            }
+        }
+        Ok(tenants)
+    }
+
     /// `DELETE /api/system/tenants/{tid}`: the tenant and everything of it, in one transaction.
     /// Its tokens stop verifying at once (their servers and keys are gone) and its sessions,
     /// grants and refresh tokens are deleted. The system tenant itself cannot be deleted (400).

@@ -9,8 +9,9 @@ use serde_json::json;
 use crate::flows::{Browser, Page, field};
 use crate::helpers::*;
 
-/// The admin server's people: `root` in group `admins` (a role holding `*`) and `reader` in
-/// group `readers` (a role holding only `client.read`).
+/// The admin server's people: `root` in group `admins` (a role holding `*`), `reader` in group
+/// `readers` (a role holding only `client.read`) and `ops` in group `operators` (a role holding
+/// `system.read system.write`).
 pub(crate) async fn console_people(app: &TestApp) {
     let r = app
         .admin(
@@ -18,12 +19,17 @@ pub(crate) async fn console_people(app: &TestApp) {
             "/servers/admin/authentications",
             Some(json!({"methods": [{"id": "people", "method": "static", "static": {"users": [
                 {"username": "root", "password": "root-password-1", "authentication_context": {"groups": ["admins"]}},
-                {"username": "reader", "password": "reader-password-1", "authentication_context": {"groups": ["readers"]}}
+                {"username": "reader", "password": "reader-password-1", "authentication_context": {"groups": ["readers"]}},
+                {"username": "ops", "password": "ops-password-1", "authentication_context": {"groups": ["operators"]}}
             ]}}]})),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    for (product, permissions, group) in [("Root", "*", "admins"), ("Readers", "client.read", "readers")] {
+    for (product, permissions, group) in [
+        ("Root", "*", "admins"),
+        ("Readers", "client.read", "readers"),
+        ("Operators", "system.read system.write", "operators"),
+    ] {
         let nexus = |m: Method, p: &str| {
             app.http
                 .request(m, format!("{}{p}", app.base))
@@ -412,6 +418,68 @@ async fn an_administrator_manages_the_tenant_in_the_console() {
     let admin = app.admin(Method::GET, "/servers/admin", None).await;
     assert!(!admin.body.to_string().contains("mallory"));
 
+    // Claims and consents.
+    let r = b
+        .post(
+            &url(&app, "/servers/shop/claims"),
+            &[
+                ("csrf_token", &csrf),
+                ("name", "dept"),
+                ("mapping", "dept"),
+                ("type", "access_token"),
+                ("scopes", "orders.read"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let claims = app.admin(Method::GET, "/servers/shop/claims", None).await;
+    let claim = claims.body["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "dept")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = b
+        .post(
+            &url(&app, &format!("/servers/shop/claims/{claim}/delete")),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let r = b
+        .post(
+            &url(&app, "/consents"),
+            &[
+                ("csrf_token", &csrf),
+                ("id", "marketing"),
+                ("name", "Marketing e-mails"),
+                ("update_existing_grants", "keepCurrent"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let page = b.get(&url(&app, "/consents")).await;
+    assert!(page.html.contains("Marketing e-mails"), "{}", page.html);
+    let r = b
+        .post(
+            &url(&app, "/consents"),
+            &[
+                ("csrf_token", &csrf),
+                ("id", "Not an id!"),
+                ("name", "x"),
+                ("update_existing_grants", "keepCurrent"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.html);
+    assert!(r.html.contains("id=\"id-error\""), "{}", r.html);
+    // Tenants are for system administrators: `*` does not reach them.
+    assert!(!page.html.contains(">Tenants<"), "{}", page.html);
+    assert_eq!(b.get(&url(&app, "/tenants")).await.status, 403);
+
     // Signing out ends the console session and goes through the admin server's logout.
     let r = b.post(&url(&app, "/sign-out"), &[("csrf_token", &csrf)]).await;
     assert_eq!(r.status, 303, "{}", r.html);
@@ -567,4 +635,45 @@ async fn a_console_session_is_good_for_its_own_tenant_only() {
     // A console for a tenant that does not exist says so.
     let r = app.raw(plain.get(format!("{}/console/nosuch/sign-in", app.base))).await;
     assert_eq!(r.status, 404);
+}
+
+#[tokio::test]
+async fn a_system_administrator_creates_a_tenant_in_the_console() {
+    let app = spawn_app().await;
+    console_people(&app).await;
+    let b = Browser::new();
+    let (page, _) = console_sign_in(&app, &b, "/console/default/tenants", "ops", "ops-password-1").await;
+    assert_eq!(page.status, 200, "{}", page.html);
+    assert!(page.html.contains("/console/default/"), "{}", page.html);
+    let csrf = field(&page.html, "csrf_token");
+    let r = b
+        .post(
+            &url(&app, "/tenants"),
+            &[("csrf_token", &csrf), ("id", "acme"), ("name", "Acme")],
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.html);
+    let marker = "<code id=\"tenant-client-secret\">";
+    let start = r.html.find(marker).expect("the secret is shown") + marker.len();
+    let secret = r.html[start..start + r.html[start..].find('<').unwrap()].to_owned();
+    let servers = app
+        .raw(
+            app.http
+                .get(format!("{}/api/admin/acme/servers", app.base))
+                .basic_auth("bootstrap", Some(&secret)),
+        )
+        .await;
+    assert_eq!(servers.status, 200, "{}", servers.body);
+    let list = b.get(&url(&app, "/tenants")).await;
+    assert!(
+        list.html.contains("Acme") && !list.html.contains(&secret),
+        "{}",
+        list.html
+    );
+    // Taken: named at the id field.
+    let r = b
+        .post(&url(&app, "/tenants"), &[("csrf_token", &csrf), ("id", "acme")])
+        .await;
+    assert_eq!(r.status, 422, "{}", r.html);
+    assert!(r.html.contains("id=\"id-error\""), "{}", r.html);
 }

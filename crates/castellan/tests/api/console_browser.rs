@@ -210,6 +210,20 @@ async fn an_administrator_runs_the_tenant_from_the_console_in_chromium() {
         wait_for_text(&b, "The person was added.").await?;
         checked(&b, &axe, "console-people", &mut violations).await?;
 
+        // Claims and consents.
+        b.goto(&format!("{console}/servers/shop/claims")).await?;
+        fill(&b, "#name", "dept").await?;
+        fill(&b, "#mapping", "dept").await?;
+        press(&b, "Create claim").await?;
+        wait_for_text(&b, "The claim was created.").await?;
+        checked(&b, &axe, "console-claims", &mut violations).await?;
+        b.goto(&format!("{console}/consents")).await?;
+        fill(&b, "#id", "marketing").await?;
+        fill(&b, "#name", "Marketing e-mails").await?;
+        press(&b, "Create consent").await?;
+        wait_for_text(&b, "The consent was created.").await?;
+        checked(&b, &axe, "console-consents", &mut violations).await?;
+
         // A gateway; the roles.
         b.goto(&format!("{console}/gateways?server=shop")).await?;
         fill(&b, "#name", "Edge").await?;
@@ -254,6 +268,23 @@ async fn an_administrator_runs_the_tenant_from_the_console_in_chromium() {
         let refused = wait_for_text(&b, "You may not do this").await?;
         assert!(refused.contains("client.write"), "{refused}");
         checked(&b, &axe, "console-refused", &mut violations).await?;
+
+        // A system administrator: the tenants.
+        press(&b, "Sign out").await?;
+        b.wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("button[value=yes]"))
+            .await?
+            .click()
+            .await?;
+        wait_for_text(&b, "You are signed out").await?;
+        b.goto(&format!("{console}/tenants")).await?;
+        sign_in(&b, "ops", "ops-password-1").await?;
+        wait_for_text(&b, "Create a tenant").await?;
+        fill(&b, "#id", "acme").await?;
+        press(&b, "Create tenant").await?;
+        wait_for_text(&b, "Copy its admin client's secret now").await?;
+        checked(&b, &axe, "console-tenants", &mut violations).await?;
         Ok::<_, fantoccini::error::CmdError>(())
     }
     .await;

@@ -174,6 +174,8 @@ impl Console {
             services: can(Resource::Service),
             ledger: can(Resource::Ledger),
             gateways: can(Resource::Gateway),
+            consents: can(Resource::Consent),
+            tenants: can(Resource::System),
             roles: can(Resource::Role),
         }
     }
@@ -261,6 +263,8 @@ pub(crate) struct Chrome {
     pub ledger: bool,
     pub gateways: bool,
     pub roles: bool,
+    pub consents: bool,
+    pub tenants: bool,
 }
 
 #[derive(Template)]

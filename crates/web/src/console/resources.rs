@@ -44,6 +44,11 @@ pub(super) fn router() -> axum::Router<AppState> {
         .route("/console/{tid}/services/{sid}", get(service).post(import_specification))
         .route("/console/{tid}/servers/{aid}/people", get(people).post(add_person))
         .route("/console/{tid}/servers/{aid}/people/remove", post(remove_person))
+        .route("/console/{tid}/servers/{aid}/claims", get(claims).post(create_claim))
+        .route("/console/{tid}/servers/{aid}/claims/{id}/delete", post(delete_claim))
+        .route("/console/{tid}/consents", get(consents).post(create_consent))
+        .route("/console/{tid}/consents/{id}/delete", post(delete_consent))
+        .route("/console/{tid}/tenants", get(tenants).post(create_tenant))
         .route("/console/{tid}/gateways", get(gateways).post(create_gateway))
         .route("/console/{tid}/gateways/{gw}/package", get(gateway_package))
         .route("/console/{tid}/roles", get(roles))
@@ -1651,6 +1656,364 @@ async fn remove_person(
             .await
     );
     see_other(&here(&tid, &format!("/servers/{}/people?done=removed", seg(&aid))))
+}
+
+// ---- claims ----
+
+#[derive(Template)]
+#[template(path = "console/claims.html")]
+struct ClaimsPage {
+    chrome: Chrome,
+    aid: String,
+    claims: Paged<wire::Claim>,
+    can_write: bool,
+    errors: Errors,
+    name: String,
+    mapping: String,
+    scopes: String,
+    notice: String,
+}
+
+async fn claims(
+    State(st): State<AppState>,
+    Path((tid, aid)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+    jar: CookieJar,
+) -> Response {
+    let cx = session!(st, tid, jar, here(&tid, &format!("/servers/{}/claims", seg(&aid))));
+    let query = Fields::from_query(q.as_deref());
+    let notice = match query.get("done") {
+        "created" => "The claim was created.",
+        "deleted" => "The claim was deleted.",
+        _ => "",
+    };
+    claims_page(
+        &st,
+        &cx,
+        &aid,
+        &query,
+        Errors::default(),
+        &Fields::from_query(None),
+        notice,
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn claims_page(
+    st: &AppState,
+    cx: &Console,
+    aid: &str,
+    query: &Fields,
+    errors: Errors,
+    typed: &Fields,
+    notice: &str,
+    status: StatusCode,
+) -> Response {
+    let a = allowed!(cx, need::ClaimRead);
+    let list = or_fail!(cx, st.control.list_claims(&a, aid).await);
+    show(
+        status,
+        &ClaimsPage {
+            chrome: cx.chrome("servers"),
+            aid: aid.into(),
+            claims: Paged::of(list.claims, query, |c| format!("{} {}", c.name, c.mapping)),
+            can_write: cx.can(Resource::Claim, Access::Write),
+            errors,
+            name: typed.get("name").into(),
+            mapping: typed.get("mapping").into(),
+            scopes: typed.get("scopes").into(),
+            notice: notice.into(),
+        },
+    )
+}
+
+async fn create_claim(
+    State(st): State<AppState>,
+    Path((tid, aid)): Path<(String, String)>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let cx = session!(st, tid, jar, here(&tid, &format!("/servers/{}/claims", seg(&aid))));
+    let f = posted!(cx, headers, body);
+    let a = allowed!(cx, need::ClaimWrite);
+    let req = wire::ClaimRequest {
+        name: f.optional("name"),
+        mapping: f.optional("mapping"),
+        claim_type: f.optional("type"),
+        scopes: Some(f.words("scopes")),
+        authorization_server_id: Some(aid.clone()),
+        ..Default::default()
+    };
+    match st.control.create_claim(&a, req).await {
+        Ok(_) => see_other(&here(&tid, &format!("/servers/{}/claims?done=created", seg(&aid)))),
+        Err(e) => match field_error(e) {
+            Ok(errors) => {
+                claims_page(
+                    &st,
+                    &cx,
+                    &aid,
+                    &Fields::from_query(None),
+                    rename_id(errors, "name"),
+                    &f,
+                    "",
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
+            }
+            Err(e) => cx.fail(e),
+        },
+    }
+}
+
+async fn delete_claim(
+    State(st): State<AppState>,
+    Path((tid, aid, id)): Path<(String, String, String)>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let cx = session!(st, tid, jar, here(&tid, &format!("/servers/{}/claims", seg(&aid))));
+    let _ = posted!(cx, headers, body);
+    let a = allowed!(cx, need::ClaimWrite);
+    let read = allowed!(cx, need::ClaimRead);
+    let list = or_fail!(cx, st.control.list_claims(&read, &aid).await);
+    if !list.claims.iter().any(|c| c.id == id) {
+        return cx.fail(ControlError::NotFound { what: "claim", id });
+    }
+    or_fail!(cx, st.control.delete_claim(&a, &id).await);
+    see_other(&here(&tid, &format!("/servers/{}/claims?done=deleted", seg(&aid))))
+}
+
+// ---- consents ----
+
+#[derive(Template)]
+#[template(path = "console/consents.html")]
+struct ConsentsPage {
+    chrome: Chrome,
+    consents: Paged<wire::privacy::Consent>,
+    can_write: bool,
+    errors: Errors,
+    id: String,
+    name: String,
+    description: String,
+    notice: String,
+}
+
+async fn consents(
+    State(st): State<AppState>,
+    Path(tid): Path<String>,
+    RawQuery(q): RawQuery,
+    jar: CookieJar,
+) -> Response {
+    let cx = session!(st, tid, jar, here(&tid, "/consents"));
+    let query = Fields::from_query(q.as_deref());
+    let notice = match query.get("done") {
+        "created" => "The consent was created.",
+        "deleted" => "The consent was deleted.",
+        _ => "",
+    };
+    consents_page(
+        &st,
+        &cx,
+        &query,
+        Errors::default(),
+        &Fields::from_query(None),
+        notice,
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn consents_page(
+    st: &AppState,
+    cx: &Console,
+    query: &Fields,
+    errors: Errors,
+    typed: &Fields,
+    notice: &str,
+    status: StatusCode,
+) -> Response {
+    let a = allowed!(cx, need::ConsentRead);
+    let list = or_fail!(cx, st.control.list_consents(&a).await);
+    show(
+        status,
+        &ConsentsPage {
+            chrome: cx.chrome("consents"),
+            consents: Paged::of(list.consents, query, |c| {
+                format!(
+                    "{} {}",
+                    c.id.clone().unwrap_or_default(),
+                    c.name.clone().unwrap_or_default()
+                )
+            }),
+            can_write: cx.can(Resource::Consent, Access::Write),
+            errors,
+            id: typed.get("id").into(),
+            name: typed.get("name").into(),
+            description: typed.get("description").into(),
+            notice: notice.into(),
+        },
+    )
+}
+
+async fn create_consent(
+    State(st): State<AppState>,
+    Path(tid): Path<String>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let cx = session!(st, tid, jar, here(&tid, "/consents"));
+    let f = posted!(cx, headers, body);
+    let a = allowed!(cx, need::ConsentWrite);
+    let req = wire::privacy::Consent {
+        id: f.optional("id"),
+        name: f.optional("name"),
+        description: f.optional("description"),
+        can_be_withdrawn: Some(f.get("can_be_withdrawn") == "on"),
+        update_existing_grants: f.optional("update_existing_grants"),
+        ..Default::default()
+    };
+    match st.control.create_consent(&a, req).await {
+        Ok(_) => see_other(&here(&tid, "/consents?done=created")),
+        Err(e) => match field_error(e) {
+            Ok(errors) => {
+                consents_page(
+                    &st,
+                    &cx,
+                    &Fields::from_query(None),
+                    errors,
+                    &f,
+                    "",
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
+            }
+            Err(e) => cx.fail(e),
+        },
+    }
+}
+
+async fn delete_consent(
+    State(st): State<AppState>,
+    Path((tid, id)): Path<(String, String)>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let cx = session!(st, tid, jar, here(&tid, "/consents"));
+    let _ = posted!(cx, headers, body);
+    let a = allowed!(cx, need::ConsentWrite);
+    or_fail!(cx, st.control.delete_consent(&a, &id).await);
+    see_other(&here(&tid, "/consents?done=deleted"))
+}
+
+// ---- tenants (system administrators) ----
+
+#[derive(Template)]
+#[template(path = "console/tenants.html")]
+struct TenantsPage {
+    chrome: Chrome,
+    tenants: Paged<wire::Tenant>,
+    can_write: bool,
+    errors: Errors,
+    id: String,
+    name: String,
+    created: Option<wire::SystemTenantCreated>,
+}
+
+async fn tenants(
+    State(st): State<AppState>,
+    Path(tid): Path<String>,
+    RawQuery(q): RawQuery,
+    jar: CookieJar,
+) -> Response {
+    let cx = session!(st, tid, jar, here(&tid, "/tenants"));
+    tenants_page(
+        &st,
+        &cx,
+        &Fields::from_query(q.as_deref()),
+        Errors::default(),
+        &Fields::from_query(None),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn tenants_page(
+    st: &AppState,
+    cx: &Console,
+    query: &Fields,
+    errors: Errors,
+    typed: &Fields,
+    created: Option<wire::SystemTenantCreated>,
+    status: StatusCode,
+) -> Response {
+    let a = allowed!(cx, need::SystemRead);
+    let list = or_fail!(cx, st.control.list_system_tenants(&a).await);
+    show(
+        status,
+        &TenantsPage {
+            chrome: cx.chrome("tenants"),
+            tenants: Paged::of(list, query, |t| format!("{} {}", t.id, t.name)),
+            can_write: cx.can(Resource::System, Access::Write),
+            errors,
+            id: typed.get("id").into(),
+            name: typed.get("name").into(),
+            created,
+        },
+    )
+}
+
+async fn create_tenant(
+    State(st): State<AppState>,
+    Path(tid): Path<String>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let cx = session!(st, tid, jar, here(&tid, "/tenants"));
+    let f = posted!(cx, headers, body);
+    let a = allowed!(cx, need::SystemWrite);
+    let req = wire::SystemTenantRequest {
+        id: f.optional("id"),
+        name: f.optional("name"),
+        ..Default::default()
+    };
+    match st.control.create_system_tenant(&a, req).await {
+        // The new tenant's admin client secret is shown on this answer only.
+        Ok(created) => {
+            tenants_page(
+                &st,
+                &cx,
+                &Fields::from_query(None),
+                Errors::default(),
+                &Fields::from_query(None),
+                Some(created),
+                StatusCode::CREATED,
+            )
+            .await
+        }
+        Err(e) => match field_error(e) {
+            Ok(errors) => {
+                tenants_page(
+                    &st,
+                    &cx,
+                    &Fields::from_query(None),
+                    errors,
+                    &f,
+                    None,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
+            }
+            Err(e) => cx.fail(e),
+        },
+    }
 }
 
 // ---- gateways ----
