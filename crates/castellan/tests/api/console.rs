@@ -480,6 +480,74 @@ async fn an_administrator_manages_the_tenant_in_the_console() {
     assert!(!page.html.contains(">Tenants<"), "{}", page.html);
     assert_eq!(b.get(&url(&app, "/tenants")).await.status, 403);
 
+    // A role of its own, a group mapped to it and unmapped; an admin client mapped to fewer
+    // permissions.
+    let r = b
+        .post(
+            &url(&app, "/roles"),
+            &[
+                ("csrf_token", &csrf),
+                ("product_name", "Billing"),
+                ("audience", "https://billing.example"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let nexus = app
+        .raw(
+            app.http
+                .get(format!("{}/v1/roles", app.base))
+                .basic_auth(&app.id, Some(&app.secret))
+                .header("X-Castellan-Tenant", "default"),
+        )
+        .await;
+    let billing = nexus
+        .body
+        .as_array()
+        .or(nexus.body["roles"].as_array())
+        .unwrap()
+        .iter()
+        .find(|r| r["name"].as_str().unwrap().starts_with("Billing"))
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = b
+        .post(
+            &url(&app, &format!("/roles/{billing}/groups")),
+            &[("csrf_token", &csrf), ("group", "accountants")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    assert!(b.get(&url(&app, "/roles")).await.html.contains("accountants"));
+    let r = b
+        .post(
+            &url(&app, &format!("/roles/{billing}/groups/remove")),
+            &[("csrf_token", &csrf), ("group", "accountants")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    assert!(!b.get(&url(&app, "/roles")).await.html.contains("accountants"));
+    let r = b
+        .post(
+            &url(&app, "/sts-clients"),
+            &[
+                ("csrf_token", &csrf),
+                ("clientId", "reporting"),
+                ("permissions", "client.read"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    assert!(b.get(&url(&app, "/sts-clients")).await.html.contains("reporting"));
+    // Removing it would hand the client the system permissions back, which `*` does not hold.
+    let r = b
+        .post(&url(&app, "/sts-clients/reporting/delete"), &[("csrf_token", &csrf)])
+        .await;
+    assert_eq!(r.status, 403, "{}", r.html);
+    assert!(r.html.contains("system.write"), "{}", r.html);
+    assert!(b.get(&url(&app, "/sts-clients")).await.html.contains("reporting"));
+
     // Signing out ends the console session and goes through the admin server's logout.
     let r = b.post(&url(&app, "/sign-out"), &[("csrf_token", &csrf)]).await;
     assert_eq!(r.status, 303, "{}", r.html);
@@ -676,4 +744,23 @@ async fn a_system_administrator_creates_a_tenant_in_the_console() {
         .await;
     assert_eq!(r.status, 422, "{}", r.html);
     assert!(r.html.contains("id=\"id-error\""), "{}", r.html);
+    // Deleting asks first; the system tenant cannot be deleted.
+    let confirm = b.get(&url(&app, "/tenants/acme/delete")).await;
+    assert!(confirm.html.contains("Delete tenant acme?"), "{}", confirm.html);
+    let r = b
+        .post(&url(&app, "/tenants/acme/delete"), &[("csrf_token", &csrf)])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let gone = app
+        .raw(
+            app.http
+                .get(format!("{}/api/admin/acme/servers", app.base))
+                .basic_auth("bootstrap", Some(&secret)),
+        )
+        .await;
+    assert_eq!(gone.status, 401, "{}", gone.body);
+    let r = b
+        .post(&url(&app, "/tenants/default/delete"), &[("csrf_token", &csrf)])
+        .await;
+    assert_eq!(r.status, 409, "{}", r.html);
 }

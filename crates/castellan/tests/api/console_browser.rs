@@ -233,6 +233,12 @@ async fn an_administrator_runs_the_tenant_from_the_console_in_chromium() {
         b.goto(&format!("{console}/roles")).await?;
         wait_for_text(&b, "Readers").await?;
         checked(&b, &axe, "console-roles", &mut violations).await?;
+        b.goto(&format!("{console}/sts-clients")).await?;
+        fill(&b, "#clientId", "reporting").await?;
+        fill(&b, "#permissions", "client.read").await?;
+        press(&b, "Map client").await?;
+        wait_for_text(&b, "The mapping was created.").await?;
+        checked(&b, &axe, "console-sts-clients", &mut violations).await?;
 
         // Signing out: the console, then the admin server (the person confirms there).
         press(&b, "Sign out").await?;

@@ -175,6 +175,7 @@ impl Console {
             ledger: can(Resource::Ledger),
             gateways: can(Resource::Gateway),
             consents: can(Resource::Consent),
+            sts: can(Resource::StsClient),
             tenants: can(Resource::System),
             roles: can(Resource::Role),
         }
@@ -264,6 +265,7 @@ pub(crate) struct Chrome {
     pub gateways: bool,
     pub roles: bool,
     pub consents: bool,
+    pub sts: bool,
     pub tenants: bool,
 }
 

@@ -51,8 +51,16 @@ pub(super) fn router() -> axum::Router<AppState> {
         .route("/console/{tid}/tenants", get(tenants).post(create_tenant))
         .route("/console/{tid}/gateways", get(gateways).post(create_gateway))
         .route("/console/{tid}/gateways/{gw}/package", get(gateway_package))
-        .route("/console/{tid}/roles", get(roles))
+        .route("/console/{tid}/roles", get(roles).post(create_role))
         .route("/console/{tid}/roles/{id}", post(update_role))
+        .route("/console/{tid}/roles/{id}/groups", post(map_group))
+        .route("/console/{tid}/roles/{id}/groups/remove", post(unmap_group))
+        .route("/console/{tid}/sts-clients", get(sts_clients).post(create_sts_client))
+        .route("/console/{tid}/sts-clients/{cid}/delete", post(delete_sts_client))
+        .route(
+            "/console/{tid}/tenants/{id}/delete",
+            get(confirm_delete_tenant).post(delete_tenant),
+        )
 }
 
 /// Field errors of a form: the API's `details.field` (its first path segment, which names the
@@ -2016,6 +2024,154 @@ async fn create_tenant(
     }
 }
 
+// ---- STS client mappings ----
+
+#[derive(Template)]
+#[template(path = "console/sts_clients.html")]
+struct StsClientsPage {
+    chrome: Chrome,
+    mappings: Paged<wire::nexus::StsClient>,
+    can_write: bool,
+    errors: Errors,
+    client_id: String,
+    permissions: String,
+    notice: String,
+}
+
+async fn sts_clients(
+    State(st): State<AppState>,
+    Path(tid): Path<String>,
+    RawQuery(q): RawQuery,
+    jar: CookieJar,
+) -> Response {
+    let cx = session!(st, tid, jar, here(&tid, "/sts-clients"));
+    let query = Fields::from_query(q.as_deref());
+    let notice = match query.get("done") {
+        "created" => "The mapping was created.",
+        "deleted" => "The mapping was deleted.",
+        _ => "",
+    };
+    sts_page(
+        &st,
+        &cx,
+        &query,
+        Errors::default(),
+        &Fields::from_query(None),
+        notice,
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn sts_page(
+    st: &AppState,
+    cx: &Console,
+    query: &Fields,
+    errors: Errors,
+    typed: &Fields,
+    notice: &str,
+    status: StatusCode,
+) -> Response {
+    let a = allowed!(cx, need::StsClientRead);
+    let list = or_fail!(cx, st.control.list_sts_clients(&a).await);
+    show(
+        status,
+        &StsClientsPage {
+            chrome: cx.chrome("sts"),
+            mappings: Paged::of(list, query, |m| m.client_id.clone().unwrap_or_default()),
+            can_write: cx.can(Resource::StsClient, Access::Write),
+            errors,
+            client_id: typed.get("clientId").into(),
+            permissions: typed.get("permissions").into(),
+            notice: notice.into(),
+        },
+    )
+}
+
+async fn create_sts_client(
+    State(st): State<AppState>,
+    Path(tid): Path<String>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let cx = session!(st, tid, jar, here(&tid, "/sts-clients"));
+    let f = posted!(cx, headers, body);
+    let a = allowed!(cx, need::StsClientWrite);
+    let req = wire::nexus::StsClientRequest {
+        client_id: f.optional("clientId"),
+        description: f.optional("description"),
+        permissions: Some(f.get("permissions").to_owned()),
+    };
+    match st.control.create_sts_client(&a, None, req).await {
+        Ok(_) => see_other(&here(&tid, "/sts-clients?done=created")),
+        Err(e) => match field_error(e) {
+            Ok(errors) => {
+                sts_page(
+                    &st,
+                    &cx,
+                    &Fields::from_query(None),
+                    rename_id(errors, "clientId"),
+                    &f,
+                    "",
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
+            }
+            Err(e) => cx.fail(e),
+        },
+    }
+}
+
+async fn delete_sts_client(
+    State(st): State<AppState>,
+    Path((tid, cid)): Path<(String, String)>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let cx = session!(st, tid, jar, here(&tid, "/sts-clients"));
+    let _ = posted!(cx, headers, body);
+    let a = allowed!(cx, need::StsClientWrite);
+    or_fail!(cx, st.control.delete_sts_client(&a, &cid).await);
+    see_other(&here(&tid, "/sts-clients?done=deleted"))
+}
+
+async fn confirm_delete_tenant(
+    State(st): State<AppState>,
+    Path((tid, id)): Path<(String, String)>,
+    jar: CookieJar,
+) -> Response {
+    let cx = session!(st, tid, jar, here(&tid, "/tenants"));
+    let _ = allowed!(cx, need::SystemWrite);
+    show(
+        StatusCode::OK,
+        &ConfirmPage {
+            chrome: cx.chrome("tenants"),
+            title: format!("Delete tenant {id}?"),
+            text: "Its servers, clients, people, keys and consents are deleted, and every token it issued stops \
+                   working at once. This cannot be undone."
+                .into(),
+            action: here(&tid, &format!("/tenants/{}/delete", seg(&id))),
+            back: here(&tid, "/tenants"),
+        },
+    )
+}
+
+async fn delete_tenant(
+    State(st): State<AppState>,
+    Path((tid, id)): Path<(String, String)>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let cx = session!(st, tid, jar, here(&tid, "/tenants"));
+    let _ = posted!(cx, headers, body);
+    let a = allowed!(cx, need::SystemWrite);
+    or_fail!(cx, st.control.delete_system_tenant(&a, &id).await);
+    see_other(&here(&tid, "/tenants"))
+}
+
 // ---- gateways ----
 
 #[derive(Template)]
@@ -2188,7 +2344,7 @@ struct RoleView {
     id: String,
     name: String,
     permissions: String,
-    groups: String,
+    groups: Vec<String>,
 }
 
 async fn roles(State(st): State<AppState>, Path(tid): Path<String>, RawQuery(q): RawQuery, jar: CookieJar) -> Response {
@@ -2227,12 +2383,7 @@ async fn roles_page(
             };
             RoleView {
                 name: r.name.clone().unwrap_or_default(),
-                groups: r
-                    .connection_maps
-                    .iter()
-                    .map(|m| m.group_name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                groups: r.connection_maps.iter().map(|m| m.group_name.clone()).collect(),
                 id,
                 permissions,
             }
@@ -2249,6 +2400,73 @@ async fn roles_page(
             notice: notice.into(),
         },
     )
+}
+
+async fn create_role(
+    State(st): State<AppState>,
+    Path(tid): Path<String>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let cx = session!(st, tid, jar, here(&tid, "/roles"));
+    let f = posted!(cx, headers, body);
+    let a = allowed!(cx, need::RoleWrite);
+    let req = wire::nexus::RoleRequest {
+        product_name: f.optional("product_name"),
+        audience: f.optional("audience"),
+        description: f.optional("description"),
+    };
+    match st.control.create_role(&a, req).await {
+        Ok(_) => see_other(&here(&tid, "/roles?saved=1")),
+        Err(e) => match field_error(e) {
+            Ok(errors) => roles_page(&st, &cx, errors, "new", None, "", StatusCode::UNPROCESSABLE_ENTITY).await,
+            Err(e) => cx.fail(e),
+        },
+    }
+}
+
+async fn map_group(
+    State(st): State<AppState>,
+    Path((tid, id)): Path<(String, String)>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let cx = session!(st, tid, jar, here(&tid, "/roles"));
+    let f = posted!(cx, headers, body);
+    let a = allowed!(cx, need::RoleWrite);
+    let req = wire::nexus::ConnectionMapRequest {
+        group_name: f.optional("group"),
+        name: f.optional("group"),
+        azo_connection_id: None,
+    };
+    match st.control.add_connection_map(&a, &id, req).await {
+        Ok(_) => see_other(&here(&tid, "/roles?saved=1")),
+        Err(e) => match field_error(e) {
+            Ok(errors) => roles_page(&st, &cx, errors, &id, None, "", StatusCode::UNPROCESSABLE_ENTITY).await,
+            Err(e) => cx.fail(e),
+        },
+    }
+}
+
+async fn unmap_group(
+    State(st): State<AppState>,
+    Path((tid, id)): Path<(String, String)>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let cx = session!(st, tid, jar, here(&tid, "/roles"));
+    let f = posted!(cx, headers, body);
+    let a = allowed!(cx, need::RoleWrite);
+    or_fail!(
+        cx,
+        st.control
+            .delete_connection_map(&a, &id, None, Some(f.get("group")))
+            .await
+    );
+    see_other(&here(&tid, "/roles?saved=1"))
 }
 
 async fn update_role(
