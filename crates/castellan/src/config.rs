@@ -310,6 +310,20 @@ pub struct Config {
     pub client_cache: usize,
     /// Tenant of `/v1/…` requests that name none.
     pub default_tenant: String,
+    /// How often a node looks for signing keys due to rotate (and other timed upkeep).
+    pub maintenance_interval: std::time::Duration,
+    /// The time the server runs on; `None`: the wall clock. Tests move it.
+    pub clock: Option<SharedClock>,
+}
+
+/// A clock for [`Config::clock`].
+#[derive(Clone)]
+pub struct SharedClock(pub std::sync::Arc<dyn castellan_domain::Clock>);
+
+impl std::fmt::Debug for SharedClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedClock")
+    }
 }
 
 /// How client certificates reach the server (RFC 8705).
@@ -355,6 +369,8 @@ impl Config {
                 .collect(),
             client_cache: castellan_oauth::DEFAULT_CLIENT_CACHE,
             default_tenant: castellan_domain::DEFAULT_TENANT.into(),
+            maintenance_interval: std::time::Duration::from_secs(60),
+            clock: None,
         }
     }
 
@@ -457,6 +473,8 @@ impl Config {
         }
         Ok(Self {
             default_tenant,
+            maintenance_interval: std::time::Duration::from_secs(60),
+            clock: None,
             client_cache,
             trusted_proxies,
             client_certs,

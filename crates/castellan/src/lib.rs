@@ -24,7 +24,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use config::Config;
+pub use config::{Config, SharedClock};
 
 /// Name of the file the first start writes the bootstrap credentials to (mode 0600).
 pub const BOOTSTRAP_FILE: &str = "bootstrap-credentials.json";
@@ -141,12 +141,23 @@ async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
-/// Every ten minutes, forgets revocations and assertion ids that expired (every node may run it;
-/// the deletes are idempotent).
-async fn purge_periodically(control: Arc<Control>) {
-    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+/// Timed upkeep, every `interval`: signing keys due to rotate are rotated (several nodes may
+/// try; the store lets one rotation through); every ten minutes, what expired is purged (the
+/// deletes are idempotent).
+async fn maintain(control: Arc<Control>, interval: std::time::Duration) {
+    const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+    let mut every = tokio::time::interval(interval);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut purged_at: Option<tokio::time::Instant> = None;
     loop {
         every.tick().await;
+        if let Err(e) = control.rotate_due_keys().await {
+            tracing::warn!(error = %e, "looking for signing keys due to rotate failed");
+        }
+        if purged_at.is_some_and(|t| t.elapsed() < PURGE_EVERY) {
+            continue;
+        }
+        purged_at = Some(tokio::time::Instant::now());
         match control.purge_expired().await {
             Ok(n) if n > 0 => tracing::debug!(purged = n, "expired revocations and assertion ids purged"),
             Ok(_) => {}
@@ -284,6 +295,13 @@ fn policy_workers(cfg: &Config) -> anyhow::Result<castellan_policy::Rego> {
     Ok(castellan_policy::Rego::isolated(program, workers))
 }
 
+fn clock(cfg: &Config) -> Arc<dyn castellan_domain::Clock> {
+    match &cfg.clock {
+        Some(c) => c.0.clone(),
+        None => Arc::new(SystemClock),
+    }
+}
+
 /// Opens the store (migrated), bootstraps it when empty — writing the credentials file and
 /// printing them once — and checks the master key: what every command that writes needs.
 pub async fn open_control(
@@ -293,7 +311,7 @@ pub async fn open_control(
     let master = Arc::new(master_key(cfg)?);
     let store = open_store(cfg).await?;
     let control = Arc::new(
-        Control::new(store, master, Arc::new(SystemClock), public_url)
+        Control::new(store, master, clock(cfg), public_url)
             .with_client_cache(cfg.client_cache)
             .with_rego(policy_workers(cfg)?),
     );
@@ -361,7 +379,7 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
 
     // Other nodes' changes (PostgreSQL) keep this node's configuration snapshots current.
     let follower = tokio::spawn(control.clone().follow_changes());
-    let purger = tokio::spawn(purge_periodically(control.clone()));
+    let purger = tokio::spawn(maintain(control.clone(), cfg.maintenance_interval));
     let app = castellan_web::router(
         castellan_web::AppState::new(control)
             .with_trusted_proxies(cfg.trusted_proxies.clone())

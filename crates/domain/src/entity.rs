@@ -89,17 +89,21 @@ impl SigningAlg {
     }
 }
 
-/// Where a key is in its life: `current` signs, `next` is published ahead of rotation,
-/// `rotated` is published until tokens it signed expire. `id_token` is the RS256 key a server
-/// whose `key_type` is not `rsa` keeps for ID tokens (OIDC Discovery §3 requires RS256; OIDC
-/// Dynamic Client Registration §2 makes it the default `id_token_signed_response_alg`).
+/// Where a key is in its life: `next` is published ahead of signing (at least as long as a
+/// relying party caches the JWK Set), `current` signs, `retired` no longer signs and stays
+/// published until the last token it signed has expired, `revoked` is withdrawn at once (not
+/// published; tokens it signed no longer verify; its private part is destroyed). `id_token` is
+/// the RS256 key a server whose `key_type` is not `rsa` keeps for ID tokens (OIDC Discovery §3
+/// requires RS256; OIDC Dynamic Client Registration §2 makes it the default
+/// `id_token_signed_response_alg`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyStatus {
     Current,
     Next,
-    Rotated,
+    Retired,
     IdToken,
+    Revoked,
 }
 
 impl KeyStatus {
@@ -107,16 +111,19 @@ impl KeyStatus {
         match self {
             Self::Current => "current",
             Self::Next => "next",
-            Self::Rotated => "rotated",
+            Self::Retired => "retired",
             Self::IdToken => "id_token",
+            Self::Revoked => "revoked",
         }
     }
+    /// Reads a stored or exported status; `rotated`, the name of earlier versions, is `retired`.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "current" => Some(Self::Current),
             "next" => Some(Self::Next),
-            "rotated" => Some(Self::Rotated),
+            "retired" | "rotated" => Some(Self::Retired),
             "id_token" => Some(Self::IdToken),
+            "revoked" => Some(Self::Revoked),
             _ => None,
         }
     }
@@ -131,6 +138,20 @@ pub struct SigningKey {
     pub public_jwk: Jwk,
     pub private_sealed: Vec<u8>,
     pub created_at: UnixTime,
+    /// `next`: when it starts signing. `current` / `id_token`: when it started.
+    pub activates_at: Option<UnixTime>,
+    /// `retired`: when it leaves the JWK Set (the last token it signed has expired by then).
+    /// `None` for a key an administrator keeps published by listing it.
+    pub retires_at: Option<UnixTime>,
+    /// `revoked`: when.
+    pub revoked_at: Option<UnixTime>,
+}
+
+impl SigningKey {
+    /// In the server's JWK Set: every key but a revoked one.
+    pub fn published(&self) -> bool {
+        self.status != KeyStatus::Revoked
+    }
 }
 
 /// Token lifetimes and protocol switches of a server; stored as one JSON document.
@@ -159,6 +180,22 @@ pub struct ServerSettings {
     /// DPoP proofs (RFC 9449) must carry a nonce this server issued (§8).
     #[serde(default)]
     pub require_dpop_nonce: bool,
+    /// How long a signing key signs before the next one replaces it; zero: only on demand.
+    #[serde(default = "default_key_rotation_period")]
+    pub key_rotation_period: GoDuration,
+}
+
+/// How long relying parties are told they may cache a server's JWK Set (`Cache-Control`).
+pub const JWKS_MAX_AGE_SECS: u64 = 300;
+/// How long a next key is published before it signs: well over [`JWKS_MAX_AGE_SECS`], so a
+/// relying party that caches the JWK Set for the time it was told (or somewhat longer) has the
+/// key before it sees a token it signed.
+pub const KEY_PREPUBLICATION_SECS: u64 = 3600;
+/// 90 days.
+pub const DEFAULT_KEY_ROTATION_PERIOD_SECS: u64 = 90 * 24 * 3600;
+
+fn default_key_rotation_period() -> GoDuration {
+    GoDuration::from_secs(DEFAULT_KEY_ROTATION_PERIOD_SECS)
 }
 
 impl Default for ServerSettings {
@@ -181,6 +218,7 @@ impl Default for ServerSettings {
             registration_scope: None,
             require_pushed_authorization_requests: false,
             require_dpop_nonce: false,
+            key_rotation_period: default_key_rotation_period(),
         }
     }
 }

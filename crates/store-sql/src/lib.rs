@@ -173,6 +173,9 @@ pub struct KeyRow {
     public_jwk: String,
     private_sealed: Vec<u8>,
     created_at: i64,
+    activates_at: Option<i64>,
+    retires_at: Option<i64>,
+    revoked_at: Option<i64>,
 }
 
 impl TryFrom<KeyRow> for SigningKey {
@@ -185,6 +188,9 @@ impl TryFrom<KeyRow> for SigningKey {
             public_jwk: from_json(&r.public_jwk)?,
             private_sealed: r.private_sealed,
             created_at: r.created_at,
+            activates_at: r.activates_at,
+            retires_at: r.retires_at,
+            revoked_at: r.revoked_at,
         })
     }
 }

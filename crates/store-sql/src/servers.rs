@@ -19,6 +19,7 @@ where
     for<'q> bool: Encode<'q, DB> + Type<DB>,
     for<'q> Vec<u8>: Encode<'q, DB> + Type<DB>,
     for<'q> Option<Vec<u8>>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
 {
     /// Writes a server and its keys (in order); `Conflict` naming it when its id exists,
     /// `NotFound` naming the tenant when that is not there.
@@ -59,7 +60,8 @@ where
         for (position, k) in keys.iter().enumerate() {
             sqlx::query(
                 "INSERT INTO signing_keys (tenant_id, server_id, kid, alg, status, public_jwk, private_sealed, \
-                 created_at, position) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 created_at, position, activates_at, retires_at, revoked_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             )
             .bind(tid.as_str())
             .bind(aid.as_str())
@@ -70,6 +72,9 @@ where
             .bind(k.private_sealed.clone())
             .bind(k.created_at)
             .bind(position as i64)
+            .bind(k.activates_at)
+            .bind(k.retires_at)
+            .bind(k.revoked_at)
             .execute(&mut **tx)
             .await
             .map_err(|e| match map_err(e) {
@@ -152,9 +157,53 @@ where
     for<'q> bool: Encode<'q, DB> + Type<DB>,
     for<'q> Vec<u8>: Encode<'q, DB> + Type<DB>,
     for<'q> Option<Vec<u8>>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
     ServerRow: for<'r> FromRow<'r, DB::Row>,
     KeyRow: for<'r> FromRow<'r, DB::Row>,
 {
+    /// Replaces the keys if they are still `expected`; `false` (nothing written) otherwise. The
+    /// first statement writes the server's row, which holds it until the transaction ends: a
+    /// second writer waits, then reads the keys the first one wrote.
+    pub async fn replace_keys(
+        tx: &mut Transaction<'static, DB>,
+        tid: &TenantId,
+        aid: &ServerId,
+        expected: &[SigningKey],
+        keys: &[SigningKey],
+    ) -> StoreResult<bool> {
+        let r = sqlx::query("UPDATE servers SET updated_at = updated_at WHERE tenant_id = $1 AND id = $2")
+            .bind(tid.as_str())
+            .bind(aid.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(map_err)?;
+        if DB::rows_affected(&r) == 0 {
+            return Err(StoreError::NotFound(format!("authorization server {aid}")));
+        }
+        let rows: Vec<KeyRow> =
+            sqlx::query_as("SELECT * FROM signing_keys WHERE tenant_id = $1 AND server_id = $2 ORDER BY position")
+                .bind(tid.as_str())
+                .bind(aid.as_str())
+                .fetch_all(&mut **tx)
+                .await
+                .map_err(map_err)?;
+        let stored = rows
+            .into_iter()
+            .map(SigningKey::try_from)
+            .collect::<StoreResult<Vec<_>>>()?;
+        if stored != expected {
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM signing_keys WHERE tenant_id = $1 AND server_id = $2")
+            .bind(tid.as_str())
+            .bind(aid.as_str())
+            .execute(&mut **tx)
+            .await
+            .map_err(map_err)?;
+        Self::insert_keys(tx, tid, aid, keys).await?;
+        Ok(true)
+    }
+
     pub async fn list_servers(pool: &sqlx::Pool<DB>, tid: &TenantId) -> StoreResult<Vec<AuthorizationServer>> {
         let sql = format!("SELECT * FROM servers WHERE tenant_id = $1 ORDER BY id{}", DB::BYTES);
         let rows: Vec<ServerRow> = sqlx::query_as(&sql)

@@ -22,6 +22,7 @@ where
     for<'q> bool: Encode<'q, DB> + Type<DB>,
     for<'q> Vec<u8>: Encode<'q, DB> + Type<DB>,
     for<'q> Option<Vec<u8>>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
 {
     /// Writes a tenant; `Conflict` naming it when its id exists.
     pub async fn insert_tenant(tx: &mut Transaction<'static, DB>, t: &Tenant) -> StoreResult<()> {
@@ -148,6 +149,7 @@ where
     for<'q> bool: Encode<'q, DB> + Type<DB>,
     for<'q> Vec<u8>: Encode<'q, DB> + Type<DB>,
     for<'q> Option<Vec<u8>>: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<i64>: Encode<'q, DB> + Type<DB>,
     TenantRow: for<'r> FromRow<'r, DB::Row>,
     (String,): for<'r> FromRow<'r, DB::Row>,
     (i64,): for<'r> FromRow<'r, DB::Row>,

@@ -71,6 +71,17 @@ pub trait ServerStore: Send + Sync {
         keep_until: UnixTime,
     ) -> StoreResult<Option<Changes>>;
     async fn list_keys(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<SigningKey>>;
+    /// Replaces a server's keys with `keys` if they are still exactly `expected`, holding the
+    /// server's row for the transaction so that of several nodes rotating the same keys at once
+    /// exactly one succeeds. `None` when the keys had changed (nothing written); `NotFound` when
+    /// the server is absent.
+    async fn replace_keys(
+        &self,
+        tid: &TenantId,
+        aid: &ServerId,
+        expected: &[SigningKey],
+        keys: &[SigningKey],
+    ) -> StoreResult<Option<Changes>>;
 }
 
 #[async_trait]

@@ -305,6 +305,14 @@ pub struct Server {
     /// answered `use_dpop_nonce` with the nonce in `DPoP-Nonce` (§8). Castellan addition.
     #[serde(default)]
     pub require_dpop_nonce: bool,
+    /// How long a signing key signs before the next one (published an hour ahead) replaces it;
+    /// `0s`: only on demand (`POST …/keys/rotate`). Default 90 days. Castellan addition.
+    #[serde(default = "default_key_rotation_period")]
+    pub key_rotation_period: String,
+}
+
+fn default_key_rotation_period() -> String {
+    "2160h0m0s".into()
 }
 
 /// Body of `POST /api/admin/{tid}/servers` and `PUT /api/admin/{tid}/servers/{aid}`.
@@ -398,6 +406,50 @@ pub struct ServerRequest {
     #[serde(default)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub require_dpop_nonce: Option<bool>,
+    /// How long a signing key signs before the next one replaces it (at least `2h0m0s`); `0s`:
+    /// only on demand.
+    #[serde(default)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_rotation_period: Option<String>,
+}
+
+/// One of a server's signing keys and where it is in its life (`GET …/servers/{aid}/keys`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+#[schema(example = json!({"kid": "Vh2Yw4l0t0yq1Gq4nq3e0J0m3yJ6d7gkQ2tR8cX1b5Q", "alg": "RS256",
+    "state": "current", "signs": "all", "created_at": "2026-12-07T10:00:00Z",
+    "activates_at": "2026-12-07T10:00:00Z"}))]
+pub struct SigningKeyInfo {
+    pub kid: String,
+    /// `RS256`, `PS256` or `ES256`.
+    pub alg: String,
+    /// `next` (published, signs from `activates_at`), `current` (signs), `retired` (no longer
+    /// signs; published until `retires_at`, when the last token it signed has expired) or
+    /// `revoked` (withdrawn: not published, tokens it signed are no longer valid).
+    pub state: String,
+    /// What a current or next key signs: `all` (access tokens, ID tokens and the rest) or
+    /// `id_tokens` (the RS256 key of ID tokens of a server whose `key_type` is not `rsa`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signs: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activates_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retires_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+}
+
+/// `GET /api/admin/{tid}/servers/{aid}/keys`: the server's keys, signing key first.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct SigningKeys {
+    pub keys: Vec<SigningKeyInfo>,
+    /// The server's `key_rotation_period`.
+    pub key_rotation_period: String,
+    /// When the schedule publishes the next key (RFC 3339); absent when rotation is on demand
+    /// only or a next key is already published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_rotation_at: Option<String>,
 }
 
 /// `GET /api/admin/{tid}/servers`.

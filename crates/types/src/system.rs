@@ -85,13 +85,20 @@ pub struct DumpSigningKey {
     pub kid: String,
     /// `RS256`, `PS256` or `ES256`.
     pub alg: String,
-    /// `current` (signs), `next`, `rotated` (published until what it signed expires) or
-    /// `id_token` (the RS256 key of ID tokens when the server's own key is of another type).
+    /// `current` (signs), `next` (published, signs from `activates_at`), `retired` (published
+    /// until `retires_at`; `rotated` is read as `retired`) or `id_token` (the RS256 key of ID
+    /// tokens when the server's own key is of another type). Revoked keys are not exported.
     pub status: String,
     pub pkcs8: String,
     /// Unix seconds.
     #[serde(default)]
     pub created_at: i64,
+    /// Unix seconds: when a `next` key starts signing, or a `current` one started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activates_at: Option<i64>,
+    /// Unix seconds: when a `retired` key leaves the JWK Set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retires_at: Option<i64>,
 }
 
 /// A service in a dump, with the scopes that belong to it.

@@ -5,12 +5,14 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use castellan_control::need;
-use castellan_types::{Authentications, Dashboards, Server, ServerRequest, Servers, Tenant, TenantRequest};
+use castellan_types::{
+    Authentications, Dashboards, Server, ServerRequest, Servers, SigningKeys, Tenant, TenantRequest,
+};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::docs::{CreateErrors, DeleteErrors, ReadErrors, WriteErrors};
+use crate::docs::{CreateErrors, DeleteErrors, KeyErrors, ReadErrors, WriteErrors};
 use crate::error::ApiError;
 use crate::extract::{Admin, ApiJson, ApiPath};
 
@@ -23,6 +25,9 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_server, update_server, delete_server))
         .routes(routes!(update_authentications))
         .routes(routes!(list_dashboards))
+        .routes(routes!(list_signing_keys))
+        .routes(routes!(rotate_signing_keys))
+        .routes(routes!(revoke_signing_key))
 }
 
 /// Get admin tenant
@@ -219,4 +224,79 @@ async fn list_dashboards(
     ApiPath((_tid, aid)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<Dashboards>> {
     Ok(Json(st.control.get_dashboards(&a, &aid).await?))
+}
+
+/// List signing keys
+///
+/// The server's signing keys and where each is in its life: `next` (published, signs from
+/// `activates_at`), `current`, `retired` (published until `retires_at`, when the last token it
+/// signed has expired) and `revoked`. The JWK Set (`{issuer}/.well-known/jwks.json`) publishes
+/// every key but the revoked. Castellan addition.
+///
+/// Requires the `server.read` permission.
+#[utoipa::path(get, path = "/api/admin/{tid}/servers/{aid}/keys", tag = "admin", operation_id = "listSigningKeys",
+    extensions(("x-castellan-permission" = json!("server.read"))),
+    params(("tid" = String, Path, description = "Tenant id"), ("aid" = String, Path, description = "Server id")),
+    security(("basic" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Signing keys", body = SigningKeys),
+        ReadErrors,
+    ))]
+async fn list_signing_keys(
+    State(st): State<AppState>,
+    Admin(a): Admin<need::ServerRead>,
+    ApiPath((_tid, aid)): ApiPath<(String, String)>,
+) -> ApiResult<Json<SigningKeys>> {
+    Ok(Json(st.control.list_signing_keys(&a, &aid).await?))
+}
+
+/// Rotate signing keys
+///
+/// Publishes a next key now; it starts signing an hour later (relying parties are told to cache
+/// the JWK Set for five minutes), and the key it replaces stays published until the last token
+/// it signed has expired. The schedule (`key_rotation_period`) does the same on its own. 409
+/// while a next key is already published. Castellan addition.
+///
+/// Requires the `server.write` permission (for the admin server: every permission its clients
+/// may hold).
+#[utoipa::path(post, path = "/api/admin/{tid}/servers/{aid}/keys/rotate", tag = "admin", operation_id = "rotateSigningKeys",
+    extensions(("x-castellan-permission" = json!("server.write"))),
+    params(("tid" = String, Path, description = "Tenant id"), ("aid" = String, Path, description = "Server id")),
+    security(("basic" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Signing keys, the new next key among them", body = SigningKeys),
+        KeyErrors,
+    ))]
+async fn rotate_signing_keys(
+    State(st): State<AppState>,
+    Admin(a): Admin<need::ServerWrite>,
+    ApiPath((_tid, aid)): ApiPath<(String, String)>,
+) -> ApiResult<Json<SigningKeys>> {
+    Ok(Json(st.control.rotate_signing_keys(&a, &aid).await?))
+}
+
+/// Revoke a signing key
+///
+/// Withdraws the key at once: it leaves the JWK Set, tokens it signed are no longer valid
+/// (introspection answers inactive), and its private part is destroyed. A revoked current key is
+/// replaced straight away by the next key when one is published, else by a new key. Revoking a
+/// revoked key changes nothing. Castellan addition.
+///
+/// Requires the `server.write` permission (for the admin server: every permission its clients
+/// may hold).
+#[utoipa::path(post, path = "/api/admin/{tid}/servers/{aid}/keys/{kid}/revoke", tag = "admin", operation_id = "revokeSigningKey",
+    extensions(("x-castellan-permission" = json!("server.write"))),
+    params(("tid" = String, Path, description = "Tenant id"), ("aid" = String, Path, description = "Server id"),
+        ("kid" = String, Path, description = "Key id")),
+    security(("basic" = []), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Signing keys", body = SigningKeys),
+        KeyErrors,
+    ))]
+async fn revoke_signing_key(
+    State(st): State<AppState>,
+    Admin(a): Admin<need::ServerWrite>,
+    ApiPath((_tid, aid, kid)): ApiPath<(String, String, String)>,
+) -> ApiResult<Json<SigningKeys>> {
+    Ok(Json(st.control.revoke_signing_key(&a, &aid, &kid).await?))
 }

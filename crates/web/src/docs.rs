@@ -54,6 +54,30 @@ pub(crate) enum WriteErrors {
     NotJson(ApiErrorBody),
 }
 
+/// Rotating or revoking signing keys (no body).
+#[derive(IntoResponses)]
+pub(crate) enum KeyErrors {
+    #[response(
+        status = 400,
+        description = "A malformed query string: `invalid query`, `details.reason` says why"
+    )]
+    BadRequest(ApiErrorBody),
+    #[response(status = 401, description = "Missing or invalid credentials")]
+    Unauthorized(ApiErrorBody),
+    #[response(
+        status = 403,
+        description = "The caller does not hold the permission the operation requires (for the admin server: every permission its clients may hold)"
+    )]
+    Forbidden(ApiErrorBody),
+    #[response(status = 404, description = "No such server or key")]
+    NotFound(ApiErrorBody),
+    #[response(
+        status = 409,
+        description = "A rotation is already under way (a next key is published), or the keys changed while this one was prepared"
+    )]
+    Conflict(ApiErrorBody),
+}
+
 /// Changing an object whose new values may collide with another's (a claim's name and type).
 #[derive(IntoResponses)]
 pub(crate) enum UpdateErrors {

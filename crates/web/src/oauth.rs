@@ -162,8 +162,13 @@ async fn jwks(State(st): State<AppState>, Path((tid, aid)): Path<(String, String
     match runtime(&st, &tid, &aid).await {
         Ok(rt) => {
             let mut r = Json(&rt.jwks).into_response();
-            r.headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+            // Next keys are published well ahead of this (KEY_PREPUBLICATION_SECS).
+            static CACHE: std::sync::LazyLock<HeaderValue> = std::sync::LazyLock::new(|| {
+                format!("public, max-age={}", castellan_domain::JWKS_MAX_AGE_SECS)
+                    .parse()
+                    .unwrap_or_else(|_| HeaderValue::from_static("no-cache"))
+            });
+            r.headers_mut().insert(header::CACHE_CONTROL, CACHE.clone());
             r
         }
         Err(e) => e.into_response(),

@@ -160,7 +160,10 @@ async fn an_administrator_manages_the_tenant_in_the_console() {
         )
         .await;
     assert_eq!(r.status, 303, "{}", r.html);
-    assert_eq!(r.location.as_deref(), Some("/console/default/servers/shop?created=1"));
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/console/default/servers/shop?done=created")
+    );
     let r = app.admin(Method::GET, "/servers/shop", None).await;
     assert_eq!(r.body["name"], "Shop");
     // Taken: the error is shown next to the id field, and nothing changes.
@@ -194,6 +197,54 @@ async fn an_administrator_manages_the_tenant_in_the_console() {
         app.admin(Method::GET, "/servers/shop", None).await.body["access_token_ttl"],
         "10m0s"
     );
+
+    // Signing keys: their states are listed; rotating publishes a next key (a second rotation
+    // meanwhile is refused in words); revoking asks first, then withdraws the key.
+    let page = b.get(&url(&app, "/servers/shop")).await;
+    assert!(page.html.contains("id=\"key_rotation_period\""), "{}", page.html);
+    assert!(page.html.contains("<td>current</td>"), "{}", page.html);
+    let r = b
+        .post(
+            &url(&app, "/servers/shop"),
+            &[("csrf_token", &csrf), ("name", "Shop"), ("key_rotation_period", "1h")],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.html);
+    assert!(r.html.contains("id=\"key_rotation_period-error\""), "{}", r.html);
+    let r = b
+        .post(&url(&app, "/servers/shop/keys/rotate"), &[("csrf_token", &csrf)])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let page = b.get(&url(&app, "/servers/shop?done=rotated")).await;
+    assert!(page.html.contains("<td>next</td>"), "{}", page.html);
+    assert!(page.html.contains("A next key is published"), "{}", page.html);
+    let r = b
+        .post(&url(&app, "/servers/shop/keys/rotate"), &[("csrf_token", &csrf)])
+        .await;
+    assert_eq!(r.status, 409, "{}", r.html);
+    assert!(r.html.contains("rotation is under way"), "{}", r.html);
+    let keys = app.admin(Method::GET, "/servers/shop/keys", None).await;
+    let next = keys.body["keys"][1]["kid"].as_str().unwrap().to_owned();
+    let confirm = b.get(&url(&app, &format!("/servers/shop/keys/{next}/revoke"))).await;
+    assert_eq!(confirm.status, 200, "{}", confirm.html);
+    assert!(confirm.html.contains("Revoke key"), "{}", confirm.html);
+    let r = b
+        .post(
+            &url(&app, &format!("/servers/shop/keys/{next}/revoke")),
+            &[("csrf_token", "forged")],
+        )
+        .await;
+    assert_eq!(r.status, 403, "a forged form changes nothing: {}", r.html);
+    let r = b
+        .post(
+            &url(&app, &format!("/servers/shop/keys/{next}/revoke")),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let keys = app.admin(Method::GET, "/servers/shop/keys", None).await;
+    assert_eq!(keys.body["keys"][1]["kid"], next.as_str());
+    assert_eq!(keys.body["keys"][1]["state"], "revoked");
 
     // A scope, then a client that may ask for it; the secret is shown once.
     let r = b

@@ -149,6 +149,16 @@ async fn an_administrator_runs_the_tenant_from_the_console_in_chromium() {
         let ttl = b.find(Locator::Css("#access_token_ttl")).await?.prop("value").await?;
         assert_eq!(ttl.as_deref(), Some("10m0s"));
         checked(&b, &axe, "console-server", &mut violations).await?;
+        // Keys: rotate now, then the revocation's confirmation (kept: Keep it).
+        press(&b, "Rotate now").await?;
+        wait_for_text(&b, "A next key is published").await?;
+        checked(&b, &axe, "console-keys", &mut violations).await?;
+        b.find(Locator::Css("a[href*='/keys/'][href$='/revoke']"))
+            .await?
+            .click()
+            .await?;
+        wait_for_text(&b, "Revoke key").await?;
+        checked(&b, &axe, "console-revoke-key", &mut violations).await?;
 
         // A scope.
         b.goto(&format!("{console}/servers/shop/scopes")).await?;

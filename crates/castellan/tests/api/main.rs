@@ -25,6 +25,7 @@ mod flows;
 mod gateways;
 mod hardening;
 mod imports;
+mod keys;
 mod manage;
 mod mtls;
 mod par;

@@ -22,7 +22,7 @@ use crate::flows::{Browser, field, params_of};
 use crate::helpers::{TestApp, config, spawn_with};
 
 /// The sections whose blocks run, in README order.
-const WALK_THROUGHS: [&str; 19] = [
+const WALK_THROUGHS: [&str; 20] = [
     "Quick start",
     "The console",
     "The command line",
@@ -42,6 +42,7 @@ const WALK_THROUGHS: [&str; 19] = [
     "Token exchange and JWT bearer",
     "Workspace clients",
     "Access-manager clients",
+    "Signing keys and rotation",
 ];
 
 /// The `sh` blocks of `section` (a `##` or `###` heading), in order.

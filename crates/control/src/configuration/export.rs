@@ -1,6 +1,6 @@
 //! Export: each kind of object of each tenant, written as it is read.
 
-use castellan_domain::{AuthorizationServer, Client, KeyStatus, SigningKey, TenantId};
+use castellan_domain::{AuthorizationServer, Client, SigningKey, TenantId};
 use castellan_jose::b64url;
 use castellan_types::{self as wire, policies as wire_policies, system as dump};
 
@@ -338,7 +338,7 @@ impl Control {
                     }
                 }
             }
-            for k in &keys {
+            for k in keys.iter().filter(|k| k.published()) {
                 signing_keys.push(self.export_key(s, k)?);
             }
         }
@@ -369,6 +369,7 @@ impl Control {
                 registration_scope: v.registration_scope,
                 require_pushed_authorization_requests: Some(v.require_pushed_authorization_requests),
                 require_dpop_nonce: Some(v.require_dpop_nonce),
+                key_rotation_period: Some(v.key_rotation_period.clone()),
             },
             signing_keys,
         })
@@ -385,15 +386,11 @@ impl Control {
         Ok(dump::DumpSigningKey {
             kid: k.kid.clone(),
             alg: k.alg.as_str().into(),
-            status: match k.status {
-                KeyStatus::Current => "current",
-                KeyStatus::Next => "next",
-                KeyStatus::Rotated => "rotated",
-                KeyStatus::IdToken => "id_token",
-            }
-            .into(),
+            status: k.status.as_str().into(),
             pkcs8: b64url(&pkcs8),
             created_at: k.created_at,
+            activates_at: k.activates_at,
+            retires_at: k.retires_at,
         })
     }
 

@@ -786,7 +786,8 @@ impl Control {
         let alg =
             SigningAlg::parse(&k.alg).ok_or_else(|| ControlError::invalid("alg", "must be RS256, PS256 or ES256"))?;
         let status = KeyStatus::parse(&k.status)
-            .ok_or_else(|| ControlError::invalid("status", "must be current, next, rotated or id_token"))?;
+            .filter(|s| *s != KeyStatus::Revoked)
+            .ok_or_else(|| ControlError::invalid("status", "must be current, next, retired or id_token"))?;
         let der = b64url_decode(&k.pkcs8).ok_or_else(|| ControlError::invalid("pkcs8", "is not base64url"))?;
         let loaded = LoadedKey::from_pkcs8(alg, &der).map_err(|e| ControlError::invalid("pkcs8", e.to_string()))?;
         let public_jwk = loaded.public_jwk();
@@ -812,6 +813,9 @@ impl Control {
             } else {
                 self.clock.now()
             },
+            activates_at: k.activates_at,
+            retires_at: k.retires_at,
+            revoked_at: None,
         })
     }
 

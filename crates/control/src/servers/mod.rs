@@ -2,6 +2,7 @@
 //! the operations; `signing_keys` holds their signing keys (generation, sealing, imported JWKs, the ID
 //! token key a key-type change keeps).
 
+mod rotation;
 mod signing_keys;
 
 pub(crate) use signing_keys::reconcile_key_type;
@@ -112,6 +113,20 @@ pub(crate) fn apply_settings(s: &mut ServerSettings, req: &wire::ServerRequest) 
     if let Some(v) = req.require_dpop_nonce {
         s.require_dpop_nonce = v;
     }
+    if let Some(v) = &req.key_rotation_period {
+        let d = parse_ttl("key_rotation_period", v, true)?;
+        let min = 2 * castellan_domain::KEY_PREPUBLICATION_SECS;
+        if d.as_nanos() != 0 && d.as_secs() < min {
+            return Err(ControlError::invalid(
+                "key_rotation_period",
+                format!(
+                    "must be 0s (on demand only) or at least {} (twice the hour a next key is published before it signs)",
+                    GoDuration::from_secs(min)
+                ),
+            ));
+        }
+        s.key_rotation_period = d;
+    }
     if let Some(ps) = &req.profiles {
         for (i, p) in ps.iter().enumerate() {
             if !PROFILES.contains(&p.as_str()) {
@@ -188,7 +203,11 @@ impl Control {
             enable_dynamic_client_registration: st.enable_dynamic_client_registration,
             profiles: st.profiles.clone(),
             jwks: wire::Jwks {
-                keys: keys.iter().map(|k| k.public_jwk.clone()).collect(),
+                keys: keys
+                    .iter()
+                    .filter(|k| k.published())
+                    .map(|k| k.public_jwk.clone())
+                    .collect(),
             },
             authentications: Self::methods_view(&s.authentications),
             logo_uri: st.logo_uri.clone(),
@@ -197,6 +216,7 @@ impl Control {
             registration_scope: st.registration_scope.clone(),
             require_pushed_authorization_requests: st.require_pushed_authorization_requests,
             require_dpop_nonce: st.require_dpop_nonce,
+            key_rotation_period: st.key_rotation_period.to_string(),
         })
     }
 
@@ -416,9 +436,11 @@ impl Control {
             }
             None if server.settings.key_type != old_key_type => {
                 let mut keys = vec![self.new_key(&tid, &sid, server.settings.key_type.alg()).await?];
+                let retires_at = rotation::retire_time(&server.settings, self.clock.now());
                 keys.extend(existing.iter().cloned().map(|mut k| {
                     if k.status == KeyStatus::Current {
-                        k.status = KeyStatus::Rotated;
+                        k.status = KeyStatus::Retired;
+                        k.retires_at = Some(retires_at);
                     }
                     k
                 }));

@@ -28,6 +28,9 @@ impl Control {
             public_jwk: k.public_jwk,
             private_sealed,
             created_at: self.clock.now(),
+            activates_at: None,
+            retires_at: None,
+            revoked_at: None,
         })
     }
 
@@ -61,7 +64,7 @@ impl Control {
             // published (rotated) for the ID tokens it signed that are still live.
             if let Some(k) = kept {
                 let mut k = k.clone();
-                k.status = KeyStatus::Rotated;
+                k.status = KeyStatus::Retired;
                 keys.push(k);
             }
             return Ok(keys);
@@ -108,7 +111,7 @@ impl Control {
         let mut out: Vec<SigningKey> = Vec::new();
         for (i, jwk) in jwks.keys.iter().enumerate() {
             let field = format!("jwks.keys[{i}]");
-            let status = if i == 0 { KeyStatus::Current } else { KeyStatus::Rotated };
+            let status = if i == 0 { KeyStatus::Current } else { KeyStatus::Retired };
             let mut key = if jwk.d.is_some() {
                 let jwk = jwk.clone();
                 let g = tokio::task::spawn_blocking(move || keys::import_private_jwk(&jwk, default_alg))
@@ -118,12 +121,16 @@ impl Control {
                 self.seal_key(tid, aid, g, status)?
             } else {
                 let kid = jwk.kid.as_deref().unwrap_or_default();
-                existing.iter().find(|k| k.kid == kid).cloned().ok_or_else(|| {
-                    ControlError::invalid(
-                        field.clone(),
-                        "a key without its private part must be one of the server's current keys (same kid)",
-                    )
-                })?
+                existing
+                    .iter()
+                    .find(|k| k.kid == kid && k.published())
+                    .cloned()
+                    .ok_or_else(|| {
+                        ControlError::invalid(
+                            field.clone(),
+                            "a key without its private part must be one of the server's current keys (same kid)",
+                        )
+                    })?
             };
             key.status = if i > 0 && key.status == KeyStatus::Next {
                 KeyStatus::Next

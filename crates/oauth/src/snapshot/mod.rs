@@ -325,7 +325,11 @@ impl Snapshots {
             signer,
             id_signer,
             jwks: Jwks {
-                keys: keys.iter().map(|k| k.public_jwk.clone()).collect(),
+                keys: keys
+                    .iter()
+                    .filter(|k| k.published())
+                    .map(|k| k.public_jwk.clone())
+                    .collect(),
             },
             scopes: parts.scopes,
             claims: parts.claims,

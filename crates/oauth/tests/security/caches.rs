@@ -61,6 +61,9 @@ async fn a_server_reload_reuses_the_parsed_keys_that_did_not_change() {
         status: KeyStatus::Current,
         public_jwk: g.public_jwk,
         created_at: NOW,
+        activates_at: None,
+        retires_at: None,
+        revoked_at: None,
     };
     let server = f.store.get_server(&tid(), &aid()).await.unwrap().unwrap();
     f.store.update_server(&server, Some(&[key])).await.unwrap();

@@ -120,6 +120,9 @@ pub(crate) async fn fixture() -> Fixture {
         status: KeyStatus::Current,
         public_jwk: g.public_jwk,
         created_at: NOW - 1000,
+        activates_at: None,
+        retires_at: None,
+        revoked_at: None,
     };
     let server = AuthorizationServer {
         tenant_id: tid(),

@@ -88,6 +88,22 @@ macro_rules! sql_store_config {
                 async fn list_keys(&self, tid: &TenantId, aid: &ServerId) -> StoreResult<Vec<SigningKey>> {
                     Shared::list_keys(self.pool(), tid, aid).await
                 }
+
+                async fn replace_keys(
+                    &self,
+                    tid: &TenantId,
+                    aid: &ServerId,
+                    expected: &[SigningKey],
+                    keys: &[SigningKey],
+                ) -> StoreResult<Option<Changes>> {
+                    let mut tx = self.write_tx().await?;
+                    if !Shared::replace_keys(&mut tx, tid, aid, expected, keys).await? {
+                        return Ok(None);
+                    }
+                    self.commit_changes(tx, vec![ConfigChange::Server(tid.clone(), aid.clone())])
+                        .await
+                        .map(Some)
+                }
             }
 
             #[async_trait]

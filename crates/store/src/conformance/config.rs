@@ -219,6 +219,57 @@ pub async fn server_update_replaces_keys_only_when_given(store: Arc<dyn Store>) 
     ));
 }
 
+pub async fn keys_are_replaced_only_while_unchanged(store: Arc<dyn Store>) {
+    store.create_tenant(&tenant("a")).await.unwrap();
+    store
+        .create_server(&server("a", "s1"), &[key("k1")], &[])
+        .await
+        .unwrap();
+    let (t, s) = (tid("a"), aid("s1"));
+    let mut next = key("k2");
+    next.status = KeyStatus::Next;
+    next.activates_at = Some(1_700_003_600);
+    let rotated = vec![key("k1"), next.clone()];
+    // Two writers computed their change from the same keys: the first one wins, the second is
+    // told the keys moved, and what the first wrote (every field) is what is stored.
+    assert!(
+        store
+            .replace_keys(&t, &s, &[key("k1")], &rotated)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store
+            .replace_keys(&t, &s, &[key("k1")], &[key("k9")])
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(store.list_keys(&t, &s).await.unwrap(), rotated);
+    let mut revoked = key("k1");
+    revoked.status = KeyStatus::Revoked;
+    revoked.revoked_at = Some(1_700_000_100);
+    revoked.private_sealed = Vec::new();
+    let mut retired = next;
+    retired.status = KeyStatus::Retired;
+    retired.retires_at = Some(1_700_010_000);
+    let last = vec![revoked, retired];
+    assert!(store.replace_keys(&t, &s, &rotated, &last).await.unwrap().is_some());
+    assert_eq!(store.list_keys(&t, &s).await.unwrap(), last);
+    assert!(matches!(
+        store.replace_keys(&t, &aid("nope"), &[], &[]).await,
+        Err(StoreError::NotFound(_))
+    ));
+    // Another tenant's server of the same id is another server.
+    store.create_tenant(&tenant("b")).await.unwrap();
+    assert!(matches!(
+        store.replace_keys(&tid("b"), &s, &last, &[]).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(store.list_keys(&t, &s).await.unwrap(), last);
+}
+
 pub async fn deleting_a_server_deletes_what_is_under_it(store: Arc<dyn Store>) {
     store.create_tenant(&tenant("a")).await.unwrap();
     store

@@ -45,6 +45,9 @@ pub fn key(kid: &str) -> SigningKey {
         },
         private_sealed: vec![9, 9, 9],
         created_at: 1_700_000_000,
+        activates_at: None,
+        retires_at: None,
+        revoked_at: None,
     }
 }
 

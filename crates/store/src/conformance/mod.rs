@@ -47,6 +47,7 @@ macro_rules! conformance_suite {
             tenants_round_trip,
             servers_round_trip,
             server_update_replaces_keys_only_when_given,
+            keys_are_replaced_only_while_unchanged,
             deleting_a_server_deletes_what_is_under_it,
             deleting_a_tenant_deletes_everything_of_it,
             tenants_are_isolated,

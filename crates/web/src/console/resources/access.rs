@@ -315,6 +315,7 @@ pub(super) async fn confirm_delete_tenant(
                 .into(),
             action: here(&tid, &format!("/tenants/{}/delete", seg(&id))),
             back: here(&tid, "/tenants"),
+            button: "Delete".into(),
         },
     )
 }

@@ -386,6 +386,7 @@ pub(super) async fn confirm_delete_client(
                 .into(),
             action: here(&tid, &format!("{path}/delete")),
             back: here(&tid, &path),
+            button: "Delete".into(),
         },
     )
 }

@@ -72,6 +72,11 @@ pub(super) fn router() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/console/{tid}/servers", get(servers).post(create_server))
         .route("/console/{tid}/servers/{aid}", get(server).post(update_server))
+        .route("/console/{tid}/servers/{aid}/keys/rotate", post(rotate_keys))
+        .route(
+            "/console/{tid}/servers/{aid}/keys/{kid}/revoke",
+            get(confirm_revoke_key).post(revoke_key),
+        )
         .route("/console/{tid}/clients", get(clients_of))
         .route("/console/{tid}/servers/{aid}/clients", get(clients))
         .route(
@@ -232,6 +237,8 @@ pub(super) struct ConfirmPage {
     pub(super) text: String,
     pub(super) action: String,
     pub(super) back: String,
+    /// The button that does it ("Delete", "Revoke").
+    pub(super) button: String,
 }
 
 /// The non-system servers to choose from, when the person may list them.

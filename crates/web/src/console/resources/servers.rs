@@ -121,7 +121,7 @@ pub(super) async fn create_server(
         ..Default::default()
     };
     match st.control.create_server(&a, req).await {
-        Ok(s) => see_other(&here(&tid, &format!("/servers/{}?created=1", seg(&s.id)))),
+        Ok(s) => see_other(&here(&tid, &format!("/servers/{}?done=created", seg(&s.id)))),
         Err(e) => match field_error(e) {
             Ok(errors) => {
                 servers_page(
@@ -145,9 +145,27 @@ pub(super) async fn create_server(
 struct ServerPage {
     chrome: Chrome,
     server: wire::Server,
+    keys: wire::SigningKeys,
     can_write: bool,
     errors: Errors,
     notice: String,
+}
+
+impl ServerPage {
+    /// A key's times, in words.
+    pub fn key_times(&self, k: &wire::SigningKeyInfo) -> String {
+        let mut out = Vec::new();
+        match k.state.as_str() {
+            "next" => out.extend(k.activates_at.as_ref().map(|t| format!("signs from {t}"))),
+            "current" => out.extend(k.activates_at.as_ref().map(|t| format!("since {t}"))),
+            "retired" => out.push(match &k.retires_at {
+                Some(t) => format!("published until {t}"),
+                None => "published until removed".into(),
+            }),
+            _ => out.extend(k.revoked_at.as_ref().map(|t| format!("revoked {t}"))),
+        }
+        out.join(", ")
+    }
 }
 
 pub(super) async fn server(
@@ -159,19 +177,21 @@ pub(super) async fn server(
     let cx = session!(st, tid, jar, here(&tid, &format!("/servers/{}", seg(&aid))));
     let a = allowed!(cx, need::ServerRead);
     let server = or_fail!(cx, st.control.get_server(&a, &aid).await);
+    let keys = or_fail!(cx, st.control.list_signing_keys(&a, &aid).await);
     let query = Fields::from_query(q.as_deref());
-    let notice = if query.get("created") == "1" {
-        "The server was created."
-    } else if query.get("saved") == "1" {
-        "The settings were saved."
-    } else {
-        ""
+    let notice = match query.get("done") {
+        "created" => "The server was created.",
+        "saved" => "The settings were saved.",
+        "rotated" => "A next key is published; it starts signing in an hour.",
+        "revoked" => "The key was revoked: tokens it signed no longer work.",
+        _ => "",
     };
     show(
         StatusCode::OK,
         &ServerPage {
             chrome: cx.chrome("servers"),
             server,
+            keys,
             can_write: cx.can(Resource::Server, Access::Write),
             errors: Errors::default(),
             notice: notice.into(),
@@ -195,26 +215,30 @@ pub(super) async fn update_server(
         refresh_token_ttl: f.optional("refresh_token_ttl"),
         id_token_ttl: f.optional("id_token_ttl"),
         authorization_code_ttl: f.optional("authorization_code_ttl"),
+        key_rotation_period: f.optional("key_rotation_period"),
         enforce_pkce: Some(f.get("enforce_pkce") == "on"),
         ..Default::default()
     };
     match st.control.update_server(&a, &aid, req).await {
-        Ok(_) => see_other(&here(&tid, &format!("/servers/{}?saved=1", seg(&aid)))),
+        Ok(_) => see_other(&here(&tid, &format!("/servers/{}?done=saved", seg(&aid)))),
         Err(e) => match field_error(e) {
             Ok(errors) => {
                 let read = allowed!(cx, need::ServerRead);
                 let mut server = or_fail!(cx, st.control.get_server(&read, &aid).await);
+                let keys = or_fail!(cx, st.control.list_signing_keys(&read, &aid).await);
                 // What the person typed stays in the form.
                 server.name = f.get("name").into();
                 server.access_token_ttl = f.get("access_token_ttl").into();
                 server.refresh_token_ttl = f.get("refresh_token_ttl").into();
                 server.id_token_ttl = f.get("id_token_ttl").into();
                 server.authorization_code_ttl = f.get("authorization_code_ttl").into();
+                server.key_rotation_period = f.get("key_rotation_period").into();
                 show(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     &ServerPage {
                         chrome: cx.chrome("servers"),
                         server,
+                        keys,
                         can_write: true,
                         errors,
                         notice: String::new(),
@@ -224,6 +248,70 @@ pub(super) async fn update_server(
             Err(e) => cx.fail(e),
         },
     }
+}
+
+pub(super) async fn rotate_keys(
+    State(st): State<AppState>,
+    Path((tid, aid)): Path<(String, String)>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let cx = session!(st, tid, jar, here(&tid, &format!("/servers/{}", seg(&aid))));
+    let _ = posted!(cx, headers, body);
+    let a = allowed!(cx, need::ServerWrite);
+    or_fail!(cx, st.control.rotate_signing_keys(&a, &aid).await);
+    see_other(&here(&tid, &format!("/servers/{}?done=rotated#keys", seg(&aid))))
+}
+
+pub(super) async fn confirm_revoke_key(
+    State(st): State<AppState>,
+    Path((tid, aid, kid)): Path<(String, String, String)>,
+    jar: CookieJar,
+) -> Response {
+    let path = format!("/servers/{}", seg(&aid));
+    let cx = session!(st, tid, jar, here(&tid, &path));
+    let _ = allowed!(cx, need::ServerWrite);
+    let read = allowed!(cx, need::ServerRead);
+    let keys = or_fail!(cx, st.control.list_signing_keys(&read, &aid).await);
+    let Some(key) = keys.keys.iter().find(|k| k.kid == kid) else {
+        return cx.fail(ControlError::NotFound {
+            what: "signing key",
+            id: kid,
+        });
+    };
+    let text = if key.state == "current" {
+        "It leaves the JWK Set now and every token it signed stops working at once; the next key \
+         (or a new one) signs from now on, before relying parties may have fetched it. Revoke a \
+         key that may have leaked; to change keys without disruption, rotate instead."
+    } else {
+        "It leaves the JWK Set now and every token it signed stops working at once."
+    };
+    show(
+        StatusCode::OK,
+        &ConfirmPage {
+            chrome: cx.chrome("servers"),
+            title: format!("Revoke key {kid}?"),
+            text: text.into(),
+            action: here(&tid, &format!("{path}/keys/{}/revoke", seg(&kid))),
+            back: here(&tid, &format!("{path}#keys")),
+            button: "Revoke".into(),
+        },
+    )
+}
+
+pub(super) async fn revoke_key(
+    State(st): State<AppState>,
+    Path((tid, aid, kid)): Path<(String, String, String)>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let cx = session!(st, tid, jar, here(&tid, &format!("/servers/{}", seg(&aid))));
+    let _ = posted!(cx, headers, body);
+    let a = allowed!(cx, need::ServerWrite);
+    or_fail!(cx, st.control.revoke_signing_key(&a, &aid, &kid).await);
+    see_other(&here(&tid, &format!("/servers/{}?done=revoked#keys", seg(&aid))))
 }
 
 // ---- login methods and static users ----
