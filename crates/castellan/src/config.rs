@@ -258,6 +258,10 @@ pub struct ServeArgs {
     /// claim nor in an `X-Castellan-Tenant` header [default: default].
     #[arg(long, env = "CASTELLAN_DEFAULT_TENANT", value_name = "TID")]
     pub default_tenant: Option<String>,
+    /// How often expired codes, sessions, grants and revocations are removed (one node at a
+    /// time, in batches of 1,000 rows), as a duration such as `10m` or `1h` [default: 10m].
+    #[arg(long, env = "CASTELLAN_PURGE_INTERVAL", value_name = "DURATION")]
+    pub purge_interval: Option<String>,
 }
 
 /// Keys allowed in the TOML file. Secrets (master key, bootstrap secret) are read only from the
@@ -281,6 +285,7 @@ struct FileConfig {
     outbound_allow: Option<Vec<String>>,
     client_cache: Option<usize>,
     default_tenant: Option<String>,
+    purge_interval: Option<String>,
 }
 
 /// The effective configuration.
@@ -310,8 +315,12 @@ pub struct Config {
     pub client_cache: usize,
     /// Tenant of `/v1/…` requests that name none.
     pub default_tenant: String,
-    /// How often a node looks for signing keys due to rotate (and other timed upkeep).
+    /// How often a node looks for signing keys due to rotate.
     pub maintenance_interval: std::time::Duration,
+    /// How often a node removes what expired (when no other node is doing it).
+    pub purge_interval: std::time::Duration,
+    /// Rows per delete statement and the rest between statements.
+    pub purge_pace: castellan_store::PurgePace,
     /// The time the server runs on; `None`: the wall clock. Tests move it.
     pub clock: Option<SharedClock>,
 }
@@ -370,6 +379,8 @@ impl Config {
             client_cache: castellan_oauth::DEFAULT_CLIENT_CACHE,
             default_tenant: castellan_domain::DEFAULT_TENANT.into(),
             maintenance_interval: std::time::Duration::from_secs(60),
+            purge_interval: std::time::Duration::from_secs(600),
+            purge_pace: castellan_store::PurgePace::default(),
             clock: None,
         }
     }
@@ -463,6 +474,17 @@ impl Config {
         if client_cache == 0 {
             bail!("--client-cache must be at least 1");
         }
+        let purge_interval = match args.purge_interval.clone().or(file.purge_interval) {
+            None => std::time::Duration::from_secs(600),
+            Some(v) => {
+                let d =
+                    castellan_domain::GoDuration::parse(&v).map_err(|e| anyhow::anyhow!("--purge-interval: {e}"))?;
+                if d.as_secs() == 0 || d.as_secs() > 7 * 24 * 3600 {
+                    bail!("--purge-interval {v:?} must be between 1s and 168h");
+                }
+                std::time::Duration::from_secs(d.as_secs())
+            }
+        };
         let default_tenant = args
             .default_tenant
             .clone()
@@ -474,6 +496,8 @@ impl Config {
         Ok(Self {
             default_tenant,
             maintenance_interval: std::time::Duration::from_secs(60),
+            purge_interval,
+            purge_pace: castellan_store::PurgePace::default(),
             clock: None,
             client_cache,
             trusted_proxies,
@@ -571,6 +595,19 @@ mod tests {
         assert_eq!(c.log, "debug");
         args.listen = Some("127.0.0.1:9100".into());
         assert_eq!(Config::load(&args).unwrap().listen.port(), 9100);
+    }
+
+    #[test]
+    fn purge_interval_is_a_checked_duration() {
+        let mut args = ServeArgs::default();
+        assert_eq!(Config::load(&args).unwrap().purge_interval.as_secs(), 600);
+        args.purge_interval = Some("30s".into());
+        assert_eq!(Config::load(&args).unwrap().purge_interval.as_secs(), 30);
+        for bad in ["0s", "soon", "200h"] {
+            args.purge_interval = Some(bad.into());
+            let e = Config::load(&args).unwrap_err().to_string();
+            assert!(e.contains("--purge-interval"), "{e}");
+        }
     }
 
     #[test]

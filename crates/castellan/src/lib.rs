@@ -141,27 +141,43 @@ async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
-/// Timed upkeep, every `interval`: signing keys due to rotate are rotated (several nodes may
-/// try; the store lets one rotation through); every ten minutes, what expired is purged (the
-/// deletes are idempotent).
-async fn maintain(control: Arc<Control>, interval: std::time::Duration) {
-    const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
-    let mut every = tokio::time::interval(interval);
+/// Timed upkeep. Every `interval`: signing keys due to rotate are rotated (several nodes may
+/// try; the store lets one rotation through). Every `purge_every`: what expired is removed in
+/// batches of 1,000 rows, by one node at a time (the others skip their turn).
+async fn maintain(
+    control: Arc<Control>,
+    interval: std::time::Duration,
+    purge_every: std::time::Duration,
+    pace: castellan_store::PurgePace,
+) {
+    let mut every = tokio::time::interval(interval.min(purge_every));
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut rotated_at: Option<tokio::time::Instant> = None;
     let mut purged_at: Option<tokio::time::Instant> = None;
+    let due = |at: Option<tokio::time::Instant>, period| at.is_none_or(|t: tokio::time::Instant| t.elapsed() >= period);
     loop {
         every.tick().await;
-        if let Err(e) = control.rotate_due_keys().await {
-            tracing::warn!(error = %e, "looking for signing keys due to rotate failed");
+        if due(rotated_at, interval) {
+            rotated_at = Some(tokio::time::Instant::now());
+            if let Err(e) = control.rotate_due_keys().await {
+                tracing::warn!(error = %e, "looking for signing keys due to rotate failed");
+            }
         }
-        if purged_at.is_some_and(|t| t.elapsed() < PURGE_EVERY) {
-            continue;
-        }
-        purged_at = Some(tokio::time::Instant::now());
-        match control.purge_expired().await {
-            Ok(n) if n > 0 => tracing::debug!(purged = n, "expired revocations and assertion ids purged"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "purging expired revocations failed"),
+        if due(purged_at, purge_every) {
+            purged_at = Some(tokio::time::Instant::now());
+            let started = std::time::Instant::now();
+            match control.purge_expired_in_batches(pace).await {
+                Ok(Some(p)) if p.total() > 0 => tracing::info!(
+                    rows = p.total(),
+                    batches = p.batches,
+                    took_ms = started.elapsed().as_millis() as u64,
+                    tables = ?p.tables.iter().filter(|(_, n)| *n > 0).collect::<Vec<_>>(),
+                    "expired rows purged"
+                ),
+                Ok(Some(_)) => {}
+                Ok(None) => tracing::debug!("another node is purging; skipped"),
+                Err(e) => tracing::warn!(error = %e, "purging expired rows failed"),
+            }
         }
     }
 }
@@ -379,7 +395,12 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
 
     // Other nodes' changes (PostgreSQL) keep this node's configuration snapshots current.
     let follower = tokio::spawn(control.clone().follow_changes());
-    let purger = tokio::spawn(maintain(control.clone(), cfg.maintenance_interval));
+    let purger = tokio::spawn(maintain(
+        control.clone(),
+        cfg.maintenance_interval,
+        cfg.purge_interval,
+        cfg.purge_pace,
+    ));
     let app = castellan_web::router(
         castellan_web::AppState::new(control)
             .with_trusted_proxies(cfg.trusted_proxies.clone())

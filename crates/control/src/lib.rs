@@ -73,6 +73,8 @@ pub struct Control {
     rego: castellan_policy::Rego,
     /// Open dynamic registrations per address.
     registrations: registration::RegistrationThrottle,
+    /// Rows purged by this process, by table.
+    purged: std::sync::Mutex<Vec<(&'static str, u64)>>,
 }
 
 /// How many policy compilations and document reads run at once (the rest wait their turn).
@@ -134,6 +136,7 @@ impl Control {
             client_cache: castellan_oauth::DEFAULT_CLIENT_CACHE,
             rego: castellan_policy::Rego::in_process(),
             registrations: registration::RegistrationThrottle::default(),
+            purged: std::sync::Mutex::default(),
         }
     }
 
@@ -231,9 +234,37 @@ impl Control {
         self.open_server_secrets(&server).map(|_| ()).map_err(|_| refused())
     }
 
-    /// Forgets revocations and assertion ids whose tokens have expired; run periodically.
+    /// Removes what expired (codes, sessions, grants with their refresh tokens, revocations,
+    /// assertion ids, pending sign-ins, device requests) in batches of `batch` rows, unless
+    /// another node is doing it; adds the rows to [`Control::purged_rows`]. Run periodically.
+    pub async fn purge_expired_in_batches(
+        &self,
+        pace: castellan_store::PurgePace,
+    ) -> ControlResult<Option<castellan_store::Purged>> {
+        let purged = self.store.purge_expired_in_batches(self.clock.now(), pace).await?;
+        if let Some(p) = &purged {
+            let mut totals = self.purged.lock().unwrap_or_else(|e| e.into_inner());
+            for (table, n) in &p.tables {
+                match totals.iter_mut().find(|(t, _)| t == table) {
+                    Some((_, total)) => *total += n,
+                    None => totals.push((table, *n)),
+                }
+            }
+        }
+        Ok(purged)
+    }
+
+    /// [`Control::purge_expired_in_batches`] at the default pace: how many rows went.
     pub async fn purge_expired(&self) -> ControlResult<u64> {
-        Ok(self.store.purge_expired(self.clock.now()).await?)
+        Ok(self
+            .purge_expired_in_batches(castellan_store::PurgePace::default())
+            .await?
+            .map_or(0, |p| p.total()))
+    }
+
+    /// Rows this process's purges removed since it started, by table (for `/metrics`).
+    pub fn purged_rows(&self) -> Vec<(&'static str, u64)> {
+        self.purged.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Readiness: the store answers.

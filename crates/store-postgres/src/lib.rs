@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use castellan_store::{Changes, ConfigChange, StoreError, StoreResult};
-use castellan_store_sql::{Backend, begin_detached, map_err};
+use castellan_store_sql::{Backend, PurgeTurn, begin_detached, map_err};
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
 use tokio::sync::{MutexGuard, mpsc};
@@ -20,6 +20,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub const CHANNEL: &str = "castellan_config";
 /// Serialises first-start bootstrap across nodes (`pg_advisory_xact_lock`).
 const BOOTSTRAP_LOCK: i64 = 0x6361_7374_656c_6c61; // "castella"
+/// The advisory lock one node holds while it purges what expired.
+const PURGE_LOCK: i64 = 0x6361_7374_7075_7267; // "castpurg"
 /// How often a node re-reads all the configuration it holds even without notifications. A
 /// reconnecting listener already asks for that (notifications sent while it was away are lost);
 /// this is the net under that net. Every five minutes: a node holding 10,000 tenants spends a few
@@ -297,6 +299,29 @@ impl Backend for PostgresStore {
         let (tx, rx) = mpsc::channel(256);
         tokio::spawn(listen(self.pool.clone(), tx));
         Ok(Some(rx))
+    }
+
+    /// A session advisory lock on one connection: held while that connection purges, released
+    /// by `end_purge` or, should the node die, by PostgreSQL when the connection closes.
+    async fn purge_turn(&self) -> StoreResult<Option<PurgeTurn<Postgres>>> {
+        let mut conn = self.pool.acquire().await.map_err(map_err)?;
+        let (got,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_lock($1)")
+            .bind(PURGE_LOCK)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(map_err)?;
+        Ok(got.then_some(PurgeTurn { conn, guard: None }))
+    }
+
+    async fn end_purge(&self, mut turn: PurgeTurn<Postgres>) {
+        let released = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(PURGE_LOCK)
+            .execute(&mut *turn.conn)
+            .await;
+        if released.is_err() {
+            // Closing the connection releases the lock for sure.
+            let _ = turn.conn.detach();
+        }
     }
 }
 

@@ -238,3 +238,41 @@ async fn every_write_is_announced_to_other_nodes() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn one_purge_at_a_time_across_nodes() {
+    use castellan_store_sql::Backend;
+    let Some(server) = testing::server_url_or_skip("one_purge_at_a_time_across_nodes") else {
+        return;
+    };
+    let url = testing::fresh_database(&server).await.unwrap();
+    let one = PostgresStore::connect(&url).await.unwrap();
+    one.migrate().await.unwrap();
+    let two = PostgresStore::connect(&url).await.unwrap();
+    let turn = one.purge_turn().await.unwrap().expect("the turn is free");
+    assert!(two.purge_turn().await.unwrap().is_none(), "another node holds it");
+    assert_eq!(
+        two.purge_expired_in_batches(10, castellan_store::PurgePace::default())
+            .await
+            .unwrap(),
+        None,
+        "skipped"
+    );
+    one.end_purge(turn).await;
+    let purged = two
+        .purge_expired_in_batches(10, castellan_store::PurgePace::default())
+        .await
+        .unwrap()
+        .expect("its turn now");
+    assert_eq!(purged.total(), 0);
+    // A node that dies holding the turn gives it back with its connection.
+    let turn = one.purge_turn().await.unwrap().expect("free again");
+    drop(turn.conn.detach());
+    for _ in 0..50 {
+        if two.purge_turn().await.unwrap().is_some() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the lock of a closed connection was never released");
+}

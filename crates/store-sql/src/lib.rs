@@ -23,7 +23,7 @@ mod store;
 mod tenants;
 mod tokens;
 
-pub use store::Backend;
+pub use store::{Backend, PurgeTurn};
 
 /// What [`sql_store!`] names in the adapter crate that expands it.
 #[doc(hidden)]
@@ -47,6 +47,8 @@ pub trait Dialect: sqlx::Database {
     const GREATEST: &'static str;
     /// How many rows a statement changed.
     fn rows_affected(r: &Self::QueryResult) -> u64;
+    /// Deletes at most `$2` rows of `table` whose `expires_at` is before `$1`.
+    fn delete_expired_batch(table: &str) -> String;
 }
 
 impl Dialect for sqlx::Sqlite {
@@ -56,6 +58,9 @@ impl Dialect for sqlx::Sqlite {
     fn rows_affected(r: &Self::QueryResult) -> u64 {
         r.rows_affected()
     }
+    fn delete_expired_batch(table: &str) -> String {
+        format!("DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE expires_at < $1 LIMIT $2)")
+    }
 }
 
 impl Dialect for sqlx::Postgres {
@@ -64,6 +69,9 @@ impl Dialect for sqlx::Postgres {
     const GREATEST: &'static str = "GREATEST";
     fn rows_affected(r: &Self::QueryResult) -> u64 {
         r.rows_affected()
+    }
+    fn delete_expired_batch(table: &str) -> String {
+        format!("DELETE FROM {table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM {table} WHERE expires_at < $1 LIMIT $2))")
     }
 }
 

@@ -2,7 +2,7 @@
 //! written once for both databases.
 
 use castellan_domain::{ClientId, ServerId, TenantId, UnixTime};
-use castellan_store::{StoreError, StoreResult, TokenCutoff};
+use castellan_store::{PurgePace, Purged, StoreError, StoreResult, TokenCutoff};
 use sqlx::{Encode, Executor, FromRow, IntoArguments, Transaction, Type};
 
 use crate::{Dialect, Sql, corrupt, map_err};
@@ -75,9 +75,11 @@ where
         Ok(DB::rows_affected(&r) == 1)
     }
 
-    /// Deletes what expired before `now`; how many rows went.
-    pub async fn purge_expired(pool: &sqlx::Pool<DB>, now: UnixTime) -> StoreResult<u64> {
-        let mut n = 0;
+    /// Deletes what expired before `now`, `batch` rows per statement, on `conn` (which holds the
+    /// purge's turn), resting between statements so other work on this process runs first.
+    pub async fn purge_expired(conn: &mut DB::Connection, now: UnixTime, pace: PurgePace) -> StoreResult<Purged> {
+        let batch = pace.batch.max(1);
+        let mut purged = Purged::default();
         // Grants go with their refresh tokens and access-token records (ON DELETE CASCADE).
         for table in [
             "revoked_tokens",
@@ -89,14 +91,32 @@ where
             "pending_logins",
             "device_authorizations",
         ] {
-            let r = sqlx::query(&format!("DELETE FROM {table} WHERE expires_at < $1"))
-                .bind(now)
-                .execute(pool)
-                .await
-                .map_err(map_err)?;
-            n += DB::rows_affected(&r);
+            let sql = DB::delete_expired_batch(table);
+            let mut n = 0;
+            loop {
+                let started = std::time::Instant::now();
+                let r = sqlx::query(&sql)
+                    .bind(now)
+                    .bind(i64::from(batch))
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(map_err)?;
+                purged.batches += 1;
+                let gone = DB::rows_affected(&r);
+                n += gone;
+                if gone < u64::from(batch) {
+                    break;
+                }
+                let rest = started.elapsed().saturating_mul(pace.rest_factor);
+                if rest.is_zero() {
+                    tokio::task::yield_now().await;
+                } else {
+                    tokio::time::sleep(rest.min(std::time::Duration::from_millis(200))).await;
+                }
+            }
+            purged.tables.push((table, n));
         }
-        Ok(n)
+        Ok(purged)
     }
 }
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use castellan_store::{Changes, ConfigChange, StoreError, StoreResult};
-use castellan_store_sql::{Backend, begin_detached, map_err};
+use castellan_store_sql::{Backend, PurgeTurn, begin_detached, map_err};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
 use tokio::sync::{MutexGuard, mpsc};
@@ -19,6 +19,8 @@ pub struct SqliteStore {
     /// Privacy writes of this process queue here rather than on SQLite's write lock, whose busy
     /// handler sleeps (up to 100 ms at a time) when writers collide.
     privacy_writer: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// One purge at a time (only this process writes the file).
+    purger: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl SqliteStore {
@@ -51,6 +53,7 @@ impl SqliteStore {
         Ok(Self {
             pool,
             privacy_writer: std::sync::Arc::default(),
+            purger: std::sync::Arc::default(),
         })
     }
 
@@ -102,5 +105,20 @@ impl Backend for SqliteStore {
 
     async fn changes(&self) -> StoreResult<Option<mpsc::Receiver<ConfigChange>>> {
         Ok(None)
+    }
+
+    async fn purge_turn(&self) -> StoreResult<Option<PurgeTurn<Sqlite>>> {
+        let Ok(guard) = self.purger.clone().try_lock_owned() else {
+            return Ok(None);
+        };
+        let conn = self.pool.acquire().await.map_err(map_err)?;
+        Ok(Some(PurgeTurn {
+            conn,
+            guard: Some(guard),
+        }))
+    }
+
+    async fn end_purge(&self, turn: PurgeTurn<Sqlite>) {
+        drop(turn);
     }
 }

@@ -41,3 +41,30 @@ async fn data_survives_reopening_the_file() {
         Some(castellan_store::conformance::tenant("kept"))
     );
 }
+
+#[tokio::test]
+async fn one_purge_at_a_time() {
+    use castellan_store::TokenStore;
+    use castellan_store_sql::Backend;
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("db.sqlite")).await.unwrap();
+    store.migrate().await.unwrap();
+    let turn = store.purge_turn().await.unwrap().expect("the turn is free");
+    assert!(store.purge_turn().await.unwrap().is_none(), "held");
+    assert_eq!(
+        store
+            .purge_expired_in_batches(10, castellan_store::PurgePace::default())
+            .await
+            .unwrap(),
+        None,
+        "skipped"
+    );
+    store.end_purge(turn).await;
+    let purged = store
+        .purge_expired_in_batches(10, castellan_store::PurgePace::default())
+        .await
+        .unwrap()
+        .expect("its turn");
+    assert_eq!(purged.total(), 0);
+    assert_eq!(purged.tables.len(), 8, "every table visited: {purged:?}");
+}

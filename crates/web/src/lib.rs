@@ -267,7 +267,7 @@ async fn metrics_text(State(st): State<AppState>) -> Response {
             axum::http::header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        st.metrics.render(),
+        st.metrics.render(&st.control.purged_rows()),
     )
         .into_response()
 }

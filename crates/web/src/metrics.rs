@@ -17,6 +17,11 @@ struct TokenLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PurgeLabels {
+    table: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct IntrospectionLabels {
     active: &'static str,
 }
@@ -26,6 +31,7 @@ pub struct Metrics {
     tokens: Family<TokenLabels, Counter>,
     latency: Histogram,
     introspections: Family<IntrospectionLabels, Counter>,
+    purged: Family<PurgeLabels, Counter>,
 }
 
 /// Label values come from requests; only known ones are kept, so a caller cannot grow the series.
@@ -62,11 +68,18 @@ impl Default for Metrics {
             "Introspection requests by result",
             introspections.clone(),
         );
+        let purged = Family::<PurgeLabels, Counter>::default();
+        registry.register(
+            "purged_rows",
+            "Expired rows this node's cleanup removed, by table",
+            purged.clone(),
+        );
         Self {
             registry,
             tokens,
             latency,
             introspections,
+            purged,
         }
     }
 }
@@ -92,7 +105,13 @@ impl Metrics {
             .inc();
     }
 
-    pub fn render(&self) -> String {
+    /// The metrics as text; `purged` is the control plane's count of purged rows by table
+    /// (monotonic: the counters are brought up to it).
+    pub fn render(&self, purged: &[(&'static str, u64)]) -> String {
+        for (table, total) in purged {
+            let c = self.purged.get_or_create(&PurgeLabels { table });
+            c.inc_by(total.saturating_sub(c.get()));
+        }
         let mut out = String::new();
         if encode(&mut out, &self.registry).is_err() {
             out.clear();

@@ -7,6 +7,7 @@ mod auth;
 mod bootstrap;
 mod browser;
 mod claims;
+mod cleanup;
 mod cli;
 mod clients;
 mod cluster;

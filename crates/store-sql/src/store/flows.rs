@@ -42,8 +42,17 @@ macro_rules! sql_store_flows {
                     Shared::use_assertion_id(self.pool(), tid, aid, jti, expires_at).await
                 }
 
-                async fn purge_expired(&self, now: UnixTime) -> StoreResult<u64> {
-                    Shared::purge_expired(self.pool(), now).await
+                async fn purge_expired_in_batches(
+                    &self,
+                    now: UnixTime,
+                    pace: PurgePace,
+                ) -> StoreResult<Option<Purged>> {
+                    let Some(mut turn) = self.purge_turn().await? else {
+                        return Ok(None);
+                    };
+                    let purged = Shared::purge_expired(&mut *turn.conn, now, pace).await;
+                    self.end_purge(turn).await;
+                    purged.map(Some)
                 }
             }
 

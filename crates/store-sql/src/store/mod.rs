@@ -44,6 +44,19 @@ pub trait Backend: Send + Sync {
     async fn changes(&self) -> StoreResult<Option<mpsc::Receiver<ConfigChange>>>;
     /// Whether several processes may share the database ([`castellan_store::Store::shared`]).
     fn shared(&self) -> bool;
+    /// The purge's turn: one connection, held by one purge at a time across every process on the
+    /// database (PostgreSQL: a session advisory lock on that connection; SQLite: an in-process
+    /// lock). `None` when another purge holds it.
+    async fn purge_turn(&self) -> StoreResult<Option<PurgeTurn<Self::Db>>>;
+    /// Gives the turn back.
+    async fn end_purge(&self, turn: PurgeTurn<Self::Db>);
+}
+
+/// See [`Backend::purge_turn`].
+pub struct PurgeTurn<DB: sqlx::Database> {
+    pub conn: sqlx::pool::PoolConnection<DB>,
+    /// SQLite's in-process lock, released with the turn.
+    pub guard: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 /// What each part of [`sql_store!`] names: the store traits and domain types, the adapter's
