@@ -201,7 +201,13 @@ async fn keys_rotate_on_schedule_and_on_demand_without_an_unknown_kid() {
 
     // The schedule: after an hour the next key is published, after two it signs.
     let old_token = token(&app, &secret).await;
-    let seen = walk(&app, &clock, &mut rp, &secret, 2 * 3600 + 600).await;
+    let mut seen = walk(&app, &clock, &mut rp, &secret, 2 * 3600 + 600).await;
+    // However late the maintenance task ran on a busy machine, the switch has happened by now.
+    keys_become(&app, &["current", "retired"]).await;
+    let kid = rp.verify(&app, clock.now(), &token(&app, &secret).await).await;
+    if seen.last() != Some(&kid) {
+        seen.push(kid);
+    }
     assert_eq!(seen.len(), 2, "one rotation on schedule: {seen:?}");
     assert_eq!(seen[0], first[0].0);
     let k = keys(&app).await;
@@ -247,8 +253,10 @@ async fn keys_rotate_on_schedule_and_on_demand_without_an_unknown_kid() {
     let seen2 = walk(&app, &clock, &mut rp, &secret, 3600 - 240).await;
     assert_eq!(seen2, [seen[1].clone()], "not before its time");
     let last_of_old = token(&app, &secret).await;
-    let seen3 = walk(&app, &clock, &mut rp, &secret, 480).await;
-    assert_eq!(seen3.last(), Some(&next_kid), "switched to the next key: {seen3:?}");
+    walk(&app, &clock, &mut rp, &secret, 480).await;
+    keys_become(&app, &["current", "retired"]).await;
+    let kid = rp.verify(&app, clock.now(), &token(&app, &secret).await).await;
+    assert_eq!(kid, next_kid, "switched to the next key");
     let k = keys(&app).await;
     assert_eq!(states(&k)[1], (seen[1].clone(), "retired".into()), "{k}");
     // A token of the retired key is good until it expires (10 minutes), not after.
