@@ -527,6 +527,49 @@ async fn an_administrator_manages_the_tenant_in_the_console() {
         .await;
     assert_eq!(r.status, 422, "{}", r.html);
     assert!(r.html.contains("id=\"id-error\""), "{}", r.html);
+    // A consent action grouping it (required); an unknown consent is named, nothing is saved.
+    let r = b
+        .post(
+            &url(&app, "/actions"),
+            &[
+                ("csrf_token", &csrf),
+                ("id", "signup"),
+                ("name", "shop_signup"),
+                ("consents", "marketing"),
+                ("required", "marketing"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let action = app.admin(Method::GET, "/actions/signup", None).await;
+    assert_eq!(action.status, 200, "{}", action.body);
+    assert_eq!(action.body["consents"][0]["id"], "marketing");
+    assert_eq!(action.body["consents"][0]["required"], true);
+    let actions_page = b.get(&url(&app, "/consents")).await;
+    assert!(
+        actions_page.html.contains("marketing (required)"),
+        "{}",
+        actions_page.html
+    );
+    let r = b
+        .post(
+            &url(&app, "/actions"),
+            &[
+                ("csrf_token", &csrf),
+                ("id", "other"),
+                ("name", "other"),
+                ("consents", "nope"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.html);
+    assert!(r.html.contains("nope"), "{}", r.html);
+    assert_eq!(app.admin(Method::GET, "/actions/other", None).await.status, 404);
+    let r = b
+        .post(&url(&app, "/actions/signup/delete"), &[("csrf_token", &csrf)])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    assert_eq!(app.admin(Method::GET, "/actions/signup", None).await.status, 404);
     // Tenants are for system administrators: `*` does not reach them.
     assert!(!page.html.contains(">Tenants<"), "{}", page.html);
     assert_eq!(b.get(&url(&app, "/tenants")).await.status, 403);

@@ -232,6 +232,20 @@ async fn an_administrator_runs_the_tenant_from_the_console_in_chromium() {
         fill(&b, "#name", "Marketing e-mails").await?;
         press(&b, "Create consent").await?;
         wait_for_text(&b, "The consent was created.").await?;
+        // A consent action that requires it.
+        fill(&b, "#action-id", "signup").await?;
+        fill(&b, "#action-name", "shop_signup").await?;
+        b.find(Locator::Css("input[name=consents][value=marketing]"))
+            .await?
+            .click()
+            .await?;
+        b.find(Locator::Css("input[name=required][value=marketing]"))
+            .await?
+            .click()
+            .await?;
+        press(&b, "Create consent action").await?;
+        wait_for_text(&b, "The consent action was created.").await?;
+        assert!(text(&b).await?.contains("marketing (required)"));
         checked(&b, &axe, "console-consents", &mut violations).await?;
 
         // A gateway; the roles.

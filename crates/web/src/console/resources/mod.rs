@@ -104,6 +104,8 @@ pub(super) fn router() -> axum::Router<AppState> {
         .route("/console/{tid}/servers/{aid}/claims/{id}/delete", post(delete_claim))
         .route("/console/{tid}/consents", get(consents).post(create_consent))
         .route("/console/{tid}/consents/{id}/delete", post(delete_consent))
+        .route("/console/{tid}/actions", post(create_action))
+        .route("/console/{tid}/actions/{id}/delete", post(delete_action))
         .route("/console/{tid}/tenants", get(tenants).post(create_tenant))
         .route("/console/{tid}/gateways", get(gateways).post(create_gateway))
         .route("/console/{tid}/gateways/{gw}/package", get(gateway_package))
