@@ -451,6 +451,75 @@ async fn an_administrator_manages_the_tenant_in_the_console() {
         methods.body["authentications"]["methods"][0]["static"]["users"],
         json!([])
     );
+    // A sign-in provider: a bad issuer is named at its field and nothing is saved; a good one is
+    // listed with the redirect URI to register there, its secret never shown; then removed.
+    let r = b
+        .post(
+            &url(&app, "/servers/shop/providers"),
+            &[
+                ("csrf_token", &csrf),
+                ("form", "provider"),
+                ("provider_id", "partner"),
+                ("issuer_url", "not a url"),
+                ("client_id", "castellan"),
+                ("client_secret", "provider-secret-0123456789"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.html);
+    assert!(r.html.contains("id=\"issuer_url-error\""), "{}", r.html);
+    assert!(
+        !r.html.contains("provider-secret-0123456789"),
+        "the secret is not written back"
+    );
+    let shop = app.admin(Method::GET, "/servers/shop", None).await;
+    assert!(!shop.body.to_string().contains("partner"), "nothing saved");
+    let r = b
+        .post(
+            &url(&app, "/servers/shop/providers"),
+            &[
+                ("csrf_token", &csrf),
+                ("form", "provider"),
+                ("provider_id", "partner"),
+                ("provider_name", "Partner"),
+                ("issuer_url", "https://id.partner.example"),
+                ("client_id", "castellan"),
+                ("client_secret", "provider-secret-0123456789"),
+                ("scopes", "email profile"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let page = b.get(&url(&app, "/servers/shop/people?done=provider-added")).await;
+    assert!(page.html.contains("https://id.partner.example"), "{}", page.html);
+    assert!(page.html.contains("/default/shop/login/callback"), "{}", page.html);
+    assert!(!page.html.contains("provider-secret-0123456789"));
+    let shop = app.admin(Method::GET, "/servers/shop", None).await;
+    let partner = shop.body["authentications"]["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "partner")
+        .cloned()
+        .unwrap();
+    assert_eq!(partner["oidc"]["scopes"], json!(["email", "profile"]));
+    let r = b
+        .post(
+            &url(&app, "/servers/shop/providers"),
+            &[("csrf_token", &csrf), ("form", "provider"), ("provider_id", "partner")],
+        )
+        .await;
+    assert_eq!(r.status, 422, "a second method of that id: {}", r.html);
+    assert!(r.html.contains("id=\"provider_id-error\""), "{}", r.html);
+    let r = b
+        .post(
+            &url(&app, "/servers/shop/methods/partner/remove"),
+            &[("csrf_token", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let shop = app.admin(Method::GET, "/servers/shop", None).await;
+    assert!(!shop.body.to_string().contains("partner"));
     // The admin server's people yield system permissions on this (the system) tenant: a person
     // holding `*` is refused, in words, and nothing changes.
     let r = b

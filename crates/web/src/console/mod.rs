@@ -352,6 +352,11 @@ impl Fields {
     pub fn optional(&self, name: &str) -> Option<String> {
         Some(self.get(name)).filter(|v| !v.is_empty()).map(str::to_owned)
     }
+
+    /// The fields but `name` (a secret, never written back into a page).
+    pub fn without(&self, name: &str) -> Fields {
+        Fields(self.0.iter().filter(|(k, _)| k != name).cloned().collect())
+    }
 }
 
 /// The person's console session, or the answer that sends them to sign in (back to `back`).

@@ -100,6 +100,8 @@ pub(super) fn router() -> axum::Router<AppState> {
         .route("/console/{tid}/services/{sid}", get(service).post(import_specification))
         .route("/console/{tid}/servers/{aid}/people", get(people).post(add_person))
         .route("/console/{tid}/servers/{aid}/people/remove", post(remove_person))
+        .route("/console/{tid}/servers/{aid}/providers", post(add_provider))
+        .route("/console/{tid}/servers/{aid}/methods/{mid}/remove", post(remove_method))
         .route("/console/{tid}/servers/{aid}/claims", get(claims).post(create_claim))
         .route("/console/{tid}/servers/{aid}/claims/{id}/delete", post(delete_claim))
         .route("/console/{tid}/consents", get(consents).post(create_consent))

@@ -323,9 +323,10 @@ struct PeoplePage {
     aid: String,
     methods: Vec<wire::AuthenticationMethod>,
     can_write: bool,
+    /// The errors of the form that was refused: `person` or `provider`.
+    form: &'static str,
     errors: Errors,
-    username: String,
-    groups: String,
+    typed: Fields,
     notice: String,
 }
 
@@ -350,6 +351,8 @@ pub(super) async fn people(
     let notice = match Fields::from_query(q.as_deref()).get("done") {
         "added" => "The person was added.",
         "removed" => "The person was removed.",
+        "provider-added" => "The sign-in provider was added.",
+        "method-removed" => "The login method was removed.",
         _ => "",
     };
     people_page(
@@ -376,6 +379,11 @@ pub(super) async fn people_page(
 ) -> Response {
     let a = allowed!(cx, need::ServerRead);
     let server = or_fail!(cx, st.control.get_server(&a, aid).await);
+    let form = if typed.get("form") == "provider" {
+        "provider"
+    } else {
+        "person"
+    };
     show(
         status,
         &PeoplePage {
@@ -383,12 +391,109 @@ pub(super) async fn people_page(
             aid: aid.into(),
             methods: server.authentications.methods,
             can_write: cx.can(Resource::Server, Access::Write),
+            form,
             errors,
-            username: typed.get("username").into(),
-            groups: typed.get("groups").into(),
+            typed: typed.without("password").without("client_secret"),
             notice: notice.into(),
         },
     )
+}
+
+/// Adds an OpenID Connect provider people sign in through (the `oidc` login method).
+pub(super) async fn add_provider(
+    State(st): State<AppState>,
+    Path((tid, aid)): Path<(String, String)>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let cx = session!(st, tid, jar, here(&tid, &format!("/servers/{}/people", seg(&aid))));
+    let f = posted!(cx, headers, body);
+    let a = allowed!(cx, need::ServerWrite);
+    let mut methods = match methods_of(&st, &cx, &aid).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let id = f.get("provider_id").trim().to_owned();
+    if id.is_empty() || methods.iter().any(|m| m.id == id) {
+        let reason = if id.is_empty() {
+            "is required".to_owned()
+        } else {
+            format!("the server already has a login method {id}")
+        };
+        let errors = Errors(vec![("provider_id".into(), reason)]);
+        return people_page(&st, &cx, &aid, errors, &f, "", StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    methods.push(wire::AuthenticationMethod {
+        id,
+        method: "oidc".into(),
+        name: f.get("provider_name").trim().to_owned(),
+        oidc: Some(wire::OidcSettings {
+            issuer_url: f.get("issuer_url").trim().to_owned(),
+            client_id: f.get("client_id").trim().to_owned(),
+            client_secret: f.optional("client_secret"),
+            scopes: f.get("scopes").split_whitespace().map(str::to_owned).collect(),
+            get_user_info: f.get("get_user_info") == "on",
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    match st
+        .control
+        .update_authentications(&a, &aid, wire::Authentications { methods })
+        .await
+    {
+        Ok(_) => see_other(&here(
+            &tid,
+            &format!("/servers/{}/people?done=provider-added", seg(&aid)),
+        )),
+        // `methods[2].oidc.issuer_url` → the form's `issuer_url`.
+        Err(ControlError::Invalid { field, reason }) => {
+            let last = field.rsplit('.').next().unwrap_or_default();
+            let named = match last {
+                "issuer_url" | "client_id" | "client_secret" | "scopes" => last.to_owned(),
+                _ => String::new(),
+            };
+            let errors = Errors(vec![(named, reason)]);
+            people_page(&st, &cx, &aid, errors, &f, "", StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(e) => cx.fail(e),
+    }
+}
+
+/// Removes a login method (people who signed in through it can no longer).
+pub(super) async fn remove_method(
+    State(st): State<AppState>,
+    Path((tid, aid, mid)): Path<(String, String, String)>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let cx = session!(st, tid, jar, here(&tid, &format!("/servers/{}/people", seg(&aid))));
+    let _ = posted!(cx, headers, body);
+    let a = allowed!(cx, need::ServerWrite);
+    let mut methods = match methods_of(&st, &cx, &aid).await {
+        Ok(m) => m,
+        Err(r) => return r,
+    };
+    let before = methods.len();
+    methods.retain(|m| m.id != mid);
+    if methods.len() == before {
+        return cx.fail(ControlError::NotFound {
+            what: "login method",
+            id: mid,
+        });
+    }
+    or_fail!(
+        cx,
+        st.control
+            .update_authentications(&a, &aid, wire::Authentications { methods })
+            .await
+    );
+    see_other(&here(
+        &tid,
+        &format!("/servers/{}/people?done=method-removed", seg(&aid)),
+    ))
 }
 
 /// The server's login methods as stored (write-only members left out, which keeps them).
