@@ -423,6 +423,19 @@ async fn an_administrator_manages_the_tenant_in_the_console() {
         .await;
     assert_eq!(r.status, 422, "a second eve: {}", r.html);
     assert!(r.html.contains("id=\"username-error\""), "{}", r.html);
+    // The people list filters (and pages, 20 to a page).
+    let found = b.get(&url(&app, "/servers/shop/people?q=eve")).await;
+    assert!(
+        found.html.contains("<td>eve</td>") && found.html.contains("1 found"),
+        "{}",
+        found.html
+    );
+    let none = b.get(&url(&app, "/servers/shop/people?q=zzz")).await;
+    assert!(
+        !none.html.contains("<td>eve</td>") && none.html.contains("0 found"),
+        "{}",
+        none.html
+    );
     let people = b.get(&url(&app, "/servers/shop/people")).await;
     assert!(
         people.html.contains("eve") && people.html.contains("buyers"),
@@ -639,6 +652,9 @@ async fn an_administrator_manages_the_tenant_in_the_console() {
         .await;
     assert_eq!(r.status, 303, "{}", r.html);
     assert_eq!(app.admin(Method::GET, "/actions/signup", None).await.status, 404);
+    // The roles list filters too.
+    let roles = b.get(&url(&app, "/roles?q=zzz-no-such-role")).await;
+    assert!(roles.html.contains("0 found"), "{}", roles.html);
     // Tenants are for system administrators: `*` does not reach them.
     assert!(!page.html.contains(">Tenants<"), "{}", page.html);
     assert_eq!(b.get(&url(&app, "/tenants")).await.status, 403);

@@ -9,7 +9,7 @@ use super::*;
 #[template(path = "console/roles.html")]
 struct RolesPage {
     chrome: Chrome,
-    roles: Vec<RoleView>,
+    roles: Paged<RoleView>,
     can_write: bool,
     errors: Errors,
     /// The role whose form has `errors`.
@@ -36,18 +36,58 @@ pub(super) async fn roles(
     } else {
         ""
     };
-    roles_page(&st, &cx, Errors::default(), "", None, notice, StatusCode::OK).await
+    let query = Fields::from_query(q.as_deref());
+    let failed = Failed {
+        errors: Errors::default(),
+        role: "",
+        typed: None,
+    };
+    roles_page(&st, &cx, &query, failed, notice, StatusCode::OK).await
+}
+
+/// Back to the roles page after a post: saved; or the refused form with the API's errors at its
+/// fields (`role`: the role whose form it was, `new` for the create form); or the refusal in words.
+async fn after_role_post<T>(
+    st: &AppState,
+    cx: &Console,
+    outcome: Result<T, ControlError>,
+    role: &str,
+    typed: Option<&str>,
+) -> Response {
+    match outcome {
+        Ok(_) => see_other(&here(&cx.tid, "/roles?saved=1")),
+        Err(e) => match field_error(e) {
+            Ok(errors) => {
+                let failed = Failed { errors, role, typed };
+                let status = StatusCode::UNPROCESSABLE_ENTITY;
+                roles_page(st, cx, &Fields::from_query(None), failed, "", status).await
+            }
+            Err(e) => cx.fail(e),
+        },
+    }
+}
+
+/// The role form a post was refused on: its errors, the role (`new` for the create form) and the
+/// permissions typed.
+pub(super) struct Failed<'a> {
+    errors: Errors,
+    role: &'a str,
+    typed: Option<&'a str>,
 }
 
 pub(super) async fn roles_page(
     st: &AppState,
     cx: &Console,
-    errors: Errors,
-    failed: &str,
-    typed: Option<&str>,
+    query: &Fields,
+    failed: Failed<'_>,
     notice: &str,
     status: StatusCode,
 ) -> Response {
+    let Failed {
+        errors,
+        role: failed,
+        typed,
+    } = failed;
     let a = allowed!(cx, need::RoleRead);
     let list = or_fail!(cx, st.control.list_roles(&a).await);
     let roles = list
@@ -75,7 +115,9 @@ pub(super) async fn roles_page(
         status,
         &RolesPage {
             chrome: cx.chrome("roles"),
-            roles,
+            roles: Paged::of(roles, query, |r: &RoleView| {
+                format!("{} {} {} {}", r.id, r.name, r.permissions, r.groups.join(" "))
+            }),
             can_write: cx.can(Resource::Role, Access::Write),
             errors,
             failed: failed.into(),
@@ -99,13 +141,8 @@ pub(super) async fn create_role(
         audience: f.optional("audience"),
         description: f.optional("description"),
     };
-    match st.control.create_role(&a, req).await {
-        Ok(_) => see_other(&here(&tid, "/roles?saved=1")),
-        Err(e) => match field_error(e) {
-            Ok(errors) => roles_page(&st, &cx, errors, "new", None, "", StatusCode::UNPROCESSABLE_ENTITY).await,
-            Err(e) => cx.fail(e),
-        },
-    }
+    let outcome = st.control.create_role(&a, req).await;
+    after_role_post(&st, &cx, outcome, "new", None).await
 }
 
 pub(super) async fn map_group(
@@ -123,13 +160,8 @@ pub(super) async fn map_group(
         name: f.optional("group"),
         azo_connection_id: None,
     };
-    match st.control.add_connection_map(&a, &id, req).await {
-        Ok(_) => see_other(&here(&tid, "/roles?saved=1")),
-        Err(e) => match field_error(e) {
-            Ok(errors) => roles_page(&st, &cx, errors, &id, None, "", StatusCode::UNPROCESSABLE_ENTITY).await,
-            Err(e) => cx.fail(e),
-        },
-    }
+    let outcome = st.control.add_connection_map(&a, &id, req).await;
+    after_role_post(&st, &cx, outcome, &id, None).await
 }
 
 pub(super) async fn unmap_group(
@@ -165,24 +197,8 @@ pub(super) async fn update_role(
         permissions: Some(f.get("permissions").to_owned()),
         ..Default::default()
     };
-    match st.control.update_role(&a, &id, req).await {
-        Ok(_) => see_other(&here(&tid, "/roles?saved=1")),
-        Err(e) => match field_error(e) {
-            Ok(errors) => {
-                roles_page(
-                    &st,
-                    &cx,
-                    errors,
-                    &id,
-                    Some(f.get("permissions")),
-                    "",
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
-            }
-            Err(e) => cx.fail(e),
-        },
-    }
+    let outcome = st.control.update_role(&a, &id, req).await;
+    after_role_post(&st, &cx, outcome, &id, Some(f.get("permissions"))).await
 }
 
 // ---- STS client mappings ----

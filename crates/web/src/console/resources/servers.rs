@@ -322,6 +322,8 @@ struct PeoplePage {
     chrome: Chrome,
     aid: String,
     methods: Vec<wire::AuthenticationMethod>,
+    /// The people of the server's static methods, filtered and paged.
+    people: Paged<wire::StaticUser>,
     can_write: bool,
     /// The errors of the form that was refused: `person` or `provider`.
     form: &'static str,
@@ -333,12 +335,16 @@ struct PeoplePage {
 impl PeoplePage {
     /// A static user's groups, for the list.
     pub fn groups_of(&self, u: &wire::StaticUser) -> String {
-        u.authentication_context
-            .get("groups")
-            .and_then(|g| g.as_array())
-            .map(|g| g.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(", "))
-            .unwrap_or_default()
+        groups(u)
     }
+}
+
+fn groups(u: &wire::StaticUser) -> String {
+    u.authentication_context
+        .get("groups")
+        .and_then(|g| g.as_array())
+        .map(|g| g.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(", "))
+        .unwrap_or_default()
 }
 
 pub(super) async fn people(
@@ -360,7 +366,7 @@ pub(super) async fn people(
         &cx,
         &aid,
         Errors::default(),
-        &Fields::from_query(None),
+        &Fields::from_query(q.as_deref()),
         notice,
         StatusCode::OK,
     )
@@ -384,12 +390,23 @@ pub(super) async fn people_page(
     } else {
         "person"
     };
+    let users: Vec<wire::StaticUser> = server
+        .authentications
+        .methods
+        .iter()
+        .filter_map(|m| m.static_.as_ref())
+        .flat_map(|s| s.users.iter().cloned())
+        .collect();
+    let people = Paged::of(users, typed, |u: &wire::StaticUser| {
+        format!("{} {}", u.username, groups(u))
+    });
     show(
         status,
         &PeoplePage {
             chrome: cx.chrome("servers"),
             aid: aid.into(),
             methods: server.authentications.methods,
+            people,
             can_write: cx.can(Resource::Server, Access::Write),
             form,
             errors,
