@@ -235,7 +235,7 @@ impl Control {
     }
 
     /// Removes what expired (codes, sessions, grants with their refresh tokens, revocations,
-    /// assertion ids, pending sign-ins, device requests) in batches of `batch` rows, unless
+    /// assertion ids, pending sign-ins, device requests) at `pace` (rows per statement, rest between), unless
     /// another node is doing it; adds the rows to [`Control::purged_rows`]. Run periodically.
     pub async fn purge_expired_in_batches(
         &self,

@@ -181,7 +181,7 @@ pub trait TokenStore: Send + Sync {
     ) -> StoreResult<bool>;
     /// Forgets revocations, assertion ids, codes, grants (with their refresh tokens), sessions,
     /// pending sign-ins and device requests that expired before `now`, in statements of at most
-    /// `batch` rows each (every statement its own short transaction, so the token path never
+    /// `pace.batch` rows each, resting between them (every statement its own short transaction, so the token path never
     /// waits on a long one). One purge at a time per database: `None` when another node (or task)
     /// holds the turn. Unexpired rows are never touched.
     async fn purge_expired_in_batches(&self, now: UnixTime, pace: PurgePace) -> StoreResult<Option<Purged>>;

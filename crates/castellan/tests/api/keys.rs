@@ -357,11 +357,17 @@ async fn rotation_settings_and_permissions_are_checked() {
         [(kid, "current".to_owned())],
         "nothing changed"
     );
-    // Another tenant's caller never reaches this tenant's keys.
+    // This tenant's credentials reach no other tenant's keys (an unknown tenant is a 401, like
+    // a wrong secret).
     let r = app
-        .call(Method::GET, "/api/admin/other/servers/rot/keys", None, None)
+        .call(
+            Method::POST,
+            "/api/admin/other/servers/rot/keys/rotate",
+            None,
+            Some((&app.id, &app.secret)),
+        )
         .await;
-    assert!(r.status == 401 || r.status == 403 || r.status == 404, "{}", r.status);
+    assert_api_error(&r, 401);
 }
 
 #[tokio::test]
