@@ -44,6 +44,9 @@ pub enum Command {
     /// The privacy ledger.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// The admin audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Recovering admin access.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -83,6 +86,14 @@ pub struct CompletionArgs {
 pub enum LedgerCommand {
     /// Verify a tenant's privacy ledger against the store (offline: no server, no master key);
     /// prints `{verified, events, first_broken}` and exits non-zero when the chain is broken.
+    Verify(LedgerVerifyArgs),
+}
+
+/// `castellan audit …`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum AuditCommand {
+    /// Verify a tenant's admin audit trail against the store (offline: no server, no master
+    /// key); prints `{verified, events, first_broken}` and exits non-zero when the chain is broken.
     Verify(LedgerVerifyArgs),
 }
 
@@ -141,7 +152,7 @@ pub struct ImportArgs {
 pub struct LedgerVerifyArgs {
     #[command(flatten)]
     pub store: StoreArgs,
-    /// The tenant whose ledger to verify.
+    /// The tenant whose ledger (or audit trail) to verify.
     #[arg(long, value_name = "ID")]
     pub tenant: String,
 }

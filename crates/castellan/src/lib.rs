@@ -192,6 +192,16 @@ pub async fn verify_ledger(cfg: &Config, tenant: &str) -> anyhow::Result<castell
     Ok(castellan_control::verify_stored(store.as_ref(), &tid).await?)
 }
 
+/// `castellan audit verify`: the tenant's admin audit trail checked against the store.
+pub async fn verify_audit(cfg: &Config, tenant: &str) -> anyhow::Result<castellan_types::privacy::LedgerVerification> {
+    let tid = castellan_domain::TenantId::parse(tenant).context("--tenant")?;
+    let store = open_store(cfg).await?;
+    if store.get_tenant(&tid).await?.is_none() {
+        anyhow::bail!("tenant {tid} does not exist");
+    }
+    Ok(castellan_control::verify_audit_stored(store.as_ref(), &tid).await?)
+}
+
 /// `castellan admin reset-secret`: a new generated secret for an admin client, straight on the
 /// store (the master key opens it; the old secret is not needed). For the bootstrap client of
 /// the default tenant the credentials file is rewritten too; its path is returned.

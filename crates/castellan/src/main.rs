@@ -1,4 +1,4 @@
-use castellan::config::{AdminCommand, Cli, Command, Config, LedgerCommand, ServeArgs};
+use castellan::config::{AdminCommand, AuditCommand, Cli, Command, Config, LedgerCommand, ServeArgs};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
@@ -79,6 +79,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         return Ok(());
     }
+    if let Command::Audit(AuditCommand::Verify(v)) = &cli.command {
+        let args = ServeArgs {
+            store: v.store.clone(),
+            ..ServeArgs::default()
+        };
+        let cfg = Config::load(&args)?;
+        let report = castellan::verify_audit(&cfg, &v.tenant).await?;
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        if !report.verified {
+            anyhow::bail!("the audit trail of tenant {} is broken", v.tenant);
+        }
+        return Ok(());
+    }
     if let Command::Export(x) = &cli.command {
         let cfg = Config::load(&ServeArgs {
             store: x.store.clone(),
@@ -117,6 +130,7 @@ The old secret no longer works.{file}",
     }
     let (args, serve, load) = match cli.command {
         Command::Ledger(_)
+        | Command::Audit(_)
         | Command::Admin(_)
         | Command::Export(_)
         | Command::Import(_)

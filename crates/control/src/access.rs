@@ -24,6 +24,8 @@ pub struct AdminAccess {
     tenant: TenantId,
     /// A client id, or a person's subject.
     caller: String,
+    /// Whether `caller` is a person's subject (a token issued to a person) rather than a client.
+    person: bool,
     held: Permissions,
 }
 
@@ -35,6 +37,7 @@ impl AdminAccess {
             held: AccessRules::new(true, [], Vec::new()).held(Caller::AdminClient("operator")),
             tenant,
             caller: "operator".into(),
+            person: false,
         }
     }
 
@@ -44,6 +47,15 @@ impl AdminAccess {
     /// The client id, or the person's subject, that authenticated.
     pub fn caller(&self) -> &str {
         &self.caller
+    }
+    /// Who the caller is, as the audit trail names callers: `client:{client_id}` or
+    /// `person:{sub}` (`operator:operator` for operator commands).
+    pub fn actor(&self) -> String {
+        match (self.person, self.caller.as_str()) {
+            (true, c) => format!("person:{c}"),
+            (false, "operator") => "operator:operator".into(),
+            (false, c) => format!("client:{c}"),
+        }
     }
     /// What the caller holds in its tenant.
     pub fn held(&self) -> &Permissions {
@@ -130,6 +142,7 @@ pub mod need {
         PrivacyRead = Privacy.Read;
         PrivacyWrite = Privacy.Write;
         LedgerRead = Ledger.Read;
+        AuditRead = Audit.Read;
         ServiceRead = Service.Read;
         ServiceWrite = Service.Write;
         GatewayRead = Gateway.Read;
@@ -176,6 +189,7 @@ impl Control {
                     held: rules.held(Caller::AdminClient(cid.as_str())),
                     tenant: tid,
                     caller: cid.to_string(),
+                    person: false,
                 })
             }
             Some(_) => Err(unauthorized()),
@@ -221,6 +235,7 @@ impl Control {
         };
         Ok(AdminAccess {
             tenant: admin.tenant_id().clone(),
+            person: !claims.is_client_own(),
             caller: claims.sub,
             held,
         })
@@ -329,6 +344,7 @@ mod tests {
         AdminAccess {
             tenant: TenantId::parse("t").unwrap(),
             caller: "c".into(),
+            person: false,
             held: Permissions::parse(held).unwrap(),
         }
     }

@@ -35,6 +35,10 @@ impl DeveloperCaller {
     pub fn tenant(&self) -> &TenantId {
         &self.tenant
     }
+    /// Who it is, as the audit trail names callers.
+    pub fn actor(&self) -> String {
+        format!("developer:{}", self.developer)
+    }
     /// The developer's id: its token's `sub`.
     pub fn developer_id(&self) -> &str {
         &self.developer

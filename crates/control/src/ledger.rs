@@ -43,12 +43,28 @@ impl LedgerSigner for KeySigner {
 pub async fn verify_stored(store: &dyn Store, tid: &TenantId) -> Result<wire::LedgerVerification, StoreError> {
     let chain = store.ledger_chain(tid).await?;
     let key = store.get_ledger_key(tid).await?;
-    Ok(verify_chain(tid, &chain, key.as_ref().map(|k| &k.public_jwk)))
+    Ok(verify_chain(
+        tid,
+        &chain,
+        key.as_ref().map(|k| &k.public_jwk),
+        PRIVACY_CHAIN,
+    ))
 }
 
-/// Walks the chain in stored order; the first event whose signature, content, place or link to
-/// the previous event does not hold is where it broke.
-pub(crate) fn verify_chain(tid: &TenantId, ledger: &LedgerChain, key: Option<&Jwk>) -> wire::LedgerVerification {
+/// The [`LedgerLink::chain`] of the privacy ledger's events.
+pub(crate) const PRIVACY_CHAIN: &str = "";
+/// The [`LedgerLink::chain`] of the admin audit trail's events.
+pub(crate) const AUDIT_CHAIN: &str = "audit";
+
+/// Walks the chain (named `chain`: [`PRIVACY_CHAIN`] or [`AUDIT_CHAIN`]) in stored order; the
+/// first event whose signature, content, place or link to the previous event does not hold is
+/// where it broke.
+pub(crate) fn verify_chain(
+    tid: &TenantId,
+    ledger: &LedgerChain,
+    key: Option<&Jwk>,
+    chain_name: &str,
+) -> wire::LedgerVerification {
     let (chain, head) = (&ledger.events, ledger.head);
     let broken = |e: Option<&LedgerEvent>, seq: i64, reason: String| wire::LedgerVerification {
         verified: false,
@@ -103,11 +119,19 @@ pub(crate) fn verify_chain(tid: &TenantId, ledger: &LedgerChain, key: Option<&Jw
             || link.date != e.date
             || link.event_type != e.event_type
             || link.tenant_id != tid.as_str()
+            || link.actor != e.actor
         {
             return broken(
                 Some(e),
                 expected,
-                "the event's id, subject, date or type was altered".into(),
+                "the event's id, subject, date, type or actor was altered".into(),
+            );
+        }
+        if link.chain != chain_name {
+            return broken(
+                Some(e),
+                expected,
+                "the event was signed for another chain: it was copied in".into(),
             );
         }
         prev = hash(e.signature.as_bytes());
@@ -172,6 +196,8 @@ mod tests {
                 } else {
                     self.signer.hash(prev_sig.as_bytes())
                 },
+                chain: String::new(),
+                actor: String::new(),
             };
             self.signer.sign(&link).unwrap()
         }
@@ -188,6 +214,7 @@ mod tests {
                     date: 1_800_000_000 + seq,
                     event_type: "consent_granted".into(),
                     payload: format!("{{\"n\":{seq}}}"),
+                    actor: String::new(),
                     signature: String::new(),
                 };
                 e.signature = self.sign(&e, events.last().map_or("", |p| p.signature.as_str()));
@@ -197,7 +224,7 @@ mod tests {
         }
 
         fn verify(&self, c: &LedgerChain) -> wire::LedgerVerification {
-            verify_chain(&tid(), c, Some(&self.key.public_jwk))
+            verify_chain(&tid(), c, Some(&self.key.public_jwk), PRIVACY_CHAIN)
         }
     }
 
@@ -225,14 +252,20 @@ mod tests {
             );
         }
         // A tenant that never appended has no key yet.
-        assert!(verify_chain(&tid(), &LedgerChain::default(), None).verified);
+        assert!(verify_chain(&tid(), &LedgerChain::default(), None, PRIVACY_CHAIN).verified);
     }
 
     #[test]
     fn events_without_a_key_or_signed_otherwise_do_not_verify() {
         let l = Ledger::new();
         let c = l.chain(3);
-        broke(verify_chain(&tid(), &c, None), 3, 1, Some("e1"), "no ledger key");
+        broke(
+            verify_chain(&tid(), &c, None, PRIVACY_CHAIN),
+            3,
+            1,
+            Some("e1"),
+            "no ledger key",
+        );
         let other = Ledger::new();
         broke(
             other.verify(&c),
@@ -260,12 +293,14 @@ mod tests {
         type Alteration = fn(&mut LedgerEvent);
         let alterations: [(&str, Alteration); 6] = [
             ("payload was altered", |e| e.payload = "{\"n\":0}".into()),
-            ("id, subject, date or type was altered", |e| e.id = "forged".into()),
-            ("id, subject, date or type was altered", |e| {
+            ("id, subject, date, type or actor was altered", |e| {
+                e.id = "forged".into()
+            }),
+            ("id, subject, date, type or actor was altered", |e| {
                 e.subject = "mallory".into()
             }),
-            ("id, subject, date or type was altered", |e| e.date += 1),
-            ("id, subject, date or type was altered", |e| {
+            ("id, subject, date, type or actor was altered", |e| e.date += 1),
+            ("id, subject, date, type or actor was altered", |e| {
                 e.event_type = "consent_withdrawn".into()
             }),
             ("events were removed or reordered", |e| e.seq = 7),
@@ -277,8 +312,16 @@ mod tests {
             broke(l.verify(&c), 3, 2, Some(&id), reason);
         }
         // Another tenant's events do not verify as this tenant's.
-        let v = verify_chain(&TenantId::parse("u").unwrap(), &l.chain(2), Some(&l.key.public_jwk));
-        broke(v, 2, 1, Some("e1"), "id, subject, date or type was altered");
+        let v = verify_chain(
+            &TenantId::parse("u").unwrap(),
+            &l.chain(2),
+            Some(&l.key.public_jwk),
+            PRIVACY_CHAIN,
+        );
+        broke(v, 2, 1, Some("e1"), "id, subject, date, type or actor was altered");
+        // Nor the privacy ledger's as the audit trail's, though one key signs both.
+        let v = verify_chain(&tid(), &l.chain(2), Some(&l.key.public_jwk), AUDIT_CHAIN);
+        broke(v, 2, 1, Some("e1"), "another chain");
     }
 
     #[test]

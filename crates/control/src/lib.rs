@@ -7,6 +7,7 @@
 
 mod access;
 mod access_manager;
+mod audit;
 mod authentications;
 mod bootstrap;
 mod claims;
@@ -39,6 +40,7 @@ use castellan_oauth::Engine;
 use castellan_store::{ConfigChange, Store};
 
 pub use access::{AdminAccess, Allowed, Need, need};
+pub use audit::{AUDIT_PAGE, AUDIT_PAGE_MAX, AuditKind, AuditRecord, verify_audit_stored};
 pub use bootstrap::{BootstrapCredentials, BootstrapOptions};
 pub use castellan_policy::validator_schema as policy_validator_schema;
 pub use clients::{AUTH_METHODS, RESPONSE_TYPES};

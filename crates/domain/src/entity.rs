@@ -620,9 +620,11 @@ pub struct NewLedgerEvent {
     pub event_type: String,
     /// The payload JSON exactly as stored and hashed.
     pub payload: String,
+    /// Who caused it (`{kind}:{id}`): set on the admin audit trail, empty on the privacy ledger.
+    pub actor: String,
 }
 
-/// An event of the privacy ledger as stored.
+/// An event of the privacy ledger (or of the admin audit trail) as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerEvent {
     pub tenant_id: TenantId,
@@ -633,6 +635,8 @@ pub struct LedgerEvent {
     pub date: UnixTime,
     pub event_type: String,
     pub payload: String,
+    /// Who caused it (`{kind}:{id}`): set on the admin audit trail, empty on the privacy ledger.
+    pub actor: String,
     /// Compact JWS over [`LedgerLink`].
     pub signature: String,
 }
@@ -662,6 +666,13 @@ pub struct LedgerLink {
     pub payload_sha256: String,
     /// base64url SHA-256 of the previous event's `payload_signature` ("" for the first event).
     pub prev: String,
+    /// The chain the event belongs to: empty for the privacy ledger, `audit` for the admin audit
+    /// trail (so an event of one chain never verifies in the other, though one key signs both).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub chain: String,
+    /// Who caused the event (admin audit trail only).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub actor: String,
 }
 
 /// A tenant's ledger signing key (ES256); the private key is sealed with the master key.

@@ -27,10 +27,12 @@ pub enum Resource {
     StsClient,
     WorkspaceClient,
     System,
+    /// The admin audit trail (read only: it is written by every other write).
+    Audit,
 }
 
 impl Resource {
-    pub const ALL: [Resource; 15] = [
+    pub const ALL: [Resource; 16] = [
         Self::Tenant,
         Self::Server,
         Self::Client,
@@ -46,6 +48,8 @@ impl Resource {
         Self::StsClient,
         Self::WorkspaceClient,
         Self::System,
+        // Last, so the numbers of the codes before it (role permission ids) stay as they were.
+        Self::Audit,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -65,6 +69,7 @@ impl Resource {
             Self::StsClient => "sts-client",
             Self::WorkspaceClient => "workspace-client",
             Self::System => "system",
+            Self::Audit => "audit",
         }
     }
 }

@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 mod access;
+mod audit;
 mod claims;
 mod clients;
 mod flows;
@@ -23,6 +24,7 @@ mod store;
 mod tenants;
 mod tokens;
 
+pub use audit::AUDIT;
 pub use store::{Backend, PurgeTurn};
 
 /// What [`sql_store!`] names in the adapter crate that expands it.

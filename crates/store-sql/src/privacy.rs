@@ -263,17 +263,32 @@ where
             .await
             .map_err(map_err)?;
         }
-        if w.events.is_empty() {
+        Self::append_chain(tx, PRIVACY, tid, &w.events, signer).await
+    }
+
+    /// Appends `events` to the tenant's `chain` inside `tx` (a write transaction; the caller
+    /// commits), each signed in turn over its link; returns them as stored.
+    pub async fn append_chain(
+        tx: &mut Transaction<'static, DB>,
+        chain: Chain,
+        tid: &TenantId,
+        events: &[NewLedgerEvent],
+        signer: &dyn LedgerSigner,
+    ) -> StoreResult<Vec<LedgerEvent>> {
+        if events.is_empty() {
             return Ok(Vec::new());
         }
+        let heads = chain.heads;
         // The head row exists before it is locked, so the first appends of a tenant queue too.
-        sqlx::query("INSERT INTO ledger_heads (tenant_id, seq, last_hash) VALUES ($1, 0, '') ON CONFLICT DO NOTHING")
-            .bind(tid.as_str())
-            .execute(&mut **tx)
-            .await
-            .map_err(map_err)?;
+        sqlx::query(&format!(
+            "INSERT INTO {heads} (tenant_id, seq, last_hash) VALUES ($1, 0, '') ON CONFLICT DO NOTHING"
+        ))
+        .bind(tid.as_str())
+        .execute(&mut **tx)
+        .await
+        .map_err(map_err)?;
         let sql = format!(
-            "SELECT seq, last_hash FROM ledger_heads WHERE tenant_id = $1{}",
+            "SELECT seq, last_hash FROM {heads} WHERE tenant_id = $1{}",
             DB::FOR_UPDATE
         );
         let (mut seq, mut prev): (i64, String) = sqlx::query_as(&sql)
@@ -281,26 +296,35 @@ where
             .fetch_one(&mut **tx)
             .await
             .map_err(map_err)?;
-        let mut out = Vec::with_capacity(w.events.len());
-        for e in &w.events {
-            seq += 1;
-            let link = ledger_link(tid, seq, e, &prev, signer.hash(e.payload.as_bytes()));
-            let signature = signer.sign(&link).map_err(StoreError::Corrupt)?;
-            sqlx::query(
-                "INSERT INTO ledger_events (tenant_id, seq, id, subject, date, event_type, payload, signature) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        let insert = if chain.with_actor {
+            format!(
+                "INSERT INTO {} (tenant_id, seq, id, subject, date, event_type, payload, signature, actor) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                chain.events
             )
-            .bind(tid.as_str())
-            .bind(seq)
-            .bind(e.id.as_str())
-            .bind(e.subject.as_str())
-            .bind(e.date)
-            .bind(e.event_type.as_str())
-            .bind(e.payload.as_str())
-            .bind(signature.as_str())
-            .execute(&mut **tx)
-            .await
-            .map_err(map_err)?;
+        } else {
+            format!(
+                "INSERT INTO {} (tenant_id, seq, id, subject, date, event_type, payload, signature) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                chain.events
+            )
+        };
+        let mut out = Vec::with_capacity(events.len());
+        for e in events {
+            seq += 1;
+            let link = chain_link(chain, tid, seq, e, &prev, signer.hash(e.payload.as_bytes()));
+            let signature = signer.sign(&link).map_err(StoreError::Corrupt)?;
+            let q = sqlx::query(&insert)
+                .bind(tid.as_str())
+                .bind(seq)
+                .bind(e.id.as_str())
+                .bind(e.subject.as_str())
+                .bind(e.date)
+                .bind(e.event_type.as_str())
+                .bind(e.payload.as_str())
+                .bind(signature.as_str());
+            let q = if chain.with_actor { q.bind(e.actor.as_str()) } else { q };
+            q.execute(&mut **tx).await.map_err(map_err)?;
             prev = signer.hash(signature.as_bytes());
             out.push(LedgerEvent {
                 tenant_id: tid.clone(),
@@ -310,16 +334,23 @@ where
                 date: e.date,
                 event_type: e.event_type.clone(),
                 payload: e.payload.clone(),
+                actor: if chain.with_actor {
+                    e.actor.clone()
+                } else {
+                    String::new()
+                },
                 signature,
             });
         }
-        sqlx::query("UPDATE ledger_heads SET seq = $1, last_hash = $2 WHERE tenant_id = $3")
-            .bind(seq)
-            .bind(prev)
-            .bind(tid.as_str())
-            .execute(&mut **tx)
-            .await
-            .map_err(map_err)?;
+        sqlx::query(&format!(
+            "UPDATE {heads} SET seq = $1, last_hash = $2 WHERE tenant_id = $3"
+        ))
+        .bind(seq)
+        .bind(prev)
+        .bind(tid.as_str())
+        .execute(&mut **tx)
+        .await
+        .map_err(map_err)?;
         Ok(out)
     }
 
@@ -347,13 +378,24 @@ where
     /// A tenant's ledger read inside `tx`, a transaction whose statements see one snapshot (an
     /// append committing between the two reads would otherwise look like events removed from
     /// the end); committed here.
-    pub async fn ledger_chain(mut tx: Transaction<'static, DB>, tid: &TenantId) -> StoreResult<LedgerChain> {
-        let rows: Vec<LedgerEventRow> = sqlx::query_as("SELECT * FROM ledger_events WHERE tenant_id = $1 ORDER BY seq")
+    pub async fn ledger_chain(tx: Transaction<'static, DB>, tid: &TenantId) -> StoreResult<LedgerChain> {
+        Self::read_chain(tx, PRIVACY, tid).await
+    }
+
+    /// A tenant's `chain` read inside `tx` (see [`Self::ledger_chain`]); committed here.
+    pub async fn read_chain(
+        mut tx: Transaction<'static, DB>,
+        chain: Chain,
+        tid: &TenantId,
+    ) -> StoreResult<LedgerChain> {
+        let sql = format!("SELECT * FROM {} WHERE tenant_id = $1 ORDER BY seq", chain.events);
+        let rows: Vec<LedgerEventRow> = sqlx::query_as(&sql)
             .bind(tid.as_str())
             .fetch_all(&mut *tx)
             .await
             .map_err(map_err)?;
-        let head: Option<(i64,)> = sqlx::query_as("SELECT seq FROM ledger_heads WHERE tenant_id = $1")
+        let sql = format!("SELECT seq FROM {} WHERE tenant_id = $1", chain.heads);
+        let head: Option<(i64,)> = sqlx::query_as(&sql)
             .bind(tid.as_str())
             .fetch_optional(&mut *tx)
             .await
@@ -472,6 +514,9 @@ pub struct LedgerEventRow {
     event_type: String,
     payload: String,
     signature: String,
+    /// Only the audit trail's rows have it.
+    #[sqlx(default)]
+    actor: Option<String>,
 }
 
 impl TryFrom<LedgerEventRow> for LedgerEvent {
@@ -485,6 +530,7 @@ impl TryFrom<LedgerEventRow> for LedgerEvent {
             date: r.date,
             event_type: r.event_type,
             payload: r.payload,
+            actor: r.actor.unwrap_or_default(),
             signature: r.signature,
         })
     }
@@ -512,8 +558,41 @@ impl TryFrom<LedgerKeyRow> for LedgerKey {
     }
 }
 
+/// Where a signed chain is kept, and the name its links carry ([`LedgerLink::chain`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Chain {
+    pub events: &'static str,
+    pub heads: &'static str,
+    pub name: &'static str,
+    /// Whether its events name an actor (a column of their own, and part of the link).
+    pub with_actor: bool,
+}
+
+/// The privacy ledger.
+pub const PRIVACY: Chain = Chain {
+    events: "ledger_events",
+    heads: "ledger_heads",
+    name: "",
+    with_actor: false,
+};
+
+/// The admin audit trail.
+pub const AUDIT: Chain = Chain {
+    events: "audit_events",
+    heads: "audit_heads",
+    name: "audit",
+    with_actor: true,
+};
+
 /// The link of the next event of a chain whose last signature hashed to `prev`.
-pub fn ledger_link(tid: &TenantId, seq: i64, e: &NewLedgerEvent, prev: &str, payload_sha256: String) -> LedgerLink {
+pub fn chain_link(
+    chain: Chain,
+    tid: &TenantId,
+    seq: i64,
+    e: &NewLedgerEvent,
+    prev: &str,
+    payload_sha256: String,
+) -> LedgerLink {
     LedgerLink {
         seq,
         id: e.id.clone(),
@@ -523,5 +602,11 @@ pub fn ledger_link(tid: &TenantId, seq: i64, e: &NewLedgerEvent, prev: &str, pay
         event_type: e.event_type.clone(),
         payload_sha256,
         prev: prev.to_owned(),
+        chain: chain.name.to_owned(),
+        actor: if chain.with_actor {
+            e.actor.clone()
+        } else {
+            String::new()
+        },
     }
 }

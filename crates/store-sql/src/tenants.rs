@@ -106,7 +106,7 @@ where
 }
 
 /// Every table with a `tenant_id`, dependants before what they depend on.
-const TENANT_TABLES: [&str; 27] = [
+const TENANT_TABLES: [&str; 29] = [
     "grant_tokens",
     "refresh_tokens",
     "auth_codes",
@@ -119,6 +119,8 @@ const TENANT_TABLES: [&str; 27] = [
     "consent_actions",
     "consents",
     "privacy_consents",
+    "audit_events",
+    "audit_heads",
     "ledger_events",
     "ledger_heads",
     "ledger_keys",

@@ -604,6 +604,38 @@ pub trait PrivacyStore: Send + Sync {
     async fn create_ledger_key(&self, k: &LedgerKey) -> StoreResult<bool>;
 }
 
+/// Which events of the admin audit trail to list: newest first, at most `limit`, of sequence
+/// below `before` when given.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// `{kind}/{id}`: that object's events; `{kind}` or `{kind}/{id}` also matches the objects
+    /// under it (`servers/shop` matches `servers/shop/keys`).
+    pub object: Option<String>,
+    /// `{kind}:{id}` exactly.
+    pub actor: Option<String>,
+    pub from: i64,
+    pub to: i64,
+    pub before: Option<i64>,
+    pub limit: i64,
+}
+
+/// The admin audit trail: one event per management write, chained and signed like the privacy
+/// ledger (with the same tenant key, in a chain of its own). Events are only ever appended.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Appends `e` as the tenant's next event, signed in turn; returns it as stored. Appends of
+    /// one tenant are serialized, so sequence numbers have no gaps or repeats.
+    async fn append_audit(
+        &self,
+        tid: &TenantId,
+        e: &NewLedgerEvent,
+        signer: &dyn LedgerSigner,
+    ) -> StoreResult<LedgerEvent>;
+    async fn list_audit(&self, tid: &TenantId, f: &AuditFilter) -> StoreResult<Vec<LedgerEvent>>;
+    /// Every event of the tenant's trail in stored order and its head, read in one snapshot.
+    async fn audit_chain(&self, tid: &TenantId) -> StoreResult<LedgerChain>;
+}
+
 /// Services and their APIs (Cloudentity ACP `/services`, `/apis`). Every write changes
 /// [`ConfigChange::Services`] (gateways match requests against the APIs).
 #[async_trait]
@@ -685,6 +717,7 @@ pub trait Store:
     + AccessStore
     + PolicyStore
     + PrivacyStore
+    + AuditStore
     + ServiceStore
     + GatewayStore
 {

@@ -5,6 +5,7 @@
 //! defaults and produces errors that name the offending field.
 
 pub mod admin;
+pub mod audit;
 pub mod clients;
 pub mod developer;
 pub mod error;

@@ -32,6 +32,13 @@ impl FromRequestParts<AppState> for ClientAddr {
     }
 }
 
+/// The caller's address of `req` (as [`ClientAddr`] extracts it), for middleware.
+pub(crate) fn address_of(req: &axum::extract::Request, state: &AppState) -> Option<IpAddr> {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(a)| client_addr(a.ip(), req.headers(), &state.trusted_proxies))
+}
+
 /// The TLS client certificate of the request (RFC 8705): the one a trusted proxy forwarded in
 /// the configured header when the peer is a trusted proxy (and none if it forwarded none: the
 /// proxy's own certificate is not the client's), otherwise the one the server's own TLS listener

@@ -166,7 +166,7 @@ tokio::task_local! {
 pub(crate) async fn nexus_requests(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let path = req.uri().path().to_owned();
     let run = INSTANCE.scope(path.clone(), next.run(req));
-    match tokio::spawn(run).await {
+    match tokio::spawn(crate::audit::carry(run)).await {
         Ok(resp) => resp,
         Err(e) => {
             tracing::error!(panicked = e.is_panic(), "a request handler did not finish");

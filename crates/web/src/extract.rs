@@ -202,6 +202,7 @@ impl<N: PrivacyNeed> FromRequestParts<AppState> for Privacy<N> {
             && token_server(token).is_some_and(|aid| aid != castellan_domain::ADMIN_SERVER)
         {
             let caller = state.control.authenticate_privacy_bearer(&tid, token).await?;
+            crate::audit::note_actor(caller.tenant(), caller.actor().to_owned());
             return Ok(Privacy(caller, PhantomData));
         }
         let access = authenticate(parts, state, &tid).await?;
@@ -253,6 +254,7 @@ impl FromRequestParts<AppState> for Developer {
             .control
             .authenticate_developer(&tid, token, parts.method.as_str(), parts.uri.path(), headers)
             .await?;
+        crate::audit::note_actor(caller.tenant(), caller.actor());
         Ok(Developer(caller))
     }
 }
@@ -344,7 +346,7 @@ pub(crate) fn dpop_token(auth: &str) -> Option<&str> {
 
 /// The `tid` claim of a JWT, read before its signature is checked (which names the key to check
 /// it with: that tenant's admin server's).
-fn token_tenant(token: &str) -> Option<String> {
+pub(crate) fn token_tenant(token: &str) -> Option<String> {
     let payload = token.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?;
     let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
@@ -363,6 +365,7 @@ async fn authenticate(parts: &Parts, state: &AppState, tid: &str) -> Result<Admi
     if let Some(token) = bearer(auth) {
         let access = state.control.authenticate_admin_bearer(tid, token).await?;
         slot.set(access.caller());
+        crate::audit::note_actor(access.tenant(), access.actor());
         return Ok(access);
     }
     let Some((id, secret)) = parse_basic(auth) else {
@@ -380,6 +383,7 @@ async fn authenticate(parts: &Parts, state: &AppState, tid: &str) -> Result<Admi
         },
     };
     slot.set(access.caller());
+    crate::audit::note_actor(access.tenant(), access.actor());
     Ok(access)
 }
 

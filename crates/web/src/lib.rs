@@ -1,6 +1,7 @@
 //! HTTP: axum routers per API family, extractors, error mapping, the OpenAPI document, health.
 
 mod admin;
+mod audit;
 mod client_addr;
 mod clients;
 mod console;
@@ -192,6 +193,7 @@ impl Modify for SecuritySchemes {
 fn api_router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(admin::router())
+        .merge(audit::router())
         .merge(clients::router())
         .merge(clients::claims_router())
         .merge(developer::router())
@@ -242,6 +244,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(fallback)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), audit::record))
         .layer(axum::middleware::from_fn(logging::log_request))
         .layer(axum::middleware::from_fn(detach::run_to_completion))
         .with_state(state)

@@ -66,8 +66,8 @@ fn every_operation_documents_its_errors_in_its_family_shape() {
         }
     }
     assert_eq!(
-        count, 80,
-        "tenant (2), servers (5), signing keys (3), authentications (1), clients (5), scopes (5), claims (4), policies (6), consents (5), actions (5), events (3), privacy (3), services (5), apis (7), imports (3), gateways (6), developer (7), system tenants (2), configuration (2), dashboards (1)"
+        count, 82,
+        "tenant (2), servers (5), signing keys (3), authentications (1), clients (5), scopes (5), claims (4), policies (6), consents (5), actions (5), events (3), audit (2), privacy (3), services (5), apis (7), imports (3), gateways (6), developer (7), system tenants (2), configuration (2), dashboards (1)"
     );
     let error = &spec["components"]["schemas"]["Error"];
     assert_eq!(

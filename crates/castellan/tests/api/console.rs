@@ -4,7 +4,7 @@
 //! only `client.read` sees clients without controls and is refused a crafted POST in words.
 
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::flows::{Browser, Page, field};
 use crate::helpers::*;
@@ -119,6 +119,19 @@ pub(crate) async fn console_sign_in(
     }
     let value = session.split(';').next().unwrap().to_owned();
     (b.get(&abs(&back)).await, value)
+}
+
+/// The audit trail's events made through the console, newest first.
+pub(crate) async fn console_trail(app: &TestApp) -> Vec<Value> {
+    let r = app.admin(Method::GET, "/audit?limit=1000", None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["payload"]["via"] == "console")
+        .cloned()
+        .collect()
 }
 
 fn url(app: &TestApp, p: &str) -> String {
@@ -287,6 +300,36 @@ async fn an_administrator_manages_the_tenant_in_the_console() {
     let page = b.get(&url(&app, "/servers/shop/clients/backend")).await;
     assert_eq!(page.status, 200);
     assert!(!page.html.contains(&secret), "the secret is shown only once");
+    // Each change made here is in the audit trail once, as the person's, through the console;
+    // the refused forms (a taken id, bad values, a second rotation, a forged form) are not.
+    let trail = console_trail(&app).await;
+    let ops: Vec<_> = trail
+        .iter()
+        .map(|e| (e["operation"].as_str().unwrap(), e["object"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            ("createClient", "clients/backend"),
+            ("createScope", ops[1].1),
+            ("revokeSigningKey", "servers/shop"),
+            ("rotateSigningKeys", "servers/shop"),
+            ("updateAuthorizationServer", "servers/shop"),
+            ("createAuthorizationServer", "servers/shop"),
+        ],
+        "{trail:#?}"
+    );
+    assert!(ops[1].1.starts_with("scopes/"), "{ops:?}");
+    assert!(
+        trail
+            .iter()
+            .all(|e| e["actor"].as_str().unwrap().starts_with("person:")),
+        "{trail:#?}"
+    );
+    assert!(
+        !serde_json::to_string(&trail).unwrap().contains(&secret),
+        "no secret in the trail"
+    );
     // A bad redirect URI is named at its field.
     let r = b
         .post(
@@ -817,6 +860,10 @@ async fn a_reader_sees_clients_without_controls_and_a_crafted_post_is_refused_in
         )
         .await;
     assert_eq!(r.status, 403, "{}", r.html);
+    assert!(
+        console_trail(&app).await.is_empty(),
+        "refused posts leave no trace in the audit trail"
+    );
 }
 
 #[tokio::test]

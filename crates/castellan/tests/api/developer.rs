@@ -13,7 +13,7 @@ const VERIFIER: &str = "developer-portal-verifier-0123456789-abcdefghijklmnop";
 
 /// Two developers (static users of `default/developer`) and the portal they sign in through (a
 /// public, trusted client of that server).
-async fn setup_portal(app: &TestApp) {
+pub(crate) async fn setup_portal(app: &TestApp) {
     let r = app
         .admin(
             Method::PUT,
@@ -36,7 +36,7 @@ async fn setup_portal(app: &TestApp) {
 
 /// Signs `username` in at `default/developer` like a browser (authorization request, the login
 /// page's form, the code, PKCE) and returns the access token.
-async fn developer_token(app: &TestApp, username: &str, password: &str) -> String {
+pub(crate) async fn developer_token(app: &TestApp, username: &str, password: &str) -> String {
     let b = Browser::new();
     let q = form_urlencoded::Serializer::new(String::new())
         .extend_pairs([
@@ -88,7 +88,7 @@ async fn developer_token(app: &TestApp, username: &str, password: &str) -> Strin
     r.body["access_token"].as_str().unwrap().to_owned()
 }
 
-async fn dev(app: &TestApp, token: &str, method: Method, path: &str, body: Option<Value>) -> Resp {
+pub(crate) async fn dev(app: &TestApp, token: &str, method: Method, path: &str, body: Option<Value>) -> Resp {
     dev_with(app, token, method, path, body, &[]).await
 }
 

@@ -6,13 +6,13 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 use crate::tokens::{client, form, issuer};
 
-fn consent(id: &str, strategy: &str, withdrawable: bool) -> Value {
+pub(crate) fn consent(id: &str, strategy: &str, withdrawable: bool) -> Value {
     json!({"id": id, "name": id.to_uppercase(), "update_existing_grants": strategy, "can_be_withdrawn": withdrawable,
            "description": format!("the {id} consent"), "pii_categories": [{"name": "email"}],
            "internal_services": [{"name": "billing", "purposes": [{"name": "Core Function", "primary": true}]}]})
 }
 
-async fn privacy(app: &TestApp, path: &str, body: Value) -> Resp {
+pub(crate) async fn privacy(app: &TestApp, path: &str, body: Value) -> Resp {
     app.call(
         Method::POST,
         &format!("/api/privacy/default{path}"),
@@ -343,7 +343,7 @@ async fn grant_as(app: &TestApp, token: &str, subject: &str) -> Resp {
 }
 
 /// Runs a statement on the server's database, as someone with database access would.
-async fn tamper(app: &TestApp, sql: &str) {
+pub(crate) async fn tamper(app: &TestApp, sql: &str) {
     if on_postgres() {
         let pool = sqlx::PgPool::connect(app.cfg.database_url.as_deref().unwrap())
             .await

@@ -11,8 +11,8 @@ use crate::helpers::*;
 use crate::permissions::{admin_client, map};
 use crate::tokens::{assert_oauth_error, client, form, issuer};
 
-const WSC: &str = "/admin/workspaceClients";
-const OAM: &str = "/oam/services/rest/ssa/api/v1/oauthpolicyadmin/client";
+pub(crate) const WSC: &str = "/admin/workspaceClients";
+pub(crate) const OAM: &str = "/oam/services/rest/ssa/api/v1/oauthpolicyadmin/client";
 
 /// Asserts the TMF error object with `status` and returns its message.
 fn assert_tmf(r: &Resp, status: u16) -> String {
@@ -35,7 +35,7 @@ async fn boot(app: &TestApp, method: Method, path: &str, body: Option<Value>) ->
 }
 
 /// The seed's example request, word for word.
-fn seed_example() -> Value {
+pub(crate) fn seed_example() -> Value {
     json!({ "fusion-client-id": { "client-id": "fusion_client_id_1", "client-secret": "fusion_client_secret_1" },
         "workspace-oidc-server-data": { "buying": { "client-id": "csdhsdkj1wenkwqdnwcsdfsd33e",
             "client-secret": "s213q-wen23e2kwe-dsfdfdefd", "signing-key": "2jdpwe-dksckjdcd-1dewdecw" } },
@@ -364,7 +364,7 @@ async fn workspace_clients_follow_the_seed_and_exchange_only_what_they_are_confi
 }
 
 /// The seed's example, with the only change the page's own rules force: a longer secret.
-fn oam_example() -> Value {
+pub(crate) fn oam_example() -> Value {
     json!({"attributes":[{"attrName":"customeAttr1","attrValue":"CustomValue","attrType":"static"}],
         "secret":"welcome1-welcome1","id":"TestClient","scopes":["ResServer1.scope1"],"clientType":"CONFIDENTIAL_CLIENT",
         "idDomain":"TestDomain1", "description":"Client Description","name":"TestClient",

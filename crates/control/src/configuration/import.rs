@@ -543,6 +543,7 @@ impl Control {
                 date: now,
                 event_type: "configuration_imported".into(),
                 payload: payload.to_string(),
+                actor: String::new(),
             }],
             ..Default::default()
         };

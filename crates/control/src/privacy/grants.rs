@@ -41,9 +41,15 @@ impl Control {
                 "a client's own token acts for no subject; acting for subjects needs the manage_consents scope".into(),
             ));
         }
+        let actor = if claims.is_client_own() {
+            format!("client:{}", claims.client_id)
+        } else {
+            format!("person:{}", claims.sub)
+        };
         Ok(PrivacyCaller {
             tenant: rt.tenant_id().clone(),
             only: (!manage).then_some(claims.sub),
+            actor,
         })
     }
 

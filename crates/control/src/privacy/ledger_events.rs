@@ -18,7 +18,7 @@ use crate::{AdminAccess, Allowed, Control, ControlError, ControlResult, need};
 impl Control {
     /// The tenant's ledger signer: its key, made on first use (one per tenant, whichever node
     /// makes it first).
-    pub(super) async fn ledger_signer(&self, tid: &TenantId) -> ControlResult<Arc<KeySigner>> {
+    pub(crate) async fn ledger_signer(&self, tid: &TenantId) -> ControlResult<Arc<KeySigner>> {
         let cached = self
             .ledger_signers
             .0
@@ -116,6 +116,7 @@ impl Control {
             date: now,
             event_type: kind.into(),
             payload: serde_json::to_string(&payload).map_err(ControlError::internal)?,
+            actor: String::new(),
         })
     }
 

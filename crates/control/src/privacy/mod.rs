@@ -71,6 +71,8 @@ pub struct PrivacyCaller {
     tenant: TenantId,
     /// `Some(sub)`: may act only for this subject.
     only: Option<String>,
+    /// Who it is, as the audit trail names callers (`client:{id}`, `person:{sub}`).
+    actor: String,
 }
 
 impl PrivacyCaller {
@@ -79,6 +81,7 @@ impl PrivacyCaller {
         Self {
             tenant: a.tenant().clone(),
             only: None,
+            actor: a.actor(),
         }
     }
     /// An admin credential checked for `privacy.read`.
@@ -86,7 +89,15 @@ impl PrivacyCaller {
         Self {
             tenant: a.tenant().clone(),
             only: None,
+            actor: a.actor(),
         }
+    }
+    pub fn tenant(&self) -> &TenantId {
+        &self.tenant
+    }
+    /// Who it is, as the audit trail names callers.
+    pub fn actor(&self) -> &str {
+        &self.actor
     }
     fn may_act_for(&self, subject: &str) -> ControlResult<()> {
         match &self.only {

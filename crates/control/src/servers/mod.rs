@@ -2,7 +2,7 @@
 //! the operations; `signing_keys` holds their signing keys (generation, sealing, imported JWKs, the ID
 //! token key a key-type change keeps).
 
-mod rotation;
+pub(crate) mod rotation;
 mod signing_keys;
 
 pub(crate) use signing_keys::reconcile_key_type;

@@ -226,6 +226,33 @@ macro_rules! sql_store_access {
                     Shared::create_ledger_key(self.pool(), k).await
                 }
             }
+
+            #[async_trait]
+            impl AuditStore for $store {
+                async fn append_audit(
+                    &self,
+                    tid: &TenantId,
+                    e: &NewLedgerEvent,
+                    signer: &dyn LedgerSigner,
+                ) -> StoreResult<LedgerEvent> {
+                    let _turn = self.ledger_turn().await;
+                    let mut tx = self.write_tx().await?;
+                    let mut events =
+                        Shared::append_chain(&mut tx, $crate::AUDIT, tid, std::slice::from_ref(e), signer).await?;
+                    Self::commit(tx).await?;
+                    events
+                        .pop()
+                        .ok_or_else(|| StoreError::Corrupt("no event appended".into()))
+                }
+
+                async fn list_audit(&self, tid: &TenantId, f: &AuditFilter) -> StoreResult<Vec<LedgerEvent>> {
+                    Shared::list_audit(self.pool(), tid, f).await
+                }
+
+                async fn audit_chain(&self, tid: &TenantId) -> StoreResult<LedgerChain> {
+                    Shared::read_chain(self.read_tx().await?, $crate::AUDIT, tid).await
+                }
+            }
         };
     };
 }

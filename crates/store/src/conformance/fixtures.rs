@@ -211,6 +211,7 @@ pub(crate) fn event(id: &str, subject: &str, date: i64) -> NewLedgerEvent {
         date,
         event_type: "consent_granted".into(),
         payload: format!("{{\"e\":\"{id}\"}}"),
+        actor: String::new(),
     }
 }
 

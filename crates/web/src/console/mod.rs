@@ -377,7 +377,10 @@ pub(crate) async fn open(st: &AppState, tid: &str, jar: &CookieJar, back: &str) 
     };
     match st.control.authenticate_admin_bearer(tid, &data.token).await {
         Ok(access) => Ok(Console {
-            tid: tid.to_owned(),
+            tid: {
+                crate::audit::note_actor(access.tenant(), access.actor());
+                tid.to_owned()
+            },
             access,
             csrf: data.csrf,
         }),

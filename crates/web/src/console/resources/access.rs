@@ -142,7 +142,8 @@ pub(super) async fn create_role(
         description: f.optional("description"),
     };
     let outcome = st.control.create_role(&a, req).await;
-    after_role_post(&st, &cx, outcome, "new", None).await
+    let id = outcome.as_ref().ok().and_then(|r| r.id.clone());
+    created(after_role_post(&st, &cx, outcome, "new", None).await, id.as_deref())
 }
 
 pub(super) async fn map_group(
@@ -281,7 +282,10 @@ pub(super) async fn create_sts_client(
         permissions: Some(f.get("permissions").to_owned()),
     };
     match st.control.create_sts_client(&a, None, req).await {
-        Ok(_) => see_other(&here(&tid, "/sts-clients?done=created")),
+        Ok(c) => created(
+            see_other(&here(&tid, "/sts-clients?done=created")),
+            c.client_id.as_deref(),
+        ),
         Err(e) => match field_error(e) {
             Ok(errors) => {
                 sts_page(
@@ -425,17 +429,19 @@ pub(super) async fn create_tenant(
     };
     match st.control.create_system_tenant(&a, req).await {
         // The new tenant's admin client secret is shown on this answer only.
-        Ok(created) => {
-            tenants_page(
+        Ok(done) => {
+            let id = done.tenant.id.clone();
+            let page = tenants_page(
                 &st,
                 &cx,
                 &Fields::from_query(None),
                 Errors::default(),
                 &Fields::from_query(None),
-                Some(created),
+                Some(done),
                 StatusCode::CREATED,
             )
-            .await
+            .await;
+            created(page, Some(&id))
         }
         Err(e) => match field_error(e) {
             Ok(errors) => {

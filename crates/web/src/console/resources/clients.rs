@@ -248,14 +248,20 @@ pub(super) async fn create_client(
         .await
     {
         // The secret is shown on this answer only (it is not a page one can return to).
-        Ok(client) => show(
-            StatusCode::CREATED,
-            &SecretPage {
-                chrome: cx.chrome("servers"),
-                aid,
-                client,
-            },
-        ),
+        Ok(client) => {
+            let id = client.client_id.clone();
+            created(
+                show(
+                    StatusCode::CREATED,
+                    &SecretPage {
+                        chrome: cx.chrome("servers"),
+                        aid,
+                        client,
+                    },
+                ),
+                Some(&id),
+            )
+        }
         Err(e) => match field_error(e) {
             Ok(errors) => {
                 let errors = rename_id(errors, "client_id");

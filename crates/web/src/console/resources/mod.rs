@@ -15,6 +15,7 @@ use castellan_types as wire;
 
 use super::{Chrome, Console, Fields, PAGE_SIZE, open, seg, show};
 use crate::AppState;
+use crate::audit::created;
 use crate::pages::see_other;
 
 macro_rules! session {

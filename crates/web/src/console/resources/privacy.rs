@@ -202,12 +202,14 @@ pub(super) async fn create_consent(
         update_existing_grants: f.optional("update_existing_grants"),
         ..Default::default()
     };
-    let done = st.control.create_consent(&a, req).await.map(|_| ());
-    after_post(&st, &cx, done, "created", |errors| Forms {
+    let done = st.control.create_consent(&a, req).await;
+    let id = done.as_ref().ok().and_then(|c| c.id.clone());
+    let resp = after_post(&st, &cx, done.map(|_| ()), "created", |errors| Forms {
         consent: Some((errors, f)),
         action: None,
     })
-    .await
+    .await;
+    created(resp, id.as_deref())
 }
 
 /// Back to the consents page after a post: with `done` in its query when the write succeeded,
@@ -283,12 +285,14 @@ pub(super) async fn create_action(
         consents: Some(consents),
         tenant_id: None,
     };
-    let done = st.control.create_consent_action(&a, req).await.map(|_| ());
-    after_post(&st, &cx, done, "action-created#actions", |errors| Forms {
+    let done = st.control.create_consent_action(&a, req).await;
+    let id = done.as_ref().ok().and_then(|c| c.id.clone());
+    let resp = after_post(&st, &cx, done.map(|_| ()), "action-created#actions", |errors| Forms {
         consent: None,
         action: Some((errors, f)),
     })
-    .await
+    .await;
+    created(resp, id.as_deref())
 }
 
 pub(super) async fn delete_action(

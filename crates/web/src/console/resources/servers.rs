@@ -121,7 +121,10 @@ pub(super) async fn create_server(
         ..Default::default()
     };
     match st.control.create_server(&a, req).await {
-        Ok(s) => see_other(&here(&tid, &format!("/servers/{}?done=created", seg(&s.id)))),
+        Ok(s) => created(
+            see_other(&here(&tid, &format!("/servers/{}?done=created", seg(&s.id)))),
+            Some(&s.id),
+        ),
         Err(e) => match field_error(e) {
             Ok(errors) => {
                 servers_page(
@@ -742,7 +745,10 @@ pub(super) async fn create_claim(
         ..Default::default()
     };
     match st.control.create_claim(&a, req).await {
-        Ok(_) => see_other(&here(&tid, &format!("/servers/{}/claims?done=created", seg(&aid)))),
+        Ok(c) => created(
+            see_other(&here(&tid, &format!("/servers/{}/claims?done=created", seg(&aid)))),
+            Some(&c.id),
+        ),
         Err(e) => match field_error(e) {
             Ok(errors) => {
                 claims_page(
@@ -873,7 +879,10 @@ pub(super) async fn create_scope(
         ..Default::default()
     };
     match st.control.create_scope(&a, req).await {
-        Ok(_) => see_other(&here(&tid, &format!("/servers/{}/scopes?done=created", seg(&aid)))),
+        Ok(s) => created(
+            see_other(&here(&tid, &format!("/servers/{}/scopes?done=created", seg(&aid)))),
+            Some(&s.id),
+        ),
         Err(e) => match field_error(e) {
             Ok(errors) => {
                 let errors = rename_id(errors, "name");

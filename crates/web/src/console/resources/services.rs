@@ -98,10 +98,13 @@ pub(super) async fn create_service(
         ..Default::default()
     };
     match st.control.create_service(&a, req).await {
-        Ok(s) => see_other(&here(
-            &tid,
-            &format!("/services/{}?created=1", seg(s.id.as_deref().unwrap_or(""))),
-        )),
+        Ok(s) => created(
+            see_other(&here(
+                &tid,
+                &format!("/services/{}?created=1", seg(s.id.as_deref().unwrap_or(""))),
+            )),
+            s.id.as_deref(),
+        ),
         Err(e) => match field_error(e) {
             Ok(errors) => {
                 services_page(
@@ -356,10 +359,13 @@ pub(super) async fn create_gateway(
         ..Default::default()
     };
     match st.control.create_gateway(&a, req).await {
-        Ok(g) => see_other(&here(
-            &tid,
-            &format!("/gateways?server={}&created=1", seg(&g.gateway.authorization_server_id)),
-        )),
+        Ok(g) => created(
+            see_other(&here(
+                &tid,
+                &format!("/gateways?server={}&created=1", seg(&g.gateway.authorization_server_id)),
+            )),
+            Some(&g.gateway.id),
+        ),
         Err(e) => match field_error(e) {
             Ok(errors) => {
                 gateways_page(
