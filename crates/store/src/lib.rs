@@ -608,8 +608,8 @@ pub trait PrivacyStore: Send + Sync {
 /// below `before` when given.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
-    /// `{kind}/{id}`: that object's events; `{kind}` or `{kind}/{id}` also matches the objects
-    /// under it (`servers/shop` matches `servers/shop/keys`).
+    /// `{kind}/{id}`: that object's events; a prefix ending at a `/` also matches what is under it
+    /// (`clients` matches `clients/shop-web`).
     pub object: Option<String>,
     /// `{kind}:{id}` exactly.
     pub actor: Option<String>,

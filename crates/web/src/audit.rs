@@ -178,25 +178,46 @@ const OPS: &[Op] = ops! {
 static BY_ROUTE: LazyLock<HashMap<(&'static str, &'static str), &'static Op>> =
     LazyLock::new(|| OPS.iter().map(|o| ((o.method, o.route), o)).collect());
 
-/// Who a request authenticated as: its tenant and `{kind}:{id}`.
-type Actor = (TenantId, String);
-
-tokio::task_local! {
-    static ACTOR: Arc<OnceLock<Actor>>;
+/// A write under way, as the middleware saw it before the handler ran; the extractor that
+/// authenticates its caller fills in who it is and the object as it was.
+struct Pending {
+    op: &'static Op,
+    /// The object, when the request names it (not for a create).
+    id: Option<String>,
+    /// The caller's tenant and `{kind}:{id}`, set once.
+    actor: OnceLock<(TenantId, String)>,
+    /// The object's digest before the write, read once the caller is known.
+    before: OnceLock<Option<String>>,
 }
 
-/// Records who the request being handled authenticated as (called by every extractor that
-/// authenticates a management caller). Outside a write the audit trail watches, does nothing.
-pub(crate) fn note_actor(tenant: &TenantId, actor: String) {
-    let _ = ACTOR.try_with(|slot| slot.set((tenant.clone(), actor)));
+tokio::task_local! {
+    static PENDING: Arc<Pending>;
+}
+
+/// Records who the request being handled authenticated as, once it holds what the operation
+/// needs, and reads the object as it is before the write (in the caller's own tenant, and only
+/// for a caller allowed to write it: nobody else can time it). Called by every extractor that
+/// authenticates a management caller; outside a write the trail watches it does nothing.
+pub(crate) async fn note_actor(control: &castellan_control::Control, tenant: &TenantId, actor: String) {
+    let Ok(p) = PENDING.try_with(Arc::clone) else {
+        return;
+    };
+    if p.actor.set((tenant.clone(), actor)).is_err() {
+        return;
+    }
+    let before = match &p.id {
+        Some(id) => control.audit_digest(tenant, p.op.kind, id).await,
+        None => None,
+    };
+    let _ = p.before.set(before);
 }
 
 /// `fut`, noting its actor where the current task would (for a handler run in a task of its own).
 pub(crate) fn carry<F: std::future::Future>(fut: F) -> impl std::future::Future<Output = F::Output> {
-    let slot = ACTOR.try_with(Arc::clone).ok();
+    let slot = PENDING.try_with(Arc::clone).ok();
     async move {
         match slot {
-            Some(s) => ACTOR.scope(s, fut).await,
+            Some(s) => PENDING.scope(s, fut).await,
             None => fut.await,
         }
     }
@@ -212,31 +233,6 @@ pub(crate) fn created(mut resp: axum::response::Response, id: Option<&str>) -> a
         resp.extensions_mut().insert(AuditObject(id.to_owned()));
     }
     resp
-}
-
-/// The tenant a request without `{tid}` acts in, as its extractor will decide it: the Bearer
-/// token's `tid`, else `X-Castellan-Tenant`, else the default tenant. Only a guess for reading
-/// the object before the write: used only if the actor turns out to be of this tenant.
-fn tenant_of(req: &Request, params: &HashMap<String, String>, op: &Op, default: &str) -> String {
-    if !op.route.starts_with("/api/system/")
-        && let Some(t) = params.get("tid")
-    {
-        return t.clone();
-    }
-    if op.route.starts_with("/api/system/") {
-        return castellan_domain::DEFAULT_TENANT.to_owned();
-    }
-    let h = req.headers();
-    h.get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(crate::extract::bearer)
-        .and_then(crate::extract::token_tenant)
-        .or_else(|| {
-            h.get(crate::extract::TENANT_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.trim().to_owned())
-        })
-        .unwrap_or_else(|| default.to_owned())
 }
 
 fn query_param(req: &Request, name: &str) -> Option<String> {
@@ -262,14 +258,9 @@ pub(crate) async fn record(State(st): State<AppState>, req: Request, next: Next)
         .map(|p| p.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect())
         .unwrap_or_default();
     let req = Request::from_parts(parts, body);
-    let guessed = TenantId::parse(tenant_of(&req, &params, op, &st.default_tenant)).ok();
-    let known_id = match op.id {
+    let id = match op.id {
         Param(p) => params.get(p).cloned(),
         Query(q) => query_param(&req, q),
-        _ => None,
-    };
-    let before = match (&guessed, &known_id) {
-        (Some(t), Some(id)) => st.control.audit_digest(t, op.kind, id).await,
         _ => None,
     };
     let method = req.method().to_string();
@@ -281,11 +272,16 @@ pub(crate) async fn record(State(st): State<AppState>, req: Request, next: Next)
         .and_then(|v| v.to_str().ok())
         .map(|v| v.chars().take(256).collect::<String>());
 
-    let slot = Arc::new(OnceLock::new());
-    let resp = ACTOR.scope(slot.clone(), next.run(req)).await;
+    let pending = Arc::new(Pending {
+        op,
+        id,
+        actor: OnceLock::new(),
+        before: OnceLock::new(),
+    });
+    let resp = PENDING.scope(pending.clone(), next.run(req)).await;
 
     let status = resp.status();
-    let Some((tenant, actor)) = slot.get().cloned() else {
+    let Some((tenant, actor)) = pending.actor.get().cloned() else {
         return resp;
     };
     if status.is_client_error() || status.is_server_error() {
@@ -297,10 +293,8 @@ pub(crate) async fn record(State(st): State<AppState>, req: Request, next: Next)
             let id = resp.extensions().get::<AuditObject>().map(|o| o.0.clone());
             (resp, id)
         }
-        _ => (resp, known_id),
+        _ => (resp, pending.id.clone()),
     };
-    // An object of the acting tenant (a tenant is read by its own id).
-    let same_tenant = op.kind == AuditKind::Tenant || guessed.as_ref() == Some(&tenant);
     // A deleted object reads as absent: `null`.
     let after = match &id {
         Some(id) => st.control.audit_digest(&tenant, op.kind, id).await,
@@ -318,7 +312,7 @@ pub(crate) async fn record(State(st): State<AppState>, req: Request, next: Next)
         status: status.as_u16(),
         address,
         user_agent,
-        before: if same_tenant { before } else { None },
+        before: pending.before.get().cloned().flatten(),
         after,
     };
     if let Err(e) = st.control.record_audit(record).await {
@@ -355,8 +349,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct AuditQuery {
-    /// `{kind}/{id}` (`clients/shop-web`): that object's events and those of objects under it;
-    /// `{kind}` alone: every object of the kind.
+    /// `{kind}/{id}` (`clients/shop-web`): that object's events; `{kind}` alone (`clients`): those
+    /// of every object of the kind.
     object: Option<String>,
     /// `client:{client_id}`, `person:{sub}`, `developer:{sub}`: that caller's events.
     actor: Option<String>,

@@ -160,7 +160,9 @@ impl<N: Need> FromRequestParts<AppState> for Admin<N> {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let tid = path_tenant(parts, state).await?;
         let access = authenticate(parts, state, &tid).await?;
-        Ok(Admin(access.allow::<N>()?))
+        let allowed = access.allow::<N>()?;
+        crate::audit::note_actor(&state.control, allowed.tenant(), allowed.actor()).await;
+        Ok(Admin(allowed))
     }
 }
 
@@ -202,11 +204,13 @@ impl<N: PrivacyNeed> FromRequestParts<AppState> for Privacy<N> {
             && token_server(token).is_some_and(|aid| aid != castellan_domain::ADMIN_SERVER)
         {
             let caller = state.control.authenticate_privacy_bearer(&tid, token).await?;
-            crate::audit::note_actor(caller.tenant(), caller.actor().to_owned());
+            crate::audit::note_actor(&state.control, caller.tenant(), caller.actor().to_owned()).await;
             return Ok(Privacy(caller, PhantomData));
         }
         let access = authenticate(parts, state, &tid).await?;
-        Ok(Privacy(N::caller(access.allow::<N>()?), PhantomData))
+        let caller = N::caller(access.allow::<N>()?);
+        crate::audit::note_actor(&state.control, caller.tenant(), caller.actor().to_owned()).await;
+        Ok(Privacy(caller, PhantomData))
     }
 }
 
@@ -219,7 +223,9 @@ impl<N: Need> FromRequestParts<AppState> for System<N> {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let access = authenticate(parts, state, castellan_domain::DEFAULT_TENANT).await?;
-        Ok(System(access.allow::<N>()?))
+        let allowed = access.allow::<N>()?;
+        crate::audit::note_actor(&state.control, allowed.tenant(), allowed.actor()).await;
+        Ok(System(allowed))
     }
 }
 
@@ -254,7 +260,7 @@ impl FromRequestParts<AppState> for Developer {
             .control
             .authenticate_developer(&tid, token, parts.method.as_str(), parts.uri.path(), headers)
             .await?;
-        crate::audit::note_actor(caller.tenant(), caller.actor());
+        crate::audit::note_actor(&state.control, caller.tenant(), caller.actor()).await;
         Ok(Developer(caller))
     }
 }
@@ -321,10 +327,9 @@ impl<N: Need> FromRequestParts<AppState> for Caller<N> {
             None => named.unwrap_or_else(|| state.default_tenant.to_string()),
         };
         let access = authenticate(parts, state, &tid).await.map_err(ApiError::into_family)?;
-        Ok(Caller {
-            access: access.allow::<N>()?,
-            app,
-        })
+        let allowed = access.allow::<N>()?;
+        crate::audit::note_actor(&state.control, allowed.tenant(), allowed.actor()).await;
+        Ok(Caller { access: allowed, app })
     }
 }
 
@@ -365,7 +370,6 @@ async fn authenticate(parts: &Parts, state: &AppState, tid: &str) -> Result<Admi
     if let Some(token) = bearer(auth) {
         let access = state.control.authenticate_admin_bearer(tid, token).await?;
         slot.set(access.caller());
-        crate::audit::note_actor(access.tenant(), access.actor());
         return Ok(access);
     }
     let Some((id, secret)) = parse_basic(auth) else {
@@ -383,7 +387,6 @@ async fn authenticate(parts: &Parts, state: &AppState, tid: &str) -> Result<Admi
         },
     };
     slot.set(access.caller());
-    crate::audit::note_actor(access.tenant(), access.actor());
     Ok(access)
 }
 

@@ -22,7 +22,7 @@ use crate::flows::{Browser, field, params_of};
 use crate::helpers::{TestApp, config, spawn_with};
 
 /// The sections whose blocks run, in README order.
-const WALK_THROUGHS: [&str; 20] = [
+const WALK_THROUGHS: [&str; 21] = [
     "Quick start",
     "The console",
     "The command line",
@@ -43,6 +43,7 @@ const WALK_THROUGHS: [&str; 20] = [
     "Workspace clients",
     "Access-manager clients",
     "Signing keys and rotation",
+    "The admin audit trail",
 ];
 
 /// The `sh` blocks of `section` (a `##` or `###` heading), in order.

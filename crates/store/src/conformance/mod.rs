@@ -9,8 +9,9 @@ use castellan_domain::*;
 use castellan_types::{AuthenticationContextSettings, Jwk, Jwks};
 
 use crate::{
-    BootstrapSeed, Changes, CodeRecord, ConfigChange, DeviceRecord, DeviceStatus, IssuedTokens, LedgerSigner,
-    PendingLogin, PersonRecord, PrivacyWrite, RefreshRecord, ServiceImport, SessionRecord, Store, StoreError,
+    AuditFilter, BootstrapSeed, Changes, CodeRecord, ConfigChange, DeviceRecord, DeviceStatus, IssuedTokens,
+    LedgerSigner, PendingLogin, PersonRecord, PrivacyWrite, RefreshRecord, ServiceImport, SessionRecord, Store,
+    StoreError,
 };
 
 mod access;
@@ -68,6 +69,7 @@ macro_rules! conformance_suite {
             policies_round_trip,
             privacy_consents_grants_and_the_ledger,
             concurrent_ledger_appends_leave_no_gaps,
+            audit_trail_appends_and_filters,
             cancelled_writes_leave_the_store_writable,
             services_and_apis_round_trip,
             gateways_round_trip,

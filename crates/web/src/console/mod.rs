@@ -378,7 +378,7 @@ pub(crate) async fn open(st: &AppState, tid: &str, jar: &CookieJar, back: &str) 
     match st.control.authenticate_admin_bearer(tid, &data.token).await {
         Ok(access) => Ok(Console {
             tid: {
-                crate::audit::note_actor(access.tenant(), access.actor());
+                crate::audit::note_actor(&st.control, access.tenant(), access.actor()).await;
                 tid.to_owned()
             },
             access,
