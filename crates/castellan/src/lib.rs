@@ -14,7 +14,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use castellan_control::{BootstrapCredentials, BootstrapOptions, Control};
+use castellan_control::{AuditKind, AuditRecord, BootstrapCredentials, BootstrapOptions, Control};
 use castellan_domain::SystemClock;
 use castellan_jose::MasterKey;
 use castellan_store::Store;
@@ -282,10 +282,56 @@ pub async fn import_configuration(
     .await??;
     let control = operator_control(cfg).await?;
     let access = operator::<castellan_control::need::SystemWrite>()?;
-    control
+    let done = control
         .import_configuration(&access, tenant, mode, dump)
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    operator_audit(
+        &control,
+        castellan_domain::DEFAULT_TENANT,
+        "importConfiguration",
+        AuditKind::Configuration,
+        None,
+        "castellan import",
+    )
+    .await?;
+    Ok(done)
+}
+
+/// An operator command's write in the tenant's admin audit trail (as `operator:operator`, via
+/// `cli`; the request is the command).
+async fn operator_audit(
+    control: &Control,
+    tenant: &str,
+    operation: &'static str,
+    kind: AuditKind,
+    id: Option<&str>,
+    command: &str,
+) -> anyhow::Result<()> {
+    let tenant = castellan_domain::TenantId::parse(tenant).context("tenant")?;
+    let after = match id {
+        Some(id) => control.audit_digest(&tenant, kind, id).await,
+        None => None,
+    };
+    let record = AuditRecord {
+        tenant,
+        actor: "operator:operator".into(),
+        operation,
+        kind,
+        id: id.map(str::to_owned),
+        via: "cli",
+        method: String::new(),
+        path: command.to_owned(),
+        status: 0,
+        address: None,
+        user_agent: None,
+        before: None,
+        after,
+    };
+    control
+        .record_audit(record)
+        .await
+        .map_err(|e| anyhow::anyhow!("the admin audit trail could not record this: {e}"))
 }
 
 pub async fn reset_admin_secret(
@@ -298,6 +344,15 @@ pub async fn reset_admin_secret(
         .reset_admin_secret(tenant, client)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    operator_audit(
+        &control,
+        tenant,
+        "resetAdminSecret",
+        AuditKind::Client,
+        Some(client),
+        "castellan admin reset-secret",
+    )
+    .await?;
     let file = (tenant == castellan_domain::DEFAULT_TENANT && client == cfg.bootstrap_client_id)
         .then(|| cfg.data_dir.join(BOOTSTRAP_FILE));
     if let Some(path) = &file {

@@ -329,7 +329,9 @@ impl Connection {
             .clone()
             .or_else(|| file.as_ref().map(|(t, _)| t.clone()))
             .unwrap_or_else(|| "default".into());
+        // The user agent names the command line in the admin audit trail (`from.user_agent`).
         let http = reqwest::Client::builder()
+            .user_agent(concat!("castellan-cli/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(60))
             .build()

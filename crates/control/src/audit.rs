@@ -80,7 +80,7 @@ pub struct AuditRecord {
     pub kind: AuditKind,
     /// The object's id; `None` when the operation names no single object.
     pub id: Option<String>,
-    /// `api` or `console`.
+    /// `api`, `console` or `cli` (an operator command on the store).
     pub via: &'static str,
     pub method: String,
     /// The request's path (never its query).

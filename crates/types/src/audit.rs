@@ -20,10 +20,11 @@ pub struct AuditEvent {
     /// when the operation names no single object (a configuration import).
     pub object: String,
     /// Who wrote it: `client:{client_id}`, `person:{sub}` (a person signed in, e.g. on the
-    /// console), `developer:{sub}`, `operator:operator`.
+    /// console), `developer:{sub}`, `operator:operator` (`castellan import`, `castellan admin
+    /// reset-secret`).
     pub actor: String,
-    /// The whole signed record: `actor`, `tenant_id`, `operation`, `object`, `via` (`api` or
-    /// `console`), `request` (`method`, `path`, `status`), `from` (`address`, `user_agent`), and
+    /// The whole signed record: `actor`, `tenant_id`, `operation`, `object`, `via` (`api`,
+    /// `console`, or `cli` for an operator command on the store), `request` (`method`, `path`, `status`), `from` (`address`, `user_agent`), and
     /// `before`/`after`: base64url SHA-256 digests of the object as the API shows it (no
     /// secret is ever part of a record), `null` when it did not exist.
     #[schema(value_type = Object)]

@@ -370,6 +370,27 @@ async fn an_operator_resets_the_bootstrap_secret_and_is_told_when_the_variable_i
     let (mut child, base) = serve(dir.path(), &[("CASTELLAN_BOOTSTRAP_CLIENT_SECRET", first)]).await;
     assert_eq!(admin_status(&base, first).await, 401, "the old secret no longer works");
     assert_eq!(admin_status(&base, &new).await, 200);
+    // The operator's reset is in the audit trail, as the operator's.
+    let trail: serde_json::Value = reqwest::Client::new()
+        .get(format!("{base}/api/admin/default/audit?object=clients/bootstrap"))
+        .basic_auth("bootstrap", Some(&new))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let e = &trail["events"][0];
+    assert_eq!(
+        (&e["operation"], &e["actor"], &e["payload"]["via"]),
+        (
+            &serde_json::json!("resetAdminSecret"),
+            &serde_json::json!("operator:operator"),
+            &serde_json::json!("cli")
+        ),
+        "{trail}"
+    );
+    assert!(!trail.to_string().contains(&new), "no secret in the trail");
     child.kill().unwrap();
     let out = child.wait_with_output().unwrap();
     let logs = String::from_utf8_lossy(&out.stderr);

@@ -3,6 +3,7 @@
 //! environment and the bootstrap credentials file, and the exit codes that tell usage,
 //! authentication, not-found and unreachable apart.
 
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
@@ -162,6 +163,31 @@ async fn every_sub_command_works_against_a_running_server() {
     let o = as_admin(&app, &["client", "get", "backend", "--json"]).await;
     ok(&o);
     assert_eq!(o.json()["client_id"], "backend");
+    // The command line's writes are in the audit trail, as the client it acted with.
+    let r = app.admin(Method::GET, "/audit?object=clients/backend", None).await;
+    let ops: Vec<_> = r.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["operation"].as_str().unwrap(), e["actor"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            ("updateClient", "client:bootstrap"),
+            ("createClient", "client:bootstrap")
+        ],
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body["events"][0]["payload"]["from"]["user_agent"]
+            .as_str()
+            .unwrap()
+            .starts_with("castellan-cli/"),
+        "{}",
+        r.body
+    );
 
     // A token of that client, from the environment's credentials, used at the token's server.
     let o = run(
