@@ -378,6 +378,29 @@ async fn an_administrator_manages_the_tenant_in_the_console() {
     let r = b.post(&url(&app, "/ledger"), &[("csrf_token", &csrf)]).await;
     assert_eq!(r.status, 200, "{}", r.html);
     assert!(r.html.contains("The ledger is intact"), "{}", r.html);
+    // The audit trail: the client's life in it (filtered by object), and its verification.
+    let r = b.get(&url(&app, "/audit?object=clients/backend")).await;
+    assert_eq!(r.status, 200, "{}", r.html);
+    for text in [
+        "deleteClient",
+        "removed",
+        "createClient",
+        "created",
+        "console, 127.0.0.1",
+    ] {
+        assert!(r.html.contains(text), "{text}: {}", r.html);
+    }
+    assert!(
+        !r.html.contains("servers/shop"),
+        "only the object asked for: {}",
+        r.html
+    );
+    let r = b.get(&url(&app, "/audit?from=soon")).await;
+    assert_eq!(r.status, 422, "{}", r.html);
+    assert!(r.html.contains("id=\"from-error\""), "{}", r.html);
+    let r = b.post(&url(&app, "/audit"), &[("csrf_token", &csrf)]).await;
+    assert_eq!(r.status, 200, "{}", r.html);
+    assert!(r.html.contains("The audit trail is intact"), "{}", r.html);
 
     // A gateway on shop, and its package.
     let r = b
@@ -864,6 +887,9 @@ async fn a_reader_sees_clients_without_controls_and_a_crafted_post_is_refused_in
         console_trail(&app).await.is_empty(),
         "refused posts leave no trace in the audit trail"
     );
+    // Nor is the trail theirs to read.
+    assert!(!page.html.contains(">Audit trail<"), "{}", page.html);
+    assert_eq!(b.get(&url(&app, "/audit")).await.status, 403);
 }
 
 #[tokio::test]

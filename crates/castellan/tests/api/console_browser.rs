@@ -211,6 +211,12 @@ async fn an_administrator_runs_the_tenant_from_the_console_in_chromium() {
         wait_for_text(&b, "The ledger is intact").await?;
         checked(&b, &axe, "console-ledger", &mut violations).await?;
 
+        // The audit trail, verified.
+        b.goto(&format!("{console}/audit")).await?;
+        press(&b, "Verify the trail").await?;
+        wait_for_text(&b, "The audit trail is intact").await?;
+        checked(&b, &axe, "console-audit", &mut violations).await?;
+
         // A person who signs in to shop with a password.
         b.goto(&format!("{console}/servers/shop/people")).await?;
         fill(&b, "#username", "peter").await?;

@@ -55,6 +55,7 @@ macro_rules! posted {
 }
 
 mod access;
+mod audit;
 mod clients;
 mod policies;
 mod privacy;
@@ -62,6 +63,7 @@ mod servers;
 mod services;
 
 use access::*;
+use audit::*;
 use clients::*;
 use policies::*;
 use privacy::*;
@@ -97,6 +99,7 @@ pub(super) fn router() -> axum::Router<AppState> {
         .route("/console/{tid}/policies", get(policies))
         .route("/console/{tid}/policies/{pid}", get(policy).post(try_policy))
         .route("/console/{tid}/ledger", get(ledger).post(verify_ledger))
+        .route("/console/{tid}/audit", get(audit).post(verify_audit))
         .route("/console/{tid}/services", get(services).post(create_service))
         .route("/console/{tid}/services/{sid}", get(service).post(import_specification))
         .route("/console/{tid}/servers/{aid}/people", get(people).post(add_person))
