@@ -718,6 +718,47 @@ async fn an_administrator_manages_the_tenant_in_the_console() {
         .await;
     assert_eq!(r.status, 303, "{}", r.html);
     assert_eq!(app.admin(Method::GET, "/actions/signup", None).await.status, 404);
+    // Consent actions have their own filter and pages (`aq`, `apage`), which keep the consents'.
+    for n in 0..23 {
+        let r = app
+            .admin(
+                Method::POST,
+                "/actions",
+                Some(json!({"id": format!("step-{n:02}"), "name": format!("step_{n:02}"),
+                            "consents": [{"id": "marketing", "required": false}]})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let page = b.get(&url(&app, "/consents")).await;
+    assert!(
+        page.html.contains("23 found") && page.html.contains("Pages of consent actions"),
+        "{}",
+        page.html
+    );
+    assert!(
+        page.html.contains("step-19") && !page.html.contains("step-20"),
+        "{}",
+        page.html
+    );
+    assert!(page.html.contains("href=\"?apage=2\""), "{}", page.html);
+    let page = b.get(&url(&app, "/consents?q=market&apage=2")).await;
+    assert!(
+        page.html.contains("step-22") && !page.html.contains("step-19"),
+        "{}",
+        page.html
+    );
+    assert!(
+        page.html.contains("href=\"?q=market&#38;apage=1\""),
+        "the other list's filter is kept: {}",
+        page.html
+    );
+    let page = b.get(&url(&app, "/consents?aq=step-07")).await;
+    assert!(
+        page.html.contains("step-07") && page.html.contains("1 found") && !page.html.contains("step-08"),
+        "{}",
+        page.html
+    );
     // The roles list filters too.
     let roles = b.get(&url(&app, "/roles?q=zzz-no-such-role")).await;
     assert!(roles.html.contains("0 found"), "{}", roles.html);

@@ -126,7 +126,7 @@ pub(crate) fn apply(doc: &mut Value) {
             continue;
         };
         if let Some(p) = list.iter_mut().find(|p| p["name"] == name && p["in"] == "query") {
-            if schema.get("anyOf").is_none() {
+            if schema.get("anyOf").is_none() && schema.get("type").is_none() {
                 schema["type"] = json!("string");
             }
             p["schema"] = schema;

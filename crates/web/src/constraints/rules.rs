@@ -443,7 +443,37 @@ pub(super) fn parameters() -> Vec<(&'static str, &'static str, &'static str, boo
     ]});
     vec![
         ("/api/admin/{tid}/events", "get", "from", false, instant.clone()),
-        ("/api/admin/{tid}/events", "get", "to", false, instant),
+        ("/api/admin/{tid}/events", "get", "to", false, instant.clone()),
+        ("/api/admin/{tid}/audit", "get", "from", false, instant.clone()),
+        ("/api/admin/{tid}/audit", "get", "to", false, instant),
+        (
+            "/api/admin/{tid}/audit",
+            "get",
+            "object",
+            false,
+            json!({"type": "string", "maxLength": 512}),
+        ),
+        (
+            "/api/admin/{tid}/audit",
+            "get",
+            "actor",
+            false,
+            json!({"type": "string", "maxLength": 512}),
+        ),
+        (
+            "/api/admin/{tid}/audit",
+            "get",
+            "limit",
+            false,
+            json!({"type": "integer", "minimum": 1, "maximum": 1000}),
+        ),
+        (
+            "/api/admin/{tid}/audit",
+            "get",
+            "before",
+            false,
+            json!({"type": "integer", "minimum": 1}),
+        ),
         (
             "/v1/roles/{id}/connection-maps",
             "delete",

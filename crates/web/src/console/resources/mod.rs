@@ -170,18 +170,37 @@ pub(super) fn field_error(e: ControlError) -> Result<Errors, ControlError> {
     }
 }
 
-/// One page of a list: the rows of page `page` (from 1) whose text contains `q`.
+/// One page of a list: the rows of page `page` (from 1) whose text contains `q`. A page with two
+/// lists names the second's parameters with a prefix (`aq`, `apage`), and each list's links keep
+/// the other's.
 pub(crate) struct Paged<T> {
     pub rows: Vec<T>,
     pub q: String,
     pub page: usize,
     pub pages: usize,
     pub total: usize,
+    /// Prefix of this list's query parameters (and of its search field's id).
+    pub prefix: &'static str,
+    /// What the search and pager are called, for assistive technology.
+    pub label: &'static str,
+    /// Other parameters its links carry (the other list's).
+    keep: Vec<(String, String)>,
 }
 
 impl<T> Paged<T> {
     fn of(all: Vec<T>, fields: &Fields, text: impl Fn(&T) -> String) -> Self {
-        let q = fields.get("q").to_owned();
+        Self::named(all, fields, "", "Pages", text)
+    }
+
+    /// A list whose parameters are `{prefix}q` and `{prefix}page`.
+    fn named(
+        all: Vec<T>,
+        fields: &Fields,
+        prefix: &'static str,
+        label: &'static str,
+        text: impl Fn(&T) -> String,
+    ) -> Self {
+        let q = fields.get(&format!("{prefix}q")).to_owned();
         let needle = q.to_lowercase();
         let matching: Vec<T> = all
             .into_iter()
@@ -189,7 +208,11 @@ impl<T> Paged<T> {
             .collect();
         let total = matching.len();
         let pages = total.div_ceil(PAGE_SIZE).max(1);
-        let page = fields.get("page").parse::<usize>().unwrap_or(1).clamp(1, pages);
+        let page = fields
+            .get(&format!("{prefix}page"))
+            .parse::<usize>()
+            .unwrap_or(1)
+            .clamp(1, pages);
         let rows = matching
             .into_iter()
             .skip((page - 1) * PAGE_SIZE)
@@ -201,16 +224,32 @@ impl<T> Paged<T> {
             page,
             pages,
             total,
+            prefix,
+            label,
+            keep: Vec::new(),
         }
+    }
+
+    /// Its links carry `names` from `fields` too (another list's filter and page).
+    fn keeping(mut self, fields: &Fields, names: &[&str]) -> Self {
+        self.keep = names
+            .iter()
+            .filter(|n| !fields.get(n).is_empty())
+            .map(|n| ((*n).to_owned(), fields.get(n).to_owned()))
+            .collect();
+        self
     }
 
     /// The query of page `n` with the same filter.
     pub fn link(&self, n: usize) -> String {
         let mut s = form_urlencoded::Serializer::new(String::new());
-        if !self.q.is_empty() {
-            s.append_pair("q", &self.q);
+        for (k, v) in &self.keep {
+            s.append_pair(k, v);
         }
-        s.append_pair("page", &n.to_string());
+        if !self.q.is_empty() {
+            s.append_pair(&format!("{}q", self.prefix), &self.q);
+        }
+        s.append_pair(&format!("{}page", self.prefix), &n.to_string());
         format!("?{}", s.finish())
     }
 

@@ -82,8 +82,8 @@ struct ConsentsPage {
     consents: Paged<wire::privacy::Consent>,
     /// Every consent, for the action form's choices.
     all_consents: Vec<wire::privacy::Consent>,
-    /// Consent actions with the consents they group.
-    actions: Vec<wire::privacy::ConsentActionWithConsents>,
+    /// Consent actions with the consents they group (their own filter and pages: `aq`, `apage`).
+    actions: Paged<wire::privacy::ConsentActionWithConsents>,
     can_write: bool,
     errors: Errors,
     id: String,
@@ -162,7 +162,14 @@ pub(super) async fn consents_page(
         &ConsentsPage {
             chrome: cx.chrome("consents"),
             all_consents: list.consents.clone(),
-            actions,
+            actions: Paged::named(actions, query, "a", "Pages of consent actions", |a| {
+                format!(
+                    "{} {}",
+                    a.id.clone().unwrap_or_default(),
+                    a.name.clone().unwrap_or_default()
+                )
+            })
+            .keeping(query, &["q", "page"]),
             action_errors,
             action_id: action_typed.get("id").into(),
             action_name: action_typed.get("name").into(),
@@ -173,7 +180,8 @@ pub(super) async fn consents_page(
                     c.id.clone().unwrap_or_default(),
                     c.name.clone().unwrap_or_default()
                 )
-            }),
+            })
+            .keeping(query, &["aq", "apage"]),
             can_write: cx.can(Resource::Consent, Access::Write),
             errors,
             id: typed.get("id").into(),
