@@ -599,6 +599,125 @@ async fn an_administrator_manages_the_tenant_in_the_console() {
     assert_eq!(r.status, 303, "{}", r.html);
     let shop = app.admin(Method::GET, "/servers/shop", None).await;
     assert!(!shop.body.to_string().contains("partner"));
+    // The other kinds: Microsoft Entra ID with mappings and attributes, Amazon Cognito (a missing
+    // region is named at its field), an external login page; a mapping line that is not one is
+    // named at the mappings field. Nothing refused is saved.
+    let provider = |fields: Vec<(&'static str, &'static str)>| {
+        let mut all = vec![("csrf_token", csrf.clone()), ("form", "provider".to_owned())];
+        all.extend(fields.into_iter().map(|(k, v)| (k, v.to_owned())));
+        all
+    };
+    let post = |fields: Vec<(&'static str, String)>| {
+        let b = &b;
+        let to = url(&app, "/servers/shop/providers");
+        async move {
+            let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            b.post(&to, &pairs).await
+        }
+    };
+    let r = post(provider(vec![
+        ("kind", "azure"),
+        ("provider_id", "entra"),
+        ("provider_name", "Contoso"),
+        ("azure_tenant", "contoso.onmicrosoft.com"),
+        ("client_id", "castellan-at-contoso"),
+        ("client_secret", "entra-secret-0123456789"),
+        ("mappings", "id_token.groups groups string_array\nid_token.email email"),
+        ("attributes", "groups The person's directory groups"),
+    ]))
+    .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let r = post(provider(vec![
+        ("kind", "cognito"),
+        ("provider_id", "pool"),
+        ("client_id", "castellan-at-pool"),
+        ("pool_id", "eu-west-1_abc"),
+    ]))
+    .await;
+    assert_eq!(r.status, 422, "{}", r.html);
+    assert!(r.html.contains("id=\"region-error\""), "{}", r.html);
+    assert!(
+        r.html
+            .contains("id=\"kind-cognito\" name=\"kind\" value=\"cognito\" checked"),
+        "the kind stays chosen: {}",
+        r.html
+    );
+    let r = post(provider(vec![
+        ("kind", "cognito"),
+        ("provider_id", "pool"),
+        ("client_id", "castellan-at-pool"),
+        ("region", "eu-west-1"),
+        ("pool_id", "eu-west-1_abc"),
+        ("get_user_info", "on"),
+    ]))
+    .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let r = post(provider(vec![
+        ("kind", "custom"),
+        ("provider_id", "corp"),
+        ("login_url", "https://login.corp.example/start"),
+        ("client_secret", "corp-secret-0123456789"),
+        ("mappings", "one-word-only"),
+    ]))
+    .await;
+    assert_eq!(r.status, 422, "{}", r.html);
+    assert!(r.html.contains("id=\"mappings-error\""), "{}", r.html);
+    let r = post(provider(vec![
+        ("kind", "custom"),
+        ("provider_id", "corp"),
+        ("login_url", "https://login.corp.example/start"),
+        ("client_secret", "corp-secret-0123456789"),
+    ]))
+    .await;
+    assert_eq!(r.status, 303, "{}", r.html);
+    let page = b.get(&url(&app, "/servers/shop/people")).await;
+    for text in [
+        "contoso.onmicrosoft.com",
+        "2 mapping(s)",
+        "eu-west-1_abc",
+        "https://login.corp.example/start",
+    ] {
+        assert!(page.html.contains(text), "{text}: {}", page.html);
+    }
+    for secret in ["entra-secret-0123456789", "corp-secret-0123456789"] {
+        assert!(!page.html.contains(secret), "no secret written back");
+    }
+    let shop = app.admin(Method::GET, "/servers/shop", None).await;
+    let method = |id: &str| {
+        shop.body["authentications"]["methods"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} in {}", shop.body))
+    };
+    let entra = method("entra");
+    assert_eq!(
+        (entra["method"].clone(), entra["azure"]["tenant"].clone()),
+        (json!("azure"), json!("contoso.onmicrosoft.com"))
+    );
+    assert_eq!(
+        entra["mappings"],
+        json!([{"source": "id_token.groups", "target": "groups", "type": "string_array"},
+               {"source": "id_token.email", "target": "email", "type": "any"}])
+    );
+    assert_eq!(entra["attributes"][0]["name"], "groups");
+    assert_eq!(method("pool")["cognito"]["region"], "eu-west-1");
+    assert_eq!(method("pool")["cognito"]["get_user_info"], true);
+    assert_eq!(
+        method("corp")["custom"]["login_url"],
+        "https://login.corp.example/start"
+    );
+    for id in ["entra", "pool", "corp"] {
+        let r = b
+            .post(
+                &url(&app, &format!("/servers/shop/methods/{id}/remove")),
+                &[("csrf_token", &csrf)],
+            )
+            .await;
+        assert_eq!(r.status, 303, "{}", r.html);
+    }
     // The admin server's people yield system permissions on this (the system) tenant: a person
     // holding `*` is refused, in words, and nothing changes.
     let r = b

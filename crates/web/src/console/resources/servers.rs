@@ -336,6 +336,14 @@ struct PeoplePage {
 }
 
 impl PeoplePage {
+    /// The provider kind the form shows chosen: what was typed, else `oidc`.
+    pub fn kind(&self) -> &str {
+        match self.typed.get("kind") {
+            "" => "oidc",
+            k => k,
+        }
+    }
+
     /// A static user's groups, for the list.
     pub fn groups_of(&self, u: &wire::StaticUser) -> String {
         groups(u)
@@ -419,7 +427,69 @@ pub(super) async fn people_page(
     )
 }
 
-/// Adds an OpenID Connect provider people sign in through (the `oidc` login method).
+/// The kinds of provider the console adds, with their form names.
+const PROVIDER_KINDS: [&str; 4] = ["oidc", "azure", "cognito", "custom"];
+
+/// Mappings typed one per line, `source target [type]`.
+fn typed_mappings(text: &str) -> Result<Vec<wire::AuthenticationMapping>, String> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
+        let parts: Vec<&str> = line.split_whitespace().collect();
+        match parts.as_slice() {
+            [source, target] | [source, target, _] => out.push(wire::AuthenticationMapping {
+                source: (*source).to_owned(),
+                target: (*target).to_owned(),
+                type_: parts.get(2).map(|t| (*t).to_owned()).unwrap_or_default(),
+            }),
+            _ => {
+                return Err(format!(
+                    "line {}: write a source, a target and optionally a type, separated by spaces",
+                    n + 1
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Attributes typed one per line: a name, then a description.
+fn typed_attributes(text: &str) -> Vec<wire::AuthenticationContextAttribute> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let (name, description) = l.split_once(char::is_whitespace).unwrap_or((l, ""));
+            wire::AuthenticationContextAttribute {
+                name: name.to_owned(),
+                description: description.trim().to_owned(),
+            }
+        })
+        .collect()
+}
+
+/// The form field an API error about a provider names (`methods[2].azure.tenant` → `tenant`).
+fn provider_field(path: &str) -> String {
+    let segments: Vec<&str> = path.split('.').collect();
+    if segments.iter().any(|s| s.starts_with("mappings")) {
+        return "mappings".into();
+    }
+    if segments.iter().any(|s| s.starts_with("attributes")) {
+        return "attributes".into();
+    }
+    let last = segments.last().copied().unwrap_or_default();
+    match last.split('[').next().unwrap_or_default() {
+        f @ ("issuer_url" | "client_id" | "client_secret" | "scopes" | "region" | "pool_id" | "login_url") => {
+            f.to_owned()
+        }
+        "tenant" => "azure_tenant".into(),
+        "name" => "provider_name".into(),
+        _ => String::new(),
+    }
+}
+
+/// Adds a provider people sign in through: an OpenID Connect provider (`oidc`), Microsoft Entra
+/// ID (`azure`), Amazon Cognito (`cognito`) or an external login page (`custom`), with the
+/// method's mappings and attributes.
 pub(super) async fn add_provider(
     State(st): State<AppState>,
     Path((tid, aid)): Path<(String, String)>,
@@ -434,30 +504,87 @@ pub(super) async fn add_provider(
         Ok(m) => m,
         Err(r) => return r,
     };
+    let refuse = |field: &str, reason: String| Errors(vec![(field.to_owned(), reason)]);
     let id = f.get("provider_id").trim().to_owned();
-    if id.is_empty() || methods.iter().any(|m| m.id == id) {
-        let reason = if id.is_empty() {
-            "is required".to_owned()
-        } else {
-            format!("the server already has a login method {id}")
-        };
-        let errors = Errors(vec![("provider_id".into(), reason)]);
+    let kind = match f.get("kind") {
+        "" => "oidc",
+        k => k,
+    };
+    let problem = if id.is_empty() {
+        Some(refuse("provider_id", "is required".into()))
+    } else if methods.iter().any(|m| m.id == id) {
+        Some(refuse(
+            "provider_id",
+            format!("the server already has a login method {id}"),
+        ))
+    } else if !PROVIDER_KINDS.contains(&kind) {
+        Some(refuse("kind", format!("one of {}", PROVIDER_KINDS.join(", "))))
+    } else {
+        None
+    };
+    if let Some(errors) = problem {
         return people_page(&st, &cx, &aid, errors, &f, "", StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    methods.push(wire::AuthenticationMethod {
+    let mappings = match typed_mappings(f.get("mappings")) {
+        Ok(m) => m,
+        Err(reason) => {
+            let errors = refuse("mappings", reason);
+            return people_page(&st, &cx, &aid, errors, &f, "", StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
+    let scopes: Vec<String> = f.get("scopes").split_whitespace().map(str::to_owned).collect();
+    let (client_id, client_secret) = (f.get("client_id").trim().to_owned(), f.optional("client_secret"));
+    let mut m = wire::AuthenticationMethod {
         id,
-        method: "oidc".into(),
+        method: kind.into(),
         name: f.get("provider_name").trim().to_owned(),
-        oidc: Some(wire::OidcSettings {
-            issuer_url: f.get("issuer_url").trim().to_owned(),
-            client_id: f.get("client_id").trim().to_owned(),
-            client_secret: f.optional("client_secret"),
-            scopes: f.get("scopes").split_whitespace().map(str::to_owned).collect(),
-            get_user_info: f.get("get_user_info") == "on",
-            ..Default::default()
-        }),
+        mappings,
+        attributes: typed_attributes(f.get("attributes")),
         ..Default::default()
-    });
+    };
+    match kind {
+        "azure" => {
+            m.azure = Some(wire::AzureSettings {
+                tenant: f.get("azure_tenant").trim().to_owned(),
+                client_id,
+                client_secret,
+                scopes,
+                get_user: f.get("get_user_info") == "on",
+                fetch_groups: f.get("fetch_groups") == "on",
+                only_security_groups: f.get("only_security_groups") == "on",
+                ..Default::default()
+            })
+        }
+        "cognito" => {
+            m.cognito = Some(wire::CognitoSettings {
+                region: f.get("region").trim().to_owned(),
+                pool_id: f.get("pool_id").trim().to_owned(),
+                client_id,
+                client_secret,
+                scopes,
+                get_user_info: f.get("get_user_info") == "on",
+                ..Default::default()
+            })
+        }
+        "custom" => {
+            m.custom = Some(wire::CustomSettings {
+                login_url: f.get("login_url").trim().to_owned(),
+                client_id,
+                client_secret,
+            })
+        }
+        _ => {
+            m.oidc = Some(wire::OidcSettings {
+                issuer_url: f.get("issuer_url").trim().to_owned(),
+                client_id,
+                client_secret,
+                scopes,
+                get_user_info: f.get("get_user_info") == "on",
+                ..Default::default()
+            })
+        }
+    }
+    methods.push(m);
     match st
         .control
         .update_authentications(&a, &aid, wire::Authentications { methods })
@@ -467,14 +594,8 @@ pub(super) async fn add_provider(
             &tid,
             &format!("/servers/{}/people?done=provider-added", seg(&aid)),
         )),
-        // `methods[2].oidc.issuer_url` → the form's `issuer_url`.
         Err(ControlError::Invalid { field, reason }) => {
-            let last = field.rsplit('.').next().unwrap_or_default();
-            let named = match last {
-                "issuer_url" | "client_id" | "client_secret" | "scopes" => last.to_owned(),
-                _ => String::new(),
-            };
-            let errors = Errors(vec![(named, reason)]);
+            let errors = Errors(vec![(provider_field(&field), reason)]);
             people_page(&st, &cx, &aid, errors, &f, "", StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => cx.fail(e),
