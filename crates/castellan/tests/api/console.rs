@@ -401,6 +401,49 @@ async fn an_administrator_manages_the_tenant_in_the_console() {
     let r = b.post(&url(&app, "/audit"), &[("csrf_token", &csrf)]).await;
     assert_eq!(r.status, 200, "{}", r.html);
     assert!(r.html.contains("The audit trail is intact"), "{}", r.html);
+    // A service's APIs filter and page like every list.
+    let r = app
+        .admin(
+            Method::POST,
+            "/services",
+            Some(json!({"id": "items", "name": "Items", "authorization_server_id": "shop"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    for n in 0..22 {
+        let r = app
+            .admin(
+                Method::POST,
+                "/apis",
+                Some(json!({"service_id": "items", "method": "GET", "path": format!("/items/n{n:02}")})),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let page = b.get(&url(&app, "/services/items")).await;
+    assert!(
+        page.html.contains("22 found") && page.html.contains("/items/n19"),
+        "{}",
+        page.html
+    );
+    assert!(
+        !page.html.contains("/items/n20") && page.html.contains("href=\"?page=2\""),
+        "{}",
+        page.html
+    );
+    let page = b.get(&url(&app, "/services/items?q=n21")).await;
+    assert!(
+        page.html.contains("1 found") && page.html.contains("/items/n21"),
+        "{}",
+        page.html
+    );
+    // So do a server's login methods (`mq`), apart from its people.
+    let page = b.get(&url(&app, "/servers/shop/people?mq=no-such-method")).await;
+    assert!(
+        page.html.contains("id=\"mq\"") && page.html.contains("0 found"),
+        "{}",
+        page.html
+    );
 
     // A gateway on shop, and its package.
     let r = b

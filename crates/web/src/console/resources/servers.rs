@@ -324,7 +324,8 @@ pub(super) async fn revoke_key(
 struct PeoplePage {
     chrome: Chrome,
     aid: String,
-    methods: Vec<wire::AuthenticationMethod>,
+    /// The server's login methods, filtered and paged (`mq`, `mpage`).
+    methods: Paged<wire::AuthenticationMethod>,
     /// The people of the server's static methods, filtered and paged.
     people: Paged<wire::StaticUser>,
     can_write: bool,
@@ -410,13 +411,21 @@ pub(super) async fn people_page(
         .collect();
     let people = Paged::of(users, typed, |u: &wire::StaticUser| {
         format!("{} {}", u.username, groups(u))
-    });
+    })
+    .keeping(typed, &["mq", "mpage"]);
     show(
         status,
         &PeoplePage {
             chrome: cx.chrome("servers"),
             aid: aid.into(),
-            methods: server.authentications.methods,
+            methods: Paged::named(
+                server.authentications.methods,
+                typed,
+                "m",
+                "Pages of login methods",
+                |m| format!("{} {} {}", m.id, m.name, m.method),
+            )
+            .keeping(typed, &["q", "page"]),
             people,
             can_write: cx.can(Resource::Server, Access::Write),
             form,

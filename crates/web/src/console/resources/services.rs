@@ -127,7 +127,7 @@ pub(super) async fn create_service(
 struct ServicePage {
     chrome: Chrome,
     service: wire::services::ServiceWithScopesResponse,
-    apis: Vec<wire::services::Api>,
+    apis: Paged<wire::services::Api>,
     can_write: bool,
     errors: Errors,
     url: String,
@@ -142,25 +142,41 @@ pub(super) async fn service(
     jar: CookieJar,
 ) -> Response {
     let cx = session!(st, tid, jar, here(&tid, &format!("/services/{}", seg(&sid))));
-    let notice = if Fields::from_query(q.as_deref()).get("created") == "1" {
+    let query = Fields::from_query(q.as_deref());
+    let notice = if query.get("created") == "1" {
         "The service was created. Import its specification to describe its APIs."
     } else {
         ""
     };
-    service_page(&st, &cx, &sid, Errors::default(), "", notice, None, StatusCode::OK).await
+    let page = Page {
+        errors: Errors::default(),
+        url: "",
+        notice,
+        imported: None,
+        status: StatusCode::OK,
+    };
+    service_page(&st, &cx, &sid, &query, page).await
 }
 
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn service_page(
-    st: &AppState,
-    cx: &Console,
-    sid: &str,
+/// What a service page says besides the service: a refused import's errors and URL, a notice,
+/// an import's result.
+pub(super) struct Page<'a> {
     errors: Errors,
-    url: &str,
-    notice: &str,
+    url: &'a str,
+    notice: &'a str,
     imported: Option<wire::services::ImportServiceConfigurationResult>,
     status: StatusCode,
-) -> Response {
+}
+
+/// The service, its APIs (filtered and paged by `query`), and the import form.
+pub(super) async fn service_page(st: &AppState, cx: &Console, sid: &str, query: &Fields, page: Page<'_>) -> Response {
+    let Page {
+        errors,
+        url,
+        notice,
+        imported,
+        status,
+    } = page;
     let a = allowed!(cx, need::ServiceRead);
     let service = or_fail!(cx, st.control.get_service(&a, sid).await);
     let apis = or_fail!(cx, st.control.list_service_apis(&a, sid, &ApiFilter::default()).await);
@@ -169,7 +185,14 @@ pub(super) async fn service_page(
         &ServicePage {
             chrome: cx.chrome("services"),
             service,
-            apis: apis.apis,
+            apis: Paged::of(apis.apis, query, |a| {
+                format!(
+                    "{} {} {}",
+                    a.method.as_deref().unwrap_or(""),
+                    a.path.as_deref().unwrap_or(""),
+                    a.policy_id.as_deref().unwrap_or("")
+                )
+            }),
             can_write: cx.can(Resource::Service, Access::Write),
             errors,
             url: url.into(),
@@ -248,20 +271,26 @@ pub(super) async fn import_specification(
     };
     match result {
         Ok(imported) => {
-            service_page(
-                &st,
-                &cx,
-                &sid,
-                Errors::default(),
-                "",
-                "The specification was imported.",
-                Some(imported),
-                StatusCode::OK,
-            )
-            .await
+            let page = Page {
+                errors: Errors::default(),
+                url: "",
+                notice: "The specification was imported.",
+                imported: Some(imported),
+                status: StatusCode::OK,
+            };
+            service_page(&st, &cx, &sid, &Fields::from_query(None), page).await
         }
         Err(e) => match field_error(e) {
-            Ok(errors) => service_page(&st, &cx, &sid, errors, &url, "", None, StatusCode::UNPROCESSABLE_ENTITY).await,
+            Ok(errors) => {
+                let page = Page {
+                    errors,
+                    url: &url,
+                    notice: "",
+                    imported: None,
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                };
+                service_page(&st, &cx, &sid, &Fields::from_query(None), page).await
+            }
             Err(e) => cx.fail(e),
         },
     }
