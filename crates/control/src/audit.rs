@@ -93,6 +93,32 @@ pub struct AuditRecord {
     pub after: Option<String>,
 }
 
+/// Members of the API's views that hold a secret in the clear (a client's or a server's secret,
+/// a password): never part of what is digested, at any depth.
+const SECRET_MEMBERS: [&str; 5] = [
+    "client_secret",
+    "secret",
+    "rotated_secrets",
+    "password",
+    "client-secret",
+];
+
+/// `v` without its [`SECRET_MEMBERS`].
+fn redacted(mut v: Value) -> Value {
+    fn strip(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                m.retain(|k, _| !SECRET_MEMBERS.contains(&k.as_str()));
+                m.values_mut().for_each(strip);
+            }
+            Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut v);
+    v
+}
+
 /// base64url SHA-256 of a view's JSON.
 fn digest<T: Serialize>(v: &T) -> Option<String> {
     let bytes = serde_json::to_vec(v).ok()?;
@@ -112,19 +138,22 @@ impl Control {
         }
     }
 
+    /// The object as the API shows it, with every secret member taken out ([`redacted`]) and,
+    /// for objects holding sealed secrets, a hash of the sealed bytes instead (so a changed
+    /// secret changes the digest, while the digest can never be used to guess a secret).
     async fn audit_view(&self, tid: &TenantId, kind: AuditKind, id: &str) -> ControlResult<Option<Value>> {
-        fn json<T: Serialize>(v: T) -> ControlResult<Option<Value>> {
-            serde_json::to_value(v).map(Some).map_err(ControlError::internal)
+        fn json<T: Serialize>(v: Option<T>) -> ControlResult<Option<Value>> {
+            v.map(|v| serde_json::to_value(v).map(redacted))
+                .transpose()
+                .map_err(ControlError::internal)
         }
+        let sealed = |bytes: &[u8]| castellan_jose::b64url(&castellan_jose::sha256(bytes));
         let s = &self.store;
         match kind {
-            AuditKind::Tenant => match TenantId::parse(id).ok() {
-                Some(t) => match s.get_tenant(&t).await? {
-                    Some(t) => json(self.tenant_view(t)),
-                    None => Ok(None),
-                },
-                None => Ok(None),
-            },
+            AuditKind::Tenant => {
+                let Ok(t) = TenantId::parse(id) else { return Ok(None) };
+                json(s.get_tenant(&t).await?.map(|t| self.tenant_view(t)))
+            }
             AuditKind::Server => {
                 let Ok(aid) = ServerId::parse(id) else { return Ok(None) };
                 let Some(server) = s.get_server(tid, &aid).await? else {
@@ -132,34 +161,34 @@ impl Control {
                 };
                 let keys = s.list_keys(tid, &aid).await?;
                 let view = self.server_view(&server, &keys)?;
-                json((view, crate::servers::rotation::keys_view(&server, keys)))
+                let marker = sealed(&server.secrets_sealed);
+                json(Some((view, crate::servers::rotation::keys_view(&server, keys), marker)))
             }
-            AuditKind::Client => match ClientId::parse(id).ok() {
-                Some(c) => match s.get_client(tid, &c).await? {
-                    Some(c) => json(self.client_view(&c)?),
-                    None => Ok(None),
-                },
-                None => Ok(None),
-            },
-            AuditKind::Scope => match ScopeId::parse(id).ok() {
-                Some(i) => json(s.get_scope(tid, &i).await?.map(crate::views::scope)),
-                None => Ok(None),
-            },
-            AuditKind::Claim => match ClaimId::parse(id).ok() {
-                Some(i) => json(s.get_claim(tid, &i).await?.map(crate::claims::claim_view)),
-                None => Ok(None),
-            },
-            AuditKind::Policy => match s.get_policy(tid, id).await? {
-                Some(p) => json(crate::views::policy(p)?),
-                None => Ok(None),
-            },
+            AuditKind::Client => {
+                let Ok(cid) = ClientId::parse(id) else { return Ok(None) };
+                let Some(mut c) = s.get_client(tid, &cid).await? else {
+                    return Ok(None);
+                };
+                // Not opened: the view's secret would only be taken out again.
+                let marker = c.secret_sealed.take().map(|b| sealed(&b));
+                json(Some((self.client_view(&c)?, marker)))
+            }
+            AuditKind::Scope => {
+                let Ok(i) = ScopeId::parse(id) else { return Ok(None) };
+                json(s.get_scope(tid, &i).await?.map(crate::views::scope))
+            }
+            AuditKind::Claim => {
+                let Ok(i) = ClaimId::parse(id) else { return Ok(None) };
+                json(s.get_claim(tid, &i).await?.map(crate::claims::claim_view))
+            }
+            AuditKind::Policy => json(s.get_policy(tid, id).await?.map(crate::views::policy).transpose()?),
             AuditKind::Consent => json(
                 s.get_privacy_consent(tid, id)
                     .await?
                     .map(|c| crate::privacy::consent_view(&c)),
             ),
             AuditKind::ConsentAction => match s.get_consent_action(tid, id).await? {
-                Some(a) => json(self.action_view(&a).await?),
+                Some(a) => json(Some(self.action_view(&a).await?)),
                 None => Ok(None),
             },
             AuditKind::Service => json(s.get_service(tid, id).await?.map(|v| crate::views::service(&v))),
@@ -169,14 +198,11 @@ impl Control {
             AuditKind::StsClient => json(s.get_sts_client(tid, id).await?.map(Self::sts_view)),
             AuditKind::Grants => {
                 let grants = s.list_subject_grants(tid, id).await?;
-                if grants.is_empty() {
-                    return Ok(None);
-                }
                 let v: Vec<Value> = grants
                     .iter()
                     .map(|g| json!({"consent_id": g.consent_id, "version": g.version, "granted": g.granted}))
                     .collect();
-                Ok(Some(Value::Array(v)))
+                json((!v.is_empty()).then_some(v))
             }
             AuditKind::Configuration => Ok(None),
         }
@@ -255,7 +281,7 @@ impl Control {
         events.truncate(limit as usize);
         let next_before = more.then(|| events.last().map(|e| e.seq)).flatten();
         Ok(wire::AuditEvents {
-            events: events.into_iter().map(audit_view).collect::<ControlResult<_>>()?,
+            events: events.into_iter().map(event_view).collect::<ControlResult<_>>()?,
             next_before,
         })
     }
@@ -279,7 +305,7 @@ pub async fn verify_audit_stored(store: &dyn Store, tid: &TenantId) -> Result<Le
     ))
 }
 
-fn audit_view(e: LedgerEvent) -> ControlResult<wire::AuditEvent> {
+fn event_view(e: LedgerEvent) -> ControlResult<wire::AuditEvent> {
     Ok(wire::AuditEvent {
         sequence: e.seq,
         id: e.id,
@@ -290,4 +316,25 @@ fn audit_view(e: LedgerEvent) -> ControlResult<wire::AuditEvent> {
         payload: serde_json::from_str(&e.payload).map_err(ControlError::internal)?,
         payload_signature: e.signature,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_taken_out_at_any_depth() {
+        let v = json!([
+            {"client_id": "web", "client_secret": "weak", "client_hashed_secret": "$argon2id$…"},
+            {"id": "shop", "secret": "s", "rotated_secrets": ["old"], "keys": [{"kid": "k"}]},
+            {"methods": [{"static": {"users": [{"username": "ada", "password": "pw"}]}}]},
+        ]);
+        let r = redacted(v).to_string();
+        for secret in ["weak", "\"s\"", "old", "\"pw\""] {
+            assert!(!r.contains(secret), "{secret} in {r}");
+        }
+        for kept in ["web", "$argon2id$…", "shop", "\"kid\":\"k\"", "ada"] {
+            assert!(r.contains(kept), "{kept} missing from {r}");
+        }
+    }
 }

@@ -108,6 +108,21 @@ async fn each_write_family_appends_one_event_and_refused_writes_none() {
     let e = &audit(&app, "?limit=1").await[0];
     assert_event(e, "createClient", "clients/aud-app", boot);
     assert!(!e.to_string().contains(&secret), "no secret in {e}");
+    // A new secret, and nothing else, still shows as a change (the digest covers the sealed
+    // secret's bytes, never the secret).
+    let e = one_event(
+        &app,
+        "updateClient",
+        app.admin(
+            Method::PUT,
+            "/clients/aud-app",
+            Some(json!({"client_secret": "a-new-secret-0123456789abcdef"})),
+        ),
+    )
+    .await;
+    assert_event(&e, "updateClient", "clients/aud-app", boot);
+    assert_ne!(e["payload"]["before"], e["payload"]["after"], "{e:#}");
+    assert!(!e.to_string().contains("a-new-secret"), "{e}");
     let e = one_event(
         &app,
         "deleteClient",
